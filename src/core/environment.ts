@@ -1,0 +1,74 @@
+/**
+ * What the core is given instead of doing I/O itself. The worker binds these to WebRTC,
+ * performance.now() and IndexedDB; the simulator binds them to an in-memory network,
+ * a virtual clock and a seeded generator.
+ */
+
+export interface Clock {
+  /** Milliseconds, monotonic within a run; wall-clock based where records are dated. */
+  now(): number;
+}
+
+export interface Random {
+  /** A float in [0, 1). */
+  next(): number;
+  bytes(n: number): Uint8Array;
+}
+
+/**
+ * Moves frames between open channels. The core decides whom to connect to and whom to
+ * drop; the transport carries that out and reports back through the node's
+ * onChannelOpen / onChannelClose / onFrame methods.
+ */
+export interface Transport {
+  /** Send a frame on an open channel; false when no channel to `peer` is open. */
+  send(peer: string, frame: Uint8Array): boolean;
+  /** Ask for a channel to `peer` (signaled through the overlay or the relay). Counted as a connection created. */
+  connect(peer: string): void;
+  /** Close the channel to `peer`. */
+  disconnect(peer: string): void;
+}
+
+/** Durable state, written in batches by the node (idb-keyval in the worker, a Map in tests). */
+export interface Store {
+  getMany(keys: string[]): Promise<unknown[]>;
+  setMany(entries: Array<[string, unknown]>): Promise<void>;
+  delMany(keys: string[]): Promise<void>;
+  keys(): Promise<string[]>;
+}
+
+/** A seeded, fast, well-distributed generator (mulberry32) for tests and the simulator. */
+export function seededRandom(seed: number): Random {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    bytes(n) {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
+      return out;
+    },
+  };
+}
+
+/** Randomness from the platform's CSPRNG (browsers and Node both expose globalThis.crypto). */
+export const cryptoRandom: Random = {
+  next: () => crypto.getRandomValues(new Uint32Array(1))[0]! / 4294967296,
+  bytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+};
+
+/** What a transport calls back into: the node's side of the channels. */
+export interface ChannelHandler {
+  /** A channel to `peer` opened (either side initiated). */
+  onChannelOpen(peer: string): void;
+  /** The channel to `peer` closed or failed. */
+  onChannelClose(peer: string): void;
+  /** A frame arrived from `peer`; bytes are untrusted. */
+  onFrame(peer: string, frame: Uint8Array): void;
+}

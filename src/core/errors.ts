@@ -1,0 +1,59 @@
+/**
+ * Every error the library throws carries a stable `code`. Codes are plain strings so
+ * they survive structured cloning across the worker and Comlink boundaries, where
+ * the error's class is lost (DESIGN.md §7).
+ */
+export const ErrorCode = {
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  TIMEOUT: 'TIMEOUT',
+  NOT_CONNECTED: 'NOT_CONNECTED',
+  CLOSED: 'CLOSED',
+  NO_PROVIDERS: 'NO_PROVIDERS',
+  ALL_PROVIDERS_FAILED: 'ALL_PROVIDERS_FAILED',
+  HANDLER_ERROR: 'HANDLER_ERROR',
+  BAD_SIGNATURE: 'BAD_SIGNATURE',
+  WRONG_OWNER: 'WRONG_OWNER',
+  EXPIRED: 'EXPIRED',
+  FUTURE_DATED: 'FUTURE_DATED',
+  STALE: 'STALE',
+  TOO_LARGE: 'TOO_LARGE',
+  KEY_FULL: 'KEY_FULL',
+  OWNER_QUOTA: 'OWNER_QUOTA',
+  STORE_FULL: 'STORE_FULL',
+  MALFORMED: 'MALFORMED',
+  UNREACHABLE: 'UNREACHABLE',
+  BUDGET_EXHAUSTED: 'BUDGET_EXHAUSTED',
+  STORAGE_ERROR: 'STORAGE_ERROR',
+  WORKER_CRASHED: 'WORKER_CRASHED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class MeshError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'MeshError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const isMeshError = (e: unknown): e is MeshError =>
+  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' &&
+  (e as { code: string }).code in ErrorCode;
+
+/** Argument checks name the argument, as noble-hashes does. */
+export function invalidArgument(name: string, expectation: string, got?: unknown): MeshError {
+  const shown = got === undefined ? '' : `, got ${describe(got)}`;
+  return new MeshError(ErrorCode.INVALID_ARGUMENT, `${name}: expected ${expectation}${shown}`, { argument: name });
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (v === null) return 'null';
+  if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
+  return typeof v;
+}
