@@ -1,0 +1,55 @@
+/**
+ * The HTTP and socket plumbing under the relay: listening, routing the upgrade path,
+ * and turning the listening address into a URL a client can dial.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WebSocket } from 'ws';
+import { ErrorCode, MeshError } from '../core/errors.js';
+
+/** The relay's own HTTP server only speaks WebSocket; a plain request learns where to go. */
+export const answerPlainHttp =
+  (path: string) =>
+  (_req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end(`macula-web relay: open a WebSocket at ${path}\n`);
+  };
+
+export function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export function pathOf(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://relay').pathname;
+  } catch {
+    return null;
+  }
+}
+
+export function socketClosed(socket: WebSocket): Promise<void> {
+  if (socket.readyState === socket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+export function listeningAddress(server: Server): AddressInfo {
+  const address = server.address();
+  if (address === null || typeof address === 'string') {
+    throw new MeshError(ErrorCode.NOT_CONNECTED, 'relay: the HTTP server is not listening on a TCP port yet');
+  }
+  return address;
+}
+
+/** A URL a local client can dial: the wildcard addresses are replaced by loopback. */
+export function endpointUrl(server: Server, path: string): string {
+  const { address, family, port } = listeningAddress(server);
+  const ipv6 = family === 'IPv6' || (family as unknown) === 6;
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  return `ws://${ipv6 ? `[${host}]` : host}:${port}${path}`;
+}

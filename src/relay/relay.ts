@@ -1,0 +1,308 @@
+/**
+ * The bootstrap relay (DESIGN.md §2, §3): admits a WebSocket only after it signs a fresh
+ * challenge with the key of the node id it claims, hands out a few peers of its realm,
+ * and forwards signals between admitted sockets, stamping `from` itself. It never sees
+ * DHT data and keeps no state beyond the open sockets.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { verifyHello } from './auth.js';
+import { answerPlainHttp, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
+import { resolveLimits, TokenBucket, type RelayLimits } from './limits.js';
+import { PeerSet } from './peer-set.js';
+import {
+  encodeMessage,
+  parseClientMessage,
+  RelayCloseCode,
+  RelayErrorCode,
+  type HelloMessage,
+  type ServerMessage,
+  type SignalRequest,
+} from './protocol.js';
+
+export interface RelayOptions {
+  /** Port to listen on; 0 picks a free one. Ignored when `server` is given. */
+  port?: number;
+  /** Interface to listen on (default 127.0.0.1; the CLI binds 0.0.0.0). Ignored when `server` is given. */
+  host?: string;
+  /** Attach to this HTTP server (e.g. the one serving the demo) instead of creating one. */
+  server?: Server;
+  /** URL path of the WebSocket endpoint. */
+  path?: string;
+  limits?: Partial<RelayLimits>;
+}
+
+export interface RelayStats {
+  socketsOpen: number;
+  authenticated: number;
+  realms: number;
+  signalsForwarded: number;
+  /** Error frames sent (and oversize frames cut off by the transport), by code. */
+  errors: Record<RelayErrorCode, number>;
+}
+
+export interface Relay {
+  /** ws:// URL of the endpoint; throws if an attached server is not listening yet. */
+  readonly address: string;
+  readonly port: number;
+  /** Close every socket, then the HTTP server if the relay created it. */
+  close(): Promise<void>;
+  stats(): RelayStats;
+}
+
+export const DEFAULT_RELAY_PATH = '/relay';
+/** How long close() waits for clients to answer the close handshake before cutting them off. */
+const CLOSE_GRACE_MS = 1_000;
+
+/** One socket's state; `nodeId` is set once its hello has been verified. */
+interface Conn {
+  readonly socket: WebSocket;
+  readonly remote: string;
+  readonly nonce: string;
+  readonly bucket: TokenBucket;
+  /** Whether it counts against socketsPerAddress (refused sockets do not). */
+  counted: boolean;
+  nodeId: string | null;
+  publicKey: string;
+  realm: string;
+  junk: number;
+  alive: boolean;
+  helloTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
+  const limits = resolveLimits(options.limits);
+  const path = options.path ?? DEFAULT_RELAY_PATH;
+  const ownsServer = options.server === undefined;
+  const server = options.server ?? createServer(answerPlainHttp(path));
+
+  // The relay tracks sockets itself; ws's own tracking would only duplicate it.
+  // maxPayload is a hard cap well above the limit, so that frames just over the limit get
+  // a TOO_LARGE reply (and count as junk) while huge ones are cut off unread.
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: limits.maxPayloadBytes * 4 });
+  const conns = new Set<Conn>();
+  const byId = new Map<string, Conn>();
+  const realms = new Map<string, PeerSet>();
+  const perAddress = new Map<string, number>();
+  const errors = Object.fromEntries(Object.values(RelayErrorCode).map((c) => [c, 0])) as Record<RelayErrorCode, number>;
+  let signalsForwarded = 0;
+  let closing: Promise<void> | null = null;
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (pathOf(req) !== path) {
+      // Another upgrade listener (a dev server's HMR socket) may own this path; only answer if none does.
+      if (server.listenerCount('upgrade') <= 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req));
+  }
+
+  function onConnection(socket: WebSocket, req: IncomingMessage): void {
+    const conn: Conn = {
+      socket,
+      remote: req.socket.remoteAddress ?? 'unknown',
+      nonce: randomBytes(32).toString('hex'),
+      bucket: new TokenBucket(limits.messagesPerSecond, limits.burstMessages, performance.now()),
+      counted: false,
+      nodeId: null,
+      publicKey: '',
+      realm: '',
+      junk: 0,
+      alive: true,
+      helloTimer: undefined,
+    };
+    conns.add(conn);
+    socket.on('close', () => forget(conn));
+    socket.on('error', (err: Error & { code?: string }) => {
+      // ws closes the socket itself after a protocol error; an oversize frame is the one worth counting.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') errors.TOO_LARGE++;
+    });
+    socket.on('pong', () => (conn.alive = true));
+
+    const open = perAddress.get(conn.remote) ?? 0;
+    if (open >= limits.socketsPerAddress) {
+      refuse(conn, RelayErrorCode.TOO_MANY_SOCKETS, `at most ${limits.socketsPerAddress} sockets per address`);
+      return;
+    }
+    perAddress.set(conn.remote, open + 1);
+    conn.counted = true;
+    socket.on('message', (raw, isBinary) => onMessage(conn, raw, isBinary));
+    conn.helloTimer = setTimeout(
+      () => refuse(conn, RelayErrorCode.NOT_AUTHENTICATED, 'no valid hello in time'),
+      limits.helloTimeoutMs,
+    );
+    send(conn, { t: 'challenge', nonce: conn.nonce });
+  }
+
+  function onMessage(conn: Conn, raw: RawData, isBinary: boolean): void {
+    if (conn.socket.readyState !== conn.socket.OPEN) return;
+    // The rate limit comes first: parsing and verifying are the expensive part.
+    if (!conn.bucket.take(performance.now())) {
+      refuse(conn, RelayErrorCode.RATE_LIMITED, `more than ${limits.messagesPerSecond} messages per second`);
+      return;
+    }
+    const bytes = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    if (isBinary) return junk(conn, RelayErrorCode.MALFORMED, 'binary frames are not part of the protocol');
+    if (bytes.length > limits.maxPayloadBytes) {
+      return junk(conn, RelayErrorCode.TOO_LARGE, `message exceeds ${limits.maxPayloadBytes} bytes`);
+    }
+    const message = parseClientMessage(bytes.toString('utf8'));
+    if (message === null) return junk(conn, RelayErrorCode.MALFORMED, 'not a relay protocol message');
+    if (conn.nodeId === null) {
+      if (message.t !== 'hello') return junk(conn, RelayErrorCode.NOT_AUTHENTICATED, 'answer the challenge first');
+      return admit(conn, message);
+    }
+    switch (message.t) {
+      case 'hello':
+        return junk(conn, RelayErrorCode.MALFORMED, 'already authenticated');
+      case 'peers':
+        return send(conn, { t: 'peers', peers: samplePeers(conn) });
+      case 'signal':
+        return forward(conn, message);
+    }
+  }
+
+  function admit(conn: Conn, hello: HelloMessage): void {
+    const nodeId = verifyHello(conn.nonce, hello.publicKey, hello.realm, hello.signature);
+    if (nodeId === null) return refuse(conn, RelayErrorCode.BAD_SIGNATURE, 'hello signature does not match the challenge');
+    clearTimeout(conn.helloTimer);
+    const previous = byId.get(nodeId);
+    if (previous !== undefined) {
+      // The same node id again is a reloading tab; the newest socket wins so signals reach the live page.
+      detach(previous);
+      previous.socket.close(RelayCloseCode.REPLACED, 'replaced by a newer connection');
+    }
+    conn.nodeId = nodeId;
+    conn.publicKey = hello.publicKey;
+    conn.realm = hello.realm;
+    byId.set(nodeId, conn);
+    let realm = realms.get(hello.realm);
+    if (realm === undefined) realms.set(hello.realm, (realm = new PeerSet()));
+    realm.add(nodeId);
+    send(conn, { t: 'welcome', nodeId, peers: samplePeers(conn) });
+  }
+
+  function forward(conn: Conn, signal: SignalRequest): void {
+    const target = byId.get(signal.to);
+    if (target === undefined || target.realm !== conn.realm || target.socket.readyState !== target.socket.OPEN) {
+      return sendError(conn, RelayErrorCode.UNREACHABLE, 'target is not connected to this relay', signal.to);
+    }
+    // A reader that stops reading would otherwise make the relay buffer for it without bound.
+    if (target.socket.bufferedAmount > limits.maxBufferedBytes) {
+      return sendError(conn, RelayErrorCode.UNREACHABLE, 'target is not keeping up', signal.to);
+    }
+    const frame = encodeMessage({
+      t: 'signal',
+      from: conn.nodeId!,
+      fromKey: conn.publicKey,
+      to: signal.to,
+      data: signal.data,
+      signature: signal.signature,
+    });
+    if (frame === null) return junk(conn, RelayErrorCode.MALFORMED, 'signal data cannot be re-encoded');
+    target.socket.send(frame);
+    signalsForwarded++;
+  }
+
+  function samplePeers(conn: Conn): string[] {
+    return realms.get(conn.realm)?.sample(limits.peersInWelcome, conn.nodeId ?? undefined) ?? [];
+  }
+
+  function send(conn: Conn, message: ServerMessage): void {
+    if (conn.socket.readyState !== conn.socket.OPEN) return;
+    const frame = encodeMessage(message);
+    if (frame !== null) conn.socket.send(frame);
+  }
+
+  function sendError(conn: Conn, code: RelayErrorCode, message: string, to?: string): void {
+    errors[code]++;
+    send(conn, to === undefined ? { t: 'error', code, message } : { t: 'error', code, message, to });
+  }
+
+  /** A bad message: tell the sender, and give up on it after a few. */
+  function junk(conn: Conn, code: RelayErrorCode, message: string): void {
+    sendError(conn, code, message);
+    if (++conn.junk >= limits.junkBeforeClose) conn.socket.close(RelayCloseCode.POLICY, 'too many bad messages');
+  }
+
+  function refuse(conn: Conn, code: RelayErrorCode, message: string): void {
+    sendError(conn, code, message);
+    conn.socket.close(RelayCloseCode.POLICY, code);
+  }
+
+  /** Take a socket out of the routing maps (it may still be closing). */
+  function detach(conn: Conn): void {
+    if (conn.nodeId === null || byId.get(conn.nodeId) !== conn) return;
+    byId.delete(conn.nodeId);
+    const realm = realms.get(conn.realm);
+    realm?.delete(conn.nodeId);
+    if (realm?.size === 0) realms.delete(conn.realm);
+  }
+
+  function forget(conn: Conn): void {
+    if (!conns.delete(conn)) return;
+    clearTimeout(conn.helloTimer);
+    detach(conn);
+    if (conn.counted) {
+      const left = (perAddress.get(conn.remote) ?? 1) - 1;
+      if (left > 0) perAddress.set(conn.remote, left);
+      else perAddress.delete(conn.remote);
+    }
+  }
+
+  // A socket that has not answered the previous ping is gone (a sleeping laptop, a dropped NAT entry).
+  const heartbeat = setInterval(() => {
+    for (const conn of conns) {
+      if (!conn.alive) {
+        conn.socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.socket.ping();
+    }
+  }, limits.heartbeatMs);
+  heartbeat.unref();
+
+  server.on('upgrade', onUpgrade);
+  if (ownsServer) await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+
+  async function shutdown(): Promise<void> {
+    clearInterval(heartbeat);
+    server.off('upgrade', onUpgrade);
+    const closed = Promise.all([...conns].map((conn) => socketClosed(conn.socket)));
+    for (const conn of conns) conn.socket.close(RelayCloseCode.GOING_AWAY, 'relay shutting down');
+    const grace = setTimeout(() => conns.forEach((conn) => conn.socket.terminate()), CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
+    wss.close();
+    if (ownsServer && server.listening) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+  }
+
+  return {
+    get address() {
+      return endpointUrl(server, path);
+    },
+    get port() {
+      return listeningAddress(server).port;
+    },
+    close: () => (closing ??= shutdown()),
+    stats: () => ({
+      socketsOpen: conns.size,
+      authenticated: byId.size,
+      realms: realms.size,
+      signalsForwarded,
+      errors: { ...errors },
+    }),
+  };
+}
