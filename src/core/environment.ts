@@ -5,9 +5,20 @@
  */
 
 export interface Clock {
-  /** Milliseconds, monotonic within a run; wall-clock based where records are dated. */
+  /** Milliseconds since the epoch (records are dated with it); virtual in the simulator. */
   now(): number;
+  /** Run `fn` after `ms`; returns a function that cancels it. */
+  setTimer(ms: number, fn: () => void): () => void;
 }
+
+/** The platform's clock: Date.now() and setTimeout, present in browsers, workers and Node alike. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(ms, fn) {
+    const handle = setTimeout(fn, ms);
+    return () => clearTimeout(handle);
+  },
+};
 
 export interface Random {
   /** A float in [0, 1). */

@@ -1,0 +1,179 @@
+/**
+ * `npm run bench:sim`: the real core in a simulated network of 1,000 and 10,000 nodes.
+ * Prints the figures and writes them to BENCHMARKS.md. Arguments: node counts to run
+ * (default "1000 10000"), e.g. `npm run bench:sim -- 1000`.
+ */
+import { readvertiseIntervalS } from '../src/core/constants.js';
+import type { DhtNode } from '../src/core/dht-node.js';
+import { publishToDht, queryDhtForService } from '../src/core/dht-registry.js';
+import { compareDistance, keyForName, toHex } from '../src/core/id.js';
+import { Swarm } from '../src/sim/swarm.js';
+import { mean, percentile, table, writeSection } from './report.js';
+
+interface LookupFigures {
+  lookups: number;
+  success: number;
+  hops: number[];
+  messages: number;
+  connections: number;
+}
+
+async function lookupsFor(swarm: Swarm, names: string[], owners: Map<string, DhtNode>, count: number): Promise<LookupFigures> {
+  const framesBefore = routedFrames(swarm);
+  const connectionsBefore = swarm.network.stats.connectionsCreated;
+  const hops: number[] = [];
+  let success = 0;
+  const batch = 25;
+  for (let done = 0; done < count; done += batch) {
+    const runs = Array.from({ length: Math.min(batch, count - done) }, async () => {
+      const name = names[Math.floor(swarm.random.next() * names.length)]!;
+      const from = swarm.pick();
+      const result = await from.findValue(keyForName(name), 'provider');
+      const owner = owners.get(name)!;
+      if (result.records.some((r) => toHex(r.nodeId) === owner.selfHex)) success++;
+      if (result.answered > 0) hops.push(result.hops);
+    });
+    await swarm.settle(Promise.all(runs), 300_000);
+  }
+  return {
+    lookups: count,
+    success: success / count,
+    hops,
+    messages: (routedFrames(swarm) - framesBefore) / count,
+    connections: (swarm.network.stats.connectionsCreated - connectionsBefore) / count,
+  };
+}
+
+/** Frames that lookups cost: routed envelopes and their hop acknowledgements. */
+const routedFrames = (swarm: Swarm): number =>
+  (swarm.network.stats.framesByType.get('RPC_ROUTE') ?? 0) + (swarm.network.stats.framesByType.get('ROUTE_ACK') ?? 0);
+
+async function scenario(n: number): Promise<string[]> {
+  const started = performance.now();
+  const swarm = new Swarm({ seed: n });
+  await swarm.grow(n, Math.max(100, n / 20));
+  await swarm.run(60_000);
+  const builtS = (performance.now() - started) / 1000;
+  const open = swarm.alive().map((x) => x.neighbours.size);
+  const createdPerNode = mean(swarm.alive().map((x) => swarm.network.connectionsCreatedBy(x.selfHex)));
+
+  const names = Array.from({ length: 50 }, (_, i) => `bench.service.${i}`);
+  const owners = new Map<string, DhtNode>();
+  const holders: number[] = [];
+  for (const name of names) {
+    const owner = swarm.pick();
+    owners.set(name, owner);
+    await swarm.settle(publishToDht(owner, name, { metadata: { name } }, 300));
+    const key = keyForName(name);
+    const truth = swarm.alive().map((x) => x).sort((a, b) => compareDistance(key, a.self, b.self)).slice(0, 20);
+    holders.push(truth.filter((x) => x.records.get(key, 'provider', swarm.now).length > 0).length);
+  }
+  const healthy = await lookupsFor(swarm, names, owners, 400);
+
+  const ownerSet = new Set([...owners.values()].map((o) => o.selfHex));
+  const victims = swarm.alive().filter((x) => !ownerSet.has(x.selfHex));
+  const failCount = Math.round(n * 0.3);
+  for (let i = 0; i < failCount; i++) {
+    const j = i + Math.floor(swarm.random.next() * (victims.length - i));
+    [victims[i], victims[j]] = [victims[j]!, victims[i]!];
+    swarm.fail(victims[i]!, true);
+  }
+  const failed = await lookupsFor(swarm, names, owners, 400);
+  const wallS = (performance.now() - started) / 1000;
+
+  const row = (label: string, f: LookupFigures): Array<string | number> => [
+    `${n}`, label, percentile(f.hops, 50), percentile(f.hops, 95), Math.max(...f.hops), f.messages,
+    `${(f.success * 100).toFixed(2)}%`, f.connections,
+  ];
+  console.log(`n=${n}: built in ${builtS.toFixed(1)} s, total ${wallS.toFixed(1)} s`);
+  return [
+    `### ${n} nodes`,
+    '',
+    table(['nodes', 'phase', 'hops p50', 'hops p95', 'hops max', 'frames / lookup', 'success', 'connections opened / lookup'], [
+      row('all live', healthy), row('30% failed silently', failed),
+    ]),
+    '',
+    `- open channels per node: mean ${mean(open).toFixed(1)}, p95 ${percentile(open, 95)}, max ${Math.max(...open)}; connections created per node while joining: ${createdPerNode.toFixed(1)}`,
+    `- of the 20 closest nodes, holding a record right after publish: mean ${mean(holders).toFixed(2)}, min ${Math.min(...holders)} (50 records)`,
+    `- wall clock: network built in ${builtS.toFixed(1)} s, whole scenario ${wallS.toFixed(1)} s`,
+    '',
+  ];
+}
+
+/** Continuous churn: exponential sessions of mean 10 virtual minutes, Poisson arrivals keeping N steady. */
+async function churn(n: number, minutes: number): Promise<string[]> {
+  const started = performance.now();
+  const swarm = new Swarm({ seed: n + 1 });
+  await swarm.grow(n, Math.max(100, n / 20));
+  await swarm.run(60_000);
+  const meanSessionMs = 10 * 60_000;
+  const ttl = 300;
+  const owners = Array.from({ length: 20 }, () => swarm.pick());
+  const ownerSet = new Set(owners.map((o) => o.selfHex));
+  const names = owners.map((_, i) => `churn.service.${i}`);
+  const advertise = async (): Promise<void> => {
+    await Promise.all(owners.map((o, i) => publishToDht(o, names[i]!, {}, ttl).catch(() => undefined)));
+  };
+  await swarm.settle(advertise());
+  const readvertise = (): void => {
+    void advertise();
+    swarm.queue.setTimer(readvertiseIntervalS(ttl) * 1000, readvertise);
+  };
+  swarm.queue.setTimer(readvertiseIntervalS(ttl) * 1000, readvertise);
+
+  const exp = (meanMs: number): number => -Math.log(1 - swarm.random.next()) * meanMs;
+  const scheduleDeparture = (node: DhtNode): void => {
+    if (ownerSet.has(node.selfHex)) return;
+    swarm.queue.setTimer(exp(meanSessionMs), () => swarm.fail(node, false));
+  };
+  for (const node of swarm.alive()) scheduleDeparture(node);
+  const arrive = (): void => {
+    const existing = swarm.alive();
+    const node = swarm.addNode();
+    void swarm.joinAll([node], existing);
+    scheduleDeparture(node);
+    swarm.queue.setTimer(exp(meanSessionMs / n), arrive);
+  };
+  swarm.queue.setTimer(exp(meanSessionMs / n), arrive);
+
+  const framesBefore = swarm.network.stats.frames;
+  const bytesBefore = swarm.network.stats.bytes;
+  const connBefore = swarm.network.stats.connectionsCreated;
+  let lookups = 0;
+  let found = 0;
+  const windowMs = minutes * 60_000;
+  const end = swarm.now + windowMs;
+  while (swarm.now < end) {
+    const i = Math.floor(swarm.random.next() * names.length);
+    const result = await swarm.settle(queryDhtForService(swarm.pick(), names[i]!), 60_000);
+    lookups++;
+    if (result.some((p) => p.nodeId === owners[i]!.selfHex)) found++;
+    await swarm.run(10_000);
+  }
+  const seconds = windowMs / 1000;
+  const live = swarm.alive().length;
+  const framesPerNodeS = (swarm.network.stats.frames - framesBefore) / live / seconds;
+  const bytesPerNodeS = (swarm.network.stats.bytes - bytesBefore) / live / seconds;
+  const connPerNodeH = (swarm.network.stats.connectionsCreated - connBefore) / live / (seconds / 3600);
+  const wallS = (performance.now() - started) / 1000;
+  console.log(`churn n=${n}: ${wallS.toFixed(1)} s`);
+  return [
+    `### Churn: ${n} nodes, sessions exponential with mean 10 virtual minutes, ${minutes} virtual minutes`,
+    '',
+    table(['lookups', 'success', 'frames / node / s', 'bytes / node / s', 'connections opened / node / hour', 'live nodes at end'], [
+      [lookups, `${((found / lookups) * 100).toFixed(2)}%`, framesPerNodeS, bytesPerNodeS, connPerNodeH, live],
+    ]),
+    '',
+    `- frames and bytes count everything on the wire (maintenance, joins of newcomers, lookups, re-advertisements). Wall clock ${wallS.toFixed(1)} s.`,
+    '',
+  ];
+}
+
+const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+const runs = sizes.length > 0 ? sizes : [1000, 10000];
+const lines: string[] = [];
+for (const n of runs) lines.push(...(await scenario(n)));
+lines.push(...(await churn(1000, 30)));
+const body = lines.join('\n');
+console.log(body);
+writeSection('Simulator', `npm run bench:sim${sizes.length > 0 ? ` -- ${sizes.join(' ')}` : ''}`, body);

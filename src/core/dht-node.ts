@@ -1,0 +1,336 @@
+import { decodeFrame, encodeFrame, peekType } from './codec.js';
+import * as C from './constants.js';
+import type { ChannelHandler, Clock, Random, Transport } from './environment.js';
+import { ErrorCode, MeshError } from './errors.js';
+import { Gateway } from './gateway.js';
+import { fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
+import { verify as ed25519Verify, type Identity, type Verifier } from './identity.js';
+import { Liveness } from './liveness.js';
+import { findNode, findValue, type LookupProgress } from './lookup.js';
+import type { Message, RouteMsg } from './messages.js';
+import { planNeighbours } from './neighbours.js';
+import { RecordStore } from './record-store.js';
+import { PendingRequests } from './requests.js';
+import { Router } from './router.js';
+import { RoutingTable } from './routing-table.js';
+import { Replication } from './replication.js';
+
+export interface DhtNodeOptions {
+  identity: Identity;
+  transport: Transport;
+  clock: Clock;
+  random: Random;
+  verify?: Verifier;
+  k?: number;
+  alpha?: number;
+  hopTimeoutMs?: number;
+  maxNeighbours?: number;
+  neighboursPerBucket?: number;
+  siblingNeighbours?: number;
+  connectionBudget?: number;
+  bucketRefreshMs?: number;
+  pingIntervalMs?: number;
+}
+
+export interface Neighbour {
+  readonly id: NodeId;
+  readonly idHex: string;
+  openedAt: number;
+  lastHeard: number;
+  rttMs?: number;
+}
+
+export type NodeEvent =
+  | { type: 'neighbour:open'; peer: string }
+  | { type: 'neighbour:close'; peer: string }
+  | { type: 'signal'; from: string; payload: Uint8Array }
+  | { type: 'lookup'; progress: LookupProgress }
+  | { type: 'records-changed'; key: string }
+  | { type: 'routed'; envelope: RouteMsg; message: Message };
+
+/**
+ * One Kademlia node with no I/O of its own: the worker, Node and the simulator give it
+ * a transport, a clock and randomness, feed it channel events, and call tick().
+ */
+export class DhtNode implements ChannelHandler {
+  readonly identity: Identity;
+  readonly self: NodeId;
+  readonly selfHex: string;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly verify: Verifier;
+  readonly k: number;
+  readonly alpha: number;
+  readonly hopTimeoutMs: number;
+  readonly table: RoutingTable;
+  readonly records: RecordStore;
+  readonly requests: PendingRequests;
+  readonly router: Router;
+  readonly gateway: Gateway;
+  readonly neighbours = new Map<string, Neighbour>();
+  readonly counters = new Map<string, number>();
+  private readonly connecting = new Map<string, number>();
+  private readonly liveness: Liveness;
+  private readonly replication: Replication;
+  private readonly listeners = new Set<(e: NodeEvent) => void>();
+  private readonly policy;
+  private readonly connectionBudget: number;
+  private readonly bucketRefreshMs: number;
+  private nextReviewAt = 0;
+  private closed = false;
+  connectionsCreated = 0;
+
+  constructor(opts: DhtNodeOptions) {
+    this.identity = opts.identity;
+    this.self = opts.identity.nodeId;
+    this.selfHex = opts.identity.nodeIdHex;
+    this.transport = opts.transport;
+    this.clock = opts.clock;
+    this.random = opts.random;
+    this.verify = opts.verify ?? ed25519Verify;
+    this.k = opts.k ?? C.K;
+    this.alpha = opts.alpha ?? C.ALPHA;
+    this.hopTimeoutMs = opts.hopTimeoutMs ?? C.HOP_TIMEOUT_MS;
+    this.connectionBudget = opts.connectionBudget ?? C.CONNECTION_BUDGET;
+    this.bucketRefreshMs = opts.bucketRefreshMs ?? C.BUCKET_REFRESH_MS;
+    this.policy = {
+      maxNeighbours: opts.maxNeighbours ?? C.MAX_NEIGHBOURS,
+      perBucket: opts.neighboursPerBucket ?? C.NEIGHBOURS_PER_BUCKET,
+      siblings: opts.siblingNeighbours ?? C.SIBLING_NEIGHBOURS,
+    };
+    this.table = new RoutingTable(this.self, { k: this.k });
+    this.records = new RecordStore({ verify: this.verify });
+    this.requests = new PendingRequests(this.clock, this.random);
+    const node = this;
+    this.router = new Router({
+      self: this.self,
+      selfHex: this.selfHex,
+      transport: this.transport,
+      clock: this.clock,
+      random: this.random,
+      neighbours: () => node.neighbours.values(),
+      ackTimeoutMs: (peer) => node.liveness.ackTimeoutMs(peer),
+      onHopFailure: (peer) => node.liveness.failure(peer),
+      answersHere: (inner) => node.gateway.answersHere(inner),
+      deliver: (envelope, inner) => node.gateway.dispatch(inner, { kind: 'routed', envelope }),
+      count: (name, by) => node.count(name, by),
+    });
+    this.gateway = new Gateway(this);
+    this.liveness = new Liveness(this, opts.pingIntervalMs ?? C.PING_INTERVAL_MS);
+    this.replication = new Replication(this);
+  }
+
+  // ---- channels (ChannelHandler) ----
+
+  onChannelOpen(peer: string): void {
+    if (this.closed || !isIdHex(peer) || peer === this.selfHex) return;
+    this.connecting.delete(peer);
+    const now = this.clock.now();
+    if (!this.neighbours.has(peer)) this.neighbours.set(peer, { id: fromHex(peer), idHex: peer, openedAt: now, lastHeard: now });
+    this.learn(fromHex(peer), true);
+    this.count('channels.opened');
+    this.emit({ type: 'neighbour:open', peer });
+    this.nextReviewAt = 0;
+  }
+
+  onChannelClose(peer: string): void {
+    this.connecting.delete(peer);
+    if (!this.neighbours.delete(peer)) return;
+    this.liveness.forget(peer);
+    this.count('channels.closed');
+    this.emit({ type: 'neighbour:close', peer });
+    this.nextReviewAt = 0;
+  }
+
+  onFrame(peer: string, frame: Uint8Array): void {
+    if (this.closed) return;
+    const neighbour = this.neighbours.get(peer);
+    if (neighbour === undefined) {
+      this.count('frames.fromStranger');
+      return;
+    }
+    neighbour.lastHeard = this.clock.now();
+    this.liveness.heard(peer);
+    const decoded = decodeFrame(frame);
+    if (!decoded.ok) {
+      this.count('frames.malformed');
+      this.count(`frames.malformed.${decoded.error}`);
+      this.liveness.junk(peer);
+      return;
+    }
+    const { message } = decoded;
+    this.count('messages.in');
+    this.count(`messages.in.${message.type}`);
+    switch (message.type) {
+      case 'PING':
+        this.sendDirect(peer, 'PONG', { rid: message.body.rid });
+        return;
+      case 'PONG':
+        this.liveness.pong(peer, message.body.rid);
+        return;
+      case 'ROUTE_ACK':
+        this.router.acknowledged(peer, message.body.hid);
+        return;
+      case 'RPC_ROUTE':
+        this.router.receive(peer, message.body);
+        return;
+      default:
+        this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
+    }
+  }
+
+  // ---- sending ----
+
+  sendDirect<N extends Parameters<typeof encodeFrame>[0]>(peer: string, type: N, body: Parameters<typeof encodeFrame<N>>[1]): boolean {
+    const ok = this.transport.send(peer, encodeFrame(type, body));
+    if (ok) {
+      this.count('messages.out');
+      this.count(`messages.out.${type}`);
+    }
+    return ok;
+  }
+
+  /** Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. */
+  sendSignal(to: string, payload: Uint8Array): boolean {
+    if (this.neighbours.size === 0 || !isIdHex(to)) return false;
+    this.router.originate(fromHex(to), true, 'SIGNAL', { payload });
+    return true;
+  }
+
+  // ---- knowledge ----
+
+  /**
+   * Record a node we heard of. `heard` means it answered us (or opened a channel): a full
+   * bucket then pings its oldest contact and evicts it only if dead. Ids merely named in
+   * someone's reply wait in the replacement cache instead of costing a ping.
+   */
+  learn(id: NodeId, heard: boolean, rttMs?: number): void {
+    const result = this.table.update(id, this.clock.now(), rttMs);
+    if (result.kind === 'added') this.replication.noteNewContact(result.contact.idHex);
+    if (result.kind === 'full' && heard) this.liveness.challengeOldest(result.oldest, id);
+  }
+
+  // ---- lookups ----
+
+  /** The k closest nodes to `target`; `refine` asks the closest candidates themselves (for STOREs). */
+  findNode(target: NodeId, onProgress?: (p: LookupProgress) => void, refine = true) {
+    return findNode(this, target, onProgress, refine);
+  }
+
+  findValue(key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void) {
+    return findValue(this, key, kind, onProgress);
+  }
+
+  /** Join: look ourselves up (finds our siblings), then refresh every bucket once. */
+  async bootstrap(): Promise<void> {
+    await this.findNode(this.self);
+    const deepest = Math.max(0, ...this.table.nonEmptyBuckets());
+    const refreshes: Promise<unknown>[] = [];
+    for (let b = 0; b <= Math.min(deepest, 255); b++) refreshes.push(this.refreshBucket(b));
+    await Promise.all(refreshes);
+  }
+
+  refreshBucket(index: number): Promise<unknown> {
+    this.table.touchBucket(index, this.clock.now());
+    return this.findNode(randomIdInBucket(this.self, index, (n) => this.random.bytes(n)), undefined, false).catch(() => undefined);
+  }
+
+  // ---- maintenance ----
+
+  /** Everything periodic: liveness, neighbour policy, expiry, refresh, replication. */
+  tick(): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    this.liveness.tick(now);
+    if (now >= this.nextReviewAt) {
+      this.reviewNeighbours(now);
+      this.nextReviewAt = now + C.NEIGHBOUR_REVIEW_MS;
+    }
+    const pruned = this.records.pruneExpired(now);
+    if (pruned > 0) this.count('records.expired', pruned);
+    for (const b of this.table.staleBuckets(now, this.bucketRefreshMs)) void this.refreshBucket(b);
+    this.replication.tick(now);
+  }
+
+  /** Carry out the neighbour policy: open what is missing (within budget), drop the surplus. */
+  reviewNeighbours(now: number): void {
+    for (const [peer, since] of this.connecting) if (now - since > 2 * this.hopTimeoutMs) this.connecting.delete(peer);
+    const open = new Set(this.neighbours.keys());
+    const plan = planNeighbours(this.self, this.table, open, this.policy);
+    for (const peer of plan.toConnect) {
+      if (this.connecting.has(peer)) continue;
+      if (open.size + this.connecting.size >= this.policy.maxNeighbours) break;
+      if (this.connectionsCreated >= this.connectionBudget) {
+        this.count('connections.budgetExhausted');
+        break;
+      }
+      this.connecting.set(peer, now);
+      this.connectionsCreated++;
+      this.count('connections.created');
+      this.transport.connect(peer);
+    }
+    for (const peer of plan.toDrop) {
+      this.count('connections.dropped');
+      this.transport.disconnect(peer);
+      this.onChannelClose(peer);
+    }
+  }
+
+  /** A neighbour stopped answering: close its channel and forget it as a contact. */
+  declareDead(peer: string): void {
+    this.count('neighbours.dead');
+    this.table.markDead(fromHex(peer));
+    if (this.neighbours.has(peer)) {
+      this.transport.disconnect(peer);
+      this.onChannelClose(peer);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.router.close();
+    this.liveness.close();
+    this.requests.rejectAll(new MeshError(ErrorCode.CLOSED, 'node closed'));
+    for (const peer of [...this.neighbours.keys()]) this.transport.disconnect(peer);
+    this.neighbours.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- observation ----
+
+  on(listener: (e: NodeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: NodeEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  count(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  stats(): Record<string, number> {
+    return {
+      ...Object.fromEntries(this.counters),
+      'neighbours.open': this.neighbours.size,
+      'connections.pending': this.connecting.size,
+      'connections.createdTotal': this.connectionsCreated,
+      'routingTable.contacts': this.table.size,
+      'records.stored': this.records.size,
+      'requests.pending': this.requests.size,
+      'route.pendingHops': this.router.pendingHops,
+    };
+  }
+
+  /** Debug aid: hex of a few ids. */
+  static short(id: NodeId): string {
+    return toHex(id).slice(0, 8);
+  }
+}

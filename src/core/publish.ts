@@ -1,0 +1,62 @@
+import type { DhtNode } from './dht-node.js';
+import { ErrorCode, MeshError, type ErrorCode as Code } from './errors.js';
+import type { NodeId } from './id.js';
+import type { LookupProgress } from './lookup.js';
+import type { SignedRecord, SignedRemoval } from './records.js';
+
+/**
+ * Storing at the k closest nodes, as Kademlia means it: a lookup for the key first
+ * (macula stored at whatever its local table held, §6), then a STORE to each of the k
+ * closest, routed over the open channels. Every refusal comes back with its code.
+ */
+export interface StoreOutcome {
+  /** Nodes that accepted (this node included when it is among the k closest). */
+  stored: number;
+  attempted: number;
+  /** Refusal codes by node (hex); timeouts are listed as TIMEOUT. */
+  refused: Array<{ node: string; code: string }>;
+  hops: number;
+}
+
+export async function storeAtClosest(
+  node: DhtNode, record: SignedRecord, k = node.k, onProgress?: (p: LookupProgress) => void,
+): Promise<StoreOutcome> {
+  return fanOut(node, record.key, k, 'STORE', record, onProgress);
+}
+
+export async function removeAtClosest(node: DhtNode, removal: SignedRemoval, k = node.k): Promise<StoreOutcome> {
+  return fanOut(node, removal.key, k, 'REMOVE', removal);
+}
+
+async function fanOut(
+  node: DhtNode, key: NodeId, k: number, type: 'STORE' | 'REMOVE', payload: SignedRecord | SignedRemoval,
+  onProgress?: (p: LookupProgress) => void,
+): Promise<StoreOutcome> {
+  const lookup = await node.findNode(key, onProgress);
+  const targets = lookup.closest.slice(0, k);
+  const refused: StoreOutcome['refused'] = [];
+  let stored = 0;
+  await Promise.all(targets.map(async (target) => {
+    const rid = node.requests.newId();
+    const body = type === 'STORE' ? { rid, record: payload } : { rid, removal: payload };
+    try {
+      const { reply } = await node.gateway.queryPeer(target, type, body as never);
+      if (reply.type === 'STORE_REPLY' && reply.body.ok) stored++;
+      else refused.push({ node: target, code: reply.type === 'STORE_REPLY' ? reply.body.code ?? 'REFUSED' : 'MALFORMED' });
+    } catch (e) {
+      refused.push({ node: target, code: (e as MeshError).code ?? ErrorCode.TIMEOUT });
+    }
+  }));
+  node.count(type === 'STORE' ? 'publish.stored' : 'publish.removed', stored);
+  return { stored, attempted: targets.length, refused, hops: lookup.hops };
+}
+
+/** Turn an outcome where nobody accepted into the typed error of the most common refusal. */
+export function requireStored(outcome: StoreOutcome, what: string): StoreOutcome {
+  if (outcome.stored > 0) return outcome;
+  const counts = new Map<string, number>();
+  for (const r of outcome.refused) counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? ErrorCode.UNREACHABLE;
+  const code = (top in ErrorCode ? top : ErrorCode.UNREACHABLE) as Code;
+  throw new MeshError(code, `${what}: refused by all ${outcome.attempted} storing nodes (${top})`, { refused: outcome.refused });
+}

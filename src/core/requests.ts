@@ -1,0 +1,78 @@
+import type { Clock, Random } from './environment.js';
+import { ErrorCode, MeshError } from './errors.js';
+import type { Message } from './messages.js';
+
+/**
+ * Outstanding requests, matched to their replies by a random request id alone (macula
+ * matched a reply to the first pending query, which mixed up concurrent lookups). A
+ * reply arriving after its timeout finds no entry and is dropped, so nothing is ever
+ * delivered twice.
+ */
+export interface ReplyInfo {
+  /** Hops the reply travelled (0 when it came straight from a neighbour). */
+  hops: number;
+  /** The node that answered. */
+  from: Uint8Array;
+}
+
+type Settle = (reply: Message, info: ReplyInfo) => void;
+
+export class PendingRequests {
+  private readonly pending = new Map<number, { settle: Settle; fail: (e: MeshError) => void; cancel: () => void }>();
+
+  constructor(private readonly clock: Clock, private readonly random: Random) {}
+
+  /** A fresh id that is not in use. */
+  newId(): number {
+    for (;;) {
+      const rid = Math.floor(this.random.next() * 0xffffffff);
+      if (!this.pending.has(rid)) return rid;
+    }
+  }
+
+  /** Wait for the reply to `rid`; rejects with TIMEOUT after `timeoutMs`. */
+  wait(rid: number, timeoutMs: number): Promise<{ reply: Message; info: ReplyInfo }> {
+    return new Promise((resolve, reject) => {
+      this.expect(rid, timeoutMs, (reply, info) => resolve({ reply, info }), reject);
+    });
+  }
+
+  /** Callback form of `wait`, used on hot paths (lookups) to avoid promise churn. */
+  expect(rid: number, timeoutMs: number, settle: Settle, fail: (e: MeshError) => void): void {
+    const cancel = this.clock.setTimer(timeoutMs, () => {
+      if (this.pending.delete(rid)) fail(new MeshError(ErrorCode.TIMEOUT, `no reply within ${timeoutMs} ms`));
+    });
+    this.pending.set(rid, { settle, fail, cancel });
+  }
+
+  /** Route a reply to its request; false when nobody waits for it (late or unknown). */
+  settle(rid: number, reply: Message, info: ReplyInfo): boolean {
+    const entry = this.pending.get(rid);
+    if (entry === undefined) return false;
+    this.pending.delete(rid);
+    entry.cancel();
+    entry.settle(reply, info);
+    return true;
+  }
+
+  /** Stop waiting for `rid` without settling it. */
+  forget(rid: number): void {
+    const entry = this.pending.get(rid);
+    if (entry === undefined) return;
+    this.pending.delete(rid);
+    entry.cancel();
+  }
+
+  rejectAll(error: MeshError): void {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of entries) {
+      entry.cancel();
+      entry.fail(error);
+    }
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+}

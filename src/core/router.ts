@@ -1,0 +1,163 @@
+import { decodeFrame, encodeFrame } from './codec.js';
+import { MAX_HOPS } from './constants.js';
+import type { Clock, Random, Transport } from './environment.js';
+import { compareDistance, idsEqual, toHex, type NodeId } from './id.js';
+import type { Message, MessageBodies, MessageName, RouteMsg } from './messages.js';
+
+/**
+ * Greedy forwarding of routed envelopes (macula's RPC_ROUTE) over the open channels.
+ *
+ * A node can only send to neighbours, so every request that is not for a neighbour
+ * travels as an envelope: each hop hands it to the neighbour closest (XOR) to `dest`
+ * that is closer than itself and not yet on the path. `exact` envelopes must reach the
+ * node whose id is `dest`; the others stop at the closest node the greedy walk finds
+ * (or earlier, when a node on the way can answer). Each hop is acknowledged; a hop that
+ * is not acknowledged in time is retried through the next-best neighbour, which is what
+ * lets lookups survive silently failed nodes without the source starting over.
+ */
+
+export interface RouterHost {
+  readonly self: NodeId;
+  readonly selfHex: string;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Open channels. */
+  neighbours(): Iterable<{ readonly id: NodeId; readonly idHex: string }>;
+  /** Acknowledgement timeout for a hop to this neighbour. */
+  ackTimeoutMs(peerHex: string): number;
+  /** The neighbour did not acknowledge in time. */
+  onHopFailure(peerHex: string): void;
+  /** True when this node answers a non-exact envelope itself instead of forwarding it. */
+  answersHere(inner: Message): boolean;
+  /** An envelope arrived at its end, here. */
+  deliver(envelope: RouteMsg, inner: Message): void;
+  count(counter: string, by?: number): void;
+}
+
+interface PendingHop {
+  envelope: RouteMsg;
+  next: string;
+  tried: Set<string>;
+  cancel: () => void;
+}
+
+const MAX_REROUTES_PER_HOP = 3;
+
+export class Router {
+  private readonly pending = new Map<number, PendingHop>();
+
+  constructor(private readonly host: RouterHost) {}
+
+  /** Start an envelope at this node. `firstHop` forces the first neighbour (disjoint lookup paths). */
+  originate<N extends MessageName>(
+    dest: NodeId, exact: boolean, type: N, body: MessageBodies[N], opts: { via?: NodeId[]; firstHop?: NodeId } = {},
+  ): void {
+    const envelope: RouteMsg = {
+      dest, src: this.host.self, hops: 0, max: MAX_HOPS, exact, path: [], hid: 0, body: encodeFrame(type, body),
+    };
+    const via = opts.firstHop ? [opts.firstHop] : opts.via;
+    if (via && via.length > 0) envelope.via = via;
+    this.route(envelope, new Set());
+  }
+
+  /** An envelope arrived from a neighbour. */
+  receive(from: string, envelope: RouteMsg): void {
+    this.host.transport.send(from, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
+    if (envelope.path.some((id) => idsEqual(id, this.host.self))) {
+      this.host.count('route.loop');
+      return;
+    }
+    this.route(envelope, new Set());
+  }
+
+  acknowledged(from: string, hid: number): void {
+    const hop = this.pending.get(hid);
+    if (hop === undefined || hop.next !== from) return;
+    hop.cancel();
+    this.pending.delete(hid);
+  }
+
+  close(): void {
+    for (const hop of this.pending.values()) hop.cancel();
+    this.pending.clear();
+  }
+
+  get pendingHops(): number {
+    return this.pending.size;
+  }
+
+  private route(envelope: RouteMsg, tried: Set<string>): void {
+    const { host } = this;
+    if (envelope.exact && idsEqual(envelope.dest, host.self)) return this.arrive(envelope);
+    const inner = decodeFrame(envelope.body);
+    if (!inner.ok) {
+      host.count('route.malformed');
+      return;
+    }
+    if (!envelope.exact && envelope.hops > 0 && host.answersHere(inner.message)) return host.deliver(envelope, inner.message);
+    if (envelope.hops >= envelope.max) {
+      host.count('route.maxHops');
+      if (!envelope.exact) host.deliver(envelope, inner.message);
+      return;
+    }
+    const next = this.nextHop(envelope, tried);
+    if (next === undefined) {
+      if (envelope.exact) host.count('route.unreachable');
+      else host.deliver(envelope, inner.message);
+      return;
+    }
+    this.forward(envelope, next, tried);
+  }
+
+  private arrive(envelope: RouteMsg): void {
+    const inner = decodeFrame(envelope.body);
+    if (!inner.ok) {
+      this.host.count('route.malformed');
+      return;
+    }
+    this.host.deliver(envelope, inner.message);
+  }
+
+  private forward(envelope: RouteMsg, next: NodeId, tried: Set<string>): void {
+    const { host } = this;
+    const nextHex = toHex(next);
+    tried.add(nextHex);
+    const hid = Math.floor(host.random.next() * 0xffffffff);
+    const out: RouteMsg = { ...envelope, hops: envelope.hops + 1, path: [...envelope.path, host.self], hid };
+    if (envelope.via !== undefined) {
+      const rest = envelope.via.filter((id) => !idsEqual(id, next));
+      if (rest.length > 0) out.via = rest;
+      else delete out.via;
+    }
+    if (!host.transport.send(nextHex, encodeFrame('RPC_ROUTE', out))) {
+      host.count('route.sendFailed');
+      if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried);
+      return;
+    }
+    host.count('route.forwarded');
+    const cancel = host.clock.setTimer(host.ackTimeoutMs(nextHex), () => {
+      this.pending.delete(hid);
+      host.count('route.ackTimeout');
+      host.onHopFailure(nextHex);
+      if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried);
+    });
+    this.pending.set(hid, { envelope, next: nextHex, tried, cancel });
+  }
+
+  private nextHop(envelope: RouteMsg, tried: Set<string>): NodeId | undefined {
+    const { dest } = envelope;
+    const onPath = (id: NodeId): boolean => envelope.path.some((p) => idsEqual(p, id));
+    let best: NodeId | undefined;
+    const viaFirst = envelope.via?.[0];
+    for (const { id, idHex } of this.host.neighbours()) {
+      if (tried.has(idHex) || onPath(id)) continue;
+      // A retraced reply path or a forced first hop wins while its next node is still open.
+      if (viaFirst !== undefined && idsEqual(id, viaFirst)) return id;
+      if (envelope.exact && idsEqual(id, dest)) return id;
+      if (best === undefined || compareDistance(dest, id, best) < 0) best = id;
+    }
+    if (best === undefined || compareDistance(dest, best, this.host.self) >= 0) return undefined;
+    return best;
+  }
+}

@@ -1,0 +1,134 @@
+import { cryptoRandom, systemClock, type Store, type Transport } from '../core/environment.js';
+import { identityFromSecretKey } from '../core/identity.js';
+import { fromHex } from '../core/id.js';
+import { TICK_INTERVAL_MS } from '../core/constants.js';
+import type { ProviderInfo } from '../core/service-registry.js';
+import { capture, type Result } from './api-result.js';
+import { parseToWorker, type FromWorker } from './bridge-protocol.js';
+import { PeerCore } from './peer-core.js';
+
+/**
+ * The API the worker exposes over Comlink. It composes PeerCore with the platform: the
+ * bytes bridge (a MessagePort to the main thread's channels), the system clock, the
+ * CSPRNG and a store chosen by the main thread.
+ */
+export interface WorkerInit {
+  secretKeyHex: string;
+  defaultTtl?: number;
+  cacheTtl?: number;
+  serviceTtl?: number;
+  k?: number;
+  alpha?: number;
+}
+
+export interface InitReport {
+  nodeId: string;
+  restoredServices: Array<{ serviceId: string; metadata: Record<string, unknown>; ttl: number }>;
+}
+
+export type StoreFactory = (namespace: string) => Store | undefined;
+
+export class WorkerApi {
+  private core: PeerCore | undefined;
+  private port: MessagePort | undefined;
+  private readonly open = new Set<string>();
+  private tickHandle: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly makeStore: StoreFactory) {}
+
+  init(init: WorkerInit, port: MessagePort): Promise<Result<InitReport>> {
+    return capture(async () => {
+      const identity = identityFromSecretKey(fromHex(init.secretKeyHex));
+      this.port = port;
+      const post = (m: FromWorker, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
+      const transport: Transport = {
+        send: (peer, frame) => {
+          if (!this.open.has(peer)) return false;
+          post({ t: 'send', peer, frame }, [frame.buffer as ArrayBuffer]);
+          return true;
+        },
+        connect: (peer) => post({ t: 'connect', peer }),
+        disconnect: (peer) => {
+          this.open.delete(peer);
+          post({ t: 'disconnect', peer });
+        },
+      };
+      const store = this.makeStore(identity.nodeIdHex);
+      const core = new PeerCore({
+        identity, transport, clock: systemClock, random: cryptoRandom, ...(store ? { store } : {}),
+        ...pick(init, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
+      });
+      this.core = core;
+      core.node.on((e) => {
+        if (e.type === 'signal') post({ t: 'signal-in', from: e.from, payload: e.payload });
+      });
+      port.onmessage = (event: MessageEvent) => {
+        const m = parseToWorker(event.data);
+        if (m === null) return core.node.count('bridge.malformed');
+        if (m.t === 'open') {
+          this.open.add(m.peer);
+          core.node.onChannelOpen(m.peer);
+        } else if (m.t === 'close') {
+          this.open.delete(m.peer);
+          core.node.onChannelClose(m.peer);
+        } else core.node.onFrame(m.peer, m.frame);
+      };
+      const restoredServices = await core.restore();
+      this.tickHandle = setInterval(() => core.tick(), TICK_INTERVAL_MS);
+      return { nodeId: identity.nodeIdHex, restoredServices };
+    });
+  }
+
+  advertise(serviceId: string, metadata: Record<string, unknown> | undefined, ttl: number | undefined): Promise<Result<void>> {
+    return capture(() => this.ready().advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) }));
+  }
+
+  unadvertise(serviceId: string): Promise<Result<void>> {
+    return capture(() => this.ready().unadvertise(serviceId));
+  }
+
+  listLocalServices(): Promise<Result<string[]>> {
+    return capture(() => this.ready().listLocalServices());
+  }
+
+  discover(serviceId: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+    return capture(() => this.ready().discover(serviceId, { forceRefresh }));
+  }
+
+  peers(): Promise<Result<Array<{ nodeId: string; rttMs?: number }>>> {
+    return capture(() => this.ready().peers());
+  }
+
+  stats(): Promise<Result<Record<string, number>>> {
+    return capture(() => this.ready().stats());
+  }
+
+  /** Route a WebRTC signal through the overlay; false when the node has no open channel. */
+  sendSignal(to: string, payload: Uint8Array): Promise<Result<boolean>> {
+    return capture(() => this.ready().node.sendSignal(to, payload));
+  }
+
+  /** An empty round trip, for measuring the Comlink floor. */
+  echo(): Promise<Result<null>> {
+    return capture(() => null);
+  }
+
+  close(): Promise<Result<void>> {
+    return capture(async () => {
+      if (this.tickHandle !== undefined) clearInterval(this.tickHandle);
+      await this.core?.close();
+      this.port?.close();
+    });
+  }
+
+  private ready(): PeerCore {
+    if (this.core === undefined) throw new Error('worker not initialised');
+    return this.core;
+  }
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

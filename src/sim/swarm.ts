@@ -1,0 +1,121 @@
+import { TICK_INTERVAL_MS } from '../core/constants.js';
+import { DhtNode, type DhtNodeOptions } from '../core/dht-node.js';
+import { seededRandom, type Random } from '../core/environment.js';
+import { createIdentity, memoizedVerifier, type Verifier } from '../core/identity.js';
+import { EventQueue } from './event-queue.js';
+import { SimNetwork, type NetworkOptions } from './network.js';
+
+/**
+ * Many real DhtNodes in one process on virtual time: the testnet of the simulation tier
+ * and of `npm run bench:sim`. Everything derives from one seed, so a run is repeatable.
+ */
+export interface SwarmOptions {
+  seed: number;
+  network?: Omit<NetworkOptions, 'random'>;
+  node?: Partial<Omit<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random'>>;
+  /** Channels a joining node gets from the relay before it uses the overlay. */
+  bootstrapLinks?: number;
+  tickMs?: number;
+}
+
+export class Swarm {
+  readonly queue = new EventQueue();
+  readonly network: SimNetwork;
+  readonly random: Random;
+  readonly nodes = new Map<string, DhtNode>();
+  /** Shared by every node: Ed25519 verification is pure, so one cache serves all (and saves minutes at 10,000 nodes). */
+  readonly verify: Verifier = memoizedVerifier();
+  private readonly stopTicks = new Map<string, () => void>();
+
+  constructor(private readonly opts: SwarmOptions) {
+    this.random = seededRandom(opts.seed);
+    this.network = new SimNetwork(this.queue, { ...opts.network, random: seededRandom(opts.seed ^ 0x5eed) });
+  }
+
+  get now(): number {
+    return this.queue.now();
+  }
+
+  alive(): DhtNode[] {
+    return [...this.nodes.values()].filter((n) => this.network.isAlive(n.selfHex) && !n.isClosed);
+  }
+
+  /** Create a node (not yet connected to anyone). */
+  addNode(): DhtNode {
+    const identity = createIdentity((n) => this.random.bytes(n));
+    let node: DhtNode | undefined;
+    const transport = this.network.attach(identity.nodeIdHex, {
+      onChannelOpen: (p) => node?.onChannelOpen(p),
+      onChannelClose: (p) => node?.onChannelClose(p),
+      onFrame: (p, f) => node?.onFrame(p, f),
+    });
+    node = new DhtNode({
+      ...this.opts.node, identity, transport, clock: this.queue, random: seededRandom(this.random.next() * 2 ** 32), verify: this.verify,
+    });
+    this.nodes.set(node.selfHex, node);
+    const tickMs = this.opts.tickMs ?? TICK_INTERVAL_MS;
+    const n = node;
+    let cancel = (): void => undefined;
+    const loop = (): void => {
+      if (n.isClosed || !this.network.isAlive(n.selfHex)) return;
+      n.tick();
+      cancel = this.queue.setTimer(tickMs, loop);
+    };
+    cancel = this.queue.setTimer(Math.floor(this.random.next() * tickMs), loop);
+    this.stopTicks.set(n.selfHex, () => cancel());
+    return node;
+  }
+
+  /** Add `count` nodes, `batch` at a time: each links to a few live nodes (the relay's job) and bootstraps. */
+  async grow(count: number, batch = 50): Promise<void> {
+    for (let done = 0; done < count; done += batch) {
+      const existing = this.alive();
+      const fresh: DhtNode[] = [];
+      for (let i = 0; i < Math.min(batch, count - done); i++) fresh.push(this.addNode());
+      await this.joinAll(fresh, existing);
+    }
+  }
+
+  async joinAll(fresh: DhtNode[], existing: DhtNode[]): Promise<void> {
+    const links = this.opts.bootstrapLinks ?? 3;
+    const pool = existing.length > 0 ? existing : fresh;
+    for (const node of fresh) {
+      for (let i = 0; i < links && pool.length > 1; i++) {
+        const peer = pool[Math.floor(this.random.next() * pool.length)]!;
+        if (peer !== node) this.network.link(node.selfHex, peer.selfHex);
+      }
+    }
+    await this.queue.runFor(1_000);
+    await this.settle(Promise.all(fresh.map((n) => n.bootstrap())), 120_000);
+  }
+
+  /** Run the network until `promise` settles (or `maxMs` of virtual time pass); returns its value. */
+  async settle<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
+    let done = false;
+    const tracked = promise.finally(() => {
+      done = true;
+    });
+    const deadline = this.now + maxMs;
+    while (!done && this.now < deadline && this.queue.size > 0) await this.queue.runFor(50);
+    return tracked;
+  }
+
+  run(ms: number): Promise<void> {
+    return this.queue.runFor(ms);
+  }
+
+  /** Remove a node: `silent` leaves its channels open and swallowing frames, as a crashed tab's would until ICE notices. */
+  fail(node: DhtNode, silent: boolean): void {
+    this.stopTicks.get(node.selfHex)?.();
+    if (silent) {
+      this.network.failSilently(node.selfHex);
+      return;
+    }
+    this.network.leave(node.selfHex);
+    node.close();
+  }
+
+  pick(from: DhtNode[] = this.alive()): DhtNode {
+    return from[Math.floor(this.random.next() * from.length)]!;
+  }
+}
