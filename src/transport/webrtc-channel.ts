@@ -1,0 +1,129 @@
+import SimplePeer from 'simple-peer';
+import type { PeerChannel } from '../peer/connection-manager.js';
+import { Reassembler, toChunks } from './chunking.js';
+
+/**
+ * The only module that touches simple-peer (DESIGN.md §7): one WebRTC data channel to
+ * one peer, speaking whole frames. Frames over 16 KiB are chunked, and sends respect
+ * the channel's buffer: above HIGH_WATER bytes in flight, messages wait in a bounded
+ * queue that drains on `bufferedamountlow`.
+ */
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = 256 << 10;
+const MAX_QUEUED_BYTES = 8 << 20;
+
+export interface ChannelOptions {
+  initiator: boolean;
+  /** RTCPeerConnection configuration (ICE servers); loopback and LAN need none. */
+  config?: RTCConfiguration;
+  /** An RTCPeerConnection implementation for Node (node-datachannel's polyfill). */
+  wrtc?: unknown;
+}
+
+export interface ChannelStats {
+  framesOut: number;
+  framesIn: number;
+  bytesOut: number;
+  bytesIn: number;
+  chunksOut: number;
+  dropped: number;
+  queuedBytes: number;
+}
+
+export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats: ChannelStats } {
+  const peer = new SimplePeer({
+    initiator: opts.initiator,
+    trickle: true,
+    config: opts.config ?? { iceServers: [] },
+    ...(opts.wrtc ? { wrtc: opts.wrtc as SimplePeer.Options['wrtc'] } : {}),
+  });
+  const stats: ChannelStats = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0, chunksOut: 0, dropped: 0, queuedBytes: 0 };
+  const queue: Uint8Array[] = [];
+  const reassembler = new Reassembler();
+  let frameId = 0;
+  let closed = false;
+
+  const rawChannel = (): RTCDataChannel | undefined => (peer as unknown as { _channel?: RTCDataChannel })._channel ?? undefined;
+
+  const drain = (): void => {
+    while (queue.length > 0 && !closed && peer.connected && peer.bufferSize < HIGH_WATER) {
+      const message = queue.shift()!;
+      stats.queuedBytes -= message.length;
+      try {
+        peer.send(message);
+      } catch {
+        stats.dropped++;
+      }
+    }
+  };
+
+  const channel: PeerChannel & { stats: ChannelStats } = {
+    stats,
+    onSignal: () => undefined,
+    onOpen: () => undefined,
+    onData: () => undefined,
+    onClose: () => undefined,
+    signal(data) {
+      if (closed) return;
+      try {
+        peer.signal(data as SimplePeer.SignalData);
+      } catch {
+        stats.dropped++;
+      }
+    },
+    send(frame) {
+      if (closed || !peer.connected) return false;
+      const chunks = toChunks(frame, frameId++);
+      const size = chunks.reduce((n, c) => n + c.length, 0);
+      if (stats.queuedBytes + size > MAX_QUEUED_BYTES) {
+        stats.dropped++;
+        return false;
+      }
+      stats.framesOut++;
+      stats.bytesOut += frame.length;
+      if (chunks.length > 1) stats.chunksOut += chunks.length;
+      for (const c of chunks) queue.push(c);
+      stats.queuedBytes += size;
+      drain();
+      return true;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      peer.destroy();
+    },
+  };
+
+  peer.on('signal', (data) => channel.onSignal(data));
+  peer.on('connect', () => {
+    const raw = rawChannel();
+    if (raw) {
+      raw.bufferedAmountLowThreshold = LOW_WATER;
+      raw.addEventListener('bufferedamountlow', drain);
+    }
+    channel.onOpen();
+  });
+  peer.on('data', (data: Uint8Array) => {
+    const message = data instanceof Uint8Array ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer);
+    const result = reassembler.push(message);
+    if (result.kind === 'frame') {
+      stats.framesIn++;
+      stats.bytesIn += result.frame.length;
+      channel.onData(result.frame);
+    } else if (result.kind === 'dropped') stats.dropped++;
+  });
+  let reported = false;
+  const finish = (): void => {
+    closed = true;
+    queue.length = 0;
+    if (reported) return;
+    reported = true;
+    channel.onClose();
+  };
+  peer.on('close', finish);
+  peer.on('error', () => {
+    finish();
+    peer.destroy();
+  });
+  return channel;
+}
