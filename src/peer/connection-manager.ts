@@ -30,7 +30,8 @@ export interface ConnectionHooks {
   /** Send a signal through the relay; false when the relay is not connected. */
   sendViaRelay(to: IdHex, data: unknown): boolean;
   channelOpened(peer: IdHex): void;
-  channelClosed(peer: IdHex): void;
+  /** The channel closed, or an attempt to open one ended (`wasOpen` false). */
+  channelClosed(peer: IdHex, wasOpen: boolean): void;
   frame(peer: IdHex, frame: Uint8Array): void;
 }
 
@@ -131,12 +132,12 @@ export class ConnectionManager {
   private create(peer: IdHex, initiator: boolean): Connection | undefined {
     if (this.connections.size >= this.limits.maxChannels) {
       this.stats.refusedAtCap++;
-      if (initiator) this.hooks.channelClosed(peer);
+      if (initiator) this.hooks.channelClosed(peer, false);
       return undefined;
     }
     if (this.stats.created >= this.limits.budget) {
       this.stats.refusedBudget++;
-      if (initiator) this.hooks.channelClosed(peer);
+      if (initiator) this.hooks.channelClosed(peer, false);
       return undefined;
     }
     this.stats.created++;
@@ -204,6 +205,6 @@ export class ConnectionManager {
     for (const cancel of connection.cancelTimers) cancel();
     if (closeChannel) connection.channel.close();
     this.stats.closed++;
-    this.hooks.channelClosed(peer);
+    this.hooks.channelClosed(peer, connection.open);
   }
 }

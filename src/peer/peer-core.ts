@@ -70,7 +70,10 @@ export class PeerCore {
 
   /** Restore what an earlier session of this tab persisted; returns the advertisements to re-register. */
   async restore(): Promise<Array<{ serviceId: string; metadata: Record<string, unknown>; ttl: number }>> {
-    return this.persistence ? this.persistence.restore() : [];
+    const saved = this.persistence ? await this.persistence.restore() : [];
+    // The advertisement outlives a reload; calls wait for the app to register its handler again.
+    for (const s of saved) await this.advertise(s.serviceId, { metadata: s.metadata, ttl: s.ttl }).catch(() => undefined);
+    return saved;
   }
 
   /** Join the overlay once the first channel is open: look ourselves up and refresh the buckets. */
@@ -173,12 +176,8 @@ export class PeerCore {
     this.node.close();
   }
 
+  /** Alone, the node is the closest node it knows and keeps the record itself; join() publishes again. */
   private async publish(ad: Advertised): Promise<void> {
-    if (this.node.neighbours.size === 0) {
-      // Alone: keep our own copy so a lookup that reaches us finds it; join() republishes.
-      await publishToDht(this.node, ad.serviceId, { metadata: ad.metadata }, ad.ttl, this.node.k);
-      return;
-    }
     await publishToDht(this.node, ad.serviceId, { metadata: ad.metadata }, ad.ttl, this.node.k);
   }
 

@@ -30,6 +30,8 @@ export class Persistence {
   private flushing: Promise<void> | undefined;
   private failures = 0;
   private writes = 0;
+  private restoredRecords = 0;
+  private savedRecords = 0;
   private disabled = false;
 
   constructor(private readonly node: DhtNode, private readonly store: Store) {
@@ -45,6 +47,7 @@ export class Persistence {
     for (const c of RoutingTable.fromJSON(this.node.self, contacts).all()) this.node.table.update(c.id, c.lastSeen, c.rttMs);
     const restored = RecordStore.fromJSON(records, now, this.node.verify);
     this.node.records.absorb(restored, now);
+    this.restoredRecords = restored.size;
     this.services = Array.isArray(services) ? services.filter(isSavedService) : [];
     return this.services;
   }
@@ -58,8 +61,11 @@ export class Persistence {
   flush(now: number, force = false): Promise<void> {
     if (this.disabled || this.flushing) return this.flushing ?? Promise.resolve();
     const entries: Array<[string, unknown]> = [];
+    let records: number | undefined;
     if (this.recordsDirty && (force || now - this.lastRecordsFlush >= RECORDS_FLUSH_MS)) {
-      entries.push(['records', this.node.records.toJSON(now)]);
+      const snapshot = this.node.records.toJSON(now);
+      records = snapshot.entries.length;
+      entries.push(['records', snapshot]);
       this.recordsDirty = false;
       this.lastRecordsFlush = now;
     }
@@ -76,6 +82,7 @@ export class Persistence {
     this.flushing = this.store.setMany(entries).then(
       () => {
         this.writes++;
+        if (records !== undefined) this.savedRecords = records;
       },
       (e: unknown) => {
         // A full quota must not stop the node: it keeps running from memory.
@@ -90,7 +97,13 @@ export class Persistence {
   }
 
   stats(): Record<string, number> {
-    return { 'persistence.writes': this.writes, 'persistence.failures': this.failures, 'persistence.disabled': this.disabled ? 1 : 0 };
+    return {
+      'persistence.writes': this.writes,
+      'persistence.failures': this.failures,
+      'persistence.disabled': this.disabled ? 1 : 0,
+      'persistence.savedRecords': this.savedRecords,
+      'persistence.restoredRecords': this.restoredRecords,
+    };
   }
 }
 

@@ -19,6 +19,7 @@ export interface WorkerInit {
   serviceTtl?: number;
   k?: number;
   alpha?: number;
+  storage: 'indexeddb' | 'memory';
 }
 
 export interface InitReport {
@@ -26,7 +27,7 @@ export interface InitReport {
   restoredServices: Array<{ serviceId: string; metadata: Record<string, unknown>; ttl: number }>;
 }
 
-export type StoreFactory = (namespace: string) => Store | undefined;
+export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => Store | undefined;
 
 export class WorkerApi {
   private core: PeerCore | undefined;
@@ -53,7 +54,7 @@ export class WorkerApi {
           post({ t: 'disconnect', peer });
         },
       };
-      const store = this.makeStore(identity.nodeIdHex);
+      const store = this.makeStore(init.storage, identity.nodeIdHex);
       const core = new PeerCore({
         identity, transport, clock: systemClock, random: cryptoRandom, ...(store ? { store } : {}),
         ...pick(init, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),

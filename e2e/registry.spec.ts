@@ -1,0 +1,74 @@
+import { expect, test } from '@playwright/test';
+import { discover, meshed, openPeer, stat, type PeerPage } from './peers.js';
+
+test.describe('service registry across browser peers', () => {
+  test('six peers in separate contexts: advertise, discover by real lookup, unadvertise', async ({ browser }) => {
+    const peers: PeerPage[] = [];
+    for (let i = 0; i < 6; i++) peers.push(await openPeer(browser));
+    await meshed(peers);
+    const [provider, ...others] = peers as [PeerPage, ...PeerPage[]];
+    await provider.page.evaluate(() =>
+      window.peer!.advertise('energy.home.get', () => ({ watts: 1000 }), { metadata: { unit: 'W', site: 'home' } }));
+    for (const p of others) {
+      await expect.poll(async () => (await discover(p, 'energy.home.get')).map((x) => x.nodeId)).toEqual([provider.nodeId]);
+      const [found] = await discover(p, 'energy.home.get');
+      expect(found!.metadata).toEqual({ unit: 'W', site: 'home' });
+    }
+    expect(await stat(others[0]!, 'lookups.value')).toBeGreaterThan(0);
+    await provider.page.evaluate(() => window.peer!.unadvertise('energy.home.get'));
+    for (const p of others) await expect.poll(() => discover(p, 'energy.home.get')).toEqual([]);
+    for (const p of peers) expect(p.errors).toEqual([]);
+    for (const p of peers) await p.context.close();
+  });
+
+  test('three tabs of one context: distinct identities that find each other', async ({ browser }) => {
+    const context = await browser.newContext();
+    const tabs: PeerPage[] = [];
+    for (let i = 0; i < 3; i++) tabs.push(await openPeer(context));
+    expect(new Set(tabs.map((t) => t.nodeId)).size).toBe(3);
+    await meshed(tabs);
+    for (const [i, t] of tabs.entries()) {
+      await t.page.evaluate((n) => window.peer!.advertise(`tab.${n}.echo`, (x) => x), i);
+    }
+    for (const [i, t] of tabs.entries()) {
+      for (const [j, other] of tabs.entries()) {
+        if (i === j) continue;
+        await expect.poll(async () => (await discover(t, `tab.${j}.echo`)).map((x) => x.nodeId)).toEqual([other.nodeId]);
+      }
+    }
+    for (const t of tabs) expect(t.errors).toEqual([]);
+    await context.close();
+  });
+
+  test('a reloaded tab keeps its node id and serves the records it stored from IndexedDB', async ({ browser }) => {
+    const holder = await openPeer(browser, 'storage=indexeddb');
+    const provider = await openPeer(browser, 'storage=indexeddb');
+    await meshed([holder, provider]);
+    await provider.page.evaluate(() => window.peer!.advertise('reload.svc', () => 1, { metadata: { v: 1 } }));
+    // The holder stores the provider's record and writes it to IndexedDB.
+    await expect.poll(() => stat(holder, 'persistence.savedRecords')).toBeGreaterThanOrEqual(1);
+    await provider.context.close();
+    await holder.page.reload();
+    expect(await holder.page.evaluate(() => new Promise<string>((resolve) => {
+      const wait = (): void => { if (window.peer) resolve(window.peer.nodeId); else setTimeout(wait, 20); };
+      wait();
+    }))).toBe(holder.nodeId);
+    expect(await stat(holder, 'persistence.restoredRecords')).toBeGreaterThanOrEqual(1);
+    // Alone now: the answer can only come from what it restored.
+    expect(await stat(holder, 'neighbours.open')).toBe(0);
+    expect((await discover(holder, 'reload.svc')).map((p) => p.nodeId)).toEqual([provider.nodeId]);
+    await holder.context.close();
+  });
+
+  test("a closed provider's short-lived record expires and discovery stops returning it", async ({ browser }) => {
+    const provider = await openPeer(browser);
+    const client = await openPeer(browser);
+    await meshed([provider, client]);
+    await provider.page.evaluate(() => window.peer!.advertise('short.ttl', () => 1, { ttl: 4 }));
+    await expect.poll(async () => (await discover(client, 'short.ttl')).length).toBe(1);
+    await provider.context.close();
+    await expect.poll(async () => (await discover(client, 'short.ttl')).length, { timeout: 30_000 }).toBe(0);
+    expect(client.errors).toEqual([]);
+    await client.context.close();
+  });
+});

@@ -1,0 +1,30 @@
+import { defineConfig } from '@playwright/test';
+
+/** Port of the server the e2e tests start: the built demo and the relay, as `npm start` serves them. */
+export const E2E_PORT = 8797;
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'e2e/output/results',
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://localhost:${E2E_PORT}`,
+    launchOptions: {
+      executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    },
+  },
+  webServer: {
+    command: `npx tsx src/relay/serve.ts`,
+    env: { PORT: String(E2E_PORT), HOST: '127.0.0.1', RELAY_SOCKETS_PER_ADDRESS: '512' },
+    url: `http://localhost:${E2E_PORT}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+  },
+});

@@ -1,0 +1,9 @@
+/**
+ * macula-web: a browser-first peer-to-peer service registry. Every tab is a Kademlia
+ * DHT node; services advertise into the DHT and clients discover and call them with no
+ * central registry. This file is the whole public surface.
+ */
+export { createPeer } from './peer/create-peer.js';
+export type { Peer, PeerEvent, PeerOptions, ServiceHandler } from './peer/create-peer.js';
+export type { ProviderInfo } from './core/service-registry.js';
+export { ErrorCode, MeshError, isMeshError } from './core/errors.js';

@@ -1,0 +1,198 @@
+import { systemClock } from '../core/environment.js';
+import { ErrorCode, invalidArgument, MeshError } from '../core/errors.js';
+import { toHex } from '../core/id.js';
+import type { ProviderInfo } from '../core/service-registry.js';
+import { createSignalingClient, type SignalingClient } from '../transport/signaling-client.js';
+import { createWebRtcChannel } from '../transport/webrtc-channel.js';
+import { parseFromWorker, type ToWorker } from './bridge-protocol.js';
+import { ConnectionManager } from './connection-manager.js';
+import { openSignal, sealSignal } from './signal-envelope.js';
+import { loadTabIdentity } from './tab-identity.js';
+import type { InitReport } from './worker-api.js';
+import { WorkerClient } from './worker-client.js';
+import { validatePeerOptions, type PeerOptions } from './peer-options.js';
+
+export type { PeerOptions } from './peer-options.js';
+export type PeerEvent = 'peer:connect' | 'peer:disconnect';
+export type ServiceHandler = (args: unknown) => unknown | Promise<unknown>;
+
+export interface Peer {
+  /** 64 lowercase hex characters: SHA-256 of this tab's Ed25519 public key. */
+  readonly nodeId: string;
+  advertise(serviceId: string, handler: ServiceHandler, opts?: { metadata?: Record<string, unknown>; ttl?: number }): Promise<void>;
+  unadvertise(serviceId: string): Promise<void>;
+  listLocalServices(): Promise<string[]>;
+  discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
+  peers(): Promise<Array<{ nodeId: string; rttMs?: number }>>;
+  stats(): Promise<Record<string, number>>;
+  on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Relay introductions a node dials when it has no channel at all. */
+const FIRST_CONTACTS = 3;
+const ISOLATION_CHECK_MS = 5_000;
+const WELCOME_WAIT_MS = 5_000;
+
+/**
+ * Start this tab's peer: its identity, the DHT worker, the WebRTC mesh and the relay
+ * connection. Resolves once the worker runs and the relay has answered (or could not
+ * be reached in time: the peer keeps trying in the background).
+ */
+export async function createPeer(options: PeerOptions): Promise<Peer> {
+  const opts = validatePeerOptions(options);
+  const identity = await loadTabIdentity(opts.realm);
+  const worker = new Worker(new URL('../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
+  const client = new WorkerClient(worker);
+  const bridge = new MessageChannel();
+  const toWorker = (m: ToWorker): void => bridge.port1.postMessage(m);
+  await client.callTransfer<InitReport>('init', [{
+    secretKeyHex: toHex(identity.secretKey), storage: opts.storage,
+    ...pickDefined(opts, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
+  }, bridge.port2], [bridge.port2]);
+
+  const listeners = new Map<PeerEvent, Set<(nodeId: string) => void>>();
+  const emit = (event: PeerEvent, nodeId: string): void => {
+    for (const cb of listeners.get(event) ?? []) {
+      try {
+        cb(nodeId);
+      } catch {
+        // An app callback's failure is the app's; the mesh goes on.
+      }
+    }
+  };
+  const handlers = new Map<string, ServiceHandler>();
+  let signaling: SignalingClient | undefined;
+  let relayIndex = 0;
+
+  const connections = new ConnectionManager(identity, systemClock, {
+    createChannel: (initiator) => createWebRtcChannel({ initiator }),
+    sendViaOverlay: async (to, data) => {
+      const payload = sealSignal(identity, to, data);
+      return payload !== null && client.api.sendSignal(to, payload).catch(() => false);
+    },
+    sendViaRelay: (to, data) => signaling?.sendSignal(to, data) ?? false,
+    channelOpened: (peer) => {
+      toWorker({ t: 'open', peer });
+      emit('peer:connect', peer);
+    },
+    channelClosed: (peer, wasOpen) => {
+      toWorker({ t: 'close', peer });
+      if (wasOpen) emit('peer:disconnect', peer);
+    },
+    frame: (peer, frame) => toWorker({ t: 'frame', peer, frame }),
+  });
+
+  bridge.port1.onmessage = (event: MessageEvent) => {
+    const m = parseFromWorker(event.data);
+    if (m === null) return;
+    if (m.t === 'send') connections.send(m.peer, m.frame);
+    else if (m.t === 'connect') connections.connect(m.peer);
+    else if (m.t === 'disconnect') connections.disconnect(m.peer);
+    else {
+      const data = openSignal(m.payload, identity.nodeIdHex, m.from);
+      if (data !== null) connections.signal(m.from, data, false);
+    }
+  };
+
+  const dialIntroductions = (peers: string[]): void => {
+    if (connections.openCount > 0) return;
+    for (const peer of peers.slice(0, FIRST_CONTACTS)) connections.connect(peer);
+  };
+  let welcomed: () => void = () => undefined;
+  const welcome = new Promise<void>((resolve) => { welcomed = resolve; });
+  const startSignaling = (): void => {
+    const url = opts.bootstrap[relayIndex % opts.bootstrap.length]!;
+    const s = createSignalingClient({ url, identity, realm: opts.realm });
+    s.on('welcome', ({ peers }) => {
+      welcomed();
+      dialIntroductions(peers);
+    });
+    s.on('peers', dialIntroductions);
+    s.on('signal', ({ from, data }) => connections.signal(from, data, true));
+    s.on('error', (e) => {
+      if (e.code === 'UNREACHABLE' && e.to) connections.disconnect(e.to);
+    });
+    signaling = s;
+  };
+  startSignaling();
+  // A peer left with no channel asks the relay for new introductions.
+  const isolation = setInterval(() => {
+    if (connections.openCount === 0 && signaling?.status === 'open') signaling.requestPeers();
+  }, ISOLATION_CHECK_MS);
+  await Promise.race([welcome, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
+
+  let closed = false;
+  const live = (): void => {
+    if (closed) throw new MeshError(ErrorCode.CLOSED, 'this peer is closed');
+  };
+
+  return {
+    nodeId: identity.nodeIdHex,
+    async advertise(serviceId, handler, adOpts = {}) {
+      live();
+      if (typeof handler !== 'function') throw invalidArgument('handler', 'a function', handler);
+      handlers.set(serviceId, handler);
+      await client.api.advertise(serviceId, adOpts.metadata, adOpts.ttl);
+    },
+    async unadvertise(serviceId) {
+      live();
+      handlers.delete(serviceId);
+      await client.api.unadvertise(serviceId);
+    },
+    async listLocalServices() {
+      live();
+      return client.api.listLocalServices();
+    },
+    async discover(serviceId, discoverOpts = {}) {
+      live();
+      return client.api.discover(serviceId, discoverOpts.forceRefresh === true);
+    },
+    async peers() {
+      live();
+      return client.api.peers();
+    },
+    async stats() {
+      live();
+      const core = await client.api.stats();
+      const c = connections.stats;
+      const s = signaling?.stats();
+      return {
+        ...core,
+        'connections.open': connections.openCount,
+        'connections.created': c.created,
+        'connections.budgetLeft': connections.budgetLeft,
+        'connections.refusedAtCap': c.refusedAtCap,
+        'connections.openTimeouts': c.openTimeouts,
+        'signals.viaOverlay': c.signalsViaOverlay,
+        'signals.viaRelay': c.signalsViaRelay,
+        'signals.relayFallbacks': c.relayFallbacks,
+        'signals.rejected': s?.rejectedSignals ?? 0,
+        'relay.connected': signaling?.status === 'open' ? 1 : 0,
+      };
+    },
+    on(event, cb) {
+      if (event !== 'peer:connect' && event !== 'peer:disconnect') throw invalidArgument('event', "'peer:connect' or 'peer:disconnect'", event);
+      if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
+      let set = listeners.get(event);
+      if (set === undefined) listeners.set(event, (set = new Set()));
+      set.add(cb);
+      return () => set.delete(cb);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(isolation);
+      signaling?.close();
+      await client.api.close().catch(() => undefined);
+      connections.closeAll();
+      client.terminate(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
+    },
+  };
+}
+
+function pickDefined<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
