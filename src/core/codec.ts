@@ -1,4 +1,4 @@
-import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { ID_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_SERVICE_NAME_CHARS } from './constants.js';
 import { MessageType, messageNames, type Message, type MessageBodies, type MessageName } from './messages.js';
 
@@ -14,8 +14,13 @@ export const HEADER_BYTES = 8;
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
 export type DecodeError = 'short' | 'version' | 'type' | 'length' | 'msgpack' | 'schema';
 
+// One encoder and decoder for the process: creating them per frame dominated the simulator's garbage.
+const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder({ maxStrLength: MAX_FRAME_BYTES, maxBinLength: MAX_FRAME_BYTES });
+
 export function encodeFrame<N extends MessageName>(type: N, body: MessageBodies[N]): Uint8Array {
-  const payload = msgpackEncode(body, { ignoreUndefined: true });
+  // A view into the encoder's buffer, copied once into the frame below.
+  const payload = encoder.encodeSharedRef(body);
   const frame = new Uint8Array(HEADER_BYTES + payload.length);
   frame[0] = PROTOCOL_VERSION;
   frame[1] = MessageType[type];
@@ -37,7 +42,7 @@ export function decodeFrame(frame: Uint8Array): DecodeResult {
   if (length !== frame.length - HEADER_BYTES || frame.length > MAX_FRAME_BYTES) return fail('length');
   let raw: unknown;
   try {
-    raw = msgpackDecode(frame.subarray(HEADER_BYTES), { maxStrLength: MAX_FRAME_BYTES, maxBinLength: MAX_FRAME_BYTES });
+    raw = decoder.decode(frame.subarray(HEADER_BYTES));
   } catch {
     return fail('msgpack');
   }

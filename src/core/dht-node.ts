@@ -6,7 +6,7 @@ import { Gateway } from './gateway.js';
 import { fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from './identity.js';
 import { Liveness } from './liveness.js';
-import { findNode, findValue, type LookupProgress } from './lookup.js';
+import { findNode, findValue, type LookupOptions, type LookupProgress } from './lookup.js';
 import type { Message, RouteMsg } from './messages.js';
 import { planNeighbours } from './neighbours.js';
 import { RecordStore } from './record-store.js';
@@ -14,6 +14,11 @@ import { PendingRequests } from './requests.js';
 import { Router } from './router.js';
 import { RoutingTable } from './routing-table.js';
 import { Replication } from './replication.js';
+
+/** A hop to a neighbour heard from within this window is not acknowledged. */
+const ACK_FREE_AFTER_HEARD_MS = 1_000;
+/** Reviews of the neighbour set triggered by channel events are spaced at least this far. */
+const MIN_REVIEW_SPACING_MS = 2_000;
 
 export interface DhtNodeOptions {
   identity: Identity;
@@ -78,6 +83,8 @@ export class DhtNode implements ChannelHandler {
   private readonly connectionBudget: number;
   private readonly bucketRefreshMs: number;
   private nextReviewAt = 0;
+  private lastReviewAt = -Infinity;
+  private settledState: string | undefined;
   private closed = false;
   connectionsCreated = 0;
 
@@ -111,6 +118,10 @@ export class DhtNode implements ChannelHandler {
       random: this.random,
       neighbours: () => node.neighbours.values(),
       ackTimeoutMs: (peer) => node.liveness.ackTimeoutMs(peer),
+      recentlyHeard: (peer) => {
+        const n = node.neighbours.get(peer);
+        return n !== undefined && node.clock.now() - n.lastHeard < ACK_FREE_AFTER_HEARD_MS;
+      },
       onHopFailure: (peer) => node.liveness.failure(peer),
       answersHere: (inner) => node.gateway.answersHere(inner),
       deliver: (envelope, inner) => node.gateway.dispatch(inner, { kind: 'routed', envelope }),
@@ -131,7 +142,7 @@ export class DhtNode implements ChannelHandler {
     this.learn(fromHex(peer), true);
     this.count('channels.opened');
     this.emit({ type: 'neighbour:open', peer });
-    this.nextReviewAt = 0;
+    this.reviewSoon();
   }
 
   onChannelClose(peer: string): void {
@@ -140,7 +151,7 @@ export class DhtNode implements ChannelHandler {
     this.liveness.forget(peer);
     this.count('channels.closed');
     this.emit({ type: 'neighbour:close', peer });
-    this.nextReviewAt = 0;
+    this.reviewSoon();
   }
 
   onFrame(peer: string, frame: Uint8Array): void {
@@ -160,8 +171,7 @@ export class DhtNode implements ChannelHandler {
       return;
     }
     const { message } = decoded;
-    this.count('messages.in');
-    this.count(`messages.in.${message.type}`);
+    this.countMessage('in', message.type);
     switch (message.type) {
       case 'PING':
         this.sendDirect(peer, 'PONG', { rid: message.body.rid });
@@ -184,10 +194,7 @@ export class DhtNode implements ChannelHandler {
 
   sendDirect<N extends Parameters<typeof encodeFrame>[0]>(peer: string, type: N, body: Parameters<typeof encodeFrame<N>>[1]): boolean {
     const ok = this.transport.send(peer, encodeFrame(type, body));
-    if (ok) {
-      this.count('messages.out');
-      this.count(`messages.out.${type}`);
-    }
+    if (ok) this.countMessage('out', type);
     return ok;
   }
 
@@ -213,9 +220,9 @@ export class DhtNode implements ChannelHandler {
 
   // ---- lookups ----
 
-  /** The k closest nodes to `target`; `refine` asks the closest candidates themselves (for STOREs). */
-  findNode(target: NodeId, onProgress?: (p: LookupProgress) => void, refine = true) {
-    return findNode(this, target, onProgress, refine);
+  /** The k closest nodes to `target` (see LookupOptions). */
+  findNode(target: NodeId, opts: LookupOptions = {}) {
+    return findNode(this, target, opts);
   }
 
   findValue(key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void) {
@@ -225,6 +232,7 @@ export class DhtNode implements ChannelHandler {
   /** Join: look ourselves up (finds our siblings), then refresh every bucket once. */
   async bootstrap(): Promise<void> {
     await this.findNode(this.self);
+    // Refreshes only need to meet some nodes of each bucket: one path each is enough.
     const deepest = Math.max(0, ...this.table.nonEmptyBuckets());
     const refreshes: Promise<unknown>[] = [];
     for (let b = 0; b <= Math.min(deepest, 255); b++) refreshes.push(this.refreshBucket(b));
@@ -233,7 +241,8 @@ export class DhtNode implements ChannelHandler {
 
   refreshBucket(index: number): Promise<unknown> {
     this.table.touchBucket(index, this.clock.now());
-    return this.findNode(randomIdInBucket(this.self, index, (n) => this.random.bytes(n)), undefined, false).catch(() => undefined);
+    const target = randomIdInBucket(this.self, index, (n) => this.random.bytes(n));
+    return this.findNode(target, { refine: false, paths: 1 }).catch(() => undefined);
   }
 
   // ---- maintenance ----
@@ -245,6 +254,7 @@ export class DhtNode implements ChannelHandler {
     this.liveness.tick(now);
     if (now >= this.nextReviewAt) {
       this.reviewNeighbours(now);
+      this.lastReviewAt = now;
       this.nextReviewAt = now + C.NEIGHBOUR_REVIEW_MS;
     }
     const pruned = this.records.pruneExpired(now);
@@ -253,9 +263,16 @@ export class DhtNode implements ChannelHandler {
     this.replication.tick(now);
   }
 
+  private reviewSoon(): void {
+    this.nextReviewAt = Math.min(this.nextReviewAt, this.lastReviewAt + MIN_REVIEW_SPACING_MS);
+  }
+
   /** Carry out the neighbour policy: open what is missing (within budget), drop the surplus. */
   reviewNeighbours(now: number): void {
     for (const [peer, since] of this.connecting) if (now - since > 2 * this.hopTimeoutMs) this.connecting.delete(peer);
+    // Nothing changed since a review that left nothing to do: the plan would be the same.
+    const state = `${this.table.version}/${this.neighbours.size}/${this.connecting.size}`;
+    if (state === this.settledState) return;
     const open = new Set(this.neighbours.keys());
     const plan = planNeighbours(this.self, this.table, open, this.policy);
     for (const peer of plan.toConnect) {
@@ -275,6 +292,8 @@ export class DhtNode implements ChannelHandler {
       this.transport.disconnect(peer);
       this.onChannelClose(peer);
     }
+    const idle = plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || this.neighbours.has(p));
+    this.settledState = idle ? `${this.table.version}/${this.neighbours.size}/${this.connecting.size}` : undefined;
   }
 
   /** A neighbour stopped answering: close its channel and forget it as a contact. */
@@ -310,6 +329,19 @@ export class DhtNode implements ChannelHandler {
 
   emit(event: NodeEvent): void {
     for (const l of this.listeners) l(event);
+  }
+
+  /** Per-type counter names, built once instead of a string per message. */
+  private static readonly typeCounters = new Map<string, [string, string]>();
+
+  countMessage(direction: 'in' | 'out', type: string): void {
+    let names = DhtNode.typeCounters.get(type);
+    if (names === undefined) {
+      names = [`messages.in.${type}`, `messages.out.${type}`];
+      DhtNode.typeCounters.set(type, names);
+    }
+    this.count(`messages.${direction}`);
+    this.count(direction === 'in' ? names[0] : names[1]);
   }
 
   count(name: string, by = 1): void {

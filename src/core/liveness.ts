@@ -20,6 +20,7 @@ interface PeerHealth {
 export class Liveness {
   private readonly health = new Map<string, PeerHealth>();
   private readonly challenged = new Set<string>();
+  private nextCheckAt = 0;
 
   constructor(private readonly node: DhtNode, private readonly intervalMs: number) {}
 
@@ -31,14 +32,18 @@ export class Liveness {
   }
 
   tick(now: number): void {
+    // Pings are due every intervalMs; looking a few times per interval is precise enough.
+    if (now < this.nextCheckAt) return;
+    this.nextCheckAt = now + this.intervalMs / 4;
     const { node } = this;
     const pingTimeout = Math.min(node.hopTimeoutMs, this.intervalMs);
-    for (const neighbour of [...node.neighbours.values()]) {
+    const dead: string[] = [];
+    for (const neighbour of node.neighbours.values()) {
       const h = this.entry(neighbour.idHex);
       if (h.ping && now - h.ping.sentAt > pingTimeout) {
         h.ping = undefined;
         node.count('liveness.pingTimeout');
-        this.failure(neighbour.idHex);
+        if (++h.failures >= PING_FAILURES_BEFORE_DEAD) dead.push(neighbour.idHex);
         continue;
       }
       if (h.ping === undefined && now - neighbour.lastHeard >= this.intervalMs) {
@@ -47,6 +52,7 @@ export class Liveness {
         node.sendDirect(neighbour.idHex, 'PING', { rid });
       }
     }
+    for (const peer of dead) node.declareDead(peer);
   }
 
   /** Any frame from a neighbour proves it alive. */

@@ -43,11 +43,17 @@ export interface LookupResult {
  * few rounds, as an iterative Kademlia lookup would; candidates that do not answer are
  * dropped. This is what puts a STORE on the true k closest, not on one node's view of them.
  */
-export async function findNode(
-  node: DhtNode, target: NodeId, onProgress?: (p: LookupProgress) => void, refine = true,
-): Promise<LookupResult> {
-  const result = await lookup(node, target, undefined, onProgress);
-  if (result.answered === 0 || !refine) return result;
+export interface LookupOptions {
+  onProgress?: (p: LookupProgress) => void;
+  /** Ask the closest candidates themselves afterwards (default true; needed before a STORE). */
+  refine?: boolean;
+  /** Parallel paths (default alpha). */
+  paths?: number;
+}
+
+export async function findNode(node: DhtNode, target: NodeId, opts: LookupOptions = {}): Promise<LookupResult> {
+  const result = await lookup(node, target, undefined, opts.onProgress, opts.paths ?? node.alpha);
+  if (result.answered === 0 || opts.refine === false) return result;
   const candidates = new Map(result.closest.map((hex) => [hex, fromHex(hex)] as const));
   const responded = new Set<string>([node.selfHex, ...result.responders]);
   const asked = new Set<string>(responded);
@@ -82,10 +88,11 @@ const REFINE_WIDTH = 10;
 
 export const findValue = (
   node: DhtNode, key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void,
-): Promise<LookupResult> => lookup(node, key, kind, onProgress);
+): Promise<LookupResult> => lookup(node, key, kind, onProgress, node.alpha);
 
 function lookup(
-  node: DhtNode, target: NodeId, kind: 'provider' | 'subscriber' | undefined, onProgress?: (p: LookupProgress) => void,
+  node: DhtNode, target: NodeId, kind: 'provider' | 'subscriber' | undefined, onProgress: ((p: LookupProgress) => void) | undefined,
+  paths: number,
 ): Promise<LookupResult> {
   const startedAt = node.clock.now();
   const connectionsBefore = node.connectionsCreated;
@@ -103,7 +110,7 @@ function lookup(
 
   const firstHops = [...node.neighbours.values()]
     .sort((a, b) => compareDistance(target, a.id, b.id))
-    .slice(0, node.alpha);
+    .slice(0, paths);
 
   let answered = 0;
   const responders = new Set<string>();

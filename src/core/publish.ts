@@ -32,7 +32,7 @@ async function fanOut(
   node: DhtNode, key: NodeId, k: number, type: 'STORE' | 'REMOVE', payload: SignedRecord | SignedRemoval,
   onProgress?: (p: LookupProgress) => void,
 ): Promise<StoreOutcome> {
-  const lookup = await node.findNode(key, onProgress);
+  const lookup = await node.findNode(key, onProgress ? { onProgress } : {});
   const targets = lookup.closest.slice(0, k);
   const refused: StoreOutcome['refused'] = [];
   let stored = 0;

@@ -11,9 +11,9 @@ import type { Message, MessageBodies, MessageName, RouteMsg } from './messages.j
  * travels as an envelope: each hop hands it to the neighbour closest (XOR) to `dest`
  * that is closer than itself and not yet on the path. `exact` envelopes must reach the
  * node whose id is `dest`; the others stop at the closest node the greedy walk finds
- * (or earlier, when a node on the way can answer). Each hop is acknowledged; a hop that
- * is not acknowledged in time is retried through the next-best neighbour, which is what
- * lets lookups survive silently failed nodes without the source starting over.
+ * (or earlier, when a node on the way can answer). A hop to a neighbour that has been
+ * quiet is acknowledged; one not acknowledged in time is retried through the next-best
+ * neighbour, which lets lookups survive silently failed nodes without starting over.
  */
 
 export interface RouterHost {
@@ -26,6 +26,8 @@ export interface RouterHost {
   neighbours(): Iterable<{ readonly id: NodeId; readonly idHex: string }>;
   /** Acknowledgement timeout for a hop to this neighbour. */
   ackTimeoutMs(peerHex: string): number;
+  /** True when the neighbour was heard from so recently that a hop to it needs no acknowledgement. */
+  recentlyHeard(peerHex: string): boolean;
   /** The neighbour did not acknowledge in time. */
   onHopFailure(peerHex: string): void;
   /** True when this node answers a non-exact envelope itself instead of forwarding it. */
@@ -63,7 +65,7 @@ export class Router {
 
   /** An envelope arrived from a neighbour. */
   receive(from: string, envelope: RouteMsg): void {
-    this.host.transport.send(from, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
+    if (envelope.hid !== 0) this.host.transport.send(from, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
     if (envelope.path.some((id) => idsEqual(id, this.host.self))) {
       this.host.count('route.loop');
       return;
@@ -123,7 +125,11 @@ export class Router {
     const { host } = this;
     const nextHex = toHex(next);
     tried.add(nextHex);
-    const hid = Math.floor(host.random.next() * 0xffffffff);
+    // A neighbour that just spoke is alive: skip the acknowledgement (hid 0) and halve the
+    // traffic of busy links. Quiet ones must confirm each hop, which is what catches the
+    // silently failed ones in time to reroute.
+    const needsAck = !host.recentlyHeard(nextHex);
+    const hid = needsAck ? 1 + Math.floor(host.random.next() * 0xfffffffe) : 0;
     const out: RouteMsg = { ...envelope, hops: envelope.hops + 1, path: [...envelope.path, host.self], hid };
     if (envelope.via !== undefined) {
       const rest = envelope.via.filter((id) => !idsEqual(id, next));
@@ -136,6 +142,7 @@ export class Router {
       return;
     }
     host.count('route.forwarded');
+    if (!needsAck) return;
     const cancel = host.clock.setTimer(host.ackTimeoutMs(nextHex), () => {
       this.pending.delete(hid);
       host.count('route.ackTimeout');
@@ -151,11 +158,15 @@ export class Router {
     let best: NodeId | undefined;
     const viaFirst = envelope.via?.[0];
     for (const { id, idHex } of this.host.neighbours()) {
-      if (tried.has(idHex) || onPath(id)) continue;
       // A retraced reply path or a forced first hop wins while its next node is still open.
-      if (viaFirst !== undefined && idsEqual(id, viaFirst)) return id;
-      if (envelope.exact && idsEqual(id, dest)) return id;
-      if (best === undefined || compareDistance(dest, id, best) < 0) best = id;
+      if (viaFirst !== undefined && idsEqual(id, viaFirst)) {
+        if (!tried.has(idHex) && !onPath(id)) return id;
+        continue;
+      }
+      // Distance first: most neighbours lose here, before the costlier path checks.
+      if (best !== undefined && compareDistance(dest, id, best) >= 0) continue;
+      if (tried.has(idHex) || onPath(id)) continue;
+      best = id;
     }
     if (best === undefined || compareDistance(dest, best, this.host.self) >= 0) return undefined;
     return best;

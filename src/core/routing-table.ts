@@ -59,6 +59,8 @@ export class RoutingTable {
   readonly selfHex: IdHex;
   readonly k: number;
   readonly replacementCacheSize: number;
+  /** Bumped whenever a contact joins or leaves a bucket, so callers can skip work when nothing changed. */
+  version = 0;
 
   /** buckets[i]: contacts sharing exactly i leading bits with self, oldest lastSeen first. */
   private readonly buckets: MutableContact[][] = [];
@@ -123,6 +125,7 @@ export class RoutingTable {
     if (bucket.length < this.k) {
       bucket.push(contact);
       this.byHex.set(idHex, contact);
+      this.version++;
       return { kind: 'added', contact };
     }
 
@@ -151,6 +154,7 @@ export class RoutingTable {
     const bucket = this.buckets[i]!;
     removeFrom(bucket, contact);
     this.byHex.delete(idHex);
+    this.version++;
 
     const promoted = this.caches[i]?.pop();
     if (!promoted) return undefined;
@@ -180,6 +184,7 @@ export class RoutingTable {
     if (!contact) return false;
     removeFrom(this.buckets[i]!, contact);
     this.byHex.delete(idHex);
+    this.version++;
     return true;
   }
 
