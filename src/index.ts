@@ -6,4 +6,5 @@
 export { createPeer } from './peer/create-peer.js';
 export type { Peer, PeerEvent, PeerOptions, ServiceHandler } from './peer/create-peer.js';
 export type { ProviderInfo } from './core/service-registry.js';
+export type { CallOptions, CallPolicy } from './core/rpc.js';
 export { ErrorCode, MeshError, isMeshError } from './core/errors.js';

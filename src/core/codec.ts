@@ -115,6 +115,6 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
 };
 
 function publish(m: unknown): MessageBodies['PUBLISH'] | null {
-  if (!isObj(m) || !(m.mid instanceof Uint8Array) || m.mid.length !== 16 || !isName(m.topic) || !isId(m.publisher)) return null;
-  return { mid: m.mid, topic: m.topic, payload: m.payload, publisher: m.publisher };
+  if (!isObj(m) || !isRid(m.rid) || !(m.mid instanceof Uint8Array) || m.mid.length !== 16 || !isName(m.topic) || !isId(m.publisher)) return null;
+  return { rid: m.rid, mid: m.mid, topic: m.topic, payload: m.payload, publisher: m.publisher };
 }

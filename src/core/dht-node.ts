@@ -2,12 +2,12 @@ import { decodeFrame, encodeFrame, peekType } from './codec.js';
 import * as C from './constants.js';
 import type { ChannelHandler, Clock, Random, Transport } from './environment.js';
 import { ErrorCode, MeshError } from './errors.js';
-import { Gateway } from './gateway.js';
+import { Gateway, type ReplyTo } from './gateway.js';
 import { fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from './identity.js';
 import { Liveness } from './liveness.js';
 import { findNode, findValue, type LookupOptions, type LookupProgress } from './lookup.js';
-import type { Message, RouteMsg } from './messages.js';
+import type { Message } from './messages.js';
 import { planNeighbours } from './neighbours.js';
 import { RecordStore } from './record-store.js';
 import { PendingRequests } from './requests.js';
@@ -50,8 +50,7 @@ export type NodeEvent =
   | { type: 'neighbour:close'; peer: string }
   | { type: 'signal'; from: string; payload: Uint8Array }
   | { type: 'lookup'; progress: LookupProgress }
-  | { type: 'records-changed'; key: string }
-  | { type: 'routed'; envelope: RouteMsg; message: Message };
+  | { type: 'records-changed'; key: string };
 
 /**
  * One Kademlia node with no I/O of its own: the worker, Node and the simulator give it
@@ -87,6 +86,8 @@ export class DhtNode implements ChannelHandler {
   private settledState: string | undefined;
   private closed = false;
   connectionsCreated = 0;
+  /** Handles CALL and PUBLISH (set by the RPC and pub/sub layers). */
+  application: ((message: Message, replyTo: ReplyTo) => void) | undefined;
 
   constructor(opts: DhtNodeOptions) {
     this.identity = opts.identity;
@@ -149,6 +150,7 @@ export class DhtNode implements ChannelHandler {
     this.connecting.delete(peer);
     if (!this.neighbours.delete(peer)) return;
     this.liveness.forget(peer);
+    this.requests.failPeer(peer);
     this.count('channels.closed');
     this.emit({ type: 'neighbour:close', peer });
     this.reviewSoon();

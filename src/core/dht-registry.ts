@@ -1,6 +1,6 @@
 import type { DhtNode } from './dht-node.js';
 import { invalidArgument } from './errors.js';
-import { keyForName } from './id.js';
+import { keyForName, type NodeId } from './id.js';
 import { signRecord, signRemoval, toProviderInfo, type RecordKind } from './records.js';
 import { removeAtClosest, requireStored, storeAtClosest, type StoreOutcome } from './publish.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
@@ -16,14 +16,21 @@ export interface Advertisement {
   metadata?: Record<string, unknown>;
 }
 
+/** Beyond macula's arguments: the record kind, and a key other than SHA-256(name) (wildcard subscriptions). */
+export interface RecordPlacement {
+  kind?: RecordKind;
+  key?: NodeId;
+}
+
 export async function publishToDht(
-  node: DhtNode, serviceId: string, info: Advertisement, ttl: number, k: number = node.k, kind: RecordKind = 'provider',
+  node: DhtNode, serviceId: string, info: Advertisement, ttl: number, k: number = node.k, placement: RecordPlacement = {},
 ): Promise<StoreOutcome> {
   checkServiceId(serviceId);
+  const kind = placement.kind ?? 'provider';
   if (!Number.isInteger(ttl) || ttl < 1) throw invalidArgument('ttl', 'a positive integer number of seconds', ttl);
   const record = signRecord({
     kind,
-    key: keyForName(serviceId),
+    key: placement.key ?? keyForName(serviceId),
     endpoint: info.endpoint ?? `peer:${node.selfHex}`,
     metadata: info.metadata ?? {},
     advertisedAt: node.clock.now(),
@@ -44,11 +51,12 @@ export async function queryDhtForService(
 
 /** Remove this node's own advertisement from the k closest nodes (a signed removal). */
 export async function removeFromDht(
-  node: DhtNode, serviceId: string, nodeId: string = node.selfHex, kind: RecordKind = 'provider',
+  node: DhtNode, serviceId: string, nodeId: string = node.selfHex, placement: RecordPlacement = {},
 ): Promise<StoreOutcome> {
+  const kind = placement.kind ?? 'provider';
   checkServiceId(serviceId);
   if (nodeId !== node.selfHex) throw invalidArgument('nodeId', "this node's own id (only the owner can remove its entry)", nodeId);
-  const removal = signRemoval({ kind, key: keyForName(serviceId), removedAt: node.clock.now() }, node.identity);
+  const removal = signRemoval({ kind, key: placement.key ?? keyForName(serviceId), removedAt: node.clock.now() }, node.identity);
   node.records.remove(removal, node.clock.now());
   return removeAtClosest(node, removal);
 }

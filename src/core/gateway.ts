@@ -15,7 +15,7 @@ export type ReplyTo =
   | { kind: 'routed'; envelope: RouteMsg }
   | { kind: 'local'; capture: (frame: Uint8Array) => void };
 
-type RequestName = 'FIND_NODE' | 'FIND_VALUE' | 'STORE' | 'REMOVE' | 'PING' | 'CALL';
+type RequestName = 'FIND_NODE' | 'FIND_VALUE' | 'STORE' | 'REMOVE' | 'PING' | 'CALL' | 'PUBLISH';
 type ReplyName = 'FIND_NODE_REPLY' | 'FIND_VALUE_REPLY' | 'STORE_REPLY' | 'PONG' | 'REPLY';
 const REPLIES: ReadonlySet<string> = new Set<ReplyName>(['FIND_NODE_REPLY', 'FIND_VALUE_REPLY', 'STORE_REPLY', 'PONG', 'REPLY']);
 
@@ -38,10 +38,15 @@ export class Gateway {
       case 'SIGNAL':
         if (replyTo.kind === 'routed') node.emit({ type: 'signal', from: toHex(replyTo.envelope.src), payload: message.body.payload });
         return;
+      case 'CALL':
+      case 'PUBLISH':
+      case 'PUBSUB_ROUTE':
+        // The application layers above the DHT (RPC, pub/sub) handle these.
+        if (node.application) node.application(message, replyTo);
+        else this.reply(replyTo, 'REPLY', { rid: message.body.rid, ok: false, code: 'UNKNOWN_SERVICE', message: 'no application layer' });
+        return;
       default:
-        // CALL, PUBLISH, CONNECT: the application layers above the DHT handle these.
-        if (replyTo.kind === 'routed') node.emit({ type: 'routed', envelope: replyTo.envelope, message });
-        else node.count('messages.unhandled');
+        node.count('messages.unhandled');
     }
   }
 
@@ -116,7 +121,8 @@ export class Gateway {
     peer: string, type: N, body: MessageBodies[N], timeoutMs = this.node.hopTimeoutMs * 2,
   ): Promise<{ reply: Message; info: ReplyInfo }> {
     const rid = (body as { rid: number }).rid;
-    const waiting = this.node.requests.wait(rid, timeoutMs);
+    const direct = this.node.neighbours.has(peer) ? peer : undefined;
+    const waiting = this.node.requests.wait(rid, timeoutMs, direct);
     if (!this.sendToPeer(peer, type, body)) {
       this.node.requests.forget(rid);
       return Promise.reject(new MeshError(ErrorCode.NOT_CONNECTED, 'no open channel to route through'));

@@ -7,7 +7,7 @@
  * | 0x01 | CONNECT          | publicKey, realm — first frame on every channel (hello)   |
  * | 0x03 | PING             | rid                                                       |
  * | 0x04 | PONG             | rid                                                       |
- * | 0x10 | PUBLISH          | mid, topic, payload, publisher                            |
+ * | 0x10 | PUBLISH          | rid, mid, topic, payload, publisher (acked by REPLY)      |
  * | 0x13 | PUBSUB_ROUTE     | (PUBLISH carried inside RPC_ROUTE)                        |
  * | 0x20 | CALL             | rid, service, args                                        |
  * | 0x21 | REPLY            | rid, ok, result | code + message                          |
@@ -58,7 +58,7 @@ export type RecordKindWire = 'provider' | 'subscriber';
 export interface ConnectMsg { publicKey: Uint8Array; realm: string }
 export interface PingMsg { rid: number }
 export interface PongMsg { rid: number }
-export interface PublishMsg { mid: Uint8Array; topic: string; payload: unknown; publisher: Uint8Array }
+export interface PublishMsg { rid: number; mid: Uint8Array; topic: string; payload: unknown; publisher: Uint8Array }
 export interface CallMsg { rid: number; service: string; args: unknown }
 export interface ReplyMsg { rid: number; ok: boolean; result?: unknown; code?: string; message?: string }
 export interface RouteMsg {

@@ -18,7 +18,7 @@ export interface ReplyInfo {
 type Settle = (reply: Message, info: ReplyInfo) => void;
 
 export class PendingRequests {
-  private readonly pending = new Map<number, { settle: Settle; fail: (e: MeshError) => void; cancel: () => void }>();
+  private readonly pending = new Map<number, { settle: Settle; fail: (e: MeshError) => void; cancel: () => void; peer?: string }>();
 
   constructor(private readonly clock: Clock, private readonly random: Random) {}
 
@@ -31,18 +31,29 @@ export class PendingRequests {
   }
 
   /** Wait for the reply to `rid`; rejects with TIMEOUT after `timeoutMs`. */
-  wait(rid: number, timeoutMs: number): Promise<{ reply: Message; info: ReplyInfo }> {
+  /** `peer`: the neighbour the request went to directly; its channel closing fails the request at once. */
+  wait(rid: number, timeoutMs: number, peer?: string): Promise<{ reply: Message; info: ReplyInfo }> {
     return new Promise((resolve, reject) => {
-      this.expect(rid, timeoutMs, (reply, info) => resolve({ reply, info }), reject);
+      this.expect(rid, timeoutMs, (reply, info) => resolve({ reply, info }), reject, peer);
     });
   }
 
   /** Callback form of `wait`, used on hot paths (lookups) to avoid promise churn. */
-  expect(rid: number, timeoutMs: number, settle: Settle, fail: (e: MeshError) => void): void {
+  expect(rid: number, timeoutMs: number, settle: Settle, fail: (e: MeshError) => void, peer?: string): void {
     const cancel = this.clock.setTimer(timeoutMs, () => {
       if (this.pending.delete(rid)) fail(new MeshError(ErrorCode.TIMEOUT, `no reply within ${timeoutMs} ms`));
     });
-    this.pending.set(rid, { settle, fail, cancel });
+    this.pending.set(rid, peer === undefined ? { settle, fail, cancel } : { settle, fail, cancel, peer });
+  }
+
+  /** The channel to `peer` closed: requests sent straight to it can no longer be answered. */
+  failPeer(peer: string): void {
+    for (const [rid, entry] of this.pending) {
+      if (entry.peer !== peer) continue;
+      this.pending.delete(rid);
+      entry.cancel();
+      entry.fail(new MeshError(ErrorCode.NOT_CONNECTED, 'the channel closed before the reply'));
+    }
   }
 
   /** Route a reply to its request; false when nobody waits for it (late or unknown). */

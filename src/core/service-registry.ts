@@ -88,6 +88,12 @@ export class ServiceRegistry {
     this.cache.set(serviceId, { providers: [...providers], cachedAt: this.clock.now(), ttl });
   }
 
+  /** Drop one provider from the cached answer for `serviceId` (it failed a call); the entry keeps its age. */
+  forgetProvider(serviceId: string, nodeId: string): void {
+    const entry = this.cache.get(serviceId);
+    if (entry !== undefined) entry.providers = entry.providers.filter((p) => p.nodeId !== nodeId);
+  }
+
   cacheSubscribers(topic: string, subscribers: ProviderInfo[], ttl: number = this.cacheTtl): void {
     this.subscriberCache.set(topic, { providers: [...subscribers], cachedAt: this.clock.now(), ttl });
   }

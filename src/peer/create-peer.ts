@@ -8,7 +8,10 @@ import { parseFromWorker, type ToWorker } from './bridge-protocol.js';
 import { ConnectionManager } from './connection-manager.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { loadTabIdentity } from './tab-identity.js';
-import type { InitReport } from './worker-api.js';
+import * as Comlink from 'comlink';
+import type { CallOptions } from '../core/rpc.js';
+import { capture } from './api-result.js';
+import type { AppBridge, InitReport } from './worker-api.js';
 import { WorkerClient } from './worker-client.js';
 import { validatePeerOptions, type PeerOptions } from './peer-options.js';
 
@@ -23,6 +26,11 @@ export interface Peer {
   unadvertise(serviceId: string): Promise<void>;
   listLocalServices(): Promise<string[]>;
   discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
+  call(serviceId: string, args?: unknown, opts?: CallOptions): Promise<unknown>;
+  callTo(nodeId: string, serviceId: string, args?: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
+  subscribe(topic: string, cb: (payload: unknown, info: { topic: string; publisher: string }) => void): Promise<() => Promise<void>>;
+  publish(topic: string, payload: unknown): Promise<number>;
+  discoverSubscribers(topic: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
   peers(): Promise<Array<{ nodeId: string; rttMs?: number }>>;
   stats(): Promise<Record<string, number>>;
   on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
@@ -46,10 +54,28 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const client = new WorkerClient(worker);
   const bridge = new MessageChannel();
   const toWorker = (m: ToWorker): void => bridge.port1.postMessage(m);
+  const handlers = new Map<string, ServiceHandler>();
+  const subscriptions = new Map<number, (payload: unknown, info: { topic: string; publisher: string }) => void>();
+  const app: AppBridge = {
+    invoke: (serviceId, args) => capture(async () => {
+      const handler = handlers.get(serviceId);
+      if (handler === undefined) throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
+      return handler(args);
+    }),
+    deliver: (ids, topic, payload, publisher) => {
+      for (const id of ids) {
+        try {
+          subscriptions.get(id)?.(payload, { topic, publisher });
+        } catch {
+          // A subscriber callback's failure stays with the app.
+        }
+      }
+    },
+  };
   await client.callTransfer<InitReport>('init', [{
     secretKeyHex: toHex(identity.secretKey), storage: opts.storage,
     ...pickDefined(opts, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
-  }, bridge.port2], [bridge.port2]);
+  }, Comlink.proxy(app), bridge.port2], [bridge.port2]);
 
   const listeners = new Map<PeerEvent, Set<(nodeId: string) => void>>();
   const emit = (event: PeerEvent, nodeId: string): void => {
@@ -61,7 +87,6 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       }
     }
   };
-  const handlers = new Map<string, ServiceHandler>();
   let signaling: SignalingClient | undefined;
   let relayIndex = 0;
 
@@ -147,6 +172,35 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     async discover(serviceId, discoverOpts = {}) {
       live();
       return client.api.discover(serviceId, discoverOpts.forceRefresh === true);
+    },
+    async call(serviceId, args, callOpts = {}) {
+      live();
+      return client.api.call(serviceId, args, callOpts);
+    },
+    async callTo(nodeId, serviceId, args, callOpts = {}) {
+      live();
+      return client.api.callTo(nodeId, serviceId, args, callOpts);
+    },
+    async subscribe(topic, cb) {
+      live();
+      if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
+      const id = await client.api.subscribe(topic);
+      subscriptions.set(id, cb);
+      let done = false;
+      return async () => {
+        if (done) return;
+        done = true;
+        subscriptions.delete(id);
+        if (!closed) await client.api.unsubscribe(id);
+      };
+    },
+    async publish(topic, payload) {
+      live();
+      return client.api.publish(topic, payload);
+    },
+    async discoverSubscribers(topic, subOpts = {}) {
+      live();
+      return client.api.discoverSubscribers(topic, subOpts.forceRefresh === true);
     },
     async peers() {
       live();

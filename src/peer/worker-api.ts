@@ -3,7 +3,8 @@ import { identityFromSecretKey } from '../core/identity.js';
 import { fromHex } from '../core/id.js';
 import { TICK_INTERVAL_MS } from '../core/constants.js';
 import type { ProviderInfo } from '../core/service-registry.js';
-import { capture, type Result } from './api-result.js';
+import { capture, unwrap, type Result } from './api-result.js';
+import type { CallOptions } from '../core/rpc.js';
 import { parseToWorker, type FromWorker } from './bridge-protocol.js';
 import { PeerCore } from './peer-core.js';
 
@@ -27,17 +28,24 @@ export interface InitReport {
   restoredServices: Array<{ serviceId: string; metadata: Record<string, unknown>; ttl: number }>;
 }
 
+/** The app's side, called from the worker through a Comlink proxy: handlers and subscription callbacks live there. */
+export interface AppBridge {
+  invoke(serviceId: string, args: unknown, caller: string): Promise<Result<unknown>>;
+  deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
+}
+
 export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => Store | undefined;
 
 export class WorkerApi {
   private core: PeerCore | undefined;
   private port: MessagePort | undefined;
   private readonly open = new Set<string>();
+  private readonly appHandlers = new Set<string>();
   private tickHandle: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly makeStore: StoreFactory) {}
 
-  init(init: WorkerInit, port: MessagePort): Promise<Result<InitReport>> {
+  init(init: WorkerInit, app: AppBridge, port: MessagePort): Promise<Result<InitReport>> {
     return capture(async () => {
       const identity = identityFromSecretKey(fromHex(init.secretKeyHex));
       this.port = port;
@@ -55,8 +63,14 @@ export class WorkerApi {
         },
       };
       const store = this.makeStore(init.storage, identity.nodeIdHex);
+      const appHandlers = this.appHandlers;
       const core = new PeerCore({
         identity, transport, clock: systemClock, random: cryptoRandom, ...(store ? { store } : {}),
+        handlers: {
+          has: (serviceId) => appHandlers.has(serviceId),
+          invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)),
+        },
+        sink: { deliver: (ids, topic, payload, publisher) => void app.deliver(ids, topic, payload, publisher) },
         ...pick(init, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
       });
       this.core = core;
@@ -80,12 +94,44 @@ export class WorkerApi {
     });
   }
 
+  /** The app registered a handler for `serviceId` before calling this. */
   advertise(serviceId: string, metadata: Record<string, unknown> | undefined, ttl: number | undefined): Promise<Result<void>> {
-    return capture(() => this.ready().advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) }));
+    return capture(async () => {
+      const core = this.ready();
+      this.appHandlers.add(serviceId);
+      await core.advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) });
+    });
   }
 
   unadvertise(serviceId: string): Promise<Result<void>> {
-    return capture(() => this.ready().unadvertise(serviceId));
+    return capture(async () => {
+      this.appHandlers.delete(serviceId);
+      await this.ready().unadvertise(serviceId);
+    });
+  }
+
+  call(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<unknown>> {
+    return capture(() => this.ready().call(serviceId, args, opts));
+  }
+
+  callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number }): Promise<Result<unknown>> {
+    return capture(() => this.ready().callTo(nodeId, serviceId, args, opts));
+  }
+
+  subscribe(pattern: string): Promise<Result<number>> {
+    return capture(() => this.ready().subscribe(pattern));
+  }
+
+  unsubscribe(subscriptionId: number): Promise<Result<void>> {
+    return capture(() => this.ready().unsubscribe(subscriptionId));
+  }
+
+  publish(topic: string, payload: unknown): Promise<Result<number>> {
+    return capture(() => this.ready().publish(topic, payload));
+  }
+
+  discoverSubscribers(topic: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+    return capture(() => this.ready().discoverSubscribers(topic, { forceRefresh }));
   }
 
   listLocalServices(): Promise<Result<string[]>> {

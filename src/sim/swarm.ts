@@ -16,7 +16,11 @@ export interface SwarmOptions {
   /** Channels a joining node gets from the relay before it uses the overlay. */
   bootstrapLinks?: number;
   tickMs?: number;
+  /** Build something around each node (a PeerCore, say); by default a bare DhtNode. */
+  create?: (deps: NodeDeps) => { node: DhtNode; tick(): void };
 }
+
+export type NodeDeps = Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify'>;
 
 export class Swarm {
   readonly queue = new EventQueue();
@@ -49,16 +53,18 @@ export class Swarm {
       onChannelClose: (p) => node?.onChannelClose(p),
       onFrame: (p, f) => node?.onFrame(p, f),
     });
-    node = new DhtNode({
-      ...this.opts.node, identity, transport, clock: this.queue, random: seededRandom(this.random.next() * 2 ** 32), verify: this.verify,
-    });
+    const deps: NodeDeps = { identity, transport, clock: this.queue, random: seededRandom(this.random.next() * 2 ** 32), verify: this.verify };
+    const built = this.opts.create
+      ? this.opts.create(deps)
+      : ((n: DhtNode) => ({ node: n, tick: () => n.tick() }))(new DhtNode({ ...this.opts.node, ...deps }));
+    node = built.node;
     this.nodes.set(node.selfHex, node);
     const tickMs = this.opts.tickMs ?? TICK_INTERVAL_MS;
     const n = node;
     let cancel = (): void => undefined;
     const loop = (): void => {
       if (n.isClosed || !this.network.isAlive(n.selfHex)) return;
-      n.tick();
+      built.tick();
       cancel = this.queue.setTimer(tickMs, loop);
     };
     cancel = this.queue.setTimer(Math.floor(this.random.next() * tickMs), loop);
@@ -95,6 +101,8 @@ export class Swarm {
     const tracked = promise.finally(() => {
       done = true;
     });
+    // The caller handles a rejection once this returns; until then it must not count as unhandled.
+    tracked.catch(() => undefined);
     const deadline = this.now + maxMs;
     while (!done && this.now < deadline && this.queue.size > 0) await this.queue.runFor(50);
     return tracked;

@@ -1,0 +1,101 @@
+import { expect, test } from '@playwright/test';
+import { meshed, openPeer, stat, type PeerPage } from './peers.js';
+
+declare global {
+  interface Window {
+    served?: number;
+    inbox?: unknown[];
+  }
+}
+
+async function provideAdd(p: PeerPage): Promise<void> {
+  await p.page.evaluate(() => {
+    window.served = 0;
+    return window.peer!.advertise('calc.add', (args) => {
+      window.served!++;
+      const { a, b } = args as { a: number; b: number };
+      return a + b;
+    });
+  });
+}
+
+test.describe('calls and pub/sub between browser peers', () => {
+  test('30 round-robin calls over three providers: 10 each, all correct', async ({ browser }) => {
+    const providers: PeerPage[] = [];
+    for (let i = 0; i < 3; i++) providers.push(await openPeer(browser));
+    const caller = await openPeer(browser);
+    await meshed([...providers, caller]);
+    for (const p of providers) await provideAdd(p);
+    await expect.poll(() => caller.page.evaluate(async () => (await window.peer!.discover('calc.add', { forceRefresh: true })).length)).toBe(3);
+    const results = await caller.page.evaluate(async () => {
+      const out: unknown[] = [];
+      for (let i = 0; i < 30; i++) out.push(await window.peer!.call('calc.add', { a: i, b: 100 }, { policy: 'roundrobin' }));
+      return out;
+    });
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i + 100));
+    for (const p of providers) expect(await p.page.evaluate(() => window.served)).toBe(10);
+    // Calls went over channels that were already open.
+    const created = await stat(caller, 'connections.created');
+    await caller.page.evaluate(() => window.peer!.call('calc.add', { a: 1, b: 1 }));
+    expect(await stat(caller, 'connections.created')).toBe(created);
+    for (const p of [...providers, caller]) expect(p.errors).toEqual([]);
+    for (const p of [...providers, caller]) await p.context.close();
+  });
+
+  test('a provider closes during a run of calls: every call still succeeds by failover', async ({ browser }) => {
+    const providers: PeerPage[] = [];
+    for (let i = 0; i < 3; i++) providers.push(await openPeer(browser));
+    const caller = await openPeer(browser);
+    await meshed([...providers, caller]);
+    for (const p of providers) await provideAdd(p);
+    await expect.poll(() => caller.page.evaluate(async () => (await window.peer!.discover('calc.add', { forceRefresh: true })).length)).toBe(3);
+    const run = caller.page.evaluate(async () => {
+      const out: unknown[] = [];
+      for (let i = 0; i < 40; i++) {
+        out.push(await window.peer!.call('calc.add', { a: i, b: 1 }, { policy: 'roundrobin' }));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return out;
+    });
+    await expect.poll(() => providers[0]!.page.evaluate(() => window.served)).toBeGreaterThan(2);
+    await providers[0]!.context.close();
+    expect(await run).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(await stat(caller, 'rpc.failover')).toBeGreaterThanOrEqual(1);
+    for (const p of [caller, providers[1]!, providers[2]!]) expect(p.errors).toEqual([]);
+    for (const p of [caller, providers[1]!, providers[2]!]) await p.context.close();
+  });
+
+  test('five subscribers, wildcards included: each matching one gets each message once, others none, none after unsubscribe', async ({ browser }) => {
+    const patterns = ['sensors.kitchen.temp', 'sensors.*.temp', 'sensors.**', 'sensors.*.humidity', 'sensors.kitchen.temp'];
+    const subscribers: PeerPage[] = [];
+    for (let i = 0; i < patterns.length; i++) subscribers.push(await openPeer(browser));
+    const publisher = await openPeer(browser);
+    await meshed([...subscribers, publisher]);
+    for (const [i, s] of subscribers.entries()) {
+      await s.page.evaluate(async (pattern) => {
+        window.inbox = [];
+        const stop = await window.peer!.subscribe(pattern, (payload, info) => window.inbox!.push({ payload, topic: info.topic }));
+        (window as unknown as { stop: () => Promise<void> }).stop = stop;
+      }, patterns[i]!);
+    }
+    await expect.poll(() => publisher.page.evaluate(async () =>
+      (await window.peer!.discoverSubscribers('sensors.kitchen.temp', { forceRefresh: true })).length)).toBe(4);
+    for (let m = 0; m < 3; m++) {
+      const n = await publisher.page.evaluate((n) => window.peer!.publish('sensors.kitchen.temp', { n }), m);
+      if (n !== 4) console.log(JSON.stringify(await publisher.page.evaluate(() => window.peer!.stats())));
+      expect(n).toBe(4);
+    }
+    const inbox = (s: PeerPage) => s.page.evaluate(() => window.inbox);
+    const expected = [0, 1, 2].map((n) => ({ payload: { n }, topic: 'sensors.kitchen.temp' }));
+    for (const i of [0, 1, 2, 4]) await expect.poll(() => inbox(subscribers[i]!)).toEqual(expected);
+    expect(await inbox(subscribers[3]!)).toEqual([]);
+
+    for (const s of subscribers) await s.page.evaluate(() => (window as unknown as { stop: () => Promise<void> }).stop());
+    await expect.poll(() => publisher.page.evaluate(async () =>
+      (await window.peer!.discoverSubscribers('sensors.kitchen.temp', { forceRefresh: true })).length)).toBe(0);
+    expect(await publisher.page.evaluate(() => window.peer!.publish('sensors.kitchen.temp', { n: 99 }))).toBe(0);
+    for (const i of [0, 1, 2, 4]) expect(await inbox(subscribers[i]!)).toEqual(expected);
+    for (const p of [...subscribers, publisher]) expect(p.errors).toEqual([]);
+    for (const p of [...subscribers, publisher]) await p.context.close();
+  });
+});
