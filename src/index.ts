@@ -7,4 +7,6 @@ export { createPeer } from './peer/create-peer.js';
 export type { Peer, PeerEvent, PeerOptions, ServiceHandler } from './peer/create-peer.js';
 export type { ProviderInfo } from './core/service-registry.js';
 export type { CallOptions, CallPolicy } from './core/rpc.js';
+export type { LookupProgress } from './core/lookup.js';
+export type { RoutingTableView } from './peer/peer-core.js';
 export { ErrorCode, MeshError, isMeshError } from './core/errors.js';

@@ -160,8 +160,8 @@ export class Gateway {
 
   private settleReply(message: Message, replyTo: ReplyTo): void {
     const info: ReplyInfo = replyTo.kind === 'routed'
-      ? { hops: replyTo.envelope.hops, from: replyTo.envelope.src }
-      : { hops: 0, from: replyTo.kind === 'direct' ? replyTo.id : this.node.self };
+      ? { hops: replyTo.envelope.hops, from: replyTo.envelope.src, path: replyTo.envelope.path }
+      : { hops: 0, from: replyTo.kind === 'direct' ? replyTo.id : this.node.self, path: [] };
     const rid = (message.body as { rid: number }).rid;
     if (!this.node.requests.settle(rid, message, info)) this.node.count('replies.unmatched');
   }

@@ -15,7 +15,8 @@ import type { ReplyInfo } from './requests.js';
 
 export type LookupProgress =
   | { kind: 'path-start'; target: string; via: string }
-  | { kind: 'path-reply'; target: string; from: string; hops: number; records: number; nodes: number }
+  /** `path`: the nodes between the answering node and us, answering node first (hex). */
+  | { kind: 'path-reply'; target: string; from: string; hops: number; records: number; nodes: number; path: string[] }
   | { kind: 'path-failed'; target: string; via: string; reason: string }
   | { kind: 'done'; target: string; hops: number; paths: number; answered: number; durationMs: number };
 
@@ -175,7 +176,9 @@ function lookup(
         node.learn(id, false);
         if (!idsEqual(id, node.self)) candidates.set(toHex(id), id);
       }
-      report({ kind: 'path-reply', target: targetHex, from: toHex(info.from), hops: info.hops, records, nodes: nodes.length });
+      report({
+        kind: 'path-reply', target: targetHex, from: toHex(info.from), hops: info.hops, records, nodes: nodes.length, path: info.path.map(toHex),
+      });
       pathDone();
     };
 

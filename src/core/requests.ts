@@ -13,6 +13,8 @@ export interface ReplyInfo {
   hops: number;
   /** The node that answered. */
   from: Uint8Array;
+  /** The nodes the reply passed through, answering node first (empty for a direct reply). */
+  path: Uint8Array[];
 }
 
 type Settle = (reply: Message, info: ReplyInfo) => void;

@@ -12,6 +12,8 @@ import * as Comlink from 'comlink';
 import type { CallOptions } from '../core/rpc.js';
 import { capture } from './api-result.js';
 import type { AppBridge, InitReport } from './worker-api.js';
+import type { LookupProgress } from '../core/lookup.js';
+import type { RoutingTableView } from './peer-core.js';
 import { WorkerClient } from './worker-client.js';
 import { validatePeerOptions, type PeerOptions } from './peer-options.js';
 
@@ -33,7 +35,11 @@ export interface Peer {
   discoverSubscribers(topic: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
   peers(): Promise<Array<{ nodeId: string; rttMs?: number }>>;
   stats(): Promise<Record<string, number>>;
+  /** The routing table, bucket by bucket (for display and debugging). */
+  routingTable(): Promise<RoutingTableView>;
   on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
+  /** Progress of this peer's lookups: paths started, answers (with the nodes they passed), completion. */
+  on(event: 'lookup', cb: (progress: LookupProgress) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -55,6 +61,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const bridge = new MessageChannel();
   const toWorker = (m: ToWorker): void => bridge.port1.postMessage(m);
   const handlers = new Map<string, ServiceHandler>();
+  const lookupListeners = new Set<(p: LookupProgress) => void>();
   const subscriptions = new Map<number, (payload: unknown, info: { topic: string; publisher: string }) => void>();
   const app: AppBridge = {
     invoke: (serviceId, args) => capture(async () => {
@@ -62,6 +69,15 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       if (handler === undefined) throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
       return handler(args);
     }),
+    lookup: (progress) => {
+      for (const cb of lookupListeners) {
+        try {
+          cb(progress);
+        } catch {
+          // The app's listener; the lookup goes on.
+        }
+      }
+    },
     deliver: (ids, topic, payload, publisher) => {
       for (const id of ids) {
         try {
@@ -225,13 +241,26 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
         'relay.connected': signaling?.status === 'open' ? 1 : 0,
       };
     },
-    on(event, cb) {
-      if (event !== 'peer:connect' && event !== 'peer:disconnect') throw invalidArgument('event', "'peer:connect' or 'peer:disconnect'", event);
+    async routingTable() {
+      live();
+      return client.api.routingTable();
+    },
+    on(event: PeerEvent | 'lookup', cb: ((nodeId: string) => void) | ((p: LookupProgress) => void)): () => void {
       if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
+      if (event === 'lookup') {
+        const listener = cb as (p: LookupProgress) => void;
+        lookupListeners.add(listener);
+        if (lookupListeners.size === 1) void client.api.watchLookups(true).catch(() => undefined);
+        return () => {
+          lookupListeners.delete(listener);
+          if (lookupListeners.size === 0 && !closed) void client.api.watchLookups(false).catch(() => undefined);
+        };
+      }
+      if (event !== 'peer:connect' && event !== 'peer:disconnect') throw invalidArgument('event', "'peer:connect', 'peer:disconnect' or 'lookup'", event);
       let set = listeners.get(event);
       if (set === undefined) listeners.set(event, (set = new Set()));
-      set.add(cb);
-      return () => set.delete(cb);
+      set.add(cb as (nodeId: string) => void);
+      return () => set.delete(cb as (nodeId: string) => void);
     },
     async close() {
       if (closed) return;

@@ -36,6 +36,11 @@ export interface PeerCoreOptions {
   node?: Partial<Omit<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random'>>;
 }
 
+export type RoutingTableView = Array<{
+  bucket: number;
+  contacts: Array<{ nodeId: string; lastSeen: number; rttMs?: number; open: boolean }>;
+}>;
+
 export interface AdvertiseOptions {
   metadata?: Record<string, unknown>;
   ttl?: number;
@@ -208,6 +213,16 @@ export class PeerCore {
 
   peers(): Array<{ nodeId: string; rttMs?: number }> {
     return [...this.node.neighbours.values()].map((n) => (n.rttMs === undefined ? { nodeId: n.idHex } : { nodeId: n.idHex, rttMs: n.rttMs }));
+  }
+
+  /** The routing table, bucket by bucket, for display. */
+  routingTable(): RoutingTableView {
+    return this.node.table.nonEmptyBuckets().map((bucket) => ({
+      bucket,
+      contacts: this.node.table.bucket(bucket).map((c) => ({
+        nodeId: c.idHex, lastSeen: c.lastSeen, open: this.node.neighbours.has(c.idHex), ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
+      })),
+    }));
   }
 
   stats(): Record<string, number> {

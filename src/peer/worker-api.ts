@@ -6,7 +6,8 @@ import type { ProviderInfo } from '../core/service-registry.js';
 import { capture, unwrap, type Result } from './api-result.js';
 import type { CallOptions } from '../core/rpc.js';
 import { parseToWorker, type FromWorker } from './bridge-protocol.js';
-import { PeerCore } from './peer-core.js';
+import { PeerCore, type RoutingTableView } from './peer-core.js';
+import type { LookupProgress } from '../core/lookup.js';
 
 /**
  * The API the worker exposes over Comlink. It composes PeerCore with the platform: the
@@ -32,6 +33,7 @@ export interface InitReport {
 export interface AppBridge {
   invoke(serviceId: string, args: unknown, caller: string): Promise<Result<unknown>>;
   deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
+  lookup(progress: LookupProgress): void;
 }
 
 export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => Store | undefined;
@@ -41,6 +43,7 @@ export class WorkerApi {
   private port: MessagePort | undefined;
   private readonly open = new Set<string>();
   private readonly appHandlers = new Set<string>();
+  private watchingLookups = false;
   private tickHandle: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly makeStore: StoreFactory) {}
@@ -76,6 +79,7 @@ export class WorkerApi {
       this.core = core;
       core.node.on((e) => {
         if (e.type === 'signal') post({ t: 'signal-in', from: e.from, payload: e.payload });
+        else if (e.type === 'lookup' && this.watchingLookups) void app.lookup(e.progress);
       });
       port.onmessage = (event: MessageEvent) => {
         const m = parseToWorker(event.data);
@@ -153,6 +157,17 @@ export class WorkerApi {
   /** Route a WebRTC signal through the overlay; false when the node has no open channel. */
   sendSignal(to: string, payload: Uint8Array): Promise<Result<boolean>> {
     return capture(() => this.ready().node.sendSignal(to, payload));
+  }
+
+  /** Forward lookup progress to the app (only while it listens: each event is a postMessage). */
+  watchLookups(on: boolean): Promise<Result<void>> {
+    return capture(() => {
+      this.watchingLookups = on;
+    });
+  }
+
+  routingTable(): Promise<Result<RoutingTableView>> {
+    return capture(() => this.ready().routingTable());
   }
 
   /** An empty round trip, for measuring the Comlink floor. */
