@@ -47,7 +47,8 @@ export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
 /** Maintenance cadence, all driven from one tick(). */
 export const TICK_INTERVAL_MS = 1_000;
 export const BUCKET_REFRESH_MS = 15 * 60_000;
-export const PING_INTERVAL_MS = 15_000;
+/** A neighbour quiet this long is pinged (WebRTC itself notices closed tabs; pings catch silent ones and measure RTT). */
+export const PING_INTERVAL_MS = 30_000;
 /** Unanswered liveness probes before a neighbour is declared dead. */
 export const PING_FAILURES_BEFORE_DEAD = 2;
 export const NEIGHBOUR_REVIEW_MS = 5_000;

@@ -11,7 +11,7 @@ import type { Message } from './messages.js';
 import { planNeighbours } from './neighbours.js';
 import { RecordStore } from './record-store.js';
 import { PendingRequests } from './requests.js';
-import { Router } from './router.js';
+import { prefixOf, Router } from './router.js';
 import { RoutingTable } from './routing-table.js';
 import { Replication } from './replication.js';
 
@@ -40,6 +40,8 @@ export interface DhtNodeOptions {
 export interface Neighbour {
   readonly id: NodeId;
   readonly idHex: string;
+  /** First 32 bits of the id, for the router's fast distance comparison. */
+  readonly prefix: number;
   openedAt: number;
   lastHeard: number;
   rttMs?: number;
@@ -139,7 +141,10 @@ export class DhtNode implements ChannelHandler {
     if (this.closed || !isIdHex(peer) || peer === this.selfHex) return;
     this.connecting.delete(peer);
     const now = this.clock.now();
-    if (!this.neighbours.has(peer)) this.neighbours.set(peer, { id: fromHex(peer), idHex: peer, openedAt: now, lastHeard: now });
+    if (!this.neighbours.has(peer)) {
+      const id = fromHex(peer);
+      this.neighbours.set(peer, { id, idHex: peer, prefix: prefixOf(id), openedAt: now, lastHeard: now });
+    }
     this.learn(fromHex(peer), true);
     this.count('channels.opened');
     this.emit({ type: 'neighbour:open', peer });
@@ -147,7 +152,12 @@ export class DhtNode implements ChannelHandler {
   }
 
   onChannelClose(peer: string): void {
-    this.connecting.delete(peer);
+    if (this.connecting.delete(peer) && !this.neighbours.has(peer)) {
+      // A connection we asked for never opened: the contact is gone (or refuses us); stop trying it.
+      this.count('connections.failed');
+      if (isIdHex(peer)) this.table.markDead(fromHex(peer));
+      return;
+    }
     if (!this.neighbours.delete(peer)) return;
     this.liveness.forget(peer);
     this.requests.failPeer(peer);
@@ -271,7 +281,12 @@ export class DhtNode implements ChannelHandler {
 
   /** Carry out the neighbour policy: open what is missing (within budget), drop the surplus. */
   reviewNeighbours(now: number): void {
-    for (const [peer, since] of this.connecting) if (now - since > 2 * this.hopTimeoutMs) this.connecting.delete(peer);
+    for (const [peer, since] of this.connecting) {
+      if (now - since <= 2 * this.hopTimeoutMs) continue;
+      this.connecting.delete(peer);
+      this.count('connections.failed');
+      this.table.markDead(fromHex(peer));
+    }
     // Nothing changed since a review that left nothing to do: the plan would be the same.
     const state = `${this.table.version}/${this.neighbours.size}/${this.connecting.size}`;
     if (state === this.settledState) return;

@@ -23,7 +23,7 @@ export interface RouterHost {
   readonly clock: Clock;
   readonly random: Random;
   /** Open channels. */
-  neighbours(): Iterable<{ readonly id: NodeId; readonly idHex: string }>;
+  neighbours(): Iterable<{ readonly id: NodeId; readonly idHex: string; readonly prefix: number }>;
   /** Acknowledgement timeout for a hop to this neighbour. */
   ackTimeoutMs(peerHex: string): number;
   /** True when the neighbour was heard from so recently that a hop to it needs no acknowledgement. */
@@ -45,6 +45,9 @@ interface PendingHop {
 }
 
 const MAX_REROUTES_PER_HOP = 3;
+
+/** The first 32 bits of an id as an unsigned integer. */
+export const prefixOf = (id: NodeId): number => ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
 
 export class Router {
   private readonly pending = new Map<number, PendingHop>();
@@ -156,17 +159,22 @@ export class Router {
     const { dest } = envelope;
     const onPath = (id: NodeId): boolean => envelope.path.some((p) => idsEqual(p, id));
     let best: NodeId | undefined;
+    let bestPrefixDistance = 0;
+    const destPrefix = prefixOf(dest);
     const viaFirst = envelope.via?.[0];
-    for (const { id, idHex } of this.host.neighbours()) {
+    for (const { id, idHex, prefix } of this.host.neighbours()) {
       // A retraced reply path or a forced first hop wins while its next node is still open.
       if (viaFirst !== undefined && idsEqual(id, viaFirst)) {
         if (!tried.has(idHex) && !onPath(id)) return id;
         continue;
       }
-      // Distance first: most neighbours lose here, before the costlier path checks.
-      if (best !== undefined && compareDistance(dest, id, best) >= 0) continue;
+      // Distance first, on the first 32 bits (decisive almost always): most neighbours lose
+      // here, before the costlier path checks. This loop runs on every hop of every message.
+      const d = (prefix ^ destPrefix) >>> 0;
+      if (best !== undefined && (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best) >= 0))) continue;
       if (tried.has(idHex) || onPath(id)) continue;
       best = id;
+      bestPrefixDistance = d;
     }
     if (best === undefined || compareDistance(dest, best, this.host.self) >= 0) return undefined;
     return best;

@@ -72,17 +72,32 @@ export class Swarm {
     return node;
   }
 
-  /** Add `count` nodes, `batch` at a time: each links to a few live nodes (the relay's job) and bootstraps. */
-  async grow(count: number, batch = 50): Promise<void> {
+  /**
+   * Add `count` nodes, `batch` at a time, a batch every `spacingMs` of virtual time: each
+   * node links to a few live nodes (the relay's job) and bootstraps. Batches overlap, as
+   * arrivals in a real swarm do; the call returns when every bootstrap has finished.
+   */
+  async grow(count: number, batch = 50, spacingMs = 2_000): Promise<void> {
+    const joins: Promise<void>[] = [];
     for (let done = 0; done < count; done += batch) {
       const existing = this.alive();
       const fresh: DhtNode[] = [];
       for (let i = 0; i < Math.min(batch, count - done); i++) fresh.push(this.addNode());
-      await this.joinAll(fresh, existing);
+      this.link(fresh, existing);
+      await this.queue.runFor(1_000);
+      joins.push(...fresh.map((n) => n.bootstrap()));
+      await this.queue.runFor(spacingMs);
     }
+    await this.settle(Promise.all(joins), 120_000);
   }
 
   async joinAll(fresh: DhtNode[], existing: DhtNode[]): Promise<void> {
+    this.link(fresh, existing);
+    await this.queue.runFor(1_000);
+    await this.settle(Promise.all(fresh.map((n) => n.bootstrap())), 120_000);
+  }
+
+  private link(fresh: DhtNode[], existing: DhtNode[]): void {
     const links = this.opts.bootstrapLinks ?? 3;
     const pool = existing.length > 0 ? existing : fresh;
     for (const node of fresh) {
@@ -91,8 +106,6 @@ export class Swarm {
         if (peer !== node) this.network.link(node.selfHex, peer.selfHex);
       }
     }
-    await this.queue.runFor(1_000);
-    await this.settle(Promise.all(fresh.map((n) => n.bootstrap())), 120_000);
   }
 
   /** Run the network until `promise` settles (or `maxMs` of virtual time pass); returns its value. */
