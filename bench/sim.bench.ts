@@ -169,11 +169,14 @@ async function churn(n: number, minutes: number): Promise<string[]> {
   ];
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
-const runs = sizes.length > 0 ? sizes : [1000, 10000];
+const args = process.argv.slice(2);
+const churnOnly = args.includes('--churn-only');
+const churnMinutes = Number(args.find((a) => a.startsWith('--churn-minutes='))?.split('=')[1] ?? 30);
+const sizes = args.map(Number).filter((x) => x > 0);
+const runs = churnOnly ? [] : sizes.length > 0 ? sizes : [1000, 10000];
 const lines: string[] = [];
 for (const n of runs) lines.push(...(await scenario(n)));
-lines.push(...(await churn(1000, 30)));
+lines.push(...(await churn(1000, churnMinutes)));
 const body = lines.join('\n');
 console.log(body);
 writeSection('Simulator', `npm run bench:sim${sizes.length > 0 ? ` -- ${sizes.join(' ')}` : ''}`, body);

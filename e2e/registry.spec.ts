@@ -40,6 +40,22 @@ test.describe('service registry across browser peers', () => {
     await context.close();
   });
 
+  test('a duplicated tab (a copy of sessionStorage) gets an identity of its own', async ({ browser }) => {
+    const context = await browser.newContext();
+    const first = await openPeer(context);
+    const saved = await first.page.evaluate(() => Object.entries(sessionStorage));
+    const copy = await context.newPage();
+    // What a browser's "duplicate tab" does: the new tab starts with the old tab's sessionStorage.
+    await copy.addInitScript((entries) => {
+      if (sessionStorage.length === 0) for (const [k, v] of entries) sessionStorage.setItem(k, v);
+    }, saved);
+    await copy.goto('/?storage=memory');
+    await copy.waitForFunction(() => window.peer !== undefined);
+    const copyId = await copy.evaluate(() => window.peer!.nodeId);
+    expect(copyId).not.toBe(first.nodeId);
+    await context.close();
+  });
+
   test('a reloaded tab keeps its node id and serves the records it stored from IndexedDB', async ({ browser }) => {
     const holder = await openPeer(browser, 'storage=indexeddb');
     const provider = await openPeer(browser, 'storage=indexeddb');

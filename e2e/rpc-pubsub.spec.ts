@@ -34,6 +34,15 @@ test.describe('calls and pub/sub between browser peers', () => {
     });
     expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i + 100));
     for (const p of providers) expect(await p.page.evaluate(() => window.served)).toBe(10);
+    // A payload of almost 1 MiB travels both ways (chunked into ≤16 KiB messages); more is refused.
+    await providers[0]!.page.evaluate(() => window.peer!.advertise('demo.echo', (x) => x));
+    const echoed = await caller.page.evaluate(async () => {
+      const big = 'x'.repeat(1_000_000);
+      const back = await window.peer!.call('demo.echo', big, { timeoutMs: 20_000 });
+      const refused = await window.peer!.call('demo.echo', 'y'.repeat(1_100_000)).catch((e: { code: string }) => e.code);
+      return { same: back === big, refused };
+    });
+    expect(echoed).toEqual({ same: true, refused: 'TOO_LARGE' });
     // Calls went over channels that were already open.
     const created = await stat(caller, 'connections.created');
     await caller.page.evaluate(() => window.peer!.call('calc.add', { a: 1, b: 1 }));

@@ -243,7 +243,8 @@ export class DhtNode implements ChannelHandler {
 
   /** Join: look ourselves up (finds our siblings), then refresh every bucket once. */
   async bootstrap(): Promise<void> {
-    await this.findNode(this.self);
+    // Confirming our closest siblings is what a join needs; they become neighbours.
+    await this.findNode(this.self, { refine: this.policy.siblings });
     // Refreshes only need to meet some nodes of each bucket: one path each is enough.
     const deepest = Math.max(0, ...this.table.nonEmptyBuckets());
     const refreshes: Promise<unknown>[] = [];

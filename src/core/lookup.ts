@@ -46,8 +46,12 @@ export interface LookupResult {
  */
 export interface LookupOptions {
   onProgress?: (p: LookupProgress) => void;
-  /** Ask the closest candidates themselves afterwards (default true; needed before a STORE). */
-  refine?: boolean;
+  /**
+   * Ask the closest candidates themselves afterwards (default true: the whole k, as a
+   * STORE needs). A number limits it to that many of the closest (a join only needs its
+   * siblings confirmed); false skips it.
+   */
+  refine?: boolean | number;
   /** Parallel paths (default alpha). */
   paths?: number;
 }
@@ -58,8 +62,9 @@ export async function findNode(node: DhtNode, target: NodeId, opts: LookupOption
   const candidates = new Map(result.closest.map((hex) => [hex, fromHex(hex)] as const));
   const responded = new Set<string>([node.selfHex, ...result.responders]);
   const asked = new Set<string>(responded);
+  const depth = typeof opts.refine === 'number' ? Math.min(opts.refine, node.k) : node.k;
   for (let round = 0; round < REFINE_ROUNDS; round++) {
-    const top = [...candidates.entries()].sort((a, b) => compareDistance(target, a[1], b[1])).slice(0, node.k);
+    const top = [...candidates.entries()].sort((a, b) => compareDistance(target, a[1], b[1])).slice(0, depth);
     const next = top.filter(([hex]) => !asked.has(hex)).slice(0, REFINE_WIDTH);
     if (next.length === 0) break;
     await Promise.all(next.map(async ([hex]) => {
