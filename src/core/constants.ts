@@ -25,7 +25,7 @@ export const MAX_NEIGHBOURS = 64;
 /** Neighbours kept per bucket, spread over the bucket's sub-prefixes. */
 export const NEIGHBOURS_PER_BUCKET = 4;
 /** The closest contacts to self that are always kept as neighbours. */
-export const SIBLING_NEIGHBOURS = 8;
+export const SIBLING_NEIGHBOURS = 4;
 /** Chrome refuses the 501st RTCPeerConnection of a page; keep a margin. */
 export const CONNECTION_BUDGET = 480;
 

@@ -17,6 +17,15 @@ import { Replication } from './replication.js';
 
 /** A hop to a neighbour heard from within this window is not acknowledged. */
 const ACK_FREE_AFTER_HEARD_MS = 1_000;
+/**
+ * Neighbours beyond what routing needs (they shorten routes) are opened at most this
+ * often, after a small burst: under churn, replacing every lost neighbour at once would
+ * spend the tab's connection budget on departures.
+ */
+const OPTIONAL_CONNECT_INTERVAL_MS = 300_000;
+/** A neighbour whose channel closed is not dialled again for this long. */
+const REDIAL_COOLDOWN_MS = 10 * 60_000;
+const OPTIONAL_CONNECT_BURST = 2;
 /** Reviews of the neighbour set triggered by channel events are spaced at least this far. */
 const MIN_REVIEW_SPACING_MS = 2_000;
 
@@ -86,6 +95,9 @@ export class DhtNode implements ChannelHandler {
   private nextReviewAt = 0;
   private lastReviewAt = -Infinity;
   private settledState: string | undefined;
+  private optionalTokens = OPTIONAL_CONNECT_BURST;
+  private readonly cooldown = new Map<string, number>();
+  private tokensAt = 0;
   private closed = false;
   connectionsCreated = 0;
   /** Handles CALL and PUBLISH (set by the RPC and pub/sub layers). */
@@ -159,6 +171,8 @@ export class DhtNode implements ChannelHandler {
       return;
     }
     if (!this.neighbours.delete(peer)) return;
+    // Do not dial it straight back: it may have left, or dropped us on purpose.
+    this.cooldown.set(peer, this.clock.now() + REDIAL_COOLDOWN_MS);
     this.liveness.forget(peer);
     this.requests.failPeer(peer);
     this.count('channels.closed');
@@ -289,13 +303,20 @@ export class DhtNode implements ChannelHandler {
       this.table.markDead(fromHex(peer));
     }
     // Nothing changed since a review that left nothing to do: the plan would be the same.
-    const state = `${this.table.version}/${this.neighbours.size}/${this.connecting.size}`;
+    const state = `${this.table.version}/${this.neighbours.size}/${this.connecting.size}/${this.cooldown.size}`;
     if (state === this.settledState) return;
     const open = new Set(this.neighbours.keys());
-    const plan = planNeighbours(this.self, this.table, open, this.policy);
+    for (const [peer, until] of this.cooldown) if (until <= now) this.cooldown.delete(peer);
+    const plan = planNeighbours(this.self, this.table, open, this.policy, new Set(this.cooldown.keys()));
+    this.optionalTokens = Math.min(OPTIONAL_CONNECT_BURST, this.optionalTokens + (now - this.tokensAt) / OPTIONAL_CONNECT_INTERVAL_MS);
+    this.tokensAt = now;
     for (const peer of plan.toConnect) {
       if (this.connecting.has(peer)) continue;
       if (open.size + this.connecting.size >= this.policy.maxNeighbours) break;
+      if (!plan.required.has(peer)) {
+        if (this.optionalTokens < 1) continue;
+        this.optionalTokens--;
+      }
       if (this.connectionsCreated >= this.connectionBudget) {
         this.count('connections.budgetExhausted');
         break;
@@ -311,7 +332,7 @@ export class DhtNode implements ChannelHandler {
       this.onChannelClose(peer);
     }
     const idle = plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || this.neighbours.has(p));
-    this.settledState = idle ? `${this.table.version}/${this.neighbours.size}/${this.connecting.size}` : undefined;
+    this.settledState = idle ? `${this.table.version}/${this.neighbours.size}/${this.connecting.size}/${this.cooldown.size}` : undefined;
   }
 
   /** A neighbour stopped answering: close its channel and forget it as a contact. */

@@ -20,6 +20,11 @@ export interface NeighbourPolicy {
 export interface NeighbourPlan {
   /** Contacts to keep or open a channel to, most important first, at most maxNeighbours. */
   desired: string[];
+  /**
+   * The part of `desired` that routing needs: the siblings and one neighbour per bucket.
+   * The rest only shortens routes, so it may be opened slowly (connections are scarce).
+   */
+  required: Set<string>;
   /** Desired contacts without an open channel. */
   toConnect: string[];
   /** Open channels beyond the cap that are not desired. */
@@ -31,6 +36,8 @@ export function planNeighbours(
   table: RoutingTable,
   open: ReadonlySet<string>,
   policy: NeighbourPolicy,
+  /** Contacts not to dial now (their channel just closed); other contacts stand in for them. */
+  avoid: ReadonlySet<string> = new Set(),
 ): NeighbourPlan {
   const desired: string[] = [];
   const chosen = new Set<string>();
@@ -40,18 +47,21 @@ export function planNeighbours(
     desired.push(c.idHex);
   };
 
-  for (const c of table.closest(self, policy.siblings)) take(c);
+  const usable = (c: Contact): boolean => open.has(c.idHex) || !avoid.has(c.idHex);
+  for (const c of table.closest(self, policy.siblings, (c) => !usable(c))) take(c);
 
   // First one neighbour per bucket (what reachability needs), then fill up the sub-prefixes.
-  const groupsByBucket = table.nonEmptyBuckets().map((b) => subPrefixGroups(table.bucket(b), b, open, policy.perBucket));
-  for (let round = 0; round < policy.perBucket; round++) {
+  const groupsByBucket = table.nonEmptyBuckets().map((b) => subPrefixGroups(table.bucket(b).filter(usable), b, open, policy.perBucket));
+  for (const groups of groupsByBucket) take(groups[0]);
+  const required = new Set(desired);
+  for (let round = 1; round < policy.perBucket; round++) {
     for (const groups of groupsByBucket) take(groups[round]);
   }
 
   const toConnect = desired.filter((id) => !open.has(id));
   const surplus = open.size - policy.maxNeighbours;
   const toDrop = surplus > 0 ? [...open].filter((id) => !chosen.has(id)).slice(0, surplus) : [];
-  return { desired, toConnect, toDrop };
+  return { desired, required, toConnect, toDrop };
 }
 
 /**
