@@ -4,62 +4,123 @@ import { ErrorCode, MeshError } from '../core/errors.js';
 
 const DB_PREFIX = 'macula-web/node/';
 const STORE_NAME = 'state';
+/** How long an open may wait on another connection that will not close before it fails. */
+const BLOCKED_TIMEOUT_MS = 10_000;
+
+export interface IdbStoreOptions {
+  /** Give up on an open that stays `blocked` this long (ms); default 10 s. */
+  blockedTimeoutMs?: number;
+}
 
 /**
  * The worker's durable store: idb-keyval's free functions over a database of this node's
  * own. All tabs of an origin share IndexedDB, so each node id gets its own database
- * (`macula-web/node/<id>`): tabs never write over each other and never need a version
- * upgrade that another tab could block. Should another context upgrade or delete the
+ * (`macula-web/node/<id>`) rather than a key prefix in one shared database: tabs never
+ * write over each other, their readwrite transactions never queue behind one another
+ * (transactions over one object store serialize across every tab of the origin), a new
+ * node never needs a version upgrade that another tab could block, and a dead identity
+ * is dropped with one deleteDatabase. Should another context upgrade or delete the
  * database anyway (`versionchange`), the connection closes and the next call reopens it.
  */
-export function createIdbStore(nodeIdHex: string, factory: IDBFactory = indexedDB): Store {
-  const use = reopeningStore(factory, DB_PREFIX + nodeIdHex);
+export function createIdbStore(nodeIdHex: string, factory: IDBFactory = indexedDB, options: IdbStoreOptions = {}): Store {
+  const dbName = DB_PREFIX + nodeIdHex;
+  const use = reopeningStore(factory, dbName, options.blockedTimeoutMs ?? BLOCKED_TIMEOUT_MS);
   return {
-    getMany: (k) => guard(getMany(k, use)),
-    setMany: (entries) => guard(setMany(entries, use)),
-    delMany: (k) => guard(delMany(k, use)),
-    keys: () => guard(keys<string>(use)),
+    getMany: (k) => guard(getMany(k, use), dbName),
+    setMany: (entries) => guard(setMany(entries, use), dbName),
+    delMany: (k) => guard(delMany(k, use), dbName),
+    keys: () => guard(keys<string>(use).then((ks) => ks.filter((k): k is string => typeof k === 'string')), dbName),
   };
 }
 
-function reopeningStore(factory: IDBFactory, dbName: string): UseStore {
+/**
+ * idb-keyval's createStore caches one connection and cannot react to `versionchange` or
+ * `blocked`; this UseStore can. It opens without a version (whatever version exists is
+ * fine) and upgrades only when its object store is missing.
+ */
+function reopeningStore(factory: IDBFactory, dbName: string, blockedTimeoutMs: number): UseStore {
   let db: Promise<IDBDatabase> | undefined;
-  const open = (): Promise<IDBDatabase> => {
-    const request = factory.open(dbName);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE_NAME);
-    request.onblocked = () => {
-      // Another connection holds an older version open; it closes on its versionchange.
-    };
-    const opened = promisifyRequest(request).then((conn) => {
-      conn.onversionchange = () => {
-        conn.close();
-        db = undefined;
+
+  const request = (version?: number): Promise<IDBDatabase> =>
+    new Promise((resolve, reject) => {
+      const req = version === undefined ? factory.open(dbName) : factory.open(dbName, version);
+      let gaveUp = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      req.onupgradeneeded = () => {
+        if (!req.result.objectStoreNames.contains(STORE_NAME)) req.result.createObjectStore(STORE_NAME);
       };
-      conn.onclose = () => {
-        db = undefined;
+      req.onblocked = () => {
+        // Another connection holds an older version open and has not closed on its
+        // versionchange: wait a bounded time, then fail instead of hanging the node.
+        timer ??= setTimeout(() => {
+          gaveUp = true;
+          reject(new MeshError(ErrorCode.STORAGE_ERROR,
+            `IndexedDB database "${dbName}" is blocked: another tab of this site holds it open at an older version; close or reload other tabs`,
+            { name: 'BlockedError', dbName }));
+        }, blockedTimeoutMs);
       };
-      return conn;
+      req.onsuccess = () => {
+        clearTimeout(timer);
+        const conn = req.result;
+        if (gaveUp) {
+          conn.close(); // nobody waits for it any more; do not hold the database open
+          return;
+        }
+        resolve(conn);
+      };
+      req.onerror = () => {
+        clearTimeout(timer);
+        reject(req.error ?? new Error(`cannot open ${dbName}`));
+      };
     });
-    opened.catch(() => {
+
+  const open = async (): Promise<IDBDatabase> => {
+    let conn = await request();
+    if (!conn.objectStoreNames.contains(STORE_NAME)) {
+      // Created by something else without our store: add it in an upgrade.
+      const version = conn.version + 1;
+      conn.close();
+      conn = await request(version);
+    }
+    conn.onversionchange = () => {
+      conn.close();
       db = undefined;
-    });
-    return opened;
+    };
+    conn.onclose = () => {
+      db = undefined;
+    };
+    return conn;
   };
+
   return (txMode, callback) => {
-    db ??= open();
+    if (db === undefined) {
+      const opening = open();
+      db = opening;
+      opening.catch(() => {
+        if (db === opening) db = undefined;
+      });
+    }
     return db.then((conn) => callback(conn.transaction(STORE_NAME, txMode).objectStore(STORE_NAME)));
   };
 }
 
 /** A full quota (or any other storage failure) becomes a typed STORAGE_ERROR the node can act on. */
-async function guard<T>(p: Promise<T>): Promise<T> {
+async function guard<T>(p: Promise<T>, dbName: string): Promise<T> {
   try {
     return await p;
   } catch (e) {
-    const name = (e as { name?: string } | null)?.name ?? 'Error';
-    const message = name === 'QuotaExceededError'
-      ? 'IndexedDB quota exceeded: the peer keeps running from memory'
-      : `IndexedDB failed: ${(e as Error)?.message ?? name}`;
-    throw new MeshError(ErrorCode.STORAGE_ERROR, message, { name });
+    throw toStorageError(e, dbName);
   }
+}
+
+export function toStorageError(e: unknown, dbName: string): MeshError {
+  if (e instanceof MeshError) return e;
+  const name = (e as { name?: unknown } | null)?.name;
+  const shown = typeof name === 'string' ? name : 'Error';
+  // Firefox reported a full quota as NS_ERROR_DOM_QUOTA_REACHED; old engines as code 22.
+  const quota = shown === 'QuotaExceededError' || shown === 'NS_ERROR_DOM_QUOTA_REACHED' || (e as { code?: unknown } | null)?.code === 22;
+  const message = quota
+    ? `IndexedDB quota exceeded writing "${dbName}": the peer keeps running from memory; free disk space or clear this site's data`
+    : `IndexedDB failed on "${dbName}": ${(e as Error | null)?.message || shown}`;
+  return new MeshError(ErrorCode.STORAGE_ERROR, message, { name: quota ? 'QuotaExceededError' : shown, dbName });
 }

@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Store } from '../core/environment.js';
-import { createIdbStore } from './idb-store.js';
+import { createIdbStore, toStorageError } from './idb-store.js';
 import { createMemoryStore } from './memory-store.js';
 
 const stores: Array<[string, () => Store]> = [
@@ -64,5 +64,64 @@ describe('IndexedDB store', () => {
     const store = createIdbStore('d'.repeat(64), factory);
     const notCloneable = { f: () => 1 };
     await expect(store.setMany([['k', notCloneable]])).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+  });
+  it('maps a full quota to STORAGE_ERROR with a clear message, and the store keeps working after', async () => {
+    const factory = new IDBFactory();
+    const store = createIdbStore('e'.repeat(64), factory);
+    await store.setMany([['kept', 1]]);
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    try {
+      const err = await store.setMany([['a', 1], ['b', 2]]).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'STORAGE_ERROR', details: { name: 'QuotaExceededError' } });
+      expect((err as Error).message).toMatch(/quota exceeded/i);
+    } finally {
+      put.mockRestore();
+    }
+    // setMany is one transaction: nothing of the failed batch was written.
+    expect((await store.keys()).sort()).toEqual(['kept']);
+    await store.setMany([['a', 1]]);
+    expect(await store.getMany(['a'])).toEqual([1]);
+  });
+
+  it('recognises quota errors by name or legacy code, and passes MeshErrors through', () => {
+    expect(toStorageError({ name: 'NS_ERROR_DOM_QUOTA_REACHED' }, 'db').details).toMatchObject({ name: 'QuotaExceededError' });
+    expect(toStorageError({ code: 22, name: 'Error' }, 'db').message).toMatch(/quota/);
+    expect(toStorageError(new Error('boom'), 'db')).toMatchObject({ code: 'STORAGE_ERROR', message: expect.stringMatching(/boom/) });
+    const e = toStorageError(null, 'db');
+    expect(toStorageError(e, 'other')).toBe(e);
+  });
+
+  it('adds its object store when the database exists without it', async () => {
+    const factory = new IDBFactory();
+    const name = 'f'.repeat(64);
+    const raw = factory.open(`macula-web/node/${name}`, 3);
+    raw.onupgradeneeded = () => raw.result.createObjectStore('something-else');
+    await new Promise<void>((resolve) => {
+      raw.onsuccess = () => {
+        raw.result.close();
+        resolve();
+      };
+    });
+    const store = createIdbStore(name, factory);
+    await store.setMany([['k', 'v']]);
+    expect(await store.getMany(['k'])).toEqual(['v']);
+  });
+
+  it('fails with STORAGE_ERROR instead of hanging while another connection blocks an upgrade, then recovers', async () => {
+    const factory = new IDBFactory();
+    const name = '1'.repeat(64);
+    // A connection of another tab that holds the database open and ignores versionchange.
+    const raw = factory.open(`macula-web/node/${name}`, 1);
+    const holder = await new Promise<IDBDatabase>((resolve) => {
+      raw.onsuccess = () => resolve(raw.result);
+    });
+    const store = createIdbStore(name, factory, { blockedTimeoutMs: 50 });
+    const err = await store.keys().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORAGE_ERROR', details: { name: 'BlockedError' } });
+    expect((err as Error).message).toMatch(/blocked/);
+    holder.close();
+    await expect.poll(() => store.keys().catch(() => 'failed'), { timeout: 2_000 }).toEqual([]);
   });
 });
