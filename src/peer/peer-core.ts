@@ -108,7 +108,13 @@ export class PeerCore {
 
   /** Restore what an earlier session of this tab persisted; its advertisements go back into the DHT. */
   async restore(): Promise<SavedService[]> {
-    const saved = this.persistence ? await this.persistence.restore() : [];
+    let saved: SavedService[] = [];
+    try {
+      saved = this.persistence ? await this.persistence.restore() : [];
+    } catch {
+      // Storage unavailable (blocked, quota, corrupt): the peer runs from memory.
+      this.node.count('persistence.restoreFailed');
+    }
     // The advertisement outlives a reload; calls wait for the app to register its handler again.
     for (const s of saved) await this.advertise(s.serviceId, { metadata: s.metadata, ttl: s.ttl }).catch(() => undefined);
     return saved;
