@@ -1,8 +1,23 @@
 /**
- * The demo page: uses only the public API (it is also the first example of embedding the
- * library). `window.peer` is set once the peer runs, for automation.
+ * The demo page: starts this tab's peer and wires the panels to it. It uses only the
+ * public API, so it doubles as the first example of embedding the library.
+ *
+ * URL parameters: `relay` (bootstrap URL; default: this server's /relay), `storage=memory`
+ * (no IndexedDB; tests use it so tabs of one origin share nothing), `ttl=N` (default
+ * record TTL in seconds). `window.peer` is set once the peer runs and `window.peerError`
+ * if it could not start, for automation.
  */
 import { createPeer, type Peer } from '../index.js';
+import { Counters } from './counters.js';
+import { EventLog } from './event-log.js';
+import { shortId } from './ids.js';
+import { KeyNames } from './key-names.js';
+import { MeshPanel } from './mesh-panel.js';
+import { PubSubPanel } from './pubsub-panel.js';
+import { RoutingView } from './routing-view.js';
+import { SelfPanel } from './self-panel.js';
+import { ServicesPanel } from './services-panel.js';
+import { SnapshotPoller } from './snapshot.js';
 
 declare global {
   interface Window {
@@ -11,60 +26,54 @@ declare global {
   }
 }
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+/** How often the views re-read the peer when nothing prompts them. */
+const REFRESH_MS = 1_500;
 
-function log(text: string): void {
-  const li = document.createElement('li');
-  li.textContent = `${new Date().toLocaleTimeString()} ${text}`;
-  $('log').prepend(li);
-}
-
-const short = (id: string): string => `${id.slice(0, 8)}…`;
-
-async function main(): Promise<void> {
+function options(): Parameters<typeof createPeer>[0] {
   const params = new URLSearchParams(location.search);
   const relay = params.get('relay') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
   const storage = params.get('storage') === 'memory' ? 'memory' : 'indexeddb';
   const ttl = params.get('ttl');
-  const peer = await createPeer({ bootstrap: relay, storage, ...(ttl ? { defaultTtl: Number(ttl) } : {}) });
-  window.peer = peer;
-  $('node-id').textContent = peer.nodeId;
-  $('node-id').title = peer.nodeId;
-  log(`started as ${short(peer.nodeId)}`);
-
-  const refreshPeers = async (): Promise<void> => {
-    const peers = await peer.peers();
-    $('peer-count').textContent = String(peers.length);
-    $('status').textContent = peers.length > 0 ? 'connected' : 'joining…';
-    $('peer-list').replaceChildren(...peers.map((p) => {
-      const li = document.createElement('li');
-      li.textContent = `${short(p.nodeId)}${p.rttMs !== undefined ? ` — ${p.rttMs.toFixed(1)} ms` : ''}`;
-      return li;
-    }));
-  };
-  peer.on('peer:connect', (id) => { log(`channel open to ${short(id)}`); void refreshPeers(); });
-  peer.on('peer:disconnect', (id) => { log(`channel closed to ${short(id)}`); void refreshPeers(); });
-  setInterval(() => void refreshPeers(), 2_000);
-
-  $('advertise-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    const name = $<HTMLInputElement>('advertise-name').value.trim();
-    peer.advertise(name, () => ({ watts: Math.round(800 + Math.random() * 400), at: Date.now() }), { metadata: { demo: true } })
-      .then(() => log(`advertised ${name}`), (err: Error) => log(`advertise failed: ${err.message}`));
-  });
-  $('discover-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    const name = $<HTMLInputElement>('discover-name').value.trim();
-    const forceRefresh = $<HTMLInputElement>('discover-force').checked;
-    const started = performance.now();
-    peer.discover(name, { forceRefresh }).then((providers) => {
-      $('discover-result').textContent = JSON.stringify(providers, null, 2);
-      log(`discovered ${providers.length} provider(s) of ${name} in ${(performance.now() - started).toFixed(1)} ms`);
-    }, (err: Error) => log(`discover failed: ${err.message}`));
-  });
+  return { bootstrap: relay, storage, ...(ttl ? { defaultTtl: Number(ttl) } : {}) };
 }
 
-main().catch((e: { code?: string; message: string }) => {
-  window.peerError = { ...(e.code ? { code: e.code } : {}), message: e.message };
-  $('status').textContent = `failed: ${e.message}`;
+async function main(log: EventLog): Promise<void> {
+  const opts = options();
+  log.add('info', `starting a peer (storage: ${opts.storage ?? 'indexeddb'}, relay: ${String(opts.bootstrap)})`);
+  const peer = await createPeer(opts);
+  window.peer = peer;
+  log.add('info', `started as ${shortId(peer.nodeId)} (${peer.nodeId})`);
+
+  const self = new SelfPanel(peer.nodeId);
+  const counters = new Counters();
+  const routing = new RoutingView();
+  const poller = new SnapshotPoller(peer, REFRESH_MS, (e) => log.error('refresh', e));
+  const names = new KeyNames(peer.nodeId);
+  new MeshPanel(peer, poller, names, counters, log);
+  new ServicesPanel(peer, names, log);
+  new PubSubPanel(peer, names, log);
+  poller.onUpdate((s) => {
+    self.update(s);
+    routing.update(s);
+    counters.update(s);
+  });
+
+  peer.on('peer:connect', (id) => {
+    log.add('peer', `channel open to ${shortId(id)}`);
+    poller.refreshSoon();
+  });
+  peer.on('peer:disconnect', (id) => {
+    log.add('peer', `channel closed to ${shortId(id)}`);
+    poller.refreshSoon();
+  });
+  poller.start();
+  document.body.dataset['ready'] = 'true';
+}
+
+const log = new EventLog();
+main(log).catch((e: { code?: string; message?: string }) => {
+  const message = e.message ?? String(e);
+  window.peerError = { ...(e.code ? { code: e.code } : {}), message };
+  SelfPanel.failed(message);
+  log.error('start', e);
 });

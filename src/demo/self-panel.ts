@@ -1,0 +1,45 @@
+/**
+ * "This peer": its node id (short, full on hover, in its own colour), whether the relay
+ * connection is up, and whether it is still joining or already has channels into the
+ * mesh. The tab title carries the short id too, so several demo tabs can be told apart.
+ */
+import { byId, h } from './dom.js';
+import { idColour, shortId } from './ids.js';
+import type { Snapshot } from './snapshot.js';
+
+export class SelfPanel {
+  private readonly relay = byId('relay-status');
+  private readonly mesh = byId('mesh-status');
+
+  constructor(nodeId: string) {
+    const colour = idColour(nodeId);
+    document.documentElement.style.setProperty('--self', colour);
+    const id = byId('node-id');
+    id.title = nodeId;
+    id.dataset['node'] = nodeId;
+    id.replaceChildren(h('span', { class: 'dot big', style: `background:${colour}`, 'aria-hidden': 'true' }), h('code', {}, shortId(nodeId)));
+    byId('node-id-full').textContent = nodeId;
+    document.title = `${shortId(nodeId)} · macula-web`;
+  }
+
+  update(s: Snapshot): void {
+    const relayUp = (s.stats['relay.connected'] ?? 0) === 1;
+    this.setPill(this.relay, relayUp ? 'ok' : 'warn', relayUp ? 'relay connected' : 'relay offline');
+    const open = s.peers.length;
+    if (open === 0) this.setPill(this.mesh, 'busy', 'joining…');
+    else this.setPill(this.mesh, 'ok', `in the mesh · ${open} channel${open === 1 ? '' : 's'}`);
+  }
+
+  /** The page could not start a peer at all. */
+  static failed(message: string): void {
+    const mesh = byId('mesh-status');
+    mesh.dataset['state'] = 'error';
+    mesh.textContent = `failed: ${message}`;
+    byId('node-id').textContent = 'no peer';
+  }
+
+  private setPill(el: HTMLElement, state: 'ok' | 'warn' | 'busy', text: string): void {
+    el.dataset['state'] = state;
+    if (el.textContent !== text) el.textContent = text;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * One periodic read of the peer's state (open channels, routing table, counters) shared
+ * by every view. A single poller rather than one timer per view keeps the worker from
+ * being asked the same thing several times a second, and lets events (a channel opening
+ * or closing) trigger an early refresh that all views see at once.
+ */
+import type { Peer, RoutingTableView } from '../index.js';
+
+export interface Snapshot {
+  peers: Array<{ nodeId: string; rttMs?: number }>;
+  table: RoutingTableView;
+  stats: Record<string, number>;
+  /** When it was taken (Date.now), for "last seen" ages. */
+  at: number;
+}
+
+export type SnapshotListener = (s: Snapshot) => void;
+
+/** Coalesces bursts of events (a tab joining opens several channels at once). */
+const SOON_MS = 120;
+/**
+ * An unchanged snapshot is not redrawn, except every few reads so that ages ("3 s ago")
+ * move on: an idle demo tab should cost next to nothing, and many may be open at once.
+ */
+const REDRAW_UNCHANGED_EVERY = 4;
+/** Background tabs read this many times less often. */
+const HIDDEN_SLOWDOWN = 5;
+
+export class SnapshotPoller {
+  private readonly listeners: SnapshotListener[] = [];
+  private inFlight = false;
+  private again = false;
+  private soon: ReturnType<typeof setTimeout> | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private lastKey = '';
+  private unchanged = 0;
+  private ticks = 0;
+  last: Snapshot | undefined;
+
+  constructor(
+    private readonly peer: Peer,
+    private readonly intervalMs: number,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  onUpdate(cb: SnapshotListener): void {
+    this.listeners.push(cb);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (document.hidden && ++this.ticks % HIDDEN_SLOWDOWN !== 0) return;
+      void this.refresh();
+    }, this.intervalMs);
+    void this.refresh();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    clearTimeout(this.soon);
+  }
+
+  /** Refresh shortly, once, however many times this is called meanwhile. */
+  refreshSoon(): void {
+    if (this.soon !== undefined) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      void this.refresh();
+    }, SOON_MS);
+  }
+
+  async refresh(): Promise<void> {
+    // Never two reads at once: a slow worker would otherwise pile up requests.
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    try {
+      const [peers, table, stats] = await Promise.all([this.peer.peers(), this.peer.routingTable(), this.peer.stats()]);
+      const snap: Snapshot = { peers, table, stats, at: Date.now() };
+      this.last = snap;
+      const key = JSON.stringify([peers, table, stats]);
+      if (key === this.lastKey && ++this.unchanged % REDRAW_UNCHANGED_EVERY !== 0) return;
+      this.lastKey = key;
+      for (const cb of this.listeners) cb(snap);
+    } catch (e) {
+      this.onError(e);
+    } finally {
+      this.inFlight = false;
+      if (this.again) {
+        this.again = false;
+        void this.refresh();
+      }
+    }
+  }
+}
