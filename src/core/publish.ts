@@ -34,9 +34,9 @@ async function fanOut(
 ): Promise<StoreOutcome> {
   const lookup = await node.findNode(key, onProgress ? { onProgress } : {});
   const targets = lookup.closest.slice(0, k);
-  const refused: StoreOutcome['refused'] = [];
+  let refused: StoreOutcome['refused'] = [];
   let stored = 0;
-  await Promise.all(targets.map(async (target) => {
+  const send = async (target: string): Promise<void> => {
     const rid = node.requests.newId();
     const body = type === 'STORE' ? { rid, record: payload } : { rid, removal: payload };
     try {
@@ -46,10 +46,20 @@ async function fanOut(
     } catch (e) {
       refused.push({ node: target, code: (e as MeshError).code ?? ErrorCode.TIMEOUT });
     }
-  }));
+  };
+  await Promise.all(targets.map(send));
+  // A removal that did not arrive leaves the record served until its TTL: worth one more try.
+  const lost = type === 'REMOVE' ? refused.filter((r) => RETRYABLE.has(r.code)).map((r) => r.node) : [];
+  if (lost.length > 0) {
+    refused = refused.filter((r) => !RETRYABLE.has(r.code));
+    node.count('publish.removeRetried', lost.length);
+    await Promise.all(lost.map(send));
+  }
   node.count(type === 'STORE' ? 'publish.stored' : 'publish.removed', stored);
   return { stored, attempted: targets.length, refused, hops: lookup.hops };
 }
+
+const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.TIMEOUT, ErrorCode.NOT_CONNECTED]);
 
 /** Turn an outcome where nobody accepted into the typed error of the most common refusal. */
 export function requireStored(outcome: StoreOutcome, what: string): StoreOutcome {
