@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Browser } from '@playwright/test';
 import { meshed, openPeer, stat, type PeerPage } from './peers.js';
 
 declare global {
@@ -19,14 +19,20 @@ async function provideAdd(p: PeerPage): Promise<void> {
   });
 }
 
+/** Three peers providing calc.add and a caller that already discovers all three. */
+async function threeAdders(browser: Browser): Promise<{ providers: PeerPage[]; caller: PeerPage }> {
+  const providers: PeerPage[] = [];
+  for (let i = 0; i < 3; i++) providers.push(await openPeer(browser));
+  const caller = await openPeer(browser);
+  await meshed([...providers, caller]);
+  for (const p of providers) await provideAdd(p);
+  await expect.poll(() => caller.page.evaluate(async () => (await window.peer!.discover('calc.add', { forceRefresh: true })).length)).toBe(3);
+  return { providers, caller };
+}
+
 test.describe('calls and pub/sub between browser peers', () => {
   test('30 round-robin calls over three providers: 10 each, all correct', async ({ browser }) => {
-    const providers: PeerPage[] = [];
-    for (let i = 0; i < 3; i++) providers.push(await openPeer(browser));
-    const caller = await openPeer(browser);
-    await meshed([...providers, caller]);
-    for (const p of providers) await provideAdd(p);
-    await expect.poll(() => caller.page.evaluate(async () => (await window.peer!.discover('calc.add', { forceRefresh: true })).length)).toBe(3);
+    const { providers, caller } = await threeAdders(browser);
     const results = await caller.page.evaluate(async () => {
       const out: unknown[] = [];
       for (let i = 0; i < 30; i++) out.push(await window.peer!.call('calc.add', { a: i, b: 100 }, { policy: 'roundrobin' }));
@@ -52,12 +58,7 @@ test.describe('calls and pub/sub between browser peers', () => {
   });
 
   test('a provider closes during a run of calls: every call still succeeds by failover', async ({ browser }) => {
-    const providers: PeerPage[] = [];
-    for (let i = 0; i < 3; i++) providers.push(await openPeer(browser));
-    const caller = await openPeer(browser);
-    await meshed([...providers, caller]);
-    for (const p of providers) await provideAdd(p);
-    await expect.poll(() => caller.page.evaluate(async () => (await window.peer!.discover('calc.add', { forceRefresh: true })).length)).toBe(3);
+    const { providers, caller } = await threeAdders(browser);
     const run = caller.page.evaluate(async () => {
       const out: unknown[] = [];
       for (let i = 0; i < 40; i++) {
