@@ -35,6 +35,8 @@ export class EventQueue implements Clock {
     this.push(event);
     return () => {
       event.cancelled = true;
+      // Cancelled events wait in the heap until their time; let go of what they captured.
+      event.fn = noop;
     };
   }
 
@@ -109,6 +111,8 @@ export class EventQueue implements Clock {
     return top;
   }
 }
+
+const noop = (): void => undefined;
 
 const before = (a: Scheduled, b: Scheduled): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
