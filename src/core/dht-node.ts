@@ -399,9 +399,4 @@ export class DhtNode implements ChannelHandler {
       'route.pendingHops': this.router.pendingHops,
     };
   }
-
-  /** Debug aid: hex of a few ids. */
-  static short(id: NodeId): string {
-    return toHex(id).slice(0, 8);
-  }
 }
