@@ -3,7 +3,7 @@ import * as C from './constants.js';
 import type { ChannelHandler, Clock, Random, Transport } from './environment.js';
 import { ErrorCode, MeshError } from './errors.js';
 import { Gateway, type ReplyTo } from './gateway.js';
-import { fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
+import { fromHex, isIdHex, randomIdInBucket, type NodeId } from './id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from './identity.js';
 import { Liveness } from './liveness.js';
 import { findNode, findValue, type LookupOptions, type LookupProgress } from './lookup.js';
