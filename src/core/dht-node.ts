@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame, peekType } from './codec.js';
+import { decodeFrame, encodeFrame } from './codec.js';
 import * as C from './constants.js';
 import type { ChannelHandler, Clock, Random, Transport } from './environment.js';
 import { ErrorCode, MeshError } from './errors.js';

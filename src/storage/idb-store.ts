@@ -1,4 +1,4 @@
-import { delMany, getMany, keys, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
+import { delMany, getMany, keys, setMany, type UseStore } from 'idb-keyval';
 import type { Store } from '../core/environment.js';
 import { ErrorCode, MeshError } from '../core/errors.js';
 
