@@ -1,12 +1,12 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { MAX_CLOCK_SKEW_MS } from './constants.js';
-import { seededRandom } from './environment.js';
+import { seededRandom, type Random } from './environment.js';
 import { ErrorCode } from './errors.js';
-import { keyForName, toHex } from './id.js';
-import { createIdentity, verify, type Identity } from './identity.js';
+import { keyForName, nodeIdFromPublicKey, toHex } from './id.js';
+import { createIdentity, verify, type Identity, type Verifier } from './identity.js';
 import { RecordStore } from './record-store.js';
-import { signRecord, signRemoval, type RecordKind, type SignedRecord } from './records.js';
+import { checkRecord, signRecord, signRemoval, type RecordKind, type SignedRecord, type SignedRemoval } from './records.js';
 
 const ids = Array.from({ length: 5 }, (_, i) => createIdentity(seededRandom(100 + i).bytes));
 const [alice, bob, carol, dave] = ids as [Identity, Identity, Identity, Identity, Identity];
@@ -23,7 +23,37 @@ const store = (opts: Partial<ConstructorParameters<typeof RecordStore>[0]> = {})
 const owners = (s: RecordStore, now = NOW, key = SVC): string[] => s.get(key, 'provider', now).map((r) => toHex(r.nodeId)).sort();
 const codeOf = (r: { ok: boolean; code?: string }): string | undefined => (r.ok ? undefined : r.code);
 
+/**
+ * Well-formed records of fresh owners (nodeId = SHA-256(publicKey)) with a random
+ * signature, for floods: paired with a verifier that accepts everything, they exercise
+ * the store's bounds without 10,000 Ed25519 signatures and verifications.
+ */
+const acceptAll: Verifier = () => true;
+function floodRecord(r: Random, over: { key?: Uint8Array; at?: number } = {}): SignedRecord {
+  const publicKey = r.bytes(32);
+  return {
+    kind: 'provider', key: over.key ?? SVC, publicKey, nodeId: nodeIdFromPublicKey(publicKey), endpoint: 'peer:flood',
+    metadata: { pad: 'x'.repeat(64) }, advertisedAt: over.at ?? NOW, ttl: 300, signature: r.bytes(64),
+  };
+}
+function floodRemoval(r: Random, key: Uint8Array = SVC): SignedRemoval {
+  const publicKey = r.bytes(32);
+  return { kind: 'provider', key, publicKey, nodeId: nodeIdFromPublicKey(publicKey), removedAt: NOW, signature: r.bytes(64) };
+}
+
 describe('RecordStore: put and upsert', () => {
+  it('keeps many providers side by side at one key, one entry per owner, newest first', () => {
+    const s = store();
+    for (const [i, who] of ids.entries()) expect(s.put(rec(who, { at: NOW + i }), NOW + 10)).toEqual({ ok: true, replaced: false });
+    expect(s.size).toBe(ids.length);
+    expect(s.stats()).toEqual({ keys: 1, entries: ids.length, owners: ids.length, tombstones: 0 });
+    expect(s.get(SVC, 'provider', NOW + 10).map((r) => toHex(r.nodeId))).toEqual(ids.map((i) => i.nodeIdHex).reverse());
+    // Re-advertising replaces in place: still one entry per owner.
+    for (const [i, who] of ids.entries()) expect(s.put(rec(who, { at: NOW + 100 + i }), NOW + 200)).toEqual({ ok: true, replaced: true });
+    expect(s.size).toBe(ids.length);
+    expect(s.get(SVC, 'provider', NOW + 200).map((r) => r.advertisedAt)).toEqual(ids.map((_, i) => NOW + 100 + i).reverse());
+  });
+
   it('stores many owners side by side and upserts by node id', () => {
     const s = store();
     expect(s.put(rec(alice), NOW)).toEqual({ ok: true, replaced: false });
@@ -33,6 +63,8 @@ describe('RecordStore: put and upsert', () => {
     expect(s.put(newer, NOW + 1000)).toEqual({ ok: true, replaced: true });
     expect(s.get(SVC, 'provider', NOW + 1000).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.endpoint).toBe('peer:new');
     expect(codeOf(s.put(rec(alice), NOW + 1000))).toBe(ErrorCode.STALE);
+    // The refused older record changed nothing.
+    expect(s.get(SVC, 'provider', NOW + 1000).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.advertisedAt).toBe(NOW + 1000);
     expect(s.size).toBe(2);
     expect(s.get(SVC, 'subscriber', NOW)).toEqual([]);
     expect(s.get(keyForName('other'), 'provider', NOW)).toEqual([]);
@@ -252,5 +284,158 @@ describe('RecordStore: persistence', () => {
     // A snapshot cannot extend a lifetime beyond what the record itself allows.
     const stretched = { entries: [{ record: first.record, expiresAt: NOW + 10 * 3_600_000 }] };
     expect(RecordStore.fromJSON(stretched, NOW, verify).getWithRemaining(SVC, 'provider', NOW)[0]?.remainingMs).toBe(300_000);
+  });
+});
+
+describe('RecordStore: get never returns an expired record', () => {
+  it('on every read path, before any prune, and an expired entry is replaced by a fresh one', () => {
+    const s = store();
+    s.put(rec(alice, { ttl: 5 }), NOW);
+    s.put(rec(bob, { ttl: 5, kind: 'subscriber' }), NOW);
+    const at = NOW + 5_000;
+    expect(s.get(SVC, 'provider', at)).toEqual([]);
+    expect(s.get(toHex(SVC), 'subscriber', at)).toEqual([]);
+    expect(s.getWithRemaining(SVC, 'provider', at)).toEqual([]);
+    expect(s.entriesForKey(SVC, 'provider', at)).toEqual([]);
+    // Still held (until pruned or touched), never served.
+    expect(s.size).toBe(2);
+    expect(s.entriesForKey(SVC, 'provider')).toHaveLength(1);
+    // An expired entry does not block its owner, and is not counted twice.
+    expect(s.put(rec(alice, { at, ttl: 5 }), at)).toEqual({ ok: true, replaced: false });
+    expect(s.size).toBe(2);
+    expect(s.pruneExpired(at)).toBe(1);
+    expect(s.get(SVC, 'provider', at)).toHaveLength(1);
+  });
+
+  it('pruneExpired returns how many it dropped, and 0 when nothing is due', () => {
+    const s = store();
+    for (const [i, who] of ids.entries()) s.put(rec(who, { ttl: 10 * (i + 1) }), NOW);
+    expect(s.pruneExpired(NOW)).toBe(0);
+    expect(s.pruneExpired(NOW + 25_000)).toBe(2);
+    expect(s.pruneExpired(NOW + 25_000)).toBe(0);
+    expect(s.pruneExpired(NOW + 1e9)).toBe(3);
+    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0 });
+  });
+
+  it('getWithRemaining counts down on the local clock', () => {
+    const s = store();
+    s.put(rec(alice, { ttl: 60 }), NOW);
+    for (const dt of [0, 1, 30_000, 59_999]) {
+      expect(s.getWithRemaining(SVC, 'provider', NOW + dt)).toEqual([{ record: expect.objectContaining({ ttl: 60 }), remainingMs: 60_000 - dt }]);
+    }
+    expect(s.getWithRemaining(SVC, 'provider', NOW + 60_000)).toEqual([]);
+  });
+});
+
+describe('RecordStore: absorb', () => {
+  it('takes over live entries with their remaining life, and tombstones; skips what expired', () => {
+    const src = store();
+    src.put(rec(alice, { ttl: 10 }), NOW);
+    src.put(rec(bob, { ttl: 300 }), NOW, 100_000);
+    const carols = rec(carol);
+    src.put(carols, NOW);
+    src.remove(removal(carol, NOW), NOW);
+    const dst = store();
+    dst.put(rec(dave), NOW);
+    const later = NOW + 20_000;
+    dst.absorb(src, later);
+    expect(owners(dst, later)).toEqual([bob.nodeIdHex, dave.nodeIdHex].sort());
+    expect(dst.getWithRemaining(SVC, 'provider', later).find((e) => toHex(e.record.nodeId) === bob.nodeIdHex)?.remainingMs).toBe(80_000);
+    expect(dst.stats().tombstones).toBe(1);
+    expect(codeOf(dst.put(carols, later))).toBe(ErrorCode.STALE);
+  });
+
+  it("respects the receiving store's bounds and keeps its newer entries", () => {
+    const src = store();
+    for (const who of ids) src.put(rec(who), NOW);
+    const dst = store({ maxEntriesPerKey: 2 });
+    dst.put(rec(alice, { at: NOW + 5 }), NOW + 5);
+    dst.absorb(src, NOW + 5);
+    expect(dst.size).toBe(2);
+    expect(dst.get(SVC, 'provider', NOW + 5).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.advertisedAt).toBe(NOW + 5);
+  });
+});
+
+describe('RecordStore: memory stays bounded under floods', () => {
+  it('10,000 puts from 10,000 distinct owners at one key with a limit of 64 leave 64 entries', () => {
+    const s = new RecordStore({ verify: acceptAll, maxEntriesPerKey: 64 });
+    const r = seededRandom(4242);
+    const codes = new Map<string, number>();
+    for (let i = 0; i < 10_000; i++) {
+      const result = s.put(floodRecord(r), NOW + i);
+      const code = result.ok ? 'ok' : result.code;
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(codes)).toEqual({ ok: 64, [ErrorCode.KEY_FULL]: 10_000 - 64 });
+    expect(s.size).toBe(64);
+    expect(s.stats()).toEqual({ keys: 1, entries: 64, owners: 64, tombstones: 0 });
+    expect(s.get(SVC, 'provider', NOW + 10_000)).toHaveLength(64);
+  });
+
+  it('10,000 keys from one owner stop at its quota; 10,000 owners on distinct keys stop at maxKeys', () => {
+    const r = seededRandom(4343);
+    const one = floodRecord(r);
+    const quota = new RecordStore({ verify: acceptAll, maxKeysPerOwner: 8 });
+    let refused = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const result = quota.put({ ...one, key: r.bytes(32) }, NOW);
+      if (!result.ok) {
+        expect(result.code).toBe(ErrorCode.OWNER_QUOTA);
+        refused++;
+      }
+    }
+    expect(refused).toBe(10_000 - 8);
+    expect(quota.stats()).toEqual({ keys: 8, entries: 8, owners: 1, tombstones: 0 });
+
+    const full = new RecordStore({ verify: acceptAll, maxKeys: 100 });
+    for (let i = 0; i < 10_000; i++) {
+      const result = full.put(floodRecord(r, { key: r.bytes(32) }), NOW);
+      if (!result.ok) expect(result.code).toBe(ErrorCode.STORE_FULL);
+    }
+    expect(full.stats()).toMatchObject({ keys: 100, entries: 100 });
+
+    const entries = new RecordStore({ verify: acceptAll, maxEntries: 50 });
+    for (let i = 0; i < 1_000; i++) entries.put(floodRecord(r, { key: r.bytes(32) }), NOW);
+    expect(entries.size).toBe(50);
+  });
+
+  it('10,000 removals from distinct owners leave at most maxTombstones tombstones', () => {
+    const r = seededRandom(4444);
+    const s = new RecordStore({ verify: acceptAll, maxTombstones: 64 });
+    for (let i = 0; i < 10_000; i++) expect(s.remove(floodRemoval(r), NOW).ok).toBe(true);
+    expect(s.stats().tombstones).toBe(64);
+    expect(s.stats().entries).toBe(0);
+  });
+
+  it('a store restored from a huge snapshot is bounded the same way', () => {
+    const r = seededRandom(4545);
+    const snapshot = { version: 1, entries: Array.from({ length: 5_000 }, () => ({ record: floodRecord(r), expiresAt: NOW + 60_000 })), tombstones: [] };
+    const restored = RecordStore.fromJSON(snapshot, NOW, acceptAll, { maxEntriesPerKey: 16 });
+    expect(restored.size).toBe(16);
+  });
+});
+
+describe('RecordStore: persistence re-verifies', () => {
+  it('drops each kind of tampered or foreign record from a snapshot and keeps the genuine ones', () => {
+    const s = store();
+    s.put(rec(alice), NOW);
+    s.put(rec(bob), NOW);
+    s.remove(removal(carol), NOW);
+    const snapshot = decode(encode(s.toJSON(NOW))) as { entries: Array<{ record: Record<string, unknown>; expiresAt: number }>; tombstones: Array<{ removal: Record<string, unknown>; expiresAt: number }> };
+    const [a, b] = snapshot.entries as [typeof snapshot.entries[0], typeof snapshot.entries[0]];
+    const tampered = [
+      { ...a, record: { ...a.record, ttl: 86_400 } },
+      { ...a, record: { ...a.record, metadata: { injected: true } } },
+      { ...a, record: { ...a.record, nodeId: carol.nodeId } },
+      { ...a, record: { ...a.record, signature: new Uint8Array(64) } },
+      { ...a, record: { ...a.record, key: keyForName('elsewhere') } },
+    ];
+    const forgedTomb = { ...snapshot.tombstones[0]!, removal: { ...snapshot.tombstones[0]!.removal, removedAt: NOW + 1 } };
+    const restored = RecordStore.fromJSON({ ...snapshot, entries: [...tampered, b], tombstones: [forgedTomb] }, NOW, verify);
+    expect(owners(restored)).toEqual([bob.nodeIdHex]);
+    expect(restored.stats().tombstones).toBe(0);
+    for (const { key, kind } of restored.slotKeys()) {
+      for (const r of restored.get(key, kind, NOW)) expect(checkRecord(r, NOW, verify).ok).toBe(true);
+    }
   });
 });
