@@ -86,7 +86,8 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
     const hops = m.hops as number;
     const max = m.max as number;
     if (hops < 0 || max < 1 || max > MAX_HOPS || hops > max) return null;
-    if (!isIdList(m.path, MAX_HOPS + 1) || !(m.body instanceof Uint8Array)) return null;
+    // An honest envelope has one path entry per hop taken; more could not be forwarded.
+    if (!isIdList(m.path, MAX_HOPS + 1) || m.path.length > hops || !(m.body instanceof Uint8Array)) return null;
     if (m.via !== undefined && !isIdList(m.via, MAX_HOPS + 1)) return null;
     const body: MessageBodies['RPC_ROUTE'] = { dest: m.dest, src: m.src, hops, max, exact: m.exact, path: m.path, hid: m.hid, body: m.body };
     if (m.via !== undefined) body.via = m.via as Uint8Array[];

@@ -203,7 +203,7 @@ export class DhtNode implements ChannelHandler {
         this.sendDirect(peer, 'PONG', { rid: message.body.rid });
         return;
       case 'PONG':
-        this.liveness.pong(peer, message.body.rid);
+        if (!this.liveness.pong(peer, message.body.rid)) this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
         return;
       case 'ROUTE_ACK':
         this.router.acknowledged(peer, message.body.hid);

@@ -370,12 +370,12 @@ describe('queryPeer', () => {
     expect(pong).toEqual({ type: 'PONG', body: { rid: 337 } });
   });
 
-  // BUG (reported, src/core/dht-node.ts onFrame, `case 'PONG'`): a PONG that arrives
-  // straight from a neighbour goes to Liveness.pong only, which ignores any rid but its own
+  // Regression (fixed in src/core/dht-node.ts onFrame, `case 'PONG'`): a PONG that arrived
+  // straight from a neighbour went to Liveness.pong only, which ignores any rid but its own
   // ping's, and never reaches Gateway.settleReply. So queryPeer(neighbour, 'PING') always
   // times out — and Liveness.challengeOldest, which uses exactly that, evicts a live
   // neighbour from a full bucket as if it were dead.
-  it.fails('a direct PING to a live neighbour is answered with PONG (reported bug: direct PONGs never settle a query)', async () => {
+  it('a direct PING to a live neighbour is answered with PONG', async () => {
     const { swarm, nodes } = await mesh();
     const asker = nodes[4]!;
     const neighbour = nodes.find((n) => asker.neighbours.has(n.selfHex))!;
@@ -385,13 +385,13 @@ describe('queryPeer', () => {
 });
 
 describe('queryPeer with a caller-chosen request id', () => {
-  // BUG (reported, src/core/requests.ts PendingRequests.expect): a second request with an id
-  // that is still pending overwrites the first entry without cancelling its timer. The one
+  // Regression (fixed in src/core/requests.ts PendingRequests.expect, which now refuses the
+  // duplicate): a second request with an id that was still pending overwrote the first entry without cancelling its timer. The one
   // reply settles the second query; the first one's timer then finds nothing to delete, so
   // the first promise never settles at all. gateway.queryPeer takes the rid from its caller,
   // so any caller that reuses one hangs. Either refusing the duplicate (INVALID_ARGUMENT) or
   // timing the first out would do; never settling would not.
-  it.fails('two concurrent queries that reuse one pending id both settle (reported bug)', async () => {
+  it('two concurrent queries that reuse one pending id both settle', async () => {
     const { swarm, nodes } = await mesh();
     const asker = nodes[4]!;
     const [a, b] = nodes.filter((n) => asker.neighbours.has(n.selfHex));

@@ -61,16 +61,18 @@ export class Liveness {
     if (h !== undefined) h.failures = 0;
   }
 
-  pong(peer: string, rid: number): void {
+  /** True when the PONG answered our liveness ping; any other PONG answers someone's query. */
+  pong(peer: string, rid: number): boolean {
     const h = this.health.get(peer);
     const neighbour = this.node.neighbours.get(peer);
-    if (h?.ping === undefined || h.ping.rid !== rid || neighbour === undefined) return;
+    if (h?.ping === undefined || h.ping.rid !== rid || neighbour === undefined) return false;
     const now = this.node.clock.now();
     const sample = now - h.ping.sentAt;
     neighbour.rttMs = neighbour.rttMs === undefined ? sample : 0.8 * neighbour.rttMs + 0.2 * sample;
     h.ping = undefined;
     h.failures = 0;
     this.node.table.update(neighbour.id, now, neighbour.rttMs);
+    return true;
   }
 
   failure(peer: string): void {

@@ -42,6 +42,11 @@ export class PendingRequests {
 
   /** Callback form of `wait`, used on hot paths (lookups) to avoid promise churn. */
   expect(rid: number, timeoutMs: number, settle: Settle, fail: (e: MeshError) => void, peer?: string): void {
+    if (this.pending.has(rid)) {
+      // Two waiters on one id could not both be answered: refuse the second.
+      fail(new MeshError(ErrorCode.INVALID_ARGUMENT, `request id ${rid} is already waiting for a reply`));
+      return;
+    }
     const cancel = this.clock.setTimer(timeoutMs, () => {
       if (this.pending.delete(rid)) fail(new MeshError(ErrorCode.TIMEOUT, `no reply within ${timeoutMs} ms`));
     });

@@ -1,5 +1,5 @@
 import { decodeFrame, encodeFrame } from './codec.js';
-import { MAX_HOPS } from './constants.js';
+import { MAX_FRAME_BYTES, MAX_HOPS } from './constants.js';
 import type { Clock, Random, Transport } from './environment.js';
 import { compareDistance, idsEqual, toHex, type NodeId } from './id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from './messages.js';
@@ -139,7 +139,13 @@ export class Router {
       if (rest.length > 0) out.via = rest;
       else delete out.via;
     }
-    if (!host.transport.send(nextHex, encodeFrame('RPC_ROUTE', out))) {
+    const frame = encodeFrame('RPC_ROUTE', out);
+    if (frame.length > MAX_FRAME_BYTES) {
+      // Adding ourselves to the path would make it undecodable for the next hop: drop it here.
+      host.count('route.tooLarge');
+      return;
+    }
+    if (!host.transport.send(nextHex, frame)) {
       host.count('route.sendFailed');
       if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried);
       return;
