@@ -11,19 +11,30 @@ export function machine(): string {
   return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
+/** The commit as the benchmark started (a commit made while it ran must not be credited with its figures). */
+const startCommit = commit();
+
 export function writeSection(name: string, command: string, body: string): void {
   const file = 'BENCHMARKS.md';
   const header = '# Benchmarks\n\nEvery figure below was printed by the command named in its section; each section is rewritten when that command runs.\n';
   const current = existsSync(file) ? readFileSync(file, 'utf8') : header;
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;
-  const section = `${begin}\n## ${name}\n\n- Command: \`${command}\`\n- Date: ${new Date().toISOString()}\n- Machine: ${machine()}\n- Commit: ${commit()}\n\n${body.trim()}\n${end}`;
+  const section = `${begin}\n## ${name}\n\n- Command: \`${command}\`\n- Date: ${new Date().toISOString()}\n- Machine: ${machine()}\n- Commit: ${startCommit}${dirty() ? ' (with uncommitted changes)' : ''}\n\n${body.trim()}\n${end}`;
   const start = current.indexOf(begin);
   const stop = current.indexOf(end);
   const next = start >= 0 && stop > start
     ? current.slice(0, start) + section + current.slice(stop + end.length)
     : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
+}
+
+function dirty(): boolean {
+  try {
+    return execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() !== '';
+  } catch {
+    return false;
+  }
 }
 
 function commit(): string {
