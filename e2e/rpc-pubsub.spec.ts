@@ -1,5 +1,5 @@
 import { expect, test, type Browser } from '@playwright/test';
-import { meshed, openPeer, stat, type PeerPage } from './peers.js';
+import { meshed, openChannels, openPeer, stat, type PeerPage } from './peers.js';
 
 declare global {
   interface Window {
@@ -81,6 +81,10 @@ test.describe('calls and pub/sub between browser peers', () => {
     for (let i = 0; i < patterns.length; i++) subscribers.push(await openPeer(browser));
     const publisher = await openPeer(browser);
     await meshed([...subscribers, publisher]);
+    // Greedy routing can dead-end in a mesh of six whose channels are still opening (see the
+    // issue notes); this test is about delivery semantics, so it waits for the publisher's
+    // channels to all five subscribers.
+    await expect.poll(() => openChannels(publisher)).toBe(5);
     for (const [i, s] of subscribers.entries()) {
       await s.page.evaluate(async (pattern) => {
         window.inbox = [];
@@ -91,9 +95,7 @@ test.describe('calls and pub/sub between browser peers', () => {
     await expect.poll(() => publisher.page.evaluate(async () =>
       (await window.peer!.discoverSubscribers('sensors.kitchen.temp', { forceRefresh: true })).length)).toBe(4);
     for (let m = 0; m < 3; m++) {
-      const n = await publisher.page.evaluate((n) => window.peer!.publish('sensors.kitchen.temp', { n }), m);
-      if (n !== 4) console.log(JSON.stringify(await publisher.page.evaluate(() => window.peer!.stats())));
-      expect(n).toBe(4);
+      expect(await publisher.page.evaluate((n) => window.peer!.publish('sensors.kitchen.temp', { n }), m)).toBe(4);
     }
     const inbox = (s: PeerPage) => s.page.evaluate(() => window.inbox);
     const expected = [0, 1, 2].map((n) => ({ payload: { n }, topic: 'sensors.kitchen.temp' }));
