@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
 /** Port of the server the e2e tests start: the built demo and the relay, as `npm start` serves them. */
-export const E2E_PORT = 8797;
+export const E2E_PORT = Number(process.env['E2E_PORT'] ?? 8797);
 
 export default defineConfig({
   testDir: 'e2e',

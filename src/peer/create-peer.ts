@@ -56,6 +56,7 @@ const WELCOME_WAIT_MS = 5_000;
 export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
   const identity = await loadTabIdentity(opts.realm);
+  mark('identity');
   const worker = new Worker(new URL('../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
   const client = new WorkerClient(worker);
   const bridge = new MessageChannel();
@@ -92,6 +93,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     secretKeyHex: toHex(identity.secretKey), storage: opts.storage,
     ...pickDefined(opts, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
   }, Comlink.proxy(app), bridge.port2], [bridge.port2]);
+  mark('worker-ready');
 
   const listeners = new Map<PeerEvent, Set<(nodeId: string) => void>>();
   const emit = (event: PeerEvent, nodeId: string): void => {
@@ -114,6 +116,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     },
     sendViaRelay: (to, data) => signaling?.sendSignal(to, data) ?? false,
     channelOpened: (peer) => {
+      if (connections.stats.opened === 1) mark('first-channel');
       toWorker({ t: 'open', peer });
       emit('peer:connect', peer);
     },
@@ -146,6 +149,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     const url = opts.bootstrap[relayIndex % opts.bootstrap.length]!;
     const s = createSignalingClient({ url, identity, realm: opts.realm });
     s.on('welcome', ({ peers }) => {
+      mark('relay-welcome');
       welcomed();
       dialIntroductions(peers);
     });
@@ -272,6 +276,11 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       client.terminate(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
     },
   };
+}
+
+/** User Timing marks (`macula:…`) let an app or a benchmark see where a tab's start-up time goes. */
+function mark(name: string): void {
+  performance.mark(`macula:${name}`);
 }
 
 function pickDefined<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {

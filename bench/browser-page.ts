@@ -1,0 +1,174 @@
+/**
+ * The page half of `npm run bench:browser` (bench/browser.bench.html loads it; browser.bench.ts
+ * builds it with Vite and drives many of them with Playwright). Each page is one peer made with
+ * the public API only, plus the floors the product is compared with, measured between the
+ * same pages in the same run: a bare RTCDataChannel round trip, and a worker round trip by raw
+ * postMessage and by an empty Comlink call.
+ *
+ * Timing loops run inside the page, so Playwright's own round trips never enter a figure.
+ */
+import * as Comlink from 'comlink';
+import { createPeer, type LookupProgress, type Peer } from '../src/index.js';
+import type { EchoApi } from './echo.worker.js';
+
+const params = new URLSearchParams(location.search);
+const relay = params.get('relay') ?? `ws://${location.host}/relay`;
+const realm = params.get('realm') ?? 'bench';
+
+/** performance.now() is measured from this page's navigation start: "page load" in the figures. */
+const scriptStartMs = performance.now();
+const join: { scriptStartMs: number; readyMs?: number; firstChannelMs?: number; firstContactMs?: number; phases?: Record<string, number> } = { scriptStartMs };
+const received: number[] = [];
+const lookupHops: number[] = [];
+let raw: { pc: RTCPeerConnection; channel?: RTCDataChannel } | undefined;
+
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+async function start(): Promise<Peer> {
+  const peer = await createPeer({ bootstrap: relay, realm, storage: 'memory' });
+  join.readyMs = performance.now();
+  join.phases = startupMarks();
+  const firstChannel = (): void => {
+    join.firstChannelMs ??= performance.now();
+    join.phases = startupMarks();
+  };
+  peer.on('peer:connect', firstChannel);
+  if ((await peer.peers()).length > 0) firstChannel();
+  peer.on('lookup', (p: LookupProgress) => {
+    if (p.kind === 'done' && p.answered > 0) lookupHops.push(p.hops);
+  });
+  // The routing table fills when a channel opens; poll it at a fine grain until it has a contact.
+  const poll = async (): Promise<void> => {
+    while (join.firstContactMs === undefined) {
+      if (((await peer.stats())['routingTable.contacts'] ?? 0) >= 1) join.firstContactMs = performance.now();
+      else await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  void poll();
+  return peer;
+}
+
+/** When each step of createPeer first happened (its `macula:` User Timing marks). */
+function startupMarks(): Record<string, number> {
+  const marks: Record<string, number> = {};
+  for (const m of performance.getEntriesByType('mark')) {
+    if (m.name.startsWith('macula:')) marks[m.name.slice(7)] ??= m.startTime;
+  }
+  return marks;
+}
+
+async function timed<T>(n: number, op: () => Promise<T>): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await op();
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+}
+
+function iceComplete(pc: RTCPeerConnection): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (): void => resolve(JSON.stringify(pc.localDescription));
+    if (pc.iceGatheringState === 'complete') return done();
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') done();
+    });
+  });
+}
+
+function channelOpen(channel: RTCDataChannel): Promise<RTCDataChannel> {
+  return new Promise((resolve) => {
+    if (channel.readyState === 'open') resolve(channel);
+    else channel.addEventListener('open', () => resolve(channel), { once: true });
+  });
+}
+
+const peer = await start();
+
+const bench = {
+  nodeId: peer.nodeId,
+  join,
+  received,
+  lookupHops,
+  stats: () => peer.stats(),
+  peers: () => peer.peers(),
+  advertise: (name: string) => peer.advertise(name, (args) => args),
+  discoverTimes: (name: string, n: number, forceRefresh: boolean) => timed(n, async () => {
+    const found = await peer.discover(name, { forceRefresh });
+    if (found.length === 0) throw new Error(`no provider of ${name}`);
+  }),
+  callTimes: (name: string, n: number) => timed(n, () => peer.call(name, { n: 1 })),
+  subscribe: async (topic: string) => {
+    await peer.subscribe(topic, (payload) => {
+      const sentAt = (payload as { sentAt?: unknown }).sentAt;
+      if (typeof sentAt === 'number') received.push(wallNow() - sentAt);
+    });
+  },
+  /** One publish; resolves with its duration until every subscriber acknowledged it. */
+  publishTimed: async (topic: string) => {
+    const t0 = performance.now();
+    const delivered = await peer.publish(topic, { sentAt: wallNow() });
+    return { ms: performance.now() - t0, delivered };
+  },
+  /** The product's own worker boundary: an API call that does no work in the worker. */
+  apiRoundTrips: (n: number) => timed(n, () => peer.listLocalServices()),
+
+  // ---- floor: a bare data channel between two of these pages (signaled by the driver) ----
+  rawOffer: async () => {
+    const pc = new RTCPeerConnection();
+    raw = { pc, channel: pc.createDataChannel('floor') };
+    await pc.setLocalDescription(await pc.createOffer());
+    return iceComplete(pc);
+  },
+  rawAnswer: async (offer: string) => {
+    const pc = new RTCPeerConnection();
+    raw = { pc };
+    pc.addEventListener('datachannel', (e) => {
+      e.channel.addEventListener('message', (m) => e.channel.send(m.data as string));
+    });
+    await pc.setRemoteDescription(JSON.parse(offer) as RTCSessionDescriptionInit);
+    await pc.setLocalDescription(await pc.createAnswer());
+    return iceComplete(pc);
+  },
+  rawAccept: async (answer: string) => {
+    if (raw?.channel === undefined) throw new Error('rawOffer first');
+    const t0 = performance.now();
+    await raw.pc.setRemoteDescription(JSON.parse(answer) as RTCSessionDescriptionInit);
+    await channelOpen(raw.channel);
+    return performance.now() - t0;
+  },
+  rawPing: async (n: number) => {
+    const channel = raw?.channel;
+    if (channel === undefined) throw new Error('no raw channel');
+    const payload = 'x'.repeat(64);
+    return timed(n, () => new Promise<void>((resolve) => {
+      channel.addEventListener('message', () => resolve(), { once: true });
+      channel.send(payload);
+    }));
+  },
+  rawClose: () => raw?.pc.close(),
+
+  // ---- floor: a worker round trip, raw and through Comlink ----
+  workerFloors: async (n: number) => {
+    const worker = new Worker(new URL('./echo.worker.ts', import.meta.url), { type: 'module' });
+    const api = Comlink.wrap<EchoApi>(worker);
+    const { port1, port2 } = new MessageChannel();
+    await api.attach(Comlink.transfer(port2, [port2]));
+    const postMessage = await timed(n, () => new Promise<void>((resolve) => {
+      port1.onmessage = () => resolve();
+      port1.postMessage(0);
+    }));
+    const comlink = await timed(n, () => api.noop());
+    worker.terminate();
+    return { postMessage, comlink };
+  },
+};
+
+declare global {
+  interface Window {
+    bench?: typeof bench;
+  }
+}
+window.bench = bench;
+export type BrowserBench = typeof bench;
