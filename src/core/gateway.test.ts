@@ -180,9 +180,11 @@ describe('handleFindValue', () => {
 
 describe('handleFindNode', () => {
   it('returns exactly the k closest contacts of its routing table', async () => {
-    const { swarm, nodes } = await mesh(99, 30);
-    for (const node of nodes.slice(0, 5)) {
-      expect(node.table.size).toBeGreaterThan(node.k);
+    const { swarm, nodes } = await mesh(99, 40);
+    // Nodes that know more than k contacts, so that "the k closest" is a real choice.
+    const knowing = nodes.filter((n) => n.table.size > n.k).slice(0, 5);
+    expect(knowing.length).toBeGreaterThanOrEqual(3);
+    for (const node of knowing) {
       for (const target of [swarm.random.bytes(32), node.self, nodes[7]!.self]) {
         const { replyTo, replies } = capture();
         node.gateway.handleFindNode({ rid: 5, target }, replyTo);
@@ -428,7 +430,8 @@ describe('sendToPeer', () => {
     expect(sender.gateway.sendToPeer(stranger.selfHex, 'STORE', { rid: 501, record: recordFor('fire.1', swarm.now) })).toBe(true);
     await swarm.run(2_000);
     expect(stranger.records.get(keyForName('fire.1'), 'provider', swarm.now)).toHaveLength(1);
-    expect(counter(stranger, 'messages.routedIn.STORE')).toBe(strangerRoutedBefore + 1);
+    // At least ours: the neighbour that holds fire.0 may also hand it on to the stranger (replication).
+    expect(counter(stranger, 'messages.routedIn.STORE')).toBeGreaterThan(strangerRoutedBefore);
 
     // The STORE_REPLYs nobody waited for come back and are counted, not delivered anywhere.
     expect(counter(sender, 'replies.unmatched')).toBe(unmatchedBefore + 2);

@@ -182,7 +182,13 @@ export class Router {
       best = id;
       bestPrefixDistance = d;
     }
-    if (best === undefined || compareDistance(dest, best, this.host.self) >= 0) return undefined;
+    if (best === undefined) return undefined;
+    if (compareDistance(dest, best, this.host.self) < 0) return best;
+    // A dead end for an exact envelope: its node exists but none of our neighbours is closer to
+    // it (a forming mesh, or a bucket we have no channel into). One step sideways to our best
+    // neighbour usually finds a node that knows the way; the path check keeps it from looping.
+    if (!envelope.exact) return undefined;
+    this.host.count('route.detour');
     return best;
   }
 }

@@ -105,6 +105,13 @@ export class ConnectionManager {
       this.drop(from, true);
       connection = undefined;
     }
+    if (connection !== undefined && isOffer && !connection.initiator) {
+      // While negotiating, a second offer is the same one arriving by the other way (overlay,
+      // then the relay fallback): answer it once. On an open channel it means the peer started over.
+      if (!connection.open) return;
+      this.drop(from, true);
+      connection = undefined;
+    }
     if (connection === undefined) {
       if (!isOffer) return;
       connection = this.create(from, false);
@@ -177,6 +184,9 @@ export class ConnectionManager {
     }
     void this.hooks.sendViaOverlay(peer, data).then((routed) => {
       if (!routed) {
+        // The first refusal sends everything so far through the relay; later signals go there
+        // directly, so a refusal that resolves after that has nothing left to send.
+        if (connection.viaRelay) return;
         connection.viaRelay = true;
         for (const d of connection.sent) this.relay(peer, d);
         return;

@@ -55,9 +55,14 @@ const WELCOME_WAIT_MS = 5_000;
  */
 export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
-  const identity = await loadTabIdentity(opts.realm);
-  mark('identity');
+  // Start-up steps overlap: the worker's script loads while the identity is read or made,
+  // and the worker initialises while the relay connection authenticates.
   const worker = new Worker(new URL('../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
+  const identity = await loadTabIdentity(opts.realm).catch((e: unknown) => {
+    worker.terminate();
+    throw e;
+  });
+  mark('identity');
   const client = new WorkerClient(worker);
   const bridge = new MessageChannel();
   const toWorker = (m: ToWorker): void => bridge.port1.postMessage(m);
@@ -89,11 +94,11 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       }
     },
   };
-  await client.callTransfer<InitReport>('init', [{
+  // Frames and channel events posted before the worker took the port wait in the port's queue.
+  const initialised = client.callTransfer<InitReport>('init', [{
     secretKeyHex: toHex(identity.secretKey), storage: opts.storage,
     ...pickDefined(opts, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
-  }, Comlink.proxy(app), bridge.port2], [bridge.port2]);
-  mark('worker-ready');
+  }, Comlink.proxy(app), bridge.port2], [bridge.port2]).then(() => mark('worker-ready'));
 
   const listeners = new Map<PeerEvent, Set<(nodeId: string) => void>>();
   const emit = (event: PeerEvent, nodeId: string): void => {
@@ -165,6 +170,15 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const isolation = setInterval(() => {
     if (connections.openCount === 0 && signaling?.status === 'open') signaling.requestPeers();
   }, ISOLATION_CHECK_MS);
+  try {
+    await initialised;
+  } catch (e) {
+    clearInterval(isolation);
+    signaling?.close();
+    connections.closeAll();
+    client.terminate(new MeshError(ErrorCode.CLOSED, 'the peer failed to start'));
+    throw e;
+  }
   await Promise.race([welcome, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
 
   let closed = false;

@@ -20,7 +20,7 @@ describe('a seeded 200-node swarm running the real core', () => {
 
     // Early lookups still teach nodes contacts that improve their neighbour sets; after a
     // warm-up the sets are built and lookups must not open any connection.
-    for (let i = 0; i < 20; i++) await swarm.settle(swarm.pick().findNode(swarm.random.bytes(32)));
+    for (let i = 0; i < 40; i++) await swarm.settle(swarm.pick().findNode(swarm.random.bytes(32)));
     await swarm.run(10_000);
 
     // FIND_NODE for random targets: the answer holds the true closest node, and most of the true k.
