@@ -1,5 +1,5 @@
 import { cryptoRandom, systemClock, type Store, type Transport } from '../core/environment.js';
-import { identityFromSecretKey } from '../core/identity.js';
+import { identityFromSecretKey, memoizedVerifier } from '../core/identity.js';
 import { fromHex } from '../core/id.js';
 import { TICK_INTERVAL_MS } from '../core/constants.js';
 import type { ProviderInfo } from '../core/service-registry.js';
@@ -8,6 +8,13 @@ import type { CallOptions } from '../core/rpc.js';
 import { parseToWorker, type FromWorker } from './bridge-protocol.js';
 import { PeerCore, type RoutingTableView } from './peer-core.js';
 import type { LookupProgress } from '../core/lookup.js';
+
+/**
+ * The same signed record comes back from every holder a lookup reaches, and again on every
+ * forced discovery: each distinct (signature, message, key) is checked once. Bounded, so a
+ * peer sending endless distinct junk only costs the checks themselves.
+ */
+const recordVerifier = memoizedVerifier(undefined, 20_000);
 
 /**
  * The API the worker exposes over Comlink. It composes PeerCore with the platform: the
@@ -68,7 +75,7 @@ export class WorkerApi {
       const store = this.makeStore(init.storage, identity.nodeIdHex);
       const appHandlers = this.appHandlers;
       const core = new PeerCore({
-        identity, transport, clock: systemClock, random: cryptoRandom, ...(store ? { store } : {}),
+        identity, transport, clock: systemClock, random: cryptoRandom, verify: recordVerifier, ...(store ? { store } : {}),
         handlers: {
           has: (serviceId) => appHandlers.has(serviceId),
           invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)),
