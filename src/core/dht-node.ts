@@ -10,6 +10,7 @@ import { findNode, findValue, type LookupOptions, type LookupProgress } from './
 import type { Message } from './messages.js';
 import { planNeighbours } from './neighbours.js';
 import { RecordStore } from './record-store.js';
+import { FloodGuard, type FloodLimits } from './rate-limit.js';
 import { PendingRequests } from './requests.js';
 import { prefixOf, Router } from './router.js';
 import { RoutingTable } from './routing-table.js';
@@ -44,6 +45,8 @@ export interface DhtNodeOptions {
   connectionBudget?: number;
   bucketRefreshMs?: number;
   pingIntervalMs?: number;
+  /** Per-neighbour flood limits (rate-limit.ts); false turns them off (fuzzing the handlers). */
+  flood?: FloodLimits | false;
 }
 
 export interface Neighbour {
@@ -85,6 +88,8 @@ export class DhtNode implements ChannelHandler {
   readonly gateway: Gateway;
   readonly neighbours = new Map<string, Neighbour>();
   readonly counters = new Map<string, number>();
+  /** Flood protection; undefined when turned off. */
+  readonly flood: FloodGuard | undefined;
   private readonly connecting = new Map<string, number>();
   private readonly liveness: Liveness;
   private readonly replication: Replication;
@@ -107,7 +112,8 @@ export class DhtNode implements ChannelHandler {
     this.identity = opts.identity;
     this.self = opts.identity.nodeId;
     this.selfHex = opts.identity.nodeIdHex;
-    this.transport = opts.transport;
+    this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood);
+    this.transport = this.flood === undefined ? opts.transport : this.shaped(opts.transport, this.flood);
     this.clock = opts.clock;
     this.random = opts.random;
     this.verify = opts.verify ?? ed25519Verify;
@@ -151,6 +157,12 @@ export class DhtNode implements ChannelHandler {
 
   onChannelOpen(peer: string): void {
     if (this.closed || !isIdHex(peer) || peer === this.selfHex) return;
+    if (this.flood?.isBanned(peer, this.clock.now())) {
+      this.count('flood.refusedBanned');
+      this.connecting.delete(peer);
+      this.transport.disconnect(peer);
+      return;
+    }
     this.connecting.delete(peer);
     const now = this.clock.now();
     if (!this.neighbours.has(peer)) {
@@ -174,6 +186,7 @@ export class DhtNode implements ChannelHandler {
     // Do not dial it straight back: it may have left, or dropped us on purpose.
     this.cooldown.set(peer, this.clock.now() + REDIAL_COOLDOWN_MS);
     this.liveness.forget(peer);
+    this.flood?.forget(peer);
     this.requests.failPeer(peer);
     this.count('channels.closed');
     this.emit({ type: 'neighbour:close', peer });
@@ -186,6 +199,10 @@ export class DhtNode implements ChannelHandler {
     if (neighbour === undefined) {
       this.count('frames.fromStranger');
       return;
+    }
+    if (this.flood !== undefined) {
+      const admission = this.flood.admit(peer, frame, this.clock.now());
+      if (!admission.ok) return this.limited(peer, admission.class, admission.disconnect);
     }
     neighbour.lastHeard = this.clock.now();
     this.liveness.heard(peer);
@@ -214,6 +231,38 @@ export class DhtNode implements ChannelHandler {
       default:
         this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
     }
+  }
+
+  // ---- flood protection ----
+
+  /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
+  private limited(peer: string, cls: string, disconnect: boolean): void {
+    this.count('flood.limited');
+    this.count(`flood.limited.${cls}`);
+    if (!disconnect) return;
+    this.count('flood.disconnected');
+    this.table.markDead(fromHex(peer));
+    this.transport.disconnect(peer);
+    this.onChannelClose(peer);
+    const now = this.clock.now();
+    this.flood!.ban(peer, now);
+    // The neighbour policy must not dial it again either while the ban lasts.
+    this.cooldown.set(peer, now + this.flood!.limits.banMs);
+  }
+
+  /** Sends that would exceed what the neighbour admits from us are shed here (the router then tries another hop). */
+  private shaped(inner: Transport, guard: FloodGuard): Transport {
+    return {
+      send: (peer, frame) => {
+        if (this.neighbours.has(peer) && !guard.allowSend(peer, frame, this.clock.now())) {
+          this.count('flood.shed');
+          return false;
+        }
+        return inner.send(peer, frame);
+      },
+      connect: (peer) => inner.connect(peer),
+      disconnect: (peer) => inner.disconnect(peer),
+    };
   }
 
   // ---- sending ----

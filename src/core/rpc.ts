@@ -39,6 +39,12 @@ export interface Discovery {
 export const MAX_PAYLOAD_BYTES = 1 << 20;
 /** Concurrent calls one caller may have running on this provider. */
 export const MAX_CALLS_PER_CALLER = 16;
+/**
+ * Concurrent calls on this provider overall. A routed CALL names its caller in the
+ * envelope's unauthenticated `src`, so the per-caller bound alone can be dodged with made-up
+ * ids; this one bounds the handlers running and the map counting them whatever the ids.
+ */
+export const MAX_RUNNING_CALLS = 256;
 /** Errors after which another provider is tried. */
 const FAILOVER_CODES: ReadonlySet<string> = new Set([
   ErrorCode.TIMEOUT, ErrorCode.NOT_CONNECTED, ErrorCode.UNKNOWN_SERVICE, ErrorCode.BUSY, ErrorCode.UNREACHABLE, ErrorCode.CLOSED,
@@ -47,6 +53,7 @@ const FAILOVER_CODES: ReadonlySet<string> = new Set([
 export class Rpc {
   private readonly roundRobin = new Map<string, number>();
   private readonly running = new Map<string, number>();
+  private runningTotal = 0;
 
   constructor(private readonly node: DhtNode, private readonly discovery: Discovery, private readonly handlers: LocalHandlers) {}
 
@@ -100,7 +107,12 @@ export class Rpc {
       node.count('rpc.busy');
       return fail(ErrorCode.BUSY, `more than ${MAX_CALLS_PER_CALLER} calls from one caller at once`);
     }
+    if (this.runningTotal >= MAX_RUNNING_CALLS) {
+      node.count('rpc.busy');
+      return fail(ErrorCode.BUSY, `more than ${MAX_RUNNING_CALLS} calls running at once`);
+    }
     this.running.set(caller, running + 1);
+    this.runningTotal++;
     node.count('rpc.served');
     this.handlers.invoke(msg.service, msg.args, caller).then(
       (result) => {
@@ -112,10 +124,16 @@ export class Rpc {
         fail(code, e instanceof Error ? e.message : String(e));
       },
     ).finally(() => {
+      this.runningTotal--;
       const left = (this.running.get(caller) ?? 1) - 1;
       if (left > 0) this.running.set(caller, left);
       else this.running.delete(caller);
     });
+  }
+
+  /** Calls running on this provider, and distinct callers among them. */
+  get load(): { calls: number; callers: number } {
+    return { calls: this.runningTotal, callers: this.running.size };
   }
 
   private async callOnce(nodeId: string, serviceId: string, args: unknown, timeoutMs: number): Promise<unknown> {
