@@ -96,7 +96,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   };
   // Frames and channel events posted before the worker took the port wait in the port's queue.
   const initialised = client.callTransfer<InitReport>('init', [{
-    secretKeyHex: toHex(identity.secretKey), storage: opts.storage,
+    secretKeyHex: toHex(identity.secretKey), publicKeyHex: toHex(identity.publicKey), storage: opts.storage,
     ...pickDefined(opts, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
   }, Comlink.proxy(app), bridge.port2], [bridge.port2]).then(() => mark('worker-ready'));
 
@@ -116,6 +116,9 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const connections = new ConnectionManager(identity, systemClock, {
     createChannel: (initiator) => createWebRtcChannel({ initiator }),
     sendViaOverlay: async (to, data) => {
+      // With no channel open the overlay cannot carry it: go to the relay without asking the
+      // worker (which may still be starting, and would only say no).
+      if (connections.openCount === 0) return false;
       const payload = sealSignal(identity, to, data);
       return payload !== null && client.api.sendSignal(to, payload).catch(() => false);
     },

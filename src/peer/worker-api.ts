@@ -1,6 +1,6 @@
 import { cryptoRandom, systemClock, type Store, type Transport } from '../core/environment.js';
-import { identityFromSecretKey, memoizedVerifier } from '../core/identity.js';
-import { fromHex } from '../core/id.js';
+import { identityFromSecretKey, memoizedVerifier, type Identity } from '../core/identity.js';
+import { fromHex, isIdHex, nodeIdFromPublicKey, toHex } from '../core/id.js';
 import { TICK_INTERVAL_MS } from '../core/constants.js';
 import type { ProviderInfo } from '../core/service-registry.js';
 import { capture, unwrap, type Result } from './api-result.js';
@@ -23,6 +23,12 @@ const recordVerifier = memoizedVerifier(undefined, 20_000);
  */
 export interface WorkerInit {
   secretKeyHex: string;
+  /**
+   * The main thread derived it already: passing it spares the worker Ed25519's cold start
+   * (tens of ms of table building) on the way to its first channel. Checked for shape only:
+   * it comes from this tab's own page.
+   */
+  publicKeyHex?: string;
   defaultTtl?: number;
   cacheTtl?: number;
   serviceTtl?: number;
@@ -57,7 +63,7 @@ export class WorkerApi {
 
   init(init: WorkerInit, app: AppBridge, port: MessagePort): Promise<Result<InitReport>> {
     return capture(async () => {
-      const identity = identityFromSecretKey(fromHex(init.secretKeyHex));
+      const identity = workerIdentity(init);
       this.port = port;
       const post = (m: FromWorker, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
       const transport: Transport = {
@@ -200,4 +206,12 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   const out: Partial<Pick<T, K>> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
   return out;
+}
+
+function workerIdentity(init: WorkerInit): Identity {
+  const secretKey = fromHex(init.secretKeyHex);
+  if (init.publicKeyHex === undefined || !isIdHex(init.publicKeyHex)) return identityFromSecretKey(secretKey);
+  const publicKey = fromHex(init.publicKeyHex);
+  const nodeId = nodeIdFromPublicKey(publicKey);
+  return { secretKey, publicKey, nodeId, nodeIdHex: toHex(nodeId) };
 }
