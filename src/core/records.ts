@@ -253,11 +253,18 @@ function checkRecordUnsafe(input: unknown, now: number, verify: Verifier): Recor
     ttl,
     signature: copyBytes(r.signature as Uint8Array),
   };
-  if (!safeVerify(verify, record.signature, recordSigningBytes(record), record.publicKey)) {
+  if (verify !== trustSignatures && !safeVerify(verify, record.signature, recordSigningBytes(record), record.publicKey)) {
     return { ok: false, code: ErrorCode.BAD_SIGNATURE, reason: 'signature: does not verify' };
   }
   return { ok: true, record };
 }
+
+/**
+ * A verifier for records this node checked itself before (its own persisted snapshot):
+ * checkRecord still checks shape, ownership and expiry, but skips the signature and the
+ * signing bytes it would need (a third of a 10,000-record restore without it).
+ */
+export const trustSignatures: Verifier = () => true;
 
 /**
  * The last local time at which a record can pass checkRecord's expiry test: the signer's
