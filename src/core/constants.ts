@@ -41,8 +41,13 @@ export const MAX_ENDPOINT_CHARS = 256;
 export const MAX_SERVICE_NAME_CHARS = 256;
 export const MIN_TTL_S = 1;
 export const MAX_TTL_S = 86_400;
-/** Records dated further in the future than this (by the storing node's clock) are refused. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
+/**
+ * How far two honest clocks may disagree: each within 15 min of true time, so up to
+ * 30 min apart. Records dated further in the future than this (by the checking node's
+ * clock) are refused, and a record is accepted until this long past its signed expiry.
+ * (15 min here refused records between nodes skewed +10 and −10 min.)
+ */
+export const MAX_CLOCK_SKEW_MS = 30 * 60_000;
 
 /** Maintenance cadence, all driven from one tick(). */
 export const TICK_INTERVAL_MS = 1_000;

@@ -142,10 +142,35 @@ describe('RecordStore: expiry', () => {
 
   it('a replayed old record gets no fresh ttl (bounded by its signed deadline)', () => {
     const s = store();
-    const old = rec(alice, { at: NOW - 18 * 60_000, ttl: 300 });
+    const old = rec(alice, { at: NOW - MAX_CLOCK_SKEW_MS - 3 * 60_000, ttl: 300 });
     expect(s.put(old, NOW).ok).toBe(true);
     // advertisedAt + ttl + skew = NOW + 2 min: that is all it can get.
     expect(s.getWithRemaining(SVC, 'provider', NOW)[0]?.remainingMs).toBe(2 * 60_000);
+  });
+});
+
+describe('RecordStore: honest clocks 10 minutes fast or slow', () => {
+  const skew = 10 * 60_000;
+
+  it('a record signed 10 min fast is stored by a node 10 min slow, and the reverse, each for its full TTL', () => {
+    // The signer's clock reads NOW; true time is NOW - skew (fast signer) or NOW + skew (slow signer).
+    for (const [storerNow, label] of [[NOW - 2 * skew, 'fast signer, slow storer'], [NOW + 2 * skew, 'slow signer, fast storer']] as const) {
+      const s = store();
+      expect({ label, ok: s.put(rec(alice), storerNow).ok }).toEqual({ label, ok: true });
+      expect(s.getWithRemaining(SVC, 'provider', storerNow)[0]?.remainingMs).toBe(300_000);
+      expect(owners(s, storerNow + 299_999)).toEqual([alice.nodeIdHex]);
+      expect(owners(s, storerNow + 300_000)).toEqual([]);
+    }
+  });
+
+  it('a discovering node 10 min off in either direction accepts what a 10 min off owner signed', () => {
+    const r = rec(alice);
+    for (const readerNow of [NOW - 2 * skew, NOW + 2 * skew]) expect(checkRecord(r, readerNow, verify).ok).toBe(true);
+  });
+
+  it('still refuses records dated beyond what two honest clocks can disagree by', () => {
+    expect(codeOf(store().put(rec(alice, { at: NOW + MAX_CLOCK_SKEW_MS + 1 }), NOW))).toBe(ErrorCode.FUTURE_DATED);
+    expect(codeOf(store().put(rec(alice, { at: NOW - MAX_CLOCK_SKEW_MS - 300_001 }), NOW))).toBe(ErrorCode.EXPIRED);
   });
 });
 

@@ -7,7 +7,26 @@ import type { EventQueue } from './event-queue.js';
  * and the relay for the simulator: channels must be opened before frames flow, opening
  * one is counted (the browser's scarce resource), and nodes can leave cleanly, fail
  * silently (their channels look open but swallow everything) or drop messages.
+ *
+ * Nemeses (nemesis.ts) change two things at run time: `faults`, what happens to each
+ * frame on any link, and `partition()`, which cuts the nodes into sides that cannot
+ * reach each other until `heal()`.
  */
+
+/** What the network does to every frame while a nemesis is active; `NO_FAULTS` is a healthy network. */
+export interface LinkFaults {
+  /** Probability that a frame is lost. */
+  drop: number;
+  /** Probability that a frame arrives twice (the copy one extra jitter later). */
+  duplicate: number;
+  /** Added to every frame's latency, ms. */
+  delayMs: number;
+  /** Each frame waits a further uniform [0, jitterMs): later frames overtake earlier ones. */
+  jitterMs: number;
+}
+
+export const NO_FAULTS: Readonly<LinkFaults> = { drop: 0, duplicate: 0, delayMs: 0, jitterMs: 0 };
+
 export interface NetworkOptions {
   random: Random;
   /** One-way latency range of a link, ms (each link gets a fixed value in it, so channels stay FIFO). */
@@ -28,11 +47,17 @@ interface Host {
 
 export class SimNetwork {
   private readonly hosts = new Map<string, Host>();
-  readonly stats = { frames: 0, bytes: 0, lost: 0, toDead: 0, connectionsCreated: 0, framesByType: new Map<string, number>() };
+  readonly stats = {
+    frames: 0, bytes: 0, lost: 0, toDead: 0, connectionsCreated: 0, duplicated: 0, partitioned: 0,
+    framesByType: new Map<string, number>(), bytesByType: new Map<string, number>(),
+  };
   private readonly minLatency: number;
   private readonly maxLatency: number;
   private readonly connectLatencies: number;
   loss: number;
+  faults: Readonly<LinkFaults> = NO_FAULTS;
+  /** Side of each node while partitioned; frames and new connections between sides fail. */
+  private sideOf: ((id: string) => number) | undefined;
 
   constructor(private readonly queue: EventQueue, private readonly opts: NetworkOptions) {
     this.minLatency = opts.minLatencyMs ?? 5;
@@ -75,6 +100,11 @@ export class SimNetwork {
     if (host) host.alive = false;
   }
 
+  /** Forget a node that has left, so a long churn run does not keep every departed node's state. */
+  detach(id: string): void {
+    if (this.hosts.get(id)?.alive === false) this.hosts.delete(id);
+  }
+
   /** The node leaves (tab closed): every peer sees its channel close after one latency. */
   leave(id: string): void {
     const host = this.hosts.get(id);
@@ -88,6 +118,28 @@ export class SimNetwork {
     host.channels.clear();
   }
 
+  /**
+   * Cut the network: nodes on different sides (by `sideOf`, asked afresh for every frame,
+   * so nodes created later are placed too) lose every frame between them and cannot open
+   * channels to each other. Channels stay open, as WebRTC's do until its consent checks fail;
+   * the nodes' own liveness checks have to notice.
+   */
+  partition(sideOf: (id: string) => number): void {
+    this.sideOf = sideOf;
+  }
+
+  heal(): void {
+    this.sideOf = undefined;
+  }
+
+  get isPartitioned(): boolean {
+    return this.sideOf !== undefined;
+  }
+
+  reachable(a: string, b: string): boolean {
+    return this.sideOf === undefined || this.sideOf(a) === this.sideOf(b);
+  }
+
   private send(from: string, to: string, frame: Uint8Array): boolean {
     const src = this.hosts.get(from);
     if (src === undefined || !src.channels.has(to)) return false;
@@ -95,18 +147,32 @@ export class SimNetwork {
     this.stats.bytes += frame.length;
     const type = peekType(frame) ?? 'unknown';
     this.stats.framesByType.set(type, (this.stats.framesByType.get(type) ?? 0) + 1);
-    if (this.loss > 0 && this.opts.random.next() < this.loss) {
+    this.stats.bytesByType.set(type, (this.stats.bytesByType.get(type) ?? 0) + frame.length);
+    const random = this.opts.random;
+    if (!this.reachable(from, to)) {
+      this.stats.partitioned++;
+      return true;
+    }
+    const f = this.faults;
+    if ((this.loss > 0 && random.next() < this.loss) || (f.drop > 0 && random.next() < f.drop)) {
       this.stats.lost++;
       return true;
     }
     const dst = this.hosts.get(to);
-    this.queue.setTimer(this.latency(from, to), () => {
+    const deliver = (): void => {
       if (dst === undefined || !dst.alive || !src.alive) {
         this.stats.toDead++;
         return;
       }
       if (dst.channels.has(from)) dst.handler.onFrame(from, frame);
-    });
+    };
+    const base = this.latency(from, to) + f.delayMs;
+    const jitter = (): number => (f.jitterMs > 0 ? random.next() * f.jitterMs : 0);
+    this.queue.setTimer(base + jitter(), deliver);
+    if (f.duplicate > 0 && random.next() < f.duplicate) {
+      this.stats.duplicated++;
+      this.queue.setTimer(base + jitter() + jitter(), deliver);
+    }
     return true;
   }
 
@@ -118,7 +184,7 @@ export class SimNetwork {
     this.queue.setTimer(this.connectLatencies * this.latency(from, to), () => {
       const dst = this.hosts.get(to);
       if (!src.alive) return;
-      if (dst === undefined || !dst.alive) {
+      if (dst === undefined || !dst.alive || !this.reachable(from, to)) {
         src.handler.onChannelClose(to);
         return;
       }

@@ -4,6 +4,7 @@ import { seededRandom, type Random } from '../core/environment.js';
 import { createIdentity, memoizedVerifier, type Verifier } from '../core/identity.js';
 import { EventQueue } from './event-queue.js';
 import { SimNetwork, type NetworkOptions } from './network.js';
+import { NodeClock } from './node-clock.js';
 
 /**
  * Many real DhtNodes in one process on virtual time: the testnet of the simulation tier
@@ -18,6 +19,8 @@ export interface SwarmOptions {
   tickMs?: number;
   /** Build something around each node (a PeerCore, say); by default a bare DhtNode. */
   create?: (deps: NodeDeps) => { node: DhtNode; tick(): void };
+  /** Each new node's clock offset from true (virtual) time, ms; drawn per node. Default 0. */
+  clockOffsetMs?: (random: Random) => number;
 }
 
 export type NodeDeps = Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify'>;
@@ -27,6 +30,8 @@ export class Swarm {
   readonly network: SimNetwork;
   readonly random: Random;
   readonly nodes = new Map<string, DhtNode>();
+  /** Each node's own clock (skew, pauses). */
+  readonly clocks = new Map<string, NodeClock>();
   /** Shared by every node: Ed25519 verification is pure, so one cache serves all (and saves minutes at 10,000 nodes). */
   readonly verify: Verifier = memoizedVerifier();
   private readonly stopTicks = new Map<string, () => void>();
@@ -45,15 +50,19 @@ export class Swarm {
   }
 
   /** Create a node (not yet connected to anyone). */
-  addNode(): DhtNode {
+  addNode(opts: { clockOffsetMs?: number } = {}): DhtNode {
     const identity = createIdentity((n) => this.random.bytes(n));
+    const offset = opts.clockOffsetMs ?? this.opts.clockOffsetMs?.(this.random) ?? 0;
+    const clock = new NodeClock(this.queue, offset);
+    this.clocks.set(identity.nodeIdHex, clock);
     let node: DhtNode | undefined;
+    // Everything the network hands a node goes through its clock, so a paused node holds it back.
     const transport = this.network.attach(identity.nodeIdHex, {
-      onChannelOpen: (p) => node?.onChannelOpen(p),
-      onChannelClose: (p) => node?.onChannelClose(p),
-      onFrame: (p, f) => node?.onFrame(p, f),
+      onChannelOpen: (p) => clock.run(() => node?.onChannelOpen(p)),
+      onChannelClose: (p) => clock.run(() => node?.onChannelClose(p)),
+      onFrame: (p, f) => clock.run(() => node?.onFrame(p, f)),
     });
-    const deps: NodeDeps = { identity, transport, clock: this.queue, random: seededRandom(this.random.next() * 2 ** 32), verify: this.verify };
+    const deps: NodeDeps = { identity, transport, clock, random: seededRandom(this.random.next() * 2 ** 32), verify: this.verify };
     const built = this.opts.create
       ? this.opts.create(deps)
       : ((n: DhtNode) => ({ node: n, tick: () => n.tick() }))(new DhtNode({ ...this.opts.node, ...deps }));
@@ -65,9 +74,9 @@ export class Swarm {
     const loop = (): void => {
       if (n.isClosed || !this.network.isAlive(n.selfHex)) return;
       built.tick();
-      cancel = this.queue.setTimer(tickMs, loop);
+      cancel = clock.setTimer(tickMs, loop);
     };
-    cancel = this.queue.setTimer(Math.floor(this.random.next() * tickMs), loop);
+    cancel = clock.setTimer(Math.floor(this.random.next() * tickMs), loop);
     this.stopTicks.set(n.selfHex, () => cancel());
     return node;
   }
@@ -134,6 +143,29 @@ export class Swarm {
     }
     this.network.leave(node.selfHex);
     node.close();
+  }
+
+  /** Drop a node that has failed or left from every table of the simulator (long churn runs). */
+  forget(node: DhtNode): void {
+    if (this.network.isAlive(node.selfHex)) throw new Error('forget: the node is still running; fail() it first');
+    this.stopTicks.get(node.selfHex)?.();
+    this.stopTicks.delete(node.selfHex);
+    this.nodes.delete(node.selfHex);
+    this.clocks.delete(node.selfHex);
+    this.network.detach(node.selfHex);
+  }
+
+  clockOf(node: DhtNode): NodeClock {
+    return this.clocks.get(node.selfHex)!;
+  }
+
+  /** The node stops processing anything (a frozen tab); what reaches it waits until resume(). */
+  pause(node: DhtNode): void {
+    this.clockOf(node).pause();
+  }
+
+  resume(node: DhtNode): void {
+    this.clockOf(node).resume();
   }
 
   pick(from: DhtNode[] = this.alive()): DhtNode {

@@ -1,0 +1,71 @@
+import type { Clock } from '../core/environment.js';
+import type { EventQueue } from './event-queue.js';
+
+/**
+ * One node's view of time in the simulator, for two nemeses that live inside a node
+ * rather than on a link:
+ *   - clock skew: `now()` reads the shared virtual time plus a fixed offset, so records
+ *     this node signs carry its own wrong time, and it judges others' dates by it;
+ *   - pausing: a paused node runs nothing — its timers that come due and everything the
+ *     network hands it (frames, channel events) wait in a backlog, and on resume the
+ *     backlog runs in arrival order at once, as a tab thawed by the browser does.
+ * Durations are unaffected by skew: a skewed clock runs at the right rate.
+ */
+export class NodeClock implements Clock {
+  private paused = false;
+  private backlog: Array<() => void> = [];
+  /** Events that waited in a backlog, over the node's life. */
+  delayedEvents = 0;
+
+  constructor(private readonly queue: EventQueue, readonly offsetMs = 0) {}
+
+  now(): number {
+    return this.queue.now() + this.offsetMs;
+  }
+
+  setTimer(ms: number, fn: () => void): () => void {
+    let cancelled = false;
+    const cancel = this.queue.setTimer(ms, () => this.run(() => {
+      if (!cancelled) fn();
+    }));
+    return () => {
+      cancelled = true;
+      cancel();
+    };
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Run `fn` now, or after resume() when the node is paused. */
+  run(fn: () => void): void {
+    if (!this.paused) {
+      fn();
+      return;
+    }
+    this.delayedEvents++;
+    this.backlog.push(fn);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Work through the backlog; anything it schedules for now runs after it, as on a real event loop. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const waiting = this.backlog;
+    this.backlog = [];
+    for (const fn of waiting) {
+      // A backlog entry may pause the node again (a test's hook); the rest then waits again.
+      if (this.paused) this.backlog.push(fn);
+      else fn();
+    }
+  }
+
+  get backlogSize(): number {
+    return this.backlog.length;
+  }
+}
