@@ -59,6 +59,16 @@ describe('ServiceRegistry (macula_service_registry)', () => {
     expect(d.ok && d.providers.map((p) => p.nodeId[0])).toEqual(['b']);
   });
 
+  it('judges a cached provider by this clock, so owners 10 min ahead or behind are still handed out', async () => {
+    const { clock, registry } = setup();
+    const tenMinutes = 10 * 60_000;
+    const skewed = [provider('a', clock.now() + tenMinutes, 300), provider('b', clock.now() - tenMinutes + 30_000, 300)];
+    registry.cacheService('svc', skewed, 60);
+    await clock.runFor(40_000);
+    const d = registry.discoverService('svc');
+    expect(d.ok && d.providers.map((p) => p.nodeId[0])).toEqual(['a', 'b']);
+  });
+
   it('subscriber cache works the same way and is separate', async () => {
     const { clock, registry } = setup();
     registry.cacheSubscribers('t', [provider('s', clock.now())], 5);

@@ -1,4 +1,4 @@
-import { CACHE_TTL_S, DEFAULT_TTL_S, SERVICE_TTL_S } from './constants.js';
+import { CACHE_TTL_S, DEFAULT_TTL_S, MAX_CLOCK_SKEW_MS, SERVICE_TTL_S } from './constants.js';
 import type { Clock } from './environment.js';
 import { invalidArgument } from './errors.js';
 
@@ -141,8 +141,12 @@ export class ServiceRegistry {
     const entry = cache.get(name);
     if (forceRefresh || entry === undefined || this.isExpired(entry)) return { ok: false, cacheMiss: true };
     const now = this.clock.now();
-    // A provider whose own advertisement ran out while cached is not handed out.
-    const providers = entry.providers.filter((p) => p.advertisedAt + p.ttl * 1000 > now);
+    // A provider whose advertisement ran out while cached is not handed out. Its TTL runs on
+    // this node's clock from when it was cached; its signed date is only held to the skew
+    // every record check allows (the owner's clock may be ahead of or behind ours).
+    const providers = entry.providers.filter(
+      (p) => now - entry.cachedAt < p.ttl * 1000 && p.advertisedAt + p.ttl * 1000 + MAX_CLOCK_SKEW_MS > now,
+    );
     return { ok: true, providers };
   }
 
