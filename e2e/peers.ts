@@ -40,3 +40,21 @@ export const discover = (p: PeerPage, name: string): Promise<Array<{ nodeId: str
 
 export const stat = (p: PeerPage, name: string): Promise<number> =>
   p.page.evaluate(async (n) => (await window.peer!.stats())[n] ?? 0, name);
+
+/** Every node id in a peer's routing table. */
+export const routingIds = (p: PeerPage): Promise<string[]> =>
+  p.page.evaluate(async () => (await window.peer!.routingTable()).flatMap((b) => b.contacts.map((c) => c.nodeId)));
+
+/** Node ids of a peer's open channels. */
+export const channelIds = (p: PeerPage): Promise<string[]> =>
+  p.page.evaluate(async () => (await window.peer!.peers()).map((x) => x.nodeId));
+
+/** Query for a demo page whose peer keeps its state in memory and signals through the relay at `relayUrl`. */
+export const viaRelay = (relayUrl: string, storage: 'memory' | 'indexeddb' = 'memory'): string =>
+  `storage=${storage}&relay=${encodeURIComponent(relayUrl)}`;
+
+/** Wait for the (re)loaded page's peer without checking its id (see waitForPeer for a fresh one). */
+export async function peerIdAfterReload(page: Page): Promise<string> {
+  await page.waitForFunction(() => window.peer !== undefined || window.peerError !== undefined, undefined, { timeout: 30_000 });
+  return page.evaluate(() => window.peer?.nodeId ?? `error: ${JSON.stringify(window.peerError)}`);
+}

@@ -191,6 +191,33 @@ describe('relay', () => {
     await stillServed(good.client);
   });
 
+  it('cuts off a flooder aiming signals at a victim: the victim gets at most the burst, and both it and a bystander keep full service', async () => {
+    await start({ messagesPerSecond: 10, burstMessages: 20 });
+    const victim = await join();
+    const bystander = await join();
+    const flooder = await join();
+    const to = victim.identity.nodeIdHex;
+    for (let i = 0; i < 200; i++) flooder.client.send({ t: 'signal', to, data: i, signature: signSignal(flooder.identity, to, i)! });
+    expect(await flooder.client.next('error')).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((await flooder.client.closed).code).toBe(RelayCloseCode.POLICY);
+    // Signals between the two others still travel both ways after the flood.
+    const data = { after: 'flood' };
+    bystander.client.send({ t: 'signal', to, data, signature: signSignal(bystander.identity, to, data)! });
+    victim.client.send({ t: 'signal', to: bystander.identity.nodeIdHex, data, signature: signSignal(victim.identity, bystander.identity.nodeIdHex, data)! });
+    expect(await bystander.client.next('signal')).toMatchObject({ from: to, data });
+    let fromFlooder = 0;
+    for (;;) {
+      const got = (await victim.client.next('signal')) as unknown as SignalDelivery;
+      if (got.from === bystander.identity.nodeIdHex) break;
+      expect(got.from).toBe(flooder.identity.nodeIdHex);
+      fromFlooder++;
+    }
+    expect(fromFlooder).toBeGreaterThan(0);
+    expect(fromFlooder).toBeLessThanOrEqual(20);
+    await stillServed(victim.client);
+    expect(relay!.stats()).toMatchObject({ socketsOpen: 2, authenticated: 2 });
+  });
+
   it('reports an unreachable target, including one in another realm', async () => {
     await start();
     const a = await join();

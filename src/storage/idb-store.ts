@@ -1,4 +1,4 @@
-import { delMany, getMany, keys, setMany, type UseStore } from 'idb-keyval';
+import { delMany, getMany, keys, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { Store } from '../core/environment.js';
 import { ErrorCode, MeshError } from '../core/errors.js';
 
@@ -27,7 +27,7 @@ export function createIdbStore(nodeIdHex: string, factory: IDBFactory = indexedD
   const use = reopeningStore(factory, dbName, options.blockedTimeoutMs ?? BLOCKED_TIMEOUT_MS);
   return {
     getMany: (k) => guard(getMany(k, use), dbName),
-    setMany: (entries) => guard(setMany(entries, use), dbName),
+    setMany: (entries) => guard(setAllOrNothing(entries, use), dbName),
     delMany: (k) => guard(delMany(k, use), dbName),
     keys: () => guard(keys<string>(use).then((ks) => ks.filter((k): k is string => typeof k === 'string')), dbName),
   };
@@ -102,6 +102,24 @@ function reopeningStore(factory: IDBFactory, dbName: string, blockedTimeoutMs: n
     }
     return db.then((conn) => callback(conn.transaction(STORE_NAME, txMode).objectStore(STORE_NAME)));
   };
+}
+
+/**
+ * Every entry in one transaction, and none if any put fails. idb-keyval's setMany lets a
+ * put that throws (a value that cannot be cloned) reject the promise while the puts
+ * before it still commit: a snapshot half old, half new. Aborting the transaction on
+ * such a throw rolls those back.
+ */
+function setAllOrNothing(entries: Array<[IDBValidKey, unknown]>, use: UseStore): Promise<void> {
+  return use('readwrite', (store) => {
+    try {
+      for (const [key, value] of entries) store.put(value, key);
+    } catch (e) {
+      store.transaction.abort();
+      throw e;
+    }
+    return promisifyRequest(store.transaction);
+  });
 }
 
 /** A full quota (or any other storage failure) becomes a typed STORAGE_ERROR the node can act on. */

@@ -85,6 +85,14 @@ describe('IndexedDB store', () => {
     expect(await store.getMany(['a'])).toEqual([1]);
   });
 
+  it('writes a batch all or nothing: a put that fails part-way rolls back the puts before it', async () => {
+    const store = createIdbStore('2'.repeat(64), new IDBFactory());
+    await store.setMany([['records', 'old'], ['services', 'old']]);
+    const notCloneable = { f: () => 1 };
+    await expect(store.setMany([['records', 'new'], ['services', notCloneable]])).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    expect(await store.getMany(['records', 'services'])).toEqual(['old', 'old']);
+  });
+
   it('recognises quota errors by name or legacy code, and passes MeshErrors through', () => {
     expect(toStorageError({ name: 'NS_ERROR_DOM_QUOTA_REACHED' }, 'db').details).toMatchObject({ name: 'QuotaExceededError' });
     expect(toStorageError({ code: 22, name: 'Error' }, 'db').message).toMatch(/quota/);
