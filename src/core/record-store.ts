@@ -224,23 +224,36 @@ export class RecordStore {
    */
   static fromJSON(data: unknown, now: number, verify: Verifier, options: Omit<RecordStoreOptions, 'verify'> = {}): RecordStore {
     const store = new RecordStore({ ...options, verify });
-    if (typeof data !== 'object' || data === null) return store;
+    store.load(data, now);
+    return store;
+  }
+
+  /**
+   * Load a persisted snapshot (toJSON's shape) into this store, with put's checks: `verify`
+   * may be trustSignatures for this node's own snapshot. Loading in place, rather than
+   * fromJSON then absorb, inserts each record once. Returns how many entries it added.
+   */
+  load(data: unknown, now: number, verify: Verifier = this.verify): number {
+    if (typeof data !== 'object' || data === null) return 0;
+    const before = this.entryCount;
     const { entries, tombstones } = data as { entries?: unknown; tombstones?: unknown };
     if (Array.isArray(tombstones)) {
       for (const item of tombstones as unknown[]) {
         const expiresAt = expiryOf(item, now);
         if (expiresAt === undefined) continue;
         const checked = checkRemoval((item as { removal?: unknown }).removal, now, verify);
-        if (checked.ok) store.applyRemoval(checked.removal, now, expiresAt);
+        if (checked.ok) this.applyRemoval(checked.removal, now, expiresAt);
       }
     }
     if (Array.isArray(entries)) {
       for (const item of entries as unknown[]) {
         const expiresAt = expiryOf(item, now);
-        if (expiresAt !== undefined) store.put((item as { record?: unknown }).record, now, expiresAt - now);
+        if (expiresAt === undefined) continue;
+        const checked = checkRecord((item as { record?: unknown }).record, now, verify);
+        if (checked.ok) this.insert(checked.record, now, expiresAt - now);
       }
     }
-    return store;
+    return this.entryCount - before;
   }
 
   // -------------------------------------------------------------------------------------

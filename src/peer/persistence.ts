@@ -1,7 +1,6 @@
 import type { DhtNode } from '../core/dht-node.js';
 import type { Store } from '../core/environment.js';
 import { ErrorCode, MeshError } from '../core/errors.js';
-import { RecordStore } from '../core/record-store.js';
 import { trustSignatures } from '../core/records.js';
 import { RoutingTable } from '../core/routing-table.js';
 
@@ -93,9 +92,7 @@ export class Persistence {
     // scripts can write its IndexedDB (anything that could forge them here could run code
     // here): re-verifying 10,000 of them cost ~3.7 s of a 3.9 s restore (BENCHMARKS.md,
     // Micro). Shape, ownership and expiry are still checked.
-    const restored = RecordStore.fromJSON(recordsPart.data, now, trustSignatures);
-    this.node.records.absorb(restored, now);
-    this.restoredRecords = restored.size;
+    this.restoredRecords = this.node.records.load(recordsPart.data, now, trustSignatures);
     this.restoredSnapshot = meta.parts.state;
     this.services = Array.isArray(servicesPart.data) ? servicesPart.data.filter(isSavedService) : [];
     return this.services;
