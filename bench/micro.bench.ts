@@ -395,7 +395,7 @@ function browserSection(f: BrowserFigures): string[] {
       ['  of which signature checks and their signing bytes', `${ms(noble.ms - none.ms)} (${perVerifyUs.toFixed(0)} µs each)`, ''],
       ['  of which the rest: shape, ownership, expiry, metadata, insertion (median of 3)', `${ms(none.ms)} (the page's first run, cold JIT: ${ms(f.firstRebuildMs)})`, ''],
       ['    SHA-256 of each owner key (ownership)', ms(f.parts.sha256Ms), ''],
-      ['    recordSigningBytes (built even with nothing to verify)', ms(f.parts.signingBytesMs), ''],
+      ['    recordSigningBytes (what a verifying restore builds; trustSignatures skips it)', ms(f.parts.signingBytesMs), ''],
       ['    metadata canonical encode + decode', ms(f.parts.metadataMs), ''],
       ["  then absorb into the node's store", ms(noble.absorbMs), ''],
       ['total verifying every signature', ms(total(noble)), verdict(total(noble))],
