@@ -1,16 +1,25 @@
 import type { DhtNode } from './dht-node.js';
-import { compareDistance, fromHex, idsEqual, toHex, type NodeId } from './id.js';
-import type { Message } from './messages.js';
-import { checkRecord, type SignedRecord } from './records.js';
-import type { ReplyInfo } from './requests.js';
+import type { NodeId } from './id.js';
+import { LookupRun } from './lookup-run.js';
+import type { SignedRecord } from './records.js';
 
 /**
  * Lookups without a connection per contacted node (DESIGN.md §2): `alpha` routed
  * envelopes leave through the alpha neighbours closest to the target and travel greedily
  * to the node closest to it (or, for values, to the first node that holds one). Each
- * path's answer names the k closest contacts its last node knows; the lookup merges them.
- * Dead hops are retried hop by hop by the router, so a path only fails as a whole when
- * no live neighbour anywhere can carry it on.
+ * path's answer names the k closest contacts its last node knows. Dead hops are retried
+ * hop by hop by the router, so a path only fails as a whole when no live neighbour
+ * anywhere can carry it on.
+ *
+ * Against colluding nodes (S/Kademlia, issue #7) a lookup does not take a path's word:
+ * - ids named in answers are candidates until they answer themselves (candidates.ts);
+ *   node lookups return, and STOREs go to, only nodes that did;
+ * - later paths and queries leave through first hops that no earlier path used and that
+ *   were not on a path that failed or came back empty (disjoint-paths.ts);
+ * - a value lookup that found nothing does not stop at that empty answer: it asks the
+ *   closest candidates themselves (alpha at a time) until a record turns up or the
+ *   VALUE_QUORUM closest nodes that answered all said they have none.
+ * With every node honest, a value lookup whose key holds records costs what it did.
  */
 
 export type LookupProgress =
@@ -21,14 +30,18 @@ export type LookupProgress =
   | { kind: 'done'; target: string; hops: number; paths: number; answered: number; durationMs: number };
 
 export interface LookupResult {
-  /** The k closest nodes found (hex), closest first; may include this node. */
+  /**
+   * The k closest nodes found (hex), closest first; may include this node. After a
+   * refined node lookup (the default) only nodes that answered this lookup themselves.
+   */
   closest: string[];
   /** Verified records found (value lookups). */
   records: SignedRecord[];
-  /** Hops of the fastest answering path (0 when answered locally). */
+  /** Hops of the fastest answer (0 when answered locally or directly). */
   hops: number;
-  /** Hops summed over every answered path, requests and replies (acks not counted). */
+  /** Hops summed over every answer, requests and replies (acks not counted). */
   messages: number;
+  /** Routed paths started. */
   paths: number;
   answered: number;
   /** Nodes whose own answer reached us (hex). */
@@ -36,14 +49,14 @@ export interface LookupResult {
   /** Connections this node created while the lookup ran (the goal: zero). */
   connectionsOpened: number;
   durationMs: number;
+  /**
+   * For each responder that is not a neighbour: the hops its answer came back over, our
+   * neighbour first and the responder last. A STORE sent along it goes the one way known
+   * to reach that node without crossing a node that drops honest traffic.
+   */
+  routes: Map<string, NodeId[]>;
 }
 
-/**
- * The k closest nodes to `target`. After the routed paths answer, the closest candidates
- * that have not answered themselves are asked directly (routed to their exact id) for a
- * few rounds, as an iterative Kademlia lookup would; candidates that do not answer are
- * dropped. This is what puts a STORE on the true k closest, not on one node's view of them.
- */
 export interface LookupOptions {
   onProgress?: (p: LookupProgress) => void;
   /**
@@ -56,154 +69,57 @@ export interface LookupOptions {
   paths?: number;
 }
 
-export async function findNode(node: DhtNode, target: NodeId, opts: LookupOptions = {}): Promise<LookupResult> {
-  const result = await lookup(node, target, undefined, opts.onProgress, opts.paths ?? node.alpha);
-  if (result.answered === 0 || opts.refine === false) return result;
-  const candidates = new Map(result.closest.map((hex) => [hex, fromHex(hex)] as const));
-  const responded = new Set<string>([node.selfHex, ...result.responders]);
-  const asked = new Set<string>(responded);
-  const depth = typeof opts.refine === 'number' ? Math.min(opts.refine, node.k) : node.k;
-  for (let round = 0; round < REFINE_ROUNDS; round++) {
-    const top = [...candidates.entries()].sort((a, b) => compareDistance(target, a[1], b[1])).slice(0, depth);
-    const next = top.filter(([hex]) => !asked.has(hex)).slice(0, REFINE_WIDTH);
-    if (next.length === 0) break;
-    await Promise.all(next.map(async ([hex]) => {
-      asked.add(hex);
-      try {
-        const { reply, info } = await node.gateway.queryPeer(hex, 'FIND_NODE', { rid: node.requests.newId(), target }, node.hopTimeoutMs * 2);
-        responded.add(hex);
-        result.messages += 2 * info.hops;
-        if (reply.type !== 'FIND_NODE_REPLY') return;
-        for (const id of reply.body.nodes) {
-          node.learn(id, false);
-          const idHex = toHex(id);
-          if (idHex !== node.selfHex && !candidates.has(idHex)) candidates.set(idHex, id);
-        }
-      } catch {
-        candidates.delete(hex);
-        node.count('lookups.candidateSilent');
-      }
-    }));
-  }
-  result.closest = [...candidates.entries()].sort((a, b) => compareDistance(target, a[1], b[1])).slice(0, node.k).map(([hex]) => hex);
-  return result;
-}
-
-const REFINE_ROUNDS = 3;
+/** Direct queries in flight at once after the paths of a node lookup. */
 const REFINE_WIDTH = 10;
+/** No new direct query starts after this long: a lookup under attack ends with what it has. */
+const LOOKUP_DEADLINE_MS = 60_000;
+/** A value lookup believes "no records" once this many of the closest nodes said so themselves. */
+const VALUE_QUORUM = 3;
 
-export const findValue = (
-  node: DhtNode, key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void,
-): Promise<LookupResult> => lookup(node, key, kind, onProgress, node.alpha);
-
-function lookup(
-  node: DhtNode, target: NodeId, kind: 'provider' | 'subscriber' | undefined, onProgress: ((p: LookupProgress) => void) | undefined,
-  paths: number,
-): Promise<LookupResult> {
-  const startedAt = node.clock.now();
-  const connectionsBefore = node.connectionsCreated;
-  const targetHex = toHex(target);
-  const report = (p: LookupProgress): void => {
-    onProgress?.(p);
-    node.emit({ type: 'lookup', progress: p });
-  };
-  node.count(kind ? 'lookups.value' : 'lookups.node');
-
-  const candidates = new Map<string, NodeId>([[node.selfHex, node.self]]);
-  for (const c of node.table.closest(target, node.k)) candidates.set(c.idHex, c.id);
-  const found = new Map<string, SignedRecord>();
-  if (kind) for (const r of node.records.get(target, kind, startedAt)) keepNewest(found, r);
-
-  const firstHops = [...node.neighbours.values()]
-    .sort((a, b) => compareDistance(target, a.id, b.id))
-    .slice(0, paths);
-
-  let answered = 0;
-  const responders = new Set<string>();
-  let bestHops = Infinity;
-  let messages = 0;
-  let outstanding = firstHops.length;
-
-  return new Promise((resolve) => {
-    let finished = false;
-    let cancelGrace: (() => void) | undefined;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      cancelGrace?.();
-      const closest = [...candidates.entries()]
-        .sort((a, b) => compareDistance(target, a[1], b[1]))
-        .slice(0, node.k)
-        .map(([hex]) => hex);
-      const durationMs = node.clock.now() - startedAt;
-      const hops = Number.isFinite(bestHops) ? bestHops : 0;
-      if (answered === 0 && firstHops.length > 0) node.count('lookups.failed');
-      report({ kind: 'done', target: targetHex, hops, paths: firstHops.length, answered, durationMs });
-      resolve({
-        closest, records: [...found.values()], hops, messages, paths: firstHops.length, answered, responders: [...responders],
-        connectionsOpened: node.connectionsCreated - connectionsBefore, durationMs,
-      });
-    };
-
-    const pathDone = (): void => {
-      outstanding--;
-      if (outstanding === 0) return finish();
-      // A value is in hand: give the slower paths a short grace to add providers, then stop.
-      if (kind && found.size > 0 && cancelGrace === undefined) {
-        const elapsed = node.clock.now() - startedAt;
-        cancelGrace = node.clock.setTimer(Math.max(20, elapsed), finish);
-      }
-    };
-
-    const onReply = (reply: Message, info: ReplyInfo): void => {
-      if (finished) return;
-      answered++;
-      bestHops = Math.min(bestHops, info.hops);
-      messages += 2 * info.hops;
-      node.learn(info.from, true);
-      if (!idsEqual(info.from, node.self)) {
-        candidates.set(toHex(info.from), info.from);
-        responders.add(toHex(info.from));
-      }
-      let nodes: Uint8Array[] = [];
-      let records = 0;
-      if (reply.type === 'FIND_NODE_REPLY' || reply.type === 'FIND_VALUE_REPLY') nodes = reply.body.nodes;
-      if (reply.type === 'FIND_VALUE_REPLY' && kind) {
-        for (const raw of reply.body.records) {
-          const checked = checkRecord(raw, node.clock.now(), node.verify);
-          if (checked.ok && checked.record.kind === kind && idsEqual(checked.record.key, target)) {
-            keepNewest(found, checked.record);
-            records++;
-          } else node.count('lookups.recordRejected');
-        }
-      }
-      for (const id of nodes) {
-        node.learn(id, false);
-        if (!idsEqual(id, node.self)) candidates.set(toHex(id), id);
-      }
-      report({
-        kind: 'path-reply', target: targetHex, from: toHex(info.from), hops: info.hops, records, nodes: nodes.length, path: info.path.map(toHex),
-      });
-      pathDone();
-    };
-
-    if (firstHops.length === 0) return finish();
-    const timeoutMs = node.hopTimeoutMs * 3;
-    for (const first of firstHops) {
-      const rid = node.requests.newId();
-      report({ kind: 'path-start', target: targetHex, via: first.idHex });
-      node.requests.expect(rid, timeoutMs, onReply, (e) => {
-        report({ kind: 'path-failed', target: targetHex, via: first.idHex, reason: e.code });
-        if (!finished) pathDone();
-      });
-      if (kind) node.router.originate(target, false, 'FIND_VALUE', { rid, key: target, kind }, { firstHop: first.id });
-      else node.router.originate(target, false, 'FIND_NODE', { rid, target }, { firstHop: first.id });
-    }
-  });
+/**
+ * The k closest nodes to `target`. After the routed paths answer, the closest candidates
+ * that have not answered themselves are asked directly (routed to their exact id), up to
+ * REFINE_WIDTH at a time as an iterative Kademlia lookup would, until the closest all answered; candidates that stay
+ * silent are dropped. This is what puts a STORE on the true k closest, and only on nodes
+ * that exist.
+ */
+export async function findNode(node: DhtNode, target: NodeId, opts: LookupOptions = {}): Promise<LookupResult> {
+  const run = new LookupRun(node, target, undefined, opts.onProgress);
+  node.count('lookups.node');
+  await run.round(run.hops.fresh(target, opts.paths ?? node.alpha), [], 'FIND_NODE');
+  if (opts.refine === false) return finish(run, run.candidates.closestAny(node.k));
+  const depth = typeof opts.refine === 'number' ? Math.min(opts.refine, node.k) : node.k;
+  await run.pump(depth, REFINE_WIDTH, 'FIND_NODE', () => false, LOOKUP_DEADLINE_MS);
+  return finish(run, run.candidates.closestAnswered(node.k, node.self));
 }
 
-function keepNewest(found: Map<string, SignedRecord>, record: SignedRecord): void {
-  const owner = toHex(record.nodeId);
-  const current = found.get(owner);
-  if (current === undefined || record.advertisedAt > current.advertisedAt) found.set(owner, record);
+export async function findValue(
+  node: DhtNode, key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void,
+): Promise<LookupResult> {
+  const run = new LookupRun(node, key, kind, onProgress);
+  node.count('lookups.value');
+  await run.round(run.hops.fresh(key, node.alpha), [], 'FIND_VALUE');
+  const believedEmpty = (): boolean => run.candidates.settled(VALUE_QUORUM);
+  if (run.found.size === 0 && !believedEmpty()) {
+    node.count('lookups.valueDeepened');
+    // Fresh paths once, alongside the candidates' own answers, which are what is left to trust.
+    const fresh = run.round(run.hops.fresh(key, node.alpha), [], 'FIND_VALUE');
+    const asked = run.pump(VALUE_QUORUM + node.alpha, node.alpha, 'FIND_VALUE', () => run.found.size > 0 || believedEmpty(), LOOKUP_DEADLINE_MS);
+    await Promise.all([fresh, asked]);
+  }
+  return finish(run, run.candidates.closestAnswered(node.k, node.self));
+}
+
+function finish(run: LookupRun, closest: string[]): LookupResult {
+  const { node } = run;
+  run.finish();
+  const durationMs = node.clock.now() - run.startedAt;
+  const hops = Number.isFinite(run.bestHops) ? run.bestHops : 0;
+  if (run.answered === 0 && run.pathsStarted > 0) node.count('lookups.failed');
+  run.report({ kind: 'done', target: run.targetHex, hops, paths: run.pathsStarted, answered: run.answered, durationMs });
+  return {
+    closest, records: [...run.found.values()], hops, messages: run.messages, paths: run.pathsStarted, answered: run.answered,
+    responders: [...run.responders], connectionsOpened: node.connectionsCreated - run.connectionsBefore, durationMs,
+    routes: run.routes,
+  };
 }

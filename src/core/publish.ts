@@ -1,6 +1,8 @@
 import type { DhtNode } from './dht-node.js';
 import { ErrorCode, MeshError, type ErrorCode as Code } from './errors.js';
-import type { NodeId } from './id.js';
+import { MAX_HOPS } from './constants.js';
+import { fromHex, type NodeId } from './id.js';
+import type { Message } from './messages.js';
 import type { LookupProgress } from './lookup.js';
 import type { SignedRecord, SignedRemoval } from './records.js';
 
@@ -28,6 +30,11 @@ export async function removeAtClosest(node: DhtNode, removal: SignedRemoval, k =
   return fanOut(node, removal.key, k, 'REMOVE', removal);
 }
 
+/**
+ * With colluders about (issue #7), two things keep a STORE on honest nodes: the targets
+ * are only nodes that answered the lookup themselves (a made-up id is never one), and each
+ * STORE travels the route that answer came back on.
+ */
 async function fanOut(
   node: DhtNode, key: NodeId, k: number, type: 'STORE' | 'REMOVE', payload: SignedRecord | SignedRemoval,
   onProgress?: (p: LookupProgress) => void,
@@ -37,10 +44,9 @@ async function fanOut(
   let refused: StoreOutcome['refused'] = [];
   let stored = 0;
   const send = async (target: string): Promise<void> => {
-    const rid = node.requests.newId();
-    const body = type === 'STORE' ? { rid, record: payload } : { rid, removal: payload };
+    const body = (rid: number) => (type === 'STORE' ? { rid, record: payload } : { rid, removal: payload });
     try {
-      const { reply } = await node.gateway.queryPeer(target, type, body as never);
+      const { reply } = await sendAlongRoute(node, target, lookup.routes.get(target), type, body);
       if (reply.type === 'STORE_REPLY' && reply.body.ok) stored++;
       else refused.push({ node: target, code: reply.type === 'STORE_REPLY' ? reply.body.code ?? 'REFUSED' : 'MALFORMED' });
     } catch (e) {
@@ -57,6 +63,27 @@ async function fanOut(
   }
   node.count(type === 'STORE' ? 'publish.stored' : 'publish.removed', stored);
   return { stored, attempted: targets.length, refused, hops: lookup.hops };
+}
+
+/**
+ * Send to a node the lookup proved: first along the route its answer came back on (a node
+ * that drops honest traffic on the greedy way there cannot swallow the STORE), then, if
+ * that goes unanswered, the ordinary way (greedy routing, or straight to a neighbour).
+ */
+async function sendAlongRoute(
+  node: DhtNode, target: string, route: NodeId[] | undefined, type: 'STORE' | 'REMOVE', body: (rid: number) => object,
+): Promise<{ reply: Message }> {
+  if (route !== undefined && route.length > 0 && route.length < MAX_HOPS && !node.neighbours.has(target)) {
+    const rid = node.requests.newId();
+    const waiting = node.requests.wait(rid, node.hopTimeoutMs * 2);
+    node.router.originate(fromHex(target), true, type, body(rid) as never, { via: route });
+    try {
+      return await waiting;
+    } catch {
+      node.count('publish.routeRetried');
+    }
+  }
+  return node.gateway.queryPeer(target, type, body(node.requests.newId()) as never);
 }
 
 const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.TIMEOUT, ErrorCode.NOT_CONNECTED]);

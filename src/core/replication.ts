@@ -49,8 +49,12 @@ export class Replication {
     if (peer === undefined) return;
     for (const kind of ['provider', 'subscriber'] as const) {
       for (const { record, remainingMs } of node.records.getWithRemaining(key, kind, now)) {
+        // The receiver starts the clock when the STORE arrives: hand it on short by what a
+        // routed message may spend in transit, so the trip can never lengthen the record's life.
+        const handedMs = remainingMs - node.hopTimeoutMs;
+        if (handedMs <= 0) continue;
         node.count('replication.handedOn');
-        node.gateway.sendToPeer(peer, 'STORE', { rid: node.requests.newId(), record, remainingMs });
+        node.gateway.sendToPeer(peer, 'STORE', { rid: node.requests.newId(), record, remainingMs: handedMs });
       }
     }
   }
