@@ -132,6 +132,7 @@ async function runSize(browser: Browser, base: string, n: number): Promise<{ fig
 
   // Cold discovery: a real DHT lookup each time, from every tab but the provider.
   const connsBefore = total(await sumStat(pages, 'connections.created'));
+  const optionalBefore = total(await sumStat(pages, 'connections.created.optional'));
   const msgsBefore = total(await sumStat(pages, 'messages.in'));
   const hopsBefore = await Promise.all(others.map(async (p) => (await read(p, 'lookupHops')).length));
   const cold: number[] = [];
@@ -139,6 +140,7 @@ async function runSize(browser: Browser, base: string, n: number): Promise<{ fig
   const coldLookups = others.length * 10;
   const msgsAfter = total(await sumStat(pages, 'messages.in'));
   const connsAfterDiscovery = total(await sumStat(pages, 'connections.created'));
+  const optionalAfterDiscovery = total(await sumStat(pages, 'connections.created.optional'));
   const hops: number[] = [];
   for (const [i, p] of others.entries()) hops.push(...(await read(p, 'lookupHops')).slice(hopsBefore[i]));
 
@@ -147,9 +149,11 @@ async function runSize(browser: Browser, base: string, n: number): Promise<{ fig
 
   for (const p of others) await run(p, 'callTimes', SERVICE, 3);
   const connsBeforeCalls = total(await sumStat(pages, 'connections.created'));
+  const optionalBeforeCalls = total(await sumStat(pages, 'connections.created.optional'));
   const call: number[] = [];
   for (const p of others) call.push(...await run(p, 'callTimes', SERVICE, 30));
   const connsAfterCalls = total(await sumStat(pages, 'connections.created'));
+  const optionalAfterCalls = total(await sumStat(pages, 'connections.created.optional'));
 
   const publish = await measurePublish(pages);
   return {
@@ -159,6 +163,7 @@ async function runSize(browser: Browser, base: string, n: number): Promise<{ fig
       messagesPerLookup: (msgsAfter - msgsBefore) / coldLookups,
       connectionsPerDiscovery: (connsAfterDiscovery - connsBefore) / coldLookups,
       connectionsPerCall: (connsAfterCalls - connsBeforeCalls) / call.length,
+      optionalTopUps: { discovery: optionalAfterDiscovery - optionalBefore, calls: optionalAfterCalls - optionalBeforeCalls },
     },
   };
 }

@@ -1,16 +1,19 @@
 /// <reference lib="webworker" />
 /**
- * The worker half of the floors in `npm run bench:browser`: an empty Comlink method, and a
- * MessagePort that echoes whatever it is sent (the raw postMessage round trip).
+ * The worker half of the floors in `npm run bench:browser`: it is handed two MessagePorts,
+ * one that echoes whatever it is sent (the raw postMessage round trip) and one that
+ * exposes an empty Comlink method.
  */
 import * as Comlink from 'comlink';
 
 const api = {
   noop(): void {},
-  attach(port: MessagePort): void {
-    port.onmessage = (e: MessageEvent) => port.postMessage(e.data);
-  },
 };
 
 export type EchoApi = typeof api;
-Comlink.expose(api);
+
+self.onmessage = (e: MessageEvent<{ raw: MessagePort; comlink: MessagePort }>) => {
+  const { raw, comlink } = e.data;
+  raw.onmessage = (m: MessageEvent) => raw.postMessage(m.data);
+  Comlink.expose(api, comlink);
+};

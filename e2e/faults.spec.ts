@@ -83,12 +83,10 @@ test.describe.serial('faults: three of nine peers vanish', () => {
   });
 
   test('survivors drop the dead contacts from their routing tables', async () => {
-    // Known bug (reported, src/core/dht-node.ts): a neighbour whose channel closed is put on a
-    // 10-minute redial cooldown and liveness only pings open neighbours, so nothing ever finds
-    // out that it died; the contact stays. Remove this line once the core drops such contacts.
-    test.fail();
+    // A closed channel marks the contact lost at once; the routed probes that follow go unanswered.
     for (const p of survivors) {
       await expect.poll(async () => (await routingIds(p)).filter((id) => deadIds.includes(id)), { timeout: 30_000 }).toEqual([]);
+      await expect.poll(() => stat(p, 'contacts.probeUnanswered'), { timeout: 30_000 }).toBeGreaterThan(0);
     }
   });
 });

@@ -3,7 +3,7 @@ import * as C from './constants.js';
 import type { ChannelHandler, Clock, Random, Transport } from './environment.js';
 import { ErrorCode, MeshError } from './errors.js';
 import { Gateway, type ReplyTo } from './gateway.js';
-import { fromHex, isIdHex, randomIdInBucket, type NodeId } from './id.js';
+import { fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from './identity.js';
 import { Liveness } from './liveness.js';
 import { findNode, findValue, type LookupOptions, type LookupProgress } from './lookup.js';
@@ -11,6 +11,7 @@ import type { Message } from './messages.js';
 import { planNeighbours } from './neighbours.js';
 import { RecordStore } from './record-store.js';
 import { FloodGuard, type FloodLimits } from './rate-limit.js';
+import { Placements } from './placements.js';
 import { PendingRequests } from './requests.js';
 import { prefixOf, Router } from './router.js';
 import { RoutingTable } from './routing-table.js';
@@ -27,6 +28,8 @@ const OPTIONAL_CONNECT_INTERVAL_MS = 300_000;
 /** A neighbour whose channel closed is not dialled again for this long. */
 const REDIAL_COOLDOWN_MS = 10 * 60_000;
 const OPTIONAL_CONNECT_BURST = 2;
+/** A lost contact is probed this long after its channel closed, then again after each further wait while unanswered. */
+const LOST_PROBE_DELAYS_MS = [2_000, 30_000, 120_000];
 /** Reviews of the neighbour set triggered by channel events are spaced at least this far. */
 const MIN_REVIEW_SPACING_MS = 2_000;
 
@@ -88,6 +91,8 @@ export class DhtNode implements ChannelHandler {
   readonly gateway: Gateway;
   readonly neighbours = new Map<string, Neighbour>();
   readonly counters = new Map<string, number>();
+  /** Where copies of records went from here, for removals to follow (placements.ts). */
+  readonly placements = new Placements();
   /** Flood protection; undefined when turned off. */
   readonly flood: FloodGuard | undefined;
   private readonly connecting = new Map<string, number>();
@@ -102,6 +107,8 @@ export class DhtNode implements ChannelHandler {
   private settledState: string | undefined;
   private optionalTokens = OPTIONAL_CONNECT_BURST;
   private readonly cooldown = new Map<string, number>();
+  /** When each recently lost contact was probed: at most one probe per contact per cooldown. */
+  private readonly probedAt = new Map<string, number>();
   private tokensAt = 0;
   private closed = false;
   connectionsCreated = 0;
@@ -175,7 +182,12 @@ export class DhtNode implements ChannelHandler {
     this.reviewSoon();
   }
 
+  /** The channel closed from the far side (or the network): the contact is lost until heard from again. */
   onChannelClose(peer: string): void {
+    this.channelClosed(peer, true);
+  }
+
+  private channelClosed(peer: string, unasked: boolean): void {
     if (this.connecting.delete(peer) && !this.neighbours.has(peer)) {
       // A connection we asked for never opened: the contact is gone (or refuses us); stop trying it.
       this.count('connections.failed');
@@ -185,6 +197,11 @@ export class DhtNode implements ChannelHandler {
     if (!this.neighbours.delete(peer)) return;
     // Do not dial it straight back: it may have left, or dropped us on purpose.
     this.cooldown.set(peer, this.clock.now() + REDIAL_COOLDOWN_MS);
+    // Nothing else would tell us it left (only open channels are pinged), so stop handing it out now.
+    if (unasked && this.table.markLost(peer) === 'lost') {
+      this.count('contacts.lost');
+      this.probeLost(peer);
+    }
     this.liveness.forget(peer);
     this.flood?.forget(peer);
     this.requests.failPeer(peer);
@@ -233,6 +250,42 @@ export class DhtNode implements ChannelHandler {
     }
   }
 
+  /**
+   * A channel also closes when the far side declared *us* dead (we were paused, or cut off):
+   * it is still there, and if it is one of our siblings, routing to us depends on that
+   * channel. Routed PINGs tell the two cases apart without a connection: an answer revives
+   * the contact and lifts its redial cooldown; silence leaves it lost (the neighbour policy
+   * redials it once the cooldown ends, the last way to find it). They are spread out
+   * because right after such a close we may have no route at all: every channel of a
+   * paused node closes at once.
+   */
+  private probeLost(peer: string): void {
+    const now = this.clock.now();
+    if ((this.probedAt.get(peer) ?? -Infinity) > now - REDIAL_COOLDOWN_MS) return;
+    this.probedAt.set(peer, now);
+    for (const [p, at] of this.probedAt) if (at <= now - REDIAL_COOLDOWN_MS) this.probedAt.delete(p);
+    let attempt = 0;
+    const probe = (): void => {
+      if (this.closed || this.table.get(peer)?.lost !== true) return;
+      this.count('contacts.probed');
+      this.gateway.queryPeer(peer, 'PING', { rid: this.requests.newId() }).then(
+        ({ info }) => {
+          if (this.closed || toHex(info.from) !== peer) return;
+          this.count('contacts.revived');
+          this.table.update(info.from, this.clock.now());
+          this.cooldown.delete(peer);
+          this.reviewSoon();
+        },
+        () => {
+          this.count('contacts.probeUnanswered');
+          const delay = LOST_PROBE_DELAYS_MS[++attempt];
+          if (delay !== undefined) this.clock.setTimer(delay, probe);
+        },
+      );
+    };
+    this.clock.setTimer(LOST_PROBE_DELAYS_MS[0]!, probe);
+  }
+
   // ---- flood protection ----
 
   /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
@@ -243,7 +296,7 @@ export class DhtNode implements ChannelHandler {
     this.count('flood.disconnected');
     this.table.markDead(fromHex(peer));
     this.transport.disconnect(peer);
-    this.onChannelClose(peer);
+    this.channelClosed(peer, false);
     const now = this.clock.now();
     this.flood!.ban(peer, now);
     // The neighbour policy must not dial it again either while the ban lasts.
@@ -288,6 +341,8 @@ export class DhtNode implements ChannelHandler {
    * someone's reply wait in the replacement cache instead of costing a ping.
    */
   learn(id: NodeId, heard: boolean, rttMs?: number): void {
+    // Others naming a contact we lost do not prove it alive: they may not have noticed yet.
+    if (!heard && this.table.lost > 0 && this.table.get(toHex(id))?.lost === true) return;
     const result = this.table.update(id, this.clock.now(), rttMs);
     if (result.kind === 'added') this.replication.noteNewContact(result.contact.idHex);
     if (result.kind === 'full' && heard) this.liveness.challengeOldest(result.oldest, id);
@@ -373,12 +428,14 @@ export class DhtNode implements ChannelHandler {
       this.connecting.set(peer, now);
       this.connectionsCreated++;
       this.count('connections.created');
+      // Which part of the policy asked for it: benchmarks tell the slow top-up of route-shortening extras from the rest.
+      this.count(plan.required.has(peer) ? 'connections.created.required' : 'connections.created.optional');
       this.transport.connect(peer);
     }
     for (const peer of plan.toDrop) {
       this.count('connections.dropped');
       this.transport.disconnect(peer);
-      this.onChannelClose(peer);
+      this.channelClosed(peer, false);
     }
     const idle = plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || this.neighbours.has(p));
     this.settledState = idle ? `${this.table.version}/${this.neighbours.size}/${this.connecting.size}/${this.cooldown.size}` : undefined;
@@ -390,7 +447,7 @@ export class DhtNode implements ChannelHandler {
     this.table.markDead(fromHex(peer));
     if (this.neighbours.has(peer)) {
       this.transport.disconnect(peer);
-      this.onChannelClose(peer);
+      this.channelClosed(peer, false);
     }
   }
 
@@ -442,7 +499,8 @@ export class DhtNode implements ChannelHandler {
       'neighbours.open': this.neighbours.size,
       'connections.pending': this.connecting.size,
       'connections.createdTotal': this.connectionsCreated,
-      'routingTable.contacts': this.table.size,
+      'routingTable.contacts': this.table.size - this.table.lost,
+      'routingTable.lost': this.table.lost,
       'records.stored': this.records.size,
       'requests.pending': this.requests.size,
       'route.pendingHops': this.router.pendingHops,

@@ -4,6 +4,7 @@ import { ErrorCode, MeshError } from './errors.js';
 import { fromHex, isIdHex, toHex, type NodeId } from './id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from './messages.js';
 import type { ReplyInfo } from './requests.js';
+import type { SignedRemoval } from './records.js';
 
 /**
  * The counterparts of macula_gateway_dht: wire messages in, routing-table and storage
@@ -90,6 +91,14 @@ export class Gateway {
     if (result.ok) node.emit({ type: 'records-changed', key: toHex(key) });
     else node.count(`dht.removeRefused.${result.code}`);
     this.reply(replyTo, 'STORE_REPLY', result.ok ? { rid: body.rid, key, ok: true } : { rid: body.rid, key, ok: false, code: result.code });
+    if (!result.ok) return;
+    // Copies this node handed on get the removal too; each of them does the same (placements.ts).
+    const { kind, nodeId } = body.removal as SignedRemoval; // checked by records.remove
+    for (const target of node.placements.take(kind, key, nodeId)) {
+      if (target === node.selfHex) continue;
+      node.count('dht.removeForwarded');
+      this.queryPeer(target, 'REMOVE', { rid: node.requests.newId(), removal: body.removal }).catch(() => node.count('dht.removeForwardUnanswered'));
+    }
   }
 
   /**

@@ -48,7 +48,8 @@ export function planNeighbours(
   };
 
   const usable = (c: Contact): boolean => open.has(c.idHex) || !avoid.has(c.idHex);
-  for (const c of table.closest(self, policy.siblings, (c) => !usable(c))) take(c);
+  // Lost contacts stay eligible: redialling one after its cooldown is how it is found alive again.
+  for (const c of table.closest(self, policy.siblings, (c) => !usable(c), true)) take(c);
 
   // First one neighbour per bucket (what reachability needs), then fill up the sub-prefixes.
   const groupsByBucket = table.nonEmptyBuckets().map((b) => subPrefixGroups(table.bucket(b).filter(usable), b, open, policy.perBucket));
@@ -89,5 +90,7 @@ function better(a: Contact, b: Contact, open: ReadonlySet<string>): boolean {
   const ao = open.has(a.idHex);
   const bo = open.has(b.idHex);
   if (ao !== bo) return ao;
+  const al = a.lost === true;
+  if (al !== (b.lost === true)) return !al;
   return a.lastSeen > b.lastSeen;
 }

@@ -41,14 +41,20 @@ async function fanOut(
 ): Promise<StoreOutcome> {
   const lookup = await node.findNode(key, onProgress ? { onProgress } : {});
   const targets = lookup.closest.slice(0, k);
+  // A removal also goes wherever our STOREs put a copy, found by this lookup or not (placements.ts).
+  if (type === 'REMOVE') {
+    for (const hex of node.placements.take(payload.kind, key, node.self)) if (!targets.includes(hex) && hex !== node.selfHex) targets.push(hex);
+  }
   let refused: StoreOutcome['refused'] = [];
   let stored = 0;
   const send = async (target: string): Promise<void> => {
     const body = (rid: number) => (type === 'STORE' ? { rid, record: payload } : { rid, removal: payload });
     try {
       const { reply } = await sendAlongRoute(node, target, lookup.routes.get(target), type, body);
-      if (reply.type === 'STORE_REPLY' && reply.body.ok) stored++;
-      else refused.push({ node: target, code: reply.type === 'STORE_REPLY' ? reply.body.code ?? 'REFUSED' : 'MALFORMED' });
+      if (reply.type === 'STORE_REPLY' && reply.body.ok) {
+        stored++;
+        if (type === 'STORE') node.placements.note(payload.kind, key, node.self, target);
+      } else refused.push({ node: target, code: reply.type === 'STORE_REPLY' ? reply.body.code ?? 'REFUSED' : 'MALFORMED' });
     } catch (e) {
       refused.push({ node: target, code: (e as MeshError).code ?? ErrorCode.TIMEOUT });
     }

@@ -54,6 +54,7 @@ export class Replication {
         const handedMs = remainingMs - node.hopTimeoutMs;
         if (handedMs <= 0) continue;
         node.count('replication.handedOn');
+        node.placements.note(kind, key, record.nodeId, peer);
         node.gateway.sendToPeer(peer, 'STORE', { rid: node.requests.newId(), record, remainingMs: handedMs });
       }
     }

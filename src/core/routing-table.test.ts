@@ -161,6 +161,45 @@ describe('RoutingTable', () => {
     expect(table.recordFailure(members[0]!)).toBe(0);
   });
 
+
+  it('markLost keeps a contact without a replacement out of closest() and persistence until it is heard from', () => {
+    const { rnd, table, members } = fullBucket(4);
+    const target = members[0]!;
+    const v = table.version;
+    expect(table.markLost(target)).toBe('lost');
+    expect(table.version).toBeGreaterThan(v);
+    expect(table.markLost(target)).toBe('lost');
+    expect(table.lost).toBe(1);
+    expect(table.size).toBe(4);
+    expect(table.get(toHex(target))?.lost).toBe(true);
+    expect(hexes(table.closest(target, 4))).not.toContain(toHex(target));
+    expect(hexes(table.closest(target, 4, undefined, true))[0]).toBe(toHex(target));
+    expect(table.toJSON().contacts.map((c) => c.id)).not.toContain(toHex(target));
+
+    // Heard from again: in use once more.
+    table.update(target, 50);
+    expect(table.lost).toBe(0);
+    expect(table.get(toHex(target))?.lost).toBeUndefined();
+    expect(hexes(table.closest(target, 1))).toEqual([toHex(target)]);
+
+    // A lost contact that dies or is removed leaves the count straight.
+    table.markLost(members[1]!);
+    table.markLost(members[2]!);
+    table.markDead(members[1]!);
+    table.remove(members[2]!);
+    expect(table.lost).toBe(0);
+    expect(table.markLost(rnd.bytes(32))).toBe('unknown');
+  });
+
+  it('markLost replaces a contact at once when its bucket has a replacement waiting', () => {
+    const { rnd, self, table, members } = fullBucket(4);
+    const [r] = idsInBucket(self, 3, 1, rnd);
+    expect(table.update(r!, 10).kind).toBe('full');
+    expect(table.markLost(members[2]!)).toBe('replaced');
+    expect(table.has(members[2]!)).toBe(false);
+    expect(table.has(r!)).toBe(true);
+    expect(table.lost).toBe(0);
+  });
   it('rejects bad arguments with labelled errors', () => {
     const self = seededRandom(5).bytes(32);
     expect(() => new RoutingTable(new Uint8Array(31))).toThrow(/self/);

@@ -221,14 +221,20 @@ export class PeerCore {
     return [...this.node.neighbours.values()].map((n) => (n.rttMs === undefined ? { nodeId: n.idHex } : { nodeId: n.idHex, rttMs: n.rttMs }));
   }
 
-  /** The routing table, bucket by bucket, for display. */
+  /** The routing table, bucket by bucket, for display: the contacts in use (lost ones are only redial candidates). */
   routingTable(): RoutingTableView {
-    return this.node.table.nonEmptyBuckets().map((bucket) => ({
-      bucket,
-      contacts: this.node.table.bucket(bucket).map((c) => ({
-        nodeId: c.idHex, lastSeen: c.lastSeen, open: this.node.neighbours.has(c.idHex), ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
-      })),
-    }));
+    const view: RoutingTableView = [];
+    for (const bucket of this.node.table.nonEmptyBuckets()) {
+      const contacts = this.node.table.bucket(bucket).filter((c) => c.lost !== true);
+      if (contacts.length === 0) continue;
+      view.push({
+        bucket,
+        contacts: contacts.map((c) => ({
+          nodeId: c.idHex, lastSeen: c.lastSeen, open: this.node.neighbours.has(c.idHex), ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
+        })),
+      });
+    }
+    return view;
   }
 
   stats(): Record<string, number> {
