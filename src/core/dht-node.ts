@@ -29,7 +29,7 @@ const OPTIONAL_CONNECT_INTERVAL_MS = 300_000;
 const REDIAL_COOLDOWN_MS = 10 * 60_000;
 const OPTIONAL_CONNECT_BURST = 2;
 /** A lost contact is probed this long after its channel closed, then again after each further wait while unanswered. */
-const LOST_PROBE_DELAYS_MS = [2_000, 30_000, 120_000];
+const LOST_PROBE_DELAYS_MS = [2_000, 30_000];
 /** Reviews of the neighbour set triggered by channel events are spaced at least this far. */
 const MIN_REVIEW_SPACING_MS = 2_000;
 

@@ -14,6 +14,8 @@ import type { ReplyInfo } from './requests.js';
  * starts after one hop timeout; each attempt waits two.
  */
 const QUERY_ATTEMPTS = 2;
+/** Queries in a row a contact of ours left unanswered before it counts as lost. */
+const CONTACT_FAILURES_BEFORE_LOST = 2;
 
 /**
  * The state of one lookup and its two ways of asking: routed paths (an envelope that
@@ -187,6 +189,7 @@ export class LookupRun {
         if (!this.finished) {
           this.candidates.silent(hex);
           node.count('lookups.candidateSilent');
+          this.unanswered(hex);
         }
         end();
       };
@@ -213,6 +216,19 @@ export class LookupRun {
       };
       if (!launch()) failed();
     });
+  }
+
+  /**
+   * A contact of our own table that let every attempt of a query go unanswered, twice in a
+   * row (one loss is not a death): it is lost, like a neighbour whose channel closed, so we
+   * stop handing it out. Only a neighbour's channel would otherwise tell us it left.
+   */
+  private unanswered(hex: string): void {
+    const { node } = this;
+    const contact = node.table.get(hex);
+    if (contact === undefined || contact.lost === true || node.neighbours.has(hex)) return;
+    if (node.table.recordFailure(hex) < CONTACT_FAILURES_BEFORE_LOST) return;
+    if (node.table.markLost(hex) !== 'unknown') node.count('contacts.lostUnanswered');
   }
 
   /** One attempt: straight to a neighbour, along `via`, or through a trusted first hop; false when there is no way. */

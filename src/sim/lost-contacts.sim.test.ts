@@ -32,6 +32,14 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
     // Still hidden minutes later: others naming it in their answers do not revive it.
     await swarm.run(5 * 60_000);
     expect(sawItGo.filter((n) => handedOut(n, leaver.self).includes(leaver.selfHex))).toEqual([]);
+    // Nodes that only knew it as a contact find out by asking: two lookups near it that it
+    // leaves unanswered, and they stop handing it out too.
+    const knewIt = swarm.alive().filter((n) => handedOut(n, leaver.self).includes(leaver.selfHex));
+    expect(knewIt.length).toBeGreaterThan(0);
+    for (const n of knewIt) {
+      for (let i = 0; i < 2; i++) await swarm.settle(n.findNode(leaver.self));
+      expect(handedOut(n, leaver.self)).not.toContain(leaver.selfHex);
+    }
 
     // A pause long enough for every neighbour to declare the sleeper dead and close its channel.
     const sleeper = swarm.pick();
