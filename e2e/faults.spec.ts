@@ -83,10 +83,9 @@ test.describe.serial('faults: three of nine peers vanish', () => {
   });
 
   test('survivors drop the dead contacts from their routing tables', async () => {
-    // A closed channel marks the contact lost at once; the routed probes that follow go unanswered.
+    // A closed channel marks the contact lost at once (liveness pings may declare it dead first).
     for (const p of survivors) {
       await expect.poll(async () => (await routingIds(p)).filter((id) => deadIds.includes(id)), { timeout: 30_000 }).toEqual([]);
-      await expect.poll(() => stat(p, 'contacts.probeUnanswered'), { timeout: 30_000 }).toBeGreaterThan(0);
     }
   });
 });
