@@ -1,6 +1,7 @@
 import { readvertiseIntervalS } from '../core/constants.js';
 import type { DhtNode } from '../core/dht-node.js';
 import { publishToDht, queryDhtForService, removeFromDht } from '../core/dht-registry.js';
+import { toHex } from '../core/id.js';
 import type { ProviderInfo } from '../core/service-registry.js';
 import type { Swarm } from './swarm.js';
 
@@ -47,6 +48,10 @@ export interface LedgerOptions {
 
 /** Every frame on a link is delivered within this in a healthy simulated network (network.ts default maximum). */
 export const HEALTHY_LINK_MS = 60;
+
+/** Whether `node` would serve `owner`'s provider record at `key` (by its own clock). */
+export const holds = (node: DhtNode, key: Uint8Array, owner: DhtNode): boolean =>
+  node.records.get(key, 'provider', node.clock.now()).some((r) => toHex(r.nodeId) === owner.selfHex);
 
 export class Ledger {
   private readonly versions = new Map<string, Version[]>();

@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readvertiseIntervalS } from '../core/constants.js';
 import type { DhtNode } from '../core/dht-node.js';
-import { compareDistance, keyForName, toHex, type NodeId } from '../core/id.js';
+import { compareDistance, keyForName } from '../core/id.js';
 import { Forger } from './forger.js';
-import { HEALTHY_LINK_MS, Ledger } from './ledger.js';
+import { HEALTHY_LINK_MS, holds, Ledger } from './ledger.js';
 import { Nemesis, type Episode } from './nemesis.js';
 import { Swarm } from './swarm.js';
 
-/** Whether `node` would serve `owner`'s record at `key` (by its own clock). */
-const holds = (node: DhtNode, key: NodeId, owner: DhtNode): boolean =>
-  node.records.get(key, 'provider', node.clock.now()).some((r) => toHex(r.nodeId) === owner.selfHex);
 
 const MINUTE = 60_000;
 const TTL_S = 300;

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { publishToDht, removeFromDht } from '../core/dht-registry.js';
-import { compareDistance, keyForName, toHex } from '../core/id.js';
-import type { DhtNode } from '../core/dht-node.js';
+import { compareDistance, keyForName } from '../core/id.js';
+import { holds } from './ledger.js';
 import { Swarm } from './swarm.js';
 
-const holds = (node: DhtNode, key: Uint8Array, owner: DhtNode): boolean =>
-  node.records.get(key, 'provider', node.clock.now()).some((r) => toHex(r.nodeId) === owner.selfHex);
 
 describe('removal (a seeded swarm that grows after the publish)', () => {
   it('reaches the nodes that took the STORE even when they are no longer among the k closest', async () => {
