@@ -70,4 +70,48 @@ describe('Candidates', () => {
     c.answered(selfHex, new Uint8Array(32).fill(0xee));
     expect(c.closestAny(5)).toEqual([]);
   });
+
+  it('no longer believes a node that made an id up about itself: its answer neither counts as "no records" nor makes it a closest node', () => {
+    const c = new Candidates(target, selfHex, () => false, () => undefined, 64);
+    const liar = near(target, 3, 1);
+    const honest = near(target, 2, 2);
+    c.answered(toHex(liar), liar);
+    c.answered(toHex(honest), honest);
+    const stale = near(target, 4, 1);
+    const fake = near(target, 20, 1);
+    c.named(toHex(stale), stale, toHex(honest));
+    c.named(toHex(fake), fake, toHex(liar));
+    expect(c.settled(2)).toBe(false);
+    // Naming a silent id that is plausible costs a referrer its word, not its own answer.
+    c.silent(toHex(stale));
+    expect(c.closestAnswered(5)).toEqual([toHex(liar), toHex(honest)]);
+    c.silent(toHex(fake));
+    expect(c.closestAnswered(5)).toEqual([toHex(honest)]);
+    expect(c.settled(2)).toBe(true);
+  });
+
+  it('tells who it discredited, with the silent ids, and whether one was implausibly close to the target', () => {
+    const told: Array<{ hex: string; silent: readonly string[]; madeUp: boolean }> = [];
+    const c = new Candidates(target, selfHex, () => false, (hex, silent, madeUp) => told.push({ hex, silent, madeUp }), 40);
+    const plausible = [1, 2].map((t) => near(target, 2, t));
+    const madeUp = [1, 2].map((t) => near(target, 6, t));
+    for (const p of plausible) c.named(toHex(p), p, 'stale');
+    for (const m of madeUp) c.named(toHex(m), m, 'forger');
+    for (const id of [...plausible, ...madeUp]) c.silent(toHex(id));
+    expect(told).toEqual([
+      { hex: 'stale', silent: plausible.map(toHex), madeUp: false },
+      { hex: 'forger', silent: madeUp.map(toHex), madeUp: true },
+    ]);
+  });
+
+  it('treats nodes an earlier lookup convicted as discredited from the start', () => {
+    const convicted = near(target, 3, 3);
+    const c = new Candidates(target, selfHex, (hex) => hex === toHex(convicted) || hex === 'convicted');
+    const named = near(target, 2, 1);
+    c.named(toHex(named), named, 'convicted');
+    expect(c.state(toHex(named))).toBeUndefined();
+    c.answered(toHex(convicted), convicted);
+    expect(c.closestAnswered(3)).toEqual([]);
+    expect(c.isDiscredited(SELF)).toBe(false);
+  });
 });

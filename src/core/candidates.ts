@@ -1,4 +1,4 @@
-import { compareDistance, type NodeId } from './id.js';
+import { commonPrefixLength, compareDistance, idsEqual, type NodeId } from './id.js';
 
 /**
  * What a lookup knows about the nodes near its target, and how far it trusts it.
@@ -8,7 +8,11 @@ import { compareDistance, type NodeId } from './id.js';
  * than any real node). A candidate becomes usable only by answering the lookup itself.
  * Every candidate remembers who named it; a referrer whose named ids do not answer is
  * discredited, and what only discredited referrers vouched for is dropped unasked, so a
- * liar's made-up ids cost one round of timeouts, not a timeout each.
+ * liar's made-up ids cost one round of timeouts, not a timeout each. A node that named an
+ * id implausibly close to the target (made up, not stale) loses its own answer too: it is
+ * not among the closest a lookup returns (STOREs do not go to it), and its "I hold no
+ * record" is not believed. The node hears of each discredit, so later lookups start out
+ * knowing the liars (liars.ts).
  */
 export type CandidateState = 'named' | 'asked' | 'answered' | 'silent';
 
@@ -28,14 +32,29 @@ const PER_REFERRER_IN_FLIGHT = 2;
 
 export class Candidates {
   private readonly all = new Map<string, Candidate>();
-  private readonly strikes = new Map<string, number>();
+  /** Per referrer, the ids it named that stayed silent. */
+  private readonly strikes = new Map<string, string[]>();
+  /** Referrers that named a silent id implausibly close to the target. */
+  private readonly madeUp = new Set<string>();
   private readonly discredited = new Set<string>();
 
-  constructor(private readonly target: NodeId, private readonly selfHex: string) {}
+  /**
+   * `knownLiar`: nodes an earlier lookup caught (liars.ts), out of play from the start;
+   * `onDiscredit`: told of each node this lookup discredits, with the ids it named that
+   * stayed silent, and whether one of them shared at least `implausibleBits` leading bits
+   * with the target (no genuine id of a network smaller than 2^(implausibleBits - 20) is
+   * that close to a random target: that id was made up).
+   */
+  constructor(
+    private readonly target: NodeId, private readonly selfHex: string,
+    private readonly knownLiar: (hex: string) => boolean = () => false,
+    private readonly onDiscredit: (hex: string, silentIds: readonly string[], madeUp: boolean) => void = () => undefined,
+    private readonly implausibleBits = Infinity,
+  ) {}
 
   /** `by` named `id` (SELF: we know it ourselves). */
   named(hex: string, id: NodeId, by: string): void {
-    if (hex === this.selfHex || this.discredited.has(by)) return;
+    if (hex === this.selfHex || this.isDiscredited(by)) return;
     const c = this.all.get(hex);
     if (c === undefined) this.all.set(hex, { id, hex, state: 'named', referrers: new Set([by]) });
     else c.referrers.add(by);
@@ -59,22 +78,34 @@ export class Candidates {
     const c = this.all.get(hex);
     if (c === undefined || c.state === 'answered') return;
     c.state = 'silent';
+    const implausible = !idsEqual(c.id, this.target) && commonPrefixLength(c.id, this.target) >= this.implausibleBits;
     for (const by of c.referrers) {
       if (by === SELF) continue;
-      const n = (this.strikes.get(by) ?? 0) + 1;
-      this.strikes.set(by, n);
-      if (n >= STRIKES_TO_DISCREDIT) this.discredit(by);
+      if (implausible) this.madeUp.add(by);
+      let strikes = this.strikes.get(by);
+      if (strikes === undefined) this.strikes.set(by, (strikes = []));
+      strikes.push(hex);
+      if (strikes.length >= STRIKES_TO_DISCREDIT) this.discredit(by);
     }
   }
 
   /** The nodes that vouched for `hex` and are still believed (SELF not included). */
   referrersOf(hex: string): string[] {
     const c = this.all.get(hex);
-    return c === undefined ? [] : [...c.referrers].filter((by) => by !== SELF && !this.discredited.has(by));
+    return c === undefined ? [] : [...c.referrers].filter((by) => by !== SELF && !this.isDiscredited(by));
+  }
+
+  /**
+   * Caught making an id up (now or by an earlier lookup): unlike a node that merely named
+   * silent ids (stale contacts, or ids whose routes a colluder dropped), its own answer
+   * is not believed either.
+   */
+  private isForger(hex: string): boolean {
+    return this.madeUp.has(hex) || this.knownLiar(hex);
   }
 
   isDiscredited(hex: string): boolean {
-    return this.discredited.has(hex);
+    return this.discredited.has(hex) || (hex !== SELF && this.knownLiar(hex));
   }
 
   state(hex: string): CandidateState | undefined {
@@ -146,13 +177,14 @@ export class Candidates {
 
   private inPlay(): Candidate[] {
     return [...this.all.values()]
-      .filter((c) => c.state !== 'silent')
+      .filter((c) => c.state !== 'silent' && !this.isForger(c.hex))
       .sort((a, b) => compareDistance(this.target, a.id, b.id));
   }
 
   private discredit(by: string): void {
     if (this.discredited.has(by)) return;
     this.discredited.add(by);
+    this.onDiscredit(by, this.strikes.get(by) ?? [], this.madeUp.has(by));
     for (const [hex, c] of this.all) {
       if (c.state === 'answered') continue;
       c.referrers.delete(by);

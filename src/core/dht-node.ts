@@ -5,12 +5,14 @@ import { ErrorCode, MeshError } from './errors.js';
 import { Gateway, type ReplyTo } from './gateway.js';
 import { fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from './identity.js';
+import { Liars } from './liars.js';
 import { Liveness } from './liveness.js';
 import { findNode, findValue, type LookupOptions, type LookupProgress } from './lookup.js';
 import type { Message } from './messages.js';
 import { planNeighbours } from './neighbours.js';
 import { RecordStore } from './record-store.js';
 import { FloodGuard, type FloodLimits } from './rate-limit.js';
+import { QueryTimer } from './query-timer.js';
 import { Placements } from './placements.js';
 import { PendingRequests } from './requests.js';
 import { prefixOf, Router } from './router.js';
@@ -84,6 +86,8 @@ export class DhtNode implements ChannelHandler {
   readonly k: number;
   readonly alpha: number;
   readonly hopTimeoutMs: number;
+  /** Soft timeouts of lookup queries, learned from their replies (query-timer.ts). */
+  readonly queryTimer: QueryTimer;
   readonly table: RoutingTable;
   readonly records: RecordStore;
   readonly requests: PendingRequests;
@@ -91,6 +95,8 @@ export class DhtNode implements ChannelHandler {
   readonly gateway: Gateway;
   readonly neighbours = new Map<string, Neighbour>();
   readonly counters = new Map<string, number>();
+  /** Nodes a lookup caught naming ids that do not exist (liars.ts). */
+  readonly liars = new Liars();
   /** Where copies of records went from here, for removals to follow (placements.ts). */
   readonly placements = new Placements();
   /** Flood protection; undefined when turned off. */
@@ -127,6 +133,7 @@ export class DhtNode implements ChannelHandler {
     this.k = opts.k ?? C.K;
     this.alpha = opts.alpha ?? C.ALPHA;
     this.hopTimeoutMs = opts.hopTimeoutMs ?? C.HOP_TIMEOUT_MS;
+    this.queryTimer = new QueryTimer(this.hopTimeoutMs);
     this.connectionBudget = opts.connectionBudget ?? C.CONNECTION_BUDGET;
     this.bucketRefreshMs = opts.bucketRefreshMs ?? C.BUCKET_REFRESH_MS;
     this.policy = {
@@ -164,8 +171,9 @@ export class DhtNode implements ChannelHandler {
 
   onChannelOpen(peer: string): void {
     if (this.closed || !isIdHex(peer) || peer === this.selfHex) return;
-    if (this.flood?.isBanned(peer, this.clock.now())) {
-      this.count('flood.refusedBanned');
+    const liar = this.liars.has(peer, this.clock.now());
+    if (liar || this.flood?.isBanned(peer, this.clock.now())) {
+      this.count(liar ? 'contacts.refusedLiar' : 'flood.refusedBanned');
       this.connecting.delete(peer);
       this.transport.disconnect(peer);
       return;
@@ -341,11 +349,41 @@ export class DhtNode implements ChannelHandler {
    * someone's reply wait in the replacement cache instead of costing a ping.
    */
   learn(id: NodeId, heard: boolean, rttMs?: number): void {
+    if (this.liars.size > 0) {
+      const hex = toHex(id);
+      // An id someone was accused of making up exists after all: the accusation falls.
+      if (heard) {
+        for (const cleared of this.liars.exonerate(hex)) {
+          this.count('contacts.exonerated');
+          this.cooldown.delete(cleared);
+        }
+      }
+      if (this.liars.has(hex, this.clock.now())) return;
+    }
     // Others naming a contact we lost do not prove it alive: they may not have noticed yet.
     if (!heard && this.table.lost > 0 && this.table.get(toHex(id))?.lost === true) return;
     const result = this.table.update(id, this.clock.now(), rttMs);
     if (result.kind === 'added') this.replication.noteNewContact(result.contact.idHex);
     if (result.kind === 'full' && heard) this.liveness.challengeOldest(result.oldest, id);
+  }
+
+  /**
+   * A lookup caught `peer` naming ids that never answered (`silentIds`; `madeUp`: one was
+   * implausibly close to the target). Convicted (liars.ts),
+   * no lookup takes its word for LIAR_MEMORY_MS, it leaves the routing table (a
+   * replacement takes its place) and its channel closes, so it carries none of our traffic.
+   */
+  discredit(peer: string, silentIds: readonly string[], madeUp: boolean): void {
+    if (peer === this.selfHex || !isIdHex(peer)) return;
+    this.count('contacts.discredited');
+    if (!this.liars.accuse(peer, silentIds, madeUp, this.clock.now())) return;
+    this.count('contacts.convicted');
+    this.table.markDead(peer);
+    if (this.neighbours.has(peer)) {
+      this.count('neighbours.droppedLiar');
+      this.transport.disconnect(peer);
+      this.channelClosed(peer, false);
+    }
   }
 
   // ---- lookups ----

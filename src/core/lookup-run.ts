@@ -11,9 +11,18 @@ import type { ReplyInfo } from './requests.js';
 /**
  * Attempts of a direct query, each going a different way. A routed query normally answers
  * well within a second (the router retries dead hops on its own), so the next attempt
- * starts after one hop timeout; each attempt waits two.
+ * starts after one soft timeout (query-timer.ts); each attempt waits two hop timeouts.
  */
 const QUERY_ATTEMPTS = 2;
+/** Late queries (past their soft timeout, still waiting for an answer) per pump slot. */
+const LINGERING_PER_SLOT = 3;
+/**
+ * A silent id sharing this many more leading bits with the target than our deepest bucket
+ * with us (and at least MIN_IMPLAUSIBLE_PREFIX_BITS) was made up: about one chance in a
+ * million for a genuine one.
+ */
+const IMPLAUSIBLE_MARGIN_BITS = 20;
+const MIN_IMPLAUSIBLE_PREFIX_BITS = 32;
 /** Queries in a row a contact of ours left unanswered before it counts as lost. */
 const CONTACT_FAILURES_BEFORE_LOST = 2;
 
@@ -52,7 +61,11 @@ export class LookupRun {
     this.startedAt = node.clock.now();
     this.connectionsBefore = node.connectionsCreated;
     this.targetHex = toHex(target);
-    this.candidates = new Candidates(target, node.selfHex);
+    // Our deepest bucket is about log2 of the network's size: genuine ids closer than ~20 bits past it do not occur.
+    const implausibleBits = Math.max(MIN_IMPLAUSIBLE_PREFIX_BITS, Math.max(0, ...node.table.nonEmptyBuckets()) + IMPLAUSIBLE_MARGIN_BITS);
+    this.candidates = new Candidates(
+      target, node.selfHex, (hex) => node.liars.has(hex, this.startedAt), (hex, silent, madeUp) => node.discredit(hex, silent, madeUp), implausibleBits,
+    );
     this.hops = new DisjointPaths(() => node.neighbours.values());
     // What we know first-hand (our table holds contacts that answered us or opened a channel).
     for (const c of node.table.closest(target, node.k)) this.candidates.named(c.idHex, c.id, SELF);
@@ -99,12 +112,16 @@ export class LookupRun {
   /**
    * Direct queries, pipelined: up to `width` in flight, each freed slot going at once to
    * the closest unasked candidate among the `depth` closest, so a made-up id that keeps
-   * its slot until it times out holds up no other query. Ends when `enough()` holds, the
-   * deadline passed (with nothing in flight), or nothing is left to ask.
+   * its slot until it times out holds up no other query. A query two soft timeouts late
+   * gives up its slot but may still answer (at most LINGERING_PER_SLOT × width of those at
+   * once). Ends when `enough()` holds, the deadline passed (with nothing in flight), or
+   * nothing is left to ask.
    */
   pump(depth: number, width: number, type: 'FIND_NODE' | 'FIND_VALUE', enough: () => boolean, deadlineMs: number): Promise<void> {
+    const { node } = this;
     return new Promise((resolve) => {
       let inFlight = 0;
+      let lingering = 0;
       let over = false;
       const stop = (): void => {
         over = true;
@@ -113,12 +130,31 @@ export class LookupRun {
       const next = (): void => {
         if (over) return;
         if (enough()) return stop();
-        const picks = this.elapsedMs < deadlineMs ? this.candidates.nextToAsk(depth, width - inFlight) : [];
-        if (picks.length === 0 && inFlight === 0) return stop();
+        const open = this.elapsedMs < deadlineMs;
+        const room = Math.min(width - inFlight, LINGERING_PER_SLOT * width - lingering - inFlight);
+        const picks = open && room > 0 ? this.candidates.nextToAsk(depth, room) : [];
+        // Late queries may still answer (and name closer nodes): wait for them, up to the deadline.
+        if (picks.length === 0 && inFlight === 0 && (lingering === 0 || !open)) return stop();
         for (const pick of picks) {
           inFlight++;
-          void this.ask(pick.hex, pick.id, type).finally(() => {
+          let slotHeld = true;
+          const release = (): void => {
+            if (!slotHeld) return;
+            slotHeld = false;
             inFlight--;
+            next();
+          };
+          const cancelLate = node.clock.setTimer(2 * node.queryTimer.softMs, () => {
+            lingering++;
+            node.count('lookups.queryLate');
+            release();
+          });
+          void this.ask(pick.hex, pick.id, type).finally(() => {
+            if (slotHeld) {
+              cancelLate();
+              return release();
+            }
+            lingering--;
             next();
           });
         }
@@ -134,18 +170,35 @@ export class LookupRun {
     for (const id of this.candidates.believable()) this.node.learn(id, false);
   }
 
+  /**
+   * One routed path. `done` is called once: on its answer, its failure, or when it is two
+   * soft timeouts late (the round goes on without it; a later answer is still taken).
+   */
   private path(first: FirstHop, done: () => void): void {
     const { node } = this;
     const rid = node.requests.newId();
+    const sentAt = node.clock.now();
     this.pathsStarted++;
     this.report({ kind: 'path-start', target: this.targetHex, via: first.idHex });
-    node.requests.expect(rid, node.hopTimeoutMs * 3, (reply, info) => {
-      if (!this.finished) this.onPathReply(reply, info);
+    let counted = false;
+    const once = (): void => {
+      if (counted) return;
+      counted = true;
+      cancelSoft();
       done();
+    };
+    const cancelSoft = node.clock.setTimer(2 * node.queryTimer.softMs, () => {
+      node.count('lookups.pathLate');
+      once();
+    });
+    node.requests.expect(rid, node.hopTimeoutMs * 3, (reply, info) => {
+      node.queryTimer.observe(node.clock.now() - sentAt);
+      if (!this.finished) this.onPathReply(reply, info);
+      once();
     }, (e) => {
       this.hops.distrust([first.idHex]);
       this.report({ kind: 'path-failed', target: this.targetHex, via: first.idHex, reason: e.code });
-      done();
+      once();
     });
     if (this.kind) node.router.originate(this.target, false, 'FIND_VALUE', { rid, key: this.target, kind: this.kind }, { firstHop: first.id });
     else node.router.originate(this.target, false, 'FIND_NODE', { rid, target: this.target }, { firstHop: first.id });
@@ -198,9 +251,11 @@ export class LookupRun {
         const via = viaReferrers[attempts];
         attempts++;
         const rid = node.requests.newId();
+        const sentAt = node.clock.now();
         const body = type === 'FIND_NODE' ? { rid, target: this.target } : { rid, key: this.target, kind: this.kind ?? 'provider' };
         const onReply = (reply: Message, info: ReplyInfo): void => {
           if (over) return;
+          node.queryTimer.observe(node.clock.now() - sentAt);
           if (!this.finished) this.absorb(reply, info);
           end();
         };
@@ -208,7 +263,7 @@ export class LookupRun {
         waiting++;
         cancels.push(() => node.requests.forget(rid));
         if (attempts < QUERY_ATTEMPTS) {
-          cancels.push(node.clock.setTimer(node.hopTimeoutMs, () => {
+          cancels.push(node.clock.setTimer(node.queryTimer.softMs, () => {
             if (!over && launch()) node.count('lookups.queryHedged');
           }));
         }
