@@ -32,23 +32,21 @@ const PER_REFERRER_IN_FLIGHT = 2;
 
 export class Candidates {
   private readonly all = new Map<string, Candidate>();
-  /** Per referrer, the ids it named that stayed silent. */
-  private readonly strikes = new Map<string, string[]>();
-  /** Referrers that named a silent id implausibly close to the target. */
-  private readonly madeUp = new Set<string>();
+  private readonly strikes = new Map<string, number>();
+  /** Referrers caught naming a silent id implausibly close to the target. */
+  private readonly forgers = new Set<string>();
   private readonly discredited = new Set<string>();
 
   /**
    * `knownLiar`: nodes an earlier lookup caught (liars.ts), out of play from the start;
-   * `onDiscredit`: told of each node this lookup discredits, with the ids it named that
-   * stayed silent, and whether one of them shared at least `implausibleBits` leading bits
-   * with the target (no genuine id of a network smaller than 2^(implausibleBits - 20) is
-   * that close to a random target: that id was made up).
+   * `onForgery`: told of each node caught naming a silent id that shares at least
+   * `implausibleBits` leading bits with the target (no genuine id is that close: it was
+   * made up).
    */
   constructor(
     private readonly target: NodeId, private readonly selfHex: string,
     private readonly knownLiar: (hex: string) => boolean = () => false,
-    private readonly onDiscredit: (hex: string, silentIds: readonly string[], madeUp: boolean) => void = () => undefined,
+    private readonly onForgery: (hex: string) => void = () => undefined,
     private readonly implausibleBits = Infinity,
   ) {}
 
@@ -79,13 +77,16 @@ export class Candidates {
     if (c === undefined || c.state === 'answered') return;
     c.state = 'silent';
     const implausible = !idsEqual(c.id, this.target) && commonPrefixLength(c.id, this.target) >= this.implausibleBits;
-    for (const by of c.referrers) {
+    for (const by of [...c.referrers]) {
       if (by === SELF) continue;
-      if (implausible) this.madeUp.add(by);
-      let strikes = this.strikes.get(by);
-      if (strikes === undefined) this.strikes.set(by, (strikes = []));
-      strikes.push(hex);
-      if (strikes.length >= STRIKES_TO_DISCREDIT) this.discredit(by);
+      const strikes = (this.strikes.get(by) ?? 0) + 1;
+      this.strikes.set(by, strikes);
+      // One made-up id is proof enough; a plausible one may just have left.
+      if (implausible && !this.forgers.has(by)) {
+        this.forgers.add(by);
+        this.onForgery(by);
+      }
+      if (implausible || strikes >= STRIKES_TO_DISCREDIT) this.discredit(by);
     }
   }
 
@@ -101,7 +102,7 @@ export class Candidates {
    * is not believed either.
    */
   private isForger(hex: string): boolean {
-    return this.madeUp.has(hex) || this.knownLiar(hex);
+    return this.forgers.has(hex) || this.knownLiar(hex);
   }
 
   isDiscredited(hex: string): boolean {
@@ -184,7 +185,6 @@ export class Candidates {
   private discredit(by: string): void {
     if (this.discredited.has(by)) return;
     this.discredited.add(by);
-    this.onDiscredit(by, this.strikes.get(by) ?? [], this.madeUp.has(by));
     for (const [hex, c] of this.all) {
       if (c.state === 'answered') continue;
       c.referrers.delete(by);

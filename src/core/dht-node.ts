@@ -117,6 +117,8 @@ export class DhtNode implements ChannelHandler {
   private readonly probedAt = new Map<string, number>();
   private tokensAt = 0;
   private closed = false;
+  /** Every channel closed (or every neighbour convicted): the next one to open starts a new join. */
+  private isolated = false;
   connectionsCreated = 0;
   /** Handles CALL and PUBLISH (set by the RPC and pub/sub layers). */
   application: ((message: Message, replyTo: ReplyTo) => void) | undefined;
@@ -188,6 +190,12 @@ export class DhtNode implements ChannelHandler {
     this.count('channels.opened');
     this.emit({ type: 'neighbour:open', peer });
     this.reviewSoon();
+    if (this.isolated) {
+      // Back from isolation (the relay introduced someone): what we knew is gone or untrusted, so join again.
+      this.isolated = false;
+      this.count('rejoins');
+      void this.bootstrap().catch(() => undefined);
+    }
   }
 
   /** The channel closed from the far side (or the network): the contact is lost until heard from again. */
@@ -203,6 +211,7 @@ export class DhtNode implements ChannelHandler {
       return;
     }
     if (!this.neighbours.delete(peer)) return;
+    if (this.neighbours.size === 0) this.isolated = true;
     // Do not dial it straight back: it may have left, or dropped us on purpose.
     this.cooldown.set(peer, this.clock.now() + REDIAL_COOLDOWN_MS);
     // Nothing else would tell us it left (only open channels are pinged), so stop handing it out now.
@@ -278,11 +287,7 @@ export class DhtNode implements ChannelHandler {
       this.count('contacts.probed');
       this.gateway.queryPeer(peer, 'PING', { rid: this.requests.newId() }).then(
         ({ info }) => {
-          if (this.closed || toHex(info.from) !== peer) return;
-          this.count('contacts.revived');
-          this.table.update(info.from, this.clock.now());
-          this.cooldown.delete(peer);
-          this.reviewSoon();
+          if (!this.closed && toHex(info.from) === peer) this.learn(info.from, true);
         },
         () => {
           this.count('contacts.probeUnanswered');
@@ -349,34 +354,29 @@ export class DhtNode implements ChannelHandler {
    * someone's reply wait in the replacement cache instead of costing a ping.
    */
   learn(id: NodeId, heard: boolean, rttMs?: number): void {
-    if (this.liars.size > 0) {
-      const hex = toHex(id);
-      // An id someone was accused of making up exists after all: the accusation falls.
-      if (heard) {
-        for (const cleared of this.liars.exonerate(hex)) {
-          this.count('contacts.exonerated');
-          this.cooldown.delete(cleared);
-        }
-      }
-      if (this.liars.has(hex, this.clock.now())) return;
-    }
+    if (this.liars.size > 0 && this.liars.has(toHex(id), this.clock.now())) return;
+    const lost = this.table.lost > 0 && this.table.get(toHex(id))?.lost === true;
     // Others naming a contact we lost do not prove it alive: they may not have noticed yet.
-    if (!heard && this.table.lost > 0 && this.table.get(toHex(id))?.lost === true) return;
+    if (lost && !heard) return;
     const result = this.table.update(id, this.clock.now(), rttMs);
+    if (lost) {
+      // It answered (a probe, or any query): it did not leave, so it may be dialled again at once.
+      this.count('contacts.revived');
+      this.cooldown.delete(toHex(id));
+      this.reviewSoon();
+    }
     if (result.kind === 'added') this.replication.noteNewContact(result.contact.idHex);
     if (result.kind === 'full' && heard) this.liveness.challengeOldest(result.oldest, id);
   }
 
   /**
-   * A lookup caught `peer` naming ids that never answered (`silentIds`; `madeUp`: one was
-   * implausibly close to the target). Convicted (liars.ts),
-   * no lookup takes its word for LIAR_MEMORY_MS, it leaves the routing table (a
-   * replacement takes its place) and its channel closes, so it carries none of our traffic.
+   * A lookup caught `peer` naming an id implausibly close to its target that never
+   * answered: a forgery (liars.ts). For LIAR_MEMORY_MS no lookup takes its word, it leaves
+   * the routing table (a replacement takes its place) and its channel closes, so it
+   * carries none of our traffic either.
    */
-  discredit(peer: string, silentIds: readonly string[], madeUp: boolean): void {
-    if (peer === this.selfHex || !isIdHex(peer)) return;
-    this.count('contacts.discredited');
-    if (!this.liars.accuse(peer, silentIds, madeUp, this.clock.now())) return;
+  convict(peer: string): void {
+    if (peer === this.selfHex || !isIdHex(peer) || !this.liars.convict(peer, this.clock.now())) return;
     this.count('contacts.convicted');
     this.table.markDead(peer);
     if (this.neighbours.has(peer)) {
@@ -411,7 +411,8 @@ export class DhtNode implements ChannelHandler {
   refreshBucket(index: number): Promise<unknown> {
     this.table.touchBucket(index, this.clock.now());
     const target = randomIdInBucket(this.self, index, (n) => this.random.bytes(n));
-    return this.findNode(target, { refine: false, paths: 1 }).catch(() => undefined);
+    // Asking the closest named node itself costs one query and catches a referrer that made it up.
+    return this.findNode(target, { refine: 1, paths: 1 }).catch(() => undefined);
   }
 
   // ---- maintenance ----

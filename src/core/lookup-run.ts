@@ -64,7 +64,7 @@ export class LookupRun {
     // Our deepest bucket is about log2 of the network's size: genuine ids closer than ~20 bits past it do not occur.
     const implausibleBits = Math.max(MIN_IMPLAUSIBLE_PREFIX_BITS, Math.max(0, ...node.table.nonEmptyBuckets()) + IMPLAUSIBLE_MARGIN_BITS);
     this.candidates = new Candidates(
-      target, node.selfHex, (hex) => node.liars.has(hex, this.startedAt), (hex, silent, madeUp) => node.discredit(hex, silent, madeUp), implausibleBits,
+      target, node.selfHex, (hex) => node.liars.has(hex, this.startedAt), (hex) => node.convict(hex), implausibleBits,
     );
     this.hops = new DisjointPaths(() => node.neighbours.values());
     // What we know first-hand (our table holds contacts that answered us or opened a channel).

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { keyForName, toHex } from '../core/id.js';
 import type { LookupProgress } from '../core/lookup.js';
-import { colludedSwarm, nodeLookups, publishServices } from './collusion-scenario.js';
+import { colludedSwarm, nodeLookups, publishServices, valueLookups } from './collusion-scenario.js';
 
 /**
- * Issue #7: with 20% of the nodes turning to collusion once the swarm is built (src/sim/colluder.ts:
- * they misroute and drop honest envelopes, name only colluders and made-up ids, never
- * store), publish still reaches the honest closest nodes and lookups still find records.
+ * Issue #7: with 20% of the nodes colluding (src/sim/colluder.ts: they misroute and drop
+ * honest envelopes, name only colluders and made-up ids, never store), whether they turn
+ * once the swarm is built or are hostile from the first join, publish still reaches the
+ * honest closest nodes and lookups still find records.
  */
 describe('a seeded 400-node swarm with 20% colluders', () => {
   it('publishes to honest nodes, finds every record, and never hands back an id that did not answer', async () => {
@@ -56,5 +57,34 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
     const result = await swarm.settle(swarm.pick(honest).findNode(key), 600_000);
     expect(result.closest.length).toBeGreaterThan(0);
     for (const hex of result.closest) expect(swarm.nodes.has(hex)).toBe(true);
+  });
+
+  it('hostile from the first join: honest nodes convict the colluders, never each other, and still find every record', async () => {
+    const setup = await colludedSwarm({ nodes: 400, fraction: 0.2, seed: 2025, activeFromStart: true });
+    const { swarm, coalition, honest } = setup;
+    const services = await publishServices(setup, 20);
+    const values = await valueLookups(setup, services, 200);
+
+    // Convictions (liars.ts) fall on colluders only, and the colluders lose their hold on honest channels.
+    let colludersConvicted = 0;
+    let honestConvicted = 0;
+    let channels = 0;
+    let toColluders = 0;
+    for (const judge of honest) {
+      for (const other of swarm.nodes.values()) {
+        if (!judge.liars.has(other.selfHex, swarm.now)) continue;
+        if (coalition.has(other.selfHex)) colludersConvicted++;
+        else honestConvicted++;
+      }
+      for (const peer of judge.neighbours.keys()) {
+        channels++;
+        if (coalition.has(peer)) toColluders++;
+      }
+    }
+    expect(honestConvicted).toBe(0);
+    expect(colludersConvicted).toBeGreaterThan(honest.length);
+    // No more than their share of the nodes (without convictions they held 35% of the channels).
+    expect(toColluders / channels).toBeLessThanOrEqual(0.2);
+    expect(values.success).toBeGreaterThanOrEqual(0.995);
   });
 });

@@ -23,6 +23,9 @@ export interface SwarmOptions {
   clockOffsetMs?: (random: Random) => number;
 }
 
+/** How often the stand-in relay looks for nodes without a channel (as create-peer.ts does). */
+const ISOLATION_CHECK_MS = 5_000;
+
 export type NodeDeps = Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify'>;
 
 export class Swarm {
@@ -35,10 +38,25 @@ export class Swarm {
   /** Shared by every node: Ed25519 verification is pure, so one cache serves all (and saves minutes at 10,000 nodes). */
   readonly verify: Verifier = memoizedVerifier();
   private readonly stopTicks = new Map<string, () => void>();
+  /** Nodes the stand-in relay has introduced to others (the ones it looks after). */
+  private readonly introduced = new Set<string>();
 
   constructor(private readonly opts: SwarmOptions) {
     this.random = seededRandom(opts.seed);
     this.network = new SimNetwork(this.queue, { ...opts.network, random: seededRandom(opts.seed ^ 0x5eed) });
+    this.queue.setTimer(ISOLATION_CHECK_MS, () => this.introduceIsolated());
+  }
+
+  /**
+   * What the relay does for a tab left without a channel (create-peer.ts asks it every
+   * ISOLATION_CHECK_MS): introduce it to a few live nodes. A node can end up there when
+   * its neighbours leave, or when all of them turn out to be liars it convicted.
+   */
+  private introduceIsolated(): void {
+    const live = this.alive();
+    const isolated = live.filter((n) => n.neighbours.size === 0 && this.introduced.has(n.selfHex) && !this.clockOf(n).isPaused);
+    if (isolated.length > 0 && live.length > 1) this.link(isolated, live);
+    this.queue.setTimer(ISOLATION_CHECK_MS, () => this.introduceIsolated());
   }
 
   get now(): number {
@@ -110,6 +128,7 @@ export class Swarm {
     const links = this.opts.bootstrapLinks ?? 3;
     const pool = existing.length > 0 ? existing : fresh;
     for (const node of fresh) {
+      this.introduced.add(node.selfHex);
       for (let i = 0; i < links && pool.length > 1; i++) {
         const peer = pool[Math.floor(this.random.next() * pool.length)]!;
         if (peer !== node) this.network.link(node.selfHex, peer.selfHex);
@@ -152,6 +171,7 @@ export class Swarm {
     this.stopTicks.delete(node.selfHex);
     this.nodes.delete(node.selfHex);
     this.clocks.delete(node.selfHex);
+    this.introduced.delete(node.selfHex);
     this.network.detach(node.selfHex);
   }
 
