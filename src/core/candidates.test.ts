@@ -116,4 +116,17 @@ describe('Candidates', () => {
     expect(c.closestAnswered(3)).toEqual([]);
     expect(c.isDiscredited(SELF)).toBe(false);
   });
+
+  it('believes, for the routing table, nodes that answered and unasked ids two referrers named, not ids asked and still unanswered', () => {
+    const c = new Candidates(target, selfHex);
+    const [answered, namedTwice, askedTwice, namedOnce] = [1, 2, 3, 4].map((t) => near(target, 2, t)) as [NodeId, NodeId, NodeId, NodeId];
+    c.answered(toHex(answered), answered);
+    for (const id of [namedTwice, askedTwice]) {
+      c.named(toHex(id), id, 'a');
+      c.named(toHex(id), id, 'b');
+    }
+    c.named(toHex(namedOnce), namedOnce, 'a');
+    c.asked(toHex(askedTwice));
+    expect(c.believable().map(toHex).sort()).toEqual([answered, namedTwice].map(toHex).sort());
+  });
 });

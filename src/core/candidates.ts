@@ -167,13 +167,17 @@ export class Candidates {
   }
 
   /**
-   * Ids worth remembering as contacts once the lookup is over: named by someone this
-   * lookup still believes, and not found silent. They enter the routing table unheard,
-   * i.e. as candidates there too: a channel to them needs their signed signaling, and no
-   * lookup uses them before they answer it.
+   * Ids worth remembering as contacts once the lookup is over: those that answered, and
+   * those never asked that two nodes this lookup still believes named. The latter enter
+   * the routing table unheard, i.e. as candidates there too: a channel to them needs their
+   * signed signaling, and no lookup uses them before they answer it. One asked and not
+   * answered yet (a late query the lookup stopped waiting for) is not believed: it may
+   * have left, and its referrers may not have noticed.
    */
   believable(): NodeId[] {
-    return this.inPlay().filter((c) => c.state === 'answered' || [...c.referrers].filter((by) => by !== SELF).length >= 2).map((c) => c.id);
+    return this.inPlay()
+      .filter((c) => c.state === 'answered' || (c.state === 'named' && [...c.referrers].filter((by) => by !== SELF).length >= 2))
+      .map((c) => c.id);
   }
 
   private inPlay(): Candidate[] {

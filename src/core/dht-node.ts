@@ -119,6 +119,7 @@ export class DhtNode implements ChannelHandler {
   private closed = false;
   /** Every channel closed (or every neighbour convicted): the next one to open starts a new join. */
   private isolated = false;
+  private joining: Promise<void> | undefined;
   connectionsCreated = 0;
   /** Handles CALL and PUBLISH (set by the RPC and pub/sub layers). */
   application: ((message: Message, replyTo: ReplyTo) => void) | undefined;
@@ -397,8 +398,15 @@ export class DhtNode implements ChannelHandler {
     return findValue(this, key, kind, onProgress);
   }
 
-  /** Join: look ourselves up (finds our siblings), then refresh every bucket once. */
-  async bootstrap(): Promise<void> {
+  /** Join: look ourselves up (finds our siblings), then refresh every bucket once. A join already running is joined, not repeated. */
+  bootstrap(): Promise<void> {
+    this.joining ??= this.join().finally(() => {
+      this.joining = undefined;
+    });
+    return this.joining;
+  }
+
+  private async join(): Promise<void> {
     // Confirming our closest siblings is what a join needs; they become neighbours.
     await this.findNode(this.self, { refine: this.policy.siblings });
     // Refreshes only need to meet some nodes of each bucket: one path each is enough.

@@ -252,3 +252,32 @@ describe('calls from made-up callers', () => {
     expect(h.node.stats()['rpc.busy']).toBe(2_000 - MAX_RUNNING_CALLS);
   });
 });
+
+describe('a neighbour convicted of making ids up', () => {
+  it('loses its channel and its contact, is neither learnt nor accepted again while remembered, and a node left alone joins again', () => {
+    const h = harness(7);
+    const r = seededRandom(8);
+    const liar = idOf(r);
+    h.node.onChannelOpen(liar);
+    expect(h.node.table.has(fromHex(liar))).toBe(true);
+
+    h.node.convict(liar);
+    expect(h.disconnected).toContain(liar);
+    expect(h.node.neighbours.has(liar)).toBe(false);
+    expect(h.node.table.has(fromHex(liar))).toBe(false);
+    expect(h.node.stats()['contacts.convicted']).toBe(1);
+    h.node.learn(fromHex(liar), true);
+    expect(h.node.table.has(fromHex(liar))).toBe(false);
+    h.node.onChannelOpen(liar);
+    expect(h.node.neighbours.has(liar)).toBe(false);
+    expect(h.node.stats()['contacts.refusedLiar']).toBe(1);
+
+    // It was the only neighbour: the next channel (the relay's introduction) starts a join.
+    const sentBefore = h.sent.length;
+    const introduced = idOf(r);
+    h.node.onChannelOpen(introduced);
+    expect(h.node.stats()['rejoins']).toBe(1);
+    const lookups = h.sent.slice(sentBefore).map((s) => decodeFrame(s.frame)).filter((d) => d.ok && d.message.type === 'RPC_ROUTE');
+    expect(lookups.length).toBeGreaterThan(0);
+  });
+});

@@ -1,7 +1,7 @@
 import { decodeFrame, encodeFrame, peekType } from '../core/codec.js';
 import { DhtNode, type DhtNodeOptions } from '../core/dht-node.js';
 import { Gateway, type ReplyTo } from '../core/gateway.js';
-import { compareDistance, fromHex, idsEqual, toHex, type NodeId } from '../core/id.js';
+import { bitAt, compareDistance, fromHex, idsEqual, toHex, type NodeId } from '../core/id.js';
 import type { MessageBodies, RouteMsg } from '../core/messages.js';
 
 /**
@@ -25,11 +25,19 @@ export class Coalition {
   active: boolean;
   /** Made-up ids put into every answer, ahead of the colluders. */
   readonly fakeIdsPerAnswer: number;
+  /**
+   * Leading bits a made-up id shares with the target. By default 96: closer than any real
+   * node, so a lookup that trusts named ids chases these first. A cannier coalition uses
+   * about log2(N) + 1, as close as the real closest nodes, so that no single answer
+   * proves the forgery.
+   */
+  readonly fakePrefixBits: number;
   counters = { misrouted: 0, dropped: 0, poisoned: 0, storesSwallowed: 0 };
 
-  constructor(opts: { active?: boolean; fakeIdsPerAnswer?: number } = {}) {
+  constructor(opts: { active?: boolean; fakeIdsPerAnswer?: number; fakePrefixBits?: number } = {}) {
     this.active = opts.active ?? true;
     this.fakeIdsPerAnswer = opts.fakeIdsPerAnswer ?? 8;
+    this.fakePrefixBits = opts.fakePrefixBits ?? 96;
   }
 
   add(idHex: string): void {
@@ -45,16 +53,23 @@ export class Coalition {
   /** What a colluder names when asked for the nodes closest to `target`. */
   poisonedContacts(target: NodeId, count: number, random: () => number): NodeId[] {
     const fakes: NodeId[] = [];
-    for (let i = 0; i < Math.min(this.fakeIdsPerAnswer, count); i++) {
-      // Shares the first 12 bytes with the target: closer than any real node, so a lookup
-      // that trusts named ids chases these first.
-      const fake = target.slice();
-      for (let b = 12; b < fake.length; b++) fake[b] = Math.floor(random() * 256);
-      fakes.push(fake);
-    }
+    for (let i = 0; i < Math.min(this.fakeIdsPerAnswer, count); i++) fakes.push(sharingPrefix(target, this.fakePrefixBits, random));
     const colluders = [...this.ids].sort((a, b) => compareDistance(target, a, b)).slice(0, count - fakes.length);
     return [...fakes, ...colluders];
   }
+}
+
+/** A random id whose first `bits` bits are the target's and whose next bit is not. */
+function sharingPrefix(target: NodeId, bits: number, random: () => number): NodeId {
+  const id = target.map(() => Math.floor(random() * 256));
+  for (let i = 0; i < bits && i < 256; i++) setBit(id, i, bitAt(target, i));
+  if (bits < 256) setBit(id, bits, 1 - bitAt(target, bits));
+  return id;
+}
+
+function setBit(id: NodeId, i: number, value: number): void {
+  const mask = 0x80 >> (i & 7);
+  id[i >> 3] = value === 1 ? id[i >> 3]! | mask : id[i >> 3]! & ~mask;
 }
 
 class ColludingGateway extends Gateway {

@@ -17,8 +17,20 @@ export interface CollusionSetup {
   honest: DhtNode[];
 }
 
-export async function colludedSwarm(opts: { nodes: number; fraction: number; seed: number; activeFromStart: boolean }): Promise<CollusionSetup> {
-  const coalition = new Coalition({ active: opts.activeFromStart });
+/**
+ * What the coalition's made-up ids look like: `far` share 96 bits with the target (closer
+ * than any real node), `plausible` log2(N) + 1 bits (as close as the real closest nodes),
+ * `none`: colluders name only each other.
+ */
+export type FakeIds = 'far' | 'plausible' | 'none';
+
+export async function colludedSwarm(opts: { nodes: number; fraction: number; seed: number; activeFromStart: boolean; fakes?: FakeIds }): Promise<CollusionSetup> {
+  const fakes = opts.fakes ?? 'far';
+  const coalition = new Coalition({
+    active: opts.activeFromStart,
+    fakeIdsPerAnswer: fakes === 'none' ? 0 : 8,
+    fakePrefixBits: fakes === 'plausible' ? Math.ceil(Math.log2(opts.nodes)) + 1 : 96,
+  });
   // Exactly round(fraction × n) colluders, spread over the join order by a seeded draw.
   const colluders = Math.round(opts.fraction * opts.nodes);
   const draw = seededRandom(opts.seed ^ 0xc011);

@@ -128,6 +128,7 @@ export class Liar {
 export class Flooder {
   sent = 0;
   private stopped = false;
+  private dialling = true;
 
   constructor(
     readonly node: DhtNode, private readonly raw: Transport, private readonly random: Random,
@@ -154,13 +155,18 @@ export class Flooder {
       node.clock.setTimer(opts.intervalMs, flood);
     };
     const dial = (): void => {
-      if (this.stopped) return;
+      if (this.stopped || !this.dialling) return;
       const candidates = this.victims().filter((v) => !node.neighbours.has(v));
       if (candidates.length > 0) this.raw.connect(candidates[Math.floor(random.next() * candidates.length)]!);
       node.clock.setTimer(opts.dialEveryMs, dial);
     };
     flood();
     dial();
+  }
+
+  /** No new victims from now on: the ones it has keep being flooded. */
+  stopDialling(): void {
+    this.dialling = false;
   }
 
   stop(): void {
