@@ -115,7 +115,11 @@ async function churn(n: number, minutes: number): Promise<string[]> {
     await Promise.all(owners.map((o, i) => publishToDht(o, names[i]!, {}, ttl).catch(() => undefined)));
   };
   await swarm.settle(advertise());
+  // Arrivals, departures and re-advertisements stop with the window: otherwise the joins still
+  // running when it ends keep the virtual network going, and their arrivals start new joins.
+  let running = true;
   const readvertise = (): void => {
+    if (!running) return;
     void advertise();
     swarm.queue.setTimer(readvertiseIntervalS(ttl) * 1000, readvertise);
   };
@@ -124,10 +128,13 @@ async function churn(n: number, minutes: number): Promise<string[]> {
   const exp = (meanMs: number): number => -Math.log(1 - swarm.random.next()) * meanMs;
   const scheduleDeparture = (node: DhtNode): void => {
     if (ownerSet.has(node.selfHex)) return;
-    swarm.queue.setTimer(exp(meanSessionMs), () => swarm.fail(node, false));
+    swarm.queue.setTimer(exp(meanSessionMs), () => {
+      if (running) swarm.fail(node, false);
+    });
   };
   for (const node of swarm.alive()) scheduleDeparture(node);
   const arrive = (): void => {
+    if (!running) return;
     const existing = swarm.alive();
     const node = swarm.addNode();
     void swarm.joinAll([node], existing);
@@ -150,6 +157,7 @@ async function churn(n: number, minutes: number): Promise<string[]> {
     if (result.some((p) => p.nodeId === owners[i]!.selfHex)) found++;
     await swarm.run(10_000);
   }
+  running = false;
   const seconds = windowMs / 1000;
   const live = swarm.alive().length;
   const framesPerNodeS = (swarm.network.stats.frames - framesBefore) / live / seconds;
