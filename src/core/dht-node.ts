@@ -8,8 +8,10 @@ import { verify as ed25519Verify, type Identity, type Verifier } from './identit
 import { Liars } from './liars.js';
 import { Liveness } from './liveness.js';
 import { findNode, findValue, type LookupOptions, type LookupProgress } from './lookup.js';
-import type { Message } from './messages.js';
+import type { Message, MessageBodies, MessageName } from './messages.js';
 import { planNeighbours } from './neighbours.js';
+import { DISTRUST_MS } from './neighbour-trust.js';
+import { NeighbourVetting } from './neighbour-vetting.js';
 import { RecordStore } from './record-store.js';
 import { FloodGuard, type FloodLimits } from './rate-limit.js';
 import { QueryTimer } from './query-timer.js';
@@ -97,6 +99,8 @@ export class DhtNode implements ChannelHandler {
   readonly counters = new Map<string, number>();
   /** Nodes a lookup caught naming ids that do not exist (liars.ts). */
   readonly liars = new Liars();
+  /** Which neighbours get our routed requests through (neighbour-vetting.ts). */
+  readonly vetting: NeighbourVetting;
   /** Where copies of records went from here, for removals to follow (placements.ts). */
   readonly placements = new Placements();
   /** Flood protection; undefined when turned off. */
@@ -146,8 +150,8 @@ export class DhtNode implements ChannelHandler {
     };
     this.table = new RoutingTable(this.self, { k: this.k });
     this.records = new RecordStore({ verify: this.verify });
-    this.requests = new PendingRequests(this.clock, this.random);
     const node = this;
+    this.requests = new PendingRequests(this.clock, this.random, (hop, through) => node.vetting.outcome(hop, through));
     this.router = new Router({
       self: this.self,
       selfHex: this.selfHex,
@@ -167,6 +171,7 @@ export class DhtNode implements ChannelHandler {
     });
     this.gateway = new Gateway(this);
     this.liveness = new Liveness(this, opts.pingIntervalMs ?? C.PING_INTERVAL_MS);
+    this.vetting = new NeighbourVetting(this);
     this.replication = new Replication(this);
   }
 
@@ -174,18 +179,21 @@ export class DhtNode implements ChannelHandler {
 
   onChannelOpen(peer: string): void {
     if (this.closed || !isIdHex(peer) || peer === this.selfHex) return;
-    const liar = this.liars.has(peer, this.clock.now());
-    if (liar || this.flood?.isBanned(peer, this.clock.now())) {
-      this.count(liar ? 'contacts.refusedLiar' : 'flood.refusedBanned');
+    const now = this.clock.now();
+    const refusal = this.liars.has(peer, now) ? 'contacts.refusedLiar'
+      : this.flood?.isBanned(peer, now) === true ? 'flood.refusedBanned'
+      : this.vetting.trust.isDistrusted(peer, now) ? 'neighbours.refusedUnreliable' : undefined;
+    if (refusal !== undefined) {
+      this.count(refusal);
       this.connecting.delete(peer);
       this.transport.disconnect(peer);
       return;
     }
     this.connecting.delete(peer);
-    const now = this.clock.now();
     if (!this.neighbours.has(peer)) {
       const id = fromHex(peer);
       this.neighbours.set(peer, { id, idHex: peer, prefix: prefixOf(id), openedAt: now, lastHeard: now });
+      this.vetting.opened(peer, now);
     }
     this.learn(fromHex(peer), true);
     this.count('channels.opened');
@@ -221,6 +229,7 @@ export class DhtNode implements ChannelHandler {
       this.probeLost(peer);
     }
     this.liveness.forget(peer);
+    this.vetting.closed(peer);
     this.flood?.forget(peer);
     this.requests.failPeer(peer);
     this.count('channels.closed');
@@ -347,6 +356,20 @@ export class DhtNode implements ChannelHandler {
     return true;
   }
 
+  /**
+   * Route a request to `dest`. Whether it comes back counts for the neighbour it left
+   * through (neighbour-trust.ts); its timing out counts against that neighbour only when
+   * `dest` is a contact known to be alive.
+   */
+  routeRequest<N extends MessageName>(
+    dest: NodeId, type: N, body: MessageBodies[N] & { rid: number }, opts: { via?: NodeId[]; firstHop?: NodeId } = {},
+  ): void {
+    const hop = this.router.originate(dest, true, type, body, opts);
+    if (hop === undefined) return;
+    const contact = this.table.get(toHex(dest));
+    this.requests.leftThrough(body.rid, hop, contact !== undefined && contact.lost !== true);
+  }
+
   // ---- knowledge ----
 
   /**
@@ -385,6 +408,21 @@ export class DhtNode implements ChannelHandler {
       this.transport.disconnect(peer);
       this.channelClosed(peer, false);
     }
+  }
+
+  /**
+   * Requests routed through `peer` to live nodes keep vanishing while other neighbours get
+   * ours through (neighbour-vetting.ts): close its channel and take it back neither way
+   * for DISTRUST_MS. Unlike a conviction, its word in lookups still counts.
+   */
+  dropUnreliable(peer: string): void {
+    if (!this.neighbours.has(peer)) return;
+    const now = this.clock.now();
+    this.count('neighbours.droppedUnreliable');
+    this.vetting.trust.distrust(peer, now);
+    this.transport.disconnect(peer);
+    this.channelClosed(peer, false);
+    this.cooldown.set(peer, now + DISTRUST_MS);
   }
 
   // ---- lookups ----
@@ -430,6 +468,7 @@ export class DhtNode implements ChannelHandler {
     if (this.closed) return;
     const now = this.clock.now();
     this.liveness.tick(now);
+    this.vetting.tick(now);
     if (now >= this.nextReviewAt) {
       this.reviewNeighbours(now);
       this.lastReviewAt = now;

@@ -26,7 +26,7 @@ const kClosest = (node: DhtNode, target: NodeId): string[] =>
 describe('fuzzing the decoder and a live node', () => {
   it(`${FRAMES.toLocaleString('en')} frames: nothing throws, rejections are counted, the node keeps only valid state and still works`, async () => {
     const out = await runFuzz(FRAMES, SEED);
-    const { swarm, target, fakeIds, sentToFakes, stranger, random: r } = out;
+    const { swarm, target, sentToFakes, stranger, random: r } = out;
 
     // (a) Every invariant held: nothing thrown, refusals named and counted, counters add up,
     // only genuine verified records anywhere, well-formed output, pending tables drained.
@@ -47,8 +47,11 @@ describe('fuzzing the decoder and a live node', () => {
 
     // (b) It still works. From a fake neighbour: FIND_NODE is answered with exactly its k
     // closest contacts, a genuine STORE is accepted.
-    const asker = fakeIds[0]!;
-    if (!target.neighbours.has(asker)) target.onChannelOpen(asker);
+    // (The fuzzed fake neighbours never carried a test query through, so they may be refused
+    // as unreliable by now, rightly: neighbour-vetting.ts. The spare one was never fuzzed.)
+    const asker = out.spareFake;
+    target.onChannelOpen(asker);
+    expect(target.neighbours.has(asker)).toBe(true);
     sentToFakes.length = 0;
     const probe = r.bytes(32);
     const expected = kClosest(target, probe);

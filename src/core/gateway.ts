@@ -130,10 +130,13 @@ export class Gateway {
     peer: string, type: N, body: MessageBodies[N], timeoutMs = this.node.hopTimeoutMs * 2,
   ): Promise<{ reply: Message; info: ReplyInfo }> {
     const rid = (body as { rid: number }).rid;
-    const direct = this.node.neighbours.has(peer) ? peer : undefined;
-    const waiting = this.node.requests.wait(rid, timeoutMs, direct);
-    if (!this.sendToPeer(peer, type, body)) {
-      this.node.requests.forget(rid);
+    const { node } = this;
+    const direct = node.neighbours.has(peer) ? peer : undefined;
+    const routed = direct === undefined && peer !== node.selfHex && isIdHex(peer) && node.neighbours.size > 0;
+    const waiting = node.requests.wait(rid, timeoutMs, direct);
+    if (routed) node.routeRequest(fromHex(peer), type, body as MessageBodies[N] & { rid: number });
+    else if (!this.sendToPeer(peer, type, body)) {
+      node.requests.forget(rid);
       return Promise.reject(new MeshError(ErrorCode.NOT_CONNECTED, 'no open channel to route through'));
     }
     return waiting;

@@ -303,14 +303,14 @@ export class LookupRun {
     }
     if (via !== undefined && via.length < MAX_HOPS) {
       node.requests.expect(rid, timeoutMs, onReply, onFail);
-      node.router.originate(id, true, type, body as never, { via });
+      node.routeRequest(id, type, body as never, { via });
       return true;
     }
     const first = this.hops.towards(id, tried);
     if (first === undefined) return false;
     tried.add(first.idHex);
     node.requests.expect(rid, timeoutMs, onReply, onFail);
-    node.router.originate(id, true, type, body as never, { firstHop: first.id });
+    node.routeRequest(id, type, body as never, { firstHop: first.id });
     return true;
   }
 

@@ -82,7 +82,7 @@ async function sendAlongRoute(
   if (route !== undefined && route.length > 0 && route.length < MAX_HOPS && !node.neighbours.has(target)) {
     const rid = node.requests.newId();
     const waiting = node.requests.wait(rid, node.hopTimeoutMs * 2);
-    node.router.originate(fromHex(target), true, type, body(rid) as never, { via: route });
+    node.routeRequest(fromHex(target), type, body(rid) as never, { via: route });
     try {
       return await waiting;
     } catch {

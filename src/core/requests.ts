@@ -19,10 +19,25 @@ export interface ReplyInfo {
 
 type Settle = (reply: Message, info: ReplyInfo) => void;
 
-export class PendingRequests {
-  private readonly pending = new Map<number, { settle: Settle; fail: (e: MeshError) => void; cancel: () => void; peer?: string }>();
+interface Pending {
+  settle: Settle;
+  fail: (e: MeshError) => void;
+  cancel: () => void;
+  /** The neighbour the request went to directly. */
+  peer?: string;
+  /** The neighbour a routed request left through, and whether its timing out counts against it. */
+  firstHop?: { hex: string; failureCounts: boolean };
+}
 
-  constructor(private readonly clock: Clock, private readonly random: Random) {}
+export class PendingRequests {
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly random: Random,
+    /** Told whether each routed request came back, per first hop (neighbour-trust.ts). */
+    private readonly onFirstHopOutcome: (hop: string, through: boolean) => void = () => undefined,
+  ) {}
 
   /** A fresh id that is not in use. */
   newId(): number {
@@ -48,9 +63,23 @@ export class PendingRequests {
       return;
     }
     const cancel = this.clock.setTimer(timeoutMs, () => {
-      if (this.pending.delete(rid)) fail(new MeshError(ErrorCode.TIMEOUT, `no reply within ${timeoutMs} ms`));
+      const entry = this.pending.get(rid);
+      if (entry === undefined) return;
+      this.pending.delete(rid);
+      if (entry.firstHop?.failureCounts === true) this.onFirstHopOutcome(entry.firstHop.hex, false);
+      fail(new MeshError(ErrorCode.TIMEOUT, `no reply within ${timeoutMs} ms`));
     });
     this.pending.set(rid, peer === undefined ? { settle, fail, cancel } : { settle, fail, cancel, peer });
+  }
+
+  /**
+   * The request `rid` was routed and left through neighbour `hop`. Its answer counts for
+   * `hop`; its timing out counts against it only when `failureCounts` (the destination
+   * was known to be alive: a made-up or departed one fails through every neighbour).
+   */
+  leftThrough(rid: number, hop: string, failureCounts: boolean): void {
+    const entry = this.pending.get(rid);
+    if (entry !== undefined) entry.firstHop = { hex: hop, failureCounts };
   }
 
   /** The channel to `peer` closed: requests sent straight to it can no longer be answered. */
@@ -69,8 +98,13 @@ export class PendingRequests {
     if (entry === undefined) return false;
     this.pending.delete(rid);
     entry.cancel();
+    if (entry.firstHop !== undefined) this.onFirstHopOutcome(entry.firstHop.hex, true);
     entry.settle(reply, info);
     return true;
+  }
+
+  has(rid: number): boolean {
+    return this.pending.has(rid);
   }
 
   /** Stop waiting for `rid` without settling it. */

@@ -54,16 +54,19 @@ export class Router {
 
   constructor(private readonly host: RouterHost) {}
 
-  /** Start an envelope at this node. `firstHop` forces the first neighbour (disjoint lookup paths). */
+  /**
+   * Start an envelope at this node. `firstHop` forces the first neighbour (disjoint lookup
+   * paths). Returns the neighbour it left through (undefined when it went nowhere).
+   */
   originate<N extends MessageName>(
     dest: NodeId, exact: boolean, type: N, body: MessageBodies[N], opts: { via?: NodeId[]; firstHop?: NodeId } = {},
-  ): void {
+  ): string | undefined {
     const envelope: RouteMsg = {
       dest, src: this.host.self, hops: 0, max: MAX_HOPS, exact, path: [], hid: 0, body: encodeFrame(type, body),
     };
     const via = opts.firstHop ? [opts.firstHop] : opts.via;
     if (via && via.length > 0) envelope.via = via;
-    this.route(envelope, new Set());
+    return this.route(envelope, new Set());
   }
 
   /** An envelope arrived from a neighbour. */
@@ -92,27 +95,34 @@ export class Router {
     return this.pending.size;
   }
 
-  private route(envelope: RouteMsg, tried: Set<string>): void {
+  /** Deliver or forward `envelope`; returns the neighbour it went to, if any. */
+  private route(envelope: RouteMsg, tried: Set<string>): string | undefined {
     const { host } = this;
-    if (envelope.exact && idsEqual(envelope.dest, host.self)) return this.arrive(envelope);
+    if (envelope.exact && idsEqual(envelope.dest, host.self)) {
+      this.arrive(envelope);
+      return undefined;
+    }
     const inner = decodeFrame(envelope.body);
     if (!inner.ok) {
       host.count('route.malformed');
-      return;
+      return undefined;
     }
-    if (!envelope.exact && envelope.hops > 0 && host.answersHere(inner.message)) return host.deliver(envelope, inner.message);
+    if (!envelope.exact && envelope.hops > 0 && host.answersHere(inner.message)) {
+      host.deliver(envelope, inner.message);
+      return undefined;
+    }
     if (envelope.hops >= envelope.max) {
       host.count('route.maxHops');
       if (!envelope.exact) host.deliver(envelope, inner.message);
-      return;
+      return undefined;
     }
     const next = this.nextHop(envelope, tried);
     if (next === undefined) {
       if (envelope.exact) host.count('route.unreachable');
       else host.deliver(envelope, inner.message);
-      return;
+      return undefined;
     }
-    this.forward(envelope, next, tried);
+    return this.forward(envelope, next, tried);
   }
 
   private arrive(envelope: RouteMsg): void {
@@ -124,7 +134,7 @@ export class Router {
     this.host.deliver(envelope, inner.message);
   }
 
-  private forward(envelope: RouteMsg, next: NodeId, tried: Set<string>): void {
+  private forward(envelope: RouteMsg, next: NodeId, tried: Set<string>): string | undefined {
     const { host } = this;
     const nextHex = toHex(next);
     tried.add(nextHex);
@@ -143,15 +153,14 @@ export class Router {
     if (frame.length > MAX_FRAME_BYTES) {
       // Adding ourselves to the path would make it undecodable for the next hop: drop it here.
       host.count('route.tooLarge');
-      return;
+      return undefined;
     }
     if (!host.transport.send(nextHex, frame)) {
       host.count('route.sendFailed');
-      if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried);
-      return;
+      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried) : undefined;
     }
     host.count('route.forwarded');
-    if (!needsAck) return;
+    if (!needsAck) return nextHex;
     const cancel = host.clock.setTimer(host.ackTimeoutMs(nextHex), () => {
       this.pending.delete(hid);
       host.count('route.ackTimeout');
@@ -159,6 +168,7 @@ export class Router {
       if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried);
     });
     this.pending.set(hid, { envelope, next: nextHex, tried, cancel });
+    return nextHex;
   }
 
   private nextHop(envelope: RouteMsg, tried: Set<string>): NodeId | undefined {

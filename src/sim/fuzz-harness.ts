@@ -23,6 +23,8 @@ export interface FuzzOutcome {
   swarm: Swarm;
   target: DhtNode;
   fakeIds: string[];
+  /** A fake neighbour kept out of the fuzzing, for checks afterwards (the others may be refused as unreliable by then). */
+  spareFake: string;
   /** Frames the target sent its fake neighbours since the last check (cleared as they are checked). */
   sentToFakes: Array<{ peer: string; frame: Uint8Array }>;
   sentToFakesTotal: number;
@@ -44,7 +46,8 @@ export interface FuzzOutcome {
 export async function runFuzz(frames: number, seed: number, onProgress?: (done: number) => void): Promise<FuzzOutcome> {
   const r = seededRandom(seed);
   const fakeIds = Array.from({ length: 8 }, (_, i) => createIdentity(seededRandom(9_000 + i).bytes).nodeIdHex);
-  const fakes = new Set(fakeIds);
+  const spareFake = createIdentity(seededRandom(9_008).bytes).nodeIdHex;
+  const fakes = new Set([...fakeIds, spareFake]);
   const sentToFakes: FuzzOutcome['sentToFakes'] = [];
   let targetHex: string | undefined;
   const swarm = fuzzSwarm(seed, fakes, sentToFakes, () => targetHex);
@@ -121,7 +124,8 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
     }
   }
   const elapsedMs = performance.now() - started;
-  await swarm.run(20_000);
+  // Long enough for the neighbour tests of the last fake channels to run out (neighbour-vetting.ts).
+  await swarm.run(90_000);
   checkOutput();
 
   const stats = target.stats();
@@ -153,7 +157,7 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
     }
   }
   return {
-    swarm, target, fakeIds, sentToFakes, sentToFakesTotal, random: r, stranger, genuine, errors, categories, decodedOk, malformed, held,
+    swarm, target, fakeIds, spareFake, sentToFakes, sentToFakesTotal, random: r, stranger, genuine, errors, categories, decodedOk, malformed, held,
     peakPendingRequests, peakPendingHops, elapsedMs, violations,
   };
 }

@@ -1,0 +1,104 @@
+/**
+ * Whether a neighbour carries what we hand it: Castro et al.'s routing-failure test, kept
+ * per first hop. A request we route through a neighbour either comes back answered or
+ * not. A colluder acknowledges the hop (so the router believes it delivered) and then
+ * drops the envelope: nothing it carries for us comes back. An honest neighbour loses
+ * some of our ordinary requests too (a later hop may be a colluder, the target may have
+ * left), so those only raise doubt; the verdict rests on tests (neighbour-vetting.ts):
+ * queries through the neighbour to a node it named as its own neighbour, which an honest
+ * one delivers in a single hop.
+ *
+ * The verdict is relative: a neighbour is unreliable only while other neighbours do get
+ * our requests through. In a partition, or when we are the one cut off, every first hop
+ * fails alike and nobody is judged.
+ */
+
+/** Ordinary requests lost in a row, with nothing through in between, that call for a test. */
+export const LOSSES_BEFORE_DOUBT = 3;
+/** Tests failed in a row, with nothing through in between, that make a neighbour unreliable. */
+export const FAILED_TESTS_TO_DISTRUST = 3;
+/** Other neighbours that must be getting our requests through for a verdict to count. */
+const MIN_OTHERS_THROUGH = 1;
+/** An unreliable neighbour is not taken back (dialled or accepted) for this long. */
+export const DISTRUST_MS = 30 * 60_000;
+/** Bound on remembered unreliable neighbours; the longest-standing ones are forgotten first. */
+const MAX_DISTRUSTED = 4_096;
+
+/**
+ * `unproven`: nothing routed through it came back yet; `doubtful`: it got things through
+ * before but lost the last few; `reliable`; `unreliable`: it failed its tests while others
+ * got ours through.
+ */
+export type Verdict = 'unproven' | 'reliable' | 'doubtful' | 'unreliable';
+
+interface HopRecord {
+  through: number;
+  lostInARow: number;
+  testsFailedInARow: number;
+}
+
+export class NeighbourTrust {
+  private readonly hops = new Map<string, HopRecord>();
+  private readonly distrustedUntil = new Map<string, number>();
+
+  /** A request routed through `hop` was answered (`through`) or timed out; `test` when it was a test. Returns the verdict. */
+  record(hop: string, through: boolean, test = false): Verdict {
+    let r = this.hops.get(hop);
+    if (r === undefined) {
+      r = { through: 0, lostInARow: 0, testsFailedInARow: 0 };
+      this.hops.set(hop, r);
+    }
+    if (through) {
+      r.through++;
+      r.lostInARow = 0;
+      r.testsFailedInARow = 0;
+    } else {
+      r.lostInARow++;
+      if (test) r.testsFailedInARow++;
+    }
+    return this.verdict(hop);
+  }
+
+  verdict(hop: string): Verdict {
+    const r = this.hops.get(hop);
+    if (r === undefined) return 'unproven';
+    if (r.testsFailedInARow >= FAILED_TESTS_TO_DISTRUST && this.othersThrough(hop) >= MIN_OTHERS_THROUGH) return 'unreliable';
+    if (r.through === 0) return 'unproven';
+    return r.lostInARow >= LOSSES_BEFORE_DOUBT ? 'doubtful' : 'reliable';
+  }
+
+  /** The channel to `hop` closed: a new channel starts from nothing (it may be another tab with that id). */
+  forget(hop: string): void {
+    this.hops.delete(hop);
+  }
+
+  /** `hop` was dropped as unreliable: refuse it until `now + DISTRUST_MS`. */
+  distrust(hop: string, now: number): void {
+    this.hops.delete(hop);
+    this.distrustedUntil.delete(hop);
+    this.distrustedUntil.set(hop, now + DISTRUST_MS);
+    if (this.distrustedUntil.size > MAX_DISTRUSTED) {
+      // Map order is insertion order: the first entry is the oldest verdict.
+      const oldest = this.distrustedUntil.keys().next().value;
+      if (oldest !== undefined) this.distrustedUntil.delete(oldest);
+    }
+  }
+
+  isDistrusted(hop: string, now: number): boolean {
+    const until = this.distrustedUntil.get(hop);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.distrustedUntil.delete(hop);
+    return false;
+  }
+
+  get distrustedCount(): number {
+    return this.distrustedUntil.size;
+  }
+
+  private othersThrough(hop: string): number {
+    let n = 0;
+    for (const [other, r] of this.hops) if (other !== hop && r.through > 0 && r.lostInARow < LOSSES_BEFORE_DOUBT) n++;
+    return n;
+  }
+}
