@@ -3,7 +3,7 @@ import * as C from './constants.js';
 import type { ChannelHandler, Clock, Random, Transport } from './environment.js';
 import { ErrorCode, MeshError } from './errors.js';
 import { Gateway, type ReplyTo } from './gateway.js';
-import { fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
+import { bucketIndex, fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from './identity.js';
 import { Liars } from './liars.js';
 import { Liveness } from './liveness.js';
@@ -32,6 +32,8 @@ const OPTIONAL_CONNECT_INTERVAL_MS = 300_000;
 /** A neighbour whose channel closed is not dialled again for this long. */
 const REDIAL_COOLDOWN_MS = 10 * 60_000;
 const OPTIONAL_CONNECT_BURST = 2;
+/** A bucket is looked up again for stand-ins at most this often when its unreliable neighbours are dropped. */
+const REFILL_SPACING_MS = 30_000;
 /** A lost contact is probed this long after its channel closed, then again after each further wait while unanswered. */
 const LOST_PROBE_DELAYS_MS = [2_000, 30_000];
 /** Reviews of the neighbour set triggered by channel events are spaced at least this far. */
@@ -117,6 +119,8 @@ export class DhtNode implements ChannelHandler {
   private settledState: string | undefined;
   private optionalTokens = OPTIONAL_CONNECT_BURST;
   private readonly cooldown = new Map<string, number>();
+  /** When each bucket was last looked up again after an unreliable neighbour left it. */
+  private readonly refilledAt = new Map<number, number>();
   /** When each recently lost contact was probed: at most one probe per contact per cooldown. */
   private readonly probedAt = new Map<string, number>();
   private tokensAt = 0;
@@ -379,6 +383,7 @@ export class DhtNode implements ChannelHandler {
    */
   learn(id: NodeId, heard: boolean, rttMs?: number): void {
     if (this.liars.size > 0 && this.liars.has(toHex(id), this.clock.now())) return;
+    if (this.vetting.trust.distrustedCount > 0 && this.vetting.trust.isDistrusted(toHex(id), this.clock.now())) return;
     const lost = this.table.lost > 0 && this.table.get(toHex(id))?.lost === true;
     // Others naming a contact we lost do not prove it alive: they may not have noticed yet.
     if (lost && !heard) return;
@@ -413,7 +418,9 @@ export class DhtNode implements ChannelHandler {
   /**
    * Requests routed through `peer` to live nodes keep vanishing while other neighbours get
    * ours through (neighbour-vetting.ts): close its channel and take it back neither way
-   * for DISTRUST_MS. Unlike a conviction, its word in lookups still counts.
+   * for DISTRUST_MS. It leaves the routing table too (we would hand out a contact that
+   * swallows traffic), and its bucket is looked up again for contacts to stand in for it.
+   * Unlike a conviction, its word in lookups still counts.
    */
   dropUnreliable(peer: string): void {
     if (!this.neighbours.has(peer)) return;
@@ -423,6 +430,13 @@ export class DhtNode implements ChannelHandler {
     this.transport.disconnect(peer);
     this.channelClosed(peer, false);
     this.cooldown.set(peer, now + DISTRUST_MS);
+    this.table.markDead(peer);
+    const bucket = bucketIndex(this.self, fromHex(peer));
+    if ((this.refilledAt.get(bucket) ?? -Infinity) <= now - REFILL_SPACING_MS) {
+      this.refilledAt.set(bucket, now);
+      this.count('neighbours.refills');
+      void this.refreshBucket(bucket);
+    }
   }
 
   // ---- lookups ----

@@ -8,15 +8,22 @@
  * queries through the neighbour to a node it named as its own neighbour, which an honest
  * one delivers in a single hop.
  *
- * The verdict is relative: a neighbour is unreliable only while other neighbours do get
- * our requests through. In a partition, or when we are the one cut off, every first hop
- * fails alike and nobody is judged.
+ * The verdict is relative: a neighbour is unreliable once other neighbours do get our
+ * requests through. A test counts as failed only when the neighbour answered our direct
+ * question and then lost the query we routed through it: when we are the one cut off,
+ * neighbours stop answering directly too, and their channels close instead.
  */
 
 /** Ordinary requests lost in a row, with nothing through in between, that call for a test. */
 export const LOSSES_BEFORE_DOUBT = 3;
 /** Tests failed in a row, with nothing through in between, that make a neighbour unreliable. */
 export const FAILED_TESTS_TO_DISTRUST = 3;
+/**
+ * The same when no other neighbour gets anything through: all our neighbours answer us
+ * themselves yet none forwards (an honest node surrounded by colluders). Longer, then the
+ * neighbours go one by one; a node with none left asks the relay for introductions.
+ */
+export const FAILED_TESTS_TO_DISTRUST_ALONE = 6;
 /** Other neighbours that must be getting our requests through for a verdict to count. */
 const MIN_OTHERS_THROUGH = 1;
 /** An unreliable neighbour is not taken back (dialled or accepted) for this long. */
@@ -41,7 +48,10 @@ export class NeighbourTrust {
   private readonly hops = new Map<string, HopRecord>();
   private readonly distrustedUntil = new Map<string, number>();
 
-  /** A request routed through `hop` was answered (`through`) or timed out; `test` when it was a test. Returns the verdict. */
+  /**
+   * A request routed through `hop` was answered (`through`) or timed out; `test` when it was
+   * a test that `hop` answered directly before losing the routed part. Returns the verdict.
+   */
   record(hop: string, through: boolean, test = false): Verdict {
     let r = this.hops.get(hop);
     if (r === undefined) {
@@ -62,6 +72,7 @@ export class NeighbourTrust {
   verdict(hop: string): Verdict {
     const r = this.hops.get(hop);
     if (r === undefined) return 'unproven';
+    if (r.testsFailedInARow >= FAILED_TESTS_TO_DISTRUST_ALONE) return 'unreliable';
     if (r.testsFailedInARow >= FAILED_TESTS_TO_DISTRUST && this.othersThrough(hop) >= MIN_OTHERS_THROUGH) return 'unreliable';
     if (r.through === 0) return 'unproven';
     return r.lostInARow >= LOSSES_BEFORE_DOUBT ? 'doubtful' : 'reliable';

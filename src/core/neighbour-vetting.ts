@@ -1,17 +1,17 @@
 import type { DhtNode } from './dht-node.js';
 import { compareDistance, idsEqual } from './id.js';
-import { NeighbourTrust } from './neighbour-trust.js';
+import { FAILED_TESTS_TO_DISTRUST_ALONE, NeighbourTrust } from './neighbour-trust.js';
 
 /** A new neighbour is first tested this long after its channel opened (its own mesh needs a moment). */
 const FIRST_TEST_AFTER_MS = 2_000;
 /** Then again at this spacing while it stays unproven or doubtful. */
 const TEST_INTERVAL_MS = 10_000;
 /**
- * Tests in a row without anything getting through, per channel. Enough for a verdict when
- * others get our requests through; when none do (we are cut off), testing stops until one
- * of our requests comes back through this neighbour.
+ * Tests in a row without anything getting through, per channel: enough for a verdict (a
+ * test the neighbour did not answer itself does not count towards one). Then testing
+ * stops until one of our requests comes back through this neighbour.
  */
-const MAX_TESTS_WITHOUT_ANSWER = 6;
+const MAX_TESTS_WITHOUT_ANSWER = FAILED_TESTS_TO_DISTRUST_ALONE + 2;
 /** A test's target is drawn from this many of the nodes the neighbour names as closest to itself. */
 const TEST_TARGET_CHOICES = 3;
 
@@ -89,7 +89,12 @@ export class NeighbourVetting {
         node.requests.forget(rid);
         this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
       }
-    }, () => done(false), peer);
+    }, () => {
+      // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
+      if (!this.nextTestAt.has(peer)) return;
+      this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
+      this.outcome(peer, false);
+    }, peer);
     node.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
   }
 }
