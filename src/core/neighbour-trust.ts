@@ -15,7 +15,7 @@
  */
 
 /** Ordinary requests lost in a row, with nothing through in between, that call for a test. */
-export const LOSSES_BEFORE_DOUBT = 3;
+export const LOSSES_BEFORE_DOUBT = 1;
 /** Tests failed in a row, with nothing through in between, that make a neighbour unreliable. */
 export const FAILED_TESTS_TO_DISTRUST = 3;
 /**

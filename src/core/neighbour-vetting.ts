@@ -12,6 +12,12 @@ const TEST_INTERVAL_MS = 10_000;
  * stops until one of our requests comes back through this neighbour.
  */
 const MAX_TESTS_WITHOUT_ANSWER = FAILED_TESTS_TO_DISTRUST_ALONE + 2;
+/**
+ * One reliable neighbour, the one tested longest ago, is tested again this often: a
+ * neighbour may turn hostile after its first tests, and the requests it then drops are
+ * mostly not ours to notice.
+ */
+const RETEST_SPACING_MS = 60_000;
 /** A test's target is drawn from this many of the nodes the neighbour names as closest to itself. */
 const TEST_TARGET_CHOICES = 3;
 
@@ -31,6 +37,9 @@ export class NeighbourVetting {
   private readonly nextTestAt = new Map<string, number>();
   /** Per neighbour: tests since something routed through it last came back. */
   private readonly testsWithoutAnswer = new Map<string, number>();
+  /** Per neighbour: when its last test started. */
+  private readonly testedAt = new Map<string, number>();
+  private nextRetestAt = 0;
 
   constructor(private readonly node: DhtNode) {}
 
@@ -41,6 +50,7 @@ export class NeighbourVetting {
   closed(peer: string): void {
     this.nextTestAt.delete(peer);
     this.testsWithoutAnswer.delete(peer);
+    this.testedAt.delete(peer);
     this.trust.forget(peer);
   }
 
@@ -59,6 +69,15 @@ export class NeighbourVetting {
       const verdict = this.trust.verdict(peer);
       if (verdict === 'unproven' || verdict === 'doubtful') this.test(peer);
     }
+    if (now >= this.nextRetestAt) {
+      this.nextRetestAt = now + RETEST_SPACING_MS;
+      let oldest: string | undefined;
+      for (const [peer, at] of this.nextTestAt) {
+        if (at === Infinity || this.trust.verdict(peer) !== 'reliable') continue;
+        if (oldest === undefined || (this.testedAt.get(peer) ?? 0) < (this.testedAt.get(oldest) ?? 0)) oldest = peer;
+      }
+      if (oldest !== undefined) this.test(oldest);
+    }
   }
 
   private test(peer: string): void {
@@ -66,6 +85,7 @@ export class NeighbourVetting {
     const neighbour = node.neighbours.get(peer);
     if (neighbour === undefined) return;
     this.nextTestAt.set(peer, Infinity);
+    this.testedAt.set(peer, node.clock.now());
     this.testsWithoutAnswer.set(peer, (this.testsWithoutAnswer.get(peer) ?? 0) + 1);
     node.count('trust.tests');
     const done = (through: boolean): void => {
