@@ -10,8 +10,8 @@ import { Liveness } from './liveness.js';
 import { findNode, findValue, type LookupOptions, type LookupProgress } from './lookup.js';
 import type { Message, MessageBodies, MessageName } from './messages.js';
 import { planNeighbours } from './neighbours.js';
-import { DISTRUST_MS } from './neighbour-trust.js';
 import { NeighbourVetting } from './neighbour-vetting.js';
+import { SiblingExchange } from './sibling-exchange.js';
 import { RecordStore } from './record-store.js';
 import { FloodGuard, type FloodLimits } from './rate-limit.js';
 import { QueryTimer } from './query-timer.js';
@@ -32,6 +32,8 @@ const OPTIONAL_CONNECT_INTERVAL_MS = 300_000;
 /** A neighbour whose channel closed is not dialled again for this long. */
 const REDIAL_COOLDOWN_MS = 10 * 60_000;
 const OPTIONAL_CONNECT_BURST = 2;
+/** A node surrounded by neighbours that get nothing through asks the relay for introductions at most this often. */
+const SURROUNDED_ASK_SPACING_MS = 60_000;
 /** A bucket is looked up again for stand-ins at most this often when its unreliable neighbours are dropped. */
 const REFILL_SPACING_MS = 30_000;
 /** A lost contact is probed this long after its channel closed, then again after each further wait while unanswered. */
@@ -110,6 +112,7 @@ export class DhtNode implements ChannelHandler {
   private readonly connecting = new Map<string, number>();
   private readonly liveness: Liveness;
   private readonly replication: Replication;
+  private readonly siblingExchange: SiblingExchange;
   private readonly listeners = new Set<(e: NodeEvent) => void>();
   private readonly policy;
   private readonly connectionBudget: number;
@@ -119,6 +122,7 @@ export class DhtNode implements ChannelHandler {
   private settledState: string | undefined;
   private optionalTokens = OPTIONAL_CONNECT_BURST;
   private readonly cooldown = new Map<string, number>();
+  private surroundedAskedAt = -Infinity;
   /** When each bucket was last looked up again after an unreliable neighbour left it. */
   private readonly refilledAt = new Map<number, number>();
   /** When each recently lost contact was probed: at most one probe per contact per cooldown. */
@@ -155,7 +159,7 @@ export class DhtNode implements ChannelHandler {
     this.table = new RoutingTable(this.self, { k: this.k });
     this.records = new RecordStore({ verify: this.verify });
     const node = this;
-    this.requests = new PendingRequests(this.clock, this.random, (hop, through) => node.vetting.outcome(hop, through));
+    this.requests = new PendingRequests(this.clock, this.random, (hop, through) => node.vetting.outcome(hop, through ? 'through' : 'lost'));
     this.router = new Router({
       self: this.self,
       selfHex: this.selfHex,
@@ -176,6 +180,7 @@ export class DhtNode implements ChannelHandler {
     this.gateway = new Gateway(this);
     this.liveness = new Liveness(this, opts.pingIntervalMs ?? C.PING_INTERVAL_MS);
     this.vetting = new NeighbourVetting(this);
+    this.siblingExchange = new SiblingExchange(this, this.policy.siblings);
     this.replication = new Replication(this);
   }
 
@@ -418,7 +423,7 @@ export class DhtNode implements ChannelHandler {
   /**
    * Requests routed through `peer` to live nodes keep vanishing while other neighbours get
    * ours through (neighbour-vetting.ts): close its channel and take it back neither way
-   * for DISTRUST_MS. It leaves the routing table too (we would hand out a contact that
+   * while the verdict lasts (neighbour-trust.ts). It leaves the routing table too (we would hand out a contact that
    * swallows traffic), and its bucket is looked up again for contacts to stand in for it.
    * Unlike a conviction, its word in lookups still counts.
    */
@@ -426,10 +431,10 @@ export class DhtNode implements ChannelHandler {
     if (!this.neighbours.has(peer)) return;
     const now = this.clock.now();
     this.count('neighbours.droppedUnreliable');
-    this.vetting.trust.distrust(peer, now);
+    const until = this.vetting.trust.distrust(peer, now);
     this.transport.disconnect(peer);
     this.channelClosed(peer, false);
-    this.cooldown.set(peer, now + DISTRUST_MS);
+    this.cooldown.set(peer, until);
     this.table.markDead(peer);
     const bucket = bucketIndex(this.self, fromHex(peer));
     if ((this.refilledAt.get(bucket) ?? -Infinity) <= now - REFILL_SPACING_MS) {
@@ -483,6 +488,7 @@ export class DhtNode implements ChannelHandler {
     const now = this.clock.now();
     this.liveness.tick(now);
     this.vetting.tick(now);
+    this.siblingExchange.tick(now);
     if (now >= this.nextReviewAt) {
       this.reviewNeighbours(now);
       this.lastReviewAt = now;
@@ -539,6 +545,22 @@ export class DhtNode implements ChannelHandler {
     }
     const idle = plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || this.neighbours.has(p));
     this.settledState = idle ? `${this.table.version}/${this.neighbours.size}/${this.connecting.size}/${this.cooldown.size}` : undefined;
+  }
+
+  /**
+   * The relay should introduce us to a few random nodes: we have no channel, or none of
+   * our neighbours has got a request of ours through since long enough to tell
+   * (neighbour-vetting.ts): an honest node surrounded by colluders gets out this way.
+   */
+  needsIntroductions(): boolean {
+    if (this.closed) return false;
+    if (this.neighbours.size === 0) return true;
+    // Surrounded: ask now and then, not on every check (each introduction costs connections).
+    const now = this.clock.now();
+    if (now - this.surroundedAskedAt < SURROUNDED_ASK_SPACING_MS || !this.vetting.surrounded(now)) return false;
+    this.surroundedAskedAt = now;
+    this.count('introductions.surrounded');
+    return true;
   }
 
   /** A neighbour stopped answering: close its channel and forget it as a contact. */

@@ -19,7 +19,11 @@ export class DisjointPaths {
   /** Nodes seen on a path that failed or answered without what we look for. */
   private readonly suspect = new Set<string>();
 
-  constructor(private readonly neighbours: () => Iterable<FirstHop>) {}
+  constructor(
+    private readonly neighbours: () => Iterable<FirstHop>,
+    /** False for neighbours not (or no longer) proven to carry our requests: they come after all the proven ones. */
+    private readonly proven: (hex: string) => boolean = () => true,
+  ) {}
 
   /**
    * Up to `count` neighbours closest to `dest` that no path used yet and no failed path
@@ -51,8 +55,8 @@ export class DisjointPaths {
   }
 
   private ranked(dest: NodeId): FirstHop[] {
-    return [...this.neighbours()]
-      .filter((n) => !this.suspect.has(n.idHex))
-      .sort((a, b) => compareDistance(dest, a.id, b.id));
+    const candidates = [...this.neighbours()].filter((n) => !this.suspect.has(n.idHex));
+    const proven = new Set(candidates.filter((n) => this.proven(n.idHex)).map((n) => n.idHex));
+    return candidates.sort((a, b) => Number(proven.has(b.idHex)) - Number(proven.has(a.idHex)) || compareDistance(dest, a.id, b.id));
   }
 }

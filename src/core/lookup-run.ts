@@ -66,7 +66,8 @@ export class LookupRun {
     this.candidates = new Candidates(
       target, node.selfHex, (hex) => node.liars.has(hex, this.startedAt), (hex) => node.convict(hex), implausibleBits,
     );
-    this.hops = new DisjointPaths(() => node.neighbours.values());
+    // A neighbour still being tested (or doubted) may be a colluder: proven ones carry our paths first.
+    this.hops = new DisjointPaths(() => node.neighbours.values(), (hex) => node.vetting.trust.verdict(hex) === 'reliable');
     // What we know first-hand (our table holds contacts that answered us or opened a channel).
     for (const c of node.table.closest(target, node.k)) this.candidates.named(c.idHex, c.id, SELF);
     if (kind) for (const r of node.records.get(target, kind, this.startedAt)) this.keep(r);

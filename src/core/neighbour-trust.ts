@@ -6,7 +6,8 @@
  * some of our ordinary requests too (a later hop may be a colluder, the target may have
  * left), so those only raise doubt; the verdict rests on tests (neighbour-vetting.ts):
  * queries through the neighbour to a node it named as its own neighbour, which an honest
- * one delivers in a single hop.
+ * one delivers in a single hop, and which we know ourselves (a made-up id named by the
+ * neighbour would prove nothing).
  *
  * The verdict is relative: a neighbour is unreliable once other neighbours do get our
  * requests through. A test counts as failed only when the neighbour answered our direct
@@ -26,9 +27,15 @@ export const FAILED_TESTS_TO_DISTRUST = 3;
 export const FAILED_TESTS_TO_DISTRUST_ALONE = 6;
 /** Other neighbours that must be getting our requests through for a verdict to count. */
 const MIN_OTHERS_THROUGH = 1;
-/** An unreliable neighbour is not taken back (dialled or accepted) for this long. */
-export const DISTRUST_MS = 30 * 60_000;
-/** Bound on remembered unreliable neighbours; the longest-standing ones are forgotten first. */
+/**
+ * An unreliable neighbour is not taken back (dialled or accepted) for this long the first
+ * time, twice as long each time again, up to MAX_DISTRUST_MS. An honest node is unreliable
+ * for a while when colluders surround it (while its mesh forms): it gets back soon; a
+ * colluder keeps failing its tests and stays out longer each time.
+ */
+export const DISTRUST_MS = 5 * 60_000;
+export const MAX_DISTRUST_MS = 4 * 60 * 60_000;
+/** Bound on remembered unreliable neighbours; the longest-standing verdicts are forgotten first. */
 const MAX_DISTRUSTED = 4_096;
 
 /**
@@ -38,6 +45,9 @@ const MAX_DISTRUSTED = 4_096;
  */
 export type Verdict = 'unproven' | 'reliable' | 'doubtful' | 'unreliable';
 
+/** What became of one request routed through a neighbour. */
+export type Outcome = 'through' | 'lost' | 'test-failed';
+
 interface HopRecord {
   through: number;
   lostInARow: number;
@@ -46,25 +56,23 @@ interface HopRecord {
 
 export class NeighbourTrust {
   private readonly hops = new Map<string, HopRecord>();
-  private readonly distrustedUntil = new Map<string, number>();
+  /** Verdicts, kept past their end to count repeat offences (bounded). */
+  private readonly distrusted = new Map<string, { until: number; offences: number }>();
 
-  /**
-   * A request routed through `hop` was answered (`through`) or timed out; `test` when it was
-   * a test that `hop` answered directly before losing the routed part. Returns the verdict.
-   */
-  record(hop: string, through: boolean, test = false): Verdict {
+  /** Record what became of a request routed through `hop` (tests: see neighbour-vetting.ts); returns the verdict. */
+  record(hop: string, outcome: Outcome): Verdict {
     let r = this.hops.get(hop);
     if (r === undefined) {
       r = { through: 0, lostInARow: 0, testsFailedInARow: 0 };
       this.hops.set(hop, r);
     }
-    if (through) {
+    if (outcome === 'through') {
       r.through++;
       r.lostInARow = 0;
       r.testsFailedInARow = 0;
     } else {
       r.lostInARow++;
-      if (test) r.testsFailedInARow++;
+      if (outcome === 'test-failed') r.testsFailedInARow++;
     }
     return this.verdict(hop);
   }
@@ -83,28 +91,29 @@ export class NeighbourTrust {
     this.hops.delete(hop);
   }
 
-  /** `hop` was dropped as unreliable: refuse it until `now + DISTRUST_MS`. */
-  distrust(hop: string, now: number): void {
+  /** `hop` was dropped as unreliable: refuse it for DISTRUST_MS, doubled for each earlier verdict. Returns the end. */
+  distrust(hop: string, now: number): number {
     this.hops.delete(hop);
-    this.distrustedUntil.delete(hop);
-    this.distrustedUntil.set(hop, now + DISTRUST_MS);
-    if (this.distrustedUntil.size > MAX_DISTRUSTED) {
-      // Map order is insertion order: the first entry is the oldest verdict.
-      const oldest = this.distrustedUntil.keys().next().value;
-      if (oldest !== undefined) this.distrustedUntil.delete(oldest);
+    const offences = (this.distrusted.get(hop)?.offences ?? 0) + 1;
+    const until = now + Math.min(MAX_DISTRUST_MS, DISTRUST_MS * 2 ** (offences - 1));
+    // Re-inserted, so that map order stays the order of the latest verdicts.
+    this.distrusted.delete(hop);
+    this.distrusted.set(hop, { until, offences });
+    if (this.distrusted.size > MAX_DISTRUSTED) {
+      const oldest = this.distrusted.keys().next().value;
+      if (oldest !== undefined) this.distrusted.delete(oldest);
     }
+    return until;
   }
 
   isDistrusted(hop: string, now: number): boolean {
-    const until = this.distrustedUntil.get(hop);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.distrustedUntil.delete(hop);
-    return false;
+    const entry = this.distrusted.get(hop);
+    return entry !== undefined && entry.until > now;
   }
 
+  /** Neighbours with a verdict remembered (current or past). */
   get distrustedCount(): number {
-    return this.distrustedUntil.size;
+    return this.distrusted.size;
   }
 
   private othersThrough(hop: string): number {

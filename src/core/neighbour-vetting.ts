@@ -1,11 +1,11 @@
 import type { DhtNode } from './dht-node.js';
-import { compareDistance, idsEqual } from './id.js';
-import { FAILED_TESTS_TO_DISTRUST_ALONE, NeighbourTrust } from './neighbour-trust.js';
+import { compareDistance, idsEqual, toHex } from './id.js';
+import { FAILED_TESTS_TO_DISTRUST_ALONE, NeighbourTrust, type Outcome } from './neighbour-trust.js';
 
 /** A new neighbour is first tested this long after its channel opened (its own mesh needs a moment). */
 const FIRST_TEST_AFTER_MS = 2_000;
 /** Then again at this spacing while it stays unproven or doubtful. */
-const TEST_INTERVAL_MS = 10_000;
+const TEST_INTERVAL_MS = 5_000;
 /**
  * Tests in a row without anything getting through, per channel: enough for a verdict (a
  * test the neighbour did not answer itself does not count towards one). Then testing
@@ -18,6 +18,12 @@ const MAX_TESTS_WITHOUT_ANSWER = FAILED_TESTS_TO_DISTRUST_ALONE + 2;
  * mostly not ours to notice.
  */
 const RETEST_SPACING_MS = 60_000;
+/**
+ * A node all of whose neighbours have had this long to prove themselves, none of them
+ * with success, is surrounded (by colluders, or by nodes cut off like itself) and asks the
+ * relay for introductions to random others, as a node with no channel at all does.
+ */
+const SURROUNDED_AFTER_MS = 45_000;
 /** A test's target is drawn from this many of the nodes the neighbour names as closest to itself. */
 const TEST_TARGET_CHOICES = 3;
 
@@ -54,13 +60,26 @@ export class NeighbourVetting {
     this.trust.forget(peer);
   }
 
-  /** A request routed through `hop` came back (`through`) or timed out. */
-  outcome(hop: string, through: boolean, test = false): void {
+  /** What became of a request routed through `hop` (a test's, or any other). */
+  outcome(hop: string, outcome: Outcome): void {
     const { node } = this;
     if (!node.neighbours.has(hop)) return;
-    node.count(test ? (through ? 'trust.testPassed' : 'trust.testFailed') : through ? 'trust.through' : 'trust.lost');
-    if (through) this.testsWithoutAnswer.delete(hop);
-    if (this.trust.record(hop, through, test) === 'unreliable') node.dropUnreliable(hop);
+    node.count(`trust.${outcome}`);
+    if (outcome === 'through') this.testsWithoutAnswer.delete(hop);
+    if (this.trust.record(hop, outcome) === 'unreliable') node.dropUnreliable(hop);
+  }
+
+  /**
+   * True when we have had a neighbour for SURROUNDED_AFTER_MS and none has ever got a
+   * request of ours through (a lossy link makes neighbours doubtful, not unproven).
+   */
+  surrounded(now: number): boolean {
+    let seasoned = false;
+    for (const n of this.node.neighbours.values()) {
+      if (this.trust.verdict(n.idHex) !== 'unproven') return false;
+      if (now - n.openedAt >= SURROUNDED_AFTER_MS) seasoned = true;
+    }
+    return seasoned;
   }
 
   tick(now: number): void {
@@ -80,6 +99,12 @@ export class NeighbourVetting {
     }
   }
 
+  /**
+   * One test of `peer`: ask it for its siblings and route a query through it to one of
+   * them that we know ourselves (an honest neighbour has a channel to it); when it names
+   * none we know, to our own contact closest to it. Only a target we know makes a loss
+   * count: an honest neighbour may have been told of made-up ids by a colluder.
+   */
   private test(peer: string): void {
     const { node } = this;
     const neighbour = node.neighbours.get(peer);
@@ -88,33 +113,42 @@ export class NeighbourVetting {
     this.testedAt.set(peer, node.clock.now());
     this.testsWithoutAnswer.set(peer, (this.testsWithoutAnswer.get(peer) ?? 0) + 1);
     node.count('trust.tests');
-    const done = (through: boolean): void => {
+    const finish = (outcome: Outcome | 'nothing-to-test'): void => {
       if (!this.nextTestAt.has(peer)) return;
       this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
-      this.outcome(peer, through, true);
+      if (outcome === 'nothing-to-test') node.count('trust.nothingToTest');
+      else this.outcome(peer, outcome);
     };
     const ask = node.requests.newId();
     node.requests.expect(ask, node.hopTimeoutMs, (reply) => {
       const named = reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : [];
-      const siblings = named
-        .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, node.self))
+      const known = named
+        .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, node.self) && this.knows(toHex(id)))
         .sort((a, b) => compareDistance(neighbour.id, a, b))
         .slice(0, TEST_TARGET_CHOICES);
-      const target = siblings[Math.floor(node.random.next() * siblings.length)];
-      // Nothing to test through (it named nobody): it stays as it is.
-      if (target === undefined) return this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
+      const target = known[Math.floor(node.random.next() * known.length)]
+        ?? node.table.closest(neighbour.id, 1, (c) => c.idHex === peer || c.idHex === node.selfHex)[0]?.id;
+      if (target === undefined) return finish('nothing-to-test');
       const rid = node.requests.newId();
-      node.requests.expect(rid, node.hopTimeoutMs * 2, () => done(true), () => done(false));
+      // A sibling of our neighbour is a hop or two away: several of our usual lookup round trips is plenty.
+      const timeoutMs = Math.min(node.hopTimeoutMs * 2, 4 * node.queryTimer.softMs);
+      node.requests.expect(rid, timeoutMs, () => finish('through'), () => finish('test-failed'));
       if (node.router.originate(target, true, 'FIND_NODE', { rid, target }, { firstHop: neighbour.id }) !== peer) {
         node.requests.forget(rid);
-        this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
+        finish('nothing-to-test');
       }
     }, () => {
       // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
       if (!this.nextTestAt.has(peer)) return;
       this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
-      this.outcome(peer, false);
+      this.outcome(peer, 'lost');
     }, peer);
     node.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
+  }
+
+  /** A neighbour of ours, or a contact in our table not known to be gone. */
+  private knows(hex: string): boolean {
+    const contact = this.node.table.get(hex);
+    return this.node.neighbours.has(hex) || (contact !== undefined && contact.lost !== true);
   }
 }

@@ -147,9 +147,16 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     }
   };
 
+  /** Set while the worker's node asked for introductions with channels open (none of them gets its requests through). */
+  let surrounded = false;
   const dialIntroductions = (peers: string[]): void => {
-    if (connections.openCount > 0) return;
-    for (const peer of peers.slice(0, FIRST_CONTACTS)) connections.connect(peer);
+    if (connections.openCount > 0 && !surrounded) return;
+    surrounded = false;
+    let dialled = 0;
+    for (const peer of peers) {
+      if (dialled >= FIRST_CONTACTS) break;
+      if (connections.connect(peer)) dialled++;
+    }
   };
   let welcomed: () => void = () => undefined;
   const welcome = new Promise<void>((resolve) => { welcomed = resolve; });
@@ -169,9 +176,16 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     signaling = s;
   };
   startSignaling();
-  // A peer left with no channel asks the relay for new introductions.
+  // A peer left with no channel asks the relay for new introductions, and so does one whose
+  // node finds itself surrounded by neighbours that get nothing through (DhtNode.needsIntroductions).
   const isolation = setInterval(() => {
-    if (connections.openCount === 0 && signaling?.status === 'open') signaling.requestPeers();
+    if (signaling?.status !== 'open') return;
+    if (connections.openCount === 0) return signaling.requestPeers();
+    client.api.needsIntroductions().then((needed) => {
+      if (!needed || signaling?.status !== 'open') return;
+      surrounded = true;
+      signaling.requestPeers();
+    }, () => undefined);
   }, ISOLATION_CHECK_MS);
   try {
     await initialised;

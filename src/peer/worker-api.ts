@@ -167,6 +167,11 @@ export class WorkerApi {
     return capture(() => this.ready().stats());
   }
 
+  /** True when the relay should introduce this node to others (DhtNode.needsIntroductions). */
+  needsIntroductions(): Promise<Result<boolean>> {
+    return capture(() => this.ready().node.needsIntroductions());
+  }
+
   /** Route a WebRTC signal through the overlay; false when the node has no open channel. */
   sendSignal(to: string, payload: Uint8Array): Promise<Result<boolean>> {
     return capture(() => this.ready().node.sendSignal(to, payload));

@@ -21,8 +21,7 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
     expect(Math.min(...holders)).toBeGreaterThanOrEqual(5);
     expect(holders.reduce((a, b) => a + b, 0) / holders.length).toBeGreaterThanOrEqual(12);
 
-    // Value lookups: count also how many would have failed on their first paths alone, to
-    // show that the adversary bites and the later rounds are what saves them.
+    // Value lookups: count also how many would have failed on their first paths alone.
     let found = 0;
     let firstRoundEmpty = 0;
     const lookups = 200;
@@ -41,8 +40,12 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
         for (const r of result.records) expect(coalition.has(r.nodeId)).toBe(false);
       })), 600_000);
     }
+    // The adversary bites: it swallowed honest envelopes and answered with poison, and some
+    // lookups' first paths came back empty (fewer since neighbours are vetted: the
+    // colluders lose their channels, so first paths rarely start through one).
     expect(coalition.counters.poisoned).toBeGreaterThan(0);
-    expect(firstRoundEmpty).toBeGreaterThanOrEqual(lookups * 0.03);
+    expect(coalition.counters.dropped).toBeGreaterThan(0);
+    expect(firstRoundEmpty).toBeGreaterThan(0);
     expect(found / lookups).toBeGreaterThanOrEqual(0.995);
 
     // Node lookups as a STORE runs them: only nodes that answered, so no made-up id, and
@@ -57,7 +60,7 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
     const result = await swarm.settle(swarm.pick(honest).findNode(key), 600_000);
     expect(result.closest.length).toBeGreaterThan(0);
     for (const hex of result.closest) expect(swarm.nodes.has(hex)).toBe(true);
-  });
+  }, 300_000);
 
   it('hostile from the first join: honest nodes convict the colluders, never each other, and still find every record', async () => {
     const setup = await colludedSwarm({ nodes: 400, fraction: 0.2, seed: 2025, activeFromStart: true });
@@ -86,5 +89,32 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
     // No more than their share of the nodes (without convictions they held 35% of the channels).
     expect(toColluders / channels).toBeLessThanOrEqual(0.2);
     expect(values.success).toBeGreaterThanOrEqual(0.995);
-  });
+  }, 300_000);
+
+  it('hostile from the first join and naming no made-up ids (nothing to convict on): vetted neighbours keep lookups succeeding', async () => {
+    const setup = await colludedSwarm({ nodes: 400, fraction: 0.2, seed: 2026, activeFromStart: true, fakes: 'none' });
+    const { swarm, coalition, honest } = setup;
+    const services = await publishServices(setup, 20);
+    const values = await valueLookups(setup, services, 200);
+    const nodes = await nodeLookups(setup, 60);
+
+    let channels = 0;
+    let toColluders = 0;
+    let colludersDistrusted = 0;
+    for (const judge of honest) {
+      for (const peer of judge.neighbours.keys()) {
+        channels++;
+        if (coalition.has(peer)) toColluders++;
+      }
+      for (const c of coalition.members) if (judge.vetting.trust.isDistrusted(c, swarm.now)) colludersDistrusted++;
+      // Nobody is convicted: there is no forgery to convict on.
+      for (const other of swarm.nodes.values()) expect(judge.liars.has(other.selfHex, swarm.now)).toBe(false);
+    }
+    // Without vetting, colluders held 35% of honest channels here and value lookups met 77-78%.
+    expect(colludersDistrusted).toBeGreaterThan(honest.length);
+    expect(toColluders / channels).toBeLessThanOrEqual(0.05);
+    expect(values.success).toBeGreaterThanOrEqual(0.995);
+    expect(nodes.unproven).toBe(0);
+    expect(nodes.success).toBeGreaterThanOrEqual(0.95);
+  }, 300_000);
 });

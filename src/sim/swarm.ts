@@ -50,11 +50,12 @@ export class Swarm {
   /**
    * What the relay does for a tab left without a channel (create-peer.ts asks it every
    * ISOLATION_CHECK_MS): introduce it to a few live nodes. A node can end up there when
-   * its neighbours leave, or when all of them turn out to be liars it convicted.
+   * its neighbours leave, or when all of them turn out to be liars it convicted; it also
+   * asks when none of its neighbours gets its requests through (DhtNode.needsIntroductions).
    */
   private introduceIsolated(): void {
     const live = this.alive();
-    const isolated = live.filter((n) => n.neighbours.size === 0 && this.introduced.has(n.selfHex) && !this.clockOf(n).isPaused);
+    const isolated = live.filter((n) => n.needsIntroductions() && this.introduced.has(n.selfHex) && !this.clockOf(n).isPaused);
     if (isolated.length > 0 && live.length > 1) this.link(isolated, live);
     this.queue.setTimer(ISOLATION_CHECK_MS, () => this.introduceIsolated());
   }

@@ -1,0 +1,92 @@
+import type { DhtNode } from './dht-node.js';
+import { commonPrefixLength, compareDistance, idsEqual, toHex, type NodeId } from './id.js';
+
+/** The first exchange after start, and the pace again whenever one brought news. */
+const FIRST_INTERVAL_MS = 30_000;
+/** Exchanges that bring nothing new slow down, doubling up to this spacing. */
+const MAX_INTERVAL_MS = 10 * 60_000;
+/** Named ids closer than our current siblings that one exchange checks at most. */
+const MAX_CHECKS = 4;
+/** As in lookups: an id sharing this many more bits with us than our deepest bucket was made up. */
+const IMPLAUSIBLE_MARGIN_BITS = 20;
+
+/**
+ * Siblings tell each other who is near: every so often, each of our closest proven
+ * neighbours is asked, over its own channel, for the nodes it knows closest to us. A
+ * node learns of others only when they answer it or open a channel to it, so without
+ * this a node whose join met colluders (or a forming mesh) may not know its true siblings
+ * for a long while, and they not it; lookups then miss it, and STOREs go past it.
+ *
+ * Nothing named is taken on trust: an id closer to us than our current siblings is asked
+ * itself (routed to its exact id), and only one that answers becomes a contact, then a
+ * neighbour (so it learns of us too). Ids implausibly close to us are not even asked.
+ */
+export class SiblingExchange {
+  private nextAt: number;
+  private intervalMs = FIRST_INTERVAL_MS;
+
+  constructor(private readonly node: DhtNode, private readonly siblings: number) {
+    this.nextAt = node.clock.now() + FIRST_INTERVAL_MS;
+  }
+
+  tick(now: number): void {
+    if (now < this.nextAt) return;
+    this.nextAt = Infinity;
+    void this.exchange().then((news) => {
+      this.intervalMs = news ? FIRST_INTERVAL_MS : Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
+      this.nextAt = this.node.clock.now() + this.intervalMs;
+    });
+  }
+
+  private async exchange(): Promise<boolean> {
+    const { node } = this;
+    const asked = [...node.neighbours.values()]
+      .filter((n) => node.vetting.trust.verdict(n.idHex) === 'reliable')
+      .sort((a, b) => compareDistance(node.self, a.id, b.id))
+      .slice(0, this.siblings);
+    const answers = await Promise.all(asked.map((n) => this.ask(n.idHex)));
+    node.count('siblings.asked', asked.length);
+    const farthestSibling = node.table.closest(node.self, this.siblings).at(-1);
+    const implausibleBits = Math.max(0, ...node.table.nonEmptyBuckets()) + IMPLAUSIBLE_MARGIN_BITS;
+    const news = new Map<string, NodeId>();
+    for (const id of answers.flat()) {
+      const hex = toHex(id);
+      const known = node.table.get(hex);
+      if (idsEqual(id, node.self) || news.has(hex) || (known !== undefined && known.lost !== true)) continue;
+      if (farthestSibling !== undefined && compareDistance(node.self, id, farthestSibling.id) >= 0) continue;
+      if (commonPrefixLength(node.self, id) >= implausibleBits) {
+        node.count('siblings.implausible');
+        continue;
+      }
+      news.set(hex, id);
+    }
+    const checks = [...news.values()].sort((a, b) => compareDistance(node.self, a, b)).slice(0, MAX_CHECKS);
+    const proven = await Promise.all(checks.map((id) => this.check(id)));
+    const found = proven.filter(Boolean).length;
+    if (found > 0) node.count('siblings.found', found);
+    return found > 0;
+  }
+
+  /** The ids a neighbour names as closest to us ([] when it does not answer). */
+  private ask(peer: string): Promise<NodeId[]> {
+    const { node } = this;
+    const rid = node.requests.newId();
+    return new Promise((resolve) => {
+      node.requests.expect(rid, node.hopTimeoutMs, (reply) => resolve(reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : []), () => resolve([]), peer);
+      node.sendDirect(peer, 'FIND_NODE', { rid, target: node.self });
+    });
+  }
+
+  /** Ask a named id itself; it becomes a contact only if it answers as itself. */
+  private async check(id: NodeId): Promise<boolean> {
+    const { node } = this;
+    try {
+      const { info } = await node.gateway.queryPeer(toHex(id), 'FIND_NODE', { rid: node.requests.newId(), target: node.self });
+      if (!idsEqual(info.from, id)) return false;
+      node.learn(id, true);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
