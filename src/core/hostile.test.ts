@@ -153,7 +153,7 @@ describe('a neighbour that floods', () => {
     expect(h.node.stats()['flood.shed']).toBeGreaterThan(0);
     await h.clock.runFor(60_000);
     expect(h.node.router.pendingHops).toBe(0);
-  });
+  }, 30_000);
 });
 
 /** Records of attacker key pairs. The verifier accepts any signature here: bounds do not depend on it, and 60,000 real signatures would take a minute. */

@@ -54,7 +54,7 @@ describe('neighbour vetting', () => {
     expect(refused).toBeGreaterThan(0);
     // Honest nodes still hold channels among themselves.
     for (const h of honest) expect(h.neighbours.size).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   it('colluders that turn after they were found reliable are tested again and lose their channels', async () => {
     const { swarm, coalition, honest } = await colludedSwarm(43, false);
