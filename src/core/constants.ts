@@ -58,6 +58,14 @@ export const PING_INTERVAL_MS = 30_000;
 export const PING_FAILURES_BEFORE_DEAD = 2;
 export const NEIGHBOUR_REVIEW_MS = 5_000;
 
+/**
+ * An id sharing this many more leading bits with a target than our deepest bucket shares
+ * with us (our deepest bucket is about log2 of the network's size), and at least 32, was
+ * made up: about one chance in a million for a genuine one.
+ */
+export const implausiblePrefixBits = (table: { nonEmptyBuckets(): number[] }): number =>
+  Math.max(32, Math.max(0, ...table.nonEmptyBuckets()) + 20);
+
 /** Wire limits. */
 export const MAX_FRAME_BYTES = 1_048_576 + 4_096;
 export const MAX_CHANNEL_MESSAGE_BYTES = 16_384;

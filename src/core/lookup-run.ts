@@ -1,7 +1,7 @@
 import { Candidates, SELF } from './candidates.js';
 import type { DhtNode } from './dht-node.js';
 import { DisjointPaths, type FirstHop } from './disjoint-paths.js';
-import { MAX_HOPS } from './constants.js';
+import { implausiblePrefixBits, MAX_HOPS } from './constants.js';
 import { idsEqual, toHex, type NodeId } from './id.js';
 import type { LookupProgress } from './lookup.js';
 import type { Message } from './messages.js';
@@ -16,13 +16,6 @@ import type { ReplyInfo } from './requests.js';
 const QUERY_ATTEMPTS = 2;
 /** Late queries (past their soft timeout, still waiting for an answer) per pump slot. */
 const LINGERING_PER_SLOT = 3;
-/**
- * A silent id sharing this many more leading bits with the target than our deepest bucket
- * with us (and at least MIN_IMPLAUSIBLE_PREFIX_BITS) was made up: about one chance in a
- * million for a genuine one.
- */
-const IMPLAUSIBLE_MARGIN_BITS = 20;
-const MIN_IMPLAUSIBLE_PREFIX_BITS = 32;
 /** Queries in a row a contact of ours left unanswered before it counts as lost. */
 const CONTACT_FAILURES_BEFORE_LOST = 2;
 
@@ -62,7 +55,7 @@ export class LookupRun {
     this.connectionsBefore = node.connectionsCreated;
     this.targetHex = toHex(target);
     // Our deepest bucket is about log2 of the network's size: genuine ids closer than ~20 bits past it do not occur.
-    const implausibleBits = Math.max(MIN_IMPLAUSIBLE_PREFIX_BITS, Math.max(0, ...node.table.nonEmptyBuckets()) + IMPLAUSIBLE_MARGIN_BITS);
+    const implausibleBits = implausiblePrefixBits(node.table);
     this.candidates = new Candidates(
       target, node.selfHex, (hex) => node.liars.has(hex, this.startedAt), (hex) => node.convict(hex), implausibleBits,
     );

@@ -1,3 +1,4 @@
+import { implausiblePrefixBits } from './constants.js';
 import type { DhtNode } from './dht-node.js';
 import { commonPrefixLength, compareDistance, idsEqual, toHex, type NodeId } from './id.js';
 
@@ -7,8 +8,6 @@ const FIRST_INTERVAL_MS = 30_000;
 const MAX_INTERVAL_MS = 10 * 60_000;
 /** Named ids closer than our current siblings that one exchange checks at most. */
 const MAX_CHECKS = 4;
-/** As in lookups: an id sharing this many more bits with us than our deepest bucket was made up. */
-const IMPLAUSIBLE_MARGIN_BITS = 20;
 
 /**
  * Siblings tell each other who is near: every so often, each of our closest proven
@@ -47,7 +46,7 @@ export class SiblingExchange {
     const answers = await Promise.all(asked.map((n) => this.ask(n.idHex)));
     node.count('siblings.asked', asked.length);
     const farthestSibling = node.table.closest(node.self, this.siblings).at(-1);
-    const implausibleBits = Math.max(0, ...node.table.nonEmptyBuckets()) + IMPLAUSIBLE_MARGIN_BITS;
+    const implausibleBits = implausiblePrefixBits(node.table);
     const news = new Map<string, NodeId>();
     for (const id of answers.flat()) {
       const hex = toHex(id);
