@@ -17,7 +17,7 @@ const MAX_TESTS_WITHOUT_ANSWER = FAILED_TESTS_TO_DISTRUST_ALONE + 2;
  * neighbour may turn hostile after its first tests, and the requests it then drops are
  * mostly not ours to notice.
  */
-const RETEST_SPACING_MS = 60_000;
+const RETEST_SPACING_MS = 3 * 60_000;
 /**
  * A node all of whose neighbours have had this long to prove themselves, none of them
  * with success, is surrounded (by colluders, or by nodes cut off like itself) and asks the

@@ -2,10 +2,12 @@ import { implausiblePrefixBits } from './constants.js';
 import type { DhtNode } from './dht-node.js';
 import { commonPrefixLength, compareDistance, idsEqual, toHex, type NodeId } from './id.js';
 
-/** The first exchange after start, and the pace again whenever one brought news. */
+/** The first exchange after start. */
 const FIRST_INTERVAL_MS = 30_000;
+/** The pace after an exchange that brought news (under churn most do: each costs ~3 KB). */
+const NEWS_INTERVAL_MS = 2 * 60_000;
 /** Exchanges that bring nothing new slow down, doubling up to this spacing. */
-const MAX_INTERVAL_MS = 10 * 60_000;
+const MAX_INTERVAL_MS = 15 * 60_000;
 /** Named ids closer than our current siblings that one exchange checks at most. */
 const MAX_CHECKS = 4;
 
@@ -32,7 +34,7 @@ export class SiblingExchange {
     if (now < this.nextAt) return;
     this.nextAt = Infinity;
     void this.exchange().then((news) => {
-      this.intervalMs = news ? FIRST_INTERVAL_MS : Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
+      this.intervalMs = news ? NEWS_INTERVAL_MS : Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
       this.nextAt = this.node.clock.now() + this.intervalMs;
     });
   }
