@@ -29,13 +29,14 @@ const TEST_TARGET_CHOICES = 3;
 
 /**
  * Puts neighbour-trust.ts to work. Real requests give doubt, tests give the verdict. A
- * neighbour is tested when its channel opens and whenever it has lost a few of our
- * requests in a row, every TEST_INTERVAL_MS until something routed through it comes back:
- * we ask it (directly) for the nodes closest to itself, then route a FIND_NODE through it
- * to one of those, its own siblings, which an honest neighbour has open channels to. Such
- * a test looks like any lookup's query. A neighbour that turns out unreliable loses its
- * channel and is neither dialled nor accepted while the verdict lasts; it stays a contact
- * (its answers are still weighed like anyone's) and is not convicted of anything.
+ * neighbour is tested when its channel opens and whenever it has lost one of our
+ * requests, every TEST_INTERVAL_MS until something routed through it comes back: we ask
+ * it (directly) for the nodes closest to itself, then route a FIND_NODE through it to one
+ * of those we know ourselves, its own siblings, which an honest neighbour has open
+ * channels to (else to our own contact nearest it). Such a test looks like any lookup's
+ * query. A neighbour that turns out unreliable loses its channel and its place in our
+ * routing table, and is neither dialled nor accepted while the verdict lasts; its answers
+ * in lookups are still weighed like anyone's, and it is not convicted of anything.
  */
 export class NeighbourVetting {
   readonly trust = new NeighbourTrust();
