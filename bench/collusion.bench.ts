@@ -63,4 +63,6 @@ const body = [
   '',
 ].join('\n');
 console.log(body);
-if (!args.includes('--no-write')) writeSection('Collusion', `npm run bench:collusion${sizes.length > 0 ? ` -- ${sizes.join(' ')}` : ''}`, body);
+// The command as run, options included: a section from a partial run must say so.
+const asRun = args.filter((a) => a !== '--no-write');
+if (!args.includes('--no-write')) writeSection('Collusion', `npm run bench:collusion${asRun.length > 0 ? ` -- ${asRun.join(' ')}` : ''}`, body);
