@@ -5,6 +5,7 @@ import { ErrorCode, MeshError } from './errors.js';
 import { Gateway, type ReplyTo } from './gateway.js';
 import { bucketIndex, fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from './id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from './identity.js';
+import { ExpiringIds } from './expiring-ids.js';
 import { Liars } from './liars.js';
 import { Liveness } from './liveness.js';
 import { findNode, findValue, type LookupOptions, type LookupProgress } from './lookup.js';
@@ -38,6 +39,13 @@ const SURROUNDED_ASK_SPACING_MS = 60_000;
 const REFILL_SPACING_MS = 30_000;
 /** A lost contact is probed this long after its channel closed, then again after each further wait while unanswered. */
 const LOST_PROBE_DELAYS_MS = [2_000, 30_000];
+/**
+ * A contact declared dead (or replaced when its channel closed) is not taken back on
+ * hearsay for this long: peers that have not noticed its departure keep naming it in
+ * lookup answers. Hearing from it directly brings it back at once.
+ */
+const DEPARTED_MEMORY_MS = 10 * 60_000;
+const MAX_DEPARTED = 1_024;
 /** Reviews of the neighbour set triggered by channel events are spaced at least this far. */
 const MIN_REVIEW_SPACING_MS = 2_000;
 
@@ -103,6 +111,8 @@ export class DhtNode implements ChannelHandler {
   readonly counters = new Map<string, number>();
   /** Nodes a lookup caught naming ids that do not exist (liars.ts). */
   readonly liars = new Liars();
+  /** Contacts this node dropped as dead, refused as hearsay for a while (DEPARTED_MEMORY_MS). */
+  readonly departed = new ExpiringIds(DEPARTED_MEMORY_MS, MAX_DEPARTED);
   /** Which neighbours get our routed requests through (neighbour-vetting.ts). */
   readonly vetting: NeighbourVetting;
   /** Where copies of records went from here, for removals to follow (placements.ts). */
@@ -156,7 +166,7 @@ export class DhtNode implements ChannelHandler {
       perBucket: opts.neighboursPerBucket ?? C.NEIGHBOURS_PER_BUCKET,
       siblings: opts.siblingNeighbours ?? C.SIBLING_NEIGHBOURS,
     };
-    this.table = new RoutingTable(this.self, { k: this.k });
+    this.table = new RoutingTable(this.self, { k: this.k, onDead: (hex) => this.departed.add(hex, this.clock.now()) });
     this.records = new RecordStore({ verify: this.verify });
     const node = this;
     this.requests = new PendingRequests(this.clock, this.random, (hop, through) => node.vetting.outcome(hop, through ? 'through' : 'lost'));
@@ -387,16 +397,19 @@ export class DhtNode implements ChannelHandler {
    * someone's reply wait in the replacement cache instead of costing a ping.
    */
   learn(id: NodeId, heard: boolean, rttMs?: number): void {
-    if (this.liars.size > 0 && this.liars.has(toHex(id), this.clock.now())) return;
-    if (this.vetting.trust.distrustedCount > 0 && this.vetting.trust.isDistrusted(toHex(id), this.clock.now())) return;
-    const lost = this.table.lost > 0 && this.table.get(toHex(id))?.lost === true;
-    // Others naming a contact we lost do not prove it alive: they may not have noticed yet.
-    if (lost && !heard) return;
-    const result = this.table.update(id, this.clock.now(), rttMs);
+    const hex = toHex(id);
+    const now = this.clock.now();
+    if (this.liars.size > 0 && this.liars.has(hex, now)) return;
+    if (this.vetting.trust.distrustedCount > 0 && this.vetting.trust.isDistrusted(hex, now)) return;
+    const lost = this.table.lost > 0 && this.table.get(hex)?.lost === true;
+    // Others naming a contact we lost (or dropped) do not prove it alive: they may not have noticed yet.
+    if (!heard && (lost || (this.departed.size > 0 && this.departed.has(hex, now)))) return;
+    if (heard && this.departed.size > 0) this.departed.delete(hex);
+    const result = this.table.update(id, now, rttMs);
     if (lost) {
       // It answered (a probe, or any query): it did not leave, so it may be dialled again at once.
       this.count('contacts.revived');
-      this.cooldown.delete(toHex(id));
+      this.cooldown.delete(hex);
       this.reviewSoon();
     }
     if (result.kind === 'added') this.replication.noteNewContact(result.contact.idHex);

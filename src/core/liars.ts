@@ -1,3 +1,5 @@
+import { ExpiringIds } from './expiring-ids.js';
+
 /**
  * Nodes this node caught making ids up, remembered for a while (S/Kademlia's lesson that
  * a lookup should not have to rediscover, at a timeout per made-up id, what an earlier
@@ -13,28 +15,13 @@
 export const LIAR_MEMORY_MS = 30 * 60_000;
 const MAX_REMEMBERED = 4_096;
 
-export class Liars {
-  private readonly until = new Map<string, number>();
+export class Liars extends ExpiringIds {
+  constructor() {
+    super(LIAR_MEMORY_MS, MAX_REMEMBERED);
+  }
 
   /** Remember `hex` as a liar; true when it was not already. */
   convict(hex: string, now: number): boolean {
-    const known = this.has(hex, now);
-    // Re-inserting keeps the map in order of last offence, so eviction takes the oldest.
-    this.until.delete(hex);
-    this.until.set(hex, now + LIAR_MEMORY_MS);
-    if (this.until.size > MAX_REMEMBERED) this.until.delete(this.until.keys().next().value!);
-    return !known;
-  }
-
-  has(hex: string, now: number): boolean {
-    const until = this.until.get(hex);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.until.delete(hex);
-    return false;
-  }
-
-  get size(): number {
-    return this.until.size;
+    return this.add(hex, now);
   }
 }

@@ -1,4 +1,5 @@
 import { HEADER_BYTES } from './codec.js';
+import { ExpiringIds } from './expiring-ids.js';
 import { MessageType } from './messages.js';
 
 /**
@@ -124,10 +125,12 @@ const ADMITTED: Admission = { ok: true };
 
 export class FloodGuard {
   private readonly peers = new Map<string, PeerBuckets>();
-  private readonly bans = new Map<string, number>();
+  /** Every ban lasts banMs, so the oldest ban, dropped first past MAX_BANS, is also the nearest to its end. */
+  private readonly bans: ExpiringIds;
   private readonly outboundLimits: Record<FloodClass, BucketLimit>;
 
   constructor(readonly limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
+    this.bans = new ExpiringIds(limits.banMs, MAX_BANS);
     const scaled = {} as Record<FloodClass, BucketLimit>;
     for (const c of FLOOD_CLASSES) {
       const l = limits.classes[c];
@@ -157,16 +160,11 @@ export class FloodGuard {
 
   ban(peer: string, now: number): void {
     this.forget(peer);
-    if (!this.bans.has(peer) && this.bans.size >= MAX_BANS) this.dropExpiredOrNearestBan(now);
-    this.bans.set(peer, now + this.limits.banMs);
+    this.bans.add(peer, now);
   }
 
   isBanned(peer: string, now: number): boolean {
-    const until = this.bans.get(peer);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.bans.delete(peer);
-    return false;
+    return this.bans.has(peer, now);
   }
 
   /** Neighbours with buckets, and bans remembered (both bounded: see MAX_BANS). */
@@ -181,19 +179,6 @@ export class FloodGuard {
       this.peers.set(peer, s);
     }
     return s;
-  }
-
-  private dropExpiredOrNearestBan(now: number): void {
-    let nearest: string | undefined;
-    let nearestUntil = Infinity;
-    for (const [peer, until] of this.bans) {
-      if (until <= now) this.bans.delete(peer);
-      else if (until < nearestUntil) {
-        nearest = peer;
-        nearestUntil = until;
-      }
-    }
-    if (this.bans.size >= MAX_BANS && nearest !== undefined) this.bans.delete(nearest);
   }
 }
 

@@ -200,6 +200,21 @@ describe('RoutingTable', () => {
     expect(table.has(r!)).toBe(true);
     expect(table.lost).toBe(0);
   });
+  it('tells onDead of every id markDead drops, from a bucket or a replacement cache, and of no other', () => {
+    const rnd = seededRandom(8);
+    const self = rnd.bytes(32);
+    const dead: string[] = [];
+    const table = new RoutingTable(self, { k: 2, onDead: (hex) => dead.push(hex) });
+    const [a, b, cached, stranger] = idsInBucket(self, 5, 4, rnd) as [NodeId, NodeId, NodeId, NodeId];
+    [a, b, cached].forEach((id, t) => table.update(id, t));
+    table.markDead(cached);
+    expect(table.markLost(a)).toBe('lost');
+    table.remove(b);
+    table.markDead(stranger);
+    table.markDead(a);
+    expect(dead).toEqual([toHex(cached), toHex(a)]);
+  });
+
   it('rejects bad arguments with labelled errors', () => {
     const self = seededRandom(5).bytes(32);
     expect(() => new RoutingTable(new Uint8Array(31))).toThrow(/self/);

@@ -50,6 +50,8 @@ export interface RoutingTableOptions {
   k?: number;
   /** Contacts remembered per bucket while it is full, to replace dead ones without a lookup. */
   replacementCacheSize?: number;
+  /** Told of every id `markDead` drops (from a bucket or a replacement cache), so the owner can refuse hearsay about it. */
+  onDead?: (idHex: IdHex) => void;
 }
 
 /** Persisted form: contacts only. Replacement caches are cheap to relearn and go stale fast. */
@@ -74,6 +76,7 @@ export class RoutingTable {
   private readonly caches: Array<MutableContact[] | undefined> = [];
   private readonly byHex = new Map<IdHex, MutableContact>();
   private lostCount = 0;
+  private readonly onDead: ((idHex: IdHex) => void) | undefined;
   /** Last update or lookup per bucket; -Infinity ("never") makes a fresh table refresh everything once. */
   private readonly touched = new Float64Array(ID_BITS).fill(-Infinity);
 
@@ -90,6 +93,7 @@ export class RoutingTable {
     this.selfHex = toHex(self);
     this.k = k;
     this.replacementCacheSize = cacheSize;
+    this.onDead = opts.onDead;
     for (let i = 0; i < ID_BITS; i++) this.buckets.push([]);
   }
 
@@ -166,8 +170,9 @@ export class RoutingTable {
     const idHex = hexOf(id);
     const i = this.bucketOf(id);
     if (idHex === undefined || i < 0) return undefined;
-    this.takeFromCache(i, idHex);
+    const cached = this.takeFromCache(i, idHex);
     const contact = this.byHex.get(idHex);
+    if (cached !== undefined || contact !== undefined) this.onDead?.(idHex);
     if (!contact) return undefined;
     const bucket = this.buckets[i]!;
     this.detach(bucket, contact);

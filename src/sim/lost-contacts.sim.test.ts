@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareDistance } from '../core/id.js';
+import { bucketIndex, compareDistance } from '../core/id.js';
 import type { DhtNode } from '../core/dht-node.js';
 import { Swarm } from './swarm.js';
 
@@ -9,6 +9,11 @@ const nearest = (swarm: Swarm, node: DhtNode, n: number): DhtNode[] =>
 
 /** Ids `asker` would hand out in a FIND_NODE answer for `target`. */
 const handedOut = (asker: DhtNode, target: Uint8Array): string[] => asker.table.closest(target, asker.k).map((c) => c.idHex);
+
+/** `node` holds `other` as a live contact, or waiting in a replacement cache to become one. */
+const holdsAlive = (node: DhtNode, other: DhtNode): boolean =>
+  (node.table.has(other.selfHex) && node.table.get(other.selfHex)?.lost !== true)
+  || node.table.replacements(bucketIndex(node.self, other.self)).some((c) => c.idHex === other.selfHex);
 
 describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
   it('a departed node is no longer handed out by anyone who saw it go; a paused node gets its siblings back within a minute of waking', async () => {
@@ -20,6 +25,14 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
     const leaver = swarm.pick();
     const sawItGo = swarm.alive().filter((n) => n.neighbours.has(leaver.selfHex));
     expect(sawItGo.length).toBeGreaterThan(3);
+    // One of them has heard of every node (as wide lookups would tell it), so stand-ins wait
+    // in the leaver's bucket there: the departure replaces the leaver at once instead of
+    // keeping it as lost.
+    const sameBucket = (n: DhtNode): number =>
+      swarm.alive().filter((o) => o !== n && bucketIndex(n.self, o.self) === bucketIndex(n.self, leaver.self)).length;
+    const crowded = sawItGo.find((n) => sameBucket(n) > n.k);
+    if (crowded === undefined) throw new Error('no observer with a crowded bucket for the leaver');
+    for (const o of swarm.alive()) if (o !== crowded) crowded.learn(o.self, false);
     swarm.fail(leaver, false);
     await swarm.run(20_000);
     for (const n of sawItGo) {
@@ -29,6 +42,11 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
     // Probes to it went unanswered and nothing revived it.
     const counters = (name: string): number => sawItGo.reduce((sum, n) => sum + (n.counters.get(name) ?? 0), 0);
     expect(counters('contacts.probeUnanswered')).toBeGreaterThanOrEqual(sawItGo.filter((n) => n.table.get(leaver.selfHex)?.lost === true).length);
+    // A peer that has not noticed names it in an answer: hearsay brings it back nowhere,
+    // whether it was kept as lost or replaced at once by a cached contact.
+    expect(crowded.table.has(leaver.selfHex)).toBe(false);
+    for (const n of sawItGo) n.learn(leaver.self, false);
+    expect(sawItGo.filter((n) => holdsAlive(n, leaver)).map((n) => n.selfHex)).toEqual([]);
     // Still hidden minutes later: others naming it in their answers do not revive it.
     await swarm.run(5 * 60_000);
     expect(sawItGo.filter((n) => handedOut(n, leaver.self).includes(leaver.selfHex))).toEqual([]);

@@ -1,0 +1,38 @@
+/**
+ * Node ids remembered for a while, in bounded memory: the shape shared by the node's
+ * short memories of who misbehaved or left (liars.ts, flood bans in rate-limit.ts, DhtNode's
+ * departed contacts). An id
+ * is forgotten `memoryMs` after it was last added; past `max` ids the one added longest
+ * ago goes first, so a flood of ids costs a fixed amount of memory.
+ */
+export class ExpiringIds {
+  private readonly until = new Map<string, number>();
+
+  constructor(readonly memoryMs: number, readonly max: number) {}
+
+  /** Remember `hex` (again) from `now`; true when it was not remembered already. */
+  add(hex: string, now: number): boolean {
+    const known = this.has(hex, now);
+    // Re-inserting keeps the map in order of last addition, so eviction takes the oldest.
+    this.until.delete(hex);
+    this.until.set(hex, now + this.memoryMs);
+    if (this.until.size > this.max) this.until.delete(this.until.keys().next().value!);
+    return !known;
+  }
+
+  has(hex: string, now: number): boolean {
+    const until = this.until.get(hex);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.until.delete(hex);
+    return false;
+  }
+
+  delete(hex: string): void {
+    this.until.delete(hex);
+  }
+
+  get size(): number {
+    return this.until.size;
+  }
+}
