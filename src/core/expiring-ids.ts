@@ -1,9 +1,8 @@
 /**
- * Node ids remembered for a while, in bounded memory: the shape shared by the node's
- * short memories of who misbehaved or left (liars.ts, flood bans in rate-limit.ts, DhtNode's
- * departed contacts). An id
- * is forgotten `memoryMs` after it was last added; past `max` ids the one added longest
- * ago goes first, so a flood of ids costs a fixed amount of memory.
+ * Node ids remembered for a while, in bounded memory: the shape shared by the node's short
+ * memories of who misbehaved or left (liars.ts, flood bans in rate-limit.ts, DhtNode's
+ * departed contacts). An id is forgotten `memoryMs` after it was last added; past `max`
+ * ids the one added longest ago goes first, so a flood of ids costs a fixed amount of memory.
  */
 export class ExpiringIds {
   private readonly until = new Map<string, number>();
