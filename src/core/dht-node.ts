@@ -39,6 +39,8 @@ const SURROUNDED_ASK_SPACING_MS = 60_000;
 const REFILL_SPACING_MS = 30_000;
 /** A lost contact is probed this long after its channel closed, then again after each further wait while unanswered. */
 const LOST_PROBE_DELAYS_MS = [2_000, 30_000];
+/** An unanswered probe is repeated only by a node with fewer neighbours than this (it may have had no route). */
+const PROBE_AGAIN_BELOW_NEIGHBOURS = 3;
 /**
  * A contact declared dead (or replaced when its channel closed) is not taken back on
  * hearsay for this long: peers that have not noticed its departure keep naming it in
@@ -303,7 +305,9 @@ export class DhtNode implements ChannelHandler {
    * the contact and lifts its redial cooldown; silence leaves it lost (the neighbour policy
    * redials it once the cooldown ends, the last way to find it). They are spread out
    * because right after such a close we may have no route at all: every channel of a
-   * paused node closes at once.
+   * paused node closes at once. A node that still had a few neighbours when a probe went
+   * unanswered had routes: the contact left (the common case under churn), and it is not
+   * probed again.
    */
   private probeLost(peer: string): void {
     const now = this.clock.now();
@@ -321,7 +325,7 @@ export class DhtNode implements ChannelHandler {
         () => {
           this.count('contacts.probeUnanswered');
           const delay = LOST_PROBE_DELAYS_MS[++attempt];
-          if (delay !== undefined) this.clock.setTimer(delay, probe);
+          if (delay !== undefined && this.neighbours.size < PROBE_AGAIN_BELOW_NEIGHBOURS) this.clock.setTimer(delay, probe);
         },
       );
     };

@@ -4,6 +4,15 @@ import { FAILED_TESTS_TO_DISTRUST_ALONE, NeighbourTrust, type Outcome } from './
 
 /** A new neighbour is first tested this long after its channel opened (its own mesh needs a moment). */
 const FIRST_TEST_AFTER_MS = 2_000;
+/**
+ * A node that already has this many proven neighbours does not need the new one to get
+ * its requests through: it gives the new neighbour SETTLED_FIRST_TEST_AFTER_MS, in which
+ * ordinary traffic (replication, probes, lookups) usually proves it without a test. Under
+ * churn most channels open at settled nodes, and tests were a third of the maintenance
+ * traffic.
+ */
+const SETTLED_WITH_RELIABLE = 3;
+const SETTLED_FIRST_TEST_AFTER_MS = 30_000;
 /** Then again at this spacing while it stays unproven or doubtful. */
 const TEST_INTERVAL_MS = 5_000;
 /**
@@ -17,7 +26,7 @@ const MAX_TESTS_WITHOUT_ANSWER = FAILED_TESTS_TO_DISTRUST_ALONE + 2;
  * neighbour may turn hostile after its first tests, and the requests it then drops are
  * mostly not ours to notice.
  */
-const RETEST_SPACING_MS = 3 * 60_000;
+const RETEST_SPACING_MS = 5 * 60_000;
 /**
  * A node all of whose neighbours have had this long to prove themselves, none of them
  * with success, is surrounded (by colluders, or by nodes cut off like itself) and asks the
@@ -84,9 +93,18 @@ export class NeighbourVetting {
   }
 
   tick(now: number): void {
+    let settled: boolean | undefined;
     for (const [peer, at] of this.nextTestAt) {
       if (now < at || (this.testsWithoutAnswer.get(peer) ?? 0) >= MAX_TESTS_WITHOUT_ANSWER) continue;
       const verdict = this.trust.verdict(peer);
+      const openedAt = this.node.neighbours.get(peer)?.openedAt ?? now;
+      if (verdict === 'unproven' && !this.testedAt.has(peer) && now - openedAt < SETTLED_FIRST_TEST_AFTER_MS) {
+        settled ??= this.reliableNeighbours() >= SETTLED_WITH_RELIABLE;
+        if (settled) {
+          this.nextTestAt.set(peer, openedAt + SETTLED_FIRST_TEST_AFTER_MS);
+          continue;
+        }
+      }
       if (verdict === 'unproven' || verdict === 'doubtful') this.test(peer);
     }
     if (now >= this.nextRetestAt) {
@@ -145,6 +163,12 @@ export class NeighbourVetting {
       this.outcome(peer, 'lost');
     }, peer);
     node.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
+  }
+
+  private reliableNeighbours(): number {
+    let reliable = 0;
+    for (const hex of this.node.neighbours.keys()) if (this.trust.verdict(hex) === 'reliable') reliable++;
+    return reliable;
   }
 
   /** A neighbour of ours, or a contact in our table not known to be gone. */
