@@ -38,8 +38,9 @@ const TEST_TARGET_CHOICES = 3;
 
 /**
  * Puts neighbour-trust.ts to work. Real requests give doubt, tests give the verdict. A
- * neighbour is tested when its channel opens and whenever it has lost one of our
- * requests, every TEST_INTERVAL_MS until something routed through it comes back: we ask
+ * neighbour is tested when its channel opens (or, at a node with proven neighbours
+ * enough, once ordinary traffic has had SETTLED_FIRST_TEST_AFTER_MS to prove it) and
+ * whenever it has lost one of our requests, every TEST_INTERVAL_MS until something routed through it comes back: we ask
  * it (directly) for the nodes closest to itself, then route a FIND_NODE through it to one
  * of those we know ourselves, its own siblings, which an honest neighbour has open
  * channels to (else to our own contact nearest it). Such a test looks like any lookup's
