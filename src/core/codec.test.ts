@@ -15,10 +15,10 @@ const samples: { [N in MessageName]: MessageBodies[N] } = {
   RPC_ROUTE: { dest: id(4), src: id(5), hops: 2, max: 10, exact: true, path: [id(5), id(6)], hid: 9, via: [id(6)], body: new Uint8Array([1, 2, 3]) },
   ROUTE_ACK: { hid: 9 },
   FIND_NODE: { rid: 3, target: id(9) },
-  FIND_NODE_REPLY: { rid: 3, target: id(9), nodes: [id(10), id(11)] },
+  FIND_NODE_REPLY: { rid: 3, target: id(9), nodes: [id(10), id(11)], linked: [1] },
   STORE: { rid: 4, record: { kind: 'provider', key: id(12) }, remainingMs: 1000 },
   FIND_VALUE: { rid: 5, key: id(13), kind: 'subscriber' },
-  FIND_VALUE_REPLY: { rid: 5, key: id(13), kind: 'subscriber', records: [{ a: 1 }], nodes: [id(14)] },
+  FIND_VALUE_REPLY: { rid: 5, key: id(13), kind: 'subscriber', records: [{ a: 1 }], nodes: [id(14)], linked: [0] },
   STORE_REPLY: { rid: 4, key: id(12), ok: false, code: 'BAD_SIGNATURE' },
   REMOVE: { rid: 6, removal: { key: id(15) } },
   SIGNAL: { payload: new Uint8Array([9, 9, 9]) },
@@ -56,6 +56,16 @@ describe('codec', () => {
     expect(decodeFrame(encodeFrame('PING', { rid: -1 } as never))).toEqual({ ok: false, error: 'schema' });
     expect(decodeFrame(encodeFrame('FIND_NODE', { rid: 1, target: new Uint8Array(31) }))).toEqual({ ok: false, error: 'schema' });
     expect(decodeFrame(encodeFrame('RPC_ROUTE', { ...samples.RPC_ROUTE, hops: 11 }))).toEqual({ ok: false, error: 'schema' });
+  });
+
+  it('refuses a reply whose linked indices do not point into its nodes once each, in order', () => {
+    const { linked: _, ...plain } = samples.FIND_NODE_REPLY;
+    expect(decodeFrame(encodeFrame('FIND_NODE_REPLY', plain)).ok).toBe(true);
+    for (const linked of [[2], [-1], [0.5], [1, 0], [0, 0], [0, 1, 1], 'x']) {
+      expect(decodeFrame(encodeFrame('FIND_NODE_REPLY', { ...plain, linked } as never))).toEqual({ ok: false, error: 'schema' });
+      expect(decodeFrame(encodeFrame('FIND_VALUE_REPLY', { ...samples.FIND_VALUE_REPLY, nodes: [id(1), id(2)], linked } as never)))
+        .toEqual({ ok: false, error: 'schema' });
+    }
   });
 
   it('frames stay small: a FIND_NODE is under 64 bytes', () => {

@@ -63,6 +63,14 @@ const isIdList = (v: unknown, max: number): v is Uint8Array[] => Array.isArray(v
 const isKind = (v: unknown): v is 'provider' | 'subscriber' => v === 'provider' || v === 'subscriber';
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_SERVICE_NAME_CHARS;
 const MAX_NODES_IN_REPLY = 64;
+/** Indices into a reply's `nodes`, each at most once, in increasing order. */
+const isLinked = (v: unknown, nodes: number): v is number[] => Array.isArray(v) && v.length <= nodes &&
+  v.every((i, at) => Number.isInteger(i) && i >= 0 && i < nodes && (at === 0 || i > (v[at - 1] as number)));
+/** A reply's optional `linked` field: absent, valid, or the whole reply is malformed. */
+const withLinked = <T extends object>(body: T, m: Record<string, unknown>, nodes: number): (T & { linked?: number[] }) | null => {
+  if (m.linked === undefined) return body;
+  return isLinked(m.linked, nodes) ? { ...body, linked: m.linked } : null;
+};
 const MAX_RECORDS_IN_REPLY = 256;
 
 const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | null } = {
@@ -96,7 +104,7 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
   ROUTE_ACK: (m) => (isObj(m) && isRid(m.hid) ? { hid: m.hid } : null),
   FIND_NODE: (m) => (isObj(m) && isRid(m.rid) && isId(m.target) ? { rid: m.rid, target: m.target } : null),
   FIND_NODE_REPLY: (m) => (isObj(m) && isRid(m.rid) && isId(m.target) && isIdList(m.nodes, MAX_NODES_IN_REPLY)
-    ? { rid: m.rid, target: m.target, nodes: m.nodes } : null),
+    ? withLinked({ rid: m.rid, target: m.target, nodes: m.nodes }, m, m.nodes.length) : null),
   STORE: (m) => {
     if (!isObj(m) || !isRid(m.rid) || !isObj(m.record)) return null;
     if (m.remainingMs !== undefined && !(typeof m.remainingMs === 'number' && m.remainingMs >= 0)) return null;
@@ -105,7 +113,7 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
   FIND_VALUE: (m) => (isObj(m) && isRid(m.rid) && isId(m.key) && isKind(m.kind) ? { rid: m.rid, key: m.key, kind: m.kind } : null),
   FIND_VALUE_REPLY: (m) => (isObj(m) && isRid(m.rid) && isId(m.key) && isKind(m.kind) && Array.isArray(m.records) &&
     m.records.length <= MAX_RECORDS_IN_REPLY && isIdList(m.nodes, MAX_NODES_IN_REPLY)
-    ? { rid: m.rid, key: m.key, kind: m.kind, records: m.records, nodes: m.nodes } : null),
+    ? withLinked({ rid: m.rid, key: m.key, kind: m.kind, records: m.records, nodes: m.nodes }, m, m.nodes.length) : null),
   STORE_REPLY: (m) => {
     if (!isObj(m) || !isRid(m.rid) || !isId(m.key) || typeof m.ok !== 'boolean') return null;
     if (m.code !== undefined && (typeof m.code !== 'string' || m.code.length > 64)) return null;

@@ -18,7 +18,7 @@ import { FloodGuard, type FloodLimits } from './rate-limit.js';
 import { QueryTimer } from './query-timer.js';
 import { Placements } from './placements.js';
 import { PendingRequests } from './requests.js';
-import { prefixOf, Router } from './router.js';
+import { prefixOf, Router, type RouteOptions } from './router.js';
 import { RoutingTable } from './routing-table.js';
 import { Replication } from './replication.js';
 
@@ -385,7 +385,7 @@ export class DhtNode implements ChannelHandler {
    * `dest` is a contact known to be alive.
    */
   routeRequest<N extends MessageName>(
-    dest: NodeId, type: N, body: MessageBodies[N] & { rid: number }, opts: { via?: NodeId[]; firstHop?: NodeId } = {},
+    dest: NodeId, type: N, body: MessageBodies[N] & { rid: number }, opts: RouteOptions = {},
   ): void {
     const hop = this.router.originate(dest, true, type, body, opts);
     if (hop === undefined) return;

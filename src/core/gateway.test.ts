@@ -196,6 +196,25 @@ describe('handleFindNode', () => {
     }
   });
 
+  it('marks the contacts it holds a channel to (linked), and only those', async () => {
+    const { swarm, nodes } = await mesh(99, 40);
+    let marked = 0;
+    let unmarked = 0;
+    for (const node of nodes.slice(0, 10)) {
+      const { replyTo, replies } = capture();
+      node.gateway.handleFindNode({ rid: 6, target: swarm.random.bytes(32) }, replyTo);
+      const answer = replies[0]!;
+      if (answer.type !== 'FIND_NODE_REPLY') throw new Error('no FIND_NODE_REPLY');
+      const expected = answer.body.nodes.flatMap((id, i) => (node.neighbours.has(toHex(id)) ? [i] : []));
+      expect(answer.body.linked ?? []).toEqual(expected);
+      marked += expected.length;
+      unmarked += answer.body.nodes.length - expected.length;
+    }
+    // Both kinds occur, or the check above proves nothing.
+    expect(marked).toBeGreaterThan(0);
+    expect(unmarked).toBeGreaterThan(0);
+  });
+
   it('answers a neighbour over the wire with the same list', async () => {
     const { swarm, nodes } = await mesh();
     const node = nodes[2]!;

@@ -57,16 +57,27 @@ export class Gateway {
   }
 
   handleFindNode(body: MessageBodies['FIND_NODE'], replyTo: ReplyTo): void {
-    const nodes = this.node.table.closest(body.target, this.node.k).map((c) => c.id);
-    this.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes });
+    const { nodes, linked } = this.closestKnown(body.target);
+    this.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes, ...linked });
   }
 
   handleFindValue(body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void {
     const { node } = this;
     const records = node.records.get(body.key, body.kind, node.clock.now());
-    const nodes = node.table.closest(body.key, node.k).map((c) => c.id);
+    const { nodes, linked } = this.closestKnown(body.key);
     if (records.length > 0) node.count('dht.valueServed');
-    this.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes });
+    this.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes, ...linked });
+  }
+
+  /** The k closest contacts to `target`, and which of them we hold a channel to (omitted when none). */
+  private closestKnown(target: NodeId): { nodes: NodeId[]; linked: { linked?: number[] } } {
+    const { node } = this;
+    const contacts = node.table.closest(target, node.k);
+    const linked: number[] = [];
+    contacts.forEach((c, i) => {
+      if (node.neighbours.has(c.idHex)) linked.push(i);
+    });
+    return { nodes: contacts.map((c) => c.id), linked: linked.length > 0 ? { linked } : {} };
   }
 
   handleStore(body: MessageBodies['STORE'], replyTo: ReplyTo): void {

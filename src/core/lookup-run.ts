@@ -14,6 +14,16 @@ import type { ReplyInfo } from './requests.js';
  * starts after one soft timeout (query-timer.ts); each attempt waits two hop timeouts.
  */
 const QUERY_ATTEMPTS = 2;
+/**
+ * One more attempt when both went unanswered and an answer says its sender holds a
+ * channel to the candidate (FIND_NODE_REPLY.linked): along the proven route to that
+ * node, the query is one hop from its candidate. The first two, sent when few had
+ * answered, often walked greedily from their referrer and ended at the same colluder next
+ * to the candidate. They do not prefer linked referrers themselves: their losses through
+ * our own first hops are what exposes a neighbour that turned hostile (neighbour-vetting.ts),
+ * and with linked routes first, turncoats kept their channels.
+ */
+const LINKED_QUERY_ATTEMPTS = 3;
 /** Late queries (past their soft timeout, still waiting for an answer) per pump slot. */
 const LINGERING_PER_SLOT = 3;
 /** Queries in a row a contact of ours left unanswered before it counts as lost. */
@@ -38,6 +48,8 @@ export class LookupRun {
    * no node that drops honest traffic, so this route is the one proven way to it.
    */
   readonly routes = new Map<string, NodeId[]>();
+  /** For each named node, the responders that said they hold a channel to it. */
+  private readonly linkedBy = new Map<string, Set<string>>();
   readonly targetHex: string;
   readonly startedAt: number;
   readonly connectionsBefore: number;
@@ -209,17 +221,18 @@ export class LookupRun {
   }
 
   /**
-   * Ask one candidate itself. Each attempt goes a different way: first along the proven
-   * route to a node that named it (that node is near it and knows it), then through a
-   * first hop of our own. An attempt unanswered after one hop timeout is doubled by the
-   * next while it still waits itself (a slow node is not a silent one); the candidate is
-   * silent when every attempt timed out.
+   * Ask one candidate itself. Each attempt goes a different way: along the proven route to
+   * a node that named it, else through a first hop of our own; a third, if both are lost,
+   * through a node that says it holds a channel to the candidate (LINKED_QUERY_ATTEMPTS).
+   * An attempt unanswered after one soft timeout is doubled by the next while it still
+   * waits itself (a slow node is not a silent one); the candidate is silent when every
+   * attempt timed out.
    */
   private ask(hex: string, id: NodeId, type: 'FIND_NODE' | 'FIND_VALUE'): Promise<void> {
     const { node } = this;
     this.candidates.asked(hex);
     const tried = new Set<string>();
-    const viaReferrers = this.candidates.referrersOf(hex).map((by) => this.routes.get(by)).filter((r) => r !== undefined);
+    const referrersUsed = new Set<string>();
     return new Promise((resolve) => {
       let attempts = 0;
       let waiting = 0;
@@ -241,8 +254,13 @@ export class LookupRun {
         end();
       };
       const launch = (): boolean => {
-        if (attempts >= QUERY_ATTEMPTS || this.finished) return false;
-        const via = viaReferrers[attempts];
+        if (attempts >= LINKED_QUERY_ATTEMPTS || this.finished) return false;
+        // Chosen now, not when first asked: answers that came in meanwhile may name a better way.
+        const referrer = this.referrersToAskThrough(hex, attempts >= QUERY_ATTEMPTS).find((by) => !referrersUsed.has(by));
+        if (attempts >= QUERY_ATTEMPTS && (referrer === undefined || this.linkedBy.get(hex)?.has(referrer) !== true)) return false;
+        if (referrer !== undefined) referrersUsed.add(referrer);
+        if (attempts >= QUERY_ATTEMPTS) node.count('lookups.queryLinked');
+        const via = referrer === undefined ? undefined : this.routes.get(referrer);
         attempts++;
         const rid = node.requests.newId();
         const sentAt = node.clock.now();
@@ -265,6 +283,17 @@ export class LookupRun {
       };
       if (!launch()) failed();
     });
+  }
+
+  /**
+   * The believed referrers of `hex` we have a proven route to, in the order they named it;
+   * with `linkedFirst`, those holding a channel to it come first.
+   */
+  private referrersToAskThrough(hex: string, linkedFirst: boolean): string[] {
+    const referrers = this.candidates.referrersOf(hex).filter((by) => this.routes.has(by));
+    const linked = this.linkedBy.get(hex);
+    if (linked === undefined || !linkedFirst) return referrers;
+    return [...referrers.filter((by) => linked.has(by)), ...referrers.filter((by) => !linked.has(by))];
   }
 
   /**
@@ -296,6 +325,8 @@ export class LookupRun {
       return true;
     }
     if (via !== undefined && via.length < MAX_HOPS) {
+      // A later attempt through our own first hops leaves through another neighbour.
+      tried.add(toHex(via[0]!));
       node.requests.expect(rid, timeoutMs, onReply, onFail);
       node.routeRequest(id, type, body as never, { via });
       return true;
@@ -323,7 +354,15 @@ export class LookupRun {
     }
     let nodes: Uint8Array[] = [];
     let records = 0;
-    if (reply.type === 'FIND_NODE_REPLY' || reply.type === 'FIND_VALUE_REPLY') nodes = reply.body.nodes;
+    if (reply.type === 'FIND_NODE_REPLY' || reply.type === 'FIND_VALUE_REPLY') {
+      nodes = reply.body.nodes;
+      for (const i of reply.body.linked ?? []) {
+        const named = toHex(nodes[i]!);
+        const by = this.linkedBy.get(named);
+        if (by === undefined) this.linkedBy.set(named, new Set([fromHex]));
+        else by.add(fromHex);
+      }
+    }
     if (reply.type === 'FIND_VALUE_REPLY' && this.kind) {
       for (const raw of reply.body.records) {
         const checked = checkRecord(raw, node.clock.now(), node.verify);

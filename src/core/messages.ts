@@ -14,10 +14,10 @@
  * | 0x23 | RPC_ROUTE        | routed envelope: dest, src, hops, max, exact, path, hid, body |
  * | 0x24 | ROUTE_ACK  (new) | hid — the next hop took the envelope                     |
  * | 0x40 | FIND_NODE        | rid, target                                               |
- * | 0x41 | FIND_NODE_REPLY  | rid, target, nodes                                        |
+ * | 0x41 | FIND_NODE_REPLY  | rid, target, nodes, linked?                               |
  * | 0x42 | STORE            | rid, record, remainingMs?                                 |
  * | 0x43 | FIND_VALUE       | rid, key, kind                                            |
- * | 0x44 | FIND_VALUE_REPLY | rid, key, kind, records, nodes                            |
+ * | 0x44 | FIND_VALUE_REPLY | rid, key, kind, records, nodes, linked?                   |
  * | 0x45 | STORE_REPLY (new)| rid, key, ok, code?                                       |
  * | 0x46 | REMOVE     (new) | rid, removal (signed by the record's owner)               |
  * | 0x50 | SIGNAL     (new) | payload — WebRTC signaling routed through the overlay     |
@@ -79,10 +79,16 @@ export interface RouteMsg {
 }
 export interface RouteAckMsg { hid: number }
 export interface FindNodeMsg { rid: number; target: Uint8Array }
-export interface FindNodeReplyMsg { rid: number; target: Uint8Array; nodes: Uint8Array[] }
+/**
+ * `linked`: indices into `nodes` of those the answering node holds an open channel to. A
+ * query for one of them, routed to the answering node, is handed over in one more hop.
+ */
+export interface FindNodeReplyMsg { rid: number; target: Uint8Array; nodes: Uint8Array[]; linked?: number[] }
 export interface StoreMsg { rid: number; record: unknown; remainingMs?: number }
 export interface FindValueMsg { rid: number; key: Uint8Array; kind: RecordKindWire }
-export interface FindValueReplyMsg { rid: number; key: Uint8Array; kind: RecordKindWire; records: unknown[]; nodes: Uint8Array[] }
+export interface FindValueReplyMsg {
+  rid: number; key: Uint8Array; kind: RecordKindWire; records: unknown[]; nodes: Uint8Array[]; linked?: number[];
+}
 export interface StoreReplyMsg { rid: number; key: Uint8Array; ok: boolean; code?: string }
 export interface RemoveMsg { rid: number; removal: unknown }
 export interface SignalMsg { payload: Uint8Array }

@@ -44,6 +44,13 @@ interface PendingHop {
   cancel: () => void;
 }
 
+export interface RouteOptions {
+  /** Ids to follow first (a reply retracing its request's path, a proven route). */
+  via?: NodeId[];
+  /** The first neighbour (disjoint lookup paths). */
+  firstHop?: NodeId;
+}
+
 const MAX_REROUTES_PER_HOP = 3;
 /**
  * Sideways steps an exact envelope may take without getting closer to its destination
@@ -66,7 +73,7 @@ export class Router {
    * paths). Returns the neighbour it left through (undefined when it went nowhere).
    */
   originate<N extends MessageName>(
-    dest: NodeId, exact: boolean, type: N, body: MessageBodies[N], opts: { via?: NodeId[]; firstHop?: NodeId } = {},
+    dest: NodeId, exact: boolean, type: N, body: MessageBodies[N], opts: RouteOptions = {},
   ): string | undefined {
     const envelope: RouteMsg = {
       dest, src: this.host.self, hops: 0, max: MAX_HOPS, exact, path: [], hid: 0, body: encodeFrame(type, body),

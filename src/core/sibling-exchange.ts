@@ -6,6 +6,8 @@ import { commonPrefixLength, compareDistance, idsEqual, toHex, type NodeId } fro
 const FIRST_INTERVAL_MS = 30_000;
 /** The pace after an exchange that brought news (under churn most do: each costs ~3 KB). */
 const NEWS_INTERVAL_MS = 5 * 60_000;
+/** The pace while we have too few proven neighbours to ask and look ourselves up instead, as long as that brings news. */
+const SELF_LOOKUP_NEWS_INTERVAL_MS = 60_000;
 /** Exchanges that bring nothing new slow down, doubling up to this spacing. */
 const MAX_INTERVAL_MS = 15 * 60_000;
 /** Named ids closer than our current siblings that one exchange checks at most. */
@@ -21,10 +23,19 @@ const MAX_CHECKS = 4;
  * Nothing named is taken on trust: an id closer to us than our current siblings is asked
  * itself (routed to its exact id), and only one that answers becomes a contact, then a
  * neighbour (so it learns of us too). Ids implausibly close to us are not even asked.
+ *
+ * A node with fewer proven neighbours than siblings looks itself up instead, as a join
+ * does (from its second exchange on: at the first, 30 s in, its neighbours are still being
+ * tested). That is the node this exists for, at its worst: its join met colluders and it
+ * has since dropped them, leaving it a handful of contacts, none near it; nodes that
+ * joined near it later never heard of it, so no lookup finds it. Its few neighbours, far
+ * from it, could only name nodes a little closer each exchange. While that brings news it
+ * is repeated every minute.
  */
 export class SiblingExchange {
   private nextAt: number;
   private intervalMs = FIRST_INTERVAL_MS;
+  private exchanges = 0;
 
   constructor(private readonly node: DhtNode, private readonly siblings: number) {
     this.nextAt = node.clock.now() + FIRST_INTERVAL_MS;
@@ -33,18 +44,21 @@ export class SiblingExchange {
   tick(now: number): void {
     if (now < this.nextAt) return;
     this.nextAt = Infinity;
-    void this.exchange().then((news) => {
-      this.intervalMs = news ? NEWS_INTERVAL_MS : Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
+    void this.exchange().then(({ news, selfLookup }) => {
+      if (news) this.intervalMs = selfLookup ? SELF_LOOKUP_NEWS_INTERVAL_MS : NEWS_INTERVAL_MS;
+      else this.intervalMs = Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
       this.nextAt = this.node.clock.now() + this.intervalMs;
     });
   }
 
-  private async exchange(): Promise<boolean> {
+  private async exchange(): Promise<{ news: boolean; selfLookup: boolean }> {
     const { node } = this;
     const asked = [...node.neighbours.values()]
       .filter((n) => node.vetting.trust.verdict(n.idHex) === 'reliable')
       .sort((a, b) => compareDistance(node.self, a.id, b.id))
       .slice(0, this.siblings);
+    const first = this.exchanges++ === 0;
+    if (asked.length < this.siblings && !first) return { news: await this.lookUpSelf(), selfLookup: true };
     const answers = await Promise.all(asked.map((n) => this.ask(n.idHex)));
     node.count('siblings.asked', asked.length);
     const farthestSibling = node.table.closest(node.self, this.siblings).at(-1);
@@ -65,7 +79,16 @@ export class SiblingExchange {
     const proven = await Promise.all(checks.map((id) => this.check(id)));
     const found = proven.filter(Boolean).length;
     if (found > 0) node.count('siblings.found', found);
-    return found > 0;
+    return { news: found > 0, selfLookup: false };
+  }
+
+  /** True when the lookup found a sibling we did not know (it is a contact now, soon a neighbour). */
+  private async lookUpSelf(): Promise<boolean> {
+    const { node } = this;
+    node.count('siblings.selfLookup');
+    const before = new Set(node.table.closest(node.self, this.siblings).map((c) => c.idHex));
+    await node.findNode(node.self, { refine: this.siblings }).catch(() => undefined);
+    return node.table.closest(node.self, this.siblings).some((c) => !before.has(c.idHex));
   }
 
   /** The ids a neighbour names as closest to us ([] when it does not answer). */

@@ -48,12 +48,13 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
     expect(firstRoundEmpty).toBeGreaterThan(0);
     expect(found / lookups).toBeGreaterThanOrEqual(0.995);
 
-    // Node lookups as a STORE runs them: only nodes that answered, so no made-up id, and
-    // mostly the true closest honest node among them (below the 99.5% of value lookups:
-    // see the Collusion section of BENCHMARKS.md).
-    const nodes = await nodeLookups(setup, 60);
+    // Node lookups as a STORE runs them: only nodes that answered, so no made-up id, and the
+    // true closest honest node among them. Before answers said which named nodes their
+    // sender holds a channel to, both queries to that node often walked greedily into the
+    // same colluder next to it.
+    const nodes = await nodeLookups(setup, 200);
     expect(nodes.unproven).toBe(0);
-    expect(nodes.success).toBeGreaterThanOrEqual(0.95);
+    expect(nodes.success).toBeGreaterThanOrEqual(0.995);
 
     // A STORE's targets are real nodes: every id a publish lookup returns exists in the swarm.
     const key = keyForName(services.names[0]!);
@@ -96,7 +97,7 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
     const { swarm, coalition, honest } = setup;
     const services = await publishServices(setup, 20);
     const values = await valueLookups(setup, services, 200);
-    const nodes = await nodeLookups(setup, 60);
+    const nodes = await nodeLookups(setup, 200);
 
     let channels = 0;
     let toColluders = 0;
@@ -115,6 +116,6 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
     expect(toColluders / channels).toBeLessThanOrEqual(0.05);
     expect(values.success).toBeGreaterThanOrEqual(0.995);
     expect(nodes.unproven).toBe(0);
-    expect(nodes.success).toBeGreaterThanOrEqual(0.95);
+    expect(nodes.success).toBeGreaterThanOrEqual(0.995);
   }, 300_000);
 });
