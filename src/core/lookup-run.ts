@@ -256,10 +256,10 @@ export class LookupRun {
       const launch = (): boolean => {
         if (attempts >= LINKED_QUERY_ATTEMPTS || this.finished) return false;
         // Chosen now, not when first asked: answers that came in meanwhile may name a better way.
-        const referrer = this.referrersToAskThrough(hex, attempts >= QUERY_ATTEMPTS).find((by) => !referrersUsed.has(by));
-        if (attempts >= QUERY_ATTEMPTS && (referrer === undefined || this.linkedBy.get(hex)?.has(referrer) !== true)) return false;
+        const linkedTry = attempts >= QUERY_ATTEMPTS;
+        const referrer = this.referrersToAskThrough(hex, linkedTry).find((by) => !referrersUsed.has(by));
+        if (linkedTry && (referrer === undefined || this.linkedBy.get(hex)?.has(referrer) !== true)) return false;
         if (referrer !== undefined) referrersUsed.add(referrer);
-        if (attempts >= QUERY_ATTEMPTS) node.count('lookups.queryLinked');
         const via = referrer === undefined ? undefined : this.routes.get(referrer);
         attempts++;
         const rid = node.requests.newId();
@@ -272,6 +272,7 @@ export class LookupRun {
           end();
         };
         if (!this.send(hex, id, type, body, tried, via, onReply, failed)) return false;
+        if (linkedTry) node.count('lookups.queryLinked');
         waiting++;
         cancels.push(() => node.requests.forget(rid));
         if (attempts < QUERY_ATTEMPTS) {
