@@ -135,6 +135,8 @@ export class DhtNode implements ChannelHandler {
   private optionalTokens = OPTIONAL_CONNECT_BURST;
   private readonly cooldown = new Map<string, number>();
   private surroundedAskedAt = -Infinity;
+  /** Set by the sibling exchange when a self-lookup finds us on an island (see wantIntroductions). */
+  private introductionsWanted = false;
   /** When each bucket was last looked up again after an unreliable neighbour left it. */
   private readonly refilledAt = new Map<number, number>();
   /** When each recently lost contact was probed: at most one probe per contact per cooldown. */
@@ -567,17 +569,33 @@ export class DhtNode implements ChannelHandler {
   /**
    * The relay should introduce us to a few random nodes: we have no channel, or none of
    * our neighbours has got a request of ours through since long enough to tell
-   * (neighbour-vetting.ts): an honest node surrounded by colluders gets out this way.
+   * (neighbour-vetting.ts): an honest node surrounded by colluders gets out this way. Or a
+   * self-lookup found us on an island (wantIntroductions).
    */
   needsIntroductions(): boolean {
     if (this.closed) return false;
     if (this.neighbours.size === 0) return true;
+    if (this.introductionsWanted) {
+      this.introductionsWanted = false;
+      return true;
+    }
     // Surrounded: ask now and then, not on every check (each introduction costs connections).
     const now = this.clock.now();
     if (now - this.surroundedAskedAt < SURROUNDED_ASK_SPACING_MS || !this.vetting.surrounded(now)) return false;
     this.surroundedAskedAt = now;
     this.count('introductions.surrounded');
     return true;
+  }
+
+  /**
+   * Ask the relay for introductions at its next check, though our neighbours get our
+   * requests through: they know nobody else. Honest nodes that dropped the colluders their
+   * joins met can be left knowing only each other, each the other's one proven neighbour,
+   * and nothing else would get them out.
+   */
+  wantIntroductions(): void {
+    this.count('introductions.island');
+    this.introductionsWanted = true;
   }
 
   /** A neighbour stopped answering: close its channel and forget it as a contact. */

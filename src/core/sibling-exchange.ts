@@ -6,7 +6,11 @@ import { commonPrefixLength, compareDistance, idsEqual, toHex, type NodeId } fro
 const FIRST_INTERVAL_MS = 30_000;
 /** The pace after an exchange that brought news (under churn most do: each costs ~3 KB). */
 const NEWS_INTERVAL_MS = 5 * 60_000;
-/** The pace while we have too few proven neighbours to ask and look ourselves up instead, as long as that brings news. */
+/**
+ * From the first exchange to the second, which is always a self-lookup; and the pace while
+ * we have too few proven neighbours to ask and look ourselves up instead, as long as that
+ * brings news.
+ */
 const SELF_LOOKUP_NEWS_INTERVAL_MS = 60_000;
 /** Exchanges that bring nothing new slow down, doubling up to this spacing. */
 const MAX_INTERVAL_MS = 15 * 60_000;
@@ -24,13 +28,17 @@ const MAX_CHECKS = 4;
  * itself (routed to its exact id), and only one that answers becomes a contact, then a
  * neighbour (so it learns of us too). Ids implausibly close to us are not even asked.
  *
- * A node with fewer proven neighbours than siblings looks itself up instead, as a join
- * does (from its second exchange on: at the first, 30 s in, its neighbours are still being
- * tested). That is the node this exists for, at its worst: its join met colluders and it
- * has since dropped them, leaving it a handful of contacts, none near it; nodes that
- * joined near it later never heard of it, so no lookup finds it. Its few neighbours, far
- * from it, could only name nodes a little closer each exchange. While that brings news it
- * is repeated every minute.
+ * The second exchange, a minute after the first, is a self-lookup, as a join does: the
+ * join's own went out through neighbours not yet tested, and when those were colluders it
+ * found few of our siblings. Our neighbours are proven by then (at the first exchange, 30 s
+ * in, they are still being tested), and nothing else would mend it: neighbours far from
+ * us, however honest, only name nodes a little closer each exchange, while nodes that
+ * joined near us later never heard of us, so no lookup for an id near ours finds us.
+ *
+ * A node with fewer proven neighbours than siblings looks itself up at every exchange
+ * after the first, rather than asking them. That is the node this exists for, at its
+ * worst: its join met colluders and it has since dropped them, leaving it a handful of
+ * contacts, none near it. While that brings news it is repeated every minute.
  */
 export class SiblingExchange {
   private nextAt: number;
@@ -45,7 +53,8 @@ export class SiblingExchange {
     if (now < this.nextAt) return;
     this.nextAt = Infinity;
     void this.exchange().then(({ news, selfLookup }) => {
-      if (news) this.intervalMs = selfLookup ? SELF_LOOKUP_NEWS_INTERVAL_MS : NEWS_INTERVAL_MS;
+      if (this.exchanges === 1) this.intervalMs = SELF_LOOKUP_NEWS_INTERVAL_MS;
+      else if (news) this.intervalMs = selfLookup ? SELF_LOOKUP_NEWS_INTERVAL_MS : NEWS_INTERVAL_MS;
       else this.intervalMs = Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
       this.nextAt = this.node.clock.now() + this.intervalMs;
     });
@@ -58,7 +67,8 @@ export class SiblingExchange {
       .sort((a, b) => compareDistance(node.self, a.id, b.id))
       .slice(0, this.siblings);
     const first = this.exchanges++ === 0;
-    if (asked.length < this.siblings && !first) return { news: await this.lookUpSelf(), selfLookup: true };
+    const second = this.exchanges === 2;
+    if (second || (!first && asked.length < this.siblings)) return { news: await this.lookUpSelf(), selfLookup: true };
     const answers = await Promise.all(asked.map((n) => this.ask(n.idHex)));
     node.count('siblings.asked', asked.length);
     const farthestSibling = node.table.closest(node.self, this.siblings).at(-1);
@@ -82,13 +92,19 @@ export class SiblingExchange {
     return { news: found > 0, selfLookup: false };
   }
 
-  /** True when the lookup found a sibling we did not know (it is a contact now, soon a neighbour). */
+  /**
+   * True when the lookup found a sibling we did not know (it is a contact now, soon a
+   * neighbour). When even then we know fewer nodes than we keep siblings, we are on an
+   * island (or in a swarm that small: introductions cost it nothing) and ask the relay.
+   */
   private async lookUpSelf(): Promise<boolean> {
     const { node } = this;
     node.count('siblings.selfLookup');
     const before = new Set(node.table.closest(node.self, this.siblings).map((c) => c.idHex));
     await node.findNode(node.self, { refine: this.siblings }).catch(() => undefined);
-    return node.table.closest(node.self, this.siblings).some((c) => !before.has(c.idHex));
+    const after = node.table.closest(node.self, this.siblings);
+    if (after.length < this.siblings) node.wantIntroductions();
+    return after.some((c) => !before.has(c.idHex));
   }
 
   /** The ids a neighbour names as closest to us ([] when it does not answer). */
