@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SIBLING_NEIGHBOURS } from '../core/constants.js';
 import { compareDistance } from '../core/id.js';
 import type { DhtNode } from '../core/dht-node.js';
 import { Swarm } from './swarm.js';
@@ -36,7 +37,8 @@ describe('an island of honest nodes that know only each other (a seeded 60-node 
       const fromIsland = await swarm.settle(node.findNode(closestOnMainland.self));
       expect(fromIsland.closest).toContain(closestOnMainland.selfHex);
     }
-    const stillAsking = (n: DhtNode): boolean => n.table.closest(n.self, 5).length < 5;
+    // None of them would ask again: each knows at least as many nodes as it keeps siblings.
+    const stillAsking = (n: DhtNode): boolean => n.table.closest(n.self, SIBLING_NEIGHBOURS).length < SIBLING_NEIGHBOURS;
     expect(island.filter(stillAsking)).toEqual([]);
   });
 });
