@@ -19,8 +19,8 @@ import { createStore, values } from 'idb-keyval';
 import type { Store } from '../src/core/environment.js';
 import { nodeIdFromPublicKey, toHex } from '../src/core/id.js';
 import { verify as nobleVerify, type Verifier } from '../src/core/identity.js';
-import { RecordStore, type RecordStoreJSON } from '../src/core/record-store.js';
-import { recordSigningBytes, trustSignatures, type SignedRecord } from '../src/core/records.js';
+import { RecordStore, type RecordStoreJSON } from '../src/core/records/record-store.js';
+import { recordSigningBytes, trustSignatures, type SignedRecord } from '../src/core/records/records.js';
 import { createIdbStore } from '../src/storage/idb-store.js';
 
 export type Layout = 'blob' | 'keys' | 'keysGetAll' | 'packed';

@@ -24,11 +24,11 @@ import WebSocket, { type RawData } from 'ws';
 import { seededRandom, type Random } from '../src/core/environment.js';
 import { toHex } from '../src/core/id.js';
 import { createIdentity, type Identity } from '../src/core/identity.js';
-import { helloPayload, signalPayload, signHello, signSignal, verifySignal } from '../src/relay/auth.js';
+import { helloPayload, signalPayload, signHello, signSignal, verifySignal } from '../src/signaling/auth.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '../src/relay/limits.js';
-import { encodeMessage, parseServerMessage, type SignalDelivery } from '../src/relay/protocol.js';
+import { encodeMessage, parseServerMessage, type SignalDelivery } from '../src/signaling/protocol.js';
 import { startRelay, type Relay, type RelayStats } from '../src/relay/relay.js';
-import { createSignalingClient, type SignalingClient } from '../src/transport/signaling-client.js';
+import { createSignalingClient, type SignalingClient } from '../src/signaling/client.js';
 import { mean, percentile, table, writeSection } from './report.js';
 
 const SOCKETS = 1_000;

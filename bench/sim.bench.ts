@@ -4,8 +4,8 @@
  * (default "1000 10000"), e.g. `npm run bench:sim -- 1000`.
  */
 import { readvertiseIntervalS } from '../src/core/constants.js';
-import type { DhtNode } from '../src/core/dht-node.js';
-import { publishToDht, queryDhtForService } from '../src/core/dht-registry.js';
+import type { DhtNode } from '../src/core/node/dht-node.js';
+import { publishToDht, queryDhtForService } from '../src/core/registry/dht-registry.js';
 import { compareDistance, keyForName, toHex } from '../src/core/id.js';
 import { Swarm } from '../src/sim/swarm.js';
 import { mean, percentile, table, writeSection } from './report.js';

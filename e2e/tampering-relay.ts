@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toHex } from '../src/core/id.js';
 import { createIdentity } from '../src/core/identity.js';
-import { verifyHello } from '../src/relay/auth.js';
-import { encodeMessage, parseClientMessage, type ServerMessage, type SignalDelivery } from '../src/relay/protocol.js';
+import { verifyHello } from '../src/signaling/auth.js';
+import { encodeMessage, parseClientMessage, type ServerMessage, type SignalDelivery } from '../src/signaling/protocol.js';
 
 /**
  * A relay that speaks the real protocol (src/relay/protocol.ts) and admits sockets only

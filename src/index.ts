@@ -3,10 +3,10 @@
  * DHT node; services advertise into the DHT and clients discover and call them with no
  * central registry. This file is the whole public surface.
  */
-export { createPeer } from './peer/create-peer.js';
-export type { Peer, PeerEvent, PeerOptions, ServiceHandler } from './peer/create-peer.js';
-export type { ProviderInfo } from './core/service-registry.js';
-export type { CallOptions, CallPolicy } from './core/rpc.js';
-export type { LookupProgress } from './core/lookup.js';
-export type { RoutingTableView } from './peer/peer-core.js';
+export { createPeer } from './peer/main/create-peer.js';
+export type { Peer, PeerEvent, PeerOptions, ServiceHandler } from './peer/main/create-peer.js';
+export type { ProviderInfo } from './core/registry/service-registry.js';
+export type { CallOptions, CallPolicy } from './core/registry/rpc.js';
+export type { LookupProgress } from './core/lookup/lookup.js';
+export type { RoutingTableView } from './peer/worker/peer-core.js';
 export { ErrorCode, MeshError, isMeshError } from './core/errors.js';

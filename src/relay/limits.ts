@@ -3,7 +3,7 @@
  * system, so every resource a stranger can make it spend has a bound here.
  */
 import { invalidArgument } from '../core/errors.js';
-import { MAX_RELAY_MESSAGE_BYTES } from './protocol.js';
+import { MAX_RELAY_MESSAGE_BYTES } from '../signaling/protocol.js';
 
 export interface RelayLimits {
   /** Largest accepted text frame, in bytes; larger ones get TOO_LARGE. */

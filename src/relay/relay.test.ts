@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { type ClientOptions } from 'ws';
 import { toHex } from '../core/id.js';
 import { createIdentity, type Identity } from '../core/identity.js';
-import { signHello, signSignal, verifySignal } from './auth.js';
+import { signHello, signSignal, verifySignal } from '../signaling/auth.js';
 import type { RelayLimits } from './limits.js';
-import { RelayCloseCode, type SignalDelivery } from './protocol.js';
+import { RelayCloseCode, type SignalDelivery } from '../signaling/protocol.js';
 import { startRelay, type Relay } from './relay.js';
 
 type Frame = Record<string, unknown>;

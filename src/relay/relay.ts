@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { verifyHello } from './auth.js';
+import { verifyHello } from '../signaling/auth.js';
 import { answerPlainHttp, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
 import { resolveLimits, TokenBucket, type RelayLimits } from './limits.js';
 import { PeerSet } from './peer-set.js';
@@ -20,7 +20,7 @@ import {
   type HelloMessage,
   type ServerMessage,
   type SignalRequest,
-} from './protocol.js';
+} from '../signaling/protocol.js';
 
 export interface RelayOptions {
   /** Port to listen on; 0 picks a free one. Ignored when `server` is given. */

@@ -1,4 +1,4 @@
-import type { DhtNode } from '../core/dht-node.js';
+import type { DhtNode } from '../core/node/dht-node.js';
 import { toHex } from '../core/id.js';
 import { Ledger } from './ledger.js';
 import type { Swarm } from './swarm.js';

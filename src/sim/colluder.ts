@@ -1,8 +1,8 @@
-import { decodeFrame, encodeFrame, peekType } from '../core/codec.js';
-import { DhtNode, type DhtNodeOptions } from '../core/dht-node.js';
-import { Gateway, type ReplyTo } from '../core/gateway.js';
+import { decodeFrame, encodeFrame, peekType } from '../core/wire/codec.js';
+import { DhtNode, type DhtNodeOptions } from '../core/node/dht-node.js';
+import { Gateway, type ReplyTo } from '../core/node/gateway.js';
 import { bitAt, compareDistance, fromHex, idsEqual, toHex, type NodeId } from '../core/id.js';
-import type { MessageBodies, RouteMsg } from '../core/messages.js';
+import type { MessageBodies, RouteMsg } from '../core/wire/messages.js';
 
 /**
  * The colluding adversary of issue #7: a coalition of real nodes (each with its own key,

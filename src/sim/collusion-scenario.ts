@@ -1,5 +1,5 @@
-import type { DhtNode } from '../core/dht-node.js';
-import { publishToDht } from '../core/dht-registry.js';
+import type { DhtNode } from '../core/node/dht-node.js';
+import { publishToDht } from '../core/registry/dht-registry.js';
 import { compareDistance, keyForName, toHex, type NodeId } from '../core/id.js';
 import { seededRandom } from '../core/environment.js';
 import { Coalition, colluderFactory } from './colluder.js';

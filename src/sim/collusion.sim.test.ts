@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keyForName, toHex } from '../core/id.js';
-import type { LookupProgress } from '../core/lookup.js';
+import type { LookupProgress } from '../core/lookup/lookup.js';
 import { colludedSwarm, nodeLookups, publishServices, valueLookups } from './collusion-scenario.js';
 
 /**

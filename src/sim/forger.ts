@@ -1,9 +1,9 @@
-import type { DhtNode } from '../core/dht-node.js';
+import type { DhtNode } from '../core/node/dht-node.js';
 import { keyForName, toHex as hexOf } from '../core/id.js';
 import { sign } from '../core/identity.js';
-import type { MessageBodies } from '../core/messages.js';
-import { recordSigningBytes, signRecord, type SignedRecord } from '../core/records.js';
-import type { ReplyTo } from '../core/gateway.js';
+import type { MessageBodies } from '../core/wire/messages.js';
+import { recordSigningBytes, signRecord, type SignedRecord } from '../core/records/records.js';
+import type { ReplyTo } from '../core/node/gateway.js';
 
 /**
  * A hostile member of a nemesis run: it forges records for the services being watched

@@ -1,11 +1,11 @@
-import { decodeFrame } from '../core/codec.js';
-import { DhtNode } from '../core/dht-node.js';
+import { decodeFrame } from '../core/wire/codec.js';
+import { DhtNode } from '../core/node/dht-node.js';
 import { seededRandom, type Random, type Transport } from '../core/environment.js';
-import { DECODE_ERRORS, forgeries, makeFrame, type Category, type Material } from '../core/fuzz-frames.js';
+import { DECODE_ERRORS, forgeries, makeFrame, type Category, type Material } from './fuzz-frames.js';
 import { idsEqual, keyForName, toHex } from '../core/id.js';
 import { createIdentity, type Identity } from '../core/identity.js';
-import { messageNames } from '../core/messages.js';
-import { checkRecord, signRecord, signRemoval, type SignedRecord, type SignedRemoval } from '../core/records.js';
+import { messageNames } from '../core/wire/messages.js';
+import { checkRecord, signRecord, signRemoval, type SignedRecord, type SignedRemoval } from '../core/records/records.js';
 import { Swarm } from './swarm.js';
 
 /**

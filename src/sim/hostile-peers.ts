@@ -1,12 +1,12 @@
-import { encodeFrame } from '../core/codec.js';
+import { encodeFrame } from '../core/wire/codec.js';
 import { MAX_ENDPOINT_CHARS, MAX_METADATA_BYTES } from '../core/constants.js';
-import type { DhtNode } from '../core/dht-node.js';
+import type { DhtNode } from '../core/node/dht-node.js';
 import type { Random, Transport } from '../core/environment.js';
-import type { ReplyTo } from '../core/gateway.js';
+import type { ReplyTo } from '../core/node/gateway.js';
 import { toHex, type NodeId } from '../core/id.js';
 import { sign, type Identity } from '../core/identity.js';
-import type { MessageBodies } from '../core/messages.js';
-import { recordSigningBytes, signRecord, type SignedRecord } from '../core/records.js';
+import type { MessageBodies } from '../core/wire/messages.js';
+import { recordSigningBytes, signRecord, type SignedRecord } from '../core/records/records.js';
 
 /**
  * Misbehaving peers for the simulator (issue #7): forgers that answer value lookups with

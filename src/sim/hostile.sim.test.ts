@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { DhtNode } from '../core/dht-node.js';
-import { publishToDht, queryDhtForService } from '../core/dht-registry.js';
+import type { DhtNode } from '../core/node/dht-node.js';
+import { publishToDht, queryDhtForService } from '../core/registry/dht-registry.js';
 import { seededRandom, type Transport } from '../core/environment.js';
 import { keyForName, toHex } from '../core/id.js';
-import { checkRecord, type SignedRecord } from '../core/records.js';
-import { PeerCore } from '../peer/peer-core.js';
+import { checkRecord, type SignedRecord } from '../core/records/records.js';
+import { PeerCore } from '../peer/worker/peer-core.js';
 import { Flooder, Forger, Liar } from './hostile-peers.js';
 import { Swarm } from './swarm.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SIBLING_NEIGHBOURS } from '../core/constants.js';
 import { compareDistance } from '../core/id.js';
-import type { DhtNode } from '../core/dht-node.js';
+import type { DhtNode } from '../core/node/dht-node.js';
 import { Swarm } from './swarm.js';
 
 /**

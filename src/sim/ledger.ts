@@ -1,8 +1,8 @@
 import { readvertiseIntervalS } from '../core/constants.js';
-import type { DhtNode } from '../core/dht-node.js';
-import { publishToDht, queryDhtForService, removeFromDht } from '../core/dht-registry.js';
+import type { DhtNode } from '../core/node/dht-node.js';
+import { publishToDht, queryDhtForService, removeFromDht } from '../core/registry/dht-registry.js';
 import { toHex } from '../core/id.js';
-import type { ProviderInfo } from '../core/service-registry.js';
+import type { ProviderInfo } from '../core/registry/service-registry.js';
 import type { Swarm } from './swarm.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, peekType } from '../core/codec.js';
+import { decodeFrame, encodeFrame, peekType } from '../core/wire/codec.js';
 import { idsEqual } from '../core/id.js';
 import { Swarm } from './swarm.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketIndex, compareDistance } from '../core/id.js';
-import type { DhtNode } from '../core/dht-node.js';
+import type { DhtNode } from '../core/node/dht-node.js';
 import { Swarm } from './swarm.js';
 
 /** The `n` live nodes closest to `node` (itself left out). */

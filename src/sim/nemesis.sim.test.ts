@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readvertiseIntervalS } from '../core/constants.js';
-import type { DhtNode } from '../core/dht-node.js';
+import type { DhtNode } from '../core/node/dht-node.js';
 import { compareDistance, keyForName } from '../core/id.js';
 import { Forger } from './forger.js';
 import { HEALTHY_LINK_MS, holds, Ledger } from './ledger.js';

@@ -1,4 +1,4 @@
-import type { DhtNode } from '../core/dht-node.js';
+import type { DhtNode } from '../core/node/dht-node.js';
 import { NO_FAULTS, type LinkFaults } from './network.js';
 import type { Swarm } from './swarm.js';
 

@@ -1,4 +1,4 @@
-import { peekType } from '../core/codec.js';
+import { peekType } from '../core/wire/codec.js';
 import type { ChannelHandler, Random, Transport } from '../core/environment.js';
 import type { EventQueue } from './event-queue.js';
 

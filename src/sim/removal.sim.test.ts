@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { publishToDht, removeFromDht } from '../core/dht-registry.js';
+import { publishToDht, removeFromDht } from '../core/registry/dht-registry.js';
 import { compareDistance, keyForName } from '../core/id.js';
 import { holds } from './ledger.js';
 import { Swarm } from './swarm.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MeshError } from '../core/errors.js';
-import { PeerCore } from '../peer/peer-core.js';
+import { PeerCore } from '../peer/worker/peer-core.js';
 import { Swarm } from './swarm.js';
 
 /** PeerCores on the simulated network, each with its own handlers and received messages. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { publishToDht, queryDhtForService, removeFromDht } from '../core/dht-registry.js';
+import { publishToDht, queryDhtForService, removeFromDht } from '../core/registry/dht-registry.js';
 import { compareDistance, keyForName, toHex, type NodeId } from '../core/id.js';
 import { Swarm } from './swarm.js';
 

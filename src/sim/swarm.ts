@@ -1,5 +1,5 @@
 import { TICK_INTERVAL_MS } from '../core/constants.js';
-import { DhtNode, type DhtNodeOptions } from '../core/dht-node.js';
+import { DhtNode, type DhtNodeOptions } from '../core/node/dht-node.js';
 import { seededRandom, type Random } from '../core/environment.js';
 import { createIdentity, memoizedVerifier, type Verifier } from '../core/identity.js';
 import { EventQueue } from './event-queue.js';

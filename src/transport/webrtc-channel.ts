@@ -1,5 +1,5 @@
 import SimplePeer from 'simple-peer';
-import type { PeerChannel } from '../peer/connection-manager.js';
+import type { PeerChannel } from './peer-channel.js';
 import { Reassembler, toChunks } from './chunking.js';
 
 /**

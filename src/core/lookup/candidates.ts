@@ -1,0 +1,198 @@
+import { commonPrefixLength, compareDistance, idsEqual, type NodeId } from '../id.js';
+
+/**
+ * What a lookup knows about the nodes near its target, and how far it trusts it.
+ *
+ * An id named in someone's reply is only a candidate: nobody has shown it exists, let
+ * alone that it holds the key it claims (a colluder names made-up ids closer to the target
+ * than any real node). A candidate becomes usable only by answering the lookup itself.
+ * Every candidate remembers who named it; a referrer whose named ids do not answer is
+ * discredited, and what only discredited referrers vouched for is dropped unasked, so a
+ * liar's made-up ids cost one round of timeouts, not a timeout each. A node that named an
+ * id implausibly close to the target (made up, not stale) loses its own answer too: it is
+ * not among the closest a lookup returns (STOREs do not go to it), and its "I hold no
+ * record" is not believed. The node hears of each discredit, so later lookups start out
+ * knowing the liars (liars.ts).
+ */
+export type CandidateState = 'named' | 'asked' | 'answered' | 'silent';
+
+interface Candidate {
+  readonly id: NodeId;
+  readonly hex: string;
+  state: CandidateState;
+  /** Hex ids of the nodes that named it; SELF for our own routing table and channels. */
+  readonly referrers: Set<string>;
+}
+
+export const SELF = 'self';
+/** Named ids that stayed silent before their referrer is no longer believed. */
+const STRIKES_TO_DISCREDIT = 2;
+/** At most this many ids resting on one referrer's word alone are being asked at once. */
+const PER_REFERRER_IN_FLIGHT = 2;
+
+export class Candidates {
+  private readonly all = new Map<string, Candidate>();
+  private readonly strikes = new Map<string, number>();
+  /** Referrers caught naming a silent id implausibly close to the target. */
+  private readonly forgers = new Set<string>();
+  private readonly discredited = new Set<string>();
+
+  /**
+   * `knownLiar`: nodes an earlier lookup caught (liars.ts), out of play from the start;
+   * `onForgery`: told of each node caught naming a silent id that shares at least
+   * `implausibleBits` leading bits with the target (no genuine id is that close: it was
+   * made up).
+   */
+  constructor(
+    private readonly target: NodeId, private readonly selfHex: string,
+    private readonly knownLiar: (hex: string) => boolean = () => false,
+    private readonly onForgery: (hex: string) => void = () => undefined,
+    private readonly implausibleBits = Infinity,
+  ) {}
+
+  /** `by` named `id` (SELF: we know it ourselves). */
+  named(hex: string, id: NodeId, by: string): void {
+    if (hex === this.selfHex || this.isDiscredited(by)) return;
+    const c = this.all.get(hex);
+    if (c === undefined) this.all.set(hex, { id, hex, state: 'named', referrers: new Set([by]) });
+    else c.referrers.add(by);
+  }
+
+  /** The node answered from its own id: from now on it is a usable contact. */
+  answered(hex: string, id: NodeId): void {
+    if (hex === this.selfHex) return;
+    const c = this.all.get(hex);
+    if (c === undefined) this.all.set(hex, { id, hex, state: 'answered', referrers: new Set() });
+    else c.state = 'answered';
+  }
+
+  asked(hex: string): void {
+    const c = this.all.get(hex);
+    if (c !== undefined && c.state === 'named') c.state = 'asked';
+  }
+
+  /** Asked and never answered: dropped, and a strike against every node that named it. */
+  silent(hex: string): void {
+    const c = this.all.get(hex);
+    if (c === undefined || c.state === 'answered') return;
+    c.state = 'silent';
+    const implausible = !idsEqual(c.id, this.target) && commonPrefixLength(c.id, this.target) >= this.implausibleBits;
+    for (const by of [...c.referrers]) {
+      if (by === SELF) continue;
+      const strikes = (this.strikes.get(by) ?? 0) + 1;
+      this.strikes.set(by, strikes);
+      // One made-up id is proof enough; a plausible one may just have left.
+      if (implausible && !this.forgers.has(by)) {
+        this.forgers.add(by);
+        this.onForgery(by);
+      }
+      if (implausible || strikes >= STRIKES_TO_DISCREDIT) this.discredit(by);
+    }
+  }
+
+  /** The nodes that vouched for `hex` and are still believed (SELF not included). */
+  referrersOf(hex: string): string[] {
+    const c = this.all.get(hex);
+    return c === undefined ? [] : [...c.referrers].filter((by) => by !== SELF && !this.isDiscredited(by));
+  }
+
+  /**
+   * Caught making an id up (now or by an earlier lookup): unlike a node that merely named
+   * silent ids (stale contacts, or ids whose routes a colluder dropped), its own answer
+   * is not believed either.
+   */
+  private isForger(hex: string): boolean {
+    return this.forgers.has(hex) || this.knownLiar(hex);
+  }
+
+  isDiscredited(hex: string): boolean {
+    return this.discredited.has(hex) || (hex !== SELF && this.knownLiar(hex));
+  }
+
+  state(hex: string): CandidateState | undefined {
+    return this.all.get(hex)?.state;
+  }
+
+  /**
+   * The next ids to ask: unasked candidates among the `depth` closest still in play, at
+   * most `width`, and at most PER_REFERRER_IN_FLIGHT resting on any single referrer,
+   * counting those already asked and not yet settled.
+   */
+  nextToAsk(depth: number, width: number): Array<{ hex: string; id: NodeId }> {
+    const picked: Candidate[] = [];
+    const load = new Map<string, number>();
+    const inPlay = this.inPlay();
+    for (const c of inPlay) {
+      const sole = c.state === 'asked' && c.referrers.size === 1 ? [...c.referrers][0]! : undefined;
+      if (sole !== undefined) load.set(sole, (load.get(sole) ?? 0) + 1);
+    }
+    for (const c of inPlay.slice(0, depth)) {
+      if (picked.length >= width) break;
+      if (c.state !== 'named') continue;
+      const sole = c.referrers.size === 1 ? [...c.referrers][0]! : undefined;
+      if (sole !== undefined && sole !== SELF) {
+        const used = load.get(sole) ?? 0;
+        if (used >= PER_REFERRER_IN_FLIGHT) continue;
+        load.set(sole, used + 1);
+      }
+      picked.push(c);
+    }
+    return picked.map((c) => ({ hex: c.hex, id: c.id }));
+  }
+
+  /** True when the `depth` closest candidates still in play have all answered. */
+  settled(depth: number): boolean {
+    return this.inPlay().slice(0, depth).every((c) => c.state === 'answered');
+  }
+
+  /** Waiting for `asked` ones: none of the closest `depth` is still unasked. */
+  hasUnasked(depth: number): boolean {
+    return this.inPlay().slice(0, depth).some((c) => c.state === 'named');
+  }
+
+  /** The closest nodes that answered themselves, closest first (hex); `self` takes its place among them. */
+  closestAnswered(count: number, self?: NodeId): string[] {
+    const answered = this.inPlay().filter((c) => c.state === 'answered');
+    if (self !== undefined) {
+      const at = answered.findIndex((c) => compareDistance(this.target, self, c.id) < 0);
+      const me: Candidate = { id: self, hex: this.selfHex, state: 'answered', referrers: new Set() };
+      answered.splice(at < 0 ? answered.length : at, 0, me);
+    }
+    return answered.slice(0, count).map((c) => c.hex);
+  }
+
+  /** The closest candidates whatever their proof (for lookups that only explore). */
+  closestAny(count: number): string[] {
+    return this.inPlay().slice(0, count).map((c) => c.hex);
+  }
+
+  /**
+   * Ids worth remembering as contacts once the lookup is over: those that answered, and
+   * those never asked that two nodes this lookup still believes named. The latter enter
+   * the routing table unheard, i.e. as candidates there too: a channel to them needs their
+   * signed signaling, and no lookup uses them before they answer it. One asked and not
+   * answered yet (a late query the lookup stopped waiting for) is not believed: it may
+   * have left, and its referrers may not have noticed.
+   */
+  believable(): NodeId[] {
+    return this.inPlay()
+      .filter((c) => c.state === 'answered' || (c.state === 'named' && [...c.referrers].filter((by) => by !== SELF).length >= 2))
+      .map((c) => c.id);
+  }
+
+  private inPlay(): Candidate[] {
+    return [...this.all.values()]
+      .filter((c) => c.state !== 'silent' && !this.isForger(c.hex))
+      .sort((a, b) => compareDistance(this.target, a.id, b.id));
+  }
+
+  private discredit(by: string): void {
+    if (this.discredited.has(by)) return;
+    this.discredited.add(by);
+    for (const [hex, c] of this.all) {
+      if (c.state === 'answered') continue;
+      c.referrers.delete(by);
+      if (c.referrers.size === 0) this.all.delete(hex);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import type { DhtNode } from '../node/dht-node.js';
+import type { NodeId } from '../id.js';
+import { LookupRun } from './lookup-run.js';
+import type { SignedRecord } from '../records/records.js';
+
+/**
+ * Lookups without a connection per contacted node (DESIGN.md §2): `alpha` routed
+ * envelopes leave through the alpha neighbours closest to the target and travel greedily
+ * to the node closest to it (or, for values, to the first node that holds one). Each
+ * path's answer names the k closest contacts its last node knows. Dead hops are retried
+ * hop by hop by the router, so a path only fails as a whole when no live neighbour
+ * anywhere can carry it on.
+ *
+ * Against colluding nodes (S/Kademlia, issue #7) a lookup does not take a path's word:
+ * - ids named in answers are candidates until they answer themselves (candidates.ts);
+ *   node lookups return, and STOREs go to, only nodes that did;
+ * - later paths and queries leave through first hops that no earlier path used and that
+ *   were not on a path that failed or came back empty (disjoint-paths.ts);
+ * - a value lookup that found nothing does not stop at that empty answer: it asks the
+ *   closest candidates themselves (alpha at a time) until a record turns up or the
+ *   VALUE_QUORUM closest nodes that answered all said they have none.
+ * With every node honest, a value lookup whose key holds records costs what it did.
+ */
+
+export type LookupProgress =
+  | { kind: 'path-start'; target: string; via: string }
+  /** `path`: the nodes between the answering node and us, answering node first (hex). */
+  | { kind: 'path-reply'; target: string; from: string; hops: number; records: number; nodes: number; path: string[] }
+  | { kind: 'path-failed'; target: string; via: string; reason: string }
+  | { kind: 'done'; target: string; hops: number; paths: number; answered: number; durationMs: number };
+
+export interface LookupResult {
+  /**
+   * The k closest nodes found (hex), closest first; may include this node. After a
+   * refined node lookup (the default) only nodes that answered this lookup themselves.
+   */
+  closest: string[];
+  /** Verified records found (value lookups). */
+  records: SignedRecord[];
+  /** Hops of the fastest answer (0 when answered locally or directly). */
+  hops: number;
+  /** Hops summed over every answer, requests and replies (acks not counted). */
+  messages: number;
+  /** Routed paths started. */
+  paths: number;
+  answered: number;
+  /** Nodes whose own answer reached us (hex). */
+  responders: string[];
+  /** Connections this node created while the lookup ran (the goal: zero). */
+  connectionsOpened: number;
+  durationMs: number;
+  /**
+   * For each responder that is not a neighbour: the hops its answer came back over, our
+   * neighbour first and the responder last. A STORE sent along it goes the one way known
+   * to reach that node without crossing a node that drops honest traffic.
+   */
+  routes: Map<string, NodeId[]>;
+}
+
+export interface LookupOptions {
+  onProgress?: (p: LookupProgress) => void;
+  /**
+   * Ask the closest candidates themselves afterwards (default true: the whole k, as a
+   * STORE needs). A number limits it to that many of the closest (a join only needs its
+   * siblings confirmed); false skips it.
+   */
+  refine?: boolean | number;
+  /** Parallel paths (default alpha). */
+  paths?: number;
+}
+
+/** Direct queries in flight at once after the paths of a node lookup. */
+const REFINE_WIDTH = 10;
+/** No new direct query starts after this long: a lookup under attack ends with what it has. */
+const LOOKUP_DEADLINE_MS = 60_000;
+/** A value lookup believes "no records" once this many of the closest nodes said so themselves. */
+const VALUE_QUORUM = 3;
+
+/**
+ * The k closest nodes to `target`. After the routed paths answer, the closest candidates
+ * that have not answered themselves are asked directly (routed to their exact id), up to
+ * REFINE_WIDTH at a time as an iterative Kademlia lookup would, until the closest all answered; candidates that stay
+ * silent are dropped. This is what puts a STORE on the true k closest, and only on nodes
+ * that exist.
+ */
+export async function findNode(node: DhtNode, target: NodeId, opts: LookupOptions = {}): Promise<LookupResult> {
+  const run = new LookupRun(node, target, undefined, opts.onProgress);
+  node.count('lookups.node');
+  await run.round(run.hops.fresh(target, opts.paths ?? node.alpha), [], 'FIND_NODE');
+  if (opts.refine === false) return finish(run, run.candidates.closestAny(node.k));
+  const depth = typeof opts.refine === 'number' ? Math.min(opts.refine, node.k) : node.k;
+  await run.pump(depth, REFINE_WIDTH, 'FIND_NODE', () => false, LOOKUP_DEADLINE_MS);
+  return finish(run, run.candidates.closestAnswered(node.k, node.self));
+}
+
+export async function findValue(
+  node: DhtNode, key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void,
+): Promise<LookupResult> {
+  const run = new LookupRun(node, key, kind, onProgress);
+  node.count('lookups.value');
+  await run.round(run.hops.fresh(key, node.alpha), [], 'FIND_VALUE');
+  const believedEmpty = (): boolean => run.candidates.settled(VALUE_QUORUM);
+  if (run.found.size === 0 && !believedEmpty()) {
+    node.count('lookups.valueDeepened');
+    // Fresh paths once, alongside the candidates' own answers, which are what is left to trust.
+    const fresh = run.round(run.hops.fresh(key, node.alpha), [], 'FIND_VALUE');
+    const asked = run.pump(VALUE_QUORUM + node.alpha, node.alpha, 'FIND_VALUE', () => run.found.size > 0 || believedEmpty(), LOOKUP_DEADLINE_MS);
+    await Promise.all([fresh, asked]);
+  }
+  return finish(run, run.candidates.closestAnswered(node.k, node.self));
+}
+
+function finish(run: LookupRun, closest: string[]): LookupResult {
+  const { node } = run;
+  run.finish();
+  const durationMs = node.clock.now() - run.startedAt;
+  const hops = Number.isFinite(run.bestHops) ? run.bestHops : 0;
+  if (run.answered === 0 && run.pathsStarted > 0) node.count('lookups.failed');
+  run.report({ kind: 'done', target: run.targetHex, hops, paths: run.pathsStarted, answered: run.answered, durationMs });
+  return {
+    closest, records: [...run.found.values()], hops, messages: run.messages, paths: run.pathsStarted, answered: run.answered,
+    responders: [...run.responders], connectionsOpened: node.connectionsCreated - run.connectionsBefore, durationMs,
+    routes: run.routes,
+  };
+}

@@ -1,0 +1,423 @@
+import {
+  MAX_CLOCK_SKEW_MS, MAX_ENTRIES_PER_KEY, MAX_KEYS_PER_OWNER, MAX_STORED_KEYS, MAX_TTL_S,
+} from '../constants.js';
+import { ErrorCode } from '../errors.js';
+import { isIdHex, isNodeId, toHex, type NodeId } from '../id.js';
+import type { Verifier } from '../identity.js';
+import {
+  checkRecord, checkRemoval, recordDeadline, type RecordKind, type SignedRecord, type SignedRemoval,
+} from './records.js';
+
+/**
+ * What a storing node holds for others (DESIGN.md §1, §6): at each (key, kind) the
+ * records of many owners side by side, upserted by node id, each with an expiry on this
+ * node's own clock. Every structure is bounded, so a flood of valid-looking records or
+ * removals costs CPU but never unbounded memory:
+ *   - entries per (key, kind)       maxEntriesPerKey  → KEY_FULL
+ *   - (key, kind) slots per owner   maxKeysPerOwner   → OWNER_QUOTA
+ *   - (key, kind) slots overall     maxKeys           → STORE_FULL
+ *   - entries overall               maxEntries        → STORE_FULL
+ *   - tombstones per owner / overall (oldest-expiring evicted first), each expiring.
+ */
+
+/** Entries overall (about 2.5 KB each at worst, metadata included). */
+export const MAX_STORED_ENTRIES = 50_000;
+
+export type StoreRefusal = { ok: false; code: ErrorCode; reason: string };
+export type PutResult = { ok: true; replaced: boolean } | StoreRefusal;
+export type RemoveResult = { ok: true; removed: boolean } | StoreRefusal;
+
+export interface StoredEntry {
+  readonly record: SignedRecord;
+  /** Local time (this node's clock) after which the entry is gone. */
+  readonly expiresAt: number;
+}
+
+export interface RecordStoreOptions {
+  verify: Verifier;
+  maxEntriesPerKey?: number;
+  maxKeysPerOwner?: number;
+  maxKeys?: number;
+  maxEntries?: number;
+  /** Tombstones overall; defaults to maxKeys. Per owner they are capped at maxKeysPerOwner. */
+  maxTombstones?: number;
+}
+
+export interface RecordStoreStats {
+  /** (key, kind) slots holding entries. */
+  keys: number;
+  entries: number;
+  owners: number;
+  tombstones: number;
+}
+
+/** The persisted form: msgpack- and structured-clone-friendly plain objects. */
+export interface RecordStoreJSON {
+  version: 1;
+  entries: Array<{ record: SignedRecord; expiresAt: number }>;
+  tombstones: Array<{ removal: SignedRemoval; expiresAt: number }>;
+}
+
+interface Entry {
+  record: SignedRecord;
+  expiresAt: number;
+}
+
+interface Slot {
+  key: NodeId;
+  kind: RecordKind;
+  /** owner (node id hex) → entry */
+  entries: Map<string, Entry>;
+}
+
+interface Tombstone {
+  removal: SignedRemoval;
+  owner: string;
+  expiresAt: number;
+}
+
+const slotId = (keyHex: string, kind: RecordKind): string => `${keyHex}:${kind}`;
+const tombId = (slot: string, owner: string): string => `${slot}:${owner}`;
+const isKind = (v: unknown): v is RecordKind => v === 'provider' || v === 'subscriber';
+
+function keyHexOf(key: NodeId | string): string | undefined {
+  if (typeof key === 'string') return isIdHex(key) ? key : undefined;
+  return isNodeId(key) ? toHex(key) : undefined;
+}
+
+const refusal = (code: ErrorCode, reason: string): StoreRefusal => ({ ok: false, code, reason });
+
+export class RecordStore {
+  private readonly slots = new Map<string, Slot>();
+  /** owner hex → ids of the slots it holds entries in. */
+  private readonly owners = new Map<string, Set<string>>();
+  private readonly tombstones = new Map<string, Tombstone>();
+  /** owner hex → ids of its tombstones. */
+  private readonly ownerTombstones = new Map<string, Set<string>>();
+  private readonly verify: Verifier;
+  private readonly maxEntriesPerKey: number;
+  private readonly maxKeysPerOwner: number;
+  private readonly maxKeys: number;
+  private readonly maxEntries: number;
+  private readonly maxTombstones: number;
+  private entryCount = 0;
+  private lastFullPruneAt = -Infinity;
+
+  constructor(options: RecordStoreOptions) {
+    this.verify = options.verify;
+    this.maxEntriesPerKey = options.maxEntriesPerKey ?? MAX_ENTRIES_PER_KEY;
+    this.maxKeysPerOwner = options.maxKeysPerOwner ?? MAX_KEYS_PER_OWNER;
+    this.maxKeys = options.maxKeys ?? MAX_STORED_KEYS;
+    this.maxEntries = options.maxEntries ?? MAX_STORED_ENTRIES;
+    this.maxTombstones = options.maxTombstones ?? this.maxKeys;
+  }
+
+  /** Entries held (an expired one counts until it is pruned or touched). */
+  get size(): number {
+    return this.entryCount;
+  }
+
+  /**
+   * Store an untrusted record (network path: never throws). The entry expires on this
+   * node's clock at now + min(ttl, remainingMs, time left before the record's signed
+   * deadline), so neither a replica's hint nor a replayed old record extends its life.
+   */
+  put(raw: unknown, now: number, remainingMs?: number): PutResult {
+    const checked = checkRecord(raw, now, this.verify);
+    if (!checked.ok) return checked;
+    if (remainingMs !== undefined && (typeof remainingMs !== 'number' || Number.isNaN(remainingMs))) {
+      return refusal(ErrorCode.MALFORMED, 'remainingMs: expected a number of milliseconds');
+    }
+    return this.insert(checked.record, now, remainingMs ?? Infinity);
+  }
+
+  /**
+   * Apply an untrusted signed removal: only a removal signed by the record's owner passes
+   * checkRemoval, and it deletes that owner's entry at (key, kind) if it was advertised
+   * at or before removedAt. A tombstone stays behind so the removed record cannot be
+   * stored again by a replay or a late replica while it could still pass checkRecord.
+   */
+  remove(raw: unknown, now: number): RemoveResult {
+    const checked = checkRemoval(raw, now, this.verify);
+    if (!checked.ok) return checked;
+    return this.applyRemoval(checked.removal, now, Infinity);
+  }
+
+  /** Live records at (key, kind), newest first; never an expired one. A junk key yields []. */
+  get(key: NodeId | string, kind: RecordKind, now: number): SignedRecord[] {
+    return this.live(key, kind, now).map((e) => e.record);
+  }
+
+  /** Live records with the time they have left here, for handing on to another node. */
+  getWithRemaining(key: NodeId | string, kind: RecordKind, now: number): Array<{ record: SignedRecord; remainingMs: number }> {
+    return this.live(key, kind, now).map((e) => ({ record: e.record, remainingMs: e.expiresAt - now }));
+  }
+
+  /** Entries at (key, kind) with their local expiry; only live ones when `now` is given. */
+  entriesForKey(key: NodeId | string, kind: RecordKind, now?: number): StoredEntry[] {
+    const keyHex = keyHexOf(key);
+    const slot = keyHex === undefined || !isKind(kind) ? undefined : this.slots.get(slotId(keyHex, kind));
+    if (slot === undefined) return [];
+    const out: StoredEntry[] = [];
+    for (const e of slot.entries.values()) if (now === undefined || e.expiresAt > now) out.push({ record: e.record, expiresAt: e.expiresAt });
+    return out;
+  }
+
+  /** Distinct keys holding entries, of either kind. */
+  keys(): NodeId[] {
+    const seen = new Map<string, NodeId>();
+    for (const [id, slot] of this.slots) {
+      const keyHex = id.slice(0, 64);
+      if (!seen.has(keyHex)) seen.set(keyHex, slot.key);
+    }
+    return [...seen.values()];
+  }
+
+  /** (key, kind) pairs holding entries. */
+  slotKeys(): Array<{ key: NodeId; kind: RecordKind }> {
+    return [...this.slots.values()].map((s) => ({ key: s.key, kind: s.kind }));
+  }
+
+  /** Drop expired entries and tombstones; returns the number of entries dropped. */
+  pruneExpired(now: number): number {
+    let removed = 0;
+    for (const [id, slot] of this.slots) {
+      for (const [owner, e] of slot.entries) {
+        if (e.expiresAt <= now) {
+          this.deleteEntry(id, owner);
+          removed++;
+        }
+      }
+    }
+    for (const [id, t] of this.tombstones) if (t.expiresAt <= now) this.deleteTombstone(id);
+    return removed;
+  }
+
+  /** Take over the live entries and tombstones of another store (a restored snapshot). */
+  absorb(other: RecordStore, now: number): void {
+    for (const [, t] of other.tombstones) if (t.expiresAt > now) this.applyRemoval(t.removal, now, t.expiresAt);
+    for (const slot of other.slots.values()) {
+      for (const e of slot.entries.values()) if (e.expiresAt > now) this.insert(e.record, now, e.expiresAt - now);
+    }
+  }
+
+  stats(): RecordStoreStats {
+    return { keys: this.slots.size, entries: this.entryCount, owners: this.owners.size, tombstones: this.tombstones.size };
+  }
+
+  /** A snapshot of what is live at `now`. */
+  toJSON(now: number): RecordStoreJSON {
+    const live = (expiresAt: number): boolean => typeof now !== 'number' || expiresAt > now;
+    const entries: RecordStoreJSON['entries'] = [];
+    for (const slot of this.slots.values()) {
+      for (const e of slot.entries.values()) if (live(e.expiresAt)) entries.push({ record: e.record, expiresAt: e.expiresAt });
+    }
+    const tombstones: RecordStoreJSON['tombstones'] = [];
+    for (const t of this.tombstones.values()) if (live(t.expiresAt)) tombstones.push({ removal: t.removal, expiresAt: t.expiresAt });
+    return { version: 1, entries, tombstones };
+  }
+
+  /**
+   * Rebuild from a snapshot (untrusted: it may be corrupt or from an older build). Every
+   * record and removal is checked again, expired ones are dropped, and restored entries
+   * keep at most the lifetime they had. Never throws.
+   */
+  static fromJSON(data: unknown, now: number, verify: Verifier, options: Omit<RecordStoreOptions, 'verify'> = {}): RecordStore {
+    const store = new RecordStore({ ...options, verify });
+    store.load(data, now);
+    return store;
+  }
+
+  /**
+   * Load a persisted snapshot (toJSON's shape) into this store, with put's checks: `verify`
+   * may be trustSignatures for this node's own snapshot. Loading in place, rather than
+   * fromJSON then absorb, inserts each record once. Returns how many entries it added.
+   */
+  load(data: unknown, now: number, verify: Verifier = this.verify): number {
+    if (typeof data !== 'object' || data === null) return 0;
+    const before = this.entryCount;
+    const { entries, tombstones } = data as { entries?: unknown; tombstones?: unknown };
+    if (Array.isArray(tombstones)) {
+      for (const item of tombstones as unknown[]) {
+        const expiresAt = expiryOf(item, now);
+        if (expiresAt === undefined) continue;
+        const checked = checkRemoval((item as { removal?: unknown }).removal, now, verify);
+        if (checked.ok) this.applyRemoval(checked.removal, now, expiresAt);
+      }
+    }
+    if (Array.isArray(entries)) {
+      for (const item of entries as unknown[]) {
+        const expiresAt = expiryOf(item, now);
+        if (expiresAt === undefined) continue;
+        const checked = checkRecord((item as { record?: unknown }).record, now, verify);
+        if (checked.ok) this.insert(checked.record, now, expiresAt - now);
+      }
+    }
+    return this.entryCount - before;
+  }
+
+  // -------------------------------------------------------------------------------------
+
+  private live(key: NodeId | string, kind: RecordKind, now: number): Entry[] {
+    const keyHex = keyHexOf(key);
+    const slot = keyHex === undefined || !isKind(kind) ? undefined : this.slots.get(slotId(keyHex, kind));
+    if (slot === undefined) return [];
+    const out: Entry[] = [];
+    for (const e of slot.entries.values()) if (e.expiresAt > now) out.push(e);
+    return out.sort((a, b) => b.record.advertisedAt - a.record.advertisedAt);
+  }
+
+  /** Upsert a verified record with at most `maxLifetimeMs` to live here. */
+  private insert(record: SignedRecord, now: number, maxLifetimeMs: number): PutResult {
+    const lifetime = Math.min(record.ttl * 1000, maxLifetimeMs, recordDeadline(record) - now);
+    if (!(lifetime > 0)) return refusal(ErrorCode.EXPIRED, 'record: no lifetime left');
+    const expiresAt = now + lifetime;
+    const owner = toHex(record.nodeId);
+    const id = slotId(toHex(record.key), record.kind);
+
+    const tid = tombId(id, owner);
+    const tomb = this.tombstones.get(tid);
+    if (tomb !== undefined) {
+      if (tomb.expiresAt <= now) this.deleteTombstone(tid);
+      else if (tomb.removal.removedAt >= record.advertisedAt) return refusal(ErrorCode.STALE, 'record: removed by its owner');
+    }
+
+    let slot = this.slots.get(id);
+    const current = slot?.entries.get(owner);
+    if (current !== undefined && current.expiresAt > now) {
+      if (record.advertisedAt < current.record.advertisedAt) return refusal(ErrorCode.STALE, 'record: a newer one is stored');
+      // The same advertisement again may keep its longer expiry; a newer one starts afresh.
+      const keep = record.advertisedAt === current.record.advertisedAt ? Math.max(current.expiresAt, expiresAt) : expiresAt;
+      slot!.entries.set(owner, { record, expiresAt: keep });
+      return { ok: true, replaced: true };
+    }
+    if (current !== undefined) this.deleteEntry(id, owner);
+    slot = this.slots.get(id);
+
+    if (slot !== undefined && slot.entries.size >= this.maxEntriesPerKey) {
+      this.pruneSlot(id, now);
+      if (slot.entries.size >= this.maxEntriesPerKey) {
+        return refusal(ErrorCode.KEY_FULL, `key: holds ${slot.entries.size} entries`);
+      }
+    }
+    const ownerSlots = this.owners.get(owner);
+    if (ownerSlots !== undefined && ownerSlots.size >= this.maxKeysPerOwner) {
+      for (const s of [...ownerSlots]) this.pruneSlot(s, now);
+      const left = this.owners.get(owner)?.size ?? 0;
+      if (left >= this.maxKeysPerOwner) return refusal(ErrorCode.OWNER_QUOTA, `owner: holds entries under ${left} keys here`);
+    }
+    const needsSlot = !this.slots.has(id);
+    if ((needsSlot && this.slots.size >= this.maxKeys) || this.entryCount >= this.maxEntries) {
+      this.pruneWhenFull(now);
+      if (!this.slots.has(id) && this.slots.size >= this.maxKeys) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.slots.size} keys`);
+      if (this.entryCount >= this.maxEntries) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.entryCount} entries`);
+    }
+
+    slot = this.slots.get(id);
+    if (slot === undefined) {
+      slot = { key: record.key, kind: record.kind, entries: new Map() };
+      this.slots.set(id, slot);
+    }
+    slot.entries.set(owner, { record, expiresAt });
+    this.entryCount++;
+    let set = this.owners.get(owner);
+    if (set === undefined) this.owners.set(owner, (set = new Set()));
+    set.add(id);
+    return { ok: true, replaced: false };
+  }
+
+  /** Apply a verified removal; its tombstone lives at most until `maxExpiresAt`. */
+  private applyRemoval(removal: SignedRemoval, now: number, maxExpiresAt: number): RemoveResult {
+    const owner = toHex(removal.nodeId);
+    const id = slotId(toHex(removal.key), removal.kind);
+    let current = this.slots.get(id)?.entries.get(owner);
+    if (current !== undefined && current.expiresAt <= now) {
+      this.deleteEntry(id, owner);
+      current = undefined;
+    }
+    if (current !== undefined && current.record.advertisedAt > removal.removedAt) {
+      return refusal(ErrorCode.STALE, 'removal: the stored record is newer');
+    }
+    // A record older than the removal can pass checkRecord only until its signed deadline,
+    // removedAt + ttl + skew at the latest; unknown ttl → the largest allowed.
+    const ttlS = current?.record.ttl ?? MAX_TTL_S;
+    let expiresAt = Math.max(current?.expiresAt ?? -Infinity, removal.removedAt + ttlS * 1000 + MAX_CLOCK_SKEW_MS);
+    let kept = removal;
+    const tid = tombId(id, owner);
+    const previous = this.tombstones.get(tid);
+    if (previous !== undefined && previous.expiresAt > now) {
+      expiresAt = Math.max(expiresAt, previous.expiresAt);
+      if (previous.removal.removedAt > removal.removedAt) kept = previous.removal;
+    }
+    expiresAt = Math.min(expiresAt, maxExpiresAt);
+    if (current !== undefined) this.deleteEntry(id, owner);
+    if (expiresAt > now) this.setTombstone(tid, { removal: kept, owner, expiresAt }, now);
+    return { ok: true, removed: current !== undefined };
+  }
+
+  private setTombstone(id: string, tomb: Tombstone, now: number): void {
+    if (!this.tombstones.has(id)) {
+      const mine = this.ownerTombstones.get(tomb.owner);
+      if (mine !== undefined && mine.size >= this.maxKeysPerOwner) this.evictEarliest(mine);
+      if (this.tombstones.size >= this.maxTombstones) {
+        for (const [tid, t] of this.tombstones) if (t.expiresAt <= now) this.deleteTombstone(tid);
+        if (this.tombstones.size >= this.maxTombstones) this.evictEarliest(this.tombstones.keys());
+      }
+    }
+    this.tombstones.set(id, tomb);
+    let set = this.ownerTombstones.get(tomb.owner);
+    if (set === undefined) this.ownerTombstones.set(tomb.owner, (set = new Set()));
+    set.add(id);
+  }
+
+  private evictEarliest(ids: Iterable<string>): void {
+    let victim: string | undefined;
+    let earliest = Infinity;
+    for (const id of ids) {
+      const t = this.tombstones.get(id);
+      if (t !== undefined && t.expiresAt < earliest) {
+        earliest = t.expiresAt;
+        victim = id;
+      }
+    }
+    if (victim !== undefined) this.deleteTombstone(victim);
+  }
+
+  private deleteTombstone(id: string): void {
+    const t = this.tombstones.get(id);
+    if (t === undefined) return;
+    this.tombstones.delete(id);
+    const set = this.ownerTombstones.get(t.owner);
+    set?.delete(id);
+    if (set !== undefined && set.size === 0) this.ownerTombstones.delete(t.owner);
+  }
+
+  private pruneSlot(id: string, now: number): void {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return;
+    for (const [owner, e] of slot.entries) if (e.expiresAt <= now) this.deleteEntry(id, owner);
+  }
+
+  /** A full prune at most once a second, so a flood against a full store stays cheap. */
+  private pruneWhenFull(now: number): void {
+    if (now - this.lastFullPruneAt < 1_000) return;
+    this.lastFullPruneAt = now;
+    this.pruneExpired(now);
+  }
+
+  private deleteEntry(id: string, owner: string): void {
+    const slot = this.slots.get(id);
+    if (slot === undefined || !slot.entries.delete(owner)) return;
+    this.entryCount--;
+    if (slot.entries.size === 0) this.slots.delete(id);
+    const set = this.owners.get(owner);
+    set?.delete(id);
+    if (set !== undefined && set.size === 0) this.owners.delete(owner);
+  }
+}
+
+function expiryOf(item: unknown, now: number): number | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  const expiresAt = (item as { expiresAt?: unknown }).expiresAt;
+  return typeof expiresAt === 'number' && expiresAt > now ? expiresAt : undefined;
+}

@@ -1,0 +1,62 @@
+import type { DhtNode } from '../node/dht-node.js';
+import { invalidArgument } from '../errors.js';
+import { keyForName, type NodeId } from '../id.js';
+import { signRecord, signRemoval, toProviderInfo, type RecordKind } from '../records/records.js';
+import { removeAtClosest, requireStored, storeAtClosest, type StoreOutcome } from '../node/store-at-closest.js';
+import { checkServiceId, type ProviderInfo } from './service-registry.js';
+
+/**
+ * The DHT-facing functions of macula_service_registry: publish_to_dht,
+ * query_dht_for_service and remove_from_dht. The key is SHA-256 of the name; records
+ * are signed by this node and stored at the k closest nodes.
+ */
+
+export interface Advertisement {
+  endpoint?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Beyond macula's arguments: the record kind, and a key other than SHA-256(name) (wildcard subscriptions). */
+export interface RecordPlacement {
+  kind?: RecordKind;
+  key?: NodeId;
+}
+
+export async function publishToDht(
+  node: DhtNode, serviceId: string, info: Advertisement, ttl: number, k: number = node.k, placement: RecordPlacement = {},
+): Promise<StoreOutcome> {
+  checkServiceId(serviceId);
+  const kind = placement.kind ?? 'provider';
+  if (!Number.isInteger(ttl) || ttl < 1) throw invalidArgument('ttl', 'a positive integer number of seconds', ttl);
+  const record = signRecord({
+    kind,
+    key: placement.key ?? keyForName(serviceId),
+    endpoint: info.endpoint ?? `peer:${node.selfHex}`,
+    metadata: info.metadata ?? {},
+    advertisedAt: node.clock.now(),
+    ttl,
+  }, node.identity);
+  return requireStored(await storeAtClosest(node, record, k), `publishToDht(${serviceId})`);
+}
+
+/** Providers of `serviceId` found by a value lookup; [] when there are none. */
+export async function queryDhtForService(
+  node: DhtNode, serviceId: string, k: number = node.k, kind: RecordKind = 'provider',
+): Promise<ProviderInfo[]> {
+  checkServiceId(serviceId);
+  void k; // macula's K: the lookup already asks the alpha paths for k closest each.
+  const result = await node.findValue(keyForName(serviceId), kind);
+  return result.records.map(toProviderInfo);
+}
+
+/** Remove this node's own advertisement from the k closest nodes (a signed removal). */
+export async function removeFromDht(
+  node: DhtNode, serviceId: string, nodeId: string = node.selfHex, placement: RecordPlacement = {},
+): Promise<StoreOutcome> {
+  const kind = placement.kind ?? 'provider';
+  checkServiceId(serviceId);
+  if (nodeId !== node.selfHex) throw invalidArgument('nodeId', "this node's own id (only the owner can remove its entry)", nodeId);
+  const removal = signRemoval({ kind, key: placement.key ?? keyForName(serviceId), removedAt: node.clock.now() }, node.identity);
+  node.records.remove(removal, node.clock.now());
+  return removeAtClosest(node, removal);
+}

@@ -1,0 +1,143 @@
+import { RPC_TIMEOUT_MS } from '../constants.js';
+import type { DhtNode } from '../node/dht-node.js';
+import { isMeshError } from '../errors.js';
+import type { ReplyTo } from '../node/gateway.js';
+import { toHex } from '../id.js';
+import type { PublishMsg } from '../wire/messages.js';
+import { toProviderInfo } from '../records/records.js';
+import { checkPayload } from './rpc.js';
+import type { ProviderInfo, ServiceRegistry } from './service-registry.js';
+import { checkPattern, checkTopic, matches, publishKeys } from './topics.js';
+
+/**
+ * Topic subscriptions and publishing over the DHT (keying in topics.ts). Subscribers are
+ * found through signed subscriber records, cached briefly; a message goes to each
+ * subscriber node over the open channels (routed where no direct channel exists) and is
+ * acknowledged, so publish() can say how many received it. Receivers drop duplicates
+ * by message id.
+ */
+
+/** macula's gateway caches subscribers for 5 s. */
+export const SUBSCRIBER_CACHE_TTL_S = 5;
+const SEEN_MESSAGES = 4_096;
+
+export interface SubscriptionSink {
+  /** Hand a message to the app's callbacks for these subscriptions. */
+  deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
+}
+
+export interface SubscriberAdvertiser {
+  subscribe(pattern: string): Promise<void>;
+  unsubscribe(pattern: string): Promise<void>;
+}
+
+export class PubSub {
+  private readonly subscriptions = new Map<number, string>();
+  private readonly seen = new Set<string>();
+  private nextId = 1;
+
+  constructor(
+    private readonly node: DhtNode,
+    private readonly registry: ServiceRegistry,
+    private readonly sink: SubscriptionSink,
+    private readonly advertiser: SubscriberAdvertiser,
+  ) {}
+
+  async subscribe(pattern: string): Promise<number> {
+    checkPattern(pattern);
+    const id = this.nextId++;
+    const first = ![...this.subscriptions.values()].includes(pattern);
+    this.subscriptions.set(id, pattern);
+    if (first) {
+      try {
+        await this.advertiser.subscribe(pattern);
+      } catch (e) {
+        this.subscriptions.delete(id);
+        throw e;
+      }
+    }
+    return id;
+  }
+
+  /** Drop one subscription; the DHT record goes when the last subscription to its pattern does. */
+  async unsubscribe(id: number): Promise<void> {
+    const pattern = this.subscriptions.get(id);
+    if (pattern === undefined) return;
+    this.subscriptions.delete(id);
+    if (![...this.subscriptions.values()].includes(pattern)) await this.advertiser.unsubscribe(pattern);
+  }
+
+  /** Subscriber nodes whose patterns match `topic`, from the cache or from the DHT. */
+  async discoverSubscribers(topic: string, opts: { forceRefresh?: boolean } = {}): Promise<ProviderInfo[]> {
+    checkTopic(topic);
+    const cached = this.registry.discoverSubscribers(topic, opts);
+    if (cached.ok) return cached.providers;
+    const { node } = this;
+    const lookups = await Promise.all(publishKeys(topic).map((key) => node.findValue(key, 'subscriber')));
+    const byNode = new Map<string, ProviderInfo>();
+    for (const result of lookups) {
+      for (const record of result.records) {
+        const pattern = record.metadata['pattern'];
+        if (typeof pattern !== 'string' || !matches(pattern, topic)) continue;
+        const info = toProviderInfo(record);
+        const current = byNode.get(info.nodeId);
+        if (current === undefined || info.advertisedAt > current.advertisedAt) byNode.set(info.nodeId, info);
+      }
+    }
+    const subscribers = [...byNode.values()];
+    this.registry.cacheSubscribers(topic, subscribers, SUBSCRIBER_CACHE_TTL_S);
+    return subscribers;
+  }
+
+  /** Deliver to every matching subscriber; resolves with how many subscriber nodes took it. */
+  async publish(topic: string, payload: unknown, timeoutMs = RPC_TIMEOUT_MS): Promise<number> {
+    checkTopic(topic);
+    checkPayload(payload, 'payload');
+    const { node } = this;
+    const subscribers = await this.discoverSubscribers(topic);
+    const mid = node.random.bytes(16);
+    node.count('pubsub.published');
+    const results = await Promise.all(subscribers.map(async (s) => {
+      if (s.nodeId === node.selfHex) return this.receive({ rid: 0, mid, topic, payload, publisher: node.self }) > 0;
+      try {
+        const rid = node.requests.newId();
+        const { reply } = await node.gateway.queryPeer(s.nodeId, 'PUBLISH', { rid, mid, topic, payload, publisher: node.self }, timeoutMs);
+        return reply.type === 'REPLY' && reply.body.ok && typeof reply.body.result === 'number' && reply.body.result > 0;
+      } catch (e) {
+        // A vanished subscriber costs only its own delivery.
+        node.count(`pubsub.undelivered.${isMeshError(e) ? e.code : 'ERROR'}`);
+        return false;
+      }
+    }));
+    const delivered = results.filter(Boolean).length;
+    node.count('pubsub.deliveries', delivered);
+    return delivered;
+  }
+
+  /** Receiver side of PUBLISH. */
+  handlePublish(msg: PublishMsg, replyTo: ReplyTo): void {
+    const matched = this.receive(msg);
+    this.node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result: matched });
+  }
+
+  get localPatterns(): string[] {
+    return [...new Set(this.subscriptions.values())];
+  }
+
+  /** Hand a message to the matching local subscriptions once; returns how many matched. */
+  private receive(msg: PublishMsg): number {
+    const id = toHex(msg.mid);
+    const matching = [...this.subscriptions].filter(([, pattern]) => matches(pattern, msg.topic)).map(([sid]) => sid);
+    if (this.seen.has(id)) {
+      this.node.count('pubsub.duplicates');
+      return matching.length;
+    }
+    this.seen.add(id);
+    if (this.seen.size > SEEN_MESSAGES) this.seen.delete(this.seen.values().next().value!);
+    if (matching.length > 0) {
+      this.node.count('pubsub.received');
+      this.sink.deliver(matching, msg.topic, msg.payload, toHex(msg.publisher));
+    }
+    return matching.length;
+  }
+}

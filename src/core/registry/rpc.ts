@@ -1,0 +1,209 @@
+import { encode } from '@msgpack/msgpack';
+import { RPC_TIMEOUT_MS } from '../constants.js';
+import type { DhtNode } from '../node/dht-node.js';
+import { ErrorCode, invalidArgument, isMeshError, MeshError } from '../errors.js';
+import type { ReplyTo } from '../node/gateway.js';
+import { isIdHex, toHex } from '../id.js';
+import type { CallMsg } from '../wire/messages.js';
+import { checkServiceId, type ProviderInfo } from './service-registry.js';
+
+/**
+ * Calls to the providers a discovery finds: a CALL with a unique id travels over the open
+ * channels (routed when there is no direct one; a call never opens a connection for
+ * itself) and the provider's REPLY settles it. Providers are tried in the order the
+ * policy gives; a timeout, a closed channel, a busy provider or one that no longer
+ * offers the service moves on to the next, up to `maxAttempts`. A handler's own error
+ * is the app's answer and is not retried elsewhere.
+ */
+export type CallPolicy = 'random' | 'roundrobin' | 'first' | 'local-first';
+export const CALL_POLICIES: readonly CallPolicy[] = ['random', 'roundrobin', 'first', 'local-first'];
+
+export interface CallOptions {
+  timeoutMs?: number;
+  maxAttempts?: number;
+  policy?: CallPolicy;
+}
+
+/** Where the application's handlers live (the main thread, in the browser). */
+export interface LocalHandlers {
+  has(serviceId: string): boolean;
+  invoke(serviceId: string, args: unknown, caller: string): Promise<unknown>;
+}
+
+export interface Discovery {
+  discover(serviceId: string, opts: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
+  forgetProvider(serviceId: string, nodeId: string): void;
+}
+
+/** Arguments and results up to 1 MiB once encoded; they travel chunked. */
+export const MAX_PAYLOAD_BYTES = 1 << 20;
+/** Concurrent calls one caller may have running on this provider. */
+export const MAX_CALLS_PER_CALLER = 16;
+/**
+ * Concurrent calls on this provider overall. A routed CALL names its caller in the
+ * envelope's unauthenticated `src`, so the per-caller bound alone can be dodged with made-up
+ * ids; this one bounds the handlers running and the map counting them whatever the ids.
+ */
+export const MAX_RUNNING_CALLS = 256;
+/** Errors after which another provider is tried. */
+const FAILOVER_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.TIMEOUT, ErrorCode.NOT_CONNECTED, ErrorCode.UNKNOWN_SERVICE, ErrorCode.BUSY, ErrorCode.UNREACHABLE, ErrorCode.CLOSED,
+]);
+
+export class Rpc {
+  private readonly roundRobin = new Map<string, number>();
+  private readonly running = new Map<string, number>();
+  private runningTotal = 0;
+
+  constructor(private readonly node: DhtNode, private readonly discovery: Discovery, private readonly handlers: LocalHandlers) {}
+
+  async call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
+    checkServiceId(serviceId);
+    const timeoutMs = checkTimeout(opts.timeoutMs);
+    const policy = opts.policy ?? 'random';
+    if (!CALL_POLICIES.includes(policy)) throw invalidArgument('policy', CALL_POLICIES.join(' | '), policy);
+    if (opts.maxAttempts !== undefined && !(Number.isInteger(opts.maxAttempts) && opts.maxAttempts >= 1 && opts.maxAttempts <= 20)) {
+      throw invalidArgument('maxAttempts', 'an integer in [1, 20]', opts.maxAttempts);
+    }
+    checkPayload(args, 'args');
+    if (policy === 'local-first' && this.handlers.has(serviceId)) return this.invokeLocally(serviceId, args);
+
+    let providers = await this.discovery.discover(serviceId, {});
+    if (providers.length === 0) providers = await this.discovery.discover(serviceId, { forceRefresh: true });
+    if (providers.length === 0) throw new MeshError(ErrorCode.NO_PROVIDERS, `no provider of ${serviceId} was found`);
+    const order = this.order(serviceId, providers, policy);
+    const maxAttempts = Math.min(opts.maxAttempts ?? Math.min(3, order.length), order.length);
+    const attempts: Array<{ nodeId: string; code: string }> = [];
+    for (const provider of order.slice(0, maxAttempts)) {
+      try {
+        return await this.callOnce(provider.nodeId, serviceId, args, timeoutMs);
+      } catch (e) {
+        const code = isMeshError(e) ? e.code : ErrorCode.HANDLER_ERROR;
+        if (!FAILOVER_CODES.has(code)) throw e;
+        attempts.push({ nodeId: provider.nodeId, code });
+        this.node.count('rpc.failover');
+        this.discovery.forgetProvider(serviceId, provider.nodeId);
+      }
+    }
+    throw new MeshError(ErrorCode.ALL_PROVIDERS_FAILED, `${attempts.length} provider(s) of ${serviceId} failed: ${attempts.map((a) => a.code).join(', ')}`, { attempts });
+  }
+
+  /** Call one given provider, no failover. */
+  async callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+    if (!isIdHex(nodeId)) throw invalidArgument('nodeId', '64 lowercase hex characters', nodeId);
+    checkServiceId(serviceId);
+    checkPayload(args, 'args');
+    return this.callOnce(nodeId, serviceId, args, checkTimeout(opts.timeoutMs));
+  }
+
+  /** Provider side: run the handler for a CALL and answer with its REPLY. */
+  handleCall(msg: CallMsg, replyTo: ReplyTo): void {
+    const { node } = this;
+    const caller = replyTo.kind === 'routed' ? toHex(replyTo.envelope.src) : replyTo.kind === 'direct' ? replyTo.peer : node.selfHex;
+    const fail = (code: string, message: string): void => node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
+    if (!this.handlers.has(msg.service)) return fail(ErrorCode.UNKNOWN_SERVICE, `${msg.service} is not provided here`);
+    const running = this.running.get(caller) ?? 0;
+    if (running >= MAX_CALLS_PER_CALLER) {
+      node.count('rpc.busy');
+      return fail(ErrorCode.BUSY, `more than ${MAX_CALLS_PER_CALLER} calls from one caller at once`);
+    }
+    if (this.runningTotal >= MAX_RUNNING_CALLS) {
+      node.count('rpc.busy');
+      return fail(ErrorCode.BUSY, `more than ${MAX_RUNNING_CALLS} calls running at once`);
+    }
+    this.running.set(caller, running + 1);
+    this.runningTotal++;
+    node.count('rpc.served');
+    this.handlers.invoke(msg.service, msg.args, caller).then(
+      (result) => {
+        if (encodedSize(result) > MAX_PAYLOAD_BYTES) return fail(ErrorCode.TOO_LARGE, 'the result is larger than 1 MiB');
+        node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
+      },
+      (e: unknown) => {
+        const code = isMeshError(e) && e.code === ErrorCode.UNKNOWN_SERVICE ? e.code : ErrorCode.HANDLER_ERROR;
+        fail(code, e instanceof Error ? e.message : String(e));
+      },
+    ).finally(() => {
+      this.runningTotal--;
+      const left = (this.running.get(caller) ?? 1) - 1;
+      if (left > 0) this.running.set(caller, left);
+      else this.running.delete(caller);
+    });
+  }
+
+  /** Calls running on this provider, and distinct callers among them. */
+  get load(): { calls: number; callers: number } {
+    return { calls: this.runningTotal, callers: this.running.size };
+  }
+
+  private async callOnce(nodeId: string, serviceId: string, args: unknown, timeoutMs: number): Promise<unknown> {
+    const { node } = this;
+    node.count('rpc.calls');
+    if (nodeId === node.selfHex) return this.invokeLocally(serviceId, args);
+    const rid = node.requests.newId();
+    const { reply } = await node.gateway.queryPeer(nodeId, 'CALL', { rid, service: serviceId, args }, timeoutMs);
+    if (reply.type !== 'REPLY') throw new MeshError(ErrorCode.MALFORMED, 'a CALL was answered with something else');
+    if (reply.body.ok) return reply.body.result;
+    const code = (reply.body.code && reply.body.code in ErrorCode ? reply.body.code : ErrorCode.HANDLER_ERROR) as ErrorCode;
+    throw new MeshError(code, reply.body.message || code, { provider: nodeId });
+  }
+
+  private async invokeLocally(serviceId: string, args: unknown): Promise<unknown> {
+    this.node.count('rpc.local');
+    try {
+      return await this.handlers.invoke(serviceId, args, this.node.selfHex);
+    } catch (e) {
+      if (isMeshError(e)) throw e;
+      throw new MeshError(ErrorCode.HANDLER_ERROR, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private order(serviceId: string, providers: ProviderInfo[], policy: CallPolicy): ProviderInfo[] {
+    const sorted = [...providers].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+    switch (policy) {
+      case 'first':
+        return sorted;
+      case 'roundrobin': {
+        const next = this.roundRobin.get(serviceId) ?? 0;
+        this.roundRobin.set(serviceId, next + 1);
+        const start = next % sorted.length;
+        return [...sorted.slice(start), ...sorted.slice(0, start)];
+      }
+      case 'local-first': {
+        const own = sorted.filter((p) => p.nodeId === this.node.selfHex);
+        return [...own, ...shuffle(sorted.filter((p) => p.nodeId !== this.node.selfHex), () => this.node.random.next())];
+      }
+      default:
+        return shuffle(sorted, () => this.node.random.next());
+    }
+  }
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+function checkTimeout(timeoutMs: number | undefined): number {
+  const t = timeoutMs ?? RPC_TIMEOUT_MS;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 600_000) throw invalidArgument('timeoutMs', 'a number of milliseconds in (0, 600000]', t);
+  return t;
+}
+
+function encodedSize(value: unknown): number {
+  try {
+    return encode(value, { ignoreUndefined: true }).length;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Refuse what cannot travel: not MessagePack-able, or over 1 MiB encoded. */
+export function checkPayload(value: unknown, name: string): void {
+  const size = encodedSize(value);
+  if (size === Infinity) throw invalidArgument(name, 'a MessagePack-able value (plain data)', value);
+  if (size > MAX_PAYLOAD_BYTES) throw new MeshError(ErrorCode.TOO_LARGE, `${name}: ${size} bytes encoded, more than the 1 MiB limit`);
+}

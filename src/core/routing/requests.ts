@@ -1,0 +1,130 @@
+import type { Clock, Random } from '../environment.js';
+import { ErrorCode, MeshError } from '../errors.js';
+import type { Message } from '../wire/messages.js';
+
+/**
+ * Outstanding requests, matched to their replies by a random request id alone (macula
+ * matched a reply to the first pending query, which mixed up concurrent lookups). A
+ * reply arriving after its timeout finds no entry and is dropped, so nothing is ever
+ * delivered twice.
+ */
+export interface ReplyInfo {
+  /** Hops the reply travelled (0 when it came straight from a neighbour). */
+  hops: number;
+  /** The node that answered. */
+  from: Uint8Array;
+  /** The nodes the reply passed through, answering node first (empty for a direct reply). */
+  path: Uint8Array[];
+}
+
+type Settle = (reply: Message, info: ReplyInfo) => void;
+
+interface Pending {
+  settle: Settle;
+  fail: (e: MeshError) => void;
+  cancel: () => void;
+  /** The neighbour the request went to directly. */
+  peer?: string;
+  /** The neighbour a routed request left through, and whether its timing out counts against it. */
+  firstHop?: { hex: string; failureCounts: boolean };
+}
+
+export class PendingRequests {
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly random: Random,
+    /** Told whether each routed request came back, per first hop (neighbour-trust.ts). */
+    private readonly onFirstHopOutcome: (hop: string, through: boolean) => void = () => undefined,
+  ) {}
+
+  /** A fresh id that is not in use. */
+  newId(): number {
+    for (;;) {
+      const rid = Math.floor(this.random.next() * 0xffffffff);
+      if (!this.pending.has(rid)) return rid;
+    }
+  }
+
+  /** Wait for the reply to `rid`; rejects with TIMEOUT after `timeoutMs`. */
+  /** `peer`: the neighbour the request went to directly; its channel closing fails the request at once. */
+  wait(rid: number, timeoutMs: number, peer?: string): Promise<{ reply: Message; info: ReplyInfo }> {
+    return new Promise((resolve, reject) => {
+      this.expect(rid, timeoutMs, (reply, info) => resolve({ reply, info }), reject, peer);
+    });
+  }
+
+  /** Callback form of `wait`, used on hot paths (lookups) to avoid promise churn. */
+  expect(rid: number, timeoutMs: number, settle: Settle, fail: (e: MeshError) => void, peer?: string): void {
+    if (this.pending.has(rid)) {
+      // Two waiters on one id could not both be answered: refuse the second.
+      fail(new MeshError(ErrorCode.INVALID_ARGUMENT, `request id ${rid} is already waiting for a reply`));
+      return;
+    }
+    const cancel = this.clock.setTimer(timeoutMs, () => {
+      const entry = this.pending.get(rid);
+      if (entry === undefined) return;
+      this.pending.delete(rid);
+      if (entry.firstHop?.failureCounts === true) this.onFirstHopOutcome(entry.firstHop.hex, false);
+      fail(new MeshError(ErrorCode.TIMEOUT, `no reply within ${timeoutMs} ms`));
+    });
+    this.pending.set(rid, peer === undefined ? { settle, fail, cancel } : { settle, fail, cancel, peer });
+  }
+
+  /**
+   * The request `rid` was routed and left through neighbour `hop`. Its answer counts for
+   * `hop`; its timing out counts against it only when `failureCounts` (the destination
+   * was known to be alive: a made-up or departed one fails through every neighbour).
+   */
+  leftThrough(rid: number, hop: string, failureCounts: boolean): void {
+    const entry = this.pending.get(rid);
+    if (entry !== undefined) entry.firstHop = { hex: hop, failureCounts };
+  }
+
+  /** The channel to `peer` closed: requests sent straight to it can no longer be answered. */
+  failPeer(peer: string): void {
+    for (const [rid, entry] of this.pending) {
+      if (entry.peer !== peer) continue;
+      this.pending.delete(rid);
+      entry.cancel();
+      entry.fail(new MeshError(ErrorCode.NOT_CONNECTED, 'the channel closed before the reply'));
+    }
+  }
+
+  /** Route a reply to its request; false when nobody waits for it (late or unknown). */
+  settle(rid: number, reply: Message, info: ReplyInfo): boolean {
+    const entry = this.pending.get(rid);
+    if (entry === undefined) return false;
+    this.pending.delete(rid);
+    entry.cancel();
+    if (entry.firstHop !== undefined) this.onFirstHopOutcome(entry.firstHop.hex, true);
+    entry.settle(reply, info);
+    return true;
+  }
+
+  has(rid: number): boolean {
+    return this.pending.has(rid);
+  }
+
+  /** Stop waiting for `rid` without settling it. */
+  forget(rid: number): void {
+    const entry = this.pending.get(rid);
+    if (entry === undefined) return;
+    this.pending.delete(rid);
+    entry.cancel();
+  }
+
+  rejectAll(error: MeshError): void {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of entries) {
+      entry.cancel();
+      entry.fail(error);
+    }
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+}

@@ -1,0 +1,236 @@
+import { decodeFrame, encodeFrame } from '../wire/codec.js';
+import { MAX_FRAME_BYTES, MAX_HOPS } from '../constants.js';
+import type { Clock, Random, Transport } from '../environment.js';
+import { compareDistance, idsEqual, toHex, type NodeId } from '../id.js';
+import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
+
+/**
+ * Greedy forwarding of routed envelopes (macula's RPC_ROUTE) over the open channels.
+ *
+ * A node can only send to neighbours, so every request that is not for a neighbour
+ * travels as an envelope: each hop hands it to the neighbour closest (XOR) to `dest`
+ * that is closer than itself and not yet on the path. `exact` envelopes must reach the
+ * node whose id is `dest`; the others stop at the closest node the greedy walk finds
+ * (or earlier, when a node on the way can answer). A hop to a neighbour that has been
+ * quiet is acknowledged; one not acknowledged in time is retried through the next-best
+ * neighbour, which lets lookups survive silently failed nodes without starting over.
+ */
+
+export interface RouterHost {
+  readonly self: NodeId;
+  readonly selfHex: string;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Open channels. */
+  neighbours(): Iterable<{ readonly id: NodeId; readonly idHex: string; readonly prefix: number }>;
+  /** Acknowledgement timeout for a hop to this neighbour. */
+  ackTimeoutMs(peerHex: string): number;
+  /** True when the neighbour was heard from so recently that a hop to it needs no acknowledgement. */
+  recentlyHeard(peerHex: string): boolean;
+  /** The neighbour did not acknowledge in time. */
+  onHopFailure(peerHex: string): void;
+  /** True when this node answers a non-exact envelope itself instead of forwarding it. */
+  answersHere(inner: Message): boolean;
+  /** An envelope arrived at its end, here. */
+  deliver(envelope: RouteMsg, inner: Message): void;
+  count(counter: string, by?: number): void;
+}
+
+interface PendingHop {
+  envelope: RouteMsg;
+  next: string;
+  tried: Set<string>;
+  cancel: () => void;
+}
+
+export interface RouteOptions {
+  /** Ids to follow first (a reply retracing its request's path, a proven route). */
+  via?: NodeId[];
+  /** The first neighbour (disjoint lookup paths). */
+  firstHop?: NodeId;
+}
+
+const MAX_REROUTES_PER_HOP = 3;
+/**
+ * Sideways steps an exact envelope may take without getting closer to its destination
+ * than the closest node it already passed. A live destination is found within a step or
+ * two; one that left would otherwise be sought until MAX_HOPS (probes of lost contacts
+ * were an eighth of the maintenance traffic under churn, most of it such walks).
+ */
+const MAX_DETOUR_STEPS = 3;
+
+/** The first 32 bits of an id as an unsigned integer. */
+export const prefixOf = (id: NodeId): number => ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
+
+export class Router {
+  private readonly pending = new Map<number, PendingHop>();
+
+  constructor(private readonly host: RouterHost) {}
+
+  /**
+   * Start an envelope at this node. `firstHop` forces the first neighbour (disjoint lookup
+   * paths). Returns the neighbour it left through (undefined when it went nowhere).
+   */
+  originate<N extends MessageName>(
+    dest: NodeId, exact: boolean, type: N, body: MessageBodies[N], opts: RouteOptions = {},
+  ): string | undefined {
+    const envelope: RouteMsg = {
+      dest, src: this.host.self, hops: 0, max: MAX_HOPS, exact, path: [], hid: 0, body: encodeFrame(type, body),
+    };
+    const via = opts.firstHop ? [opts.firstHop] : opts.via;
+    if (via && via.length > 0) envelope.via = via;
+    return this.route(envelope, new Set());
+  }
+
+  /** An envelope arrived from a neighbour. */
+  receive(from: string, envelope: RouteMsg): void {
+    if (envelope.hid !== 0) this.host.transport.send(from, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
+    if (envelope.path.some((id) => idsEqual(id, this.host.self))) {
+      this.host.count('route.loop');
+      return;
+    }
+    this.route(envelope, new Set());
+  }
+
+  acknowledged(from: string, hid: number): void {
+    const hop = this.pending.get(hid);
+    if (hop === undefined || hop.next !== from) return;
+    hop.cancel();
+    this.pending.delete(hid);
+  }
+
+  close(): void {
+    for (const hop of this.pending.values()) hop.cancel();
+    this.pending.clear();
+  }
+
+  get pendingHops(): number {
+    return this.pending.size;
+  }
+
+  /** Deliver or forward `envelope`; returns the neighbour it went to, if any. */
+  private route(envelope: RouteMsg, tried: Set<string>): string | undefined {
+    const { host } = this;
+    if (envelope.exact && idsEqual(envelope.dest, host.self)) {
+      this.arrive(envelope);
+      return undefined;
+    }
+    const inner = decodeFrame(envelope.body);
+    if (!inner.ok) {
+      host.count('route.malformed');
+      return undefined;
+    }
+    if (!envelope.exact && envelope.hops > 0 && host.answersHere(inner.message)) {
+      host.deliver(envelope, inner.message);
+      return undefined;
+    }
+    if (envelope.hops >= envelope.max) {
+      host.count('route.maxHops');
+      if (!envelope.exact) host.deliver(envelope, inner.message);
+      return undefined;
+    }
+    const next = this.nextHop(envelope, tried);
+    if (next === undefined) {
+      if (envelope.exact) host.count('route.unreachable');
+      else host.deliver(envelope, inner.message);
+      return undefined;
+    }
+    return this.forward(envelope, next, tried);
+  }
+
+  private arrive(envelope: RouteMsg): void {
+    const inner = decodeFrame(envelope.body);
+    if (!inner.ok) {
+      this.host.count('route.malformed');
+      return;
+    }
+    this.host.deliver(envelope, inner.message);
+  }
+
+  private forward(envelope: RouteMsg, next: NodeId, tried: Set<string>): string | undefined {
+    const { host } = this;
+    const nextHex = toHex(next);
+    tried.add(nextHex);
+    // A neighbour that just spoke is alive: skip the acknowledgement (hid 0) and halve the
+    // traffic of busy links. Quiet ones must confirm each hop, which is what catches the
+    // silently failed ones in time to reroute.
+    const needsAck = !host.recentlyHeard(nextHex);
+    const hid = needsAck ? 1 + Math.floor(host.random.next() * 0xfffffffe) : 0;
+    const out: RouteMsg = { ...envelope, hops: envelope.hops + 1, path: [...envelope.path, host.self], hid };
+    if (envelope.via !== undefined) {
+      const rest = envelope.via.filter((id) => !idsEqual(id, next));
+      if (rest.length > 0) out.via = rest;
+      else delete out.via;
+    }
+    const frame = encodeFrame('RPC_ROUTE', out);
+    if (frame.length > MAX_FRAME_BYTES) {
+      // Adding ourselves to the path would make it undecodable for the next hop: drop it here.
+      host.count('route.tooLarge');
+      return undefined;
+    }
+    if (!host.transport.send(nextHex, frame)) {
+      host.count('route.sendFailed');
+      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried) : undefined;
+    }
+    host.count('route.forwarded');
+    if (!needsAck) return nextHex;
+    const cancel = host.clock.setTimer(host.ackTimeoutMs(nextHex), () => {
+      this.pending.delete(hid);
+      host.count('route.ackTimeout');
+      host.onHopFailure(nextHex);
+      if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried);
+    });
+    this.pending.set(hid, { envelope, next: nextHex, tried, cancel });
+    return nextHex;
+  }
+
+  private nextHop(envelope: RouteMsg, tried: Set<string>): NodeId | undefined {
+    const { dest } = envelope;
+    const onPath = (id: NodeId): boolean => envelope.path.some((p) => idsEqual(p, id));
+    let best: NodeId | undefined;
+    let bestPrefixDistance = 0;
+    const destPrefix = prefixOf(dest);
+    const viaFirst = envelope.via?.[0];
+    for (const { id, idHex, prefix } of this.host.neighbours()) {
+      // A retraced reply path or a forced first hop wins while its next node is still open.
+      if (viaFirst !== undefined && idsEqual(id, viaFirst)) {
+        if (!tried.has(idHex) && !onPath(id)) return id;
+        continue;
+      }
+      // Distance first, on the first 32 bits (decisive almost always): most neighbours lose
+      // here, before the costlier path checks. This loop runs on every hop of every message.
+      const d = (prefix ^ destPrefix) >>> 0;
+      if (best !== undefined && (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best) >= 0))) continue;
+      if (tried.has(idHex) || onPath(id)) continue;
+      best = id;
+      bestPrefixDistance = d;
+    }
+    if (best === undefined) return undefined;
+    if (compareDistance(dest, best, this.host.self) < 0) return best;
+    // A dead end for an exact envelope: its node exists but none of our neighbours is closer to
+    // it (a forming mesh, or a bucket we have no channel into). One step sideways to our best
+    // neighbour usually finds a node that knows the way; the path check keeps it from looping.
+    if (!envelope.exact) return undefined;
+    if (this.stepsSinceClosest(envelope) >= MAX_DETOUR_STEPS) {
+      this.host.count('route.detourLimit');
+      return undefined;
+    }
+    this.host.count('route.detour');
+    return best;
+  }
+
+  /** Hops from the node on the envelope's walk (this one included) closest to its destination, to here. */
+  private stepsSinceClosest(envelope: RouteMsg): number {
+    let closest: NodeId = this.host.self;
+    let steps = 0;
+    for (let i = envelope.path.length - 1; i >= 0; i--) {
+      const id = envelope.path[i]!;
+      if (compareDistance(envelope.dest, id, closest) < 0) {
+        closest = id;
+        steps = envelope.path.length - i;
+      }
+    }
+    return steps;
+  }
+}

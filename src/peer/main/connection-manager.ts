@@ -1,0 +1,211 @@
+import { CONNECTION_BUDGET, MAX_NEIGHBOURS } from '../../core/constants.js';
+import type { Clock } from '../../core/environment.js';
+import { isIdHex, type IdHex } from '../../core/id.js';
+import type { Identity } from '../../core/identity.js';
+import type { PeerChannel } from '../../transport/peer-channel.js';
+
+/**
+ * The main thread's side of the mesh: it owns the WebRTC channels and carries out what
+ * the worker's node decides (connect, disconnect, send), within the browser's limits —
+ * a cap on live channels and a budget on connections created per page lifetime, since
+ * Chrome refuses the 501st RTCPeerConnection even after the others closed.
+ *
+ * Signals go through the overlay when the node has open channels (a routed SIGNAL) and
+ * through the relay otherwise, or when the overlay did not bring an answer in time.
+ */
+
+export interface ConnectionHooks {
+  createChannel(initiator: boolean): PeerChannel;
+  /** Route a signal through the overlay; resolves false when the node has no channel to route through. */
+  sendViaOverlay(to: IdHex, data: unknown): Promise<boolean>;
+  /** Send a signal through the relay; false when the relay is not connected. */
+  sendViaRelay(to: IdHex, data: unknown): boolean;
+  channelOpened(peer: IdHex): void;
+  /** The channel closed, or an attempt to open one ended (`wasOpen` false). */
+  channelClosed(peer: IdHex, wasOpen: boolean): void;
+  frame(peer: IdHex, frame: Uint8Array): void;
+}
+
+export interface ConnectionLimits {
+  maxChannels: number;
+  budget: number;
+  /** How long an overlay-signalled connection may wait for an answer before the relay is tried. */
+  overlayAnswerMs: number;
+  /** A connection that has not opened by then is abandoned. */
+  openTimeoutMs: number;
+}
+
+interface Connection {
+  channel: PeerChannel;
+  initiator: boolean;
+  open: boolean;
+  createdAt: number;
+  /** Signals sent so far, replayed through the relay if the overlay stays silent. */
+  sent: unknown[];
+  answered: boolean;
+  viaRelay: boolean;
+  cancelTimers: Array<() => void>;
+}
+
+export class ConnectionManager {
+  private readonly connections = new Map<IdHex, Connection>();
+  private readonly limits: ConnectionLimits;
+  readonly stats = { created: 0, opened: 0, closed: 0, refusedAtCap: 0, refusedBudget: 0, signalsViaOverlay: 0, signalsViaRelay: 0, relayFallbacks: 0, openTimeouts: 0 };
+
+  constructor(
+    private readonly identity: Identity,
+    private readonly clock: Clock,
+    private readonly hooks: ConnectionHooks,
+    limits: Partial<ConnectionLimits> = {},
+  ) {
+    this.limits = { maxChannels: MAX_NEIGHBOURS, budget: CONNECTION_BUDGET, overlayAnswerMs: 2_000, openTimeoutMs: 15_000, ...limits };
+  }
+
+  get openCount(): number {
+    let n = 0;
+    for (const c of this.connections.values()) if (c.open) n++;
+    return n;
+  }
+
+  get budgetLeft(): number {
+    return this.limits.budget - this.stats.created;
+  }
+
+  isOpen(peer: IdHex): boolean {
+    return this.connections.get(peer)?.open === true;
+  }
+
+  openPeers(): IdHex[] {
+    return [...this.connections].filter(([, c]) => c.open).map(([p]) => p);
+  }
+
+  /** Open a channel to `peer` as initiator (the node asked, or the relay introduced it). */
+  connect(peer: IdHex): boolean {
+    if (!isIdHex(peer) || peer === this.identity.nodeIdHex || this.connections.has(peer)) return false;
+    const connection = this.create(peer, true);
+    return connection !== undefined;
+  }
+
+  /** A verified signal from `from` (relay or overlay). */
+  signal(from: IdHex, data: unknown, viaRelay: boolean): void {
+    let connection = this.connections.get(from);
+    const isOffer = typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'offer';
+    if (connection !== undefined && isOffer && connection.initiator && !connection.open) {
+      // Both sides dialled at once: the smaller node id keeps its offer, the other answers.
+      if (this.identity.nodeIdHex < from) return;
+      this.drop(from, true);
+      connection = undefined;
+    }
+    if (connection !== undefined && isOffer && !connection.initiator) {
+      // While negotiating, a second offer is the same one arriving by the other way (overlay,
+      // then the relay fallback): answer it once. On an open channel it means the peer started over.
+      if (!connection.open) return;
+      this.drop(from, true);
+      connection = undefined;
+    }
+    if (connection === undefined) {
+      if (!isOffer) return;
+      connection = this.create(from, false);
+      if (connection === undefined) return;
+    }
+    connection.answered = true;
+    if (viaRelay) connection.viaRelay = true;
+    connection.channel.signal(data);
+  }
+
+  send(peer: IdHex, frame: Uint8Array): boolean {
+    const connection = this.connections.get(peer);
+    if (connection === undefined || !connection.open) return false;
+    return connection.channel.send(frame);
+  }
+
+  disconnect(peer: IdHex): void {
+    this.drop(peer, true);
+  }
+
+  closeAll(): void {
+    for (const peer of [...this.connections.keys()]) this.drop(peer, true);
+  }
+
+  private create(peer: IdHex, initiator: boolean): Connection | undefined {
+    if (this.connections.size >= this.limits.maxChannels) {
+      this.stats.refusedAtCap++;
+      if (initiator) this.hooks.channelClosed(peer, false);
+      return undefined;
+    }
+    if (this.stats.created >= this.limits.budget) {
+      this.stats.refusedBudget++;
+      if (initiator) this.hooks.channelClosed(peer, false);
+      return undefined;
+    }
+    this.stats.created++;
+    const channel = this.hooks.createChannel(initiator);
+    const connection: Connection = {
+      channel, initiator, open: false, createdAt: this.clock.now(), sent: [], answered: false, viaRelay: false, cancelTimers: [],
+    };
+    this.connections.set(peer, connection);
+    channel.onSignal = (data) => this.outgoing(peer, connection, data);
+    channel.onOpen = () => {
+      if (this.connections.get(peer) !== connection) return;
+      connection.open = true;
+      for (const cancel of connection.cancelTimers) cancel();
+      this.stats.opened++;
+      this.hooks.channelOpened(peer);
+    };
+    channel.onData = (frame) => {
+      if (this.connections.get(peer) === connection) this.hooks.frame(peer, frame);
+    };
+    channel.onClose = () => {
+      if (this.connections.get(peer) === connection) this.drop(peer, false);
+    };
+    connection.cancelTimers.push(this.clock.setTimer(this.limits.openTimeoutMs, () => {
+      if (!connection.open && this.connections.get(peer) === connection) {
+        this.stats.openTimeouts++;
+        this.drop(peer, true);
+      }
+    }));
+    return connection;
+  }
+
+  private outgoing(peer: IdHex, connection: Connection, data: unknown): void {
+    connection.sent.push(data);
+    if (connection.viaRelay) {
+      this.relay(peer, data);
+      return;
+    }
+    void this.hooks.sendViaOverlay(peer, data).then((routed) => {
+      if (!routed) {
+        // The first refusal sends everything so far through the relay; later signals go there
+        // directly, so a refusal that resolves after that has nothing left to send.
+        if (connection.viaRelay) return;
+        connection.viaRelay = true;
+        for (const d of connection.sent) this.relay(peer, d);
+        return;
+      }
+      this.stats.signalsViaOverlay++;
+      if (connection.initiator && connection.sent.length === 1) {
+        // The overlay gives no delivery receipt: if no answer comes back in time, try the relay.
+        connection.cancelTimers.push(this.clock.setTimer(this.limits.overlayAnswerMs, () => {
+          if (connection.answered || connection.open || this.connections.get(peer) !== connection) return;
+          this.stats.relayFallbacks++;
+          connection.viaRelay = true;
+          for (const d of connection.sent) this.relay(peer, d);
+        }));
+      }
+    });
+  }
+
+  private relay(peer: IdHex, data: unknown): void {
+    if (this.hooks.sendViaRelay(peer, data)) this.stats.signalsViaRelay++;
+  }
+
+  private drop(peer: IdHex, closeChannel: boolean): void {
+    const connection = this.connections.get(peer);
+    if (connection === undefined) return;
+    this.connections.delete(peer);
+    for (const cancel of connection.cancelTimers) cancel();
+    if (closeChannel) connection.channel.close();
+    this.stats.closed++;
+    this.hooks.channelClosed(peer, connection.open);
+  }
+}

@@ -1,0 +1,55 @@
+import { invalidArgument } from '../../core/errors.js';
+
+export interface PeerOptions {
+  /** WebSocket URL(s) of bootstrap relays, e.g. `ws://localhost:8787/relay`. */
+  bootstrap: string | string[];
+  /** Peers only meet peers of the same realm. */
+  realm?: string;
+  /** TTL of advertisements in the DHT (s, default 300). */
+  defaultTtl?: number;
+  /** How long discovered providers are cached (s, default 60). */
+  cacheTtl?: number;
+  /** How long a local service lives without re-advertisement (s, default 300). */
+  serviceTtl?: number;
+  k?: number;
+  alpha?: number;
+  storage?: 'indexeddb' | 'memory';
+}
+
+export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage'> {
+  bootstrap: string[];
+  realm: string;
+  storage: 'indexeddb' | 'memory';
+}
+
+/** Checks every option up front, naming the one that is wrong (INVALID_ARGUMENT). */
+export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
+  if (!Array.isArray(bootstrap) || bootstrap.length === 0 || !bootstrap.every(isWsUrl)) {
+    throw invalidArgument('bootstrap', 'a ws:// or wss:// URL, or a non-empty list of them', options.bootstrap);
+  }
+  const realm = options.realm ?? 'default';
+  if (typeof realm !== 'string' || realm.length === 0 || realm.length > 64) throw invalidArgument('realm', '1 to 64 characters', realm);
+  for (const name of ['defaultTtl', 'cacheTtl', 'serviceTtl'] as const) {
+    const v = options[name];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 86_400)) throw invalidArgument(name, 'an integer number of seconds in [1, 86400]', v);
+  }
+  if (options.k !== undefined && !(Number.isInteger(options.k) && options.k >= 2 && options.k <= 64)) throw invalidArgument('k', 'an integer in [2, 64]', options.k);
+  if (options.alpha !== undefined && !(Number.isInteger(options.alpha) && options.alpha >= 1 && options.alpha <= 8)) {
+    throw invalidArgument('alpha', 'an integer in [1, 8]', options.alpha);
+  }
+  const storage = options.storage ?? 'indexeddb';
+  if (storage !== 'indexeddb' && storage !== 'memory') throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
+  return { ...options, bootstrap, realm, storage };
+}
+
+function isWsUrl(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'ws:' || u.protocol === 'wss:';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,57 @@
+import { cryptoRandom } from '../../core/environment.js';
+import { fromHex, isIdHex, toHex } from '../../core/id.js';
+import { createIdentity, identityFromSecretKey, type Identity } from '../../core/identity.js';
+
+const STORAGE_KEY = 'macula-web/identity/v1';
+
+/**
+ * One identity per tab (DESIGN.md §3): the secret key lives in sessionStorage, which
+ * survives a reload but belongs to this tab. A duplicated tab starts with a copy of
+ * sessionStorage, so the key is also guarded by a Web Lock held for the tab's life: a
+ * tab that finds the lock taken is the copy and makes itself a new identity.
+ */
+export async function loadTabIdentity(realm: string): Promise<Identity> {
+  const storageKey = `${STORAGE_KEY}/${realm}`;
+  const saved = readSession(storageKey);
+  if (saved !== undefined) {
+    const identity = identityFromSecretKey(fromHex(saved));
+    if (await claim(identity.nodeIdHex)) return identity;
+  }
+  for (;;) {
+    const identity = createIdentity(cryptoRandom.bytes);
+    if (await claim(identity.nodeIdHex)) {
+      writeSession(storageKey, toHex(identity.secretKey));
+      return identity;
+    }
+  }
+}
+
+/** Hold a lock named after the node id until the tab goes away; false when another tab holds it. */
+function claim(nodeIdHex: string): Promise<boolean> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (locks === undefined) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    void locks.request(`macula-web/node/${nodeIdHex}`, { ifAvailable: true }, (lock) => {
+      resolve(lock !== null);
+      // Keep the lock for the page's lifetime: the browser releases it when the tab closes.
+      return lock === null ? undefined : new Promise<void>(() => undefined);
+    });
+  });
+}
+
+function readSession(key: string): string | undefined {
+  try {
+    const v = globalThis.sessionStorage?.getItem(key);
+    return v !== null && v !== undefined && isIdHex(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeSession(key: string, value: string): void {
+  try {
+    globalThis.sessionStorage?.setItem(key, value);
+  } catch {
+    // Storage disabled: the tab still works, with a new identity on reload.
+  }
+}

@@ -1,0 +1,82 @@
+import * as Comlink from 'comlink';
+import { ErrorCode, MeshError } from '../../core/errors.js';
+import { unwrap, type Result } from '../api-result.js';
+import type { WorkerApi } from '../worker/worker-api.js';
+
+/** Default limit for one call across the worker boundary; lookups have their own, shorter timeouts inside. */
+export const WORKER_CALL_TIMEOUT_MS = 30_000;
+
+type Api = { [K in keyof WorkerApi]: WorkerApi[K] extends (...a: infer A) => Promise<Result<infer R>> ? (...a: A) => Promise<R> : never };
+
+/**
+ * The main thread's handle on the worker. Comlink calls never time out and lose error
+ * codes (DESIGN.md §7), so every call here gets a timeout, failed Results become
+ * MeshErrors again, and a worker that crashes rejects everything pending with
+ * WORKER_CRASHED instead of leaving promises hanging forever.
+ */
+export class WorkerClient {
+  private readonly remote: Comlink.Remote<WorkerApi>;
+  private readonly pending = new Set<(e: MeshError) => void>();
+  private dead: MeshError | undefined;
+  readonly api: Api;
+
+  constructor(private readonly worker: Worker, private readonly timeoutMs = WORKER_CALL_TIMEOUT_MS) {
+    this.remote = Comlink.wrap<WorkerApi>(worker);
+    worker.addEventListener('error', (event) => {
+      event.preventDefault?.();
+      this.fail(new MeshError(ErrorCode.WORKER_CRASHED, `DHT worker crashed: ${event.message || 'unknown error'}`));
+    });
+    worker.addEventListener('messageerror', () => this.fail(new MeshError(ErrorCode.WORKER_CRASHED, 'DHT worker sent an unreadable message')));
+    this.api = new Proxy({} as Api, {
+      get: (_t, name: string) => (...args: unknown[]) => this.call(name, args),
+    });
+  }
+
+  /** Transfer-aware call for init (the bridge port must be transferred). */
+  callTransfer<T>(name: keyof WorkerApi, args: unknown[], transfer: Transferable[]): Promise<T> {
+    const last = args.length - 1;
+    const withTransfer = args.map((a, i) => (i === last ? Comlink.transfer(a, transfer) : a));
+    return this.call<T>(name, withTransfer);
+  }
+
+  terminate(reason: MeshError): void {
+    this.fail(reason);
+    this.worker.terminate();
+  }
+
+  private call<T>(name: string, args: unknown[]): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise<T>((resolve, reject) => {
+      const settleError = (e: MeshError): void => {
+        clearTimeout(timer);
+        this.pending.delete(settleError);
+        reject(e);
+      };
+      const timer = setTimeout(
+        () => settleError(new MeshError(ErrorCode.TIMEOUT, `worker call ${name} took longer than ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      this.pending.add(settleError);
+      const method = (this.remote as unknown as Record<string, (...a: unknown[]) => Promise<Result<T>>>)[name]!;
+      method(...args).then(
+        (result) => {
+          if (!this.pending.has(settleError)) return;
+          clearTimeout(timer);
+          this.pending.delete(settleError);
+          try {
+            resolve(unwrap(result));
+          } catch (e) {
+            reject(e);
+          }
+        },
+        (e: unknown) => settleError(new MeshError(ErrorCode.WORKER_CRASHED, `worker call ${name} failed: ${(e as Error)?.message ?? e}`)),
+      );
+    });
+  }
+
+  private fail(error: MeshError): void {
+    this.dead ??= error;
+    for (const reject of [...this.pending]) reject(error);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,302 @@
+import { readvertiseIntervalS } from '../../core/constants.js';
+import { DhtNode, type DhtNodeOptions } from '../../core/node/dht-node.js';
+import { publishToDht, queryDhtForService, removeFromDht } from '../../core/registry/dht-registry.js';
+import type { Clock, Random, Store, Transport } from '../../core/environment.js';
+import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
+import type { Identity, Verifier } from '../../core/identity.js';
+import type { RecordKind } from '../../core/records/records.js';
+import { PubSub, type SubscriptionSink } from '../../core/registry/pubsub.js';
+import { Rpc, type CallOptions, type LocalHandlers } from '../../core/registry/rpc.js';
+import { checkServiceId, ServiceRegistry, type ProviderInfo } from '../../core/registry/service-registry.js';
+import { subscriptionKey } from '../../core/registry/topics.js';
+import { Persistence, type SavedService } from './persistence.js';
+
+/**
+ * What runs in the worker: the DHT node, the service registry with its caches, RPC and
+ * pub/sub, the re-advertisement timers and persistence. Still free of browser APIs
+ * (transport, clock, store, randomness and the app's handlers are given), so the same
+ * class runs in Node tests on the simulated network.
+ */
+export interface PeerCoreOptions {
+  identity: Identity;
+  transport: Transport;
+  clock: Clock;
+  random: Random;
+  store?: Store;
+  verify?: Verifier;
+  /** The app's service handlers (in the browser they live on the main thread). */
+  handlers?: LocalHandlers;
+  /** Where subscription messages go (the app's callbacks). */
+  sink?: SubscriptionSink;
+  defaultTtl?: number;
+  cacheTtl?: number;
+  serviceTtl?: number;
+  k?: number;
+  alpha?: number;
+  node?: Partial<Omit<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random'>>;
+}
+
+export type RoutingTableView = Array<{
+  bucket: number;
+  contacts: Array<{ nodeId: string; lastSeen: number; rttMs?: number; open: boolean }>;
+}>;
+
+export interface AdvertiseOptions {
+  metadata?: Record<string, unknown>;
+  ttl?: number;
+}
+
+/** A record this peer keeps alive in the DHT: a provided service or a subscription. */
+interface Advertised {
+  name: string;
+  kind: RecordKind;
+  metadata: Record<string, unknown>;
+  ttl: number;
+  cancel: () => void;
+}
+
+const noHandlers: LocalHandlers = {
+  has: () => false,
+  invoke: () => Promise.reject(new MeshError(ErrorCode.UNKNOWN_SERVICE, 'no handlers in this context')),
+};
+
+export class PeerCore {
+  readonly node: DhtNode;
+  readonly registry: ServiceRegistry;
+  readonly persistence: Persistence | undefined;
+  readonly rpc: Rpc;
+  readonly pubsub: PubSub;
+  private readonly advertised = new Map<string, Advertised>();
+  private readonly clock: Clock;
+  private bootstrapped = false;
+  private bootstrapping: Promise<void> | undefined;
+  private cacheHits = 0;
+  private cacheMisses = 0;
+
+  constructor(opts: PeerCoreOptions) {
+    this.clock = opts.clock;
+    this.node = new DhtNode({
+      ...opts.node, identity: opts.identity, transport: opts.transport, clock: opts.clock, random: opts.random,
+      ...(opts.verify ? { verify: opts.verify } : {}), ...(opts.k ? { k: opts.k } : {}), ...(opts.alpha ? { alpha: opts.alpha } : {}),
+    });
+    this.registry = new ServiceRegistry(opts.clock, {
+      ...(opts.defaultTtl ? { defaultTtl: opts.defaultTtl } : {}),
+      ...(opts.cacheTtl ? { cacheTtl: opts.cacheTtl } : {}),
+      ...(opts.serviceTtl ? { serviceTtl: opts.serviceTtl } : {}),
+    });
+    this.persistence = opts.store ? new Persistence(this.node, opts.store) : undefined;
+    const handlers = opts.handlers ?? noHandlers;
+    this.rpc = new Rpc(this.node, {
+      discover: (serviceId, o) => this.discover(serviceId, o),
+      forgetProvider: (serviceId, nodeId) => this.registry.forgetProvider(serviceId, nodeId),
+    }, {
+      has: (serviceId) => this.registry.getLocalHandler(serviceId) !== undefined && handlers.has(serviceId),
+      invoke: (serviceId, args, caller) => handlers.invoke(serviceId, args, caller),
+    });
+    this.pubsub = new PubSub(this.node, this.registry, opts.sink ?? { deliver: () => undefined }, {
+      subscribe: (pattern) => this.keepAdvertised(pattern, 'subscriber', { metadata: { pattern } }),
+      unsubscribe: (pattern) => this.stopAdvertising(pattern, 'subscriber'),
+    });
+    this.node.application = (message, replyTo) => {
+      if (message.type === 'CALL') this.rpc.handleCall(message.body, replyTo);
+      else if (message.type === 'PUBLISH' || message.type === 'PUBSUB_ROUTE') this.pubsub.handlePublish(message.body, replyTo);
+    };
+    this.node.on((e) => {
+      if (e.type === 'neighbour:open' && !this.bootstrapped) void this.join();
+    });
+  }
+
+  /** Restore what an earlier session of this tab persisted; its advertisements go back into the DHT. */
+  async restore(): Promise<SavedService[]> {
+    let saved: SavedService[] = [];
+    try {
+      saved = this.persistence ? await this.persistence.restore() : [];
+    } catch {
+      // Storage unavailable (blocked, quota, corrupt): the peer runs from memory.
+      this.node.count('persistence.restoreFailed');
+    }
+    // The advertisement outlives a reload; calls wait for the app to register its handler again.
+    for (const s of saved) await this.advertise(s.serviceId, { metadata: s.metadata, ttl: s.ttl }).catch(() => undefined);
+    return saved;
+  }
+
+  /** Join the overlay once the first channel is open: look ourselves up and refresh the buckets. */
+  join(): Promise<void> {
+    if (this.bootstrapping === undefined) {
+      this.bootstrapping = this.node.bootstrap().then(
+        () => {
+          this.bootstrapped = true;
+          // Advertisements made while alone now have somewhere to go.
+          for (const ad of this.advertised.values()) void this.storeRecord(ad).catch(() => undefined);
+        },
+        () => undefined,
+      ).finally(() => {
+        this.bootstrapping = undefined;
+      });
+    }
+    return this.bootstrapping;
+  }
+
+  get isJoined(): boolean {
+    return this.bootstrapped;
+  }
+
+  /**
+   * Advertise a service: registered locally, stored at the k closest nodes, and
+   * re-advertised every max(10, ttl - 60) s until unadvertised.
+   */
+  async advertise(serviceId: string, opts: AdvertiseOptions = {}): Promise<void> {
+    checkServiceId(serviceId);
+    this.registry.advertiseLocal(serviceId, forwardToApp, opts.metadata ?? {});
+    try {
+      await this.keepAdvertised(serviceId, 'provider', opts);
+    } finally {
+      this.persistence?.saveServices(this.localAdvertisements());
+    }
+  }
+
+  async unadvertise(serviceId: string): Promise<void> {
+    checkServiceId(serviceId);
+    this.registry.unadvertiseLocal(serviceId);
+    this.persistence?.saveServices(this.localAdvertisements().filter((s) => s.serviceId !== serviceId));
+    await this.stopAdvertising(serviceId, 'provider');
+  }
+
+  listLocalServices(): string[] {
+    return this.registry.listLocalServices();
+  }
+
+  localAdvertisements(): SavedService[] {
+    return [...this.advertised.values()].filter((a) => a.kind === 'provider')
+      .map(({ name, metadata, ttl }) => ({ serviceId: name, metadata, ttl }));
+  }
+
+  /** Providers of `serviceId`: from the discovery cache, else a DHT lookup whose answer is cached. */
+  async discover(serviceId: string, opts: { forceRefresh?: boolean } = {}): Promise<ProviderInfo[]> {
+    checkServiceId(serviceId);
+    const cached = this.registry.discoverService(serviceId, opts);
+    if (cached.ok) {
+      this.cacheHits++;
+      return cached.providers;
+    }
+    this.cacheMisses++;
+    const providers = await queryDhtForService(this.node, serviceId);
+    this.registry.cacheService(serviceId, providers);
+    return providers;
+  }
+
+  call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
+    return this.rpc.call(serviceId, args, opts);
+  }
+
+  callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+    return this.rpc.callTo(nodeId, serviceId, args, opts);
+  }
+
+  subscribe(pattern: string): Promise<number> {
+    return this.pubsub.subscribe(pattern);
+  }
+
+  unsubscribe(subscriptionId: number): Promise<void> {
+    return this.pubsub.unsubscribe(subscriptionId);
+  }
+
+  publish(topic: string, payload: unknown): Promise<number> {
+    return this.pubsub.publish(topic, payload);
+  }
+
+  discoverSubscribers(topic: string, opts: { forceRefresh?: boolean } = {}): Promise<ProviderInfo[]> {
+    return this.pubsub.discoverSubscribers(topic, opts);
+  }
+
+  /** Periodic work: the node's maintenance, cache pruning and batched persistence. */
+  tick(): void {
+    this.node.tick();
+    this.registry.pruneExpired();
+    this.registry.pruneExpiredSubscribers();
+    void this.persistence?.flush(this.clock.now());
+  }
+
+  peers(): Array<{ nodeId: string; rttMs?: number }> {
+    return [...this.node.neighbours.values()].map((n) => (n.rttMs === undefined ? { nodeId: n.idHex } : { nodeId: n.idHex, rttMs: n.rttMs }));
+  }
+
+  /** The routing table, bucket by bucket, for display: the contacts in use (lost ones are only redial candidates). */
+  routingTable(): RoutingTableView {
+    const view: RoutingTableView = [];
+    for (const bucket of this.node.table.nonEmptyBuckets()) {
+      const contacts = this.node.table.bucket(bucket).filter((c) => c.lost !== true);
+      if (contacts.length === 0) continue;
+      view.push({
+        bucket,
+        contacts: contacts.map((c) => ({
+          nodeId: c.idHex, lastSeen: c.lastSeen, open: this.node.neighbours.has(c.idHex), ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
+        })),
+      });
+    }
+    return view;
+  }
+
+  stats(): Record<string, number> {
+    return {
+      ...this.node.stats(),
+      'discovery.cacheHits': this.cacheHits,
+      'discovery.cacheMisses': this.cacheMisses,
+      'services.local': this.registry.listLocalServices().length,
+      'subscriptions.patterns': this.pubsub.localPatterns.length,
+      ...(this.persistence ? this.persistence.stats() : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const ad of this.advertised.values()) ad.cancel();
+    await this.persistence?.flush(this.clock.now(), true);
+    this.node.close();
+  }
+
+  private async keepAdvertised(name: string, kind: RecordKind, opts: AdvertiseOptions): Promise<void> {
+    const ttl = opts.ttl ?? this.registry.defaultTtl;
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw invalidArgument('ttl', 'an integer number of seconds in [1, 86400]', ttl);
+    const metadata = opts.metadata ?? {};
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw invalidArgument('metadata', 'a plain object', metadata);
+    const id = `${kind}:${name}`;
+    this.advertised.get(id)?.cancel();
+    const ad: Advertised = { name, kind, metadata, ttl, cancel: () => undefined };
+    this.advertised.set(id, ad);
+    this.schedule(id, ad);
+    await this.storeRecord(ad);
+  }
+
+  private async stopAdvertising(name: string, kind: RecordKind): Promise<void> {
+    const id = `${kind}:${name}`;
+    const ad = this.advertised.get(id);
+    if (ad === undefined) return;
+    ad.cancel();
+    this.advertised.delete(id);
+    await removeFromDht(this.node, name, this.node.selfHex, placement(ad));
+  }
+
+  /** Alone, the node is the closest node it knows and keeps the record itself; join() publishes again. */
+  private async storeRecord(ad: Advertised): Promise<void> {
+    await publishToDht(this.node, ad.name, { metadata: ad.metadata }, ad.ttl, this.node.k, placement(ad));
+  }
+
+  private schedule(id: string, ad: Advertised): void {
+    const every = readvertiseIntervalS(ad.ttl) * 1000;
+    const again = (): void => {
+      if (this.advertised.get(id) !== ad || this.node.isClosed) return;
+      if (ad.kind === 'provider') this.registry.advertiseLocal(ad.name, forwardToApp, ad.metadata);
+      void this.storeRecord(ad).catch(() => this.node.count('advertise.republishFailed'));
+      ad.cancel = this.clock.setTimer(every, again);
+    };
+    ad.cancel = this.clock.setTimer(every, again);
+  }
+}
+
+const placement = (ad: Advertised): { kind: RecordKind; key?: Uint8Array } =>
+  ad.kind === 'subscriber' ? { kind: 'subscriber', key: subscriptionKey(ad.name) } : { kind: 'provider' };
+
+/** The registry's handler slot in the worker: calls are forwarded to the app's handlers (see PeerCoreOptions.handlers). */
+const forwardToApp = (): never => {
+  throw new MeshError(ErrorCode.UNKNOWN_SERVICE, 'handlers run in the app context');
+};

@@ -1,0 +1,222 @@
+import { cryptoRandom, systemClock, type Store, type Transport } from '../../core/environment.js';
+import { identityFromSecretKey, memoizedVerifier, type Identity } from '../../core/identity.js';
+import { fromHex, isIdHex, nodeIdFromPublicKey, toHex } from '../../core/id.js';
+import { TICK_INTERVAL_MS } from '../../core/constants.js';
+import type { ProviderInfo } from '../../core/registry/service-registry.js';
+import { capture, unwrap, type Result } from '../api-result.js';
+import type { CallOptions } from '../../core/registry/rpc.js';
+import { parseToWorker, type FromWorker } from '../bridge-protocol.js';
+import { PeerCore, type RoutingTableView } from './peer-core.js';
+import type { LookupProgress } from '../../core/lookup/lookup.js';
+
+/**
+ * The same signed record comes back from every holder a lookup reaches, and again on every
+ * forced discovery: each distinct (signature, message, key) is checked once. Bounded, so a
+ * peer sending endless distinct junk only costs the checks themselves.
+ */
+const recordVerifier = memoizedVerifier(undefined, 20_000);
+
+/**
+ * The API the worker exposes over Comlink. It composes PeerCore with the platform: the
+ * bytes bridge (a MessagePort to the main thread's channels), the system clock, the
+ * CSPRNG and a store chosen by the main thread.
+ */
+export interface WorkerInit {
+  secretKeyHex: string;
+  /**
+   * The main thread derived it already: passing it spares the worker Ed25519's cold start
+   * (tens of ms of table building) on the way to its first channel. Checked for shape only:
+   * it comes from this tab's own page.
+   */
+  publicKeyHex?: string;
+  defaultTtl?: number;
+  cacheTtl?: number;
+  serviceTtl?: number;
+  k?: number;
+  alpha?: number;
+  storage: 'indexeddb' | 'memory';
+}
+
+export interface InitReport {
+  nodeId: string;
+  restoredServices: Array<{ serviceId: string; metadata: Record<string, unknown>; ttl: number }>;
+}
+
+/** The app's side, called from the worker through a Comlink proxy: handlers and subscription callbacks live there. */
+export interface AppBridge {
+  invoke(serviceId: string, args: unknown, caller: string): Promise<Result<unknown>>;
+  deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
+  lookup(progress: LookupProgress): void;
+}
+
+export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => Store | undefined;
+
+export class WorkerApi {
+  private core: PeerCore | undefined;
+  private port: MessagePort | undefined;
+  private readonly open = new Set<string>();
+  private readonly appHandlers = new Set<string>();
+  private watchingLookups = false;
+  private tickHandle: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly makeStore: StoreFactory) {}
+
+  init(init: WorkerInit, app: AppBridge, port: MessagePort): Promise<Result<InitReport>> {
+    return capture(async () => {
+      const identity = workerIdentity(init);
+      this.port = port;
+      const post = (m: FromWorker, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
+      const transport: Transport = {
+        send: (peer, frame) => {
+          if (!this.open.has(peer)) return false;
+          post({ t: 'send', peer, frame }, [frame.buffer as ArrayBuffer]);
+          return true;
+        },
+        connect: (peer) => post({ t: 'connect', peer }),
+        disconnect: (peer) => {
+          this.open.delete(peer);
+          post({ t: 'disconnect', peer });
+        },
+      };
+      const store = this.makeStore(init.storage, identity.nodeIdHex);
+      const appHandlers = this.appHandlers;
+      const core = new PeerCore({
+        identity, transport, clock: systemClock, random: cryptoRandom, verify: recordVerifier, ...(store ? { store } : {}),
+        handlers: {
+          has: (serviceId) => appHandlers.has(serviceId),
+          invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)),
+        },
+        sink: { deliver: (ids, topic, payload, publisher) => void app.deliver(ids, topic, payload, publisher) },
+        ...pick(init, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
+      });
+      this.core = core;
+      core.node.on((e) => {
+        if (e.type === 'signal') post({ t: 'signal-in', from: e.from, payload: e.payload });
+        else if (e.type === 'lookup' && this.watchingLookups) void app.lookup(e.progress);
+      });
+      port.onmessage = (event: MessageEvent) => {
+        const m = parseToWorker(event.data);
+        if (m === null) return core.node.count('bridge.malformed');
+        if (m.t === 'open') {
+          this.open.add(m.peer);
+          core.node.onChannelOpen(m.peer);
+        } else if (m.t === 'close') {
+          this.open.delete(m.peer);
+          core.node.onChannelClose(m.peer);
+        } else core.node.onFrame(m.peer, m.frame);
+      };
+      const restoredServices = await core.restore();
+      this.tickHandle = setInterval(() => core.tick(), TICK_INTERVAL_MS);
+      return { nodeId: identity.nodeIdHex, restoredServices };
+    });
+  }
+
+  /** The app registered a handler for `serviceId` before calling this. */
+  advertise(serviceId: string, metadata: Record<string, unknown> | undefined, ttl: number | undefined): Promise<Result<void>> {
+    return capture(async () => {
+      const core = this.ready();
+      this.appHandlers.add(serviceId);
+      await core.advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) });
+    });
+  }
+
+  unadvertise(serviceId: string): Promise<Result<void>> {
+    return capture(async () => {
+      this.appHandlers.delete(serviceId);
+      await this.ready().unadvertise(serviceId);
+    });
+  }
+
+  call(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<unknown>> {
+    return capture(() => this.ready().call(serviceId, args, opts));
+  }
+
+  callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number }): Promise<Result<unknown>> {
+    return capture(() => this.ready().callTo(nodeId, serviceId, args, opts));
+  }
+
+  subscribe(pattern: string): Promise<Result<number>> {
+    return capture(() => this.ready().subscribe(pattern));
+  }
+
+  unsubscribe(subscriptionId: number): Promise<Result<void>> {
+    return capture(() => this.ready().unsubscribe(subscriptionId));
+  }
+
+  publish(topic: string, payload: unknown): Promise<Result<number>> {
+    return capture(() => this.ready().publish(topic, payload));
+  }
+
+  discoverSubscribers(topic: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+    return capture(() => this.ready().discoverSubscribers(topic, { forceRefresh }));
+  }
+
+  listLocalServices(): Promise<Result<string[]>> {
+    return capture(() => this.ready().listLocalServices());
+  }
+
+  discover(serviceId: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+    return capture(() => this.ready().discover(serviceId, { forceRefresh }));
+  }
+
+  peers(): Promise<Result<Array<{ nodeId: string; rttMs?: number }>>> {
+    return capture(() => this.ready().peers());
+  }
+
+  stats(): Promise<Result<Record<string, number>>> {
+    return capture(() => this.ready().stats());
+  }
+
+  /** True when the relay should introduce this node to others (DhtNode.needsIntroductions). */
+  needsIntroductions(): Promise<Result<boolean>> {
+    return capture(() => this.ready().node.needsIntroductions());
+  }
+
+  /** Route a WebRTC signal through the overlay; false when the node has no open channel. */
+  sendSignal(to: string, payload: Uint8Array): Promise<Result<boolean>> {
+    return capture(() => this.ready().node.sendSignal(to, payload));
+  }
+
+  /** Forward lookup progress to the app (only while it listens: each event is a postMessage). */
+  watchLookups(on: boolean): Promise<Result<void>> {
+    return capture(() => {
+      this.watchingLookups = on;
+    });
+  }
+
+  routingTable(): Promise<Result<RoutingTableView>> {
+    return capture(() => this.ready().routingTable());
+  }
+
+  /** An empty round trip, for measuring the Comlink floor. */
+  echo(): Promise<Result<null>> {
+    return capture(() => null);
+  }
+
+  close(): Promise<Result<void>> {
+    return capture(async () => {
+      if (this.tickHandle !== undefined) clearInterval(this.tickHandle);
+      await this.core?.close();
+      this.port?.close();
+    });
+  }
+
+  private ready(): PeerCore {
+    if (this.core === undefined) throw new Error('worker not initialised');
+    return this.core;
+  }
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function workerIdentity(init: WorkerInit): Identity {
+  const secretKey = fromHex(init.secretKeyHex);
+  if (init.publicKeyHex === undefined || !isIdHex(init.publicKeyHex)) return identityFromSecretKey(secretKey);
+  const publicKey = fromHex(init.publicKeyHex);
+  const nodeId = nodeIdFromPublicKey(publicKey);
+  return { secretKey, publicKey, nodeId, nodeIdHex: toHex(nodeId) };
+}

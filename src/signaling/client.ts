@@ -1,0 +1,292 @@
+/**
+ * The browser's (and Node's) side of the bootstrap relay (DESIGN.md §3, protocol in
+ * src/relay/protocol.ts): proves its node id by signing the relay's challenge, hands
+ * signals to and from other peers, and verifies every incoming signal itself, so a relay
+ * that rewrites data or lies about the sender is caught here rather than trusted.
+ *
+ * It uses only an injected WebSocket constructor (globalThis.WebSocket by default) and
+ * the Clock from src/core, so the same file runs on the main thread, in Node and in tests.
+ */
+import { systemClock, type Clock } from '../core/environment.js';
+import { ErrorCode, invalidArgument, MeshError } from '../core/errors.js';
+import { isIdHex, toHex, type IdHex } from '../core/id.js';
+import type { Identity } from '../core/identity.js';
+import { signHello, signSignal, verifySignal } from './auth.js';
+import {
+  encodeMessage,
+  isRealm,
+  MAX_RELAY_MESSAGE_BYTES,
+  parseServerMessage,
+  RelayCloseCode,
+  type ClientMessage,
+  type RelayErrorCode,
+  type ServerMessage,
+} from './protocol.js';
+
+/**
+ * The part of a WebSocket this client touches. Handler parameters are typed `never` so
+ * both the DOM WebSocket and ws's WebSocket (whose event classes differ) fit; the
+ * handlers below check what they receive.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onmessage: ((event: never) => unknown) | null;
+  onclose: ((event: never) => unknown) | null;
+  onerror: ((event: never) => unknown) | null;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export type SignalingStatus = 'connecting' | 'open' | 'closed';
+
+export interface IncomingSignal {
+  /** Verified: `fromKey` hashes to it and its key signed `data` for this node. */
+  from: IdHex;
+  fromKey: string;
+  data: unknown;
+}
+
+export interface SignalingError {
+  /** A relay error code, or REPLACED when another socket took over this node id (no reconnect follows). */
+  code: RelayErrorCode | 'REPLACED';
+  message: string;
+  /** On UNREACHABLE: the node id the relay could not reach. */
+  to?: IdHex;
+}
+
+export interface SignalingEvents {
+  status: SignalingStatus;
+  welcome: { nodeId: IdHex; peers: IdHex[] };
+  peers: IdHex[];
+  signal: IncomingSignal;
+  error: SignalingError;
+}
+
+export interface SignalingStats {
+  signalsSent: number;
+  signalsReceived: number;
+  /** Signals dropped because they were not addressed to us or their signature did not hold. */
+  rejectedSignals: number;
+  /** Frames from the relay that did not parse. */
+  malformedFrames: number;
+  reconnects: number;
+}
+
+export interface SignalingClientOptions {
+  /** ws:// or wss:// URL of the relay endpoint (e.g. relay.address). */
+  url: string;
+  identity: Identity;
+  realm: string;
+  WebSocketImpl?: WebSocketConstructor;
+  /** Reconnect delays: doubled per failed attempt from initialMs up to maxMs, with jitter. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  clock?: Clock;
+  /** Source of jitter, in [0, 1). */
+  random?: () => number;
+  /** Largest frame this client sends; the relay refuses larger ones anyway. */
+  maxMessageBytes?: number;
+}
+
+export interface SignalingClient {
+  readonly status: SignalingStatus;
+  on<K extends keyof SignalingEvents>(type: K, listener: (value: SignalingEvents[K]) => void): () => void;
+  /** Sign and send `data` (any JSON value) to `to`; false when not connected. */
+  sendSignal(to: IdHex, data: unknown): boolean;
+  /** Ask the relay for a fresh sample of peers (answered by a `peers` event); false when not connected. */
+  requestPeers(): boolean;
+  stats(): SignalingStats;
+  /** Disconnect for good; no reconnect follows. */
+  close(): void;
+}
+
+const OPEN = 1;
+const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
+
+export function createSignalingClient(options: SignalingClientOptions): SignalingClient {
+  const { url, identity, realm } = options;
+  if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw invalidArgument('url', 'a ws:// or wss:// URL', url);
+  if (!isRealm(realm)) throw invalidArgument('realm', '1 to 64 characters', realm);
+  const FoundImpl = options.WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (FoundImpl === undefined) throw invalidArgument('WebSocketImpl', 'a WebSocket constructor (this platform has none)');
+  const Impl: WebSocketConstructor = FoundImpl;
+  const initialMs = options.backoff?.initialMs ?? DEFAULT_BACKOFF.initialMs;
+  const maxMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF.maxMs;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const maxMessageBytes = options.maxMessageBytes ?? MAX_RELAY_MESSAGE_BYTES;
+  const publicKeyHex = toHex(identity.publicKey);
+
+  const listeners = new Map<keyof SignalingEvents, Set<(value: never) => void>>();
+  const stats: SignalingStats = { signalsSent: 0, signalsReceived: 0, rejectedSignals: 0, malformedFrames: 0, reconnects: 0 };
+  let status: SignalingStatus = 'connecting';
+  let socket: WebSocketLike | null = null;
+  /** Failed attempts since the last welcome; drives the backoff. */
+  let attempt = 0;
+  let cancelRetry: (() => void) | null = null;
+  let closed = false;
+
+  function emit<K extends keyof SignalingEvents>(type: K, value: SignalingEvents[K]): void {
+    for (const listener of listeners.get(type) ?? []) {
+      try {
+        (listener as (v: SignalingEvents[K]) => void)(value);
+      } catch (err) {
+        // A throwing listener must not break the receive loop, nor vanish silently.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  function setStatus(next: SignalingStatus): void {
+    if (status === next) return;
+    status = next;
+    emit('status', next);
+  }
+
+  function connect(): void {
+    cancelRetry = null;
+    let ws: WebSocketLike;
+    try {
+      ws = new Impl(url);
+    } catch {
+      // Browsers throw synchronously for some refusals (a blocked port); treat it as a failed attempt.
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    let helloSent = false;
+    // Events from a socket we have already let go of are ignored.
+    ws.onmessage = ((event: { data?: unknown }) => {
+      if (socket !== ws) return;
+      const message = typeof event.data === 'string' ? parseServerMessage(event.data) : null;
+      if (message === null) {
+        stats.malformedFrames++;
+        return;
+      }
+      // One hello per socket: a relay fishing for signatures over nonces of its choosing gets one.
+      if (message.t === 'challenge') {
+        if (helloSent) return;
+        helloSent = true;
+        const signature = signHello(identity, message.nonce, realm);
+        send({ t: 'hello', publicKey: publicKeyHex, realm, signature });
+        return;
+      }
+      onMessage(message);
+    }) as WebSocketLike['onmessage'];
+    ws.onclose = ((event: { code?: unknown }) => {
+      if (socket !== ws) return;
+      socket = null;
+      onDrop(typeof event.code === 'number' ? event.code : 1006);
+    }) as WebSocketLike['onclose'];
+    // An error is always followed by a close event, which is where recovery happens.
+    ws.onerror = (() => undefined) as WebSocketLike['onerror'];
+  }
+
+  function onMessage(message: Exclude<ServerMessage, { t: 'challenge' }>): void {
+    switch (message.t) {
+      case 'welcome':
+        if (message.nodeId !== identity.nodeIdHex) {
+          stats.malformedFrames++;
+          return;
+        }
+        attempt = 0;
+        setStatus('open');
+        emit('welcome', { nodeId: message.nodeId, peers: message.peers });
+        return;
+      case 'peers':
+        emit('peers', message.peers);
+        return;
+      case 'signal':
+        if (!verifySignal(message, identity.nodeIdHex)) {
+          stats.rejectedSignals++;
+          return;
+        }
+        stats.signalsReceived++;
+        emit('signal', { from: message.from, fromKey: message.fromKey, data: message.data });
+        return;
+      case 'error': {
+        const error: SignalingError = { code: message.code, message: message.message };
+        if (message.to !== undefined) error.to = message.to;
+        emit('error', error);
+        return;
+      }
+    }
+  }
+
+  function onDrop(code: number): void {
+    if (closed) return;
+    if (code === RelayCloseCode.REPLACED) {
+      // Another tab now holds this identity; reconnecting would push it off and start a tug of war.
+      closed = true;
+      setStatus('closed');
+      emit('error', { code: 'REPLACED', message: 'another connection took over this node id' });
+      return;
+    }
+    setStatus('connecting');
+    scheduleReconnect();
+  }
+
+  /** Exponential backoff with "equal jitter": between half and all of the capped delay. */
+  function scheduleReconnect(): void {
+    if (closed) return;
+    const capped = Math.min(maxMs, initialMs * 2 ** attempt);
+    const delay = capped / 2 + (random() * capped) / 2;
+    attempt = Math.min(attempt + 1, 30);
+    cancelRetry = clock.setTimer(delay, () => {
+      stats.reconnects++;
+      connect();
+    });
+  }
+
+  function send(message: ClientMessage): boolean {
+    if (socket === null || socket.readyState !== OPEN) return false;
+    const frame = encodeMessage(message);
+    if (frame === null) throw invalidArgument('data', 'a JSON-encodable value');
+    // UTF-8 needs at most 3 bytes per UTF-16 unit, so most frames skip the exact count.
+    if (frame.length * 3 > maxMessageBytes && new TextEncoder().encode(frame).length > maxMessageBytes) {
+      throw new MeshError(ErrorCode.TOO_LARGE, `signaling message exceeds ${maxMessageBytes} bytes`);
+    }
+    socket.send(frame);
+    return true;
+  }
+
+  connect();
+
+  return {
+    get status() {
+      return status;
+    },
+    on(type, listener) {
+      let set = listeners.get(type);
+      if (set === undefined) listeners.set(type, (set = new Set()));
+      const entry = listener as (value: never) => void;
+      set.add(entry);
+      return () => void set.delete(entry);
+    },
+    sendSignal(to, data) {
+      if (!isIdHex(to)) throw invalidArgument('to', 'a node id (64 lowercase hex characters)', to);
+      if (status !== 'open') return false;
+      const signature = signSignal(identity, to, data);
+      if (signature === null) throw invalidArgument('data', 'a JSON-encodable value', data);
+      if (!send({ t: 'signal', to, data, signature })) return false;
+      stats.signalsSent++;
+      return true;
+    },
+    requestPeers() {
+      return status === 'open' && send({ t: 'peers' });
+    },
+    stats: () => ({ ...stats }),
+    close() {
+      if (closed && socket === null) return;
+      closed = true;
+      cancelRetry?.();
+      cancelRetry = null;
+      const ws = socket;
+      socket = null;
+      ws?.close(1000, 'client closed');
+      setStatus('closed');
+    },
+  };
+}
