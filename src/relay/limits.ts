@@ -22,7 +22,10 @@ export interface RelayLimits {
   peersInWelcome: number;
   /** Malformed, oversize or unauthenticated messages tolerated before the socket is closed. */
   junkBeforeClose: number;
-  /** A target whose outgoing buffer holds more than this is treated as unreachable, not queued for. */
+  /**
+   * A target whose outgoing buffer holds more than this is treated as unreachable, not queued for; a socket
+   * whose own replies pile up past it (it asks and never reads) is closed.
+   */
   maxBufferedBytes: number;
 }
 

@@ -140,13 +140,45 @@ describe('relay', () => {
     const b = await join();
     const c = newIdentity();
     const data = { spoof: true };
-    a.client.send({ t: 'signal', from: c.nodeIdHex, fromKey: toHex(c.publicKey), to: b.identity.nodeIdHex, data, signature: signSignal(c, b.identity.nodeIdHex, data)! });
+    a.client.send({ t: 'signal', from: c.nodeIdHex, fromKey: toHex(c.publicKey), to: b.identity.nodeIdHex, data, signature: signSignal(a.identity, b.identity.nodeIdHex, data)! });
     const got = (await b.client.next('signal')) as unknown as SignalDelivery;
     expect(got.from).toBe(a.identity.nodeIdHex);
     expect(got.fromKey).toBe(toHex(a.identity.publicKey));
-    // The signature was made by c, so the receiver can tell the frame is not a's.
-    expect(verifySignal(got, b.identity.nodeIdHex)).toBe(false);
+    expect(verifySignal(got, b.identity.nodeIdHex)).toBe(true);
   });
+
+  it('drops signals its sender did not sign, counts them, and closes the socket after junkBeforeClose', async () => {
+    await start({ junkBeforeClose: 3 });
+    const a = await join();
+    const b = await join();
+    const c = newIdentity();
+    const to = b.identity.nodeIdHex;
+    // Signed by someone else, and signed for another recipient: neither is a's signal to b.
+    a.client.send({ t: 'signal', to, data: 1, signature: signSignal(c, to, 1)! });
+    expect(await a.client.next('error')).toMatchObject({ code: 'BAD_SIGNATURE' });
+    a.client.send({ t: 'signal', to, data: 2, signature: signSignal(a.identity, c.nodeIdHex, 2)! });
+    expect(await a.client.next('error')).toMatchObject({ code: 'BAD_SIGNATURE' });
+    a.client.send({ t: 'signal', to, data: 3, signature: '00'.repeat(64) });
+    expect((await a.client.closed).code).toBe(RelayCloseCode.POLICY);
+    expect(relay!.stats().signalsForged).toBe(3);
+    expect(relay!.stats().signalsForwarded).toBe(0);
+    // Nothing forged reached b, which is still served.
+    await expect(b.client.next('signal', 300)).rejects.toThrow();
+    await stillServed(b.client);
+  });
+
+  it('closes a socket that asks and never reads instead of queueing its replies', async () => {
+    await start({ maxBufferedBytes: 64 * 1024, messagesPerSecond: 100_000, burstMessages: 100_000 });
+    const others = [];
+    for (let i = 0; i < 8; i++) others.push(await join());
+    const { client } = await join();
+    // Stop reading: the kernel's buffers fill, then the relay's own queue for this socket.
+    client.socket.pause();
+    for (let i = 0; i < 40_000; i++) client.send({ t: 'peers' });
+    await expect.poll(() => relay!.stats().slowReadersClosed, { timeout: 15_000 }).toBe(1);
+    expect(relay!.stats().authenticated).toBe(8);
+    await stillServed(others[0]!.client);
+  }, 20_000);
 
   it('answers junk and oversize frames with errors, closes after junkBeforeClose, others unaffected', async () => {
     await start({ maxPayloadBytes: 1024, junkBeforeClose: 5 });

@@ -4,13 +4,15 @@
  * and forwards signals between admitted sockets, stamping `from` itself. It never sees
  * DHT data and keeps no state beyond the open sockets.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { verifyHello } from '../signaling/auth.js';
+import { verifyHello, verifySignal } from '../signaling/auth.js';
+import { addressKey } from './address-key.js';
 import { answerPlainHttp, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
 import { resolveLimits, TokenBucket, type RelayLimits } from './limits.js';
+import { importEd25519PublicKey, verifyEd25519 } from './node-ed25519.js';
 import { PeerSet } from './peer-set.js';
 import {
   encodeMessage,
@@ -19,6 +21,7 @@ import {
   RelayErrorCode,
   type HelloMessage,
   type ServerMessage,
+  type SignalDelivery,
   type SignalRequest,
 } from '../signaling/protocol.js';
 
@@ -39,6 +42,10 @@ export interface RelayStats {
   authenticated: number;
   realms: number;
   signalsForwarded: number;
+  /** Signals dropped because their signature did not verify under the sender's admitted key. */
+  signalsForged: number;
+  /** Sockets closed because they stopped reading while the relay had replies queued for them. */
+  slowReadersClosed: number;
   /** Error frames sent (and oversize frames cut off by the transport), by code. */
   errors: Record<RelayErrorCode, number>;
 }
@@ -66,6 +73,8 @@ interface Conn {
   counted: boolean;
   nodeId: string | null;
   publicKey: string;
+  /** The admitted key, imported once: every signal the socket sends is verified with it. */
+  key: KeyObject | null;
   realm: string;
   junk: number;
   alive: boolean;
@@ -88,6 +97,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const perAddress = new Map<string, number>();
   const errors = Object.fromEntries(Object.values(RelayErrorCode).map((c) => [c, 0])) as Record<RelayErrorCode, number>;
   let signalsForwarded = 0;
+  let signalsForged = 0;
+  let slowReadersClosed = 0;
   let closing: Promise<void> | null = null;
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -106,12 +117,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   function onConnection(socket: WebSocket, req: IncomingMessage): void {
     const conn: Conn = {
       socket,
-      remote: req.socket.remoteAddress ?? 'unknown',
+      remote: addressKey(req.socket.remoteAddress ?? 'unknown'),
       nonce: randomBytes(32).toString('hex'),
       bucket: new TokenBucket(limits.messagesPerSecond, limits.burstMessages, performance.now()),
       counted: false,
       nodeId: null,
       publicKey: '',
+      key: null,
       realm: '',
       junk: 0,
       alive: true,
@@ -169,7 +181,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   }
 
   function admit(conn: Conn, hello: HelloMessage): void {
-    const nodeId = verifyHello(conn.nonce, hello.publicKey, hello.realm, hello.signature);
+    // node:crypto, with the key imported once and kept for the socket's signals.
+    let key: KeyObject | null = null;
+    const nodeId = verifyHello(conn.nonce, hello.publicKey, hello.realm, hello.signature, (signature, message, raw) => {
+      key = importEd25519PublicKey(raw);
+      return key !== null && verifyEd25519(key, signature, message);
+    });
     if (nodeId === null) return refuse(conn, RelayErrorCode.BAD_SIGNATURE, 'hello signature does not match the challenge');
     clearTimeout(conn.helloTimer);
     const previous = byId.get(nodeId);
@@ -180,6 +197,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     }
     conn.nodeId = nodeId;
     conn.publicKey = hello.publicKey;
+    conn.key = key;
     conn.realm = hello.realm;
     byId.set(nodeId, conn);
     let realm = realms.get(hello.realm);
@@ -197,14 +215,22 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     if (target.socket.bufferedAmount > limits.maxBufferedBytes) {
       return sendError(conn, RelayErrorCode.UNREACHABLE, 'target is not keeping up', signal.to);
     }
-    const frame = encodeMessage({
+    const delivery: SignalDelivery = {
       t: 'signal',
       from: conn.nodeId!,
       fromKey: conn.publicKey,
       to: signal.to,
       data: signal.data,
       signature: signal.signature,
-    });
+    };
+    // The relay knows the sender's key, so a forged signal costs it one fast check here
+    // instead of a pure-JS verification on the receiving page's main thread.
+    const key = conn.key!;
+    if (!verifySignal(delivery, signal.to, (signature, message) => verifyEd25519(key, signature, message))) {
+      signalsForged++;
+      return junk(conn, RelayErrorCode.BAD_SIGNATURE, 'signal signature does not verify');
+    }
+    const frame = encodeMessage(delivery);
     if (frame === null) return junk(conn, RelayErrorCode.MALFORMED, 'signal data cannot be re-encoded');
     target.socket.send(frame);
     signalsForwarded++;
@@ -216,6 +242,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   function send(conn: Conn, message: ServerMessage): void {
     if (conn.socket.readyState !== conn.socket.OPEN) return;
+    // A client that asks and never reads would make the relay queue replies for it without bound.
+    if (conn.socket.bufferedAmount > limits.maxBufferedBytes) {
+      slowReadersClosed++;
+      conn.socket.terminate();
+      return;
+    }
     const frame = encodeMessage(message);
     if (frame !== null) conn.socket.send(frame);
   }
@@ -302,6 +334,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       authenticated: byId.size,
       realms: realms.size,
       signalsForwarded,
+      signalsForged,
+      slowReadersClosed,
       errors: { ...errors },
     }),
   };
