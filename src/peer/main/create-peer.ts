@@ -62,6 +62,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       pump.opened(peer);
       app.emit('peer:connect', peer);
     },
+    created: (total) => pump.budget(total),
     channelClosed: (peer, wasOpen) => {
       pump.closed(peer);
       if (wasOpen) app.emit('peer:disconnect', peer);
@@ -90,21 +91,9 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   await Promise.race([relay.welcomed, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
 
   return createPeerHandle(identity.nodeIdHex, client, app, {
-    stats: () => {
-      const c = connections.stats;
-      return {
-        'connections.open': connections.openCount,
-        'connections.created': c.created,
-        'connections.budgetLeft': connections.budgetLeft,
-        'connections.refusedAtCap': c.refusedAtCap,
-        'connections.openTimeouts': c.openTimeouts,
-        'signals.viaOverlay': c.signalsViaOverlay,
-        'signals.viaRelay': c.signalsViaRelay,
-        'signals.relayFallbacks': c.relayFallbacks,
-        'signals.rejected': relay.rejectedSignals,
-        'relay.connected': relay.connected ? 1 : 0,
-      };
-    },
+    stats: () => ({
+      ...connections.counters(), 'signals.rejected': relay.rejectedSignals, 'relay.connected': relay.connected ? 1 : 0,
+    }),
     close: async () => {
       relay.close();
       await client.api.close().catch(() => undefined);

@@ -10,7 +10,9 @@ import { WORKER_CALL_TIMEOUT_MS } from './worker-client.js';
  * worker/frame-port.ts): channel events and frames go to the worker's node, and what the
  * node decides comes back and is carried out on the channels. Overlay signals cross here
  * too, sealed on the way out and verified on the way in (signal-envelope.ts), so the
- * worker only ever routes opaque, signed payloads.
+ * worker only ever routes opaque, signed payloads. The node's verdicts on peers come back
+ * for the inbound gate (inbound-gate.ts), and the connections created go to the node, so
+ * both threads count the same budget.
  */
 
 /** What the pump drives on this side: the connection manager. */
@@ -20,6 +22,9 @@ export interface PumpedChannels {
   disconnect(peer: IdHex): void;
   /** A verified signal from `from`. */
   signal(from: IdHex, data: unknown, viaRelay: boolean): void;
+  /** The node refuses `peer` for `forMs` more. */
+  refuse(peer: IdHex, forMs: number): void;
+  readonly stats: { readonly created: number };
 }
 
 export class FramePump {
@@ -50,6 +55,14 @@ export class FramePump {
 
   frame(peer: IdHex, frame: Uint8Array): void {
     this.post({ t: 'frame', peer, frame });
+  }
+
+  /**
+   * Connections created so far, inbound ones included: the node counts against the budget
+   * what this says, so both threads agree on what is left of it.
+   */
+  budget(created: number): void {
+    this.post({ t: 'budget', created });
   }
 
   /**
@@ -91,7 +104,8 @@ export class FramePump {
         channels.send(m.peer, m.frame);
         return;
       case 'connect':
-        channels.connect(m.peer);
+        // The node counted this dial already; when no connection was created, our count puts it right.
+        if (!channels.connect(m.peer)) this.budget(channels.stats.created);
         return;
       case 'disconnect':
         channels.disconnect(m.peer);
@@ -103,6 +117,9 @@ export class FramePump {
       }
       case 'signal-routed':
         this.routing.get(m.id)?.settle(m.routed);
+        return;
+      case 'refuse':
+        channels.refuse(m.peer, m.forMs);
     }
   }
 }
