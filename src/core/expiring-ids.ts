@@ -27,6 +27,11 @@ export class ExpiringIds {
     return false;
   }
 
+  /** How much longer `hex` is remembered: 0 when it is not. */
+  remainingMs(hex: string, now: number): number {
+    return this.has(hex, now) ? this.until.get(hex)! - now : 0;
+  }
+
   delete(hex: string): void {
     this.until.delete(hex);
   }

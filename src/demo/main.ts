@@ -2,9 +2,9 @@
  * The demo page: starts this tab's peer and wires the panels to it. It uses only the
  * public API, so it doubles as the first example of embedding the library.
  *
- * URL parameters: `relay` (bootstrap URL; default: this server's /relay), `storage=memory`
- * (no IndexedDB; tests use it so tabs of one origin share nothing), `ttl=N` (default
- * record TTL in seconds). `window.peer` is set once the peer runs and `window.peerError`
+ * URL parameters: `relay` (bootstrap URL, repeated for a list tried in order; default:
+ * this server's /relay), `storage=memory` (no IndexedDB; tests use it so tabs of one
+ * origin share nothing), `ttl=N` (default record TTL in seconds). `window.peer` is set once the peer runs and `window.peerError`
  * if it could not start, for automation.
  */
 import { createPeer, type Peer } from '../index.js';
@@ -31,7 +31,8 @@ const REFRESH_MS = 1_500;
 
 function options(): Parameters<typeof createPeer>[0] {
   const params = new URLSearchParams(location.search);
-  const relay = params.get('relay') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
+  const relays = params.getAll('relay');
+  const relay = relays.length > 0 ? relays : `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
   const storage = params.get('storage') === 'memory' ? 'memory' : 'indexeddb';
   const ttl = params.get('ttl');
   return { bootstrap: relay, storage, ...(ttl ? { defaultTtl: Number(ttl) } : {}) };

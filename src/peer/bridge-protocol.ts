@@ -1,15 +1,23 @@
 /**
  * The bytes bridge between the main thread (which owns the WebRTC channels) and the
  * worker (which owns the DHT). It runs over a dedicated MessagePort, apart from the
- * Comlink API calls, so frames never queue behind a slow API call. Frames are
- * transferred, not copied.
+ * Comlink API calls, so frames never queue behind a slow API call, and it carries
+ * everything that belongs to the channels: their life events, their frames, and the
+ * WebRTC signals that travel through the overlay, in both directions. Frames the worker
+ * sends are transferred, not copied.
+ *
+ * Halves: main/frame-pump.ts and worker/frame-port.ts.
  */
 
 /** Main thread → worker. */
 export type ToWorker =
   | { t: 'open'; peer: string }
   | { t: 'close'; peer: string }
-  | { t: 'frame'; peer: string; frame: Uint8Array };
+  | { t: 'frame'; peer: string; frame: Uint8Array }
+  /** A sealed signal (signal-envelope.ts) for the node to route to `to`; answered by `signal-routed` with the same id. */
+  | { t: 'signal-out'; id: number; to: string; payload: Uint8Array }
+  /** Connections the page has created so far (inbound ones too): what the node counts against its budget. */
+  | { t: 'budget'; created: number };
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -17,9 +25,16 @@ export type FromWorker =
   | { t: 'connect'; peer: string }
   | { t: 'disconnect'; peer: string }
   /** A signal that arrived through the overlay (still to be verified by the main thread). */
-  | { t: 'signal-in'; from: string; payload: Uint8Array };
+  | { t: 'signal-in'; from: string; payload: Uint8Array }
+  /** Whether the node routed `signal-out` number `id` (false: it has no channel to route it through). */
+  | { t: 'signal-routed'; id: number; routed: boolean }
+  /** The node refuses `peer` (flood-banned, convicted, distrusted) for `forMs` more: no connection with it, either way. */
+  | { t: 'refuse'; peer: string; forMs: number };
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 128;
+const isId = (v: unknown): v is number => Number.isSafeInteger(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isDuration = (v: unknown): v is number => typeof v === 'number' && v > 0 && Number.isFinite(v);
 
 /** Messages on the port come from our own code, but are still checked: a bug must not crash the loop. */
 export function parseToWorker(data: unknown): ToWorker | null {
@@ -31,6 +46,10 @@ export function parseToWorker(data: unknown): ToWorker | null {
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
     case 'frame':
       return isString(m.peer) && m.frame instanceof Uint8Array ? { t: 'frame', peer: m.peer, frame: m.frame } : null;
+    case 'signal-out':
+      return isId(m.id) && isString(m.to) && m.payload instanceof Uint8Array ? { t: 'signal-out', id: m.id, to: m.to, payload: m.payload } : null;
+    case 'budget':
+      return isCount(m.created) ? { t: 'budget', created: m.created } : null;
     default:
       return null;
   }
@@ -47,6 +66,10 @@ export function parseFromWorker(data: unknown): FromWorker | null {
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
     case 'signal-in':
       return isString(m.from) && m.payload instanceof Uint8Array ? { t: 'signal-in', from: m.from, payload: m.payload } : null;
+    case 'signal-routed':
+      return isId(m.id) && typeof m.routed === 'boolean' ? { t: 'signal-routed', id: m.id, routed: m.routed } : null;
+    case 'refuse':
+      return isString(m.peer) && isDuration(m.forMs) ? { t: 'refuse', peer: m.peer, forMs: m.forMs } : null;
     default:
       return null;
   }

@@ -1,6 +1,6 @@
 /**
  * The browser's (and Node's) side of the bootstrap relay (DESIGN.md §3, protocol in
- * src/relay/protocol.ts): proves its node id by signing the relay's challenge, hands
+ * protocol.ts): proves its node id by signing the relay's challenge, hands
  * signals to and from other peers, and verifies every incoming signal itself, so a relay
  * that rewrites data or lies about the sender is caught here rather than trusted.
  *
@@ -74,8 +74,14 @@ export interface SignalingStats {
 }
 
 export interface SignalingClientOptions {
-  /** ws:// or wss:// URL of the relay endpoint (e.g. relay.address). */
-  url: string;
+  /**
+   * ws:// or wss:// URL of the relay endpoint (e.g. relay.address), or several relays in
+   * order of preference: an attempt that fails (its socket closes before the relay admits
+   * it) moves on to the next, wrapping round, and a relay that dropped an admitted socket
+   * is tried again first. The backoff counts failed attempts whichever relay they were
+   * on, so a list of dead relays is not tried any faster than one.
+   */
+  url: string | readonly string[];
   identity: Identity;
   realm: string;
   WebSocketImpl?: WebSocketConstructor;
@@ -90,6 +96,8 @@ export interface SignalingClientOptions {
 
 export interface SignalingClient {
   readonly status: SignalingStatus;
+  /** The relay this client is connected to, or will try next. */
+  readonly url: string;
   on<K extends keyof SignalingEvents>(type: K, listener: (value: SignalingEvents[K]) => void): () => void;
   /** Sign and send `data` (any JSON value) to `to`; false when not connected. */
   sendSignal(to: IdHex, data: unknown): boolean;
@@ -104,8 +112,11 @@ const OPEN = 1;
 const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 
 export function createSignalingClient(options: SignalingClientOptions): SignalingClient {
-  const { url, identity, realm } = options;
-  if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw invalidArgument('url', 'a ws:// or wss:// URL', url);
+  const { identity, realm } = options;
+  const urls = typeof options.url === 'string' ? [options.url] : options.url;
+  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === 'string' && /^wss?:\/\//.test(u))) {
+    throw invalidArgument('url', 'a ws:// or wss:// URL, or a non-empty list of them', options.url);
+  }
   if (!isRealm(realm)) throw invalidArgument('realm', '1 to 64 characters', realm);
   const FoundImpl = options.WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (FoundImpl === undefined) throw invalidArgument('WebSocketImpl', 'a WebSocket constructor (this platform has none)');
@@ -123,6 +134,8 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
   let socket: WebSocketLike | null = null;
   /** Failed attempts since the last welcome; drives the backoff. */
   let attempt = 0;
+  /** The relay of `urls` the current (or next) attempt goes to. */
+  let relayIndex = 0;
   let cancelRetry: (() => void) | null = null;
   let closed = false;
 
@@ -149,14 +162,15 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
     cancelRetry = null;
     let ws: WebSocketLike;
     try {
-      ws = new Impl(url);
+      ws = new Impl(urls[relayIndex]!);
     } catch {
       // Browsers throw synchronously for some refusals (a blocked port); treat it as a failed attempt.
-      scheduleReconnect();
+      failedAttempt();
       return;
     }
     socket = ws;
     let helloSent = false;
+    let admitted = false;
     // Events from a socket we have already let go of are ignored.
     ws.onmessage = ((event: { data?: unknown }) => {
       if (socket !== ws) return;
@@ -173,12 +187,13 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
         send({ t: 'hello', publicKey: publicKeyHex, realm, signature });
         return;
       }
+      if (message.t === 'welcome' && message.nodeId === identity.nodeIdHex) admitted = true;
       onMessage(message);
     }) as WebSocketLike['onmessage'];
     ws.onclose = ((event: { code?: unknown }) => {
       if (socket !== ws) return;
       socket = null;
-      onDrop(typeof event.code === 'number' ? event.code : 1006);
+      onDrop(typeof event.code === 'number' ? event.code : 1006, admitted);
     }) as WebSocketLike['onclose'];
     // An error is always followed by a close event, which is where recovery happens.
     ws.onerror = (() => undefined) as WebSocketLike['onerror'];
@@ -215,7 +230,7 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
     }
   }
 
-  function onDrop(code: number): void {
+  function onDrop(code: number, admitted: boolean): void {
     if (closed) return;
     if (code === RelayCloseCode.REPLACED) {
       // Another tab now holds this identity; reconnecting would push it off and start a tug of war.
@@ -225,6 +240,14 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
       return;
     }
     setStatus('connecting');
+    // A relay that admitted us was working: it gets the first retry (it may only be restarting).
+    if (admitted) scheduleReconnect();
+    else failedAttempt();
+  }
+
+  /** This relay could not be reached (or would not admit us): the next attempt goes to the next one. */
+  function failedAttempt(): void {
+    relayIndex = (relayIndex + 1) % urls.length;
     scheduleReconnect();
   }
 
@@ -257,6 +280,9 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
   return {
     get status() {
       return status;
+    },
+    get url() {
+      return urls[relayIndex]!;
     },
     on(type, listener) {
       let set = listeners.get(type);

@@ -46,7 +46,6 @@ describe('flood protection on a simulated mesh', () => {
         const core = new PeerCore({
           ...deps,
           handlers: {
-            has: (s) => s === 'echo',
             invoke: async (_s, args, caller) => {
               callsFrom.set(caller, (callsFrom.get(caller) ?? 0) + 1);
               return args;

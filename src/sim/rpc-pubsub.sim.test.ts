@@ -16,7 +16,6 @@ function coreSwarm(seed: number) {
       const core = new PeerCore({
         ...deps,
         handlers: {
-          has: (s) => mine.has(s),
           invoke: async (s, args) => {
             const h = mine.get(s);
             if (!h) throw new MeshError(ErrorCode.UNKNOWN_SERVICE, s);

@@ -111,6 +111,12 @@ export class NeighbourTrust {
     return entry !== undefined && entry.until > now;
   }
 
+  /** How much longer the verdict on `hop` lasts: 0 when it is not distrusted. */
+  distrustedForMs(hop: string, now: number): number {
+    const entry = this.distrusted.get(hop);
+    return entry !== undefined && entry.until > now ? entry.until - now : 0;
+  }
+
   /** Neighbours with a verdict remembered (current or past). */
   get distrustedCount(): number {
     return this.distrusted.size;

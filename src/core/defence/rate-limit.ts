@@ -167,6 +167,11 @@ export class FloodGuard {
     return this.bans.has(peer, now);
   }
 
+  /** How much longer `peer`'s ban lasts: 0 when it is not banned. */
+  bannedForMs(peer: string, now: number): number {
+    return this.bans.remainingMs(peer, now);
+  }
+
   /** Neighbours with buckets, and bans remembered (both bounded: see MAX_BANS). */
   get sizes(): { peers: number; bans: number } {
     return { peers: this.peers.size, bans: this.bans.size };

@@ -3,6 +3,7 @@ import type { Clock } from '../../core/environment.js';
 import { isIdHex, type IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
+import { DEFAULT_INBOUND_LIMITS, InboundGate, type InboundLimits, type InboundRefusal } from './inbound-gate.js';
 
 /**
  * The main thread's side of the mesh: it owns the WebRTC channels and carries out what
@@ -12,6 +13,10 @@ import type { PeerChannel } from '../../transport/peer-channel.js';
  *
  * Signals go through the overlay when the node has open channels (a routed SIGNAL) and
  * through the relay otherwise, or when the overlay did not bring an answer in time.
+ *
+ * An inbound offer gets a connection only if the inbound gate (inbound-gate.ts) lets it:
+ * the budget is the page's for its whole life, and an offer costs a connection before
+ * anyone can tell whether it is genuine.
  */
 
 export interface ConnectionHooks {
@@ -21,6 +26,8 @@ export interface ConnectionHooks {
   /** Send a signal through the relay; false when the relay is not connected. */
   sendViaRelay(to: IdHex, data: unknown): boolean;
   channelOpened(peer: IdHex): void;
+  /** A connection was created: `total` so far, the count the browser's limit applies to. */
+  created(total: number): void;
   /** The channel closed, or an attempt to open one ended (`wasOpen` false). */
   channelClosed(peer: IdHex, wasOpen: boolean): void;
   frame(peer: IdHex, frame: Uint8Array): void;
@@ -33,11 +40,15 @@ export interface ConnectionLimits {
   overlayAnswerMs: number;
   /** A connection that has not opened by then is abandoned. */
   openTimeoutMs: number;
+  /** Bounds on inbound offers (inbound-gate.ts); `reserve` defaults to a quarter of the budget. */
+  inbound: Partial<InboundLimits>;
 }
 
 interface Connection {
   channel: PeerChannel;
   initiator: boolean;
+  /** An inbound connection the gate admitted: it reports how the negotiation ended. */
+  gated: boolean;
   open: boolean;
   createdAt: number;
   /** Signals sent so far, replayed through the relay if the overlay stays silent. */
@@ -49,8 +60,18 @@ interface Connection {
 
 export class ConnectionManager {
   private readonly connections = new Map<IdHex, Connection>();
-  private readonly limits: ConnectionLimits;
-  readonly stats = { created: 0, opened: 0, closed: 0, refusedAtCap: 0, refusedBudget: 0, signalsViaOverlay: 0, signalsViaRelay: 0, relayFallbacks: 0, openTimeouts: 0 };
+  private readonly limits: Omit<ConnectionLimits, 'inbound'>;
+  private readonly gate: InboundGate;
+  readonly stats = {
+    created: 0, opened: 0, closed: 0, refusedAtCap: 0, refusedBudget: 0, signalsViaOverlay: 0, signalsViaRelay: 0, relayFallbacks: 0,
+    openTimeouts: 0,
+    /** Dials not made because the node refuses the peer. */
+    refusedVerdict: 0,
+    /** Inbound negotiations that ended without a channel. */
+    inboundFailed: 0,
+  };
+  /** Offers that got no connection, by the gate's reason. */
+  readonly offersRefused: Record<InboundRefusal, number> = { verdict: 0, cooling: 0, busy: 0, throttled: 0, reserved: 0 };
 
   constructor(
     private readonly identity: Identity,
@@ -58,7 +79,9 @@ export class ConnectionManager {
     private readonly hooks: ConnectionHooks,
     limits: Partial<ConnectionLimits> = {},
   ) {
-    this.limits = { maxChannels: MAX_NEIGHBOURS, budget: CONNECTION_BUDGET, overlayAnswerMs: 2_000, openTimeoutMs: 15_000, ...limits };
+    const { inbound, ...rest } = limits;
+    this.limits = { maxChannels: MAX_NEIGHBOURS, budget: CONNECTION_BUDGET, overlayAnswerMs: 2_000, openTimeoutMs: 15_000, ...rest };
+    this.gate = new InboundGate(clock, { ...DEFAULT_INBOUND_LIMITS, reserve: Math.floor(this.limits.budget / 4), ...inbound });
   }
 
   get openCount(): number {
@@ -79,6 +102,39 @@ export class ConnectionManager {
     return [...this.connections].filter(([, c]) => c.open).map(([p]) => p);
   }
 
+  /** This side's counters, as the peer's stats() reports them. */
+  counters(): Record<string, number> {
+    const s = this.stats;
+    const refused = Object.entries(this.offersRefused).map(([reason, n]) => [`offers.refused.${reason}`, n] as const);
+    return {
+      'connections.open': this.openCount,
+      'connections.created': s.created,
+      'connections.budgetLeft': this.budgetLeft,
+      'connections.refusedAtCap': s.refusedAtCap,
+      'connections.refusedVerdict': s.refusedVerdict,
+      'connections.openTimeouts': s.openTimeouts,
+      'connections.inboundPending': this.pendingInbound,
+      'connections.inboundFailed': s.inboundFailed,
+      ...Object.fromEntries(refused),
+      'signals.viaOverlay': s.signalsViaOverlay,
+      'signals.viaRelay': s.signalsViaRelay,
+      'signals.relayFallbacks': s.relayFallbacks,
+    };
+  }
+
+  /** Inbound negotiations in progress: offers answered whose channel has not opened yet. */
+  get pendingInbound(): number {
+    let n = 0;
+    for (const c of this.connections.values()) if (!c.initiator && !c.open) n++;
+    return n;
+  }
+
+  /** The worker's node refuses `peer` (banned, convicted, distrusted) for `forMs` more: no connection with it either way. */
+  refuse(peer: IdHex, forMs: number): void {
+    if (!isIdHex(peer) || !(forMs > 0)) return;
+    this.gate.refuse(peer, forMs);
+  }
+
   /** Open a channel to `peer` as initiator (the node asked, or the relay introduced it). */
   connect(peer: IdHex): boolean {
     if (!isIdHex(peer) || peer === this.identity.nodeIdHex || this.connections.has(peer)) return false;
@@ -90,11 +146,14 @@ export class ConnectionManager {
   signal(from: IdHex, data: unknown, viaRelay: boolean): void {
     let connection = this.connections.get(from);
     const isOffer = typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'offer';
+    /** Both sides dialled at once: we asked for this channel, so the gate's bounds on strangers do not apply. */
+    let wanted = false;
     if (connection !== undefined && isOffer && connection.initiator && !connection.open) {
-      // Both sides dialled at once: the smaller node id keeps its offer, the other answers.
+      // The smaller node id keeps its offer, the other answers.
       if (this.identity.nodeIdHex < from) return;
       this.drop(from, true);
       connection = undefined;
+      wanted = true;
     }
     if (connection !== undefined && isOffer && !connection.initiator) {
       // While negotiating, a second offer is the same one arriving by the other way (overlay,
@@ -105,8 +164,20 @@ export class ConnectionManager {
     }
     if (connection === undefined) {
       if (!isOffer) return;
-      connection = this.create(from, false);
-      if (connection === undefined) return;
+      let gated = false;
+      if (!wanted) {
+        const admission = this.gate.admit(from, this.pendingInbound, this.budgetLeft);
+        if (admission !== 'ok') {
+          this.offersRefused[admission]++;
+          return;
+        }
+        gated = true;
+      }
+      connection = this.create(from, false, gated);
+      if (connection === undefined) {
+        if (gated) this.gate.release();
+        return;
+      }
     }
     connection.answered = true;
     if (viaRelay) connection.viaRelay = true;
@@ -124,10 +195,16 @@ export class ConnectionManager {
   }
 
   closeAll(): void {
-    for (const peer of [...this.connections.keys()]) this.drop(peer, true);
+    for (const peer of [...this.connections.keys()]) this.drop(peer, true, true);
   }
 
-  private create(peer: IdHex, initiator: boolean): Connection | undefined {
+  private create(peer: IdHex, initiator: boolean, gated = false): Connection | undefined {
+    if (this.gate.isRefused(peer)) {
+      // An inbound offer from a refused peer is stopped at the gate; only dials get here.
+      this.stats.refusedVerdict++;
+      if (initiator) this.hooks.channelClosed(peer, false);
+      return undefined;
+    }
     if (this.connections.size >= this.limits.maxChannels) {
       this.stats.refusedAtCap++;
       if (initiator) this.hooks.channelClosed(peer, false);
@@ -139,9 +216,10 @@ export class ConnectionManager {
       return undefined;
     }
     this.stats.created++;
+    this.hooks.created(this.stats.created);
     const channel = this.hooks.createChannel(initiator);
     const connection: Connection = {
-      channel, initiator, open: false, createdAt: this.clock.now(), sent: [], answered: false, viaRelay: false, cancelTimers: [],
+      channel, initiator, gated, open: false, createdAt: this.clock.now(), sent: [], answered: false, viaRelay: false, cancelTimers: [],
     };
     this.connections.set(peer, connection);
     channel.onSignal = (data) => this.outgoing(peer, connection, data);
@@ -149,6 +227,7 @@ export class ConnectionManager {
       if (this.connections.get(peer) !== connection) return;
       connection.open = true;
       for (const cancel of connection.cancelTimers) cancel();
+      if (connection.gated) this.gate.opened(peer);
       this.stats.opened++;
       this.hooks.channelOpened(peer);
     };
@@ -199,10 +278,14 @@ export class ConnectionManager {
     if (this.hooks.sendViaRelay(peer, data)) this.stats.signalsViaRelay++;
   }
 
-  private drop(peer: IdHex, closeChannel: boolean): void {
+  private drop(peer: IdHex, closeChannel: boolean, shuttingDown = false): void {
     const connection = this.connections.get(peer);
     if (connection === undefined) return;
     this.connections.delete(peer);
+    if (!connection.initiator && !connection.open && !shuttingDown) {
+      this.stats.inboundFailed++;
+      if (connection.gated) this.gate.failed(peer);
+    }
     for (const cancel of connection.cancelTimers) cancel();
     if (closeChannel) connection.channel.close();
     this.stats.closed++;

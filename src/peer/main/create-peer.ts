@@ -1,57 +1,34 @@
 import { systemClock } from '../../core/environment.js';
-import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
+import { ErrorCode, MeshError } from '../../core/errors.js';
 import { toHex } from '../../core/id.js';
-import type { ProviderInfo } from '../../core/registry/service-registry.js';
-import { createSignalingClient, type SignalingClient } from '../../signaling/client.js';
 import { createWebRtcChannel } from '../../transport/webrtc-channel.js';
-import { parseFromWorker, type ToWorker } from '../bridge-protocol.js';
-import { ConnectionManager } from './connection-manager.js';
-import { openSignal, sealSignal } from './signal-envelope.js';
-import { loadTabIdentity } from './tab-identity.js';
 import * as Comlink from 'comlink';
-import type { CallOptions } from '../../core/registry/rpc.js';
-import { capture } from '../api-result.js';
-import type { AppBridge, InitReport } from '../worker/worker-api.js';
-import type { LookupProgress } from '../../core/lookup/lookup.js';
-import type { RoutingTableView } from '../worker/peer-core.js';
+import type { InitReport, WorkerInit } from '../worker/worker-api.js';
+import { AppCallbacks } from './app-callbacks.js';
+import { ConnectionManager } from './connection-manager.js';
+import { FramePump } from './frame-pump.js';
+import { createPeerHandle, type Peer } from './peer-handle.js';
+import { tuningOf, validatePeerOptions, type PeerOptions } from './peer-options.js';
+import { RelayLink } from './relay-link.js';
+import { loadTabIdentity } from './tab-identity.js';
 import { WorkerClient } from './worker-client.js';
-import { validatePeerOptions, type PeerOptions } from './peer-options.js';
 
 export type { PeerOptions } from './peer-options.js';
-export type PeerEvent = 'peer:connect' | 'peer:disconnect';
-export type ServiceHandler = (args: unknown) => unknown | Promise<unknown>;
+export type { Peer } from './peer-handle.js';
+export type { PeerEvent } from './app-callbacks.js';
+export type { ServiceHandler } from '../../core/registry/service-registry.js';
 
-export interface Peer {
-  /** 64 lowercase hex characters: SHA-256 of this tab's Ed25519 public key. */
-  readonly nodeId: string;
-  advertise(serviceId: string, handler: ServiceHandler, opts?: { metadata?: Record<string, unknown>; ttl?: number }): Promise<void>;
-  unadvertise(serviceId: string): Promise<void>;
-  listLocalServices(): Promise<string[]>;
-  discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
-  call(serviceId: string, args?: unknown, opts?: CallOptions): Promise<unknown>;
-  callTo(nodeId: string, serviceId: string, args?: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
-  subscribe(topic: string, cb: (payload: unknown, info: { topic: string; publisher: string }) => void): Promise<() => Promise<void>>;
-  publish(topic: string, payload: unknown): Promise<number>;
-  discoverSubscribers(topic: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
-  peers(): Promise<Array<{ nodeId: string; rttMs?: number }>>;
-  stats(): Promise<Record<string, number>>;
-  /** The routing table, bucket by bucket (for display and debugging). */
-  routingTable(): Promise<RoutingTableView>;
-  on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
-  /** Progress of this peer's lookups: paths started, answers (with the nodes they passed), completion. */
-  on(event: 'lookup', cb: (progress: LookupProgress) => void): () => void;
-  close(): Promise<void>;
-}
-
-/** Relay introductions a node dials when it has no channel at all. */
-const FIRST_CONTACTS = 3;
-const ISOLATION_CHECK_MS = 5_000;
 const WELCOME_WAIT_MS = 5_000;
 
 /**
  * Start this tab's peer: its identity, the DHT worker, the WebRTC mesh and the relay
  * connection. Resolves once the worker runs and the relay has answered (or could not
  * be reached in time: the peer keeps trying in the background).
+ *
+ * This is the composition root of the main thread: the worker (worker-client.ts) and the
+ * bytes bridge to it (frame-pump.ts), the channels (connection-manager.ts), the relays
+ * (relay-link.ts), what the app registers (app-callbacks.ts) and the app's handle
+ * (peer-handle.ts).
  */
 export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
@@ -64,258 +41,68 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   });
   mark('identity');
   const client = new WorkerClient(worker);
+  const app = new AppCallbacks();
   const bridge = new MessageChannel();
-  const toWorker = (m: ToWorker): void => bridge.port1.postMessage(m);
-  const handlers = new Map<string, ServiceHandler>();
-  const lookupListeners = new Set<(p: LookupProgress) => void>();
-  const subscriptions = new Map<number, (payload: unknown, info: { topic: string; publisher: string }) => void>();
-  const app: AppBridge = {
-    invoke: (serviceId, args) => capture(async () => {
-      const handler = handlers.get(serviceId);
-      if (handler === undefined) throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
-      return handler(args);
-    }),
-    lookup: (progress) => {
-      for (const cb of lookupListeners) {
-        try {
-          cb(progress);
-        } catch {
-          // The app's listener; the lookup goes on.
-        }
-      }
-    },
-    deliver: (ids, topic, payload, publisher) => {
-      for (const id of ids) {
-        try {
-          subscriptions.get(id)?.(payload, { topic, publisher });
-        } catch {
-          // A subscriber callback's failure stays with the app.
-        }
-      }
-    },
-  };
+  const pump = new FramePump(bridge.port1, identity);
   // Frames and channel events posted before the worker took the port wait in the port's queue.
-  const initialised = client.callTransfer<InitReport>('init', [{
-    secretKeyHex: toHex(identity.secretKey), publicKeyHex: toHex(identity.publicKey), storage: opts.storage,
-    ...pickDefined(opts, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
-  }, Comlink.proxy(app), bridge.port2], [bridge.port2]).then(() => mark('worker-ready'));
-
-  const listeners = new Map<PeerEvent, Set<(nodeId: string) => void>>();
-  const emit = (event: PeerEvent, nodeId: string): void => {
-    for (const cb of listeners.get(event) ?? []) {
-      try {
-        cb(nodeId);
-      } catch {
-        // An app callback's failure is the app's; the mesh goes on.
-      }
-    }
+  const init: WorkerInit = {
+    secretKeyHex: toHex(identity.secretKey), publicKeyHex: toHex(identity.publicKey), storage: opts.storage, tuning: tuningOf(opts),
   };
-  let signaling: SignalingClient | undefined;
-  let relayIndex = 0;
+  const initialised = client.callTransfer<InitReport>('init', [init, Comlink.proxy(app.bridge), bridge.port2], [bridge.port2])
+    .then(() => mark('worker-ready'));
 
-  const connections = new ConnectionManager(identity, systemClock, {
+  const connections: ConnectionManager = new ConnectionManager(identity, systemClock, {
     createChannel: (initiator) => createWebRtcChannel({ initiator }),
-    sendViaOverlay: async (to, data) => {
-      // With no channel open the overlay cannot carry it: go to the relay without asking the
-      // worker (which may still be starting, and would only say no).
-      if (connections.openCount === 0) return false;
-      const payload = sealSignal(identity, to, data);
-      return payload !== null && client.api.sendSignal(to, payload).catch(() => false);
-    },
-    sendViaRelay: (to, data) => signaling?.sendSignal(to, data) ?? false,
+    // With no channel open the overlay cannot carry it: go to the relay without asking the
+    // worker (which may still be starting, and would only say no).
+    sendViaOverlay: (to, data) => (connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, data)),
+    sendViaRelay: (to, data) => relay.sendSignal(to, data),
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
-      toWorker({ t: 'open', peer });
-      emit('peer:connect', peer);
+      pump.opened(peer);
+      app.emit('peer:connect', peer);
     },
+    created: (total) => pump.budget(total),
     channelClosed: (peer, wasOpen) => {
-      toWorker({ t: 'close', peer });
-      if (wasOpen) emit('peer:disconnect', peer);
+      pump.closed(peer);
+      if (wasOpen) app.emit('peer:disconnect', peer);
     },
-    frame: (peer, frame) => toWorker({ t: 'frame', peer, frame }),
+    frame: (peer, frame) => pump.frame(peer, frame),
   });
+  pump.drive(connections);
+  const relay = new RelayLink({
+    urls: opts.bootstrap, identity, realm: opts.realm, channels: connections,
+    needsIntroductions: () => client.api.needsIntroductions(),
+  });
+  void relay.welcomed.then(() => mark('relay-welcome'));
 
-  bridge.port1.onmessage = (event: MessageEvent) => {
-    const m = parseFromWorker(event.data);
-    if (m === null) return;
-    if (m.t === 'send') connections.send(m.peer, m.frame);
-    else if (m.t === 'connect') connections.connect(m.peer);
-    else if (m.t === 'disconnect') connections.disconnect(m.peer);
-    else {
-      const data = openSignal(m.payload, identity.nodeIdHex, m.from);
-      if (data !== null) connections.signal(m.from, data, false);
-    }
+  const stop = (reason: MeshError): void => {
+    relay.close();
+    connections.closeAll();
+    pump.close();
+    client.terminate(reason);
   };
-
-  /** Set while the worker's node asked for introductions with channels open (none of them gets its requests through). */
-  let surrounded = false;
-  const dialIntroductions = (peers: string[]): void => {
-    if (connections.openCount > 0 && !surrounded) return;
-    surrounded = false;
-    let dialled = 0;
-    for (const peer of peers) {
-      if (dialled >= FIRST_CONTACTS) break;
-      if (connections.connect(peer)) dialled++;
-    }
-  };
-  let welcomed: () => void = () => undefined;
-  const welcome = new Promise<void>((resolve) => { welcomed = resolve; });
-  const startSignaling = (): void => {
-    const url = opts.bootstrap[relayIndex % opts.bootstrap.length]!;
-    const s = createSignalingClient({ url, identity, realm: opts.realm });
-    s.on('welcome', ({ peers }) => {
-      mark('relay-welcome');
-      welcomed();
-      dialIntroductions(peers);
-    });
-    s.on('peers', dialIntroductions);
-    s.on('signal', ({ from, data }) => connections.signal(from, data, true));
-    s.on('error', (e) => {
-      if (e.code === 'UNREACHABLE' && e.to) connections.disconnect(e.to);
-    });
-    signaling = s;
-  };
-  startSignaling();
-  // A peer left with no channel asks the relay for new introductions, and so does one whose
-  // node finds itself surrounded by neighbours that get nothing through (DhtNode.needsIntroductions).
-  const isolation = setInterval(() => {
-    if (signaling?.status !== 'open') return;
-    if (connections.openCount === 0) return signaling.requestPeers();
-    client.api.needsIntroductions().then((needed) => {
-      if (!needed || signaling?.status !== 'open') return;
-      surrounded = true;
-      signaling.requestPeers();
-    }, () => undefined);
-  }, ISOLATION_CHECK_MS);
   try {
     await initialised;
   } catch (e) {
-    clearInterval(isolation);
-    signaling?.close();
-    connections.closeAll();
-    client.terminate(new MeshError(ErrorCode.CLOSED, 'the peer failed to start'));
+    stop(new MeshError(ErrorCode.CLOSED, 'the peer failed to start'));
     throw e;
   }
-  await Promise.race([welcome, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
+  await Promise.race([relay.welcomed, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
 
-  let closed = false;
-  const live = (): void => {
-    if (closed) throw new MeshError(ErrorCode.CLOSED, 'this peer is closed');
-  };
-
-  return {
-    nodeId: identity.nodeIdHex,
-    async advertise(serviceId, handler, adOpts = {}) {
-      live();
-      if (typeof handler !== 'function') throw invalidArgument('handler', 'a function', handler);
-      handlers.set(serviceId, handler);
-      await client.api.advertise(serviceId, adOpts.metadata, adOpts.ttl);
-    },
-    async unadvertise(serviceId) {
-      live();
-      handlers.delete(serviceId);
-      await client.api.unadvertise(serviceId);
-    },
-    async listLocalServices() {
-      live();
-      return client.api.listLocalServices();
-    },
-    async discover(serviceId, discoverOpts = {}) {
-      live();
-      return client.api.discover(serviceId, discoverOpts.forceRefresh === true);
-    },
-    async call(serviceId, args, callOpts = {}) {
-      live();
-      return client.api.call(serviceId, args, callOpts);
-    },
-    async callTo(nodeId, serviceId, args, callOpts = {}) {
-      live();
-      return client.api.callTo(nodeId, serviceId, args, callOpts);
-    },
-    async subscribe(topic, cb) {
-      live();
-      if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
-      const id = await client.api.subscribe(topic);
-      subscriptions.set(id, cb);
-      let done = false;
-      return async () => {
-        if (done) return;
-        done = true;
-        subscriptions.delete(id);
-        if (!closed) await client.api.unsubscribe(id);
-      };
-    },
-    async publish(topic, payload) {
-      live();
-      return client.api.publish(topic, payload);
-    },
-    async discoverSubscribers(topic, subOpts = {}) {
-      live();
-      return client.api.discoverSubscribers(topic, subOpts.forceRefresh === true);
-    },
-    async peers() {
-      live();
-      return client.api.peers();
-    },
-    async stats() {
-      live();
-      const core = await client.api.stats();
-      const c = connections.stats;
-      const s = signaling?.stats();
-      return {
-        ...core,
-        'connections.open': connections.openCount,
-        'connections.created': c.created,
-        'connections.budgetLeft': connections.budgetLeft,
-        'connections.refusedAtCap': c.refusedAtCap,
-        'connections.openTimeouts': c.openTimeouts,
-        'signals.viaOverlay': c.signalsViaOverlay,
-        'signals.viaRelay': c.signalsViaRelay,
-        'signals.relayFallbacks': c.relayFallbacks,
-        'signals.rejected': s?.rejectedSignals ?? 0,
-        'relay.connected': signaling?.status === 'open' ? 1 : 0,
-      };
-    },
-    async routingTable() {
-      live();
-      return client.api.routingTable();
-    },
-    on(event: PeerEvent | 'lookup', cb: ((nodeId: string) => void) | ((p: LookupProgress) => void)): () => void {
-      if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
-      if (event === 'lookup') {
-        const listener = cb as (p: LookupProgress) => void;
-        lookupListeners.add(listener);
-        if (lookupListeners.size === 1) void client.api.watchLookups(true).catch(() => undefined);
-        return () => {
-          lookupListeners.delete(listener);
-          if (lookupListeners.size === 0 && !closed) void client.api.watchLookups(false).catch(() => undefined);
-        };
-      }
-      if (event !== 'peer:connect' && event !== 'peer:disconnect') throw invalidArgument('event', "'peer:connect', 'peer:disconnect' or 'lookup'", event);
-      let set = listeners.get(event);
-      if (set === undefined) listeners.set(event, (set = new Set()));
-      set.add(cb as (nodeId: string) => void);
-      return () => set.delete(cb as (nodeId: string) => void);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(isolation);
-      signaling?.close();
+  return createPeerHandle(identity.nodeIdHex, client, app, {
+    stats: () => ({
+      ...connections.counters(), 'signals.rejected': relay.rejectedSignals, 'relay.connected': relay.connected ? 1 : 0,
+    }),
+    close: async () => {
+      relay.close();
       await client.api.close().catch(() => undefined);
-      connections.closeAll();
-      client.terminate(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
+      stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
     },
-  };
+  });
 }
 
 /** User Timing marks (`macula:…`) let an app or a benchmark see where a tab's start-up time goes. */
 function mark(name: string): void {
   performance.mark(`macula:${name}`);
-}
-
-function pickDefined<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
 }

@@ -16,6 +16,10 @@ export interface PeerOptions {
   storage?: 'indexeddb' | 'memory';
 }
 
+/** The options the worker's node and registry take (the rest are the main thread's). */
+export type PeerTuning = Partial<Pick<PeerOptions, (typeof TUNING_KEYS)[number]>>;
+const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha'] as const;
+
 export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage'> {
   bootstrap: string[];
   realm: string;
@@ -42,6 +46,17 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   const storage = options.storage ?? 'indexeddb';
   if (storage !== 'indexeddb' && storage !== 'memory') throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
   return { ...options, bootstrap, realm, storage };
+}
+
+/** The tuning options that were given, for the worker (absent ones keep the worker's defaults). */
+export function tuningOf(opts: ValidPeerOptions): PeerTuning {
+  return pickDefined(opts, TUNING_KEYS);
+}
+
+function pickDefined<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
 
 function isWsUrl(v: unknown): boolean {

@@ -7,7 +7,7 @@ import type { Identity, Verifier } from '../../core/identity.js';
 import type { RecordKind } from '../../core/records/records.js';
 import { PubSub, type SubscriptionSink } from '../../core/registry/pubsub.js';
 import { Rpc, type CallOptions, type LocalHandlers } from '../../core/registry/rpc.js';
-import { checkServiceId, ServiceRegistry, type ProviderInfo } from '../../core/registry/service-registry.js';
+import { checkServiceId, ServiceRegistry, type ProviderInfo, type ServiceHandler } from '../../core/registry/service-registry.js';
 import { subscriptionKey } from '../../core/registry/topics.js';
 import { Persistence, type SavedService } from './persistence.js';
 
@@ -24,8 +24,12 @@ export interface PeerCoreOptions {
   random: Random;
   store?: Store;
   verify?: Verifier;
-  /** The app's service handlers (in the browser they live on the main thread). */
-  handlers?: LocalHandlers;
+  /**
+   * Runs the app's handler for a CALL (in the browser the handlers live on the main
+   * thread). Calls reach it for every service advertised here; one with no handler
+   * (restored from an earlier session, not registered again yet) rejects UNKNOWN_SERVICE.
+   */
+  handlers?: Pick<LocalHandlers, 'invoke'>;
   /** Where subscription messages go (the app's callbacks). */
   sink?: SubscriptionSink;
   defaultTtl?: number;
@@ -55,8 +59,7 @@ interface Advertised {
   cancel: () => void;
 }
 
-const noHandlers: LocalHandlers = {
-  has: () => false,
+const noHandlers: Pick<LocalHandlers, 'invoke'> = {
   invoke: () => Promise.reject(new MeshError(ErrorCode.UNKNOWN_SERVICE, 'no handlers in this context')),
 };
 
@@ -72,6 +75,7 @@ export class PeerCore {
   private bootstrapping: Promise<void> | undefined;
   private cacheHits = 0;
   private cacheMisses = 0;
+  private readonly handlers: Pick<LocalHandlers, 'invoke'>;
 
   constructor(opts: PeerCoreOptions) {
     this.clock = opts.clock;
@@ -85,13 +89,14 @@ export class PeerCore {
       ...(opts.serviceTtl ? { serviceTtl: opts.serviceTtl } : {}),
     });
     this.persistence = opts.store ? new Persistence(this.node, opts.store) : undefined;
-    const handlers = opts.handlers ?? noHandlers;
+    this.handlers = opts.handlers ?? noHandlers;
+    // What is served is what the registry holds; its handler slot forwards to the app's.
     this.rpc = new Rpc(this.node, {
       discover: (serviceId, o) => this.discover(serviceId, o),
       forgetProvider: (serviceId, nodeId) => this.registry.forgetProvider(serviceId, nodeId),
     }, {
-      has: (serviceId) => this.registry.getLocalHandler(serviceId) !== undefined && handlers.has(serviceId),
-      invoke: (serviceId, args, caller) => handlers.invoke(serviceId, args, caller),
+      has: (serviceId) => this.registry.getLocalHandler(serviceId) !== undefined,
+      invoke: (serviceId, args, caller) => this.handlers.invoke(serviceId, args, caller),
     });
     this.pubsub = new PubSub(this.node, this.registry, opts.sink ?? { deliver: () => undefined }, {
       subscribe: (pattern) => this.keepAdvertised(pattern, 'subscriber', { metadata: { pattern } }),
@@ -147,7 +152,7 @@ export class PeerCore {
    */
   async advertise(serviceId: string, opts: AdvertiseOptions = {}): Promise<void> {
     checkServiceId(serviceId);
-    this.registry.advertiseLocal(serviceId, forwardToApp, opts.metadata ?? {});
+    this.registry.advertiseLocal(serviceId, this.forwardToApp(serviceId), opts.metadata ?? {});
     try {
       await this.keepAdvertised(serviceId, 'provider', opts);
     } finally {
@@ -285,18 +290,18 @@ export class PeerCore {
     const every = readvertiseIntervalS(ad.ttl) * 1000;
     const again = (): void => {
       if (this.advertised.get(id) !== ad || this.node.isClosed) return;
-      if (ad.kind === 'provider') this.registry.advertiseLocal(ad.name, forwardToApp, ad.metadata);
+      if (ad.kind === 'provider') this.registry.advertiseLocal(ad.name, this.forwardToApp(ad.name), ad.metadata);
       void this.storeRecord(ad).catch(() => this.node.count('advertise.republishFailed'));
       ad.cancel = this.clock.setTimer(every, again);
     };
     ad.cancel = this.clock.setTimer(every, again);
   }
+
+  /** The registry's handler for a local service: the app's, wherever it runs (see PeerCoreOptions.handlers). */
+  private forwardToApp(serviceId: string): ServiceHandler {
+    return (args) => this.handlers.invoke(serviceId, args, this.node.selfHex);
+  }
 }
 
 const placement = (ad: Advertised): { kind: RecordKind; key?: Uint8Array } =>
   ad.kind === 'subscriber' ? { kind: 'subscriber', key: subscriptionKey(ad.name) } : { kind: 'provider' };
-
-/** The registry's handler slot in the worker: calls are forwarded to the app's handlers (see PeerCoreOptions.handlers). */
-const forwardToApp = (): never => {
-  throw new MeshError(ErrorCode.UNKNOWN_SERVICE, 'handlers run in the app context');
-};

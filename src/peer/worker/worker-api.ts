@@ -1,11 +1,12 @@
-import { cryptoRandom, systemClock, type Store, type Transport } from '../../core/environment.js';
+import { cryptoRandom, systemClock, type Store } from '../../core/environment.js';
 import { identityFromSecretKey, memoizedVerifier, type Identity } from '../../core/identity.js';
 import { fromHex, isIdHex, nodeIdFromPublicKey, toHex } from '../../core/id.js';
 import { TICK_INTERVAL_MS } from '../../core/constants.js';
 import type { ProviderInfo } from '../../core/registry/service-registry.js';
 import { capture, unwrap, type Result } from '../api-result.js';
 import type { CallOptions } from '../../core/registry/rpc.js';
-import { parseToWorker, type FromWorker } from '../bridge-protocol.js';
+import type { PeerTuning } from '../main/peer-options.js';
+import { FramePort } from './frame-port.js';
 import { PeerCore, type RoutingTableView } from './peer-core.js';
 import type { LookupProgress } from '../../core/lookup/lookup.js';
 
@@ -18,8 +19,8 @@ const recordVerifier = memoizedVerifier(undefined, 20_000);
 
 /**
  * The API the worker exposes over Comlink. It composes PeerCore with the platform: the
- * bytes bridge (a MessagePort to the main thread's channels), the system clock, the
- * CSPRNG and a store chosen by the main thread.
+ * bytes bridge (frame-port.ts, over a MessagePort to the main thread's channels), the
+ * system clock, the CSPRNG and a store chosen by the main thread.
  */
 export interface WorkerInit {
   secretKeyHex: string;
@@ -29,12 +30,9 @@ export interface WorkerInit {
    * it comes from this tab's own page.
    */
   publicKeyHex?: string;
-  defaultTtl?: number;
-  cacheTtl?: number;
-  serviceTtl?: number;
-  k?: number;
-  alpha?: number;
   storage: 'indexeddb' | 'memory';
+  /** Checked by the main thread (peer-options.ts); absent ones keep PeerCore's defaults. */
+  tuning: PeerTuning;
 }
 
 export interface InitReport {
@@ -53,9 +51,7 @@ export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => 
 
 export class WorkerApi {
   private core: PeerCore | undefined;
-  private port: MessagePort | undefined;
-  private readonly open = new Set<string>();
-  private readonly appHandlers = new Set<string>();
+  private bridge: FramePort | undefined;
   private watchingLookups = false;
   private tickHandle: ReturnType<typeof setInterval> | undefined;
 
@@ -64,47 +60,21 @@ export class WorkerApi {
   init(init: WorkerInit, app: AppBridge, port: MessagePort): Promise<Result<InitReport>> {
     return capture(async () => {
       const identity = workerIdentity(init);
-      this.port = port;
-      const post = (m: FromWorker, transfer: Transferable[] = []): void => port.postMessage(m, transfer);
-      const transport: Transport = {
-        send: (peer, frame) => {
-          if (!this.open.has(peer)) return false;
-          post({ t: 'send', peer, frame }, [frame.buffer as ArrayBuffer]);
-          return true;
-        },
-        connect: (peer) => post({ t: 'connect', peer }),
-        disconnect: (peer) => {
-          this.open.delete(peer);
-          post({ t: 'disconnect', peer });
-        },
-      };
+      const bridge = new FramePort(port);
+      this.bridge = bridge;
       const store = this.makeStore(init.storage, identity.nodeIdHex);
-      const appHandlers = this.appHandlers;
       const core = new PeerCore({
-        identity, transport, clock: systemClock, random: cryptoRandom, verify: recordVerifier, ...(store ? { store } : {}),
-        handlers: {
-          has: (serviceId) => appHandlers.has(serviceId),
-          invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)),
-        },
+        identity, transport: bridge.transport, clock: systemClock, random: cryptoRandom, verify: recordVerifier, ...(store ? { store } : {}),
+        // Whether this tab has a handler is the app's to say (app-callbacks.ts): it answers UNKNOWN_SERVICE when not.
+        handlers: { invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)) },
         sink: { deliver: (ids, topic, payload, publisher) => void app.deliver(ids, topic, payload, publisher) },
-        ...pick(init, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
+        ...init.tuning,
       });
       this.core = core;
+      bridge.attach(core.node);
       core.node.on((e) => {
-        if (e.type === 'signal') post({ t: 'signal-in', from: e.from, payload: e.payload });
-        else if (e.type === 'lookup' && this.watchingLookups) void app.lookup(e.progress);
+        if (e.type === 'lookup' && this.watchingLookups) void app.lookup(e.progress);
       });
-      port.onmessage = (event: MessageEvent) => {
-        const m = parseToWorker(event.data);
-        if (m === null) return core.node.count('bridge.malformed');
-        if (m.t === 'open') {
-          this.open.add(m.peer);
-          core.node.onChannelOpen(m.peer);
-        } else if (m.t === 'close') {
-          this.open.delete(m.peer);
-          core.node.onChannelClose(m.peer);
-        } else core.node.onFrame(m.peer, m.frame);
-      };
       const restoredServices = await core.restore();
       this.tickHandle = setInterval(() => core.tick(), TICK_INTERVAL_MS);
       return { nodeId: identity.nodeIdHex, restoredServices };
@@ -114,17 +84,12 @@ export class WorkerApi {
   /** The app registered a handler for `serviceId` before calling this. */
   advertise(serviceId: string, metadata: Record<string, unknown> | undefined, ttl: number | undefined): Promise<Result<void>> {
     return capture(async () => {
-      const core = this.ready();
-      this.appHandlers.add(serviceId);
-      await core.advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) });
+      await this.ready().advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) });
     });
   }
 
   unadvertise(serviceId: string): Promise<Result<void>> {
-    return capture(async () => {
-      this.appHandlers.delete(serviceId);
-      await this.ready().unadvertise(serviceId);
-    });
+    return capture(() => this.ready().unadvertise(serviceId));
   }
 
   call(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<unknown>> {
@@ -172,11 +137,6 @@ export class WorkerApi {
     return capture(() => this.ready().node.needsIntroductions());
   }
 
-  /** Route a WebRTC signal through the overlay; false when the node has no open channel. */
-  sendSignal(to: string, payload: Uint8Array): Promise<Result<boolean>> {
-    return capture(() => this.ready().node.sendSignal(to, payload));
-  }
-
   /** Forward lookup progress to the app (only while it listens: each event is a postMessage). */
   watchLookups(on: boolean): Promise<Result<void>> {
     return capture(() => {
@@ -197,7 +157,7 @@ export class WorkerApi {
     return capture(async () => {
       if (this.tickHandle !== undefined) clearInterval(this.tickHandle);
       await this.core?.close();
-      this.port?.close();
+      this.bridge?.close();
     });
   }
 
@@ -205,12 +165,6 @@ export class WorkerApi {
     if (this.core === undefined) throw new Error('worker not initialised');
     return this.core;
   }
-}
-
-function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
 }
 
 function workerIdentity(init: WorkerInit): Identity {

@@ -1,0 +1,67 @@
+import { ErrorCode, MeshError } from '../../core/errors.js';
+import type { LookupProgress } from '../../core/lookup/lookup.js';
+import type { ServiceHandler } from '../../core/registry/service-registry.js';
+import { capture } from '../api-result.js';
+import type { AppBridge } from '../worker/worker-api.js';
+
+/**
+ * What the app registered with its peer, kept on the main thread where the app's code
+ * runs: service handlers, subscription callbacks and event listeners. The worker reaches
+ * them through `bridge` (a Comlink proxy); the worker itself keeps no copy of which
+ * services have handlers: it serves what it advertises and asks here, and a service
+ * without a handler in this tab answers UNKNOWN_SERVICE.
+ */
+
+export type PeerEvent = 'peer:connect' | 'peer:disconnect';
+export type SubscriptionCallback = (payload: unknown, info: { topic: string; publisher: string }) => void;
+
+export class AppCallbacks {
+  /** The one record of which services have handlers in this tab. */
+  readonly handlers = new Map<string, ServiceHandler>();
+  readonly subscriptions = new Map<number, SubscriptionCallback>();
+  readonly lookupListeners = new Set<(p: LookupProgress) => void>();
+  private readonly peerListeners = new Map<PeerEvent, Set<(nodeId: string) => void>>();
+
+  readonly bridge: AppBridge = {
+    invoke: (serviceId, args) => capture(async () => {
+      const handler = this.handlers.get(serviceId);
+      if (handler === undefined) throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
+      return handler(args);
+    }),
+    lookup: (progress) => {
+      for (const cb of this.lookupListeners) {
+        try {
+          cb(progress);
+        } catch {
+          // The app's listener; the lookup goes on.
+        }
+      }
+    },
+    deliver: (ids, topic, payload, publisher) => {
+      for (const id of ids) {
+        try {
+          this.subscriptions.get(id)?.(payload, { topic, publisher });
+        } catch {
+          // A subscriber callback's failure stays with the app.
+        }
+      }
+    },
+  };
+
+  onPeer(event: PeerEvent, cb: (nodeId: string) => void): () => void {
+    let set = this.peerListeners.get(event);
+    if (set === undefined) this.peerListeners.set(event, (set = new Set()));
+    set.add(cb);
+    return () => void set.delete(cb);
+  }
+
+  emit(event: PeerEvent, nodeId: string): void {
+    for (const cb of this.peerListeners.get(event) ?? []) {
+      try {
+        cb(nodeId);
+      } catch {
+        // An app callback's failure is the app's; the mesh goes on.
+      }
+    }
+  }
+}

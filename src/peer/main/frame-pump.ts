@@ -1,0 +1,125 @@
+import { systemClock, type Clock } from '../../core/environment.js';
+import type { IdHex } from '../../core/id.js';
+import type { Identity } from '../../core/identity.js';
+import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
+import { openSignal, sealSignal } from './signal-envelope.js';
+import { WORKER_CALL_TIMEOUT_MS } from './worker-client.js';
+
+/**
+ * The main thread's half of the bytes bridge (bridge-protocol.ts; the worker's half is
+ * worker/frame-port.ts): channel events and frames go to the worker's node, and what the
+ * node decides comes back and is carried out on the channels. Overlay signals cross here
+ * too, sealed on the way out and verified on the way in (signal-envelope.ts), so the
+ * worker only ever routes opaque, signed payloads. The node's verdicts on peers come back
+ * for the inbound gate (inbound-gate.ts), and the connections created go to the node, so
+ * both threads count the same budget.
+ */
+
+/** What the pump drives on this side: the connection manager. */
+export interface PumpedChannels {
+  send(peer: IdHex, frame: Uint8Array): boolean;
+  connect(peer: IdHex): boolean;
+  disconnect(peer: IdHex): void;
+  /** A verified signal from `from`. */
+  signal(from: IdHex, data: unknown, viaRelay: boolean): void;
+  /** The node refuses `peer` for `forMs` more. */
+  refuse(peer: IdHex, forMs: number): void;
+  readonly stats: { readonly created: number };
+}
+
+export class FramePump {
+  private channels: PumpedChannels | undefined;
+  private nextSignalId = 0;
+  /** Overlay signals handed to the node, waiting to hear whether it could route them. */
+  private readonly routing = new Map<number, { settle: (routed: boolean) => void; cancel: () => void }>();
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly identity: Identity,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Start carrying out what the worker asks; until then its messages wait in the port's queue. */
+  drive(channels: PumpedChannels): void {
+    this.channels = channels;
+    this.port.onmessage = (event: MessageEvent) => this.receive(event.data);
+  }
+
+  opened(peer: IdHex): void {
+    this.post({ t: 'open', peer });
+  }
+
+  closed(peer: IdHex): void {
+    this.post({ t: 'close', peer });
+  }
+
+  frame(peer: IdHex, frame: Uint8Array): void {
+    this.post({ t: 'frame', peer, frame });
+  }
+
+  /**
+   * Connections created so far, inbound ones included: the node counts against the budget
+   * what this says, so both threads agree on what is left of it.
+   */
+  budget(created: number): void {
+    this.post({ t: 'budget', created });
+  }
+
+  /**
+   * Have the node route a signal to `to` through the overlay. Resolves false when it has no
+   * channel to route through, or when the worker does not answer (stuck or gone): the
+   * connection manager then uses the relay.
+   */
+  routeSignal(to: IdHex, data: unknown): Promise<boolean> {
+    const payload = sealSignal(this.identity, to, data);
+    if (payload === null) return Promise.resolve(false);
+    const id = ++this.nextSignalId;
+    return new Promise((resolve) => {
+      const settle = (routed: boolean): void => {
+        this.routing.get(id)?.cancel();
+        this.routing.delete(id);
+        resolve(routed);
+      };
+      this.routing.set(id, { settle, cancel: this.clock.setTimer(WORKER_CALL_TIMEOUT_MS, () => settle(false)) });
+      this.post({ t: 'signal-out', id, to, payload }, [payload.buffer as ArrayBuffer]);
+    });
+  }
+
+  close(): void {
+    for (const { settle } of [...this.routing.values()]) settle(false);
+    this.port.onmessage = null;
+    this.port.close();
+  }
+
+  private post(m: ToWorker, transfer: Transferable[] = []): void {
+    this.port.postMessage(m, transfer);
+  }
+
+  private receive(data: unknown): void {
+    const m: FromWorker | null = parseFromWorker(data);
+    const channels = this.channels;
+    if (m === null || channels === undefined) return;
+    switch (m.t) {
+      case 'send':
+        channels.send(m.peer, m.frame);
+        return;
+      case 'connect':
+        // The node counted this dial already; when no connection was created, our count puts it right.
+        if (!channels.connect(m.peer)) this.budget(channels.stats.created);
+        return;
+      case 'disconnect':
+        channels.disconnect(m.peer);
+        return;
+      case 'signal-in': {
+        const signal = openSignal(m.payload, this.identity.nodeIdHex, m.from);
+        if (signal !== null) channels.signal(m.from, signal, false);
+        return;
+      }
+      case 'signal-routed':
+        this.routing.get(m.id)?.settle(m.routed);
+        return;
+      case 'refuse':
+        channels.refuse(m.peer, m.forMs);
+    }
+  }
+}

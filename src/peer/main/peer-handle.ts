@@ -1,0 +1,133 @@
+import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
+import type { LookupProgress } from '../../core/lookup/lookup.js';
+import type { CallOptions } from '../../core/registry/rpc.js';
+import type { ProviderInfo, ServiceHandler } from '../../core/registry/service-registry.js';
+import type { RoutingTableView } from '../worker/peer-core.js';
+import type { AppCallbacks, PeerEvent, SubscriptionCallback } from './app-callbacks.js';
+import type { WorkerClient } from './worker-client.js';
+
+/**
+ * The handle createPeer gives the app: each method checks the peer is open and its
+ * arguments, then asks the worker (worker-client.ts) or, for callbacks, records them
+ * with the app's other registrations (app-callbacks.ts).
+ */
+
+export interface Peer {
+  /** 64 lowercase hex characters: SHA-256 of this tab's Ed25519 public key. */
+  readonly nodeId: string;
+  advertise(serviceId: string, handler: ServiceHandler, opts?: { metadata?: Record<string, unknown>; ttl?: number }): Promise<void>;
+  unadvertise(serviceId: string): Promise<void>;
+  listLocalServices(): Promise<string[]>;
+  discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
+  call(serviceId: string, args?: unknown, opts?: CallOptions): Promise<unknown>;
+  callTo(nodeId: string, serviceId: string, args?: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
+  subscribe(topic: string, cb: SubscriptionCallback): Promise<() => Promise<void>>;
+  publish(topic: string, payload: unknown): Promise<number>;
+  discoverSubscribers(topic: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
+  peers(): Promise<Array<{ nodeId: string; rttMs?: number }>>;
+  stats(): Promise<Record<string, number>>;
+  /** The routing table, bucket by bucket (for display and debugging). */
+  routingTable(): Promise<RoutingTableView>;
+  on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
+  /** Progress of this peer's lookups: paths started, answers (with the nodes they passed), completion. */
+  on(event: 'lookup', cb: (progress: LookupProgress) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** The main thread's share of a peer: its own counters, and how it shuts down. */
+export interface MainThreadSide {
+  stats(): Record<string, number>;
+  /** Leave the mesh (the worker is asked to close first) and end the worker. */
+  close(): Promise<void>;
+}
+
+export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppCallbacks, main: MainThreadSide): Peer {
+  const { api } = client;
+  let closed = false;
+  const live = (): void => {
+    if (closed) throw new MeshError(ErrorCode.CLOSED, 'this peer is closed');
+  };
+
+  return {
+    nodeId,
+    async advertise(serviceId, handler, adOpts = {}) {
+      live();
+      if (typeof handler !== 'function') throw invalidArgument('handler', 'a function', handler);
+      app.handlers.set(serviceId, handler);
+      await api.advertise(serviceId, adOpts.metadata, adOpts.ttl);
+    },
+    async unadvertise(serviceId) {
+      live();
+      app.handlers.delete(serviceId);
+      await api.unadvertise(serviceId);
+    },
+    async listLocalServices() {
+      live();
+      return api.listLocalServices();
+    },
+    async discover(serviceId, discoverOpts = {}) {
+      live();
+      return api.discover(serviceId, discoverOpts.forceRefresh === true);
+    },
+    async call(serviceId, args, callOpts = {}) {
+      live();
+      return api.call(serviceId, args, callOpts);
+    },
+    async callTo(target, serviceId, args, callOpts = {}) {
+      live();
+      return api.callTo(target, serviceId, args, callOpts);
+    },
+    async subscribe(topic, cb) {
+      live();
+      if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
+      const id = await api.subscribe(topic);
+      app.subscriptions.set(id, cb);
+      let done = false;
+      return async () => {
+        if (done) return;
+        done = true;
+        app.subscriptions.delete(id);
+        if (!closed) await api.unsubscribe(id);
+      };
+    },
+    async publish(topic, payload) {
+      live();
+      return api.publish(topic, payload);
+    },
+    async discoverSubscribers(topic, subOpts = {}) {
+      live();
+      return api.discoverSubscribers(topic, subOpts.forceRefresh === true);
+    },
+    async peers() {
+      live();
+      return api.peers();
+    },
+    async stats() {
+      live();
+      return { ...(await api.stats()), ...main.stats() };
+    },
+    async routingTable() {
+      live();
+      return api.routingTable();
+    },
+    on(event: PeerEvent | 'lookup', cb: ((nodeId: string) => void) | ((p: LookupProgress) => void)): () => void {
+      if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
+      if (event === 'lookup') {
+        const listener = cb as (p: LookupProgress) => void;
+        app.lookupListeners.add(listener);
+        if (app.lookupListeners.size === 1) void api.watchLookups(true).catch(() => undefined);
+        return () => {
+          app.lookupListeners.delete(listener);
+          if (app.lookupListeners.size === 0 && !closed) void api.watchLookups(false).catch(() => undefined);
+        };
+      }
+      if (event !== 'peer:connect' && event !== 'peer:disconnect') throw invalidArgument('event', "'peer:connect', 'peer:disconnect' or 'lookup'", event);
+      return app.onPeer(event, cb as (nodeId: string) => void);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await main.close();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../core/environment.js';
+import { toHex } from '../../core/id.js';
+import { createIdentity } from '../../core/identity.js';
+import { LIAR_MEMORY_MS } from '../../core/defence/liars.js';
+import { DEFAULT_FLOOD_LIMITS } from '../../core/defence/rate-limit.js';
+import { DhtNode } from '../../core/node/dht-node.js';
+import { encodeFrame } from '../../core/wire/codec.js';
+import { EventQueue } from '../../sim/event-queue.js';
+import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
+import { FramePort } from './frame-port.js';
+
+/**
+ * The worker's half of the bytes bridge, driven from the main thread's end of a real
+ * MessageChannel: what the main thread's gate on inbound offers learns from the node
+ * (verdicts with their length), and the budget count the node takes from it.
+ */
+
+const opened: MessagePort[] = [];
+afterEach(() => {
+  for (const p of opened.splice(0)) p.close();
+});
+
+function bridged(seed: number) {
+  const channel = new MessageChannel();
+  opened.push(channel.port1, channel.port2);
+  const port = new FramePort(channel.port2);
+  const random = seededRandom(seed);
+  const clock = new EventQueue();
+  const node = new DhtNode({ identity: createIdentity(random.bytes), transport: port.transport, clock, random });
+  port.attach(node);
+  const received: FromWorker[] = [];
+  channel.port1.onmessage = (event: MessageEvent) => {
+    const m = parseFromWorker(event.data);
+    if (m !== null) received.push(m);
+  };
+  const toWorker = (m: ToWorker): void => channel.port1.postMessage(m);
+  const peer = (): string => toHex(random.bytes(32));
+  return { node, clock, received, toWorker, peer };
+}
+
+/** Let both ends of the channel deliver what is queued. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** Wait (in real time: the port delivers in its own tasks) until `done` holds, or give up after 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+describe('worker half of the bytes bridge', () => {
+  it('a neighbour the node bans for flooding: its channel is closed and the ban goes to the main thread with its length', async () => {
+    const { node, received, toWorker, peer } = bridged(1);
+    const flooder = peer();
+    toWorker({ t: 'open', peer: flooder });
+    for (let i = 0; i < 1_000; i++) toWorker({ t: 'frame', peer: flooder, frame: encodeFrame('FIND_NODE', { rid: i, target: new Uint8Array(32) }) });
+    await until(() => received.some((m) => m.t === 'refuse'));
+    expect(node.flood!.isBanned(flooder, node.clock.now())).toBe(true);
+    const about = received.filter((m) => 'peer' in m && m.peer === flooder && m.t !== 'send');
+    expect(about).toEqual([{ t: 'disconnect', peer: flooder }, { t: 'refuse', peer: flooder, forMs: DEFAULT_FLOOD_LIMITS.banMs }]);
+  });
+
+  it('a convicted neighbour is refused for what is left of its conviction; a neighbour dropped without a verdict is not', async () => {
+    const { node, clock, received, toWorker, peer } = bridged(2);
+    const [liar, quiet] = [peer(), peer()];
+    toWorker({ t: 'open', peer: liar });
+    toWorker({ t: 'open', peer: quiet });
+    await until(() => node.neighbours.size === 2);
+    await clock.runFor(1_000);
+    node.convict(liar);
+    node.declareDead(quiet);
+    await until(() => received.filter((m) => m.t === 'disconnect').length === 2 && received.some((m) => m.t === 'refuse'));
+    await settle();
+    expect(received.filter((m) => m.t === 'refuse')).toEqual([{ t: 'refuse', peer: liar, forMs: LIAR_MEMORY_MS }]);
+    expect(received.filter((m) => m.t === 'disconnect').map((m) => (m as { peer: string }).peer).sort()).toEqual([liar, quiet].sort());
+  });
+
+  it("the node's budget count follows what the main thread created", async () => {
+    const { node, toWorker } = bridged(3);
+    toWorker({ t: 'budget', created: 37 });
+    await until(() => node.connectionsCreated === 37);
+    expect(node.connectionsCreated).toBe(37);
+    expect(node.stats()['connections.createdTotal']).toBe(37);
+    toWorker({ t: 'budget', created: -1 } as unknown as ToWorker);
+    await until(() => node.stats()['bridge.malformed'] === 1);
+    expect(node.connectionsCreated).toBe(37);
+    expect(node.stats()['bridge.malformed']).toBe(1);
+  });
+
+  it('overlay signals: the node says whether it could route each one', async () => {
+    const { received, toWorker, peer } = bridged(4);
+    const target = peer();
+    toWorker({ t: 'signal-out', id: 1, to: target, payload: new Uint8Array([1]) });
+    toWorker({ t: 'open', peer: peer() });
+    toWorker({ t: 'signal-out', id: 2, to: target, payload: new Uint8Array([2]) });
+    await until(() => received.filter((m) => m.t === 'signal-routed').length === 2);
+    expect(received.filter((m) => m.t === 'signal-routed')).toEqual([
+      { t: 'signal-routed', id: 1, routed: false },
+      { t: 'signal-routed', id: 2, routed: true },
+    ]);
+  });
+});

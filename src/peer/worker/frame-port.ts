@@ -1,0 +1,101 @@
+import type { Transport } from '../../core/environment.js';
+import type { DhtNode } from '../../core/node/dht-node.js';
+import { parseToWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
+
+/**
+ * The worker's half of the bytes bridge (bridge-protocol.ts; the main thread's half is
+ * main/frame-pump.ts). It is the node's Transport — frames out, connect and disconnect
+ * requests — and feeds the node what happens on the channels: opens, closes, frames, and
+ * signals to route through the overlay. Signals the overlay brings for this node go back
+ * to the main thread, which verifies them.
+ *
+ * It also keeps the main thread's gate on inbound offers (main/inbound-gate.ts) informed:
+ * whenever the node cuts a peer off, the node's verdict on it (flood ban, conviction,
+ * distrust) goes along with how long it lasts, so that peer's offers cost no connection
+ * while it does. And the node counts against its connection budget what the main thread
+ * reports it created, inbound connections included.
+ */
+export class FramePort {
+  readonly transport: Transport;
+  /** Channels the main thread reported open: frames to anyone else are refused here, not posted. */
+  private readonly open = new Set<string>();
+  private node: DhtNode | undefined;
+
+  constructor(private readonly port: MessagePort) {
+    this.transport = {
+      send: (peer, frame) => {
+        if (!this.open.has(peer)) return false;
+        this.post({ t: 'send', peer, frame }, [frame.buffer as ArrayBuffer]);
+        return true;
+      },
+      connect: (peer) => this.post({ t: 'connect', peer }),
+      disconnect: (peer) => {
+        this.open.delete(peer);
+        this.post({ t: 'disconnect', peer });
+        // The verdict, if any, is read once the node has finished with the peer: a flood ban,
+        // for one, is recorded right after the disconnect.
+        queueMicrotask(() => this.reportVerdict(peer));
+      },
+    };
+  }
+
+  /** Start feeding `node` (built on `transport`); the main thread's messages waited in the port's queue until now. */
+  attach(node: DhtNode): void {
+    this.node = node;
+    node.on((e) => {
+      if (e.type === 'signal') this.post({ t: 'signal-in', from: e.from, payload: e.payload });
+    });
+    this.port.onmessage = (event: MessageEvent) => {
+      const m = parseToWorker(event.data);
+      if (m === null) return node.count('bridge.malformed');
+      this.receive(node, m);
+    };
+  }
+
+  close(): void {
+    this.port.close();
+  }
+
+  private receive(node: DhtNode, m: ToWorker): void {
+    switch (m.t) {
+      case 'open':
+        this.open.add(m.peer);
+        node.onChannelOpen(m.peer);
+        return;
+      case 'close':
+        this.open.delete(m.peer);
+        node.onChannelClose(m.peer);
+        return;
+      case 'frame':
+        node.onFrame(m.peer, m.frame);
+        return;
+      case 'signal-out':
+        this.post({ t: 'signal-routed', id: m.id, routed: node.sendSignal(m.to, m.payload) });
+        return;
+      case 'budget':
+        node.connectionsCreated = m.created;
+    }
+  }
+
+  private reportVerdict(peer: string): void {
+    if (this.node === undefined) return;
+    const forMs = refusedForMs(this.node, peer, this.node.clock.now());
+    if (forMs > 0) this.post({ t: 'refuse', peer, forMs });
+  }
+
+  private post(m: FromWorker, transfer: Transferable[] = []): void {
+    this.port.postMessage(m, transfer);
+  }
+}
+
+/**
+ * How much longer `node` refuses `peer`: the longest of its verdicts, read where the node
+ * keeps them (flood bans, convicted liars, distrusted neighbours); 0 when there is none.
+ */
+function refusedForMs(node: DhtNode, peer: string, now: number): number {
+  return Math.max(
+    node.liars.remainingMs(peer, now),
+    node.flood?.bannedForMs(peer, now) ?? 0,
+    node.vetting.trust.distrustedForMs(peer, now),
+  );
+}
