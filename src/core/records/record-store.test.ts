@@ -5,6 +5,7 @@ import { seededRandom, type Random } from '../environment.js';
 import { ErrorCode } from '../errors.js';
 import { keyForName, nodeIdFromPublicKey, toHex } from '../id.js';
 import { createIdentity, verify, type Identity, type Verifier } from '../identity.js';
+import { ENTRY_BYTES, entryBytes, OWNER_BYTES, SLOT_BYTES } from './footprint.js';
 import { RecordStore } from './record-store.js';
 import { checkRecord, signRecord, signRemoval, type RecordKind, type SignedRecord, type SignedRemoval } from './records.js';
 
@@ -46,7 +47,7 @@ describe('RecordStore: put and upsert', () => {
     const s = store();
     for (const [i, who] of ids.entries()) expect(s.put(rec(who, { at: NOW + i }), NOW + 10)).toEqual({ ok: true, replaced: false });
     expect(s.size).toBe(ids.length);
-    expect(s.stats()).toEqual({ keys: 1, entries: ids.length, owners: ids.length, tombstones: 0 });
+    expect(s.stats()).toEqual({ keys: 1, entries: ids.length, owners: ids.length, tombstones: 0, bytes: expect.any(Number) });
     expect(s.get(SVC, 'provider', NOW + 10).map((r) => toHex(r.nodeId))).toEqual(ids.map((i) => i.nodeIdHex).reverse());
     // Re-advertising replaces in place: still one entry per owner.
     for (const [i, who] of ids.entries()) expect(s.put(rec(who, { at: NOW + 100 + i }), NOW + 200)).toEqual({ ok: true, replaced: true });
@@ -118,7 +119,7 @@ describe('RecordStore: expiry', () => {
     expect(s.pruneExpired(NOW + 10_000)).toBe(1);
     expect(s.pruneExpired(NOW + 20_000)).toBe(2);
     expect(s.size).toBe(0);
-    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0 });
+    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0, bytes: 0 });
     expect(s.keys()).toEqual([]);
   });
 
@@ -271,6 +272,40 @@ describe('RecordStore: bounds', () => {
   });
 });
 
+describe('RecordStore: bytes', () => {
+  const padded = (who: Identity, pad: number, at = NOW, ttl = 300): SignedRecord =>
+    signRecord({ kind: 'provider', key: SVC, endpoint: 'peer:x', metadata: { pad: 'x'.repeat(pad) }, advertisedAt: at, ttl }, who);
+
+  it('bounds the estimated heap overall (STORE_FULL); an owner may update in place within it; what leaves gives its bytes back', () => {
+    const a = padded(alice, 100, NOW, 10);
+    const b = padded(bob, 100);
+    const budget = entryBytes(a) + entryBytes(b) + SLOT_BYTES + 2 * OWNER_BYTES;
+    const s = store({ maxBytes: budget });
+    expect(s.put(a, NOW).ok).toBe(true);
+    expect(s.put(b, NOW).ok).toBe(true);
+    expect(s.stats().bytes).toBe(budget);
+    expect(codeOf(s.put(padded(carol, 0), NOW))).toBe(ErrorCode.STORE_FULL);
+    // The same size again fits; a bigger version does not.
+    expect(s.put(padded(bob, 100, NOW + 1), NOW + 1).ok).toBe(true);
+    expect(codeOf(s.put(padded(bob, 101, NOW + 2), NOW + 2))).toBe(ErrorCode.STORE_FULL);
+    expect(s.put(padded(bob, 99, NOW + 3), NOW + 3).ok).toBe(true);
+    expect(s.stats().bytes).toBe(budget - 2);
+    // Alice's entry expires: its bytes, and its owner's, come back.
+    expect(s.put(padded(carol, 100, NOW + 10_000), NOW + 10_000).ok).toBe(true);
+    s.pruneExpired(NOW + 1e9);
+    expect(s.stats()).toMatchObject({ entries: 0, bytes: 0 });
+  });
+
+  it('charges metadata by what decoding builds from it, not by its encoded size', () => {
+    const few = signRecord({ kind: 'provider', key: SVC, endpoint: 'e', metadata: { a: 'x'.repeat(1_000) }, advertisedAt: NOW, ttl: 300 }, alice);
+    const many = signRecord({
+      kind: 'provider', key: SVC, endpoint: 'e', metadata: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i])), advertisedAt: NOW, ttl: 300,
+    }, alice);
+    expect(encode(many.metadata).length).toBeLessThan(encode(few.metadata).length / 10);
+    expect(entryBytes(many) - ENTRY_BYTES).toBeGreaterThan((entryBytes(few) - ENTRY_BYTES) / 2);
+  });
+});
+
 describe('RecordStore: persistence', () => {
   it('round-trips through MessagePack, dropping what expired and keeping tombstones', () => {
     const s = store();
@@ -339,7 +374,7 @@ describe('RecordStore: get never returns an expired record', () => {
     expect(s.pruneExpired(NOW + 25_000)).toBe(2);
     expect(s.pruneExpired(NOW + 25_000)).toBe(0);
     expect(s.pruneExpired(NOW + 1e9)).toBe(3);
-    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0 });
+    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0, bytes: 0 });
   });
 
   it('getWithRemaining counts down on the local clock', () => {
@@ -393,7 +428,7 @@ describe('RecordStore: memory stays bounded under floods', () => {
     }
     expect(Object.fromEntries(codes)).toEqual({ ok: 64, [ErrorCode.KEY_FULL]: 10_000 - 64 });
     expect(s.size).toBe(64);
-    expect(s.stats()).toEqual({ keys: 1, entries: 64, owners: 64, tombstones: 0 });
+    expect(s.stats()).toEqual({ keys: 1, entries: 64, owners: 64, tombstones: 0, bytes: expect.any(Number) });
     expect(s.get(SVC, 'provider', NOW + 10_000)).toHaveLength(64);
   });
 
@@ -410,7 +445,7 @@ describe('RecordStore: memory stays bounded under floods', () => {
       }
     }
     expect(refused).toBe(10_000 - 8);
-    expect(quota.stats()).toEqual({ keys: 8, entries: 8, owners: 1, tombstones: 0 });
+    expect(quota.stats()).toEqual({ keys: 8, entries: 8, owners: 1, tombstones: 0, bytes: expect.any(Number) });
 
     const full = new RecordStore({ verify: acceptAll, maxKeys: 100 });
     for (let i = 0; i < 10_000; i++) {

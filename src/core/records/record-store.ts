@@ -4,6 +4,7 @@ import {
 import { ErrorCode } from '../errors.js';
 import { isIdHex, isNodeId, toHex, type NodeId } from '../id.js';
 import type { Verifier } from '../identity.js';
+import { entryBytes, OWNER_BYTES, SLOT_BYTES } from './footprint.js';
 import {
   checkRecord, checkRemoval, recordDeadline, type RecordKind, type SignedRecord, type SignedRemoval,
 } from './records.js';
@@ -17,11 +18,18 @@ import {
  *   - (key, kind) slots per owner   maxKeysPerOwner   → OWNER_QUOTA
  *   - (key, kind) slots overall     maxKeys           → STORE_FULL
  *   - entries overall               maxEntries        → STORE_FULL
+ *   - estimated heap overall        maxBytes          → STORE_FULL (footprint.ts)
  *   - tombstones per owner / overall (oldest-expiring evicted first), each expiring.
  */
 
-/** Entries overall (about 2.5 KB each at worst, metadata included). */
+/** Entries overall. */
 export const MAX_STORED_ENTRIES = 50_000;
+/**
+ * Estimated heap overall (footprint.ts): entries, their slots and owners. Small honest
+ * records reach MAX_STORED_ENTRIES first; records with the costliest metadata stop at
+ * about 14,000.
+ */
+export const MAX_STORED_BYTES = 128 * 2 ** 20;
 
 export type StoreRefusal = { ok: false; code: ErrorCode; reason: string };
 export type PutResult = { ok: true; replaced: boolean } | StoreRefusal;
@@ -39,6 +47,8 @@ export interface RecordStoreOptions {
   maxKeysPerOwner?: number;
   maxKeys?: number;
   maxEntries?: number;
+  /** Estimated heap of entries, slots and owners (footprint.ts). */
+  maxBytes?: number;
   /** Tombstones overall; defaults to maxKeys. Per owner they are capped at maxKeysPerOwner. */
   maxTombstones?: number;
 }
@@ -49,6 +59,8 @@ export interface RecordStoreStats {
   entries: number;
   owners: number;
   tombstones: number;
+  /** Estimated heap of entries, slots and owners (footprint.ts). */
+  bytes: number;
 }
 
 /** The persisted form: msgpack- and structured-clone-friendly plain objects. */
@@ -61,6 +73,8 @@ export interface RecordStoreJSON {
 interface Entry {
   record: SignedRecord;
   expiresAt: number;
+  /** entryBytes(record), charged to the store's byte budget. */
+  bytes: number;
 }
 
 interface Slot {
@@ -100,7 +114,9 @@ export class RecordStore {
   private readonly maxKeys: number;
   private readonly maxEntries: number;
   private readonly maxTombstones: number;
+  private readonly maxBytes: number;
   private entryCount = 0;
+  private bytes = 0;
   private lastFullPruneAt = -Infinity;
 
   constructor(options: RecordStoreOptions) {
@@ -110,6 +126,7 @@ export class RecordStore {
     this.maxKeys = options.maxKeys ?? MAX_STORED_KEYS;
     this.maxEntries = options.maxEntries ?? MAX_STORED_ENTRIES;
     this.maxTombstones = options.maxTombstones ?? this.maxKeys;
+    this.maxBytes = options.maxBytes ?? MAX_STORED_BYTES;
   }
 
   /** Entries held (an expired one counts until it is pruned or touched). */
@@ -202,7 +219,7 @@ export class RecordStore {
   }
 
   stats(): RecordStoreStats {
-    return { keys: this.slots.size, entries: this.entryCount, owners: this.owners.size, tombstones: this.tombstones.size };
+    return { keys: this.slots.size, entries: this.entryCount, owners: this.owners.size, tombstones: this.tombstones.size, bytes: this.bytes };
   }
 
   /** A snapshot of what is live at `now`. */
@@ -284,11 +301,18 @@ export class RecordStore {
 
     let slot = this.slots.get(id);
     const current = slot?.entries.get(owner);
+    const bytes = entryBytes(record);
     if (current !== undefined && current.expiresAt > now) {
       if (record.advertisedAt < current.record.advertisedAt) return refusal(ErrorCode.STALE, 'record: a newer one is stored');
+      const grows = bytes - current.bytes;
+      if (grows > 0 && this.bytes + grows > this.maxBytes) {
+        this.pruneWhenFull(now);
+        if (this.bytes + grows > this.maxBytes) return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.bytes} bytes`);
+      }
       // The same advertisement again may keep its longer expiry; a newer one starts afresh.
       const keep = record.advertisedAt === current.record.advertisedAt ? Math.max(current.expiresAt, expiresAt) : expiresAt;
-      slot!.entries.set(owner, { record, expiresAt: keep });
+      slot!.entries.set(owner, { record, expiresAt: keep, bytes });
+      this.bytes += grows;
       return { ok: true, replaced: true };
     }
     if (current !== undefined) this.deleteEntry(id, owner);
@@ -306,19 +330,22 @@ export class RecordStore {
       const left = this.owners.get(owner)?.size ?? 0;
       if (left >= this.maxKeysPerOwner) return refusal(ErrorCode.OWNER_QUOTA, `owner: holds entries under ${left} keys here`);
     }
-    const needsSlot = !this.slots.has(id);
-    if ((needsSlot && this.slots.size >= this.maxKeys) || this.entryCount >= this.maxEntries) {
+    // What the entry adds: itself, and the slot and owner set it may open.
+    const cost = (): number => bytes + (this.slots.has(id) ? 0 : SLOT_BYTES) + (this.owners.has(owner) ? 0 : OWNER_BYTES);
+    if ((!this.slots.has(id) && this.slots.size >= this.maxKeys) || this.entryCount >= this.maxEntries || this.bytes + cost() > this.maxBytes) {
       this.pruneWhenFull(now);
       if (!this.slots.has(id) && this.slots.size >= this.maxKeys) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.slots.size} keys`);
       if (this.entryCount >= this.maxEntries) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.entryCount} entries`);
+      if (this.bytes + cost() > this.maxBytes) return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.bytes} bytes`);
     }
 
+    this.bytes += cost();
     slot = this.slots.get(id);
     if (slot === undefined) {
       slot = { key: record.key, kind: record.kind, entries: new Map() };
       this.slots.set(id, slot);
     }
-    slot.entries.set(owner, { record, expiresAt });
+    slot.entries.set(owner, { record, expiresAt, bytes });
     this.entryCount++;
     let set = this.owners.get(owner);
     if (set === undefined) this.owners.set(owner, (set = new Set()));
@@ -407,12 +434,21 @@ export class RecordStore {
 
   private deleteEntry(id: string, owner: string): void {
     const slot = this.slots.get(id);
-    if (slot === undefined || !slot.entries.delete(owner)) return;
+    const entry = slot?.entries.get(owner);
+    if (slot === undefined || entry === undefined) return;
+    slot.entries.delete(owner);
     this.entryCount--;
-    if (slot.entries.size === 0) this.slots.delete(id);
+    this.bytes -= entry.bytes;
+    if (slot.entries.size === 0) {
+      this.slots.delete(id);
+      this.bytes -= SLOT_BYTES;
+    }
     const set = this.owners.get(owner);
     set?.delete(id);
-    if (set !== undefined && set.size === 0) this.owners.delete(owner);
+    if (set !== undefined && set.size === 0) {
+      this.owners.delete(owner);
+      this.bytes -= OWNER_BYTES;
+    }
   }
 }
 
