@@ -9,17 +9,17 @@ import type { SignedRecord } from './records.js';
  *
  * Measured (heapUsed + external after a full GC, per entry, 1,024 entries, a 256-character
  * endpoint): empty metadata 1.6 KB; the costliest shapes metadata.ts lets through (16
- * distinct keys to long strings) 5.3-5.9 KB, 9.0 KB when every entry also opens a (key,
+ * distinct keys to long strings) 5.3-5.9 KB, 6.3 KB when every entry also opens a (key,
  * kind) slot and an owner of its own. Before metadata had to be flat, 2 KB of nested empty
  * maps took ~136 KB.
  */
 
 /** An entry with its record: the record object, four byte arrays, map entries, owner strings. */
 export const ENTRY_BYTES = 2_048;
-/** A (key, kind) slot: its map, its id strings, its place in the store's maps. */
-export const SLOT_BYTES = 2_048;
-/** An owner's set of slots and its place in the store's maps. */
-export const OWNER_BYTES = 2_048;
+/** A (key, kind) slot: its map, its id strings, its place in the store's maps (measured ~300 bytes). */
+export const SLOT_BYTES = 512;
+/** An owner's set of slots and its place in the store's maps (measured ~150 bytes). */
+export const OWNER_BYTES = 512;
 /** A metadata entry beyond its key and value: the property, its share of the object's hidden classes. */
 const PROPERTY_BYTES = 128;
 /** A heap string's header; its characters are counted at two bytes each (the worst case). */
