@@ -20,6 +20,11 @@ export const ENTRY_BYTES = 2_048;
 export const SLOT_BYTES = 512;
 /** An owner's set of slots and its place in the store's maps (measured ~150 bytes). */
 export const OWNER_BYTES = 512;
+/**
+ * A tombstone: the removal (three byte arrays and the key), its id and owner strings. Not
+ * more than ENTRY_BYTES, so an entry turning into its tombstone never grows the store.
+ */
+export const TOMBSTONE_BYTES = 2_048;
 /** A metadata entry beyond its key and value: the property, its share of the object's hidden classes. */
 const PROPERTY_BYTES = 128;
 /** A heap string's header; its characters are counted at two bytes each (the worst case). */

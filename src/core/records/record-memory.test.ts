@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ENDPOINT_CHARS, MAX_KEYS_PER_OWNER, MAX_METADATA_ENTRIES } from '../constants.js';
+import { MAX_ENDPOINT_CHARS, MAX_KEYS_PER_OWNER, MAX_METADATA_ENTRIES, MAX_STORED_KEYS } from '../constants.js';
 import { seededRandom, type Random } from '../environment.js';
 import { ErrorCode } from '../errors.js';
 import { nodeIdFromPublicKey } from '../id.js';
 import type { Verifier } from '../identity.js';
 import { MAX_STORED_BYTES, RecordStore } from './record-store.js';
-import type { SignedRecord } from './records.js';
+import { TOMBSTONE_BYTES } from './footprint.js';
+import type { SignedRecord, SignedRemoval } from './records.js';
 
 /**
  * What stored records really cost in heap, measured (heapUsed + external, each after a
@@ -122,4 +123,19 @@ describe('record store memory, measured', () => {
     expect(heap).toBeLessThanOrEqual(budget);
     console.log(`${stored} of ${input.length} entries stored, ${(heap / 2 ** 20).toFixed(1)} MiB measured, ${(estimate / 2 ** 20).toFixed(1)} MiB estimated (budget ${budget / 2 ** 20} MiB; MAX_STORED_BYTES ${MAX_STORED_BYTES / 2 ** 20} MiB)`);
   }, 60_000);
+
+  it('a tombstone takes less than TOMBSTONE_BYTES, so the pool of unheld ones stays within a few tens of MB', () => {
+    const r = seededRandom(8);
+    const COUNT = 2_048;
+    const removals = Array.from({ length: COUNT }, (): SignedRemoval => ({
+      kind: 'provider', key: r.bytes(32), ...owner(r), removedAt: NOW, signature: r.bytes(64),
+    }));
+    const store = new RecordStore({ verify: acceptAll, maxTombstones: COUNT });
+    const before = retained();
+    for (const removal of removals) expect(store.remove(removal, NOW).ok).toBe(true);
+    const perTombstone = (retained() - before) / store.stats().tombstones;
+    expect(store.stats().tombstones).toBe(COUNT);
+    expect(perTombstone).toBeLessThanOrEqual(TOMBSTONE_BYTES);
+    console.log(`heap per tombstone: ${(perTombstone / 1024).toFixed(2)} KiB measured (TOMBSTONE_BYTES ${TOMBSTONE_BYTES / 1024} KiB); a full pool of ${MAX_STORED_KEYS.toLocaleString('en')} unheld ones: ${(perTombstone * MAX_STORED_KEYS / 2 ** 20).toFixed(1)} MiB`);
+  });
 });

@@ -1,12 +1,12 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { MAX_CLOCK_SKEW_MS } from '../constants.js';
+import { MAX_CLOCK_SKEW_MS, MAX_STORED_KEYS, MAX_TTL_S } from '../constants.js';
 import { seededRandom, type Random } from '../environment.js';
 import { ErrorCode } from '../errors.js';
 import { keyForName, nodeIdFromPublicKey, toHex } from '../id.js';
 import { createIdentity, verify, type Identity, type Verifier } from '../identity.js';
-import { ENTRY_BYTES, entryBytes, OWNER_BYTES, SLOT_BYTES } from './footprint.js';
-import { RecordStore } from './record-store.js';
+import { ENTRY_BYTES, entryBytes, OWNER_BYTES, SLOT_BYTES, TOMBSTONE_BYTES } from './footprint.js';
+import { RecordStore, type RecordStoreJSON } from './record-store.js';
 import { checkRecord, signRecord, signRemoval, type RecordKind, type SignedRecord, type SignedRemoval } from './records.js';
 
 const ids = Array.from({ length: 5 }, (_, i) => createIdentity(seededRandom(100 + i).bytes));
@@ -213,18 +213,35 @@ describe('RecordStore: removal', () => {
     expect(s.size).toBe(1);
   });
 
-  it('tombstones expire once the record could no longer be stored anyway', () => {
+  it('tombstones expire once no version the removal covers could be stored anyway, whatever the TTL of the one removed', () => {
     const s = store();
     s.put(rec(alice, { ttl: 60 }), NOW);
     s.remove(removal(alice, NOW), NOW);
-    const deadline = NOW + 60_000 + MAX_CLOCK_SKEW_MS;
+    // A version advertised at or before the removal may have had any TTL up to the largest.
+    const deadline = NOW + MAX_TTL_S * 1000 + MAX_CLOCK_SKEW_MS;
     s.pruneExpired(deadline - 1);
     expect(s.stats().tombstones).toBe(1);
     s.pruneExpired(deadline);
     expect(s.stats().tombstones).toBe(0);
   });
 
-  it('bounds tombstones per owner and overall', () => {
+  it('re-advertised with a shorter TTL, then removed: the older long-TTL version cannot come back (review L1)', () => {
+    const s = store();
+    const long = rec(alice, { ttl: 3_600 });
+    const short = rec(alice, { at: NOW + 1_000, ttl: 60 });
+    expect(s.put(long, NOW).ok).toBe(true);
+    expect(s.put(short, NOW + 1_000).ok).toBe(true);
+    expect(s.remove(removal(alice, NOW + 2_000), NOW + 2_000)).toEqual({ ok: true, removed: true });
+    // Past the short version's deadline, still inside the long one's: the long one passes checkRecord...
+    const later = NOW + 2_000 + 60_000 + MAX_CLOCK_SKEW_MS + 60_000;
+    s.pruneExpired(later);
+    expect(checkRecord(long, later, verify).ok).toBe(true);
+    // ...and the tombstone still refuses it.
+    expect(codeOf(s.put(long, later))).toBe(ErrorCode.STALE);
+    expect(owners(s, later)).toEqual([]);
+  });
+
+  it('bounds tombstones per owner and, for removals of nothing stored here, overall', () => {
     const keys = Array.from({ length: 4 }, (_, i) => keyForName(`t${i}`));
     const perOwner = store({ maxKeysPerOwner: 2 });
     for (const k of keys) perOwner.remove(removal(alice, NOW, k), NOW);
@@ -232,6 +249,62 @@ describe('RecordStore: removal', () => {
     const overall = store({ maxTombstones: 3 });
     for (const who of [alice, bob]) for (const k of keys.slice(0, 2)) overall.remove(removal(who, NOW, k), NOW);
     expect(overall.stats().tombstones).toBe(3);
+  });
+
+  it('a flood of removals of nothing stored here does not push out the tombstone of a removed record (review M2)', () => {
+    // The review's numbers: 10,000 cheap removals from 157 throw-away keys (64 each), then a replay.
+    const r = seededRandom(4646);
+    const s = new RecordStore({ verify: acceptAll });
+    const owned = floodRecord(r);
+    const ownersRemoval = { ...floodRemoval(r), publicKey: owned.publicKey, nodeId: owned.nodeId, removedAt: NOW + 1 };
+    expect(s.put(owned, NOW).ok).toBe(true);
+    expect(s.remove(ownersRemoval, NOW + 1)).toEqual({ ok: true, removed: true });
+    let flood = 0;
+    for (let k = 0; k < 157; k++) {
+      const thrownAway = floodRemoval(r);
+      for (let i = 0; i < 64 && flood < 10_000; i++, flood++) expect(s.remove({ ...thrownAway, key: r.bytes(32) }, NOW + 2).ok).toBe(true);
+    }
+    expect(s.stats().tombstones).toBe(MAX_STORED_KEYS + 1);
+    expect(codeOf(s.put(owned, NOW + 3))).toBe(ErrorCode.STALE);
+    expect(s.get(SVC, 'provider', NOW + 3)).toEqual([]);
+  });
+
+  it('a tombstone that removed an entry takes its place in the entry and byte bounds', () => {
+    const s = store({ maxEntries: 2 });
+    s.put(rec(alice), NOW);
+    s.put(rec(bob), NOW);
+    const full = s.stats().bytes;
+    expect(s.remove(removal(alice, NOW + 1), NOW + 1)).toEqual({ ok: true, removed: true });
+    expect(s.stats()).toMatchObject({ entries: 1, tombstones: 1 });
+    expect(s.stats().bytes).toBeLessThan(full);
+    expect(s.stats().bytes).toBe(entryBytes(rec(bob)) + SLOT_BYTES + OWNER_BYTES + TOMBSTONE_BYTES);
+    // So the store is still full: carol waits, as she would have for alice's entry...
+    expect(codeOf(s.put(rec(carol), NOW + 1))).toBe(ErrorCode.STORE_FULL);
+    // ...removals of nothing here still leave theirs (in a pool of their own)...
+    expect(s.remove(removal(carol, NOW + 1), NOW + 1)).toEqual({ ok: true, removed: false });
+    expect(codeOf(s.put(rec(carol, { at: NOW + 2 }), NOW + 2))).toBe(ErrorCode.STORE_FULL);
+    // ...and alice's newer record takes back the place her tombstone held, which still refuses the old one.
+    expect(s.put(rec(alice, { at: NOW + 2 }), NOW + 2)).toEqual({ ok: true, replaced: false });
+    expect(s.stats()).toMatchObject({ entries: 2, tombstones: 2 });
+    expect(codeOf(s.put(rec(carol, { at: NOW + 2 }), NOW + 2))).toBe(ErrorCode.STORE_FULL);
+    expect(s.remove(removal(alice, NOW + 3), NOW + 3)).toEqual({ ok: true, removed: true });
+    expect(codeOf(s.put(rec(alice, { at: NOW + 2 }), NOW + 3))).toBe(ErrorCode.STALE);
+    // Once the tombstone lapses, the room is back.
+    const lapsed = NOW + 3 + MAX_TTL_S * 1000 + MAX_CLOCK_SKEW_MS;
+    s.pruneExpired(lapsed);
+    expect(s.put(rec(carol, { at: lapsed }), lapsed).ok).toBe(true);
+  });
+
+  it('keeps which tombstones removed an entry across a snapshot', () => {
+    const s = store({ maxEntries: 2 });
+    s.put(rec(alice), NOW);
+    s.remove(removal(alice, NOW + 1), NOW + 1);
+    s.remove(removal(bob, NOW + 1), NOW + 1);
+    const snapshot = decode(encode(s.toJSON(NOW + 1))) as RecordStoreJSON;
+    expect(snapshot.tombstones.map((t) => t.held === true).sort()).toEqual([false, true]);
+    const restored = RecordStore.fromJSON(snapshot, NOW + 2, verify, { maxEntries: 2 });
+    restored.put(rec(carol, { at: NOW + 2 }), NOW + 2);
+    expect(codeOf(restored.put(rec(dave, { at: NOW + 2 }), NOW + 2))).toBe(ErrorCode.STORE_FULL);
   });
 });
 

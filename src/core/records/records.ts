@@ -257,6 +257,16 @@ export const trustSignatures: Verifier = () => true;
 export const recordDeadline = (r: Pick<SignedRecord, 'advertisedAt' | 'ttl'>): number =>
   r.advertisedAt + r.ttl * 1000 + MAX_CLOCK_SKEW_MS;
 
+/**
+ * The last local time at which a record a removal covers (advertised at or before
+ * removedAt, with any TTL up to the largest allowed) can pass checkRecord: a removal's
+ * tombstone is kept until then, whatever the TTL of the version it removed (a version
+ * advertised earlier with a longer TTL may still be replayed), and a removal older than
+ * this covers nothing and is refused.
+ */
+export const removalDeadline = (r: Pick<SignedRemoval, 'removedAt'>): number =>
+  r.removedAt + MAX_TTL_S * 1000 + MAX_CLOCK_SKEW_MS;
+
 /** The public ProviderInfo shape of a record. */
 export const toProviderInfo = (r: SignedRecord): ProviderInfo => ({
   nodeId: toHex(r.nodeId), endpoint: r.endpoint, metadata: r.metadata, advertisedAt: r.advertisedAt, ttl: r.ttl,
@@ -307,7 +317,7 @@ function checkRemovalUnsafe(input: unknown, now: number, verify: Verifier): Remo
   if (removedAt > now + MAX_CLOCK_SKEW_MS) {
     return { ok: false, code: ErrorCode.FUTURE_DATED, reason: `removedAt: ${removedAt - now} ms in the future` };
   }
-  if (removedAt + MAX_TTL_S * 1000 + MAX_CLOCK_SKEW_MS < now) {
+  if (removalDeadline({ removedAt }) < now) {
     return { ok: false, code: ErrorCode.EXPIRED, reason: 'removal: older than any record it could remove' };
   }
   const removal: SignedRemoval = {
