@@ -138,4 +138,16 @@ describe('record store memory, measured', () => {
     expect(perTombstone).toBeLessThanOrEqual(TOMBSTONE_BYTES);
     console.log(`heap per tombstone: ${(perTombstone / 1024).toFixed(2)} KiB measured (TOMBSTONE_BYTES ${TOMBSTONE_BYTES / 1024} KiB); a full pool of ${MAX_STORED_KEYS.toLocaleString('en')} unheld ones: ${(perTombstone * MAX_STORED_KEYS / 2 ** 20).toFixed(1)} MiB`);
   });
+
+  it('a version remembered as expired here (spent.ts) takes a few hundred bytes', () => {
+    const input = records(SHAPES['empty']!, 'own', 2_048, 9).map((r) => ({ ...r, ttl: 1 }));
+    const store = new RecordStore({ verify: acceptAll, maxSpent: input.length });
+    const before = retained();
+    for (const rec of input) expect(store.put(rec, NOW).ok).toBe(true);
+    expect(store.pruneExpired(NOW + 1_000)).toBe(input.length);
+    const perMarker = (retained() - before) / input.length;
+    expect(store.stats()).toMatchObject({ entries: 0, keys: 0, owners: 0 });
+    expect(perMarker).toBeLessThan(1_024);
+    console.log(`heap per version remembered as expired: ${perMarker.toFixed(0)} bytes; ${MAX_STORED_KEYS.toLocaleString('en')} of them: ${(perMarker * MAX_STORED_KEYS / 2 ** 20).toFixed(1)} MiB`);
+  });
 });

@@ -6,6 +6,7 @@ import { entryBytes, OWNER_BYTES, SLOT_BYTES, TOMBSTONE_BYTES } from './footprin
 import {
   checkRecord, checkRemoval, recordDeadline, removalDeadline, type RecordKind, type SignedRecord, type SignedRemoval,
 } from './records.js';
+import { SpentVersions } from './spent.js';
 import { Tombstones } from './tombstones.js';
 
 /**
@@ -54,6 +55,8 @@ export interface RecordStoreOptions {
    * an entry count as entries instead. Per owner, tombstones are capped at maxKeysPerOwner.
    */
   maxTombstones?: number;
+  /** Versions remembered as expired here (spent.ts); defaults to maxKeys. */
+  maxSpent?: number;
 }
 
 export interface RecordStoreStats {
@@ -79,6 +82,8 @@ interface Entry {
   expiresAt: number;
   /** entryBytes(record), charged to the store's byte budget. */
   bytes: number;
+  /** The latest signed deadline of the versions of this owner's record held in this slot (spent.ts). */
+  coversUntil: number;
 }
 
 interface Slot {
@@ -104,6 +109,7 @@ export class RecordStore {
   /** owner hex → ids of the slots it holds entries in. */
   private readonly owners = new Map<string, Set<string>>();
   private readonly tombstones: Tombstones;
+  private readonly spent: SpentVersions;
   private readonly verify: Verifier;
   private readonly maxEntriesPerKey: number;
   private readonly maxKeysPerOwner: number;
@@ -122,6 +128,7 @@ export class RecordStore {
     this.maxEntries = options.maxEntries ?? MAX_STORED_ENTRIES;
     this.maxBytes = options.maxBytes ?? MAX_STORED_BYTES;
     this.tombstones = new Tombstones({ maxPerOwner: this.maxKeysPerOwner, maxUnheld: options.maxTombstones ?? this.maxKeys });
+    this.spent = new SpentVersions(options.maxSpent ?? this.maxKeys);
   }
 
   /** Entries held (an expired one counts until it is pruned or touched). */
@@ -132,7 +139,8 @@ export class RecordStore {
   /**
    * Store an untrusted record (network path: never throws). The entry expires on this
    * node's clock at now + min(ttl, remainingMs, time left before the record's signed
-   * deadline), so neither a replica's hint nor a replayed old record extends its life.
+   * deadline), so neither a replica's hint nor a replayed old record extends its life; and
+   * a version that expired here is refused (EXPIRED) however often it is sent again.
    */
   put(raw: unknown, now: number, remainingMs?: number): PutResult {
     const checked = checkRecord(raw, now, this.verify);
@@ -196,12 +204,13 @@ export class RecordStore {
     for (const [id, slot] of this.slots) {
       for (const [owner, e] of slot.entries) {
         if (e.expiresAt <= now) {
-          this.deleteEntry(id, owner);
+          this.expire(id, owner, e, now);
           removed++;
         }
       }
     }
     this.tombstones.prune(now);
+    this.spent.prune(now);
     return removed;
   }
 
@@ -296,9 +305,15 @@ export class RecordStore {
     if (tomb !== undefined && tomb.removal.removedAt >= record.advertisedAt) return refusal(ErrorCode.STALE, 'record: removed by its owner');
 
     let slot = this.slots.get(id);
-    const current = slot?.entries.get(owner);
+    let current = slot?.entries.get(owner);
+    if (current !== undefined && current.expiresAt <= now) {
+      this.expire(id, owner, current, now);
+      current = undefined;
+    }
+    if (this.spent.refuses(tid, record.advertisedAt, now)) return refusal(ErrorCode.EXPIRED, 'record: this version already expired here');
     const bytes = entryBytes(record);
-    if (current !== undefined && current.expiresAt > now) {
+    const coversUntil = Math.max(recordDeadline(record), current?.coversUntil ?? 0);
+    if (current !== undefined) {
       if (record.advertisedAt < current.record.advertisedAt) return refusal(ErrorCode.STALE, 'record: a newer one is stored');
       const grows = bytes - current.bytes;
       if (grows > 0 && this.usedBytes + grows > this.maxBytes) {
@@ -307,11 +322,10 @@ export class RecordStore {
       }
       // The same advertisement again may keep its longer expiry; a newer one starts afresh.
       const keep = record.advertisedAt === current.record.advertisedAt ? Math.max(current.expiresAt, expiresAt) : expiresAt;
-      slot!.entries.set(owner, { record, expiresAt: keep, bytes });
+      slot!.entries.set(owner, { record, expiresAt: keep, bytes, coversUntil });
       this.bytes += grows;
       return { ok: true, replaced: true };
     }
-    if (current !== undefined) this.deleteEntry(id, owner);
     slot = this.slots.get(id);
 
     if (slot !== undefined && slot.entries.size >= this.maxEntriesPerKey) {
@@ -346,7 +360,7 @@ export class RecordStore {
       slot = { key: record.key, kind: record.kind, entries: new Map() };
       this.slots.set(id, slot);
     }
-    slot.entries.set(owner, { record, expiresAt, bytes });
+    slot.entries.set(owner, { record, expiresAt, bytes, coversUntil });
     this.entryCount++;
     let set = this.owners.get(owner);
     if (set === undefined) this.owners.set(owner, (set = new Set()));
@@ -364,7 +378,7 @@ export class RecordStore {
     const id = slotId(toHex(removal.key), removal.kind);
     let current = this.slots.get(id)?.entries.get(owner);
     if (current !== undefined && current.expiresAt <= now) {
-      this.deleteEntry(id, owner);
+      this.expire(id, owner, current, now);
       current = undefined;
     }
     if (current !== undefined && current.record.advertisedAt > removal.removedAt) {
@@ -391,7 +405,13 @@ export class RecordStore {
   private pruneSlot(id: string, now: number): void {
     const slot = this.slots.get(id);
     if (slot === undefined) return;
-    for (const [owner, e] of slot.entries) if (e.expiresAt <= now) this.deleteEntry(id, owner);
+    for (const [owner, e] of slot.entries) if (e.expiresAt <= now) this.expire(id, owner, e, now);
+  }
+
+  /** An entry whose time here is up: gone, and its version (and older ones) not taken back (spent.ts). */
+  private expire(id: string, owner: string, entry: Entry, now: number): void {
+    this.deleteEntry(id, owner);
+    this.spent.note(tombId(id, owner), entry.record.advertisedAt, entry.coversUntil, now);
   }
 
   /** A full prune at most once a second, so a flood against a full store stays cheap. */
