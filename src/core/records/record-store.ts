@@ -34,7 +34,8 @@ export const MAX_STORED_BYTES = 128 * 2 ** 20;
 
 export type StoreRefusal = { ok: false; code: ErrorCode; reason: string };
 export type PutResult = { ok: true; replaced: boolean } | StoreRefusal;
-export type RemoveResult = { ok: true; removed: boolean } | StoreRefusal;
+/** `removal`: the checked copy (known fields only, own byte arrays), the one to pass on. */
+export type RemoveResult = { ok: true; removed: boolean; removal: SignedRemoval } | StoreRefusal;
 
 export interface StoredEntry {
   readonly record: SignedRecord;
@@ -389,7 +390,7 @@ export class RecordStore {
     const expiresAt = Math.min(removalDeadline(removal), maxExpiresAt);
     const counts = current !== undefined || (held && this.counted < this.maxEntries && this.usedBytes + TOMBSTONE_BYTES <= this.maxBytes);
     if (expiresAt > now) this.tombstones.put(tombId(id, owner), { removal, owner, expiresAt, held: counts }, now);
-    return { ok: true, removed: current !== undefined };
+    return { ok: true, removed: current !== undefined, removal };
   }
 
   /** Entries and the tombstones that took an entry's place: what maxEntries bounds. */
