@@ -37,6 +37,8 @@ export const MAX_ENTRIES_PER_KEY = 64;
 export const MAX_KEYS_PER_OWNER = 64;
 export const MAX_STORED_KEYS = 10_000;
 export const MAX_METADATA_BYTES = 2_048;
+/** Metadata is a flat map of at most this many scalars (records/metadata.ts says why). */
+export const MAX_METADATA_ENTRIES = 16;
 export const MAX_ENDPOINT_CHARS = 256;
 export const MAX_SERVICE_NAME_CHARS = 256;
 export const MIN_TTL_S = 1;

@@ -43,9 +43,17 @@ export class MeshError extends Error {
   }
 }
 
+/**
+ * Whether `code` is one of the stable codes. An own-property check: `code in ErrorCode`
+ * also holds for 'constructor', 'toString', '__proto__' and the rest of Object.prototype,
+ * which a remote provider or storing node may well send back.
+ */
+export const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === 'string' && Object.prototype.hasOwnProperty.call(ErrorCode, code) &&
+  (ErrorCode as Record<string, string>)[code] === code;
+
 export const isMeshError = (e: unknown): e is MeshError =>
-  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' &&
-  (e as { code: string }).code in ErrorCode;
+  typeof e === 'object' && e !== null && isErrorCode((e as { code?: unknown }).code);
 
 /** Argument checks name the argument, as noble-hashes does. */
 export function invalidArgument(name: string, expectation: string, got?: unknown): MeshError {

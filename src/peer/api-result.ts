@@ -1,4 +1,4 @@
-import { ErrorCode, MeshError, isMeshError } from '../core/errors.js';
+import { ErrorCode, MeshError, isErrorCode, isMeshError } from '../core/errors.js';
 
 /**
  * Comlink turns a thrown error into a plain Error and loses its `code` (DESIGN.md §7).
@@ -18,7 +18,7 @@ export async function capture<T>(run: () => T | Promise<T>): Promise<Result<T>> 
 
 export function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;
-  const code = (result.code in ErrorCode ? result.code : ErrorCode.HANDLER_ERROR) as ErrorCode;
+  const code = isErrorCode(result.code) ? result.code : ErrorCode.HANDLER_ERROR;
   throw new MeshError(code, result.message, result.details);
 }
 

@@ -4,7 +4,6 @@ import { ErrorCode, MeshError } from '../errors.js';
 import { fromHex, isIdHex, toHex, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
 import type { ReplyInfo } from '../routing/requests.js';
-import type { SignedRemoval } from '../records/records.js';
 
 /**
  * The counterparts of macula_gateway_dht: wire messages in, routing-table and storage
@@ -103,12 +102,13 @@ export class Gateway {
     else node.count(`dht.removeRefused.${result.code}`);
     this.reply(replyTo, 'STORE_REPLY', result.ok ? { rid: body.rid, key, ok: true } : { rid: body.rid, key, ok: false, code: result.code });
     if (!result.ok) return;
-    // Copies this node handed on get the removal too; each of them does the same (placements.ts).
-    const { kind, nodeId } = body.removal as SignedRemoval; // checked by records.remove
-    for (const target of node.placements.take(kind, key, nodeId)) {
+    // Copies this node handed on get the removal too, the checked copy (not what came in, with
+    // whatever else it carried); each of them does the same (placements.ts).
+    const { removal } = result;
+    for (const target of node.placements.take(removal.kind, key, removal.nodeId)) {
       if (target === node.selfHex) continue;
       node.count('dht.removeForwarded');
-      this.queryPeer(target, 'REMOVE', { rid: node.requests.newId(), removal: body.removal }).catch(() => node.count('dht.removeForwardUnanswered'));
+      this.queryPeer(target, 'REMOVE', { rid: node.requests.newId(), removal }).catch(() => node.count('dht.removeForwardUnanswered'));
     }
   }
 

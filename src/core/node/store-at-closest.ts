@@ -1,5 +1,5 @@
 import type { DhtNode } from './dht-node.js';
-import { ErrorCode, MeshError, type ErrorCode as Code } from '../errors.js';
+import { ErrorCode, isErrorCode, MeshError } from '../errors.js';
 import { MAX_HOPS } from '../constants.js';
 import { fromHex, type NodeId } from '../id.js';
 import type { Message } from '../wire/messages.js';
@@ -100,6 +100,6 @@ export function requireStored(outcome: StoreOutcome, what: string): StoreOutcome
   const counts = new Map<string, number>();
   for (const r of outcome.refused) counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? ErrorCode.UNREACHABLE;
-  const code = (top in ErrorCode ? top : ErrorCode.UNREACHABLE) as Code;
+  const code = isErrorCode(top) ? top : ErrorCode.UNREACHABLE;
   throw new MeshError(code, `${what}: refused by all ${outcome.attempted} storing nodes (${top})`, { refused: outcome.refused });
 }

@@ -1,11 +1,12 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { MAX_CLOCK_SKEW_MS } from '../constants.js';
+import { MAX_CLOCK_SKEW_MS, MAX_STORED_KEYS, MAX_TTL_S } from '../constants.js';
 import { seededRandom, type Random } from '../environment.js';
 import { ErrorCode } from '../errors.js';
 import { keyForName, nodeIdFromPublicKey, toHex } from '../id.js';
 import { createIdentity, verify, type Identity, type Verifier } from '../identity.js';
-import { RecordStore } from './record-store.js';
+import { ENTRY_BYTES, entryBytes, OWNER_BYTES, SLOT_BYTES, TOMBSTONE_BYTES } from './footprint.js';
+import { RecordStore, type RecordStoreJSON } from './record-store.js';
 import { checkRecord, signRecord, signRemoval, type RecordKind, type SignedRecord, type SignedRemoval } from './records.js';
 
 const ids = Array.from({ length: 5 }, (_, i) => createIdentity(seededRandom(100 + i).bytes));
@@ -46,7 +47,7 @@ describe('RecordStore: put and upsert', () => {
     const s = store();
     for (const [i, who] of ids.entries()) expect(s.put(rec(who, { at: NOW + i }), NOW + 10)).toEqual({ ok: true, replaced: false });
     expect(s.size).toBe(ids.length);
-    expect(s.stats()).toEqual({ keys: 1, entries: ids.length, owners: ids.length, tombstones: 0 });
+    expect(s.stats()).toEqual({ keys: 1, entries: ids.length, owners: ids.length, tombstones: 0, bytes: expect.any(Number) });
     expect(s.get(SVC, 'provider', NOW + 10).map((r) => toHex(r.nodeId))).toEqual(ids.map((i) => i.nodeIdHex).reverse());
     // Re-advertising replaces in place: still one entry per owner.
     for (const [i, who] of ids.entries()) expect(s.put(rec(who, { at: NOW + 100 + i }), NOW + 200)).toEqual({ ok: true, replaced: true });
@@ -118,7 +119,7 @@ describe('RecordStore: expiry', () => {
     expect(s.pruneExpired(NOW + 10_000)).toBe(1);
     expect(s.pruneExpired(NOW + 20_000)).toBe(2);
     expect(s.size).toBe(0);
-    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0 });
+    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0, bytes: 0 });
     expect(s.keys()).toEqual([]);
   });
 
@@ -146,6 +147,56 @@ describe('RecordStore: expiry', () => {
     expect(s.put(old, NOW).ok).toBe(true);
     // advertisedAt + ttl + skew = NOW + 2 min: that is all it can get.
     expect(s.getWithRemaining(SVC, 'provider', NOW)[0]?.remainingMs).toBe(2 * 60_000);
+  });
+});
+
+describe('RecordStore: a version that expired here is not taken back (review L2)', () => {
+  it('a 60 s record STOREd again every minute after it expired is served for 60 s, not until its signed deadline', () => {
+    const s = store();
+    const r = rec(alice, { ttl: 60 });
+    let servedS = 0;
+    for (let t = 0; t < 35 * 60; t++) {
+      const now = NOW + t * 1_000 + 500;
+      if (t % 60 === 0) s.put(r, now);
+      if (t % 10 === 0) s.pruneExpired(now);
+      if (s.get(SVC, 'provider', now).length > 0) servedS++;
+    }
+    expect(servedS).toBe(60);
+    // Refused as EXPIRED while its signed deadline lasts, then by checkRecord; its owner's next version is welcome.
+    const s2 = store();
+    s2.put(r, NOW);
+    s2.pruneExpired(NOW + 60_000);
+    expect(codeOf(s2.put(r, NOW + 120_000))).toBe(ErrorCode.EXPIRED);
+    expect(s2.put(rec(alice, { at: NOW + 120_000, ttl: 60 }), NOW + 120_000)).toEqual({ ok: true, replaced: false });
+  });
+
+  it('nor is a version a replica handed on with less time, nor one it expired without a prune', () => {
+    const s = store();
+    const r = rec(alice);
+    expect(s.put(r, NOW, 5_000).ok).toBe(true);
+    expect(codeOf(s.put(r, NOW + 5_000))).toBe(ErrorCode.EXPIRED);
+    expect(codeOf(s.put(r, NOW + 6_000, 1_000))).toBe(ErrorCode.EXPIRED);
+  });
+
+  it('nor an older version with a longer TTL that a shorter one replaced here', () => {
+    const s = store();
+    const long = rec(alice, { ttl: 3_600 });
+    expect(s.put(long, NOW).ok).toBe(true);
+    expect(s.put(rec(alice, { at: NOW + 1_000, ttl: 60 }), NOW + 1_000).ok).toBe(true);
+    const later = NOW + 1_000 + 60_000 + MAX_CLOCK_SKEW_MS + 1;
+    s.pruneExpired(NOW + 61_000);
+    expect(checkRecord(long, later, verify).ok).toBe(true);
+    expect(codeOf(s.put(long, later))).toBe(ErrorCode.EXPIRED);
+  });
+
+  it('remembers a bounded number of expired versions, the oldest forgotten first', () => {
+    const s = store({ maxSpent: 2 });
+    const [a, b, c] = [rec(alice, { ttl: 10 }), rec(bob, { ttl: 10 }), rec(carol, { ttl: 10 })];
+    for (const r of [a, b, c]) s.put(r, NOW);
+    s.pruneExpired(NOW + 10_000);
+    expect(s.put(a, NOW + 11_000).ok).toBe(true);
+    expect(codeOf(s.put(b, NOW + 11_000))).toBe(ErrorCode.EXPIRED);
+    expect(codeOf(s.put(c, NOW + 11_000))).toBe(ErrorCode.EXPIRED);
   });
 });
 
@@ -182,9 +233,9 @@ describe('RecordStore: removal', () => {
     const forged = { ...removal(bob, NOW + 1), publicKey: alice.publicKey, nodeId: alice.nodeId };
     expect(codeOf(s.remove(forged, NOW + 1))).toBe(ErrorCode.BAD_SIGNATURE);
     expect(codeOf(s.remove({ ...removal(bob, NOW + 1), nodeId: alice.nodeId }, NOW + 1))).toBe(ErrorCode.WRONG_OWNER);
-    expect(s.remove(removal(carol, NOW + 1), NOW + 1)).toEqual({ ok: true, removed: false });
+    expect(s.remove(removal(carol, NOW + 1), NOW + 1)).toMatchObject({ ok: true, removed: false });
     expect(owners(s, NOW + 1)).toEqual([alice.nodeIdHex, bob.nodeIdHex].sort());
-    expect(s.remove(removal(alice, NOW + 1), NOW + 1)).toEqual({ ok: true, removed: true });
+    expect(s.remove(removal(alice, NOW + 1), NOW + 1)).toMatchObject({ ok: true, removed: true });
     expect(owners(s, NOW + 1)).toEqual([bob.nodeIdHex]);
   });
 
@@ -212,18 +263,35 @@ describe('RecordStore: removal', () => {
     expect(s.size).toBe(1);
   });
 
-  it('tombstones expire once the record could no longer be stored anyway', () => {
+  it('tombstones expire once no version the removal covers could be stored anyway, whatever the TTL of the one removed', () => {
     const s = store();
     s.put(rec(alice, { ttl: 60 }), NOW);
     s.remove(removal(alice, NOW), NOW);
-    const deadline = NOW + 60_000 + MAX_CLOCK_SKEW_MS;
+    // A version advertised at or before the removal may have had any TTL up to the largest.
+    const deadline = NOW + MAX_TTL_S * 1000 + MAX_CLOCK_SKEW_MS;
     s.pruneExpired(deadline - 1);
     expect(s.stats().tombstones).toBe(1);
     s.pruneExpired(deadline);
     expect(s.stats().tombstones).toBe(0);
   });
 
-  it('bounds tombstones per owner and overall', () => {
+  it('re-advertised with a shorter TTL, then removed: the older long-TTL version cannot come back (review L1)', () => {
+    const s = store();
+    const long = rec(alice, { ttl: 3_600 });
+    const short = rec(alice, { at: NOW + 1_000, ttl: 60 });
+    expect(s.put(long, NOW).ok).toBe(true);
+    expect(s.put(short, NOW + 1_000).ok).toBe(true);
+    expect(s.remove(removal(alice, NOW + 2_000), NOW + 2_000)).toMatchObject({ ok: true, removed: true });
+    // Past the short version's deadline, still inside the long one's: the long one passes checkRecord...
+    const later = NOW + 2_000 + 60_000 + MAX_CLOCK_SKEW_MS + 60_000;
+    s.pruneExpired(later);
+    expect(checkRecord(long, later, verify).ok).toBe(true);
+    // ...and the tombstone still refuses it.
+    expect(codeOf(s.put(long, later))).toBe(ErrorCode.STALE);
+    expect(owners(s, later)).toEqual([]);
+  });
+
+  it('bounds tombstones per owner and, for removals of nothing stored here, overall', () => {
     const keys = Array.from({ length: 4 }, (_, i) => keyForName(`t${i}`));
     const perOwner = store({ maxKeysPerOwner: 2 });
     for (const k of keys) perOwner.remove(removal(alice, NOW, k), NOW);
@@ -231,6 +299,62 @@ describe('RecordStore: removal', () => {
     const overall = store({ maxTombstones: 3 });
     for (const who of [alice, bob]) for (const k of keys.slice(0, 2)) overall.remove(removal(who, NOW, k), NOW);
     expect(overall.stats().tombstones).toBe(3);
+  });
+
+  it('a flood of removals of nothing stored here does not push out the tombstone of a removed record (review M2)', () => {
+    // The review's numbers: 10,000 cheap removals from 157 throw-away keys (64 each), then a replay.
+    const r = seededRandom(4646);
+    const s = new RecordStore({ verify: acceptAll });
+    const owned = floodRecord(r);
+    const ownersRemoval = { ...floodRemoval(r), publicKey: owned.publicKey, nodeId: owned.nodeId, removedAt: NOW + 1 };
+    expect(s.put(owned, NOW).ok).toBe(true);
+    expect(s.remove(ownersRemoval, NOW + 1)).toMatchObject({ ok: true, removed: true });
+    let flood = 0;
+    for (let k = 0; k < 157; k++) {
+      const thrownAway = floodRemoval(r);
+      for (let i = 0; i < 64 && flood < 10_000; i++, flood++) expect(s.remove({ ...thrownAway, key: r.bytes(32) }, NOW + 2).ok).toBe(true);
+    }
+    expect(s.stats().tombstones).toBe(MAX_STORED_KEYS + 1);
+    expect(codeOf(s.put(owned, NOW + 3))).toBe(ErrorCode.STALE);
+    expect(s.get(SVC, 'provider', NOW + 3)).toEqual([]);
+  });
+
+  it('a tombstone that removed an entry takes its place in the entry and byte bounds', () => {
+    const s = store({ maxEntries: 2 });
+    s.put(rec(alice), NOW);
+    s.put(rec(bob), NOW);
+    const full = s.stats().bytes;
+    expect(s.remove(removal(alice, NOW + 1), NOW + 1)).toMatchObject({ ok: true, removed: true });
+    expect(s.stats()).toMatchObject({ entries: 1, tombstones: 1 });
+    expect(s.stats().bytes).toBeLessThan(full);
+    expect(s.stats().bytes).toBe(entryBytes(rec(bob)) + SLOT_BYTES + OWNER_BYTES + TOMBSTONE_BYTES);
+    // So the store is still full: carol waits, as she would have for alice's entry...
+    expect(codeOf(s.put(rec(carol), NOW + 1))).toBe(ErrorCode.STORE_FULL);
+    // ...removals of nothing here still leave theirs (in a pool of their own)...
+    expect(s.remove(removal(carol, NOW + 1), NOW + 1)).toMatchObject({ ok: true, removed: false });
+    expect(codeOf(s.put(rec(carol, { at: NOW + 2 }), NOW + 2))).toBe(ErrorCode.STORE_FULL);
+    // ...and alice's newer record takes back the place her tombstone held, which still refuses the old one.
+    expect(s.put(rec(alice, { at: NOW + 2 }), NOW + 2)).toEqual({ ok: true, replaced: false });
+    expect(s.stats()).toMatchObject({ entries: 2, tombstones: 2 });
+    expect(codeOf(s.put(rec(carol, { at: NOW + 2 }), NOW + 2))).toBe(ErrorCode.STORE_FULL);
+    expect(s.remove(removal(alice, NOW + 3), NOW + 3)).toMatchObject({ ok: true, removed: true });
+    expect(codeOf(s.put(rec(alice, { at: NOW + 2 }), NOW + 3))).toBe(ErrorCode.STALE);
+    // Once the tombstone lapses, the room is back.
+    const lapsed = NOW + 3 + MAX_TTL_S * 1000 + MAX_CLOCK_SKEW_MS;
+    s.pruneExpired(lapsed);
+    expect(s.put(rec(carol, { at: lapsed }), lapsed).ok).toBe(true);
+  });
+
+  it('keeps which tombstones removed an entry across a snapshot', () => {
+    const s = store({ maxEntries: 2 });
+    s.put(rec(alice), NOW);
+    s.remove(removal(alice, NOW + 1), NOW + 1);
+    s.remove(removal(bob, NOW + 1), NOW + 1);
+    const snapshot = decode(encode(s.toJSON(NOW + 1))) as RecordStoreJSON;
+    expect(snapshot.tombstones.map((t) => t.held === true).sort()).toEqual([false, true]);
+    const restored = RecordStore.fromJSON(snapshot, NOW + 2, verify, { maxEntries: 2 });
+    restored.put(rec(carol, { at: NOW + 2 }), NOW + 2);
+    expect(codeOf(restored.put(rec(dave, { at: NOW + 2 }), NOW + 2))).toBe(ErrorCode.STORE_FULL);
   });
 });
 
@@ -268,6 +392,40 @@ describe('RecordStore: bounds', () => {
     e.put(rec(bob), NOW);
     expect(codeOf(e.put(rec(carol), NOW))).toBe(ErrorCode.STORE_FULL);
     expect(e.put(rec(carol, { at: NOW + 5_000 }), NOW + 5_000).ok).toBe(true);
+  });
+});
+
+describe('RecordStore: bytes', () => {
+  const padded = (who: Identity, pad: number, at = NOW, ttl = 300): SignedRecord =>
+    signRecord({ kind: 'provider', key: SVC, endpoint: 'peer:x', metadata: { pad: 'x'.repeat(pad) }, advertisedAt: at, ttl }, who);
+
+  it('bounds the estimated heap overall (STORE_FULL); an owner may update in place within it; what leaves gives its bytes back', () => {
+    const a = padded(alice, 100, NOW, 10);
+    const b = padded(bob, 100);
+    const budget = entryBytes(a) + entryBytes(b) + SLOT_BYTES + 2 * OWNER_BYTES;
+    const s = store({ maxBytes: budget });
+    expect(s.put(a, NOW).ok).toBe(true);
+    expect(s.put(b, NOW).ok).toBe(true);
+    expect(s.stats().bytes).toBe(budget);
+    expect(codeOf(s.put(padded(carol, 0), NOW))).toBe(ErrorCode.STORE_FULL);
+    // The same size again fits; a bigger version does not.
+    expect(s.put(padded(bob, 100, NOW + 1), NOW + 1).ok).toBe(true);
+    expect(codeOf(s.put(padded(bob, 101, NOW + 2), NOW + 2))).toBe(ErrorCode.STORE_FULL);
+    expect(s.put(padded(bob, 99, NOW + 3), NOW + 3).ok).toBe(true);
+    expect(s.stats().bytes).toBe(budget - 2);
+    // Alice's entry expires: its bytes, and its owner's, come back.
+    expect(s.put(padded(carol, 100, NOW + 10_000), NOW + 10_000).ok).toBe(true);
+    s.pruneExpired(NOW + 1e9);
+    expect(s.stats()).toMatchObject({ entries: 0, bytes: 0 });
+  });
+
+  it('charges metadata by what decoding builds from it, not by its encoded size', () => {
+    const few = signRecord({ kind: 'provider', key: SVC, endpoint: 'e', metadata: { a: 'x'.repeat(1_000) }, advertisedAt: NOW, ttl: 300 }, alice);
+    const many = signRecord({
+      kind: 'provider', key: SVC, endpoint: 'e', metadata: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i])), advertisedAt: NOW, ttl: 300,
+    }, alice);
+    expect(encode(many.metadata).length).toBeLessThan(encode(few.metadata).length / 10);
+    expect(entryBytes(many) - ENTRY_BYTES).toBeGreaterThan((entryBytes(few) - ENTRY_BYTES) / 2);
   });
 });
 
@@ -339,7 +497,7 @@ describe('RecordStore: get never returns an expired record', () => {
     expect(s.pruneExpired(NOW + 25_000)).toBe(2);
     expect(s.pruneExpired(NOW + 25_000)).toBe(0);
     expect(s.pruneExpired(NOW + 1e9)).toBe(3);
-    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0 });
+    expect(s.stats()).toEqual({ keys: 0, entries: 0, owners: 0, tombstones: 0, bytes: 0 });
   });
 
   it('getWithRemaining counts down on the local clock', () => {
@@ -393,7 +551,7 @@ describe('RecordStore: memory stays bounded under floods', () => {
     }
     expect(Object.fromEntries(codes)).toEqual({ ok: 64, [ErrorCode.KEY_FULL]: 10_000 - 64 });
     expect(s.size).toBe(64);
-    expect(s.stats()).toEqual({ keys: 1, entries: 64, owners: 64, tombstones: 0 });
+    expect(s.stats()).toEqual({ keys: 1, entries: 64, owners: 64, tombstones: 0, bytes: expect.any(Number) });
     expect(s.get(SVC, 'provider', NOW + 10_000)).toHaveLength(64);
   });
 
@@ -410,7 +568,7 @@ describe('RecordStore: memory stays bounded under floods', () => {
       }
     }
     expect(refused).toBe(10_000 - 8);
-    expect(quota.stats()).toEqual({ keys: 8, entries: 8, owners: 1, tombstones: 0 });
+    expect(quota.stats()).toEqual({ keys: 8, entries: 8, owners: 1, tombstones: 0, bytes: expect.any(Number) });
 
     const full = new RecordStore({ verify: acceptAll, maxKeys: 100 });
     for (let i = 0; i < 10_000; i++) {

@@ -1,12 +1,13 @@
-import {
-  MAX_CLOCK_SKEW_MS, MAX_ENTRIES_PER_KEY, MAX_KEYS_PER_OWNER, MAX_STORED_KEYS, MAX_TTL_S,
-} from '../constants.js';
+import { MAX_ENTRIES_PER_KEY, MAX_KEYS_PER_OWNER, MAX_STORED_KEYS } from '../constants.js';
 import { ErrorCode } from '../errors.js';
 import { isIdHex, isNodeId, toHex, type NodeId } from '../id.js';
 import type { Verifier } from '../identity.js';
+import { entryBytes, OWNER_BYTES, SLOT_BYTES, TOMBSTONE_BYTES } from './footprint.js';
 import {
-  checkRecord, checkRemoval, recordDeadline, type RecordKind, type SignedRecord, type SignedRemoval,
+  checkRecord, checkRemoval, recordDeadline, removalDeadline, type RecordKind, type SignedRecord, type SignedRemoval,
 } from './records.js';
+import { SpentVersions } from './spent.js';
+import { Tombstones } from './tombstones.js';
 
 /**
  * What a storing node holds for others (DESIGN.md §1, §6): at each (key, kind) the
@@ -17,15 +18,24 @@ import {
  *   - (key, kind) slots per owner   maxKeysPerOwner   → OWNER_QUOTA
  *   - (key, kind) slots overall     maxKeys           → STORE_FULL
  *   - entries overall               maxEntries        → STORE_FULL
- *   - tombstones per owner / overall (oldest-expiring evicted first), each expiring.
+ *   - estimated heap overall        maxBytes          → STORE_FULL (footprint.ts)
+ *   - tombstones (tombstones.ts): those that removed an entry here count as entries, in
+ *     both bounds above; the others have a pool of maxTombstones; per owner maxKeysPerOwner.
  */
 
-/** Entries overall (about 2.5 KB each at worst, metadata included). */
+/** Entries overall. */
 export const MAX_STORED_ENTRIES = 50_000;
+/**
+ * Estimated heap overall (footprint.ts): entries, their slots and owners. Small honest
+ * records reach MAX_STORED_ENTRIES first; records with the costliest metadata stop at
+ * about 14,000.
+ */
+export const MAX_STORED_BYTES = 128 * 2 ** 20;
 
 export type StoreRefusal = { ok: false; code: ErrorCode; reason: string };
 export type PutResult = { ok: true; replaced: boolean } | StoreRefusal;
-export type RemoveResult = { ok: true; removed: boolean } | StoreRefusal;
+/** `removal`: the checked copy (known fields only, own byte arrays), the one to pass on. */
+export type RemoveResult = { ok: true; removed: boolean; removal: SignedRemoval } | StoreRefusal;
 
 export interface StoredEntry {
   readonly record: SignedRecord;
@@ -39,8 +49,15 @@ export interface RecordStoreOptions {
   maxKeysPerOwner?: number;
   maxKeys?: number;
   maxEntries?: number;
-  /** Tombstones overall; defaults to maxKeys. Per owner they are capped at maxKeysPerOwner. */
+  /** Estimated heap of entries, slots and owners (footprint.ts). */
+  maxBytes?: number;
+  /**
+   * Tombstones of removals of nothing stored here; defaults to maxKeys. Those that removed
+   * an entry count as entries instead. Per owner, tombstones are capped at maxKeysPerOwner.
+   */
   maxTombstones?: number;
+  /** Versions remembered as expired here (spent.ts); defaults to maxKeys. */
+  maxSpent?: number;
 }
 
 export interface RecordStoreStats {
@@ -49,18 +66,25 @@ export interface RecordStoreStats {
   entries: number;
   owners: number;
   tombstones: number;
+  /** Estimated heap of entries, slots, owners and the tombstones counted as entries (footprint.ts). */
+  bytes: number;
 }
 
 /** The persisted form: msgpack- and structured-clone-friendly plain objects. */
 export interface RecordStoreJSON {
   version: 1;
   entries: Array<{ record: SignedRecord; expiresAt: number }>;
-  tombstones: Array<{ removal: SignedRemoval; expiresAt: number }>;
+  /** held: the removal deleted an entry here (tombstones.ts). */
+  tombstones: Array<{ removal: SignedRemoval; expiresAt: number; held?: boolean }>;
 }
 
 interface Entry {
   record: SignedRecord;
   expiresAt: number;
+  /** entryBytes(record), charged to the store's byte budget. */
+  bytes: number;
+  /** The latest signed deadline of the versions of this owner's record held in this slot (spent.ts). */
+  coversUntil: number;
 }
 
 interface Slot {
@@ -68,12 +92,6 @@ interface Slot {
   kind: RecordKind;
   /** owner (node id hex) → entry */
   entries: Map<string, Entry>;
-}
-
-interface Tombstone {
-  removal: SignedRemoval;
-  owner: string;
-  expiresAt: number;
 }
 
 const slotId = (keyHex: string, kind: RecordKind): string => `${keyHex}:${kind}`;
@@ -91,16 +109,16 @@ export class RecordStore {
   private readonly slots = new Map<string, Slot>();
   /** owner hex → ids of the slots it holds entries in. */
   private readonly owners = new Map<string, Set<string>>();
-  private readonly tombstones = new Map<string, Tombstone>();
-  /** owner hex → ids of its tombstones. */
-  private readonly ownerTombstones = new Map<string, Set<string>>();
+  private readonly tombstones: Tombstones;
+  private readonly spent: SpentVersions;
   private readonly verify: Verifier;
   private readonly maxEntriesPerKey: number;
   private readonly maxKeysPerOwner: number;
   private readonly maxKeys: number;
   private readonly maxEntries: number;
-  private readonly maxTombstones: number;
+  private readonly maxBytes: number;
   private entryCount = 0;
+  private bytes = 0;
   private lastFullPruneAt = -Infinity;
 
   constructor(options: RecordStoreOptions) {
@@ -109,7 +127,9 @@ export class RecordStore {
     this.maxKeysPerOwner = options.maxKeysPerOwner ?? MAX_KEYS_PER_OWNER;
     this.maxKeys = options.maxKeys ?? MAX_STORED_KEYS;
     this.maxEntries = options.maxEntries ?? MAX_STORED_ENTRIES;
-    this.maxTombstones = options.maxTombstones ?? this.maxKeys;
+    this.maxBytes = options.maxBytes ?? MAX_STORED_BYTES;
+    this.tombstones = new Tombstones({ maxPerOwner: this.maxKeysPerOwner, maxUnheld: options.maxTombstones ?? this.maxKeys });
+    this.spent = new SpentVersions(options.maxSpent ?? this.maxKeys);
   }
 
   /** Entries held (an expired one counts until it is pruned or touched). */
@@ -120,7 +140,8 @@ export class RecordStore {
   /**
    * Store an untrusted record (network path: never throws). The entry expires on this
    * node's clock at now + min(ttl, remainingMs, time left before the record's signed
-   * deadline), so neither a replica's hint nor a replayed old record extends its life.
+   * deadline), so neither a replica's hint nor a replayed old record extends its life; and
+   * a version that expired here is refused (EXPIRED) however often it is sent again.
    */
   put(raw: unknown, now: number, remainingMs?: number): PutResult {
     const checked = checkRecord(raw, now, this.verify);
@@ -140,7 +161,7 @@ export class RecordStore {
   remove(raw: unknown, now: number): RemoveResult {
     const checked = checkRemoval(raw, now, this.verify);
     if (!checked.ok) return checked;
-    return this.applyRemoval(checked.removal, now, Infinity);
+    return this.applyRemoval(checked.removal, now, Infinity, false);
   }
 
   /** Live records at (key, kind), newest first; never an expired one. A junk key yields []. */
@@ -184,25 +205,26 @@ export class RecordStore {
     for (const [id, slot] of this.slots) {
       for (const [owner, e] of slot.entries) {
         if (e.expiresAt <= now) {
-          this.deleteEntry(id, owner);
+          this.expire(id, owner, e, now);
           removed++;
         }
       }
     }
-    for (const [id, t] of this.tombstones) if (t.expiresAt <= now) this.deleteTombstone(id);
+    this.tombstones.prune(now);
+    this.spent.prune(now);
     return removed;
   }
 
   /** Take over the live entries and tombstones of another store (a restored snapshot). */
   absorb(other: RecordStore, now: number): void {
-    for (const [, t] of other.tombstones) if (t.expiresAt > now) this.applyRemoval(t.removal, now, t.expiresAt);
+    for (const t of other.tombstones.values()) if (t.expiresAt > now) this.applyRemoval(t.removal, now, t.expiresAt, t.held);
     for (const slot of other.slots.values()) {
       for (const e of slot.entries.values()) if (e.expiresAt > now) this.insert(e.record, now, e.expiresAt - now);
     }
   }
 
   stats(): RecordStoreStats {
-    return { keys: this.slots.size, entries: this.entryCount, owners: this.owners.size, tombstones: this.tombstones.size };
+    return { keys: this.slots.size, entries: this.entryCount, owners: this.owners.size, tombstones: this.tombstones.size, bytes: this.usedBytes };
   }
 
   /** A snapshot of what is live at `now`. */
@@ -213,7 +235,7 @@ export class RecordStore {
       for (const e of slot.entries.values()) if (live(e.expiresAt)) entries.push({ record: e.record, expiresAt: e.expiresAt });
     }
     const tombstones: RecordStoreJSON['tombstones'] = [];
-    for (const t of this.tombstones.values()) if (live(t.expiresAt)) tombstones.push({ removal: t.removal, expiresAt: t.expiresAt });
+    for (const t of this.tombstones.values()) if (live(t.expiresAt)) tombstones.push({ removal: t.removal, expiresAt: t.expiresAt, ...(t.held ? { held: true } : {}) });
     return { version: 1, entries, tombstones };
   }
 
@@ -242,7 +264,7 @@ export class RecordStore {
         const expiresAt = expiryOf(item, now);
         if (expiresAt === undefined) continue;
         const checked = checkRemoval((item as { removal?: unknown }).removal, now, verify);
-        if (checked.ok) this.applyRemoval(checked.removal, now, expiresAt);
+        if (checked.ok) this.applyRemoval(checked.removal, now, expiresAt, (item as { held?: unknown }).held === true);
       }
     }
     if (Array.isArray(entries)) {
@@ -276,22 +298,35 @@ export class RecordStore {
     const id = slotId(toHex(record.key), record.kind);
 
     const tid = tombId(id, owner);
-    const tomb = this.tombstones.get(tid);
-    if (tomb !== undefined) {
-      if (tomb.expiresAt <= now) this.deleteTombstone(tid);
-      else if (tomb.removal.removedAt >= record.advertisedAt) return refusal(ErrorCode.STALE, 'record: removed by its owner');
+    let tomb = this.tombstones.get(tid);
+    if (tomb !== undefined && tomb.expiresAt <= now) {
+      this.tombstones.delete(tid);
+      tomb = undefined;
     }
+    if (tomb !== undefined && tomb.removal.removedAt >= record.advertisedAt) return refusal(ErrorCode.STALE, 'record: removed by its owner');
 
     let slot = this.slots.get(id);
-    const current = slot?.entries.get(owner);
-    if (current !== undefined && current.expiresAt > now) {
+    let current = slot?.entries.get(owner);
+    if (current !== undefined && current.expiresAt <= now) {
+      this.expire(id, owner, current, now);
+      current = undefined;
+    }
+    if (this.spent.refuses(tid, record.advertisedAt, now)) return refusal(ErrorCode.EXPIRED, 'record: this version already expired here');
+    const bytes = entryBytes(record);
+    const coversUntil = Math.max(recordDeadline(record), current?.coversUntil ?? 0);
+    if (current !== undefined) {
       if (record.advertisedAt < current.record.advertisedAt) return refusal(ErrorCode.STALE, 'record: a newer one is stored');
+      const grows = bytes - current.bytes;
+      if (grows > 0 && this.usedBytes + grows > this.maxBytes) {
+        this.pruneWhenFull(now);
+        if (this.usedBytes + grows > this.maxBytes) return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
+      }
       // The same advertisement again may keep its longer expiry; a newer one starts afresh.
       const keep = record.advertisedAt === current.record.advertisedAt ? Math.max(current.expiresAt, expiresAt) : expiresAt;
-      slot!.entries.set(owner, { record, expiresAt: keep });
+      slot!.entries.set(owner, { record, expiresAt: keep, bytes, coversUntil });
+      this.bytes += grows;
       return { ok: true, replaced: true };
     }
-    if (current !== undefined) this.deleteEntry(id, owner);
     slot = this.slots.get(id);
 
     if (slot !== undefined && slot.entries.size >= this.maxEntriesPerKey) {
@@ -306,19 +341,27 @@ export class RecordStore {
       const left = this.owners.get(owner)?.size ?? 0;
       if (left >= this.maxKeysPerOwner) return refusal(ErrorCode.OWNER_QUOTA, `owner: holds entries under ${left} keys here`);
     }
-    const needsSlot = !this.slots.has(id);
-    if ((needsSlot && this.slots.size >= this.maxKeys) || this.entryCount >= this.maxEntries) {
+    // What the entry adds: itself, and the slot and owner set it may open, less the place of a
+    // tombstone of its owner's here, which it takes over.
+    const cost = (): number => bytes + (this.slots.has(id) ? 0 : SLOT_BYTES) + (this.owners.has(owner) ? 0 : OWNER_BYTES);
+    const freed = (): number => (tomb?.held === true ? 1 : 0);
+    if ((!this.slots.has(id) && this.slots.size >= this.maxKeys) || this.counted - freed() >= this.maxEntries ||
+      this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.maxBytes) {
       this.pruneWhenFull(now);
       if (!this.slots.has(id) && this.slots.size >= this.maxKeys) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.slots.size} keys`);
-      if (this.entryCount >= this.maxEntries) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.entryCount} entries`);
+      if (this.counted - freed() >= this.maxEntries) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.entryCount} entries, ${this.tombstones.held} tombstones of removed ones`);
+      if (this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.maxBytes) return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
     }
 
+    // A newer record where its owner's tombstone stands takes the place the tombstone held.
+    if (tomb !== undefined) this.tombstones.release(tid);
+    this.bytes += cost();
     slot = this.slots.get(id);
     if (slot === undefined) {
       slot = { key: record.key, kind: record.kind, entries: new Map() };
       this.slots.set(id, slot);
     }
-    slot.entries.set(owner, { record, expiresAt });
+    slot.entries.set(owner, { record, expiresAt, bytes, coversUntil });
     this.entryCount++;
     let set = this.owners.get(owner);
     if (set === undefined) this.owners.set(owner, (set = new Set()));
@@ -326,76 +369,50 @@ export class RecordStore {
     return { ok: true, replaced: false };
   }
 
-  /** Apply a verified removal; its tombstone lives at most until `maxExpiresAt`. */
-  private applyRemoval(removal: SignedRemoval, now: number, maxExpiresAt: number): RemoveResult {
+  /**
+   * Apply a verified removal; its tombstone lives until no version it covers could pass
+   * checkRecord (removalDeadline), at most until `maxExpiresAt`. `held` (a restored
+   * tombstone that had removed an entry) is honoured while the entry bound has room.
+   */
+  private applyRemoval(removal: SignedRemoval, now: number, maxExpiresAt: number, held: boolean): RemoveResult {
     const owner = toHex(removal.nodeId);
     const id = slotId(toHex(removal.key), removal.kind);
     let current = this.slots.get(id)?.entries.get(owner);
     if (current !== undefined && current.expiresAt <= now) {
-      this.deleteEntry(id, owner);
+      this.expire(id, owner, current, now);
       current = undefined;
     }
     if (current !== undefined && current.record.advertisedAt > removal.removedAt) {
       return refusal(ErrorCode.STALE, 'removal: the stored record is newer');
     }
-    // A record older than the removal can pass checkRecord only until its signed deadline,
-    // removedAt + ttl + skew at the latest; unknown ttl → the largest allowed.
-    const ttlS = current?.record.ttl ?? MAX_TTL_S;
-    let expiresAt = Math.max(current?.expiresAt ?? -Infinity, removal.removedAt + ttlS * 1000 + MAX_CLOCK_SKEW_MS);
-    let kept = removal;
-    const tid = tombId(id, owner);
-    const previous = this.tombstones.get(tid);
-    if (previous !== undefined && previous.expiresAt > now) {
-      expiresAt = Math.max(expiresAt, previous.expiresAt);
-      if (previous.removal.removedAt > removal.removedAt) kept = previous.removal;
-    }
-    expiresAt = Math.min(expiresAt, maxExpiresAt);
+    // The entry removed here turns into its tombstone, in its place in the entry bound.
     if (current !== undefined) this.deleteEntry(id, owner);
-    if (expiresAt > now) this.setTombstone(tid, { removal: kept, owner, expiresAt }, now);
-    return { ok: true, removed: current !== undefined };
+    const expiresAt = Math.min(removalDeadline(removal), maxExpiresAt);
+    const counts = current !== undefined || (held && this.counted < this.maxEntries && this.usedBytes + TOMBSTONE_BYTES <= this.maxBytes);
+    if (expiresAt > now) this.tombstones.put(tombId(id, owner), { removal, owner, expiresAt, held: counts }, now);
+    return { ok: true, removed: current !== undefined, removal };
   }
 
-  private setTombstone(id: string, tomb: Tombstone, now: number): void {
-    if (!this.tombstones.has(id)) {
-      const mine = this.ownerTombstones.get(tomb.owner);
-      if (mine !== undefined && mine.size >= this.maxKeysPerOwner) this.evictEarliest(mine);
-      if (this.tombstones.size >= this.maxTombstones) {
-        for (const [tid, t] of this.tombstones) if (t.expiresAt <= now) this.deleteTombstone(tid);
-        if (this.tombstones.size >= this.maxTombstones) this.evictEarliest(this.tombstones.keys());
-      }
-    }
-    this.tombstones.set(id, tomb);
-    let set = this.ownerTombstones.get(tomb.owner);
-    if (set === undefined) this.ownerTombstones.set(tomb.owner, (set = new Set()));
-    set.add(id);
+  /** Entries and the tombstones that took an entry's place: what maxEntries bounds. */
+  private get counted(): number {
+    return this.entryCount + this.tombstones.held;
   }
 
-  private evictEarliest(ids: Iterable<string>): void {
-    let victim: string | undefined;
-    let earliest = Infinity;
-    for (const id of ids) {
-      const t = this.tombstones.get(id);
-      if (t !== undefined && t.expiresAt < earliest) {
-        earliest = t.expiresAt;
-        victim = id;
-      }
-    }
-    if (victim !== undefined) this.deleteTombstone(victim);
-  }
-
-  private deleteTombstone(id: string): void {
-    const t = this.tombstones.get(id);
-    if (t === undefined) return;
-    this.tombstones.delete(id);
-    const set = this.ownerTombstones.get(t.owner);
-    set?.delete(id);
-    if (set !== undefined && set.size === 0) this.ownerTombstones.delete(t.owner);
+  /** Estimated heap of entries, slots, owners and held tombstones: what maxBytes bounds. */
+  private get usedBytes(): number {
+    return this.bytes + this.tombstones.held * TOMBSTONE_BYTES;
   }
 
   private pruneSlot(id: string, now: number): void {
     const slot = this.slots.get(id);
     if (slot === undefined) return;
-    for (const [owner, e] of slot.entries) if (e.expiresAt <= now) this.deleteEntry(id, owner);
+    for (const [owner, e] of slot.entries) if (e.expiresAt <= now) this.expire(id, owner, e, now);
+  }
+
+  /** An entry whose time here is up: gone, and its version (and older ones) not taken back (spent.ts). */
+  private expire(id: string, owner: string, entry: Entry, now: number): void {
+    this.deleteEntry(id, owner);
+    this.spent.note(tombId(id, owner), entry.record.advertisedAt, entry.coversUntil, now);
   }
 
   /** A full prune at most once a second, so a flood against a full store stays cheap. */
@@ -407,12 +424,21 @@ export class RecordStore {
 
   private deleteEntry(id: string, owner: string): void {
     const slot = this.slots.get(id);
-    if (slot === undefined || !slot.entries.delete(owner)) return;
+    const entry = slot?.entries.get(owner);
+    if (slot === undefined || entry === undefined) return;
+    slot.entries.delete(owner);
     this.entryCount--;
-    if (slot.entries.size === 0) this.slots.delete(id);
+    this.bytes -= entry.bytes;
+    if (slot.entries.size === 0) {
+      this.slots.delete(id);
+      this.bytes -= SLOT_BYTES;
+    }
     const set = this.owners.get(owner);
     set?.delete(id);
-    if (set !== undefined && set.size === 0) this.owners.delete(owner);
+    if (set !== undefined && set.size === 0) {
+      this.owners.delete(owner);
+      this.bytes -= OWNER_BYTES;
+    }
   }
 }
 

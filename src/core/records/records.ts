@@ -1,11 +1,9 @@
-import { decode, encode } from '@msgpack/msgpack';
-import {
-  ID_BYTES, MAX_CLOCK_SKEW_MS, MAX_ENDPOINT_CHARS, MAX_METADATA_BYTES, MAX_TTL_S, MIN_TTL_S,
-} from '../constants.js';
+import { ID_BYTES, MAX_CLOCK_SKEW_MS, MAX_ENDPOINT_CHARS, MAX_TTL_S, MIN_TTL_S } from '../constants.js';
 import { ErrorCode, MeshError, invalidArgument } from '../errors.js';
 import { idsEqual, nodeIdFromPublicKey, toHex, type NodeId } from '../id.js';
 import { sign, type Identity, type Verifier } from '../identity.js';
 import type { ProviderInfo } from '../registry/service-registry.js';
+import { canonical, normalizeMetadata } from './metadata.js';
 
 export type { ProviderInfo };
 
@@ -80,9 +78,6 @@ export const REMOVAL_DOMAIN = 'macula-web/removal/v1';
 const SIGNATURE_BYTES = 64;
 const PUBLIC_KEY_BYTES = 32;
 
-/** Canonical MessagePack: map keys sorted, so key order never changes the bytes. */
-const canonical = (value: unknown): Uint8Array => encode(value, { sortKeys: true });
-
 export function recordSigningBytes(r: Omit<SignedRecord, 'signature' | 'nodeId'>): Uint8Array {
   return canonical([RECORD_DOMAIN, r.kind, r.key, r.publicKey, r.endpoint, r.metadata, r.advertisedAt, r.ttl]);
 }
@@ -104,12 +99,6 @@ const problem = (field: string, expected: string, code: RefusalCode = ErrorCode.
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (!isObject(v)) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 const isKind = (v: unknown): v is RecordKind => v === 'provider' || v === 'subscriber';
 const isBytes = (v: unknown, length: number): v is Uint8Array => v instanceof Uint8Array && v.length === length;
@@ -137,26 +126,20 @@ const checkTtl = (ttl: unknown): Problem | null =>
 const checkTime = (field: string, t: unknown): Problem | null =>
   typeof t === 'number' && Number.isFinite(t) ? null : problem(field, 'a finite number of milliseconds');
 
-/** Metadata in its canonical decoded form, or the problem with it. */
-function normalizeMetadata(metadata: unknown): { metadata: Record<string, unknown> } | Problem {
-  if (!isPlainObject(metadata)) return problem('metadata', 'a plain object');
-  let bytes: Uint8Array;
-  try {
-    bytes = canonical(metadata);
-  } catch {
-    return problem('metadata', 'a value MessagePack can encode');
-  }
-  if (bytes.length > MAX_METADATA_BYTES) {
-    return problem('metadata', `at most ${MAX_METADATA_BYTES} bytes encoded (got ${bytes.length})`, ErrorCode.TOO_LARGE);
-  }
-  let decoded: unknown;
-  try {
-    decoded = decode(bytes);
-  } catch {
-    decoded = undefined;
-  }
-  if (!isObject(decoded)) return problem('metadata', 'a map that survives a MessagePack round trip');
-  return { metadata: decoded };
+/** Metadata in its canonical decoded form, or the rule it breaks (metadata.ts). */
+function checkMetadataField(metadata: unknown): { metadata: Record<string, unknown> } | Problem {
+  const m = normalizeMetadata(metadata);
+  return 'code' in m ? problem('metadata', m.expected, m.code === 'TOO_LARGE' ? ErrorCode.TOO_LARGE : ErrorCode.MALFORMED) : m;
+}
+
+/**
+ * Local input (advertise, subscribe): the metadata a record would carry, in canonical form;
+ * throws INVALID_ARGUMENT naming the rule (metadata.ts), or TOO_LARGE.
+ */
+export function checkMetadata(metadata: unknown): Record<string, unknown> {
+  const m = checkMetadataField(metadata);
+  if ('code' in m) throwProblem(m, metadata);
+  return m.metadata;
 }
 
 function checkOwnerFields(o: Record<string, unknown>): Problem | null {
@@ -190,7 +173,7 @@ export function signRecord(fields: UnsignedRecord, identity: Identity): SignedRe
   const p = checkKindKey(fields.kind, fields.key) ?? checkEndpoint(fields.endpoint) ?? checkTtl(fields.ttl) ??
     checkTime('advertisedAt', fields.advertisedAt);
   if (p) throwProblem(p, (fields as unknown as Record<string, unknown>)[p.field]);
-  const meta = normalizeMetadata(fields.metadata);
+  const meta = checkMetadataField(fields.metadata);
   if ('code' in meta) throwProblem(meta, fields.metadata);
   const unsigned = {
     kind: fields.kind,
@@ -225,7 +208,7 @@ function checkRecordUnsafe(input: unknown, now: number, verify: Verifier): Recor
   const p = checkKindKey(r.kind, r.key) ?? checkOwnerFields(r) ?? checkEndpoint(r.endpoint) ?? checkTtl(r.ttl) ??
     checkTime('advertisedAt', r.advertisedAt);
   if (p) return refuse(p);
-  const meta = normalizeMetadata(r.metadata);
+  const meta = checkMetadataField(r.metadata);
   if ('code' in meta) return refuse(meta);
   // The checks above narrowed properties of `r`; read them once, typed.
   const publicKey = r.publicKey as Uint8Array;
@@ -273,6 +256,16 @@ export const trustSignatures: Verifier = () => true;
  */
 export const recordDeadline = (r: Pick<SignedRecord, 'advertisedAt' | 'ttl'>): number =>
   r.advertisedAt + r.ttl * 1000 + MAX_CLOCK_SKEW_MS;
+
+/**
+ * The last local time at which a record a removal covers (advertised at or before
+ * removedAt, with any TTL up to the largest allowed) can pass checkRecord: a removal's
+ * tombstone is kept until then, whatever the TTL of the version it removed (a version
+ * advertised earlier with a longer TTL may still be replayed), and a removal older than
+ * this covers nothing and is refused.
+ */
+export const removalDeadline = (r: Pick<SignedRemoval, 'removedAt'>): number =>
+  r.removedAt + MAX_TTL_S * 1000 + MAX_CLOCK_SKEW_MS;
 
 /** The public ProviderInfo shape of a record. */
 export const toProviderInfo = (r: SignedRecord): ProviderInfo => ({
@@ -324,7 +317,7 @@ function checkRemovalUnsafe(input: unknown, now: number, verify: Verifier): Remo
   if (removedAt > now + MAX_CLOCK_SKEW_MS) {
     return { ok: false, code: ErrorCode.FUTURE_DATED, reason: `removedAt: ${removedAt - now} ms in the future` };
   }
-  if (removedAt + MAX_TTL_S * 1000 + MAX_CLOCK_SKEW_MS < now) {
+  if (removalDeadline({ removedAt }) < now) {
     return { ok: false, code: ErrorCode.EXPIRED, reason: 'removal: older than any record it could remove' };
   }
   const removal: SignedRemoval = {

@@ -1,7 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import { RPC_TIMEOUT_MS } from '../constants.js';
 import type { DhtNode } from '../node/dht-node.js';
-import { ErrorCode, invalidArgument, isMeshError, MeshError } from '../errors.js';
+import { ErrorCode, invalidArgument, isErrorCode, isMeshError, MeshError } from '../errors.js';
 import type { ReplyTo } from '../node/gateway.js';
 import { isIdHex, toHex } from '../id.js';
 import type { CallMsg } from '../wire/messages.js';
@@ -144,7 +144,7 @@ export class Rpc {
     const { reply } = await node.gateway.queryPeer(nodeId, 'CALL', { rid, service: serviceId, args }, timeoutMs);
     if (reply.type !== 'REPLY') throw new MeshError(ErrorCode.MALFORMED, 'a CALL was answered with something else');
     if (reply.body.ok) return reply.body.result;
-    const code = (reply.body.code && reply.body.code in ErrorCode ? reply.body.code : ErrorCode.HANDLER_ERROR) as ErrorCode;
+    const code = isErrorCode(reply.body.code) ? reply.body.code : ErrorCode.HANDLER_ERROR;
     throw new MeshError(code, reply.body.message || code, { provider: nodeId });
   }
 

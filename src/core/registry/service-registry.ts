@@ -1,6 +1,7 @@
 import { CACHE_TTL_S, DEFAULT_TTL_S, MAX_CLOCK_SKEW_MS, SERVICE_TTL_S } from '../constants.js';
 import type { Clock } from '../environment.js';
 import { invalidArgument } from '../errors.js';
+import { checkMetadata } from '../records/records.js';
 
 /**
  * The counterpart of macula_service_registry: local services with their handlers, and
@@ -58,11 +59,15 @@ export class ServiceRegistry {
     this.serviceTtl = positiveSeconds('serviceTtl', opts.serviceTtl ?? SERVICE_TTL_S);
   }
 
-  /** Register (or refresh) a handler for calls to `serviceId`. */
+  /**
+   * Register (or refresh) a handler for calls to `serviceId`. The metadata is checked here,
+   * before anything is registered, by the rule every record's metadata follows
+   * (records/metadata.ts): INVALID_ARGUMENT naming it, or TOO_LARGE.
+   */
   advertiseLocal(serviceId: string, handler: ServiceHandler, metadata: Record<string, unknown> = {}): LocalService {
     checkServiceId(serviceId);
     if (typeof handler !== 'function') throw invalidArgument('handler', 'a function', handler);
-    const service = { serviceId, handler, metadata, advertisedAt: this.clock.now() };
+    const service = { serviceId, handler, metadata: checkMetadata(metadata), advertisedAt: this.clock.now() };
     this.localServices.set(serviceId, service);
     return service;
   }

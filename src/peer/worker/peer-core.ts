@@ -4,7 +4,7 @@ import { publishToDht, queryDhtForService, removeFromDht } from '../../core/regi
 import type { Clock, Random, Store, Transport } from '../../core/environment.js';
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
-import type { RecordKind } from '../../core/records/records.js';
+import { checkMetadata, type RecordKind } from '../../core/records/records.js';
 import { PubSub, type SubscriptionSink } from '../../core/registry/pubsub.js';
 import { Rpc, type CallOptions, type LocalHandlers } from '../../core/registry/rpc.js';
 import { checkServiceId, ServiceRegistry, type ProviderInfo, type ServiceHandler } from '../../core/registry/service-registry.js';
@@ -262,8 +262,8 @@ export class PeerCore {
   private async keepAdvertised(name: string, kind: RecordKind, opts: AdvertiseOptions): Promise<void> {
     const ttl = opts.ttl ?? this.registry.defaultTtl;
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw invalidArgument('ttl', 'an integer number of seconds in [1, 86400]', ttl);
-    const metadata = opts.metadata ?? {};
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw invalidArgument('metadata', 'a plain object', metadata);
+    // Checked before the advertisement is kept and rescheduled: INVALID_ARGUMENT naming the rule, or TOO_LARGE.
+    const metadata = checkMetadata(opts.metadata ?? {});
     const id = `${kind}:${name}`;
     this.advertised.get(id)?.cancel();
     const ad: Advertised = { name, kind, metadata, ttl, cancel: () => undefined };
