@@ -6,12 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { verifyHello } from '../signaling/auth.js';
 import { answerPlainHttp, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
 import { resolveLimits, TokenBucket, type RelayLimits } from './limits.js';
+import type { IceIssuer } from './ice-credentials.js';
 import { PeerSet } from './peer-set.js';
+import type { TlsFiles } from './tls.js';
 import {
   encodeMessage,
   parseClientMessage,
@@ -27,8 +30,12 @@ export interface RelayOptions {
   port?: number;
   /** Interface to listen on (default 127.0.0.1; the CLI binds 0.0.0.0). Ignored when `server` is given. */
   host?: string;
-  /** Attach to this HTTP server (e.g. the one serving the demo) instead of creating one. */
-  server?: Server;
+  /** Attach to this HTTP(S) server (e.g. the one serving the demo) instead of creating one. */
+  server?: Server | HttpsServer;
+  /** Certificate and key: the relay's own server speaks wss. Ignored when `server` is given. */
+  tls?: TlsFiles;
+  /** STUN/TURN servers handed to each admitted peer (createIceIssuer). */
+  ice?: IceIssuer;
   /** URL path of the WebSocket endpoint. */
   path?: string;
   limits?: Partial<RelayLimits>;
@@ -76,7 +83,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const limits = resolveLimits(options.limits);
   const path = options.path ?? DEFAULT_RELAY_PATH;
   const ownsServer = options.server === undefined;
-  const server = options.server ?? createServer(answerPlainHttp(path));
+  const server = options.server
+    ?? (options.tls === undefined ? createServer(answerPlainHttp(path)) : createHttpsServer(options.tls, answerPlainHttp(path)));
+  const ice = options.ice;
 
   // The relay tracks sockets itself; ws's own tracking would only duplicate it.
   // maxPayload is a hard cap well above the limit, so that frames just over the limit get
@@ -165,6 +174,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
         return send(conn, { t: 'peers', peers: samplePeers(conn) });
       case 'signal':
         return forward(conn, message);
+      case 'ice':
+        // A relay without ICE configuration answers with an empty list: the peer keeps its own.
+        return send(conn, { t: 'ice', ice: ice?.issue(conn.nodeId) ?? { iceServers: [] } });
     }
   }
 
@@ -185,7 +197,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     let realm = realms.get(hello.realm);
     if (realm === undefined) realms.set(hello.realm, (realm = new PeerSet()));
     realm.add(nodeId);
-    send(conn, { t: 'welcome', nodeId, peers: samplePeers(conn) });
+    send(conn, { t: 'welcome', nodeId, peers: samplePeers(conn), ...(ice === undefined ? {} : { ice: ice.issue(nodeId) }) });
   }
 
   function forward(conn: Conn, signal: SignalRequest): void {

@@ -3,6 +3,7 @@ import type { Clock } from '../../core/environment.js';
 import { isIdHex, type IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
+import { ConnectionFailures } from './connection-failures.js';
 
 /**
  * The main thread's side of the mesh: it owns the WebRTC channels and carries out what
@@ -51,6 +52,8 @@ export class ConnectionManager {
   private readonly connections = new Map<IdHex, Connection>();
   private readonly limits: ConnectionLimits;
   readonly stats = { created: 0, opened: 0, closed: 0, refusedAtCap: 0, refusedBudget: 0, signalsViaOverlay: 0, signalsViaRelay: 0, relayFallbacks: 0, openTimeouts: 0 };
+  /** Connections given up before they opened (timed out, or their ICE failed), with the reason. */
+  readonly failures = new ConnectionFailures();
 
   constructor(
     private readonly identity: Identity,
@@ -156,11 +159,14 @@ export class ConnectionManager {
       if (this.connections.get(peer) === connection) this.hooks.frame(peer, frame);
     };
     channel.onClose = () => {
-      if (this.connections.get(peer) === connection) this.drop(peer, false);
+      if (this.connections.get(peer) !== connection) return;
+      if (!connection.open) this.failed(connection, 'error');
+      this.drop(peer, false);
     };
     connection.cancelTimers.push(this.clock.setTimer(this.limits.openTimeoutMs, () => {
       if (!connection.open && this.connections.get(peer) === connection) {
         this.stats.openTimeouts++;
+        this.failed(connection, 'timeout');
         this.drop(peer, true);
       }
     }));
@@ -193,6 +199,10 @@ export class ConnectionManager {
         }));
       }
     });
+  }
+
+  private failed(connection: Connection, fallback: 'error' | 'timeout'): void {
+    this.failures.record(connection.channel.failureReason?.() ?? fallback, this.clock.now() - connection.createdAt);
   }
 
   private relay(peer: IdHex, data: unknown): void {

@@ -5,7 +5,10 @@ import type { ProviderInfo } from '../../core/registry/service-registry.js';
 import { createSignalingClient, type SignalingClient } from '../../signaling/client.js';
 import { createWebRtcChannel } from '../../transport/webrtc-channel.js';
 import { parseFromWorker, type ToWorker } from '../bridge-protocol.js';
+import { ChannelRoutes } from './channel-routes.js';
 import { ConnectionManager } from './connection-manager.js';
+import { IceConfig } from './ice-config.js';
+import { IntroductionPacer } from './introduction-pacer.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { loadTabIdentity } from './tab-identity.js';
 import * as Comlink from 'comlink';
@@ -112,9 +115,13 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   };
   let signaling: SignalingClient | undefined;
   let relayIndex = 0;
+  const ice = new IceConfig(opts.iceServers, opts.iceTransportPolicy, systemClock, () => signaling?.requestIce() ?? false);
+  const routes = new ChannelRoutes();
+  const pacer = new IntroductionPacer(ISOLATION_CHECK_MS);
+  let failuresSeen = 0;
 
   const connections = new ConnectionManager(identity, systemClock, {
-    createChannel: (initiator) => createWebRtcChannel({ initiator }),
+    createChannel: (initiator) => routes.wrap(createWebRtcChannel({ initiator, config: ice.configuration() })),
     sendViaOverlay: async (to, data) => {
       // With no channel open the overlay cannot carry it: go to the relay without asking the
       // worker (which may still be starting, and would only say no).
@@ -125,6 +132,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     sendViaRelay: (to, data) => signaling?.sendSignal(to, data) ?? false,
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
+      pacer.opened();
       toWorker({ t: 'open', peer });
       emit('peer:connect', peer);
     },
@@ -168,6 +176,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       welcomed();
       dialIntroductions(peers);
     });
+    s.on('ice', (relayIce) => ice.fromRelay(relayIce));
     s.on('peers', dialIntroductions);
     s.on('signal', ({ from, data }) => connections.signal(from, data, true));
     s.on('error', (e) => {
@@ -180,7 +189,14 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   // node finds itself surrounded by neighbours that get nothing through (DhtNode.needsIntroductions).
   const isolation = setInterval(() => {
     if (signaling?.status !== 'open') return;
-    if (connections.openCount === 0) return signaling.requestPeers();
+    if (connections.failures.total > failuresSeen) {
+      failuresSeen = connections.failures.total;
+      if (connections.openCount === 0) pacer.failed();
+    }
+    if (connections.openCount === 0) {
+      if (pacer.due(Date.now())) signaling.requestPeers();
+      return;
+    }
     client.api.needsIntroductions().then((needed) => {
       if (!needed || signaling?.status !== 'open') return;
       surrounded = true;
@@ -191,6 +207,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     await initialised;
   } catch (e) {
     clearInterval(isolation);
+    ice.close();
     signaling?.close();
     connections.closeAll();
     client.terminate(new MeshError(ErrorCode.CLOSED, 'the peer failed to start'));
@@ -269,6 +286,12 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
         'connections.budgetLeft': connections.budgetLeft,
         'connections.refusedAtCap': c.refusedAtCap,
         'connections.openTimeouts': c.openTimeouts,
+        // The worker's count of dials it asked for that never opened; connections.failed is the main thread's.
+        'connections.dialsFailed': core['connections.failed'] ?? 0,
+        ...connections.failures.toStats(),
+        ...routes.toStats(),
+        'ice.relayServers': ice.stats.relayServers,
+        'ice.updates': ice.stats.updates,
         'signals.viaOverlay': c.signalsViaOverlay,
         'signals.viaRelay': c.signalsViaRelay,
         'signals.relayFallbacks': c.relayFallbacks,
@@ -301,6 +324,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       if (closed) return;
       closed = true;
       clearInterval(isolation);
+      ice.close();
       signaling?.close();
       await client.api.close().catch(() => undefined);
       connections.closeAll();
