@@ -9,10 +9,12 @@ describe('why a connection never opened', () => {
     // Relay-only with TURN refusing the credentials: gathering ends with nothing, whatever the other side sent.
     expect(diagnoseFailure(trace({ remoteSignals: 1, gatheringComplete: true }))).toBe('noLocalCandidates');
     expect(diagnoseFailure(trace({ remoteSignals: 1 }))).toBe('noLocalCandidates');
-    expect(diagnoseFailure(trace({ remoteSignals: 3, localCandidates: 2, checking: true }))).toBe('iceFailed');
-    expect(diagnoseFailure(trace({ remoteSignals: 3, localCandidates: 2, checking: true, iceFailed: true }))).toBe('iceFailed');
+    // Candidates on both sides but no pair connected by the bound, whether the agent said 'failed' yet or not.
+    expect(diagnoseFailure(trace({ remoteSignals: 3, localCandidates: 2 }))).toBe('iceFailed');
+    expect(diagnoseFailure(trace({ remoteSignals: 3, localCandidates: 2, iceFailed: true, iceConnected: true }))).toBe('iceFailed');
     expect(diagnoseFailure(trace({ remoteSignals: 3, localCandidates: 2, otherError: true }))).toBe('error');
-    expect(diagnoseFailure(trace({ remoteSignals: 3, localCandidates: 2 }))).toBe('timeout');
+    // ICE connected, but the channel never opened (DTLS or SCTP stalled).
+    expect(diagnoseFailure(trace({ remoteSignals: 3, localCandidates: 2, iceConnected: true }))).toBe('timeout');
   });
 });
 

@@ -10,8 +10,8 @@
  * - `noAnswer`: nothing came back from the other peer (it left, refused, or the signal was lost);
  * - `noLocalCandidates`: this side gathered no candidate it may use (TURN unreachable or refusing
  *   the credentials under a relay-only policy, or no usable interface);
- * - `iceFailed`: candidates were exchanged but no pair of them connected (NATs without a
- *   STUN/TURN route between them, a firewall);
+ * - `iceFailed`: no pair of candidates connected (NATs without a STUN/TURN route between
+ *   them, a firewall, or only host candidates on different networks);
  * - `timeout`: ICE was not the problem, but the channel did not open in time (DTLS or SCTP stalled);
  * - `error`: the WebRTC stack reported an error of its own.
  */
@@ -26,8 +26,8 @@ export interface AttemptTrace {
   localCandidates: number;
   /** The RTCPeerConnection finished gathering. */
   gatheringComplete: boolean;
-  /** The ICE agent started checking candidate pairs. */
-  checking: boolean;
+  /** ICE found a working candidate pair (state 'connected' or 'completed'). */
+  iceConnected: boolean;
   /** The connection's ICE or connection state reached 'failed'. */
   iceFailed: boolean;
   /** Another error ended the attempt. */
@@ -35,16 +35,17 @@ export interface AttemptTrace {
 }
 
 export const newTrace = (): AttemptTrace =>
-  ({ remoteSignals: 0, localCandidates: 0, gatheringComplete: false, checking: false, iceFailed: false, otherError: false });
+  ({ remoteSignals: 0, localCandidates: 0, gatheringComplete: false, iceConnected: false, iceFailed: false, otherError: false });
 
 export function diagnoseFailure(t: AttemptTrace): FailureReason {
   if (t.iceFailed) return 'iceFailed';
   if (t.localCandidates === 0 && t.gatheringComplete) return 'noLocalCandidates';
   if (t.remoteSignals === 0) return 'noAnswer';
   if (t.otherError) return 'error';
-  // Checking without success until the bound: no pair connects, the agent just has not said so yet.
-  if (t.checking) return 'iceFailed';
-  return t.localCandidates === 0 ? 'noLocalCandidates' : 'timeout';
+  // No pair connected by the bound: still checking, or nothing to check (remote mDNS names that
+  // do not resolve across networks leave no pair at all); the agent just has not said 'failed' yet.
+  if (!t.iceConnected) return t.localCandidates === 0 ? 'noLocalCandidates' : 'iceFailed';
+  return 'timeout';
 }
 
 export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';

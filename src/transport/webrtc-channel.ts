@@ -100,7 +100,6 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
       // The states at the moment of giving up complete what the events said (destroy() resets neither).
       const pc = rawConnection();
       if (pc?.iceGatheringState === 'complete') trace.gatheringComplete = true;
-      if (pc?.iceConnectionState === 'checking' || pc?.iceConnectionState === 'disconnected') trace.checking = true;
       return diagnoseFailure(trace);
     },
     async route() {
@@ -121,7 +120,7 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
   });
   peer.on('_iceComplete', () => (trace.gatheringComplete = true));
   peer.on('iceStateChange', (state: string) => {
-    if (state === 'checking') trace.checking = true;
+    if (state === 'connected' || state === 'completed') trace.iceConnected = true;
   });
   peer.on('connect', () => {
     const raw = rawChannel();
@@ -150,7 +149,8 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
   };
   peer.on('close', finish);
   peer.on('error', (err: Error & { code?: string }) => {
-    if (err.code === 'ERR_ICE_CONNECTION_FAILURE' || err.code === 'ERR_CONNECTION_FAILURE') trace.iceFailed = true;
+    // A connection that fails after ICE connected failed in DTLS, not ICE.
+    if (err.code === 'ERR_ICE_CONNECTION_FAILURE' || (err.code === 'ERR_CONNECTION_FAILURE' && !trace.iceConnected)) trace.iceFailed = true;
     else trace.otherError = true;
     finish();
     peer.destroy();
