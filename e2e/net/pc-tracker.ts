@@ -6,9 +6,19 @@
  */
 import { selectedRoute, type ChannelRoute } from '../../src/transport/channel-diagnostics.js';
 
+/** When a tracked connection was created, its data channel opened and it was closed (performance.now() ms). */
+export interface PcTimes {
+  created: number;
+  opened: number | null;
+  closed: number | null;
+  /** It created the data channel (the side that sent the offer). */
+  initiator: boolean;
+}
+
 declare global {
   interface Window {
     __pcs?: RTCPeerConnection[];
+    __pcTimes?: PcTimes[];
   }
 }
 
@@ -17,10 +27,28 @@ export function trackPeerConnections(): void {
   const Native = window.RTCPeerConnection;
   if (Native === undefined || window.__pcs !== undefined) return;
   const all: RTCPeerConnection[] = [];
+  const times: PcTimes[] = [];
   window.__pcs = all;
+  window.__pcTimes = times;
   const Tracked = function (this: unknown, ...args: ConstructorParameters<typeof RTCPeerConnection>) {
     const pc = new Native(...args);
+    const t: PcTimes = { created: performance.now(), opened: null, closed: null, initiator: false };
     all.push(pc);
+    times.push(t);
+    const opened = (channel: RTCDataChannel): void => channel.addEventListener('open', () => (t.opened ??= performance.now()));
+    const createDataChannel = pc.createDataChannel.bind(pc);
+    pc.createDataChannel = (...a: Parameters<RTCPeerConnection['createDataChannel']>) => {
+      t.initiator = true;
+      const channel = createDataChannel(...a);
+      opened(channel);
+      return channel;
+    };
+    pc.addEventListener('datachannel', (e) => opened(e.channel));
+    const close = pc.close.bind(pc);
+    pc.close = () => {
+      t.closed ??= performance.now();
+      close();
+    };
     return pc;
   } as unknown as typeof RTCPeerConnection;
   Tracked.prototype = Native.prototype;
@@ -40,6 +68,9 @@ export interface PcReport {
 }
 
 type Evaluate = <T>(fn: () => Promise<T> | T) => Promise<T>;
+
+/** The tracked connections' times, through a page's evaluate. */
+export const pcTimes = (evaluate: Evaluate): Promise<PcTimes[]> => evaluate(() => window.__pcTimes ?? []);
 
 /** Read the tracked connections through a page's evaluate (Playwright or puppeteer). */
 export async function pcReport(evaluate: Evaluate): Promise<PcReport> {
