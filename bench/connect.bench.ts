@@ -14,7 +14,7 @@
  */
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
-import { pcTimes, trackPeerConnections, type PcTimes } from '../e2e/net/pc-tracker.js';
+import { pcTimes, trackerScript, type PcTimes } from '../e2e/net/pc-tracker.js';
 import { startCoturn, startServe, until, type Service } from '../e2e/net/services.js';
 import { percentile, table, writeSection } from './report.js';
 
@@ -30,7 +30,7 @@ let browser: Browser | undefined;
 
 async function tab(origin: string, query: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser!.newContext();
-  await context.addInitScript(trackPeerConnections);
+  await context.addInitScript({ content: trackerScript });
   const page = await context.newPage();
   await page.goto(`${origin}/?storage=memory${query}`);
   await page.waitForFunction(() => window.peer !== undefined, undefined, { timeout: 30_000 });

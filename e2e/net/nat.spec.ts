@@ -1,7 +1,7 @@
 import { chromium, expect, test, type Browser } from '@playwright/test';
 import { waitForPeer, type PeerPage } from '../peers.js';
 import { buildNatWorld, type Home, type NatWorld } from './nat-world.js';
-import { pcReport, trackPeerConnections } from './pc-tracker.js';
+import { pcReport, trackerScript } from './pc-tracker.js';
 import { startCoturn, startServe, type Service } from './services.js';
 
 /**
@@ -51,7 +51,7 @@ async function tabIn(home: Home, origin: string): Promise<PeerPage> {
   const browser: Browser = await chromium.launch({ executablePath: home.chromium, args: ARGS });
   running.push(browser);
   const context = await browser.newContext();
-  await context.addInitScript(trackPeerConnections);
+  await context.addInitScript({ content: trackerScript });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -56,6 +56,12 @@ export function trackPeerConnections(): void {
   window.RTCPeerConnection = Tracked;
 }
 
+/**
+ * The init script as page source. Under tsx (the benchmarks) esbuild wraps named functions
+ * in a `__name` helper that does not exist in the page, so the page gets a stand-in.
+ */
+export const trackerScript = `var __name = (f) => f;\n(${trackPeerConnections.toString()})();`;
+
 export interface PcReport {
   created: number;
   /** Not closed: negotiating or connected. */

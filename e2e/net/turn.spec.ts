@@ -1,6 +1,6 @@
 import { expect, test, type Browser } from '@playwright/test';
 import { waitForPeer, type PeerPage } from '../peers.js';
-import { pcReport, trackPeerConnections } from './pc-tracker.js';
+import { pcReport, trackerScript } from './pc-tracker.js';
 import { startCoturn, startServe, type Service } from './services.js';
 
 /**
@@ -20,7 +20,7 @@ test.describe.configure({ mode: 'serial' });
 
 async function openTab(browser: Browser, origin: string): Promise<PeerPage> {
   const context = await browser.newContext();
-  await context.addInitScript(trackPeerConnections);
+  await context.addInitScript({ content: trackerScript });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {
