@@ -51,8 +51,19 @@ async function round(origin: string, relayOnly: boolean): Promise<{ ms: number; 
     await until('the route', async () => (await stat(tabs[0]!.page, 'connections.direct')) + (await stat(tabs[0]!.page, 'connections.relayed')) === 1, 10_000);
     return { ms: dial.opened! - dial.created, relayed: (await stat(tabs[0]!.page, 'connections.relayed')) === 1 };
   } finally {
-    for (const t of tabs) await t.context.close();
+    await closeTabs(tabs);
   }
+}
+
+/**
+ * Close the peers before their pages: their RTCPeerConnections close and give their TURN
+ * allocations back (the relay-port range is small); a closed context would leave them to
+ * expire on the server after 10 minutes.
+ */
+async function closeTabs(tabs: Array<{ context: BrowserContext; page: Page }>): Promise<void> {
+  await Promise.all(tabs.map((t) => t.page.evaluate(() => window.peer?.close()).catch(() => undefined)));
+  await new Promise((r) => setTimeout(r, 500));
+  for (const t of tabs) await t.context.close();
 }
 
 async function main(): Promise<void> {
@@ -84,7 +95,7 @@ async function main(): Promise<void> {
   const held = times.filter((p) => p.opened === null && p.closed !== null).map((p) => p.closed! - p.created);
   const created = await Promise.all(tabs.map((t) => stat(t.page, 'connections.created')));
   const failed = await Promise.all(tabs.map((t) => stat(t.page, 'connections.failed')));
-  for (const t of tabs) await t.context.close();
+  await closeTabs(tabs);
 
   const row = (name: string, v: number[]): Array<string | number> =>
     [name, v.length, Math.round(percentile(v, 50)), Math.round(percentile(v, 95)), Math.round(Math.max(...v))];
