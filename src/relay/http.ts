@@ -55,3 +55,17 @@ export function endpointUrl(server: Server, path: string): string {
   const scheme = server instanceof HttpsServer ? 'wss' : 'ws';
   return `${scheme}://${ipv6 ? `[${host}]` : host}:${port}${path}`;
 }
+
+/**
+ * The address a socket's limits are kept under. Behind a reverse proxy every socket comes
+ * from the proxy, so with `trustProxy` the relay takes the address the proxy appended to
+ * X-Forwarded-For (the last one: earlier entries are whatever the client sent).
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const direct = req.socket.remoteAddress ?? 'unknown';
+  if (!trustProxy) return direct;
+  const header = req.headers['x-forwarded-for'];
+  const value = Array.isArray(header) ? header.at(-1) : header;
+  const last = value?.split(',').at(-1)?.trim();
+  return last !== undefined && last.length > 0 && last.length <= 64 ? last : direct;
+}

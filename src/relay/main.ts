@@ -20,6 +20,7 @@ try {
 const relay = await startRelay({
   port: args.port ?? 8787,
   host: args.host ?? '0.0.0.0',
+  trustProxy: args.trustProxy === true,
   ...(deployment.ice ? { ice: deployment.ice } : {}),
   ...(deployment.tls ? { tls: deployment.tls } : {}),
 });

@@ -23,6 +23,12 @@ describe('relay flags', () => {
     expect(parseRelayArgs([], { STUN_URLS: ' ' }).ice).toEqual({});
   });
 
+  it('--trust-proxy is a switch, TRUST_PROXY=1 its environment form', () => {
+    expect(parseRelayArgs(['--trust-proxy', '--port', '1'], {})).toMatchObject({ trustProxy: true, port: 1 });
+    expect(parseRelayArgs([], { TRUST_PROXY: '1' }).trustProxy).toBe(true);
+    expect(parseRelayArgs([], { TRUST_PROXY: '0' }).trustProxy).toBeUndefined();
+  });
+
   it('refuses unknown flags, missing values and bad numbers, naming the flag', () => {
     expect(() => parseRelayArgs(['--stunn', 'x'], {})).toThrow(/--stunn/);
     expect(() => parseRelayArgs(['--turn'], {})).toThrow(/--turn: expected a value/);

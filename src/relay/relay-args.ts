@@ -12,6 +12,7 @@
  *   --turn-ttl SECONDS  TURN_TTL     lifetime of issued TURN credentials (default 86400)
  *   --tls-cert PATH     TLS_CERT     PEM certificate: serve https and wss
  *   --tls-key PATH      TLS_KEY      PEM private key
+ *   --trust-proxy       TRUST_PROXY=1  behind a reverse proxy: per-address limits use X-Forwarded-For
  */
 import { invalidArgument } from '../core/errors.js';
 import { createIceIssuer, type IceIssuer, type IceIssuerOptions } from './ice-credentials.js';
@@ -23,6 +24,7 @@ export interface RelayArgs {
   ice: IceIssuerOptions;
   tlsCert?: string;
   tlsKey?: string;
+  trustProxy?: boolean;
 }
 
 export const RELAY_FLAGS_HELP = [
@@ -34,10 +36,12 @@ export const RELAY_FLAGS_HELP = [
   '  --turn-ttl SECONDS   lifetime of the TURN credentials issued per peer, default 86400 (env TURN_TTL)',
   '  --tls-cert PATH      PEM certificate: serve https/wss on the same port (env TLS_CERT)',
   '  --tls-key PATH       PEM private key (env TLS_KEY)',
+  '  --trust-proxy        behind a reverse proxy: per-address limits use X-Forwarded-For (env TRUST_PROXY=1)',
 ].join('\n');
 
 const REPEATABLE = new Set(['--stun', '--turn']);
 const SINGLE = new Set(['--port', '--host', '--turn-secret', '--turn-ttl', '--tls-cert', '--tls-key']);
+const SWITCHES = new Set(['--trust-proxy']);
 
 /**
  * Parse the relay flags in `argv` (arguments only, no node/script path) over `env`.
@@ -46,11 +50,16 @@ const SINGLE = new Set(['--port', '--host', '--turn-secret', '--turn-ttl', '--tl
 export function parseRelayArgs(argv: readonly string[], env: Record<string, string | undefined>): RelayArgs {
   const single = new Map<string, string>();
   const repeated = new Map<string, string[]>();
+  const switches = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (SWITCHES.has(arg)) {
+      switches.add(arg);
+      continue;
+    }
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if (!REPEATABLE.has(flag) && !SINGLE.has(flag)) throw invalidArgument(flag, `one of ${[...SINGLE, ...REPEATABLE].join(', ')}`);
+    if (!REPEATABLE.has(flag) && !SINGLE.has(flag)) throw invalidArgument(flag, `one of ${[...SINGLE, ...REPEATABLE, ...SWITCHES].join(', ')}`);
     const value = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '') throw invalidArgument(flag, 'a value');
     if (REPEATABLE.has(flag)) repeated.set(flag, [...(repeated.get(flag) ?? []), value]);
@@ -77,6 +86,7 @@ export function parseRelayArgs(argv: readonly string[], env: Record<string, stri
   if (cert !== undefined) args.tlsCert = cert;
   const key = pick('--tls-key', 'TLS_KEY');
   if (key !== undefined) args.tlsKey = key;
+  if (switches.has('--trust-proxy') || ['1', 'true', 'yes'].includes(env['TRUST_PROXY']?.toLowerCase() ?? '')) args.trustProxy = true;
   return args;
 }
 

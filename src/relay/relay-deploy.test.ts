@@ -72,6 +72,34 @@ describe('relay: ICE servers for every admitted peer', () => {
   });
 });
 
+describe('relay: behind a reverse proxy', () => {
+  it('with trustProxy, per-address socket limits use the address the proxy appended to X-Forwarded-For', async () => {
+    const sockets: WebSocket[] = [];
+    /** Open a socket (kept open) and return the type of the relay's first frame: 'challenge', or 'error' when refused. */
+    const open = async (relay: Relay, forwarded: string): Promise<string> => {
+      const socket = new WebSocket(relay.address, { headers: { 'x-forwarded-for': forwarded } });
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      return new Promise<string>((resolve) => socket.once('message', (m) => resolve(JSON.parse(String(m)).t)));
+    };
+    try {
+      const trusting = await startRelay({ port: 0, host: '127.0.0.1', trustProxy: true, limits: { socketsPerAddress: 1 } });
+      relays.push(trusting);
+      // A client's own X-Forwarded-For entry comes first; only the proxy's (last) one counts.
+      expect(await open(trusting, '10.0.0.1, 198.51.100.1')).toBe('challenge');
+      expect(await open(trusting, '10.0.0.1, 198.51.100.2')).toBe('challenge');
+      expect(await open(trusting, '10.0.0.9, 198.51.100.1')).toBe('error');
+      // Without trustProxy the header is ignored: every socket comes from 127.0.0.1.
+      const plain = await startRelay({ port: 0, host: '127.0.0.1', limits: { socketsPerAddress: 1 } });
+      relays.push(plain);
+      expect(await open(plain, '198.51.100.1')).toBe('challenge');
+      expect(await open(plain, '198.51.100.2')).toBe('error');
+    } finally {
+      for (const s of sockets) s.close();
+    }
+  });
+});
+
 describe('relay: TLS', () => {
   it('the relay\'s own server speaks wss with the given certificate', async () => {
     const cert = selfSignedCert();

@@ -10,7 +10,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { verifyHello } from '../signaling/auth.js';
-import { answerPlainHttp, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
+import { answerPlainHttp, clientAddress, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
 import { resolveLimits, TokenBucket, type RelayLimits } from './limits.js';
 import type { IceIssuer } from './ice-credentials.js';
 import { PeerSet } from './peer-set.js';
@@ -36,6 +36,8 @@ export interface RelayOptions {
   tls?: TlsFiles;
   /** STUN/TURN servers handed to each admitted peer (createIceIssuer). */
   ice?: IceIssuer;
+  /** Behind a reverse proxy: count sockets per the address in X-Forwarded-For (see clientAddress). */
+  trustProxy?: boolean;
   /** URL path of the WebSocket endpoint. */
   path?: string;
   limits?: Partial<RelayLimits>;
@@ -115,7 +117,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   function onConnection(socket: WebSocket, req: IncomingMessage): void {
     const conn: Conn = {
       socket,
-      remote: req.socket.remoteAddress ?? 'unknown',
+      remote: clientAddress(req, options.trustProxy === true),
       nonce: randomBytes(32).toString('hex'),
       bucket: new TokenBucket(limits.messagesPerSecond, limits.burstMessages, performance.now()),
       counted: false,

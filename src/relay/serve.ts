@@ -24,7 +24,12 @@ const root = process.env['STATIC_ROOT'] ?? 'dist';
 const socketsPerAddress = Number(process.env['RELAY_SOCKETS_PER_ADDRESS'] ?? 256);
 
 const server = createStaticServer(root, deployment.tls);
-const relay = await startRelay({ server, limits: { socketsPerAddress }, ...(deployment.ice ? { ice: deployment.ice } : {}) });
+const relay = await startRelay({
+  server,
+  limits: { socketsPerAddress },
+  trustProxy: args.trustProxy === true,
+  ...(deployment.ice ? { ice: deployment.ice } : {}),
+});
 await listen(server, port, host);
 const [http, ws] = deployment.tls ? ['https', 'wss'] : ['http', 'ws'];
 console.log(`macula-web: demo on ${http}://localhost:${port}/ , relay on ${ws}://localhost:${port}/relay`);
