@@ -3,6 +3,11 @@ import { defineConfig } from '@playwright/test';
 /** Port of the server the e2e tests start: the built demo and the relay, as `npm start` serves them. */
 export const E2E_PORT = Number(process.env['E2E_PORT'] ?? 8797);
 
+/**
+ * Projects by what they need besides Chromium (scripts/run-e2e.ts checks for it and says
+ * loudly what it skipped): `chromium` nothing more (TLS uses openssl), `turn` coturn,
+ * `firefox` firefox-esr, `nat` root for network namespaces, nftables and coturn.
+ */
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'e2e/output/results',
@@ -21,6 +26,12 @@ export default defineConfig({
         '--disable-component-update', '--disable-sync'],
     },
   },
+  projects: [
+    { name: 'chromium', testIgnore: ['net/turn.spec.ts', 'net/nat.spec.ts', 'firefox/**'] },
+    { name: 'turn', testMatch: 'net/turn.spec.ts' },
+    { name: 'firefox', testMatch: 'firefox/**/*.spec.ts' },
+    { name: 'nat', testMatch: 'net/nat.spec.ts', timeout: 240_000 },
+  ],
   webServer: {
     command: `npx tsx src/relay/serve.ts`,
     env: { PORT: String(E2E_PORT), HOST: '127.0.0.1', RELAY_SOCKETS_PER_ADDRESS: '512' },

@@ -6,6 +6,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // A safety net, not a speed check: on a loaded 2-core machine a seeded swarm test can take >5 s.
+          testTimeout: 30_000,
           include: ['src/**/*.test.ts', 'worker/**/*.test.ts'],
           exclude: ['src/sim/**/*.sim.test.ts'],
           environment: 'node',

@@ -57,6 +57,7 @@ export async function startTamperingRelay(mode: TamperMode): Promise<TamperingRe
       }
       if (self === null) return;
       if (m.t === 'peers') return send(socket, { t: 'peers', peers: others(self) });
+      if (m.t === 'ice') return send(socket, { t: 'ice', ice: { iceServers: [] } });
       const target = sockets.get(m.to);
       if (target === undefined) return send(socket, { t: 'error', code: 'UNREACHABLE', message: 'gone', to: m.to });
       const type = String((m.data as { type?: unknown } | null)?.type ?? 'candidate');

@@ -22,6 +22,8 @@ const TILES: Tile[] = [
   { id: 'cache', label: 'Cache hits / misses', value: (s) => `${n(s, 'discovery.cacheHits')} / ${n(s, 'discovery.cacheMisses')}`, hint: 'discovery answered from the 60 s cache, or by a lookup' },
   { id: 'lookups', label: 'Lookups', value: (s) => String(n(s, 'lookups.value') + n(s, 'lookups.node')), hint: 'value lookups (discover) plus node lookups (stores, refreshes)' },
   { id: 'channels', label: 'Channels open / created', value: (s) => `${n(s, 'connections.open')} / ${n(s, 'connections.created')}`, hint: 'a tab may create at most ~500 in its lifetime' },
+  { id: 'routes', label: 'Direct / via TURN', value: (s) => `${n(s, 'connections.direct')} / ${n(s, 'connections.relayed')}`, hint: 'open channels by their selected ICE candidate pair: peer to peer, or through a TURN relay (?ice=relay forces TURN)' },
+  { id: 'failed', label: 'Failed connections', value: (s) => String(n(s, 'connections.failed')), hint: 'connections that never opened (ICE failed or timed out); the reasons are in the raw counters' },
   { id: 'rpc', label: 'Calls made / served', value: (s) => `${n(s, 'rpc.calls')} / ${n(s, 'rpc.served')}`, hint: 'service calls sent from and answered by this tab' },
   { id: 'pubsub', label: 'Published / received', value: (s) => `${n(s, 'pubsub.published')} / ${n(s, 'pubsub.received')}`, hint: 'pub/sub messages' },
 ];

@@ -4,7 +4,9 @@
  *
  * URL parameters: `relay` (bootstrap URL, repeated for a list tried in order; default:
  * this server's /relay), `storage=memory` (no IndexedDB; tests use it so tabs of one
- * origin share nothing), `ttl=N` (default record TTL in seconds). `window.peer` is set once the peer runs and `window.peerError`
+ * origin share nothing), `ttl=N` (default record TTL in seconds), `ice=relay` (TURN only:
+ * checks by hand that the relay's TURN server works; the counters show channels as direct
+ * or relayed). `window.peer` is set once the peer runs and `window.peerError`
  * if it could not start, for automation.
  */
 import { createPeer, type Peer } from '../index.js';
@@ -35,12 +37,17 @@ function options(): Parameters<typeof createPeer>[0] {
   const relay = relays.length > 0 ? relays : `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
   const storage = params.get('storage') === 'memory' ? 'memory' : 'indexeddb';
   const ttl = params.get('ttl');
-  return { bootstrap: relay, storage, ...(ttl ? { defaultTtl: Number(ttl) } : {}) };
+  return {
+    bootstrap: relay,
+    storage,
+    ...(ttl ? { defaultTtl: Number(ttl) } : {}),
+    ...(params.get('ice') === 'relay' ? { iceTransportPolicy: 'relay' as const } : {}),
+  };
 }
 
 async function main(log: EventLog): Promise<void> {
   const opts = options();
-  log.add('info', `starting a peer (storage: ${opts.storage ?? 'indexeddb'}, relay: ${String(opts.bootstrap)})`);
+  log.add('info', `starting a peer (storage: ${opts.storage ?? 'indexeddb'}, relay: ${String(opts.bootstrap)}${opts.iceTransportPolicy === 'relay' ? ', TURN only' : ''})`);
   const peer = await createPeer(opts);
   window.peer = peer;
   log.add('info', `started as ${shortId(peer.nodeId)} (${peer.nodeId})`);

@@ -6,14 +6,17 @@
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { verifyHello, verifySignal } from '../signaling/auth.js';
 import { addressKey } from './address-key.js';
-import { answerPlainHttp, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
+import { answerPlainHttp, clientAddress, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
+import type { IceIssuer } from './ice-credentials.js';
 import { resolveLimits, TokenBucket, type RelayLimits } from './limits.js';
 import { importEd25519PublicKey, verifyEd25519 } from './node-ed25519.js';
 import { PeerSet } from './peer-set.js';
+import type { TlsFiles } from './tls.js';
 import {
   encodeMessage,
   parseClientMessage,
@@ -30,8 +33,14 @@ export interface RelayOptions {
   port?: number;
   /** Interface to listen on (default 127.0.0.1; the CLI binds 0.0.0.0). Ignored when `server` is given. */
   host?: string;
-  /** Attach to this HTTP server (e.g. the one serving the demo) instead of creating one. */
-  server?: Server;
+  /** Attach to this HTTP(S) server (e.g. the one serving the demo) instead of creating one. */
+  server?: Server | HttpsServer;
+  /** Certificate and key: the relay's own server speaks wss. Ignored when `server` is given. */
+  tls?: TlsFiles;
+  /** STUN/TURN servers handed to each admitted peer (createIceIssuer). */
+  ice?: IceIssuer;
+  /** Behind a reverse proxy: count sockets per the address in X-Forwarded-For (see clientAddress). */
+  trustProxy?: boolean;
   /** URL path of the WebSocket endpoint. */
   path?: string;
   limits?: Partial<RelayLimits>;
@@ -85,7 +94,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const limits = resolveLimits(options.limits);
   const path = options.path ?? DEFAULT_RELAY_PATH;
   const ownsServer = options.server === undefined;
-  const server = options.server ?? createServer(answerPlainHttp(path));
+  const server = options.server
+    ?? (options.tls === undefined ? createServer(answerPlainHttp(path)) : createHttpsServer(options.tls, answerPlainHttp(path)));
+  const ice = options.ice;
 
   // The relay tracks sockets itself; ws's own tracking would only duplicate it.
   // maxPayload is a hard cap well above the limit, so that frames just over the limit get
@@ -117,7 +128,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   function onConnection(socket: WebSocket, req: IncomingMessage): void {
     const conn: Conn = {
       socket,
-      remote: addressKey(req.socket.remoteAddress ?? 'unknown'),
+      remote: addressKey(clientAddress(req, options.trustProxy === true)),
       nonce: randomBytes(32).toString('hex'),
       bucket: new TokenBucket(limits.messagesPerSecond, limits.burstMessages, performance.now()),
       counted: false,
@@ -177,6 +188,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
         return send(conn, { t: 'peers', peers: samplePeers(conn) });
       case 'signal':
         return forward(conn, message);
+      case 'ice':
+        // A relay without ICE configuration answers with an empty list: the peer keeps its own.
+        return send(conn, { t: 'ice', ice: ice?.issue(conn.nodeId) ?? { iceServers: [] } });
     }
   }
 
@@ -203,7 +217,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     let realm = realms.get(hello.realm);
     if (realm === undefined) realms.set(hello.realm, (realm = new PeerSet()));
     realm.add(nodeId);
-    send(conn, { t: 'welcome', nodeId, peers: samplePeers(conn) });
+    send(conn, { t: 'welcome', nodeId, peers: samplePeers(conn), ...(ice === undefined ? {} : { ice: ice.issue(nodeId) }) });
   }
 
   function forward(conn: Conn, signal: SignalRequest): void {

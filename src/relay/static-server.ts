@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { extname, join, normalize, resolve } from 'node:path';
+import type { TlsFiles } from './tls.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -18,11 +20,17 @@ const TYPES: Record<string, string> = {
 
 /**
  * Serves the built demo (dist/) for `npm start`, so one port carries the page and the
- * relay. GET and HEAD only; paths are confined to the root; unknown paths get 404.
+ * relay; over https when given a certificate. GET and HEAD only; paths are confined to
+ * the root; unknown paths get 404.
  */
-export function createStaticServer(root: string): Server {
+export function createStaticServer(root: string, tls?: TlsFiles): Server | HttpsServer {
+  const handler = staticHandler(root);
+  return tls === undefined ? createServer(handler) : createHttpsServer(tls, handler);
+}
+
+function staticHandler(root: string): (req: IncomingMessage, res: ServerResponse) => void {
   const base = resolve(root);
-  return createServer((req, res) => {
+  return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -53,5 +61,5 @@ export function createStaticServer(root: string): Server {
       },
       () => res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n'),
     );
-  });
+  };
 }

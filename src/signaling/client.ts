@@ -12,6 +12,7 @@ import { ErrorCode, invalidArgument, MeshError } from '../core/errors.js';
 import { isIdHex, toHex, type IdHex } from '../core/id.js';
 import type { Identity } from '../core/identity.js';
 import { signHello, signSignal, verifySignal } from './auth.js';
+import type { RelayIce } from './ice.js';
 import {
   encodeMessage,
   isRealm,
@@ -59,6 +60,8 @@ export interface SignalingEvents {
   status: SignalingStatus;
   welcome: { nodeId: IdHex; peers: IdHex[] };
   peers: IdHex[];
+  /** ICE servers from the relay: with every welcome (empty when it has none) and in answer to requestIce(). */
+  ice: RelayIce;
   signal: IncomingSignal;
   error: SignalingError;
 }
@@ -103,6 +106,8 @@ export interface SignalingClient {
   sendSignal(to: IdHex, data: unknown): boolean;
   /** Ask the relay for a fresh sample of peers (answered by a `peers` event); false when not connected. */
   requestPeers(): boolean;
+  /** Ask the relay for fresh ICE servers and TURN credentials (answered by an `ice` event); false when not connected. */
+  requestIce(): boolean;
   stats(): SignalingStats;
   /** Disconnect for good; no reconnect follows. */
   close(): void;
@@ -208,7 +213,12 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
         }
         attempt = 0;
         setStatus('open');
+        // ICE first: the welcome's listeners dial introductions, which should use these servers.
+        emit('ice', message.ice ?? { iceServers: [] });
         emit('welcome', { nodeId: message.nodeId, peers: message.peers });
+        return;
+      case 'ice':
+        emit('ice', message.ice);
         return;
       case 'peers':
         emit('peers', message.peers);
@@ -302,6 +312,9 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
     },
     requestPeers() {
       return status === 'open' && send({ t: 'peers' });
+    },
+    requestIce() {
+      return status === 'open' && send({ t: 'ice' });
     },
     stats: () => ({ ...stats }),
     close() {

@@ -6,6 +6,7 @@
  * so a receive loop can count junk and carry on.
  */
 import { isIdHex, type IdHex } from '../core/id.js';
+import { parseRelayIce, type RelayIce } from './ice.js';
 
 /** Relay defaults; the relay's own limits are configurable, these are what clients assume. */
 export const MAX_RELAY_MESSAGE_BYTES = 64 * 1024;
@@ -53,7 +54,11 @@ export interface SignalRequest {
   /** The sender's signature over signalPayload(from, to, data). The relay passes it on unchecked. */
   signature: string;
 }
-export type ClientMessage = HelloMessage | PeersRequest | SignalRequest;
+/** Ask for fresh ICE servers (TURN credentials expire); answered by an `ice` message. */
+export interface IceRequest {
+  t: 'ice';
+}
+export type ClientMessage = HelloMessage | PeersRequest | SignalRequest | IceRequest;
 
 // ---- relay → client ----
 
@@ -65,6 +70,12 @@ export interface WelcomeMessage {
   t: 'welcome';
   nodeId: IdHex;
   peers: IdHex[];
+  /** STUN/TURN servers the deployment configured on the relay, with credentials for this node. */
+  ice?: RelayIce;
+}
+export interface IceMessage {
+  t: 'ice';
+  ice: RelayIce;
 }
 export interface PeersMessage {
   t: 'peers';
@@ -86,7 +97,7 @@ export interface ErrorMessage {
   /** Set on UNREACHABLE: the node id that could not be reached. */
   to?: IdHex;
 }
-export type ServerMessage = ChallengeMessage | WelcomeMessage | PeersMessage | SignalDelivery | ErrorMessage;
+export type ServerMessage = ChallengeMessage | WelcomeMessage | PeersMessage | SignalDelivery | ErrorMessage | IceMessage;
 
 // ---- field checks ----
 
@@ -127,6 +138,8 @@ export function parseClientMessage(text: string): ClientMessage | null {
     }
     case 'peers':
       return { t: 'peers' };
+    case 'ice':
+      return { t: 'ice' };
     case 'signal': {
       const { to, data, signature } = m;
       if (!isIdHex(to) || data === undefined || !isSignatureHex(signature)) return null;
@@ -146,8 +159,15 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return typeof nonce === 'string' && NONCE_RE.test(nonce) ? { t: 'challenge', nonce } : null;
     }
     case 'welcome': {
-      const { nodeId, peers } = m;
-      return isIdHex(nodeId) && isIdList(peers) ? { t: 'welcome', nodeId, peers } : null;
+      const { nodeId, peers, ice } = m;
+      if (!isIdHex(nodeId) || !isIdList(peers)) return null;
+      if (ice === undefined) return { t: 'welcome', nodeId, peers };
+      const parsed = parseRelayIce(ice);
+      return parsed === null ? null : { t: 'welcome', nodeId, peers, ice: parsed };
+    }
+    case 'ice': {
+      const parsed = parseRelayIce(m['ice']);
+      return parsed === null ? null : { t: 'ice', ice: parsed };
     }
     case 'peers': {
       const { peers } = m;

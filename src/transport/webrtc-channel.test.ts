@@ -111,4 +111,25 @@ describe('WebRTC channel (simple-peer over node-datachannel)', () => {
     expect(b.stats.framesIn).toBe(accepted);
     expect(b.stats.dropped).toBe(0);
   }, 30_000);
+
+  it('says why an attempt failed: an offer nobody answers is noAnswer, once it has candidates to offer', async () => {
+    const a = createWebRtcChannel({ initiator: true, wrtc });
+    open.push(a);
+    const candidates = new Promise<void>((resolve) => {
+      a.onSignal = (d) => {
+        if ((d as { type?: string }).type === 'candidate') resolve();
+      };
+    });
+    await candidates;
+    expect(a.failureReason()).toBe('noAnswer');
+  }, 20_000);
+
+  it('reports an open pair on one host as direct (host candidates), never relayed', async () => {
+    const [a] = await openPair();
+    const route = await a.route();
+    expect(route?.local).toBe('host');
+    expect(route?.relayed).toBe(false);
+    a.close();
+    expect(await a.route()).toBeNull();
+  }, 20_000);
 });

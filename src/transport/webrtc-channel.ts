@@ -1,6 +1,7 @@
 import SimplePeer from 'simple-peer';
 import type { PeerChannel } from './peer-channel.js';
 import { Reassembler, toChunks } from './chunking.js';
+import { diagnoseFailure, newTrace, selectedRoute } from './channel-diagnostics.js';
 
 /**
  * The only module that touches simple-peer (DESIGN.md §7): one WebRTC data channel to
@@ -30,7 +31,7 @@ export interface ChannelStats {
   queuedBytes: number;
 }
 
-export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats: ChannelStats } {
+export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats: ChannelStats } & Required<Pick<PeerChannel, 'failureReason' | 'route'>> {
   const peer = new SimplePeer({
     initiator: opts.initiator,
     trickle: true,
@@ -44,6 +45,8 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
   let closed = false;
 
   const rawChannel = (): RTCDataChannel | undefined => (peer as unknown as { _channel?: RTCDataChannel })._channel ?? undefined;
+  const rawConnection = (): RTCPeerConnection | undefined => (peer as unknown as { _pc?: RTCPeerConnection })._pc ?? undefined;
+  const trace = newTrace();
 
   const drain = (): void => {
     while (queue.length > 0 && !closed && peer.connected && peer.bufferSize < HIGH_WATER) {
@@ -57,7 +60,7 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
     }
   };
 
-  const channel: PeerChannel & { stats: ChannelStats } = {
+  const channel: ReturnType<typeof createWebRtcChannel> = {
     stats,
     onSignal: () => undefined,
     onOpen: () => undefined,
@@ -65,6 +68,7 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
     onClose: () => undefined,
     signal(data) {
       if (closed) return;
+      trace.remoteSignals++;
       try {
         peer.signal(data as SimplePeer.SignalData);
       } catch {
@@ -92,9 +96,32 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
       closed = true;
       peer.destroy();
     },
+    failureReason() {
+      // The states at the moment of giving up complete what the events said (destroy() resets neither).
+      const pc = rawConnection();
+      if (pc?.iceGatheringState === 'complete') trace.gatheringComplete = true;
+      return diagnoseFailure(trace);
+    },
+    async route() {
+      const pc = rawConnection();
+      if (pc === undefined || closed) return null;
+      try {
+        return selectedRoute(await pc.getStats());
+      } catch {
+        return null;
+      }
+    },
   };
 
-  peer.on('signal', (data) => channel.onSignal(data));
+  peer.on('signal', (data: { type?: string; candidate?: { candidate?: string }; sdp?: string }) => {
+    if (data.type === 'candidate' && data.candidate?.candidate) trace.localCandidates++;
+    if (typeof data.sdp === 'string') trace.localCandidates += data.sdp.split('\na=candidate:').length - 1;
+    channel.onSignal(data);
+  });
+  peer.on('_iceComplete', () => (trace.gatheringComplete = true));
+  peer.on('iceStateChange', (state: string) => {
+    if (state === 'connected' || state === 'completed') trace.iceConnected = true;
+  });
   peer.on('connect', () => {
     const raw = rawChannel();
     if (raw) {
@@ -121,7 +148,10 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
     channel.onClose();
   };
   peer.on('close', finish);
-  peer.on('error', () => {
+  peer.on('error', (err: Error & { code?: string }) => {
+    // A connection that fails after ICE connected failed in DTLS, not ICE.
+    if (err.code === 'ERR_ICE_CONNECTION_FAILURE' || (err.code === 'ERR_CONNECTION_FAILURE' && !trace.iceConnected)) trace.iceFailed = true;
+    else trace.otherError = true;
     finish();
     peer.destroy();
   });

@@ -3,6 +3,7 @@ import type { Clock } from '../../core/environment.js';
 import { isIdHex, type IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
+import { ConnectionFailures } from './connection-failures.js';
 import { DEFAULT_INBOUND_LIMITS, InboundGate, type InboundLimits, type InboundRefusal } from './inbound-gate.js';
 
 /**
@@ -72,6 +73,8 @@ export class ConnectionManager {
   };
   /** Offers that got no connection, by the gate's reason. */
   readonly offersRefused: Record<InboundRefusal, number> = { verdict: 0, cooling: 0, busy: 0, throttled: 0, reserved: 0 };
+  /** Connections given up before they opened (timed out, or their ICE failed), with the reason. */
+  readonly failures = new ConnectionFailures();
 
   constructor(
     private readonly identity: Identity,
@@ -115,11 +118,17 @@ export class ConnectionManager {
       'connections.openTimeouts': s.openTimeouts,
       'connections.inboundPending': this.pendingInbound,
       'connections.inboundFailed': s.inboundFailed,
+      ...this.failures.toStats(),
       ...Object.fromEntries(refused),
       'signals.viaOverlay': s.signalsViaOverlay,
       'signals.viaRelay': s.signalsViaRelay,
       'signals.relayFallbacks': s.relayFallbacks,
     };
+  }
+
+  /** Connection attempts given up before they opened, since the start. */
+  get failuresTotal(): number {
+    return this.failures.total;
   }
 
   /** Inbound negotiations in progress: offers answered whose channel has not opened yet. */
@@ -235,11 +244,14 @@ export class ConnectionManager {
       if (this.connections.get(peer) === connection) this.hooks.frame(peer, frame);
     };
     channel.onClose = () => {
-      if (this.connections.get(peer) === connection) this.drop(peer, false);
+      if (this.connections.get(peer) !== connection) return;
+      if (!connection.open) this.failed(connection, 'error');
+      this.drop(peer, false);
     };
     connection.cancelTimers.push(this.clock.setTimer(this.limits.openTimeoutMs, () => {
       if (!connection.open && this.connections.get(peer) === connection) {
         this.stats.openTimeouts++;
+        this.failed(connection, 'timeout');
         this.drop(peer, true);
       }
     }));
@@ -272,6 +284,10 @@ export class ConnectionManager {
         }));
       }
     });
+  }
+
+  private failed(connection: Connection, fallback: 'error' | 'timeout'): void {
+    this.failures.record(connection.channel.failureReason?.() ?? fallback, this.clock.now() - connection.createdAt);
   }
 
   private relay(peer: IdHex, data: unknown): void {

@@ -2,6 +2,8 @@ import { systemClock } from '../../core/environment.js';
 import { ErrorCode, MeshError } from '../../core/errors.js';
 import { toHex } from '../../core/id.js';
 import { createWebRtcChannel } from '../../transport/webrtc-channel.js';
+import { ChannelRoutes } from './channel-routes.js';
+import { IceConfig } from './ice-config.js';
 import * as Comlink from 'comlink';
 import type { InitReport, WorkerInit } from '../worker/worker-api.js';
 import { AppCallbacks } from './app-callbacks.js';
@@ -51,14 +53,18 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const initialised = client.callTransfer<InitReport>('init', [init, Comlink.proxy(app.bridge), bridge.port2], [bridge.port2])
     .then(() => mark('worker-ready'));
 
+  // ICE servers: the app's own plus the relay's (late-bound: the relay link is made below).
+  const ice = new IceConfig(opts.iceServers, opts.iceTransportPolicy, systemClock, () => relay.requestIce());
+  const routes = new ChannelRoutes();
   const connections: ConnectionManager = new ConnectionManager(identity, systemClock, {
-    createChannel: (initiator) => createWebRtcChannel({ initiator }),
+    createChannel: (initiator) => routes.wrap(createWebRtcChannel({ initiator, config: ice.configuration() })),
     // With no channel open the overlay cannot carry it: go to the relay without asking the
     // worker (which may still be starting, and would only say no).
     sendViaOverlay: (to, data) => (connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, data)),
     sendViaRelay: (to, data) => relay.sendSignal(to, data),
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
+      relay.channelOpened();
       pump.opened(peer);
       app.emit('peer:connect', peer);
     },
@@ -73,10 +79,12 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const relay = new RelayLink({
     urls: opts.bootstrap, identity, realm: opts.realm, channels: connections,
     needsIntroductions: () => client.api.needsIntroductions(),
+    onIce: (relayIce) => ice.fromRelay(relayIce),
   });
   void relay.welcomed.then(() => mark('relay-welcome'));
 
   const stop = (reason: MeshError): void => {
+    ice.close();
     relay.close();
     connections.closeAll();
     pump.close();
@@ -92,7 +100,9 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
 
   return createPeerHandle(identity.nodeIdHex, client, app, {
     stats: () => ({
-      ...connections.counters(), 'signals.rejected': relay.rejectedSignals, 'relay.connected': relay.connected ? 1 : 0,
+      ...connections.counters(), ...routes.toStats(),
+      'ice.relayServers': ice.stats.relayServers, 'ice.updates': ice.stats.updates,
+      'signals.rejected': relay.rejectedSignals, 'relay.connected': relay.connected ? 1 : 0,
     }),
     close: async () => {
       relay.close();

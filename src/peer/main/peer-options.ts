@@ -1,4 +1,12 @@
 import { invalidArgument } from '../../core/errors.js';
+import { iceServersProblem, normaliseIceServers, type IceServerSpec } from '../../signaling/ice.js';
+
+/** An RTCIceServer as createPeer accepts it (the DOM type, restated so the options need no DOM lib). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
 
 export interface PeerOptions {
   /** WebSocket URL(s) of bootstrap relays, e.g. `ws://localhost:8787/relay`. */
@@ -14,16 +22,22 @@ export interface PeerOptions {
   k?: number;
   alpha?: number;
   storage?: 'indexeddb' | 'memory';
+  /** STUN/TURN servers of the app, used together with those the relay hands out (at most 8). */
+  iceServers?: IceServer[];
+  /** `'relay'` uses TURN only (to check a TURN server, or to hide addresses); default `'all'`. */
+  iceTransportPolicy?: 'all' | 'relay';
 }
 
 /** The options the worker's node and registry take (the rest are the main thread's). */
 export type PeerTuning = Partial<Pick<PeerOptions, (typeof TUNING_KEYS)[number]>>;
 const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha'] as const;
 
-export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage'> {
+export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage' | 'iceServers' | 'iceTransportPolicy'> {
   bootstrap: string[];
   realm: string;
   storage: 'indexeddb' | 'memory';
+  iceServers: IceServerSpec[];
+  iceTransportPolicy: 'all' | 'relay';
 }
 
 /** Checks every option up front, naming the one that is wrong (INVALID_ARGUMENT). */
@@ -45,7 +59,12 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   }
   const storage = options.storage ?? 'indexeddb';
   if (storage !== 'indexeddb' && storage !== 'memory') throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
-  return { ...options, bootstrap, realm, storage };
+  const iceServers = options.iceServers ?? [];
+  const iceProblem = iceServersProblem(iceServers);
+  if (iceProblem !== null) throw invalidArgument('iceServers', `a list of RTCIceServer (${iceProblem})`, options.iceServers);
+  const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
+  if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') throw invalidArgument('iceTransportPolicy', "'all' or 'relay'", iceTransportPolicy);
+  return { ...options, bootstrap, realm, storage, iceServers: normaliseIceServers(iceServers), iceTransportPolicy };
 }
 
 /** The tuning options that were given, for the worker (absent ones keep the worker's defaults). */

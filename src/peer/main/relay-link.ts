@@ -2,6 +2,8 @@ import { systemClock, type Clock } from '../../core/environment.js';
 import type { IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import { createSignalingClient, type SignalingClient, type WebSocketConstructor } from '../../signaling/client.js';
+import type { RelayIce } from '../../signaling/ice.js';
+import { IntroductionPacer } from './introduction-pacer.js';
 
 /**
  * This tab's link to the bootstrap relays: the signaling client (which fails over along
@@ -23,7 +25,11 @@ export interface RelayLinkDeps {
     connect(peer: IdHex): boolean;
     disconnect(peer: IdHex): void;
     signal(from: IdHex, data: unknown, viaRelay: boolean): void;
+    /** Connection attempts given up so far (ConnectionFailures.total). */
+    readonly failuresTotal: number;
   };
+  /** STUN/TURN configuration the relay handed out (with its welcome, and when asked again). */
+  onIce(ice: RelayIce): void;
   /** Whether the node wants introductions though it has channels (DhtNode.needsIntroductions). */
   needsIntroductions(): Promise<boolean>;
   clock?: Clock;
@@ -38,6 +44,9 @@ export class RelayLink {
   /** Set while the node asked for introductions with channels open (none of them gets its requests through). */
   private surrounded = false;
   private cancelCheck: () => void = () => undefined;
+  /** Slows the requests for introductions of a tab whose attempts keep failing. */
+  private readonly pacer = new IntroductionPacer(ISOLATION_CHECK_MS);
+  private failuresSeen = 0;
   private closed = false;
 
   constructor(private readonly deps: RelayLinkDeps) {
@@ -54,6 +63,7 @@ export class RelayLink {
       });
     });
     this.client.on('peers', (peers) => this.introduced(peers));
+    this.client.on('ice', (ice) => deps.onIce(ice));
     this.client.on('signal', ({ from, data }) => channels.signal(from, data, true));
     this.client.on('error', (e) => {
       if (e.code === 'UNREACHABLE' && e.to) channels.disconnect(e.to);
@@ -68,6 +78,16 @@ export class RelayLink {
   /** Signals the relay refused to pass on as genuine (bad signature, wrong addressee). */
   get rejectedSignals(): number {
     return this.client.stats().rejectedSignals;
+  }
+
+  /** Ask the relay for fresh ICE credentials; false when not connected. */
+  requestIce(): boolean {
+    return this.client.requestIce();
+  }
+
+  /** A channel opened: introductions go back to their normal pace. */
+  channelOpened(): void {
+    this.pacer.opened();
   }
 
   /** Send a signal through the relay; false when not connected. */
@@ -101,7 +121,15 @@ export class RelayLink {
       if (this.closed) return;
       this.scheduleCheck();
       if (!this.connected) return;
-      if (this.deps.channels.openCount === 0) return void this.client.requestPeers();
+      const { channels } = this.deps;
+      if (channels.failuresTotal > this.failuresSeen) {
+        this.failuresSeen = channels.failuresTotal;
+        if (channels.openCount === 0) this.pacer.failed();
+      }
+      if (channels.openCount === 0) {
+        if (this.pacer.due(this.clock.now())) this.client.requestPeers();
+        return;
+      }
       this.deps.needsIntroductions().then((needed) => {
         if (!needed || !this.connected) return;
         this.surrounded = true;

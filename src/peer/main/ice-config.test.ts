@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../core/environment.js';
+import { IceConfig } from './ice-config.js';
+
+/** A clock whose timers run when the test advances it. */
+function manualClock(): Clock & { advance(ms: number): void } {
+  let now = 0;
+  const timers = new Set<{ at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimer(ms, fn) {
+      const t = { at: now + ms, fn };
+      timers.add(t);
+      return () => void timers.delete(t);
+    },
+    advance(ms) {
+      now += ms;
+      for (const t of [...timers].sort((a, b) => a.at - b.at)) {
+        if (t.at <= now && timers.delete(t)) t.fn();
+      }
+    },
+  };
+}
+
+const app = [{ urls: ['stun:app.example'] }];
+const turn = { urls: ['turn:relay.example'], username: '1:x', credential: 'c' };
+
+describe('IceConfig', () => {
+  it('puts the relay\'s servers before the app\'s, under the app\'s policy', () => {
+    const ice = new IceConfig(app, 'relay', manualClock(), () => true);
+    expect(ice.configuration()).toEqual({ iceServers: [{ urls: ['stun:app.example'] }], iceTransportPolicy: 'relay' });
+    ice.fromRelay({ iceServers: [turn] });
+    expect(ice.configuration().iceServers).toEqual([turn, { urls: ['stun:app.example'] }]);
+    expect(ice.stats).toEqual({ relayServers: 1, updates: 1 });
+    // Each configuration is a copy: a connection cannot change what the next one gets.
+    (ice.configuration().iceServers![0]!.urls as string[]).push('turn:evil');
+    expect(ice.configuration().iceServers![0]!.urls).toEqual(['turn:relay.example']);
+  });
+
+  it('asks for fresh credentials once 80% of their lifetime has passed, and again when the answer brings a new ttl', () => {
+    const clock = manualClock();
+    let asked = 0;
+    const ice = new IceConfig([], 'all', clock, () => (asked++, true));
+    ice.fromRelay({ iceServers: [turn], ttl: 100 });
+    clock.advance(79_000);
+    expect(asked).toBe(0);
+    clock.advance(1_000);
+    expect(asked).toBe(1);
+    ice.fromRelay({ iceServers: [turn], ttl: 100 });
+    clock.advance(80_000);
+    expect(asked).toBe(2);
+  });
+
+  it('retries a renewal the relay could not take, and stops when closed; a welcome replaces a pending renewal', () => {
+    const clock = manualClock();
+    let connected = false;
+    let asked = 0;
+    const ice = new IceConfig([], 'all', clock, () => (asked++, connected));
+    ice.fromRelay({ iceServers: [turn], ttl: 10 });
+    clock.advance(8_000);
+    expect(asked).toBe(1);
+    clock.advance(5_000);
+    expect(asked).toBe(2);
+    connected = true;
+    clock.advance(5_000);
+    expect(asked).toBe(3);
+    // STUN only (no ttl): nothing to renew.
+    ice.fromRelay({ iceServers: [{ urls: ['stun:s'] }] });
+    clock.advance(1_000_000);
+    expect(asked).toBe(3);
+    ice.fromRelay({ iceServers: [turn], ttl: 10 });
+    ice.close();
+    clock.advance(1_000_000);
+    expect(asked).toBe(3);
+    ice.fromRelay({ iceServers: [turn], ttl: 10 });
+    expect(ice.stats.updates).toBe(3);
+  });
+});
