@@ -57,7 +57,11 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
   // Start-up steps overlap: the worker's script loads while the identity is read or made,
   // and the worker initialises while the relay connection authenticates.
-  const worker = new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
+  // The `new URL` stays inline in `new Worker`: that is the pattern Vite and webpack follow
+  // to emit the worker from an app's build (the package build rewrites it to ./worker.js).
+  const worker = opts.workerUrl !== undefined
+    ? new Worker(opts.workerUrl, { type: 'module', name: 'macula-dht' })
+    : new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
   const identity = await loadTabIdentity(opts.realm).catch((e: unknown) => {
     worker.terminate();
     throw e;

@@ -14,12 +14,22 @@ export interface PeerOptions {
   k?: number;
   alpha?: number;
   storage?: 'indexeddb' | 'memory';
+  /**
+   * Where the DHT worker's script is, for hosting the package's bundlers do not handle
+   * (esbuild, Rollup, Rolldown, a CDN, a strict `worker-src` CSP): a same-origin http(s)
+   * URL (relative ones resolve against the page), or a `blob:`/`data:` URL, of a copy of
+   * the package's `dist/browser/worker.js`. It is started as a module worker. By default
+   * the worker next to this module is used, which Vite and webpack emit on their own.
+   */
+  workerUrl?: string | URL;
 }
 
-export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage'> {
+export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage' | 'workerUrl'> {
   bootstrap: string[];
   realm: string;
   storage: 'indexeddb' | 'memory';
+  /** Absolute, when the app gave one. */
+  workerUrl?: string;
 }
 
 /** Checks every option up front, naming the one that is wrong (INVALID_ARGUMENT). */
@@ -41,7 +51,30 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   }
   const storage = options.storage ?? 'indexeddb';
   if (storage !== 'indexeddb' && storage !== 'memory') throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
-  return { ...options, bootstrap, realm, storage };
+  const { workerUrl, ...rest } = options;
+  const valid: ValidPeerOptions = { ...rest, bootstrap, realm, storage };
+  if (workerUrl !== undefined) valid.workerUrl = resolveWorkerUrl(workerUrl, globalThis.location?.href);
+  return valid;
+}
+
+/**
+ * A worker script must come from the page's own origin (the browser refuses others with a
+ * SecurityError that names nothing): say so up front, naming the option.
+ */
+export function resolveWorkerUrl(value: unknown, pageUrl: string | undefined): string {
+  const expected = 'a same-origin http(s) URL, or a blob: or data: URL, of the worker script';
+  if (typeof value !== 'string' && !(value instanceof URL)) throw invalidArgument('workerUrl', expected, value);
+  let url: URL;
+  try {
+    url = new URL(value, pageUrl);
+  } catch {
+    throw invalidArgument('workerUrl', expected, String(value));
+  }
+  if (url.protocol === 'blob:' || url.protocol === 'data:') return url.href;
+  const page = pageUrl === undefined ? undefined : new URL(pageUrl);
+  const sameOrigin = page === undefined || page.origin === url.origin;
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !sameOrigin) throw invalidArgument('workerUrl', expected, url.href);
+  return url.href;
 }
 
 function isWsUrl(v: unknown): boolean {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, isMeshError } from '../../core/errors.js';
+import { resolveWorkerUrl, validatePeerOptions } from './peer-options.js';
+
+const PAGE = 'https://app.example/shop/index.html';
+
+function invalid(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    if (isMeshError(e) && e.code === ErrorCode.INVALID_ARGUMENT) return e.message;
+    throw e;
+  }
+  return undefined;
+}
+
+describe('workerUrl option', () => {
+  it('resolves relative and absolute same-origin URLs against the page', () => {
+    expect(resolveWorkerUrl('/static/macula-worker.js', PAGE)).toBe('https://app.example/static/macula-worker.js');
+    expect(resolveWorkerUrl('worker.js', PAGE)).toBe('https://app.example/shop/worker.js');
+    expect(resolveWorkerUrl(new URL('https://app.example/w.js'), PAGE)).toBe('https://app.example/w.js');
+  });
+
+  it('accepts blob: and data: URLs, which a CDN-hosted app builds itself', () => {
+    expect(resolveWorkerUrl('blob:https://app.example/1b2c', PAGE)).toBe('blob:https://app.example/1b2c');
+    expect(resolveWorkerUrl('data:text/javascript,1', PAGE)).toBe('data:text/javascript,1');
+  });
+
+  it('refuses other origins, other schemes and non-URLs, naming the option', () => {
+    for (const bad of ['https://cdn.example/worker.js', 'ftp://app.example/w.js', 'javascript:1', 42, null, {}]) {
+      expect(invalid(() => resolveWorkerUrl(bad, PAGE)), String(bad)).toMatch(/^workerUrl: expected a same-origin/);
+    }
+    expect(invalid(() => resolveWorkerUrl('/w.js', undefined))).toMatch(/^workerUrl:/);
+  });
+
+  it('is optional, and validated with the other options', () => {
+    expect(validatePeerOptions({ bootstrap: 'ws://localhost:8787/relay' }).workerUrl).toBeUndefined();
+    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://localhost:8787/relay', workerUrl: 7 as unknown as string }))).toMatch(/^workerUrl:/);
+    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', workerUrl: 'blob:https://a/1' }).workerUrl).toBe('blob:https://a/1');
+  });
+});
