@@ -1,7 +1,7 @@
 /**
  * `npm run test:consumers`: the package as an app gets it. Packs the tarball (its
  * `prepack` builds it), checks it with publint and @arethetypeswrong/cli, installs it into
- * a temporary directory beside Vite, webpack and Playwright (npm's cache first: the repo's
+ * a temporary directory beside Vite, webpack, esbuild and Playwright (npm's cache first: the repo's
  * own install already holds those versions), type-checks the fixture apps with `strict` and
  * `skipLibCheck: false`, builds them with their default configuration, serves each on its
  * own origin, starts the packaged demo with `macula-web demo`, and runs the fixtures' own
@@ -100,9 +100,9 @@ try {
   const spec = readFileSync(join(fixtures, 'specs/three-peers.spec.ts'), 'utf8').trimEnd().split('\n').length;
   if (spec >= 20) throw new Error(`specs/three-peers.spec.ts has ${spec} lines: the kit promises a 3-peer test in under 20`);
 
-  await step('npm install of the tarball, Vite, webpack and Playwright (--prefer-offline)', () => {
+  await step('npm install of the tarball, Vite, webpack, esbuild and Playwright (--prefer-offline)', () => {
     cpSync(fixtures, dir, { recursive: true });
-    const dependencies = Object.fromEntries(['vite', 'webpack', 'webpack-cli', '@playwright/test', '@types/node'].map((n) => [n, installedVersion(n)]));
+    const dependencies = Object.fromEntries(['vite', 'webpack', 'webpack-cli', 'esbuild', '@playwright/test', '@types/node'].map((n) => [n, installedVersion(n)]));
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'consumer-apps', private: true, type: 'module', dependencies: { 'macula-web': `file:${tarball}`, ...dependencies } }, null, 2)}\n`);
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], dir);
   });
@@ -112,6 +112,11 @@ try {
   });
   await step('vite build (default configuration)', () => run(join(dir, 'node_modules/.bin/vite'), ['build'], join(dir, 'vite-app')));
   await step('webpack (no configuration file)', () => run(join(dir, 'node_modules/.bin/webpack'), [], join(dir, 'webpack-app')));
+  await step('esbuild, and the worker copied as README.md says', () => {
+    const app = join(dir, 'esbuild-app');
+    run(join(dir, 'node_modules/.bin/esbuild'), ['src/main.js', '--bundle', '--format=esm', '--outdir=dist'], app);
+    cpSync(join(dir, 'node_modules/macula-web/dist/browser/worker.js'), join(app, 'static/macula-worker.js'));
+  });
 
   // Each app must have emitted the worker next to its own code.
   const viteJs = jsIn(join(dir, 'vite-app/dist/assets'));
@@ -129,6 +134,7 @@ try {
       VITE_APP_URL: await serveDir(join(dir, 'vite-app/dist')),
       WEBPACK_APP_URL: await serveDir(join(dir, 'webpack-app')),
       PLAIN_APP_URL: `${await serveDir(dir)}plain-page/`,
+      ESBUILD_APP_URL: await serveDir(join(dir, 'esbuild-app')),
       DEMO_URL: await startPackagedDemo(dir),
     };
     env['RELAY_URL'] = `${env['DEMO_URL']!.replace(/^http/, 'ws')}relay`;
