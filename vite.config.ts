@@ -7,6 +7,8 @@ import { defineConfig } from 'vite';
  */
 export default defineConfig({
   worker: { format: 'es' },
+  // The dev server's dependency scan looks at the demo only, not the fixture apps under e2e/.
+  optimizeDeps: { entries: ['index.html'] },
   build: { target: 'es2022', outDir: 'dist/demo', sourcemap: true },
   server: {
     port: 5173,

@@ -1,16 +1,17 @@
 /**
  * `npm run test:consumers`: the package as an app gets it. Packs the tarball (its
  * `prepack` builds it), checks it with publint and @arethetypeswrong/cli, installs it into
- * a temporary directory beside Vite, webpack, esbuild and Playwright (npm's cache first: the repo's
- * own install already holds those versions), type-checks the fixture apps with `strict` and
- * `skipLibCheck: false`, builds them with their default configuration, serves each on its
- * own origin, starts the packaged demo with `macula-web demo`, and runs the fixtures' own
- * Playwright specs (e2e/consumers/specs) with the installed `macula-web/testing`.
+ * a temporary directory beside Vite, webpack, esbuild and Playwright (npm's cache first:
+ * the repo's own install already holds those versions), type-checks the fixture apps with
+ * `strict` and `skipLibCheck: false`, builds them with their default configuration, serves
+ * each on its own origin (the Vite app also through Vite's dev server), starts the packaged
+ * demo with `macula-web demo`, and runs the fixtures' own Playwright specs
+ * (e2e/consumers/specs) with the installed `macula-web/testing`.
  * KEEP_CONSUMERS=1 keeps the directory for a look afterwards.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -23,7 +24,7 @@ const fixtures = join(repo, 'e2e/consumers');
 const started = performance.now();
 const timings: Array<[string, number]> = [];
 const servers: Server[] = [];
-let demo: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 
 async function step<T>(name: string, f: () => T | Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -51,24 +52,33 @@ async function serveDir(root: string): Promise<string> {
   return `http://127.0.0.1:${listeningAddress(server).port}/`;
 }
 
-/** Starts the installed bin, as `npx macula-web demo` would, and reads its URL from what it prints. */
-function startPackagedDemo(dir: string): Promise<string> {
+/** Starts a server process and resolves with the URL it prints once it listens. */
+function startServer(name: string, command: string, args: string[], cwd: string, printed: RegExp): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(join(dir, 'node_modules/.bin/macula-web'), ['demo', '--port', '0', '--host', '127.0.0.1'], { cwd: dir });
-    demo = child;
+    const child = spawn(command, args, { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    children.push(child);
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`macula-web demo did not start: ${out}`)), 20_000);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out}`)), 30_000);
+    const read = (chunk: string): void => {
       out += chunk;
-      const url = /demo on (http:\/\/\S+)/.exec(out)?.[1];
+      const url = printed.exec(out)?.[1];
       if (url) {
         clearTimeout(timer);
         resolvePromise(url);
       }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.once('exit', (code) => reject(new Error(`macula-web demo exited ${code}: ${out}`)));
+    };
+    child.stdout.setEncoding('utf8').on('data', read);
+    child.stderr.setEncoding('utf8').on('data', read);
+    child.once('exit', (code) => reject(new Error(`${name} exited ${code}: ${out}`)));
   });
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await listen(probe, 0, '127.0.0.1');
+  const { port } = listeningAddress(probe);
+  await new Promise((done) => probe.close(done));
+  return port;
 }
 
 function gzipOf(path: string): string {
@@ -135,7 +145,11 @@ try {
       WEBPACK_APP_URL: await serveDir(join(dir, 'webpack-app')),
       PLAIN_APP_URL: `${await serveDir(dir)}plain-page/`,
       ESBUILD_APP_URL: await serveDir(join(dir, 'esbuild-app')),
-      DEMO_URL: await startPackagedDemo(dir),
+      // The installed bin, as `npx macula-web demo` runs it.
+      DEMO_URL: await startServer('macula-web demo', join(dir, 'node_modules/.bin/macula-web'), ['demo', '--port', '0', '--host', '127.0.0.1'], dir, /demo on (http:\/\/\S+)/),
+      // The kit's test opens the Vite app through Vite's dev server.
+      VITE_DEV_URL: await startServer('vite (dev)', join(dir, 'node_modules/.bin/vite'), ['--host', '127.0.0.1', '--port', String(await freePort()), '--strictPort'],
+        join(dir, 'vite-app'), /Local:\s+(http:\/\/\S+)/),
     };
     env['RELAY_URL'] = `${env['DEMO_URL']!.replace(/^http/, 'ws')}relay`;
     // Not spawnSync: the apps' static servers run in this process and must keep answering.
@@ -146,7 +160,7 @@ try {
   console.error(`consumers: ${e instanceof Error ? e.message : String(e)}`);
   status = 1;
 } finally {
-  demo?.kill('SIGTERM');
+  for (const child of children) child.kill('SIGTERM');
   for (const s of servers) {
     s.close();
     s.closeAllConnections();

@@ -10,8 +10,8 @@ export default defineConfig({
   workers: 1,
   reporter: [['list']],
   use: {
-    // The kit test opens the Vite app by relative URL, as an app's own suite would.
-    baseURL: process.env['VITE_APP_URL'],
+    // The kit test opens the Vite app (on Vite's dev server) by relative URL, as an app's own suite would.
+    baseURL: process.env['VITE_DEV_URL'],
     launchOptions: {
       executablePath: process.env['CHROMIUM_PATH'],
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
