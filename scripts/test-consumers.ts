@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { listen, listeningAddress } from '../src/relay/http.js';
 import { createStaticServer } from '../src/relay/static-server.js';
+import { kB, SIZE_BUDGET } from '../bench/size-budget.js';
 import { findBrowser } from './find-browser.js';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -81,9 +82,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function gzipOf(path: string): string {
-  const raw = readFileSync(path);
-  return `${(raw.length / 1024).toFixed(1)} kB (${(gzipSync(raw, { level: 9 }).length / 1024).toFixed(1)} kB gzip)`;
+const gzipSize = (path: string): number => gzipSync(readFileSync(path), { level: 9 }).length;
+const sizeOf = (path: string): string => `${kB(statSync(path).size)} (${kB(gzipSize(path))} gzip)`;
+
+function withinBudget(what: string, path: string, budget: number): void {
+  const size = gzipSize(path);
+  if (size > budget) throw new Error(`${what} is ${kB(size)} gzip, over its budget of ${kB(budget)} (bench/size-budget.ts)`);
 }
 
 function jsIn(dir: string): string[] {
@@ -98,7 +102,8 @@ try {
     // stdout carries the prepack build's output first, then npm's JSON report.
     const out = run('npm', ['pack', '--json', '--pack-destination', dir], repo);
     const [packed] = JSON.parse(out.slice(out.startsWith('[') ? 0 : out.lastIndexOf('\n[') + 1)) as Array<{ filename: string; size: number; entryCount: number }>;
-    console.log(`consumers: ${packed!.filename}: ${(packed!.size / 1024).toFixed(1)} kB, ${packed!.entryCount} files`);
+    console.log(`consumers: ${packed!.filename}: ${kB(packed!.size)}, ${packed!.entryCount} files`);
+    if (packed!.size > SIZE_BUDGET.tarball) throw new Error(`the tarball (${kB(packed!.size)}) is over its budget of ${kB(SIZE_BUDGET.tarball)} (bench/size-budget.ts)`);
     return join(dir, packed!.filename);
   });
   await step('publint and attw on the tarball', () => {
@@ -134,8 +139,11 @@ try {
   const viteWorker = viteJs.find((f) => /worker/.test(f));
   if (viteWorker === undefined || viteJs.length < 2) throw new Error(`vite build emitted no worker: ${viteJs.join(', ')}`);
   if (webpackJs.length < 2) throw new Error(`webpack emitted no worker chunk: ${webpackJs.join(', ')}`);
-  console.log(`consumers: Vite app main ${gzipOf(viteJs.find((f) => f !== viteWorker)!)}, worker ${gzipOf(viteWorker)}`);
-  for (const f of webpackJs) console.log(`consumers: webpack ${f.slice(dir.length + 1)} ${gzipOf(f)}`);
+  const viteMain = viteJs.find((f) => f !== viteWorker)!;
+  console.log(`consumers: Vite app main ${sizeOf(viteMain)}, worker ${sizeOf(viteWorker)}`);
+  for (const f of webpackJs) console.log(`consumers: webpack ${f.slice(dir.length + 1)} ${sizeOf(f)}`);
+  withinBudget("the Vite app's main-thread bundle", viteMain, SIZE_BUDGET.mainGzip);
+  withinBudget("the Vite app's worker", viteWorker, SIZE_BUDGET.workerGzip);
 
   status = await step('Playwright: the apps, the demo and the kit', async () => {
     const env: NodeJS.ProcessEnv = {
