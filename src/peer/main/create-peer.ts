@@ -9,16 +9,19 @@ import { ConnectionManager } from './connection-manager.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { loadTabIdentity } from './tab-identity.js';
 import * as Comlink from 'comlink';
-import type { CallOptions } from '../../core/registry/rpc.js';
+import type { CallOptions, CallOutcome } from '../../core/registry/rpc.js';
 import { capture } from '../api-result.js';
 import type { AppBridge, InitReport } from '../worker/worker-api.js';
-import type { LookupProgress } from '../../core/lookup/lookup.js';
+import type { LookupEvent } from '../worker/lookup-subjects.js';
 import type { RoutingTableView } from '../worker/peer-core.js';
 import { WorkerClient } from './worker-client.js';
 import { validatePeerOptions, type PeerOptions } from './peer-options.js';
+import { startDatabaseSweeper } from './browser-sweeper.js';
 
 export type { PeerOptions } from './peer-options.js';
 export type PeerEvent = 'peer:connect' | 'peer:disconnect';
+/** The relay link came up (authenticated) or went down; the callback gets the relay's URL. */
+export type RelayEvent = 'relay:up' | 'relay:down';
 export type ServiceHandler = (args: unknown) => unknown | Promise<unknown>;
 
 export interface Peer {
@@ -29,6 +32,8 @@ export interface Peer {
   listLocalServices(): Promise<string[]>;
   discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
   call(serviceId: string, args?: unknown, opts?: CallOptions): Promise<unknown>;
+  /** As call(), resolving with the result, the provider that answered and how many were tried. */
+  callDetailed(serviceId: string, args?: unknown, opts?: CallOptions): Promise<CallOutcome>;
   callTo(nodeId: string, serviceId: string, args?: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
   subscribe(topic: string, cb: (payload: unknown, info: { topic: string; publisher: string }) => void): Promise<() => Promise<void>>;
   publish(topic: string, payload: unknown): Promise<number>;
@@ -38,8 +43,9 @@ export interface Peer {
   /** The routing table, bucket by bucket (for display and debugging). */
   routingTable(): Promise<RoutingTableView>;
   on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
-  /** Progress of this peer's lookups: paths started, answers (with the nodes they passed), completion. */
-  on(event: 'lookup', cb: (progress: LookupProgress) => void): () => void;
+  on(event: RelayEvent, cb: (relayUrl: string) => void): () => void;
+  /** Progress of this peer's lookups (paths started, answers with the nodes they passed, completion) and what each looks for. */
+  on(event: 'lookup', cb: (event: LookupEvent) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -47,6 +53,8 @@ export interface Peer {
 const FIRST_CONTACTS = 3;
 const ISOLATION_CHECK_MS = 5_000;
 const WELCOME_WAIT_MS = 5_000;
+const ABANDONED_STORAGE_TTL_S = 7 * 86_400;
+const PEER_EVENTS: ReadonlyArray<PeerEvent | RelayEvent | 'lookup'> = ['peer:connect', 'peer:disconnect', 'relay:up', 'relay:down'];
 
 /**
  * Start this tab's peer: its identity, the DHT worker, the WebRTC mesh and the relay
@@ -71,7 +79,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const bridge = new MessageChannel();
   const toWorker = (m: ToWorker): void => bridge.port1.postMessage(m);
   const handlers = new Map<string, ServiceHandler>();
-  const lookupListeners = new Set<(p: LookupProgress) => void>();
+  const lookupListeners = new Set<(p: LookupEvent) => void>();
   const subscriptions = new Map<number, (payload: unknown, info: { topic: string; publisher: string }) => void>();
   const app: AppBridge = {
     invoke: (serviceId, args) => capture(async () => {
@@ -104,8 +112,8 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     ...pickDefined(opts, ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha']),
   }, Comlink.proxy(app), bridge.port2], [bridge.port2]).then(() => mark('worker-ready'));
 
-  const listeners = new Map<PeerEvent, Set<(nodeId: string) => void>>();
-  const emit = (event: PeerEvent, nodeId: string): void => {
+  const listeners = new Map<PeerEvent | RelayEvent, Set<(nodeId: string) => void>>();
+  const emit = (event: PeerEvent | RelayEvent, nodeId: string): void => {
     for (const cb of listeners.get(event) ?? []) {
       try {
         cb(nodeId);
@@ -174,6 +182,12 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     });
     s.on('peers', dialIntroductions);
     s.on('signal', ({ from, data }) => connections.signal(from, data, true));
+    let up = false;
+    s.on('status', (status) => {
+      if ((status === 'open') === up) return;
+      up = status === 'open';
+      emit(up ? 'relay:up' : 'relay:down', url);
+    });
     s.on('error', (e) => {
       if (e.code === 'UNREACHABLE' && e.to) connections.disconnect(e.to);
     });
@@ -201,6 +215,8 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     throw e;
   }
   await Promise.race([welcome, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
+  const sweeper = startDatabaseSweeper(opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
+    (opts.abandonedStorageTtl ?? ABANDONED_STORAGE_TTL_S) * 1000);
 
   let closed = false;
   const live = (): void => {
@@ -231,6 +247,10 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     async call(serviceId, args, callOpts = {}) {
       live();
       return client.api.call(serviceId, args, callOpts);
+    },
+    async callDetailed(serviceId, args, callOpts = {}) {
+      live();
+      return client.api.callDetailed(serviceId, args, callOpts);
     },
     async callTo(nodeId, serviceId, args, callOpts = {}) {
       live();
@@ -278,16 +298,17 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
         'signals.relayFallbacks': c.relayFallbacks,
         'signals.rejected': s?.rejectedSignals ?? 0,
         'relay.connected': signaling?.status === 'open' ? 1 : 0,
+        'storage.abandonedRemoved': sweeper.removed,
       };
     },
     async routingTable() {
       live();
       return client.api.routingTable();
     },
-    on(event: PeerEvent | 'lookup', cb: ((nodeId: string) => void) | ((p: LookupProgress) => void)): () => void {
+    on(event: PeerEvent | RelayEvent | 'lookup', cb: ((nodeId: string) => void) | ((p: LookupEvent) => void)): () => void {
       if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
       if (event === 'lookup') {
-        const listener = cb as (p: LookupProgress) => void;
+        const listener = cb as (p: LookupEvent) => void;
         lookupListeners.add(listener);
         if (lookupListeners.size === 1) void client.api.watchLookups(true).catch(() => undefined);
         return () => {
@@ -295,7 +316,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
           if (lookupListeners.size === 0 && !closed) void client.api.watchLookups(false).catch(() => undefined);
         };
       }
-      if (event !== 'peer:connect' && event !== 'peer:disconnect') throw invalidArgument('event', "'peer:connect', 'peer:disconnect' or 'lookup'", event);
+      if (!PEER_EVENTS.includes(event)) throw invalidArgument('event', `${PEER_EVENTS.map((e) => `'${e}'`).join(', ')} or 'lookup'`, event);
       let set = listeners.get(event);
       if (set === undefined) listeners.set(event, (set = new Set()));
       set.add(cb as (nodeId: string) => void);
@@ -305,6 +326,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       if (closed) return;
       closed = true;
       clearInterval(isolation);
+      sweeper.stop();
       signaling?.close();
       await client.api.close().catch(() => undefined);
       connections.closeAll();

@@ -22,6 +22,11 @@ export interface PeerOptions {
    * the worker next to this module is used, which Vite and webpack emit on their own.
    */
   workerUrl?: string | URL;
+  /**
+   * How long (s) the IndexedDB database of a tab identity no tab runs any more is kept
+   * before a peer of this origin removes it (default 7 days; a live tab's never is).
+   */
+  abandonedStorageTtl?: number;
 }
 
 export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage' | 'workerUrl'> {
@@ -44,6 +49,10 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   for (const name of ['defaultTtl', 'cacheTtl', 'serviceTtl'] as const) {
     const v = options[name];
     if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 86_400)) throw invalidArgument(name, 'an integer number of seconds in [1, 86400]', v);
+  }
+  const abandoned = options.abandonedStorageTtl;
+  if (abandoned !== undefined && !(Number.isInteger(abandoned) && abandoned >= 60 && abandoned <= 31_536_000)) {
+    throw invalidArgument('abandonedStorageTtl', 'an integer number of seconds in [60, 31536000]', abandoned);
   }
   if (options.k !== undefined && !(Number.isInteger(options.k) && options.k >= 2 && options.k <= 64)) throw invalidArgument('k', 'an integer in [2, 64]', options.k);
   if (options.alpha !== undefined && !(Number.isInteger(options.alpha) && options.alpha >= 1 && options.alpha <= 8)) {

@@ -7,7 +7,8 @@ import { capture, unwrap, type Result } from '../api-result.js';
 import type { CallOptions } from '../../core/registry/rpc.js';
 import { parseToWorker, type FromWorker } from '../bridge-protocol.js';
 import { PeerCore, type RoutingTableView } from './peer-core.js';
-import type { LookupProgress } from '../../core/lookup/lookup.js';
+import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
+import type { CallOutcome } from '../../core/registry/rpc.js';
 
 /**
  * The same signed record comes back from every holder a lookup reaches, and again on every
@@ -46,7 +47,7 @@ export interface InitReport {
 export interface AppBridge {
   invoke(serviceId: string, args: unknown, caller: string): Promise<Result<unknown>>;
   deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
-  lookup(progress: LookupProgress): void;
+  lookup(event: LookupEvent): void;
 }
 
 export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => Store | undefined;
@@ -56,6 +57,9 @@ export class WorkerApi {
   private port: MessagePort | undefined;
   private readonly open = new Set<string>();
   private readonly appHandlers = new Set<string>();
+  /** What the app's calls look up, noted only while the app watches lookups. */
+  private readonly subjects = new LookupSubjects();
+  private readonly patterns = new Map<number, string>();
   private watchingLookups = false;
   private tickHandle: ReturnType<typeof setInterval> | undefined;
 
@@ -92,7 +96,7 @@ export class WorkerApi {
       this.core = core;
       core.node.on((e) => {
         if (e.type === 'signal') post({ t: 'signal-in', from: e.from, payload: e.payload });
-        else if (e.type === 'lookup' && this.watchingLookups) void app.lookup(e.progress);
+        else if (e.type === 'lookup' && this.watchingLookups) void app.lookup(this.subjects.label(e.progress));
       });
       port.onmessage = (event: MessageEvent) => {
         const m = parseToWorker(event.data);
@@ -116,6 +120,7 @@ export class WorkerApi {
     return capture(async () => {
       const core = this.ready();
       this.appHandlers.add(serviceId);
+      this.noteService(serviceId);
       await core.advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) });
     });
   }
@@ -123,12 +128,19 @@ export class WorkerApi {
   unadvertise(serviceId: string): Promise<Result<void>> {
     return capture(async () => {
       this.appHandlers.delete(serviceId);
+      this.noteService(serviceId);
       await this.ready().unadvertise(serviceId);
     });
   }
 
   call(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<unknown>> {
+    this.noteService(serviceId);
     return capture(() => this.ready().call(serviceId, args, opts));
+  }
+
+  callDetailed(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<CallOutcome>> {
+    this.noteService(serviceId);
+    return capture(() => this.ready().callDetailed(serviceId, args, opts));
   }
 
   callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number }): Promise<Result<unknown>> {
@@ -136,18 +148,29 @@ export class WorkerApi {
   }
 
   subscribe(pattern: string): Promise<Result<number>> {
-    return capture(() => this.ready().subscribe(pattern));
+    return capture(async () => {
+      const core = this.ready();
+      if (this.watchingLookups && typeof pattern === 'string') this.subjects.subscription(pattern);
+      const id = await core.subscribe(pattern);
+      this.patterns.set(id, pattern);
+      return id;
+    });
   }
 
   unsubscribe(subscriptionId: number): Promise<Result<void>> {
+    const pattern = this.patterns.get(subscriptionId);
+    if (this.watchingLookups && pattern !== undefined) this.subjects.subscription(pattern);
+    this.patterns.delete(subscriptionId);
     return capture(() => this.ready().unsubscribe(subscriptionId));
   }
 
   publish(topic: string, payload: unknown): Promise<Result<number>> {
+    this.noteTopic(topic);
     return capture(() => this.ready().publish(topic, payload));
   }
 
   discoverSubscribers(topic: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+    this.noteTopic(topic);
     return capture(() => this.ready().discoverSubscribers(topic, { forceRefresh }));
   }
 
@@ -156,6 +179,7 @@ export class WorkerApi {
   }
 
   discover(serviceId: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+    this.noteService(serviceId);
     return capture(() => this.ready().discover(serviceId, { forceRefresh }));
   }
 
@@ -199,6 +223,15 @@ export class WorkerApi {
       await this.core?.close();
       this.port?.close();
     });
+  }
+
+  /** Names are hashed only while the app listens to lookups (and only valid ones: bad ones are refused later). */
+  private noteService(serviceId: unknown): void {
+    if (this.watchingLookups && typeof serviceId === 'string') this.subjects.service(serviceId);
+  }
+
+  private noteTopic(topic: unknown): void {
+    if (this.watchingLookups && typeof topic === 'string' && topic.length <= 256) this.subjects.publication(topic);
   }
 
   private ready(): PeerCore {
