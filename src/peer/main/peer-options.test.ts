@@ -39,3 +39,12 @@ describe('workerUrl option', () => {
     expect(validatePeerOptions({ bootstrap: 'ws://x/relay', workerUrl: 'blob:https://a/1' }).workerUrl).toBe('blob:https://a/1');
   });
 });
+
+describe('abandonedStorageTtl option', () => {
+  it('takes whole seconds from a minute to a year, and names itself when wrong', () => {
+    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: 86_400 }).abandonedStorageTtl).toBe(86_400);
+    for (const bad of [59, 31_536_001, 1.5, '600', -1]) {
+      expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: bad as number })), String(bad)).toMatch(/^abandonedStorageTtl:/);
+    }
+  });
+});
