@@ -10,6 +10,8 @@ export const E2E_PORT = Number(process.env['E2E_PORT'] ?? 8797);
  */
 export default defineConfig({
   testDir: 'e2e',
+  // The consumer tier (npm run test:consumers) runs those with the packed package's own Playwright.
+  testIgnore: ['consumers/**'],
   outputDir: 'e2e/output/results',
   timeout: 90_000,
   expect: { timeout: 20_000 },

@@ -1,14 +1,15 @@
 import { defineConfig } from 'vite';
-import { nodePolyfills } from 'vite-plugin-node-polyfills';
 
 /**
- * simple-peer is CommonJS written for Node: the page build provides the Node globals it
- * expects (global, process, Buffer) and the events/stream modules. The worker needs none.
+ * The demo page (`npm run build` → dist/demo, served by `npm start`). It needs no Node
+ * polyfills: the transport uses simple-peer's prebuilt browser bundle, as apps do.
+ * The package itself is built by vite.lib.config.ts.
  */
 export default defineConfig({
-  plugins: [nodePolyfills({ include: ['buffer', 'events', 'process', 'stream', 'util'], globals: { global: true, process: true, Buffer: true } })],
   worker: { format: 'es' },
-  build: { target: 'es2022', outDir: 'dist', sourcemap: true },
+  // The dev server's dependency scan looks at the demo only, not the fixture apps under e2e/.
+  optimizeDeps: { entries: ['index.html'] },
+  build: { target: 'es2022', outDir: 'dist/demo', sourcemap: true },
   server: {
     port: 5173,
     // `npm run dev`: the relay runs beside Vite; the page reaches it through this proxy.

@@ -1,6 +1,11 @@
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { channelsOf, openPeer as openTestPeer, peerStats, waitForMesh } from '../src/testing/index.js';
 
-/** A page running the demo, with its console errors collected (a test fails on any). */
+/**
+ * The suite's peers are the demo's pages, opened and awaited with this package's own test
+ * kit (src/testing, shipped as macula-web/testing): the kit is proven by the suite.
+ * A page's console errors are collected (a test fails on any).
+ */
 export interface PeerPage {
   page: Page;
   context: BrowserContext;
@@ -9,15 +14,8 @@ export interface PeerPage {
 }
 
 export async function openPeer(target: Browser | BrowserContext, query = 'storage=memory'): Promise<PeerPage> {
-  const context = 'newContext' in target ? await target.newContext() : target;
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/?${query}`);
-  const nodeId = await waitForPeer(page);
+  const { page, context, nodeId, errors } = await openTestPeer(target, { url: `/?${query}` });
+  expect(nodeId).toMatch(/^[0-9a-f]{64}$/);
   return { page, context, nodeId, errors };
 }
 
@@ -28,26 +26,24 @@ export async function waitForPeer(page: Page): Promise<string> {
   return id;
 }
 
-export const openChannels = (p: PeerPage): Promise<number> => p.page.evaluate(async () => (await window.peer!.peers()).length);
+export const openChannels = async (p: PeerPage): Promise<number> => (await channelsOf(p)).length;
 
-/** Wait until every peer has at least `min` open channels. */
+/** Wait until every peer has at least `min` open channels and they form one mesh. */
 export async function meshed(peers: PeerPage[], min = 1): Promise<void> {
-  for (const p of peers) await expect.poll(() => openChannels(p)).toBeGreaterThanOrEqual(min);
+  await waitForMesh(peers, { minChannels: min });
 }
 
 export const discover = (p: PeerPage, name: string): Promise<Array<{ nodeId: string; metadata: Record<string, unknown> }>> =>
   p.page.evaluate((n) => window.peer!.discover(n, { forceRefresh: true }), name);
 
-export const stat = (p: PeerPage, name: string): Promise<number> =>
-  p.page.evaluate(async (n) => (await window.peer!.stats())[n] ?? 0, name);
+export const stat = async (p: PeerPage, name: string): Promise<number> => (await peerStats(p))[name] ?? 0;
 
 /** Every node id in a peer's routing table. */
 export const routingIds = (p: PeerPage): Promise<string[]> =>
   p.page.evaluate(async () => (await window.peer!.routingTable()).flatMap((b) => b.contacts.map((c) => c.nodeId)));
 
 /** Node ids of a peer's open channels. */
-export const channelIds = (p: PeerPage): Promise<string[]> =>
-  p.page.evaluate(async () => (await window.peer!.peers()).map((x) => x.nodeId));
+export const channelIds = (p: PeerPage): Promise<string[]> => channelsOf(p);
 
 /** Query for a demo page whose peer keeps its state in memory and signals through the relay at `relayUrl`. */
 export const viaRelay = (relayUrl: string, storage: 'memory' | 'indexeddb' = 'memory'): string =>

@@ -1,5 +1,5 @@
 /**
- * `npm start`: build the demo when dist/ is missing or older than its sources, then
+ * `npm start`: build the demo when dist/demo/ is missing or older than its sources, then
  * serve it together with the relay.
  */
 import { execSync } from 'node:child_process';
@@ -13,7 +13,7 @@ function newest(path: string): number {
   return Math.max(s.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-const built = existsSync('dist/index.html') ? statSync('dist/index.html').mtimeMs : 0;
+const built = existsSync('dist/demo/index.html') ? statSync('dist/demo/index.html').mtimeMs : 0;
 const sources = Math.max(newest('src'), newest('worker'), newest('public'), newest('index.html'), newest('vite.config.ts'));
 if (built < sources) {
   console.log('macula-web: building the demo…');

@@ -4,9 +4,10 @@
  * central registry. This file is the whole public surface.
  */
 export { createPeer } from './peer/main/create-peer.js';
-export type { Peer, PeerEvent, PeerOptions, ServiceHandler } from './peer/main/create-peer.js';
+export type { Peer, PeerEvent, PeerOptions, RelayEvent, ServiceHandler } from './peer/main/create-peer.js';
 export type { ProviderInfo } from './core/registry/service-registry.js';
-export type { CallOptions, CallPolicy } from './core/registry/rpc.js';
+export type { CallOptions, CallOutcome, CallPolicy } from './core/registry/rpc.js';
 export type { LookupProgress } from './core/lookup/lookup.js';
+export type { LookupEvent, LookupSubject } from './peer/worker/lookup-subjects.js';
 export type { RoutingTableView } from './peer/worker/peer-core.js';
 export { ErrorCode, MeshError, isMeshError } from './core/errors.js';

@@ -73,6 +73,33 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
     expect(caller.stats()['connections.createdTotal']).toBeLessThan(70);
   }, 120_000);
 
+  it('callDetailed says which provider answered, after how many attempts, and which failed first', async () => {
+    const { swarm, cores, handlers } = coreSwarm(13);
+    await swarm.grow(30, 10);
+    await swarm.run(10_000);
+    const all = [...cores.values()];
+    const providers = all.slice(0, 3).sort((a, b) => (a.node.selfHex < b.node.selfHex ? -1 : 1));
+    const caller = all[20]!;
+    for (const p of providers) {
+      handlers.get(p.node.selfHex)!.set('who.am.i', () => p.node.selfHex);
+      await swarm.settle(p.advertise('who.am.i'));
+    }
+    const [first, second] = [providers[0]!.node.selfHex, providers[1]!.node.selfHex];
+    expect(await swarm.settle(caller.callDetailed('who.am.i', null, { policy: 'first' }))).toEqual({ result: first, provider: first, attempts: 1, failed: [] });
+
+    // The first provider goes away without a word; the caller still has it cached and tries it first.
+    swarm.fail(providers[0]!.node, true);
+    const outcome = await swarm.settle(caller.callDetailed('who.am.i', null, { policy: 'first', timeoutMs: 2_000 }), 60_000);
+    expect(outcome).toMatchObject({ result: second, provider: second, attempts: 2 });
+    expect(outcome.failed.map((f) => f.nodeId)).toEqual([first]);
+    expect(['TIMEOUT', 'NOT_CONNECTED', 'UNREACHABLE', 'CLOSED']).toContain(outcome.failed[0]!.code);
+
+    // A local call names this node.
+    const own = providers[2]!;
+    expect(await swarm.settle(own.callDetailed('who.am.i', null, { policy: 'local-first' })))
+      .toEqual({ result: own.node.selfHex, provider: own.node.selfHex, attempts: 1, failed: [] });
+  }, 120_000);
+
   it('publishes to exact and wildcard subscribers exactly once, none to others, none after unsubscribe', async () => {
     const { swarm, cores, inbox } = coreSwarm(12);
     await swarm.grow(60, 20);

@@ -2,7 +2,8 @@ import { delMany, getMany, keys, promisifyRequest, type UseStore } from 'idb-key
 import type { Store } from '../core/environment.js';
 import { ErrorCode, MeshError } from '../core/errors.js';
 
-const DB_PREFIX = 'macula-web/node/';
+/** Every node's database is named this prefix and its node id (the sweeper of abandoned ones relies on it). */
+export const DB_PREFIX = 'macula-web/node/';
 const STORE_NAME = 'state';
 /** How long an open may wait on another connection that will not close before it fails. */
 const BLOCKED_TIMEOUT_MS = 10_000;

@@ -1,4 +1,6 @@
-import SimplePeer from 'simple-peer';
+// The browserified build that ships inside simple-peer carries its own Node shims (process,
+// Buffer, streams), so neither this package's build nor an app's bundler needs polyfills.
+import SimplePeer from 'simple-peer/simplepeer.min.js';
 import type { PeerChannel } from './peer-channel.js';
 import { Reassembler, toChunks } from './chunking.js';
 import { diagnoseFailure, newTrace, selectedRoute } from './channel-diagnostics.js';

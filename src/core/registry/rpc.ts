@@ -24,6 +24,17 @@ export interface CallOptions {
   policy?: CallPolicy;
 }
 
+/** What a call() found out on its way to a result. */
+export interface CallOutcome {
+  result: unknown;
+  /** Node id of the provider whose answer this is (this node's own for a local call). */
+  provider: string;
+  /** Providers asked, the one that answered included. */
+  attempts: number;
+  /** The providers that failed before it, in order, with their error codes. */
+  failed: Array<{ nodeId: string; code: string }>;
+}
+
 /** Where the application's handlers live (the main thread, in the browser). */
 export interface LocalHandlers {
   has(serviceId: string): boolean;
@@ -58,6 +69,11 @@ export class Rpc {
   constructor(private readonly node: DhtNode, private readonly discovery: Discovery, private readonly handlers: LocalHandlers) {}
 
   async call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
+    return (await this.callDetailed(serviceId, args, opts)).result;
+  }
+
+  /** A call with failover (see call in README.md), saying which provider answered after how many attempts. */
+  async callDetailed(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<CallOutcome> {
     checkServiceId(serviceId);
     const timeoutMs = checkTimeout(opts.timeoutMs);
     const policy = opts.policy ?? 'random';
@@ -66,7 +82,9 @@ export class Rpc {
       throw invalidArgument('maxAttempts', 'an integer in [1, 20]', opts.maxAttempts);
     }
     checkPayload(args, 'args');
-    if (policy === 'local-first' && this.handlers.has(serviceId)) return this.invokeLocally(serviceId, args);
+    if (policy === 'local-first' && this.handlers.has(serviceId)) {
+      return { result: await this.invokeLocally(serviceId, args), provider: this.node.selfHex, attempts: 1, failed: [] };
+    }
 
     let providers = await this.discovery.discover(serviceId, {});
     if (providers.length === 0) providers = await this.discovery.discover(serviceId, { forceRefresh: true });
@@ -76,7 +94,8 @@ export class Rpc {
     const attempts: Array<{ nodeId: string; code: string }> = [];
     for (const provider of order.slice(0, maxAttempts)) {
       try {
-        return await this.callOnce(provider.nodeId, serviceId, args, timeoutMs);
+        const result = await this.callOnce(provider.nodeId, serviceId, args, timeoutMs);
+        return { result, provider: provider.nodeId, attempts: attempts.length + 1, failed: attempts };
       } catch (e) {
         const code = isMeshError(e) ? e.code : ErrorCode.HANDLER_ERROR;
         if (!FAILOVER_CODES.has(code)) throw e;

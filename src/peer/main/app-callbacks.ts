@@ -1,7 +1,7 @@
 import { ErrorCode, MeshError } from '../../core/errors.js';
-import type { LookupProgress } from '../../core/lookup/lookup.js';
 import type { ServiceHandler } from '../../core/registry/service-registry.js';
 import { capture } from '../api-result.js';
+import type { LookupEvent } from '../worker/lookup-subjects.js';
 import type { AppBridge } from '../worker/worker-api.js';
 
 /**
@@ -13,14 +13,16 @@ import type { AppBridge } from '../worker/worker-api.js';
  */
 
 export type PeerEvent = 'peer:connect' | 'peer:disconnect';
+/** The relay link came up (authenticated) or went down; the callback gets the relay's URL. */
+export type RelayEvent = 'relay:up' | 'relay:down';
 export type SubscriptionCallback = (payload: unknown, info: { topic: string; publisher: string }) => void;
 
 export class AppCallbacks {
   /** The one record of which services have handlers in this tab. */
   readonly handlers = new Map<string, ServiceHandler>();
   readonly subscriptions = new Map<number, SubscriptionCallback>();
-  readonly lookupListeners = new Set<(p: LookupProgress) => void>();
-  private readonly peerListeners = new Map<PeerEvent, Set<(nodeId: string) => void>>();
+  readonly lookupListeners = new Set<(p: LookupEvent) => void>();
+  private readonly peerListeners = new Map<PeerEvent | RelayEvent, Set<(idOrUrl: string) => void>>();
 
   readonly bridge: AppBridge = {
     invoke: (serviceId, args) => capture(async () => {
@@ -48,14 +50,14 @@ export class AppCallbacks {
     },
   };
 
-  onPeer(event: PeerEvent, cb: (nodeId: string) => void): () => void {
+  onPeer(event: PeerEvent | RelayEvent, cb: (idOrUrl: string) => void): () => void {
     let set = this.peerListeners.get(event);
     if (set === undefined) this.peerListeners.set(event, (set = new Set()));
     set.add(cb);
     return () => void set.delete(cb);
   }
 
-  emit(event: PeerEvent, nodeId: string): void {
+  emit(event: PeerEvent | RelayEvent, nodeId: string): void {
     for (const cb of this.peerListeners.get(event) ?? []) {
       try {
         cb(nodeId);

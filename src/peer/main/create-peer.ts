@@ -7,6 +7,7 @@ import { IceConfig } from './ice-config.js';
 import * as Comlink from 'comlink';
 import type { InitReport, WorkerInit } from '../worker/worker-api.js';
 import { AppCallbacks } from './app-callbacks.js';
+import { startDatabaseSweeper } from './browser-sweeper.js';
 import { ConnectionManager } from './connection-manager.js';
 import { FramePump } from './frame-pump.js';
 import { createPeerHandle, type Peer } from './peer-handle.js';
@@ -17,10 +18,11 @@ import { WorkerClient } from './worker-client.js';
 
 export type { PeerOptions } from './peer-options.js';
 export type { Peer } from './peer-handle.js';
-export type { PeerEvent } from './app-callbacks.js';
+export type { PeerEvent, RelayEvent } from './app-callbacks.js';
 export type { ServiceHandler } from '../../core/registry/service-registry.js';
 
 const WELCOME_WAIT_MS = 5_000;
+const ABANDONED_STORAGE_TTL_S = 7 * 86_400;
 
 /**
  * Start this tab's peer: its identity, the DHT worker, the WebRTC mesh and the relay
@@ -36,7 +38,11 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
   // Start-up steps overlap: the worker's script loads while the identity is read or made,
   // and the worker initialises while the relay connection authenticates.
-  const worker = new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
+  // The `new URL` stays inline in `new Worker`: that is the pattern Vite and webpack follow
+  // to emit the worker from an app's build (the package build rewrites it to ./worker.js).
+  const worker = opts.workerUrl !== undefined
+    ? new Worker(opts.workerUrl, { type: 'module', name: 'macula-dht' })
+    : new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
   const identity = await loadTabIdentity(opts.realm).catch((e: unknown) => {
     worker.terminate();
     throw e;
@@ -80,6 +86,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     urls: opts.bootstrap, identity, realm: opts.realm, channels: connections,
     needsIntroductions: () => client.api.needsIntroductions(),
     onIce: (relayIce) => ice.fromRelay(relayIce),
+    onStatus: (up, url) => app.emit(up ? 'relay:up' : 'relay:down', url),
   });
   void relay.welcomed.then(() => mark('relay-welcome'));
 
@@ -97,14 +104,19 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     throw e;
   }
   await Promise.race([relay.welcomed, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
+  // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).
+  const sweeper = startDatabaseSweeper(opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
+    (opts.abandonedStorageTtl ?? ABANDONED_STORAGE_TTL_S) * 1000);
 
   return createPeerHandle(identity.nodeIdHex, client, app, {
     stats: () => ({
       ...connections.counters(), ...routes.toStats(),
       'ice.relayServers': ice.stats.relayServers, 'ice.updates': ice.stats.updates,
       'signals.rejected': relay.rejectedSignals, 'relay.connected': relay.connected ? 1 : 0,
+      'storage.abandonedRemoved': sweeper.removed,
     }),
     close: async () => {
+      sweeper.stop();
       relay.close();
       await client.api.close().catch(() => undefined);
       stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));

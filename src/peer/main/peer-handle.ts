@@ -1,9 +1,9 @@
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
-import type { LookupProgress } from '../../core/lookup/lookup.js';
-import type { CallOptions } from '../../core/registry/rpc.js';
+import type { CallOptions, CallOutcome } from '../../core/registry/rpc.js';
 import type { ProviderInfo, ServiceHandler } from '../../core/registry/service-registry.js';
+import type { LookupEvent } from '../worker/lookup-subjects.js';
 import type { RoutingTableView } from '../worker/peer-core.js';
-import type { AppCallbacks, PeerEvent, SubscriptionCallback } from './app-callbacks.js';
+import type { AppCallbacks, PeerEvent, RelayEvent, SubscriptionCallback } from './app-callbacks.js';
 import type { WorkerClient } from './worker-client.js';
 
 /**
@@ -20,6 +20,8 @@ export interface Peer {
   listLocalServices(): Promise<string[]>;
   discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
   call(serviceId: string, args?: unknown, opts?: CallOptions): Promise<unknown>;
+  /** As call(), resolving with the result, the provider that answered and how many were tried. */
+  callDetailed(serviceId: string, args?: unknown, opts?: CallOptions): Promise<CallOutcome>;
   callTo(nodeId: string, serviceId: string, args?: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
   subscribe(topic: string, cb: SubscriptionCallback): Promise<() => Promise<void>>;
   publish(topic: string, payload: unknown): Promise<number>;
@@ -29,8 +31,9 @@ export interface Peer {
   /** The routing table, bucket by bucket (for display and debugging). */
   routingTable(): Promise<RoutingTableView>;
   on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
-  /** Progress of this peer's lookups: paths started, answers (with the nodes they passed), completion. */
-  on(event: 'lookup', cb: (progress: LookupProgress) => void): () => void;
+  on(event: RelayEvent, cb: (relayUrl: string) => void): () => void;
+  /** Progress of this peer's lookups (paths started, answers with the nodes they passed, completion) and what each looks for. */
+  on(event: 'lookup', cb: (event: LookupEvent) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,8 @@ export interface MainThreadSide {
   /** Leave the mesh (the worker is asked to close first) and end the worker. */
   close(): Promise<void>;
 }
+
+const PEER_EVENTS: ReadonlyArray<PeerEvent | RelayEvent | 'lookup'> = ['peer:connect', 'peer:disconnect', 'relay:up', 'relay:down'];
 
 export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppCallbacks, main: MainThreadSide): Peer {
   const { api } = client;
@@ -72,6 +77,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
     async call(serviceId, args, callOpts = {}) {
       live();
       return api.call(serviceId, args, callOpts);
+    },
+    async callDetailed(serviceId, args, callOpts = {}) {
+      live();
+      return api.callDetailed(serviceId, args, callOpts);
     },
     async callTo(target, serviceId, args, callOpts = {}) {
       live();
@@ -110,10 +119,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
       live();
       return api.routingTable();
     },
-    on(event: PeerEvent | 'lookup', cb: ((nodeId: string) => void) | ((p: LookupProgress) => void)): () => void {
+    on(event: PeerEvent | RelayEvent | 'lookup', cb: ((nodeId: string) => void) | ((p: LookupEvent) => void)): () => void {
       if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
       if (event === 'lookup') {
-        const listener = cb as (p: LookupProgress) => void;
+        const listener = cb as (p: LookupEvent) => void;
         app.lookupListeners.add(listener);
         if (app.lookupListeners.size === 1) void api.watchLookups(true).catch(() => undefined);
         return () => {
@@ -121,7 +130,7 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
           if (app.lookupListeners.size === 0 && !closed) void api.watchLookups(false).catch(() => undefined);
         };
       }
-      if (event !== 'peer:connect' && event !== 'peer:disconnect') throw invalidArgument('event', "'peer:connect', 'peer:disconnect' or 'lookup'", event);
+      if (!PEER_EVENTS.includes(event)) throw invalidArgument('event', `${PEER_EVENTS.map((e) => `'${e}'`).join(', ')} or 'lookup'`, event);
       return app.onPeer(event, cb as (nodeId: string) => void);
     },
     async close() {

@@ -1,36 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { isMeshError } from '../../core/errors.js';
-import { validatePeerOptions, type PeerOptions } from './peer-options.js';
+import { ErrorCode, isMeshError } from '../../core/errors.js';
+import { resolveWorkerUrl, validatePeerOptions } from './peer-options.js';
 
-const base = { bootstrap: 'ws://localhost:8787/relay' };
+const PAGE = 'https://app.example/shop/index.html';
 
-function argumentOf(options: unknown): unknown {
+function invalid(f: () => unknown): string | undefined {
   try {
-    validatePeerOptions(options as PeerOptions);
+    f();
   } catch (e) {
-    return isMeshError(e) && e.code === 'INVALID_ARGUMENT' ? e.details?.['argument'] : e;
+    if (isMeshError(e) && e.code === ErrorCode.INVALID_ARGUMENT) return e.message;
+    throw e;
   }
-  return 'accepted';
+  return undefined;
 }
 
-describe('createPeer options: ICE', () => {
-  it('defaults to no servers of its own and every candidate type', () => {
-    const v = validatePeerOptions(base);
-    expect(v.iceServers).toEqual([]);
-    expect(v.iceTransportPolicy).toBe('all');
+describe('workerUrl option', () => {
+  it('resolves relative and absolute same-origin URLs against the page', () => {
+    expect(resolveWorkerUrl('/static/macula-worker.js', PAGE)).toBe('https://app.example/static/macula-worker.js');
+    expect(resolveWorkerUrl('worker.js', PAGE)).toBe('https://app.example/shop/worker.js');
+    expect(resolveWorkerUrl(new URL('https://app.example/w.js'), PAGE)).toBe('https://app.example/w.js');
   });
 
-  it('accepts RTCIceServer lists and normalises their URLs to lists', () => {
-    const v = validatePeerOptions({ ...base, iceServers: [{ urls: 'stun:s.example' }, { urls: ['turn:t.example'], username: 'u', credential: 'p' }], iceTransportPolicy: 'relay' });
-    expect(v.iceServers).toEqual([{ urls: ['stun:s.example'] }, { urls: ['turn:t.example'], username: 'u', credential: 'p' }]);
-    expect(v.iceTransportPolicy).toBe('relay');
+  it('accepts blob: and data: URLs, which a CDN-hosted app builds itself', () => {
+    expect(resolveWorkerUrl('blob:https://app.example/1b2c', PAGE)).toBe('blob:https://app.example/1b2c');
+    expect(resolveWorkerUrl('data:text/javascript,1', PAGE)).toBe('data:text/javascript,1');
   });
 
-  it('refuses bad lists and policies with INVALID_ARGUMENT naming the option', () => {
-    expect(argumentOf({ ...base, iceServers: 'stun:s.example' })).toBe('iceServers');
-    expect(argumentOf({ ...base, iceServers: [{ urls: 'turn:t.example' }] })).toBe('iceServers');
-    expect(argumentOf({ ...base, iceServers: [{ urls: 'https://t.example' }] })).toBe('iceServers');
-    expect(argumentOf({ ...base, iceTransportPolicy: 'none' })).toBe('iceTransportPolicy');
-    expect(argumentOf({ ...base, iceTransportPolicy: 'relay', iceServers: [] })).toBe('accepted');
+  it('refuses other origins, other schemes and non-URLs, naming the option', () => {
+    for (const bad of ['https://cdn.example/worker.js', 'ftp://app.example/w.js', 'javascript:1', 42, null, {}]) {
+      expect(invalid(() => resolveWorkerUrl(bad, PAGE)), String(bad)).toMatch(/^workerUrl: expected a same-origin/);
+    }
+    expect(invalid(() => resolveWorkerUrl('/w.js', undefined))).toMatch(/^workerUrl:/);
+  });
+
+  it('is optional, and validated with the other options', () => {
+    expect(validatePeerOptions({ bootstrap: 'ws://localhost:8787/relay' }).workerUrl).toBeUndefined();
+    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://localhost:8787/relay', workerUrl: 7 as unknown as string }))).toMatch(/^workerUrl:/);
+    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', workerUrl: 'blob:https://a/1' }).workerUrl).toBe('blob:https://a/1');
+  });
+});
+
+describe('abandonedStorageTtl option', () => {
+  it('takes whole seconds from a minute to a year, and names itself when wrong', () => {
+    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: 86_400 }).abandonedStorageTtl).toBe(86_400);
+    for (const bad of [59, 31_536_001, 1.5, '600', -1]) {
+      expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: bad as number })), String(bad)).toMatch(/^abandonedStorageTtl:/);
+    }
   });
 });

@@ -26,18 +26,33 @@ export interface PeerOptions {
   iceServers?: IceServer[];
   /** `'relay'` uses TURN only (to check a TURN server, or to hide addresses); default `'all'`. */
   iceTransportPolicy?: 'all' | 'relay';
+  /**
+   * Where the DHT worker's script is, for hosting the package's bundlers do not handle
+   * (esbuild, Rollup, Rolldown, a CDN, a strict `worker-src` CSP): a same-origin http(s)
+   * URL (relative ones resolve against the page), or a `blob:`/`data:` URL, of a copy of
+   * the package's `dist/browser/worker.js`. It is started as a module worker. By default
+   * the worker next to this module is used, which Vite and webpack emit on their own.
+   */
+  workerUrl?: string | URL;
+  /**
+   * How long (s) the IndexedDB database of a tab identity no tab runs any more is kept
+   * before a peer of this origin removes it (default 7 days; a live tab's never is).
+   */
+  abandonedStorageTtl?: number;
 }
 
 /** The options the worker's node and registry take (the rest are the main thread's). */
 export type PeerTuning = Partial<Pick<PeerOptions, (typeof TUNING_KEYS)[number]>>;
 const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha'] as const;
 
-export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage' | 'iceServers' | 'iceTransportPolicy'> {
+export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage' | 'iceServers' | 'iceTransportPolicy' | 'workerUrl'> {
   bootstrap: string[];
   realm: string;
   storage: 'indexeddb' | 'memory';
   iceServers: IceServerSpec[];
   iceTransportPolicy: 'all' | 'relay';
+  /** Absolute, when the app gave one. */
+  workerUrl?: string;
 }
 
 /** Checks every option up front, naming the one that is wrong (INVALID_ARGUMENT). */
@@ -53,6 +68,10 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
     const v = options[name];
     if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 86_400)) throw invalidArgument(name, 'an integer number of seconds in [1, 86400]', v);
   }
+  const abandoned = options.abandonedStorageTtl;
+  if (abandoned !== undefined && !(Number.isInteger(abandoned) && abandoned >= 60 && abandoned <= 31_536_000)) {
+    throw invalidArgument('abandonedStorageTtl', 'an integer number of seconds in [60, 31536000]', abandoned);
+  }
   if (options.k !== undefined && !(Number.isInteger(options.k) && options.k >= 2 && options.k <= 64)) throw invalidArgument('k', 'an integer in [2, 64]', options.k);
   if (options.alpha !== undefined && !(Number.isInteger(options.alpha) && options.alpha >= 1 && options.alpha <= 8)) {
     throw invalidArgument('alpha', 'an integer in [1, 8]', options.alpha);
@@ -64,7 +83,10 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   if (iceProblem !== null) throw invalidArgument('iceServers', `a list of RTCIceServer (${iceProblem})`, options.iceServers);
   const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
   if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') throw invalidArgument('iceTransportPolicy', "'all' or 'relay'", iceTransportPolicy);
-  return { ...options, bootstrap, realm, storage, iceServers: normaliseIceServers(iceServers), iceTransportPolicy };
+  const { workerUrl, ...rest } = options;
+  const valid: ValidPeerOptions = { ...rest, bootstrap, realm, storage, iceServers: normaliseIceServers(iceServers), iceTransportPolicy };
+  if (workerUrl !== undefined) valid.workerUrl = resolveWorkerUrl(workerUrl, globalThis.location?.href);
+  return valid;
 }
 
 /** The tuning options that were given, for the worker (absent ones keep the worker's defaults). */
@@ -76,6 +98,26 @@ function pickDefined<T extends object, K extends keyof T>(o: T, keys: readonly K
   const out: Partial<Pick<T, K>> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
   return out;
+}
+
+/**
+ * A worker script must come from the page's own origin (the browser refuses others with a
+ * SecurityError that names nothing): say so up front, naming the option.
+ */
+export function resolveWorkerUrl(value: unknown, pageUrl: string | undefined): string {
+  const expected = 'a same-origin http(s) URL, or a blob: or data: URL, of the worker script';
+  if (typeof value !== 'string' && !(value instanceof URL)) throw invalidArgument('workerUrl', expected, value);
+  let url: URL;
+  try {
+    url = new URL(value, pageUrl);
+  } catch {
+    throw invalidArgument('workerUrl', expected, String(value));
+  }
+  if (url.protocol === 'blob:' || url.protocol === 'data:') return url.href;
+  const page = pageUrl === undefined ? undefined : new URL(pageUrl);
+  const sameOrigin = page === undefined || page.origin === url.origin;
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !sameOrigin) throw invalidArgument('workerUrl', expected, url.href);
+  return url.href;
 }
 
 function isWsUrl(v: unknown): boolean {

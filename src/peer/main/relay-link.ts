@@ -30,6 +30,8 @@ export interface RelayLinkDeps {
   };
   /** STUN/TURN configuration the relay handed out (with its welcome, and when asked again). */
   onIce(ice: RelayIce): void;
+  /** The link came up (a relay admitted us) or went down, with that relay's URL. */
+  onStatus?(up: boolean, url: string): void;
   /** Whether the node wants introductions though it has channels (DhtNode.needsIntroductions). */
   needsIntroductions(): Promise<boolean>;
   clock?: Clock;
@@ -64,6 +66,15 @@ export class RelayLink {
     });
     this.client.on('peers', (peers) => this.introduced(peers));
     this.client.on('ice', (ice) => deps.onIce(ice));
+    let up = false;
+    let upUrl = '';
+    this.client.on('status', (status) => {
+      if ((status === 'open') === up) return;
+      up = status === 'open';
+      // Going down is reported with the relay that was up, whichever the client tries next.
+      if (up) upUrl = this.client.url;
+      deps.onStatus?.(up, upUrl);
+    });
     this.client.on('signal', ({ from, data }) => channels.signal(from, data, true));
     this.client.on('error', (e) => {
       if (e.code === 'UNREACHABLE' && e.to) channels.disconnect(e.to);

@@ -26,12 +26,15 @@ export async function loadTabIdentity(realm: string): Promise<Identity> {
   }
 }
 
+/** The Web Lock a live tab holds for its identity: free means no tab runs that node. */
+export const identityLockName = (nodeIdHex: string): string => `macula-web/node/${nodeIdHex}`;
+
 /** Hold a lock named after the node id until the tab goes away; false when another tab holds it. */
 function claim(nodeIdHex: string): Promise<boolean> {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
   if (locks === undefined) return Promise.resolve(true);
   return new Promise((resolve) => {
-    void locks.request(`macula-web/node/${nodeIdHex}`, { ifAvailable: true }, (lock) => {
+    void locks.request(identityLockName(nodeIdHex), { ifAvailable: true }, (lock) => {
       resolve(lock !== null);
       // Keep the lock for the page's lifetime: the browser releases it when the tab closes.
       return lock === null ? undefined : new Promise<void>(() => undefined);

@@ -6,7 +6,7 @@ import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
 import { checkMetadata, type RecordKind } from '../../core/records/records.js';
 import { PubSub, type SubscriptionSink } from '../../core/registry/pubsub.js';
-import { Rpc, type CallOptions, type LocalHandlers } from '../../core/registry/rpc.js';
+import { Rpc, type CallOptions, type CallOutcome, type LocalHandlers } from '../../core/registry/rpc.js';
 import { checkServiceId, ServiceRegistry, type ProviderInfo, type ServiceHandler } from '../../core/registry/service-registry.js';
 import { subscriptionKey } from '../../core/registry/topics.js';
 import { Persistence, type SavedService } from './persistence.js';
@@ -192,6 +192,11 @@ export class PeerCore {
 
   call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
     return this.rpc.call(serviceId, args, opts);
+  }
+
+  /** As call(), with which provider answered and after how many attempts. */
+  callDetailed(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<CallOutcome> {
+    return this.rpc.callDetailed(serviceId, args, opts);
   }
 
   callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<unknown> {

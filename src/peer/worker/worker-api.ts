@@ -8,7 +8,8 @@ import type { CallOptions } from '../../core/registry/rpc.js';
 import type { PeerTuning } from '../main/peer-options.js';
 import { FramePort } from './frame-port.js';
 import { PeerCore, type RoutingTableView } from './peer-core.js';
-import type { LookupProgress } from '../../core/lookup/lookup.js';
+import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
+import type { CallOutcome } from '../../core/registry/rpc.js';
 
 /**
  * The same signed record comes back from every holder a lookup reaches, and again on every
@@ -44,7 +45,7 @@ export interface InitReport {
 export interface AppBridge {
   invoke(serviceId: string, args: unknown, caller: string): Promise<Result<unknown>>;
   deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
-  lookup(progress: LookupProgress): void;
+  lookup(event: LookupEvent): void;
 }
 
 export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => Store | undefined;
@@ -52,6 +53,9 @@ export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => 
 export class WorkerApi {
   private core: PeerCore | undefined;
   private bridge: FramePort | undefined;
+  /** What the app's calls look up, noted only while the app watches lookups. */
+  private readonly subjects = new LookupSubjects();
+  private readonly patterns = new Map<number, string>();
   private watchingLookups = false;
   private tickHandle: ReturnType<typeof setInterval> | undefined;
 
@@ -73,7 +77,7 @@ export class WorkerApi {
       this.core = core;
       bridge.attach(core.node);
       core.node.on((e) => {
-        if (e.type === 'lookup' && this.watchingLookups) void app.lookup(e.progress);
+        if (e.type === 'lookup' && this.watchingLookups) void app.lookup(this.subjects.label(e.progress));
       });
       const restoredServices = await core.restore();
       this.tickHandle = setInterval(() => core.tick(), TICK_INTERVAL_MS);
@@ -84,16 +88,26 @@ export class WorkerApi {
   /** The app registered a handler for `serviceId` before calling this. */
   advertise(serviceId: string, metadata: Record<string, unknown> | undefined, ttl: number | undefined): Promise<Result<void>> {
     return capture(async () => {
+      this.noteService(serviceId);
       await this.ready().advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) });
     });
   }
 
   unadvertise(serviceId: string): Promise<Result<void>> {
-    return capture(() => this.ready().unadvertise(serviceId));
+    return capture(async () => {
+      this.noteService(serviceId);
+      await this.ready().unadvertise(serviceId);
+    });
   }
 
   call(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<unknown>> {
+    this.noteService(serviceId);
     return capture(() => this.ready().call(serviceId, args, opts));
+  }
+
+  callDetailed(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<CallOutcome>> {
+    this.noteService(serviceId);
+    return capture(() => this.ready().callDetailed(serviceId, args, opts));
   }
 
   callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number }): Promise<Result<unknown>> {
@@ -101,18 +115,29 @@ export class WorkerApi {
   }
 
   subscribe(pattern: string): Promise<Result<number>> {
-    return capture(() => this.ready().subscribe(pattern));
+    return capture(async () => {
+      const core = this.ready();
+      if (this.watchingLookups && typeof pattern === 'string') this.subjects.subscription(pattern);
+      const id = await core.subscribe(pattern);
+      this.patterns.set(id, pattern);
+      return id;
+    });
   }
 
   unsubscribe(subscriptionId: number): Promise<Result<void>> {
+    const pattern = this.patterns.get(subscriptionId);
+    if (this.watchingLookups && pattern !== undefined) this.subjects.subscription(pattern);
+    this.patterns.delete(subscriptionId);
     return capture(() => this.ready().unsubscribe(subscriptionId));
   }
 
   publish(topic: string, payload: unknown): Promise<Result<number>> {
+    this.noteTopic(topic);
     return capture(() => this.ready().publish(topic, payload));
   }
 
   discoverSubscribers(topic: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+    this.noteTopic(topic);
     return capture(() => this.ready().discoverSubscribers(topic, { forceRefresh }));
   }
 
@@ -121,6 +146,7 @@ export class WorkerApi {
   }
 
   discover(serviceId: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+    this.noteService(serviceId);
     return capture(() => this.ready().discover(serviceId, { forceRefresh }));
   }
 
@@ -159,6 +185,15 @@ export class WorkerApi {
       await this.core?.close();
       this.bridge?.close();
     });
+  }
+
+  /** Names are hashed only while the app listens to lookups (and only valid ones: bad ones are refused later). */
+  private noteService(serviceId: unknown): void {
+    if (this.watchingLookups && typeof serviceId === 'string') this.subjects.service(serviceId);
+  }
+
+  private noteTopic(topic: unknown): void {
+    if (this.watchingLookups && typeof topic === 'string' && topic.length <= 256) this.subjects.publication(topic);
   }
 
   private ready(): PeerCore {

@@ -1,0 +1,17 @@
+/**
+ * What the package may weigh. The consumer tier (scripts/test-consumers.ts) holds a Vite
+ * app's build of the package to it, and `npm run bench:size` reports against it.
+ * Set at about 10% above the sizes measured when the package was first built (main
+ * 50.8 kB, worker 49.0 kB gzip in a Vite app; tarball 386 kB): growth past it is a decision,
+ * not an accident.
+ */
+export const SIZE_BUDGET = {
+  /** The main-thread entry as an app ships it (minified), gzip bytes. */
+  mainGzip: 56 * 1024,
+  /** The worker as an app ships it (minified), gzip bytes. */
+  workerGzip: 56 * 1024,
+  /** The npm tarball. */
+  tarball: 420 * 1024,
+} as const;
+
+export const kB = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;

@@ -1,0 +1,65 @@
+/**
+ * Runs what the command line asked for until SIGINT or SIGTERM: a standalone relay, or
+ * the demo with its relay on one port. A second signal while sockets drain means "now".
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startDemoServer } from '../relay/demo-server.js';
+import { describeDeployment, relayDeployment } from '../relay/relay-args.js';
+import { startRelay } from '../relay/relay.js';
+import type { ServeArgs } from './args.js';
+
+/**
+ * The built demo: next to the compiled CLI in the package (dist/node → dist/demo), or the
+ * repository's dist/demo when the CLI runs from source.
+ */
+export function packagedDemoRoot(): string | undefined {
+  for (const relative of ['../demo/', '../../dist/demo/']) {
+    const dir = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(`${dir}index.html`)) return dir;
+  }
+  return undefined;
+}
+
+export async function serve(args: ServeArgs, log: (line: string) => void = console.log): Promise<void> {
+  const limits = args.socketsPerAddress === undefined ? {} : { limits: { socketsPerAddress: args.socketsPerAddress } };
+  // Reads the TLS files now, so a wrong path stops the start instead of the first connection.
+  const { ice, tls } = relayDeployment(args.deployment);
+  const deployment = {
+    ...limits,
+    ...(ice ? { ice } : {}),
+    ...(tls ? { tls } : {}),
+    ...(args.deployment.trustProxy === true ? { trustProxy: true } : {}),
+  };
+  let close: () => Promise<string>;
+  if (args.command === 'relay') {
+    const relay = await startRelay({ port: args.port, host: args.host, ...deployment });
+    log(`macula-web relay: listening on ${relay.address}`);
+    close = async () => {
+      await relay.close();
+      const { signalsForwarded, socketsOpen } = relay.stats();
+      return `closed (${signalsForwarded} signals forwarded, ${socketsOpen} sockets left)`;
+    };
+  } else {
+    const root = args.root ?? packagedDemoRoot();
+    if (root === undefined || !existsSync(`${root}/index.html`)) {
+      throw new Error(`no built demo at ${root ?? 'dist/demo'} (from a clone: npm run build)`);
+    }
+    const demo = await startDemoServer({ root, port: args.port, host: args.host, ...deployment });
+    log(`macula-web: demo on ${demo.url} , relay on ${demo.url.replace(/^http/, 'ws')}relay`);
+    log(`macula-web: ${describeDeployment(args.deployment)}`);
+    close = async () => {
+      await demo.close();
+      return 'closed';
+    };
+  }
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log(`macula-web: ${signal}, closing`);
+    void close().then((summary) => log(`macula-web: ${summary}`));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

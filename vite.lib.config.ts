@@ -1,0 +1,86 @@
+/**
+ * The npm package's build (`npm run build:lib`, run by `prepack`), in three passes chosen
+ * by `--mode`:
+ *   worker  dist/browser/worker.js  the DHT worker, ONE self-contained ES module (a page
+ *                                   without a bundler cannot resolve bare imports inside a
+ *                                   worker: import maps do not apply there)
+ *   browser dist/browser/index.js   createPeer and the errors, every dependency inlined
+ *                                   (simple-peer's prebuilt bundle: no Node polyfills)
+ *   node    dist/node/*.js          the relay, the CLI and the test kit (ws stays a dependency)
+ * Types come from `tsc -p tsconfig.lib.json`.
+ */
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
+
+/** The worker as the source names it (the demo's own Vite build follows this path). */
+const SOURCE_WORKER_URL = "new URL('../../../worker/dht.worker.ts', import.meta.url)";
+const PLACEHOLDER = '__MACULA_WORKER_URL__';
+
+/**
+ * Vite would bundle the worker itself and spawn it through a nested, rebased URL that not
+ * every app bundler recognises. The package instead ships the plain pattern that Vite and
+ * webpack both follow, written inline: `new Worker(new URL("./worker.js", import.meta.url), …)`.
+ */
+function packageWorkerUrl(): Plugin {
+  return {
+    name: 'macula-package-worker-url',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('/src/peer/main/create-peer.ts')) return null;
+      if (!code.includes(SOURCE_WORKER_URL)) this.error(`create-peer.ts no longer spawns its worker with ${SOURCE_WORKER_URL}`);
+      return { code: code.replace(SOURCE_WORKER_URL, PLACEHOLDER), map: null };
+    },
+    renderChunk(code) {
+      if (!code.includes(PLACEHOLDER)) return null;
+      return { code: code.replace(PLACEHOLDER, 'new URL("./worker.js", import.meta.url)'), map: null };
+    },
+    generateBundle(_options, bundle) {
+      const index = bundle['index.js'];
+      if (index?.type !== 'chunk' || !index.code.includes('new Worker(new URL("./worker.js", import.meta.url)')) {
+        this.error('dist/browser/index.js does not spawn ./worker.js');
+      }
+    },
+  };
+}
+
+const common: UserConfig = { publicDir: false, base: './', logLevel: 'warn' };
+
+const browserBuild = (entry: string, fileName: string, emptyOutDir: boolean, plugins: Plugin[] = []): UserConfig => ({
+  ...common,
+  plugins,
+  build: {
+    target: 'es2022',
+    outDir: 'dist/browser',
+    emptyOutDir,
+    // Readable output: apps minify it with the rest of their code.
+    minify: false,
+    sourcemap: false,
+    lib: { entry, formats: ['es'], fileName: () => fileName },
+    rolldownOptions: { output: { codeSplitting: false } },
+  },
+});
+
+export default defineConfig(({ mode }): UserConfig => {
+  if (mode === 'worker') return browserBuild('worker/dht.worker.ts', 'worker.js', true);
+  if (mode === 'browser') return browserBuild('src/index.ts', 'index.js', false, [packageWorkerUrl()]);
+  if (mode === 'node') {
+    return {
+      ...common,
+      build: {
+        target: 'node20',
+        outDir: 'dist/node',
+        emptyOutDir: true,
+        minify: false,
+        sourcemap: false,
+        ssr: true,
+        rolldownOptions: {
+          input: { relay: 'src/relay/index.ts', testing: 'src/testing/index.ts', cli: 'src/cli/main.ts' },
+          external: ['ws', /^@playwright\/test/],
+          output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js', banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '') },
+        },
+      },
+      // Everything but ws and Playwright is inlined, so the package's only dependency is ws.
+      ssr: { noExternal: true, external: ['ws', '@playwright/test'] },
+    };
+  }
+  throw new Error(`vite.lib.config.ts: --mode worker, browser or node (got ${mode})`);
+});
