@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../core/environment.js';
 import type { IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import { createSignalingClient, type SignalingClient, type WebSocketConstructor } from '../../signaling/client.js';
+import type { StampedSignal } from '../../signaling/protocol.js';
 
 /**
  * This tab's link to the bootstrap relays: the signaling client (which fails over along
@@ -22,7 +23,7 @@ export interface RelayLinkDeps {
     readonly openCount: number;
     connect(peer: IdHex): boolean;
     disconnect(peer: IdHex): void;
-    signal(from: IdHex, data: unknown, viaRelay: boolean): void;
+    signal(from: IdHex, signal: StampedSignal, viaRelay: boolean): void;
   };
   /** Whether the node wants introductions though it has channels (DhtNode.needsIntroductions). */
   needsIntroductions(): Promise<boolean>;
@@ -54,7 +55,7 @@ export class RelayLink {
       });
     });
     this.client.on('peers', (peers) => this.introduced(peers));
-    this.client.on('signal', ({ from, data }) => channels.signal(from, data, true));
+    this.client.on('signal', ({ from, data, ts, session, seq }) => channels.signal(from, { data, ts, session, seq }, true));
     this.client.on('error', (e) => {
       if (e.code === 'UNREACHABLE' && e.to) channels.disconnect(e.to);
     });
@@ -71,8 +72,8 @@ export class RelayLink {
   }
 
   /** Send a signal through the relay; false when not connected. */
-  sendSignal(to: IdHex, data: unknown): boolean {
-    return this.client.sendSignal(to, data);
+  sendSignal(to: IdHex, signal: StampedSignal): boolean {
+    return this.client.sendSignal(to, signal);
   }
 
   close(): void {
