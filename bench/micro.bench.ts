@@ -31,6 +31,7 @@ import { MessageType, type MessageBodies, type MessageName } from '../src/core/w
 import { checkRecord, recordSigningBytes, signRecord, signRemoval, type SignedRecord } from '../src/core/records/records.js';
 import { sealSignal } from '../src/peer/main/signal-envelope.js';
 import { signHello, verifyHello } from '../src/signaling/auth.js';
+import { freshSignal } from '../src/signaling/protocol.js';
 import type { CryptoRates, IdbBench, Layout, ReadTiming, RebuildParts, RebuildTiming, WriteTiming } from './idb-bench.js';
 import { percentile, table, writeSection } from './report.js';
 
@@ -122,7 +123,7 @@ function bodies(): { [N in MessageName]: { body: MessageBodies[N]; note: string 
     },
     STORE_REPLY: { body: { rid: rid(), key: keyForName('energy.home.get'), ok: true }, note: '' },
     REMOVE: { body: { rid: rid(), removal: signRemoval({ kind: 'provider', key: keyForName('energy.home.get'), removedAt: now }, me) }, note: 'signed removal' },
-    SIGNAL: { body: { payload: sealSignal(me, identities[1]!.nodeIdHex, { type: 'offer', sdp: SDP_OFFER })! }, note: 'sealed SDP offer' },
+    SIGNAL: { body: { payload: sealSignal(me, identities[1]!.nodeIdHex, freshSignal({ type: 'offer', sdp: SDP_OFFER }, now))! }, note: 'sealed SDP offer' },
   };
 }
 

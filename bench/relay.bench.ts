@@ -26,7 +26,7 @@ import { toHex } from '../src/core/id.js';
 import { createIdentity, type Identity } from '../src/core/identity.js';
 import { helloPayload, signalPayload, signHello, signSignal, verifySignal } from '../src/signaling/auth.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '../src/relay/limits.js';
-import { encodeMessage, parseServerMessage, type SignalDelivery } from '../src/signaling/protocol.js';
+import { encodeMessage, freshSignal, newSignalSession, parseServerMessage, type SignalDelivery, type StampedSignal } from '../src/signaling/protocol.js';
 import { startRelay, type Relay, type RelayStats } from '../src/relay/relay.js';
 import { createSignalingClient, type SignalingClient } from '../src/signaling/client.js';
 import { mean, percentile, table, writeSection } from './report.js';
@@ -313,14 +313,15 @@ function loadRole(): void {
         while (target === c) target = live[Math.floor(random.next() * live.length)]!;
         const to = target.identity.nodeIdHex;
         const data = signalData(i, random);
-        const signature = nativeSign(c.key, signalPayload(c.identity.nodeIdHex, to, JSON.stringify(data)));
-        c.frames.push(encodeMessage({ t: 'signal', to, data, signature })!);
+        const stamp = { ts: Date.now(), session: newSignalSession(), seq: i };
+        const signature = nativeSign(c.key, signalPayload(c.identity.nodeIdHex, to, stamp, JSON.stringify(data)));
+        c.frames.push(encodeMessage({ t: 'signal', to, data, ...stamp, signature })!);
       }
     }
     // One check with the project's own signer: the frames are what a real client sends.
     const first = live[0]!;
-    const frame = JSON.parse(first.frames[1]!) as { to: string; data: unknown; signature: string };
-    if (signSignal(first.identity, frame.to, frame.data) !== frame.signature) throw new Error('node:crypto and signSignal disagree');
+    const frame = JSON.parse(first.frames[1]!) as StampedSignal & { to: string; signature: string };
+    if (signSignal(first.identity, frame.to, frame) !== frame.signature) throw new Error('node:crypto and signSignal disagree');
   }
 
   serve({
@@ -491,8 +492,10 @@ async function rawPair(url: string, a: Identity, b: Identity): Promise<RawPair> 
   });
   const [wa, wb] = await Promise.all([join(a), join(b)]);
   const data = { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2113937151 probe.local 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' } };
-  const frame = (from: Identity, to: Identity): string =>
-    encodeMessage({ t: 'signal', to: to.nodeIdHex, data, signature: signSignal(from, to.nodeIdHex, data)! })!;
+  const frame = (from: Identity, to: Identity): string => {
+    const signal = freshSignal(data);
+    return encodeMessage({ t: 'signal', to: to.nodeIdHex, ...signal, signature: signSignal(from, to.nodeIdHex, signal)! })!;
+  };
   const toB = frame(a, b);
   const toA = frame(b, a);
   wb.on('message', () => wb.send(toA));
@@ -533,7 +536,8 @@ async function clientPair(url: string, a: Identity, b: Identity): Promise<Client
     const off = c.on('status', (s) => s === 'open' && (off(), resolve()));
   });
   await withTimeout(Promise.all([opened(ca), opened(cb)]), 10_000, 'signaling clients');
-  cb.on('signal', (s) => void cb.sendSignal(s.from, s.data));
+  // Echoed with the same stamp: the relay leaves freshness to the receivers, and these only count.
+  cb.on('signal', (s) => void cb.sendSignal(s.from, s));
   const waiting = new Map<number, () => void>();
   ca.on('signal', (s) => waiting.get((s.data as { n: number }).n)?.());
   let n = 0;
@@ -543,7 +547,7 @@ async function clientPair(url: string, a: Identity, b: Identity): Promise<Client
       const t0 = performance.now();
       await withTimeout(new Promise<void>((resolve) => {
         waiting.set(id, resolve);
-        ca.sendSignal(b.nodeIdHex, { n: id, type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2113937151 probe.local 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' } });
+        ca.sendSignal(b.nodeIdHex, freshSignal({ n: id, type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2113937151 probe.local 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' } }));
       }), 10_000, 'client round trip');
       waiting.delete(id);
       return performance.now() - t0;

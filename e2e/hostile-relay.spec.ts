@@ -26,6 +26,32 @@ test.describe('a hostile relay', () => {
     }
   });
 
+  test('replay-offers: an offer delivered again after the channel opened is dropped as a duplicate, and the channel stays', async ({ browser }) => {
+    test.setTimeout(60_000);
+    const relay = await startTamperingRelay('replay-offers', 3_000);
+    const tabs = await twoTabs(browser, relay);
+    try {
+      const [a, b] = tabs;
+      await expect.poll(() => channelIds(a)).toEqual([b.nodeId]);
+      await expect.poll(() => channelIds(b)).toEqual([a.nodeId]);
+      await expect.poll(() => relay.replayed, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+      // Before signals carried a stamp, the offer looked like the peer starting over: the
+      // receiver dropped its channel and spent a connection answering it.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      for (const p of tabs) {
+        expect(await stat(p, 'connections.created')).toBe(1);
+        expect(await stat(p, 'connections.open')).toBe(1);
+      }
+      expect(await channelIds(a)).toEqual([b.nodeId]);
+      // Each replayed offer is counted where it landed, and nothing else happened.
+      await expect.poll(async () => (await stat(a, 'signals.duplicate')) + (await stat(b, 'signals.duplicate'))).toBe(relay.replayed);
+      for (const p of tabs) expect(p.errors).toEqual([]);
+    } finally {
+      for (const p of tabs) await p.context.close();
+      await relay.close();
+    }
+  });
+
   for (const mode of ['rewrite-sdp', 'spoof-sender'] as const satisfies readonly TamperMode[]) {
     test(`${mode}: the receiving tab finds the signature broken, counts the signal, and no channel opens`, async ({ browser }) => {
       test.setTimeout(60_000);

@@ -3,12 +3,14 @@ import WebSocket from 'ws';
 import type { IdHex } from '../src/core/id.js';
 import { createIdentity } from '../src/core/identity.js';
 import { createSignalingClient, type SignalingClient } from '../src/signaling/client.js';
+import { freshSignal } from '../src/signaling/protocol.js';
 
 /**
  * Relay clients that attack a tab's connection budget: admitted identities (they answer
  * the relay's challenge like any tab) that send the target correctly signed offers whose
  * SDP is junk. Each such offer, answered with a new RTCPeerConnection, costs the target
- * one of the few hundred its page may ever create.
+ * one of the few hundred its page may ever create. Every offer is a new session of its
+ * own, freshly stamped: the sender holds its key, so no freshness check stops these.
  */
 
 /** The junk every offer carries: signed, addressed and well formed, but no SDP. */
@@ -37,7 +39,7 @@ export async function floodFromOne(relayUrl: string, target: IdHex, perSecond: n
   let sent = 0;
   try {
     for (let tick = 0; tick < seconds * 10; tick++) {
-      for (let i = 0; i < perSecond / 10; i++) if (client.sendSignal(target, JUNK_OFFER)) sent++;
+      for (let i = 0; i < perSecond / 10; i++) if (client.sendSignal(target, freshSignal(JUNK_OFFER))) sent++;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
@@ -51,7 +53,7 @@ export async function floodFromMany(relayUrl: string, target: IdHex, ids: number
   let sent = 0;
   for (let n = 0; n < ids; n++) {
     const client = await admitted(relayUrl);
-    for (let i = 0; i < each; i++) if (client.sendSignal(target, JUNK_OFFER)) sent++;
+    for (let i = 0; i < each; i++) if (client.sendSignal(target, freshSignal(JUNK_OFFER))) sent++;
     // Let the relay forward them before the socket goes.
     await new Promise((resolve) => setTimeout(resolve, 50));
     client.close();

@@ -13,9 +13,11 @@ import { encodeMessage, parseClientMessage, type ServerMessage, type SignalDeliv
  * - 'rewrite-sdp': swaps the DTLS fingerprint in every offer or answer for its own, what
  *   a relay that wants to sit in the middle of the connection would do;
  * - 'spoof-sender': stamps every signal as coming from another node id (with that node's
- *   real public key), keeping the data and the original signature.
+ *   real public key), keeping the data and the original signature;
+ * - 'replay-offers': forwards honestly, and delivers every offer a second time, byte for
+ *   byte, `replayAfterMs` later: what a peer that once forwarded an offer can do.
  */
-export type TamperMode = 'honest' | 'rewrite-sdp' | 'spoof-sender';
+export type TamperMode = 'honest' | 'rewrite-sdp' | 'spoof-sender' | 'replay-offers';
 
 export interface TamperingRelay {
   readonly url: string;
@@ -23,18 +25,22 @@ export interface TamperingRelay {
   delivered(to: string): { total: number; tampered: number };
   /** Signals of a given `type` (offer, answer, candidate) that passed through, from anyone. */
   seen(type: string): number;
+  /** Offers delivered a second time ('replay-offers'). */
+  readonly replayed: number;
   close(): Promise<void>;
 }
 
 const FAKE_FINGERPRINT = `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => 'AB').join(':')}`;
 
-export async function startTamperingRelay(mode: TamperMode): Promise<TamperingRelay> {
+export async function startTamperingRelay(mode: TamperMode, replayAfterMs = 3_000): Promise<TamperingRelay> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const impostor = createIdentity((n) => new Uint8Array(randomBytes(n)));
   const sockets = new Map<string, { socket: WebSocket; publicKey: string }>();
   const deliveries = new Map<string, { total: number; tampered: number }>();
   const types = new Map<string, number>();
+  let replayed = 0;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
   const send = (socket: WebSocket, m: ServerMessage): void => socket.send(encodeMessage(m)!);
   const others = (self: string): string[] => [...sockets.keys()].filter((id) => id !== self);
 
@@ -62,13 +68,24 @@ export async function startTamperingRelay(mode: TamperMode): Promise<TamperingRe
       if (target === undefined) return send(socket, { t: 'error', code: 'UNREACHABLE', message: 'gone', to: m.to });
       const type = String((m.data as { type?: unknown } | null)?.type ?? 'candidate');
       types.set(type, (types.get(type) ?? 0) + 1);
-      const honest: SignalDelivery = { t: 'signal', from: self, fromKey: sockets.get(self)!.publicKey, to: m.to, data: m.data, signature: m.signature };
+      const honest: SignalDelivery = {
+        t: 'signal', from: self, fromKey: sockets.get(self)!.publicKey, to: m.to, data: m.data, ts: m.ts, session: m.session, seq: m.seq,
+        signature: m.signature,
+      };
       const forwarded = tamper(honest);
       const count = deliveries.get(m.to) ?? { total: 0, tampered: 0 };
       count.total++;
       if (forwarded !== honest) count.tampered++;
       deliveries.set(m.to, count);
       send(target.socket, forwarded);
+      if (mode === 'replay-offers' && type === 'offer') {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          replayed++;
+          send(target.socket, honest);
+        }, replayAfterMs);
+        timers.add(timer);
+      }
     });
   });
 
@@ -86,7 +103,11 @@ export async function startTamperingRelay(mode: TamperMode): Promise<TamperingRe
     url: `ws://127.0.0.1:${port}/relay`,
     delivered: (to) => ({ ...(deliveries.get(to) ?? { total: 0, tampered: 0 }) }),
     seen: (type) => types.get(type) ?? 0,
+    get replayed() {
+      return replayed;
+    },
     close: () => new Promise((resolve) => {
+      for (const timer of timers) clearTimeout(timer);
       for (const { socket } of sockets.values()) socket.terminate();
       wss.close(() => resolve());
     }),

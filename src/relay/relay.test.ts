@@ -5,12 +5,18 @@ import { toHex } from '../core/id.js';
 import { createIdentity, type Identity } from '../core/identity.js';
 import { signHello, signSignal, verifySignal } from '../signaling/auth.js';
 import type { RelayLimits } from './limits.js';
-import { RelayCloseCode, type SignalDelivery } from '../signaling/protocol.js';
+import { freshSignal, RelayCloseCode, type SignalDelivery } from '../signaling/protocol.js';
 import { startRelay, type Relay } from './relay.js';
 
 type Frame = Record<string, unknown>;
 const newIdentity = (): Identity => createIdentity((n) => crypto.getRandomValues(new Uint8Array(n)));
 const randomId = (): string => toHex(crypto.getRandomValues(new Uint8Array(32)));
+
+/** A signal frame as a client sends it: `data` stamped as a new session's first signal, signed by `by` for `signedFor`. */
+function signalFrame(by: Identity, to: string, data: unknown, signedFor: string = to): Frame {
+  const stamped = freshSignal(data);
+  return { t: 'signal', to, ...stamped, signature: signSignal(by, signedFor, stamped)! };
+}
 
 /** A bare protocol client: every frame it receives is queued until a test asks for it. */
 class RawClient {
@@ -97,11 +103,11 @@ describe('relay', () => {
     expect(b.welcome['peers']).toEqual([a.identity.nodeIdHex]);
 
     const data = { type: 'offer', sdp: 'v=0\r\na=fingerprint:sha-256 AB:CD' };
-    const signature = signSignal(a.identity, b.identity.nodeIdHex, data)!;
-    a.client.send({ t: 'signal', to: b.identity.nodeIdHex, data, signature });
+    const { to, ...sent } = signalFrame(a.identity, b.identity.nodeIdHex, data);
+    a.client.send({ to, ...sent });
     const got = (await b.client.next('signal')) as unknown as SignalDelivery;
 
-    expect(got).toEqual({ t: 'signal', from: a.identity.nodeIdHex, fromKey: toHex(a.identity.publicKey), to: b.identity.nodeIdHex, data, signature });
+    expect(got).toEqual({ ...sent, from: a.identity.nodeIdHex, fromKey: toHex(a.identity.publicKey), to: b.identity.nodeIdHex });
     expect(verifySignal(got, b.identity.nodeIdHex)).toBe(true);
     expect(relay!.stats()).toMatchObject({ socketsOpen: 2, authenticated: 2, realms: 1, signalsForwarded: 1 });
   });
@@ -140,7 +146,7 @@ describe('relay', () => {
     const b = await join();
     const c = newIdentity();
     const data = { spoof: true };
-    a.client.send({ t: 'signal', from: c.nodeIdHex, fromKey: toHex(c.publicKey), to: b.identity.nodeIdHex, data, signature: signSignal(a.identity, b.identity.nodeIdHex, data)! });
+    a.client.send({ ...signalFrame(a.identity, b.identity.nodeIdHex, data), from: c.nodeIdHex, fromKey: toHex(c.publicKey) });
     const got = (await b.client.next('signal')) as unknown as SignalDelivery;
     expect(got.from).toBe(a.identity.nodeIdHex);
     expect(got.fromKey).toBe(toHex(a.identity.publicKey));
@@ -154,17 +160,40 @@ describe('relay', () => {
     const c = newIdentity();
     const to = b.identity.nodeIdHex;
     // Signed by someone else, and signed for another recipient: neither is a's signal to b.
-    a.client.send({ t: 'signal', to, data: 1, signature: signSignal(c, to, 1)! });
+    a.client.send(signalFrame(c, to, 1));
     expect(await a.client.next('error')).toMatchObject({ code: 'BAD_SIGNATURE' });
-    a.client.send({ t: 'signal', to, data: 2, signature: signSignal(a.identity, c.nodeIdHex, 2)! });
+    a.client.send(signalFrame(a.identity, to, 2, c.nodeIdHex));
     expect(await a.client.next('error')).toMatchObject({ code: 'BAD_SIGNATURE' });
-    a.client.send({ t: 'signal', to, data: 3, signature: '00'.repeat(64) });
+    a.client.send({ ...signalFrame(a.identity, to, 3), signature: '00'.repeat(64) });
     expect((await a.client.closed).code).toBe(RelayCloseCode.POLICY);
     expect(relay!.stats().signalsForged).toBe(3);
     expect(relay!.stats().signalsForwarded).toBe(0);
     // Nothing forged reached b, which is still served.
     await expect(b.client.next('signal', 300)).rejects.toThrow();
     await stillServed(b.client);
+  });
+
+  it('checks the stamp with the data: a signal whose time, session or sequence changed after signing is refused, one without a stamp does not parse', async () => {
+    await start({ junkBeforeClose: 10 });
+    const a = await join();
+    const b = await join();
+    const to = b.identity.nodeIdHex;
+    const genuine = signalFrame(a.identity, to, { type: 'offer', sdp: 'v=0' });
+    const altered: Frame[] = [
+      { ...genuine, ts: (genuine['ts'] as number) + 1 },
+      { ...genuine, session: 'f'.repeat(32) },
+      { ...genuine, seq: 1 },
+    ];
+    for (const frame of altered) {
+      a.client.send(frame);
+      expect(await a.client.next('error')).toMatchObject({ code: 'BAD_SIGNATURE' });
+    }
+    const { ts: _ts, session: _session, seq: _seq, ...unstamped } = genuine;
+    a.client.send(unstamped);
+    expect(await a.client.next('error')).toMatchObject({ code: 'MALFORMED' });
+    a.client.send(genuine);
+    expect(await b.client.next('signal')).toMatchObject({ from: a.identity.nodeIdHex, ts: genuine['ts'], session: genuine['session'], seq: 0 });
+    expect(relay!.stats()).toMatchObject({ signalsForged: 3, signalsForwarded: 1 });
   });
 
   it('closes a socket that asks and never reads instead of queueing its replies', async () => {
@@ -229,13 +258,15 @@ describe('relay', () => {
     const bystander = await join();
     const flooder = await join();
     const to = victim.identity.nodeIdHex;
-    for (let i = 0; i < 200; i++) flooder.client.send({ t: 'signal', to, data: i, signature: signSignal(flooder.identity, to, i)! });
+    // Signed beforehand, so the flood goes out at once however slowly this machine signs.
+    const flood = Array.from({ length: 200 }, (_, i) => signalFrame(flooder.identity, to, i));
+    for (const frame of flood) flooder.client.send(frame);
     expect(await flooder.client.next('error')).toMatchObject({ code: 'RATE_LIMITED' });
     expect((await flooder.client.closed).code).toBe(RelayCloseCode.POLICY);
     // Signals between the two others still travel both ways after the flood.
     const data = { after: 'flood' };
-    bystander.client.send({ t: 'signal', to, data, signature: signSignal(bystander.identity, to, data)! });
-    victim.client.send({ t: 'signal', to: bystander.identity.nodeIdHex, data, signature: signSignal(victim.identity, bystander.identity.nodeIdHex, data)! });
+    bystander.client.send(signalFrame(bystander.identity, to, data));
+    victim.client.send(signalFrame(victim.identity, bystander.identity.nodeIdHex, data));
     expect(await bystander.client.next('signal')).toMatchObject({ from: to, data });
     let fromFlooder = 0;
     for (;;) {
@@ -256,7 +287,7 @@ describe('relay', () => {
     const other = await join(newIdentity(), 'elsewhere');
     expect(other.welcome['peers']).toEqual([]);
     for (const to of [randomId(), other.identity.nodeIdHex]) {
-      a.client.send({ t: 'signal', to, data: 'hi', signature: signSignal(a.identity, to, 'hi')! });
+      a.client.send(signalFrame(a.identity, to, 'hi'));
       expect(await a.client.next('error')).toMatchObject({ code: 'UNREACHABLE', to });
     }
     expect(relay!.stats().realms).toBe(2);
@@ -280,7 +311,7 @@ describe('relay', () => {
     expect((await first.client.closed).code).toBe(RelayCloseCode.REPLACED);
     const b = await join();
     expect(b.welcome['peers']).toEqual([identity.nodeIdHex]);
-    b.client.send({ t: 'signal', to: identity.nodeIdHex, data: 1, signature: signSignal(b.identity, identity.nodeIdHex, 1)! });
+    b.client.send(signalFrame(b.identity, identity.nodeIdHex, 1));
     expect(await second.client.next('signal')).toMatchObject({ from: b.identity.nodeIdHex });
     expect(relay!.stats()).toMatchObject({ socketsOpen: 2, authenticated: 2 });
   });

@@ -235,10 +235,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       fromKey: conn.publicKey,
       to: signal.to,
       data: signal.data,
+      ts: signal.ts,
+      session: signal.session,
+      seq: signal.seq,
       signature: signal.signature,
     };
     // The relay knows the sender's key, so a forged signal costs it one fast check here
-    // instead of a pure-JS verification on the receiving page's main thread.
+    // instead of a pure-JS verification on the receiving page's main thread. The stamp is
+    // signed with the data; whether it is fresh is the receiver's call (it remembers what
+    // it has had): only the key holder's own socket can send through here anyway.
     const key = conn.key!;
     if (!verifySignal(delivery, signal.to, (signature, message) => verifyEd25519(key, signature, message))) {
       signalsForged++;

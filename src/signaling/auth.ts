@@ -1,16 +1,18 @@
 /**
  * The two signatures of the relay protocol (DESIGN.md §3):
  * - hello: proves to the relay that a socket holds the key of the node id it claims;
- * - signal: proves to the receiving peer that the sender, not the relay, wrote the data.
+ * - signal: proves to the receiving peer that the sender, not the relay, wrote the data,
+ *   for this receiver, at this time, in this connection attempt (the stamp: see SignalStamp).
  * Each payload starts with its own context string so one can never be replayed as the other.
  */
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { nodeIdFromPublicKey, toHex, type IdHex } from '../core/id.js';
 import { sign, verify, type Identity, type Verifier } from '../core/identity.js';
-import { isPublicKeyHex, isSignatureHex, type SignalDelivery } from './protocol.js';
+import { isPublicKeyHex, isSignalStamp, isSignatureHex, type SignalDelivery, type SignalStamp, type StampedSignal } from './protocol.js';
 
 export const HELLO_CONTEXT = 'macula-web/relay-hello/v1';
-export const SIGNAL_CONTEXT = 'macula-web/signal/v1';
+/** v2: the stamp (time, session, sequence) is signed too. */
+export const SIGNAL_CONTEXT = 'macula-web/signal/v2';
 
 const encoder = new TextEncoder();
 
@@ -21,10 +23,11 @@ export const helloPayload = (nonce: string, nodeIdHex: IdHex, realm: string): Ui
 /**
  * `dataJson` is JSON.stringify(data). JSON.parse followed by JSON.stringify reproduces it
  * exactly (key order and number formatting are deterministic), so sender, relay and
- * receiver all arrive at the same bytes without a canonical encoding.
+ * receiver all arrive at the same bytes without a canonical encoding. Every field before
+ * it is fixed-length hex or a decimal integer (isSignalStamp), so none can shift a boundary.
  */
-export const signalPayload = (from: IdHex, to: IdHex, dataJson: string): Uint8Array =>
-  encoder.encode(`${SIGNAL_CONTEXT}|${from}|${to}|${dataJson}`);
+export const signalPayload = (from: IdHex, to: IdHex, stamp: SignalStamp, dataJson: string): Uint8Array =>
+  encoder.encode(`${SIGNAL_CONTEXT}|${from}|${to}|${stamp.ts}|${stamp.session}|${stamp.seq}|${dataJson}`);
 
 export function signHello(identity: Identity, nonce: string, realm: string): string {
   return toHex(sign(helloPayload(nonce, identity.nodeIdHex, realm), identity.secretKey));
@@ -47,34 +50,38 @@ export function verifyHello(
   return verifier(hexToBytes(signatureHex), helloPayload(nonce, nodeIdHex, realm), publicKey) ? nodeIdHex : null;
 }
 
-/** Sign `data` for `to`; null when `data` is not JSON-encodable (undefined, a function, a cycle). */
-export function signSignal(identity: Identity, to: IdHex, data: unknown): string | null {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(data);
-  } catch {
-    return null;
-  }
+/**
+ * Sign `signal` (data and stamp) for `to`; null when the stamp is malformed or the data is
+ * not JSON-encodable (undefined, a function, a cycle).
+ */
+export function signSignal(identity: Identity, to: IdHex, signal: StampedSignal): string | null {
+  if (!isSignalStamp(signal)) return null;
+  const json = jsonOf(signal.data);
   if (json === undefined) return null;
-  return toHex(sign(signalPayload(identity.nodeIdHex, to, json), identity.secretKey));
+  return toHex(sign(signalPayload(identity.nodeIdHex, to, signal, json), identity.secretKey));
 }
 
 /**
  * A delivered signal is genuine when it is addressed to `self`, `fromKey` hashes to
- * `from`, and `from`'s key signed exactly this data for exactly this recipient. A relay
- * that rewrites the data, the sender or the recipient fails one of these. Never throws.
+ * `from`, and `from`'s key signed exactly this data and stamp for exactly this recipient.
+ * A relay that rewrites the data, the stamp, the sender or the recipient fails one of
+ * these. Whether the stamp is fresh is the receiver's judgement (signal-freshness.ts on
+ * the page), not this check's. Never throws.
  */
 export function verifySignal(message: SignalDelivery, self: IdHex, verifier: Verifier = verify): boolean {
   if (message.to !== self) return false;
-  if (!isPublicKeyHex(message.fromKey) || !isSignatureHex(message.signature)) return false;
+  if (!isPublicKeyHex(message.fromKey) || !isSignatureHex(message.signature) || !isSignalStamp(message)) return false;
   const publicKey = hexToBytes(message.fromKey);
   if (toHex(nodeIdFromPublicKey(publicKey)) !== message.from) return false;
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(message.data);
-  } catch {
-    return false;
-  }
+  const json = jsonOf(message.data);
   if (json === undefined) return false;
-  return verifier(hexToBytes(message.signature), signalPayload(message.from, message.to, json), publicKey);
+  return verifier(hexToBytes(message.signature), signalPayload(message.from, message.to, message, json), publicKey);
+}
+
+function jsonOf(data: unknown): string | undefined {
+  try {
+    return JSON.stringify(data);
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../core/environment.js';
 import { toHex } from '../core/id.js';
 import { createIdentity, type Identity } from '../core/identity.js';
 import { signSignal, verifyHello } from './auth.js';
-import { parseClientMessage, type SignalDelivery } from './protocol.js';
+import { freshSignal, parseClientMessage, type SignalDelivery } from './protocol.js';
 import { startRelay, type Relay } from '../relay/relay.js';
 import {
   createSignalingClient,
@@ -85,13 +85,13 @@ describe('signaling client', () => {
     const b = client(relay.address);
     expect((await next(b, 'welcome')).peers).toEqual([a.identity.nodeIdHex]);
 
-    const offer = { type: 'offer', sdp: 'v=0\r\na=fingerprint:sha-256 AB:CD\r\n', n: [1, 2.5, null] };
+    const offer = freshSignal({ type: 'offer', sdp: 'v=0\r\na=fingerprint:sha-256 AB:CD\r\n', n: [1, 2.5, null] });
     const got = next(b, 'signal');
     expect(a.sendSignal(b.identity.nodeIdHex, offer)).toBe(true);
-    expect(await got).toEqual({ from: a.identity.nodeIdHex, fromKey: toHex(a.identity.publicKey), data: offer });
+    expect(await got).toEqual({ from: a.identity.nodeIdHex, fromKey: toHex(a.identity.publicKey), ...offer });
 
     const back = next(a, 'signal');
-    expect(b.sendSignal(a.identity.nodeIdHex, { type: 'answer' })).toBe(true);
+    expect(b.sendSignal(a.identity.nodeIdHex, { ...offer, seq: 0, data: { type: 'answer' } })).toBe(true);
     expect((await back).data).toEqual({ type: 'answer' });
     expect(a.stats()).toMatchObject({ signalsSent: 1, signalsReceived: 1, rejectedSignals: 0 });
   });
@@ -108,7 +108,7 @@ describe('signaling client', () => {
 
     const nobody = newIdentity().nodeIdHex;
     const error = next(a, 'error');
-    a.sendSignal(nobody, 'hello?');
+    a.sendSignal(nobody, freshSignal('hello?'));
     expect(await error).toMatchObject({ code: 'UNREACHABLE', to: nobody });
   });
 
@@ -116,12 +116,13 @@ describe('signaling client', () => {
     const relay = await relayOn();
     const a = client(relay.address);
     const to = newIdentity().nodeIdHex;
-    expect(a.sendSignal(to, 1)).toBe(false);
+    expect(a.sendSignal(to, freshSignal(1))).toBe(false);
     expect(a.requestPeers()).toBe(false);
     await opened(a);
-    expect(() => a.sendSignal('nope', 1)).toThrow(/to: expected/);
-    expect(() => a.sendSignal(to, 10n)).toThrow(/data: expected/);
-    expect(() => a.sendSignal(to, 'x'.repeat(70_000))).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(() => a.sendSignal('nope', freshSignal(1))).toThrow(/to: expected/);
+    expect(() => a.sendSignal(to, freshSignal(10n))).toThrow(/data: expected/);
+    expect(() => a.sendSignal(to, { ...freshSignal(1), seq: -1 })).toThrow(/signal: expected/);
+    expect(() => a.sendSignal(to, freshSignal('x'.repeat(70_000)))).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
     expect(() => createSignalingClient({ url: 'http://x', identity: a.identity, realm: 'test', WebSocketImpl: WebSocket })).toThrow(/url/);
     expect(() => createSignalingClient({ url: 'ws://x', identity: a.identity, realm: '', WebSocketImpl: WebSocket })).toThrow(/realm/);
   });
@@ -148,18 +149,21 @@ describe('signaling client', () => {
         expect(verifyHello(nonce, hello.publicKey, hello.realm, hello.signature)).toBe(me.nodeIdHex);
         put({ t: 'welcome', nodeId: me.nodeIdHex, peers: [] });
 
-        const genuine = (data: unknown): SignalDelivery => ({
-          t: 'signal', from: alice.nodeIdHex, fromKey: toHex(alice.publicKey), to: me.nodeIdHex, data,
-          signature: signSignal(alice, me.nodeIdHex, data)!,
+        const real = freshSignal({ sdp: 'real' });
+        const genuine = (signal = real): SignalDelivery => ({
+          t: 'signal', from: alice.nodeIdHex, fromKey: toHex(alice.publicKey), to: me.nodeIdHex, ...signal,
+          signature: signSignal(alice, me.nodeIdHex, signal)!,
         });
-        put({ ...genuine({ sdp: 'real' }), data: { sdp: 'rewritten by the relay' } });
-        put({ ...genuine({ sdp: 'real' }), from: mallory.nodeIdHex });
-        put({ ...genuine({ sdp: 'real' }), fromKey: toHex(mallory.publicKey) });
-        put({ ...genuine({ sdp: 'real' }), signature: 'ab'.repeat(64) });
-        put({ ...genuine({ sdp: 'real' }), to: mallory.nodeIdHex, signature: signSignal(alice, mallory.nodeIdHex, { sdp: 'real' })! });
-        put({ t: 'signal', from: mallory.nodeIdHex, fromKey: toHex(mallory.publicKey), to: me.nodeIdHex, data: 1, signature: signSignal(alice, me.nodeIdHex, 1)! });
+        put({ ...genuine(), data: { sdp: 'rewritten by the relay' } });
+        put({ ...genuine(), ts: real.ts + 1 });
+        put({ ...genuine(), from: mallory.nodeIdHex });
+        put({ ...genuine(), fromKey: toHex(mallory.publicKey) });
+        put({ ...genuine(), signature: 'ab'.repeat(64) });
+        put({ ...genuine(), to: mallory.nodeIdHex, signature: signSignal(alice, mallory.nodeIdHex, real)! });
+        const one = freshSignal(1);
+        put({ t: 'signal', from: mallory.nodeIdHex, fromKey: toHex(mallory.publicKey), to: me.nodeIdHex, ...one, signature: signSignal(alice, me.nodeIdHex, one)! });
         put({ t: 'signal', junk: true });
-        put(genuine({ sdp: 'the one true offer' }));
+        put(genuine(freshSignal({ sdp: 'the one true offer' })));
       });
     });
 
@@ -170,7 +174,7 @@ describe('signaling client', () => {
     // Frames arrive in order, so once the genuine last one is here every forgery has been judged.
     await next(c, 'signal');
     expect(seen).toEqual([{ sdp: 'the one true offer' }]);
-    expect(c.stats()).toMatchObject({ rejectedSignals: 6, malformedFrames: 1, signalsReceived: 1 });
+    expect(c.stats()).toMatchObject({ rejectedSignals: 7, malformedFrames: 1, signalsReceived: 1 });
     expect(hellos).toBe(1);
   });
 
@@ -203,7 +207,7 @@ describe('signaling client', () => {
     expect(a.status).toBe('closed');
     expect(statuses).toEqual(['closed']);
     expect(clock.pending()).toBe(0);
-    expect(a.sendSignal(newIdentity().nodeIdHex, 1)).toBe(false);
+    expect(a.sendSignal(newIdentity().nodeIdHex, freshSignal(1))).toBe(false);
     await relay.close();
     relays.splice(0);
     expect(clock.pending()).toBe(0);

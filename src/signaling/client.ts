@@ -16,12 +16,14 @@ import type { RelayIce } from './ice.js';
 import {
   encodeMessage,
   isRealm,
+  isSignalStamp,
   MAX_RELAY_MESSAGE_BYTES,
   parseServerMessage,
   RelayCloseCode,
   type ClientMessage,
   type RelayErrorCode,
   type ServerMessage,
+  type StampedSignal,
 } from './protocol.js';
 
 /**
@@ -41,11 +43,10 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 export type SignalingStatus = 'connecting' | 'open' | 'closed';
 
-export interface IncomingSignal {
-  /** Verified: `fromKey` hashes to it and its key signed `data` for this node. */
+export interface IncomingSignal extends StampedSignal {
+  /** Verified: `fromKey` hashes to it and its key signed `data` and the stamp for this node. */
   from: IdHex;
   fromKey: string;
-  data: unknown;
 }
 
 export interface SignalingError {
@@ -102,8 +103,8 @@ export interface SignalingClient {
   /** The relay this client is connected to, or will try next. */
   readonly url: string;
   on<K extends keyof SignalingEvents>(type: K, listener: (value: SignalingEvents[K]) => void): () => void;
-  /** Sign and send `data` (any JSON value) to `to`; false when not connected. */
-  sendSignal(to: IdHex, data: unknown): boolean;
+  /** Sign and send `signal` (its data any JSON value) to `to`; false when not connected. */
+  sendSignal(to: IdHex, signal: StampedSignal): boolean;
   /** Ask the relay for a fresh sample of peers (answered by a `peers` event); false when not connected. */
   requestPeers(): boolean;
   /** Ask the relay for fresh ICE servers and TURN credentials (answered by an `ice` event); false when not connected. */
@@ -229,7 +230,9 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
           return;
         }
         stats.signalsReceived++;
-        emit('signal', { from: message.from, fromKey: message.fromKey, data: message.data });
+        emit('signal', {
+          from: message.from, fromKey: message.fromKey, data: message.data, ts: message.ts, session: message.session, seq: message.seq,
+        });
         return;
       case 'error': {
         const error: SignalingError = { code: message.code, message: message.message };
@@ -301,12 +304,14 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
       set.add(entry);
       return () => void set.delete(entry);
     },
-    sendSignal(to, data) {
+    sendSignal(to, signal) {
       if (!isIdHex(to)) throw invalidArgument('to', 'a node id (64 lowercase hex characters)', to);
+      if (!isSignalStamp(signal)) throw invalidArgument('signal', 'a stamp: integer ts, session hex, seq', signal);
       if (status !== 'open') return false;
-      const signature = signSignal(identity, to, data);
+      const { data, ts, session, seq } = signal;
+      const signature = signSignal(identity, to, signal);
       if (signature === null) throw invalidArgument('data', 'a JSON-encodable value', data);
-      if (!send({ t: 'signal', to, data, signature })) return false;
+      if (!send({ t: 'signal', to, data, ts, session, seq, signature })) return false;
       stats.signalsSent++;
       return true;
     },

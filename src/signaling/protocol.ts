@@ -5,13 +5,17 @@
  * Parsers take untrusted text and return a typed message or null; they never throw,
  * so a receive loop can count junk and carry on.
  */
-import { isIdHex, type IdHex } from '../core/id.js';
+import { cryptoRandom, type Random } from '../core/environment.js';
+import { isIdHex, toHex, type IdHex } from '../core/id.js';
 import { parseRelayIce, type RelayIce } from './ice.js';
 
 /** Relay defaults; the relay's own limits are configurable, these are what clients assume. */
 export const MAX_RELAY_MESSAGE_BYTES = 64 * 1024;
 export const MAX_REALM_CHARS = 64;
 export const NONCE_BYTES = 32;
+export const SIGNAL_SESSION_BYTES = 16;
+/** Signals per side and session: a negotiation sends an offer or answer and a few dozen candidates. */
+export const MAX_SIGNAL_SEQ = 1023;
 
 /** Close codes the relay uses, so a client can tell "try again later" from "stop". */
 export const RelayCloseCode = {
@@ -47,11 +51,28 @@ export interface HelloMessage {
 export interface PeersRequest {
   t: 'peers';
 }
-export interface SignalRequest {
+/**
+ * What a signal's sender signs beside its data, so that a receiver can tell a fresh signal
+ * from an old one routed again (README, Security model): when it was signed, which
+ * connection attempt it belongs to and where it stands in that attempt.
+ */
+export interface SignalStamp {
+  /** When the sender signed it: ms since the epoch by the sender's clock. */
+  ts: number;
+  /** Random per connection attempt (SIGNAL_SESSION_BYTES as hex); the answering side reuses the offer's. */
+  session: string;
+  /** The sender's count of its signals in this session, from 0. */
+  seq: number;
+}
+/** A signal's data with its stamp: what signSignal signs and what a receiver acts on. */
+export interface StampedSignal extends SignalStamp {
+  data: unknown;
+}
+
+export interface SignalRequest extends StampedSignal {
   t: 'signal';
   to: IdHex;
-  data: unknown;
-  /** The sender's signature over signalPayload(from, to, data). The relay passes it on unchecked. */
+  /** The sender's signature over signalPayload(from, to, stamp, data). The relay checks it before forwarding. */
   signature: string;
 }
 /** Ask for fresh ICE servers (TURN credentials expire); answered by an `ice` message. */
@@ -81,13 +102,12 @@ export interface PeersMessage {
   t: 'peers';
   peers: IdHex[];
 }
-export interface SignalDelivery {
+export interface SignalDelivery extends StampedSignal {
   t: 'signal';
   /** Stamped by the relay from the authenticated socket, never copied from the sender's frame. */
   from: IdHex;
   fromKey: string;
   to: IdHex;
-  data: unknown;
   signature: string;
 }
 export interface ErrorMessage {
@@ -104,12 +124,26 @@ export type ServerMessage = ChallengeMessage | WelcomeMessage | PeersMessage | S
 const PUBLIC_KEY_RE = /^[0-9a-f]{64}$/;
 const SIGNATURE_RE = /^[0-9a-f]{128}$/;
 const NONCE_RE = new RegExp(`^[0-9a-f]{${NONCE_BYTES * 2}}$`);
+const SESSION_RE = new RegExp(`^[0-9a-f]{${SIGNAL_SESSION_BYTES * 2}}$`);
 const ERROR_CODES = new Set<string>(Object.values(RelayErrorCode));
 
 export const isPublicKeyHex = (v: unknown): v is string => typeof v === 'string' && PUBLIC_KEY_RE.test(v);
 export const isSignatureHex = (v: unknown): v is string => typeof v === 'string' && SIGNATURE_RE.test(v);
 export const isRealm = (v: unknown): v is string =>
   typeof v === 'string' && v.length > 0 && v.length <= MAX_REALM_CHARS;
+
+/** A new connection attempt's session id: random, so no one can guess or reuse it. */
+export const newSignalSession = (random: Random = cryptoRandom): string => toHex(random.bytes(SIGNAL_SESSION_BYTES));
+
+/** `data` as the first signal of a new session, signed now: what a one-off sender (a tool, a test) sends. */
+export const freshSignal = (data: unknown, now: number = Date.now()): StampedSignal => ({ data, ts: now, session: newSignalSession(), seq: 0 });
+
+/** A well-formed stamp; its fields are decimal integers and hex, so none can hold the payload's `|`. */
+export function isSignalStamp(v: { ts?: unknown; session?: unknown; seq?: unknown }): v is SignalStamp {
+  const { ts, session, seq } = v;
+  return Number.isSafeInteger(ts) && (ts as number) >= 0 && typeof session === 'string' && SESSION_RE.test(session) &&
+    Number.isInteger(seq) && (seq as number) >= 0 && (seq as number) <= MAX_SIGNAL_SEQ;
+}
 
 const isIdList = (v: unknown): v is IdHex[] => Array.isArray(v) && v.every(isIdHex);
 
@@ -141,9 +175,9 @@ export function parseClientMessage(text: string): ClientMessage | null {
     case 'ice':
       return { t: 'ice' };
     case 'signal': {
-      const { to, data, signature } = m;
-      if (!isIdHex(to) || data === undefined || !isSignatureHex(signature)) return null;
-      return { t: 'signal', to, data, signature };
+      const { to, data, ts, session, seq, signature } = m;
+      if (!isIdHex(to) || data === undefined || !isSignatureHex(signature) || !isSignalStamp({ ts, session, seq })) return null;
+      return { t: 'signal', to, data, ts: ts as number, session: session as string, seq: seq as number, signature };
     }
     default:
       return null;
@@ -174,10 +208,10 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return isIdList(peers) ? { t: 'peers', peers } : null;
     }
     case 'signal': {
-      const { from, fromKey, to, data, signature } = m;
+      const { from, fromKey, to, data, ts, session, seq, signature } = m;
       if (!isIdHex(from) || !isPublicKeyHex(fromKey) || !isIdHex(to)) return null;
-      if (data === undefined || !isSignatureHex(signature)) return null;
-      return { t: 'signal', from, fromKey, to, data, signature };
+      if (data === undefined || !isSignatureHex(signature) || !isSignalStamp({ ts, session, seq })) return null;
+      return { t: 'signal', from, fromKey, to, data, ts: ts as number, session: session as string, seq: seq as number, signature };
     }
     case 'error': {
       const { code, message, to } = m;

@@ -2,9 +2,12 @@ import { CONNECTION_BUDGET, MAX_NEIGHBOURS } from '../../core/constants.js';
 import type { Clock } from '../../core/environment.js';
 import { isIdHex, type IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
+import { MAX_SIGNAL_SEQ, newSignalSession, type StampedSignal } from '../../signaling/protocol.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
 import { ConnectionFailures } from './connection-failures.js';
 import { DEFAULT_INBOUND_LIMITS, InboundGate, type InboundLimits, type InboundRefusal } from './inbound-gate.js';
+import { fitSignal } from './signal-fit.js';
+import { DEFAULT_FRESHNESS, SignalFreshness, type FreshnessLimits } from './signal-freshness.js';
 
 /**
  * The main thread's side of the mesh: it owns the WebRTC channels and carries out what
@@ -18,14 +21,18 @@ import { DEFAULT_INBOUND_LIMITS, InboundGate, type InboundLimits, type InboundRe
  * An inbound offer gets a connection only if the inbound gate (inbound-gate.ts) lets it:
  * the budget is the page's for its whole life, and an offer costs a connection before
  * anyone can tell whether it is genuine.
+ *
+ * Every signal is stamped (time, session, sequence) under its signature: one that is
+ * stale or had before is dropped (signal-freshness.ts), and the rest go to the negotiation
+ * they belong to (signal-fit.ts), so an old signal routed again opens nothing and closes nothing.
  */
 
 export interface ConnectionHooks {
   createChannel(initiator: boolean): PeerChannel;
   /** Route a signal through the overlay; resolves false when the node has no channel to route through. */
-  sendViaOverlay(to: IdHex, data: unknown): Promise<boolean>;
+  sendViaOverlay(to: IdHex, signal: StampedSignal): Promise<boolean>;
   /** Send a signal through the relay; false when the relay is not connected. */
-  sendViaRelay(to: IdHex, data: unknown): boolean;
+  sendViaRelay(to: IdHex, signal: StampedSignal): boolean;
   channelOpened(peer: IdHex): void;
   /** A connection was created: `total` so far, the count the browser's limit applies to. */
   created(total: number): void;
@@ -43,6 +50,8 @@ export interface ConnectionLimits {
   openTimeoutMs: number;
   /** Bounds on inbound offers (inbound-gate.ts); `reserve` defaults to a quarter of the budget. */
   inbound: Partial<InboundLimits>;
+  /** Clock skew and memory of signals had (signal-freshness.ts). */
+  freshness: Partial<FreshnessLimits>;
 }
 
 interface Connection {
@@ -52,8 +61,13 @@ interface Connection {
   gated: boolean;
   open: boolean;
   createdAt: number;
-  /** Signals sent so far, replayed through the relay if the overlay stays silent. */
-  sent: unknown[];
+  /** The negotiation (signal-fit.ts): drawn by the side that offered, the same in both sides' stamps. */
+  session: string;
+  peerTs: number;
+  /** The next sequence number of our signals in this session. */
+  nextSeq: number;
+  /** Signals sent so far, sent again (same stamps) through the relay if the overlay stays silent. */
+  sent: StampedSignal[];
   answered: boolean;
   viaRelay: boolean;
   cancelTimers: Array<() => void>;
@@ -61,8 +75,9 @@ interface Connection {
 
 export class ConnectionManager {
   private readonly connections = new Map<IdHex, Connection>();
-  private readonly limits: Omit<ConnectionLimits, 'inbound'>;
+  private readonly limits: Omit<ConnectionLimits, 'inbound' | 'freshness'>;
   private readonly gate: InboundGate;
+  private readonly freshness: SignalFreshness;
   readonly stats = {
     created: 0, opened: 0, closed: 0, refusedAtCap: 0, refusedBudget: 0, signalsViaOverlay: 0, signalsViaRelay: 0, relayFallbacks: 0,
     openTimeouts: 0,
@@ -75,6 +90,8 @@ export class ConnectionManager {
   readonly offersRefused: Record<InboundRefusal, number> = { verdict: 0, cooling: 0, busy: 0, throttled: 0, reserved: 0 };
   /** Connections given up before they opened (timed out, or their ICE failed), with the reason. */
   readonly failures = new ConnectionFailures();
+  /** Signals dropped unused, by reason (signal-freshness.ts, signal-fit.ts). */
+  readonly signalsRefused = { stale: 0, duplicate: 0, otherSession: 0 };
 
   constructor(
     private readonly identity: Identity,
@@ -82,9 +99,10 @@ export class ConnectionManager {
     private readonly hooks: ConnectionHooks,
     limits: Partial<ConnectionLimits> = {},
   ) {
-    const { inbound, ...rest } = limits;
+    const { inbound, freshness, ...rest } = limits;
     this.limits = { maxChannels: MAX_NEIGHBOURS, budget: CONNECTION_BUDGET, overlayAnswerMs: 2_000, openTimeoutMs: 15_000, ...rest };
     this.gate = new InboundGate(clock, { ...DEFAULT_INBOUND_LIMITS, reserve: Math.floor(this.limits.budget / 4), ...inbound });
+    this.freshness = new SignalFreshness({ ...DEFAULT_FRESHNESS, ...freshness });
   }
 
   get openCount(): number {
@@ -109,6 +127,7 @@ export class ConnectionManager {
   counters(): Record<string, number> {
     const s = this.stats;
     const refused = Object.entries(this.offersRefused).map(([reason, n]) => [`offers.refused.${reason}`, n] as const);
+    const signals = Object.entries(this.signalsRefused).map(([reason, n]) => [`signals.${reason}`, n] as const);
     return {
       'connections.open': this.openCount,
       'connections.created': s.created,
@@ -123,6 +142,7 @@ export class ConnectionManager {
       'signals.viaOverlay': s.signalsViaOverlay,
       'signals.viaRelay': s.signalsViaRelay,
       'signals.relayFallbacks': s.relayFallbacks,
+      ...Object.fromEntries(signals),
     };
   }
 
@@ -152,29 +172,27 @@ export class ConnectionManager {
   }
 
   /** A verified signal from `from` (relay or overlay). */
-  signal(from: IdHex, data: unknown, viaRelay: boolean): void {
+  signal(from: IdHex, signal: StampedSignal, viaRelay: boolean): void {
     let connection = this.connections.get(from);
-    const isOffer = typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'offer';
-    /** Both sides dialled at once: we asked for this channel, so the gate's bounds on strangers do not apply. */
-    let wanted = false;
-    if (connection !== undefined && isOffer && connection.initiator && !connection.open) {
-      // The smaller node id keeps its offer, the other answers.
-      if (this.identity.nodeIdHex < from) return;
-      this.drop(from, true);
-      connection = undefined;
-      wanted = true;
+    const verdict = this.freshness.check(from, signal, this.clock.now());
+    if (verdict !== 'fresh') {
+      this.signalsRefused[verdict]++;
+      // The relay's copy of what the overlay brought: the peer went over to the relay, so we answer that way too.
+      if (verdict === 'duplicate' && viaRelay && connection?.session === signal.session) connection.viaRelay = true;
+      return;
     }
-    if (connection !== undefined && isOffer && !connection.initiator) {
-      // While negotiating, a second offer is the same one arriving by the other way (overlay,
-      // then the relay fallback): answer it once. On an open channel it means the peer started over.
-      if (!connection.open) return;
+    const fit = fitSignal(connection, signal);
+    if (fit === 'stale' || fit === 'otherSession') return void this.signalsRefused[fit]++;
+    // Crossed dials: the smaller node id keeps its offer, the other answers.
+    if (fit === 'ignore' || (fit === 'crossed' && this.identity.nodeIdHex < from)) return;
+    if (fit === 'restart' || fit === 'crossed') {
       this.drop(from, true);
       connection = undefined;
     }
     if (connection === undefined) {
-      if (!isOffer) return;
       let gated = false;
-      if (!wanted) {
+      // Crossed dials: we asked for this channel, so the gate's bounds on strangers do not apply.
+      if (fit !== 'crossed') {
         const admission = this.gate.admit(from, this.pendingInbound, this.budgetLeft);
         if (admission !== 'ok') {
           this.offersRefused[admission]++;
@@ -182,15 +200,16 @@ export class ConnectionManager {
         }
         gated = true;
       }
-      connection = this.create(from, false, gated);
+      connection = this.create(from, false, gated, signal.session);
       if (connection === undefined) {
         if (gated) this.gate.release();
         return;
       }
     }
     connection.answered = true;
+    connection.peerTs = Math.max(connection.peerTs, signal.ts);
     if (viaRelay) connection.viaRelay = true;
-    connection.channel.signal(data);
+    connection.channel.signal(signal.data);
   }
 
   send(peer: IdHex, frame: Uint8Array): boolean {
@@ -207,7 +226,8 @@ export class ConnectionManager {
     for (const peer of [...this.connections.keys()]) this.drop(peer, true, true);
   }
 
-  private create(peer: IdHex, initiator: boolean, gated = false): Connection | undefined {
+  /** `session`: the offer's, when answering; a dial draws a new one. */
+  private create(peer: IdHex, initiator: boolean, gated = false, session = newSignalSession()): Connection | undefined {
     if (this.gate.isRefused(peer)) {
       // An inbound offer from a refused peer is stopped at the gate; only dials get here.
       this.stats.refusedVerdict++;
@@ -228,7 +248,8 @@ export class ConnectionManager {
     this.hooks.created(this.stats.created);
     const channel = this.hooks.createChannel(initiator);
     const connection: Connection = {
-      channel, initiator, gated, open: false, createdAt: this.clock.now(), sent: [], answered: false, viaRelay: false, cancelTimers: [],
+      channel, initiator, gated, open: false, createdAt: this.clock.now(), session, nextSeq: 0, peerTs: -Infinity, sent: [],
+      answered: false, viaRelay: false, cancelTimers: [],
     };
     this.connections.set(peer, connection);
     channel.onSignal = (data) => this.outgoing(peer, connection, data);
@@ -259,12 +280,15 @@ export class ConnectionManager {
   }
 
   private outgoing(peer: IdHex, connection: Connection, data: unknown): void {
-    connection.sent.push(data);
+    // No negotiation comes near this many signals; past it they could not be stamped validly.
+    if (connection.nextSeq > MAX_SIGNAL_SEQ) return;
+    const signal: StampedSignal = { data, ts: this.clock.now(), session: connection.session, seq: connection.nextSeq++ };
+    connection.sent.push(signal);
     if (connection.viaRelay) {
-      this.relay(peer, data);
+      this.relay(peer, signal);
       return;
     }
-    void this.hooks.sendViaOverlay(peer, data).then((routed) => {
+    void this.hooks.sendViaOverlay(peer, signal).then((routed) => {
       if (!routed) {
         // The first refusal sends everything so far through the relay; later signals go there
         // directly, so a refusal that resolves after that has nothing left to send.
@@ -290,8 +314,9 @@ export class ConnectionManager {
     this.failures.record(connection.channel.failureReason?.() ?? fallback, this.clock.now() - connection.createdAt);
   }
 
-  private relay(peer: IdHex, data: unknown): void {
-    if (this.hooks.sendViaRelay(peer, data)) this.stats.signalsViaRelay++;
+  private relay(peer: IdHex, signal: StampedSignal): void {
+    if (this.hooks.sendViaRelay(peer, signal)) this.stats.signalsViaRelay++;
+
   }
 
   private drop(peer: IdHex, closeChannel: boolean, shuttingDown = false): void {

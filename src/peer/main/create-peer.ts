@@ -66,8 +66,8 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     createChannel: (initiator) => routes.wrap(createWebRtcChannel({ initiator, config: ice.configuration() })),
     // With no channel open the overlay cannot carry it: go to the relay without asking the
     // worker (which may still be starting, and would only say no).
-    sendViaOverlay: (to, data) => (connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, data)),
-    sendViaRelay: (to, data) => relay.sendSignal(to, data),
+    sendViaOverlay: (to, signal) => (connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal)),
+    sendViaRelay: (to, signal) => relay.sendSignal(to, signal),
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
       relay.channelOpened();

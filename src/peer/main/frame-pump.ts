@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../core/environment.js';
 import type { IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
+import type { StampedSignal } from '../../signaling/protocol.js';
 import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-client.js';
@@ -21,7 +22,7 @@ export interface PumpedChannels {
   connect(peer: IdHex): boolean;
   disconnect(peer: IdHex): void;
   /** A verified signal from `from`. */
-  signal(from: IdHex, data: unknown, viaRelay: boolean): void;
+  signal(from: IdHex, signal: StampedSignal, viaRelay: boolean): void;
   /** The node refuses `peer` for `forMs` more. */
   refuse(peer: IdHex, forMs: number): void;
   readonly stats: { readonly created: number };
@@ -70,8 +71,8 @@ export class FramePump {
    * channel to route through, or when the worker does not answer (stuck or gone): the
    * connection manager then uses the relay.
    */
-  routeSignal(to: IdHex, data: unknown): Promise<boolean> {
-    const payload = sealSignal(this.identity, to, data);
+  routeSignal(to: IdHex, signal: StampedSignal): Promise<boolean> {
+    const payload = sealSignal(this.identity, to, signal);
     if (payload === null) return Promise.resolve(false);
     const id = ++this.nextSignalId;
     return new Promise((resolve) => {

@@ -4,6 +4,7 @@ import type { Identity } from '../../core/identity.js';
 import { createSignalingClient, type SignalingClient, type WebSocketConstructor } from '../../signaling/client.js';
 import type { RelayIce } from '../../signaling/ice.js';
 import { IntroductionPacer } from './introduction-pacer.js';
+import type { StampedSignal } from '../../signaling/protocol.js';
 
 /**
  * This tab's link to the bootstrap relays: the signaling client (which fails over along
@@ -24,7 +25,7 @@ export interface RelayLinkDeps {
     readonly openCount: number;
     connect(peer: IdHex): boolean;
     disconnect(peer: IdHex): void;
-    signal(from: IdHex, data: unknown, viaRelay: boolean): void;
+    signal(from: IdHex, signal: StampedSignal, viaRelay: boolean): void;
     /** Connection attempts given up so far (ConnectionFailures.total). */
     readonly failuresTotal: number;
   };
@@ -75,7 +76,7 @@ export class RelayLink {
       if (up) upUrl = this.client.url;
       deps.onStatus?.(up, upUrl);
     });
-    this.client.on('signal', ({ from, data }) => channels.signal(from, data, true));
+    this.client.on('signal', ({ from, data, ts, session, seq }) => channels.signal(from, { data, ts, session, seq }, true));
     this.client.on('error', (e) => {
       if (e.code === 'UNREACHABLE' && e.to) channels.disconnect(e.to);
     });
@@ -102,8 +103,8 @@ export class RelayLink {
   }
 
   /** Send a signal through the relay; false when not connected. */
-  sendSignal(to: IdHex, data: unknown): boolean {
-    return this.client.sendSignal(to, data);
+  sendSignal(to: IdHex, signal: StampedSignal): boolean {
+    return this.client.sendSignal(to, signal);
   }
 
   close(): void {

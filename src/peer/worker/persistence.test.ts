@@ -117,6 +117,37 @@ describe('Persistence', () => {
     expect((await core.discover('svc.4')).map((p) => p.nodeId)).toEqual([identity.nodeIdHex]);
   });
 
+  it('close() while a periodic write is in flight writes again afterwards: a service removed meanwhile stays removed', async () => {
+    const identity = newIdentity(6);
+    const memory = createMemoryStore();
+    // The first write waits until released: the periodic flush is still running when close() comes.
+    let release: () => void = () => undefined;
+    let held = true;
+    const slow: Store = {
+      ...memory,
+      setMany: async (entries) => {
+        if (held) {
+          held = false;
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        await memory.setMany(entries);
+      },
+    };
+    const clock = stillClock();
+    const core = lonelyCore(identity, slow, clock);
+    await core.advertise('kept.svc');
+    await core.advertise('gone.svc');
+    core.tick();
+    await core.unadvertise('gone.svc');
+    const closing = core.close();
+    release();
+    await closing;
+
+    const again = lonelyCore(identity, memory, clock);
+    expect((await again.restore()).map((s) => s.serviceId)).toEqual(['kept.svc']);
+    expect(again.stats()['persistence.restoredRecords']).toBe(1);
+  });
+
   it('retries a state write that failed once, then carries on numbering snapshots', async () => {
     const identity = newIdentity(5);
     const memory = createMemoryStore();

@@ -49,6 +49,8 @@ export class Persistence {
   private lastRecordsFlush = 0;
   private lastContactsFlush = 0;
   private flushing: Promise<void> | undefined;
+  /** A forced flush waiting for the write in flight to end. */
+  private followUp: Promise<void> | undefined;
   /** The last snapshot number used; each flush takes the next. */
   private snapshot = 0;
   private parts = { state: 0, contacts: 0 };
@@ -103,9 +105,23 @@ export class Persistence {
     this.servicesDirty = true;
   }
 
-  /** Write what changed, if the interval has passed (or `force`). */
+  /**
+   * Write what changed, if the interval has passed (or `force`). A forced flush (close())
+   * that finds a write in flight waits for it and then writes again: that write's snapshot
+   * was taken before whatever happened since, and an unadvertise missed there would be
+   * advertised again by the next reload.
+   */
   flush(now: number, force = false): Promise<void> {
-    if (this.disabled || this.flushing) return this.flushing ?? Promise.resolve();
+    if (this.disabled) return Promise.resolve();
+    if (this.flushing !== undefined) {
+      if (!force) return this.flushing;
+      // One follow-up however many forced flushes wait: it writes whatever is dirty by then.
+      this.followUp ??= this.flushing.then(() => {
+        this.followUp = undefined;
+        return this.flush(Math.max(now, this.node.clock.now()), true);
+      });
+      return this.followUp;
+    }
     const snapshot = this.snapshot + 1;
     const entries: Array<[string, Part | Meta]> = [];
     const parts = { ...this.parts };
