@@ -2,10 +2,16 @@ import { ID_BYTES, MAX_CLOCK_SKEW_MS, MAX_ENDPOINT_CHARS, MAX_TTL_S, MIN_TTL_S }
 import { ErrorCode, MeshError, invalidArgument } from '../errors.js';
 import { idsEqual, nodeIdFromPublicKey, toHex, type NodeId } from '../id.js';
 import { sign, type Identity, type Verifier } from '../identity.js';
-import type { ProviderInfo } from '../registry/service-registry.js';
 import { canonical, normalizeMetadata } from './metadata.js';
 
-export type { ProviderInfo };
+/** What discovery returns for a provider (or subscriber) record: macula's provider map. */
+export interface ProviderInfo {
+  nodeId: string;
+  endpoint: string;
+  metadata: Record<string, unknown>;
+  advertisedAt: number;
+  ttl: number;
+}
 
 /**
  * Signed provider and subscriber records (DESIGN.md §3). A record is what macula stored

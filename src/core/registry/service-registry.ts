@@ -1,7 +1,7 @@
 import { CACHE_TTL_S, DEFAULT_TTL_S, MAX_CLOCK_SKEW_MS, SERVICE_TTL_S } from '../constants.js';
 import type { Clock } from '../environment.js';
 import { invalidArgument } from '../errors.js';
-import { checkMetadata } from '../records/records.js';
+import { checkMetadata, type ProviderInfo } from '../records/records.js';
 
 /**
  * The counterpart of macula_service_registry: local services with their handlers, and
@@ -12,13 +12,7 @@ import { checkMetadata } from '../records/records.js';
 
 export type ServiceHandler = (args: unknown) => unknown | Promise<unknown>;
 
-export interface ProviderInfo {
-  nodeId: string;
-  endpoint: string;
-  metadata: Record<string, unknown>;
-  advertisedAt: number;
-  ttl: number;
-}
+export type { ProviderInfo } from '../records/records.js';
 
 export interface LocalService {
   serviceId: string;

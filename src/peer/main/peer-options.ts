@@ -1,4 +1,5 @@
 import { invalidArgument } from '../../core/errors.js';
+import type { PeerTuning } from '../worker/worker-api.js';
 import { iceServersProblem, normaliseIceServers, type IceServerSpec } from '../../signaling/ice.js';
 
 /** An RTCIceServer as createPeer accepts it (the DOM type, restated so the options need no DOM lib). */
@@ -42,8 +43,7 @@ export interface PeerOptions {
 }
 
 /** The options the worker's node and registry take (the rest are the main thread's). */
-export type PeerTuning = Partial<Pick<PeerOptions, (typeof TUNING_KEYS)[number]>>;
-const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha'] as const;
+const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha'] as const satisfies ReadonlyArray<keyof PeerTuning>;
 
 export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage' | 'iceServers' | 'iceTransportPolicy' | 'workerUrl'> {
   bootstrap: string[];

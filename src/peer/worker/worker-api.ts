@@ -5,7 +5,6 @@ import { TICK_INTERVAL_MS } from '../../core/constants.js';
 import type { ProviderInfo } from '../../core/registry/service-registry.js';
 import { capture, unwrap, type Result } from '../api-result.js';
 import type { CallOptions } from '../../core/registry/rpc.js';
-import type { PeerTuning } from '../main/peer-options.js';
 import { FramePort } from './frame-port.js';
 import { PeerCore, type RoutingTableView } from './peer-core.js';
 import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
@@ -23,6 +22,15 @@ const recordVerifier = memoizedVerifier(undefined, 20_000);
  * bytes bridge (frame-port.ts, over a MessagePort to the main thread's channels), the
  * system clock, the CSPRNG and a store chosen by the main thread.
  */
+/** The options the worker's node and registry take; the rest of createPeer's are the main thread's. */
+export interface PeerTuning {
+  defaultTtl?: number;
+  cacheTtl?: number;
+  serviceTtl?: number;
+  k?: number;
+  alpha?: number;
+}
+
 export interface WorkerInit {
   secretKeyHex: string;
   /**
