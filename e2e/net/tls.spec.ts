@@ -17,7 +17,7 @@ test('the demo and relay over TLS: https page, wss relay, tabs mesh and call', a
   const serve = await startServe({ port: SERVE_PORT, host: '127.0.0.1', tls: true, args: ['--tls-cert', cert.certPath, '--tls-key', cert.keyPath] });
   const tabs: PeerPage[] = [];
   try {
-    expect(serve.output()).toContain(`relay on wss://localhost:${SERVE_PORT}/relay`);
+    expect(serve.output()).toMatch(new RegExp(`relay on wss://(localhost|127\\.0\\.0\\.1):${SERVE_PORT}/relay`));
     for (let i = 0; i < 3; i++) {
       const context = await browser.newContext({ ignoreHTTPSErrors: true });
       const page = await context.newPage();
