@@ -63,6 +63,7 @@ interface Connection {
   createdAt: number;
   /** The negotiation (signal-fit.ts): drawn by the side that offered, the same in both sides' stamps. */
   session: string;
+  /** The latest stamp time of the peer's signals in this session (the peer's clock). */
   peerTs: number;
   /** The next sequence number of our signals in this session. */
   nextSeq: number;
