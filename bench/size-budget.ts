@@ -6,12 +6,18 @@
  * not an accident.
  */
 export const SIZE_BUDGET = {
-  /** The main-thread entry as an app ships it (minified), gzip bytes. */
-  mainGzip: 56 * 1024,
+  /**
+   * The main-thread entry as an app ships it (minified), gzip bytes. Raised from 56 kB when the
+   * offer-flood gate, signal stamps, ICE configuration and the database sweeper landed (56.2 kB).
+   */
+  mainGzip: 60 * 1024,
   /** The worker as an app ships it (minified), gzip bytes. */
   workerGzip: 56 * 1024,
-  /** The npm tarball. */
-  tarball: 420 * 1024,
+  /**
+   * The npm tarball. Raised from 420 kB when STUN/TURN, TLS, signed signal stamps and the
+   * Deploying part of the README landed (445 kB): features a deployment needs, bought on purpose.
+   */
+  tarball: 480 * 1024,
 } as const;
 
 export const kB = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;
