@@ -152,6 +152,10 @@ export class PeerCore {
    */
   async advertise(serviceId: string, opts: AdvertiseOptions = {}): Promise<void> {
     checkServiceId(serviceId);
+    // Everything is checked before anything changes: a refused advertise leaves the service,
+    // its timer and what is persisted as they were.
+    checkAdvertisedTtl(opts.ttl ?? this.registry.defaultTtl);
+    checkMetadata(opts.metadata ?? {});
     this.registry.advertiseLocal(serviceId, this.forwardToApp(serviceId), opts.metadata ?? {});
     try {
       await this.keepAdvertised(serviceId, 'provider', opts);
@@ -265,8 +269,7 @@ export class PeerCore {
   }
 
   private async keepAdvertised(name: string, kind: RecordKind, opts: AdvertiseOptions): Promise<void> {
-    const ttl = opts.ttl ?? this.registry.defaultTtl;
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw invalidArgument('ttl', 'an integer number of seconds in [1, 86400]', ttl);
+    const ttl = checkAdvertisedTtl(opts.ttl ?? this.registry.defaultTtl);
     // Checked before the advertisement is kept and rescheduled: INVALID_ARGUMENT naming the rule, or TOO_LARGE.
     const metadata = checkMetadata(opts.metadata ?? {});
     const id = `${kind}:${name}`;
@@ -310,3 +313,11 @@ export class PeerCore {
 
 const placement = (ad: Advertised): { kind: RecordKind; key?: Uint8Array } =>
   ad.kind === 'subscriber' ? { kind: 'subscriber', key: subscriptionKey(ad.name) } : { kind: 'provider' };
+
+/** The TTL of an advertisement this peer keeps alive. */
+function checkAdvertisedTtl(ttl: unknown): number {
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) {
+    throw invalidArgument('ttl', 'an integer number of seconds in [1, 86400]', ttl);
+  }
+  return ttl;
+}
