@@ -57,11 +57,12 @@ export const isMeshError = (e: unknown): e is MeshError =>
 
 /** Argument checks name the argument, as noble-hashes does. */
 export function invalidArgument(name: string, expectation: string, got?: unknown): MeshError {
-  const shown = got === undefined ? '' : `, got ${describe(got)}`;
+  const shown = got === undefined ? '' : `, got ${describeValue(got)}`;
   return new MeshError(ErrorCode.INVALID_ARGUMENT, `${name}: expected ${expectation}${shown}`, { argument: name });
 }
 
-function describe(v: unknown): string {
+/** A short, safe rendering of a value for an error message. */
+export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (v === null) return 'null';
   if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;

@@ -48,3 +48,10 @@ describe('abandonedStorageTtl option', () => {
     }
   });
 });
+
+describe('serviceTtl', () => {
+  it('is refused, saying what holds instead, rather than accepted and never applied', () => {
+    const message = invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', serviceTtl: 300 } as never));
+    expect(message).toMatch(/^serviceTtl: not an option: a local service lives until unadvertise\(\) or close\(\)/);
+  });
+});

@@ -34,7 +34,6 @@ export interface PeerCoreOptions {
   sink?: SubscriptionSink;
   defaultTtl?: number;
   cacheTtl?: number;
-  serviceTtl?: number;
   k?: number;
   alpha?: number;
   node?: Partial<Omit<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random'>>;
@@ -86,7 +85,6 @@ export class PeerCore {
     this.registry = new ServiceRegistry(opts.clock, {
       ...(opts.defaultTtl ? { defaultTtl: opts.defaultTtl } : {}),
       ...(opts.cacheTtl ? { cacheTtl: opts.cacheTtl } : {}),
-      ...(opts.serviceTtl ? { serviceTtl: opts.serviceTtl } : {}),
     });
     this.persistence = opts.store ? new Persistence(this.node, opts.store) : undefined;
     this.handlers = opts.handlers ?? noHandlers;
