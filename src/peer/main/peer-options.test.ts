@@ -55,3 +55,12 @@ describe('serviceTtl', () => {
     expect(message).toMatch(/^serviceTtl: not an option: a local service lives until unadvertise\(\) or close\(\)/);
   });
 });
+
+describe('defaultTtl option', () => {
+  it('takes advertise’s range, [10, 86400] s (subscriptions and advertisements without a ttl use it)', () => {
+    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', defaultTtl: 10 }).defaultTtl).toBe(10);
+    for (const bad of [9, 1, 86_401]) {
+      expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', defaultTtl: bad })), String(bad)).toMatch(/^defaultTtl: expected an integer number of seconds in \[10, 86400\]/);
+    }
+  });
+});

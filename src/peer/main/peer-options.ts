@@ -74,9 +74,14 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   }
   const realm = options.realm ?? 'default';
   if (typeof realm !== 'string' || realm.length === 0 || realm.length > 64) throw invalidArgument('realm', '1 to 64 characters', realm);
-  for (const name of ['defaultTtl', 'cacheTtl'] as const) {
-    const v = options[name];
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 86_400)) throw invalidArgument(name, 'an integer number of seconds in [1, 86400]', v);
+  // defaultTtl is the ttl of advertisements and subscriptions that name none, held to advertise's range.
+  const defaultTtl = options.defaultTtl;
+  if (defaultTtl !== undefined && !(Number.isInteger(defaultTtl) && defaultTtl >= 10 && defaultTtl <= 86_400)) {
+    throw invalidArgument('defaultTtl', 'an integer number of seconds in [10, 86400]', defaultTtl);
+  }
+  const cacheTtl = options.cacheTtl;
+  if (cacheTtl !== undefined && !(Number.isInteger(cacheTtl) && cacheTtl >= 1 && cacheTtl <= 86_400)) {
+    throw invalidArgument('cacheTtl', 'an integer number of seconds in [1, 86400]', cacheTtl);
   }
   const abandoned = options.abandonedStorageTtl;
   if (abandoned !== undefined && !(Number.isInteger(abandoned) && abandoned >= 60 && abandoned <= 31_536_000)) {

@@ -61,3 +61,17 @@ describe('PeerCore.advertise: a refused advertise changes nothing', () => {
     expect(core.registry.getLocalService('kept.svc')?.metadata).toEqual({ v: 1 });
   });
 });
+
+describe('PeerCore.advertise: ttl', () => {
+  it('refuses a ttl under 10 s (re-published only every 10 s, it would be gone most of the time), naming the range', async () => {
+    const core = lonelyCore();
+    for (const ttl of [1, 5, 9]) {
+      await expect(core.advertise('short.svc', { ttl })).rejects.toMatchObject({
+        code: ErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/^ttl: expected an integer number of seconds in \[10, 86400\]/),
+      });
+    }
+    expect(core.listLocalServices()).toEqual([]);
+    await core.advertise('short.svc', { ttl: 10 });
+    expect(core.localAdvertisements()).toEqual([{ serviceId: 'short.svc', metadata: {}, ttl: 10 }]);
+  });
+});

@@ -312,10 +312,16 @@ export class PeerCore {
 const placement = (ad: Advertised): { kind: RecordKind; key?: Uint8Array } =>
   ad.kind === 'subscriber' ? { kind: 'subscriber', key: subscriptionKey(ad.name) } : { kind: 'provider' };
 
-/** The TTL of an advertisement this peer keeps alive. */
+/**
+ * The TTL of an advertisement this peer keeps alive. It is re-published every
+ * max(10, ttl - 60) s (readvertiseIntervalS), so a record shorter-lived than 10 s would be
+ * gone from the DHT for most of each interval: such a TTL is refused, not half-honoured.
+ */
+export const MIN_ADVERTISED_TTL_S = readvertiseIntervalS(0);
+
 function checkAdvertisedTtl(ttl: unknown): number {
-  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) {
-    throw invalidArgument('ttl', 'an integer number of seconds in [1, 86400]', ttl);
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < MIN_ADVERTISED_TTL_S || ttl > 86_400) {
+    throw invalidArgument('ttl', `an integer number of seconds in [${MIN_ADVERTISED_TTL_S}, 86400] (it is re-advertised every max(10, ttl - 60) s)`, ttl);
   }
   return ttl;
 }
