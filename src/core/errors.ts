@@ -65,6 +65,10 @@ export function invalidArgument(name: string, expectation: string, got?: unknown
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (v === null) return 'null';
+  // The value itself, so "got number" does not leave the reader to guess which number.
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  if (typeof v === 'bigint') return `bigint ${String(v)}n`;
   if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
   return typeof v;
 }

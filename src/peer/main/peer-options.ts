@@ -62,11 +62,23 @@ export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm
   workerUrl?: string;
 }
 
+/** Every option createPeer takes: anything else is a misspelling, refused rather than ignored. */
+const OPTION_SET = {
+  bootstrap: true, realm: true, defaultTtl: true, cacheTtl: true, k: true, alpha: true, storage: true,
+  iceServers: true, iceTransportPolicy: true, workerUrl: true, abandonedStorageTtl: true,
+} as const satisfies Record<keyof PeerOptions, true>;
+export const PEER_OPTION_NAMES = Object.keys(OPTION_SET) as ReadonlyArray<keyof PeerOptions>;
+
 /** Checks every option up front, naming the one that is wrong (INVALID_ARGUMENT). */
 export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
   if (Object.prototype.hasOwnProperty.call(options, 'serviceTtl')) {
     throw new MeshError(ErrorCode.INVALID_ARGUMENT, `serviceTtl: not an option: ${SERVICE_TTL_REMOVED}`, { argument: 'serviceTtl' });
+  }
+  for (const name of Object.keys(options)) {
+    if (!(PEER_OPTION_NAMES as readonly string[]).includes(name)) {
+      throw new MeshError(ErrorCode.INVALID_ARGUMENT, `${name}: not an option of createPeer (they are ${PEER_OPTION_NAMES.join(', ')})`, { argument: name });
+    }
   }
   const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
   if (!Array.isArray(bootstrap) || bootstrap.length === 0 || !bootstrap.every(isWsUrl)) {
