@@ -77,3 +77,18 @@ describe('the worker-call timeout', () => {
   });
 });
 
+
+describe('arguments the worker cannot be sent', () => {
+  it('a function among call arguments is INVALID_ARGUMENT, sent nowhere, and the worker stays usable', async () => {
+    let calls = 0;
+    const { worker, close } = fakeWorker({
+      call: async () => (calls++, { ok: true, value: 'ok' }),
+    });
+    cleanup = close;
+    const client = new WorkerClient(worker);
+    const refused = client.api.call('svc', { onDone: () => 1 }, {});
+    await expect(refused).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/^call: an argument cannot be copied to the worker/) });
+    expect(calls).toBe(0);
+    expect(await client.api.call('svc', { n: 1 }, {})).toBe('ok');
+  });
+});

@@ -72,7 +72,7 @@ export class WorkerClient {
             reject(e);
           }
         },
-        (e: unknown) => settleError(new MeshError(ErrorCode.WORKER_CRASHED, `worker call ${name} failed: ${(e as Error)?.message ?? e}`)),
+        (e: unknown) => settleError(sendFailure(name, e)),
       );
     });
   }
@@ -82,4 +82,21 @@ export class WorkerClient {
     for (const reject of [...this.pending]) reject(error);
     this.pending.clear();
   }
+}
+
+/**
+ * Why a call did not reach the worker. A value structured cloning cannot copy (a function,
+ * a symbol, a DOM node) throws DataCloneError in postMessage, before anything is sent: that
+ * is the app's argument, not a dead worker.
+ */
+function sendFailure(name: string, e: unknown): MeshError {
+  const message = (e as Error)?.message ?? String(e);
+  if ((e as { name?: unknown })?.name === 'DataCloneError') {
+    return new MeshError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${name}: an argument cannot be copied to the worker (plain data only: no functions, symbols or DOM nodes): ${message}`,
+      { argument: 'args' },
+    );
+  }
+  return new MeshError(ErrorCode.WORKER_CRASHED, `worker call ${name} failed: ${message}`);
 }
