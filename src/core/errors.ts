@@ -19,6 +19,8 @@ export const ErrorCode = {
   FUTURE_DATED: 'FUTURE_DATED',
   STALE: 'STALE',
   TOO_LARGE: 'TOO_LARGE',
+  /** A handler's result MessagePack cannot encode (a BigInt, a function, a symbol): it cannot travel back. */
+  NOT_ENCODABLE: 'NOT_ENCODABLE',
   KEY_FULL: 'KEY_FULL',
   OWNER_QUOTA: 'OWNER_QUOTA',
   STORE_FULL: 'STORE_FULL',

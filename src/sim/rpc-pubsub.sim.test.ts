@@ -66,6 +66,12 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
     await swarm.settle(providers[1]!.advertise('calc.fail'));
     await expect(swarm.settle(caller.call('calc.fail', {}))).rejects.toMatchObject({ code: 'HANDLER_ERROR', message: 'boom' });
     await expect(swarm.settle(caller.call('nobody.offers.this', {}))).rejects.toMatchObject({ code: 'NO_PROVIDERS' });
+    // A result that cannot travel says so, rather than blaming its size.
+    handlers.get(providers[2]!.node.selfHex)!.set('calc.bigint', () => 10n);
+    await swarm.settle(providers[2]!.advertise('calc.bigint'));
+    await expect(swarm.settle(caller.call('calc.bigint', {}))).rejects.toMatchObject({
+      code: 'NOT_ENCODABLE', message: expect.stringMatching(/^the result of calc\.bigint cannot be encoded as MessagePack/),
+    });
     await expect(caller.call('calc.add', { big: new Uint8Array(2 << 20) })).rejects.toMatchObject({ code: 'TOO_LARGE' });
     await expect(caller.call('calc.add', {}, { policy: 'nope' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await swarm.settle(caller.callTo(providers[2]!.node.selfHex, 'calc.add', { a: 2, b: 2 }))).toBe(4);

@@ -135,7 +135,9 @@ export class Rpc {
     node.count('rpc.served');
     this.handlers.invoke(msg.service, msg.args, caller).then(
       (result) => {
-        if (encodedSize(result) > MAX_PAYLOAD_BYTES) return fail(ErrorCode.TOO_LARGE, 'the result is larger than 1 MiB');
+        const size = encodedSize(result);
+        if (size === Infinity) return fail(ErrorCode.NOT_ENCODABLE, `the result of ${msg.service} cannot be encoded as MessagePack (plain data only: no BigInt, functions or symbols)`);
+        if (size > MAX_PAYLOAD_BYTES) return fail(ErrorCode.TOO_LARGE, `the result of ${msg.service} is ${size} bytes encoded, more than the 1 MiB limit`);
         node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
       },
       (e: unknown) => {
@@ -212,6 +214,7 @@ function checkTimeout(timeoutMs: number | undefined): number {
   return t;
 }
 
+/** Infinity when MessagePack cannot encode the value at all. */
 function encodedSize(value: unknown): number {
   try {
     return encode(value, { ignoreUndefined: true }).length;
