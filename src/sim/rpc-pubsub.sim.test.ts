@@ -100,6 +100,15 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
     expect(outcome.failed.map((f) => f.nodeId)).toEqual([first]);
     expect(['TIMEOUT', 'NOT_CONNECTED', 'UNREACHABLE', 'CLOSED']).toContain(outcome.failed[0]!.code);
 
+    // When every provider tried fails, the rejection carries each attempt's cause.
+    swarm.fail(providers[1]!.node, true);
+    const allFailed = swarm.settle(caller.callDetailed('who.am.i', null, { policy: 'first', timeoutMs: 2_000, maxAttempts: 1 }), 60_000);
+    await expect(allFailed).rejects.toMatchObject({
+      code: 'ALL_PROVIDERS_FAILED',
+      details: { attempts: [{ nodeId: second, code: expect.any(String), message: expect.any(String) }] },
+      message: expect.stringContaining(`${second.slice(0, 8)}…: `),
+    });
+
     // A local call names this node.
     const own = providers[2]!;
     expect(await swarm.settle(own.callDetailed('who.am.i', null, { policy: 'local-first' })))
