@@ -37,7 +37,9 @@ describe('advertise on the main thread', () => {
     const first = (): string => 'first';
     await peer.advertise('svc', first);
     refuseNext = true;
-    await expect(peer.advertise('svc', () => 'second', { ttl: 0 })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+    await expect(peer.advertise('svc', () => 'second', { ttl: 0 })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+    });
     expect(app.handlers.get('svc')).toBe(first);
   });
 

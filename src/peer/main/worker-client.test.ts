@@ -3,13 +3,21 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode, isMeshError } from '../../core/errors.js';
 import type { Result } from '../api-result.js';
 import { WorkerClient } from './worker-client.js';
-import { DISCOVERY_ALLOWANCE_MS, WORKER_CALL_TIMEOUT_MS, WORKER_MARGIN_MS, workerCallDeadlineMs } from './worker-deadline.js';
+import {
+  DISCOVERY_ALLOWANCE_MS,
+  WORKER_CALL_TIMEOUT_MS,
+  WORKER_MARGIN_MS,
+  workerCallDeadlineMs,
+} from './worker-deadline.js';
 
 /**
  * A stand-in for the DHT worker: the far end of a MessageChannel with a Comlink-exposed
  * API whose calls settle when the test says so.
  */
-function fakeWorker(api: Record<string, (...a: unknown[]) => Promise<Result<unknown>>>): { worker: Worker; close: () => void } {
+function fakeWorker(api: Record<string, (...a: unknown[]) => Promise<Result<unknown>>>): {
+  worker: Worker;
+  close: () => void;
+} {
   const { port1, port2 } = new MessageChannel();
   Comlink.expose(api, port2);
   const worker = Object.assign(port1, { terminate: () => port1.close() }) as unknown as Worker;
@@ -68,15 +76,18 @@ describe('the worker-call timeout', () => {
   });
 
   it('gives call() its discovery plus every attempt', () => {
-    expect(workerCallDeadlineMs('call', ['s', null, { timeoutMs: 40_000, maxAttempts: 4 }])).toBe(DISCOVERY_ALLOWANCE_MS + 160_000 + WORKER_MARGIN_MS);
-    expect(workerCallDeadlineMs('callDetailed', ['s', null, {}])).toBe(DISCOVERY_ALLOWANCE_MS + 3 * 5_000 + WORKER_MARGIN_MS);
+    expect(workerCallDeadlineMs('call', ['s', null, { timeoutMs: 40_000, maxAttempts: 4 }])).toBe(
+      DISCOVERY_ALLOWANCE_MS + 160_000 + WORKER_MARGIN_MS,
+    );
+    expect(workerCallDeadlineMs('callDetailed', ['s', null, {}])).toBe(
+      DISCOVERY_ALLOWANCE_MS + 3 * 5_000 + WORKER_MARGIN_MS,
+    );
     expect(workerCallDeadlineMs('callTo', ['n', 's', null, { timeoutMs: 600_000 }])).toBe(600_000 + WORKER_MARGIN_MS);
     // Invalid options are the worker's to refuse; the backstop takes their defaults.
     expect(workerCallDeadlineMs('callTo', ['n', 's', null, { timeoutMs: 'x' }])).toBe(WORKER_CALL_TIMEOUT_MS);
     expect(workerCallDeadlineMs('stats', [])).toBe(WORKER_CALL_TIMEOUT_MS);
   });
 });
-
 
 describe('arguments the worker cannot be sent', () => {
   it('a function among call arguments is INVALID_ARGUMENT, sent nowhere, and the worker stays usable', async () => {
@@ -87,7 +98,10 @@ describe('arguments the worker cannot be sent', () => {
     cleanup = close;
     const client = new WorkerClient(worker);
     const refused = client.api.call('svc', { onDone: () => 1 }, {});
-    await expect(refused).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/^call: an argument cannot be copied to the worker/) });
+    await expect(refused).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: expect.stringMatching(/^call: an argument cannot be copied to the worker/),
+    });
     expect(calls).toBe(0);
     expect(await client.api.call('svc', { n: 1 }, {})).toBe('ok');
   });
