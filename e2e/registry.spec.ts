@@ -80,10 +80,10 @@ test.describe('service registry across browser peers', () => {
     const provider = await openPeer(browser);
     const client = await openPeer(browser);
     await meshed([provider, client]);
-    await provider.page.evaluate(() => window.peer!.advertise('short.ttl', () => 1, { ttl: 4 }));
+    await provider.page.evaluate(() => window.peer!.advertise('short.ttl', () => 1, { ttl: 10 }));
     await expect.poll(async () => (await discover(client, 'short.ttl')).length).toBe(1);
     await provider.context.close();
-    await expect.poll(async () => (await discover(client, 'short.ttl')).length, { timeout: 30_000 }).toBe(0);
+    await expect.poll(async () => (await discover(client, 'short.ttl')).length, { timeout: 40_000 }).toBe(0);
     expect(client.errors).toEqual([]);
     await client.context.close();
   });

@@ -19,6 +19,8 @@ export const ErrorCode = {
   FUTURE_DATED: 'FUTURE_DATED',
   STALE: 'STALE',
   TOO_LARGE: 'TOO_LARGE',
+  /** A handler's result MessagePack cannot encode (a BigInt, a function, a symbol): it cannot travel back. */
+  NOT_ENCODABLE: 'NOT_ENCODABLE',
   KEY_FULL: 'KEY_FULL',
   OWNER_QUOTA: 'OWNER_QUOTA',
   STORE_FULL: 'STORE_FULL',
@@ -57,13 +59,18 @@ export const isMeshError = (e: unknown): e is MeshError =>
 
 /** Argument checks name the argument, as noble-hashes does. */
 export function invalidArgument(name: string, expectation: string, got?: unknown): MeshError {
-  const shown = got === undefined ? '' : `, got ${describe(got)}`;
+  const shown = got === undefined ? '' : `, got ${describeValue(got)}`;
   return new MeshError(ErrorCode.INVALID_ARGUMENT, `${name}: expected ${expectation}${shown}`, { argument: name });
 }
 
-function describe(v: unknown): string {
+/** A short, safe rendering of a value for an error message. */
+export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (v === null) return 'null';
+  // The value itself, so "got number" does not leave the reader to guess which number.
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  if (typeof v === 'bigint') return `bigint ${String(v)}n`;
   if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
   return typeof v;
 }

@@ -66,6 +66,12 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
     await swarm.settle(providers[1]!.advertise('calc.fail'));
     await expect(swarm.settle(caller.call('calc.fail', {}))).rejects.toMatchObject({ code: 'HANDLER_ERROR', message: 'boom' });
     await expect(swarm.settle(caller.call('nobody.offers.this', {}))).rejects.toMatchObject({ code: 'NO_PROVIDERS' });
+    // A result that cannot travel says so, rather than blaming its size.
+    handlers.get(providers[2]!.node.selfHex)!.set('calc.bigint', () => 10n);
+    await swarm.settle(providers[2]!.advertise('calc.bigint'));
+    await expect(swarm.settle(caller.call('calc.bigint', {}))).rejects.toMatchObject({
+      code: 'NOT_ENCODABLE', message: expect.stringMatching(/^the result of calc\.bigint cannot be encoded as MessagePack/),
+    });
     await expect(caller.call('calc.add', { big: new Uint8Array(2 << 20) })).rejects.toMatchObject({ code: 'TOO_LARGE' });
     await expect(caller.call('calc.add', {}, { policy: 'nope' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await swarm.settle(caller.callTo(providers[2]!.node.selfHex, 'calc.add', { a: 2, b: 2 }))).toBe(4);
@@ -93,6 +99,15 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
     expect(outcome).toMatchObject({ result: second, provider: second, attempts: 2 });
     expect(outcome.failed.map((f) => f.nodeId)).toEqual([first]);
     expect(['TIMEOUT', 'NOT_CONNECTED', 'UNREACHABLE', 'CLOSED']).toContain(outcome.failed[0]!.code);
+
+    // When every provider tried fails, the rejection carries each attempt's cause.
+    swarm.fail(providers[1]!.node, true);
+    const allFailed = swarm.settle(caller.callDetailed('who.am.i', null, { policy: 'first', timeoutMs: 2_000, maxAttempts: 1 }), 60_000);
+    await expect(allFailed).rejects.toMatchObject({
+      code: 'ALL_PROVIDERS_FAILED',
+      details: { attempts: [{ nodeId: second, code: expect.any(String), message: expect.any(String) }] },
+      message: expect.stringContaining(`${second.slice(0, 8)}…: `),
+    });
 
     // A local call names this node.
     const own = providers[2]!;

@@ -72,7 +72,7 @@ export interface LookupOptions {
 /** Direct queries in flight at once after the paths of a node lookup. */
 const REFINE_WIDTH = 10;
 /** No new direct query starts after this long: a lookup under attack ends with what it has. */
-const LOOKUP_DEADLINE_MS = 60_000;
+export const LOOKUP_DEADLINE_MS = 60_000;
 /** A value lookup believes "no records" once this many of the closest nodes said so themselves. */
 const VALUE_QUORUM = 3;
 

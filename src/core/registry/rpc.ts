@@ -31,8 +31,15 @@ export interface CallOutcome {
   provider: string;
   /** Providers asked, the one that answered included. */
   attempts: number;
-  /** The providers that failed before it, in order, with their error codes. */
-  failed: Array<{ nodeId: string; code: string }>;
+  /** The providers that failed before it, in order, with their error codes and messages. */
+  failed: FailedAttempt[];
+}
+
+/** One provider a call tried that failed, and why. */
+export interface FailedAttempt {
+  nodeId: string;
+  code: string;
+  message: string;
 }
 
 /** Where the application's handlers live (the main thread, in the browser). */
@@ -91,7 +98,7 @@ export class Rpc {
     if (providers.length === 0) throw new MeshError(ErrorCode.NO_PROVIDERS, `no provider of ${serviceId} was found`);
     const order = this.order(serviceId, providers, policy);
     const maxAttempts = Math.min(opts.maxAttempts ?? Math.min(3, order.length), order.length);
-    const attempts: Array<{ nodeId: string; code: string }> = [];
+    const attempts: FailedAttempt[] = [];
     for (const provider of order.slice(0, maxAttempts)) {
       try {
         const result = await this.callOnce(provider.nodeId, serviceId, args, timeoutMs);
@@ -99,12 +106,14 @@ export class Rpc {
       } catch (e) {
         const code = isMeshError(e) ? e.code : ErrorCode.HANDLER_ERROR;
         if (!FAILOVER_CODES.has(code)) throw e;
-        attempts.push({ nodeId: provider.nodeId, code });
+        attempts.push({ nodeId: provider.nodeId, code, message: e instanceof Error ? e.message : String(e) });
         this.node.count('rpc.failover');
         this.discovery.forgetProvider(serviceId, provider.nodeId);
       }
     }
-    throw new MeshError(ErrorCode.ALL_PROVIDERS_FAILED, `${attempts.length} provider(s) of ${serviceId} failed: ${attempts.map((a) => a.code).join(', ')}`, { attempts });
+    // Each attempt's cause travels in details (plain data, so it survives the worker boundary).
+    const causes = attempts.map((a) => `${a.nodeId.slice(0, 8)}…: ${a.code} (${a.message})`).join('; ');
+    throw new MeshError(ErrorCode.ALL_PROVIDERS_FAILED, `${attempts.length} provider(s) of ${serviceId} failed: ${causes}`, { attempts });
   }
 
   /** Call one given provider, no failover. */
@@ -135,7 +144,9 @@ export class Rpc {
     node.count('rpc.served');
     this.handlers.invoke(msg.service, msg.args, caller).then(
       (result) => {
-        if (encodedSize(result) > MAX_PAYLOAD_BYTES) return fail(ErrorCode.TOO_LARGE, 'the result is larger than 1 MiB');
+        const size = encodedSize(result);
+        if (size === Infinity) return fail(ErrorCode.NOT_ENCODABLE, `the result of ${msg.service} cannot be encoded as MessagePack (plain data only: no BigInt, functions or symbols)`);
+        if (size > MAX_PAYLOAD_BYTES) return fail(ErrorCode.TOO_LARGE, `the result of ${msg.service} is ${size} bytes encoded, more than the 1 MiB limit`);
         node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
       },
       (e: unknown) => {
@@ -212,6 +223,7 @@ function checkTimeout(timeoutMs: number | undefined): number {
   return t;
 }
 
+/** Infinity when MessagePack cannot encode the value at all. */
 function encodedSize(value: unknown): number {
   try {
     return encode(value, { ignoreUndefined: true }).length;

@@ -4,7 +4,7 @@ import type { Identity } from '../../core/identity.js';
 import type { StampedSignal } from '../../signaling/protocol.js';
 import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
-import { WORKER_CALL_TIMEOUT_MS } from './worker-client.js';
+import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
 
 /**
  * The main thread's half of the bytes bridge (bridge-protocol.ts; the worker's half is

@@ -1,4 +1,4 @@
-import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
+import { ErrorCode, invalidArgument, isMeshError, MeshError } from '../../core/errors.js';
 import type { CallOptions, CallOutcome } from '../../core/registry/rpc.js';
 import type { ProviderInfo, ServiceHandler } from '../../core/registry/service-registry.js';
 import type { LookupEvent } from '../worker/lookup-subjects.js';
@@ -58,8 +58,21 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
     async advertise(serviceId, handler, adOpts = {}) {
       live();
       if (typeof handler !== 'function') throw invalidArgument('handler', 'a function', handler);
+      // The handler is in place before the record goes out (a call may follow at once); a
+      // refused advertise puts back whatever was registered before.
+      const before = app.handlers.get(serviceId);
       app.handlers.set(serviceId, handler);
-      await api.advertise(serviceId, adOpts.metadata, adOpts.ttl);
+      try {
+        await api.advertise(serviceId, adOpts.metadata, adOpts.ttl);
+      } catch (e) {
+        // Only a refusal changed nothing in the worker; after other failures it advertises the service.
+        const refused = isMeshError(e) && (e.code === ErrorCode.INVALID_ARGUMENT || e.code === ErrorCode.TOO_LARGE);
+        if (refused && app.handlers.get(serviceId) === handler) {
+          if (before === undefined) app.handlers.delete(serviceId);
+          else app.handlers.set(serviceId, before);
+        }
+        throw e;
+      }
     },
     async unadvertise(serviceId) {
       live();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isMeshError } from '../../core/errors.js';
-import { resolveWorkerUrl, validatePeerOptions } from './peer-options.js';
+import { resolveWorkerUrl, validatePeerOptions, type PeerOptions } from './peer-options.js';
 
 const PAGE = 'https://app.example/shop/index.html';
 
@@ -46,5 +46,47 @@ describe('abandonedStorageTtl option', () => {
     for (const bad of [59, 31_536_001, 1.5, '600', -1]) {
       expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: bad as number })), String(bad)).toMatch(/^abandonedStorageTtl:/);
     }
+  });
+});
+
+describe('serviceTtl', () => {
+  it('is refused, saying what holds instead, rather than accepted and never applied', () => {
+    const message = invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', serviceTtl: 300 } as never));
+    expect(message).toMatch(/^serviceTtl: not an option: a local service lives until unadvertise\(\) or close\(\)/);
+  });
+});
+
+describe('defaultTtl option', () => {
+  it('takes advertise’s range, [10, 86400] s (subscriptions and advertisements without a ttl use it)', () => {
+    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', defaultTtl: 10 }).defaultTtl).toBe(10);
+    for (const bad of [9, 1, 86_401]) {
+      expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', defaultTtl: bad })), String(bad)).toMatch(/^defaultTtl: expected an integer number of seconds in \[10, 86400\]/);
+    }
+  });
+});
+
+describe('unknown options', () => {
+  it('are refused, naming the misspelt option and the ones there are', () => {
+    for (const name of ['bootsrap', 'defaultTTL', 'cachettl', 'iceServer']) {
+      const message = invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', [name]: 1 } as never));
+      expect(message, name).toMatch(new RegExp(`^${name}: not an option of createPeer \\(they are bootstrap, realm, defaultTtl,`));
+    }
+  });
+
+  it('every documented option is taken', () => {
+    const all: Required<PeerOptions> = {
+      bootstrap: 'ws://x/relay', realm: 'r', defaultTtl: 60, cacheTtl: 30, k: 8, alpha: 2, storage: 'memory', iceServers: [],
+      iceTransportPolicy: 'relay', workerUrl: 'blob:https://a/1', abandonedStorageTtl: 3_600,
+    };
+    expect(validatePeerOptions(all)).toMatchObject({ realm: 'r', defaultTtl: 60, k: 8, iceTransportPolicy: 'relay' });
+  });
+});
+
+describe('option errors', () => {
+  it('show the offending value, not only its type', () => {
+    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', k: 100 }))).toBe('k: expected an integer in [2, 64], got number 100');
+    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', cacheTtl: 1.5 }))).toMatch(/, got number 1\.5$/);
+    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', alpha: true as never }))).toMatch(/, got boolean true$/);
+    expect(invalid(() => validatePeerOptions({ bootstrap: ['ws://x/relay', 7] as never }))).toMatch(/, got an array of 2$/);
   });
 });

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../core/errors.js';
+import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { PeerTuning } from '../worker/worker-api.js';
 import { iceServersProblem, normaliseIceServers, type IceServerSpec } from '../../signaling/ice.js';
 
@@ -18,8 +18,6 @@ export interface PeerOptions {
   defaultTtl?: number;
   /** How long discovered providers are cached (s, default 60). */
   cacheTtl?: number;
-  /** How long a local service lives without re-advertisement (s, default 300). */
-  serviceTtl?: number;
   k?: number;
   alpha?: number;
   storage?: 'indexeddb' | 'memory';
@@ -42,8 +40,17 @@ export interface PeerOptions {
   abandonedStorageTtl?: number;
 }
 
+/**
+ * createPeer once took `serviceTtl` (macula's service_ttl: local services not re-advertised
+ * within it are dropped) and never applied it. Here a peer re-advertises its services itself
+ * until unadvertise() or close(), so such a TTL would either never run out or drop a service
+ * the app still offers between two re-advertisements; it is refused rather than ignored.
+ */
+const SERVICE_TTL_REMOVED =
+  "a local service lives until unadvertise() or close() (the peer re-advertises it itself); how long a peer's record outlives it in the DHT is advertise()'s ttl";
+
 /** The options the worker's node and registry take (the rest are the main thread's). */
-const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'serviceTtl', 'k', 'alpha'] as const satisfies ReadonlyArray<keyof PeerTuning>;
+const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'k', 'alpha'] as const satisfies ReadonlyArray<keyof PeerTuning>;
 
 export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage' | 'iceServers' | 'iceTransportPolicy' | 'workerUrl'> {
   bootstrap: string[];
@@ -55,18 +62,38 @@ export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm
   workerUrl?: string;
 }
 
+/** Every option createPeer takes: anything else is a misspelling, refused rather than ignored. */
+const OPTION_SET = {
+  bootstrap: true, realm: true, defaultTtl: true, cacheTtl: true, k: true, alpha: true, storage: true,
+  iceServers: true, iceTransportPolicy: true, workerUrl: true, abandonedStorageTtl: true,
+} as const satisfies Record<keyof PeerOptions, true>;
+export const PEER_OPTION_NAMES = Object.keys(OPTION_SET) as ReadonlyArray<keyof PeerOptions>;
+
 /** Checks every option up front, naming the one that is wrong (INVALID_ARGUMENT). */
 export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  if (Object.prototype.hasOwnProperty.call(options, 'serviceTtl')) {
+    throw new MeshError(ErrorCode.INVALID_ARGUMENT, `serviceTtl: not an option: ${SERVICE_TTL_REMOVED}`, { argument: 'serviceTtl' });
+  }
+  for (const name of Object.keys(options)) {
+    if (!(PEER_OPTION_NAMES as readonly string[]).includes(name)) {
+      throw new MeshError(ErrorCode.INVALID_ARGUMENT, `${name}: not an option of createPeer (they are ${PEER_OPTION_NAMES.join(', ')})`, { argument: name });
+    }
+  }
   const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
   if (!Array.isArray(bootstrap) || bootstrap.length === 0 || !bootstrap.every(isWsUrl)) {
     throw invalidArgument('bootstrap', 'a ws:// or wss:// URL, or a non-empty list of them', options.bootstrap);
   }
   const realm = options.realm ?? 'default';
   if (typeof realm !== 'string' || realm.length === 0 || realm.length > 64) throw invalidArgument('realm', '1 to 64 characters', realm);
-  for (const name of ['defaultTtl', 'cacheTtl', 'serviceTtl'] as const) {
-    const v = options[name];
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 86_400)) throw invalidArgument(name, 'an integer number of seconds in [1, 86400]', v);
+  // defaultTtl is the ttl of advertisements and subscriptions that name none, held to advertise's range.
+  const defaultTtl = options.defaultTtl;
+  if (defaultTtl !== undefined && !(Number.isInteger(defaultTtl) && defaultTtl >= 10 && defaultTtl <= 86_400)) {
+    throw invalidArgument('defaultTtl', 'an integer number of seconds in [10, 86400]', defaultTtl);
+  }
+  const cacheTtl = options.cacheTtl;
+  if (cacheTtl !== undefined && !(Number.isInteger(cacheTtl) && cacheTtl >= 1 && cacheTtl <= 86_400)) {
+    throw invalidArgument('cacheTtl', 'an integer number of seconds in [1, 86400]', cacheTtl);
   }
   const abandoned = options.abandonedStorageTtl;
   if (abandoned !== undefined && !(Number.isInteger(abandoned) && abandoned >= 60 && abandoned <= 31_536_000)) {

@@ -2,15 +2,14 @@ import * as Comlink from 'comlink';
 import { ErrorCode, MeshError } from '../../core/errors.js';
 import { unwrap, type Result } from '../api-result.js';
 import type { WorkerApi } from '../worker/worker-api.js';
-
-/** Default limit for one call across the worker boundary; lookups have their own, shorter timeouts inside. */
-export const WORKER_CALL_TIMEOUT_MS = 30_000;
+import { workerCallDeadlineMs } from './worker-deadline.js';
 
 type Api = { [K in keyof WorkerApi]: WorkerApi[K] extends (...a: infer A) => Promise<Result<infer R>> ? (...a: A) => Promise<R> : never };
 
 /**
  * The main thread's handle on the worker. Comlink calls never time out and lose error
- * codes (DESIGN.md §7), so every call here gets a timeout, failed Results become
+ * codes (DESIGN.md §7), so every call here gets a timeout (the operation's own deadline
+ * plus a margin, worker-deadline.ts), failed Results become
  * MeshErrors again, and a worker that crashes rejects everything pending with
  * WORKER_CRASHED instead of leaving promises hanging forever.
  */
@@ -20,7 +19,10 @@ export class WorkerClient {
   private dead: MeshError | undefined;
   readonly api: Api;
 
-  constructor(private readonly worker: Worker, private readonly timeoutMs = WORKER_CALL_TIMEOUT_MS) {
+  constructor(
+    private readonly worker: Worker,
+    private readonly deadlineMs: (name: string, args: readonly unknown[]) => number = workerCallDeadlineMs,
+  ) {
     this.remote = Comlink.wrap<WorkerApi>(worker);
     worker.addEventListener('error', (event) => {
       event.preventDefault?.();
@@ -46,6 +48,7 @@ export class WorkerClient {
 
   private call<T>(name: string, args: unknown[]): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
+    const timeoutMs = this.deadlineMs(name, args);
     return new Promise<T>((resolve, reject) => {
       const settleError = (e: MeshError): void => {
         clearTimeout(timer);
@@ -53,8 +56,8 @@ export class WorkerClient {
         reject(e);
       };
       const timer = setTimeout(
-        () => settleError(new MeshError(ErrorCode.TIMEOUT, `worker call ${name} took longer than ${this.timeoutMs} ms`)),
-        this.timeoutMs,
+        () => settleError(new MeshError(ErrorCode.TIMEOUT, `worker call ${name} took longer than ${timeoutMs} ms`)),
+        timeoutMs,
       );
       this.pending.add(settleError);
       const method = (this.remote as unknown as Record<string, (...a: unknown[]) => Promise<Result<T>>>)[name]!;
@@ -69,7 +72,7 @@ export class WorkerClient {
             reject(e);
           }
         },
-        (e: unknown) => settleError(new MeshError(ErrorCode.WORKER_CRASHED, `worker call ${name} failed: ${(e as Error)?.message ?? e}`)),
+        (e: unknown) => settleError(sendFailure(name, e)),
       );
     });
   }
@@ -79,4 +82,21 @@ export class WorkerClient {
     for (const reject of [...this.pending]) reject(error);
     this.pending.clear();
   }
+}
+
+/**
+ * Why a call did not reach the worker. A value structured cloning cannot copy (a function,
+ * a symbol, a DOM node) throws DataCloneError in postMessage, before anything is sent: that
+ * is the app's argument, not a dead worker.
+ */
+function sendFailure(name: string, e: unknown): MeshError {
+  const message = (e as Error)?.message ?? String(e);
+  if ((e as { name?: unknown })?.name === 'DataCloneError') {
+    return new MeshError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${name}: an argument cannot be copied to the worker (plain data only: no functions, symbols or DOM nodes): ${message}`,
+      { argument: 'args' },
+    );
+  }
+  return new MeshError(ErrorCode.WORKER_CRASHED, `worker call ${name} failed: ${message}`);
 }

@@ -3,6 +3,7 @@ import { seededRandom, type Transport } from '../../core/environment.js';
 import { ErrorCode } from '../../core/errors.js';
 import { createIdentity } from '../../core/identity.js';
 import { METADATA_RULE } from '../../core/records/metadata.js';
+import { createMemoryStore } from '../../storage/memory-store.js';
 import { PeerCore } from './peer-core.js';
 
 const nowhere: Transport = { send: () => false, connect: () => undefined, disconnect: () => undefined };
@@ -24,5 +25,53 @@ describe('PeerCore.advertise: metadata', () => {
     expect(core.node.records.size).toBe(0);
     await core.advertise('meta.svc', { metadata: { unit: 'W', watts: 12 } });
     expect((await core.discover('meta.svc')).map((p) => p.metadata)).toEqual([{ unit: 'W', watts: 12 }]);
+  });
+});
+
+describe('PeerCore.advertise: a refused advertise changes nothing', () => {
+  const timedCore = (store = createMemoryStore()) => {
+    let timers = 0;
+    const core = new PeerCore({
+      identity: createIdentity(seededRandom(3).bytes), transport: nowhere, random: seededRandom(4), store,
+      clock: { now: () => 1_700_000_000_000, setTimer: () => (timers++, () => timers--) },
+    });
+    return { core, store, timers: () => timers };
+  };
+
+  it('leaves no service, timer, record or saved advertisement behind an invalid ttl', async () => {
+    const { core, store, timers } = timedCore();
+    for (const ttl of [0, 1.5, 86_401, '60' as unknown as number]) {
+      await expect(core.advertise('ttl.svc', { ttl })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, details: { argument: 'ttl' } });
+    }
+    expect(core.listLocalServices()).toEqual([]);
+    expect(core.localAdvertisements()).toEqual([]);
+    expect(core.node.records.size).toBe(0);
+    expect(timers()).toBe(0);
+    await core.persistence!.flush(1_700_000_000_000, true);
+    const again = timedCore(store);
+    expect(await again.core.restore()).toEqual([]);
+  });
+
+  it('keeps an earlier advertisement of the service exactly as it was', async () => {
+    const { core } = timedCore();
+    await core.advertise('kept.svc', { metadata: { v: 1 }, ttl: 120 });
+    await expect(core.advertise('kept.svc', { metadata: { v: 2 }, ttl: -5 })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+    await expect(core.advertise('kept.svc', { metadata: { big: 'x'.repeat(3000) } })).rejects.toMatchObject({ code: ErrorCode.TOO_LARGE });
+    expect(core.localAdvertisements()).toEqual([{ serviceId: 'kept.svc', metadata: { v: 1 }, ttl: 120 }]);
+    expect(core.registry.getLocalService('kept.svc')?.metadata).toEqual({ v: 1 });
+  });
+});
+
+describe('PeerCore.advertise: ttl', () => {
+  it('refuses a ttl under 10 s (re-published only every 10 s, it would be gone most of the time), naming the range', async () => {
+    const core = lonelyCore();
+    for (const ttl of [1, 5, 9]) {
+      await expect(core.advertise('short.svc', { ttl })).rejects.toMatchObject({
+        code: ErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/^ttl: expected an integer number of seconds in \[10, 86400\]/),
+      });
+    }
+    expect(core.listLocalServices()).toEqual([]);
+    await core.advertise('short.svc', { ttl: 10 });
+    expect(core.localAdvertisements()).toEqual([{ serviceId: 'short.svc', metadata: {}, ttl: 10 }]);
   });
 });

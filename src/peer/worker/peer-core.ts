@@ -34,7 +34,6 @@ export interface PeerCoreOptions {
   sink?: SubscriptionSink;
   defaultTtl?: number;
   cacheTtl?: number;
-  serviceTtl?: number;
   k?: number;
   alpha?: number;
   node?: Partial<Omit<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random'>>;
@@ -86,7 +85,6 @@ export class PeerCore {
     this.registry = new ServiceRegistry(opts.clock, {
       ...(opts.defaultTtl ? { defaultTtl: opts.defaultTtl } : {}),
       ...(opts.cacheTtl ? { cacheTtl: opts.cacheTtl } : {}),
-      ...(opts.serviceTtl ? { serviceTtl: opts.serviceTtl } : {}),
     });
     this.persistence = opts.store ? new Persistence(this.node, opts.store) : undefined;
     this.handlers = opts.handlers ?? noHandlers;
@@ -152,6 +150,10 @@ export class PeerCore {
    */
   async advertise(serviceId: string, opts: AdvertiseOptions = {}): Promise<void> {
     checkServiceId(serviceId);
+    // Everything is checked before anything changes: a refused advertise leaves the service,
+    // its timer and what is persisted as they were.
+    checkAdvertisedTtl(opts.ttl ?? this.registry.defaultTtl);
+    checkMetadata(opts.metadata ?? {});
     this.registry.advertiseLocal(serviceId, this.forwardToApp(serviceId), opts.metadata ?? {});
     try {
       await this.keepAdvertised(serviceId, 'provider', opts);
@@ -265,8 +267,7 @@ export class PeerCore {
   }
 
   private async keepAdvertised(name: string, kind: RecordKind, opts: AdvertiseOptions): Promise<void> {
-    const ttl = opts.ttl ?? this.registry.defaultTtl;
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw invalidArgument('ttl', 'an integer number of seconds in [1, 86400]', ttl);
+    const ttl = checkAdvertisedTtl(opts.ttl ?? this.registry.defaultTtl);
     // Checked before the advertisement is kept and rescheduled: INVALID_ARGUMENT naming the rule, or TOO_LARGE.
     const metadata = checkMetadata(opts.metadata ?? {});
     const id = `${kind}:${name}`;
@@ -310,3 +311,17 @@ export class PeerCore {
 
 const placement = (ad: Advertised): { kind: RecordKind; key?: Uint8Array } =>
   ad.kind === 'subscriber' ? { kind: 'subscriber', key: subscriptionKey(ad.name) } : { kind: 'provider' };
+
+/**
+ * The TTL of an advertisement this peer keeps alive. It is re-published every
+ * max(10, ttl - 60) s (readvertiseIntervalS), so a record shorter-lived than 10 s would be
+ * gone from the DHT for most of each interval: such a TTL is refused, not half-honoured.
+ */
+export const MIN_ADVERTISED_TTL_S = readvertiseIntervalS(0);
+
+function checkAdvertisedTtl(ttl: unknown): number {
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < MIN_ADVERTISED_TTL_S || ttl > 86_400) {
+    throw invalidArgument('ttl', `an integer number of seconds in [${MIN_ADVERTISED_TTL_S}, 86400] (it is re-advertised every max(10, ttl - 60) s)`, ttl);
+  }
+  return ttl;
+}

@@ -26,7 +26,6 @@ const recordVerifier = memoizedVerifier(undefined, 20_000);
 export interface PeerTuning {
   defaultTtl?: number;
   cacheTtl?: number;
-  serviceTtl?: number;
   k?: number;
   alpha?: number;
 }
