@@ -182,7 +182,7 @@ export class LookupRun {
    */
   private path(first: FirstHop, done: () => void): void {
     const { node } = this;
-    const rid = node.requests.newId();
+    const rid = node.messenger.newId();
     const sentAt = node.clock.now();
     this.pathsStarted++;
     this.report({ kind: 'path-start', target: this.targetHex, via: first.idHex });
@@ -197,7 +197,7 @@ export class LookupRun {
       node.count('lookups.pathLate');
       once();
     });
-    node.requests.expect(rid, node.hopTimeoutMs * 3, (reply, info) => {
+    node.messenger.expect(rid, node.hopTimeoutMs * 3, (reply, info) => {
       node.queryTimer.observe(node.clock.now() - sentAt);
       if (!this.finished) this.onPathReply(reply, info);
       once();
@@ -206,8 +206,8 @@ export class LookupRun {
       this.report({ kind: 'path-failed', target: this.targetHex, via: first.idHex, reason: e.code });
       once();
     });
-    if (this.kind) node.router.originate(this.target, false, 'FIND_VALUE', { rid, key: this.target, kind: this.kind }, { firstHop: first.id });
-    else node.router.originate(this.target, false, 'FIND_NODE', { rid, target: this.target }, { firstHop: first.id });
+    if (this.kind) node.messenger.originate(this.target, false, 'FIND_VALUE', { rid, key: this.target, kind: this.kind }, { firstHop: first.id });
+    else node.messenger.originate(this.target, false, 'FIND_NODE', { rid, target: this.target }, { firstHop: first.id });
   }
 
   private onPathReply(reply: Message, info: ReplyInfo): void {
@@ -262,7 +262,7 @@ export class LookupRun {
         if (referrer !== undefined) referrersUsed.add(referrer);
         const via = referrer === undefined ? undefined : this.routes.get(referrer);
         attempts++;
-        const rid = node.requests.newId();
+        const rid = node.messenger.newId();
         const sentAt = node.clock.now();
         const body = type === 'FIND_NODE' ? { rid, target: this.target } : { rid, key: this.target, kind: this.kind ?? 'provider' };
         const onReply = (reply: Message, info: ReplyInfo): void => {
@@ -274,7 +274,7 @@ export class LookupRun {
         if (!this.send(hex, id, type, body, tried, via, onReply, failed)) return false;
         if (linkedTry) node.count('lookups.queryLinked');
         waiting++;
-        cancels.push(() => node.requests.forget(rid));
+        cancels.push(() => node.messenger.forget(rid));
         if (attempts < QUERY_ATTEMPTS) {
           cancels.push(node.clock.setTimer(node.queryTimer.softMs, () => {
             if (!over && launch()) node.count('lookups.queryHedged');
@@ -321,22 +321,22 @@ export class LookupRun {
     if (node.neighbours.has(hex)) {
       if (tried.has(hex)) return false;
       tried.add(hex);
-      node.requests.expect(rid, timeoutMs, onReply, onFail, hex);
-      node.sendDirect(hex, type, body as never);
+      node.messenger.expect(rid, timeoutMs, onReply, onFail, hex);
+      node.messenger.sendDirect(hex, type, body as never);
       return true;
     }
     if (via !== undefined && via.length < MAX_HOPS) {
       // A later attempt through our own first hops leaves through another neighbour.
       tried.add(toHex(via[0]!));
-      node.requests.expect(rid, timeoutMs, onReply, onFail);
-      node.routeRequest(id, type, body as never, { via });
+      node.messenger.expect(rid, timeoutMs, onReply, onFail);
+      node.messenger.routeRequest(id, type, body as never, { via });
       return true;
     }
     const first = this.hops.towards(id, tried);
     if (first === undefined) return false;
     tried.add(first.idHex);
-    node.requests.expect(rid, timeoutMs, onReply, onFail);
-    node.routeRequest(id, type, body as never, { firstHop: first.id });
+    node.messenger.expect(rid, timeoutMs, onReply, onFail);
+    node.messenger.routeRequest(id, type, body as never, { firstHop: first.id });
     return true;
   }
 

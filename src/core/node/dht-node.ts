@@ -1,15 +1,14 @@
-import { decodeFrame, encodeFrame } from '../wire/codec.js';
+import { decodeFrame } from '../wire/codec.js';
 import * as C from '../constants.js';
+import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
-import { ErrorCode, MeshError } from '../errors.js';
-import { Gateway, type ReplyTo } from './gateway.js';
+import { Gateway, type GatewayFactory } from './gateway.js';
 import { bucketIndex, fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from '../id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from '../identity.js';
 import { ExpiringIds } from '../expiring-ids.js';
 import { Liars } from '../defence/liars.js';
 import { Liveness } from './liveness.js';
 import { findNode, findValue, type LookupOptions, type LookupProgress } from '../lookup/lookup.js';
-import type { Message, MessageBodies, MessageName } from '../wire/messages.js';
 import { planNeighbours } from '../routing/neighbour-plan.js';
 import { NeighbourVetting } from './neighbour-vetting.js';
 import { SiblingExchange } from './sibling-exchange.js';
@@ -17,13 +16,11 @@ import { RecordStore } from '../records/record-store.js';
 import { FloodGuard, type FloodLimits } from '../defence/rate-limit.js';
 import { QueryTimer } from '../lookup/query-timer.js';
 import { Placements } from '../records/placements.js';
-import { PendingRequests } from '../routing/requests.js';
-import { prefixOf, Router, type RouteOptions } from '../routing/router.js';
+import { Messenger } from './messenger.js';
+import { prefixOf } from '../routing/router.js';
 import { RoutingTable } from '../routing/routing-table.js';
 import { Replication } from './replication.js';
 
-/** A hop to a neighbour heard from within this window is not acknowledged. */
-const ACK_FREE_AFTER_HEARD_MS = 1_000;
 /**
  * Neighbours beyond what routing needs (they shorten routes) are opened at most this
  * often, after a small burst: under churn, replacing every lost neighbour at once would
@@ -68,24 +65,11 @@ export interface DhtNodeOptions {
   pingIntervalMs?: number;
   /** Per-neighbour flood limits (rate-limit.ts); false turns them off (fuzzing the handlers). */
   flood?: FloodLimits | false;
+  /** Builds the gateway (the simulator's adversaries answer differently); by default an honest one. */
+  gateway?: GatewayFactory;
 }
 
-export interface Neighbour {
-  readonly id: NodeId;
-  readonly idHex: string;
-  /** First 32 bits of the id, for the router's fast distance comparison. */
-  readonly prefix: number;
-  openedAt: number;
-  lastHeard: number;
-  rttMs?: number;
-}
-
-export type NodeEvent =
-  | { type: 'neighbour:open'; peer: string }
-  | { type: 'neighbour:close'; peer: string }
-  | { type: 'signal'; from: string; payload: Uint8Array }
-  | { type: 'lookup'; progress: LookupProgress }
-  | { type: 'records-changed'; key: string };
+export type { Neighbour, NodeEvent } from '../context.js';
 
 /**
  * One Kademlia node with no I/O of its own: the worker, Node and the simulator give it
@@ -106,8 +90,9 @@ export class DhtNode implements ChannelHandler {
   readonly queryTimer: QueryTimer;
   readonly table: RoutingTable;
   readonly records: RecordStore;
-  readonly requests: PendingRequests;
-  readonly router: Router;
+  /** Every way of sending a request and settling its reply (messenger.ts). */
+  readonly messenger: Messenger;
+  /** Answers what arrives (macula's gateway handlers). */
   readonly gateway: Gateway;
   readonly neighbours = new Map<string, Neighbour>();
   readonly counters = new Map<string, number>();
@@ -147,8 +132,6 @@ export class DhtNode implements ChannelHandler {
   private isolated = false;
   private joining: Promise<void> | undefined;
   connectionsCreated = 0;
-  /** Handles CALL and PUBLISH (set by the RPC and pub/sub layers). */
-  application: ((message: Message, replyTo: ReplyTo) => void) | undefined;
 
   constructor(opts: DhtNodeOptions) {
     this.identity = opts.identity;
@@ -172,30 +155,27 @@ export class DhtNode implements ChannelHandler {
     };
     this.table = new RoutingTable(this.self, { k: this.k, onDead: (hex) => this.departed.add(hex, this.clock.now()) });
     this.records = new RecordStore({ verify: this.verify });
-    const node = this;
-    this.requests = new PendingRequests(this.clock, this.random, (hop, through) => node.vetting.outcome(hop, through ? 'through' : 'lost'));
-    this.router = new Router({
-      self: this.self,
-      selfHex: this.selfHex,
-      transport: this.transport,
-      clock: this.clock,
-      random: this.random,
-      neighbours: () => node.neighbours.values(),
-      ackTimeoutMs: (peer) => node.liveness.ackTimeoutMs(peer),
-      recentlyHeard: (peer) => {
-        const n = node.neighbours.get(peer);
-        return n !== undefined && node.clock.now() - n.lastHeard < ACK_FREE_AFTER_HEARD_MS;
-      },
-      onHopFailure: (peer) => node.liveness.failure(peer),
-      answersHere: (inner) => node.gateway.answersHere(inner),
-      deliver: (envelope, inner) => node.gateway.dispatch(inner, { kind: 'routed', envelope }),
-      count: (name, by) => node.count(name, by),
+    const basics: NodeBasics = {
+      self: this.self, selfHex: this.selfHex, k: this.k, alpha: this.alpha, hopTimeoutMs: this.hopTimeoutMs,
+      clock: this.clock, random: this.random, verify: this.verify, count: (name, by) => this.count(name, by),
+    };
+    this.messenger = new Messenger({ ...basics, transport: this.transport, neighbours: this.neighbours, table: this.table });
+    this.gateway = (opts.gateway ?? ((ctx) => new Gateway(ctx)))({
+      ...basics, neighbours: this.neighbours, table: this.table, records: this.records, placements: this.placements,
+      messenger: this.messenger, emit: (event) => this.emit(event),
     });
-    this.gateway = new Gateway(this);
     this.liveness = new Liveness(this, opts.pingIntervalMs ?? C.PING_INTERVAL_MS);
     this.vetting = new NeighbourVetting(this);
     this.siblingExchange = new SiblingExchange(this, this.policy.siblings);
     this.replication = new Replication(this);
+    this.messenger.deliverTo(this.gateway);
+    this.messenger.onHopFailure((peer) => this.liveness.failure(peer));
+    this.messenger.onFirstHopOutcome((hop, through) => this.vetting.outcome(hop, through ? 'through' : 'lost'));
+  }
+
+  /** Hand CALL, PUBLISH and PUBSUB_ROUTE to the layers above the DHT (rpc.ts, pubsub.ts). */
+  serve(handler: AppHandler): void {
+    this.gateway.serve(handler);
   }
 
   // ---- channels (ChannelHandler) ----
@@ -254,7 +234,7 @@ export class DhtNode implements ChannelHandler {
     this.liveness.forget(peer);
     this.vetting.closed(peer);
     this.flood?.forget(peer);
-    this.requests.failPeer(peer);
+    this.messenger.channelClosed(peer);
     this.count('channels.closed');
     this.emit({ type: 'neighbour:close', peer });
     this.reviewSoon();
@@ -281,19 +261,19 @@ export class DhtNode implements ChannelHandler {
       return;
     }
     const { message } = decoded;
-    this.countMessage('in', message.type);
+    this.messenger.countMessage('in', message.type);
     switch (message.type) {
       case 'PING':
-        this.sendDirect(peer, 'PONG', { rid: message.body.rid });
+        this.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
         return;
       case 'PONG':
         if (!this.liveness.pong(peer, message.body.rid)) this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
         return;
       case 'ROUTE_ACK':
-        this.router.acknowledged(peer, message.body.hid);
+        this.messenger.acknowledged(peer, message.body.hid);
         return;
       case 'RPC_ROUTE':
-        this.router.receive(peer, message.body);
+        this.messenger.receive(peer, message.body);
         return;
       default:
         this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
@@ -320,7 +300,7 @@ export class DhtNode implements ChannelHandler {
     const probe = (): void => {
       if (this.closed || this.table.get(peer)?.lost !== true) return;
       this.count('contacts.probed');
-      this.gateway.queryPeer(peer, 'PING', { rid: this.requests.newId() }).then(
+      this.messenger.queryPeer(peer, 'PING', { rid: this.messenger.newId() }).then(
         ({ info }) => {
           if (!this.closed && toHex(info.from) === peer) this.learn(info.from, true);
         },
@@ -368,31 +348,11 @@ export class DhtNode implements ChannelHandler {
 
   // ---- sending ----
 
-  sendDirect<N extends Parameters<typeof encodeFrame>[0]>(peer: string, type: N, body: Parameters<typeof encodeFrame<N>>[1]): boolean {
-    const ok = this.transport.send(peer, encodeFrame(type, body));
-    if (ok) this.countMessage('out', type);
-    return ok;
-  }
-
   /** Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. */
   sendSignal(to: string, payload: Uint8Array): boolean {
     if (this.neighbours.size === 0 || !isIdHex(to)) return false;
-    this.router.originate(fromHex(to), true, 'SIGNAL', { payload });
+    this.messenger.originate(fromHex(to), true, 'SIGNAL', { payload });
     return true;
-  }
-
-  /**
-   * Route a request to `dest`. Whether it comes back counts for the neighbour it left
-   * through (neighbour-trust.ts); its timing out counts against that neighbour only when
-   * `dest` is a contact known to be alive.
-   */
-  routeRequest<N extends MessageName>(
-    dest: NodeId, type: N, body: MessageBodies[N] & { rid: number }, opts: RouteOptions = {},
-  ): void {
-    const hop = this.router.originate(dest, true, type, body, opts);
-    if (hop === undefined) return;
-    const contact = this.table.get(toHex(dest));
-    this.requests.leftThrough(body.rid, hop, contact !== undefined && contact.lost !== true);
   }
 
   // ---- knowledge ----
@@ -611,9 +571,8 @@ export class DhtNode implements ChannelHandler {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.router.close();
     this.liveness.close();
-    this.requests.rejectAll(new MeshError(ErrorCode.CLOSED, 'node closed'));
+    this.messenger.close();
     for (const peer of [...this.neighbours.keys()]) this.transport.disconnect(peer);
     this.neighbours.clear();
   }
@@ -633,19 +592,6 @@ export class DhtNode implements ChannelHandler {
     for (const l of this.listeners) l(event);
   }
 
-  /** Per-type counter names, built once instead of a string per message. */
-  private static readonly typeCounters = new Map<string, [string, string]>();
-
-  countMessage(direction: 'in' | 'out', type: string): void {
-    let names = DhtNode.typeCounters.get(type);
-    if (names === undefined) {
-      names = [`messages.in.${type}`, `messages.out.${type}`];
-      DhtNode.typeCounters.set(type, names);
-    }
-    this.count(`messages.${direction}`);
-    this.count(direction === 'in' ? names[0] : names[1]);
-  }
-
   count(name: string, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
   }
@@ -659,8 +605,8 @@ export class DhtNode implements ChannelHandler {
       'routingTable.contacts': this.table.size - this.table.lost,
       'routingTable.lost': this.table.lost,
       'records.stored': this.records.size,
-      'requests.pending': this.requests.size,
-      'route.pendingHops': this.router.pendingHops,
+      'requests.pending': this.messenger.requests.size,
+      'route.pendingHops': this.messenger.router.pendingHops,
     };
   }
 }

@@ -142,7 +142,7 @@ describe('a neighbour that floods', () => {
           dest: fromHex(quiet), src: r.bytes(32), hops: 0, max: 10, exact: true, path: [], hid: 0, body: encodeFrame('PING', { rid: i }),
         }));
       }
-      peak = Math.max(peak, h.node.router.pendingHops);
+      peak = Math.max(peak, h.node.messenger.router.pendingHops);
       await h.clock.runFor(1_000);
     }
     // What this node lets itself send the quiet neighbour within one acknowledgement timeout.
@@ -152,7 +152,7 @@ describe('a neighbour that floods', () => {
     expect(peak).toBeLessThanOrEqual(bound);
     expect(h.node.stats()['flood.shed']).toBeGreaterThan(0);
     await h.clock.runFor(60_000);
-    expect(h.node.router.pendingHops).toBe(0);
+    expect(h.node.messenger.router.pendingHops).toBe(0);
   }, 30_000);
 });
 

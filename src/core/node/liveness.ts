@@ -12,6 +12,12 @@ interface PeerHealth {
   ping?: { rid: number; sentAt: number };
 }
 
+/** How long to wait for a hop acknowledgement from a neighbour: a few round trips (`rttMs`, learned from our pings), at most the hop timeout. */
+export function ackTimeoutMs(rttMs: number | undefined, hopTimeoutMs: number): number {
+  if (rttMs === undefined) return hopTimeoutMs;
+  return Math.min(hopTimeoutMs, Math.max(MIN_ACK_TIMEOUT_MS, 4 * rttMs));
+}
+
 /**
  * Knowing who is alive: PING/PONG with RTT for neighbours that have been quiet (any
  * frame counts as a sign of life, so busy channels cost no pings), unacknowledged hops,
@@ -23,13 +29,6 @@ export class Liveness {
   private nextCheckAt = 0;
 
   constructor(private readonly node: DhtNode, private readonly intervalMs: number) {}
-
-  /** How long to wait for a hop acknowledgement: a few round trips, at most the hop timeout. */
-  ackTimeoutMs(peer: string): number {
-    const rtt = this.node.neighbours.get(peer)?.rttMs;
-    if (rtt === undefined) return this.node.hopTimeoutMs;
-    return Math.min(this.node.hopTimeoutMs, Math.max(MIN_ACK_TIMEOUT_MS, 4 * rtt));
-  }
 
   tick(now: number): void {
     // Pings are due every intervalMs; looking a few times per interval is precise enough.
@@ -47,9 +46,9 @@ export class Liveness {
         continue;
       }
       if (h.ping === undefined && now - neighbour.lastHeard >= this.intervalMs) {
-        const rid = node.requests.newId();
+        const rid = node.messenger.newId();
         h.ping = { rid, sentAt: now };
-        node.sendDirect(neighbour.idHex, 'PING', { rid });
+        node.messenger.sendDirect(neighbour.idHex, 'PING', { rid });
       }
     }
     for (const peer of dead) node.declareDead(peer);
@@ -97,8 +96,8 @@ export class Liveness {
     if (this.challenged.has(oldest.idHex) || node.neighbours.size === 0) return;
     this.challenged.add(oldest.idHex);
     node.count('liveness.bucketChallenge');
-    const rid = node.requests.newId();
-    node.gateway.queryPeer(oldest.idHex, 'PING', { rid }).then(
+    const rid = node.messenger.newId();
+    node.messenger.queryPeer(oldest.idHex, 'PING', { rid }).then(
       () => {
         this.challenged.delete(oldest.idHex);
         node.table.update(oldest.id, node.clock.now());

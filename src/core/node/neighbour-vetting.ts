@@ -139,8 +139,8 @@ export class NeighbourVetting {
       if (outcome === 'nothing-to-test') node.count('trust.nothingToTest');
       else this.outcome(peer, outcome);
     };
-    const ask = node.requests.newId();
-    node.requests.expect(ask, node.hopTimeoutMs, (reply) => {
+    const ask = node.messenger.newId();
+    node.messenger.expect(ask, node.hopTimeoutMs, (reply) => {
       const named = reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : [];
       const known = named
         .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, node.self) && this.knows(toHex(id)))
@@ -149,12 +149,12 @@ export class NeighbourVetting {
       const target = known[Math.floor(node.random.next() * known.length)]
         ?? node.table.closest(neighbour.id, 1, (c) => c.idHex === peer || c.idHex === node.selfHex)[0]?.id;
       if (target === undefined) return finish('nothing-to-test');
-      const rid = node.requests.newId();
+      const rid = node.messenger.newId();
       // A sibling of our neighbour is a hop or two away: several of our usual lookup round trips is plenty.
       const timeoutMs = Math.min(node.hopTimeoutMs * 2, 4 * node.queryTimer.softMs);
-      node.requests.expect(rid, timeoutMs, () => finish('through'), () => finish('test-failed'));
-      if (node.router.originate(target, true, 'FIND_NODE', { rid, target }, { firstHop: neighbour.id }) !== peer) {
-        node.requests.forget(rid);
+      node.messenger.expect(rid, timeoutMs, () => finish('through'), () => finish('test-failed'));
+      if (node.messenger.originate(target, true, 'FIND_NODE', { rid, target }, { firstHop: neighbour.id }) !== peer) {
+        node.messenger.forget(rid);
         finish('nothing-to-test');
       }
     }, () => {
@@ -163,7 +163,7 @@ export class NeighbourVetting {
       this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
       this.outcome(peer, 'lost');
     }, peer);
-    node.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
+    node.messenger.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
   }
 
   private reliableNeighbours(): number {

@@ -55,7 +55,7 @@ export class Replication {
         if (handedMs <= 0) continue;
         node.count('replication.handedOn');
         node.placements.note(kind, key, record.nodeId, peer);
-        node.gateway.sendToPeer(peer, 'STORE', { rid: node.requests.newId(), record, remainingMs: handedMs });
+        node.messenger.sendToPeer(peer, 'STORE', { rid: node.messenger.newId(), record, remainingMs: handedMs });
       }
     }
   }

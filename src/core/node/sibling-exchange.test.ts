@@ -29,11 +29,11 @@ function nodeWith(reliable: number, newSibling?: NodeId) {
     clock: { now: () => now },
     vetting: { trust: { verdict: () => 'reliable' } },
     table: { closest: () => closest, get: () => undefined, nonEmptyBuckets: () => [0] },
-    requests: {
+    messenger: {
       newId: () => 1,
       expect: (_rid: number, _timeout: number, settle: (reply: unknown) => void) => settle({ type: 'FIND_NODE_REPLY', body: { nodes: [] } }),
+      sendDirect: (peer: string) => log.push(`ask ${peer.slice(0, 2)}`),
     },
-    sendDirect: (peer: string) => log.push(`ask ${peer.slice(0, 2)}`),
     findNode: async () => {
       log.push('self-lookup');
       if (newSibling !== undefined) closest = [{ id: newSibling, idHex: toHex(newSibling) }, ...closest];

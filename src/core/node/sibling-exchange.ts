@@ -110,10 +110,10 @@ export class SiblingExchange {
   /** The ids a neighbour names as closest to us ([] when it does not answer). */
   private ask(peer: string): Promise<NodeId[]> {
     const { node } = this;
-    const rid = node.requests.newId();
+    const rid = node.messenger.newId();
     return new Promise((resolve) => {
-      node.requests.expect(rid, node.hopTimeoutMs, (reply) => resolve(reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : []), () => resolve([]), peer);
-      node.sendDirect(peer, 'FIND_NODE', { rid, target: node.self });
+      node.messenger.expect(rid, node.hopTimeoutMs, (reply) => resolve(reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : []), () => resolve([]), peer);
+      node.messenger.sendDirect(peer, 'FIND_NODE', { rid, target: node.self });
     });
   }
 
@@ -125,7 +125,7 @@ export class SiblingExchange {
   private async check(id: NodeId): Promise<boolean> {
     const { node } = this;
     try {
-      const { info } = await node.gateway.queryPeer(toHex(id), 'PING', { rid: node.requests.newId() });
+      const { info } = await node.messenger.queryPeer(toHex(id), 'PING', { rid: node.messenger.newId() });
       if (!idsEqual(info.from, id)) return false;
       node.learn(id, true);
       return true;

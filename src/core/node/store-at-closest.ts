@@ -80,16 +80,16 @@ async function sendAlongRoute(
   node: DhtNode, target: string, route: NodeId[] | undefined, type: 'STORE' | 'REMOVE', body: (rid: number) => object,
 ): Promise<{ reply: Message }> {
   if (route !== undefined && route.length > 0 && route.length < MAX_HOPS && !node.neighbours.has(target)) {
-    const rid = node.requests.newId();
-    const waiting = node.requests.wait(rid, node.hopTimeoutMs * 2);
-    node.routeRequest(fromHex(target), type, body(rid) as never, { via: route });
+    const rid = node.messenger.newId();
+    const waiting = node.messenger.wait(rid, node.hopTimeoutMs * 2);
+    node.messenger.routeRequest(fromHex(target), type, body(rid) as never, { via: route });
     try {
       return await waiting;
     } catch {
       node.count('publish.routeRetried');
     }
   }
-  return node.gateway.queryPeer(target, type, body(node.requests.newId()) as never);
+  return node.messenger.queryPeer(target, type, body(node.messenger.newId()) as never);
 }
 
 const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.TIMEOUT, ErrorCode.NOT_CONNECTED]);

@@ -100,8 +100,8 @@ export class PubSub {
     const results = await Promise.all(subscribers.map(async (s) => {
       if (s.nodeId === node.selfHex) return this.receive({ rid: 0, mid, topic, payload, publisher: node.self }) > 0;
       try {
-        const rid = node.requests.newId();
-        const { reply } = await node.gateway.queryPeer(s.nodeId, 'PUBLISH', { rid, mid, topic, payload, publisher: node.self }, timeoutMs);
+        const rid = node.messenger.newId();
+        const { reply } = await node.messenger.queryPeer(s.nodeId, 'PUBLISH', { rid, mid, topic, payload, publisher: node.self }, timeoutMs);
         return reply.type === 'REPLY' && reply.body.ok && typeof reply.body.result === 'number' && reply.body.result > 0;
       } catch (e) {
         // A vanished subscriber costs only its own delivery.
@@ -117,7 +117,7 @@ export class PubSub {
   /** Receiver side of PUBLISH. */
   handlePublish(msg: PublishMsg, replyTo: ReplyTo): void {
     const matched = this.receive(msg);
-    this.node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result: matched });
+    this.node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result: matched });
   }
 
   get localPatterns(): string[] {

@@ -100,7 +100,7 @@ export class Rpc {
   handleCall(msg: CallMsg, replyTo: ReplyTo): void {
     const { node } = this;
     const caller = replyTo.kind === 'routed' ? toHex(replyTo.envelope.src) : replyTo.kind === 'direct' ? replyTo.peer : node.selfHex;
-    const fail = (code: string, message: string): void => node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
+    const fail = (code: string, message: string): void => node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
     if (!this.handlers.has(msg.service)) return fail(ErrorCode.UNKNOWN_SERVICE, `${msg.service} is not provided here`);
     const running = this.running.get(caller) ?? 0;
     if (running >= MAX_CALLS_PER_CALLER) {
@@ -117,7 +117,7 @@ export class Rpc {
     this.handlers.invoke(msg.service, msg.args, caller).then(
       (result) => {
         if (encodedSize(result) > MAX_PAYLOAD_BYTES) return fail(ErrorCode.TOO_LARGE, 'the result is larger than 1 MiB');
-        node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
+        node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
       },
       (e: unknown) => {
         const code = isMeshError(e) && e.code === ErrorCode.UNKNOWN_SERVICE ? e.code : ErrorCode.HANDLER_ERROR;
@@ -140,8 +140,8 @@ export class Rpc {
     const { node } = this;
     node.count('rpc.calls');
     if (nodeId === node.selfHex) return this.invokeLocally(serviceId, args);
-    const rid = node.requests.newId();
-    const { reply } = await node.gateway.queryPeer(nodeId, 'CALL', { rid, service: serviceId, args }, timeoutMs);
+    const rid = node.messenger.newId();
+    const { reply } = await node.messenger.queryPeer(nodeId, 'CALL', { rid, service: serviceId, args }, timeoutMs);
     if (reply.type !== 'REPLY') throw new MeshError(ErrorCode.MALFORMED, 'a CALL was answered with something else');
     if (reply.body.ok) return reply.body.result;
     const code = (reply.body.code && reply.body.code in ErrorCode ? reply.body.code : ErrorCode.HANDLER_ERROR) as ErrorCode;
