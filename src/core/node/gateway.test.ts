@@ -5,7 +5,7 @@ import { MAX_CLOCK_SKEW_MS } from '../constants.js';
 import type { DhtNode } from './dht-node.js';
 import { seededRandom, type Transport } from '../environment.js';
 import { ErrorCode } from '../errors.js';
-import type { ReplyTo } from './gateway.js';
+import { Gateway, type GatewayContext, type ReplyTo } from './gateway.js';
 import { compareDistance, keyForName, toHex, type NodeId } from '../id.js';
 import { createIdentity, type Identity } from '../identity.js';
 import type { Message } from '../wire/messages.js';
@@ -467,5 +467,44 @@ describe('sendToPeer', () => {
     for (const junk of ['', 'xyz', node.selfHex.toUpperCase(), node.selfHex.slice(2)]) {
       expect(() => node.messenger.sendToPeer(junk, 'PING', { rid: 1 })).toThrowError(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
     }
+  });
+});
+
+describe('serve: the application layer', () => {
+  /** A gateway on a typed fake context: it holds nothing, and records the replies it sends. */
+  function gatewayAlone(): { gateway: Gateway; replies: Message[] } {
+    const replies: Message[] = [];
+    const self = createIdentity(seededRandom(3).bytes);
+    const ctx: GatewayContext = {
+      self: self.nodeId, selfHex: self.nodeIdHex, k: 20, alpha: 3, hopTimeoutMs: 5_000,
+      clock: { now: () => 0, setTimer: () => () => undefined }, random: seededRandom(4), verify: () => true, count: () => undefined,
+      neighbours: new Map(), table: { closest: () => [] }, placements: { take: () => [] },
+      records: { get: () => [], put: () => ({ ok: true, replaced: false }), remove: () => ({ ok: true, removed: false }) },
+      messenger: {
+        newId: () => 1, settle: () => undefined, queryPeer: () => Promise.reject(new Error('not used')),
+        reply: (_replyTo, type, body) => void replies.push({ type, body } as Message),
+      },
+      emit: () => undefined,
+    };
+    return { gateway: new Gateway(ctx), replies };
+  }
+  const call: Message = { type: 'CALL', body: { rid: 7, service: 'svc', args: 1 } };
+  const local: ReplyTo = { kind: 'local', capture: () => undefined };
+
+  it('without a handler, a CALL is refused with UNKNOWN_SERVICE', () => {
+    const { gateway, replies } = gatewayAlone();
+    gateway.dispatch(call, local);
+    expect(replies).toEqual([{ type: 'REPLY', body: { rid: 7, ok: false, code: 'UNKNOWN_SERVICE', message: 'no application layer' } }]);
+  });
+
+  it('hands CALL and PUBLISH to the handler it serves, which answers them itself; a node serves one handler', () => {
+    const { gateway, replies } = gatewayAlone();
+    const seen: string[] = [];
+    gateway.serve((message) => seen.push(message.type));
+    gateway.dispatch(call, local);
+    gateway.dispatch({ type: 'PUBLISH', body: { rid: 8, mid: new Uint8Array(16), topic: 't', payload: 1, publisher: new Uint8Array(32) } }, local);
+    expect(seen).toEqual(['CALL', 'PUBLISH']);
+    expect(replies).toEqual([]);
+    expect(() => gateway.serve(() => undefined)).toThrowError(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
   });
 });

@@ -92,8 +92,8 @@ describe('a neighbour that floods', () => {
       h.node.onChannelOpen(attacker);
       expect(h.node.neighbours.has(attacker)).toBe(false);
       expect(h.node.stats()['flood.refusedBanned']).toBe(1);
-      h.node.learn(fromHex(attacker), true);
-      h.node.reviewNeighbours(h.clock.now() + 60_000);
+      h.node.contacts.learn(fromHex(attacker), true);
+      h.node.neighbourSet.review(h.clock.now() + 60_000);
       expect(h.dialled).not.toContain(attacker);
     });
   }
@@ -261,12 +261,12 @@ describe('a neighbour convicted of making ids up', () => {
     h.node.onChannelOpen(liar);
     expect(h.node.table.has(fromHex(liar))).toBe(true);
 
-    h.node.convict(liar);
+    h.node.contacts.convict(liar);
     expect(h.disconnected).toContain(liar);
     expect(h.node.neighbours.has(liar)).toBe(false);
     expect(h.node.table.has(fromHex(liar))).toBe(false);
     expect(h.node.stats()['contacts.convicted']).toBe(1);
-    h.node.learn(fromHex(liar), true);
+    h.node.contacts.learn(fromHex(liar), true);
     expect(h.node.table.has(fromHex(liar))).toBe(false);
     h.node.onChannelOpen(liar);
     expect(h.node.neighbours.has(liar)).toBe(false);

@@ -1,7 +1,6 @@
 import { RPC_TIMEOUT_MS } from '../constants.js';
-import type { DhtNode } from '../node/dht-node.js';
+import type { Lookups, Messaging, NodeBasics, ReplyTo } from '../context.js';
 import { isMeshError } from '../errors.js';
-import type { ReplyTo } from '../node/gateway.js';
 import { toHex } from '../id.js';
 import type { PublishMsg } from '../wire/messages.js';
 import { toProviderInfo } from '../records/records.js';
@@ -21,6 +20,11 @@ import { checkPattern, checkTopic, matches, publishKeys } from './topics.js';
 export const SUBSCRIBER_CACHE_TTL_S = 5;
 const SEEN_MESSAGES = 4_096;
 
+/** What pub/sub uses of the node (a DhtNode is one): subscriber lookups, messages out, acknowledgements back. */
+export interface PubSubHost extends NodeBasics, Pick<Lookups, 'findValue'> {
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply'>;
+}
+
 export interface SubscriptionSink {
   /** Hand a message to the app's callbacks for these subscriptions. */
   deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
@@ -37,7 +41,7 @@ export class PubSub {
   private nextId = 1;
 
   constructor(
-    private readonly node: DhtNode,
+    private readonly node: PubSubHost,
     private readonly registry: ServiceRegistry,
     private readonly sink: SubscriptionSink,
     private readonly advertiser: SubscriberAdvertiser,

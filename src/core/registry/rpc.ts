@@ -1,8 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import { RPC_TIMEOUT_MS } from '../constants.js';
-import type { DhtNode } from '../node/dht-node.js';
+import type { Messaging, NodeBasics, ReplyTo } from '../context.js';
 import { ErrorCode, invalidArgument, isMeshError, MeshError } from '../errors.js';
-import type { ReplyTo } from '../node/gateway.js';
 import { isIdHex, toHex } from '../id.js';
 import type { CallMsg } from '../wire/messages.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
@@ -35,6 +34,11 @@ export interface Discovery {
   forgetProvider(serviceId: string, nodeId: string): void;
 }
 
+/** What calls use of the node (a DhtNode is one): requests out, replies back. */
+export interface RpcHost extends NodeBasics {
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply'>;
+}
+
 /** Arguments and results up to 1 MiB once encoded; they travel chunked. */
 export const MAX_PAYLOAD_BYTES = 1 << 20;
 /** Concurrent calls one caller may have running on this provider. */
@@ -55,7 +59,7 @@ export class Rpc {
   private readonly running = new Map<string, number>();
   private runningTotal = 0;
 
-  constructor(private readonly node: DhtNode, private readonly discovery: Discovery, private readonly handlers: LocalHandlers) {}
+  constructor(private readonly node: RpcHost, private readonly discovery: Discovery, private readonly handlers: LocalHandlers) {}
 
   async call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
     checkServiceId(serviceId);
