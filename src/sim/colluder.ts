@@ -1,6 +1,6 @@
 import { decodeFrame, encodeFrame, peekType } from '../core/wire/codec.js';
 import { DhtNode, type DhtNodeOptions } from '../core/node/dht-node.js';
-import { Gateway, type ReplyTo } from '../core/node/gateway.js';
+import { Gateway, type GatewayContext, type ReplyTo } from '../core/node/gateway.js';
 import { bitAt, compareDistance, fromHex, idsEqual, toHex, type NodeId } from '../core/id.js';
 import type { MessageBodies, RouteMsg } from '../core/wire/messages.js';
 
@@ -72,52 +72,51 @@ function setBit(id: NodeId, i: number, value: number): void {
   id[i >> 3] = value === 1 ? id[i >> 3]! | mask : id[i >> 3]! & ~mask;
 }
 
+/** The coalition's answers, while it is active; an honest gateway's otherwise. */
 class ColludingGateway extends Gateway {
-  constructor(private readonly colluder: ColludingNode) {
-    super(colluder);
+  constructor(ctx: GatewayContext, private readonly coalition: Coalition) {
+    super(ctx);
   }
 
   override answersHere(inner: Parameters<Gateway['answersHere']>[0]): boolean {
-    return this.colluder.coalition.active ? inner.type === 'FIND_VALUE' : super.answersHere(inner);
+    return this.coalition.active ? inner.type === 'FIND_VALUE' : super.answersHere(inner);
   }
 
   override handleFindNode(body: MessageBodies['FIND_NODE'], replyTo: ReplyTo): void {
-    if (!this.colluder.coalition.active) return super.handleFindNode(body, replyTo);
-    this.colluder.coalition.counters.poisoned++;
-    this.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes: this.colluder.poison(body.target) });
+    if (!this.coalition.active) return super.handleFindNode(body, replyTo);
+    this.coalition.counters.poisoned++;
+    this.ctx.messenger.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes: this.poison(body.target) });
   }
 
   override handleFindValue(body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void {
-    if (!this.colluder.coalition.active) return super.handleFindValue(body, replyTo);
-    this.colluder.coalition.counters.poisoned++;
-    this.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records: [], nodes: this.colluder.poison(body.key) });
+    if (!this.coalition.active) return super.handleFindValue(body, replyTo);
+    this.coalition.counters.poisoned++;
+    this.ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records: [], nodes: this.poison(body.key) });
   }
 
   override handleStore(body: MessageBodies['STORE'], replyTo: ReplyTo): void {
-    if (!this.colluder.coalition.active) return super.handleStore(body, replyTo);
-    this.colluder.coalition.counters.storesSwallowed++;
+    if (!this.coalition.active) return super.handleStore(body, replyTo);
+    this.coalition.counters.storesSwallowed++;
     const key = (body.record as { key?: unknown }).key;
-    this.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key: key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32), ok: true });
+    this.ctx.messenger.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key: key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32), ok: true });
   }
 
   override handleRemove(body: MessageBodies['REMOVE'], replyTo: ReplyTo): void {
-    if (!this.colluder.coalition.active) return super.handleRemove(body, replyTo);
+    if (!this.coalition.active) return super.handleRemove(body, replyTo);
     const key = (body.removal as { key?: unknown }).key;
-    this.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key: key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32), ok: true });
+    this.ctx.messenger.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key: key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32), ok: true });
+  }
+
+  private poison(target: NodeId): NodeId[] {
+    return this.coalition.poisonedContacts(target, this.ctx.k, () => this.ctx.random.next());
   }
 }
 
 export class ColludingNode extends DhtNode {
   constructor(opts: DhtNodeOptions, readonly coalition: Coalition) {
-    super(opts);
+    // Every answer this node gives is the coalition's: the node builds its gateway from this factory.
+    super({ ...opts, gateway: (ctx) => new ColludingGateway(ctx, coalition) });
     coalition.add(this.selfHex);
-    // The router and the channel handlers look the gateway up on every message, so
-    // swapping it here turns every answer this node gives into the coalition's.
-    (this as { gateway: Gateway }).gateway = new ColludingGateway(this);
-  }
-
-  poison(target: NodeId): NodeId[] {
-    return this.coalition.poisonedContacts(target, this.k, () => this.random.next());
   }
 
   override onFrame(peer: string, frame: Uint8Array): void {

@@ -1,9 +1,8 @@
 import type { DhtNode } from '../core/node/dht-node.js';
 import { keyForName, toHex as hexOf } from '../core/id.js';
 import { sign } from '../core/identity.js';
-import type { MessageBodies } from '../core/wire/messages.js';
 import { recordSigningBytes, signRecord, type SignedRecord } from '../core/records/records.js';
-import type { ReplyTo } from '../core/node/gateway.js';
+import { turnableGatewayOf } from './turnable-gateway.js';
 
 /**
  * A hostile member of a nemesis run: it forges records for the services being watched
@@ -20,18 +19,20 @@ export class Forger {
   accepted = 0;
   private readonly forgedByKey = new Map<string, SignedRecord[]>();
 
+  /** `node` must be built with a turnable gateway (turnable-gateway.ts). */
   constructor(readonly node: DhtNode) {
-    const gateway = node.gateway;
-    const honest = gateway.handleFindValue.bind(gateway);
     // Answer lookups as an honest node would, with the forgeries slipped in.
-    gateway.handleFindValue = (body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void => {
-      const forged = this.forgedByKey.get(hexOf(body.key)) ?? [];
-      if (forged.length === 0) return honest(body, replyTo);
-      const records = [...node.records.get(body.key, body.kind, node.clock.now()), ...forged];
-      const nodes = node.table.closest(body.key, node.k).map((c) => c.id);
-      this.attempts += forged.length;
-      gateway.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes });
-    };
+    const gateway = turnableGatewayOf(node);
+    gateway.turnTo({
+      handleFindValue: (body, replyTo, honest) => {
+        const forged = this.forgedByKey.get(hexOf(body.key)) ?? [];
+        if (forged.length === 0) return honest();
+        const records = [...node.records.get(body.key, body.kind, node.clock.now()), ...forged];
+        const nodes = node.table.closest(body.key, node.k).map((c) => c.id);
+        this.attempts += forged.length;
+        gateway.answer(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes });
+      },
+    });
   }
 
   /** Forge variants of `service`'s records and send them to its closest nodes. */
@@ -45,7 +46,7 @@ export class Forger {
     await Promise.all(lookup.closest.slice(0, node.k).flatMap((target) => forged.map(async (record) => {
       this.attempts++;
       try {
-        const { reply } = await node.gateway.queryPeer(target, 'STORE', { rid: node.requests.newId(), record });
+        const { reply } = await node.messenger.queryPeer(target, 'STORE', { rid: node.messenger.newId(), record });
         if (reply.type === 'STORE_REPLY' && reply.body.ok) this.accepted++;
       } catch {
         // Lost to the nemesis; nothing to learn.

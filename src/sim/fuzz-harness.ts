@@ -116,8 +116,8 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
       note(`onFrame #${i} (${category}) threw: ${String(e)}`);
     }
     if (i % 500 === 499) {
-      peakPendingRequests = Math.max(peakPendingRequests, target.requests.size);
-      peakPendingHops = Math.max(peakPendingHops, target.router.pendingHops);
+      peakPendingRequests = Math.max(peakPendingRequests, target.messenger.requests.size);
+      peakPendingHops = Math.max(peakPendingHops, target.messenger.router.pendingHops);
       checkOutput();
       await swarm.run(25);
       onProgress?.(i + 1);
@@ -136,8 +136,8 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
     note(`messages.in grew by ${counted} ≠ ${decodedOk} decoded + ${target.fromSwarm - fromSwarmBefore} from the swarm`);
   }
   if ((stats['frames.fromStranger'] ?? 0) !== 0) note(`${stats['frames.fromStranger']} frames counted as from strangers`);
-  if (target.requests.size !== 0) note(`${target.requests.size} requests still pending after the input stopped`);
-  if (target.router.pendingHops !== 0) note(`${target.router.pendingHops} hops still awaiting acknowledgement after the input stopped`);
+  if (target.messenger.requests.size !== 0) note(`${target.messenger.requests.size} requests still pending after the input stopped`);
+  if (target.messenger.router.pendingHops !== 0) note(`${target.messenger.router.pendingHops} hops still awaiting acknowledgement after the input stopped`);
   for (const node of swarm.alive()) {
     if (node !== target && (node.stats()['frames.malformed'] ?? 0) > 0) note(`junk reached ${node.selfHex.slice(0, 8)} through the target`);
   }

@@ -65,7 +65,7 @@ describe('fuzzing the decoder and a live node', () => {
 
     // From a real neighbour over the swarm: the record is served, and the node's own lookups still converge.
     const neighbour = swarm.alive().find((n) => target.neighbours.has(n.selfHex))!;
-    const served = await swarm.settle(neighbour.gateway.queryPeer(target.selfHex, 'FIND_VALUE', { rid: 44, key: fresh.key, kind: 'provider' }));
+    const served = await swarm.settle(neighbour.messenger.queryPeer(target.selfHex, 'FIND_VALUE', { rid: 44, key: fresh.key, kind: 'provider' }));
     expect(served.reply.type === 'FIND_VALUE_REPLY' && served.reply.body.records).toEqual([fresh]);
     const lookup = await swarm.settle(target.findNode(swarm.alive()[5]!.self, { refine: false }));
     expect(lookup.answered).toBeGreaterThan(0);

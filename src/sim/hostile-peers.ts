@@ -2,10 +2,10 @@ import { encodeFrame } from '../core/wire/codec.js';
 import { MAX_ENDPOINT_CHARS, MAX_METADATA_BYTES } from '../core/constants.js';
 import type { DhtNode } from '../core/node/dht-node.js';
 import type { Random, Transport } from '../core/environment.js';
-import type { ReplyTo } from '../core/node/gateway.js';
+import type { ReplyTo } from '../core/context.js';
 import { toHex, type NodeId } from '../core/id.js';
 import { sign, type Identity } from '../core/identity.js';
-import type { MessageBodies } from '../core/wire/messages.js';
+import { turnableGatewayOf } from './turnable-gateway.js';
 import { recordSigningBytes, signRecord, type SignedRecord } from '../core/records/records.js';
 
 /**
@@ -49,16 +49,17 @@ export class Forger {
 
   constructor(readonly node: DhtNode, private readonly identity: Identity) {}
 
-  /** From now on, answer value lookups with forgeries. */
+  /** From now on, answer value lookups with forgeries (`node` must be built with a turnable gateway: turnable-gateway.ts). */
   activate(): void {
-    const { node } = this;
-    const { gateway } = node;
-    gateway.answersHere = (inner) => inner.type === 'FIND_VALUE';
-    gateway.handleFindValue = (body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void => {
-      this.answered++;
-      const records = this.forged.get(toHex(body.key)) ?? [];
-      gateway.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes: [] });
-    };
+    const gateway = turnableGatewayOf(this.node);
+    gateway.turnTo({
+      answersHere: (inner) => inner.type === 'FIND_VALUE',
+      handleFindValue: (body, replyTo) => {
+        this.answered++;
+        const records = this.forged.get(toHex(body.key)) ?? [];
+        gateway.answer(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes: [] });
+      },
+    });
   }
 
   forgeAll(genuine: SignedRecord[]): void {
@@ -78,7 +79,7 @@ export class Forger {
       const targets = new Set([...node.neighbours.keys(), ...closest]);
       for (const target of targets) {
         for (const record of records) {
-          sends.push(node.gateway.queryPeer(target, 'STORE', { rid: node.requests.newId(), record }).then(({ reply }) => {
+          sends.push(node.messenger.queryPeer(target, 'STORE', { rid: node.messenger.newId(), record }).then(({ reply }) => {
             if (reply.type === 'STORE_REPLY' && reply.body.ok) this.storesAccepted++;
             else this.storesRefused++;
           }, () => undefined));
@@ -98,10 +99,10 @@ export class Liar {
 
   constructor(readonly node: DhtNode, private readonly random: Random, private readonly raw: Transport) {}
 
-  /** From now on, lie to every lookup. */
+  /** From now on, lie to every lookup (`node` must be built with a turnable gateway: turnable-gateway.ts). */
   activate(): void {
     const { node, random } = this;
-    const { gateway } = node;
+    const gateway = turnableGatewayOf(node);
     const madeUp = (target: Uint8Array): Uint8Array[] => Array.from({ length: node.k }, () => {
       const id = Uint8Array.from(target);
       id.set(random.bytes(8), 24); // shares 192 bits with the target: closer than any real node
@@ -112,11 +113,13 @@ export class Liar {
       if (replyTo.kind === 'direct') this.raw.send(replyTo.peer, random.bytes(1 + Math.floor(random.next() * 64)));
       else answer();
     };
-    gateway.answersHere = (inner) => inner.type === 'FIND_VALUE';
-    gateway.handleFindValue = (body, replyTo) => lie(replyTo, () =>
-      gateway.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records: [], nodes: madeUp(body.key) }));
-    gateway.handleFindNode = (body, replyTo) => lie(replyTo, () =>
-      gateway.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes: madeUp(body.target) }));
+    gateway.turnTo({
+      answersHere: (inner) => inner.type === 'FIND_VALUE',
+      handleFindValue: (body, replyTo) => lie(replyTo, () =>
+        gateway.answer(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records: [], nodes: madeUp(body.key) })),
+      handleFindNode: (body, replyTo) => lie(replyTo, () =>
+        gateway.answer(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes: madeUp(body.target) })),
+    });
   }
 }
 

@@ -6,6 +6,7 @@ import { keyForName, toHex } from '../core/id.js';
 import { checkRecord, type SignedRecord } from '../core/records/records.js';
 import { PeerCore } from '../peer/worker/peer-core.js';
 import { Flooder, Forger, Liar } from './hostile-peers.js';
+import { turnable } from './turnable-gateway.js';
 import { Swarm } from './swarm.js';
 
 /**
@@ -132,8 +133,9 @@ describe('forged records and lying peers', () => {
     const swarm = new Swarm({
       seed: 74,
       create: (deps) => {
-        const built = new PeerCore({ ...deps }).node;
         const index = created++;
+        const turns = index % hostileEvery === 5 || index % hostileEvery === 11;
+        const built = new PeerCore({ ...deps, ...(turns ? { node: { gateway: turnable } } : {}) }).node;
         if (index % hostileEvery === 5) forgers.push(new Forger(built, deps.identity));
         if (index % hostileEvery === 11) liars.push(new Liar(built, seededRandom(index), deps.transport));
         return { node: built, tick: () => built.tick() };

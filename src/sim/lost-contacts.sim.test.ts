@@ -32,7 +32,7 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
       swarm.alive().filter((o) => o !== n && bucketIndex(n.self, o.self) === bucketIndex(n.self, leaver.self)).length;
     const crowded = sawItGo.find((n) => sameBucket(n) > n.k);
     if (crowded === undefined) throw new Error('no observer with a crowded bucket for the leaver');
-    for (const o of swarm.alive()) if (o !== crowded) crowded.learn(o.self, false);
+    for (const o of swarm.alive()) if (o !== crowded) crowded.contacts.learn(o.self, false);
     swarm.fail(leaver, false);
     await swarm.run(20_000);
     for (const n of sawItGo) {
@@ -45,7 +45,7 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
     // A peer that has not noticed names it in an answer: hearsay brings it back nowhere,
     // whether it was kept as lost or replaced at once by a cached contact.
     expect(crowded.table.has(leaver.selfHex)).toBe(false);
-    for (const n of sawItGo) n.learn(leaver.self, false);
+    for (const n of sawItGo) n.contacts.learn(leaver.self, false);
     expect(sawItGo.filter((n) => holdsAlive(n, leaver)).map((n) => n.selfHex)).toEqual([]);
     // Still hidden minutes later: others naming it in their answers do not revive it.
     await swarm.run(5 * 60_000);

@@ -1,4 +1,5 @@
 import { HEADER_BYTES } from '../wire/codec.js';
+import type { Clock, Transport } from '../environment.js';
 import { ExpiringIds } from '../expiring-ids.js';
 import { MessageType } from '../wire/messages.js';
 
@@ -194,4 +195,24 @@ function bucket(buckets: Map<FloodClass, TokenBucket>, cls: FloodClass, limit: B
     buckets.set(cls, b);
   }
   return b;
+}
+
+/**
+ * `inner`, with sends that would exceed what a neighbour admits from us shed (counted as
+ * `flood.shed`; the router then tries another hop). Only open channels are shaped.
+ */
+export function shapedTransport(
+  inner: Transport, guard: FloodGuard, isNeighbour: (peer: string) => boolean, clock: Clock, count: (name: string) => void,
+): Transport {
+  return {
+    send: (peer, frame) => {
+      if (isNeighbour(peer) && !guard.allowSend(peer, frame, clock.now())) {
+        count('flood.shed');
+        return false;
+      }
+      return inner.send(peer, frame);
+    },
+    connect: (peer) => inner.connect(peer),
+    disconnect: (peer) => inner.disconnect(peer),
+  };
 }

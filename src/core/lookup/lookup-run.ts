@@ -1,12 +1,17 @@
 import { Candidates, SELF } from './candidates.js';
-import type { DhtNode } from '../node/dht-node.js';
+import type { Contacts, Messaging, NodeBasics, NodeEvent, Neighbours } from '../context.js';
+import type { Liars } from '../defence/liars.js';
+import type { NeighbourTrust } from '../defence/neighbour-trust.js';
 import { DisjointPaths, type FirstHop } from './disjoint-paths.js';
 import { implausiblePrefixBits, MAX_HOPS } from '../constants.js';
 import { idsEqual, toHex, type NodeId } from '../id.js';
-import type { LookupProgress } from './lookup.js';
+import type { LookupProgress } from './lookup-result.js';
+import type { QueryTimer } from './query-timer.js';
 import type { Message } from '../wire/messages.js';
 import { checkRecord, type SignedRecord } from '../records/records.js';
+import type { RecordStore } from '../records/record-store.js';
 import type { ReplyInfo } from '../routing/requests.js';
+import type { RoutingTable } from '../routing/routing-table.js';
 
 /**
  * Attempts of a direct query, each going a different way. A routed query normally answers
@@ -28,6 +33,26 @@ const LINKED_QUERY_ATTEMPTS = 3;
 const LINGERING_PER_SLOT = 3;
 /** Queries in a row a contact of ours left unanswered before it counts as lost. */
 const CONTACT_FAILURES_BEFORE_LOST = 2;
+
+/** What a lookup uses of its host. */
+export interface LookupHost extends NodeBasics {
+  readonly neighbours: Neighbours;
+  readonly table: Pick<RoutingTable, 'closest' | 'get' | 'recordFailure' | 'markLost' | 'nonEmptyBuckets' | 'touchBucket'>;
+  /** What this node holds itself (a value lookup starts from it). */
+  readonly records: Pick<RecordStore, 'get'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate' | 'routeRequest'>;
+  /** Responders become contacts; a node caught naming made-up ids is convicted. */
+  readonly contacts: Contacts;
+  /** Proven neighbours carry paths first. */
+  readonly trust: Pick<NeighbourTrust, 'verdict'>;
+  /** Nodes an earlier lookup caught lying: out of play from the start. */
+  readonly liars: Pick<Liars, 'has'>;
+  /** Soft timeouts, learned from this node's replies. */
+  readonly queryTimer: QueryTimer;
+  emit(event: NodeEvent): void;
+  /** Connections this node has created so far: a lookup reports how many it caused (the goal is none). */
+  connectionsCreated(): number;
+}
 
 /**
  * The state of one lookup and its two ways of asking: routed paths (an envelope that
@@ -60,27 +85,27 @@ export class LookupRun {
   private finished = false;
 
   constructor(
-    readonly node: DhtNode, readonly target: NodeId, readonly kind: 'provider' | 'subscriber' | undefined,
+    readonly host: LookupHost, readonly target: NodeId, readonly kind: 'provider' | 'subscriber' | undefined,
     private readonly onProgress: ((p: LookupProgress) => void) | undefined,
   ) {
-    this.startedAt = node.clock.now();
-    this.connectionsBefore = node.connectionsCreated;
+    this.startedAt = host.clock.now();
+    this.connectionsBefore = host.connectionsCreated();
     this.targetHex = toHex(target);
     // Our deepest bucket is about log2 of the network's size: genuine ids closer than ~20 bits past it do not occur.
-    const implausibleBits = implausiblePrefixBits(node.table);
+    const implausibleBits = implausiblePrefixBits(host.table);
     this.candidates = new Candidates(
-      target, node.selfHex, (hex) => node.liars.has(hex, this.startedAt), (hex) => node.convict(hex), implausibleBits,
+      target, host.selfHex, (hex) => host.liars.has(hex, this.startedAt), (hex) => host.contacts.convict(hex), implausibleBits,
     );
     // A neighbour still being tested (or doubted) may be a colluder: proven ones carry our paths first.
-    this.hops = new DisjointPaths(() => node.neighbours.values(), (hex) => node.vetting.trust.verdict(hex) === 'reliable');
+    this.hops = new DisjointPaths(() => host.neighbours.values(), (hex) => host.trust.verdict(hex) === 'reliable');
     // What we know first-hand (our table holds contacts that answered us or opened a channel).
-    for (const c of node.table.closest(target, node.k)) this.candidates.named(c.idHex, c.id, SELF);
-    if (kind) for (const r of node.records.get(target, kind, this.startedAt)) this.keep(r);
+    for (const c of host.table.closest(target, host.k)) this.candidates.named(c.idHex, c.id, SELF);
+    if (kind) for (const r of host.records.get(target, kind, this.startedAt)) this.keep(r);
   }
 
   report(p: LookupProgress): void {
     this.onProgress?.(p);
-    this.node.emit({ type: 'lookup', progress: p });
+    this.host.emit({ type: 'lookup', progress: p });
   }
 
   /**
@@ -103,7 +128,7 @@ export class LookupRun {
       const done = (): void => {
         if (--outstanding === 0) return end();
         if (this.kind && this.found.size > 0 && cancelGrace === undefined) {
-          cancelGrace = this.node.clock.setTimer(Math.max(20, this.node.clock.now() - this.startedAt), end);
+          cancelGrace = this.host.clock.setTimer(Math.max(20, this.host.clock.now() - this.startedAt), end);
         }
       };
       for (const first of firstHops) this.path(first, done);
@@ -112,7 +137,7 @@ export class LookupRun {
   }
 
   get elapsedMs(): number {
-    return this.node.clock.now() - this.startedAt;
+    return this.host.clock.now() - this.startedAt;
   }
 
   /**
@@ -124,7 +149,7 @@ export class LookupRun {
    * nothing is left to ask.
    */
   pump(depth: number, width: number, type: 'FIND_NODE' | 'FIND_VALUE', enough: () => boolean, deadlineMs: number): Promise<void> {
-    const { node } = this;
+    const { host } = this;
     return new Promise((resolve) => {
       let inFlight = 0;
       let lingering = 0;
@@ -150,9 +175,9 @@ export class LookupRun {
             inFlight--;
             next();
           };
-          const cancelLate = node.clock.setTimer(2 * node.queryTimer.softMs, () => {
+          const cancelLate = host.clock.setTimer(2 * host.queryTimer.softMs, () => {
             lingering++;
-            node.count('lookups.queryLate');
+            host.count('lookups.queryLate');
             release();
           });
           void this.ask(pick.hex, pick.id, type).finally(() => {
@@ -173,7 +198,7 @@ export class LookupRun {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    for (const id of this.candidates.believable()) this.node.learn(id, false);
+    for (const id of this.candidates.believable()) this.host.contacts.learn(id, false);
   }
 
   /**
@@ -181,9 +206,9 @@ export class LookupRun {
    * soft timeouts late (the round goes on without it; a later answer is still taken).
    */
   private path(first: FirstHop, done: () => void): void {
-    const { node } = this;
-    const rid = node.requests.newId();
-    const sentAt = node.clock.now();
+    const { host } = this;
+    const rid = host.messenger.newId();
+    const sentAt = host.clock.now();
     this.pathsStarted++;
     this.report({ kind: 'path-start', target: this.targetHex, via: first.idHex });
     let counted = false;
@@ -193,12 +218,12 @@ export class LookupRun {
       cancelSoft();
       done();
     };
-    const cancelSoft = node.clock.setTimer(2 * node.queryTimer.softMs, () => {
-      node.count('lookups.pathLate');
+    const cancelSoft = host.clock.setTimer(2 * host.queryTimer.softMs, () => {
+      host.count('lookups.pathLate');
       once();
     });
-    node.requests.expect(rid, node.hopTimeoutMs * 3, (reply, info) => {
-      node.queryTimer.observe(node.clock.now() - sentAt);
+    host.messenger.expect(rid, host.hopTimeoutMs * 3, (reply, info) => {
+      host.queryTimer.observe(host.clock.now() - sentAt);
       if (!this.finished) this.onPathReply(reply, info);
       once();
     }, (e) => {
@@ -206,8 +231,9 @@ export class LookupRun {
       this.report({ kind: 'path-failed', target: this.targetHex, via: first.idHex, reason: e.code });
       once();
     });
-    if (this.kind) node.router.originate(this.target, false, 'FIND_VALUE', { rid, key: this.target, kind: this.kind }, { firstHop: first.id });
-    else node.router.originate(this.target, false, 'FIND_NODE', { rid, target: this.target }, { firstHop: first.id });
+    // A path's first hop is judged by this lookup (hops.distrust above), not by the messenger's first-hop bookkeeping.
+    if (this.kind) host.messenger.originate(this.target, false, 'FIND_VALUE', { rid, key: this.target, kind: this.kind }, { firstHop: first.id });
+    else host.messenger.originate(this.target, false, 'FIND_NODE', { rid, target: this.target }, { firstHop: first.id });
   }
 
   private onPathReply(reply: Message, info: ReplyInfo): void {
@@ -229,7 +255,7 @@ export class LookupRun {
    * attempt timed out.
    */
   private ask(hex: string, id: NodeId, type: 'FIND_NODE' | 'FIND_VALUE'): Promise<void> {
-    const { node } = this;
+    const { host } = this;
     this.candidates.asked(hex);
     const tried = new Set<string>();
     const referrersUsed = new Set<string>();
@@ -248,7 +274,7 @@ export class LookupRun {
         if (launch()) return;
         if (!this.finished) {
           this.candidates.silent(hex);
-          node.count('lookups.candidateSilent');
+          host.count('lookups.candidateSilent');
           this.unanswered(hex);
         }
         end();
@@ -262,22 +288,22 @@ export class LookupRun {
         if (referrer !== undefined) referrersUsed.add(referrer);
         const via = referrer === undefined ? undefined : this.routes.get(referrer);
         attempts++;
-        const rid = node.requests.newId();
-        const sentAt = node.clock.now();
+        const rid = host.messenger.newId();
+        const sentAt = host.clock.now();
         const body = type === 'FIND_NODE' ? { rid, target: this.target } : { rid, key: this.target, kind: this.kind ?? 'provider' };
         const onReply = (reply: Message, info: ReplyInfo): void => {
           if (over) return;
-          node.queryTimer.observe(node.clock.now() - sentAt);
+          host.queryTimer.observe(host.clock.now() - sentAt);
           if (!this.finished) this.absorb(reply, info);
           end();
         };
         if (!this.send(hex, id, type, body, tried, via, onReply, failed)) return false;
-        if (linkedTry) node.count('lookups.queryLinked');
+        if (linkedTry) host.count('lookups.queryLinked');
         waiting++;
-        cancels.push(() => node.requests.forget(rid));
+        cancels.push(() => host.messenger.forget(rid));
         if (attempts < QUERY_ATTEMPTS) {
-          cancels.push(node.clock.setTimer(node.queryTimer.softMs, () => {
-            if (!over && launch()) node.count('lookups.queryHedged');
+          cancels.push(host.clock.setTimer(host.queryTimer.softMs, () => {
+            if (!over && launch()) host.count('lookups.queryHedged');
           }));
         }
         return true;
@@ -303,11 +329,11 @@ export class LookupRun {
    * stop handing it out. Only a neighbour's channel would otherwise tell us it left.
    */
   private unanswered(hex: string): void {
-    const { node } = this;
-    const contact = node.table.get(hex);
-    if (contact === undefined || contact.lost === true || node.neighbours.has(hex)) return;
-    if (node.table.recordFailure(hex) < CONTACT_FAILURES_BEFORE_LOST) return;
-    if (node.table.markLost(hex) !== 'unknown') node.count('contacts.lostUnanswered');
+    const { host } = this;
+    const contact = host.table.get(hex);
+    if (contact === undefined || contact.lost === true || host.neighbours.has(hex)) return;
+    if (host.table.recordFailure(hex) < CONTACT_FAILURES_BEFORE_LOST) return;
+    if (host.table.markLost(hex) !== 'unknown') host.count('contacts.lostUnanswered');
   }
 
   /** One attempt: straight to a neighbour, along `via`, or through a trusted first hop; false when there is no way. */
@@ -315,41 +341,41 @@ export class LookupRun {
     hex: string, id: NodeId, type: 'FIND_NODE' | 'FIND_VALUE', body: Message['body'], tried: Set<string>, via: NodeId[] | undefined,
     onReply: (reply: Message, info: ReplyInfo) => void, onFail: () => void,
   ): boolean {
-    const { node } = this;
+    const { host } = this;
     const rid = (body as { rid: number }).rid;
-    const timeoutMs = node.hopTimeoutMs * 2;
-    if (node.neighbours.has(hex)) {
+    const timeoutMs = host.hopTimeoutMs * 2;
+    if (host.neighbours.has(hex)) {
       if (tried.has(hex)) return false;
       tried.add(hex);
-      node.requests.expect(rid, timeoutMs, onReply, onFail, hex);
-      node.sendDirect(hex, type, body as never);
+      host.messenger.expect(rid, timeoutMs, onReply, onFail, hex);
+      host.messenger.sendDirect(hex, type, body as never);
       return true;
     }
     if (via !== undefined && via.length < MAX_HOPS) {
       // A later attempt through our own first hops leaves through another neighbour.
       tried.add(toHex(via[0]!));
-      node.requests.expect(rid, timeoutMs, onReply, onFail);
-      node.routeRequest(id, type, body as never, { via });
+      host.messenger.expect(rid, timeoutMs, onReply, onFail);
+      host.messenger.routeRequest(id, type, body as never, { via });
       return true;
     }
     const first = this.hops.towards(id, tried);
     if (first === undefined) return false;
     tried.add(first.idHex);
-    node.requests.expect(rid, timeoutMs, onReply, onFail);
-    node.routeRequest(id, type, body as never, { firstHop: first.id });
+    host.messenger.expect(rid, timeoutMs, onReply, onFail);
+    host.messenger.routeRequest(id, type, body as never, { firstHop: first.id });
     return true;
   }
 
   /** Take in an answer: its sender is proven, the ids it names are candidates, its records are checked. */
   private absorb(reply: Message, info: ReplyInfo): { records: number; nodes: number } {
-    const { node } = this;
+    const { host } = this;
     this.answered++;
     this.bestHops = Math.min(this.bestHops, info.hops);
     this.messages += 2 * info.hops;
     const fromHex = toHex(info.from);
-    if (!idsEqual(info.from, node.self)) {
+    if (!idsEqual(info.from, host.self)) {
       if (!this.routes.has(fromHex)) this.routes.set(fromHex, info.path.length > 0 ? [...info.path].reverse() : [info.from]);
-      node.learn(info.from, true);
+      host.contacts.learn(info.from, true);
       this.candidates.answered(fromHex, info.from);
       this.responders.add(fromHex);
     }
@@ -366,11 +392,11 @@ export class LookupRun {
     }
     if (reply.type === 'FIND_VALUE_REPLY' && this.kind) {
       for (const raw of reply.body.records) {
-        const checked = checkRecord(raw, node.clock.now(), node.verify);
+        const checked = checkRecord(raw, host.clock.now(), host.verify);
         if (checked.ok && checked.record.kind === this.kind && idsEqual(checked.record.key, this.target)) {
           this.keep(checked.record);
           records++;
-        } else node.count('lookups.recordRejected');
+        } else host.count('lookups.recordRejected');
       }
     }
     // Named ids stay candidates of this lookup until they answer themselves; only those

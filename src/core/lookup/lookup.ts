@@ -1,7 +1,6 @@
-import type { DhtNode } from '../node/dht-node.js';
-import type { NodeId } from '../id.js';
-import { LookupRun } from './lookup-run.js';
-import type { SignedRecord } from '../records/records.js';
+import { randomIdInBucket, type NodeId } from '../id.js';
+import { LookupRun, type LookupHost } from './lookup-run.js';
+import type { LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
 
 /**
  * Lookups without a connection per contacted node (DESIGN.md §2): `alpha` routed
@@ -22,52 +21,8 @@ import type { SignedRecord } from '../records/records.js';
  * With every node honest, a value lookup whose key holds records costs what it did.
  */
 
-export type LookupProgress =
-  | { kind: 'path-start'; target: string; via: string }
-  /** `path`: the nodes between the answering node and us, answering node first (hex). */
-  | { kind: 'path-reply'; target: string; from: string; hops: number; records: number; nodes: number; path: string[] }
-  | { kind: 'path-failed'; target: string; via: string; reason: string }
-  | { kind: 'done'; target: string; hops: number; paths: number; answered: number; durationMs: number };
-
-export interface LookupResult {
-  /**
-   * The k closest nodes found (hex), closest first; may include this node. After a
-   * refined node lookup (the default) only nodes that answered this lookup themselves.
-   */
-  closest: string[];
-  /** Verified records found (value lookups). */
-  records: SignedRecord[];
-  /** Hops of the fastest answer (0 when answered locally or directly). */
-  hops: number;
-  /** Hops summed over every answer, requests and replies (acks not counted). */
-  messages: number;
-  /** Routed paths started. */
-  paths: number;
-  answered: number;
-  /** Nodes whose own answer reached us (hex). */
-  responders: string[];
-  /** Connections this node created while the lookup ran (the goal: zero). */
-  connectionsOpened: number;
-  durationMs: number;
-  /**
-   * For each responder that is not a neighbour: the hops its answer came back over, our
-   * neighbour first and the responder last. A STORE sent along it goes the one way known
-   * to reach that node without crossing a node that drops honest traffic.
-   */
-  routes: Map<string, NodeId[]>;
-}
-
-export interface LookupOptions {
-  onProgress?: (p: LookupProgress) => void;
-  /**
-   * Ask the closest candidates themselves afterwards (default true: the whole k, as a
-   * STORE needs). A number limits it to that many of the closest (a join only needs its
-   * siblings confirmed); false skips it.
-   */
-  refine?: boolean | number;
-  /** Parallel paths (default alpha). */
-  paths?: number;
-}
+export type { LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
+export type { LookupHost } from './lookup-run.js';
 
 /** Direct queries in flight at once after the paths of a node lookup. */
 const REFINE_WIDTH = 10;
@@ -83,43 +38,53 @@ const VALUE_QUORUM = 3;
  * silent are dropped. This is what puts a STORE on the true k closest, and only on nodes
  * that exist.
  */
-export async function findNode(node: DhtNode, target: NodeId, opts: LookupOptions = {}): Promise<LookupResult> {
-  const run = new LookupRun(node, target, undefined, opts.onProgress);
-  node.count('lookups.node');
-  await run.round(run.hops.fresh(target, opts.paths ?? node.alpha), [], 'FIND_NODE');
-  if (opts.refine === false) return finish(run, run.candidates.closestAny(node.k));
-  const depth = typeof opts.refine === 'number' ? Math.min(opts.refine, node.k) : node.k;
+export async function findNode(host: LookupHost, target: NodeId, opts: LookupOptions = {}): Promise<LookupResult> {
+  const run = new LookupRun(host, target, undefined, opts.onProgress);
+  host.count('lookups.node');
+  await run.round(run.hops.fresh(target, opts.paths ?? host.alpha), [], 'FIND_NODE');
+  if (opts.refine === false) return finish(run, run.candidates.closestAny(host.k));
+  const depth = typeof opts.refine === 'number' ? Math.min(opts.refine, host.k) : host.k;
   await run.pump(depth, REFINE_WIDTH, 'FIND_NODE', () => false, LOOKUP_DEADLINE_MS);
-  return finish(run, run.candidates.closestAnswered(node.k, node.self));
+  return finish(run, run.candidates.closestAnswered(host.k, host.self));
 }
 
 export async function findValue(
-  node: DhtNode, key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void,
+  host: LookupHost, key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void,
 ): Promise<LookupResult> {
-  const run = new LookupRun(node, key, kind, onProgress);
-  node.count('lookups.value');
-  await run.round(run.hops.fresh(key, node.alpha), [], 'FIND_VALUE');
+  const run = new LookupRun(host, key, kind, onProgress);
+  host.count('lookups.value');
+  await run.round(run.hops.fresh(key, host.alpha), [], 'FIND_VALUE');
   const believedEmpty = (): boolean => run.candidates.settled(VALUE_QUORUM);
   if (run.found.size === 0 && !believedEmpty()) {
-    node.count('lookups.valueDeepened');
+    host.count('lookups.valueDeepened');
     // Fresh paths once, alongside the candidates' own answers, which are what is left to trust.
-    const fresh = run.round(run.hops.fresh(key, node.alpha), [], 'FIND_VALUE');
-    const asked = run.pump(VALUE_QUORUM + node.alpha, node.alpha, 'FIND_VALUE', () => run.found.size > 0 || believedEmpty(), LOOKUP_DEADLINE_MS);
+    const fresh = run.round(run.hops.fresh(key, host.alpha), [], 'FIND_VALUE');
+    const asked = run.pump(VALUE_QUORUM + host.alpha, host.alpha, 'FIND_VALUE', () => run.found.size > 0 || believedEmpty(), LOOKUP_DEADLINE_MS);
     await Promise.all([fresh, asked]);
   }
-  return finish(run, run.candidates.closestAnswered(node.k, node.self));
+  return finish(run, run.candidates.closestAnswered(host.k, host.self));
 }
 
 function finish(run: LookupRun, closest: string[]): LookupResult {
-  const { node } = run;
+  const host = run.host;
   run.finish();
-  const durationMs = node.clock.now() - run.startedAt;
+  const durationMs = host.clock.now() - run.startedAt;
   const hops = Number.isFinite(run.bestHops) ? run.bestHops : 0;
-  if (run.answered === 0 && run.pathsStarted > 0) node.count('lookups.failed');
+  if (run.answered === 0 && run.pathsStarted > 0) host.count('lookups.failed');
   run.report({ kind: 'done', target: run.targetHex, hops, paths: run.pathsStarted, answered: run.answered, durationMs });
   return {
     closest, records: [...run.found.values()], hops, messages: run.messages, paths: run.pathsStarted, answered: run.answered,
-    responders: [...run.responders], connectionsOpened: node.connectionsCreated - run.connectionsBefore, durationMs,
+    responders: [...run.responders], connectionsOpened: host.connectionsCreated() - run.connectionsBefore, durationMs,
     routes: run.routes,
   };
+}
+
+/**
+ * Look a bucket up again: a random id in it, one path, and its closest named node asked
+ * itself (one query, and it catches a referrer that made that node up).
+ */
+export function refreshBucket(host: LookupHost, index: number): Promise<unknown> {
+  host.table.touchBucket(index, host.clock.now());
+  const target = randomIdInBucket(host.self, index, (n) => host.random.bytes(n));
+  return findNode(host, target, { refine: 1, paths: 1 }).catch(() => undefined);
 }

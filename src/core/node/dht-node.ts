@@ -1,55 +1,25 @@
-import { decodeFrame, encodeFrame } from '../wire/codec.js';
+import { decodeFrame } from '../wire/codec.js';
 import * as C from '../constants.js';
+import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
-import { ErrorCode, MeshError } from '../errors.js';
-import { Gateway, type ReplyTo } from './gateway.js';
-import { bucketIndex, fromHex, isIdHex, randomIdInBucket, toHex, type NodeId } from '../id.js';
+import { fromHex, isIdHex, type NodeId } from '../id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from '../identity.js';
-import { ExpiringIds } from '../expiring-ids.js';
 import { Liars } from '../defence/liars.js';
-import { Liveness } from './liveness.js';
-import { findNode, findValue, type LookupOptions, type LookupProgress } from '../lookup/lookup.js';
-import type { Message, MessageBodies, MessageName } from '../wire/messages.js';
-import { planNeighbours } from '../routing/neighbour-plan.js';
-import { NeighbourVetting } from './neighbour-vetting.js';
-import { SiblingExchange } from './sibling-exchange.js';
-import { RecordStore } from '../records/record-store.js';
-import { FloodGuard, type FloodLimits } from '../defence/rate-limit.js';
+import { NeighbourTrust } from '../defence/neighbour-trust.js';
+import { FloodGuard, shapedTransport, type FloodLimits } from '../defence/rate-limit.js';
+import { findNode, findValue, refreshBucket, type LookupHost, type LookupOptions, type LookupProgress, type LookupResult } from '../lookup/lookup.js';
 import { QueryTimer } from '../lookup/query-timer.js';
 import { Placements } from '../records/placements.js';
-import { PendingRequests } from '../routing/requests.js';
-import { prefixOf, Router, type RouteOptions } from '../routing/router.js';
+import { RecordStore } from '../records/record-store.js';
 import { RoutingTable } from '../routing/routing-table.js';
+import { ContactBook, departedMemory } from './contacts.js';
+import { Gateway, type GatewayFactory } from './gateway.js';
+import { Liveness } from './liveness.js';
+import { Messenger } from './messenger.js';
+import { NeighbourSet } from './neighbour-set.js';
+import { NeighbourVetting } from './neighbour-vetting.js';
 import { Replication } from './replication.js';
-
-/** A hop to a neighbour heard from within this window is not acknowledged. */
-const ACK_FREE_AFTER_HEARD_MS = 1_000;
-/**
- * Neighbours beyond what routing needs (they shorten routes) are opened at most this
- * often, after a small burst: under churn, replacing every lost neighbour at once would
- * spend the tab's connection budget on departures.
- */
-const OPTIONAL_CONNECT_INTERVAL_MS = 300_000;
-/** A neighbour whose channel closed is not dialled again for this long. */
-const REDIAL_COOLDOWN_MS = 10 * 60_000;
-const OPTIONAL_CONNECT_BURST = 2;
-/** A node surrounded by neighbours that get nothing through asks the relay for introductions at most this often. */
-const SURROUNDED_ASK_SPACING_MS = 60_000;
-/** A bucket is looked up again for stand-ins at most this often when its unreliable neighbours are dropped. */
-const REFILL_SPACING_MS = 30_000;
-/** A lost contact is probed this long after its channel closed, then again after each further wait while unanswered. */
-const LOST_PROBE_DELAYS_MS = [2_000, 30_000];
-/** An unanswered probe is repeated only by a node with fewer neighbours than this (it may have had no route). */
-const PROBE_AGAIN_BELOW_NEIGHBOURS = 3;
-/**
- * A contact declared dead (or replaced when its channel closed) is not taken back on
- * hearsay for this long: peers that have not noticed its departure keep naming it in
- * lookup answers. Hearing from it directly brings it back at once.
- */
-const DEPARTED_MEMORY_MS = 10 * 60_000;
-const MAX_DEPARTED = 1_024;
-/** Reviews of the neighbour set triggered by channel events are spaced at least this far. */
-const MIN_REVIEW_SPACING_MS = 2_000;
+import { SiblingExchange } from './sibling-exchange.js';
 
 export interface DhtNodeOptions {
   identity: Identity;
@@ -68,33 +38,25 @@ export interface DhtNodeOptions {
   pingIntervalMs?: number;
   /** Per-neighbour flood limits (rate-limit.ts); false turns them off (fuzzing the handlers). */
   flood?: FloodLimits | false;
+  /** Builds the gateway (the simulator's adversaries answer differently); by default an honest one. */
+  gateway?: GatewayFactory;
 }
 
-export interface Neighbour {
-  readonly id: NodeId;
-  readonly idHex: string;
-  /** First 32 bits of the id, for the router's fast distance comparison. */
-  readonly prefix: number;
-  openedAt: number;
-  lastHeard: number;
-  rttMs?: number;
-}
-
-export type NodeEvent =
-  | { type: 'neighbour:open'; peer: string }
-  | { type: 'neighbour:close'; peer: string }
-  | { type: 'signal'; from: string; payload: Uint8Array }
-  | { type: 'lookup'; progress: LookupProgress }
-  | { type: 'records-changed'; key: string };
+export type { Neighbour, NodeEvent } from '../context.js';
 
 /**
  * One Kademlia node with no I/O of its own: the worker, Node and the simulator give it
  * a transport, a clock and randomness, feed it channel events, and call tick().
+ *
+ * The node only composes its parts (each built with the capabilities it uses, context.ts),
+ * takes channel events in and runs what is periodic. It implements NodeBasics itself, and
+ * the registry layer (dht-registry.ts, rpc.ts, pubsub.ts) takes it through those hosts.
  */
-export class DhtNode implements ChannelHandler {
+export class DhtNode implements ChannelHandler, NodeBasics {
   readonly identity: Identity;
   readonly self: NodeId;
   readonly selfHex: string;
+  /** The transport as given, shaped to stay under our neighbours' flood limits. */
   readonly transport: Transport;
   readonly clock: Clock;
   readonly random: Random;
@@ -102,100 +64,114 @@ export class DhtNode implements ChannelHandler {
   readonly k: number;
   readonly alpha: number;
   readonly hopTimeoutMs: number;
-  /** Soft timeouts of lookup queries, learned from their replies (query-timer.ts). */
-  readonly queryTimer: QueryTimer;
   readonly table: RoutingTable;
   readonly records: RecordStore;
-  readonly requests: PendingRequests;
-  readonly router: Router;
-  readonly gateway: Gateway;
-  readonly neighbours = new Map<string, Neighbour>();
-  readonly counters = new Map<string, number>();
-  /** Nodes a lookup caught naming ids that do not exist (liars.ts). */
-  readonly liars = new Liars();
-  /** Contacts this node dropped as dead, refused as hearsay for a while (DEPARTED_MEMORY_MS). */
-  readonly departed = new ExpiringIds(DEPARTED_MEMORY_MS, MAX_DEPARTED);
-  /** Which neighbours get our routed requests through (neighbour-vetting.ts). */
-  readonly vetting: NeighbourVetting;
   /** Where copies of records went from here, for removals to follow (placements.ts). */
   readonly placements = new Placements();
+  /** Nodes a lookup caught naming ids that do not exist (liars.ts). */
+  readonly liars = new Liars();
   /** Flood protection; undefined when turned off. */
   readonly flood: FloodGuard | undefined;
-  private readonly connecting = new Map<string, number>();
+  /** The open channels (the neighbour set keeps them). */
+  readonly neighbours: ReadonlyMap<string, Neighbour>;
+  readonly counters = new Map<string, number>();
+  // The parts (each file says what it does). The public ones are those tests and the simulator look into.
+  readonly messenger: Messenger;
+  readonly gateway: Gateway;
+  readonly neighbourSet: NeighbourSet;
+  readonly contacts: ContactBook;
+  readonly vetting: NeighbourVetting;
   private readonly liveness: Liveness;
   private readonly replication: Replication;
   private readonly siblingExchange: SiblingExchange;
-  private readonly listeners = new Set<(e: NodeEvent) => void>();
-  private readonly policy;
-  private readonly connectionBudget: number;
+  private readonly lookups: LookupHost;
+  private readonly siblings: number;
   private readonly bucketRefreshMs: number;
-  private nextReviewAt = 0;
-  private lastReviewAt = -Infinity;
-  private settledState: string | undefined;
-  private optionalTokens = OPTIONAL_CONNECT_BURST;
-  private readonly cooldown = new Map<string, number>();
-  private surroundedAskedAt = -Infinity;
-  /** Set by the sibling exchange when a self-lookup finds us on an island (see wantIntroductions). */
-  private introductionsWanted = false;
-  /** When each bucket was last looked up again after an unreliable neighbour left it. */
-  private readonly refilledAt = new Map<number, number>();
-  /** When each recently lost contact was probed: at most one probe per contact per cooldown. */
-  private readonly probedAt = new Map<string, number>();
-  private tokensAt = 0;
+  private readonly listeners = new Set<(e: NodeEvent) => void>();
   private closed = false;
-  /** Every channel closed (or every neighbour convicted): the next one to open starts a new join. */
-  private isolated = false;
   private joining: Promise<void> | undefined;
-  connectionsCreated = 0;
-  /** Handles CALL and PUBLISH (set by the RPC and pub/sub layers). */
-  application: ((message: Message, replyTo: ReplyTo) => void) | undefined;
 
   constructor(opts: DhtNodeOptions) {
     this.identity = opts.identity;
     this.self = opts.identity.nodeId;
     this.selfHex = opts.identity.nodeIdHex;
-    this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood);
-    this.transport = this.flood === undefined ? opts.transport : this.shaped(opts.transport, this.flood);
     this.clock = opts.clock;
     this.random = opts.random;
     this.verify = opts.verify ?? ed25519Verify;
     this.k = opts.k ?? C.K;
     this.alpha = opts.alpha ?? C.ALPHA;
     this.hopTimeoutMs = opts.hopTimeoutMs ?? C.HOP_TIMEOUT_MS;
-    this.queryTimer = new QueryTimer(this.hopTimeoutMs);
-    this.connectionBudget = opts.connectionBudget ?? C.CONNECTION_BUDGET;
     this.bucketRefreshMs = opts.bucketRefreshMs ?? C.BUCKET_REFRESH_MS;
-    this.policy = {
+    const policy = {
       maxNeighbours: opts.maxNeighbours ?? C.MAX_NEIGHBOURS,
       perBucket: opts.neighboursPerBucket ?? C.NEIGHBOURS_PER_BUCKET,
       siblings: opts.siblingNeighbours ?? C.SIBLING_NEIGHBOURS,
     };
-    this.table = new RoutingTable(this.self, { k: this.k, onDead: (hex) => this.departed.add(hex, this.clock.now()) });
-    this.records = new RecordStore({ verify: this.verify });
-    const node = this;
-    this.requests = new PendingRequests(this.clock, this.random, (hop, through) => node.vetting.outcome(hop, through ? 'through' : 'lost'));
-    this.router = new Router({
-      self: this.self,
-      selfHex: this.selfHex,
-      transport: this.transport,
-      clock: this.clock,
-      random: this.random,
-      neighbours: () => node.neighbours.values(),
-      ackTimeoutMs: (peer) => node.liveness.ackTimeoutMs(peer),
-      recentlyHeard: (peer) => {
-        const n = node.neighbours.get(peer);
-        return n !== undefined && node.clock.now() - n.lastHeard < ACK_FREE_AFTER_HEARD_MS;
-      },
-      onHopFailure: (peer) => node.liveness.failure(peer),
-      answersHere: (inner) => node.gateway.answersHere(inner),
-      deliver: (envelope, inner) => node.gateway.dispatch(inner, { kind: 'routed', envelope }),
-      count: (name, by) => node.count(name, by),
+    this.siblings = policy.siblings;
+    const { placements, liars } = this;
+    const count = (name: string, by?: number): void => this.count(name, by);
+    const emit = (event: NodeEvent): void => this.emit(event);
+    const basics: NodeBasics = {
+      self: this.self, selfHex: this.selfHex, k: this.k, alpha: this.alpha, hopTimeoutMs: this.hopTimeoutMs,
+      clock: this.clock, random: this.random, verify: this.verify, count,
+    };
+
+    // What the parts share: plain state, no behaviour of its own.
+    const neighbours = new Map<string, Neighbour>();
+    this.neighbours = neighbours;
+    const flood = (this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood));
+    const transport = (this.transport = flood === undefined ? opts.transport : shapedTransport(opts.transport, flood, (p) => neighbours.has(p), this.clock, count));
+    const departed = departedMemory();
+    const table = (this.table = new RoutingTable(this.self, { k: this.k, onDead: (hex) => departed.add(hex, this.clock.now()) }));
+    const records = (this.records = new RecordStore({ verify: this.verify }));
+    const trust = new NeighbourTrust();
+    const queryTimer = new QueryTimer(this.hopTimeoutMs);
+
+    // The parts, bottom up: each is handed only what it uses, all of it built already.
+    const messenger = new Messenger({ ...basics, transport, neighbours, table });
+    this.gateway = (opts.gateway ?? ((ctx) => new Gateway(ctx)))({ ...basics, neighbours, table, records, placements, messenger, emit });
+    const connectionBudget = opts.connectionBudget ?? C.CONNECTION_BUDGET;
+    const neighbourSet = new NeighbourSet({ ...basics, neighbours, table, transport, policy, connectionBudget, emit });
+    const actions = neighbourSet;
+    const liveness = new Liveness({ ...basics, neighbours, table, messenger, actions }, opts.pingIntervalMs ?? C.PING_INTERVAL_MS);
+    const replication = new Replication({ ...basics, table, records, placements, messenger });
+    const contacts = new ContactBook({
+      ...basics, table, neighbours, liars, departed, trust, actions, messenger, isClosed: () => this.closed,
+      added: (hex) => replication.noteNewContact(hex), bucketFull: (oldest, id) => liveness.challengeOldest(oldest, id),
     });
-    this.gateway = new Gateway(this);
-    this.liveness = new Liveness(this, opts.pingIntervalMs ?? C.PING_INTERVAL_MS);
-    this.vetting = new NeighbourVetting(this);
-    this.siblingExchange = new SiblingExchange(this, this.policy.siblings);
-    this.replication = new Replication(this);
+    const lookups: LookupHost = {
+      ...basics, neighbours, table, records, messenger, contacts, trust, liars, queryTimer, emit,
+      connectionsCreated: () => neighbourSet.connectionsCreated,
+    };
+    const vetting = new NeighbourVetting({
+      ...basics, neighbours, table, messenger, queryTimer, trust, actions, refreshBucket: (b) => refreshBucket(lookups, b),
+    });
+    this.siblingExchange = new SiblingExchange({
+      ...basics, neighbours, table, messenger, trust, contacts, actions, findNode: (t, o) => findNode(lookups, t, o),
+    }, policy.siblings);
+
+    // What the parts report, to the parts built after them, in the order the node handles it.
+    messenger.deliverTo(this.gateway);
+    messenger.onHopFailure((peer) => liveness.failure(peer));
+    messenger.onFirstHopOutcome((hop, through) => vetting.outcome(hop, through ? 'through' : 'lost'));
+    neighbourSet.onClosed((peer, unasked) => contacts.channelClosed(peer, unasked));
+    neighbourSet.onClosed((peer) => liveness.forget(peer));
+    neighbourSet.onClosed((peer) => vetting.closed(peer));
+    if (flood !== undefined) neighbourSet.onClosed((peer) => flood.forget(peer));
+    neighbourSet.onClosed((peer) => messenger.channelClosed(peer));
+
+    this.messenger = messenger;
+    this.neighbourSet = neighbourSet;
+    this.liveness = liveness;
+    this.replication = replication;
+    this.contacts = contacts;
+    this.lookups = lookups;
+    this.vetting = vetting;
+  }
+
+  /** Hand CALL, PUBLISH and PUBSUB_ROUTE to the layers above the DHT (rpc.ts, pubsub.ts). */
+  serve(handler: AppHandler): void {
+    this.gateway.serve(handler);
   }
 
   // ---- channels (ChannelHandler) ----
@@ -208,23 +184,16 @@ export class DhtNode implements ChannelHandler {
       : this.vetting.trust.isDistrusted(peer, now) ? 'neighbours.refusedUnreliable' : undefined;
     if (refusal !== undefined) {
       this.count(refusal);
-      this.connecting.delete(peer);
-      this.transport.disconnect(peer);
+      this.neighbourSet.refuse(peer);
       return;
     }
-    this.connecting.delete(peer);
-    if (!this.neighbours.has(peer)) {
-      const id = fromHex(peer);
-      this.neighbours.set(peer, { id, idHex: peer, prefix: prefixOf(id), openedAt: now, lastHeard: now });
-      this.vetting.opened(peer, now);
-    }
-    this.learn(fromHex(peer), true);
+    if (this.neighbourSet.opened(peer, now)) this.vetting.opened(peer, now);
+    this.contacts.learn(fromHex(peer), true);
     this.count('channels.opened');
     this.emit({ type: 'neighbour:open', peer });
-    this.reviewSoon();
-    if (this.isolated) {
+    this.neighbourSet.reviewSoon();
+    if (this.neighbourSet.rejoinDue()) {
       // Back from isolation (the relay introduced someone): what we knew is gone or untrusted, so join again.
-      this.isolated = false;
       this.count('rejoins');
       void this.bootstrap().catch(() => undefined);
     }
@@ -232,32 +201,7 @@ export class DhtNode implements ChannelHandler {
 
   /** The channel closed from the far side (or the network): the contact is lost until heard from again. */
   onChannelClose(peer: string): void {
-    this.channelClosed(peer, true);
-  }
-
-  private channelClosed(peer: string, unasked: boolean): void {
-    if (this.connecting.delete(peer) && !this.neighbours.has(peer)) {
-      // A connection we asked for never opened: the contact is gone (or refuses us); stop trying it.
-      this.count('connections.failed');
-      if (isIdHex(peer)) this.table.markDead(fromHex(peer));
-      return;
-    }
-    if (!this.neighbours.delete(peer)) return;
-    if (this.neighbours.size === 0) this.isolated = true;
-    // Do not dial it straight back: it may have left, or dropped us on purpose.
-    this.cooldown.set(peer, this.clock.now() + REDIAL_COOLDOWN_MS);
-    // Nothing else would tell us it left (only open channels are pinged), so stop handing it out now.
-    if (unasked && this.table.markLost(peer) === 'lost') {
-      this.count('contacts.lost');
-      this.probeLost(peer);
-    }
-    this.liveness.forget(peer);
-    this.vetting.closed(peer);
-    this.flood?.forget(peer);
-    this.requests.failPeer(peer);
-    this.count('channels.closed');
-    this.emit({ type: 'neighbour:close', peer });
-    this.reviewSoon();
+    this.neighbourSet.close(peer, true);
   }
 
   onFrame(peer: string, frame: Uint8Array): void {
@@ -281,60 +225,24 @@ export class DhtNode implements ChannelHandler {
       return;
     }
     const { message } = decoded;
-    this.countMessage('in', message.type);
+    this.messenger.countMessage('in', message.type);
     switch (message.type) {
       case 'PING':
-        this.sendDirect(peer, 'PONG', { rid: message.body.rid });
+        this.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
         return;
       case 'PONG':
         if (!this.liveness.pong(peer, message.body.rid)) this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
         return;
       case 'ROUTE_ACK':
-        this.router.acknowledged(peer, message.body.hid);
+        this.messenger.acknowledged(peer, message.body.hid);
         return;
       case 'RPC_ROUTE':
-        this.router.receive(peer, message.body);
+        this.messenger.receive(peer, message.body);
         return;
       default:
         this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
     }
   }
-
-  /**
-   * A channel also closes when the far side declared *us* dead (we were paused, or cut off):
-   * it is still there, and if it is one of our siblings, routing to us depends on that
-   * channel. Routed PINGs tell the two cases apart without a connection: an answer revives
-   * the contact and lifts its redial cooldown; silence leaves it lost (the neighbour policy
-   * redials it once the cooldown ends, the last way to find it). They are spread out
-   * because right after such a close we may have no route at all: every channel of a
-   * paused node closes at once. A node that still had a few neighbours when a probe went
-   * unanswered had routes: the contact left (the common case under churn), and it is not
-   * probed again.
-   */
-  private probeLost(peer: string): void {
-    const now = this.clock.now();
-    if ((this.probedAt.get(peer) ?? -Infinity) > now - REDIAL_COOLDOWN_MS) return;
-    this.probedAt.set(peer, now);
-    for (const [p, at] of this.probedAt) if (at <= now - REDIAL_COOLDOWN_MS) this.probedAt.delete(p);
-    let attempt = 0;
-    const probe = (): void => {
-      if (this.closed || this.table.get(peer)?.lost !== true) return;
-      this.count('contacts.probed');
-      this.gateway.queryPeer(peer, 'PING', { rid: this.requests.newId() }).then(
-        ({ info }) => {
-          if (!this.closed && toHex(info.from) === peer) this.learn(info.from, true);
-        },
-        () => {
-          this.count('contacts.probeUnanswered');
-          const delay = LOST_PROBE_DELAYS_MS[++attempt];
-          if (delay !== undefined && this.neighbours.size < PROBE_AGAIN_BELOW_NEIGHBOURS) this.clock.setTimer(delay, probe);
-        },
-      );
-    };
-    this.clock.setTimer(LOST_PROBE_DELAYS_MS[0]!, probe);
-  }
-
-  // ---- flood protection ----
 
   /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
   private limited(peer: string, cls: string, disconnect: boolean): void {
@@ -343,135 +251,29 @@ export class DhtNode implements ChannelHandler {
     if (!disconnect) return;
     this.count('flood.disconnected');
     this.table.markDead(fromHex(peer));
-    this.transport.disconnect(peer);
-    this.channelClosed(peer, false);
+    this.neighbourSet.hangUp(peer);
     const now = this.clock.now();
     this.flood!.ban(peer, now);
     // The neighbour policy must not dial it again either while the ban lasts.
-    this.cooldown.set(peer, now + this.flood!.limits.banMs);
-  }
-
-  /** Sends that would exceed what the neighbour admits from us are shed here (the router then tries another hop). */
-  private shaped(inner: Transport, guard: FloodGuard): Transport {
-    return {
-      send: (peer, frame) => {
-        if (this.neighbours.has(peer) && !guard.allowSend(peer, frame, this.clock.now())) {
-          this.count('flood.shed');
-          return false;
-        }
-        return inner.send(peer, frame);
-      },
-      connect: (peer) => inner.connect(peer),
-      disconnect: (peer) => inner.disconnect(peer),
-    };
-  }
-
-  // ---- sending ----
-
-  sendDirect<N extends Parameters<typeof encodeFrame>[0]>(peer: string, type: N, body: Parameters<typeof encodeFrame<N>>[1]): boolean {
-    const ok = this.transport.send(peer, encodeFrame(type, body));
-    if (ok) this.countMessage('out', type);
-    return ok;
+    this.neighbourSet.coolDown(peer, now + this.flood!.limits.banMs);
   }
 
   /** Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. */
   sendSignal(to: string, payload: Uint8Array): boolean {
     if (this.neighbours.size === 0 || !isIdHex(to)) return false;
-    this.router.originate(fromHex(to), true, 'SIGNAL', { payload });
+    this.messenger.originate(fromHex(to), true, 'SIGNAL', { payload });
     return true;
-  }
-
-  /**
-   * Route a request to `dest`. Whether it comes back counts for the neighbour it left
-   * through (neighbour-trust.ts); its timing out counts against that neighbour only when
-   * `dest` is a contact known to be alive.
-   */
-  routeRequest<N extends MessageName>(
-    dest: NodeId, type: N, body: MessageBodies[N] & { rid: number }, opts: RouteOptions = {},
-  ): void {
-    const hop = this.router.originate(dest, true, type, body, opts);
-    if (hop === undefined) return;
-    const contact = this.table.get(toHex(dest));
-    this.requests.leftThrough(body.rid, hop, contact !== undefined && contact.lost !== true);
-  }
-
-  // ---- knowledge ----
-
-  /**
-   * Record a node we heard of. `heard` means it answered us (or opened a channel): a full
-   * bucket then pings its oldest contact and evicts it only if dead. Ids merely named in
-   * someone's reply wait in the replacement cache instead of costing a ping.
-   */
-  learn(id: NodeId, heard: boolean, rttMs?: number): void {
-    const hex = toHex(id);
-    const now = this.clock.now();
-    if (this.liars.size > 0 && this.liars.has(hex, now)) return;
-    if (this.vetting.trust.distrustedCount > 0 && this.vetting.trust.isDistrusted(hex, now)) return;
-    const lost = this.table.lost > 0 && this.table.get(hex)?.lost === true;
-    // Others naming a contact we lost (or dropped) do not prove it alive: they may not have noticed yet.
-    if (!heard && (lost || (this.departed.size > 0 && this.departed.has(hex, now)))) return;
-    if (heard && this.departed.size > 0) this.departed.delete(hex);
-    const result = this.table.update(id, now, rttMs);
-    if (lost) {
-      // It answered (a probe, or any query): it did not leave, so it may be dialled again at once.
-      this.count('contacts.revived');
-      this.cooldown.delete(hex);
-      this.reviewSoon();
-    }
-    if (result.kind === 'added') this.replication.noteNewContact(result.contact.idHex);
-    if (result.kind === 'full' && heard) this.liveness.challengeOldest(result.oldest, id);
-  }
-
-  /**
-   * A lookup caught `peer` naming an id implausibly close to its target that never
-   * answered: a forgery (liars.ts). For LIAR_MEMORY_MS no lookup takes its word, it leaves
-   * the routing table (a replacement takes its place) and its channel closes, so it
-   * carries none of our traffic either.
-   */
-  convict(peer: string): void {
-    if (peer === this.selfHex || !isIdHex(peer) || !this.liars.convict(peer, this.clock.now())) return;
-    this.count('contacts.convicted');
-    this.table.markDead(peer);
-    if (this.neighbours.has(peer)) {
-      this.count('neighbours.droppedLiar');
-      this.transport.disconnect(peer);
-      this.channelClosed(peer, false);
-    }
-  }
-
-  /**
-   * Requests routed through `peer` to live nodes keep vanishing while other neighbours get
-   * ours through (neighbour-vetting.ts): close its channel and take it back neither way
-   * while the verdict lasts (neighbour-trust.ts). It leaves the routing table too (we would hand out a contact that
-   * swallows traffic), and its bucket is looked up again for contacts to stand in for it.
-   * Unlike a conviction, its word in lookups still counts.
-   */
-  dropUnreliable(peer: string): void {
-    if (!this.neighbours.has(peer)) return;
-    const now = this.clock.now();
-    this.count('neighbours.droppedUnreliable');
-    const until = this.vetting.trust.distrust(peer, now);
-    this.transport.disconnect(peer);
-    this.channelClosed(peer, false);
-    this.cooldown.set(peer, until);
-    this.table.markDead(peer);
-    const bucket = bucketIndex(this.self, fromHex(peer));
-    if ((this.refilledAt.get(bucket) ?? -Infinity) <= now - REFILL_SPACING_MS) {
-      this.refilledAt.set(bucket, now);
-      this.count('neighbours.refills');
-      void this.refreshBucket(bucket);
-    }
   }
 
   // ---- lookups ----
 
   /** The k closest nodes to `target` (see LookupOptions). */
-  findNode(target: NodeId, opts: LookupOptions = {}) {
-    return findNode(this, target, opts);
+  findNode(target: NodeId, opts: LookupOptions = {}): Promise<LookupResult> {
+    return findNode(this.lookups, target, opts);
   }
 
-  findValue(key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void) {
-    return findValue(this, key, kind, onProgress);
+  findValue(key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void): Promise<LookupResult> {
+    return findValue(this.lookups, key, kind, onProgress);
   }
 
   /** Join: look ourselves up (finds our siblings), then refresh every bucket once. A join already running is joined, not repeated. */
@@ -484,19 +286,12 @@ export class DhtNode implements ChannelHandler {
 
   private async join(): Promise<void> {
     // Confirming our closest siblings is what a join needs; they become neighbours.
-    await this.findNode(this.self, { refine: this.policy.siblings });
+    await this.findNode(this.self, { refine: this.siblings });
     // Refreshes only need to meet some nodes of each bucket: one path each is enough.
     const deepest = Math.max(0, ...this.table.nonEmptyBuckets());
     const refreshes: Promise<unknown>[] = [];
-    for (let b = 0; b <= Math.min(deepest, 255); b++) refreshes.push(this.refreshBucket(b));
+    for (let b = 0; b <= Math.min(deepest, 255); b++) refreshes.push(refreshBucket(this.lookups, b));
     await Promise.all(refreshes);
-  }
-
-  refreshBucket(index: number): Promise<unknown> {
-    this.table.touchBucket(index, this.clock.now());
-    const target = randomIdInBucket(this.self, index, (n) => this.random.bytes(n));
-    // Asking the closest named node itself costs one query and catches a referrer that made it up.
-    return this.findNode(target, { refine: 1, paths: 1 }).catch(() => undefined);
   }
 
   // ---- maintenance ----
@@ -508,114 +303,27 @@ export class DhtNode implements ChannelHandler {
     this.liveness.tick(now);
     this.vetting.tick(now);
     this.siblingExchange.tick(now);
-    if (now >= this.nextReviewAt) {
-      this.reviewNeighbours(now);
-      this.lastReviewAt = now;
-      this.nextReviewAt = now + C.NEIGHBOUR_REVIEW_MS;
-    }
+    this.neighbourSet.tick(now);
     const pruned = this.records.pruneExpired(now);
     if (pruned > 0) this.count('records.expired', pruned);
-    for (const b of this.table.staleBuckets(now, this.bucketRefreshMs)) void this.refreshBucket(b);
+    for (const b of this.table.staleBuckets(now, this.bucketRefreshMs)) void refreshBucket(this.lookups, b);
     this.replication.tick(now);
   }
 
-  private reviewSoon(): void {
-    this.nextReviewAt = Math.min(this.nextReviewAt, this.lastReviewAt + MIN_REVIEW_SPACING_MS);
-  }
-
-  /** Carry out the neighbour policy: open what is missing (within budget), drop the surplus. */
-  reviewNeighbours(now: number): void {
-    for (const [peer, since] of this.connecting) {
-      if (now - since <= 2 * this.hopTimeoutMs) continue;
-      this.connecting.delete(peer);
-      this.count('connections.failed');
-      this.table.markDead(fromHex(peer));
-    }
-    // Nothing changed since a review that left nothing to do: the plan would be the same.
-    const state = `${this.table.version}/${this.neighbours.size}/${this.connecting.size}/${this.cooldown.size}`;
-    if (state === this.settledState) return;
-    const open = new Set(this.neighbours.keys());
-    for (const [peer, until] of this.cooldown) if (until <= now) this.cooldown.delete(peer);
-    const plan = planNeighbours(this.self, this.table, open, this.policy, new Set(this.cooldown.keys()));
-    this.optionalTokens = Math.min(OPTIONAL_CONNECT_BURST, this.optionalTokens + (now - this.tokensAt) / OPTIONAL_CONNECT_INTERVAL_MS);
-    this.tokensAt = now;
-    for (const peer of plan.toConnect) {
-      if (this.connecting.has(peer)) continue;
-      if (open.size + this.connecting.size >= this.policy.maxNeighbours) break;
-      if (!plan.required.has(peer)) {
-        if (this.optionalTokens < 1) continue;
-        this.optionalTokens--;
-      }
-      if (this.connectionsCreated >= this.connectionBudget) {
-        this.count('connections.budgetExhausted');
-        break;
-      }
-      this.connecting.set(peer, now);
-      this.connectionsCreated++;
-      this.count('connections.created');
-      // Which part of the policy asked for it: benchmarks tell the slow top-up of route-shortening extras from the rest.
-      this.count(plan.required.has(peer) ? 'connections.created.required' : 'connections.created.optional');
-      this.transport.connect(peer);
-    }
-    for (const peer of plan.toDrop) {
-      this.count('connections.dropped');
-      this.transport.disconnect(peer);
-      this.channelClosed(peer, false);
-    }
-    const idle = plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || this.neighbours.has(p));
-    this.settledState = idle ? `${this.table.version}/${this.neighbours.size}/${this.connecting.size}/${this.cooldown.size}` : undefined;
-  }
-
   /**
-   * The relay should introduce us to a few random nodes: we have no channel, or none of
-   * our neighbours has got a request of ours through since long enough to tell
-   * (neighbour-vetting.ts): an honest node surrounded by colluders gets out this way. Or a
-   * self-lookup found us on an island (wantIntroductions).
+   * The relay should introduce us to a few random nodes: we have no channel, none of our
+   * neighbours gets our requests through, or we are on an island (neighbour-set.ts).
    */
   needsIntroductions(): boolean {
-    if (this.closed) return false;
-    if (this.neighbours.size === 0) return true;
-    if (this.introductionsWanted) {
-      this.introductionsWanted = false;
-      return true;
-    }
-    // Surrounded: ask now and then, not on every check (each introduction costs connections).
-    const now = this.clock.now();
-    if (now - this.surroundedAskedAt < SURROUNDED_ASK_SPACING_MS || !this.vetting.surrounded(now)) return false;
-    this.surroundedAskedAt = now;
-    this.count('introductions.surrounded');
-    return true;
-  }
-
-  /**
-   * Ask the relay for introductions at its next check, though our neighbours get our
-   * requests through: they know nobody else. Honest nodes that dropped the colluders their
-   * joins met can be left knowing only each other, each the other's one proven neighbour,
-   * and nothing else would get them out.
-   */
-  wantIntroductions(): void {
-    this.count('introductions.island');
-    this.introductionsWanted = true;
-  }
-
-  /** A neighbour stopped answering: close its channel and forget it as a contact. */
-  declareDead(peer: string): void {
-    this.count('neighbours.dead');
-    this.table.markDead(fromHex(peer));
-    if (this.neighbours.has(peer)) {
-      this.transport.disconnect(peer);
-      this.channelClosed(peer, false);
-    }
+    return !this.closed && this.neighbourSet.needsIntroductions((now) => this.vetting.surrounded(now));
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.router.close();
     this.liveness.close();
-    this.requests.rejectAll(new MeshError(ErrorCode.CLOSED, 'node closed'));
-    for (const peer of [...this.neighbours.keys()]) this.transport.disconnect(peer);
-    this.neighbours.clear();
+    this.messenger.close();
+    this.neighbourSet.disconnectAll();
   }
 
   get isClosed(): boolean {
@@ -629,21 +337,8 @@ export class DhtNode implements ChannelHandler {
     return () => this.listeners.delete(listener);
   }
 
-  emit(event: NodeEvent): void {
+  private emit(event: NodeEvent): void {
     for (const l of this.listeners) l(event);
-  }
-
-  /** Per-type counter names, built once instead of a string per message. */
-  private static readonly typeCounters = new Map<string, [string, string]>();
-
-  countMessage(direction: 'in' | 'out', type: string): void {
-    let names = DhtNode.typeCounters.get(type);
-    if (names === undefined) {
-      names = [`messages.in.${type}`, `messages.out.${type}`];
-      DhtNode.typeCounters.set(type, names);
-    }
-    this.count(`messages.${direction}`);
-    this.count(direction === 'in' ? names[0] : names[1]);
   }
 
   count(name: string, by = 1): void {
@@ -654,13 +349,13 @@ export class DhtNode implements ChannelHandler {
     return {
       ...Object.fromEntries(this.counters),
       'neighbours.open': this.neighbours.size,
-      'connections.pending': this.connecting.size,
-      'connections.createdTotal': this.connectionsCreated,
+      'connections.pending': this.neighbourSet.pending,
+      'connections.createdTotal': this.neighbourSet.connectionsCreated,
       'routingTable.contacts': this.table.size - this.table.lost,
       'routingTable.lost': this.table.lost,
       'records.stored': this.records.size,
-      'requests.pending': this.requests.size,
-      'route.pendingHops': this.router.pendingHops,
+      'requests.pending': this.messenger.requests.size,
+      'route.pendingHops': this.messenger.router.pendingHops,
     };
   }
 }

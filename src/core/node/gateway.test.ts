@@ -5,7 +5,7 @@ import { MAX_CLOCK_SKEW_MS } from '../constants.js';
 import type { DhtNode } from './dht-node.js';
 import { seededRandom, type Transport } from '../environment.js';
 import { ErrorCode } from '../errors.js';
-import type { ReplyTo } from './gateway.js';
+import { Gateway, type GatewayContext, type ReplyTo } from './gateway.js';
 import { compareDistance, keyForName, toHex, type NodeId } from '../id.js';
 import { createIdentity, type Identity } from '../identity.js';
 import type { Message } from '../wire/messages.js';
@@ -123,10 +123,10 @@ describe('handleStore', () => {
     const node = nodes[0]!;
     const neighbour = nodes.find((n) => node.neighbours.has(n.selfHex))!;
     const stranger = nodes.find((n) => n !== node && !n.neighbours.has(node.selfHex))!;
-    const direct = await swarm.settle(neighbour.gateway.queryPeer(node.selfHex, 'STORE', { rid: 7, record: recordFor('wire.a', swarm.now) }));
+    const direct = await swarm.settle(neighbour.messenger.queryPeer(node.selfHex, 'STORE', { rid: 7, record: recordFor('wire.a', swarm.now) }));
     expect(direct.reply).toEqual({ type: 'STORE_REPLY', body: { rid: 7, key: keyForName('wire.a'), ok: true } });
     expect(direct.info.hops).toBe(0);
-    const routed = await swarm.settle(stranger.gateway.queryPeer(node.selfHex, 'STORE', { rid: 8, record: { ...recordFor('wire.b', swarm.now), ttl: 5 } }));
+    const routed = await swarm.settle(stranger.messenger.queryPeer(node.selfHex, 'STORE', { rid: 8, record: { ...recordFor('wire.b', swarm.now), ttl: 5 } }));
     expect(routed.reply).toEqual({ type: 'STORE_REPLY', body: { rid: 8, key: keyForName('wire.b'), ok: false, code: ErrorCode.BAD_SIGNATURE } });
     expect(routed.info.hops).toBeGreaterThan(0);
     expect(toHex(routed.info.from)).toBe(node.selfHex);
@@ -220,7 +220,7 @@ describe('handleFindNode', () => {
     const node = nodes[2]!;
     const asker = nodes.find((n) => node.neighbours.has(n.selfHex))!;
     const target = swarm.random.bytes(32);
-    const { reply: answer, info } = await swarm.settle(asker.gateway.queryPeer(node.selfHex, 'FIND_NODE', { rid: 77, target }));
+    const { reply: answer, info } = await swarm.settle(asker.messenger.queryPeer(node.selfHex, 'FIND_NODE', { rid: 77, target }));
     expect(toHex(info.from)).toBe(node.selfHex);
     expect(answer.type === 'FIND_NODE_REPLY' && answer.body.nodes.map(toHex)).toEqual(kClosest(node, target));
   });
@@ -294,8 +294,8 @@ describe('queryPeer', () => {
     b.records.put(recordFor('svc.q', swarm.now), swarm.now);
     const target = swarm.random.bytes(32);
     const [ra, rb] = await swarm.settle(Promise.all([
-      asker.gateway.queryPeer(a.selfHex, 'FIND_NODE', { rid: 111, target }),
-      asker.gateway.queryPeer(b.selfHex, 'FIND_VALUE', { rid: 222, key: keyForName('svc.q'), kind: 'provider' }),
+      asker.messenger.queryPeer(a.selfHex, 'FIND_NODE', { rid: 111, target }),
+      asker.messenger.queryPeer(b.selfHex, 'FIND_VALUE', { rid: 222, key: keyForName('svc.q'), kind: 'provider' }),
     ]));
     expect(ra.reply.type).toBe('FIND_NODE_REPLY');
     expect(ra.reply.body).toMatchObject({ rid: 111 });
@@ -305,7 +305,7 @@ describe('queryPeer', () => {
     expect(rb.reply.body).toMatchObject({ rid: 222, records: [expect.anything()] });
     expect(toHex(rb.info.from)).toBe(b.selfHex);
     expect(rb.info.hops).toBeGreaterThan(0);
-    expect(asker.requests.size).toBe(0);
+    expect(asker.messenger.requests.size).toBe(0);
   });
 
   it('replies arriving in the opposite order still reach their own queries; an unknown id is dropped and counted', async () => {
@@ -314,8 +314,8 @@ describe('queryPeer', () => {
     const p1 = await puppet(swarm, asker, 501);
     const p2 = await puppet(swarm, asker, 502);
     const target = swarm.random.bytes(32);
-    const q1 = asker.gateway.queryPeer(p1.hex, 'FIND_NODE', { rid: 1001, target });
-    const q2 = asker.gateway.queryPeer(p2.hex, 'FIND_NODE', { rid: 1002, target });
+    const q1 = asker.messenger.queryPeer(p1.hex, 'FIND_NODE', { rid: 1001, target });
+    const q2 = asker.messenger.queryPeer(p2.hex, 'FIND_NODE', { rid: 1002, target });
     await swarm.run(500);
     expect(p1.received).toContainEqual({ type: 'FIND_NODE', body: { rid: 1001, target } });
     expect(p2.received).toContainEqual({ type: 'FIND_NODE', body: { rid: 1002, target } });
@@ -338,12 +338,12 @@ describe('queryPeer', () => {
     const target = swarm.random.bytes(32);
     const startedAt = swarm.now;
     let settled = 0;
-    const query = asker.gateway.queryPeer(silent.hex, 'FIND_NODE', { rid: 333, target }, 2_000);
+    const query = asker.messenger.queryPeer(silent.hex, 'FIND_NODE', { rid: 333, target }, 2_000);
     query.then(() => settled++, () => settled++);
     await expect(swarm.settle(query)).rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
     expect(swarm.now - startedAt).toBeGreaterThanOrEqual(2_000);
     expect(silent.received).toContainEqual({ type: 'FIND_NODE', body: { rid: 333, target } });
-    expect(asker.requests.has(333)).toBe(false);
+    expect(asker.messenger.requests.has(333)).toBe(false);
 
     const unmatchedBefore = counter(asker, 'replies.unmatched');
     silent.transport.send(asker.selfHex, encodeFrame('FIND_NODE_REPLY', { rid: 333, target, nodes: [] }));
@@ -357,7 +357,7 @@ describe('queryPeer', () => {
     const asker = nodes[4]!;
     const far = nodes.find((n) => n !== asker && !asker.neighbours.has(n.selfHex))!;
     swarm.fail(far, true);
-    await expect(swarm.settle(asker.gateway.queryPeer(far.selfHex, 'FIND_NODE', { rid: 334, target: far.self }, 2_000)))
+    await expect(swarm.settle(asker.messenger.queryPeer(far.selfHex, 'FIND_NODE', { rid: 334, target: far.self }, 2_000)))
       .rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
   });
 
@@ -365,20 +365,20 @@ describe('queryPeer', () => {
     const { swarm, nodes } = await mesh();
     const asker = nodes[4]!;
     const p = await puppet(swarm, asker, 504);
-    const query = asker.gateway.queryPeer(p.hex, 'FIND_NODE', { rid: 335, target: p.identity.nodeId }, 5_000);
+    const query = asker.messenger.queryPeer(p.hex, 'FIND_NODE', { rid: 335, target: p.identity.nodeId }, 5_000);
     p.transport.disconnect(asker.selfHex);
     await expect(swarm.settle(query, 1_000)).rejects.toMatchObject({ code: ErrorCode.NOT_CONNECTED });
 
     const loner = swarm.addNode();
-    await expect(loner.gateway.queryPeer(asker.selfHex, 'PING', { rid: 1 })).rejects.toMatchObject({ code: ErrorCode.NOT_CONNECTED });
-    expect(loner.requests.size).toBe(0);
+    await expect(loner.messenger.queryPeer(asker.selfHex, 'PING', { rid: 1 })).rejects.toMatchObject({ code: ErrorCode.NOT_CONNECTED });
+    expect(loner.messenger.requests.size).toBe(0);
   });
 
   it('a query to itself is answered locally', async () => {
     const { swarm, nodes } = await mesh();
     const node = nodes[6]!;
     node.records.put(recordFor('self.q', swarm.now), swarm.now);
-    const { reply: answer, info } = await node.gateway.queryPeer(node.selfHex, 'FIND_VALUE', { rid: 336, key: keyForName('self.q'), kind: 'provider' });
+    const { reply: answer, info } = await node.messenger.queryPeer(node.selfHex, 'FIND_VALUE', { rid: 336, key: keyForName('self.q'), kind: 'provider' });
     expect(answer.type === 'FIND_VALUE_REPLY' && answer.body.records).toHaveLength(1);
     expect(info.hops).toBe(0);
   });
@@ -387,7 +387,7 @@ describe('queryPeer', () => {
     const { swarm, nodes } = await mesh();
     const asker = nodes[4]!;
     const far = nodes.find((n) => n !== asker && !asker.neighbours.has(n.selfHex))!;
-    const { reply: pong } = await swarm.settle(asker.gateway.queryPeer(far.selfHex, 'PING', { rid: 337 }, 4_000));
+    const { reply: pong } = await swarm.settle(asker.messenger.queryPeer(far.selfHex, 'PING', { rid: 337 }, 4_000));
     expect(pong).toEqual({ type: 'PONG', body: { rid: 337 } });
   });
 
@@ -400,7 +400,7 @@ describe('queryPeer', () => {
     const { swarm, nodes } = await mesh();
     const asker = nodes[4]!;
     const neighbour = nodes.find((n) => asker.neighbours.has(n.selfHex))!;
-    const { reply: pong } = await swarm.settle(asker.gateway.queryPeer(neighbour.selfHex, 'PING', { rid: 338 }, 2_000));
+    const { reply: pong } = await swarm.settle(asker.messenger.queryPeer(neighbour.selfHex, 'PING', { rid: 338 }, 2_000));
     expect(pong).toEqual({ type: 'PONG', body: { rid: 338 } });
   });
 });
@@ -409,7 +409,7 @@ describe('queryPeer with a caller-chosen request id', () => {
   // Regression (fixed in src/core/requests.ts PendingRequests.expect, which now refuses the
   // duplicate): a second request with an id that was still pending overwrote the first entry without cancelling its timer. The one
   // reply settles the second query; the first one's timer then finds nothing to delete, so
-  // the first promise never settles at all. gateway.queryPeer takes the rid from its caller,
+  // the first promise never settles at all. messenger.queryPeer takes the rid from its caller,
   // so any caller that reuses one hangs. Either refusing the duplicate (INVALID_ARGUMENT) or
   // timing the first out would do; never settling would not.
   it('two concurrent queries that reuse one pending id both settle', async () => {
@@ -419,7 +419,7 @@ describe('queryPeer with a caller-chosen request id', () => {
     const target = swarm.random.bytes(32);
     const outcome = ['pending', 'pending'];
     const queries = [a!, b!].map((peer, i) => {
-      const q = asker.gateway.queryPeer(peer.selfHex, 'FIND_NODE', { rid: 7, target }, 2_000);
+      const q = asker.messenger.queryPeer(peer.selfHex, 'FIND_NODE', { rid: 7, target }, 2_000);
       q.then(() => { outcome[i] = 'resolved'; }, (e: { code?: string }) => { outcome[i] = `rejected ${e.code}`; });
       return q;
     });
@@ -438,15 +438,15 @@ describe('sendToPeer', () => {
     const unmatchedBefore = counter(sender, 'replies.unmatched');
 
     const routedBefore = counter(neighbour, 'messages.routedIn.STORE');
-    expect(sender.gateway.sendToPeer(neighbour.selfHex, 'STORE', { rid: 500, record: recordFor('fire.0', swarm.now) })).toBe(true);
+    expect(sender.messenger.sendToPeer(neighbour.selfHex, 'STORE', { rid: 500, record: recordFor('fire.0', swarm.now) })).toBe(true);
     // Fire-and-forget: nothing waits for an answer.
-    expect(sender.requests.size).toBe(0);
+    expect(sender.messenger.requests.size).toBe(0);
     await swarm.run(2_000);
     expect(neighbour.records.get(keyForName('fire.0'), 'provider', swarm.now)).toHaveLength(1);
     expect(counter(neighbour, 'messages.routedIn.STORE')).toBe(routedBefore);
 
     const strangerRoutedBefore = counter(stranger, 'messages.routedIn.STORE');
-    expect(sender.gateway.sendToPeer(stranger.selfHex, 'STORE', { rid: 501, record: recordFor('fire.1', swarm.now) })).toBe(true);
+    expect(sender.messenger.sendToPeer(stranger.selfHex, 'STORE', { rid: 501, record: recordFor('fire.1', swarm.now) })).toBe(true);
     await swarm.run(2_000);
     expect(stranger.records.get(keyForName('fire.1'), 'provider', swarm.now)).toHaveLength(1);
     // At least ours: the neighbour that holds fire.0 may also hand it on to the stranger (replication).
@@ -459,13 +459,52 @@ describe('sendToPeer', () => {
   it('to itself handles the message locally; false with nothing open; INVALID_ARGUMENT for a junk id', async () => {
     const { swarm, nodes } = await mesh();
     const node = nodes[5]!;
-    expect(node.gateway.sendToPeer(node.selfHex, 'STORE', { rid: 502, record: recordFor('fire.self', swarm.now) })).toBe(true);
+    expect(node.messenger.sendToPeer(node.selfHex, 'STORE', { rid: 502, record: recordFor('fire.self', swarm.now) })).toBe(true);
     expect(node.gateway.lookupValue(keyForName('fire.self')).ok).toBe(true);
 
     const loner = swarm.addNode();
-    expect(loner.gateway.sendToPeer(node.selfHex, 'STORE', { rid: 503, record: recordFor('fire.x', swarm.now) })).toBe(false);
+    expect(loner.messenger.sendToPeer(node.selfHex, 'STORE', { rid: 503, record: recordFor('fire.x', swarm.now) })).toBe(false);
     for (const junk of ['', 'xyz', node.selfHex.toUpperCase(), node.selfHex.slice(2)]) {
-      expect(() => node.gateway.sendToPeer(junk, 'PING', { rid: 1 })).toThrowError(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
+      expect(() => node.messenger.sendToPeer(junk, 'PING', { rid: 1 })).toThrowError(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
     }
+  });
+});
+
+describe('serve: the application layer', () => {
+  /** A gateway on a typed fake context: it holds nothing, and records the replies it sends. */
+  function gatewayAlone(): { gateway: Gateway; replies: Message[] } {
+    const replies: Message[] = [];
+    const self = createIdentity(seededRandom(3).bytes);
+    const ctx: GatewayContext = {
+      self: self.nodeId, selfHex: self.nodeIdHex, k: 20, alpha: 3, hopTimeoutMs: 5_000,
+      clock: { now: () => 0, setTimer: () => () => undefined }, random: seededRandom(4), verify: () => true, count: () => undefined,
+      neighbours: new Map(), table: { closest: () => [] }, placements: { take: () => [] },
+      records: { get: () => [], put: () => ({ ok: true, replaced: false }), remove: () => ({ ok: false, code: ErrorCode.MALFORMED, reason: 'not used here' }) },
+      messenger: {
+        newId: () => 1, settle: () => undefined, queryPeer: () => Promise.reject(new Error('not used')),
+        reply: (_replyTo, type, body) => void replies.push({ type, body } as Message),
+      },
+      emit: () => undefined,
+    };
+    return { gateway: new Gateway(ctx), replies };
+  }
+  const call: Message = { type: 'CALL', body: { rid: 7, service: 'svc', args: 1 } };
+  const local: ReplyTo = { kind: 'local', capture: () => undefined };
+
+  it('without a handler, a CALL is refused with UNKNOWN_SERVICE', () => {
+    const { gateway, replies } = gatewayAlone();
+    gateway.dispatch(call, local);
+    expect(replies).toEqual([{ type: 'REPLY', body: { rid: 7, ok: false, code: 'UNKNOWN_SERVICE', message: 'no application layer' } }]);
+  });
+
+  it('hands CALL and PUBLISH to the handler it serves, which answers them itself; a node serves one handler', () => {
+    const { gateway, replies } = gatewayAlone();
+    const seen: string[] = [];
+    gateway.serve((message) => seen.push(message.type));
+    gateway.dispatch(call, local);
+    gateway.dispatch({ type: 'PUBLISH', body: { rid: 8, mid: new Uint8Array(16), topic: 't', payload: 1, publisher: new Uint8Array(32) } }, local);
+    expect(seen).toEqual(['CALL', 'PUBLISH']);
+    expect(replies).toEqual([]);
+    expect(() => gateway.serve(() => undefined)).toThrowError(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
   });
 });

@@ -1,32 +1,51 @@
-import { decodeFrame, encodeFrame } from '../wire/codec.js';
-import type { DhtNode } from './dht-node.js';
+import { decodeFrame } from '../wire/codec.js';
+import type { AppHandler, Messaging, NodeBasics, NodeEvent, Neighbours, ReplyName, ReplyTo } from '../context.js';
 import { ErrorCode, MeshError } from '../errors.js';
-import { fromHex, isIdHex, toHex, type NodeId } from '../id.js';
-import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
-import type { ReplyInfo } from '../routing/requests.js';
+import { toHex, type NodeId } from '../id.js';
+import type { Message, MessageBodies } from '../wire/messages.js';
+import type { Placements } from '../records/placements.js';
+import type { RecordStore } from '../records/record-store.js';
+import type { RoutingTable } from '../routing/routing-table.js';
+
+export type { ReplyTo } from '../context.js';
 
 /**
  * The counterparts of macula_gateway_dht: wire messages in, routing-table and storage
- * operations, encoded replies out. A request is answered the way it came: straight back
- * to a neighbour, or as an envelope retracing the request's path.
+ * operations, encoded replies out (through the messenger, the way each request came:
+ * straight back to a neighbour, or as an envelope retracing the request's path). The
+ * node's own requests go out through the messenger too (messenger.ts: queryPeer, sendToPeer).
  */
-export type ReplyTo =
-  | { kind: 'direct'; peer: string; id: NodeId }
-  | { kind: 'routed'; envelope: RouteMsg }
-  | { kind: 'local'; capture: (frame: Uint8Array) => void };
+export interface GatewayContext extends NodeBasics {
+  readonly neighbours: Pick<Neighbours, 'has'>;
+  readonly table: Pick<RoutingTable, 'closest'>;
+  readonly records: Pick<RecordStore, 'get' | 'put' | 'remove'>;
+  /** Where copies went from here: a removal follows them. */
+  readonly placements: Pick<Placements, 'take'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply' | 'settle'>;
+  emit(event: NodeEvent): void;
+}
 
-type RequestName = 'FIND_NODE' | 'FIND_VALUE' | 'STORE' | 'REMOVE' | 'PING' | 'CALL' | 'PUBLISH';
-type ReplyName = 'FIND_NODE_REPLY' | 'FIND_VALUE_REPLY' | 'STORE_REPLY' | 'PONG' | 'REPLY';
+/** How a node builds its gateway (DhtNodeOptions.gateway): the simulator's adversaries answer differently. */
+export type GatewayFactory = (ctx: GatewayContext) => Gateway;
+
 const REPLIES: ReadonlySet<string> = new Set<ReplyName>(['FIND_NODE_REPLY', 'FIND_VALUE_REPLY', 'STORE_REPLY', 'PONG', 'REPLY']);
 
 export class Gateway {
-  constructor(private readonly node: DhtNode) {}
+  private application: AppHandler | undefined;
+
+  constructor(protected readonly ctx: GatewayContext) {}
+
+  /** Hand CALL, PUBLISH and PUBSUB_ROUTE to the layers above the DHT (rpc.ts, pubsub.ts); one handler per node. */
+  serve(handler: AppHandler): void {
+    if (this.application !== undefined) throw new MeshError(ErrorCode.INVALID_ARGUMENT, 'serve: this node already serves an application handler');
+    this.application = handler;
+  }
 
   dispatch(message: Message, replyTo: ReplyTo): void {
-    const { node } = this;
+    const { ctx } = this;
     if (replyTo.kind === 'routed') {
-      node.count('messages.routedIn');
-      node.count(`messages.routedIn.${message.type}`);
+      ctx.count('messages.routedIn');
+      ctx.count(`messages.routedIn.${message.type}`);
     }
     if (REPLIES.has(message.type)) return this.settleReply(message, replyTo);
     switch (message.type) {
@@ -34,81 +53,81 @@ export class Gateway {
       case 'FIND_VALUE': return this.handleFindValue(message.body, replyTo);
       case 'STORE': return this.handleStore(message.body, replyTo);
       case 'REMOVE': return this.handleRemove(message.body, replyTo);
-      case 'PING': return this.reply(replyTo, 'PONG', { rid: message.body.rid });
+      case 'PING': return ctx.messenger.reply(replyTo, 'PONG', { rid: message.body.rid });
       case 'SIGNAL':
-        if (replyTo.kind === 'routed') node.emit({ type: 'signal', from: toHex(replyTo.envelope.src), payload: message.body.payload });
+        if (replyTo.kind === 'routed') ctx.emit({ type: 'signal', from: toHex(replyTo.envelope.src), payload: message.body.payload });
         return;
       case 'CALL':
       case 'PUBLISH':
       case 'PUBSUB_ROUTE':
         // The application layers above the DHT (RPC, pub/sub) handle these.
-        if (node.application) node.application(message, replyTo);
-        else this.reply(replyTo, 'REPLY', { rid: message.body.rid, ok: false, code: 'UNKNOWN_SERVICE', message: 'no application layer' });
+        if (this.application) this.application(message, replyTo);
+        else ctx.messenger.reply(replyTo, 'REPLY', { rid: message.body.rid, ok: false, code: 'UNKNOWN_SERVICE', message: 'no application layer' });
         return;
       default:
-        node.count('messages.unhandled');
+        ctx.count('messages.unhandled');
     }
   }
 
   /** A non-exact lookup stops early at a node that holds what it looks for. */
   answersHere(inner: Message): boolean {
-    return inner.type === 'FIND_VALUE' && this.node.records.get(inner.body.key, inner.body.kind, this.node.clock.now()).length > 0;
+    return inner.type === 'FIND_VALUE' && this.ctx.records.get(inner.body.key, inner.body.kind, this.ctx.clock.now()).length > 0;
   }
 
   handleFindNode(body: MessageBodies['FIND_NODE'], replyTo: ReplyTo): void {
     const { nodes, linked } = this.closestKnown(body.target);
-    this.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes, ...linked });
+    this.ctx.messenger.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes, ...linked });
   }
 
   handleFindValue(body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void {
-    const { node } = this;
-    const records = node.records.get(body.key, body.kind, node.clock.now());
+    const { ctx } = this;
+    const records = ctx.records.get(body.key, body.kind, ctx.clock.now());
     const { nodes, linked } = this.closestKnown(body.key);
-    if (records.length > 0) node.count('dht.valueServed');
-    this.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes, ...linked });
+    if (records.length > 0) ctx.count('dht.valueServed');
+    ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes, ...linked });
   }
 
   /** The k closest contacts to `target`, and which of them we hold a channel to (omitted when none). */
   private closestKnown(target: NodeId): { nodes: NodeId[]; linked: { linked?: number[] } } {
-    const { node } = this;
-    const contacts = node.table.closest(target, node.k);
+    const { ctx } = this;
+    const contacts = ctx.table.closest(target, ctx.k);
     const linked: number[] = [];
     contacts.forEach((c, i) => {
-      if (node.neighbours.has(c.idHex)) linked.push(i);
+      if (ctx.neighbours.has(c.idHex)) linked.push(i);
     });
     return { nodes: contacts.map((c) => c.id), linked: linked.length > 0 ? { linked } : {} };
   }
 
   handleStore(body: MessageBodies['STORE'], replyTo: ReplyTo): void {
-    const { node } = this;
-    const result = node.records.put(body.record, node.clock.now(), body.remainingMs);
+    const { ctx } = this;
+    const result = ctx.records.put(body.record, ctx.clock.now(), body.remainingMs);
     const key = recordKey(body.record);
     if (result.ok) {
-      node.count('dht.stored');
-      node.emit({ type: 'records-changed', key: toHex(key) });
-      this.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key, ok: true });
+      ctx.count('dht.stored');
+      ctx.emit({ type: 'records-changed', key: toHex(key) });
+      ctx.messenger.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key, ok: true });
     } else {
-      node.count('dht.storeRefused');
-      node.count(`dht.storeRefused.${result.code}`);
-      this.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key, ok: false, code: result.code });
+      ctx.count('dht.storeRefused');
+      ctx.count(`dht.storeRefused.${result.code}`);
+      ctx.messenger.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key, ok: false, code: result.code });
     }
   }
 
   handleRemove(body: MessageBodies['REMOVE'], replyTo: ReplyTo): void {
-    const { node } = this;
-    const result = node.records.remove(body.removal, node.clock.now());
+    const { ctx } = this;
+    const result = ctx.records.remove(body.removal, ctx.clock.now());
     const key = recordKey(body.removal);
-    if (result.ok) node.emit({ type: 'records-changed', key: toHex(key) });
-    else node.count(`dht.removeRefused.${result.code}`);
-    this.reply(replyTo, 'STORE_REPLY', result.ok ? { rid: body.rid, key, ok: true } : { rid: body.rid, key, ok: false, code: result.code });
+    if (result.ok) ctx.emit({ type: 'records-changed', key: toHex(key) });
+    else ctx.count(`dht.removeRefused.${result.code}`);
+    ctx.messenger.reply(replyTo, 'STORE_REPLY', result.ok ? { rid: body.rid, key, ok: true } : { rid: body.rid, key, ok: false, code: result.code });
     if (!result.ok) return;
     // Copies this node handed on get the removal too, the checked copy (not what came in, with
     // whatever else it carried); each of them does the same (placements.ts).
     const { removal } = result;
-    for (const target of node.placements.take(removal.kind, key, removal.nodeId)) {
-      if (target === node.selfHex) continue;
-      node.count('dht.removeForwarded');
-      this.queryPeer(target, 'REMOVE', { rid: node.requests.newId(), removal }).catch(() => node.count('dht.removeForwardUnanswered'));
+    for (const target of ctx.placements.take(removal.kind, key, removal.nodeId)) {
+      if (target === ctx.selfHex) continue;
+      ctx.count('dht.removeForwarded');
+      ctx.messenger.queryPeer(target, 'REMOVE', { rid: ctx.messenger.newId(), removal }).catch(() => ctx.count('dht.removeForwardUnanswered'));
     }
   }
 
@@ -129,64 +148,12 @@ export class Gateway {
 
   /** macula's lookup_value: what this node itself stores at `key`. */
   lookupValue(key: NodeId, kind: 'provider' | 'subscriber' = 'provider'): { ok: true; value: unknown[] } | { ok: false; error: 'not_found' } {
-    const value = this.node.records.get(key, kind, this.node.clock.now());
+    const value = this.ctx.records.get(key, kind, this.ctx.clock.now());
     return value.length > 0 ? { ok: true, value } : { ok: false, error: 'not_found' };
   }
 
-  /**
-   * macula's query_peer, done properly: a request with its own id, sent straight to a
-   * neighbour or routed to any other node, resolved by the reply that echoes the id.
-   */
-  queryPeer<N extends RequestName>(
-    peer: string, type: N, body: MessageBodies[N], timeoutMs = this.node.hopTimeoutMs * 2,
-  ): Promise<{ reply: Message; info: ReplyInfo }> {
-    const rid = (body as { rid: number }).rid;
-    const { node } = this;
-    const direct = node.neighbours.has(peer) ? peer : undefined;
-    const routed = direct === undefined && peer !== node.selfHex && isIdHex(peer) && node.neighbours.size > 0;
-    const waiting = node.requests.wait(rid, timeoutMs, direct);
-    if (routed) node.routeRequest(fromHex(peer), type, body as MessageBodies[N] & { rid: number });
-    else if (!this.sendToPeer(peer, type, body)) {
-      node.requests.forget(rid);
-      return Promise.reject(new MeshError(ErrorCode.NOT_CONNECTED, 'no open channel to route through'));
-    }
-    return waiting;
-  }
-
-  /** macula's send_to_peer: fire and forget, straight or routed. False when nothing is open. */
-  sendToPeer<N extends MessageName>(peer: string, type: N, body: MessageBodies[N]): boolean {
-    const { node } = this;
-    if (!isIdHex(peer)) throw new MeshError(ErrorCode.INVALID_ARGUMENT, 'peer: expected a 64-char hex node id');
-    if (peer === node.selfHex) {
-      const frame = encodeFrame(type, body);
-      const decoded = decodeFrame(frame);
-      if (decoded.ok) this.dispatch(decoded.message, { kind: 'local', capture: (f) => this.selfReply(f) });
-      return true;
-    }
-    if (node.neighbours.has(peer)) return node.sendDirect(peer, type, body);
-    if (node.neighbours.size === 0) return false;
-    node.router.originate(fromHex(peer), true, type, body);
-    return true;
-  }
-
-  reply<N extends ReplyName>(replyTo: ReplyTo, type: N, body: MessageBodies[N]): void {
-    const { node } = this;
-    if (replyTo.kind === 'direct') node.sendDirect(replyTo.peer, type, body);
-    else if (replyTo.kind === 'local') replyTo.capture(encodeFrame(type, body));
-    else node.router.originate(replyTo.envelope.src, true, type, body, { via: [...replyTo.envelope.path].reverse() });
-  }
-
-  private selfReply(frame: Uint8Array): void {
-    const decoded = decodeFrame(frame);
-    if (decoded.ok) this.settleReply(decoded.message, { kind: 'local', capture: () => undefined });
-  }
-
   private settleReply(message: Message, replyTo: ReplyTo): void {
-    const info: ReplyInfo = replyTo.kind === 'routed'
-      ? { hops: replyTo.envelope.hops, from: replyTo.envelope.src, path: replyTo.envelope.path }
-      : { hops: 0, from: replyTo.kind === 'direct' ? replyTo.id : this.node.self, path: [] };
-    const rid = (message.body as { rid: number }).rid;
-    if (!this.node.requests.settle(rid, message, info)) this.node.count('replies.unmatched');
+    this.ctx.messenger.settle(message, replyTo);
   }
 }
 

@@ -92,8 +92,8 @@ describe('a neighbour that floods', () => {
       h.node.onChannelOpen(attacker);
       expect(h.node.neighbours.has(attacker)).toBe(false);
       expect(h.node.stats()['flood.refusedBanned']).toBe(1);
-      h.node.learn(fromHex(attacker), true);
-      h.node.reviewNeighbours(h.clock.now() + 60_000);
+      h.node.contacts.learn(fromHex(attacker), true);
+      h.node.neighbourSet.review(h.clock.now() + 60_000);
       expect(h.dialled).not.toContain(attacker);
     });
   }
@@ -142,7 +142,7 @@ describe('a neighbour that floods', () => {
           dest: fromHex(quiet), src: r.bytes(32), hops: 0, max: 10, exact: true, path: [], hid: 0, body: encodeFrame('PING', { rid: i }),
         }));
       }
-      peak = Math.max(peak, h.node.router.pendingHops);
+      peak = Math.max(peak, h.node.messenger.router.pendingHops);
       await h.clock.runFor(1_000);
     }
     // What this node lets itself send the quiet neighbour within one acknowledgement timeout.
@@ -152,7 +152,7 @@ describe('a neighbour that floods', () => {
     expect(peak).toBeLessThanOrEqual(bound);
     expect(h.node.stats()['flood.shed']).toBeGreaterThan(0);
     await h.clock.runFor(60_000);
-    expect(h.node.router.pendingHops).toBe(0);
+    expect(h.node.messenger.router.pendingHops).toBe(0);
   }, 30_000);
 });
 
@@ -261,12 +261,12 @@ describe('a neighbour convicted of making ids up', () => {
     h.node.onChannelOpen(liar);
     expect(h.node.table.has(fromHex(liar))).toBe(true);
 
-    h.node.convict(liar);
+    h.node.contacts.convict(liar);
     expect(h.disconnected).toContain(liar);
     expect(h.node.neighbours.has(liar)).toBe(false);
     expect(h.node.table.has(fromHex(liar))).toBe(false);
     expect(h.node.stats()['contacts.convicted']).toBe(1);
-    h.node.learn(fromHex(liar), true);
+    h.node.contacts.learn(fromHex(liar), true);
     expect(h.node.table.has(fromHex(liar))).toBe(false);
     h.node.onChannelOpen(liar);
     expect(h.node.neighbours.has(liar)).toBe(false);

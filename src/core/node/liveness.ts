@@ -1,6 +1,6 @@
 import { PING_FAILURES_BEFORE_DEAD } from '../constants.js';
-import type { DhtNode } from './dht-node.js';
-import type { Contact } from '../routing/routing-table.js';
+import type { Messaging, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
+import type { Contact, RoutingTable } from '../routing/routing-table.js';
 
 /** Unanswered hops or pings in a row before a neighbour is declared dead. */
 const JUNK_FRAMES_BEFORE_DISCONNECT = 20;
@@ -10,6 +10,20 @@ interface PeerHealth {
   failures: number;
   junk: number;
   ping?: { rid: number; sentAt: number };
+}
+
+/** How long to wait for a hop acknowledgement from a neighbour: a few round trips (`rttMs`, learned from our pings), at most the hop timeout. */
+export function ackTimeoutMs(rttMs: number | undefined, hopTimeoutMs: number): number {
+  if (rttMs === undefined) return hopTimeoutMs;
+  return Math.min(hopTimeoutMs, Math.max(MIN_ACK_TIMEOUT_MS, 4 * rttMs));
+}
+
+export interface LivenessHost extends NodeBasics {
+  /** Open channels; a PONG updates its neighbour's round-trip time. */
+  readonly neighbours: Neighbours;
+  readonly table: Pick<RoutingTable, 'update' | 'markDead'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'sendDirect' | 'queryPeer'>;
+  readonly actions: Pick<NeighbourActions, 'declareDead'>;
 }
 
 /**
@@ -22,37 +36,30 @@ export class Liveness {
   private readonly challenged = new Set<string>();
   private nextCheckAt = 0;
 
-  constructor(private readonly node: DhtNode, private readonly intervalMs: number) {}
-
-  /** How long to wait for a hop acknowledgement: a few round trips, at most the hop timeout. */
-  ackTimeoutMs(peer: string): number {
-    const rtt = this.node.neighbours.get(peer)?.rttMs;
-    if (rtt === undefined) return this.node.hopTimeoutMs;
-    return Math.min(this.node.hopTimeoutMs, Math.max(MIN_ACK_TIMEOUT_MS, 4 * rtt));
-  }
+  constructor(private readonly host: LivenessHost, private readonly intervalMs: number) {}
 
   tick(now: number): void {
     // Pings are due every intervalMs; looking a few times per interval is precise enough.
     if (now < this.nextCheckAt) return;
     this.nextCheckAt = now + this.intervalMs / 4;
-    const { node } = this;
-    const pingTimeout = Math.min(node.hopTimeoutMs, this.intervalMs);
+    const { host } = this;
+    const pingTimeout = Math.min(host.hopTimeoutMs, this.intervalMs);
     const dead: string[] = [];
-    for (const neighbour of node.neighbours.values()) {
+    for (const neighbour of host.neighbours.values()) {
       const h = this.entry(neighbour.idHex);
       if (h.ping && now - h.ping.sentAt > pingTimeout) {
         h.ping = undefined;
-        node.count('liveness.pingTimeout');
+        host.count('liveness.pingTimeout');
         if (++h.failures >= PING_FAILURES_BEFORE_DEAD) dead.push(neighbour.idHex);
         continue;
       }
       if (h.ping === undefined && now - neighbour.lastHeard >= this.intervalMs) {
-        const rid = node.requests.newId();
+        const rid = host.messenger.newId();
         h.ping = { rid, sentAt: now };
-        node.sendDirect(neighbour.idHex, 'PING', { rid });
+        host.messenger.sendDirect(neighbour.idHex, 'PING', { rid });
       }
     }
-    for (const peer of dead) node.declareDead(peer);
+    for (const peer of dead) host.actions.declareDead(peer);
   }
 
   /** Any frame from a neighbour proves it alive. */
@@ -64,21 +71,21 @@ export class Liveness {
   /** True when the PONG answered our liveness ping; any other PONG answers someone's query. */
   pong(peer: string, rid: number): boolean {
     const h = this.health.get(peer);
-    const neighbour = this.node.neighbours.get(peer);
+    const neighbour = this.host.neighbours.get(peer);
     if (h?.ping === undefined || h.ping.rid !== rid || neighbour === undefined) return false;
-    const now = this.node.clock.now();
+    const now = this.host.clock.now();
     const sample = now - h.ping.sentAt;
     neighbour.rttMs = neighbour.rttMs === undefined ? sample : 0.8 * neighbour.rttMs + 0.2 * sample;
     h.ping = undefined;
     h.failures = 0;
-    this.node.table.update(neighbour.id, now, neighbour.rttMs);
+    this.host.table.update(neighbour.id, now, neighbour.rttMs);
     return true;
   }
 
   failure(peer: string): void {
     const h = this.entry(peer);
     h.failures++;
-    if (h.failures >= PING_FAILURES_BEFORE_DEAD) this.node.declareDead(peer);
+    if (h.failures >= PING_FAILURES_BEFORE_DEAD) this.host.actions.declareDead(peer);
   }
 
   /** A neighbour sent a frame we could not decode; persistent junk closes the channel. */
@@ -86,27 +93,27 @@ export class Liveness {
     const h = this.entry(peer);
     h.junk++;
     if (h.junk >= JUNK_FRAMES_BEFORE_DISCONNECT) {
-      this.node.count('neighbours.junkDisconnect');
-      this.node.declareDead(peer);
+      this.host.count('neighbours.junkDisconnect');
+      this.host.actions.declareDead(peer);
     }
   }
 
   /** Kademlia's eviction rule for a full bucket (the candidate already waits in the replacement cache). */
   challengeOldest(oldest: Contact, _candidate: Uint8Array): void {
-    const { node } = this;
-    if (this.challenged.has(oldest.idHex) || node.neighbours.size === 0) return;
+    const { host } = this;
+    if (this.challenged.has(oldest.idHex) || host.neighbours.size === 0) return;
     this.challenged.add(oldest.idHex);
-    node.count('liveness.bucketChallenge');
-    const rid = node.requests.newId();
-    node.gateway.queryPeer(oldest.idHex, 'PING', { rid }).then(
+    host.count('liveness.bucketChallenge');
+    const rid = host.messenger.newId();
+    host.messenger.queryPeer(oldest.idHex, 'PING', { rid }).then(
       () => {
         this.challenged.delete(oldest.idHex);
-        node.table.update(oldest.id, node.clock.now());
+        host.table.update(oldest.id, host.clock.now());
       },
       () => {
         this.challenged.delete(oldest.idHex);
-        node.count('liveness.evicted');
-        node.table.markDead(oldest.id);
+        host.count('liveness.evicted');
+        host.table.markDead(oldest.id);
       },
     );
   }

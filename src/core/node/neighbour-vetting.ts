@@ -1,6 +1,8 @@
-import type { DhtNode } from './dht-node.js';
-import { compareDistance, idsEqual, toHex } from '../id.js';
-import { FAILED_TESTS_TO_DISTRUST_ALONE, NeighbourTrust, type Outcome } from '../defence/neighbour-trust.js';
+import type { Messaging, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
+import { bucketIndex, compareDistance, fromHex, idsEqual, toHex } from '../id.js';
+import { FAILED_TESTS_TO_DISTRUST_ALONE, type NeighbourTrust, type Outcome } from '../defence/neighbour-trust.js';
+import type { QueryTimer } from '../lookup/query-timer.js';
+import type { RoutingTable } from '../routing/routing-table.js';
 
 /** A new neighbour is first tested this long after its channel opened (its own mesh needs a moment). */
 const FIRST_TEST_AFTER_MS = 2_000;
@@ -35,6 +37,21 @@ const RETEST_SPACING_MS = 5 * 60_000;
 const SURROUNDED_AFTER_MS = 45_000;
 /** A test's target is drawn from this many of the nodes the neighbour names as closest to itself. */
 const TEST_TARGET_CHOICES = 3;
+/** A bucket is looked up again for stand-ins at most this often when its unreliable neighbours are dropped. */
+const REFILL_SPACING_MS = 30_000;
+
+export interface VettingHost extends NodeBasics {
+  readonly neighbours: Neighbours;
+  readonly table: Pick<RoutingTable, 'get' | 'closest' | 'markDead'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate'>;
+  /** A test waits a few of our usual lookup round trips. */
+  readonly queryTimer: Pick<QueryTimer, 'softMs'>;
+  /** The verdicts, kept by the node: lookups and the contact book read them too. */
+  readonly trust: NeighbourTrust;
+  readonly actions: Pick<NeighbourActions, 'hangUp' | 'coolDown'>;
+  /** Look a bucket up again (contacts to stand in for a dropped neighbour). */
+  refreshBucket(index: number): Promise<unknown>;
+}
 
 /**
  * Puts neighbour-trust.ts to work. Real requests give doubt, tests give the verdict. A
@@ -49,7 +66,7 @@ const TEST_TARGET_CHOICES = 3;
  * in lookups are still weighed like anyone's, and it is not convicted of anything.
  */
 export class NeighbourVetting {
-  readonly trust = new NeighbourTrust();
+  readonly trust: NeighbourTrust;
   /** Per neighbour: when it may be tested next; a test in flight holds Infinity. */
   private readonly nextTestAt = new Map<string, number>();
   /** Per neighbour: tests since something routed through it last came back. */
@@ -57,8 +74,12 @@ export class NeighbourVetting {
   /** Per neighbour: when its last test started. */
   private readonly testedAt = new Map<string, number>();
   private nextRetestAt = 0;
+  /** When each bucket was last looked up again after an unreliable neighbour left it. */
+  private readonly refilledAt = new Map<number, number>();
 
-  constructor(private readonly node: DhtNode) {}
+  constructor(private readonly host: VettingHost) {
+    this.trust = host.trust;
+  }
 
   opened(peer: string, now: number): void {
     this.nextTestAt.set(peer, now + FIRST_TEST_AFTER_MS);
@@ -73,11 +94,11 @@ export class NeighbourVetting {
 
   /** What became of a request routed through `hop` (a test's, or any other). */
   outcome(hop: string, outcome: Outcome): void {
-    const { node } = this;
-    if (!node.neighbours.has(hop)) return;
-    node.count(`trust.${outcome}`);
+    const { host } = this;
+    if (!host.neighbours.has(hop)) return;
+    host.count(`trust.${outcome}`);
     if (outcome === 'through') this.testsWithoutAnswer.delete(hop);
-    if (this.trust.record(hop, outcome) === 'unreliable') node.dropUnreliable(hop);
+    if (this.trust.record(hop, outcome) === 'unreliable') this.drop(hop);
   }
 
   /**
@@ -86,7 +107,7 @@ export class NeighbourVetting {
    */
   surrounded(now: number): boolean {
     let seasoned = false;
-    for (const n of this.node.neighbours.values()) {
+    for (const n of this.host.neighbours.values()) {
       if (this.trust.verdict(n.idHex) !== 'unproven') return false;
       if (now - n.openedAt >= SURROUNDED_AFTER_MS) seasoned = true;
     }
@@ -98,7 +119,7 @@ export class NeighbourVetting {
     for (const [peer, at] of this.nextTestAt) {
       if (now < at || (this.testsWithoutAnswer.get(peer) ?? 0) >= MAX_TESTS_WITHOUT_ANSWER) continue;
       const verdict = this.trust.verdict(peer);
-      const openedAt = this.node.neighbours.get(peer)?.openedAt ?? now;
+      const openedAt = this.host.neighbours.get(peer)?.openedAt ?? now;
       if (verdict === 'unproven' && !this.testedAt.has(peer) && now - openedAt < SETTLED_FIRST_TEST_AFTER_MS) {
         settled ??= this.reliableNeighbours() >= SETTLED_WITH_RELIABLE;
         if (settled) {
@@ -126,55 +147,81 @@ export class NeighbourVetting {
    * count: an honest neighbour may have been told of made-up ids by a colluder.
    */
   private test(peer: string): void {
-    const { node } = this;
-    const neighbour = node.neighbours.get(peer);
+    const { host } = this;
+    const neighbour = host.neighbours.get(peer);
     if (neighbour === undefined) return;
     this.nextTestAt.set(peer, Infinity);
-    this.testedAt.set(peer, node.clock.now());
+    this.testedAt.set(peer, host.clock.now());
     this.testsWithoutAnswer.set(peer, (this.testsWithoutAnswer.get(peer) ?? 0) + 1);
-    node.count('trust.tests');
+    host.count('trust.tests');
     const finish = (outcome: Outcome | 'nothing-to-test'): void => {
       if (!this.nextTestAt.has(peer)) return;
-      this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
-      if (outcome === 'nothing-to-test') node.count('trust.nothingToTest');
+      this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
+      if (outcome === 'nothing-to-test') host.count('trust.nothingToTest');
       else this.outcome(peer, outcome);
     };
-    const ask = node.requests.newId();
-    node.requests.expect(ask, node.hopTimeoutMs, (reply) => {
+    const ask = host.messenger.newId();
+    host.messenger.expect(ask, host.hopTimeoutMs, (reply) => {
       const named = reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : [];
       const known = named
-        .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, node.self) && this.knows(toHex(id)))
+        .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, host.self) && this.knows(toHex(id)))
         .sort((a, b) => compareDistance(neighbour.id, a, b))
         .slice(0, TEST_TARGET_CHOICES);
-      const target = known[Math.floor(node.random.next() * known.length)]
-        ?? node.table.closest(neighbour.id, 1, (c) => c.idHex === peer || c.idHex === node.selfHex)[0]?.id;
+      const target = known[Math.floor(host.random.next() * known.length)]
+        ?? host.table.closest(neighbour.id, 1, (c) => c.idHex === peer || c.idHex === host.selfHex)[0]?.id;
       if (target === undefined) return finish('nothing-to-test');
-      const rid = node.requests.newId();
+      const rid = host.messenger.newId();
       // A sibling of our neighbour is a hop or two away: several of our usual lookup round trips is plenty.
-      const timeoutMs = Math.min(node.hopTimeoutMs * 2, 4 * node.queryTimer.softMs);
-      node.requests.expect(rid, timeoutMs, () => finish('through'), () => finish('test-failed'));
-      if (node.router.originate(target, true, 'FIND_NODE', { rid, target }, { firstHop: neighbour.id }) !== peer) {
-        node.requests.forget(rid);
+      const timeoutMs = Math.min(host.hopTimeoutMs * 2, 4 * host.queryTimer.softMs);
+      host.messenger.expect(rid, timeoutMs, () => finish('through'), () => finish('test-failed'));
+      // originate, not routeRequest: finish() scores the test for `peer` itself; with the
+      // messenger's first-hop bookkeeping too, one test would count twice for the same hop.
+      if (host.messenger.originate(target, true, 'FIND_NODE', { rid, target }, { firstHop: neighbour.id }) !== peer) {
+        host.messenger.forget(rid);
         finish('nothing-to-test');
       }
     }, () => {
       // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
       if (!this.nextTestAt.has(peer)) return;
-      this.nextTestAt.set(peer, node.clock.now() + TEST_INTERVAL_MS);
+      this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
       this.outcome(peer, 'lost');
     }, peer);
-    node.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
+    host.messenger.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
+  }
+
+  /**
+   * Requests routed through `peer` to live nodes keep vanishing while other neighbours get
+   * ours through: close its channel and take it back neither way while the verdict lasts
+   * (neighbour-trust.ts). It leaves the routing table too (we would hand out a contact that
+   * swallows traffic), and its bucket is looked up again for contacts to stand in for it.
+   * Unlike a conviction, its word in lookups still counts.
+   */
+  private drop(peer: string): void {
+    const { host } = this;
+    if (!host.neighbours.has(peer)) return;
+    const now = host.clock.now();
+    host.count('neighbours.droppedUnreliable');
+    const until = this.trust.distrust(peer, now);
+    host.actions.hangUp(peer);
+    host.actions.coolDown(peer, until);
+    host.table.markDead(peer);
+    const bucket = bucketIndex(host.self, fromHex(peer));
+    if ((this.refilledAt.get(bucket) ?? -Infinity) <= now - REFILL_SPACING_MS) {
+      this.refilledAt.set(bucket, now);
+      host.count('neighbours.refills');
+      void host.refreshBucket(bucket);
+    }
   }
 
   private reliableNeighbours(): number {
     let reliable = 0;
-    for (const hex of this.node.neighbours.keys()) if (this.trust.verdict(hex) === 'reliable') reliable++;
+    for (const hex of this.host.neighbours.keys()) if (this.trust.verdict(hex) === 'reliable') reliable++;
     return reliable;
   }
 
   /** A neighbour of ours, or a contact in our table not known to be gone. */
   private knows(hex: string): boolean {
-    const contact = this.node.table.get(hex);
-    return this.node.neighbours.has(hex) || (contact !== undefined && contact.lost !== true);
+    const contact = this.host.table.get(hex);
+    return this.host.neighbours.has(hex) || (contact !== undefined && contact.lost !== true);
   }
 }

@@ -1,10 +1,21 @@
-import type { DhtNode } from './dht-node.js';
+import type { Messaging, NodeBasics } from '../context.js';
 import { compareDistance, fromHex, toHex } from '../id.js';
+import type { Placements } from '../records/placements.js';
+import type { RecordStore } from '../records/record-store.js';
+import type { RoutingTable } from '../routing/routing-table.js';
 
 /** How often stored records are offered to newly seen nodes that became one of the k closest. */
 const REPLICATION_INTERVAL_MS = 10_000;
 /** Bound on the work of one pass (keys examined). */
 const MAX_KEYS_PER_PASS = 2_000;
+
+export interface ReplicationHost extends NodeBasics {
+  readonly table: Pick<RoutingTable, 'get' | 'closest'>;
+  readonly records: Pick<RecordStore, 'keys' | 'getWithRemaining'>;
+  /** Where each copy went, for a removal to follow. */
+  readonly placements: Pick<Placements, 'note'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'sendToPeer'>;
+}
 
 /**
  * Kademlia replication: a node that stores records hands them on to nodes that join
@@ -16,7 +27,7 @@ export class Replication {
   private fresh = new Set<string>();
   private nextPassAt = 0;
 
-  constructor(private readonly node: DhtNode) {}
+  constructor(private readonly host: ReplicationHost) {}
 
   noteNewContact(idHex: string): void {
     this.fresh.add(idHex);
@@ -25,37 +36,37 @@ export class Replication {
   tick(now: number): void {
     if (now < this.nextPassAt || this.fresh.size === 0) return;
     this.nextPassAt = now + REPLICATION_INTERVAL_MS;
-    const { node } = this;
-    const newcomers = [...this.fresh].filter((hex) => node.table.get(hex) !== undefined).map((hex) => fromHex(hex));
+    const { host } = this;
+    const newcomers = [...this.fresh].filter((hex) => host.table.get(hex) !== undefined).map((hex) => fromHex(hex));
     this.fresh = new Set();
     if (newcomers.length === 0) return;
     let examined = 0;
-    for (const key of node.records.keys()) {
+    for (const key of host.records.keys()) {
       if (++examined > MAX_KEYS_PER_PASS) break;
-      const closest = node.table.closest(key, node.k);
+      const closest = host.table.closest(key, host.k);
       const kth = closest[closest.length - 1];
       // Only a node that is itself among the k closest holds the record legitimately.
-      if (closest.length >= node.k && kth !== undefined && compareDistance(key, node.self, kth.id) > 0) continue;
+      if (closest.length >= host.k && kth !== undefined && compareDistance(key, host.self, kth.id) > 0) continue;
       for (const newcomer of newcomers) {
-        if (closest.length >= node.k && kth !== undefined && compareDistance(key, newcomer, kth.id) > 0) continue;
+        if (closest.length >= host.k && kth !== undefined && compareDistance(key, newcomer, kth.id) > 0) continue;
         this.handOn(key, newcomer, now);
       }
     }
   }
 
   private handOn(key: Uint8Array, to: Uint8Array, now: number): void {
-    const { node } = this;
-    const peer = node.table.get(toHex(to))?.idHex;
+    const { host } = this;
+    const peer = host.table.get(toHex(to))?.idHex;
     if (peer === undefined) return;
     for (const kind of ['provider', 'subscriber'] as const) {
-      for (const { record, remainingMs } of node.records.getWithRemaining(key, kind, now)) {
+      for (const { record, remainingMs } of host.records.getWithRemaining(key, kind, now)) {
         // The receiver starts the clock when the STORE arrives: hand it on short by what a
         // routed message may spend in transit, so the trip can never lengthen the record's life.
-        const handedMs = remainingMs - node.hopTimeoutMs;
+        const handedMs = remainingMs - host.hopTimeoutMs;
         if (handedMs <= 0) continue;
-        node.count('replication.handedOn');
-        node.placements.note(kind, key, record.nodeId, peer);
-        node.gateway.sendToPeer(peer, 'STORE', { rid: node.requests.newId(), record, remainingMs: handedMs });
+        host.count('replication.handedOn');
+        host.placements.note(kind, key, record.nodeId, peer);
+        host.messenger.sendToPeer(peer, 'STORE', { rid: host.messenger.newId(), record, remainingMs: handedMs });
       }
     }
   }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { DhtNode } from './dht-node.js';
+import type { Neighbour } from '../context.js';
+import { seededRandom } from '../environment.js';
 import { toHex, type NodeId } from '../id.js';
-import { SiblingExchange } from './sibling-exchange.js';
+import type { Contact } from '../routing/routing-table.js';
+import type { Message } from '../wire/messages.js';
+import { SiblingExchange, type SiblingExchangeHost } from './sibling-exchange.js';
 
 const idStarting = (first: number): NodeId => {
   const id = new Uint8Array(32);
@@ -9,40 +12,44 @@ const idStarting = (first: number): NodeId => {
   return id;
 };
 
+const contact = (id: NodeId): Contact => ({ id, idHex: toHex(id), lastSeen: 0, failures: 0 });
+
 /**
- * A node stand-in with `reliable` proven neighbours, its only contacts: records what the
- * exchange does. Its neighbours name nobody; a self-lookup makes `newSibling` (when given)
- * our closest contact.
+ * A host with `reliable` proven neighbours, its only contacts: records what the exchange
+ * does. Its neighbours name nobody; a self-lookup makes `newSibling` (when given) our
+ * closest contact.
  */
-function nodeWith(reliable: number, newSibling?: NodeId) {
+function hostWith(reliable: number, newSibling?: NodeId) {
   let now = 0;
   const self = idStarting(0x00);
-  const neighbours = new Map(Array.from({ length: reliable }, (_, i) => {
+  const neighbours = new Map(Array.from({ length: reliable }, (_, i): [string, Neighbour] => {
     const id = idStarting(0x80 + i);
-    return [toHex(id), { id, idHex: toHex(id) }] as const;
+    return [toHex(id), { id, idHex: toHex(id), prefix: 0x80 + i, openedAt: 0, lastHeard: 0 }];
   }));
-  let closest: Array<{ id: NodeId; idHex: string }> = [...neighbours.values()];
+  let closest: Contact[] = [...neighbours.values()].map((n) => contact(n.id));
   const log: string[] = [];
-  const node = {
-    self,
+  const noNodes: Message = { type: 'FIND_NODE_REPLY', body: { rid: 1, target: self, nodes: [] } };
+  const host: SiblingExchangeHost = {
+    self, selfHex: toHex(self), k: 20, alpha: 3, hopTimeoutMs: 5_000,
+    clock: { now: () => now, setTimer: () => () => undefined },
+    random: seededRandom(1), verify: () => true, count: () => undefined,
     neighbours,
-    clock: { now: () => now },
-    vetting: { trust: { verdict: () => 'reliable' } },
+    trust: { verdict: () => 'reliable' },
     table: { closest: () => closest, get: () => undefined, nonEmptyBuckets: () => [0] },
-    requests: {
+    messenger: {
       newId: () => 1,
-      expect: (_rid: number, _timeout: number, settle: (reply: unknown) => void) => settle({ type: 'FIND_NODE_REPLY', body: { nodes: [] } }),
+      expect: (_rid, _timeout, settle) => settle(noNodes, { hops: 0, from: self, path: [] }),
+      sendDirect: (peer) => log.push(`ask ${peer.slice(0, 2)}`) > 0,
+      queryPeer: () => Promise.reject(new Error('nobody is named, so nobody is checked')),
     },
-    sendDirect: (peer: string) => log.push(`ask ${peer.slice(0, 2)}`),
     findNode: async () => {
       log.push('self-lookup');
-      if (newSibling !== undefined) closest = [{ id: newSibling, idHex: toHex(newSibling) }, ...closest];
-      return { closest: [] };
+      if (newSibling !== undefined) closest = [contact(newSibling), ...closest];
     },
-    count: () => undefined,
-    wantIntroductions: () => log.push('introductions'),
+    contacts: { learn: () => undefined },
+    actions: { wantIntroductions: () => log.push('introductions') },
   };
-  return { node: node as unknown as DhtNode, log, at: (ms: number) => { now = ms; } };
+  return { host, log, at: (ms: number) => { now = ms; } };
 }
 
 /** Tick the exchange once a second up to `untilMs`; returns when each tick that did something happened. */
@@ -60,8 +67,8 @@ async function runUntil(exchange: SiblingExchange, at: (ms: number) => void, log
 
 describe('SiblingExchange', () => {
   it('asks its proven neighbours when it has enough of them, after one self-lookup a minute after the first exchange', async () => {
-    const { node, log, at } = nodeWith(4);
-    const exchange = new SiblingExchange(node, 4);
+    const { host, log, at } = hostWith(4);
+    const exchange = new SiblingExchange(host, 4);
     const times = await runUntil(exchange, at, log, 20 * 60_000);
     expect(times.slice(0, 2)).toEqual([30_000, 90_000]);
     expect(log.slice(0, 5)).toEqual(['ask 80', 'ask 81', 'ask 82', 'ask 83', 'self-lookup']);
@@ -72,8 +79,8 @@ describe('SiblingExchange', () => {
   });
 
   it('with too few proven neighbours, looks itself up from the second exchange on, every minute while that finds new siblings', async () => {
-    const { node, log, at } = nodeWith(2, idStarting(0x01));
-    const exchange = new SiblingExchange(node, 4);
+    const { host, log, at } = hostWith(2, idStarting(0x01));
+    const exchange = new SiblingExchange(host, 4);
     const times = await runUntil(exchange, at, log, 3 * 60_000);
     // 30 s: the first exchange asks the two neighbours (still being tested then); 60 s: nothing new, so 60 s later a self-lookup.
     expect(log.slice(0, 3)).toEqual(['ask 80', 'ask 81', 'self-lookup']);
@@ -86,16 +93,16 @@ describe('SiblingExchange', () => {
   });
 
   it('after a self-lookup that leaves it knowing as many nodes as it keeps siblings, does not ask for introductions', async () => {
-    const { node, log, at } = nodeWith(3, idStarting(0x01));
-    const exchange = new SiblingExchange(node, 4);
+    const { host, log, at } = hostWith(3, idStarting(0x01));
+    const exchange = new SiblingExchange(host, 4);
     await runUntil(exchange, at, log, 3 * 60_000);
     expect(log.filter((l) => l === 'self-lookup').length).toBeGreaterThan(1);
     expect(log).not.toContain('introductions');
   });
 
   it('slows down, doubling, while self-lookups find nothing new', async () => {
-    const { node, log, at } = nodeWith(1);
-    const exchange = new SiblingExchange(node, 4);
+    const { host, log, at } = hostWith(1);
+    const exchange = new SiblingExchange(host, 4);
     const times = await runUntil(exchange, at, log, 20 * 60_000);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     expect(gaps.slice(0, 4)).toEqual([60_000, 120_000, 240_000, 480_000]);

@@ -1,6 +1,9 @@
 import { implausiblePrefixBits } from '../constants.js';
-import type { DhtNode } from './dht-node.js';
+import type { Contacts, Messaging, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
+import type { NeighbourTrust } from '../defence/neighbour-trust.js';
 import { commonPrefixLength, compareDistance, idsEqual, toHex, type NodeId } from '../id.js';
+import type { LookupOptions } from '../lookup/lookup-result.js';
+import type { RoutingTable } from '../routing/routing-table.js';
 
 /** The first exchange after start. */
 const FIRST_INTERVAL_MS = 30_000;
@@ -16,6 +19,18 @@ const SELF_LOOKUP_NEWS_INTERVAL_MS = 60_000;
 const MAX_INTERVAL_MS = 15 * 60_000;
 /** Named ids closer than our current siblings that one exchange checks at most. */
 const MAX_CHECKS = 4;
+
+export interface SiblingExchangeHost extends NodeBasics {
+  readonly neighbours: Neighbours;
+  readonly table: Pick<RoutingTable, 'closest' | 'get' | 'nonEmptyBuckets'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'sendDirect' | 'queryPeer'>;
+  /** Only proven neighbours are asked. */
+  readonly trust: Pick<NeighbourTrust, 'verdict'>;
+  readonly contacts: Pick<Contacts, 'learn'>;
+  readonly actions: Pick<NeighbourActions, 'wantIntroductions'>;
+  /** A node lookup (the self-lookup); what it finds lands in the routing table. */
+  findNode(target: NodeId, opts?: LookupOptions): Promise<unknown>;
+}
 
 /**
  * Siblings tell each other who is near: every so often, each of our closest proven
@@ -45,8 +60,8 @@ export class SiblingExchange {
   private intervalMs = FIRST_INTERVAL_MS;
   private exchanges = 0;
 
-  constructor(private readonly node: DhtNode, private readonly siblings: number) {
-    this.nextAt = node.clock.now() + FIRST_INTERVAL_MS;
+  constructor(private readonly host: SiblingExchangeHost, private readonly siblings: number) {
+    this.nextAt = host.clock.now() + FIRST_INTERVAL_MS;
   }
 
   tick(now: number): void {
@@ -56,39 +71,39 @@ export class SiblingExchange {
       if (this.exchanges === 1) this.intervalMs = SELF_LOOKUP_NEWS_INTERVAL_MS;
       else if (news) this.intervalMs = selfLookup ? SELF_LOOKUP_NEWS_INTERVAL_MS : NEWS_INTERVAL_MS;
       else this.intervalMs = Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
-      this.nextAt = this.node.clock.now() + this.intervalMs;
+      this.nextAt = this.host.clock.now() + this.intervalMs;
     });
   }
 
   private async exchange(): Promise<{ news: boolean; selfLookup: boolean }> {
-    const { node } = this;
-    const asked = [...node.neighbours.values()]
-      .filter((n) => node.vetting.trust.verdict(n.idHex) === 'reliable')
-      .sort((a, b) => compareDistance(node.self, a.id, b.id))
+    const { host } = this;
+    const asked = [...host.neighbours.values()]
+      .filter((n) => host.trust.verdict(n.idHex) === 'reliable')
+      .sort((a, b) => compareDistance(host.self, a.id, b.id))
       .slice(0, this.siblings);
     const first = this.exchanges++ === 0;
     const second = this.exchanges === 2;
     if (second || (!first && asked.length < this.siblings)) return { news: await this.lookUpSelf(), selfLookup: true };
     const answers = await Promise.all(asked.map((n) => this.ask(n.idHex)));
-    node.count('siblings.asked', asked.length);
-    const farthestSibling = node.table.closest(node.self, this.siblings).at(-1);
-    const implausibleBits = implausiblePrefixBits(node.table);
+    host.count('siblings.asked', asked.length);
+    const farthestSibling = host.table.closest(host.self, this.siblings).at(-1);
+    const implausibleBits = implausiblePrefixBits(host.table);
     const news = new Map<string, NodeId>();
     for (const id of answers.flat()) {
       const hex = toHex(id);
-      const known = node.table.get(hex);
-      if (idsEqual(id, node.self) || news.has(hex) || (known !== undefined && known.lost !== true)) continue;
-      if (farthestSibling !== undefined && compareDistance(node.self, id, farthestSibling.id) >= 0) continue;
-      if (commonPrefixLength(node.self, id) >= implausibleBits) {
-        node.count('siblings.implausible');
+      const known = host.table.get(hex);
+      if (idsEqual(id, host.self) || news.has(hex) || (known !== undefined && known.lost !== true)) continue;
+      if (farthestSibling !== undefined && compareDistance(host.self, id, farthestSibling.id) >= 0) continue;
+      if (commonPrefixLength(host.self, id) >= implausibleBits) {
+        host.count('siblings.implausible');
         continue;
       }
       news.set(hex, id);
     }
-    const checks = [...news.values()].sort((a, b) => compareDistance(node.self, a, b)).slice(0, MAX_CHECKS);
+    const checks = [...news.values()].sort((a, b) => compareDistance(host.self, a, b)).slice(0, MAX_CHECKS);
     const proven = await Promise.all(checks.map((id) => this.check(id)));
     const found = proven.filter(Boolean).length;
-    if (found > 0) node.count('siblings.found', found);
+    if (found > 0) host.count('siblings.found', found);
     return { news: found > 0, selfLookup: false };
   }
 
@@ -98,22 +113,22 @@ export class SiblingExchange {
    * island (or in a swarm that small: introductions cost it nothing) and ask the relay.
    */
   private async lookUpSelf(): Promise<boolean> {
-    const { node } = this;
-    node.count('siblings.selfLookup');
-    const before = new Set(node.table.closest(node.self, this.siblings).map((c) => c.idHex));
-    await node.findNode(node.self, { refine: this.siblings }).catch(() => undefined);
-    const after = node.table.closest(node.self, this.siblings);
-    if (after.length < this.siblings) node.wantIntroductions();
+    const { host } = this;
+    host.count('siblings.selfLookup');
+    const before = new Set(host.table.closest(host.self, this.siblings).map((c) => c.idHex));
+    await host.findNode(host.self, { refine: this.siblings }).catch(() => undefined);
+    const after = host.table.closest(host.self, this.siblings);
+    if (after.length < this.siblings) host.actions.wantIntroductions();
     return after.some((c) => !before.has(c.idHex));
   }
 
   /** The ids a neighbour names as closest to us ([] when it does not answer). */
   private ask(peer: string): Promise<NodeId[]> {
-    const { node } = this;
-    const rid = node.requests.newId();
+    const { host } = this;
+    const rid = host.messenger.newId();
     return new Promise((resolve) => {
-      node.requests.expect(rid, node.hopTimeoutMs, (reply) => resolve(reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : []), () => resolve([]), peer);
-      node.sendDirect(peer, 'FIND_NODE', { rid, target: node.self });
+      host.messenger.expect(rid, host.hopTimeoutMs, (reply) => resolve(reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : []), () => resolve([]), peer);
+      host.messenger.sendDirect(peer, 'FIND_NODE', { rid, target: host.self });
     });
   }
 
@@ -123,11 +138,11 @@ export class SiblingExchange {
    * tenth of a FIND_NODE reply on every hop back.
    */
   private async check(id: NodeId): Promise<boolean> {
-    const { node } = this;
+    const { host } = this;
     try {
-      const { info } = await node.gateway.queryPeer(toHex(id), 'PING', { rid: node.requests.newId() });
+      const { info } = await host.messenger.queryPeer(toHex(id), 'PING', { rid: host.messenger.newId() });
       if (!idsEqual(info.from, id)) return false;
-      node.learn(id, true);
+      host.contacts.learn(id, true);
       return true;
     } catch {
       return false;

@@ -1,9 +1,10 @@
-import type { DhtNode } from './dht-node.js';
+import type { Messaging, NodeBasics, Neighbours } from '../context.js';
 import { ErrorCode, isErrorCode, MeshError } from '../errors.js';
 import { MAX_HOPS } from '../constants.js';
 import { fromHex, type NodeId } from '../id.js';
 import type { Message } from '../wire/messages.js';
-import type { LookupProgress } from '../lookup/lookup.js';
+import type { LookupOptions, LookupProgress, LookupResult } from '../lookup/lookup-result.js';
+import type { Placements } from '../records/placements.js';
 import type { SignedRecord, SignedRemoval } from '../records/records.js';
 
 /**
@@ -20,13 +21,22 @@ export interface StoreOutcome {
   hops: number;
 }
 
+/** What storing at the k closest uses of the node (a DhtNode is one). */
+export interface StoreHost extends NodeBasics {
+  readonly neighbours: Pick<Neighbours, 'has'>;
+  /** Where our STOREs put copies, for a removal to follow them. */
+  readonly placements: Pick<Placements, 'note' | 'take'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'wait' | 'routeRequest' | 'queryPeer'>;
+  findNode(target: NodeId, opts?: LookupOptions): Promise<LookupResult>;
+}
+
 export async function storeAtClosest(
-  node: DhtNode, record: SignedRecord, k = node.k, onProgress?: (p: LookupProgress) => void,
+  node: StoreHost, record: SignedRecord, k = node.k, onProgress?: (p: LookupProgress) => void,
 ): Promise<StoreOutcome> {
   return fanOut(node, record.key, k, 'STORE', record, onProgress);
 }
 
-export async function removeAtClosest(node: DhtNode, removal: SignedRemoval, k = node.k): Promise<StoreOutcome> {
+export async function removeAtClosest(node: StoreHost, removal: SignedRemoval, k = node.k): Promise<StoreOutcome> {
   return fanOut(node, removal.key, k, 'REMOVE', removal);
 }
 
@@ -36,7 +46,7 @@ export async function removeAtClosest(node: DhtNode, removal: SignedRemoval, k =
  * STORE travels the route that answer came back on.
  */
 async function fanOut(
-  node: DhtNode, key: NodeId, k: number, type: 'STORE' | 'REMOVE', payload: SignedRecord | SignedRemoval,
+  node: StoreHost, key: NodeId, k: number, type: 'STORE' | 'REMOVE', payload: SignedRecord | SignedRemoval,
   onProgress?: (p: LookupProgress) => void,
 ): Promise<StoreOutcome> {
   const lookup = await node.findNode(key, onProgress ? { onProgress } : {});
@@ -77,19 +87,19 @@ async function fanOut(
  * that goes unanswered, the ordinary way (greedy routing, or straight to a neighbour).
  */
 async function sendAlongRoute(
-  node: DhtNode, target: string, route: NodeId[] | undefined, type: 'STORE' | 'REMOVE', body: (rid: number) => object,
+  node: StoreHost, target: string, route: NodeId[] | undefined, type: 'STORE' | 'REMOVE', body: (rid: number) => object,
 ): Promise<{ reply: Message }> {
   if (route !== undefined && route.length > 0 && route.length < MAX_HOPS && !node.neighbours.has(target)) {
-    const rid = node.requests.newId();
-    const waiting = node.requests.wait(rid, node.hopTimeoutMs * 2);
-    node.routeRequest(fromHex(target), type, body(rid) as never, { via: route });
+    const rid = node.messenger.newId();
+    const waiting = node.messenger.wait(rid, node.hopTimeoutMs * 2);
+    node.messenger.routeRequest(fromHex(target), type, body(rid) as never, { via: route });
     try {
       return await waiting;
     } catch {
       node.count('publish.routeRetried');
     }
   }
-  return node.gateway.queryPeer(target, type, body(node.requests.newId()) as never);
+  return node.messenger.queryPeer(target, type, body(node.messenger.newId()) as never);
 }
 
 const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.TIMEOUT, ErrorCode.NOT_CONNECTED]);

@@ -1,8 +1,10 @@
-import type { DhtNode } from '../node/dht-node.js';
 import { invalidArgument } from '../errors.js';
 import { keyForName, type NodeId } from '../id.js';
+import type { Identity } from '../identity.js';
+import type { LookupProgress, LookupResult } from '../lookup/lookup-result.js';
+import type { RecordStore } from '../records/record-store.js';
 import { signRecord, signRemoval, toProviderInfo, type RecordKind } from '../records/records.js';
-import { removeAtClosest, requireStored, storeAtClosest, type StoreOutcome } from '../node/store-at-closest.js';
+import { removeAtClosest, requireStored, storeAtClosest, type StoreHost, type StoreOutcome } from '../node/store-at-closest.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
 
 /**
@@ -10,6 +12,14 @@ import { checkServiceId, type ProviderInfo } from './service-registry.js';
  * query_dht_for_service and remove_from_dht. The key is SHA-256 of the name; records
  * are signed by this node and stored at the k closest nodes.
  */
+
+/** What the registry uses of the node (a DhtNode is one): it signs, stores, looks up and removes. */
+export interface RegistryHost extends StoreHost {
+  readonly identity: Identity;
+  /** Our own copy of a record we remove goes at once. */
+  readonly records: Pick<RecordStore, 'remove'>;
+  findValue(key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void): Promise<LookupResult>;
+}
 
 export interface Advertisement {
   endpoint?: string;
@@ -23,7 +33,7 @@ export interface RecordPlacement {
 }
 
 export async function publishToDht(
-  node: DhtNode, serviceId: string, info: Advertisement, ttl: number, k: number = node.k, placement: RecordPlacement = {},
+  node: RegistryHost, serviceId: string, info: Advertisement, ttl: number, k: number = node.k, placement: RecordPlacement = {},
 ): Promise<StoreOutcome> {
   checkServiceId(serviceId);
   const kind = placement.kind ?? 'provider';
@@ -41,7 +51,7 @@ export async function publishToDht(
 
 /** Providers of `serviceId` found by a value lookup; [] when there are none. */
 export async function queryDhtForService(
-  node: DhtNode, serviceId: string, k: number = node.k, kind: RecordKind = 'provider',
+  node: RegistryHost, serviceId: string, k: number = node.k, kind: RecordKind = 'provider',
 ): Promise<ProviderInfo[]> {
   checkServiceId(serviceId);
   void k; // macula's K: the lookup already asks the alpha paths for k closest each.
@@ -51,7 +61,7 @@ export async function queryDhtForService(
 
 /** Remove this node's own advertisement from the k closest nodes (a signed removal). */
 export async function removeFromDht(
-  node: DhtNode, serviceId: string, nodeId: string = node.selfHex, placement: RecordPlacement = {},
+  node: RegistryHost, serviceId: string, nodeId: string = node.selfHex, placement: RecordPlacement = {},
 ): Promise<StoreOutcome> {
   const kind = placement.kind ?? 'provider';
   checkServiceId(serviceId);

@@ -1,7 +1,6 @@
 import { RPC_TIMEOUT_MS } from '../constants.js';
-import type { DhtNode } from '../node/dht-node.js';
+import type { Lookups, Messaging, NodeBasics, ReplyTo } from '../context.js';
 import { isMeshError } from '../errors.js';
-import type { ReplyTo } from '../node/gateway.js';
 import { toHex } from '../id.js';
 import type { PublishMsg } from '../wire/messages.js';
 import { toProviderInfo } from '../records/records.js';
@@ -21,6 +20,11 @@ import { checkPattern, checkTopic, matches, publishKeys } from './topics.js';
 export const SUBSCRIBER_CACHE_TTL_S = 5;
 const SEEN_MESSAGES = 4_096;
 
+/** What pub/sub uses of the node (a DhtNode is one): subscriber lookups, messages out, acknowledgements back. */
+export interface PubSubHost extends NodeBasics, Pick<Lookups, 'findValue'> {
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply'>;
+}
+
 export interface SubscriptionSink {
   /** Hand a message to the app's callbacks for these subscriptions. */
   deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
@@ -37,7 +41,7 @@ export class PubSub {
   private nextId = 1;
 
   constructor(
-    private readonly node: DhtNode,
+    private readonly node: PubSubHost,
     private readonly registry: ServiceRegistry,
     private readonly sink: SubscriptionSink,
     private readonly advertiser: SubscriberAdvertiser,
@@ -100,8 +104,8 @@ export class PubSub {
     const results = await Promise.all(subscribers.map(async (s) => {
       if (s.nodeId === node.selfHex) return this.receive({ rid: 0, mid, topic, payload, publisher: node.self }) > 0;
       try {
-        const rid = node.requests.newId();
-        const { reply } = await node.gateway.queryPeer(s.nodeId, 'PUBLISH', { rid, mid, topic, payload, publisher: node.self }, timeoutMs);
+        const rid = node.messenger.newId();
+        const { reply } = await node.messenger.queryPeer(s.nodeId, 'PUBLISH', { rid, mid, topic, payload, publisher: node.self }, timeoutMs);
         return reply.type === 'REPLY' && reply.body.ok && typeof reply.body.result === 'number' && reply.body.result > 0;
       } catch (e) {
         // A vanished subscriber costs only its own delivery.
@@ -117,7 +121,7 @@ export class PubSub {
   /** Receiver side of PUBLISH. */
   handlePublish(msg: PublishMsg, replyTo: ReplyTo): void {
     const matched = this.receive(msg);
-    this.node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result: matched });
+    this.node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result: matched });
   }
 
   get localPatterns(): string[] {

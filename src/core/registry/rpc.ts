@@ -1,8 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import { RPC_TIMEOUT_MS } from '../constants.js';
-import type { DhtNode } from '../node/dht-node.js';
+import type { Messaging, NodeBasics, ReplyTo } from '../context.js';
 import { ErrorCode, invalidArgument, isErrorCode, isMeshError, MeshError } from '../errors.js';
-import type { ReplyTo } from '../node/gateway.js';
 import { isIdHex, toHex } from '../id.js';
 import type { CallMsg } from '../wire/messages.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
@@ -53,6 +52,11 @@ export interface Discovery {
   forgetProvider(serviceId: string, nodeId: string): void;
 }
 
+/** What calls use of the node (a DhtNode is one): requests out, replies back. */
+export interface RpcHost extends NodeBasics {
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply'>;
+}
+
 /** Arguments and results up to 1 MiB once encoded; they travel chunked. */
 export const MAX_PAYLOAD_BYTES = 1 << 20;
 /** Concurrent calls one caller may have running on this provider. */
@@ -73,7 +77,7 @@ export class Rpc {
   private readonly running = new Map<string, number>();
   private runningTotal = 0;
 
-  constructor(private readonly node: DhtNode, private readonly discovery: Discovery, private readonly handlers: LocalHandlers) {}
+  constructor(private readonly node: RpcHost, private readonly discovery: Discovery, private readonly handlers: LocalHandlers) {}
 
   async call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
     return (await this.callDetailed(serviceId, args, opts)).result;
@@ -128,7 +132,7 @@ export class Rpc {
   handleCall(msg: CallMsg, replyTo: ReplyTo): void {
     const { node } = this;
     const caller = replyTo.kind === 'routed' ? toHex(replyTo.envelope.src) : replyTo.kind === 'direct' ? replyTo.peer : node.selfHex;
-    const fail = (code: string, message: string): void => node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
+    const fail = (code: string, message: string): void => node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
     if (!this.handlers.has(msg.service)) return fail(ErrorCode.UNKNOWN_SERVICE, `${msg.service} is not provided here`);
     const running = this.running.get(caller) ?? 0;
     if (running >= MAX_CALLS_PER_CALLER) {
@@ -147,7 +151,7 @@ export class Rpc {
         const size = encodedSize(result);
         if (size === Infinity) return fail(ErrorCode.NOT_ENCODABLE, `the result of ${msg.service} cannot be encoded as MessagePack (plain data only: no BigInt, functions or symbols)`);
         if (size > MAX_PAYLOAD_BYTES) return fail(ErrorCode.TOO_LARGE, `the result of ${msg.service} is ${size} bytes encoded, more than the 1 MiB limit`);
-        node.gateway.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
+        node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
       },
       (e: unknown) => {
         const code = isMeshError(e) && e.code === ErrorCode.UNKNOWN_SERVICE ? e.code : ErrorCode.HANDLER_ERROR;
@@ -170,8 +174,8 @@ export class Rpc {
     const { node } = this;
     node.count('rpc.calls');
     if (nodeId === node.selfHex) return this.invokeLocally(serviceId, args);
-    const rid = node.requests.newId();
-    const { reply } = await node.gateway.queryPeer(nodeId, 'CALL', { rid, service: serviceId, args }, timeoutMs);
+    const rid = node.messenger.newId();
+    const { reply } = await node.messenger.queryPeer(nodeId, 'CALL', { rid, service: serviceId, args }, timeoutMs);
     if (reply.type !== 'REPLY') throw new MeshError(ErrorCode.MALFORMED, 'a CALL was answered with something else');
     if (reply.body.ok) return reply.body.result;
     const code = isErrorCode(reply.body.code) ? reply.body.code : ErrorCode.HANDLER_ERROR;

@@ -66,8 +66,8 @@ describe('worker half of the bytes bridge', () => {
     toWorker({ t: 'open', peer: quiet });
     await until(() => node.neighbours.size === 2);
     await clock.runFor(1_000);
-    node.convict(liar);
-    node.declareDead(quiet);
+    node.contacts.convict(liar);
+    node.neighbourSet.declareDead(quiet);
     await until(() => received.filter((m) => m.t === 'disconnect').length === 2 && received.some((m) => m.t === 'refuse'));
     await settle();
     expect(received.filter((m) => m.t === 'refuse')).toEqual([{ t: 'refuse', peer: liar, forMs: LIAR_MEMORY_MS }]);
@@ -77,12 +77,12 @@ describe('worker half of the bytes bridge', () => {
   it("the node's budget count follows what the main thread created", async () => {
     const { node, toWorker } = bridged(3);
     toWorker({ t: 'budget', created: 37 });
-    await until(() => node.connectionsCreated === 37);
-    expect(node.connectionsCreated).toBe(37);
+    await until(() => node.neighbourSet.connectionsCreated === 37);
+    expect(node.neighbourSet.connectionsCreated).toBe(37);
     expect(node.stats()['connections.createdTotal']).toBe(37);
     toWorker({ t: 'budget', created: -1 } as unknown as ToWorker);
     await until(() => node.stats()['bridge.malformed'] === 1);
-    expect(node.connectionsCreated).toBe(37);
+    expect(node.neighbourSet.connectionsCreated).toBe(37);
     expect(node.stats()['bridge.malformed']).toBe(1);
   });
 

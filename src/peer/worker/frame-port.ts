@@ -73,7 +73,7 @@ export class FramePort {
         this.post({ t: 'signal-routed', id: m.id, routed: node.sendSignal(m.to, m.payload) });
         return;
       case 'budget':
-        node.connectionsCreated = m.created;
+        node.neighbourSet.adoptConnectionsCreated(m.created);
     }
   }
 

@@ -100,10 +100,10 @@ export class PeerCore {
       subscribe: (pattern) => this.keepAdvertised(pattern, 'subscriber', { metadata: { pattern } }),
       unsubscribe: (pattern) => this.stopAdvertising(pattern, 'subscriber'),
     });
-    this.node.application = (message, replyTo) => {
+    this.node.serve((message, replyTo) => {
       if (message.type === 'CALL') this.rpc.handleCall(message.body, replyTo);
       else if (message.type === 'PUBLISH' || message.type === 'PUBSUB_ROUTE') this.pubsub.handlePublish(message.body, replyTo);
-    };
+    });
     this.node.on((e) => {
       if (e.type === 'neighbour:open' && !this.bootstrapped) void this.join();
     });
