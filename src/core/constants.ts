@@ -1,4 +1,4 @@
-/** Protocol and policy defaults, with units in their names. Defaults follow macula (DESIGN.md §5). */
+/** Protocol and policy defaults, with units in their names. Defaults follow macula (docs/ARCHITECTURE.md, Defaults). */
 
 export const ID_BYTES = 32;
 export const ID_BITS = ID_BYTES * 8;
@@ -20,7 +20,7 @@ export const RPC_TIMEOUT_MS = 5_000;
 /** Routed envelopes (macula RPC_ROUTE) are dropped after this many hops. */
 export const MAX_HOPS = 10;
 
-/** Neighbour set: open channels chosen by the buckets (DESIGN.md §2). */
+/** Neighbour set: open channels chosen by the buckets (docs/ARCHITECTURE.md, The neighbour-set rule). */
 export const MAX_NEIGHBOURS = 64;
 /** Neighbours kept per bucket, spread over the bucket's sub-prefixes. */
 export const NEIGHBOURS_PER_BUCKET = 4;

@@ -1,7 +1,7 @@
 /**
  * Every error the library throws carries a stable `code`. Codes are plain strings so
  * they survive structured cloning across the worker and Comlink boundaries, where
- * the error's class is lost (DESIGN.md §7).
+ * the error's class is lost (docs/ARCHITECTURE.md, Threads).
  */
 export const ErrorCode = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',

@@ -2,7 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { nodeIdFromPublicKey, toHex, type NodeId } from './id.js';
 
-/** A node's Ed25519 key pair; its node id is SHA-256 of the public key (DESIGN.md §3). */
+/** A node's Ed25519 key pair; its node id is SHA-256 of the public key (docs/ARCHITECTURE.md, Identity and trust). */
 export interface Identity {
   readonly secretKey: Uint8Array;
   readonly publicKey: Uint8Array;

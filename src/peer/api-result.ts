@@ -1,7 +1,7 @@
 import { ErrorCode, MeshError, isErrorCode, isMeshError } from '../core/errors.js';
 
 /**
- * Comlink turns a thrown error into a plain Error and loses its `code` (DESIGN.md §7).
+ * Comlink turns a thrown error into a plain Error and loses its `code` (docs/ARCHITECTURE.md, Threads).
  * So the worker never throws across the boundary: every API method resolves to a
  * Result, and the main thread turns a failed one back into a MeshError with its code.
  */

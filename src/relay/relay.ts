@@ -1,5 +1,5 @@
 /**
- * The bootstrap relay (DESIGN.md §2, §3): admits a WebSocket only after it signs a fresh
+ * The bootstrap relay (docs/ARCHITECTURE.md, Identity and trust): admits a WebSocket only after it signs a fresh
  * challenge with the key of the node id it claims, hands out a few peers of its realm,
  * and forwards signals between admitted sockets, stamping `from` itself. It never sees
  * DHT data and keeps no state beyond the open sockets.

@@ -1,5 +1,5 @@
 /**
- * The two signatures of the relay protocol (DESIGN.md §3):
+ * The two signatures of the relay protocol (docs/ARCHITECTURE.md, Identity and trust):
  * - hello: proves to the relay that a socket holds the key of the node id it claims;
  * - signal: proves to the receiving peer that the sender, not the relay, wrote the data,
  *   for this receiver, at this time, in this connection attempt (the stamp: see SignalStamp).

@@ -1,5 +1,5 @@
 /**
- * The browser's (and Node's) side of the bootstrap relay (DESIGN.md §3, protocol in
+ * The browser's (and Node's) side of the bootstrap relay (docs/ARCHITECTURE.md, Identity and trust; protocol in
  * protocol.ts): proves its node id by signing the relay's challenge, hands
  * signals to and from other peers, and verifies every incoming signal itself, so a relay
  * that rewrites data or lies about the sender is caught here rather than trusted.

@@ -1,6 +1,6 @@
 /**
  * The whole relay vocabulary: JSON text frames between a signaling client and the
- * bootstrap relay (DESIGN.md §3). Shared by both ends so they cannot drift apart.
+ * bootstrap relay (docs/ARCHITECTURE.md, Identity and trust). Shared by both ends so they cannot drift apart.
  *
  * Parsers take untrusted text and return a typed message or null; they never throw,
  * so a receive loop can count junk and carry on.

@@ -2,7 +2,7 @@ import { MAX_CHANNEL_MESSAGE_BYTES, MAX_FRAME_BYTES } from '../core/constants.js
 
 /**
  * Data-channel messages stay at or below 16 KiB, the size every WebRTC stack delivers
- * (DESIGN.md §4). A larger frame is cut into chunks; because channels are reliable and
+ * (docs/ARCHITECTURE.md, Wire). A larger frame is cut into chunks; because channels are reliable and
  * ordered and a sender writes a frame's chunks back to back, the receiver only ever
  * reassembles one frame at a time per channel.
  *

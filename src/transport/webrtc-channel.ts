@@ -6,7 +6,7 @@ import { Reassembler, toChunks } from './chunking.js';
 import { diagnoseFailure, newTrace, selectedRoute } from './channel-diagnostics.js';
 
 /**
- * The only module that touches simple-peer (DESIGN.md §7): one WebRTC data channel to
+ * The only module that touches simple-peer (docs/ARCHITECTURE.md, Platform constraints): one WebRTC data channel to
  * one peer, speaking whole frames. Frames over 16 KiB are chunked, and sends respect
  * the channel's buffer: above HIGH_WATER bytes in flight, messages wait in a bounded
  * queue that drains on `bufferedamountlow`.

@@ -3,7 +3,7 @@ import { LookupRun, type LookupHost } from './lookup-run.js';
 import type { LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
 
 /**
- * Lookups without a connection per contacted node (DESIGN.md §2): `alpha` routed
+ * Lookups without a connection per contacted node (docs/ARCHITECTURE.md, The neighbour-set rule): `alpha` routed
  * envelopes leave through the alpha neighbours closest to the target and travel greedily
  * to the node closest to it (or, for values, to the first node that holds one). Each
  * path's answer names the k closest contacts its last node knows. Dead hops are retried

@@ -133,7 +133,8 @@ export class Gateway {
 
   /**
    * macula's handle_query: run an encoded query against this node's own state and
-   * return the encoded reply (the worker uses it to answer the main thread).
+   * return the encoded reply. Kept as the seed's counterpart (tests use it to ask a node
+   * directly); the product's own traffic goes through dispatch.
    */
   handleQuery(queryType: 'FIND_NODE' | 'FIND_VALUE' | 'STORE' | 'REMOVE', queryData: Uint8Array): Uint8Array {
     const decoded = decodeFrame(queryData);

@@ -9,7 +9,7 @@ import type { SignedRecord, SignedRemoval } from '../records/records.js';
 
 /**
  * Storing at the k closest nodes, as Kademlia means it: a lookup for the key first
- * (macula stored at whatever its local table held, §6), then a STORE to each of the k
+ * (macula stored at whatever its local table held: docs/ARCHITECTURE.md, Semantics), then a STORE to each of the k
  * closest, routed over the open channels. Every refusal comes back with its code.
  */
 export interface StoreOutcome {

@@ -10,7 +10,7 @@ import { SpentVersions } from './spent.js';
 import { Tombstones } from './tombstones.js';
 
 /**
- * What a storing node holds for others (DESIGN.md §1, §6): at each (key, kind) the
+ * What a storing node holds for others (docs/ARCHITECTURE.md, Semantics): at each (key, kind) the
  * records of many owners side by side, upserted by node id, each with an expiry on this
  * node's own clock. Every structure is bounded, so a flood of valid-looking records or
  * removals costs CPU but never unbounded memory:

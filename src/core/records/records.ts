@@ -14,7 +14,7 @@ export interface ProviderInfo {
 }
 
 /**
- * Signed provider and subscriber records (DESIGN.md §3). A record is what macula stored
+ * Signed provider and subscriber records (docs/ARCHITECTURE.md, Identity and trust). A record is what macula stored
  * at SHA-256(name) — `{node_id, endpoint, metadata, advertised_at, ttl}` — plus the
  * owner's public key and an Ed25519 signature, so every node that stores or returns one
  * can check it, and only its owner can replace or remove it.

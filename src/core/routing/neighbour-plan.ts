@@ -2,7 +2,7 @@ import { bitAt, type NodeId } from '../id.js';
 import type { Contact, RoutingTable } from './routing-table.js';
 
 /**
- * Which contacts deserve one of the scarce open channels (DESIGN.md §2).
+ * Which contacts deserve one of the scarce open channels (docs/ARCHITECTURE.md, The neighbour-set rule).
  *
  * Greedy forwarding by XOR distance reaches any node as long as every node keeps at least
  * one neighbour in each non-empty bucket: that neighbour shares at least one more prefix

@@ -3,7 +3,7 @@
  *
  * It does no I/O and evicts nobody on its own. When a bucket is full it only reports the
  * bucket's least-recently-seen contact; the node pings it and then calls `markDead` or
- * `update` (DESIGN.md §2, §8 dht-rpc). Keeping the decision outside makes the table
+ * `update` (as dht-rpc's table does). Keeping the decision outside makes the table
  * trivially testable and lets the node count and budget the pings it sends.
  */
 import { ID_BITS, K, REPLACEMENT_CACHE_SIZE } from '../constants.js';

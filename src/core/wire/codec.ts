@@ -4,7 +4,7 @@ import { MessageType, messageNames, type Message, type MessageBodies, type Messa
 
 /**
  * Frames: an 8-byte header — version, type id, flags, reserved, payload length (uint32 BE) —
- * then one MessagePack map (DESIGN.md §4). Decoding never throws: untrusted bytes come
+ * then one MessagePack map (docs/ARCHITECTURE.md, Wire). Decoding never throws: untrusted bytes come
  * back as a `DecodeError` value naming what was wrong.
  */
 

@@ -1,10 +1,11 @@
 /**
  * The whole wire vocabulary: every message type, its id and its fields. Type ids follow
- * macula where it has them; ids marked "new" are this protocol's own (DESIGN.md §4).
+ * macula where it has them; ids marked "new" are this protocol's own (docs/ARCHITECTURE.md, Wire).
  *
  * | id   | type             | fields                                                    |
  * |------|------------------|-----------------------------------------------------------|
- * | 0x01 | CONNECT          | publicKey, realm — first frame on every channel (hello)   |
+ * | 0x01 | CONNECT          | reserved (macula's hello); never sent: a channel is opened  |
+ *                                with signed signaling, so it already knows who is there     |
  * | 0x03 | PING             | rid                                                       |
  * | 0x04 | PONG             | rid                                                       |
  * | 0x10 | PUBLISH          | rid, mid, topic, payload, publisher (acked by REPLY)      |
@@ -23,7 +24,7 @@
  * | 0x50 | SIGNAL     (new) | payload — WebRTC signaling routed through the overlay     |
  *
  * Request ids (`rid`) are random per request and echoed by the reply; a reply is matched
- * to its request by id alone (macula matched the first pending query; see §6).
+ * to its request by id alone (macula matched the first pending query; docs/ARCHITECTURE.md, Semantics).
  */
 
 export const MessageType = {

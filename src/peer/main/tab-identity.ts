@@ -5,7 +5,7 @@ import { createIdentity, identityFromSecretKey, type Identity } from '../../core
 const STORAGE_KEY = 'macula-web/identity/v1';
 
 /**
- * One identity per tab (DESIGN.md §3): the secret key lives in sessionStorage, which
+ * One identity per tab (docs/ARCHITECTURE.md, Identity and trust): the secret key lives in sessionStorage, which
  * survives a reload but belongs to this tab. A duplicated tab starts with a copy of
  * sessionStorage, so the key is also guarded by a Web Lock held for the tab's life: a
  * tab that finds the lock taken is the copy and makes itself a new identity.

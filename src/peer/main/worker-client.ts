@@ -8,7 +8,7 @@ type Api = { [K in keyof WorkerApi]: WorkerApi[K] extends (...a: infer A) => Pro
 
 /**
  * The main thread's handle on the worker. Comlink calls never time out and lose error
- * codes (DESIGN.md §7), so every call here gets a timeout (the operation's own deadline
+ * codes (docs/ARCHITECTURE.md, Threads), so every call here gets a timeout (the operation's own deadline
  * plus a margin, worker-deadline.ts), failed Results become
  * MeshErrors again, and a worker that crashes rejects everything pending with
  * WORKER_CRASHED instead of leaving promises hanging forever.
