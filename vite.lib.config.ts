@@ -26,7 +26,8 @@ function packageWorkerUrl(): Plugin {
     enforce: 'pre',
     transform(code, id) {
       if (!id.endsWith('/src/peer/main/create-peer.ts')) return null;
-      if (!code.includes(SOURCE_WORKER_URL)) this.error(`create-peer.ts no longer spawns its worker with ${SOURCE_WORKER_URL}`);
+      if (!code.includes(SOURCE_WORKER_URL))
+        this.error(`create-peer.ts no longer spawns its worker with ${SOURCE_WORKER_URL}`);
       return { code: code.replace(SOURCE_WORKER_URL, PLACEHOLDER), map: null };
     },
     renderChunk(code) {
@@ -75,7 +76,12 @@ export default defineConfig(({ mode }): UserConfig => {
         rolldownOptions: {
           input: { relay: 'src/relay/index.ts', testing: 'src/testing/index.ts', cli: 'src/cli/main.ts' },
           external: ['ws', /^@playwright\/test/],
-          output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'shared-[hash].js', banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '') },
+          output: {
+            format: 'es',
+            entryFileNames: '[name].js',
+            chunkFileNames: 'shared-[hash].js',
+            banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
+          },
         },
       },
       // Everything but ws and Playwright is inlined, so the package's only dependency is ws.

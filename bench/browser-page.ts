@@ -17,7 +17,13 @@ const realm = params.get('realm') ?? 'bench';
 
 /** performance.now() is measured from this page's navigation start: "page load" in the figures. */
 const scriptStartMs = performance.now();
-const join: { scriptStartMs: number; readyMs?: number; firstChannelMs?: number; firstContactMs?: number; phases?: Record<string, number> } = { scriptStartMs };
+const join: {
+  scriptStartMs: number;
+  readyMs?: number;
+  firstChannelMs?: number;
+  firstContactMs?: number;
+  phases?: Record<string, number>;
+} = { scriptStartMs };
 const received: number[] = [];
 const lookupHops: number[] = [];
 let raw: { pc: RTCPeerConnection; channel?: RTCDataChannel } | undefined;
@@ -94,10 +100,11 @@ const bench = {
   stats: () => peer.stats(),
   peers: () => peer.peers(),
   advertise: (name: string) => peer.advertise(name, (args) => args),
-  discoverTimes: (name: string, n: number, forceRefresh: boolean) => timed(n, async () => {
-    const found = await peer.discover(name, { forceRefresh });
-    if (found.length === 0) throw new Error(`no provider of ${name}`);
-  }),
+  discoverTimes: (name: string, n: number, forceRefresh: boolean) =>
+    timed(n, async () => {
+      const found = await peer.discover(name, { forceRefresh });
+      if (found.length === 0) throw new Error(`no provider of ${name}`);
+    }),
   callTimes: (name: string, n: number) => timed(n, () => peer.call(name, { n: 1 })),
   subscribe: async (topic: string) => {
     await peer.subscribe(topic, (payload) => {
@@ -142,10 +149,14 @@ const bench = {
     const channel = raw?.channel;
     if (channel === undefined) throw new Error('no raw channel');
     const payload = 'x'.repeat(64);
-    return timed(n, () => new Promise<void>((resolve) => {
-      channel.addEventListener('message', () => resolve(), { once: true });
-      channel.send(payload);
-    }));
+    return timed(
+      n,
+      () =>
+        new Promise<void>((resolve) => {
+          channel.addEventListener('message', () => resolve(), { once: true });
+          channel.send(payload);
+        }),
+    );
   },
   rawClose: () => raw?.pc.close(),
 
@@ -159,10 +170,11 @@ const bench = {
     worker.postMessage({ raw: raw.port2, comlink: rpc.port2 }, [raw.port2, rpc.port2]);
     const api = Comlink.wrap<EchoApi>(rpc.port1);
     await api.noop();
-    const rawTrip = (): Promise<void> => new Promise<void>((resolve) => {
-      raw.port1.onmessage = () => resolve();
-      raw.port1.postMessage(0);
-    });
+    const rawTrip = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        raw.port1.onmessage = () => resolve();
+        raw.port1.postMessage(0);
+      });
     const postMessage: number[] = [];
     const comlink: number[] = [];
     for (let i = 0; i < n; i++) {

@@ -61,41 +61,149 @@ function runTable(f: RunFigures): string {
   const comlinkRatio = p50(f.floors.comlink) / p50(f.floors.postMessage);
   const rows: Array<Array<string | number>> = [
     ['raw data-channel round trip (floor)', ms(raw), ms(p95(f.floors.channelRtt)), '', '1.0×', '', ''],
-    ['raw postMessage round trip to a worker (floor)', ms(p50(f.floors.postMessage)), ms(p95(f.floors.postMessage)), '', '', '', ''],
-    ['empty Comlink round trip', ms(p50(f.floors.comlink)), ms(p95(f.floors.comlink)), 'postMessage',
-      `${comlinkRatio.toFixed(1)}×`, '≤ 2× postMessage', verdict(comlinkRatio <= 2)],
-    ['product API round trip (listLocalServices)', ms(p50(f.floors.productApi)), ms(p95(f.floors.productApi)), 'postMessage',
-      ratio(p50(f.floors.productApi), p50(f.floors.postMessage)), '', ''],
-    ['join: page load → peer ready (relay welcome)', ms(p50(f.joins.map((j) => j.readyMs))), ms(p95(f.joins.map((j) => j.readyMs))), '', '', '', ''],
-    ['join: page load → first open channel', ms(p50(join)), ms(p95(join)), `bare set-up ${ms(f.floors.setupMs)}`, '',
-      '≤ 500 ms', f.peers === 8 ? verdict(p50(join) <= 500) : '(target at 8 peers)'],
+    [
+      'raw postMessage round trip to a worker (floor)',
+      ms(p50(f.floors.postMessage)),
+      ms(p95(f.floors.postMessage)),
+      '',
+      '',
+      '',
+      '',
+    ],
+    [
+      'empty Comlink round trip',
+      ms(p50(f.floors.comlink)),
+      ms(p95(f.floors.comlink)),
+      'postMessage',
+      `${comlinkRatio.toFixed(1)}×`,
+      '≤ 2× postMessage',
+      verdict(comlinkRatio <= 2),
+    ],
+    [
+      'product API round trip (listLocalServices)',
+      ms(p50(f.floors.productApi)),
+      ms(p95(f.floors.productApi)),
+      'postMessage',
+      ratio(p50(f.floors.productApi), p50(f.floors.postMessage)),
+      '',
+      '',
+    ],
+    [
+      'join: page load → peer ready (relay welcome)',
+      ms(p50(f.joins.map((j) => j.readyMs))),
+      ms(p95(f.joins.map((j) => j.readyMs))),
+      '',
+      '',
+      '',
+      '',
+    ],
+    [
+      'join: page load → first open channel',
+      ms(p50(join)),
+      ms(p95(join)),
+      `bare set-up ${ms(f.floors.setupMs)}`,
+      '',
+      '≤ 500 ms',
+      f.peers === 8 ? verdict(p50(join) <= 500) : '(target at 8 peers)',
+    ],
     ['join: page load → a routing-table contact', ms(p50(contact)), ms(p95(contact)), '', '', '', ''],
     ...JOIN_PHASES.map((phase) => {
       const at = f.joins.map((j) => j.phases[phase]).filter((v): v is number => v !== undefined);
       return [`  … of which page load → ${phase}`, ms(p50(at)), ms(p95(at)), '', '', '', ''];
     }),
-    ['cold discovery (forceRefresh)', ms(p50(f.cold)), ms(p95(f.cold)), `${hops.toFixed(2)} hops × raw`,
-      ratio(p50(f.cold), hops * raw), `≤ ${ms(coldTarget)} ms`, verdict(p50(f.cold) <= coldTarget)],
-    ['cached discovery', ms(p50(f.cached)), ms(p95(f.cached)), 'Comlink', ratio(p50(f.cached), p50(f.floors.comlink)), '≤ 1 ms',
-      verdict(p50(f.cached) <= 1)],
-    ['call round trip', ms(p50(f.call)), ms(p95(f.call)), 'raw', ratio(p50(f.call), raw), `≤ ${ms(callTarget)} ms`, verdict(p50(f.call) <= callTarget)],
-    [`publish → receipt, each of ${f.publish.subscribers} subscribers`, ms(p50(f.publish.receipt)), ms(p95(f.publish.receipt)), 'raw', ratio(p50(f.publish.receipt), raw), '', ''],
-    [`publish → all ${f.publish.subscribers} acknowledged`, ms(p50(f.publish.acked)), ms(p95(f.publish.acked)), 'raw', ratio(p50(f.publish.acked), raw), '', ''],
+    [
+      'cold discovery (forceRefresh)',
+      ms(p50(f.cold)),
+      ms(p95(f.cold)),
+      `${hops.toFixed(2)} hops × raw`,
+      ratio(p50(f.cold), hops * raw),
+      `≤ ${ms(coldTarget)} ms`,
+      verdict(p50(f.cold) <= coldTarget),
+    ],
+    [
+      'cached discovery',
+      ms(p50(f.cached)),
+      ms(p95(f.cached)),
+      'Comlink',
+      ratio(p50(f.cached), p50(f.floors.comlink)),
+      '≤ 1 ms',
+      verdict(p50(f.cached) <= 1),
+    ],
+    [
+      'call round trip',
+      ms(p50(f.call)),
+      ms(p95(f.call)),
+      'raw',
+      ratio(p50(f.call), raw),
+      `≤ ${ms(callTarget)} ms`,
+      verdict(p50(f.call) <= callTarget),
+    ],
+    [
+      `publish → receipt, each of ${f.publish.subscribers} subscribers`,
+      ms(p50(f.publish.receipt)),
+      ms(p95(f.publish.receipt)),
+      'raw',
+      ratio(p50(f.publish.receipt), raw),
+      '',
+      '',
+    ],
+    [
+      `publish → all ${f.publish.subscribers} acknowledged`,
+      ms(p50(f.publish.acked)),
+      ms(p95(f.publish.acked)),
+      'raw',
+      ratio(p50(f.publish.acked), raw),
+      '',
+      '',
+    ],
   ];
-  const counts = table(['per operation', 'value', 'target', ''], [
-    ['lookup hops (mean / p50 / max)', `${mean(f.hops).toFixed(2)} / ${p50(f.hops)} / ${Math.max(...f.hops)}`, '', ''],
-    ['frames received by all tabs per cold discovery', f.messagesPerLookup.toFixed(1), '', ''],
-    ['PeerConnections created per discovery (all tabs, while discoveries ran)', f.connectionsPerDiscovery.toFixed(3), '0', verdict(f.connectionsPerDiscovery === 0)],
-    ['  … of which optional neighbours topped up on the policy\'s timer (count)', String(f.optionalTopUps.discovery), '', ''],
-    ['PeerConnections created per call (all tabs, while calls ran)', f.connectionsPerCall.toFixed(3), '0', verdict(f.connectionsPerCall === 0)],
-    ['  … of which optional neighbours topped up on the policy\'s timer (count)', String(f.optionalTopUps.calls), '', ''],
-    [`publishes that reached fewer than ${f.publish.subscribers} subscribers`, `${f.publish.incomplete} of ${f.publish.rounds}`, '0', verdict(f.publish.incomplete === 0)],
-  ]);
+  const counts = table(
+    ['per operation', 'value', 'target', ''],
+    [
+      [
+        'lookup hops (mean / p50 / max)',
+        `${mean(f.hops).toFixed(2)} / ${p50(f.hops)} / ${Math.max(...f.hops)}`,
+        '',
+        '',
+      ],
+      ['frames received by all tabs per cold discovery', f.messagesPerLookup.toFixed(1), '', ''],
+      [
+        'PeerConnections created per discovery (all tabs, while discoveries ran)',
+        f.connectionsPerDiscovery.toFixed(3),
+        '0',
+        verdict(f.connectionsPerDiscovery === 0),
+      ],
+      [
+        "  … of which optional neighbours topped up on the policy's timer (count)",
+        String(f.optionalTopUps.discovery),
+        '',
+        '',
+      ],
+      [
+        'PeerConnections created per call (all tabs, while calls ran)',
+        f.connectionsPerCall.toFixed(3),
+        '0',
+        verdict(f.connectionsPerCall === 0),
+      ],
+      [
+        "  … of which optional neighbours topped up on the policy's timer (count)",
+        String(f.optionalTopUps.calls),
+        '',
+        '',
+      ],
+      [
+        `publishes that reached fewer than ${f.publish.subscribers} subscribers`,
+        `${f.publish.incomplete} of ${f.publish.rounds}`,
+        '0',
+        verdict(f.publish.incomplete === 0),
+      ],
+    ],
+  );
   return [
     `### ${f.peers} peers`,
     '',
-    `${f.cold.length} cold and ${f.cached.length} cached discoveries, ${f.call.length} calls (from every tab but the provider), `
-      + `${f.publish.rounds} publishes; ${f.floors.channelRtt.length} raw channel pings, ${f.floors.comlink.length} worker round trips each way. Times in ms.`,
+    `${f.cold.length} cold and ${f.cached.length} cached discoveries, ${f.call.length} calls (from every tab but the provider), ` +
+      `${f.publish.rounds} publishes; ${f.floors.channelRtt.length} raw channel pings, ${f.floors.comlink.length} worker round trips each way. Times in ms.`,
     '',
     table(['figure', 'p50', 'p95', 'floor', 'ratio to floor', 'target', ''], rows),
     '',
@@ -108,19 +216,27 @@ function soakTable(s: SoakFigures): string {
   return [
     `### Soak: ${s.minutes} min, one forced discovery per second among ${s.tabs} tabs`,
     '',
-    table(['figure', 'value', 'target', ''], [
-      ['lookups answered / failed', `${s.lookups} / ${s.failed}`, '', ''],
-      ['discovery p50 / p95 (ms)', `${ms(p50(s.latencies))} / ${ms(p95(s.latencies))}`, '', ''],
-      ['PeerConnections created per tab: max / mean', `${worst} / ${mean(s.perTab).toFixed(1)}`, '≤ 20', verdict(worst <= 20)],
-    ]),
+    table(
+      ['figure', 'value', 'target', ''],
+      [
+        ['lookups answered / failed', `${s.lookups} / ${s.failed}`, '', ''],
+        ['discovery p50 / p95 (ms)', `${ms(p50(s.latencies))} / ${ms(p95(s.latencies))}`, '', ''],
+        [
+          'PeerConnections created per tab: max / mean',
+          `${worst} / ${mean(s.perTab).toFixed(1)}`,
+          '≤ 20',
+          verdict(worst <= 20),
+        ],
+      ],
+    ),
   ].join('\n');
 }
 
 export function renderReport(browserVersion: string, runs: RunFigures[], soak: SoakFigures | undefined): string {
   return [
-    `Headless Chromium ${browserVersion}, every peer in its own browser context, loopback, the relay of \`npm start\` in the benchmark process. `
-      + 'Floors are measured between the same pages in the same run: a bare RTCDataChannel (64-byte ping) between two of the tabs, '
-      + 'and a dedicated worker answering a MessagePort echo and an empty Comlink method.',
+    `Headless Chromium ${browserVersion}, every peer in its own browser context, loopback, the relay of \`npm start\` in the benchmark process. ` +
+      'Floors are measured between the same pages in the same run: a bare RTCDataChannel (64-byte ping) between two of the tabs, ' +
+      'and a dedicated worker answering a MessagePort echo and an empty Comlink method.',
     '',
     ...runs.map(runTable).flatMap((t) => [t, '']),
     soak ? soakTable(soak) : '_Soak not run (`--soak-minutes=0`)._',

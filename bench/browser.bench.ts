@@ -37,14 +37,24 @@ type Fn = (...args: never[]) => unknown;
 type BenchKey = { [K in keyof BrowserBench]: BrowserBench[K] extends Fn ? K : never }[keyof BrowserBench];
 
 /** Run one of the page's bench functions (its timing loops run inside the page). */
-function run<K extends BenchKey>(page: Page, name: K, ...args: Parameters<BrowserBench[K]>): Promise<Awaited<ReturnType<BrowserBench[K]>>> {
-  const evaluated = page.evaluate(([n, a]) => {
-    const b = window.bench as unknown as Record<string, (...x: unknown[]) => unknown>;
-    return b[n]!(...a);
-  }, [name, args] as [string, unknown[]]) as Promise<Awaited<ReturnType<BrowserBench[K]>>>;
+function run<K extends BenchKey>(
+  page: Page,
+  name: K,
+  ...args: Parameters<BrowserBench[K]>
+): Promise<Awaited<ReturnType<BrowserBench[K]>>> {
+  const evaluated = page.evaluate(
+    ([n, a]) => {
+      const b = window.bench as unknown as Record<string, (...x: unknown[]) => unknown>;
+      return b[n]!(...a);
+    },
+    [name, args] as [string, unknown[]],
+  ) as Promise<Awaited<ReturnType<BrowserBench[K]>>>;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`page.${name}: no answer within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`page.${name}: no answer within ${STEP_TIMEOUT_MS} ms`)),
+      STEP_TIMEOUT_MS,
+    );
   });
   return Promise.race([evaluated, deadline]).finally(() => clearTimeout(timer));
 }
@@ -82,7 +92,11 @@ async function settle(pages: Page[], quietMs = 4_000): Promise<void> {
   }
 }
 
-async function openPeers(browser: Browser, url: string, n: number): Promise<{ pages: Page[]; joins: RunFigures['joins'] }> {
+async function openPeers(
+  browser: Browser,
+  url: string,
+  n: number,
+): Promise<{ pages: Page[]; joins: RunFigures['joins'] }> {
   const pages: Page[] = [];
   const joins: RunFigures['joins'] = [];
   for (let i = 0; i < n; i++) {
@@ -91,7 +105,8 @@ async function openPeers(browser: Browser, url: string, n: number): Promise<{ pa
     page.on('pageerror', (e) => console.error(`page ${i}: ${e.message}`));
     await page.goto(url);
     await page.waitForFunction(() => window.bench !== undefined, undefined, { timeout: STEP_TIMEOUT_MS });
-    if (i === 0 && !(await page.evaluate(() => crossOriginIsolated))) console.warn('bench:browser: pages are not cross-origin isolated (100 µs clock)');
+    if (i === 0 && !(await page.evaluate(() => crossOriginIsolated)))
+      console.warn('bench:browser: pages are not cross-origin isolated (100 µs clock)');
     pages.push(page);
     // The first tab has nobody to meet; every later one joins the mesh the earlier ones formed.
     if (i === 0) continue;
@@ -100,7 +115,12 @@ async function openPeers(browser: Browser, url: string, n: number): Promise<{ pa
       return j.firstChannelMs !== undefined && j.firstContactMs !== undefined;
     });
     const j = await read(page, 'join');
-    joins.push({ readyMs: j.readyMs!, firstChannelMs: j.firstChannelMs!, firstContactMs: j.firstContactMs!, phases: { 'script-start': j.scriptStartMs, ...j.phases } });
+    joins.push({
+      readyMs: j.readyMs!,
+      firstChannelMs: j.firstChannelMs!,
+      firstContactMs: j.firstContactMs!,
+      phases: { 'script-start': j.scriptStartMs, ...j.phases },
+    });
   }
   return { pages, joins };
 }
@@ -136,7 +156,7 @@ async function runSize(browser: Browser, base: string, n: number): Promise<{ fig
   const msgsBefore = total(await sumStat(pages, 'messages.in'));
   const hopsBefore = await Promise.all(others.map(async (p) => (await read(p, 'lookupHops')).length));
   const cold: number[] = [];
-  for (const p of others) cold.push(...await run(p, 'discoverTimes', SERVICE, 10, true));
+  for (const p of others) cold.push(...(await run(p, 'discoverTimes', SERVICE, 10, true)));
   const coldLookups = others.length * 10;
   const msgsAfter = total(await sumStat(pages, 'messages.in'));
   const connsAfterDiscovery = total(await sumStat(pages, 'connections.created'));
@@ -145,13 +165,13 @@ async function runSize(browser: Browser, base: string, n: number): Promise<{ fig
   for (const [i, p] of others.entries()) hops.push(...(await read(p, 'lookupHops')).slice(hopsBefore[i]));
 
   const cached: number[] = [];
-  for (const p of others) cached.push(...await run(p, 'discoverTimes', SERVICE, 50, false));
+  for (const p of others) cached.push(...(await run(p, 'discoverTimes', SERVICE, 50, false)));
 
   for (const p of others) await run(p, 'callTimes', SERVICE, 3);
   const connsBeforeCalls = total(await sumStat(pages, 'connections.created'));
   const optionalBeforeCalls = total(await sumStat(pages, 'connections.created.optional'));
   const call: number[] = [];
-  for (const p of others) call.push(...await run(p, 'callTimes', SERVICE, 30));
+  for (const p of others) call.push(...(await run(p, 'callTimes', SERVICE, 30)));
   const connsAfterCalls = total(await sumStat(pages, 'connections.created'));
   const optionalAfterCalls = total(await sumStat(pages, 'connections.created.optional'));
 
@@ -159,11 +179,21 @@ async function runSize(browser: Browser, base: string, n: number): Promise<{ fig
   return {
     pages,
     figures: {
-      peers: n, joins, floors, cold, cached, call, hops, publish,
+      peers: n,
+      joins,
+      floors,
+      cold,
+      cached,
+      call,
+      hops,
+      publish,
       messagesPerLookup: (msgsAfter - msgsBefore) / coldLookups,
       connectionsPerDiscovery: (connsAfterDiscovery - connsBefore) / coldLookups,
       connectionsPerCall: (connsAfterCalls - connsBeforeCalls) / call.length,
-      optionalTopUps: { discovery: optionalAfterDiscovery - optionalBefore, calls: optionalAfterCalls - optionalBeforeCalls },
+      optionalTopUps: {
+        discovery: optionalAfterDiscovery - optionalBefore,
+        calls: optionalAfterCalls - optionalBeforeCalls,
+      },
     },
   };
 }
@@ -173,7 +203,10 @@ async function measurePublish(pages: Page[]): Promise<RunFigures['publish']> {
   const subscribers = pages.slice(1, Math.min(1 + SUBSCRIBERS, pages.length - 1));
   const publisher = pages[pages.length - 1]!;
   for (const s of subscribers) await run(s, 'subscribe', TOPIC);
-  await until('every subscription to be delivered', async () => (await run(publisher, 'publishTimed', TOPIC)).delivered === subscribers.length);
+  await until(
+    'every subscription to be delivered',
+    async () => (await run(publisher, 'publishTimed', TOPIC)).delivered === subscribers.length,
+  );
   await sleep(200);
   const counts = await Promise.all(subscribers.map(async (s) => (await read(s, 'received')).length));
   const acked: number[] = [];
@@ -202,7 +235,7 @@ async function soak(pages: Page[], minutes: number): Promise<SoakFigures> {
   while (Date.now() < end) {
     const started = Date.now();
     try {
-      latencies.push(...await run(seeker, 'discoverTimes', SERVICE, 1, true));
+      latencies.push(...(await run(seeker, 'discoverTimes', SERVICE, 1, true)));
       ok++;
     } catch {
       failed++;
@@ -216,9 +249,15 @@ async function soak(pages: Page[], minutes: number): Promise<SoakFigures> {
 
 async function main(): Promise<void> {
   const outDir = await mkdtemp(join(tmpdir(), 'macula-browser-bench-'));
-  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, rolldownOptions: { input: 'bench/browser.bench.html' } } });
+  await build({
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, rolldownOptions: { input: 'bench/browser.bench.html' } },
+  });
   // Cross-origin isolation gives the pages' clocks 5 µs resolution instead of 100 µs.
-  const files = createStaticServer(outDir).listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
+  const files = createStaticServer(outDir).listeners('request')[0] as (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void;
   const server = createServer((req, res) => {
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
@@ -253,9 +292,14 @@ async function main(): Promise<void> {
 }
 
 function printRun(f: RunFigures): void {
-  console.log(`  ${f.peers} peers: join p50 ${percentile(f.joins.map((j) => j.firstChannelMs), 50).toFixed(0)} ms, cold p50 ${percentile(f.cold, 50).toFixed(2)} ms, `
-    + `cached p50 ${percentile(f.cached, 50).toFixed(3)} ms, call p50 ${percentile(f.call, 50).toFixed(2)} ms, raw rtt p50 ${percentile(f.floors.channelRtt, 50).toFixed(3)} ms, `
-    + `hops mean ${mean(f.hops).toFixed(2)}`);
+  console.log(
+    `  ${f.peers} peers: join p50 ${percentile(
+      f.joins.map((j) => j.firstChannelMs),
+      50,
+    ).toFixed(0)} ms, cold p50 ${percentile(f.cold, 50).toFixed(2)} ms, ` +
+      `cached p50 ${percentile(f.cached, 50).toFixed(3)} ms, call p50 ${percentile(f.call, 50).toFixed(2)} ms, raw rtt p50 ${percentile(f.floors.channelRtt, 50).toFixed(3)} ms, ` +
+      `hops mean ${mean(f.hops).toFixed(2)}`,
+  );
 }
 
 await main();

@@ -37,7 +37,8 @@ async function tab(origin: string, query: string): Promise<{ context: BrowserCon
   return { context, page };
 }
 
-const stat = (page: Page, name: string): Promise<number> => page.evaluate(async (n) => (await window.peer!.stats())[n] ?? 0, name);
+const stat = (page: Page, name: string): Promise<number> =>
+  page.evaluate(async (n) => (await window.peer!.stats())[n] ?? 0, name);
 
 /** One round: two tabs until their channel opens; the dialling side's set-up time and its route. */
 async function round(origin: string, relayOnly: boolean): Promise<{ ms: number; relayed: boolean }> {
@@ -48,7 +49,12 @@ async function round(origin: string, relayOnly: boolean): Promise<{ ms: number; 
     const dial = all.find((p: PcTimes) => p.initiator && p.opened !== null);
     if (dial === undefined) throw new Error('no dialling connection opened');
     // Which way the channel went, as the library's counters read it.
-    await until('the route', async () => (await stat(tabs[0]!.page, 'connections.direct')) + (await stat(tabs[0]!.page, 'connections.relayed')) === 1, 10_000);
+    await until(
+      'the route',
+      async () =>
+        (await stat(tabs[0]!.page, 'connections.direct')) + (await stat(tabs[0]!.page, 'connections.relayed')) === 1,
+      10_000,
+    );
     return { ms: dial.opened! - dial.created, relayed: (await stat(tabs[0]!.page, 'connections.relayed')) === 1 };
   } finally {
     await closeTabs(tabs);
@@ -68,9 +74,21 @@ async function closeTabs(tabs: Array<{ context: BrowserContext; page: Page }>): 
 
 async function main(): Promise<void> {
   browser = await chromium.launch({ executablePath: await findBrowser(), args: CHROMIUM_ARGS });
-  const turn = await startCoturn({ listenIp: '127.0.0.1', port: 3478, minPort: 3480, maxPort: 3490, secret: SECRET, allowLoopbackPeers: true });
+  const turn = await startCoturn({
+    listenIp: '127.0.0.1',
+    port: 3478,
+    minPort: 3480,
+    maxPort: 3490,
+    secret: SECRET,
+    allowLoopbackPeers: true,
+  });
   services.push(turn);
-  const serve = await startServe({ port: PORT, host: '127.0.0.1', args: ['--turn', turn.url], env: { TURN_SECRET: SECRET } });
+  const serve = await startServe({
+    port: PORT,
+    host: '127.0.0.1',
+    args: ['--turn', turn.url],
+    env: { TURN_SECRET: SECRET },
+  });
   services.push(serve);
 
   const direct: number[] = [];
@@ -78,18 +96,29 @@ async function main(): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) {
     for (const relayOnly of [false, true]) {
       const r = await round(serve.origin, relayOnly);
-      if (r.relayed !== relayOnly) throw new Error(`a ${relayOnly ? 'relay-only' : 'direct'} round went ${r.relayed ? 'through TURN' : 'directly'}`);
+      if (r.relayed !== relayOnly)
+        throw new Error(
+          `a ${relayOnly ? 'relay-only' : 'direct'} round went ${r.relayed ? 'through TURN' : 'directly'}`,
+        );
       (relayOnly ? relayed : direct).push(r.ms);
     }
-    console.log(`round ${i + 1}/${ROUNDS}: direct ${direct.at(-1)!.toFixed(0)} ms, TURN ${relayed.at(-1)!.toFixed(0)} ms`);
+    console.log(
+      `round ${i + 1}/${ROUNDS}: direct ${direct.at(-1)!.toFixed(0)} ms, TURN ${relayed.at(-1)!.toFixed(0)} ms`,
+    );
   }
 
   // Failing connections: TURN refuses the relay's credentials, so relay-only tabs get no candidate.
-  const failing = await startServe({ port: FAIL_PORT, host: '127.0.0.1', args: ['--turn', turn.url], env: { TURN_SECRET: 'wrong' } });
+  const failing = await startServe({
+    port: FAIL_PORT,
+    host: '127.0.0.1',
+    args: ['--turn', turn.url],
+    env: { TURN_SECRET: 'wrong' },
+  });
   services.push(failing);
   const tabs = [await tab(failing.origin, '&ice=relay'), await tab(failing.origin, '&ice=relay')];
   const started = Date.now();
-  for (const t of tabs) await until('failures', async () => (await stat(t.page, 'connections.failed')) >= FAILURES_PER_TAB, 300_000);
+  for (const t of tabs)
+    await until('failures', async () => (await stat(t.page, 'connections.failed')) >= FAILURES_PER_TAB, 300_000);
   const failingFor = (Date.now() - started) / 1000;
   const times = (await Promise.all(tabs.map((t) => pcTimes((fn) => t.page.evaluate(fn))))).flat();
   const held = times.filter((p) => p.opened === null && p.closed !== null).map((p) => p.closed! - p.created);
@@ -97,16 +126,34 @@ async function main(): Promise<void> {
   const failed = await Promise.all(tabs.map((t) => stat(t.page, 'connections.failed')));
   await closeTabs(tabs);
 
-  const row = (name: string, v: number[]): Array<string | number> =>
-    [name, v.length, Math.round(percentile(v, 50)), Math.round(percentile(v, 95)), Math.round(Math.max(...v))];
+  const row = (name: string, v: number[]): Array<string | number> => [
+    name,
+    v.length,
+    Math.round(percentile(v, 50)),
+    Math.round(percentile(v, 95)),
+    Math.round(Math.max(...v)),
+  ];
   const body = [
     `Two fresh tabs per round on one host, ${ROUNDS} rounds of each kind, alternating; coturn ${/Coturn-([\d.]+)/.exec(turn.output())?.[1] ?? ''} on loopback with TURN REST credentials from the relay. Time from the dialling tab's RTCPeerConnection to its data channel's open (signaling through the relay, ICE, DTLS, SCTP).`,
     '',
-    table(['Route', 'Connections', 'p50 ms', 'p95 ms', 'max ms'], [row('direct (host/host)', direct), row('through TURN (?ice=relay)', relayed)]),
+    table(
+      ['Route', 'Connections', 'p50 ms', 'p95 ms', 'max ms'],
+      [row('direct (host/host)', direct), row('through TURN (?ice=relay)', relayed)],
+    ),
     '',
     `Failing connections (relay-only tabs, wrong TURN secret: no candidate at all), ${failingFor.toFixed(0)} s, two tabs: ${failed.join(' + ')} failures counted, ${created.join(' + ')} connections created; each held its slot from creation to close:`,
     '',
-    table(['Failed connections', 'p50 ms', 'p95 ms', 'max ms'], [[held.length, Math.round(percentile(held, 50)), Math.round(percentile(held, 95)), Math.round(Math.max(...held))]]),
+    table(
+      ['Failed connections', 'p50 ms', 'p95 ms', 'max ms'],
+      [
+        [
+          held.length,
+          Math.round(percentile(held, 50)),
+          Math.round(percentile(held, 95)),
+          Math.round(Math.max(...held)),
+        ],
+      ],
+    ),
   ].join('\n');
   console.log(body);
   writeSection('Connection set-up', `npm run bench:connect -- --rounds=${ROUNDS}`, body);

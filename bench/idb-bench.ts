@@ -84,7 +84,12 @@ export interface IdbBench {
   usage(): Promise<number | null>;
 }
 
-const nodeIds: Record<Layout, string> = { blob: 'bench-blob', keys: 'bench-keys', keysGetAll: 'bench-keys-getall', packed: 'bench-packed' };
+const nodeIds: Record<Layout, string> = {
+  blob: 'bench-blob',
+  keys: 'bench-keys',
+  keysGetAll: 'bench-keys-getall',
+  packed: 'bench-packed',
+};
 const RECORD_PREFIX = 'record/';
 const META = { version: 1, savedAt: 0 };
 
@@ -94,7 +99,11 @@ let expiresAt = 0;
 const restored = new Map<Layout, RecordStoreJSON>();
 
 const recordKey = (r: SignedRecord): string => `${RECORD_PREFIX}${toHex(r.key)}/${r.kind}/${toHex(r.nodeId)}`;
-const snapshot = (): RecordStoreJSON => ({ version: 1, entries: records.map((record) => ({ record, expiresAt })), tombstones: [] });
+const snapshot = (): RecordStoreJSON => ({
+  version: 1,
+  entries: records.map((record) => ({ record, expiresAt })),
+  tombstones: [],
+});
 const store = (layout: Layout): Store => createIdbStore(nodeIds[layout]);
 
 /** A private copy: a decoded view into the download would drag the whole download into every clone. */
@@ -155,7 +164,8 @@ async function writeOne(layout: Layout): Promise<number> {
   const meta: [string, unknown] = ['meta', { ...META, savedAt: Date.now() }];
   const t0 = performance.now();
   if (layout === 'blob') await s.setMany([['records', snapshot()], meta]);
-  else if (layout === 'keys' || layout === 'keysGetAll') await s.setMany([[recordKey(changed), { record: changed, expiresAt }], meta]);
+  else if (layout === 'keys' || layout === 'keysGetAll')
+    await s.setMany([[recordKey(changed), { record: changed, expiresAt }], meta]);
   else await s.setMany([['records', encode(snapshot())], meta]);
   return performance.now() - t0;
 }
@@ -175,7 +185,9 @@ async function read(layout: Layout): Promise<ReadTiming> {
   } else if (layout === 'keysGetAll') {
     // One getAll over the object store (the database name is idb-store.ts's).
     const all = await values<unknown>(createStore(`macula-web/node/${nodeIds.keysGetAll}`, 'state'));
-    const entries = all.filter((v) => typeof v === 'object' && v !== null && 'record' in v) as RecordStoreJSON['entries'];
+    const entries = all.filter(
+      (v) => typeof v === 'object' && v !== null && 'record' in v,
+    ) as RecordStoreJSON['entries'];
     snap = { version: 1, entries, tombstones: [] };
   } else {
     const [packed] = await store(layout).getMany(['records']);
@@ -207,8 +219,14 @@ function parts(layout: Layout): RebuildParts {
 }
 
 /** WebCrypto Ed25519 as a Verifier (asynchronous underneath, so only rates are measured with it). */
-async function webCryptoVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array, key?: CryptoKey): Promise<boolean> {
-  const k = key ?? await crypto.subtle.importKey('raw', publicKey as BufferSource, { name: 'Ed25519' }, false, ['verify']);
+async function webCryptoVerify(
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+  key?: CryptoKey,
+): Promise<boolean> {
+  const k =
+    key ?? (await crypto.subtle.importKey('raw', publicKey as BufferSource, { name: 'Ed25519' }, false, ['verify']));
   return crypto.subtle.verify({ name: 'Ed25519' }, k, signature as BufferSource, message as BufferSource);
 }
 
@@ -221,9 +239,11 @@ async function rebuild(layout: Layout, verifier: 'none' | 'noble' | 'webcrypto')
     // parallel, then rebuild with the answers — what a restore would do with an async verifier.
     const t0 = performance.now();
     const verdicts = new Map<string, boolean>();
-    await Promise.all(snap.entries.map(async ({ record: r }) => {
-      verdicts.set(toHex(r.signature), await webCryptoVerify(r.signature, recordSigningBytes(r), r.publicKey));
-    }));
+    await Promise.all(
+      snap.entries.map(async ({ record: r }) => {
+        verdicts.set(toHex(r.signature), await webCryptoVerify(r.signature, recordSigningBytes(r), r.publicKey));
+      }),
+    );
     const lookup: Verifier = (signature) => verdicts.get(toHex(signature)) === true;
     const rebuilt = RecordStore.fromJSON(snap, now, lookup);
     return { ms: performance.now() - t0, ...absorbed(rebuilt, now) };
@@ -249,7 +269,7 @@ function absorbed(rebuilt: RecordStore, now: number): { absorbMs: number; restor
 }
 
 async function cryptoRates(samples: number): Promise<CryptoRates> {
-  const pick = records.length > 0 ? records : [...restored.values()][0]?.entries.map((e) => e.record) ?? [];
+  const pick = records.length > 0 ? records : ([...restored.values()][0]?.entries.map((e) => e.record) ?? []);
   const subset = pick.slice(0, samples);
   const messages = subset.map((r) => recordSigningBytes(r));
   let t0 = performance.now();
@@ -264,8 +284,11 @@ async function cryptoRates(samples: number): Promise<CryptoRates> {
     const results = await Promise.all(subset.map((r, i) => webCryptoVerify(r.signature, messages[i]!, r.publicKey)));
     webCryptoVerifyPerS = (subset.length * 1000) / (performance.now() - t0);
     if (results.some((x) => !x)) throw new Error('WebCrypto: a signature failed');
-    const keys = await Promise.all(subset.map((r) =>
-      crypto.subtle.importKey('raw', r.publicKey as BufferSource, { name: 'Ed25519' }, false, ['verify'])));
+    const keys = await Promise.all(
+      subset.map((r) =>
+        crypto.subtle.importKey('raw', r.publicKey as BufferSource, { name: 'Ed25519' }, false, ['verify']),
+      ),
+    );
     t0 = performance.now();
     await Promise.all(subset.map((r, i) => webCryptoVerify(r.signature, messages[i]!, r.publicKey, keys[i])));
     webCryptoVerifyCachedKeyPerS = (subset.length * 1000) / (performance.now() - t0);

@@ -26,7 +26,14 @@ import { toHex } from '../src/core/id.js';
 import { createIdentity, type Identity } from '../src/core/identity.js';
 import { helloPayload, signalPayload, signHello, signSignal, verifySignal } from '../src/signaling/auth.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '../src/relay/limits.js';
-import { encodeMessage, freshSignal, newSignalSession, parseServerMessage, type SignalDelivery, type StampedSignal } from '../src/signaling/protocol.js';
+import {
+  encodeMessage,
+  freshSignal,
+  newSignalSession,
+  parseServerMessage,
+  type SignalDelivery,
+  type StampedSignal,
+} from '../src/signaling/protocol.js';
 import { startRelay, type Relay, type RelayStats } from '../src/relay/relay.js';
 import { createSignalingClient, type SignalingClient } from '../src/signaling/client.js';
 import { mean, percentile, table, writeSection } from './report.js';
@@ -50,7 +57,11 @@ const STEP_TIMEOUT_MS = 60_000;
 
 // ---- IPC between this process and its children: one request, one reply ----
 
-interface Request { id: number; op: string; args?: unknown }
+interface Request {
+  id: number;
+  op: string;
+  args?: unknown;
+}
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 type Handlers = Record<string, (args: unknown) => Promise<unknown> | unknown>;
 
@@ -96,19 +107,26 @@ function spawnRole(role: 'relay' | 'load'): Child {
     if (reply.ok) waiter.resolve(reply.result);
     else waiter.reject(new Error(`${role}: ${reply.error}`));
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    for (const waiter of pending.values()) waiter.reject(new Error(`${role} exited (${code}) with a request pending`));
-    pending.clear();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      for (const waiter of pending.values())
+        waiter.reject(new Error(`${role} exited (${code}) with a request pending`));
+      pending.clear();
+      resolve(code);
+    }),
+  );
   return {
     exited,
     call: <T>(op: string, args?: unknown) =>
-      withTimeout(new Promise<T>((resolve, reject) => {
-        const id = next++;
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        child.send({ id, op, args } satisfies Request);
-      }), STEP_TIMEOUT_MS, `${role}.${op}`),
+      withTimeout(
+        new Promise<T>((resolve, reject) => {
+          const id = next++;
+          pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+          child.send({ id, op, args } satisfies Request);
+        }),
+        STEP_TIMEOUT_MS,
+        `${role}.${op}`,
+      ),
   };
 }
 
@@ -124,7 +142,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 // ---- the relay process ----
 
-interface Memory { rss: number; heapUsed: number; external: number; arrayBuffers: number }
+interface Memory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
 interface LoadSample {
   wallMs: number;
   cpuMs: number;
@@ -239,10 +262,24 @@ function signalData(i: number, random: Random): unknown {
     const ufrag = toHex(random.bytes(4));
     const fingerprint = Array.from(random.bytes(32), (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
     const sdp = [
-      'v=0', `o=- ${Math.floor(random.next() * 1e18)} 2 IN IP4 127.0.0.1`, 's=-', 't=0 0', 'a=group:BUNDLE 0',
-      'a=extmap-allow-mixed', 'a=msid-semantic: WMS', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
-      'c=IN IP4 0.0.0.0', `a=ice-ufrag:${ufrag}`, `a=ice-pwd:${toHex(random.bytes(12))}`, 'a=ice-options:trickle',
-      `a=fingerprint:sha-256 ${fingerprint}`, 'a=setup:actpass', 'a=mid:0', 'a=sctp-port:5000', 'a=max-message-size:262144', '',
+      'v=0',
+      `o=- ${Math.floor(random.next() * 1e18)} 2 IN IP4 127.0.0.1`,
+      's=-',
+      't=0 0',
+      'a=group:BUNDLE 0',
+      'a=extmap-allow-mixed',
+      'a=msid-semantic: WMS',
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+      'c=IN IP4 0.0.0.0',
+      `a=ice-ufrag:${ufrag}`,
+      `a=ice-pwd:${toHex(random.bytes(12))}`,
+      'a=ice-options:trickle',
+      `a=fingerprint:sha-256 ${fingerprint}`,
+      'a=setup:actpass',
+      'a=mid:0',
+      'a=sctp-port:5000',
+      'a=max-message-size:262144',
+      '',
     ].join('\r\n');
     return { type: 'offer', sdp };
   }
@@ -321,7 +358,8 @@ function loadRole(): void {
     // One check with the project's own signer: the frames are what a real client sends.
     const first = live[0]!;
     const frame = JSON.parse(first.frames[1]!) as StampedSignal & { to: string; signature: string };
-    if (signSignal(first.identity, frame.to, frame) !== frame.signature) throw new Error('node:crypto and signSignal disagree');
+    if (signSignal(first.identity, frame.to, frame) !== frame.signature)
+      throw new Error('node:crypto and signSignal disagree');
   }
 
   serve({
@@ -331,15 +369,25 @@ function loadRole(): void {
       for (let i = 0; i < count; i++) {
         const identity = createIdentity(seededRandom(i + 1).bytes);
         clients.push({
-          index: i, identity, key: nodeKey(identity), publicKeyHex: toHex(identity.publicKey),
-          ws: undefined, openedAt: 0, admittedAt: 0, frames: [], sent: 0,
+          index: i,
+          identity,
+          key: nodeKey(identity),
+          publicKeyHex: toHex(identity.publicKey),
+          ws: undefined,
+          openedAt: 0,
+          admittedAt: 0,
+          frames: [],
+          sent: 0,
         });
       }
       const identitiesMs = performance.now() - t0;
       // Native signing must give exactly the signatures the project's own functions give.
       const probe = clients[0]!;
       const nonce = 'ab'.repeat(32);
-      if (nativeSign(probe.key, helloPayload(nonce, probe.identity.nodeIdHex, REALM)) !== signHello(probe.identity, nonce, REALM)) {
+      if (
+        nativeSign(probe.key, helloPayload(nonce, probe.identity.nodeIdHex, REALM)) !==
+        signHello(probe.identity, nonce, REALM)
+      ) {
         throw new Error('node:crypto and signHello disagree');
       }
       const start = performance.now();
@@ -347,9 +395,13 @@ function loadRole(): void {
       const admitMs = performance.now() - start;
       const each = clients.filter((c) => c.admittedAt > 0).map((c) => c.admittedAt - c.openedAt);
       return {
-        identitiesMs, admitMs,
-        perSocketP50Ms: percentile(each, 50), perSocketP95Ms: percentile(each, 95), perSocketMaxMs: Math.max(...each),
-        admitted: results.filter(Boolean).length, failed: results.filter((ok) => !ok).length,
+        identitiesMs,
+        admitMs,
+        perSocketP50Ms: percentile(each, 50),
+        perSocketP95Ms: percentile(each, 95),
+        perSocketMaxMs: Math.max(...each),
+        admitted: results.filter(Boolean).length,
+        failed: results.filter((ok) => !ok).length,
       } satisfies OpenResult;
     },
     prepare: () => {
@@ -409,18 +461,27 @@ function loadRole(): void {
         if (m?.t === 'signal' && verifySignal(m as SignalDelivery, s.slice(0, at))) verifiedOk++;
       }
       return {
-        cpuMs: (cpu.user + cpu.system) / 1000, meanFrameBytes: bytes / (live.length * TARGETS_PER_SENDER), windowMs,
-        sentInWindow: snapshot.sent, deliveredInWindow: snapshot.delivered, refusedInWindow: snapshot.refused, refusals: { ...refusals },
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        meanFrameBytes: bytes / (live.length * TARGETS_PER_SENDER),
+        windowMs,
+        sentInWindow: snapshot.sent,
+        deliveredInWindow: snapshot.delivered,
+        refusedInWindow: snapshot.refused,
+        refusals: { ...refusals },
         deliveredAfter: counters.delivered - snapshot.delivered,
         inFlightAtEnd: inFlightNow(),
-        maxPerSocketPerS: Math.max(...perSocket), meanPerSocketPerS: mean(perSocket),
-        verified: samples.length, verifiedOk,
+        maxPerSocketPerS: Math.max(...perSocket),
+        meanPerSocketPerS: mean(perSocket),
+        verified: samples.length,
+        verifiedOk,
       } satisfies LoadResult;
     },
     stop: async () => {
-      const closed = clients.map((c) => c.ws === undefined || c.ws.readyState === WebSocket.CLOSED
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => c.ws!.once('close', () => resolve())));
+      const closed = clients.map((c) =>
+        c.ws === undefined || c.ws.readyState === WebSocket.CLOSED
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => c.ws!.once('close', () => resolve())),
+      );
       for (const c of clients) c.ws?.close(1000, 'bench done');
       const grace = setTimeout(() => clients.forEach((c) => c.ws?.terminate()), 3_000);
       await Promise.all(closed);
@@ -444,22 +505,26 @@ async function freshClient(url: string, identity: Identity): Promise<HelloTiming
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
   ws.on('error', () => undefined);
   try {
-    return await withTimeout(new Promise<HelloTiming>((resolve, reject) => {
-      let helloAt = 0;
-      ws.on('message', (data: RawData) => {
-        const m = parseServerMessage(String(data));
-        if (m?.t === 'challenge') {
-          const signature = signHello(identity, m.nonce, REALM);
-          helloAt = performance.now();
-          ws.send(encodeMessage({ t: 'hello', publicKey: toHex(identity.publicKey), realm: REALM, signature })!);
-        } else if (m?.t === 'welcome') {
-          const now = performance.now();
-          resolve({ totalMs: now - t0, helloMs: now - helloAt });
-        } else {
-          reject(new Error(`fresh client: unexpected ${String(data).slice(0, 80)}`));
-        }
-      });
-    }), 10_000, 'fresh client');
+    return await withTimeout(
+      new Promise<HelloTiming>((resolve, reject) => {
+        let helloAt = 0;
+        ws.on('message', (data: RawData) => {
+          const m = parseServerMessage(String(data));
+          if (m?.t === 'challenge') {
+            const signature = signHello(identity, m.nonce, REALM);
+            helloAt = performance.now();
+            ws.send(encodeMessage({ t: 'hello', publicKey: toHex(identity.publicKey), realm: REALM, signature })!);
+          } else if (m?.t === 'welcome') {
+            const now = performance.now();
+            resolve({ totalMs: now - t0, helloMs: now - helloAt });
+          } else {
+            reject(new Error(`fresh client: unexpected ${String(data).slice(0, 80)}`));
+          }
+        });
+      }),
+      10_000,
+      'fresh client',
+    );
   } finally {
     ws.close();
     await closed;
@@ -476,25 +541,41 @@ interface RawPair {
 }
 
 async function rawPair(url: string, a: Identity, b: Identity): Promise<RawPair> {
-  const join = (identity: Identity): Promise<WebSocket> => new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.on('error', reject);
-    const onJoin = (data: RawData): void => {
-      const m = parseServerMessage(String(data));
-      if (m?.t === 'challenge') {
-        ws.send(encodeMessage({ t: 'hello', publicKey: toHex(identity.publicKey), realm: REALM, signature: signHello(identity, m.nonce, REALM) })!);
-      } else if (m?.t === 'welcome') {
-        ws.off('message', onJoin);
-        resolve(ws);
-      }
-    };
-    ws.on('message', onJoin);
-  });
+  const join = (identity: Identity): Promise<WebSocket> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      ws.on('error', reject);
+      const onJoin = (data: RawData): void => {
+        const m = parseServerMessage(String(data));
+        if (m?.t === 'challenge') {
+          ws.send(
+            encodeMessage({
+              t: 'hello',
+              publicKey: toHex(identity.publicKey),
+              realm: REALM,
+              signature: signHello(identity, m.nonce, REALM),
+            })!,
+          );
+        } else if (m?.t === 'welcome') {
+          ws.off('message', onJoin);
+          resolve(ws);
+        }
+      };
+      ws.on('message', onJoin);
+    });
   const [wa, wb] = await Promise.all([join(a), join(b)]);
-  const data = { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2113937151 probe.local 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' } };
+  const data = {
+    type: 'candidate',
+    candidate: { candidate: 'candidate:1 1 udp 2113937151 probe.local 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' },
+  };
   const frame = (from: Identity, to: Identity): string => {
     const signal = freshSignal(data);
-    return encodeMessage({ t: 'signal', to: to.nodeIdHex, ...signal, signature: signSignal(from, to.nodeIdHex, signal)! })!;
+    return encodeMessage({
+      t: 'signal',
+      to: to.nodeIdHex,
+      ...signal,
+      signature: signSignal(from, to.nodeIdHex, signal)!,
+    })!;
   };
   const toB = frame(a, b);
   const toA = frame(b, a);
@@ -504,10 +585,14 @@ async function rawPair(url: string, a: Identity, b: Identity): Promise<RawPair> 
   return {
     async roundTrip() {
       const t0 = performance.now();
-      await withTimeout(new Promise<void>((resolve) => {
-        waiting = resolve;
-        wa.send(toB);
-      }), 10_000, 'raw round trip');
+      await withTimeout(
+        new Promise<void>((resolve) => {
+          waiting = resolve;
+          wa.send(toB);
+        }),
+        10_000,
+        'raw round trip',
+      );
       waiting = undefined;
       return performance.now() - t0;
     },
@@ -531,10 +616,11 @@ async function clientPair(url: string, a: Identity, b: Identity): Promise<Client
     createSignalingClient({ url, identity, realm: REALM, WebSocketImpl: WebSocket });
   const ca = make(a);
   const cb = make(b);
-  const opened = (c: SignalingClient): Promise<void> => new Promise((resolve) => {
-    if (c.status === 'open') return resolve();
-    const off = c.on('status', (s) => s === 'open' && (off(), resolve()));
-  });
+  const opened = (c: SignalingClient): Promise<void> =>
+    new Promise((resolve) => {
+      if (c.status === 'open') return resolve();
+      const off = c.on('status', (s) => s === 'open' && (off(), resolve()));
+    });
   await withTimeout(Promise.all([opened(ca), opened(cb)]), 10_000, 'signaling clients');
   // Echoed with the same stamp: the relay leaves freshness to the receivers, and these only count.
   cb.on('signal', (s) => void cb.sendSignal(s.from, s));
@@ -545,10 +631,25 @@ async function clientPair(url: string, a: Identity, b: Identity): Promise<Client
     async roundTrip() {
       const id = n++;
       const t0 = performance.now();
-      await withTimeout(new Promise<void>((resolve) => {
-        waiting.set(id, resolve);
-        ca.sendSignal(b.nodeIdHex, freshSignal({ n: id, type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2113937151 probe.local 50000 typ host', sdpMLineIndex: 0, sdpMid: '0' } }));
-      }), 10_000, 'client round trip');
+      await withTimeout(
+        new Promise<void>((resolve) => {
+          waiting.set(id, resolve);
+          ca.sendSignal(
+            b.nodeIdHex,
+            freshSignal({
+              n: id,
+              type: 'candidate',
+              candidate: {
+                candidate: 'candidate:1 1 udp 2113937151 probe.local 50000 typ host',
+                sdpMLineIndex: 0,
+                sdpMid: '0',
+              },
+            }),
+          );
+        }),
+        10_000,
+        'client round trip',
+      );
       waiting.delete(id);
       return performance.now() - t0;
     },
@@ -559,10 +660,20 @@ async function clientPair(url: string, a: Identity, b: Identity): Promise<Client
   };
 }
 
-interface ProbeFigures { hello: HelloTiming[]; raw: number[]; client: number[] }
+interface ProbeFigures {
+  hello: HelloTiming[];
+  raw: number[];
+  client: number[];
+}
 
 /** Run each probe in its own sequential loop until `untilMs` (performance.now()). */
-async function probe(url: string, untilMs: number, identities: () => Identity, raw: RawPair, client: ClientPair): Promise<ProbeFigures> {
+async function probe(
+  url: string,
+  untilMs: number,
+  identities: () => Identity,
+  raw: RawPair,
+  client: ClientPair,
+): Promise<ProbeFigures> {
   const out: ProbeFigures = { hello: [], raw: [], client: [] };
   const loop = async (everyMs: number, step: () => Promise<void>): Promise<void> => {
     while (performance.now() < untilMs) {
@@ -608,8 +719,12 @@ async function main(): Promise<void> {
     const idle = await probe(address, performance.now() + 2_000, nextIdentity, raw, client);
 
     /** One load phase with the probes running through it. */
-    const phase = async (ratePerS: number | undefined): Promise<{ result: LoadResult; relay: LoadSample; probes: ProbeFigures; probeCpuMs: number }> => {
-      console.log(`signal load for ${LOAD_MS / 1000} s: ${ratePerS === undefined ? `as fast as it goes, ${IN_FLIGHT} in flight` : `${ratePerS} signals/s`}...`);
+    const phase = async (
+      ratePerS: number | undefined,
+    ): Promise<{ result: LoadResult; relay: LoadSample; probes: ProbeFigures; probeCpuMs: number }> => {
+      console.log(
+        `signal load for ${LOAD_MS / 1000} s: ${ratePerS === undefined ? `as fast as it goes, ${IN_FLIGHT} in flight` : `${ratePerS} signals/s`}...`,
+      );
       await relay.call('mark');
       const cpuBefore = process.cpuUsage();
       const loading = load.call<LoadResult>('load', { durationMs: LOAD_MS, inFlight: IN_FLIGHT, ratePerS });
@@ -633,29 +748,52 @@ async function main(): Promise<void> {
     const rssPerSocket = (after.rss - before.rss) / SOCKETS;
     const heapPerSocket = (after.heapUsed - before.heapUsed) / SOCKETS;
     const pp = (values: number[]): string => `${ms(percentile(values, 50))} / ${ms(percentile(values, 95))}`;
-    const rows = (label: string, pick: (f: ProbeFigures) => number[]): Array<string | number> =>
-      [label, pp(pick(idle)), pp(pick(steady.probes)), pp(pick(saturated.probes))];
-    const count = (f: ProbeFigures): string => `${f.hello.length} fresh clients, ${f.raw.length} raw and ${f.client.length} client round trips`;
-    const refusals = (r: LoadResult): string => Object.entries(r.refusals).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
+    const rows = (label: string, pick: (f: ProbeFigures) => number[]): Array<string | number> => [
+      label,
+      pp(pick(idle)),
+      pp(pick(steady.probes)),
+      pp(pick(saturated.probes)),
+    ];
+    const count = (f: ProbeFigures): string =>
+      `${f.hello.length} fresh clients, ${f.raw.length} raw and ${f.client.length} client round trips`;
+    const refusals = (r: LoadResult): string =>
+      Object.entries(r.refusals)
+        .map(([code, n]) => `${code} ${n}`)
+        .join(', ') || 'none';
     const share = (cpuMs: number, wallMs: number): string => `${((cpuMs / wallMs) * 100).toFixed(0)}%`;
     const relayBusy = (p: typeof steady): string =>
       `relay event loop busy ${(p.relay.utilization * 100).toFixed(0)}%, relay CPU ${share(p.relay.cpuMs, p.relay.wallMs)} of one core (load clients ${share(p.result.cpuMs, p.result.windowMs)}, probes ${share(p.probeCpuMs, p.relay.wallMs)}), relay event-loop delay p50 ${ms(p.relay.delayP50Ms)} / p99 ${ms(p.relay.delayP99Ms)}`;
 
     const body = [
-      table(['figure', 'value', 'target'], [
-        [`time to admit ${SOCKETS} concurrent sockets`, `${ms(opened.admitMs)} (${Math.round((SOCKETS * 1000) / opened.admitMs)} admissions/s)`, ''],
-        [`relay RSS with ${SOCKETS} sockets`, mb(after.rss), '≤ 200 MB'],
-        ['relay memory per socket: RSS delta / sockets', kb(rssPerSocket), ''],
-        ['relay memory per socket: heapUsed delta / sockets', kb(heapPerSocket), ''],
-        ['signals forwarded per second (delivered at receivers, saturated)', Math.round(rate(sat)), '≥ 5,000'],
-      ]),
+      table(
+        ['figure', 'value', 'target'],
+        [
+          [
+            `time to admit ${SOCKETS} concurrent sockets`,
+            `${ms(opened.admitMs)} (${Math.round((SOCKETS * 1000) / opened.admitMs)} admissions/s)`,
+            '',
+          ],
+          [`relay RSS with ${SOCKETS} sockets`, mb(after.rss), '≤ 200 MB'],
+          ['relay memory per socket: RSS delta / sockets', kb(rssPerSocket), ''],
+          ['relay memory per socket: heapUsed delta / sockets', kb(heapPerSocket), ''],
+          ['signals forwarded per second (delivered at receivers, saturated)', Math.round(rate(sat)), '≥ 5,000'],
+        ],
+      ),
       '',
-      table(['latency p50 / p95', 'idle', `steady ${STEADY_RATE} signals/s`, `saturated (${Math.round(rate(sat))} signals/s)`], [
-        rows('fresh client: hello → welcome', (f) => f.hello.map((h) => h.helloMs)),
-        rows('fresh client: new WebSocket → welcome', (f) => f.hello.map((h) => h.totalMs)),
-        rows('signal round trip, raw sockets', (f) => f.raw),
-        rows('signal round trip, createSignalingClient', (f) => f.client),
-      ]),
+      table(
+        [
+          'latency p50 / p95',
+          'idle',
+          `steady ${STEADY_RATE} signals/s`,
+          `saturated (${Math.round(rate(sat))} signals/s)`,
+        ],
+        [
+          rows('fresh client: hello → welcome', (f) => f.hello.map((h) => h.helloMs)),
+          rows('fresh client: new WebSocket → welcome', (f) => f.hello.map((h) => h.totalMs)),
+          rows('signal round trip, raw sockets', (f) => f.raw),
+          rows('signal round trip, createSignalingClient', (f) => f.client),
+        ],
+      ),
       '',
       `- Processes: the relay runs in a child process of its own, so memory and CPU figures are its alone; the ${SOCKETS} load clients (raw \`ws\`, speaking the relay protocol) in a second; the probes in the parent. Everything on 127.0.0.1; ${SOCKETS + 4} relay sockets during the load, plus one fresh probe socket at a time.`,
       `- Relay limits raised for the benchmark: socketsPerAddress ${BENCH_LIMITS.socketsPerAddress}, messagesPerSecond ${BENCH_LIMITS.messagesPerSecond} and burstMessages ${BENCH_LIMITS.burstMessages} per socket. Saturated, one socket sent at most ${sat.maxPerSocketPerS.toFixed(1)} signals/s (mean ${sat.meanPerSocketPerS.toFixed(1)}/s), ${sat.maxPerSocketPerS <= DEFAULT_RELAY_LIMITS.messagesPerSecond ? 'within' : 'above'} the default ${DEFAULT_RELAY_LIMITS.messagesPerSecond}/s: the aggregate comes from many sockets, not from a raised per-socket limit.`,
@@ -665,7 +803,12 @@ async function main(): Promise<void> {
       `- Steady: ${relayBusy(steady)}. Saturated: ${relayBusy(saturated)}. The machine's ${cpus().length} cores are shared by the relay, the load clients, the probes and whatever else runs (load average ${loadBefore.toFixed(2)} when the benchmark started); a relay event loop busy well beyond its CPU share means it was waiting for a core, so its ceiling on a core of its own is higher.`,
       `- Saturated latency is mostly queueing the benchmark chose: with ${IN_FLIGHT} signals in flight, each waits behind the others (Little's law: ${IN_FLIGHT} / ${Math.round(rate(sat))} per s ≈ ${ms((IN_FLIGHT * 1000) / rate(sat))} per forward). The steady column is the relay at the target rate.`,
       `- Probes: a fresh client every 100 ms (its own identity, signing with @noble/curves), a raw-socket signal round trip every 20 ms (two relay forwards) and one between two createSignalingClient peers every 50 ms (two forwards plus each side's signing and verifySignal). Samples: idle ${count(idle)}; steady ${count(steady.probes)}; saturated ${count(saturated.probes)}.`,
-      `- Relay totals at shutdown: ${final.signalsForwarded} signals forwarded, errors ${Object.entries(final.errors).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}.`,
+      `- Relay totals at shutdown: ${final.signalsForwarded} signals forwarded, errors ${
+        Object.entries(final.errors)
+          .filter(([, n]) => n > 0)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', ') || 'none'
+      }.`,
     ].join('\n');
     console.log(body);
     writeSection('Relay', 'npm run bench:relay', body);

@@ -16,23 +16,28 @@ const startCommit = commit();
 
 export function writeSection(name: string, command: string, body: string): void {
   const file = 'BENCHMARKS.md';
-  const header = '# Benchmarks\n\nEvery figure below was printed by the command named in its section; each section is rewritten when that command runs.\n';
+  const header =
+    '# Benchmarks\n\nEvery figure below was printed by the command named in its section; each section is rewritten when that command runs.\n';
   const current = existsSync(file) ? readFileSync(file, 'utf8') : header;
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;
   const section = `${begin}\n## ${name}\n\n- Command: \`${command}\`\n- Date: ${new Date().toISOString()}\n- Machine: ${machine()}\n- Commit: ${startCommit}${dirty() ? ' (with uncommitted changes)' : ''}\n\n${body.trim()}\n${end}`;
   const start = current.indexOf(begin);
   const stop = current.indexOf(end);
-  const next = start >= 0 && stop > start
-    ? current.slice(0, start) + section + current.slice(stop + end.length)
-    : `${current.trimEnd()}\n\n${section}\n`;
+  const next =
+    start >= 0 && stop > start
+      ? current.slice(0, start) + section + current.slice(stop + end.length)
+      : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
 }
 
 /** Changes to the code measured; BENCHMARKS.md itself does not count (earlier benchmarks of the same run write it). */
 function dirty(): boolean {
   try {
-    const changed = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n');
+    const changed = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim()
+      .split('\n');
     return changed.some((line) => line.trim() !== '' && !line.endsWith(' BENCHMARKS.md'));
   } catch {
     return false;
@@ -41,7 +46,9 @@ function dirty(): boolean {
 
 function commit(): string {
   try {
-    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -57,7 +64,8 @@ export function percentile(values: number[], p: number): number {
 export const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const fmt = (v: string | number): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
+  const fmt = (v: string | number): string =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v;
   return [
     `| ${headers.join(' | ')} |`,
     `| ${headers.map(() => '---').join(' | ')} |`,

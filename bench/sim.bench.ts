@@ -18,7 +18,12 @@ interface LookupFigures {
   connections: number;
 }
 
-async function lookupsFor(swarm: Swarm, names: string[], owners: Map<string, DhtNode>, count: number): Promise<LookupFigures> {
+async function lookupsFor(
+  swarm: Swarm,
+  names: string[],
+  owners: Map<string, DhtNode>,
+  count: number,
+): Promise<LookupFigures> {
   const framesBefore = routedFrames(swarm);
   const connectionsBefore = swarm.network.stats.connectionsCreated;
   const hops: number[] = [];
@@ -65,7 +70,11 @@ async function scenario(n: number): Promise<string[]> {
     owners.set(name, owner);
     await swarm.settle(publishToDht(owner, name, { metadata: { name } }, 300));
     const key = keyForName(name);
-    const truth = swarm.alive().map((x) => x).sort((a, b) => compareDistance(key, a.self, b.self)).slice(0, 20);
+    const truth = swarm
+      .alive()
+      .map((x) => x)
+      .sort((a, b) => compareDistance(key, a.self, b.self))
+      .slice(0, 20);
     holders.push(truth.filter((x) => x.records.get(key, 'provider', swarm.now).length > 0).length);
   }
   const healthy = await lookupsFor(swarm, names, owners, 400);
@@ -82,16 +91,32 @@ async function scenario(n: number): Promise<string[]> {
   const wallS = (performance.now() - started) / 1000;
 
   const row = (label: string, f: LookupFigures): Array<string | number> => [
-    `${n}`, label, percentile(f.hops, 50), percentile(f.hops, 95), Math.max(...f.hops), f.messages,
-    `${(f.success * 100).toFixed(2)}%`, f.connections,
+    `${n}`,
+    label,
+    percentile(f.hops, 50),
+    percentile(f.hops, 95),
+    Math.max(...f.hops),
+    f.messages,
+    `${(f.success * 100).toFixed(2)}%`,
+    f.connections,
   ];
   console.log(`n=${n}: built in ${builtS.toFixed(1)} s, total ${wallS.toFixed(1)} s`);
   return [
     `### ${n} nodes`,
     '',
-    table(['nodes', 'phase', 'hops p50', 'hops p95', 'hops max', 'frames / lookup', 'success', 'connections opened / lookup'], [
-      row('all live', healthy), row('30% failed silently', failed),
-    ]),
+    table(
+      [
+        'nodes',
+        'phase',
+        'hops p50',
+        'hops p95',
+        'hops max',
+        'frames / lookup',
+        'success',
+        'connections opened / lookup',
+      ],
+      [row('all live', healthy), row('30% failed silently', failed)],
+    ),
     '',
     `- open channels per node: mean ${mean(open).toFixed(1)}, p95 ${percentile(open, 95)}, max ${Math.max(...open)}; connections created per node while joining: ${createdPerNode.toFixed(1)}`,
     `- of the 20 closest nodes, holding a record right after publish: mean ${mean(holders).toFixed(2)}, min ${Math.min(...holders)} (50 records)`,
@@ -168,9 +193,17 @@ async function churn(n: number, minutes: number): Promise<string[]> {
   return [
     `### Churn: ${n} nodes, sessions exponential with mean 10 virtual minutes, ${minutes} virtual minutes`,
     '',
-    table(['lookups', 'success', 'frames / node / s', 'bytes / node / s', 'connections opened / node / hour', 'live nodes at end'], [
-      [lookups, `${((found / lookups) * 100).toFixed(2)}%`, framesPerNodeS, bytesPerNodeS, connPerNodeH, live],
-    ]),
+    table(
+      [
+        'lookups',
+        'success',
+        'frames / node / s',
+        'bytes / node / s',
+        'connections opened / node / hour',
+        'live nodes at end',
+      ],
+      [[lookups, `${((found / lookups) * 100).toFixed(2)}%`, framesPerNodeS, bytesPerNodeS, connPerNodeH, live]],
+    ),
     '',
     `- frames and bytes count everything on the wire (maintenance, joins of newcomers, lookups, re-advertisements). Wall clock ${wallS.toFixed(1)} s.`,
     '',

@@ -15,7 +15,14 @@ const gzip = (data: string | Uint8Array): number => gzipSync(data, { level: 9 })
 
 execSync('npm run build:lib', { stdio: ['ignore', 'ignore', 'inherit'] });
 
-interface EntrySize { name: string; raw: number; rawGzip: number; min: number; minGzip: number; budget: number }
+interface EntrySize {
+  name: string;
+  raw: number;
+  rawGzip: number;
+  min: number;
+  minGzip: number;
+  budget: number;
+}
 async function entry(name: string, file: string, budget: number): Promise<EntrySize> {
   const code = readFileSync(file, 'utf8');
   const min = (await transform(code, { minify: true, format: 'esm', target: 'es2022' })).code;
@@ -28,24 +35,43 @@ const entries = [
 
 /** Minified bytes per package (or per source folder of ours) in a bundle of the entry's sources. */
 async function composition(source: string): Promise<Array<[string, number, number]>> {
-  const result = await build({ entryPoints: [source], bundle: true, minify: true, format: 'esm', target: 'es2022', write: false, metafile: true, logLevel: 'error', outdir: 'out' });
+  const result = await build({
+    entryPoints: [source],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'error',
+    outdir: 'out',
+  });
   const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined)!;
   const parts = new Map<string, number>();
   for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
     const segments = path.split('/');
-    const key = segments[0] === 'node_modules'
-      ? segments.slice(1, segments[1]!.startsWith('@') ? 3 : 2).join('/')
-      : `our ${segments.slice(0, Math.min(segments.length - 1, 2)).join('/')}/`;
+    const key =
+      segments[0] === 'node_modules'
+        ? segments.slice(1, segments[1]!.startsWith('@') ? 3 : 2).join('/')
+        : `our ${segments.slice(0, Math.min(segments.length - 1, 2)).join('/')}/`;
     parts.set(key, (parts.get(key) ?? 0) + bytesInOutput);
   }
   const total = [...parts.values()].reduce((a, b) => a + b, 0);
-  return [...parts].filter(([, v]) => v >= 50).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v, (100 * v) / total]);
+  return [...parts]
+    .filter(([, v]) => v >= 50)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => [k, v, (100 * v) / total]);
 }
 const mainParts = await composition('src/index.ts');
 const workerParts = await composition('worker/dht.worker.ts');
 
-const [packed] = JSON.parse(execSync('npm pack --dry-run --json --ignore-scripts', { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as Array<{
-  size: number; unpackedSize: number; entryCount: number; files: Array<{ path: string; size: number }>;
+const [packed] = JSON.parse(
+  execSync('npm pack --dry-run --json --ignore-scripts', { stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+) as Array<{
+  size: number;
+  unpackedSize: number;
+  entryCount: number;
+  files: Array<{ path: string; size: number }>;
 }>;
 const byDir = new Map<string, number>();
 for (const f of packed!.files) {
@@ -55,20 +81,31 @@ for (const f of packed!.files) {
 
 const within = (v: number, budget: number): string => (v <= budget ? `within ${kB(budget)}` : `**over ${kB(budget)}**`);
 const body = `
-${table(['entry', 'raw', 'raw gzip', 'minified', 'minified gzip', 'budget (minified gzip)'],
-    entries.map((e) => [e.name, kB(e.raw), kB(e.rawGzip), kB(e.min), kB(e.minGzip), within(e.minGzip, e.budget)]))}
+${table(
+  ['entry', 'raw', 'raw gzip', 'minified', 'minified gzip', 'budget (minified gzip)'],
+  entries.map((e) => [e.name, kB(e.raw), kB(e.rawGzip), kB(e.min), kB(e.minGzip), within(e.minGzip, e.budget)]),
+)}
 
 The package ships both unminified (readable; the app's build minifies them). The budget is in \`bench/size-budget.ts\`; the consumer tier holds a real Vite app's build to it.
 
 What fills them (minified bytes of a bundle of each entry's sources): the main thread is mostly ${mainParts[0]![0]} (${mainParts[0]![2].toFixed(0)}%), the worker mostly ${workerParts[0]![0]} (${workerParts[0]![2].toFixed(0)}%). simple-peer's prebuilt browser bundle carries its own Buffer, stream and process shims: that is the price of needing no polyfills in the app; driving RTCPeerConnection directly would remove most of it. Both threads carry Ed25519 and SHA-256 (@noble): the main thread signs and checks WebRTC signals, the worker records.
 
-${table(['main thread', 'minified', 'share'], mainParts.map(([k, v, p]) => [k, kB(v), `${p.toFixed(0)}%`]))}
+${table(
+  ['main thread', 'minified', 'share'],
+  mainParts.map(([k, v, p]) => [k, kB(v), `${p.toFixed(0)}%`]),
+)}
 
-${table(['worker', 'minified', 'share'], workerParts.map(([k, v, p]) => [k, kB(v), `${p.toFixed(0)}%`]))}
+${table(
+  ['worker', 'minified', 'share'],
+  workerParts.map(([k, v, p]) => [k, kB(v), `${p.toFixed(0)}%`]),
+)}
 
 Tarball (\`npm pack\`): ${kB(packed!.size)} (${within(packed!.size, SIZE_BUDGET.tarball)}), ${kB(packed!.unpackedSize)} unpacked in ${packed!.entryCount} files:
 
-${table(['path', 'unpacked'], [...byDir].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, kB(v)]))}
+${table(
+  ['path', 'unpacked'],
+  [...byDir].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, kB(v)]),
+)}
 `;
 console.log(body);
 writeSection('Package size', 'npm run bench:size', body);

@@ -4,7 +4,9 @@ import { meshed, openPeer, viaRelay } from './peers.js';
 
 type Seen = { relay: string[][]; lookups: Array<{ kind: string; subject: { kind: string; name?: string } }> };
 declare global {
-  interface Window { seen?: Seen }
+  interface Window {
+    seen?: Seen;
+  }
 }
 
 test.describe('what an app learns from the peer', () => {
@@ -23,9 +25,16 @@ test.describe('what an app learns from the peer', () => {
         });
       }
       await relay.close();
-      for (const p of peers) await expect.poll(() => p.page.evaluate(() => window.seen!.relay)).toEqual([['down', relay.url]]);
+      for (const p of peers)
+        await expect.poll(() => p.page.evaluate(() => window.seen!.relay)).toEqual([['down', relay.url]]);
       relay = await startTestRelay({ port });
-      for (const p of peers) await expect.poll(() => p.page.evaluate(() => window.seen!.relay), { timeout: 60_000 }).toEqual([['down', relay.url], ['up', relay.url]]);
+      for (const p of peers)
+        await expect
+          .poll(() => p.page.evaluate(() => window.seen!.relay), { timeout: 60_000 })
+          .toEqual([
+            ['down', relay.url],
+            ['up', relay.url],
+          ]);
       for (const p of peers) expect(p.errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
     } finally {
       for (const p of peers) await p.context.close();
@@ -33,7 +42,9 @@ test.describe('what an app learns from the peer', () => {
     }
   });
 
-  test('lookup events name the service or topic looked up; callDetailed names the provider and the attempts', async ({ browser }) => {
+  test('lookup events name the service or topic looked up; callDetailed names the provider and the attempts', async ({
+    browser,
+  }) => {
     const [provider, caller] = [await openPeer(browser), await openPeer(browser)];
     try {
       await meshed([provider, caller]);
@@ -43,12 +54,21 @@ test.describe('what an app learns from the peer', () => {
         window.seen = seen;
         window.peer!.on('lookup', (e) => seen.lookups.push({ kind: e.kind, subject: e.subject }));
       });
-      await expect.poll(() => caller.page.evaluate(async () => (await window.peer!.discover('events.echo', { forceRefresh: true })).length)).toBe(1);
-      const subjects = await caller.page.evaluate(() => window.seen!.lookups.filter((l) => l.kind === 'done').map((l) => l.subject));
+      await expect
+        .poll(() =>
+          caller.page.evaluate(async () => (await window.peer!.discover('events.echo', { forceRefresh: true })).length),
+        )
+        .toBe(1);
+      const subjects = await caller.page.evaluate(() =>
+        window.seen!.lookups.filter((l) => l.kind === 'done').map((l) => l.subject),
+      );
       expect(subjects).toContainEqual({ kind: 'service', name: 'events.echo' });
 
       await caller.page.evaluate(() => window.peer!.publish('events.news.today', 'hello'));
-      await expect.poll(() => caller.page.evaluate(() => window.seen!.lookups.filter((l) => l.kind === 'done').map((l) => l.subject)))
+      await expect
+        .poll(() =>
+          caller.page.evaluate(() => window.seen!.lookups.filter((l) => l.kind === 'done').map((l) => l.subject)),
+        )
         .toContainEqual({ kind: 'topic', name: 'events.news.today' });
 
       const outcome = await caller.page.evaluate(() => window.peer!.callDetailed('events.echo', 'ping'));

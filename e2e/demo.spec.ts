@@ -18,7 +18,9 @@ async function screenshot(p: PeerPage, name: string): Promise<void> {
 }
 
 test.describe('the demo page', () => {
-  test('three tabs: the mesh picture, advertise, discover and call, subscribe and publish, all from the controls', async ({ browser }) => {
+  test('three tabs: the mesh picture, advertise, discover and call, subscribe and publish, all from the controls', async ({
+    browser,
+  }) => {
     const tabs: PeerPage[] = [];
     for (let i = 0; i < 3; i++) {
       const tab = await openPeer(browser);
@@ -82,7 +84,9 @@ test.describe('the demo page', () => {
     await provider.page.locator('#publish-payload').fill('{"celsius": 22.5}');
     await expect(async () => {
       await provider.page.getByRole('button', { name: 'Publish' }).click();
-      await expect(provider.page.locator('#publish-result')).toContainText('delivered to 1 subscriber', { timeout: 2_000 });
+      await expect(provider.page.locator('#publish-result')).toContainText('delivered to 1 subscriber', {
+        timeout: 2_000,
+      });
     }).toPass();
     const item = listener.page.locator('#feed .feed-item').first();
     await expect(item).toContainText('sensors.kitchen.temp');
@@ -93,7 +97,8 @@ test.describe('the demo page', () => {
     const log = caller.page.locator('#log li:visible');
     await caller.page.locator('#log-kind').selectOption('call');
     await expect(log.first()).toBeVisible();
-    for (const kind of await log.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')))) expect(kind).toBe('call');
+    for (const kind of await log.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))))
+      expect(kind).toBe('call');
     await caller.page.locator('#log-kind').selectOption('');
     await caller.page.locator('#log-filter').fill('discovered');
     await expect(log.first()).toBeVisible();
@@ -135,7 +140,10 @@ test.describe('the demo page', () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const tab = await openPeer(context);
     await expect(tab.page.locator('.mesh-svg')).toBeVisible();
-    const widths = await tab.page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth }));
+    const widths = await tab.page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      screen: window.innerWidth,
+    }));
     expect(widths.page).toBeLessThanOrEqual(widths.screen);
     await screenshot(tab, 'phone');
     expect(tab.errors).toEqual([]);

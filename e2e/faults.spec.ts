@@ -25,7 +25,10 @@ async function provide(p: PeerPage, name: string): Promise<void> {
 }
 
 const callEcho = (p: PeerPage, name: string, x: unknown): Promise<{ by: string; echo: unknown }> =>
-  p.page.evaluate(([n, arg]) => window.peer!.call(n, arg, { timeoutMs: 10_000 }) as Promise<{ by: string; echo: unknown }>, [name, x] as const);
+  p.page.evaluate(
+    ([n, arg]) => window.peer!.call(n, arg, { timeoutMs: 10_000 }) as Promise<{ by: string; echo: unknown }>,
+    [name, x] as const,
+  );
 
 /** Nine peers in separate contexts; the three closest holders of the service's record are closed abruptly. */
 test.describe.serial('faults: three of nine peers vanish', () => {
@@ -44,7 +47,10 @@ test.describe.serial('faults: three of nine peers vanish', () => {
     providerIds = providers.map((p) => p.nodeId).sort();
     // The record's closest holders are the ones to die: what survives must come from the other replicas.
     const key = serviceKey(service);
-    const victims = peers.slice(2).sort((a, b) => (distance(a.nodeId, key) < distance(b.nodeId, key) ? -1 : 1)).slice(0, 3);
+    const victims = peers
+      .slice(2)
+      .sort((a, b) => (distance(a.nodeId, key) < distance(b.nodeId, key) ? -1 : 1))
+      .slice(0, 3);
     survivors = peers.filter((p) => !victims.includes(p));
     for (const v of victims) {
       await expect.poll(async () => (await discover(v, service)).map((x) => x.nodeId).sort()).toEqual(providerIds);
@@ -60,9 +66,13 @@ test.describe.serial('faults: three of nine peers vanish', () => {
     for (const p of survivors) await p.context.close();
   });
 
-  test('survivors close the dead channels, then discover and call the providers that remain; a newcomer too', async ({ browser }) => {
+  test('survivors close the dead channels, then discover and call the providers that remain; a newcomer too', async ({
+    browser,
+  }) => {
     for (const p of survivors) {
-      await expect.poll(async () => (await channelIds(p)).filter((id) => deadIds.includes(id)), { timeout: 30_000 }).toEqual([]);
+      await expect
+        .poll(async () => (await channelIds(p)).filter((id) => deadIds.includes(id)), { timeout: 30_000 })
+        .toEqual([]);
     }
     for (const p of survivors) {
       await expect.poll(async () => (await discover(p, service)).map((x) => x.nodeId).sort()).toEqual(providerIds);
@@ -74,7 +84,9 @@ test.describe.serial('faults: three of nine peers vanish', () => {
     const newcomer = await openPeer(browser);
     try {
       await meshed([newcomer], 1);
-      await expect.poll(async () => (await discover(newcomer, service)).map((x) => x.nodeId).sort(), { timeout: 30_000 }).toEqual(providerIds);
+      await expect
+        .poll(async () => (await discover(newcomer, service)).map((x) => x.nodeId).sort(), { timeout: 30_000 })
+        .toEqual(providerIds);
       expect(providerIds).toContain((await callEcho(newcomer, service, 'hi')).by);
       for (const p of [...survivors, newcomer]) expect(p.errors).toEqual([]);
     } finally {
@@ -85,13 +97,17 @@ test.describe.serial('faults: three of nine peers vanish', () => {
   test('survivors drop the dead contacts from their routing tables', async () => {
     // A closed channel marks the contact lost at once (liveness pings may declare it dead first).
     for (const p of survivors) {
-      await expect.poll(async () => (await routingIds(p)).filter((id) => deadIds.includes(id)), { timeout: 30_000 }).toEqual([]);
+      await expect
+        .poll(async () => (await routingIds(p)).filter((id) => deadIds.includes(id)), { timeout: 30_000 })
+        .toEqual([]);
     }
   });
 });
 
 test.describe('faults: a relay that goes away', () => {
-  test('relay stopped: open channels keep carrying calls; restarted: peers reconnect and a new tab joins', async ({ browser }) => {
+  test('relay stopped: open channels keep carrying calls; restarted: peers reconnect and a new tab joins', async ({
+    browser,
+  }) => {
     test.setTimeout(120_000);
     let relay: Relay = await startRelay({ port: 0, host: '127.0.0.1' });
     const port = relay.port;
@@ -125,7 +141,9 @@ test.describe('faults: a relay that goes away', () => {
       peers.push(newcomer);
       await meshed([newcomer], 1);
       expect(await stat(newcomer, 'relay.connected')).toBe(1);
-      await expect.poll(async () => (await discover(newcomer, 'faults.relayless')).map((x) => x.nodeId)).toEqual([provider.nodeId]);
+      await expect
+        .poll(async () => (await discover(newcomer, 'faults.relayless')).map((x) => x.nodeId))
+        .toEqual([provider.nodeId]);
       expect((await callEcho(newcomer, 'faults.relayless', 'back')).by).toBe(provider.nodeId);
       // The browser itself logs each reconnect attempt that found the relay down; anything else is a failure.
       const refused = `WebSocket connection to 'ws://127.0.0.1:${port}/relay' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED`;

@@ -26,7 +26,9 @@ test.describe('a hostile relay', () => {
     }
   });
 
-  test('replay-offers: an offer delivered again after the channel opened is dropped as a duplicate, and the channel stays', async ({ browser }) => {
+  test('replay-offers: an offer delivered again after the channel opened is dropped as a duplicate, and the channel stays', async ({
+    browser,
+  }) => {
     test.setTimeout(60_000);
     const relay = await startTamperingRelay('replay-offers', 3_000);
     const tabs = await twoTabs(browser, relay);
@@ -44,7 +46,9 @@ test.describe('a hostile relay', () => {
       }
       expect(await channelIds(a)).toEqual([b.nodeId]);
       // Each replayed offer is counted where it landed, and nothing else happened.
-      await expect.poll(async () => (await stat(a, 'signals.duplicate')) + (await stat(b, 'signals.duplicate'))).toBe(relay.replayed);
+      await expect
+        .poll(async () => (await stat(a, 'signals.duplicate')) + (await stat(b, 'signals.duplicate')))
+        .toBe(relay.replayed);
       for (const p of tabs) expect(p.errors).toEqual([]);
     } finally {
       for (const p of tabs) await p.context.close();
@@ -53,19 +57,30 @@ test.describe('a hostile relay', () => {
   });
 
   for (const mode of ['rewrite-sdp', 'spoof-sender'] as const satisfies readonly TamperMode[]) {
-    test(`${mode}: the receiving tab finds the signature broken, counts the signal, and no channel opens`, async ({ browser }) => {
+    test(`${mode}: the receiving tab finds the signature broken, counts the signal, and no channel opens`, async ({
+      browser,
+    }) => {
       test.setTimeout(60_000);
       const relay = await startTamperingRelay(mode);
       const tabs = await twoTabs(browser, relay);
       try {
         // Each tab rejects exactly what the relay tampered with on its way to it.
-        await expect.poll(() => tabs.reduce((sum, p) => sum + relay.delivered(p.nodeId).tampered, 0)).toBeGreaterThanOrEqual(1);
+        await expect
+          .poll(() => tabs.reduce((sum, p) => sum + relay.delivered(p.nodeId).tampered, 0))
+          .toBeGreaterThanOrEqual(1);
         for (const p of tabs) {
-          await expect.poll(async () => (await stat(p, 'signals.rejected')) - relay.delivered(p.nodeId).tampered).toBe(0);
+          await expect
+            .poll(async () => (await stat(p, 'signals.rejected')) - relay.delivered(p.nodeId).tampered)
+            .toBe(0);
         }
         // The dialling side gives up when its attempt times out (15 s): nothing opened by then.
-        await expect.poll(async () => (await stat(tabs[0], 'connections.openTimeouts')) + (await stat(tabs[1], 'connections.openTimeouts')),
-          { timeout: 40_000 }).toBeGreaterThanOrEqual(1);
+        await expect
+          .poll(
+            async () =>
+              (await stat(tabs[0], 'connections.openTimeouts')) + (await stat(tabs[1], 'connections.openTimeouts')),
+            { timeout: 40_000 },
+          )
+          .toBeGreaterThanOrEqual(1);
         // A tampered offer never reached WebRTC, so nobody answered it.
         expect(relay.seen('offer')).toBeGreaterThanOrEqual(1);
         expect(relay.seen('answer')).toBe(0);

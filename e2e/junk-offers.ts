@@ -18,7 +18,10 @@ export const JUNK_OFFER = { type: 'offer', sdp: 'junk' } as const;
 
 async function admitted(relayUrl: string): Promise<SignalingClient> {
   const client = createSignalingClient({
-    url: relayUrl, identity: createIdentity((n) => new Uint8Array(randomBytes(n))), realm: 'default', WebSocketImpl: WebSocket,
+    url: relayUrl,
+    identity: createIdentity((n) => new Uint8Array(randomBytes(n))),
+    realm: 'default',
+    WebSocketImpl: WebSocket,
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the relay did not admit the flooder')), 10_000);
@@ -34,7 +37,12 @@ async function admitted(relayUrl: string): Promise<SignalingClient> {
  * One identity sending junk offers to `target` at `perSecond` (the relay allows a socket
  * 100 messages a second) for `seconds`. Resolves with how many went out.
  */
-export async function floodFromOne(relayUrl: string, target: IdHex, perSecond: number, seconds: number): Promise<number> {
+export async function floodFromOne(
+  relayUrl: string,
+  target: IdHex,
+  perSecond: number,
+  seconds: number,
+): Promise<number> {
   const client = await admitted(relayUrl);
   let sent = 0;
   try {

@@ -9,7 +9,9 @@ import { channelIds, discover, meshed, openPeer, stat, viaRelay, type PeerPage }
  * correctly signed offers with junk SDP, from one admitted identity at nearly the relay's
  * rate and from many throw-away ones, while it joins.
  */
-test('a tab flooded with signed junk offers while it joins keeps its mesh and almost all of its connection budget', async ({ browser }) => {
+test('a tab flooded with signed junk offers while it joins keeps its mesh and almost all of its connection budget', async ({
+  browser,
+}) => {
   test.setTimeout(120_000);
   const relay = await startRelay({ port: 0, host: '127.0.0.1', limits: { socketsPerAddress: 512 } });
   const tabs: PeerPage[] = [];
@@ -44,8 +46,12 @@ test('a tab flooded with signed junk offers while it joins keeps its mesh and al
     const newcomer = await openPeer(browser, viaRelay(relay.address));
     tabs.push(newcomer);
     await meshed([newcomer]);
-    await expect.poll(async () => (await discover(newcomer, 'flood.echo')).map((p) => p.nodeId)).toEqual([target.nodeId]);
-    expect(await newcomer.page.evaluate(() => window.peer!.call('flood.echo', 'still here', { timeoutMs: 10_000 }))).toBe('still here');
+    await expect
+      .poll(async () => (await discover(newcomer, 'flood.echo')).map((p) => p.nodeId))
+      .toEqual([target.nodeId]);
+    expect(
+      await newcomer.page.evaluate(() => window.peer!.call('flood.echo', 'still here', { timeoutMs: 10_000 })),
+    ).toBe('still here');
     for (const p of tabs) expect(p.errors).toEqual([]);
   } finally {
     for (const p of tabs) await p.context.close();

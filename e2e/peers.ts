@@ -33,7 +33,10 @@ export async function meshed(peers: PeerPage[], min = 1): Promise<void> {
   await waitForMesh(peers, { minChannels: min });
 }
 
-export const discover = (p: PeerPage, name: string): Promise<Array<{ nodeId: string; metadata: Record<string, unknown> }>> =>
+export const discover = (
+  p: PeerPage,
+  name: string,
+): Promise<Array<{ nodeId: string; metadata: Record<string, unknown> }>> =>
   p.page.evaluate((n) => window.peer!.discover(n, { forceRefresh: true }), name);
 
 export const stat = async (p: PeerPage, name: string): Promise<number> => (await peerStats(p))[name] ?? 0;
@@ -51,6 +54,8 @@ export const viaRelay = (relayUrl: string, storage: 'memory' | 'indexeddb' = 'me
 
 /** Wait for the (re)loaded page's peer without checking its id (see waitForPeer for a fresh one). */
 export async function peerIdAfterReload(page: Page): Promise<string> {
-  await page.waitForFunction(() => window.peer !== undefined || window.peerError !== undefined, undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => window.peer !== undefined || window.peerError !== undefined, undefined, {
+    timeout: 30_000,
+  });
   return page.evaluate(() => window.peer?.nodeId ?? `error: ${JSON.stringify(window.peerError)}`);
 }

@@ -8,9 +8,12 @@ test.describe('service registry across browser peers', () => {
     await meshed(peers);
     const [provider, ...others] = peers as [PeerPage, ...PeerPage[]];
     await provider.page.evaluate(() =>
-      window.peer!.advertise('energy.home.get', () => ({ watts: 1000 }), { metadata: { unit: 'W', site: 'home' } }));
+      window.peer!.advertise('energy.home.get', () => ({ watts: 1000 }), { metadata: { unit: 'W', site: 'home' } }),
+    );
     for (const p of others) {
-      await expect.poll(async () => (await discover(p, 'energy.home.get')).map((x) => x.nodeId)).toEqual([provider.nodeId]);
+      await expect
+        .poll(async () => (await discover(p, 'energy.home.get')).map((x) => x.nodeId))
+        .toEqual([provider.nodeId]);
       const [found] = await discover(p, 'energy.home.get');
       expect(found!.metadata).toEqual({ unit: 'W', site: 'home' });
     }
@@ -33,7 +36,9 @@ test.describe('service registry across browser peers', () => {
     for (const [i, t] of tabs.entries()) {
       for (const [j, other] of tabs.entries()) {
         if (i === j) continue;
-        await expect.poll(async () => (await discover(t, `tab.${j}.echo`)).map((x) => x.nodeId)).toEqual([other.nodeId]);
+        await expect
+          .poll(async () => (await discover(t, `tab.${j}.echo`)).map((x) => x.nodeId))
+          .toEqual([other.nodeId]);
       }
     }
     for (const t of tabs) expect(t.errors).toEqual([]);
@@ -65,10 +70,18 @@ test.describe('service registry across browser peers', () => {
     await expect.poll(() => stat(holder, 'persistence.savedRecords')).toBeGreaterThanOrEqual(1);
     await provider.context.close();
     await holder.page.reload();
-    expect(await holder.page.evaluate(() => new Promise<string>((resolve) => {
-      const wait = (): void => { if (window.peer) resolve(window.peer.nodeId); else setTimeout(wait, 20); };
-      wait();
-    }))).toBe(holder.nodeId);
+    expect(
+      await holder.page.evaluate(
+        () =>
+          new Promise<string>((resolve) => {
+            const wait = (): void => {
+              if (window.peer) resolve(window.peer.nodeId);
+              else setTimeout(wait, 20);
+            };
+            wait();
+          }),
+      ),
+    ).toBe(holder.nodeId);
     expect(await stat(holder, 'persistence.restoredRecords')).toBeGreaterThanOrEqual(1);
     // Alone now: the answer can only come from what it restored.
     expect(await stat(holder, 'neighbours.open')).toBe(0);

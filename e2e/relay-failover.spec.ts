@@ -12,7 +12,9 @@ async function deadRelayUrl(): Promise<string> {
   return `ws://127.0.0.1:${port}/relay`;
 }
 
-test('bootstrap [dead, live]: the tab fails over to the live relay and joins the mesh through it', async ({ browser }) => {
+test('bootstrap [dead, live]: the tab fails over to the live relay and joins the mesh through it', async ({
+  browser,
+}) => {
   const relay = await startRelay({ port: 0, host: '127.0.0.1' });
   const dead = await deadRelayUrl();
   const first = await openPeer(browser, viaRelay(relay.address));

@@ -26,7 +26,11 @@ async function threeAdders(browser: Browser): Promise<{ providers: PeerPage[]; c
   const caller = await openPeer(browser);
   await meshed([...providers, caller]);
   for (const p of providers) await provideAdd(p);
-  await expect.poll(() => caller.page.evaluate(async () => (await window.peer!.discover('calc.add', { forceRefresh: true })).length)).toBe(3);
+  await expect
+    .poll(() =>
+      caller.page.evaluate(async () => (await window.peer!.discover('calc.add', { forceRefresh: true })).length),
+    )
+    .toBe(3);
   return { providers, caller };
 }
 
@@ -35,7 +39,8 @@ test.describe('calls and pub/sub between browser peers', () => {
     const { providers, caller } = await threeAdders(browser);
     const results = await caller.page.evaluate(async () => {
       const out: unknown[] = [];
-      for (let i = 0; i < 30; i++) out.push(await window.peer!.call('calc.add', { a: i, b: 100 }, { policy: 'roundrobin' }));
+      for (let i = 0; i < 30; i++)
+        out.push(await window.peer!.call('calc.add', { a: i, b: 100 }, { policy: 'roundrobin' }));
       return out;
     });
     expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i + 100));
@@ -45,7 +50,9 @@ test.describe('calls and pub/sub between browser peers', () => {
     const echoed = await caller.page.evaluate(async () => {
       const big = 'x'.repeat(1_000_000);
       const back = await window.peer!.call('demo.echo', big, { timeoutMs: 20_000 });
-      const refused = await window.peer!.call('demo.echo', 'y'.repeat(1_100_000)).catch((e: { code: string }) => e.code);
+      const refused = await window
+        .peer!.call('demo.echo', 'y'.repeat(1_100_000))
+        .catch((e: { code: string }) => e.code);
       return { same: back === big, refused };
     });
     expect(echoed).toEqual({ same: true, refused: 'TOO_LARGE' });
@@ -75,8 +82,16 @@ test.describe('calls and pub/sub between browser peers', () => {
     for (const p of [caller, providers[1]!, providers[2]!]) await p.context.close();
   });
 
-  test('five subscribers, wildcards included: each matching one gets each message once, others none, none after unsubscribe', async ({ browser }) => {
-    const patterns = ['sensors.kitchen.temp', 'sensors.*.temp', 'sensors.**', 'sensors.*.humidity', 'sensors.kitchen.temp'];
+  test('five subscribers, wildcards included: each matching one gets each message once, others none, none after unsubscribe', async ({
+    browser,
+  }) => {
+    const patterns = [
+      'sensors.kitchen.temp',
+      'sensors.*.temp',
+      'sensors.**',
+      'sensors.*.humidity',
+      'sensors.kitchen.temp',
+    ];
     const subscribers: PeerPage[] = [];
     for (let i = 0; i < patterns.length; i++) subscribers.push(await openPeer(browser));
     const publisher = await openPeer(browser);
@@ -88,12 +103,19 @@ test.describe('calls and pub/sub between browser peers', () => {
     for (const [i, s] of subscribers.entries()) {
       await s.page.evaluate(async (pattern) => {
         window.inbox = [];
-        const stop = await window.peer!.subscribe(pattern, (payload, info) => window.inbox!.push({ payload, topic: info.topic }));
+        const stop = await window.peer!.subscribe(pattern, (payload, info) =>
+          window.inbox!.push({ payload, topic: info.topic }),
+        );
         (window as unknown as { stop: () => Promise<void> }).stop = stop;
       }, patterns[i]!);
     }
-    await expect.poll(() => publisher.page.evaluate(async () =>
-      (await window.peer!.discoverSubscribers('sensors.kitchen.temp', { forceRefresh: true })).length)).toBe(4);
+    await expect
+      .poll(() =>
+        publisher.page.evaluate(
+          async () => (await window.peer!.discoverSubscribers('sensors.kitchen.temp', { forceRefresh: true })).length,
+        ),
+      )
+      .toBe(4);
     for (let m = 0; m < 3; m++) {
       expect(await publisher.page.evaluate((n) => window.peer!.publish('sensors.kitchen.temp', { n }), m)).toBe(4);
     }
@@ -102,9 +124,15 @@ test.describe('calls and pub/sub between browser peers', () => {
     for (const i of [0, 1, 2, 4]) await expect.poll(() => inbox(subscribers[i]!)).toEqual(expected);
     expect(await inbox(subscribers[3]!)).toEqual([]);
 
-    for (const s of subscribers) await s.page.evaluate(() => (window as unknown as { stop: () => Promise<void> }).stop());
-    await expect.poll(() => publisher.page.evaluate(async () =>
-      (await window.peer!.discoverSubscribers('sensors.kitchen.temp', { forceRefresh: true })).length)).toBe(0);
+    for (const s of subscribers)
+      await s.page.evaluate(() => (window as unknown as { stop: () => Promise<void> }).stop());
+    await expect
+      .poll(() =>
+        publisher.page.evaluate(
+          async () => (await window.peer!.discoverSubscribers('sensors.kitchen.temp', { forceRefresh: true })).length,
+        ),
+      )
+      .toBe(0);
     expect(await publisher.page.evaluate(() => window.peer!.publish('sensors.kitchen.temp', { n: 99 }))).toBe(0);
     for (const i of [0, 1, 2, 4]) expect(await inbox(subscribers[i]!)).toEqual(expected);
     for (const p of [...subscribers, publisher]) expect(p.errors).toEqual([]);

@@ -18,28 +18,33 @@ interface RawState {
 }
 
 function readRawState(page: Page, nodeId: string): Promise<RawState> {
-  return page.evaluate((id) => new Promise<RawState>((resolve, reject) => {
-    const open = indexedDB.open(`macula-web/node/${id}`);
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      const store = db.transaction('state', 'readonly').objectStore('state');
-      const values: Record<string, unknown> = {};
-      for (const key of ['meta', 'records', 'services']) store.get(key).onsuccess = (e) => (values[key] = (e.target as IDBRequest).result);
-      store.transaction.oncomplete = () => {
-        db.close();
-        const records = values['records'] as { snapshot: number; data: { entries: unknown[] } } | undefined;
-        const services = values['services'] as { snapshot: number; data: Array<{ serviceId: string }> } | undefined;
-        resolve({
-          meta: values['meta'] as RawState['meta'],
-          recordsSnapshot: records?.snapshot,
-          records: records?.data.entries.length ?? 0,
-          servicesSnapshot: services?.snapshot,
-          services: services?.data.map((s) => s.serviceId) ?? [],
-        });
-      };
-    };
-  }), nodeId);
+  return page.evaluate(
+    (id) =>
+      new Promise<RawState>((resolve, reject) => {
+        const open = indexedDB.open(`macula-web/node/${id}`);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const store = db.transaction('state', 'readonly').objectStore('state');
+          const values: Record<string, unknown> = {};
+          for (const key of ['meta', 'records', 'services'])
+            store.get(key).onsuccess = (e) => (values[key] = (e.target as IDBRequest).result);
+          store.transaction.oncomplete = () => {
+            db.close();
+            const records = values['records'] as { snapshot: number; data: { entries: unknown[] } } | undefined;
+            const services = values['services'] as { snapshot: number; data: Array<{ serviceId: string }> } | undefined;
+            resolve({
+              meta: values['meta'] as RawState['meta'],
+              recordsSnapshot: records?.snapshot,
+              records: records?.data.entries.length ?? 0,
+              servicesSnapshot: services?.snapshot,
+              services: services?.data.map((s) => s.serviceId) ?? [],
+            });
+          };
+        };
+      }),
+    nodeId,
+  );
 }
 
 /**
@@ -73,7 +78,9 @@ async function reopenTab(context: BrowserContext, session: Array<[string, string
 }
 
 test.describe('storage faults', () => {
-  test('a tab closed while it persists a burst of advertisements reopens with exactly one snapshot', async ({ browser }) => {
+  test('a tab closed while it persists a burst of advertisements reopens with exactly one snapshot', async ({
+    browser,
+  }) => {
     test.setTimeout(90_000);
     // A relay of its own: the node must be alone, so that it holds exactly its own records.
     const relay = await startRelay({ port: 0, host: '127.0.0.1' });
@@ -95,7 +102,11 @@ test.describe('storage faults', () => {
       const page = await reopenTab(context, session);
       // Same origin, no demo script, no favicon request (a 404 would land in the next round's errors).
       await page.route('**/no-peer-here', (route) =>
-        route.fulfill({ contentType: 'text/html', body: '<!doctype html><link rel="icon" href="data:,"><title>no peer</title>' }));
+        route.fulfill({
+          contentType: 'text/html',
+          body: '<!doctype html><link rel="icon" href="data:,"><title>no peer</title>',
+        }),
+      );
       await page.goto('/no-peer-here');
       const raw = await readRawState(page, nodeId);
       expect(raw.meta?.version).toBe(2);
@@ -120,7 +131,9 @@ test.describe('storage faults', () => {
       expect(await peerIdAfterReload(page)).toBe(nodeId);
       tab = { page, context, nodeId, errors };
       expect(await page.evaluate(() => window.peer!.stats())).toMatchObject({
-        'persistence.restoredSnapshot': snapshot, 'persistence.restoredRecords': raw.records, 'persistence.inconsistent': 0,
+        'persistence.restoredSnapshot': snapshot,
+        'persistence.restoredRecords': raw.records,
+        'persistence.inconsistent': 0,
       });
       expect((await page.evaluate(() => window.peer!.listLocalServices())).sort()).toEqual([...raw.services].sort());
       advertised = m;
@@ -130,7 +143,10 @@ test.describe('storage faults', () => {
     await relay.close();
   });
 
-  test('a full IndexedDB quota: STORAGE_ERROR is reported, writes stop, and the peer keeps serving from memory', async ({ browser, baseURL }) => {
+  test('a full IndexedDB quota: STORAGE_ERROR is reported, writes stop, and the peer keeps serving from memory', async ({
+    browser,
+    baseURL,
+  }) => {
     const context = await browser.newContext();
     const warnings: string[] = [];
     const page = await context.newPage();

@@ -4,7 +4,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { toHex } from '../src/core/id.js';
 import { createIdentity } from '../src/core/identity.js';
 import { verifyHello } from '../src/signaling/auth.js';
-import { encodeMessage, parseClientMessage, type ServerMessage, type SignalDelivery } from '../src/signaling/protocol.js';
+import {
+  encodeMessage,
+  parseClientMessage,
+  type ServerMessage,
+  type SignalDelivery,
+} from '../src/signaling/protocol.js';
 
 /**
  * A relay that speaks the real protocol (src/relay/protocol.ts) and admits sockets only
@@ -69,7 +74,14 @@ export async function startTamperingRelay(mode: TamperMode, replayAfterMs = 3_00
       const type = String((m.data as { type?: unknown } | null)?.type ?? 'candidate');
       types.set(type, (types.get(type) ?? 0) + 1);
       const honest: SignalDelivery = {
-        t: 'signal', from: self, fromKey: sockets.get(self)!.publicKey, to: m.to, data: m.data, ts: m.ts, session: m.session, seq: m.seq,
+        t: 'signal',
+        from: self,
+        fromKey: sockets.get(self)!.publicKey,
+        to: m.to,
+        data: m.data,
+        ts: m.ts,
+        session: m.session,
+        seq: m.seq,
         signature: m.signature,
       };
       const forwarded = tamper(honest);
@@ -106,10 +118,11 @@ export async function startTamperingRelay(mode: TamperMode, replayAfterMs = 3_00
     get replayed() {
       return replayed;
     },
-    close: () => new Promise((resolve) => {
-      for (const timer of timers) clearTimeout(timer);
-      for (const { socket } of sockets.values()) socket.terminate();
-      wss.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        for (const { socket } of sockets.values()) socket.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }

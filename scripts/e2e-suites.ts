@@ -48,18 +48,36 @@ export async function e2eSuites(): Promise<Suite[]> {
   const firefox = process.env['FIREFOX_PATH'] || '/usr/bin/firefox-esr';
   const turn = onPath('turnserver');
   const nat: string[] = [];
-  if (!canMakeNamespaces()) nat.push('root with network namespaces (`ip netns add` must work: run as root, or in a container with CAP_SYS_ADMIN and CAP_NET_ADMIN)');
+  if (!canMakeNamespaces())
+    nat.push(
+      'root with network namespaces (`ip netns add` must work: run as root, or in a container with CAP_SYS_ADMIN and CAP_NET_ADMIN)',
+    );
   if (!onPath('nft')) nat.push('nftables: sudo apt-get install -y nftables');
   if (!turn) nat.push('coturn: sudo apt-get install -y coturn');
   return [
-    { project: 'chromium', what: 'Chromium tabs: registry, calls, pub/sub, demo, faults, TLS', missing: onPath('openssl') ? null : 'openssl (for the TLS test\'s certificate): sudo apt-get install -y openssl' },
-    { project: 'turn', what: 'TURN through coturn with credentials from the relay (e2e/net/turn.spec.ts)', missing: turn ? null : 'coturn: sudo apt-get install -y coturn' },
+    {
+      project: 'chromium',
+      what: 'Chromium tabs: registry, calls, pub/sub, demo, faults, TLS',
+      missing: onPath('openssl') ? null : "openssl (for the TLS test's certificate): sudo apt-get install -y openssl",
+    },
+    {
+      project: 'turn',
+      what: 'TURN through coturn with credentials from the relay (e2e/net/turn.spec.ts)',
+      missing: turn ? null : 'coturn: sudo apt-get install -y coturn',
+    },
     {
       project: 'firefox',
       what: 'Firefox ESR with Chromium in one mesh (e2e/firefox)',
-      missing: !existsSync(firefox) ? `Firefox at ${firefox}: sudo apt-get install -y firefox-esr (or set FIREFOX_PATH)`
-        : !(await hasPuppeteer()) ? 'puppeteer-core: npm ci' : null,
+      missing: !existsSync(firefox)
+        ? `Firefox at ${firefox}: sudo apt-get install -y firefox-esr (or set FIREFOX_PATH)`
+        : !(await hasPuppeteer())
+          ? 'puppeteer-core: npm ci'
+          : null,
     },
-    { project: 'nat', what: 'browsers behind NATs in network namespaces (e2e/net/nat.spec.ts)', missing: nat.length === 0 ? null : nat.join('; ') },
+    {
+      project: 'nat',
+      what: 'browsers behind NATs in network namespaces (e2e/net/nat.spec.ts)',
+      missing: nat.length === 0 ? null : nat.join('; '),
+    },
   ];
 }

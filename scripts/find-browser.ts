@@ -6,11 +6,23 @@
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const SYSTEM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable',
-  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
+const SYSTEM = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+];
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 async function playwrightOwn(): Promise<string | undefined> {
   try {
@@ -42,10 +54,12 @@ export async function findBrowser(): Promise<string> {
       // Fall through to the instructions.
     }
   }
-  throw new Error([
-    'e2e: no Chromium available. Do one of:',
-    '  - Debian/Ubuntu: sudo apt-get install -y chromium   (then run npm test again)',
-    '  - any system:    set CHROMIUM_PATH=/path/to/chrome-or-chromium',
-    '  - with network:  npx playwright install chromium',
-  ].join('\n'));
+  throw new Error(
+    [
+      'e2e: no Chromium available. Do one of:',
+      '  - Debian/Ubuntu: sudo apt-get install -y chromium   (then run npm test again)',
+      '  - any system:    set CHROMIUM_PATH=/path/to/chrome-or-chromium',
+      '  - with network:  npx playwright install chromium',
+    ].join('\n'),
+  );
 }

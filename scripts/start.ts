@@ -14,7 +14,13 @@ function newest(path: string): number {
 }
 
 const built = existsSync('dist/demo/index.html') ? statSync('dist/demo/index.html').mtimeMs : 0;
-const sources = Math.max(newest('src'), newest('worker'), newest('public'), newest('index.html'), newest('vite.config.ts'));
+const sources = Math.max(
+  newest('src'),
+  newest('worker'),
+  newest('public'),
+  newest('index.html'),
+  newest('vite.config.ts'),
+);
 if (built < sources) {
   console.log('macula-web: building the demo…');
   execSync('npx vite build', { stdio: 'inherit' });

@@ -38,7 +38,9 @@ async function step<T>(name: string, f: () => T | Promise<T>): Promise<T> {
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`.slice(-8000));
+    throw new Error(
+      `${command} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`.slice(-8000),
+    );
   }
   return r.stdout;
 }
@@ -87,11 +89,14 @@ const sizeOf = (path: string): string => `${kB(statSync(path).size)} (${kB(gzipS
 
 function withinBudget(what: string, path: string, budget: number): void {
   const size = gzipSize(path);
-  if (size > budget) throw new Error(`${what} is ${kB(size)} gzip, over its budget of ${kB(budget)} (bench/size-budget.ts)`);
+  if (size > budget)
+    throw new Error(`${what} is ${kB(size)} gzip, over its budget of ${kB(budget)} (bench/size-budget.ts)`);
 }
 
 function jsIn(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => join(dir, f));
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'macula-consumers-'));
@@ -101,9 +106,16 @@ try {
   const tarball = await step('npm pack (prepack builds the package)', () => {
     // stdout carries the prepack build's output first, then npm's JSON report.
     const out = run('npm', ['pack', '--json', '--pack-destination', dir], repo);
-    const [packed] = JSON.parse(out.slice(out.startsWith('[') ? 0 : out.lastIndexOf('\n[') + 1)) as Array<{ filename: string; size: number; entryCount: number }>;
+    const [packed] = JSON.parse(out.slice(out.startsWith('[') ? 0 : out.lastIndexOf('\n[') + 1)) as Array<{
+      filename: string;
+      size: number;
+      entryCount: number;
+    }>;
     console.log(`consumers: ${packed!.filename}: ${kB(packed!.size)}, ${packed!.entryCount} files`);
-    if (packed!.size > SIZE_BUDGET.tarball) throw new Error(`the tarball (${kB(packed!.size)}) is over its budget of ${kB(SIZE_BUDGET.tarball)} (bench/size-budget.ts)`);
+    if (packed!.size > SIZE_BUDGET.tarball)
+      throw new Error(
+        `the tarball (${kB(packed!.size)}) is over its budget of ${kB(SIZE_BUDGET.tarball)} (bench/size-budget.ts)`,
+      );
     return join(dir, packed!.filename);
   });
   await step('publint and attw on the tarball', () => {
@@ -113,20 +125,33 @@ try {
   });
 
   const spec = readFileSync(join(fixtures, 'specs/three-peers.spec.ts'), 'utf8').trimEnd().split('\n').length;
-  if (spec >= 20) throw new Error(`specs/three-peers.spec.ts has ${spec} lines: the kit promises a 3-peer test in under 20`);
+  if (spec >= 20)
+    throw new Error(`specs/three-peers.spec.ts has ${spec} lines: the kit promises a 3-peer test in under 20`);
 
   await step('npm install of the tarball, Vite, webpack, esbuild and Playwright (--prefer-offline)', () => {
     cpSync(fixtures, dir, { recursive: true });
-    const dependencies = Object.fromEntries(['vite', 'webpack', 'webpack-cli', 'esbuild', '@playwright/test', '@types/node'].map((n) => [n, installedVersion(n)]));
-    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'consumer-apps', private: true, type: 'module', dependencies: { 'macula-web': `file:${tarball}`, ...dependencies } }, null, 2)}\n`);
+    const dependencies = Object.fromEntries(
+      ['vite', 'webpack', 'webpack-cli', 'esbuild', '@playwright/test', '@types/node'].map((n) => [
+        n,
+        installedVersion(n),
+      ]),
+    );
+    writeFileSync(
+      join(dir, 'package.json'),
+      `${JSON.stringify({ name: 'consumer-apps', private: true, type: 'module', dependencies: { 'macula-web': `file:${tarball}`, ...dependencies } }, null, 2)}\n`,
+    );
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], dir);
   });
   await step('type-check the Vite app and the specs (strict, skipLibCheck false)', () => {
     run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(dir, 'vite-app/tsconfig.json')], dir);
     run(join(repo, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], dir);
   });
-  await step('vite build (default configuration)', () => run(join(dir, 'node_modules/.bin/vite'), ['build'], join(dir, 'vite-app')));
-  await step('webpack (no configuration file)', () => run(join(dir, 'node_modules/.bin/webpack'), [], join(dir, 'webpack-app')));
+  await step('vite build (default configuration)', () =>
+    run(join(dir, 'node_modules/.bin/vite'), ['build'], join(dir, 'vite-app')),
+  );
+  await step('webpack (no configuration file)', () =>
+    run(join(dir, 'node_modules/.bin/webpack'), [], join(dir, 'webpack-app')),
+  );
   await step('esbuild, and the worker copied as README.md says', () => {
     const app = join(dir, 'esbuild-app');
     run(join(dir, 'node_modules/.bin/esbuild'), ['src/main.js', '--bundle', '--format=esm', '--outdir=dist'], app);
@@ -137,7 +162,8 @@ try {
   const viteJs = jsIn(join(dir, 'vite-app/dist/assets'));
   const webpackJs = jsIn(join(dir, 'webpack-app/dist'));
   const viteWorker = viteJs.find((f) => /worker/.test(f));
-  if (viteWorker === undefined || viteJs.length < 2) throw new Error(`vite build emitted no worker: ${viteJs.join(', ')}`);
+  if (viteWorker === undefined || viteJs.length < 2)
+    throw new Error(`vite build emitted no worker: ${viteJs.join(', ')}`);
   if (webpackJs.length < 2) throw new Error(`webpack emitted no worker chunk: ${webpackJs.join(', ')}`);
   const viteMain = viteJs.find((f) => f !== viteWorker)!;
   console.log(`consumers: Vite app main ${sizeOf(viteMain)}, worker ${sizeOf(viteWorker)}`);
@@ -154,10 +180,21 @@ try {
       PLAIN_APP_URL: `${await serveDir(dir)}plain-page/`,
       ESBUILD_APP_URL: await serveDir(join(dir, 'esbuild-app')),
       // The installed bin, as `npx macula-web demo` runs it.
-      DEMO_URL: await startServer('macula-web demo', join(dir, 'node_modules/.bin/macula-web'), ['demo', '--port', '0', '--host', '127.0.0.1'], dir, /demo on (http:\/\/\S+)/),
+      DEMO_URL: await startServer(
+        'macula-web demo',
+        join(dir, 'node_modules/.bin/macula-web'),
+        ['demo', '--port', '0', '--host', '127.0.0.1'],
+        dir,
+        /demo on (http:\/\/\S+)/,
+      ),
       // The kit's test opens the Vite app through Vite's dev server.
-      VITE_DEV_URL: await startServer('vite (dev)', join(dir, 'node_modules/.bin/vite'), ['--host', '127.0.0.1', '--port', String(await freePort()), '--strictPort'],
-        join(dir, 'vite-app'), /Local:\s+(http:\/\/\S+)/),
+      VITE_DEV_URL: await startServer(
+        'vite (dev)',
+        join(dir, 'node_modules/.bin/vite'),
+        ['--host', '127.0.0.1', '--port', String(await freePort()), '--strictPort'],
+        join(dir, 'vite-app'),
+        /Local:\s+(http:\/\/\S+)/,
+      ),
     };
     env['RELAY_URL'] = `${env['DEMO_URL']!.replace(/^http/, 'ws')}relay`;
     // Not spawnSync: the apps' static servers run in this process and must keep answering.

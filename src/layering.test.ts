@@ -36,9 +36,7 @@ function importsOf(file: string): Import[] {
   for (const m of text.matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+['"]([^'"]+)['"]/gms)) {
     const spec = m[3]!;
     const typeOnly = Boolean(m[2]);
-    const to = spec.startsWith('.')
-      ? relative(repo, join(repo, dirname(file), spec)).replace(/\.js$/, '.ts')
-      : spec;
+    const to = spec.startsWith('.') ? relative(repo, join(repo, dirname(file), spec)).replace(/\.js$/, '.ts') : spec;
     found.push({ from: file, to, typeOnly });
   }
   return found;
@@ -68,7 +66,16 @@ const allowed: Record<string, string[]> = {
   'core/context': ['core', 'core/wire', 'core/records', 'core/routing', 'core/defence', 'core/lookup:type'],
   'core/lookup': ['core', 'core/wire', 'core/records', 'core/routing', 'core/defence', 'core/context:type'],
   'core/node': ['core', 'core/wire', 'core/records', 'core/routing', 'core/defence', 'core/lookup', 'core/context'],
-  'core/registry': ['core', 'core/wire', 'core/records', 'core/routing', 'core/defence', 'core/lookup', 'core/node', 'core/context'],
+  'core/registry': [
+    'core',
+    'core/wire',
+    'core/records',
+    'core/routing',
+    'core/defence',
+    'core/lookup',
+    'core/node',
+    'core/context',
+  ],
   storage: ['core'],
   transport: ['core'],
   signaling: ['core'],
@@ -100,7 +107,17 @@ function mayImport(from: string, to: string, typeOnly: boolean): boolean {
 /** Packages the core may use: pure computation, no I/O. */
 const corePackages = ['@noble/hashes/', '@noble/curves/', '@msgpack/msgpack'];
 /** Code that runs in a page or the worker. */
-const browserLayers = ['index', 'demo', 'peer', 'peer/main', 'peer/worker', 'transport', 'signaling', 'storage', 'worker'];
+const browserLayers = [
+  'index',
+  'demo',
+  'peer',
+  'peer/main',
+  'peer/worker',
+  'transport',
+  'signaling',
+  'storage',
+  'worker',
+];
 
 describe('layering', () => {
   it('gives every folder a rule', () => {

@@ -5,4 +5,6 @@ import { WorkerApi } from '../src/peer/worker/worker-api.js';
 import { createIdbStore } from '../src/storage/idb-store.js';
 import { createMemoryStore } from '../src/storage/memory-store.js';
 
-Comlink.expose(new WorkerApi((kind, nodeIdHex) => (kind === 'memory' ? createMemoryStore() : createIdbStore(nodeIdHex))));
+Comlink.expose(
+  new WorkerApi((kind, nodeIdHex) => (kind === 'memory' ? createMemoryStore() : createIdbStore(nodeIdHex))),
+);

@@ -29,11 +29,16 @@ declare global {
 async function subscribeAll(t: Tab, pattern: string): Promise<void> {
   await t.evaluate(async (p) => {
     window.received = [];
-    await window.peer!.subscribe(p, (payload, info) => window.received!.push({ topic: info.topic, payload, publisher: info.publisher }));
+    await window.peer!.subscribe(p, (payload, info) =>
+      window.received!.push({ topic: info.topic, payload, publisher: info.publisher }),
+    );
   }, pattern);
 }
 
-test('a Firefox tab and two Chromium tabs advertise, discover, call, publish and subscribe with each other', async ({ browser, baseURL }) => {
+test('a Firefox tab and two Chromium tabs advertise, discover, call, publish and subscribe with each other', async ({
+  browser,
+  baseURL,
+}) => {
   test.setTimeout(120_000);
   const origin = baseURL!;
   const ff = await firefoxTab(firefox, `${origin}/?storage=memory`);
@@ -47,25 +52,48 @@ test('a Firefox tab and two Chromium tabs advertise, discover, call, publish and
   for (const t of [ff, c1]) {
     await t.evaluate((engine) => window.peer!.advertise(`xb.${engine}`, (x) => ({ engine, x })), t.engine);
   }
-  await expect.poll(async () => (await c2.evaluate(() => window.peer!.discover('xb.firefox', { forceRefresh: true }), undefined)).map((p) => p.nodeId))
+  await expect
+    .poll(async () =>
+      (await c2.evaluate(() => window.peer!.discover('xb.firefox', { forceRefresh: true }), undefined)).map(
+        (p) => p.nodeId,
+      ),
+    )
     .toEqual([ff.nodeId]);
-  await expect.poll(async () => (await ff.evaluate(() => window.peer!.discover('xb.chromium', { forceRefresh: true }), undefined)).map((p) => p.nodeId))
+  await expect
+    .poll(async () =>
+      (await ff.evaluate(() => window.peer!.discover('xb.chromium', { forceRefresh: true }), undefined)).map(
+        (p) => p.nodeId,
+      ),
+    )
     .toEqual([c1.nodeId]);
 
   // Calls both ways, with a payload big enough to be chunked (the engines cap one message at 256 KiB).
   const big = 'f'.repeat(300_000);
   expect(await c2.evaluate((x) => window.peer!.call('xb.firefox', x), big)).toEqual({ engine: 'firefox', x: big });
   expect(await ff.evaluate((x) => window.peer!.call('xb.chromium', x), big)).toEqual({ engine: 'chromium', x: big });
-  expect(await c1.evaluate((id) => window.peer!.callTo(id, 'xb.firefox', 7), ff.nodeId)).toEqual({ engine: 'firefox', x: 7 });
+  expect(await c1.evaluate((id) => window.peer!.callTo(id, 'xb.firefox', 7), ff.nodeId)).toEqual({
+    engine: 'firefox',
+    x: 7,
+  });
 
   // Pub/sub both ways: Firefox and a Chromium tab subscribe, each engine publishes.
   await subscribeAll(ff, 'xb.news.*');
   await subscribeAll(c1, 'xb.news.**');
   await expect.poll(() => c2.evaluate(() => window.peer!.publish('xb.news.chromium', { n: 1 }), undefined)).toBe(2);
-  await expect.poll(() => ff.evaluate(() => window.peer!.publish('xb.news.firefox', { n: 2 }), undefined)).toBeGreaterThanOrEqual(1);
-  await expect.poll(() => ff.evaluate(() => window.received!.map((r) => r.topic), undefined)).toContain('xb.news.chromium');
-  await expect.poll(() => c1.evaluate(() => window.received!.map((r) => [r.topic, r.publisher]), undefined))
-    .toEqual(expect.arrayContaining([['xb.news.chromium', c2.nodeId], ['xb.news.firefox', ff.nodeId]]));
+  await expect
+    .poll(() => ff.evaluate(() => window.peer!.publish('xb.news.firefox', { n: 2 }), undefined))
+    .toBeGreaterThanOrEqual(1);
+  await expect
+    .poll(() => ff.evaluate(() => window.received!.map((r) => r.topic), undefined))
+    .toContain('xb.news.chromium');
+  await expect
+    .poll(() => c1.evaluate(() => window.received!.map((r) => [r.topic, r.publisher]), undefined))
+    .toEqual(
+      expect.arrayContaining([
+        ['xb.news.chromium', c2.nodeId],
+        ['xb.news.firefox', ff.nodeId],
+      ]),
+    );
 
   // On one host both engines connect directly; Firefox reads its selected pair as Chromium does.
   await expect.poll(() => statOf(ff, 'connections.direct')).toBe(2);
@@ -79,7 +107,10 @@ test('a Firefox tab keeps its node id, stored records and services across a relo
   const provider = await chromiumTab(browser, `${origin}/?storage=memory`);
   tabs.push(ff, provider);
   await expect.poll(() => openCount(ff), { timeout: 60_000 }).toBe(1);
-  await ff.evaluate(() => window.peer!.advertise('ff.kept', () => 'still here', { metadata: { engine: 'firefox' } }), undefined);
+  await ff.evaluate(
+    () => window.peer!.advertise('ff.kept', () => 'still here', { metadata: { engine: 'firefox' } }),
+    undefined,
+  );
   await provider.evaluate(() => window.peer!.advertise('cr.stored', () => 1), undefined);
   // Firefox holds the Chromium tab's record and has written its state to IndexedDB.
   await expect.poll(() => statOf(ff, 'persistence.savedRecords'), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
@@ -90,8 +121,15 @@ test('a Firefox tab keeps its node id, stored records and services across a relo
   expect(await statOf(ff, 'persistence.restoredRecords')).toBeGreaterThanOrEqual(1);
   expect(await ff.evaluate(() => window.peer!.listLocalServices(), undefined)).toEqual(['ff.kept']);
   // The Chromium tab still finds the Firefox tab's service, now re-advertised by the reloaded page.
-  await expect.poll(async () => (await provider.evaluate(() => window.peer!.discover('ff.kept', { forceRefresh: true }), undefined)).map((p) => p.nodeId),
-    { timeout: 30_000 }).toEqual([ff.nodeId]);
+  await expect
+    .poll(
+      async () =>
+        (await provider.evaluate(() => window.peer!.discover('ff.kept', { forceRefresh: true }), undefined)).map(
+          (p) => p.nodeId,
+        ),
+      { timeout: 30_000 },
+    )
+    .toEqual([ff.nodeId]);
   await expect.poll(() => openCount(ff), { timeout: 60_000 }).toBe(1);
   for (const t of tabs) expect(t.errors).toEqual([]);
 });
@@ -104,7 +142,8 @@ test('the demo page renders and works in Firefox', async ({ browser, baseURL }) 
   tabs.push(ff, cr);
   const page = ff.firefox!;
   await page.setViewport({ width: 1440, height: 900 });
-  const text = (selector: string): Promise<string> => page.$eval(selector, (el) => el.textContent ?? '').catch(() => '');
+  const text = (selector: string): Promise<string> =>
+    page.$eval(selector, (el) => el.textContent ?? '').catch(() => '');
   const fill = async (selector: string, value: string): Promise<void> => {
     await page.$eval(selector, (el) => ((el as HTMLInputElement).value = ''));
     await page.type(selector, value);
@@ -119,17 +158,28 @@ test('the demo page renders and works in Firefox', async ({ browser, baseURL }) 
   await fill('#advertise-name', 'demo.echo');
   await page.click('#advertise-form button[type="submit"]');
   await page.waitForSelector('#local-services [data-service="demo.echo"]');
-  await expect.poll(() => cr.evaluate(() => window.peer!.call('demo.echo', { from: 'chromium' }).catch((e: Error) => e.message), undefined))
+  await expect
+    .poll(() =>
+      cr.evaluate(() => window.peer!.call('demo.echo', { from: 'chromium' }).catch((e: Error) => e.message), undefined),
+    )
     .toEqual({ from: 'chromium' });
 
   // Discover and call the Chromium tab's service from Firefox's controls.
   await cr.evaluate(() => window.peer!.advertise('cr.echo', (x) => x), undefined);
   await fill('#discover-name', 'cr.echo');
   const provider = `#providers [data-provider="${cr.nodeId}"]`;
-  await expect.poll(async () => {
-    await page.click('#discover-form button[type="submit"]');
-    return page.waitForSelector(provider, { timeout: 2_000 }).then(() => true, () => false);
-  }, { timeout: 30_000 }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        await page.click('#discover-form button[type="submit"]');
+        return page.waitForSelector(provider, { timeout: 2_000 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(true);
   await fill('#call-args', '{"hello": "from firefox"}');
   await page.click(`${provider} button`);
   await page.waitForSelector('#call-result[data-state="ok"]');
@@ -139,7 +189,9 @@ test('the demo page renders and works in Firefox', async ({ browser, baseURL }) 
   await fill('#subscribe-topic', 'xb.*.temp');
   await page.click('#subscribe-form button[type="submit"]');
   await page.waitForSelector('#subscriptions [data-subscription="xb.*.temp"]');
-  await expect.poll(() => cr.evaluate(() => window.peer!.publish('xb.lab.temp', { celsius: 19 }), undefined), { timeout: 30_000 }).toBe(1);
+  await expect
+    .poll(() => cr.evaluate(() => window.peer!.publish('xb.lab.temp', { celsius: 19 }), undefined), { timeout: 30_000 })
+    .toBe(1);
   await page.waitForSelector('#feed .feed-item');
   expect(await text('#feed .feed-item')).toContain('xb.lab.temp');
 

@@ -41,10 +41,12 @@ export async function launchFirefox(prefs: Record<string, unknown> = {}): Promis
 async function peerId(evaluate: Tab['evaluate']): Promise<string> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const id = await evaluate(() => window.peer?.nodeId ?? (window.peerError ? `error: ${JSON.stringify(window.peerError)}` : null), undefined)
-      .catch(() => null);
+    const id = await evaluate(
+      () => window.peer?.nodeId ?? (window.peerError ? `error: ${JSON.stringify(window.peerError)}` : null),
+      undefined,
+    ).catch(() => null);
     if (id !== null) return id;
-    if (Date.now() > deadline) throw new Error('the page\'s peer did not start within 30 s');
+    if (Date.now() > deadline) throw new Error("the page's peer did not start within 30 s");
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -99,5 +101,7 @@ export async function chromiumTab(browser: PwBrowser, url: string, init?: () => 
   };
 }
 
-export const openCount = (t: Tab): Promise<number> => t.evaluate(async () => (await window.peer!.peers()).length, undefined);
-export const statOf = (t: Tab, name: string): Promise<number> => t.evaluate(async (n) => (await window.peer!.stats())[n] ?? 0, name);
+export const openCount = (t: Tab): Promise<number> =>
+  t.evaluate(async () => (await window.peer!.peers()).length, undefined);
+export const statOf = (t: Tab, name: string): Promise<number> =>
+  t.evaluate(async (n) => (await window.peer!.stats())[n] ?? 0, name);

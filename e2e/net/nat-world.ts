@@ -49,7 +49,8 @@ export interface NatWorld {
 const PREFIX = 'macula-nat-';
 const PUBLIC_IP = '198.18.0.1';
 
-const run = (...args: string[]): void => void execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+const run = (...args: string[]): void =>
+  void execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
 const inNs = (ns: string, ...args: string[]): void => run('ip', 'netns', 'exec', ns, ...args);
 
 /** Remove this harness's namespaces (and so their interfaces), current or left over from an interrupted run. */

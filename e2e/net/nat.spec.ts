@@ -17,8 +17,15 @@ const SERVE_PORT = 8842;
 const SECRET = 'nat-test-secret';
 const OPEN_BOUND_MS = 15_000;
 const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 test.describe.configure({ mode: 'serial' });
 
@@ -29,7 +36,14 @@ const services: Service[] = [];
 
 test.beforeAll(async () => {
   world = buildNatWorld(['preserving', 'preserving', 'symmetric', 'symmetric'], CHROMIUM);
-  turn = await startCoturn({ listenIp: world.publicIp, port: 3478, minPort: 3480, maxPort: 3490, secret: SECRET, netns: world.internet });
+  turn = await startCoturn({
+    listenIp: world.publicIp,
+    port: 3478,
+    minPort: 3480,
+    maxPort: 3490,
+    secret: SECRET,
+    netns: world.internet,
+  });
 });
 test.afterAll(async () => {
   await turn?.stop();
@@ -41,7 +55,13 @@ test.afterEach(async () => {
 });
 
 async function relay(args: string[]): Promise<string> {
-  const serve = await startServe({ port: SERVE_PORT, host: world.publicIp, netns: world.internet, args, env: args.includes('--turn') ? { TURN_SECRET: SECRET } : {} });
+  const serve = await startServe({
+    port: SERVE_PORT,
+    host: world.publicIp,
+    netns: world.internet,
+    args,
+    env: args.includes('--turn') ? { TURN_SECRET: SECRET } : {},
+  });
   services.push(serve);
   return serve.origin;
 }
@@ -60,13 +80,15 @@ async function tabIn(home: Home, origin: string): Promise<PeerPage> {
 }
 
 const stats = (p: PeerPage): Promise<Record<string, number>> => p.page.evaluate(() => window.peer!.stats());
-const homes = (kind: 'preserving' | 'symmetric'): [Home, Home] => world.homes.filter((h) => h.nat === kind) as [Home, Home];
+const homes = (kind: 'preserving' | 'symmetric'): [Home, Home] =>
+  world.homes.filter((h) => h.nat === kind) as [Home, Home];
 
 test('behind port-preserving NATs, STUN is enough: the tabs connect directly (server- or peer-reflexive, not relayed)', async () => {
   const origin = await relay(['--stun', `stun:${world.publicIp}:3478`]);
   const [h1, h2] = homes('preserving');
   const tabs = [await tabIn(h1, origin), await tabIn(h2, origin)];
-  for (const t of tabs) await expect.poll(async () => (await stats(t))['connections.open'], { timeout: 60_000 }).toBe(1);
+  for (const t of tabs)
+    await expect.poll(async () => (await stats(t))['connections.open'], { timeout: 60_000 }).toBe(1);
   for (const t of tabs) {
     const r = await pcReport((fn) => t.page.evaluate(fn));
     expect(r.connected).toBe(1);
@@ -77,8 +99,13 @@ test('behind port-preserving NATs, STUN is enough: the tabs connect directly (se
     await expect.poll(async () => (await stats(t))['connections.direct']).toBe(1);
   }
   await tabs[0]!.page.evaluate(() => window.peer!.advertise('nat.echo', (x) => x));
-  await expect.poll(() => tabs[1]!.page.evaluate(() => window.peer!.call('nat.echo', 'through two NATs').catch((e: Error) => e.message)),
-    { timeout: 30_000 }).toBe('through two NATs');
+  await expect
+    .poll(
+      () =>
+        tabs[1]!.page.evaluate(() => window.peer!.call('nat.echo', 'through two NATs').catch((e: Error) => e.message)),
+      { timeout: 30_000 },
+    )
+    .toBe('through two NATs');
   for (const t of tabs) expect(t.errors).toEqual([]);
 });
 
@@ -87,7 +114,10 @@ test('behind symmetric NATs, STUN alone fails (ICE finds no pair) and TURN conne
   const [h3, h4] = homes('symmetric');
   let origin = await relay(['--stun', `stun:${world.publicIp}:3478`]);
   let tabs = [await tabIn(h3, origin), await tabIn(h4, origin)];
-  for (const t of tabs) await expect.poll(async () => (await stats(t))['connections.failed'], { timeout: 90_000 }).toBeGreaterThanOrEqual(1);
+  for (const t of tabs)
+    await expect
+      .poll(async () => (await stats(t))['connections.failed'], { timeout: 90_000 })
+      .toBeGreaterThanOrEqual(1);
   for (const t of tabs) {
     const s = await stats(t);
     expect(s['connections.open']).toBe(0);
@@ -96,9 +126,15 @@ test('behind symmetric NATs, STUN alone fails (ICE finds no pair) and TURN conne
   for (const r of running.splice(0)) await r.close();
   for (const s of services.splice(0)) await s.stop();
 
-  origin = await relay(['--stun', `stun:${world.publicIp}:3478`, '--turn', `turn:${world.publicIp}:3478?transport=udp`]);
+  origin = await relay([
+    '--stun',
+    `stun:${world.publicIp}:3478`,
+    '--turn',
+    `turn:${world.publicIp}:3478?transport=udp`,
+  ]);
   tabs = [await tabIn(h3, origin), await tabIn(h4, origin)];
-  for (const t of tabs) await expect.poll(async () => (await stats(t))['connections.open'], { timeout: 60_000 }).toBe(1);
+  for (const t of tabs)
+    await expect.poll(async () => (await stats(t))['connections.open'], { timeout: 60_000 }).toBe(1);
   for (const t of tabs) {
     const r = await pcReport((fn) => t.page.evaluate(fn));
     expect(r.connected).toBe(1);
@@ -106,8 +142,12 @@ test('behind symmetric NATs, STUN alone fails (ICE finds no pair) and TURN conne
     await expect.poll(async () => (await stats(t))['connections.relayed']).toBe(1);
   }
   await tabs[0]!.page.evaluate(() => window.peer!.advertise('nat.echo', (x) => x));
-  await expect.poll(() => tabs[1]!.page.evaluate(() => window.peer!.call('nat.echo', 'via TURN').catch((e: Error) => e.message)),
-    { timeout: 30_000 }).toBe('via TURN');
+  await expect
+    .poll(
+      () => tabs[1]!.page.evaluate(() => window.peer!.call('nat.echo', 'via TURN').catch((e: Error) => e.message)),
+      { timeout: 30_000 },
+    )
+    .toBe('via TURN');
   for (const t of tabs) expect(t.errors).toEqual([]);
 });
 
@@ -115,7 +155,10 @@ test('with neither STUN nor TURN, tabs in different homes do not connect: each a
   const origin = await relay([]);
   const [h1, h2] = homes('preserving');
   const tabs = [await tabIn(h1, origin), await tabIn(h2, origin)];
-  for (const t of tabs) await expect.poll(async () => (await stats(t))['connections.failed'], { timeout: 90_000 }).toBeGreaterThanOrEqual(1);
+  for (const t of tabs)
+    await expect
+      .poll(async () => (await stats(t))['connections.failed'], { timeout: 90_000 })
+      .toBeGreaterThanOrEqual(1);
   for (const t of tabs) {
     const s = await stats(t);
     expect(s['ice.relayServers']).toBe(0);

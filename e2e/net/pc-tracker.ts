@@ -35,7 +35,8 @@ export function trackPeerConnections(): void {
     const t: PcTimes = { created: performance.now(), opened: null, closed: null, initiator: false };
     all.push(pc);
     times.push(t);
-    const opened = (channel: RTCDataChannel): void => channel.addEventListener('open', () => (t.opened ??= performance.now()));
+    const opened = (channel: RTCDataChannel): void =>
+      channel.addEventListener('open', () => (t.opened ??= performance.now()));
     const createDataChannel = pc.createDataChannel.bind(pc);
     pc.createDataChannel = (...a: Parameters<RTCPeerConnection['createDataChannel']>) => {
       t.initiator = true;
@@ -84,8 +85,15 @@ export async function pcReport(evaluate: Evaluate): Promise<PcReport> {
     const pcs = window.__pcs ?? [];
     const live = pcs.filter((pc) => pc.signalingState !== 'closed');
     const connected = live.filter((pc) => pc.connectionState === 'connected');
-    const stats = await Promise.all(connected.map(async (pc) => [...(await pc.getStats()).values()] as Array<Record<string, unknown>>));
-    return { created: pcs.length, live: live.length, stats, policies: live.map((pc) => pc.getConfiguration().iceTransportPolicy ?? 'all') };
+    const stats = await Promise.all(
+      connected.map(async (pc) => [...(await pc.getStats()).values()] as Array<Record<string, unknown>>),
+    );
+    return {
+      created: pcs.length,
+      live: live.length,
+      stats,
+      policies: live.map((pc) => pc.getConfiguration().iceTransportPolicy ?? 'all'),
+    };
   });
   return {
     created: raw.created,

@@ -18,14 +18,22 @@ export interface Service {
 }
 
 /** Run a command (through `ip netns exec NS` when `netns` is set) until `ready` resolves. */
-export async function startService(name: string, command: string[], opts: {
-  netns?: string | undefined;
-  env?: Record<string, string>;
-  ready: (output: () => string) => Promise<void>;
-  cleanup?: () => void;
-}): Promise<Service> {
+export async function startService(
+  name: string,
+  command: string[],
+  opts: {
+    netns?: string | undefined;
+    env?: Record<string, string>;
+    ready: (output: () => string) => Promise<void>;
+    cleanup?: () => void;
+  },
+): Promise<Service> {
   const argv = opts.netns === undefined ? command : ['ip', 'netns', 'exec', opts.netns, ...command];
-  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let log = '';
   const append = (b: Buffer): void => {
     log = (log + b.toString()).slice(-20_000);
@@ -74,7 +82,12 @@ async function terminate(child: ChildProcess, exited: Promise<unknown>): Promise
 export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -94,7 +107,9 @@ export function stunAnswers(host: string, port: number, timeoutMs = 500): Promis
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on('message', (m) => done(m.readUInt16BE(0) === 0x0101 && m.subarray(8, 20).equals(request.subarray(8, 20))));
+    socket.on('message', (m) =>
+      done(m.readUInt16BE(0) === 0x0101 && m.subarray(8, 20).equals(request.subarray(8, 20))),
+    );
     socket.on('error', () => done(false));
     socket.send(request, port, host);
   });
@@ -115,21 +130,54 @@ export interface CoturnOptions {
 /** coturn with TURN REST credentials (use-auth-secret), UDP/TCP only, no CLI, its own database. */
 export async function startCoturn(o: CoturnOptions): Promise<Service & { url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'macula-coturn-'));
-  const service = await startService('coturn', ['turnserver', '-n', `--listening-ip=${o.listenIp}`, `--relay-ip=${o.listenIp}`,
-    `--listening-port=${o.port}`, `--min-port=${o.minPort}`, `--max-port=${o.maxPort}`, '--use-auth-secret',
-    `--static-auth-secret=${o.secret}`, '--realm=macula.test', '--no-tls', '--no-dtls', '--no-cli', '--no-rfc5780',
-    '--no-stun-backward-compatibility', '--log-file=stdout', '--simple-log', `--pidfile=${join(dir, 'turn.pid')}`,
-    `--db=${join(dir, 'turndb')}`, ...(o.allowLoopbackPeers ? ['--allow-loopback-peers'] : [])], {
-    netns: o.netns,
-    // From inside a namespace the probe cannot reach it; its log says when it listens.
-    ready: (out) => until('coturn to listen', () => (o.netns === undefined ? stunAnswers(o.listenIp, o.port) : /Total General servers/.test(out())), 15_000),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  });
+  const service = await startService(
+    'coturn',
+    [
+      'turnserver',
+      '-n',
+      `--listening-ip=${o.listenIp}`,
+      `--relay-ip=${o.listenIp}`,
+      `--listening-port=${o.port}`,
+      `--min-port=${o.minPort}`,
+      `--max-port=${o.maxPort}`,
+      '--use-auth-secret',
+      `--static-auth-secret=${o.secret}`,
+      '--realm=macula.test',
+      '--no-tls',
+      '--no-dtls',
+      '--no-cli',
+      '--no-rfc5780',
+      '--no-stun-backward-compatibility',
+      '--log-file=stdout',
+      '--simple-log',
+      `--pidfile=${join(dir, 'turn.pid')}`,
+      `--db=${join(dir, 'turndb')}`,
+      ...(o.allowLoopbackPeers ? ['--allow-loopback-peers'] : []),
+    ],
+    {
+      netns: o.netns,
+      // From inside a namespace the probe cannot reach it; its log says when it listens.
+      ready: (out) =>
+        until(
+          'coturn to listen',
+          () => (o.netns === undefined ? stunAnswers(o.listenIp, o.port) : /Total General servers/.test(out())),
+          15_000,
+        ),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    },
+  );
   return { ...service, url: `turn:${o.listenIp}:${o.port}?transport=udp` };
 }
 
 /** `npm start`'s server (src/relay/serve.ts) with `args`, serving the built demo. */
-export async function startServe(o: { port: number; host: string; args?: string[]; netns?: string; env?: Record<string, string>; tls?: boolean }): Promise<Service & { origin: string }> {
+export async function startServe(o: {
+  port: number;
+  host: string;
+  args?: string[];
+  netns?: string;
+  env?: Record<string, string>;
+  tls?: boolean;
+}): Promise<Service & { origin: string }> {
   const scheme = o.tls === true ? 'https' : 'http';
   const service = await startService('serve', ['node', '--import', 'tsx', 'src/relay/serve.ts', ...(o.args ?? [])], {
     netns: o.netns,

@@ -14,7 +14,12 @@ const SERVE_PORT = 8841;
 test('the demo and relay over TLS: https page, wss relay, tabs mesh and call', async ({ browser }) => {
   test.setTimeout(120_000);
   const cert = selfSignedCert();
-  const serve = await startServe({ port: SERVE_PORT, host: '127.0.0.1', tls: true, args: ['--tls-cert', cert.certPath, '--tls-key', cert.keyPath] });
+  const serve = await startServe({
+    port: SERVE_PORT,
+    host: '127.0.0.1',
+    tls: true,
+    args: ['--tls-cert', cert.certPath, '--tls-key', cert.keyPath],
+  });
   const tabs: PeerPage[] = [];
   try {
     expect(serve.output()).toMatch(new RegExp(`relay on wss://(localhost|127\\.0\\.0\\.1):${SERVE_PORT}/relay`));
@@ -37,7 +42,11 @@ test('the demo and relay over TLS: https page, wss relay, tabs mesh and call', a
     }
     await meshed(tabs, 2);
     await tabs[0]!.page.evaluate(() => window.peer!.advertise('tls.echo', (x) => x));
-    await expect.poll(() => tabs[2]!.page.evaluate(() => window.peer!.call('tls.echo', 'over wss').catch((e: Error) => e.message))).toBe('over wss');
+    await expect
+      .poll(() =>
+        tabs[2]!.page.evaluate(() => window.peer!.call('tls.echo', 'over wss').catch((e: Error) => e.message)),
+      )
+      .toBe('over wss');
     for (const t of tabs) expect(t.errors).toEqual([]);
   } finally {
     for (const t of tabs) await t.context.close();
@@ -48,9 +57,17 @@ test('the demo and relay over TLS: https page, wss relay, tabs mesh and call', a
 
 test('a plain http request to the TLS port gets no page', async ({ request }) => {
   const cert = selfSignedCert();
-  const serve = await startServe({ port: SERVE_PORT, host: '127.0.0.1', tls: true, args: ['--tls-cert', cert.certPath, '--tls-key', cert.keyPath] });
+  const serve = await startServe({
+    port: SERVE_PORT,
+    host: '127.0.0.1',
+    tls: true,
+    args: ['--tls-cert', cert.certPath, '--tls-key', cert.keyPath],
+  });
   try {
-    const plain = await request.get(`http://127.0.0.1:${SERVE_PORT}/`).then((r) => r.status(), () => 'refused');
+    const plain = await request.get(`http://127.0.0.1:${SERVE_PORT}/`).then(
+      (r) => r.status(),
+      () => 'refused',
+    );
     expect(plain).not.toBe(200);
     expect((await request.get(`https://127.0.0.1:${SERVE_PORT}/`, { ignoreHTTPSErrors: true })).status()).toBe(200);
   } finally {

@@ -42,12 +42,19 @@ test.describe('TURN with credentials from the relay (coturn)', () => {
     for (const s of services.splice(0).reverse()) await s.stop();
   });
 
-  test('three relay-only tabs mesh and call each other, every open connection\'s selected pair is a relay candidate', async ({ browser }) => {
+  test("three relay-only tabs mesh and call each other, every open connection's selected pair is a relay candidate", async ({
+    browser,
+  }) => {
     test.setTimeout(150_000);
     const turn = await startCoturn({ ...TURN, secret: 'right-secret' });
     services.push(turn);
     // A short credential lifetime, so the tabs renew during the test.
-    const serve = await startServe({ port: SERVE_PORT, host: '127.0.0.1', args: ['--turn', turn.url, '--turn-ttl', '20'], env: { TURN_SECRET: 'right-secret' } });
+    const serve = await startServe({
+      port: SERVE_PORT,
+      host: '127.0.0.1',
+      args: ['--turn', turn.url, '--turn-ttl', '20'],
+      env: { TURN_SECRET: 'right-secret' },
+    });
     services.push(serve);
     for (let i = 0; i < 3; i++) tabs.push(await openTab(browser, serve.origin));
 
@@ -61,8 +68,13 @@ test.describe('TURN with credentials from the relay (coturn)', () => {
     for (const [i, caller] of tabs.entries()) {
       for (const [j] of tabs.entries()) {
         if (i === j) continue;
-        await expect.poll(() => caller.page.evaluate((n) => window.peer!.call(`turn.echo.${n}`, 'hi').catch((e: Error) => e.message), j),
-          { timeout: 30_000 }).toEqual({ from: j, x: 'hi' });
+        await expect
+          .poll(
+            () =>
+              caller.page.evaluate((n) => window.peer!.call(`turn.echo.${n}`, 'hi').catch((e: Error) => e.message), j),
+            { timeout: 30_000 },
+          )
+          .toEqual({ from: j, x: 'hi' });
       }
     }
     for (const t of tabs) {
@@ -74,28 +86,41 @@ test.describe('TURN with credentials from the relay (coturn)', () => {
         expect(route?.relayed).toBe(true);
       }
       // The library saw the same: both channels go through TURN, none directly.
-      await expect.poll(async () => {
-        const s = await stats(t);
-        return [s['connections.relayed'], s['connections.direct']];
-      }).toEqual([2, 0]);
+      await expect
+        .poll(async () => {
+          const s = await stats(t);
+          return [s['connections.relayed'], s['connections.direct']];
+        })
+        .toEqual([2, 0]);
       // Every RTCPeerConnection the page made is one the library counted.
       expect(r.created).toBe((await stats(t))['connections.created']);
     }
     // Credentials valid for 20 s are renewed after 16 s.
-    for (const t of tabs) await expect.poll(async () => (await stats(t))['ice.updates'], { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    for (const t of tabs)
+      await expect.poll(async () => (await stats(t))['ice.updates'], { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     for (const t of tabs) expect(t.errors).toEqual([]);
   });
 
-  test('a wrong secret: no channel opens, each attempt fails within the bound and is closed, and the tabs keep trying', async ({ browser }) => {
+  test('a wrong secret: no channel opens, each attempt fails within the bound and is closed, and the tabs keep trying', async ({
+    browser,
+  }) => {
     test.setTimeout(150_000);
     const turn = await startCoturn({ ...TURN, secret: 'right-secret' });
     services.push(turn);
-    const serve = await startServe({ port: SERVE_PORT, host: '127.0.0.1', args: ['--turn', turn.url], env: { TURN_SECRET: 'wrong-secret' } });
+    const serve = await startServe({
+      port: SERVE_PORT,
+      host: '127.0.0.1',
+      args: ['--turn', turn.url],
+      env: { TURN_SECRET: 'wrong-secret' },
+    });
     services.push(serve);
     for (let i = 0; i < 2; i++) tabs.push(await openTab(browser, serve.origin));
 
     // Two failures per tab: the first attempt, and a retry after it.
-    for (const t of tabs) await expect.poll(async () => (await stats(t))['connections.failed'], { timeout: 90_000 }).toBeGreaterThanOrEqual(2);
+    for (const t of tabs)
+      await expect
+        .poll(async () => (await stats(t))['connections.failed'], { timeout: 90_000 })
+        .toBeGreaterThanOrEqual(2);
     for (const t of tabs) {
       const s = await stats(t);
       expect(s['connections.open']).toBe(0);

@@ -3,29 +3,50 @@ import { parseArgs, USAGE, UsageError } from './args.js';
 
 const serveArgs = (argv: string[], env: Record<string, string> = {}) => {
   const args = parseArgs(argv, env);
-  if (args.command !== 'relay' && args.command !== 'demo') throw new Error(`expected a server command, got ${args.command}`);
+  if (args.command !== 'relay' && args.command !== 'demo')
+    throw new Error(`expected a server command, got ${args.command}`);
   return args;
 };
 
 describe('macula-web command line', () => {
   it('runs a relay on 8787 on every interface by default', () => {
     expect(serveArgs(['relay'])).toEqual({
-      command: 'relay', port: 8787, host: '0.0.0.0', socketsPerAddress: undefined, root: undefined, deployment: { ice: {} },
+      command: 'relay',
+      port: 8787,
+      host: '0.0.0.0',
+      socketsPerAddress: undefined,
+      root: undefined,
+      deployment: { ice: {} },
     });
   });
 
   it('takes flags in both spellings, and they win over the environment', () => {
     const env = { PORT: '9000', HOST: '10.0.0.1' };
     expect(serveArgs(['relay'], env)).toMatchObject({ port: 9000, host: '10.0.0.1' });
-    expect(serveArgs(['relay', '--port', '8800', '--host=127.0.0.1'], env)).toMatchObject({ port: 8800, host: '127.0.0.1' });
+    expect(serveArgs(['relay', '--port', '8800', '--host=127.0.0.1'], env)).toMatchObject({
+      port: 8800,
+      host: '127.0.0.1',
+    });
     expect(serveArgs(['demo', '-p', '0', '-H', '::1'])).toMatchObject({ command: 'demo', port: 0, host: '::1' });
-    expect(serveArgs(['demo', '--sockets-per-address', '512', '--root', 'build'])).toMatchObject({ socketsPerAddress: 512, root: 'build' });
-    expect(serveArgs(['demo'], { RELAY_SOCKETS_PER_ADDRESS: '256', STATIC_ROOT: 'out' })).toMatchObject({ socketsPerAddress: 256, root: 'out' });
+    expect(serveArgs(['demo', '--sockets-per-address', '512', '--root', 'build'])).toMatchObject({
+      socketsPerAddress: 512,
+      root: 'build',
+    });
+    expect(serveArgs(['demo'], { RELAY_SOCKETS_PER_ADDRESS: '256', STATIC_ROOT: 'out' })).toMatchObject({
+      socketsPerAddress: 256,
+      root: 'out',
+    });
   });
 
   it('passes the deployment flags (STUN/TURN, TLS, proxy) and their environment to relay-args', () => {
-    const args = serveArgs(['demo', '--turn', 'turn:198.18.0.1:3478', '--turn-ttl=600', '--trust-proxy', '--port', '9'], { TURN_SECRET: 's' });
-    expect(args).toMatchObject({ port: 9, deployment: { ice: { turn: ['turn:198.18.0.1:3478'], turnTtl: 600, turnSecret: 's' }, trustProxy: true } });
+    const args = serveArgs(
+      ['demo', '--turn', 'turn:198.18.0.1:3478', '--turn-ttl=600', '--trust-proxy', '--port', '9'],
+      { TURN_SECRET: 's' },
+    );
+    expect(args).toMatchObject({
+      port: 9,
+      deployment: { ice: { turn: ['turn:198.18.0.1:3478'], turnTtl: 600, turnSecret: 's' }, trustProxy: true },
+    });
     expect(() => parseArgs(['relay', '--turn-ttl', 'soon'], {})).toThrow(UsageError);
     expect(() => parseArgs(['relay', '--stun'], {})).toThrow(UsageError);
   });

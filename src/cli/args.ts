@@ -42,7 +42,9 @@ Options:                          environment
   -v, --version      print the version
 
 Deployment (both commands; see the README's Deploying section):
-${RELAY_FLAGS_HELP.split('\n').filter((l) => !/--(port|host) /.test(l)).join('\n')}
+${RELAY_FLAGS_HELP.split('\n')
+  .filter((l) => !/--(port|host) /.test(l))
+  .join('\n')}
 
 Examples:
   npx macula-web relay --port 8787
@@ -54,7 +56,8 @@ const DEFAULT_HOST = '0.0.0.0';
 
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliArgs {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') return { command: 'help' };
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help')
+    return { command: 'help' };
   if (command === '-v' || command === '--version') return { command: 'version' };
   if (command !== 'relay' && command !== 'demo') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
 
@@ -71,7 +74,8 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       if (eq < 0 && arg !== '--trust-proxy' && rest[i + 1] !== undefined) deploymentFlags.push(rest[++i]!);
       continue;
     }
-    if (name === undefined || (name === 'root' && command !== 'demo')) throw new UsageError(`unknown option ${JSON.stringify(arg)} for ${command}`);
+    if (name === undefined || (name === 'root' && command !== 'demo'))
+      throw new UsageError(`unknown option ${JSON.stringify(arg)} for ${command}`);
     const value = eq > 0 ? arg.slice(eq + 1) : rest[++i];
     if (value === undefined || value === '') throw new UsageError(`${arg} needs a value`);
     flags.set(name, value);
@@ -79,7 +83,8 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const port = integer('port', flags.get('port') ?? env['PORT'], DEFAULT_PORT, 0, 65_535);
   const host = flags.get('host') ?? nonEmpty(env['HOST']) ?? DEFAULT_HOST;
   const sockets = flags.get('sockets-per-address') ?? nonEmpty(env['RELAY_SOCKETS_PER_ADDRESS']);
-  const socketsPerAddress = sockets === undefined ? undefined : integer('sockets-per-address', sockets, 0, 1, 1_000_000);
+  const socketsPerAddress =
+    sockets === undefined ? undefined : integer('sockets-per-address', sockets, 0, 1, 1_000_000);
   const root = command === 'demo' ? (flags.get('root') ?? nonEmpty(env['STATIC_ROOT'])) : undefined;
   let deployment: RelayArgs;
   try {

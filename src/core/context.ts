@@ -73,7 +73,13 @@ export interface Messaging {
   /** A fresh request id that nobody waits on. */
   newId(): number;
   /** Wait for the reply to `rid` (callback form, for hot paths); `peer`: the neighbour it went to directly. */
-  expect(rid: number, timeoutMs: number, settle: (reply: Message, info: ReplyInfo) => void, fail: (e: MeshError) => void, peer?: string): void;
+  expect(
+    rid: number,
+    timeoutMs: number,
+    settle: (reply: Message, info: ReplyInfo) => void,
+    fail: (e: MeshError) => void,
+    peer?: string,
+  ): void;
   /** Promise form of `expect`. */
   wait(rid: number, timeoutMs: number, peer?: string): Promise<{ reply: Message; info: ReplyInfo }>;
   /** Stop waiting for `rid` without settling it. */
@@ -81,11 +87,27 @@ export interface Messaging {
   /** Over the channel to a neighbour; false when it is not open (or the frame was shed). */
   sendDirect<N extends MessageName>(peer: string, type: N, body: MessageBodies[N]): boolean;
   /** Route an envelope to `dest`; returns the neighbour it left through. Its loss counts against nobody. */
-  originate<N extends MessageName>(dest: NodeId, exact: boolean, type: N, body: MessageBodies[N], opts?: RouteOptions): string | undefined;
+  originate<N extends MessageName>(
+    dest: NodeId,
+    exact: boolean,
+    type: N,
+    body: MessageBodies[N],
+    opts?: RouteOptions,
+  ): string | undefined;
   /** Route a request to `dest`; whether it comes back counts for the neighbour it left through. */
-  routeRequest<N extends MessageName>(dest: NodeId, type: N, body: MessageBodies[N] & { rid: number }, opts?: RouteOptions): void;
+  routeRequest<N extends MessageName>(
+    dest: NodeId,
+    type: N,
+    body: MessageBodies[N] & { rid: number },
+    opts?: RouteOptions,
+  ): void;
   /** macula's query_peer: a request straight to a neighbour or routed to any node, resolved by its reply. */
-  queryPeer<N extends RequestName>(peer: string, type: N, body: MessageBodies[N], timeoutMs?: number): Promise<{ reply: Message; info: ReplyInfo }>;
+  queryPeer<N extends RequestName>(
+    peer: string,
+    type: N,
+    body: MessageBodies[N],
+    timeoutMs?: number,
+  ): Promise<{ reply: Message; info: ReplyInfo }>;
   /** macula's send_to_peer: fire and forget, straight or routed; false when nothing is open. */
   sendToPeer<N extends MessageName>(peer: string, type: N, body: MessageBodies[N]): boolean;
   /** Answer a request the way it came. */
@@ -119,5 +141,9 @@ export interface NeighbourActions {
 /** Running lookups (lookup/lookup.ts). */
 export interface Lookups {
   findNode(target: NodeId, opts?: LookupOptions): Promise<LookupResult>;
-  findValue(key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void): Promise<LookupResult>;
+  findValue(
+    key: NodeId,
+    kind: 'provider' | 'subscriber',
+    onProgress?: (p: LookupProgress) => void,
+  ): Promise<LookupResult>;
 }

@@ -9,12 +9,24 @@ import { Rpc } from './registry/rpc.js';
 import { decodeFrame, encodeFrame } from './wire/codec.js';
 
 /** What a remote node may send back as an error code: Object.prototype's names are not codes (review L6). */
-const NOT_CODES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'toLocaleString', 'propertyIsEnumerable', '', 'timeout'];
+const NOT_CODES = [
+  'constructor',
+  'toString',
+  '__proto__',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  'toLocaleString',
+  'propertyIsEnumerable',
+  '',
+  'timeout',
+];
 
 describe('error codes', () => {
   it('isErrorCode holds for each stable code and for nothing else', () => {
     for (const code of Object.values(ErrorCode)) expect(isErrorCode(code)).toBe(true);
-    for (const code of [...NOT_CODES, undefined, null, 1, {}]) expect({ code, is: isErrorCode(code) }).toEqual({ code, is: false });
+    for (const code of [...NOT_CODES, undefined, null, 1, {}])
+      expect({ code, is: isErrorCode(code) }).toEqual({ code, is: false });
     expect(isMeshError(new MeshError(ErrorCode.TIMEOUT, 't'))).toBe(true);
     for (const code of NOT_CODES) expect(isMeshError({ code, message: 'm' })).toBe(false);
   });
@@ -24,12 +36,25 @@ describe('error codes', () => {
     const sent: Array<{ peer: string; frame: Uint8Array }> = [];
     const random = seededRandom(41);
     const node = new DhtNode({
-      identity: createIdentity(random.bytes), clock, random,
-      transport: { send: (peer, frame) => { sent.push({ peer, frame }); return true; }, connect: () => undefined, disconnect: () => undefined },
+      identity: createIdentity(random.bytes),
+      clock,
+      random,
+      transport: {
+        send: (peer, frame) => {
+          sent.push({ peer, frame });
+          return true;
+        },
+        connect: () => undefined,
+        disconnect: () => undefined,
+      },
     });
     const provider = createIdentity(seededRandom(42).bytes).nodeIdHex;
     node.onChannelOpen(provider);
-    const rpc = new Rpc(node, { discover: async () => [], forgetProvider: () => undefined }, { has: () => false, invoke: async () => undefined });
+    const rpc = new Rpc(
+      node,
+      { discover: async () => [], forgetProvider: () => undefined },
+      { has: () => false, invoke: async () => undefined },
+    );
     for (const code of NOT_CODES.filter((c) => c !== '')) {
       sent.length = 0;
       const call = rpc.callTo(provider, 'svc', {});
@@ -43,7 +68,15 @@ describe('error codes', () => {
 
   it("storing nodes' refusals outside the stable set make requireStored throw UNREACHABLE", () => {
     for (const code of NOT_CODES) {
-      const outcome = { stored: 0, attempted: 2, hops: 1, refused: [{ node: 'a', code }, { node: 'b', code }] };
+      const outcome = {
+        stored: 0,
+        attempted: 2,
+        hops: 1,
+        refused: [
+          { node: 'a', code },
+          { node: 'b', code },
+        ],
+      };
       expect(() => requireStored(outcome, 'publish')).toThrow(expect.objectContaining({ code: ErrorCode.UNREACHABLE }));
     }
     const stale = { stored: 0, attempted: 1, hops: 1, refused: [{ node: 'a', code: ErrorCode.STALE }] };

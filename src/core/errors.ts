@@ -51,7 +51,8 @@ export class MeshError extends Error {
  * which a remote provider or storing node may well send back.
  */
 export const isErrorCode = (code: unknown): code is ErrorCode =>
-  typeof code === 'string' && Object.prototype.hasOwnProperty.call(ErrorCode, code) &&
+  typeof code === 'string' &&
+  Object.prototype.hasOwnProperty.call(ErrorCode, code) &&
   (ErrorCode as Record<string, string>)[code] === code;
 
 export const isMeshError = (e: unknown): e is MeshError =>

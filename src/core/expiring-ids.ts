@@ -7,7 +7,10 @@
 export class ExpiringIds {
   private readonly until = new Map<string, number>();
 
-  constructor(readonly memoryMs: number, readonly max: number) {}
+  constructor(
+    readonly memoryMs: number,
+    readonly max: number,
+  ) {}
 
   /** Remember `hex` (again) from `now`; true when it was not remembered already. */
   add(hex: string, now: number): boolean {

@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from './environment.js';
 import {
-  bitAt, bucketIndex, commonPrefixLength, compareDistance, fromHex, isIdHex, keyForName, nodeIdFromPublicKey,
-  randomIdInBucket, sortByDistance, toHex, xorDistance,
+  bitAt,
+  bucketIndex,
+  commonPrefixLength,
+  compareDistance,
+  fromHex,
+  isIdHex,
+  keyForName,
+  nodeIdFromPublicKey,
+  randomIdInBucket,
+  sortByDistance,
+  toHex,
+  xorDistance,
 } from './id.js';
 
 const rnd = seededRandom(7);

@@ -12,7 +12,9 @@ const HEX_RE = /^[0-9a-f]{64}$/;
 const encoder = new TextEncoder();
 
 /** The character codes of each byte's two hex digits. */
-const HEX_CODES = Uint16Array.from({ length: 512 }, (_, i) => HEX.charCodeAt(i % 2 === 0 ? (i >> 1) >> 4 : (i >> 1) & 15));
+const HEX_CODES = Uint16Array.from({ length: 512 }, (_, i) =>
+  HEX.charCodeAt(i % 2 === 0 ? (i >> 1) >> 4 : (i >> 1) & 15),
+);
 
 /**
  * One flat string. Appending pair by pair built a rope of ~30 cons cells that V8 keeps

@@ -16,16 +16,66 @@ interface Tile {
 const n = (s: Record<string, number>, k: string): number => s[k] ?? 0;
 
 const TILES: Tile[] = [
-  { id: 'msg-in', label: 'Messages in', value: (s) => String(n(s, 'messages.in')), hint: 'frames received on data channels' },
-  { id: 'msg-out', label: 'Messages out', value: (s) => String(n(s, 'messages.out')), hint: 'frames sent on data channels' },
-  { id: 'records', label: 'Records stored', value: (s) => String(n(s, 'records.stored')), hint: 'signed records this node holds for the DHT' },
-  { id: 'cache', label: 'Cache hits / misses', value: (s) => `${n(s, 'discovery.cacheHits')} / ${n(s, 'discovery.cacheMisses')}`, hint: 'discovery answered from the 60 s cache, or by a lookup' },
-  { id: 'lookups', label: 'Lookups', value: (s) => String(n(s, 'lookups.value') + n(s, 'lookups.node')), hint: 'value lookups (discover) plus node lookups (stores, refreshes)' },
-  { id: 'channels', label: 'Channels open / created', value: (s) => `${n(s, 'connections.open')} / ${n(s, 'connections.created')}`, hint: 'a tab may create at most ~500 in its lifetime' },
-  { id: 'routes', label: 'Direct / via TURN', value: (s) => `${n(s, 'connections.direct')} / ${n(s, 'connections.relayed')}`, hint: 'open channels by their selected ICE candidate pair: peer to peer, or through a TURN relay (?ice=relay forces TURN)' },
-  { id: 'failed', label: 'Failed connections', value: (s) => String(n(s, 'connections.failed')), hint: 'connections that never opened (ICE failed or timed out); the reasons are in the raw counters' },
-  { id: 'rpc', label: 'Calls made / served', value: (s) => `${n(s, 'rpc.calls')} / ${n(s, 'rpc.served')}`, hint: 'service calls sent from and answered by this tab' },
-  { id: 'pubsub', label: 'Published / received', value: (s) => `${n(s, 'pubsub.published')} / ${n(s, 'pubsub.received')}`, hint: 'pub/sub messages' },
+  {
+    id: 'msg-in',
+    label: 'Messages in',
+    value: (s) => String(n(s, 'messages.in')),
+    hint: 'frames received on data channels',
+  },
+  {
+    id: 'msg-out',
+    label: 'Messages out',
+    value: (s) => String(n(s, 'messages.out')),
+    hint: 'frames sent on data channels',
+  },
+  {
+    id: 'records',
+    label: 'Records stored',
+    value: (s) => String(n(s, 'records.stored')),
+    hint: 'signed records this node holds for the DHT',
+  },
+  {
+    id: 'cache',
+    label: 'Cache hits / misses',
+    value: (s) => `${n(s, 'discovery.cacheHits')} / ${n(s, 'discovery.cacheMisses')}`,
+    hint: 'discovery answered from the 60 s cache, or by a lookup',
+  },
+  {
+    id: 'lookups',
+    label: 'Lookups',
+    value: (s) => String(n(s, 'lookups.value') + n(s, 'lookups.node')),
+    hint: 'value lookups (discover) plus node lookups (stores, refreshes)',
+  },
+  {
+    id: 'channels',
+    label: 'Channels open / created',
+    value: (s) => `${n(s, 'connections.open')} / ${n(s, 'connections.created')}`,
+    hint: 'a tab may create at most ~500 in its lifetime',
+  },
+  {
+    id: 'routes',
+    label: 'Direct / via TURN',
+    value: (s) => `${n(s, 'connections.direct')} / ${n(s, 'connections.relayed')}`,
+    hint: 'open channels by their selected ICE candidate pair: peer to peer, or through a TURN relay (?ice=relay forces TURN)',
+  },
+  {
+    id: 'failed',
+    label: 'Failed connections',
+    value: (s) => String(n(s, 'connections.failed')),
+    hint: 'connections that never opened (ICE failed or timed out); the reasons are in the raw counters',
+  },
+  {
+    id: 'rpc',
+    label: 'Calls made / served',
+    value: (s) => `${n(s, 'rpc.calls')} / ${n(s, 'rpc.served')}`,
+    hint: 'service calls sent from and answered by this tab',
+  },
+  {
+    id: 'pubsub',
+    label: 'Published / received',
+    value: (s) => `${n(s, 'pubsub.published')} / ${n(s, 'pubsub.received')}`,
+    hint: 'pub/sub messages',
+  },
 ];
 
 /** Hop counts above this share the last bar. */
@@ -44,13 +94,17 @@ export class Counters {
   private hopsTotal = 0;
 
   constructor() {
-    byId('tiles').replaceChildren(...TILES.map((t) => {
-      const value = h('span', { class: 'tile-value', id: `tile-${t.id}` }, '0');
-      this.tiles.set(t.id, value);
-      return h('div', { class: 'tile', title: t.hint }, value, h('span', { class: 'tile-label' }, t.label));
-    }));
+    byId('tiles').replaceChildren(
+      ...TILES.map((t) => {
+        const value = h('span', { class: 'tile-value', id: `tile-${t.id}` }, '0');
+        this.tiles.set(t.id, value);
+        return h('div', { class: 'tile', title: t.hint }, value, h('span', { class: 'tile-label' }, t.label));
+      }),
+    );
     this.drawHistogram();
-    this.rawOpen.addEventListener('toggle', () => { if (this.rawOpen.open) this.drawRaw(); });
+    this.rawOpen.addEventListener('toggle', () => {
+      if (this.rawOpen.open) this.drawRaw();
+    });
   }
 
   update(s: Snapshot): void {
@@ -70,7 +124,11 @@ export class Counters {
   /** The full list is long: drawn only while its <details> is open. */
   private drawRaw(): void {
     const s = this.stats;
-    this.raw.replaceChildren(...Object.keys(s).sort().map((k) => h('div', {}, h('dt', {}, k), h('dd', {}, String(s[k])))));
+    this.raw.replaceChildren(
+      ...Object.keys(s)
+        .sort()
+        .map((k) => h('div', {}, h('dt', {}, k), h('dd', {}, String(s[k])))),
+    );
   }
 
   /** A lookup of this tab finished; `answered` 0 means no path answered (not counted as hops). */
@@ -95,20 +153,46 @@ export class Counters {
     const rows = [...types.entries()].sort((a, b) => b[1].in + b[1].out - (a[1].in + a[1].out));
     const max = Math.max(1, ...rows.map(([, r]) => Math.max(r.in, r.out)));
     const bar = (v: number, cls: string): HTMLElement =>
-      h('td', { class: 'num' }, h('span', { class: `bar ${cls}`, style: `width:${((v / max) * 100).toFixed(1)}%` }), h('span', { class: 'bar-num' }, String(v)));
-    this.types.replaceChildren(...(rows.length === 0
-      ? [h('tr', {}, h('td', { colspan: 3, class: 'empty' }, 'No messages yet.'))]
-      : rows.map(([type, r]) => h('tr', { 'data-type': type }, h('th', { scope: 'row' }, h('code', {}, type)), bar(r.in, 'bar-in'), bar(r.out, 'bar-out')))));
+      h(
+        'td',
+        { class: 'num' },
+        h('span', { class: `bar ${cls}`, style: `width:${((v / max) * 100).toFixed(1)}%` }),
+        h('span', { class: 'bar-num' }, String(v)),
+      );
+    this.types.replaceChildren(
+      ...(rows.length === 0
+        ? [h('tr', {}, h('td', { colspan: 3, class: 'empty' }, 'No messages yet.'))]
+        : rows.map(([type, r]) =>
+            h(
+              'tr',
+              { 'data-type': type },
+              h('th', { scope: 'row' }, h('code', {}, type)),
+              bar(r.in, 'bar-in'),
+              bar(r.out, 'bar-out'),
+            ),
+          )),
+    );
   }
 
   private drawHistogram(): void {
     const max = Math.max(1, ...this.hops);
-    this.histogram.replaceChildren(...this.hops.map((count, hop) => h('div', { class: 'hist-col', title: `${count} lookup${count === 1 ? '' : 's'} answered in ${hop}${hop === MAX_HOP_BAR ? '+' : ''} hop${hop === 1 ? '' : 's'}` },
-      h('span', { class: 'hist-count' }, count > 0 ? String(count) : ''),
-      h('span', { class: 'hist-bar', style: `height:${((count / max) * 100).toFixed(1)}%` }),
-      h('span', { class: 'hist-label' }, `${hop}${hop === MAX_HOP_BAR ? '+' : ''}`))));
-    this.hopSummary.textContent = this.lookupsDone === 0
-      ? 'No answered lookups yet.'
-      : `${this.lookupsDone} answered lookup${this.lookupsDone === 1 ? '' : 's'} · ${(this.hopsTotal / this.lookupsDone).toFixed(2)} hops on average (fastest path)`;
+    this.histogram.replaceChildren(
+      ...this.hops.map((count, hop) =>
+        h(
+          'div',
+          {
+            class: 'hist-col',
+            title: `${count} lookup${count === 1 ? '' : 's'} answered in ${hop}${hop === MAX_HOP_BAR ? '+' : ''} hop${hop === 1 ? '' : 's'}`,
+          },
+          h('span', { class: 'hist-count' }, count > 0 ? String(count) : ''),
+          h('span', { class: 'hist-bar', style: `height:${((count / max) * 100).toFixed(1)}%` }),
+          h('span', { class: 'hist-label' }, `${hop}${hop === MAX_HOP_BAR ? '+' : ''}`),
+        ),
+      ),
+    );
+    this.hopSummary.textContent =
+      this.lookupsDone === 0
+        ? 'No answered lookups yet.'
+        : `${this.lookupsDone} answered lookup${this.lookupsDone === 1 ? '' : 's'} · ${(this.hopsTotal / this.lookupsDone).toFixed(2)} hops on average (fastest path)`;
   }
 }

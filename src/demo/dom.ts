@@ -21,7 +21,11 @@ function apply(el: Element, attrs: Attrs, children: Child[]): void {
 }
 
 /** An HTML element: h('li', { class: 'x' }, 'text', child). */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   apply(el, attrs, children);
   return el;
@@ -30,7 +34,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element, same shape as h(). */
-export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG_NS, tag);
   apply(el, attrs, children);
   return el;
@@ -45,10 +53,13 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 /** A coloured dot and short id, with the full id on hover: how every view names a node. */
 export function nodeChip(id: string, extra?: string): HTMLElement {
-  return h('span', { class: 'chip', title: id, 'data-node': id },
+  return h(
+    'span',
+    { class: 'chip', title: id, 'data-node': id },
     h('span', { class: 'dot', style: `background:${idColour(id)}`, 'aria-hidden': 'true' }),
     h('code', {}, shortId(id)),
-    extra ? h('span', { class: 'chip-extra' }, extra) : null);
+    extra ? h('span', { class: 'chip-extra' }, extra) : null,
+  );
 }
 
 /** Parse a JSON input, treating an empty field as `fallback`; errors name the field. */
@@ -63,4 +74,5 @@ export function parseJsonField(value: string, field: string, fallback: unknown):
 }
 
 /** A JSON value as compact, readable text for result boxes and the feed. */
-export const showJson = (v: unknown): string => (v === undefined ? 'undefined' : JSON.stringify(v, null, 1).replace(/\n\s*/g, ' '));
+export const showJson = (v: unknown): string =>
+  v === undefined ? 'undefined' : JSON.stringify(v, null, 1).replace(/\n\s*/g, ' ');

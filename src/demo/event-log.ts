@@ -38,10 +38,13 @@ export class EventLog {
 
   add(kind: LogKind, text: string): void {
     const at = Date.now();
-    const el = h('li', { class: `log-${kind}`, 'data-kind': kind },
+    const el = h(
+      'li',
+      { class: `log-${kind}`, 'data-kind': kind },
       h('time', { datetime: new Date(at).toISOString() }, new Date(at).toLocaleTimeString([], { hour12: false })),
       h('span', { class: `badge badge-${kind}` }, kind),
-      h('span', { class: 'log-text' }, text));
+      h('span', { class: 'log-text' }, text),
+    );
     const entry: Entry = { at, kind, text, el };
     el.hidden = !this.matches(entry);
     this.entries.push(entry);

@@ -7,7 +7,8 @@
  */
 import { shortId } from './ids.js';
 
-const toHex = (buf: ArrayBuffer): string => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+const toHex = (buf: ArrayBuffer): string =>
+  [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 export class KeyNames {
   private readonly names = new Map<string, string>();
@@ -31,11 +32,13 @@ export class KeyNames {
       keys.push([`wildcard:${prefix}`, `wildcard subscribers of "${prefix || '(root)'}"`]);
     }
     try {
-      await Promise.all(keys.map(async ([input, label]) => {
-        const hex = toHex(await subtle.digest('SHA-256', new TextEncoder().encode(input)));
-        if (!this.names.has(hex)) this.names.set(hex, label);
-        if (input === name) this.plain.add(hex);
-      }));
+      await Promise.all(
+        keys.map(async ([input, label]) => {
+          const hex = toHex(await subtle.digest('SHA-256', new TextEncoder().encode(input)));
+          if (!this.names.has(hex)) this.names.set(hex, label);
+          if (input === name) this.plain.add(hex);
+        }),
+      );
     } catch {
       // Naming is a nicety; a key without a name is still shown by its hex.
     }

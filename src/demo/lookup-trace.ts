@@ -74,7 +74,9 @@ export class LookupTracer {
 
   /** Traces still worth drawing at `now`, oldest first. */
   visible(now: number): Trace[] {
-    return [...this.traces.values()].filter((t) => t.done === undefined ? now - t.startedAt < 30_000 : now - t.done.at < LINGER_MS);
+    return [...this.traces.values()].filter((t) =>
+      t.done === undefined ? now - t.startedAt < 30_000 : now - t.done.at < LINGER_MS,
+    );
   }
 
   /**

@@ -34,7 +34,8 @@ const REFRESH_MS = 1_500;
 function options(): Parameters<typeof createPeer>[0] {
   const params = new URLSearchParams(location.search);
   const relays = params.getAll('relay');
-  const relay = relays.length > 0 ? relays : `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
+  const relay =
+    relays.length > 0 ? relays : `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/relay`;
   const storage = params.get('storage') === 'memory' ? 'memory' : 'indexeddb';
   const ttl = params.get('ttl');
   return {
@@ -47,7 +48,10 @@ function options(): Parameters<typeof createPeer>[0] {
 
 async function main(log: EventLog): Promise<void> {
   const opts = options();
-  log.add('info', `starting a peer (storage: ${opts.storage ?? 'indexeddb'}, relay: ${String(opts.bootstrap)}${opts.iceTransportPolicy === 'relay' ? ', TURN only' : ''})`);
+  log.add(
+    'info',
+    `starting a peer (storage: ${opts.storage ?? 'indexeddb'}, relay: ${String(opts.bootstrap)}${opts.iceTransportPolicy === 'relay' ? ', TURN only' : ''})`,
+  );
   const peer = await createPeer(opts);
   window.peer = peer;
   log.add('info', `started as ${shortId(peer.nodeId)} (${peer.nodeId})`);

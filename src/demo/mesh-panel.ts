@@ -41,10 +41,16 @@ export class MeshPanel {
     this.redrawSoon();
     if (p.kind === 'done') {
       this.counters.lookupDone(p.hops, p.answered);
-      const outcome = p.answered === 0 ? 'no path answered' : `${p.answered}/${p.paths} paths answered, fastest in ${p.hops} hop${p.hops === 1 ? '' : 's'}`;
+      const outcome =
+        p.answered === 0
+          ? 'no path answered'
+          : `${p.answered}/${p.paths} paths answered, fastest in ${p.hops} hop${p.hops === 1 ? '' : 's'}`;
       this.log.add('lookup', `lookup of ${this.names.label(p.target)} done: ${outcome}, ${p.durationMs.toFixed(0)} ms`);
     } else if (p.kind === 'path-failed') {
-      this.log.add('lookup', `lookup of ${this.names.label(p.target)}: path via ${shortId(p.via)} failed (${p.reason})`);
+      this.log.add(
+        'lookup',
+        `lookup of ${this.names.label(p.target)}: path via ${shortId(p.via)} failed (${p.reason})`,
+      );
     }
     this.describe(trace);
   }
@@ -74,9 +80,10 @@ export class MeshPanel {
       return;
     }
     const d = t.done;
-    this.caption.textContent = d.answered === 0
-      ? `Lookup of ${key}: no path answered (${d.durationMs.toFixed(0)} ms)`
-      : `Lookup of ${key}: ${d.answered} of ${d.paths} paths answered, fastest in ${d.hops} hop${d.hops === 1 ? '' : 's'}, ${d.durationMs.toFixed(0)} ms`;
+    this.caption.textContent =
+      d.answered === 0
+        ? `Lookup of ${key}: no path answered (${d.durationMs.toFixed(0)} ms)`
+        : `Lookup of ${key}: ${d.answered} of ${d.paths} paths answered, fastest in ${d.hops} hop${d.hops === 1 ? '' : 's'}, ${d.durationMs.toFixed(0)} ms`;
     this.caption.dataset['state'] = 'done';
   }
 }

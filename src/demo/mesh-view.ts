@@ -39,13 +39,26 @@ export class MeshView {
   private readonly lines = new Map<string, SVGPathElement>();
   private readonly tickLabels: Array<{ angle: number; el: SVGTextElement }> = [];
 
-  constructor(host: HTMLElement, private readonly self: string) {
+  constructor(
+    host: HTMLElement,
+    private readonly self: string,
+  ) {
     this.root = svg('svg', {
-      viewBox: `0 0 ${SIZE} ${SIZE}`, class: 'mesh-svg', role: 'img', 'data-self': self,
+      viewBox: `0 0 ${SIZE} ${SIZE}`,
+      class: 'mesh-svg',
+      role: 'img',
+      'data-self': self,
       'aria-label': 'The mesh: known nodes on a ring of the id space, lines for open data channels',
     });
-    this.root.append(svg('circle', { cx: C, cy: C, r: R, class: 'ring' }), this.ticks(),
-      this.channels, this.lookups, this.nodes, this.centre, this.centreSub);
+    this.root.append(
+      svg('circle', { cx: C, cy: C, r: R, class: 'ring' }),
+      this.ticks(),
+      this.channels,
+      this.lookups,
+      this.nodes,
+      this.centre,
+      this.centreSub,
+    );
     host.replaceChildren(this.root);
     this.place(self, 'self', undefined);
     this.centre.textContent = 'joining…';
@@ -73,22 +86,37 @@ export class MeshView {
   update(s: Snapshot): void {
     const open = new Map(s.peers.map((p) => [p.nodeId, p.rttMs] as const));
     const known = new Map<string, { open: boolean; rttMs: number | undefined }>();
-    for (const b of s.table) for (const c of b.contacts) known.set(c.nodeId, { open: c.open || open.has(c.nodeId), rttMs: c.rttMs });
+    for (const b of s.table)
+      for (const c of b.contacts) known.set(c.nodeId, { open: c.open || open.has(c.nodeId), rttMs: c.rttMs });
     for (const [id, rtt] of open) known.set(id, { open: true, rttMs: rtt ?? known.get(id)?.rttMs });
     known.delete(this.self);
 
-    for (const [id, el] of this.markers) if (id !== this.self && !known.has(id)) { el.remove(); this.markers.delete(id); }
-    for (const [id, el] of this.lines) if (!open.has(id)) { el.remove(); this.lines.delete(id); }
+    for (const [id, el] of this.markers)
+      if (id !== this.self && !known.has(id)) {
+        el.remove();
+        this.markers.delete(id);
+      }
+    for (const [id, el] of this.lines)
+      if (!open.has(id)) {
+        el.remove();
+        this.lines.delete(id);
+      }
     const labels = known.size <= MAX_LABELS;
     for (const [id, k] of known) this.place(id, k.open ? 'open' : 'known', k.rttMs, labels);
     for (const id of open.keys()) {
       if (this.lines.has(id)) continue;
-      const line = svg('path', { d: curve(at(this.self), at(id)), class: 'channel', stroke: idColour(id), 'data-channel': id });
+      const line = svg('path', {
+        d: curve(at(this.self), at(id)),
+        class: 'channel',
+        stroke: idColour(id),
+        'data-channel': id,
+      });
       this.lines.set(id, line);
       this.channels.append(line);
     }
     this.centre.textContent = open.size === 0 ? 'joining…' : `${open.size} channel${open.size === 1 ? '' : 's'}`;
-    this.centreSub.textContent = open.size === 0 ? 'waiting for a first channel' : `${known.size} node${known.size === 1 ? '' : 's'} known`;
+    this.centreSub.textContent =
+      open.size === 0 ? 'waiting for a first channel' : `${known.size} node${known.size === 1 ? '' : 's'} known`;
     this.hideCrowdedTicks([this.self, ...known.keys()]);
     this.root.dataset['open'] = String(open.size);
     this.root.dataset['known'] = String(known.size);
@@ -115,7 +143,14 @@ export class MeshView {
       if (kind === 'self') g.append(svg('circle', { r: 17, class: 'halo' }));
       g.append(svg('circle', { r: 1, class: 'dot', fill: idColour(id), stroke: idColour(id) }), svg('title'));
       const l = at(id, R + 24);
-      g.append(svg('text', { x: (l.x - p.x).toFixed(1), y: (l.y - p.y + 4).toFixed(1), 'text-anchor': 'middle', class: 'label' }));
+      g.append(
+        svg('text', {
+          x: (l.x - p.x).toFixed(1),
+          y: (l.y - p.y + 4).toFixed(1),
+          'text-anchor': 'middle',
+          class: 'label',
+        }),
+      );
       this.markers.set(id, g);
       this.nodes.append(g);
     }
@@ -141,7 +176,11 @@ export class MeshView {
     const left = anchor === 'start' ? p.x : anchor === 'end' ? p.x - width : p.x - width / 2;
     const hitsCentre = Math.abs(p.y - C) < 34 && left < C + 80 && left + width > C - 80;
     if (hitsCentre) return null;
-    return svg('text', { class: 'key-label', x: (p.x - key.x).toFixed(1), y: (p.y - key.y + 4).toFixed(1), 'text-anchor': anchor }, text);
+    return svg(
+      'text',
+      { class: 'key-label', x: (p.x - key.x).toFixed(1), y: (p.y - key.y + 4).toFixed(1), 'text-anchor': anchor },
+      text,
+    );
   }
 
   /** Redraw the lookup layer: routes answered so far, first hops still waiting, the key. */
@@ -153,15 +192,28 @@ export class MeshView {
       const state = t.done === undefined ? 'running' : 'done';
       const key = at(t.target, R);
       const name = names.name(t.target);
-      layer.push(svg('g', { class: `lookup-key ${state}`, 'data-lookup-target': t.target, transform: `translate(${key.x.toFixed(1)},${key.y.toFixed(1)})` },
-        svg('rect', { x: -6, y: -6, width: 12, height: 12, transform: 'rotate(45)' }),
-        name === undefined ? null : this.keyCaption(t.target, key, name),
-        svg('title', {}, `lookup of ${names.label(t.target)}\n${t.target}`)));
-      for (const via of t.pending) layer.push(svg('path', { d: curve(me, at(via)), class: 'lookup-pending', 'data-lookup-via': via }));
+      layer.push(
+        svg(
+          'g',
+          {
+            class: `lookup-key ${state}`,
+            'data-lookup-target': t.target,
+            transform: `translate(${key.x.toFixed(1)},${key.y.toFixed(1)})`,
+          },
+          svg('rect', { x: -6, y: -6, width: 12, height: 12, transform: 'rotate(45)' }),
+          name === undefined ? null : this.keyCaption(t.target, key, name),
+          svg('title', {}, `lookup of ${names.label(t.target)}\n${t.target}`),
+        ),
+      );
+      for (const via of t.pending)
+        layer.push(svg('path', { d: curve(me, at(via)), class: 'lookup-pending', 'data-lookup-via': via }));
       for (const via of t.failed) layer.push(svg('path', { d: curve(me, at(via)), class: 'lookup-failed' }));
       for (const r of t.routes) {
         // The same bow as the channel curves, so a first hop lies exactly on its channel.
-        const d = r.nodes.slice(1).map((id, i) => curve(at(r.nodes[i] ?? this.self), at(id))).join(' ');
+        const d = r.nodes
+          .slice(1)
+          .map((id, i) => curve(at(r.nodes[i] ?? this.self), at(id)))
+          .join(' ');
         layer.push(svg('path', { d, class: `lookup-route ${state}`, 'data-hops': r.hops }));
         r.nodes.forEach((id, i) => {
           if (i > 0) onRoute.set(id, Math.max(onRoute.get(id) ?? 0, i));
@@ -171,14 +223,21 @@ export class MeshView {
     // Each node a route passed gets a badge with its hop number; unknown ones get a ghost dot.
     for (const [id, hop] of onRoute) {
       const p = at(id);
-      const g = svg('g', { class: 'hop', 'data-hop': hop, transform: `translate(${p.x.toFixed(1)},${p.y.toFixed(1)})` });
-      if (!this.markers.has(id)) g.append(svg('circle', { r: 5, class: 'ghost' }, svg('title', {}, `${id}\non a lookup route`)));
+      const g = svg('g', {
+        class: 'hop',
+        'data-hop': hop,
+        transform: `translate(${p.x.toFixed(1)},${p.y.toFixed(1)})`,
+      });
+      if (!this.markers.has(id))
+        g.append(svg('circle', { r: 5, class: 'ghost' }, svg('title', {}, `${id}\non a lookup route`)));
       // The badge sits just inside the ring, where it cannot cover the node's label outside.
       const b = at(id, R - 19);
       const bx = (b.x - p.x).toFixed(1);
       const by = (b.y - p.y).toFixed(1);
-      g.append(svg('circle', { r: 7.5, cx: bx, cy: by, class: 'hop-badge' }),
-        svg('text', { x: bx, y: (b.y - p.y + 3.5).toFixed(1), 'text-anchor': 'middle', class: 'hop-num' }, String(hop)));
+      g.append(
+        svg('circle', { r: 7.5, cx: bx, cy: by, class: 'hop-badge' }),
+        svg('text', { x: bx, y: (b.y - p.y + 3.5).toFixed(1), 'text-anchor': 'middle', class: 'hop-num' }, String(hop)),
+      );
       layer.push(g);
     }
     this.lookups.replaceChildren(...layer);

@@ -19,9 +19,19 @@ export class PubSubPanel {
   private readonly publishResult = byId('publish-result');
   private received = 0;
 
-  constructor(private readonly peer: Peer, private readonly names: KeyNames, private readonly log: EventLog) {
-    byId('subscribe-form').addEventListener('submit', (e) => { e.preventDefault(); void this.subscribe(); });
-    byId('publish-form').addEventListener('submit', (e) => { e.preventDefault(); void this.publish(); });
+  constructor(
+    private readonly peer: Peer,
+    private readonly names: KeyNames,
+    private readonly log: EventLog,
+  ) {
+    byId('subscribe-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.subscribe();
+    });
+    byId('publish-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.publish();
+    });
     byId('feed-clear').addEventListener('click', () => {
       this.feed.replaceChildren();
       this.showEmptyFeed();
@@ -82,14 +92,20 @@ export class PubSubPanel {
   private deliver(pattern: string, payload: unknown, info: { topic: string; publisher: string }): void {
     this.received++;
     this.feed.querySelector('.empty')?.remove();
-    const li = h('li', { class: 'feed-item', 'data-topic': info.topic },
-      h('div', { class: 'feed-head' },
+    const li = h(
+      'li',
+      { class: 'feed-item', 'data-topic': info.topic },
+      h(
+        'div',
+        { class: 'feed-head' },
         h('time', {}, new Date().toLocaleTimeString([], { hour12: false })),
         h('code', { class: 'topic' }, info.topic),
         pattern !== info.topic ? h('span', { class: 'muted' }, ` via ${pattern}`) : null,
         h('span', { class: 'spacer' }),
-        nodeChip(info.publisher, info.publisher === this.peer.nodeId ? 'this tab' : undefined)),
-      h('code', { class: 'payload' }, showJson(payload)));
+        nodeChip(info.publisher, info.publisher === this.peer.nodeId ? 'this tab' : undefined),
+      ),
+      h('code', { class: 'payload' }, showJson(payload)),
+    );
     this.feed.prepend(li);
     while (this.feed.children.length > FEED_MAX) this.feed.lastElementChild?.remove();
     byId('feed-count').textContent = String(this.received);
@@ -97,16 +113,23 @@ export class PubSubPanel {
   }
 
   private showSubs(): void {
-    this.list.replaceChildren(...(this.subs.size === 0
-      ? [h('li', { class: 'empty' }, 'Not subscribed to anything.')]
-      : [...this.subs.keys()].map((pattern) => {
-        const button = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Unsubscribe from ${pattern}` }, 'Unsubscribe');
-        button.addEventListener('click', () => void this.unsubscribe(pattern));
-        return h('li', { 'data-subscription': pattern }, h('code', {}, pattern), button);
-      })));
+    this.list.replaceChildren(
+      ...(this.subs.size === 0
+        ? [h('li', { class: 'empty' }, 'Not subscribed to anything.')]
+        : [...this.subs.keys()].map((pattern) => {
+            const button = h(
+              'button',
+              { type: 'button', class: 'small secondary', 'aria-label': `Unsubscribe from ${pattern}` },
+              'Unsubscribe',
+            );
+            button.addEventListener('click', () => void this.unsubscribe(pattern));
+            return h('li', { 'data-subscription': pattern }, h('code', {}, pattern), button);
+          })),
+    );
   }
 
   private showEmptyFeed(): void {
-    if (this.feed.children.length === 0) this.feed.append(h('li', { class: 'empty' }, 'Messages to this tab\'s subscriptions appear here.'));
+    if (this.feed.children.length === 0)
+      this.feed.append(h('li', { class: 'empty' }, "Messages to this tab's subscriptions appear here."));
   }
 }

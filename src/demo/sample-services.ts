@@ -25,16 +25,26 @@ function meter(): () => { watts: number; at: string } {
 }
 
 export function sampleFor(name: string, nodeId: string, onServe: (name: string, args: unknown) => void): Sample {
-  const served = (handler: ServiceHandler): ServiceHandler => (args) => {
-    onServe(name, args);
-    return handler(args);
-  };
+  const served =
+    (handler: ServiceHandler): ServiceHandler =>
+    (args) => {
+      onServe(name, args);
+      return handler(args);
+    };
   if (name === 'energy.home.get') {
     const read = meter();
-    return { handler: served(() => read()), metadata: { unit: 'W', site: 'home', tab: shortId(nodeId) }, exampleArgs: {} };
+    return {
+      handler: served(() => read()),
+      metadata: { unit: 'W', site: 'home', tab: shortId(nodeId) },
+      exampleArgs: {},
+    };
   }
   if (name === 'demo.echo') {
-    return { handler: served((args) => args), metadata: { echoes: 'args', tab: shortId(nodeId) }, exampleArgs: { hello: 'mesh' } };
+    return {
+      handler: served((args) => args),
+      metadata: { echoes: 'args', tab: shortId(nodeId) },
+      exampleArgs: { hello: 'mesh' },
+    };
   }
   return {
     handler: served((args) => ({ service: name, answeredBy: shortId(nodeId), args, at: new Date().toISOString() })),

@@ -17,7 +17,10 @@ export class SelfPanel {
     const id = byId('node-id');
     id.title = nodeId;
     id.dataset['node'] = nodeId;
-    id.replaceChildren(h('span', { class: 'dot big', style: `background:${colour}`, 'aria-hidden': 'true' }), h('code', {}, shortId(nodeId)));
+    id.replaceChildren(
+      h('span', { class: 'dot big', style: `background:${colour}`, 'aria-hidden': 'true' }),
+      h('code', {}, shortId(nodeId)),
+    );
     byId('node-id-full').textContent = nodeId;
     document.title = `${shortId(nodeId)} · macula-web`;
   }

@@ -19,10 +19,23 @@ export class ServicesPanel {
   private readonly discoverName = byId<HTMLInputElement>('discover-name');
   private readonly callArgs = byId<HTMLInputElement>('call-args');
 
-  constructor(private readonly peer: Peer, private readonly names: KeyNames, private readonly log: EventLog) {
-    byId('advertise-form').addEventListener('submit', (e) => { e.preventDefault(); void this.advertise(); });
-    byId('discover-form').addEventListener('submit', (e) => { e.preventDefault(); void this.discover(); });
-    byId('call-form').addEventListener('submit', (e) => { e.preventDefault(); void this.call(undefined); });
+  constructor(
+    private readonly peer: Peer,
+    private readonly names: KeyNames,
+    private readonly log: EventLog,
+  ) {
+    byId('advertise-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.advertise();
+    });
+    byId('discover-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.discover();
+    });
+    byId('call-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.call(undefined);
+    });
     // The call form suggests arguments that suit the service being discovered.
     this.discoverName.addEventListener('change', () => {
       this.callArgs.value = showJson(sampleFor(this.discoverName.value.trim(), '', () => undefined).exampleArgs);
@@ -36,8 +49,11 @@ export class ServicesPanel {
     await this.names.learn(name);
     try {
       const extra = parseJsonField(byId<HTMLInputElement>('advertise-meta').value, 'Metadata', {});
-      if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new Error('Metadata must be a JSON object');
-      const sample = sampleFor(name, this.peer.nodeId, (svc, args) => this.log.add('call', `served ${svc} (args ${showJson(args)})`));
+      if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+        throw new Error('Metadata must be a JSON object');
+      const sample = sampleFor(name, this.peer.nodeId, (svc, args) =>
+        this.log.add('call', `served ${svc} (args ${showJson(args)})`),
+      );
       const metadata = { ...sample.metadata, ...(extra as Record<string, unknown>) };
       await this.peer.advertise(name, sample.handler, { metadata, ...(ttlText ? { ttl: Number(ttlText) } : {}) });
       this.log.add('service', `advertised ${name} with ${showJson(metadata)}`);
@@ -60,13 +76,19 @@ export class ServicesPanel {
   private async refreshLocal(): Promise<void> {
     try {
       const names = (await this.peer.listLocalServices()).sort();
-      this.local.replaceChildren(...(names.length === 0
-        ? [h('li', { class: 'empty' }, 'This tab provides no service yet.')]
-        : names.map((name) => {
-          const button = h('button', { type: 'button', class: 'small secondary', 'aria-label': `Unadvertise ${name}` }, 'Unadvertise');
-          button.addEventListener('click', () => void this.unadvertise(name));
-          return h('li', { 'data-service': name }, h('code', {}, name), button);
-        })));
+      this.local.replaceChildren(
+        ...(names.length === 0
+          ? [h('li', { class: 'empty' }, 'This tab provides no service yet.')]
+          : names.map((name) => {
+              const button = h(
+                'button',
+                { type: 'button', class: 'small secondary', 'aria-label': `Unadvertise ${name}` },
+                'Unadvertise',
+              );
+              button.addEventListener('click', () => void this.unadvertise(name));
+              return h('li', { 'data-service': name }, h('code', {}, name), button);
+            })),
+      );
     } catch (e) {
       this.log.error('list local services', e);
     }
@@ -96,14 +118,28 @@ export class ServicesPanel {
       return;
     }
     const now = Date.now();
-    this.providers.replaceChildren(...found.map((p) => {
-      const button = h('button', { type: 'button', class: 'small', 'aria-label': `Call ${name} on ${shortId(p.nodeId)}` }, 'Call this one');
-      button.addEventListener('click', () => void this.call(p.nodeId));
-      return h('li', { class: 'provider', 'data-provider': p.nodeId },
-        h('div', { class: 'provider-head' }, nodeChip(p.nodeId, p.nodeId === this.peer.nodeId ? 'this tab' : undefined), button),
-        h('code', { class: 'meta' }, showJson(p.metadata)),
-        h('span', { class: 'muted small-text' }, `advertised ${ago(now - p.advertisedAt)} · ttl ${p.ttl} s`));
-    }));
+    this.providers.replaceChildren(
+      ...found.map((p) => {
+        const button = h(
+          'button',
+          { type: 'button', class: 'small', 'aria-label': `Call ${name} on ${shortId(p.nodeId)}` },
+          'Call this one',
+        );
+        button.addEventListener('click', () => void this.call(p.nodeId));
+        return h(
+          'li',
+          { class: 'provider', 'data-provider': p.nodeId },
+          h(
+            'div',
+            { class: 'provider-head' },
+            nodeChip(p.nodeId, p.nodeId === this.peer.nodeId ? 'this tab' : undefined),
+            button,
+          ),
+          h('code', { class: 'meta' }, showJson(p.metadata)),
+          h('span', { class: 'muted small-text' }, `advertised ${ago(now - p.advertisedAt)} · ttl ${p.ttl} s`),
+        );
+      }),
+    );
   }
 
   /** Call through call() with the chosen policy, or one provider through callTo(). */
@@ -117,18 +153,30 @@ export class ServicesPanel {
     const started = performance.now();
     try {
       const args = parseJsonField(this.callArgs.value, 'Arguments', undefined);
-      const value = nodeId === undefined ? await this.peer.call(name, args, { policy }) : await this.peer.callTo(nodeId, name, args);
+      const value =
+        nodeId === undefined
+          ? await this.peer.call(name, args, { policy })
+          : await this.peer.callTo(nodeId, name, args);
       const ms = performance.now() - started;
       this.result.dataset['state'] = 'ok';
       this.result.replaceChildren(
-        h('div', { class: 'result-head' }, h('strong', {}, name), ` on ${target} · `, h('span', { class: 'latency' }, `${ms.toFixed(1)} ms`)),
-        h('pre', { class: 'result-value' }, JSON.stringify(value, null, 2) ?? 'undefined'));
+        h(
+          'div',
+          { class: 'result-head' },
+          h('strong', {}, name),
+          ` on ${target} · `,
+          h('span', { class: 'latency' }, `${ms.toFixed(1)} ms`),
+        ),
+        h('pre', { class: 'result-value' }, JSON.stringify(value, null, 2) ?? 'undefined'),
+      );
       this.log.add('call', `${name} on ${target} answered in ${ms.toFixed(1)} ms: ${showJson(value)}`);
     } catch (e) {
       const err = e as { code?: string; message?: string };
       this.result.dataset['state'] = 'error';
-      this.result.replaceChildren(h('div', { class: 'result-head' }, h('strong', {}, name), ` on ${target} failed`),
-        h('pre', { class: 'result-value' }, `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`));
+      this.result.replaceChildren(
+        h('div', { class: 'result-head' }, h('strong', {}, name), ` on ${target} failed`),
+        h('pre', { class: 'result-value' }, `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`),
+      );
       this.log.error(`call ${name} on ${target}`, e);
     }
   }

@@ -5,13 +5,15 @@ import { ErrorCode, MeshError, isErrorCode, isMeshError } from '../core/errors.j
  * So the worker never throws across the boundary: every API method resolves to a
  * Result, and the main thread turns a failed one back into a MeshError with its code.
  */
-export type Result<T> = { ok: true; value: T } | { ok: false; code: string; message: string; details?: Record<string, unknown> };
+export type Result<T> =
+  { ok: true; value: T } | { ok: false; code: string; message: string; details?: Record<string, unknown> };
 
 export async function capture<T>(run: () => T | Promise<T>): Promise<Result<T>> {
   try {
     return { ok: true, value: await run() };
   } catch (e) {
-    if (isMeshError(e)) return { ok: false, code: e.code, message: e.message, ...(e.details ? { details: safeDetails(e.details) } : {}) };
+    if (isMeshError(e))
+      return { ok: false, code: e.code, message: e.message, ...(e.details ? { details: safeDetails(e.details) } : {}) };
     return { ok: false, code: ErrorCode.HANDLER_ERROR, message: e instanceof Error ? e.message : String(e) };
   }
 }

@@ -47,7 +47,9 @@ export function parseToWorker(data: unknown): ToWorker | null {
     case 'frame':
       return isString(m.peer) && m.frame instanceof Uint8Array ? { t: 'frame', peer: m.peer, frame: m.frame } : null;
     case 'signal-out':
-      return isId(m.id) && isString(m.to) && m.payload instanceof Uint8Array ? { t: 'signal-out', id: m.id, to: m.to, payload: m.payload } : null;
+      return isId(m.id) && isString(m.to) && m.payload instanceof Uint8Array
+        ? { t: 'signal-out', id: m.id, to: m.to, payload: m.payload }
+        : null;
     case 'budget':
       return isCount(m.created) ? { t: 'budget', created: m.created } : null;
     default:
@@ -65,7 +67,9 @@ export function parseFromWorker(data: unknown): FromWorker | null {
     case 'disconnect':
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
     case 'signal-in':
-      return isString(m.from) && m.payload instanceof Uint8Array ? { t: 'signal-in', from: m.from, payload: m.payload } : null;
+      return isString(m.from) && m.payload instanceof Uint8Array
+        ? { t: 'signal-in', from: m.from, payload: m.payload }
+        : null;
     case 'signal-routed':
       return isId(m.id) && typeof m.routed === 'boolean' ? { t: 'signal-routed', id: m.id, routed: m.routed } : null;
     case 'refuse':

@@ -14,7 +14,13 @@ describe('TURN REST credentials (coturn use-auth-secret)', () => {
 
   it('an issuer hands STUN as is and TURN with fresh credentials that expire ttl seconds from now', () => {
     let now = 1_000_000_000_000;
-    const issuer = createIceIssuer({ stun: ['stun:s.example:3478'], turn: ['turn:t.example:3478?transport=udp'], turnSecret: 'k', turnTtl: 600, now: () => now })!;
+    const issuer = createIceIssuer({
+      stun: ['stun:s.example:3478'],
+      turn: ['turn:t.example:3478?transport=udp'],
+      turnSecret: 'k',
+      turnTtl: 600,
+      now: () => now,
+    })!;
     const first = issuer.issue(nodeId);
     expect(first.ttl).toBe(600);
     expect(first.iceServers[0]).toEqual({ urls: ['stun:s.example:3478'] });
@@ -27,7 +33,9 @@ describe('TURN REST credentials (coturn use-auth-secret)', () => {
   });
 
   it('STUN only: no credentials and no ttl; nothing configured: no issuer', () => {
-    expect(createIceIssuer({ stun: ['stun:s.example'] })!.issue(nodeId)).toEqual({ iceServers: [{ urls: ['stun:s.example'] }] });
+    expect(createIceIssuer({ stun: ['stun:s.example'] })!.issue(nodeId)).toEqual({
+      iceServers: [{ urls: ['stun:s.example'] }],
+    });
     expect(createIceIssuer({})).toBeUndefined();
   });
 

@@ -37,7 +37,12 @@ export const MIN_TURN_TTL_S = 10;
 const SEPARATOR = ':';
 
 /** TURN REST credentials for `user`, valid until `nowMs` + `ttlS`. */
-export function turnRestCredentials(secret: string, user: string, ttlS: number, nowMs: number): { username: string; credential: string } {
+export function turnRestCredentials(
+  secret: string,
+  user: string,
+  ttlS: number,
+  nowMs: number,
+): { username: string; credential: string } {
   const expiry = Math.floor(nowMs / 1000) + ttlS;
   const username = `${expiry}${SEPARATOR}${user}`;
   const credential = createHmac('sha1', secret).update(username).digest('base64');
@@ -56,9 +61,13 @@ export function createIceIssuer(options: IceIssuerOptions): IceIssuer | undefine
   for (const url of turn) if (!/^turns?:/.test(url)) throw invalidArgument('turn', 'turn: or turns: URLs', url);
   const secret = options.turnSecret;
   if (turn.length > 0 && (typeof secret !== 'string' || secret.length === 0)) {
-    throw invalidArgument('turnSecret', 'the TURN server\'s shared secret (coturn static-auth-secret) when TURN URLs are given');
+    throw invalidArgument(
+      'turnSecret',
+      "the TURN server's shared secret (coturn static-auth-secret) when TURN URLs are given",
+    );
   }
-  if (turn.length === 0 && secret !== undefined) throw invalidArgument('turn', 'at least one turn: URL when a TURN secret is given');
+  if (turn.length === 0 && secret !== undefined)
+    throw invalidArgument('turn', 'at least one turn: URL when a TURN secret is given');
   const ttl = options.turnTtl ?? DEFAULT_TURN_TTL_S;
   if (!Number.isInteger(ttl) || ttl < MIN_TURN_TTL_S || ttl > MAX_ICE_TTL_S) {
     throw invalidArgument('turnTtl', `an integer number of seconds in [${MIN_TURN_TTL_S}, ${MAX_ICE_TTL_S}]`, ttl);

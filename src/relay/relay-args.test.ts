@@ -4,7 +4,20 @@ import { describeDeployment, parseRelayArgs, relayDeployment } from './relay-arg
 describe('relay flags', () => {
   it('reads flags (repeatable STUN/TURN, --flag=value too) and lets them win over the environment', () => {
     const args = parseRelayArgs(
-      ['--port', '9000', '--stun', 'stun:a:3478', '--stun=stun:b:3478', '--turn', 'turn:t:3478', '--turn-ttl', '600', '--tls-cert', 'c.pem', '--tls-key=k.pem'],
+      [
+        '--port',
+        '9000',
+        '--stun',
+        'stun:a:3478',
+        '--stun=stun:b:3478',
+        '--turn',
+        'turn:t:3478',
+        '--turn-ttl',
+        '600',
+        '--tls-cert',
+        'c.pem',
+        '--tls-key=k.pem',
+      ],
       { PORT: '1', TURN_SECRET: 'from-env', STUN_URLS: 'stun:ignored', HOST: '127.0.0.1' },
     );
     expect(args).toEqual({
@@ -17,8 +30,20 @@ describe('relay flags', () => {
   });
 
   it('takes everything from the environment alone (lists comma- or space-separated)', () => {
-    const args = parseRelayArgs([], { STUN_URLS: 'stun:a, stun:b', TURN_URLS: 'turn:t?transport=udp turns:t:443', TURN_SECRET: 's', TURN_TTL: '60', TLS_CERT: 'c', TLS_KEY: 'k' });
-    expect(args.ice).toEqual({ stun: ['stun:a', 'stun:b'], turn: ['turn:t?transport=udp', 'turns:t:443'], turnSecret: 's', turnTtl: 60 });
+    const args = parseRelayArgs([], {
+      STUN_URLS: 'stun:a, stun:b',
+      TURN_URLS: 'turn:t?transport=udp turns:t:443',
+      TURN_SECRET: 's',
+      TURN_TTL: '60',
+      TLS_CERT: 'c',
+      TLS_KEY: 'k',
+    });
+    expect(args.ice).toEqual({
+      stun: ['stun:a', 'stun:b'],
+      turn: ['turn:t?transport=udp', 'turns:t:443'],
+      turnSecret: 's',
+      turnTtl: 60,
+    });
     expect([args.tlsCert, args.tlsKey]).toEqual(['c', 'k']);
     expect(parseRelayArgs([], { STUN_URLS: ' ' }).ice).toEqual({});
   });

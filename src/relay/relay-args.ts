@@ -59,7 +59,8 @@ export function parseRelayArgs(argv: readonly string[], env: Record<string, stri
     }
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if (!REPEATABLE.has(flag) && !SINGLE.has(flag)) throw invalidArgument(flag, `one of ${[...SINGLE, ...REPEATABLE, ...SWITCHES].join(', ')}`);
+    if (!REPEATABLE.has(flag) && !SINGLE.has(flag))
+      throw invalidArgument(flag, `one of ${[...SINGLE, ...REPEATABLE, ...SWITCHES].join(', ')}`);
     const value = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '') throw invalidArgument(flag, 'a value');
     if (REPEATABLE.has(flag)) repeated.set(flag, [...(repeated.get(flag) ?? []), value]);
@@ -67,7 +68,10 @@ export function parseRelayArgs(argv: readonly string[], env: Record<string, stri
   }
   const pick = (flag: string, envName: string): string | undefined => single.get(flag) ?? nonEmpty(env[envName]);
   const list = (flag: string, envName: string): string[] | undefined =>
-    repeated.get(flag) ?? nonEmpty(env[envName])?.split(/[\s,]+/).filter((u) => u.length > 0);
+    repeated.get(flag) ??
+    nonEmpty(env[envName])
+      ?.split(/[\s,]+/)
+      .filter((u) => u.length > 0);
 
   const args: RelayArgs = { ice: {} };
   const port = pick('--port', 'PORT');
@@ -86,7 +90,8 @@ export function parseRelayArgs(argv: readonly string[], env: Record<string, stri
   if (cert !== undefined) args.tlsCert = cert;
   const key = pick('--tls-key', 'TLS_KEY');
   if (key !== undefined) args.tlsKey = key;
-  if (switches.has('--trust-proxy') || ['1', 'true', 'yes'].includes(env['TRUST_PROXY']?.toLowerCase() ?? '')) args.trustProxy = true;
+  if (switches.has('--trust-proxy') || ['1', 'true', 'yes'].includes(env['TRUST_PROXY']?.toLowerCase() ?? ''))
+    args.trustProxy = true;
   return args;
 }
 
@@ -99,14 +104,19 @@ export function relayDeployment(args: RelayArgs): { ice: IceIssuer | undefined; 
 export function describeDeployment(args: RelayArgs): string {
   const parts = [];
   if (args.ice.stun?.length) parts.push(`STUN ${args.ice.stun.join(' ')}`);
-  if (args.ice.turn?.length) parts.push(`TURN ${args.ice.turn.join(' ')} (credentials for ${args.ice.turnTtl ?? 86_400} s)`);
-  return parts.length === 0 ? 'no STUN/TURN servers configured (peers connect only where their own addresses reach: one machine, a LAN)' : `ICE: ${parts.join('; ')}`;
+  if (args.ice.turn?.length)
+    parts.push(`TURN ${args.ice.turn.join(' ')} (credentials for ${args.ice.turnTtl ?? 86_400} s)`);
+  return parts.length === 0
+    ? 'no STUN/TURN servers configured (peers connect only where their own addresses reach: one machine, a LAN)'
+    : `ICE: ${parts.join('; ')}`;
 }
 
-const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
+const nonEmpty = (v: string | undefined): string | undefined =>
+  v === undefined || v.trim() === '' ? undefined : v.trim();
 
 function integer(flag: string, v: string, min: number, max: number): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw invalidArgument(flag, `an integer in [${min}, ${max}]`, v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw invalidArgument(flag, `an integer in [${min}, ${max}]`, v);
   return n;
 }

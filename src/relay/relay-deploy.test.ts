@@ -3,7 +3,12 @@ import WebSocket from 'ws';
 import { createHmac } from 'node:crypto';
 import { get } from 'node:https';
 import { createIdentity, type Identity } from '../core/identity.js';
-import { createSignalingClient, type SignalingClient, type SignalingEvents, type WebSocketConstructor } from '../signaling/client.js';
+import {
+  createSignalingClient,
+  type SignalingClient,
+  type SignalingEvents,
+  type WebSocketConstructor,
+} from '../signaling/client.js';
 import { selfSignedCert, type SelfSigned } from '../../e2e/net/self-signed.js';
 import { createIceIssuer } from './ice-credentials.js';
 import { startRelay, type Relay } from './relay.js';
@@ -24,7 +29,11 @@ afterEach(async () => {
   for (const c of certs.splice(0)) c.remove();
 });
 
-function next<K extends keyof SignalingEvents>(c: SignalingClient, type: K, timeoutMs = 3_000): Promise<SignalingEvents[K]> {
+function next<K extends keyof SignalingEvents>(
+  c: SignalingClient,
+  type: K,
+  timeoutMs = 3_000,
+): Promise<SignalingEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (off(), reject(new Error(`no '${type}' event within ${timeoutMs} ms`))), timeoutMs);
     const off = c.on(type, (v) => {
@@ -36,7 +45,13 @@ function next<K extends keyof SignalingEvents>(c: SignalingClient, type: K, time
 }
 
 function client(url: string, identity: Identity, Impl: WebSocketConstructor = WebSocket): SignalingClient {
-  const c = createSignalingClient({ url, identity, realm: 'test', WebSocketImpl: Impl, backoff: { initialMs: 20, maxMs: 200 } });
+  const c = createSignalingClient({
+    url,
+    identity,
+    realm: 'test',
+    WebSocketImpl: Impl,
+    backoff: { initialMs: 20, maxMs: 200 },
+  });
   clients.push(c);
   return c;
 }
@@ -44,7 +59,13 @@ function client(url: string, identity: Identity, Impl: WebSocketConstructor = We
 describe('relay: ICE servers for every admitted peer', () => {
   it('the welcome carries STUN and TURN with credentials for this node id; a renewal request gets fresh ones', async () => {
     let now = 1_700_000_000_000;
-    const ice = createIceIssuer({ stun: ['stun:127.0.0.1:3478'], turn: ['turn:127.0.0.1:3478?transport=udp'], turnSecret: 'shh', turnTtl: 120, now: () => now });
+    const ice = createIceIssuer({
+      stun: ['stun:127.0.0.1:3478'],
+      turn: ['turn:127.0.0.1:3478?transport=udp'],
+      turnSecret: 'shh',
+      turnTtl: 120,
+      now: () => now,
+    });
     const relay = await startRelay({ port: 0, host: '127.0.0.1', ...(ice ? { ice } : {}) });
     relays.push(relay);
     const identity = newIdentity();
@@ -83,7 +104,12 @@ describe('relay: behind a reverse proxy', () => {
       return new Promise<string>((resolve) => socket.once('message', (m) => resolve(JSON.parse(String(m)).t)));
     };
     try {
-      const trusting = await startRelay({ port: 0, host: '127.0.0.1', trustProxy: true, limits: { socketsPerAddress: 1 } });
+      const trusting = await startRelay({
+        port: 0,
+        host: '127.0.0.1',
+        trustProxy: true,
+        limits: { socketsPerAddress: 1 },
+      });
       relays.push(trusting);
       // A client's own X-Forwarded-For entry comes first; only the proxy's (last) one counts.
       expect(await open(trusting, '10.0.0.1, 198.51.100.1')).toBe('challenge');
@@ -101,7 +127,7 @@ describe('relay: behind a reverse proxy', () => {
 });
 
 describe('relay: TLS', () => {
-  it('the relay\'s own server speaks wss with the given certificate', async () => {
+  it("the relay's own server speaks wss with the given certificate", async () => {
     const cert = selfSignedCert();
     certs.push(cert);
     const relay = await startRelay({ port: 0, host: '127.0.0.1', tls: loadTlsFiles(cert.certPath, cert.keyPath)! });
@@ -117,7 +143,7 @@ describe('relay: TLS', () => {
     expect((await next(c, 'welcome')).nodeId).toBe(identity.nodeIdHex);
   });
 
-  it('npm start\'s server: https for the page and wss for the relay on one port', async () => {
+  it("npm start's server: https for the page and wss for the relay on one port", async () => {
     const cert = selfSignedCert();
     certs.push(cert);
     const server = createStaticServer('public', loadTlsFiles(cert.certPath, cert.keyPath));
@@ -164,6 +190,8 @@ describe('relay: TLS', () => {
     expect(() => loadTlsFiles('cert.pem', undefined)).toThrow(/--tls-key/);
     expect(() => loadTlsFiles(undefined, 'key.pem')).toThrow(/--tls-cert/);
     expect(() => loadTlsFiles('/nonexistent/cert.pem', '/nonexistent/key.pem')).toThrow(/--tls-cert.*ENOENT/);
-    expect(() => loadTlsFiles('package.json', 'package.json')).toThrow(/--tls-cert: expected a PEM file with a CERTIFICATE block/);
+    expect(() => loadTlsFiles('package.json', 'package.json')).toThrow(
+      /--tls-cert: expected a PEM file with a CERTIFICATE block/,
+    );
   });
 });

@@ -38,7 +38,9 @@ class RawClient {
       }
       this.inbox.push(frame);
     });
-    this.closed = new Promise((resolve) => this.socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed = new Promise((resolve) =>
+      this.socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
   }
 
   /** The next frame of type `t` (queued or still to come). */
@@ -75,10 +77,18 @@ function connect(options?: ClientOptions, url = relay!.address): RawClient {
 }
 
 /** Connect and answer the challenge; resolves with the welcome. */
-async function join(identity = newIdentity(), realm = 'test'): Promise<{ client: RawClient; identity: Identity; welcome: Frame }> {
+async function join(
+  identity = newIdentity(),
+  realm = 'test',
+): Promise<{ client: RawClient; identity: Identity; welcome: Frame }> {
   const client = connect();
   const { nonce } = (await client.next('challenge')) as { nonce: string };
-  client.send({ t: 'hello', publicKey: toHex(identity.publicKey), realm, signature: signHello(identity, nonce, realm) });
+  client.send({
+    t: 'hello',
+    publicKey: toHex(identity.publicKey),
+    realm,
+    signature: signHello(identity, nonce, realm),
+  });
   return { client, identity, welcome: await client.next('welcome') };
 }
 
@@ -107,7 +117,12 @@ describe('relay', () => {
     a.client.send({ to, ...sent });
     const got = (await b.client.next('signal')) as unknown as SignalDelivery;
 
-    expect(got).toEqual({ ...sent, from: a.identity.nodeIdHex, fromKey: toHex(a.identity.publicKey), to: b.identity.nodeIdHex });
+    expect(got).toEqual({
+      ...sent,
+      from: a.identity.nodeIdHex,
+      fromKey: toHex(a.identity.publicKey),
+      to: b.identity.nodeIdHex,
+    });
     expect(verifySignal(got, b.identity.nodeIdHex)).toBe(true);
     expect(relay!.stats()).toMatchObject({ socketsOpen: 2, authenticated: 2, realms: 1, signalsForwarded: 1 });
   });
@@ -135,7 +150,12 @@ describe('relay', () => {
     const bad = connect();
     await bad.next('challenge');
     const stale = 'ab'.repeat(32);
-    bad.send({ t: 'hello', publicKey: toHex(identity.publicKey), realm: 'test', signature: signHello(identity, stale, 'test') });
+    bad.send({
+      t: 'hello',
+      publicKey: toHex(identity.publicKey),
+      realm: 'test',
+      signature: signHello(identity, stale, 'test'),
+    });
     expect(await bad.next('error')).toMatchObject({ code: 'BAD_SIGNATURE' });
     await bad.closed;
   });
@@ -146,7 +166,11 @@ describe('relay', () => {
     const b = await join();
     const c = newIdentity();
     const data = { spoof: true };
-    a.client.send({ ...signalFrame(a.identity, b.identity.nodeIdHex, data), from: c.nodeIdHex, fromKey: toHex(c.publicKey) });
+    a.client.send({
+      ...signalFrame(a.identity, b.identity.nodeIdHex, data),
+      from: c.nodeIdHex,
+      fromKey: toHex(c.publicKey),
+    });
     const got = (await b.client.next('signal')) as unknown as SignalDelivery;
     expect(got.from).toBe(a.identity.nodeIdHex);
     expect(got.fromKey).toBe(toHex(a.identity.publicKey));
@@ -192,7 +216,12 @@ describe('relay', () => {
     a.client.send(unstamped);
     expect(await a.client.next('error')).toMatchObject({ code: 'MALFORMED' });
     a.client.send(genuine);
-    expect(await b.client.next('signal')).toMatchObject({ from: a.identity.nodeIdHex, ts: genuine['ts'], session: genuine['session'], seq: 0 });
+    expect(await b.client.next('signal')).toMatchObject({
+      from: a.identity.nodeIdHex,
+      ts: genuine['ts'],
+      session: genuine['session'],
+      seq: 0,
+    });
     expect(relay!.stats()).toMatchObject({ signalsForged: 3, signalsForwarded: 1 });
   });
 

@@ -94,8 +94,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const limits = resolveLimits(options.limits);
   const path = options.path ?? DEFAULT_RELAY_PATH;
   const ownsServer = options.server === undefined;
-  const server = options.server
-    ?? (options.tls === undefined ? createServer(answerPlainHttp(path)) : createHttpsServer(options.tls, answerPlainHttp(path)));
+  const server =
+    options.server ??
+    (options.tls === undefined
+      ? createServer(answerPlainHttp(path))
+      : createHttpsServer(options.tls, answerPlainHttp(path)));
   const ice = options.ice;
 
   // The relay tracks sockets itself; ws's own tracking would only duplicate it.
@@ -201,7 +204,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       key = importEd25519PublicKey(raw);
       return key !== null && verifyEd25519(key, signature, message);
     });
-    if (nodeId === null) return refuse(conn, RelayErrorCode.BAD_SIGNATURE, 'hello signature does not match the challenge');
+    if (nodeId === null)
+      return refuse(conn, RelayErrorCode.BAD_SIGNATURE, 'hello signature does not match the challenge');
     clearTimeout(conn.helloTimer);
     const previous = byId.get(nodeId);
     if (previous !== undefined) {
@@ -217,7 +221,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     let realm = realms.get(hello.realm);
     if (realm === undefined) realms.set(hello.realm, (realm = new PeerSet()));
     realm.add(nodeId);
-    send(conn, { t: 'welcome', nodeId, peers: samplePeers(conn), ...(ice === undefined ? {} : { ice: ice.issue(nodeId) }) });
+    send(conn, {
+      t: 'welcome',
+      nodeId,
+      peers: samplePeers(conn),
+      ...(ice === undefined ? {} : { ice: ice.issue(nodeId) }),
+    });
   }
 
   function forward(conn: Conn, signal: SignalRequest): void {

@@ -27,7 +27,11 @@ function readPem(flag: string, path: string, label: string): Buffer {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw invalidArgument(flag, 'a readable PEM file', `${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    throw invalidArgument(
+      flag,
+      'a readable PEM file',
+      `${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
   }
   // "PRIVATE KEY" also matches "RSA PRIVATE KEY" and "EC PRIVATE KEY".
   if (!bytes.toString('latin1').includes(label)) throw invalidArgument(flag, `a PEM file with a ${label} block`, path);

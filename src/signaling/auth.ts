@@ -8,7 +8,14 @@
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { nodeIdFromPublicKey, toHex, type IdHex } from '../core/id.js';
 import { sign, verify, type Identity, type Verifier } from '../core/identity.js';
-import { isPublicKeyHex, isSignalStamp, isSignatureHex, type SignalDelivery, type SignalStamp, type StampedSignal } from './protocol.js';
+import {
+  isPublicKeyHex,
+  isSignalStamp,
+  isSignatureHex,
+  type SignalDelivery,
+  type SignalStamp,
+  type StampedSignal,
+} from './protocol.js';
 
 export const HELLO_CONTEXT = 'macula-web/relay-hello/v1';
 /** v2: the stamp (time, session, sequence) is signed too. */

@@ -33,7 +33,14 @@ async function relayOn(port = 0): Promise<Relay> {
 
 function client(url: string, extra: Partial<SignalingClientOptions> = {}): SignalingClient & { identity: Identity } {
   const identity = extra.identity ?? newIdentity();
-  const c = createSignalingClient({ url, identity, realm: 'test', WebSocketImpl: WebSocket, backoff: { initialMs: 20, maxMs: 200 }, ...extra });
+  const c = createSignalingClient({
+    url,
+    identity,
+    realm: 'test',
+    WebSocketImpl: WebSocket,
+    backoff: { initialMs: 20, maxMs: 200 },
+    ...extra,
+  });
   clients.push(c);
   return Object.assign(c, { identity });
 }
@@ -122,9 +129,15 @@ describe('signaling client', () => {
     expect(() => a.sendSignal('nope', freshSignal(1))).toThrow(/to: expected/);
     expect(() => a.sendSignal(to, freshSignal(10n))).toThrow(/data: expected/);
     expect(() => a.sendSignal(to, { ...freshSignal(1), seq: -1 })).toThrow(/signal: expected/);
-    expect(() => a.sendSignal(to, freshSignal('x'.repeat(70_000)))).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
-    expect(() => createSignalingClient({ url: 'http://x', identity: a.identity, realm: 'test', WebSocketImpl: WebSocket })).toThrow(/url/);
-    expect(() => createSignalingClient({ url: 'ws://x', identity: a.identity, realm: '', WebSocketImpl: WebSocket })).toThrow(/realm/);
+    expect(() => a.sendSignal(to, freshSignal('x'.repeat(70_000)))).toThrow(
+      expect.objectContaining({ code: 'TOO_LARGE' }),
+    );
+    expect(() =>
+      createSignalingClient({ url: 'http://x', identity: a.identity, realm: 'test', WebSocketImpl: WebSocket }),
+    ).toThrow(/url/);
+    expect(() =>
+      createSignalingClient({ url: 'ws://x', identity: a.identity, realm: '', WebSocketImpl: WebSocket }),
+    ).toThrow(/realm/);
   });
 
   it('drops forged signals from a lying relay and counts them', async () => {
@@ -133,7 +146,9 @@ describe('signaling client', () => {
     const mallory = newIdentity();
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise((resolve) => wss.once('listening', resolve));
-    cleanups.push(() => new Promise((resolve) => (wss.clients.forEach((s) => s.terminate()), wss.close(() => resolve()))));
+    cleanups.push(
+      () => new Promise((resolve) => (wss.clients.forEach((s) => s.terminate()), wss.close(() => resolve()))),
+    );
     let hellos = 0;
 
     wss.on('connection', (socket) => {
@@ -151,7 +166,11 @@ describe('signaling client', () => {
 
         const real = freshSignal({ sdp: 'real' });
         const genuine = (signal = real): SignalDelivery => ({
-          t: 'signal', from: alice.nodeIdHex, fromKey: toHex(alice.publicKey), to: me.nodeIdHex, ...signal,
+          t: 'signal',
+          from: alice.nodeIdHex,
+          fromKey: toHex(alice.publicKey),
+          to: me.nodeIdHex,
+          ...signal,
           signature: signSignal(alice, me.nodeIdHex, signal)!,
         });
         put({ ...genuine(), data: { sdp: 'rewritten by the relay' } });
@@ -161,7 +180,14 @@ describe('signaling client', () => {
         put({ ...genuine(), signature: 'ab'.repeat(64) });
         put({ ...genuine(), to: mallory.nodeIdHex, signature: signSignal(alice, mallory.nodeIdHex, real)! });
         const one = freshSignal(1);
-        put({ t: 'signal', from: mallory.nodeIdHex, fromKey: toHex(mallory.publicKey), to: me.nodeIdHex, ...one, signature: signSignal(alice, me.nodeIdHex, one)! });
+        put({
+          t: 'signal',
+          from: mallory.nodeIdHex,
+          fromKey: toHex(mallory.publicKey),
+          to: me.nodeIdHex,
+          ...one,
+          signature: signSignal(alice, me.nodeIdHex, one)!,
+        });
         put({ t: 'signal', junk: true });
         put(genuine(freshSignal({ sdp: 'the one true offer' })));
       });

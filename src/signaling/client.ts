@@ -125,7 +125,8 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
   }
   if (!isRealm(realm)) throw invalidArgument('realm', '1 to 64 characters', realm);
   const FoundImpl = options.WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (FoundImpl === undefined) throw invalidArgument('WebSocketImpl', 'a WebSocket constructor (this platform has none)');
+  if (FoundImpl === undefined)
+    throw invalidArgument('WebSocketImpl', 'a WebSocket constructor (this platform has none)');
   const Impl: WebSocketConstructor = FoundImpl;
   const initialMs = options.backoff?.initialMs ?? DEFAULT_BACKOFF.initialMs;
   const maxMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF.maxMs;
@@ -135,7 +136,13 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
   const publicKeyHex = toHex(identity.publicKey);
 
   const listeners = new Map<keyof SignalingEvents, Set<(value: never) => void>>();
-  const stats: SignalingStats = { signalsSent: 0, signalsReceived: 0, rejectedSignals: 0, malformedFrames: 0, reconnects: 0 };
+  const stats: SignalingStats = {
+    signalsSent: 0,
+    signalsReceived: 0,
+    rejectedSignals: 0,
+    malformedFrames: 0,
+    reconnects: 0,
+  };
   let status: SignalingStatus = 'connecting';
   let socket: WebSocketLike | null = null;
   /** Failed attempts since the last welcome; drives the backoff. */
@@ -231,7 +238,12 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
         }
         stats.signalsReceived++;
         emit('signal', {
-          from: message.from, fromKey: message.fromKey, data: message.data, ts: message.ts, session: message.session, seq: message.seq,
+          from: message.from,
+          fromKey: message.fromKey,
+          data: message.data,
+          ts: message.ts,
+          session: message.session,
+          seq: message.seq,
         });
         return;
       case 'error': {

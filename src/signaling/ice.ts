@@ -30,7 +30,8 @@ export const MAX_ICE_TTL_S = 7 * 86_400;
 
 const SCHEME_RE = /^(stun|stuns|turn|turns):[^\s]+$/;
 
-const isShortString = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+const isShortString = (v: unknown, max: number): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= max;
 
 /** Why `v` is not an ICE server list, or null when it is one. */
 export function iceServersProblem(v: unknown): string | null {
@@ -47,15 +48,18 @@ function iceServerProblem(v: unknown): string | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object';
   const { urls, username, credential } = v as Record<string, unknown>;
   const list = typeof urls === 'string' ? [urls] : urls;
-  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_URLS_PER_SERVER) return `urls: 1 to ${MAX_URLS_PER_SERVER} URLs`;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_URLS_PER_SERVER)
+    return `urls: 1 to ${MAX_URLS_PER_SERVER} URLs`;
   for (const url of list) {
-    if (!isShortString(url, MAX_URL_CHARS) || !SCHEME_RE.test(url)) return `urls: ${JSON.stringify(url)} is not a stun:, stuns:, turn: or turns: URL`;
+    if (!isShortString(url, MAX_URL_CHARS) || !SCHEME_RE.test(url))
+      return `urls: ${JSON.stringify(url)} is not a stun:, stuns:, turn: or turns: URL`;
   }
   if (username !== undefined && !isShortString(username, MAX_CREDENTIAL_CHARS)) return 'username: a string';
   if (credential !== undefined && !isShortString(credential, MAX_CREDENTIAL_CHARS)) return 'credential: a string';
   // RTCPeerConnection throws InvalidAccessError for a TURN URL without both; say so here instead.
   const turn = (list as string[]).some((u) => u.startsWith('turn'));
-  if (turn && (username === undefined || credential === undefined)) return 'a turn: or turns: URL needs a username and a credential';
+  if (turn && (username === undefined || credential === undefined))
+    return 'a turn: or turns: URL needs a username and a credential';
   return null;
 }
 
@@ -75,7 +79,8 @@ export function parseRelayIce(v: unknown): RelayIce | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const { iceServers, ttl } = v as Record<string, unknown>;
   if (iceServersProblem(iceServers) !== null) return null;
-  if (ttl !== undefined && !(Number.isInteger(ttl) && (ttl as number) >= 1 && (ttl as number) <= MAX_ICE_TTL_S)) return null;
+  if (ttl !== undefined && !(Number.isInteger(ttl) && (ttl as number) >= 1 && (ttl as number) <= MAX_ICE_TTL_S))
+    return null;
   const ice: RelayIce = { iceServers: normaliseIceServers(iceServers as unknown[]) };
   if (ttl !== undefined) ice.ttl = ttl as number;
   return ice;

@@ -20,14 +20,35 @@ const stamp = { ts: 1_700_000_000_000, session: 'c'.repeat(32), seq: 3 };
 
 describe('relay protocol', () => {
   it('parses junk to null without throwing', () => {
-    const junk = ['', 'null', '[]', '42', '"hello"', '{', '{"t":1}', '{"t":"hello"}', '{"t":"nope"}',
-      '{"t":"signal","to":"x","data":1,"signature":"' + sig + '"}', '{"t":"signal","to":"' + id + '","signature":"' + sig + '"}',
+    const junk = [
+      '',
+      'null',
+      '[]',
+      '42',
+      '"hello"',
+      '{',
+      '{"t":1}',
+      '{"t":"hello"}',
+      '{"t":"nope"}',
+      '{"t":"signal","to":"x","data":1,"signature":"' + sig + '"}',
+      '{"t":"signal","to":"' + id + '","signature":"' + sig + '"}',
       // A signal without a stamp, or with one that could not have been signed as it reads.
       JSON.stringify({ t: 'signal', to: id, data: 1, signature: sig }),
-      ...[{ ts: -1 }, { ts: 1.5 }, { ts: '1' }, { session: 'C'.repeat(32) }, { session: 'c'.repeat(30) }, { seq: 1024 }, { seq: -1 }, { seq: 0.5 }]
-        .map((bad) => JSON.stringify({ t: 'signal', from: id, fromKey: id, to: id, data: 1, ...stamp, ...bad, signature: sig })),
+      ...[
+        { ts: -1 },
+        { ts: 1.5 },
+        { ts: '1' },
+        { session: 'C'.repeat(32) },
+        { session: 'c'.repeat(30) },
+        { seq: 1024 },
+        { seq: -1 },
+        { seq: 0.5 },
+      ].map((bad) =>
+        JSON.stringify({ t: 'signal', from: id, fromKey: id, to: id, data: 1, ...stamp, ...bad, signature: sig }),
+      ),
       '{"t":"hello","publicKey":"' + id + '","realm":"' + 'r'.repeat(65) + '","signature":"' + sig + '"}',
-      '['.repeat(100_000)];
+      '['.repeat(100_000),
+    ];
     for (const text of junk) {
       expect(parseClientMessage(text)).toBeNull();
       expect(parseServerMessage(text)).toBeNull();
@@ -37,7 +58,9 @@ describe('relay protocol', () => {
   });
 
   it('keeps only known fields, so a spoofed `from` never leaves the parser', () => {
-    const parsed = parseClientMessage(JSON.stringify({ t: 'signal', to: id, data: { x: 1 }, ...stamp, signature: sig, from: 'c'.repeat(64) }));
+    const parsed = parseClientMessage(
+      JSON.stringify({ t: 'signal', to: id, data: { x: 1 }, ...stamp, signature: sig, from: 'c'.repeat(64) }),
+    );
     expect(parsed).toEqual({ t: 'signal', to: id, data: { x: 1 }, ...stamp, signature: sig });
   });
 
@@ -50,7 +73,11 @@ describe('relay protocol', () => {
       { t: 'error', code: 'UNREACHABLE', message: 'gone', to: id },
     ];
     for (const m of messages) expect(parseServerMessage(encodeMessage(m)!)).toEqual(m);
-    const client: ClientMessage[] = [{ t: 'hello', publicKey: id, realm: 'r', signature: sig }, { t: 'peers' }, { t: 'signal', to: id, data: [1], ...stamp, signature: sig }];
+    const client: ClientMessage[] = [
+      { t: 'hello', publicKey: id, realm: 'r', signature: sig },
+      { t: 'peers' },
+      { t: 'signal', to: id, data: [1], ...stamp, signature: sig },
+    ];
     for (const m of client) expect(parseClientMessage(encodeMessage(m)!)).toEqual(m);
   });
 
@@ -62,7 +89,12 @@ describe('relay protocol', () => {
     const signature = signSignal(a, b.nodeIdHex, signal)!;
     const frame = encodeMessage({ t: 'signal', to: b.nodeIdHex, ...signal, signature })!;
     const atRelay = parseClientMessage(frame)!;
-    const forwarded = encodeMessage({ ...atRelay, t: 'signal', from: a.nodeIdHex, fromKey: toHex(a.publicKey) } as SignalDelivery)!;
+    const forwarded = encodeMessage({
+      ...atRelay,
+      t: 'signal',
+      from: a.nodeIdHex,
+      fromKey: toHex(a.publicKey),
+    } as SignalDelivery)!;
     const atPeer = parseServerMessage(forwarded) as SignalDelivery;
     expect(verifySignal(atPeer, b.nodeIdHex)).toBe(true);
     expect(verifySignal({ ...atPeer, data: { ...(atPeer.data as object), x: 0.3 } }, b.nodeIdHex)).toBe(false);
@@ -73,7 +105,12 @@ describe('relay protocol', () => {
     const b = identity();
     const signal = freshSignal({ type: 'offer', sdp: 'v=0' });
     const delivery: SignalDelivery = {
-      t: 'signal', from: a.nodeIdHex, fromKey: toHex(a.publicKey), to: b.nodeIdHex, ...signal, signature: signSignal(a, b.nodeIdHex, signal)!,
+      t: 'signal',
+      from: a.nodeIdHex,
+      fromKey: toHex(a.publicKey),
+      to: b.nodeIdHex,
+      ...signal,
+      signature: signSignal(a, b.nodeIdHex, signal)!,
     };
     expect(verifySignal(delivery, b.nodeIdHex)).toBe(true);
     for (const changed of [{ ts: signal.ts - 60_000 }, { session: 'd'.repeat(32) }, { seq: 1 }]) {
@@ -112,7 +149,8 @@ describe('PeerSet', () => {
     const set = new PeerSet();
     for (let i = 0; i < 10; i++) set.add(`p${i}`);
     const counts = new Map<string, number>();
-    for (let round = 0; round < 2_000; round++) for (const p of set.sample(3, undefined)) counts.set(p, (counts.get(p) ?? 0) + 1);
+    for (let round = 0; round < 2_000; round++)
+      for (const p of set.sample(3, undefined)) counts.set(p, (counts.get(p) ?? 0) + 1);
     for (const n of counts.values()) expect(n).toBeGreaterThan(450); // expected 600 each
   });
 });

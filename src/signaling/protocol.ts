@@ -117,7 +117,8 @@ export interface ErrorMessage {
   /** Set on UNREACHABLE: the node id that could not be reached. */
   to?: IdHex;
 }
-export type ServerMessage = ChallengeMessage | WelcomeMessage | PeersMessage | SignalDelivery | ErrorMessage | IceMessage;
+export type ServerMessage =
+  ChallengeMessage | WelcomeMessage | PeersMessage | SignalDelivery | ErrorMessage | IceMessage;
 
 // ---- field checks ----
 
@@ -136,13 +137,25 @@ export const isRealm = (v: unknown): v is string =>
 export const newSignalSession = (random: Random = cryptoRandom): string => toHex(random.bytes(SIGNAL_SESSION_BYTES));
 
 /** `data` as the first signal of a new session, signed now: what a one-off sender (a tool, a test) sends. */
-export const freshSignal = (data: unknown, now: number = Date.now()): StampedSignal => ({ data, ts: now, session: newSignalSession(), seq: 0 });
+export const freshSignal = (data: unknown, now: number = Date.now()): StampedSignal => ({
+  data,
+  ts: now,
+  session: newSignalSession(),
+  seq: 0,
+});
 
 /** A well-formed stamp; its fields are decimal integers and hex, so none can hold the payload's `|`. */
 export function isSignalStamp(v: { ts?: unknown; session?: unknown; seq?: unknown }): v is SignalStamp {
   const { ts, session, seq } = v;
-  return Number.isSafeInteger(ts) && (ts as number) >= 0 && typeof session === 'string' && SESSION_RE.test(session) &&
-    Number.isInteger(seq) && (seq as number) >= 0 && (seq as number) <= MAX_SIGNAL_SEQ;
+  return (
+    Number.isSafeInteger(ts) &&
+    (ts as number) >= 0 &&
+    typeof session === 'string' &&
+    SESSION_RE.test(session) &&
+    Number.isInteger(seq) &&
+    (seq as number) >= 0 &&
+    (seq as number) <= MAX_SIGNAL_SEQ
+  );
 }
 
 const isIdList = (v: unknown): v is IdHex[] => Array.isArray(v) && v.every(isIdHex);
@@ -176,7 +189,8 @@ export function parseClientMessage(text: string): ClientMessage | null {
       return { t: 'ice' };
     case 'signal': {
       const { to, data, ts, session, seq, signature } = m;
-      if (!isIdHex(to) || data === undefined || !isSignatureHex(signature) || !isSignalStamp({ ts, session, seq })) return null;
+      if (!isIdHex(to) || data === undefined || !isSignatureHex(signature) || !isSignalStamp({ ts, session, seq }))
+        return null;
       return { t: 'signal', to, data, ts: ts as number, session: session as string, seq: seq as number, signature };
     }
     default:
@@ -211,7 +225,17 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const { from, fromKey, to, data, ts, session, seq, signature } = m;
       if (!isIdHex(from) || !isPublicKeyHex(fromKey) || !isIdHex(to)) return null;
       if (data === undefined || !isSignatureHex(signature) || !isSignalStamp({ ts, session, seq })) return null;
-      return { t: 'signal', from, fromKey, to, data, ts: ts as number, session: session as string, seq: seq as number, signature };
+      return {
+        t: 'signal',
+        from,
+        fromKey,
+        to,
+        data,
+        ts: ts as number,
+        session: session as string,
+        seq: seq as number,
+        signature,
+      };
     }
     case 'error': {
       const { code, message, to } = m;

@@ -81,7 +81,14 @@ function manualClock(): Clock & { advance(ms: number): void; delays: number[] } 
 function start(urls: string[], identity: Identity, clock: Clock): SignalingClient {
   FakeSocket.made = [];
   // random 0: every delay is exactly half the capped backoff (500 ms doubled per failed attempt).
-  return createSignalingClient({ url: urls, identity, realm: 'test', WebSocketImpl: FakeSocket, clock, random: () => 0 });
+  return createSignalingClient({
+    url: urls,
+    identity,
+    realm: 'test',
+    WebSocketImpl: FakeSocket,
+    clock,
+    random: () => 0,
+  });
 }
 
 const DEAD = 'ws://127.0.0.1:9/relay';
@@ -148,7 +155,9 @@ describe('signaling client: a bootstrap list', () => {
     }
     expect(FakeSocket.made.map((s) => s.url)).toEqual([LIVE, LIVE, LIVE, LIVE]);
     expect(() => createSignalingClient({ url: [], identity, realm: 'test', WebSocketImpl: FakeSocket })).toThrow(/url/);
-    expect(() => createSignalingClient({ url: [LIVE, 'http://x'], identity, realm: 'test', WebSocketImpl: FakeSocket })).toThrow(/url/);
+    expect(() =>
+      createSignalingClient({ url: [LIVE, 'http://x'], identity, realm: 'test', WebSocketImpl: FakeSocket }),
+    ).toThrow(/url/);
     client.close();
   });
 });

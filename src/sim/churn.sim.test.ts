@@ -12,13 +12,20 @@ describe('continuous churn on a seeded 300-node swarm (Weibull sessions, shape 0
     await swarm.grow(300, 50);
     await swarm.run(60_000);
     const churn = new Churn(swarm, {
-      nodes: 300, session: new Weibull(0.5, 10 * MINUTE), providerShare: 0.1, ttlS: TTL_S, lookupsPerSecond: 3, departedLookupShare: 0.1,
+      nodes: 300,
+      session: new Weibull(0.5, 10 * MINUTE),
+      providerShare: 0.1,
+      ttlS: TTL_S,
+      lookupsPerSecond: 3,
+      departedLookupShare: 0.1,
     });
     churn.start();
     const traffic = await churn.run(15 * MINUTE);
     await churn.finish();
     const f = churn.figures;
-    console.log(`churn 300: ${JSON.stringify({ ...f, failures: f.failures.length })} traffic ${JSON.stringify({ ...traffic, bytesByType: traffic.bytesByType.slice(0, 6) })}`);
+    console.log(
+      `churn 300: ${JSON.stringify({ ...f, failures: f.failures.length })} traffic ${JSON.stringify({ ...traffic, bytesByType: traffic.bytesByType.slice(0, 6) })}`,
+    );
 
     // The churn was real and N stayed near steady.
     expect(f.departures).toBeGreaterThan(80);

@@ -68,8 +68,20 @@ interface Provider {
 export class Churn {
   readonly ledger: Ledger;
   readonly figures: ChurnFigures = {
-    joins: 0, departures: 0, lookups: 0, found: 0, abandoned: 0, failures: [], departedLookups: 0,
-    maxServedAfterLeaveMs: -Infinity, maxHeldAfterLeaveMs: -Infinity, maxHeldPastTtlMs: -Infinity, heldForged: 0, sweeps: 0, liveMin: Infinity, liveMax: 0,
+    joins: 0,
+    departures: 0,
+    lookups: 0,
+    found: 0,
+    abandoned: 0,
+    failures: [],
+    departedLookups: 0,
+    maxServedAfterLeaveMs: -Infinity,
+    maxHeldAfterLeaveMs: -Infinity,
+    maxHeldPastTtlMs: -Infinity,
+    heldForged: 0,
+    sweeps: 0,
+    liveMin: Infinity,
+    liveMax: 0,
   };
   private readonly providers = new Map<string, Provider>();
   private readonly liveProviders: Provider[] = [];
@@ -80,7 +92,10 @@ export class Churn {
   /** Lookups off: what is left on the wire is the cost of churn itself (maintenance). */
   lookupsOn = true;
 
-  constructor(private readonly swarm: Swarm, private readonly opts: ChurnOptions) {
+  constructor(
+    private readonly swarm: Swarm,
+    private readonly opts: ChurnOptions,
+  ) {
     // Nothing here delays frames beyond a healthy link's latency.
     this.ledger = new Ledger(swarm, { graceMs: 60 });
   }
@@ -121,7 +136,12 @@ export class Churn {
   async run(windowMs: number, sweepEveryMs = 30_000, progress?: (elapsedMs: number) => void): Promise<TrafficFigures> {
     const { swarm } = this;
     const stats = swarm.network.stats;
-    const before = { bytes: stats.bytes, frames: stats.frames, connections: stats.connectionsCreated, byType: new Map(stats.bytesByType) };
+    const before = {
+      bytes: stats.bytes,
+      frames: stats.frames,
+      connections: stats.connectionsCreated,
+      byType: new Map(stats.bytesByType),
+    };
     const startedAt = swarm.now;
     let liveSum = 0;
     let samples = 0;
@@ -140,7 +160,9 @@ export class Churn {
       bytesPerNodePerS: perNodeS(stats.bytes - before.bytes),
       framesPerNodePerS: perNodeS(stats.frames - before.frames),
       connectionsPerNodePerHour: perNodeS(stats.connectionsCreated - before.connections) * 3600,
-      bytesByType: [...stats.bytesByType].map(([t, b]): [string, number] => [t, perNodeS(b - (before.byType.get(t) ?? 0))]).sort((a, b) => b[1] - a[1]),
+      bytesByType: [...stats.bytesByType]
+        .map(([t, b]): [string, number] => [t, perNodeS(b - (before.byType.get(t) ?? 0))])
+        .sort((a, b) => b[1] - a[1]),
     };
     return traffic;
   }
@@ -163,7 +185,8 @@ export class Churn {
         for (const record of node.records.get(key, kind, node.clock.now())) {
           const owner = toHex(record.nodeId);
           const leftAt = this.providers.get(owner)?.leftAt;
-          if (leftAt !== undefined) this.figures.maxHeldAfterLeaveMs = Math.max(this.figures.maxHeldAfterLeaveMs, now - leftAt);
+          if (leftAt !== undefined)
+            this.figures.maxHeldAfterLeaveMs = Math.max(this.figures.maxHeldAfterLeaveMs, now - leftAt);
           const past = this.ledger.heldPastTtl(owner, record.advertisedAt, now);
           if (past === undefined) this.figures.heldForged++;
           else this.figures.maxHeldPastTtlMs = Math.max(this.figures.maxHeldPastTtlMs, past);
@@ -179,7 +202,8 @@ export class Churn {
     this.figures.joins++;
     this.running.add(node);
     // The relay hands the newcomer a few live peers; it bootstraps once those channels are open.
-    for (let i = 0; i < 3; i++) swarm.network.link(node.selfHex, existing[Math.floor(swarm.random.next() * existing.length)]!.selfHex);
+    for (let i = 0; i < 3; i++)
+      swarm.network.link(node.selfHex, existing[Math.floor(swarm.random.next() * existing.length)]!.selfHex);
     const provider = swarm.random.next() < this.opts.providerShare;
     swarm.clockOf(node).setTimer(1_000, () => {
       void node.bootstrap().then(() => {
@@ -218,7 +242,9 @@ export class Churn {
     const now = swarm.now;
     while (this.departed.length > 0 && now - this.departed[0]!.leftAt! > 2 * opts.ttlS * 1000) this.departed.shift();
     const toDeparted = this.departed.length > 0 && swarm.random.next() < opts.departedLookupShare;
-    const pool = toDeparted ? this.departed : this.liveProviders.filter((p) => this.ledger.published(p.node, p.service));
+    const pool = toDeparted
+      ? this.departed
+      : this.liveProviders.filter((p) => this.ledger.published(p.node, p.service));
     if (pool.length === 0) return;
     const target = pool[Math.floor(swarm.random.next() * pool.length)]!;
     const origins = [...this.running];
@@ -227,7 +253,8 @@ export class Churn {
     void this.ledger.discover(from, target.service).then((providers) => {
       for (const p of providers) {
         const leftAt = this.providers.get(p.nodeId)?.leftAt;
-        if (leftAt !== undefined && leftAt < now) figures.maxServedAfterLeaveMs = Math.max(figures.maxServedAfterLeaveMs, now - leftAt);
+        if (leftAt !== undefined && leftAt < now)
+          figures.maxServedAfterLeaveMs = Math.max(figures.maxServedAfterLeaveMs, now - leftAt);
       }
       if (toDeparted) {
         figures.departedLookups++;
@@ -243,4 +270,3 @@ export class Churn {
     });
   }
 }
-

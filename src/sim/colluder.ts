@@ -53,7 +53,8 @@ export class Coalition {
   /** What a colluder names when asked for the nodes closest to `target`. */
   poisonedContacts(target: NodeId, count: number, random: () => number): NodeId[] {
     const fakes: NodeId[] = [];
-    for (let i = 0; i < Math.min(this.fakeIdsPerAnswer, count); i++) fakes.push(sharingPrefix(target, this.fakePrefixBits, random));
+    for (let i = 0; i < Math.min(this.fakeIdsPerAnswer, count); i++)
+      fakes.push(sharingPrefix(target, this.fakePrefixBits, random));
     const colluders = [...this.ids].sort((a, b) => compareDistance(target, a, b)).slice(0, count - fakes.length);
     return [...fakes, ...colluders];
   }
@@ -74,7 +75,10 @@ function setBit(id: NodeId, i: number, value: number): void {
 
 /** The coalition's answers, while it is active; an honest gateway's otherwise. */
 class ColludingGateway extends Gateway {
-  constructor(ctx: GatewayContext, private readonly coalition: Coalition) {
+  constructor(
+    ctx: GatewayContext,
+    private readonly coalition: Coalition,
+  ) {
     super(ctx);
   }
 
@@ -85,26 +89,44 @@ class ColludingGateway extends Gateway {
   override handleFindNode(body: MessageBodies['FIND_NODE'], replyTo: ReplyTo): void {
     if (!this.coalition.active) return super.handleFindNode(body, replyTo);
     this.coalition.counters.poisoned++;
-    this.ctx.messenger.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes: this.poison(body.target) });
+    this.ctx.messenger.reply(replyTo, 'FIND_NODE_REPLY', {
+      rid: body.rid,
+      target: body.target,
+      nodes: this.poison(body.target),
+    });
   }
 
   override handleFindValue(body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void {
     if (!this.coalition.active) return super.handleFindValue(body, replyTo);
     this.coalition.counters.poisoned++;
-    this.ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records: [], nodes: this.poison(body.key) });
+    this.ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', {
+      rid: body.rid,
+      key: body.key,
+      kind: body.kind,
+      records: [],
+      nodes: this.poison(body.key),
+    });
   }
 
   override handleStore(body: MessageBodies['STORE'], replyTo: ReplyTo): void {
     if (!this.coalition.active) return super.handleStore(body, replyTo);
     this.coalition.counters.storesSwallowed++;
     const key = (body.record as { key?: unknown }).key;
-    this.ctx.messenger.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key: key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32), ok: true });
+    this.ctx.messenger.reply(replyTo, 'STORE_REPLY', {
+      rid: body.rid,
+      key: key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32),
+      ok: true,
+    });
   }
 
   override handleRemove(body: MessageBodies['REMOVE'], replyTo: ReplyTo): void {
     if (!this.coalition.active) return super.handleRemove(body, replyTo);
     const key = (body.removal as { key?: unknown }).key;
-    this.ctx.messenger.reply(replyTo, 'STORE_REPLY', { rid: body.rid, key: key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32), ok: true });
+    this.ctx.messenger.reply(replyTo, 'STORE_REPLY', {
+      rid: body.rid,
+      key: key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32),
+      ok: true,
+    });
   }
 
   private poison(target: NodeId): NodeId[] {
@@ -113,19 +135,24 @@ class ColludingGateway extends Gateway {
 }
 
 export class ColludingNode extends DhtNode {
-  constructor(opts: DhtNodeOptions, readonly coalition: Coalition) {
+  constructor(
+    opts: DhtNodeOptions,
+    readonly coalition: Coalition,
+  ) {
     // Every answer this node gives is the coalition's: the node builds its gateway from this factory.
     super({ ...opts, gateway: (ctx) => new ColludingGateway(ctx, coalition) });
     coalition.add(this.selfHex);
   }
 
   override onFrame(peer: string, frame: Uint8Array): void {
-    if (!this.coalition.active || peekType(frame) !== 'RPC_ROUTE' || !this.neighbours.has(peer)) return super.onFrame(peer, frame);
+    if (!this.coalition.active || peekType(frame) !== 'RPC_ROUTE' || !this.neighbours.has(peer))
+      return super.onFrame(peer, frame);
     const decoded = decodeFrame(frame);
     if (!decoded.ok || decoded.message.type !== 'RPC_ROUTE') return super.onFrame(peer, frame);
     const envelope = decoded.message.body;
     // The coalition's own traffic is carried faithfully; honest traffic for us is answered (with poison).
-    if (this.coalition.has(envelope.src) || (envelope.exact && idsEqual(envelope.dest, this.self))) return super.onFrame(peer, frame);
+    if (this.coalition.has(envelope.src) || (envelope.exact && idsEqual(envelope.dest, this.self)))
+      return super.onFrame(peer, frame);
     this.neighbours.get(peer)!.lastHeard = this.clock.now();
     if (envelope.hid !== 0) this.transport.send(peer, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
     const innerType = peekType(envelope.body);
@@ -157,7 +184,9 @@ export class ColludingNode extends DhtNode {
 
 /** A swarm `create` factory: every `everyNth`-ish node (by `pick`) joins the coalition. */
 export function colluderFactory(coalition: Coalition, pick: () => boolean, node: Partial<DhtNodeOptions> = {}) {
-  return (deps: Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify'>): { node: DhtNode; tick(): void } => {
+  return (
+    deps: Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify'>,
+  ): { node: DhtNode; tick(): void } => {
     const built = pick() ? new ColludingNode({ ...node, ...deps }, coalition) : new DhtNode({ ...node, ...deps });
     return { node: built, tick: () => built.tick() };
   };

@@ -24,7 +24,13 @@ export interface CollusionSetup {
  */
 export type FakeIds = 'far' | 'plausible' | 'none';
 
-export async function colludedSwarm(opts: { nodes: number; fraction: number; seed: number; activeFromStart: boolean; fakes?: FakeIds }): Promise<CollusionSetup> {
+export async function colludedSwarm(opts: {
+  nodes: number;
+  fraction: number;
+  seed: number;
+  activeFromStart: boolean;
+  fakes?: FakeIds;
+}): Promise<CollusionSetup> {
   const fakes = opts.fakes ?? 'far';
   const coalition = new Coalition({
     active: opts.activeFromStart,
@@ -57,7 +63,11 @@ export interface Services {
   honestHolders: number[];
 }
 
-export async function publishServices(setup: CollusionSetup, count: number, prefix = 'collusion.service'): Promise<Services> {
+export async function publishServices(
+  setup: CollusionSetup,
+  count: number,
+  prefix = 'collusion.service',
+): Promise<Services> {
   const { swarm, honest } = setup;
   const names = Array.from({ length: count }, (_, i) => `${prefix}.${i}`);
   const owners = new Map<string, DhtNode>();
@@ -65,7 +75,10 @@ export async function publishServices(setup: CollusionSetup, count: number, pref
   for (const name of names) {
     const owner = swarm.pick(honest);
     owners.set(name, owner);
-    await swarm.settle(publishToDht(owner, name, { metadata: { name } }, 3_600).catch(() => undefined), 300_000);
+    await swarm.settle(
+      publishToDht(owner, name, { metadata: { name } }, 3_600).catch(() => undefined),
+      300_000,
+    );
     const key = keyForName(name);
     const closest = closestHonest(setup, key, 20);
     honestHolders.push(closest.filter((n) => n.records.get(key, 'provider', swarm.now).length > 0).length);
@@ -91,13 +104,23 @@ const routedFrames = (swarm: Swarm): number =>
   (swarm.network.stats.framesByType.get('RPC_ROUTE') ?? 0) + (swarm.network.stats.framesByType.get('ROUTE_ACK') ?? 0);
 
 /** Value lookups from random honest nodes for services advertised by honest nodes; success = the owner's record came back. */
-export async function valueLookups(setup: CollusionSetup, services: Services, count: number, batch = 20): Promise<LookupFigures> {
+export async function valueLookups(
+  setup: CollusionSetup,
+  services: Services,
+  count: number,
+  batch = 20,
+): Promise<LookupFigures> {
   const { swarm, honest } = setup;
   return measure(swarm, count, batch, async () => {
     const name = services.names[Math.floor(swarm.random.next() * services.names.length)]!;
     const result = await swarm.pick(honest).findValue(keyForName(name), 'provider');
     const owner = services.owners.get(name)!;
-    return { ok: result.records.some((r) => toHex(r.nodeId) === owner.selfHex), hops: result.hops, messages: result.messages, durationMs: result.durationMs };
+    return {
+      ok: result.records.some((r) => toHex(r.nodeId) === owner.selfHex),
+      hops: result.hops,
+      messages: result.messages,
+      durationMs: result.durationMs,
+    };
   });
 }
 
@@ -106,7 +129,11 @@ export async function valueLookups(setup: CollusionSetup, services: Services, co
  * success = the true closest honest node is among the answer, and no node in it failed
  * to answer the lookup itself (which rules out made-up ids).
  */
-export async function nodeLookups(setup: CollusionSetup, count: number, batch = 20): Promise<LookupFigures & { unproven: number }> {
+export async function nodeLookups(
+  setup: CollusionSetup,
+  count: number,
+  batch = 20,
+): Promise<LookupFigures & { unproven: number }> {
   const { swarm, honest } = setup;
   let unproven = 0;
   const figures = await measure(swarm, count, batch, async () => {
@@ -116,13 +143,21 @@ export async function nodeLookups(setup: CollusionSetup, count: number, batch = 
     const answered = new Set([from.selfHex, ...result.responders]);
     unproven += result.closest.filter((hex) => !answered.has(hex)).length;
     const best = closestHonest(setup, target, 1)[0]!;
-    return { ok: result.closest.includes(best.selfHex), hops: result.hops, messages: result.messages, durationMs: result.durationMs };
+    return {
+      ok: result.closest.includes(best.selfHex),
+      hops: result.hops,
+      messages: result.messages,
+      durationMs: result.durationMs,
+    };
   });
   return { ...figures, unproven };
 }
 
 async function measure(
-  swarm: Swarm, count: number, batch: number, one: () => Promise<{ ok: boolean; hops: number; messages: number; durationMs: number }>,
+  swarm: Swarm,
+  count: number,
+  batch: number,
+  one: () => Promise<{ ok: boolean; hops: number; messages: number; durationMs: number }>,
 ): Promise<LookupFigures> {
   const before = routedFrames(swarm);
   const hops: number[] = [];
@@ -139,5 +174,12 @@ async function measure(
     });
     await swarm.settle(Promise.all(runs), 600_000);
   }
-  return { lookups: count, success: success / count, hops, frames: (routedFrames(swarm) - before) / count, messages: messages / count, durationMs };
+  return {
+    lookups: count,
+    success: success / count,
+    hops,
+    frames: (routedFrames(swarm) - before) / count,
+    messages: messages / count,
+    durationMs,
+  };
 }

@@ -26,19 +26,24 @@ describe('a seeded 400-node swarm with 20% colluders', () => {
     let firstRoundEmpty = 0;
     const lookups = 200;
     for (let done = 0; done < lookups; done += 20) {
-      await swarm.settle(Promise.all(Array.from({ length: 20 }, async () => {
-        const name = services.names[Math.floor(swarm.random.next() * services.names.length)]!;
-        let firstPathsFound = false;
-        let pathsSeen = 0;
-        const onProgress = (p: LookupProgress): void => {
-          if (p.kind !== 'path-reply' && p.kind !== 'path-failed') return;
-          if (++pathsSeen <= 3 && p.kind === 'path-reply' && p.records > 0) firstPathsFound = true;
-        };
-        const result = await swarm.pick(honest).findValue(keyForName(name), 'provider', onProgress);
-        if (!firstPathsFound) firstRoundEmpty++;
-        if (result.records.some((r) => toHex(r.nodeId) === services.owners.get(name)!.selfHex)) found++;
-        for (const r of result.records) expect(coalition.has(r.nodeId)).toBe(false);
-      })), 600_000);
+      await swarm.settle(
+        Promise.all(
+          Array.from({ length: 20 }, async () => {
+            const name = services.names[Math.floor(swarm.random.next() * services.names.length)]!;
+            let firstPathsFound = false;
+            let pathsSeen = 0;
+            const onProgress = (p: LookupProgress): void => {
+              if (p.kind !== 'path-reply' && p.kind !== 'path-failed') return;
+              if (++pathsSeen <= 3 && p.kind === 'path-reply' && p.records > 0) firstPathsFound = true;
+            };
+            const result = await swarm.pick(honest).findValue(keyForName(name), 'provider', onProgress);
+            if (!firstPathsFound) firstRoundEmpty++;
+            if (result.records.some((r) => toHex(r.nodeId) === services.owners.get(name)!.selfHex)) found++;
+            for (const r of result.records) expect(coalition.has(r.nodeId)).toBe(false);
+          }),
+        ),
+        600_000,
+      );
     }
     // The adversary bites: it swallowed honest envelopes and answered with poison, and some
     // lookups' first paths came back empty (fewer since neighbours are vetted: the

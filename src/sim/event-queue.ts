@@ -101,8 +101,14 @@ export class EventQueue implements Clock {
       const r = l + 1;
       let m = i;
       let best = last;
-      if (l < h.length && before(h[l]!, best)) { m = l; best = h[l]!; }
-      if (r < h.length && before(h[r]!, best)) { m = r; best = h[r]!; }
+      if (l < h.length && before(h[l]!, best)) {
+        m = l;
+        best = h[l]!;
+      }
+      if (r < h.length && before(h[r]!, best)) {
+        m = r;
+        best = h[r]!;
+      }
       if (m === i) break;
       h[i] = h[m]!;
       i = m;

@@ -43,15 +43,19 @@ export class Forger {
     const forged = this.variants(service, found.records);
     this.forgedByKey.set(hexOf(key), forged);
     const lookup = await node.findNode(key, { refine: false });
-    await Promise.all(lookup.closest.slice(0, node.k).flatMap((target) => forged.map(async (record) => {
-      this.attempts++;
-      try {
-        const { reply } = await node.messenger.queryPeer(target, 'STORE', { rid: node.messenger.newId(), record });
-        if (reply.type === 'STORE_REPLY' && reply.body.ok) this.accepted++;
-      } catch {
-        // Lost to the nemesis; nothing to learn.
-      }
-    })));
+    await Promise.all(
+      lookup.closest.slice(0, node.k).flatMap((target) =>
+        forged.map(async (record) => {
+          this.attempts++;
+          try {
+            const { reply } = await node.messenger.queryPeer(target, 'STORE', { rid: node.messenger.newId(), record });
+            if (reply.type === 'STORE_REPLY' && reply.body.ok) this.accepted++;
+          } catch {
+            // Lost to the nemesis; nothing to learn.
+          }
+        }),
+      ),
+    );
   }
 
   private variants(service: string, genuine: SignedRecord[]): SignedRecord[] {
@@ -65,11 +69,15 @@ export class Forger {
       const stolen = { ...r, publicKey: node.identity.publicKey };
       out.push({ ...stolen, signature: sign(recordSigningBytes(stolen), node.identity.secretKey) });
     }
-    const own = { kind: 'provider' as const, key: keyForName(service), endpoint: `peer:${node.selfHex}`, metadata: {}, ttl: 300 };
+    const own = {
+      kind: 'provider' as const,
+      key: keyForName(service),
+      endpoint: `peer:${node.selfHex}`,
+      metadata: {},
+      ttl: 300,
+    };
     out.push(signRecord({ ...own, advertisedAt: now + 2 * 3_600_000 }, node.identity));
     out.push(signRecord({ ...own, advertisedAt: now - 2 * 3_600_000 }, node.identity));
     return out;
   }
 }
-
-

@@ -16,11 +16,58 @@ import type { SignedRecord } from '../core/records/records.js';
  */
 export const NAMES = Object.keys(MessageType) as MessageName[];
 const TYPE_IDS = Object.values(MessageType) as number[];
-export const DECODE_ERRORS: ReadonlySet<string> = new Set<DecodeError>(['short', 'version', 'type', 'length', 'msgpack', 'schema']);
-const FIELD_NAMES = ['rid', 'hid', 'target', 'key', 'kind', 'nodes', 'records', 'record', 'removal', 'dest', 'src', 'hops', 'max', 'exact',
-  'path', 'via', 'body', 'service', 'args', 'ok', 'code', 'message', 'result', 'mid', 'topic', 'payload', 'publisher', 'publicKey', 'realm',
-  'remainingMs'];
-const RECORD_FIELDS = ['kind', 'key', 'publicKey', 'nodeId', 'endpoint', 'metadata', 'advertisedAt', 'ttl', 'signature', 'removedAt'];
+export const DECODE_ERRORS: ReadonlySet<string> = new Set<DecodeError>([
+  'short',
+  'version',
+  'type',
+  'length',
+  'msgpack',
+  'schema',
+]);
+const FIELD_NAMES = [
+  'rid',
+  'hid',
+  'target',
+  'key',
+  'kind',
+  'nodes',
+  'records',
+  'record',
+  'removal',
+  'dest',
+  'src',
+  'hops',
+  'max',
+  'exact',
+  'path',
+  'via',
+  'body',
+  'service',
+  'args',
+  'ok',
+  'code',
+  'message',
+  'result',
+  'mid',
+  'topic',
+  'payload',
+  'publisher',
+  'publicKey',
+  'realm',
+  'remainingMs',
+];
+const RECORD_FIELDS = [
+  'kind',
+  'key',
+  'publicKey',
+  'nodeId',
+  'endpoint',
+  'metadata',
+  'advertisedAt',
+  'ttl',
+  'signature',
+  'removedAt',
+];
 
 export type Category = 'bytes' | 'rawPayload' | 'msgpackJunk' | 'valid' | 'mutated' | 'confused' | 'route' | 'records';
 
@@ -29,17 +76,28 @@ const pick = <T>(r: Random, xs: readonly T[]): T => xs[int(r, xs.length)]!;
 
 export function junkValue(r: Random, depth = 0): unknown {
   switch (int(r, depth > 2 ? 8 : 11)) {
-    case 0: return int(r, 2 ** 32) * (r.next() < 0.2 ? -1 : 1);
-    case 1: return pick(r, [r.next() * 1e6, -0, 2 ** 53, -(2 ** 63), Number.NaN, Infinity]);
-    case 2: return 'x'.repeat(int(r, 40));
-    case 3: return String.fromCharCode(...Array.from({ length: int(r, 12) }, () => int(r, 0xd7ff)));
-    case 4: return r.bytes(int(r, 70));
-    case 5: return r.bytes(pick(r, [16, 31, 32, 33, 64]));
-    case 6: return pick(r, [null, true, false, 'provider', 'subscriber']);
-    case 7: return int(r, 100);
-    case 8: return Array.from({ length: int(r, 5) }, () => junkValue(r, depth + 1));
-    case 9: return junkMap(r, FIELD_NAMES, depth + 1);
-    default: return junkMap(r, RECORD_FIELDS, depth + 1);
+    case 0:
+      return int(r, 2 ** 32) * (r.next() < 0.2 ? -1 : 1);
+    case 1:
+      return pick(r, [r.next() * 1e6, -0, 2 ** 53, -(2 ** 63), Number.NaN, Infinity]);
+    case 2:
+      return 'x'.repeat(int(r, 40));
+    case 3:
+      return String.fromCharCode(...Array.from({ length: int(r, 12) }, () => int(r, 0xd7ff)));
+    case 4:
+      return r.bytes(int(r, 70));
+    case 5:
+      return r.bytes(pick(r, [16, 31, 32, 33, 64]));
+    case 6:
+      return pick(r, [null, true, false, 'provider', 'subscriber']);
+    case 7:
+      return int(r, 100);
+    case 8:
+      return Array.from({ length: int(r, 5) }, () => junkValue(r, depth + 1));
+    case 9:
+      return junkMap(r, FIELD_NAMES, depth + 1);
+    default:
+      return junkMap(r, RECORD_FIELDS, depth + 1);
   }
 }
 
@@ -62,14 +120,18 @@ export function mutate(r: Random, frame: Uint8Array): Uint8Array {
   const out = Uint8Array.from(frame);
   switch (int(r, 7)) {
     case 6: // the length field lies, the bytes stay
-      new DataView(out.buffer).setUint32(4, pick(r, [0, out.length, out.length - HEADER_BYTES + 1, 0xffffffff, int(r, 2 ** 32)]));
+      new DataView(out.buffer).setUint32(
+        4,
+        pick(r, [0, out.length, out.length - HEADER_BYTES + 1, 0xffffffff, int(r, 2 ** 32)]),
+      );
       return out;
     case 0: // bit flips
       for (let i = 0, n = 1 + int(r, 4); i < n; i++) out[int(r, out.length)]! ^= 1 << int(r, 8);
       return out;
     case 1: // truncation
       return out.subarray(0, int(r, out.length));
-    case 2: { // extension (the length field now disagrees)
+    case 2: {
+      // extension (the length field now disagrees)
       const longer = new Uint8Array(out.length + 1 + int(r, 16));
       longer.set(out);
       longer.set(r.bytes(longer.length - out.length), out.length);
@@ -101,7 +163,8 @@ export function validBody(r: Random, name: MessageName, m: Material, depth = 0):
   const rid = (): number => int(r, 2 ** 32);
   const id = (): Uint8Array => r.bytes(32);
   const ids = (max: number): Uint8Array[] => Array.from({ length: int(r, max + 1) }, id);
-  const text = (max: number): string => Array.from({ length: 1 + int(r, max) }, () => String.fromCharCode(33 + int(r, 90))).join('');
+  const text = (max: number): string =>
+    Array.from({ length: 1 + int(r, max) }, () => String.fromCharCode(33 + int(r, 90))).join('');
   const kind = (): 'provider' | 'subscriber' => (r.next() < 0.5 ? 'provider' : 'subscriber');
   const recordish = (): unknown => {
     const roll = r.next();
@@ -110,26 +173,50 @@ export function validBody(r: Random, name: MessageName, m: Material, depth = 0):
     return junkMap(r, RECORD_FIELDS);
   };
   switch (name) {
-    case 'CONNECT': return { publicKey: id(), realm: text(63).slice(0, int(r, 65)) };
-    case 'PING': case 'PONG': return { rid: rid() };
-    case 'PUBLISH': case 'PUBSUB_ROUTE':
+    case 'CONNECT':
+      return { publicKey: id(), realm: text(63).slice(0, int(r, 65)) };
+    case 'PING':
+    case 'PONG':
+      return { rid: rid() };
+    case 'PUBLISH':
+    case 'PUBSUB_ROUTE':
       return { rid: rid(), mid: r.bytes(16), topic: text(255), payload: junkValue(r), publisher: id() };
-    case 'CALL': return { rid: rid(), service: text(255), args: junkValue(r) };
+    case 'CALL':
+      return { rid: rid(), service: text(255), args: junkValue(r) };
     case 'REPLY':
       return r.next() < 0.5
         ? { rid: rid(), ok: true, result: junkValue(r) }
         : { rid: rid(), ok: false, code: text(63), message: text(200) };
-    case 'RPC_ROUTE': return routeBody(r, m, depth);
-    case 'ROUTE_ACK': return { hid: rid() };
-    case 'FIND_NODE': return { rid: rid(), target: r.next() < 0.2 ? m.target.self : id() };
-    case 'FIND_NODE_REPLY': return { rid: rid(), target: id(), nodes: ids(64) };
-    case 'STORE': return r.next() < 0.5 ? { rid: rid(), record: recordish() } : { rid: rid(), record: recordish(), remainingMs: r.next() * 1e6 };
-    case 'FIND_VALUE': return { rid: rid(), key: r.next() < 0.3 ? pick(r, m.genuine).key : id(), kind: kind() };
+    case 'RPC_ROUTE':
+      return routeBody(r, m, depth);
+    case 'ROUTE_ACK':
+      return { hid: rid() };
+    case 'FIND_NODE':
+      return { rid: rid(), target: r.next() < 0.2 ? m.target.self : id() };
+    case 'FIND_NODE_REPLY':
+      return { rid: rid(), target: id(), nodes: ids(64) };
+    case 'STORE':
+      return r.next() < 0.5
+        ? { rid: rid(), record: recordish() }
+        : { rid: rid(), record: recordish(), remainingMs: r.next() * 1e6 };
+    case 'FIND_VALUE':
+      return { rid: rid(), key: r.next() < 0.3 ? pick(r, m.genuine).key : id(), kind: kind() };
     case 'FIND_VALUE_REPLY':
-      return { rid: rid(), key: id(), kind: kind(), records: Array.from({ length: int(r, 5) }, recordish), nodes: ids(20) };
-    case 'STORE_REPLY': return r.next() < 0.5 ? { rid: rid(), key: id(), ok: r.next() < 0.5 } : { rid: rid(), key: id(), ok: false, code: text(63) };
-    case 'REMOVE': return { rid: rid(), removal: r.next() < 0.3 ? pick(r, m.removals) : junkMap(r, RECORD_FIELDS) };
-    case 'SIGNAL': return { payload: r.bytes(int(r, 200)) };
+      return {
+        rid: rid(),
+        key: id(),
+        kind: kind(),
+        records: Array.from({ length: int(r, 5) }, recordish),
+        nodes: ids(20),
+      };
+    case 'STORE_REPLY':
+      return r.next() < 0.5
+        ? { rid: rid(), key: id(), ok: r.next() < 0.5 }
+        : { rid: rid(), key: id(), ok: false, code: text(63) };
+    case 'REMOVE':
+      return { rid: rid(), removal: r.next() < 0.3 ? pick(r, m.removals) : junkMap(r, RECORD_FIELDS) };
+    case 'SIGNAL':
+      return { payload: r.bytes(int(r, 200)) };
   }
 }
 
@@ -141,17 +228,37 @@ export function routeBody(r: Random, m: Material, depth: number): MessageBodies[
   const max = 1 + int(r, 10);
   const hops = int(r, max + 1);
   const neighbourIds = [...m.target.neighbours.values()].map((n) => n.id);
-  const dest = pick(r, [m.target.self, r.bytes(32), r.bytes(32), ...(neighbourIds.length > 0 ? [pick(r, neighbourIds)] : [])]);
+  const dest = pick(r, [
+    m.target.self,
+    r.bytes(32),
+    r.bytes(32),
+    ...(neighbourIds.length > 0 ? [pick(r, neighbourIds)] : []),
+  ]);
   const roll = r.next();
-  const innerName = pick(r, NAMES.filter((n) => depth < 1 || n !== 'RPC_ROUTE'));
-  const body = roll < 0.55 ? encodeFrame(innerName, validBody(r, innerName, m, depth + 1) as never)
-    : roll < 0.8 ? mutate(r, encodeFrame(innerName, validBody(r, innerName, m, depth + 1) as never))
-      : r.bytes(int(r, 60));
+  const innerName = pick(
+    r,
+    NAMES.filter((n) => depth < 1 || n !== 'RPC_ROUTE'),
+  );
+  const body =
+    roll < 0.55
+      ? encodeFrame(innerName, validBody(r, innerName, m, depth + 1) as never)
+      : roll < 0.8
+        ? mutate(r, encodeFrame(innerName, validBody(r, innerName, m, depth + 1) as never))
+        : r.bytes(int(r, 60));
   const envelope: MessageBodies['RPC_ROUTE'] = {
-    dest, src: r.bytes(32), hops, max, exact: r.next() < 0.5, path: Array.from({ length: int(r, hops + 1) }, () => r.bytes(32)),
-    hid: r.next() < 0.5 ? 0 : int(r, 2 ** 32), body,
+    dest,
+    src: r.bytes(32),
+    hops,
+    max,
+    exact: r.next() < 0.5,
+    path: Array.from({ length: int(r, hops + 1) }, () => r.bytes(32)),
+    hid: r.next() < 0.5 ? 0 : int(r, 2 ** 32),
+    body,
   };
-  if (r.next() < 0.2) envelope.via = Array.from({ length: 1 + int(r, 3) }, () => (neighbourIds.length > 0 && r.next() < 0.5 ? pick(r, neighbourIds) : r.bytes(32)));
+  if (r.next() < 0.2)
+    envelope.via = Array.from({ length: 1 + int(r, 3) }, () =>
+      neighbourIds.length > 0 && r.next() < 0.5 ? pick(r, neighbourIds) : r.bytes(32),
+    );
   return envelope;
 }
 
@@ -159,7 +266,11 @@ export function makeFrame(r: Random, m: Material): { frame: Uint8Array; category
   const roll = r.next();
   const name = pick(r, NAMES);
   if (roll < 0.08) return { category: 'bytes', frame: r.bytes(int(r, 120)) };
-  if (roll < 0.15) return { category: 'rawPayload', frame: rawFrame(r.next() < 0.8 ? MessageType[name] : int(r, 256), r.bytes(int(r, 80))) };
+  if (roll < 0.15)
+    return {
+      category: 'rawPayload',
+      frame: rawFrame(r.next() < 0.8 ? MessageType[name] : int(r, 256), r.bytes(int(r, 80))),
+    };
   if (roll < 0.28) {
     const value = r.next() < 0.5 ? junkMap(r, FIELD_NAMES) : junkValue(r);
     return { category: 'msgpackJunk', frame: rawFrame(MessageType[name], encode(value, { ignoreUndefined: true })) };
@@ -172,7 +283,10 @@ export function makeFrame(r: Random, m: Material): { frame: Uint8Array; category
   const rid = int(r, 2 ** 32);
   if (r.next() < 0.75) {
     const record = r.next() < 0.3 ? pick(r, m.genuine) : pick(r, m.forged);
-    return { category: 'records', frame: encodeFrame('STORE', r.next() < 0.5 ? { rid, record } : { rid, record, remainingMs: int(r, 400_000) }) };
+    return {
+      category: 'records',
+      frame: encodeFrame('STORE', r.next() < 0.5 ? { rid, record } : { rid, record, remainingMs: int(r, 400_000) }),
+    };
   }
   return { category: 'records', frame: encodeFrame('REMOVE', { rid, removal: pick(r, m.removals) }) };
 }
@@ -182,10 +296,20 @@ export function forgeries(genuine: SignedRecord[], stranger: Identity): unknown[
   const out: unknown[] = [];
   for (const g of genuine) {
     out.push(
-      { ...g, metadata: { v: 2 } }, { ...g, metadata: {} }, { ...g, ttl: g.ttl + 1 }, { ...g, ttl: 86_400 }, { ...g, endpoint: 'peer:evil' },
-      { ...g, advertisedAt: g.advertisedAt + 1 }, { ...g, kind: g.kind === 'provider' ? 'subscriber' : 'provider' }, { ...g, key: keyForName('elsewhere') },
-      { ...g, nodeId: stranger.nodeId }, { ...g, publicKey: stranger.publicKey, nodeId: stranger.nodeId }, { ...g, signature: new Uint8Array(64) },
-      { ...g, advertisedAt: g.advertisedAt + 86_400_000 }, { ...g, advertisedAt: 0 }, { ...g, endpoint: 'e'.repeat(300) },
+      { ...g, metadata: { v: 2 } },
+      { ...g, metadata: {} },
+      { ...g, ttl: g.ttl + 1 },
+      { ...g, ttl: 86_400 },
+      { ...g, endpoint: 'peer:evil' },
+      { ...g, advertisedAt: g.advertisedAt + 1 },
+      { ...g, kind: g.kind === 'provider' ? 'subscriber' : 'provider' },
+      { ...g, key: keyForName('elsewhere') },
+      { ...g, nodeId: stranger.nodeId },
+      { ...g, publicKey: stranger.publicKey, nodeId: stranger.nodeId },
+      { ...g, signature: new Uint8Array(64) },
+      { ...g, advertisedAt: g.advertisedAt + 86_400_000 },
+      { ...g, advertisedAt: 0 },
+      { ...g, endpoint: 'e'.repeat(300) },
     );
   }
   return out;

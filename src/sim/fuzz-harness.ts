@@ -5,7 +5,13 @@ import { DECODE_ERRORS, forgeries, makeFrame, type Category, type Material } fro
 import { idsEqual, keyForName, toHex } from '../core/id.js';
 import { createIdentity, type Identity } from '../core/identity.js';
 import { messageNames } from '../core/wire/messages.js';
-import { checkRecord, signRecord, signRemoval, type SignedRecord, type SignedRemoval } from '../core/records/records.js';
+import {
+  checkRecord,
+  signRecord,
+  signRemoval,
+  type SignedRecord,
+  type SignedRemoval,
+} from '../core/records/records.js';
 import { Swarm } from './swarm.js';
 
 /**
@@ -59,15 +65,35 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
   const inBefore = target.stats()['messages.in'] ?? 0;
 
   const owners = Array.from({ length: 4 }, (_, i) => createIdentity(seededRandom(9_100 + i).bytes));
-  const genuine = owners.flatMap((o, i) => ['a', 'b'].map((s) => signRecord({
-    kind: s === 'a' ? 'provider' : 'subscriber', key: keyForName(`fuzz.${i}.${s}`), endpoint: `peer:${o.nodeIdHex}`,
-    metadata: { v: 1, owner: i }, advertisedAt: swarm.now, ttl: 300,
-  }, o)));
+  const genuine = owners.flatMap((o, i) =>
+    ['a', 'b'].map((s) =>
+      signRecord(
+        {
+          kind: s === 'a' ? 'provider' : 'subscriber',
+          key: keyForName(`fuzz.${i}.${s}`),
+          endpoint: `peer:${o.nodeIdHex}`,
+          metadata: { v: 1, owner: i },
+          advertisedAt: swarm.now,
+          ttl: 300,
+        },
+        o,
+      ),
+    ),
+  );
   const stranger = createIdentity(seededRandom(9_200).bytes);
-  const removal: SignedRemoval = signRemoval({ kind: 'provider', key: genuine[0]!.key, removedAt: swarm.now + 10_000 }, owners[0]!);
+  const removal: SignedRemoval = signRemoval(
+    { kind: 'provider', key: genuine[0]!.key, removedAt: swarm.now + 10_000 },
+    owners[0]!,
+  );
   const removals: unknown[] = [
-    removal, { ...removal, removedAt: removal.removedAt + 1 }, { ...removal, nodeId: stranger.nodeId },
-    { ...removal, key: genuine[2]!.key }, { ...signRemoval({ kind: 'provider', key: genuine[2]!.key, removedAt: swarm.now }, stranger), publicKey: owners[1]!.publicKey },
+    removal,
+    { ...removal, removedAt: removal.removedAt + 1 },
+    { ...removal, nodeId: stranger.nodeId },
+    { ...removal, key: genuine[2]!.key },
+    {
+      ...signRemoval({ kind: 'provider', key: genuine[2]!.key, removedAt: swarm.now }, stranger),
+      publicKey: owners[1]!.publicKey,
+    },
   ];
   const m: Material = { target, fakes: fakeIds, genuine, forged: forgeries(genuine, stranger), removals };
 
@@ -83,7 +109,8 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
   let peakPendingRequests = 0;
   let peakPendingHops = 0;
   const checkOutput = (): void => {
-    for (const s of sentToFakes) if (!decodeFrame(s.frame).ok) note(`the target sent ${s.peer.slice(0, 8)} an undecodable frame`);
+    for (const s of sentToFakes)
+      if (!decodeFrame(s.frame).ok) note(`the target sent ${s.peer.slice(0, 8)} an undecodable frame`);
     sentToFakesTotal += sentToFakes.length;
     sentToFakes.length = 0;
   };
@@ -100,12 +127,14 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
     }
     if (result?.ok === true) {
       decodedOk++;
-      if (result.message.type !== messageNames.get(frame[1]!)) note(`#${i} decoded as another type than its header names`);
+      if (result.message.type !== messageNames.get(frame[1]!))
+        note(`#${i} decoded as another type than its header names`);
     } else if (result !== undefined) {
       errors.set(result.error, (errors.get(result.error) ?? 0) + 1);
       malformed++;
       if (!DECODE_ERRORS.has(result.error)) note(`#${i} refused with an unnamed error ${result.error}`);
-      if (category === 'valid' || category === 'route' || category === 'records') note(`#${i} ${category} refused: ${result.error}`);
+      if (category === 'valid' || category === 'route' || category === 'records')
+        note(`#${i} ${category} refused: ${result.error}`);
     }
     const peer = fakeIds[i % fakeIds.length]!;
     // Persistent junk gets a fake neighbour disconnected; open it again to keep fuzzing the handlers.
@@ -129,36 +158,63 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
   checkOutput();
 
   const stats = target.stats();
-  if (stats['frames.malformed'] !== malformed) note(`frames.malformed ${stats['frames.malformed']} ≠ ${malformed} refused by the decoder`);
+  if (stats['frames.malformed'] !== malformed)
+    note(`frames.malformed ${stats['frames.malformed']} ≠ ${malformed} refused by the decoder`);
   // Every frame the decoder accepted, and every frame from the honest swarm, was counted in once.
   const counted = (stats['messages.in'] ?? 0) - inBefore;
   if (counted !== decodedOk + target.fromSwarm - fromSwarmBefore) {
-    note(`messages.in grew by ${counted} ≠ ${decodedOk} decoded + ${target.fromSwarm - fromSwarmBefore} from the swarm`);
+    note(
+      `messages.in grew by ${counted} ≠ ${decodedOk} decoded + ${target.fromSwarm - fromSwarmBefore} from the swarm`,
+    );
   }
-  if ((stats['frames.fromStranger'] ?? 0) !== 0) note(`${stats['frames.fromStranger']} frames counted as from strangers`);
-  if (target.messenger.requests.size !== 0) note(`${target.messenger.requests.size} requests still pending after the input stopped`);
-  if (target.messenger.router.pendingHops !== 0) note(`${target.messenger.router.pendingHops} hops still awaiting acknowledgement after the input stopped`);
+  if ((stats['frames.fromStranger'] ?? 0) !== 0)
+    note(`${stats['frames.fromStranger']} frames counted as from strangers`);
+  if (target.messenger.requests.size !== 0)
+    note(`${target.messenger.requests.size} requests still pending after the input stopped`);
+  if (target.messenger.router.pendingHops !== 0)
+    note(`${target.messenger.router.pendingHops} hops still awaiting acknowledgement after the input stopped`);
   for (const node of swarm.alive()) {
-    if (node !== target && (node.stats()['frames.malformed'] ?? 0) > 0) note(`junk reached ${node.selfHex.slice(0, 8)} through the target`);
+    if (node !== target && (node.stats()['frames.malformed'] ?? 0) > 0)
+      note(`junk reached ${node.selfHex.slice(0, 8)} through the target`);
   }
   const genuineSigs = new Set(genuine.map((g) => toHex(g.signature)));
   let held = 0;
   for (const node of swarm.alive()) {
     for (const { key, kind } of node.records.slotKeys()) {
       for (const { record } of node.records.entriesForKey(key, kind)) {
-        if (!checkRecord(record, swarm.now, swarm.verify).ok) note(`${node.selfHex.slice(0, 8)} holds a record that fails checkRecord`);
-        if (!idsEqual(record.key, key) || record.kind !== kind) note(`${node.selfHex.slice(0, 8)} holds a record under the wrong slot`);
-        if (!genuineSigs.has(toHex(record.signature))) note(`${node.selfHex.slice(0, 8)} holds a record that is not one of the genuine ones`);
+        if (!checkRecord(record, swarm.now, swarm.verify).ok)
+          note(`${node.selfHex.slice(0, 8)} holds a record that fails checkRecord`);
+        if (!idsEqual(record.key, key) || record.kind !== kind)
+          note(`${node.selfHex.slice(0, 8)} holds a record under the wrong slot`);
+        if (!genuineSigs.has(toHex(record.signature)))
+          note(`${node.selfHex.slice(0, 8)} holds a record that is not one of the genuine ones`);
         if (node === target) held++;
       }
     }
     for (const c of node.table.all()) {
-      if (!(c.id instanceof Uint8Array) || c.id.length !== 32 || c.idHex !== toHex(c.id)) note(`${node.selfHex.slice(0, 8)} has a malformed contact`);
+      if (!(c.id instanceof Uint8Array) || c.id.length !== 32 || c.idHex !== toHex(c.id))
+        note(`${node.selfHex.slice(0, 8)} has a malformed contact`);
     }
   }
   return {
-    swarm, target, fakeIds, spareFake, sentToFakes, sentToFakesTotal, random: r, stranger, genuine, errors, categories, decodedOk, malformed, held,
-    peakPendingRequests, peakPendingHops, elapsedMs, violations,
+    swarm,
+    target,
+    fakeIds,
+    spareFake,
+    sentToFakes,
+    sentToFakesTotal,
+    random: r,
+    stranger,
+    genuine,
+    errors,
+    categories,
+    decodedOk,
+    malformed,
+    held,
+    peakPendingRequests,
+    peakPendingHops,
+    elapsedMs,
+    violations,
   };
 }
 
@@ -166,7 +222,10 @@ export async function runFuzz(frames: number, seed: number, onProgress?: (done: 
 class CountingNode extends DhtNode {
   fromSwarm = 0;
 
-  constructor(opts: ConstructorParameters<typeof DhtNode>[0], private readonly fakes: ReadonlySet<string>) {
+  constructor(
+    opts: ConstructorParameters<typeof DhtNode>[0],
+    private readonly fakes: ReadonlySet<string>,
+  ) {
     super(opts);
   }
 
@@ -180,7 +239,12 @@ class CountingNode extends DhtNode {
  * A swarm whose nodes send to `fakes` as if a channel were open, recording what `target`
  * sends them (the fakes are the fuzzing neighbours: only the target has them open).
  */
-function fuzzSwarm(seed: number, fakes: ReadonlySet<string>, sentToFakes: FuzzOutcome['sentToFakes'], targetHex: () => string | undefined): Swarm {
+function fuzzSwarm(
+  seed: number,
+  fakes: ReadonlySet<string>,
+  sentToFakes: FuzzOutcome['sentToFakes'],
+  targetHex: () => string | undefined,
+): Swarm {
   return new Swarm({
     seed,
     create: (deps) => {
@@ -193,8 +257,12 @@ function fuzzSwarm(seed: number, fakes: ReadonlySet<string>, sentToFakes: FuzzOu
           sentToFakes.push({ peer, frame });
           return true;
         },
-        connect: (peer) => { if (!fakes.has(peer)) inner.connect(peer); },
-        disconnect: (peer) => { if (!fakes.has(peer)) inner.disconnect(peer); },
+        connect: (peer) => {
+          if (!fakes.has(peer)) inner.connect(peer);
+        },
+        disconnect: (peer) => {
+          if (!fakes.has(peer)) inner.disconnect(peer);
+        },
       };
       const node = new CountingNode({ ...deps, transport, flood: false }, fakes);
       return { node, tick: () => node.tick() };

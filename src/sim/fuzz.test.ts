@@ -21,7 +21,11 @@ const FRAMES = 100_000;
 const SEED = 2027;
 
 const kClosest = (node: DhtNode, target: NodeId): string[] =>
-  node.table.all().sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, node.k).map((c) => c.idHex);
+  node.table
+    .all()
+    .sort((a, b) => compareDistance(target, a.id, b.id))
+    .slice(0, node.k)
+    .map((c) => c.idHex);
 
 describe('fuzzing the decoder and a live node', () => {
   it(`${FRAMES.toLocaleString('en')} frames: nothing throws, rejections are counted, the node keeps only valid state and still works`, async () => {
@@ -56,16 +60,33 @@ describe('fuzzing the decoder and a live node', () => {
     const probe = r.bytes(32);
     const expected = kClosest(target, probe);
     target.onFrame(asker, encodeFrame('FIND_NODE', { rid: 42, target: probe }));
-    const fresh = signRecord({ kind: 'provider', key: keyForName('after.fuzz'), endpoint: 'peer:y', metadata: {}, advertisedAt: swarm.now, ttl: 300 }, stranger);
+    const fresh = signRecord(
+      {
+        kind: 'provider',
+        key: keyForName('after.fuzz'),
+        endpoint: 'peer:y',
+        metadata: {},
+        advertisedAt: swarm.now,
+        ttl: 300,
+      },
+      stranger,
+    );
     target.onFrame(asker, encodeFrame('STORE', { rid: 43, record: fresh }));
-    const replies = sentToFakes.filter((s) => s.peer === asker).map((s) => decodeFrame(s.frame)).flatMap((d) => (d.ok ? [d.message] : []));
-    const findReply = replies.find((x): x is Extract<Message, { type: 'FIND_NODE_REPLY' }> => x.type === 'FIND_NODE_REPLY' && x.body.rid === 42);
+    const replies = sentToFakes
+      .filter((s) => s.peer === asker)
+      .map((s) => decodeFrame(s.frame))
+      .flatMap((d) => (d.ok ? [d.message] : []));
+    const findReply = replies.find(
+      (x): x is Extract<Message, { type: 'FIND_NODE_REPLY' }> => x.type === 'FIND_NODE_REPLY' && x.body.rid === 42,
+    );
     expect(findReply?.body.nodes.map(toHex)).toEqual(expected);
     expect(replies).toContainEqual({ type: 'STORE_REPLY', body: { rid: 43, key: fresh.key, ok: true } });
 
     // From a real neighbour over the swarm: the record is served, and the node's own lookups still converge.
     const neighbour = swarm.alive().find((n) => target.neighbours.has(n.selfHex))!;
-    const served = await swarm.settle(neighbour.messenger.queryPeer(target.selfHex, 'FIND_VALUE', { rid: 44, key: fresh.key, kind: 'provider' }));
+    const served = await swarm.settle(
+      neighbour.messenger.queryPeer(target.selfHex, 'FIND_VALUE', { rid: 44, key: fresh.key, kind: 'provider' }),
+    );
     expect(served.reply.type === 'FIND_VALUE_REPLY' && served.reply.body.records).toEqual([fresh]);
     const lookup = await swarm.settle(target.findNode(swarm.alive()[5]!.self, { refine: false }));
     expect(lookup.answered).toBeGreaterThan(0);
@@ -98,10 +119,19 @@ describe('hostile envelopes do not turn honest forwarders into junk senders', ()
   it('an envelope whose path is already at the limit does not get an honest forwarder disconnected', async () => {
     const { swarm, a, b, fake } = await relayPair();
     for (let i = 0; i < 25; i++) {
-      a.onFrame(fake, encodeFrame('RPC_ROUTE', {
-        dest: b.self, src: swarm.random.bytes(32), hops: 0, max: 10, exact: true, hid: 0,
-        path: Array.from({ length: 11 }, () => swarm.random.bytes(32)), body: encodeFrame('PING', { rid: i }),
-      }));
+      a.onFrame(
+        fake,
+        encodeFrame('RPC_ROUTE', {
+          dest: b.self,
+          src: swarm.random.bytes(32),
+          hops: 0,
+          max: 10,
+          exact: true,
+          hid: 0,
+          path: Array.from({ length: 11 }, () => swarm.random.bytes(32)),
+          body: encodeFrame('PING', { rid: i }),
+        }),
+      );
     }
     await swarm.run(2_000);
     expect(b.stats()['frames.malformed'] ?? 0).toBe(0);
@@ -110,10 +140,17 @@ describe('hostile envelopes do not turn honest forwarders into junk senders', ()
 
   it('an envelope within a path entry of the frame size limit does not get an honest forwarder disconnected', async () => {
     const { swarm, a, b, fake } = await relayPair();
-    const envelope = (n: number): Uint8Array => encodeFrame('RPC_ROUTE', {
-      dest: b.self, src: b.self, hops: 0, max: 10, exact: true, hid: 0, path: [],
-      body: encodeFrame('CALL', { rid: 1, service: 's', args: new Uint8Array(n) }),
-    });
+    const envelope = (n: number): Uint8Array =>
+      encodeFrame('RPC_ROUTE', {
+        dest: b.self,
+        src: b.self,
+        hops: 0,
+        max: 10,
+        exact: true,
+        hid: 0,
+        path: [],
+        body: encodeFrame('CALL', { rid: 1, service: 's', args: new Uint8Array(n) }),
+      });
     let n = MAX_FRAME_BYTES - 200;
     while (envelope(n + 1).length <= MAX_FRAME_BYTES) n++;
     const frame = envelope(n);

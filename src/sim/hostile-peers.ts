@@ -16,9 +16,16 @@ import { recordSigningBytes, signRecord, type SignedRecord } from '../core/recor
  */
 
 /** Every kind of forgery a storing node or a lookup must refuse, built from a genuine record. */
-export function forgeries(genuine: SignedRecord, forger: Identity, now: number): Array<{ label: string; record: SignedRecord }> {
+export function forgeries(
+  genuine: SignedRecord,
+  forger: Identity,
+  now: number,
+): Array<{ label: string; record: SignedRecord }> {
   const own = { kind: genuine.kind, key: genuine.key, endpoint: `peer:${forger.nodeIdHex}`, metadata: {}, ttl: 300 };
-  const signedOver = (fields: Omit<SignedRecord, 'signature' | 'nodeId' | 'publicKey'>, nodeId: NodeId): SignedRecord => {
+  const signedOver = (
+    fields: Omit<SignedRecord, 'signature' | 'nodeId' | 'publicKey'>,
+    nodeId: NodeId,
+  ): SignedRecord => {
     const unsigned = { ...fields, publicKey: forger.publicKey };
     return { ...unsigned, nodeId, signature: sign(recordSigningBytes(unsigned), forger.secretKey) };
   };
@@ -31,8 +38,17 @@ export function forgeries(genuine: SignedRecord, forger: Identity, now: number):
     { label: "someone else's node id", record: signedOver({ ...own, advertisedAt: now }, genuine.nodeId) },
     { label: 'expired', record: signRecord({ ...own, advertisedAt: now - 2 * 3_600_000 }, forger) },
     { label: 'future-dated', record: signRecord({ ...own, advertisedAt: now + 2 * 3_600_000 }, forger) },
-    { label: 'oversized metadata', record: signedOver({ ...own, metadata: { pad: 'x'.repeat(MAX_METADATA_BYTES) }, advertisedAt: now }, forger.nodeId) },
-    { label: 'oversized endpoint', record: signedOver({ ...own, endpoint: 'e'.repeat(MAX_ENDPOINT_CHARS + 1), advertisedAt: now }, forger.nodeId) },
+    {
+      label: 'oversized metadata',
+      record: signedOver(
+        { ...own, metadata: { pad: 'x'.repeat(MAX_METADATA_BYTES) }, advertisedAt: now },
+        forger.nodeId,
+      ),
+    },
+    {
+      label: 'oversized endpoint',
+      record: signedOver({ ...own, endpoint: 'e'.repeat(MAX_ENDPOINT_CHARS + 1), advertisedAt: now }, forger.nodeId),
+    },
   ];
 }
 
@@ -47,7 +63,10 @@ export class Forger {
   storesAccepted = 0;
   storesRefused = 0;
 
-  constructor(readonly node: DhtNode, private readonly identity: Identity) {}
+  constructor(
+    readonly node: DhtNode,
+    private readonly identity: Identity,
+  ) {}
 
   /** From now on, answer value lookups with forgeries (`node` must be built with a turnable gateway: turnable-gateway.ts). */
   activate(): void {
@@ -57,7 +76,13 @@ export class Forger {
       handleFindValue: (body, replyTo) => {
         this.answered++;
         const records = this.forged.get(toHex(body.key)) ?? [];
-        gateway.answer(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes: [] });
+        gateway.answer(replyTo, 'FIND_VALUE_REPLY', {
+          rid: body.rid,
+          key: body.key,
+          kind: body.kind,
+          records,
+          nodes: [],
+        });
       },
     });
   }
@@ -75,14 +100,21 @@ export class Forger {
     const { node } = this;
     const sends: Array<Promise<void>> = [];
     for (const records of this.forged.values()) {
-      const closest = (await node.findNode(records[0]!.key, { refine: false })).closest.filter((hex) => hex !== node.selfHex);
+      const closest = (await node.findNode(records[0]!.key, { refine: false })).closest.filter(
+        (hex) => hex !== node.selfHex,
+      );
       const targets = new Set([...node.neighbours.keys(), ...closest]);
       for (const target of targets) {
         for (const record of records) {
-          sends.push(node.messenger.queryPeer(target, 'STORE', { rid: node.messenger.newId(), record }).then(({ reply }) => {
-            if (reply.type === 'STORE_REPLY' && reply.body.ok) this.storesAccepted++;
-            else this.storesRefused++;
-          }, () => undefined));
+          sends.push(
+            node.messenger.queryPeer(target, 'STORE', { rid: node.messenger.newId(), record }).then(
+              ({ reply }) => {
+                if (reply.type === 'STORE_REPLY' && reply.body.ok) this.storesAccepted++;
+                else this.storesRefused++;
+              },
+              () => undefined,
+            ),
+          );
         }
       }
     }
@@ -97,17 +129,22 @@ export class Forger {
 export class Liar {
   lies = 0;
 
-  constructor(readonly node: DhtNode, private readonly random: Random, private readonly raw: Transport) {}
+  constructor(
+    readonly node: DhtNode,
+    private readonly random: Random,
+    private readonly raw: Transport,
+  ) {}
 
   /** From now on, lie to every lookup (`node` must be built with a turnable gateway: turnable-gateway.ts). */
   activate(): void {
     const { node, random } = this;
     const gateway = turnableGatewayOf(node);
-    const madeUp = (target: Uint8Array): Uint8Array[] => Array.from({ length: node.k }, () => {
-      const id = Uint8Array.from(target);
-      id.set(random.bytes(8), 24); // shares 192 bits with the target: closer than any real node
-      return id;
-    });
+    const madeUp = (target: Uint8Array): Uint8Array[] =>
+      Array.from({ length: node.k }, () => {
+        const id = Uint8Array.from(target);
+        id.set(random.bytes(8), 24); // shares 192 bits with the target: closer than any real node
+        return id;
+      });
     const lie = (replyTo: ReplyTo, answer: () => void): void => {
       this.lies++;
       if (replyTo.kind === 'direct') this.raw.send(replyTo.peer, random.bytes(1 + Math.floor(random.next() * 64)));
@@ -115,10 +152,24 @@ export class Liar {
     };
     gateway.turnTo({
       answersHere: (inner) => inner.type === 'FIND_VALUE',
-      handleFindValue: (body, replyTo) => lie(replyTo, () =>
-        gateway.answer(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records: [], nodes: madeUp(body.key) })),
-      handleFindNode: (body, replyTo) => lie(replyTo, () =>
-        gateway.answer(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes: madeUp(body.target) })),
+      handleFindValue: (body, replyTo) =>
+        lie(replyTo, () =>
+          gateway.answer(replyTo, 'FIND_VALUE_REPLY', {
+            rid: body.rid,
+            key: body.key,
+            kind: body.kind,
+            records: [],
+            nodes: madeUp(body.key),
+          }),
+        ),
+      handleFindNode: (body, replyTo) =>
+        lie(replyTo, () =>
+          gateway.answer(replyTo, 'FIND_NODE_REPLY', {
+            rid: body.rid,
+            target: body.target,
+            nodes: madeUp(body.target),
+          }),
+        ),
     });
   }
 }
@@ -134,7 +185,9 @@ export class Flooder {
   private dialling = true;
 
   constructor(
-    readonly node: DhtNode, private readonly raw: Transport, private readonly random: Random,
+    readonly node: DhtNode,
+    private readonly raw: Transport,
+    private readonly random: Random,
     private readonly victims: () => string[],
   ) {}
 
@@ -143,17 +196,27 @@ export class Flooder {
     const frames = (i: number): Uint8Array[] => [
       encodeFrame('FIND_VALUE', { rid: i, key: random.bytes(32), kind: 'provider' }),
       encodeFrame('FIND_NODE', { rid: i, target: random.bytes(32) }),
-      encodeFrame('STORE', { rid: i, record: { kind: 'provider', key: random.bytes(32), signature: random.bytes(64) } }),
+      encodeFrame('STORE', {
+        rid: i,
+        record: { kind: 'provider', key: random.bytes(32), signature: random.bytes(64) },
+      }),
       encodeFrame('CALL', { rid: i, service: opts.service, args: i }),
       encodeFrame('RPC_ROUTE', {
-        dest: random.bytes(32), src: random.bytes(32), hops: 0, max: 10, exact: true, path: [], hid: 0,
+        dest: random.bytes(32),
+        src: random.bytes(32),
+        hops: 0,
+        max: 10,
+        exact: true,
+        path: [],
+        hid: 0,
         body: encodeFrame('FIND_VALUE', { rid: i, key: random.bytes(32), kind: 'provider' }),
       }),
     ];
     const flood = (): void => {
       if (this.stopped) return;
       for (const peer of node.neighbours.keys()) {
-        for (let i = 0; i < opts.perInterval; i += 5) for (const f of frames(i)) if (this.raw.send(peer, f)) this.sent++;
+        for (let i = 0; i < opts.perInterval; i += 5)
+          for (const f of frames(i)) if (this.raw.send(peer, f)) this.sent++;
       }
       node.clock.setTimer(opts.intervalMs, flood);
     };

@@ -17,7 +17,8 @@ import { Swarm } from './swarm.js';
  * measured instead, and must stay within the class bursts.
  */
 
-const floodCounters = (nodes: DhtNode[], name: string): number => nodes.reduce((sum, n) => sum + (n.stats()[name] ?? 0), 0);
+const floodCounters = (nodes: DhtNode[], name: string): number =>
+  nodes.reduce((sum, n) => sum + (n.stats()[name] ?? 0), 0);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe('flood protection on a simulated mesh', () => {
@@ -73,19 +74,24 @@ describe('flood protection on a simulated mesh', () => {
       const callMs: number[] = [];
       let failures = 0;
       for (let round = 0; round < 3; round++) {
-        await swarm.settle(Promise.all(callers.map(async (c, i) => {
-          const started = swarm.now;
-          const found = await c.node.findValue(keyForName(names[(i + round) % names.length]!), 'provider');
-          if (found.records.length === 1) lookupMs.push(swarm.now - started);
-          else failures++;
-          const callStarted = swarm.now;
-          try {
-            expect(await c.callTo(provider.node.selfHex, 'echo', { i })).toEqual({ i });
-            callMs.push(swarm.now - callStarted);
-          } catch {
-            failures++;
-          }
-        })), 120_000);
+        await swarm.settle(
+          Promise.all(
+            callers.map(async (c, i) => {
+              const started = swarm.now;
+              const found = await c.node.findValue(keyForName(names[(i + round) % names.length]!), 'provider');
+              if (found.records.length === 1) lookupMs.push(swarm.now - started);
+              else failures++;
+              const callStarted = swarm.now;
+              try {
+                expect(await c.callTo(provider.node.selfHex, 'echo', { i })).toEqual({ i });
+                callMs.push(swarm.now - callStarted);
+              } catch {
+                failures++;
+              }
+            }),
+          ),
+          120_000,
+        );
       }
       return { lookupMs, callMs, failures };
     };
@@ -97,7 +103,9 @@ describe('flood protection on a simulated mesh', () => {
     const attacker = attackerCore.node;
     swarm.network.link(attacker.selfHex, provider.node.selfHex);
     await swarm.run(1_000);
-    const flooder = new Flooder(attacker, raw.get(attacker.selfHex)!, seededRandom(73), () => honest.map((c) => c.node.selfHex));
+    const flooder = new Flooder(attacker, raw.get(attacker.selfHex)!, seededRandom(73), () =>
+      honest.map((c) => c.node.selfHex),
+    );
     flooder.start({ intervalMs: 10, perInterval: 200, dialEveryMs: 500, service: 'echo' });
     const during = await workload();
     // Every victim gets five seconds of flood at least (one dialled at the very end could not have cut it off yet).
@@ -116,7 +124,8 @@ describe('flood protection on a simulated mesh', () => {
     const victims = honestNodes.filter((n) => (n.stats()['flood.limited'] ?? 0) > 0);
     expect(victims.length).toBeGreaterThanOrEqual(20);
     for (const v of victims) expect(v.flood!.isBanned(attacker.selfHex, swarm.now)).toBe(true);
-    for (const a of honestNodes) for (const b of honestNodes) expect(a.flood!.isBanned(b.selfHex, swarm.now)).toBe(false);
+    for (const a of honestNodes)
+      for (const b of honestNodes) expect(a.flood!.isBanned(b.selfHex, swarm.now)).toBe(false);
     expect(floodCounters(honestNodes, 'flood.disconnected')).toBe(victims.length);
     // The flood's cost to the provider: no more of its CALLs ran than one call burst.
     expect(flooder.sent).toBeGreaterThan(50_000);
@@ -149,10 +158,15 @@ describe('forged records and lying peers', () => {
     const names = Array.from({ length: 10 }, (_, i) => `guarded.${i}`);
     const owners = names.map((_, i) => honest[i * 7]!);
     for (const [i, name] of names.entries()) {
-      expect((await swarm.settle(publishToDht(owners[i]!, name, { metadata: { i } }, 3_600))).stored).toBeGreaterThan(10);
+      expect((await swarm.settle(publishToDht(owners[i]!, name, { metadata: { i } }, 3_600))).stored).toBeGreaterThan(
+        10,
+      );
     }
-    const genuine: SignedRecord[] = names.map((name, i) => owners[i]!.records.get(keyForName(name), 'provider', swarm.now)[0]
-      ?? swarm.alive().flatMap((n) => n.records.get(keyForName(name), 'provider', swarm.now))[0]!);
+    const genuine: SignedRecord[] = names.map(
+      (name, i) =>
+        owners[i]!.records.get(keyForName(name), 'provider', swarm.now)[0] ??
+        swarm.alive().flatMap((n) => n.records.get(keyForName(name), 'provider', swarm.now))[0]!,
+    );
     const genuineSigs = new Set(genuine.map((g) => toHex(g.signature)));
     for (const h of [...forgers, ...liars]) h.activate();
     for (const f of forgers) f.forgeAll(genuine);
@@ -166,7 +180,8 @@ describe('forged records and lying peers', () => {
       for (const { key, kind } of node.records.slotKeys()) {
         for (const { record } of node.records.entriesForKey(key, kind)) {
           expect(checkRecord(record, swarm.now, swarm.verify).ok).toBe(true);
-          if (names.some((n) => toHex(keyForName(n)) === toHex(key))) expect(genuineSigs.has(toHex(record.signature))).toBe(true);
+          if (names.some((n) => toHex(keyForName(n)) === toHex(key)))
+            expect(genuineSigs.has(toHex(record.signature))).toBe(true);
         }
       }
     }
@@ -178,7 +193,14 @@ describe('forged records and lying peers', () => {
       const results = await swarm.settle(Promise.all(honest.map((n) => queryDhtForService(n, name))), 120_000);
       for (const providers of results) {
         lookups++;
-        for (const p of providers) expect(p).toEqual({ nodeId: owners[i]!.selfHex, endpoint: `peer:${owners[i]!.selfHex}`, metadata: { i }, advertisedAt: genuine[i]!.advertisedAt, ttl: 3_600 });
+        for (const p of providers)
+          expect(p).toEqual({
+            nodeId: owners[i]!.selfHex,
+            endpoint: `peer:${owners[i]!.selfHex}`,
+            metadata: { i },
+            advertisedAt: genuine[i]!.advertisedAt,
+            ttl: 3_600,
+          });
         if (providers.length === 1) found++;
       }
     }
@@ -187,6 +209,5 @@ describe('forged records and lying peers', () => {
     expect(liars.reduce((s, l) => s + l.lies, 0)).toBeGreaterThan(50);
     expect(floodCounters(honest, 'lookups.recordRejected')).toBeGreaterThan(100);
     expect(found / lookups).toBeGreaterThanOrEqual(0.99);
-
   });
 });

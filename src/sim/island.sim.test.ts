@@ -11,7 +11,7 @@ import { Swarm } from './swarm.js';
  * list: only their self-lookups can tell them they are on an island.
  */
 describe('an island of honest nodes that know only each other (a seeded 60-node swarm beside it)', () => {
-  it('asks the relay for introductions, joins the swarm, and is found by the swarm\'s lookups', async () => {
+  it("asks the relay for introductions, joins the swarm, and is found by the swarm's lookups", async () => {
     const swarm = new Swarm({ seed: 4242 });
     await swarm.grow(60, 30);
     await swarm.run(60_000);
@@ -38,7 +38,8 @@ describe('an island of honest nodes that know only each other (a seeded 60-node 
       expect(fromIsland.closest).toContain(closestOnMainland.selfHex);
     }
     // None of them would ask again: each knows at least as many nodes as it keeps siblings.
-    const stillAsking = (n: DhtNode): boolean => n.table.closest(n.self, SIBLING_NEIGHBOURS).length < SIBLING_NEIGHBOURS;
+    const stillAsking = (n: DhtNode): boolean =>
+      n.table.closest(n.self, SIBLING_NEIGHBOURS).length < SIBLING_NEIGHBOURS;
     expect(island.filter(stillAsking)).toEqual([]);
   });
 });

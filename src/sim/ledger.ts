@@ -68,7 +68,10 @@ export class Ledger {
   /** The latest any record was served after publish + TTL (ms; negative: always before). */
   maxServedAfterTtlMs = -Infinity;
 
-  constructor(private readonly swarm: Swarm, private readonly opts: LedgerOptions) {}
+  constructor(
+    private readonly swarm: Swarm,
+    private readonly opts: LedgerOptions,
+  ) {}
 
   get graceMs(): number {
     return this.opts.graceMs;
@@ -153,19 +156,29 @@ export class Ledger {
         continue;
       }
       const removedAt = this.removals.get(service)?.get(p.nodeId);
-      if (removedAt !== undefined && startedAt > removedAt && version.doneAt !== undefined && version.doneAt <= removedAt) {
+      if (
+        removedAt !== undefined &&
+        startedAt > removedAt &&
+        version.doneAt !== undefined &&
+        version.doneAt <= removedAt
+      ) {
         this.servedAfterRemoval++;
       }
       if (version.doneAt === undefined) continue;
       const afterTtl = startedAt - (version.doneAt + version.ttl * 1000);
       this.maxServedAfterTtlMs = Math.max(this.maxServedAfterTtlMs, afterTtl);
-      if (afterTtl > this.opts.graceMs) this.violations.push({ kind: 'expired', service, owner: p.nodeId, at: startedAt, overshootMs: afterTtl });
+      if (afterTtl > this.opts.graceMs)
+        this.violations.push({ kind: 'expired', service, owner: p.nodeId, at: startedAt, overshootMs: afterTtl });
     }
   }
 }
 
 const sameAdvertisement = (v: Version, p: ProviderInfo): boolean =>
-  v.advertisedAt === p.advertisedAt && v.ttl === p.ttl && p.endpoint === `peer:${v.owner}` && canonical(v.metadata) === canonical(p.metadata);
+  v.advertisedAt === p.advertisedAt &&
+  v.ttl === p.ttl &&
+  p.endpoint === `peer:${v.owner}` &&
+  canonical(v.metadata) === canonical(p.metadata);
 
 /** Flat metadata as text independent of key order (records carry it with sorted keys). */
-const canonical = (m: Record<string, unknown>): string => JSON.stringify(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
+const canonical = (m: Record<string, unknown>): string =>
+  JSON.stringify(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -28,8 +28,14 @@ describe('greedy walks to the target swallowed (a seeded 300-node swarm)', () =>
       const honestOnFrame = node.onFrame.bind(node);
       node.onFrame = (peer: string, frame: Uint8Array): void => {
         const decoded = peekType(frame) === 'RPC_ROUTE' ? decodeFrame(frame) : undefined;
-        const envelope = decoded?.ok === true && decoded.message.type === 'RPC_ROUTE' ? decoded.message.body : undefined;
-        if (envelope !== undefined && idsEqual(envelope.dest, target.self) && envelope.via === undefined && !node.neighbours.has(target.selfHex)) {
+        const envelope =
+          decoded?.ok === true && decoded.message.type === 'RPC_ROUTE' ? decoded.message.body : undefined;
+        if (
+          envelope !== undefined &&
+          idsEqual(envelope.dest, target.self) &&
+          envelope.via === undefined &&
+          !node.neighbours.has(target.selfHex)
+        ) {
           // Acknowledged, so the hop before believes it delivered; then dropped.
           if (envelope.hid !== 0) node.transport.send(peer, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
           swallowed++;
@@ -40,13 +46,21 @@ describe('greedy walks to the target swallowed (a seeded 300-node swarm)', () =>
     }
 
     // Askers without a channel to the target (their own first hop would hand the query over otherwise).
-    const askers = swarm.alive().filter((n) => n !== target && !n.neighbours.has(target.selfHex)).slice(0, 40);
+    const askers = swarm
+      .alive()
+      .filter((n) => n !== target && !n.neighbours.has(target.selfHex))
+      .slice(0, 40);
     expect(askers.length).toBe(40);
     let found = 0;
-    await swarm.settle(Promise.all(askers.map(async (asker) => {
-      const result = await asker.findNode(target.self);
-      if (result.closest.includes(target.selfHex)) found++;
-    })), 600_000);
+    await swarm.settle(
+      Promise.all(
+        askers.map(async (asker) => {
+          const result = await asker.findNode(target.self);
+          if (result.closest.includes(target.selfHex)) found++;
+        }),
+      ),
+      600_000,
+    );
     const linkedAttempts = askers.reduce((sum, n) => sum + (n.stats()['lookups.queryLinked'] ?? 0), 0);
 
     // The swallowing bites, and third attempts are what gets through.

@@ -5,15 +5,20 @@ import { Swarm } from './swarm.js';
 
 /** The `n` live nodes closest to `node` (itself left out). */
 const nearest = (swarm: Swarm, node: DhtNode, n: number): DhtNode[] =>
-  swarm.alive().filter((o) => o !== node).sort((a, b) => compareDistance(node.self, a.self, b.self)).slice(0, n);
+  swarm
+    .alive()
+    .filter((o) => o !== node)
+    .sort((a, b) => compareDistance(node.self, a.self, b.self))
+    .slice(0, n);
 
 /** Ids `asker` would hand out in a FIND_NODE answer for `target`. */
-const handedOut = (asker: DhtNode, target: Uint8Array): string[] => asker.table.closest(target, asker.k).map((c) => c.idHex);
+const handedOut = (asker: DhtNode, target: Uint8Array): string[] =>
+  asker.table.closest(target, asker.k).map((c) => c.idHex);
 
 /** `node` holds `other` as a live contact, or waiting in a replacement cache to become one. */
 const holdsAlive = (node: DhtNode, other: DhtNode): boolean =>
-  (node.table.has(other.selfHex) && node.table.get(other.selfHex)?.lost !== true)
-  || node.table.replacements(bucketIndex(node.self, other.self)).some((c) => c.idHex === other.selfHex);
+  (node.table.has(other.selfHex) && node.table.get(other.selfHex)?.lost !== true) ||
+  node.table.replacements(bucketIndex(node.self, other.self)).some((c) => c.idHex === other.selfHex);
 
 describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
   it('a departed node is no longer handed out by anyone who saw it go; a paused node gets its siblings back within a minute of waking', async () => {
@@ -41,7 +46,9 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
     }
     // Probes to it went unanswered and nothing revived it.
     const counters = (name: string): number => sawItGo.reduce((sum, n) => sum + (n.counters.get(name) ?? 0), 0);
-    expect(counters('contacts.probeUnanswered')).toBeGreaterThanOrEqual(sawItGo.filter((n) => n.table.get(leaver.selfHex)?.lost === true).length);
+    expect(counters('contacts.probeUnanswered')).toBeGreaterThanOrEqual(
+      sawItGo.filter((n) => n.table.get(leaver.selfHex)?.lost === true).length,
+    );
     // A peer that has not noticed names it in an answer: hearsay brings it back nowhere,
     // whether it was kept as lost or replaced at once by a cached contact.
     expect(crowded.table.has(leaver.selfHex)).toBe(false);

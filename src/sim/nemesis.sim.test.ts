@@ -8,7 +8,6 @@ import { HEALTHY_LINK_MS, holds, Ledger } from './ledger.js';
 import { Nemesis, type Episode } from './nemesis.js';
 import { Swarm } from './swarm.js';
 
-
 const MINUTE = 60_000;
 const TTL_S = 300;
 const SKEW_MS = 10 * MINUTE;
@@ -20,9 +19,19 @@ const SKEW_MS = 10 * MINUTE;
  * overlapping both. Every node's clock is off by up to ±10 minutes throughout.
  */
 const episodes = (spare: (n: DhtNode) => boolean): Episode[] => [
-  { name: 'lossy', startMs: 0, durationMs: 2 * MINUTE, fault: { kind: 'links', faults: { drop: 0.05, duplicate: 0.05, delayMs: 100, jitterMs: 300 } } },
+  {
+    name: 'lossy',
+    startMs: 0,
+    durationMs: 2 * MINUTE,
+    fault: { kind: 'links', faults: { drop: 0.05, duplicate: 0.05, delayMs: 100, jitterMs: 300 } },
+  },
   { name: 'split', startMs: 2.5 * MINUTE, durationMs: 3 * MINUTE, fault: { kind: 'partition', sides: 2 } },
-  { name: 'reorder', startMs: 5 * MINUTE, durationMs: 3 * MINUTE, fault: { kind: 'links', faults: { duplicate: 0.02, delayMs: 200, jitterMs: 1_000 } } },
+  {
+    name: 'reorder',
+    startMs: 5 * MINUTE,
+    durationMs: 3 * MINUTE,
+    fault: { kind: 'links', faults: { duplicate: 0.02, delayMs: 200, jitterMs: 1_000 } },
+  },
   { name: 'freeze', startMs: 6 * MINUTE, durationMs: 1 * MINUTE, fault: { kind: 'pause', fraction: 0.1, spare } },
 ];
 
@@ -30,7 +39,9 @@ describe('nemeses on a seeded 120-node swarm with clocks skewed by up to ±10 mi
   it('after healing every live record is found everywhere within one republish interval; nothing forged or expired is ever served', async () => {
     // Any node may turn out to be the forger (picked below): all are built able to turn.
     const swarm = new Swarm({
-      seed: Number(process.env.NEMESIS_SEED ?? 2026), clockOffsetMs: (r) => Math.round((2 * r.next() - 1) * SKEW_MS), node: { gateway: turnable },
+      seed: Number(process.env.NEMESIS_SEED ?? 2026),
+      clockOffsetMs: (r) => Math.round((2 * r.next() - 1) * SKEW_MS),
+      node: { gateway: turnable },
     });
     await swarm.grow(120, 40);
     await swarm.run(30_000);
@@ -61,7 +72,7 @@ describe('nemeses on a seeded 120-node swarm with clocks skewed by up to ±10 mi
     while (swarm.now < recoverUntil) {
       const service = services[Math.floor(swarm.random.next() * services.length)]!;
       pending.push(ledger.discover(swarm.pick(running()), service));
-      if (tick++ % 20 === 0) pending.push(forger.attack(services[(tick / 20) % services.length | 0]!));
+      if (tick++ % 20 === 0) pending.push(forger.attack(services[((tick / 20) % services.length) | 0]!));
       await swarm.run(3_000);
     }
     await swarm.settle(Promise.all(pending), 120_000);
@@ -71,20 +82,29 @@ describe('nemeses on a seeded 120-node swarm with clocks skewed by up to ±10 mi
     expect(stats.lost).toBeGreaterThan(100);
     expect(stats.duplicated).toBeGreaterThan(100);
     expect(stats.partitioned).toBeGreaterThan(100);
-    expect(nemesis.log.find((e) => e.episode === 'freeze' && e.what.startsWith('resumed'))?.what).toMatch(/resumed 12 nodes with [1-9]\d* queued/);
+    expect(nemesis.log.find((e) => e.episode === 'freeze' && e.what.startsWith('resumed'))?.what).toMatch(
+      /resumed 12 nodes with [1-9]\d* queued/,
+    );
     expect(forger.attempts).toBeGreaterThan(100);
     expect(forger.accepted).toBe(0);
 
     // One republish interval after healing: every live record from every sampled node,
     // the most skewed ones included (they judge the opposite extreme's dates).
     const live = owners.map((o, i) => ({ owner: o, service: services[i]! })).filter(({ owner }) => owner !== leaver);
-    const samplers = [...bySkew.slice(0, 3), ...bySkew.slice(-3), ...Array.from({ length: 14 }, () => swarm.pick(running()))]
-      .filter((n) => swarm.network.isAlive(n.selfHex) && n !== forger.node);
+    const samplers = [
+      ...bySkew.slice(0, 3),
+      ...bySkew.slice(-3),
+      ...Array.from({ length: 14 }, () => swarm.pick(running())),
+    ].filter((n) => swarm.network.isAlive(n.selfHex) && n !== forger.node);
     const missing: string[] = [];
     for (const from of samplers) {
-      const answers = await swarm.settle(Promise.all(live.map(({ service }) => ledger.discover(from, service))), 60_000);
+      const answers = await swarm.settle(
+        Promise.all(live.map(({ service }) => ledger.discover(from, service))),
+        60_000,
+      );
       for (const [j, providers] of answers.entries()) {
-        if (!providers.some((p) => p.nodeId === live[j]!.owner.selfHex)) missing.push(`${live[j]!.service} from ${from.selfHex.slice(0, 8)}`);
+        if (!providers.some((p) => p.nodeId === live[j]!.owner.selfHex))
+          missing.push(`${live[j]!.service} from ${from.selfHex.slice(0, 8)}`);
       }
     }
     expect(missing).toEqual([]);
@@ -103,7 +123,10 @@ describe('nemeses on a seeded 120-node swarm with clocks skewed by up to ±10 mi
     await swarm.settle(Promise.all(removed.map((i) => ledger.remove(owners[i]!, services[i]!))), 60_000);
     for (const i of removed) {
       const key = keyForName(services[i]!);
-      const closest = swarm.alive().sort((a, b) => compareDistance(key, a.self, b.self)).slice(0, 20);
+      const closest = swarm
+        .alive()
+        .sort((a, b) => compareDistance(key, a.self, b.self))
+        .slice(0, 20);
       expect(closest.filter((n) => holds(n, key, owners[i]!))).toEqual([]);
     }
     // Keep discovering them until every replica's TTL has run out; then nobody holds them.
@@ -120,8 +143,8 @@ describe('nemeses on a seeded 120-node swarm with clocks skewed by up to ±10 mi
 
     console.log(
       `nemesis: ${ledger.discoveries} discoveries, ${ledger.recordsServed} records served, latest served ${ledger.maxServedAfterTtlMs} ms after publish + TTL ` +
-      `(grace ${ledger.graceMs} ms); ${ledger.servedAfterRemoval} served after their removal; forger ${forger.attempts} attempts, ${forger.accepted} accepted; ` +
-      `frames lost ${stats.lost}, duplicated ${stats.duplicated}, cut by the partition ${stats.partitioned}; ${nemesis.log.map((e) => `${e.episode}: ${e.what}`).join('; ')}`,
+        `(grace ${ledger.graceMs} ms); ${ledger.servedAfterRemoval} served after their removal; forger ${forger.attempts} attempts, ${forger.accepted} accepted; ` +
+        `frames lost ${stats.lost}, duplicated ${stats.duplicated}, cut by the partition ${stats.partitioned}; ${nemesis.log.map((e) => `${e.episode}: ${e.what}`).join('; ')}`,
     );
 
     expect(ledger.discoveries).toBeGreaterThan(400);

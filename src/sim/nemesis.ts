@@ -43,9 +43,13 @@ export class Nemesis {
   readonly log: NemesisEvent[] = [];
   private startedAt: number | undefined;
 
-  constructor(private readonly swarm: Swarm, readonly episodes: readonly Episode[]) {
+  constructor(
+    private readonly swarm: Swarm,
+    readonly episodes: readonly Episode[],
+  ) {
     for (const e of episodes) {
-      if (e.fault.kind === 'partition' && e.fault.sides < 2) throw new RangeError(`${e.name}: a partition needs at least 2 sides`);
+      if (e.fault.kind === 'partition' && e.fault.sides < 2)
+        throw new RangeError(`${e.name}: a partition needs at least 2 sides`);
       if (e.durationMs <= 0) throw new RangeError(`${e.name}: durationMs must be positive`);
     }
     const partitions = episodes.filter((e) => e.fault.kind === 'partition');
@@ -99,7 +103,9 @@ export class Nemesis {
       this.swarm.network.partition((id) => side.get(id) ?? parseInt(id.slice(0, 6), 16) % fault.sides);
       this.note(e, `partition into ${fault.sides} sides`);
     } else {
-      const candidates = this.swarm.alive().filter((n) => !(fault.spare?.(n) ?? false) && !this.swarm.clockOf(n).isPaused);
+      const candidates = this.swarm
+        .alive()
+        .filter((n) => !(fault.spare?.(n) ?? false) && !this.swarm.clockOf(n).isPaused);
       const count = Math.round(fault.fraction * candidates.length);
       const chosen: DhtNode[] = [];
       for (let i = 0; i < count; i++) {

@@ -48,8 +48,15 @@ interface Host {
 export class SimNetwork {
   private readonly hosts = new Map<string, Host>();
   readonly stats = {
-    frames: 0, bytes: 0, lost: 0, toDead: 0, connectionsCreated: 0, duplicated: 0, partitioned: 0,
-    framesByType: new Map<string, number>(), bytesByType: new Map<string, number>(),
+    frames: 0,
+    bytes: 0,
+    lost: 0,
+    toDead: 0,
+    connectionsCreated: 0,
+    duplicated: 0,
+    partitioned: 0,
+    framesByType: new Map<string, number>(),
+    bytesByType: new Map<string, number>(),
   };
   private readonly minLatency: number;
   private readonly maxLatency: number;
@@ -59,7 +66,10 @@ export class SimNetwork {
   /** Side of each node while partitioned; frames and new connections between sides fail. */
   private sideOf: ((id: string) => number) | undefined;
 
-  constructor(private readonly queue: EventQueue, private readonly opts: NetworkOptions) {
+  constructor(
+    private readonly queue: EventQueue,
+    private readonly opts: NetworkOptions,
+  ) {
     this.minLatency = opts.minLatencyMs ?? 5;
     this.maxLatency = opts.maxLatencyMs ?? 60;
     this.loss = opts.loss ?? 0;

@@ -17,7 +17,10 @@ export class NodeClock implements Clock {
   /** Events that waited in a backlog, over the node's life. */
   delayedEvents = 0;
 
-  constructor(private readonly queue: EventQueue, readonly offsetMs = 0) {}
+  constructor(
+    private readonly queue: EventQueue,
+    readonly offsetMs = 0,
+  ) {}
 
   now(): number {
     return this.queue.now() + this.offsetMs;
@@ -25,9 +28,11 @@ export class NodeClock implements Clock {
 
   setTimer(ms: number, fn: () => void): () => void {
     let cancelled = false;
-    const cancel = this.queue.setTimer(ms, () => this.run(() => {
-      if (!cancelled) fn();
-    }));
+    const cancel = this.queue.setTimer(ms, () =>
+      this.run(() => {
+        if (!cancelled) fn();
+      }),
+    );
     return () => {
       cancelled = true;
       cancel();

@@ -4,7 +4,6 @@ import { compareDistance, keyForName } from '../core/id.js';
 import { holds } from './ledger.js';
 import { Swarm } from './swarm.js';
 
-
 describe('removal (a seeded swarm that grows after the publish)', () => {
   it('reaches the nodes that took the STORE even when they are no longer among the k closest', async () => {
     const swarm = new Swarm({ seed: 9 });
@@ -20,12 +19,20 @@ describe('removal (a seeded swarm that grows after the publish)', () => {
     // Newcomers push some of the first holders out of the k closest; those keep their copy.
     await swarm.grow(120, 40);
     await swarm.run(60_000);
-    const closest = swarm.alive().sort((a, b) => compareDistance(key, a.self, b.self)).slice(0, 20);
+    const closest = swarm
+      .alive()
+      .sort((a, b) => compareDistance(key, a.self, b.self))
+      .slice(0, 20);
     const pushedOut = placed.filter((n) => !closest.includes(n) && holds(n, key, owner));
     expect(pushedOut.length).toBeGreaterThan(0);
 
     await swarm.settle(removeFromDht(owner, service));
     await swarm.run(10_000);
-    expect(swarm.alive().filter((n) => holds(n, key, owner)).map((n) => n.selfHex)).toEqual([]);
+    expect(
+      swarm
+        .alive()
+        .filter((n) => holds(n, key, owner))
+        .map((n) => n.selfHex),
+    ).toEqual([]);
   });
 });

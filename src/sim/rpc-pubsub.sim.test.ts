@@ -62,18 +62,28 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
     }
     expect(caller.stats()['rpc.failover']).toBeGreaterThanOrEqual(1);
 
-    handlers.get(providers[1]!.node.selfHex)!.set('calc.fail', () => { throw new Error('boom'); });
+    handlers.get(providers[1]!.node.selfHex)!.set('calc.fail', () => {
+      throw new Error('boom');
+    });
     await swarm.settle(providers[1]!.advertise('calc.fail'));
-    await expect(swarm.settle(caller.call('calc.fail', {}))).rejects.toMatchObject({ code: 'HANDLER_ERROR', message: 'boom' });
+    await expect(swarm.settle(caller.call('calc.fail', {}))).rejects.toMatchObject({
+      code: 'HANDLER_ERROR',
+      message: 'boom',
+    });
     await expect(swarm.settle(caller.call('nobody.offers.this', {}))).rejects.toMatchObject({ code: 'NO_PROVIDERS' });
     // A result that cannot travel says so, rather than blaming its size.
     handlers.get(providers[2]!.node.selfHex)!.set('calc.bigint', () => 10n);
     await swarm.settle(providers[2]!.advertise('calc.bigint'));
     await expect(swarm.settle(caller.call('calc.bigint', {}))).rejects.toMatchObject({
-      code: 'NOT_ENCODABLE', message: expect.stringMatching(/^the result of calc\.bigint cannot be encoded as MessagePack/),
+      code: 'NOT_ENCODABLE',
+      message: expect.stringMatching(/^the result of calc\.bigint cannot be encoded as MessagePack/),
     });
-    await expect(caller.call('calc.add', { big: new Uint8Array(2 << 20) })).rejects.toMatchObject({ code: 'TOO_LARGE' });
-    await expect(caller.call('calc.add', {}, { policy: 'nope' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(caller.call('calc.add', { big: new Uint8Array(2 << 20) })).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+    });
+    await expect(caller.call('calc.add', {}, { policy: 'nope' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     expect(await swarm.settle(caller.callTo(providers[2]!.node.selfHex, 'calc.add', { a: 2, b: 2 }))).toBe(4);
     // Calls travel over open channels: none opened a connection for itself.
     expect(caller.stats()['connections.createdTotal']).toBeLessThan(70);
@@ -91,18 +101,29 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
       await swarm.settle(p.advertise('who.am.i'));
     }
     const [first, second] = [providers[0]!.node.selfHex, providers[1]!.node.selfHex];
-    expect(await swarm.settle(caller.callDetailed('who.am.i', null, { policy: 'first' }))).toEqual({ result: first, provider: first, attempts: 1, failed: [] });
+    expect(await swarm.settle(caller.callDetailed('who.am.i', null, { policy: 'first' }))).toEqual({
+      result: first,
+      provider: first,
+      attempts: 1,
+      failed: [],
+    });
 
     // The first provider goes away without a word; the caller still has it cached and tries it first.
     swarm.fail(providers[0]!.node, true);
-    const outcome = await swarm.settle(caller.callDetailed('who.am.i', null, { policy: 'first', timeoutMs: 2_000 }), 60_000);
+    const outcome = await swarm.settle(
+      caller.callDetailed('who.am.i', null, { policy: 'first', timeoutMs: 2_000 }),
+      60_000,
+    );
     expect(outcome).toMatchObject({ result: second, provider: second, attempts: 2 });
     expect(outcome.failed.map((f) => f.nodeId)).toEqual([first]);
     expect(['TIMEOUT', 'NOT_CONNECTED', 'UNREACHABLE', 'CLOSED']).toContain(outcome.failed[0]!.code);
 
     // When every provider tried fails, the rejection carries each attempt's cause.
     swarm.fail(providers[1]!.node, true);
-    const allFailed = swarm.settle(caller.callDetailed('who.am.i', null, { policy: 'first', timeoutMs: 2_000, maxAttempts: 1 }), 60_000);
+    const allFailed = swarm.settle(
+      caller.callDetailed('who.am.i', null, { policy: 'first', timeoutMs: 2_000, maxAttempts: 1 }),
+      60_000,
+    );
     await expect(allFailed).rejects.toMatchObject({
       code: 'ALL_PROVIDERS_FAILED',
       details: { attempts: [{ nodeId: second, code: expect.any(String), message: expect.any(String) }] },
@@ -111,8 +132,12 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
 
     // A local call names this node.
     const own = providers[2]!;
-    expect(await swarm.settle(own.callDetailed('who.am.i', null, { policy: 'local-first' })))
-      .toEqual({ result: own.node.selfHex, provider: own.node.selfHex, attempts: 1, failed: [] });
+    expect(await swarm.settle(own.callDetailed('who.am.i', null, { policy: 'local-first' }))).toEqual({
+      result: own.node.selfHex,
+      provider: own.node.selfHex,
+      attempts: 1,
+      failed: [],
+    });
   }, 120_000);
 
   it('publishes to exact and wildcard subscribers exactly once, none to others, none after unsubscribe', async () => {
@@ -131,9 +156,11 @@ describe('RPC and pub/sub on a 60-node simulated mesh', () => {
     const found = await swarm.settle(publisher.discoverSubscribers('sensors.kitchen.temp', { forceRefresh: true }));
     expect(found.map((s) => s.nodeId).sort()).toEqual([exact, star, globstar, twice].map((c) => c.node.selfHex).sort());
 
-    for (let i = 0; i < 3; i++) expect(await swarm.settle(publisher.publish('sensors.kitchen.temp', { c: 20 + i }))).toBe(4);
+    for (let i = 0; i < 3; i++)
+      expect(await swarm.settle(publisher.publish('sensors.kitchen.temp', { c: 20 + i }))).toBe(4);
     const got = (c: PeerCore) => inbox.get(c.node.selfHex)!;
-    for (const c of [exact, star, globstar]) expect(got(c).map((m) => m.payload)).toEqual([{ c: 20 }, { c: 21 }, { c: 22 }]);
+    for (const c of [exact, star, globstar])
+      expect(got(c).map((m) => m.payload)).toEqual([{ c: 20 }, { c: 21 }, { c: 22 }]);
     // One node with two matching subscriptions gets each message once, for both of them.
     expect(got(twice).map((m) => m.ids.length)).toEqual([2, 2, 2]);
     expect(got(other)).toEqual([]);

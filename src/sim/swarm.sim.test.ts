@@ -5,7 +5,12 @@ import { Swarm } from './swarm.js';
 
 /** The k ids truly closest to `target` among the live nodes: the ground truth lookups are held to. */
 function trueClosest(swarm: Swarm, target: NodeId, k: number): string[] {
-  return swarm.alive().map((n) => n.self).sort((a, b) => compareDistance(target, a, b)).slice(0, k).map(toHex);
+  return swarm
+    .alive()
+    .map((n) => n.self)
+    .sort((a, b) => compareDistance(target, a, b))
+    .slice(0, k)
+    .map(toHex);
 }
 
 describe('a seeded 200-node swarm running the real core', () => {
@@ -45,7 +50,10 @@ describe('a seeded 200-node swarm running the real core', () => {
     for (const [i, name] of names.entries()) {
       const outcome = await swarm.settle(publishToDht(owners[i]!, name, { metadata: { i } }, 300));
       expect(outcome.stored).toBeGreaterThanOrEqual(19);
-      const holders = swarm.alive().filter((n) => n.records.get(keyForName(name), 'provider', swarm.now).length > 0).map((n) => n.selfHex);
+      const holders = swarm
+        .alive()
+        .filter((n) => n.records.get(keyForName(name), 'provider', swarm.now).length > 0)
+        .map((n) => n.selfHex);
       const truth = trueClosest(swarm, keyForName(name), 20);
       expect(truth.filter((id) => holders.includes(id)).length).toBeGreaterThanOrEqual(19);
     }
@@ -74,7 +82,10 @@ describe('a seeded 200-node swarm running the real core', () => {
     const owners = names.map(() => swarm.pick());
     for (const [i, name] of names.entries()) await swarm.settle(publishToDht(owners[i]!, name, {}, 300));
     const survivors = new Set(owners.map((o) => o.selfHex));
-    const victims = swarm.alive().filter((n) => !survivors.has(n.selfHex)).slice(0, 60);
+    const victims = swarm
+      .alive()
+      .filter((n) => !survivors.has(n.selfHex))
+      .slice(0, 60);
     for (const v of victims) swarm.fail(v, true);
 
     let found = 0;

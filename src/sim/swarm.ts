@@ -55,7 +55,9 @@ export class Swarm {
    */
   private introduceIsolated(): void {
     const live = this.alive();
-    const isolated = live.filter((n) => n.needsIntroductions() && this.introduced.has(n.selfHex) && !this.clockOf(n).isPaused);
+    const isolated = live.filter(
+      (n) => n.needsIntroductions() && this.introduced.has(n.selfHex) && !this.clockOf(n).isPaused,
+    );
     if (isolated.length > 0 && live.length > 1) this.link(isolated, live);
     this.queue.setTimer(ISOLATION_CHECK_MS, () => this.introduceIsolated());
   }
@@ -81,7 +83,13 @@ export class Swarm {
       onChannelClose: (p) => clock.run(() => node?.onChannelClose(p)),
       onFrame: (p, f) => clock.run(() => node?.onFrame(p, f)),
     });
-    const deps: NodeDeps = { identity, transport, clock, random: seededRandom(this.random.next() * 2 ** 32), verify: this.verify };
+    const deps: NodeDeps = {
+      identity,
+      transport,
+      clock,
+      random: seededRandom(this.random.next() * 2 ** 32),
+      verify: this.verify,
+    };
     const built = this.opts.create
       ? this.opts.create(deps)
       : ((n: DhtNode) => ({ node: n, tick: () => n.tick() }))(new DhtNode({ ...this.opts.node, ...deps }));

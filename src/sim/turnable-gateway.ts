@@ -47,6 +47,7 @@ export const turnable: GatewayFactory = (ctx) => new TurnableGateway(ctx);
 
 /** The gateway of a node built with `turnable`. */
 export function turnableGatewayOf(node: DhtNode): TurnableGateway {
-  if (!(node.gateway instanceof TurnableGateway)) throw new Error('build the node with { gateway: turnable } to turn it');
+  if (!(node.gateway instanceof TurnableGateway))
+    throw new Error('build the node with { gateway: turnable } to turn it');
   return node.gateway;
 }

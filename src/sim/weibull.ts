@@ -14,7 +14,10 @@ export class Weibull {
   readonly scaleMs: number;
   readonly meanMs: number;
 
-  constructor(readonly shape: number, readonly medianMs: number) {
+  constructor(
+    readonly shape: number,
+    readonly medianMs: number,
+  ) {
     const inverse = 1 / shape;
     if (!(shape > 0) || !Number.isInteger(inverse) || inverse > 20) {
       throw new RangeError(`shape: expected 1/shape to be an integer in [1, 20] (0.5, 0.25, 1...), got ${shape}`);

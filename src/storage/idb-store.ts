@@ -23,14 +23,22 @@ export interface IdbStoreOptions {
  * is dropped with one deleteDatabase. Should another context upgrade or delete the
  * database anyway (`versionchange`), the connection closes and the next call reopens it.
  */
-export function createIdbStore(nodeIdHex: string, factory: IDBFactory = indexedDB, options: IdbStoreOptions = {}): Store {
+export function createIdbStore(
+  nodeIdHex: string,
+  factory: IDBFactory = indexedDB,
+  options: IdbStoreOptions = {},
+): Store {
   const dbName = DB_PREFIX + nodeIdHex;
   const use = reopeningStore(factory, dbName, options.blockedTimeoutMs ?? BLOCKED_TIMEOUT_MS);
   return {
     getMany: (k) => guard(getMany(k, use), dbName),
     setMany: (entries) => guard(setAllOrNothing(entries, use), dbName),
     delMany: (k) => guard(delMany(k, use), dbName),
-    keys: () => guard(keys<string>(use).then((ks) => ks.filter((k): k is string => typeof k === 'string')), dbName),
+    keys: () =>
+      guard(
+        keys<string>(use).then((ks) => ks.filter((k): k is string => typeof k === 'string')),
+        dbName,
+      ),
   };
 }
 
@@ -55,9 +63,13 @@ function reopeningStore(factory: IDBFactory, dbName: string, blockedTimeoutMs: n
         // versionchange: wait a bounded time, then fail instead of hanging the node.
         timer ??= setTimeout(() => {
           gaveUp = true;
-          reject(new MeshError(ErrorCode.STORAGE_ERROR,
-            `IndexedDB database "${dbName}" is blocked: another tab of this site holds it open at an older version; close or reload other tabs`,
-            { name: 'BlockedError', dbName }));
+          reject(
+            new MeshError(
+              ErrorCode.STORAGE_ERROR,
+              `IndexedDB database "${dbName}" is blocked: another tab of this site holds it open at an older version; close or reload other tabs`,
+              { name: 'BlockedError', dbName },
+            ),
+          );
         }, blockedTimeoutMs);
       };
       req.onsuccess = () => {
@@ -137,7 +149,10 @@ export function toStorageError(e: unknown, dbName: string): MeshError {
   const name = (e as { name?: unknown } | null)?.name;
   const shown = typeof name === 'string' ? name : 'Error';
   // Firefox reported a full quota as NS_ERROR_DOM_QUOTA_REACHED; old engines as code 22.
-  const quota = shown === 'QuotaExceededError' || shown === 'NS_ERROR_DOM_QUOTA_REACHED' || (e as { code?: unknown } | null)?.code === 22;
+  const quota =
+    shown === 'QuotaExceededError' ||
+    shown === 'NS_ERROR_DOM_QUOTA_REACHED' ||
+    (e as { code?: unknown } | null)?.code === 22;
   const message = quota
     ? `IndexedDB quota exceeded writing "${dbName}": the peer keeps running from memory; free disk space or clear this site's data`
     : `IndexedDB failed on "${dbName}": ${(e as Error | null)?.message || shown}`;

@@ -14,7 +14,11 @@ describe.each(stores)('%s store', (_name, make) => {
   it('sets, gets, lists and deletes in batches', async () => {
     const store = make();
     const bytes = Uint8Array.of(1, 2, 3);
-    await store.setMany([['a', { x: 1, bytes }], ['b', [1, 2]], ['c', 'three']]);
+    await store.setMany([
+      ['a', { x: 1, bytes }],
+      ['b', [1, 2]],
+      ['c', 'three'],
+    ]);
     expect(await store.getMany(['a', 'b', 'missing'])).toEqual([{ x: 1, bytes }, [1, 2], undefined]);
     expect((await store.keys()).sort()).toEqual(['a', 'b', 'c']);
     await store.delMany(['a', 'c']);
@@ -73,7 +77,12 @@ describe('IndexedDB store', () => {
       throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
     });
     try {
-      const err = await store.setMany([['a', 1], ['b', 2]]).catch((e: unknown) => e);
+      const err = await store
+        .setMany([
+          ['a', 1],
+          ['b', 2],
+        ])
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'STORAGE_ERROR', details: { name: 'QuotaExceededError' } });
       expect((err as Error).message).toMatch(/quota exceeded/i);
     } finally {
@@ -87,16 +96,29 @@ describe('IndexedDB store', () => {
 
   it('writes a batch all or nothing: a put that fails part-way rolls back the puts before it', async () => {
     const store = createIdbStore('2'.repeat(64), new IDBFactory());
-    await store.setMany([['records', 'old'], ['services', 'old']]);
+    await store.setMany([
+      ['records', 'old'],
+      ['services', 'old'],
+    ]);
     const notCloneable = { f: () => 1 };
-    await expect(store.setMany([['records', 'new'], ['services', notCloneable]])).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    await expect(
+      store.setMany([
+        ['records', 'new'],
+        ['services', notCloneable],
+      ]),
+    ).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
     expect(await store.getMany(['records', 'services'])).toEqual(['old', 'old']);
   });
 
   it('recognises quota errors by name or legacy code, and passes MeshErrors through', () => {
-    expect(toStorageError({ name: 'NS_ERROR_DOM_QUOTA_REACHED' }, 'db').details).toMatchObject({ name: 'QuotaExceededError' });
+    expect(toStorageError({ name: 'NS_ERROR_DOM_QUOTA_REACHED' }, 'db').details).toMatchObject({
+      name: 'QuotaExceededError',
+    });
     expect(toStorageError({ code: 22, name: 'Error' }, 'db').message).toMatch(/quota/);
-    expect(toStorageError(new Error('boom'), 'db')).toMatchObject({ code: 'STORAGE_ERROR', message: expect.stringMatching(/boom/) });
+    expect(toStorageError(new Error('boom'), 'db')).toMatchObject({
+      code: 'STORAGE_ERROR',
+      message: expect.stringMatching(/boom/),
+    });
     const e = toStorageError(null, 'db');
     expect(toStorageError(e, 'other')).toBe(e);
   });

@@ -27,7 +27,10 @@ export async function poll<T>(
       // A page that is still loading, or a peer call that failed once: ask again.
       last = e instanceof Error ? e.message : String(e);
     }
-    if (Date.now() >= deadline) throw new Error(`macula-web/testing: timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${last.slice(0, 500)}`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `macula-web/testing: timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${last.slice(0, 500)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

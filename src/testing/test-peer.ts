@@ -53,12 +53,21 @@ export async function openPeer(target: Browser | BrowserContext, options: OpenPe
   await page.goto(options.url);
   let nodeId: string;
   try {
-    await page.waitForFunction((g) => typeof (globalThis as unknown as Record<string, { nodeId?: unknown } | undefined>)[g]?.nodeId === 'string', global, { timeout });
-    nodeId = await page.evaluate((g) => (globalThis as unknown as Record<string, { nodeId: string }>)[g]!.nodeId, global);
+    await page.waitForFunction(
+      (g) => typeof (globalThis as unknown as Record<string, { nodeId?: unknown } | undefined>)[g]?.nodeId === 'string',
+      global,
+      { timeout },
+    );
+    nodeId = await page.evaluate(
+      (g) => (globalThis as unknown as Record<string, { nodeId: string }>)[g]!.nodeId,
+      global,
+    );
   } catch (e) {
     if (ownContext) await context.close();
     const seen = errors.length > 0 ? `; page errors: ${errors.join(' | ')}` : '';
-    throw new Error(`macula-web/testing: no peer appeared as window.${global} at ${options.url} (${(e as Error).message.split('\n')[0]})${seen}`);
+    throw new Error(
+      `macula-web/testing: no peer appeared as window.${global} at ${options.url} (${(e as Error).message.split('\n')[0]})${seen}`,
+    );
   }
   const peer: TestPeer = {
     page,
@@ -75,5 +84,7 @@ export async function openPeer(target: Browser | BrowserContext, options: OpenPe
 /** Reads the page's Peer through a function of it (see TestPeer.run). */
 export function onPeer<R, A>(p: PeerPageLike, fn: (peer: Peer, arg: A) => R | Promise<R>, arg: A): Promise<R> {
   const global = p.global ?? 'peer';
-  return p.page.evaluate(`(${fn.toString()})(globalThis[${JSON.stringify(global)}], ${JSON.stringify(arg) ?? 'undefined'})`) as Promise<R>;
+  return p.page.evaluate(
+    `(${fn.toString()})(globalThis[${JSON.stringify(global)}], ${JSON.stringify(arg) ?? 'undefined'})`,
+  ) as Promise<R>;
 }

@@ -16,7 +16,11 @@ export interface MeshOptions extends PollOptions {
  * Open `n` pages of the app, each in its own browser context (its own storage, as separate
  * users have), one after another as users arrive, and wait until they form one mesh.
  */
-export async function openPeers(browser: Browser, n: number, options: OpenPeerOptions & { mesh?: MeshOptions }): Promise<TestPeer[]> {
+export async function openPeers(
+  browser: Browser,
+  n: number,
+  options: OpenPeerOptions & { mesh?: MeshOptions },
+): Promise<TestPeer[]> {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`openPeers: n must be a positive integer, got ${n}`);
   const peers: TestPeer[] = [];
   try {
@@ -29,7 +33,8 @@ export async function openPeers(browser: Browser, n: number, options: OpenPeerOp
   return peers;
 }
 
-export const channelsOf = (p: PeerPageLike): Promise<string[]> => onPeer(p, async (peer) => (await peer.peers()).map((c) => c.nodeId), undefined);
+export const channelsOf = (p: PeerPageLike): Promise<string[]> =>
+  onPeer(p, async (peer) => (await peer.peers()).map((c) => c.nodeId), undefined);
 
 /**
  * Wait until every peer has at least `minChannels` open channels and the channels among
@@ -59,7 +64,7 @@ function connected(views: Array<{ id: string; channels: string[] }>, ids: Set<st
   const seen = new Set([start]);
   const queue = [start];
   for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
-    for (const next of edges.get(id)!) if (!seen.has(next)) seen.add(next), queue.push(next);
+    for (const next of edges.get(id)!) if (!seen.has(next)) (seen.add(next), queue.push(next));
   }
   return seen.size === ids.size;
 }
@@ -73,7 +78,11 @@ export interface ServiceWaitOptions extends PollOptions {
  * Wait until `serviceId` is discoverable from `p` by a real DHT lookup (no cache), and
  * resolve with the providers found.
  */
-export function waitForService(p: PeerPageLike, serviceId: string, options: ServiceWaitOptions = {}): Promise<ProviderInfo[]> {
+export function waitForService(
+  p: PeerPageLike,
+  serviceId: string,
+  options: ServiceWaitOptions = {},
+): Promise<ProviderInfo[]> {
   const wanted = options.providers ?? [];
   return poll(
     `${serviceId} to be discoverable from ${p.nodeId.slice(0, 8)}${wanted.length > 0 ? ` with providers ${wanted.map((id) => id.slice(0, 8)).join(', ')}` : ''}`,
@@ -84,7 +93,8 @@ export function waitForService(p: PeerPageLike, serviceId: string, options: Serv
 }
 
 /** The page's peer counters (messages by type, lookups, connections, relay link, ...). */
-export const peerStats = (p: PeerPageLike): Promise<Record<string, number>> => onPeer(p, (peer) => peer.stats(), undefined);
+export const peerStats = (p: PeerPageLike): Promise<Record<string, number>> =>
+  onPeer(p, (peer) => peer.stats(), undefined);
 
 /** Close every peer the kit opened (their contexts too); failures to close are ignored. */
 export async function closePeers(peers: readonly TestPeer[]): Promise<void> {

@@ -16,7 +16,13 @@
  * - `error`: the WebRTC stack reported an error of its own.
  */
 export type FailureReason = 'noAnswer' | 'noLocalCandidates' | 'iceFailed' | 'timeout' | 'error';
-export const FAILURE_REASONS: readonly FailureReason[] = ['noAnswer', 'noLocalCandidates', 'iceFailed', 'timeout', 'error'];
+export const FAILURE_REASONS: readonly FailureReason[] = [
+  'noAnswer',
+  'noLocalCandidates',
+  'iceFailed',
+  'timeout',
+  'error',
+];
 
 /** What a channel saw while it tried to open. */
 export interface AttemptTrace {
@@ -34,8 +40,14 @@ export interface AttemptTrace {
   otherError: boolean;
 }
 
-export const newTrace = (): AttemptTrace =>
-  ({ remoteSignals: 0, localCandidates: 0, gatheringComplete: false, iceConnected: false, iceFailed: false, otherError: false });
+export const newTrace = (): AttemptTrace => ({
+  remoteSignals: 0,
+  localCandidates: 0,
+  gatheringComplete: false,
+  iceConnected: false,
+  iceFailed: false,
+  otherError: false,
+});
 
 export function diagnoseFailure(t: AttemptTrace): FailureReason {
   if (t.iceFailed) return 'iceFailed';
@@ -71,11 +83,16 @@ export function selectedRoute(report: { forEach(cb: (value: unknown) => void): v
   });
   let pair: StatsEntry | undefined;
   for (const e of byId.values()) {
-    if (e.type === 'transport' && typeof e['selectedCandidatePairId'] === 'string') pair = byId.get(e['selectedCandidatePairId']);
+    if (e.type === 'transport' && typeof e['selectedCandidatePairId'] === 'string')
+      pair = byId.get(e['selectedCandidatePairId']);
   }
   if (pair === undefined) {
     for (const e of byId.values()) {
-      if (e.type === 'candidate-pair' && (e['selected'] === true || (e['nominated'] === true && e['state'] === 'succeeded'))) pair = e;
+      if (
+        e.type === 'candidate-pair' &&
+        (e['selected'] === true || (e['nominated'] === true && e['state'] === 'succeeded'))
+      )
+        pair = e;
     }
   }
   if (pair === undefined) return null;

@@ -45,7 +45,9 @@ describe('chunking', () => {
     expect(r.push(bad)).toMatchObject({ kind: 'dropped' });
     for (let i = 0; i < 2000; i++) r.push(rnd.bytes(1 + Math.floor(rnd.next() * 64)));
     const f = frameOf(40_000);
-    const out = toChunks(f, 9).map((c) => r.push(c)).at(-1)!;
+    const out = toChunks(f, 9)
+      .map((c) => r.push(c))
+      .at(-1)!;
     expect(out).toEqual({ kind: 'frame', frame: f });
   });
 });

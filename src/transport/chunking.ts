@@ -32,7 +32,8 @@ export function toChunks(frame: Uint8Array, frameId: number): Uint8Array[] {
   return out;
 }
 
-export type ReassembleResult = { kind: 'frame'; frame: Uint8Array } | { kind: 'partial' } | { kind: 'dropped'; reason: string };
+export type ReassembleResult =
+  { kind: 'frame'; frame: Uint8Array } | { kind: 'partial' } | { kind: 'dropped'; reason: string };
 
 /** One per channel. Malformed or oversize input is dropped and reported, never thrown. */
 export class Reassembler {
@@ -52,7 +53,8 @@ export class Reassembler {
     if (count < 2 || count > MAX_CHUNKS || index >= count) return this.drop('bad chunk header');
     if (index === 0) this.current = { id, count, parts: [], bytes: 0 };
     const c = this.current;
-    if (c === undefined || c.id !== id || c.count !== count || c.parts.length !== index) return this.drop('chunk out of sequence');
+    if (c === undefined || c.id !== id || c.count !== count || c.parts.length !== index)
+      return this.drop('chunk out of sequence');
     c.parts.push(message.subarray(CHUNK_HEADER));
     c.bytes += message.length - CHUNK_HEADER;
     if (c.bytes > MAX_FRAME_BYTES) return this.drop('frame too large');

@@ -79,7 +79,9 @@ describe('WebRTC channel (simple-peer over node-datachannel)', () => {
     expect(received[1]!.length).toBe(big.length);
     expect(received[1]!.every((x, i) => x === big[i])).toBe(true);
     expect(a.stats.chunksOut).toBeGreaterThan(1);
-    const closed = new Promise<void>((resolve) => { b.onClose = resolve; });
+    const closed = new Promise<void>((resolve) => {
+      b.onClose = resolve;
+    });
     a.close();
     await closed;
     expect(b.send(small)).toBe(false);

@@ -33,21 +33,33 @@ export interface ChannelStats {
   queuedBytes: number;
 }
 
-export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats: ChannelStats } & Required<Pick<PeerChannel, 'failureReason' | 'route'>> {
+export function createWebRtcChannel(
+  opts: ChannelOptions,
+): PeerChannel & { stats: ChannelStats } & Required<Pick<PeerChannel, 'failureReason' | 'route'>> {
   const peer = new SimplePeer({
     initiator: opts.initiator,
     trickle: true,
     config: opts.config ?? { iceServers: [] },
     ...(opts.wrtc ? { wrtc: opts.wrtc as SimplePeer.Options['wrtc'] } : {}),
   });
-  const stats: ChannelStats = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0, chunksOut: 0, dropped: 0, queuedBytes: 0 };
+  const stats: ChannelStats = {
+    framesOut: 0,
+    framesIn: 0,
+    bytesOut: 0,
+    bytesIn: 0,
+    chunksOut: 0,
+    dropped: 0,
+    queuedBytes: 0,
+  };
   const queue: Uint8Array[] = [];
   const reassembler = new Reassembler();
   let frameId = 0;
   let closed = false;
 
-  const rawChannel = (): RTCDataChannel | undefined => (peer as unknown as { _channel?: RTCDataChannel })._channel ?? undefined;
-  const rawConnection = (): RTCPeerConnection | undefined => (peer as unknown as { _pc?: RTCPeerConnection })._pc ?? undefined;
+  const rawChannel = (): RTCDataChannel | undefined =>
+    (peer as unknown as { _channel?: RTCDataChannel })._channel ?? undefined;
+  const rawConnection = (): RTCPeerConnection | undefined =>
+    (peer as unknown as { _pc?: RTCPeerConnection })._pc ?? undefined;
   const trace = newTrace();
 
   const drain = (): void => {
@@ -133,7 +145,10 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
     channel.onOpen();
   });
   peer.on('data', (data: Uint8Array) => {
-    const message = data instanceof Uint8Array ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer);
+    const message =
+      data instanceof Uint8Array
+        ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+        : new Uint8Array(data as ArrayBuffer);
     const result = reassembler.push(message);
     if (result.kind === 'frame') {
       stats.framesIn++;
@@ -152,7 +167,8 @@ export function createWebRtcChannel(opts: ChannelOptions): PeerChannel & { stats
   peer.on('close', finish);
   peer.on('error', (err: Error & { code?: string }) => {
     // A connection that fails after ICE connected failed in DTLS, not ICE.
-    if (err.code === 'ERR_ICE_CONNECTION_FAILURE' || (err.code === 'ERR_CONNECTION_FAILURE' && !trace.iceConnected)) trace.iceFailed = true;
+    if (err.code === 'ERR_ICE_CONNECTION_FAILURE' || (err.code === 'ERR_CONNECTION_FAILURE' && !trace.iceConnected))
+      trace.iceFailed = true;
     else trace.otherError = true;
     finish();
     peer.destroy();

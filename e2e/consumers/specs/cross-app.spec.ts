@@ -20,7 +20,8 @@ const APPS = {
   esbuild: `${env('ESBUILD_APP_URL')}?relay=${relay}`,
 };
 type Received = Array<{ topic: string; payload: unknown; publisher: string }>;
-const received = (p: TestPeer): Promise<Received> => p.page.evaluate(() => (globalThis as unknown as { received: Received }).received);
+const received = (p: TestPeer): Promise<Received> =>
+  p.page.evaluate(() => (globalThis as unknown as { received: Received }).received);
 
 test('apps built with Vite, webpack, esbuild and no bundler, and the demo, meet on one relay', async ({ browser }) => {
   const apps = new Map<string, TestPeer>();
@@ -38,7 +39,10 @@ test('apps built with Vite, webpack, esbuild and no bundler, and the demo, meet 
         if (provider === caller) continue;
         const service = `consumer.${name}.echo`;
         await waitForService(caller, service, { providers: [provider.nodeId] });
-        const answer = await caller.run((peer, [id, svc]) => peer.callTo(id, svc, { from: peer.nodeId }), [provider.nodeId, service]);
+        const answer = await caller.run(
+          (peer, [id, svc]) => peer.callTo(id, svc, { from: peer.nodeId }),
+          [provider.nodeId, service],
+        );
         expect(answer).toEqual({ app: name, args: { from: caller.nodeId } });
       }
     }
@@ -47,13 +51,19 @@ test('apps built with Vite, webpack, esbuild and no bundler, and the demo, meet 
     const subscribers = [...apps.values()].map((p) => p.nodeId).sort();
     for (const publisher of [demo, ...apps.values()]) {
       const topic = `consumers.news.from-${publisher.nodeId.slice(0, 8)}`;
-      await expect.poll(async () => (await publisher.run((peer, t) => peer.discoverSubscribers(t, { forceRefresh: true }), topic))
-        .map((s) => s.nodeId).sort()).toEqual(subscribers);
+      await expect
+        .poll(async () =>
+          (await publisher.run((peer, t) => peer.discoverSubscribers(t, { forceRefresh: true }), topic))
+            .map((s) => s.nodeId)
+            .sort(),
+        )
+        .toEqual(subscribers);
       const acknowledged = await publisher.run((peer, t) => peer.publish(t, { hello: 'apps' }), topic);
       expect(acknowledged).toBeGreaterThanOrEqual(publisher === demo ? apps.size : apps.size - 1);
       for (const app of apps.values()) {
         if (app === publisher) continue;
-        await expect.poll(async () => (await received(app)).filter((m) => m.topic === topic))
+        await expect
+          .poll(async () => (await received(app)).filter((m) => m.topic === topic))
           .toEqual([{ topic, payload: { hello: 'apps' }, publisher: publisher.nodeId }]);
       }
     }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DISTRUST_MS, MAX_DISTRUST_MS, FAILED_TESTS_TO_DISTRUST, FAILED_TESTS_TO_DISTRUST_ALONE, LOSSES_BEFORE_DOUBT, NeighbourTrust, type Outcome,
+  DISTRUST_MS,
+  MAX_DISTRUST_MS,
+  FAILED_TESTS_TO_DISTRUST,
+  FAILED_TESTS_TO_DISTRUST_ALONE,
+  LOSSES_BEFORE_DOUBT,
+  NeighbourTrust,
+  type Outcome,
 } from './neighbour-trust.js';
 
 const repeat = (t: NeighbourTrust, hop: string, outcome: Outcome, times: number): void => {

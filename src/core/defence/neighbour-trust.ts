@@ -81,7 +81,8 @@ export class NeighbourTrust {
     const r = this.hops.get(hop);
     if (r === undefined) return 'unproven';
     if (r.testsFailedInARow >= FAILED_TESTS_TO_DISTRUST_ALONE) return 'unreliable';
-    if (r.testsFailedInARow >= FAILED_TESTS_TO_DISTRUST && this.othersThrough(hop) >= MIN_OTHERS_THROUGH) return 'unreliable';
+    if (r.testsFailedInARow >= FAILED_TESTS_TO_DISTRUST && this.othersThrough(hop) >= MIN_OTHERS_THROUGH)
+      return 'unreliable';
     if (r.through === 0) return 'unproven';
     return r.lostInARow >= LOSSES_BEFORE_DOUBT ? 'doubtful' : 'reliable';
   }

@@ -2,13 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../wire/codec.js';
 import { seededRandom } from '../environment.js';
 import {
-  FLOOD_CLASSES, FloodGuard, floodClassOf, MAX_BANS, TokenBucket, type FloodClass, type FloodLimits,
+  FLOOD_CLASSES,
+  FloodGuard,
+  floodClassOf,
+  MAX_BANS,
+  TokenBucket,
+  type FloodClass,
+  type FloodLimits,
 } from './rate-limit.js';
 
 const peer = 'a'.repeat(64);
 const frameOf: Record<FloodClass, Uint8Array> = {
   route: encodeFrame('RPC_ROUTE', {
-    dest: new Uint8Array(32), src: new Uint8Array(32), hops: 0, max: 10, exact: true, path: [], hid: 0, body: encodeFrame('PING', { rid: 1 }),
+    dest: new Uint8Array(32),
+    src: new Uint8Array(32),
+    hops: 0,
+    max: 10,
+    exact: true,
+    path: [],
+    hid: 0,
+    body: encodeFrame('PING', { rid: 1 }),
   }),
   lookup: encodeFrame('FIND_VALUE', { rid: 1, key: new Uint8Array(32), kind: 'provider' }),
   store: encodeFrame('STORE', { rid: 1, record: {} }),
@@ -40,7 +53,17 @@ describe('flood classes', () => {
     for (const c of FLOOD_CLASSES) expect(floodClassOf(frameOf[c])).toBe(c);
     expect(floodClassOf(encodeFrame('FIND_NODE', { rid: 1, target: new Uint8Array(32) }))).toBe('lookup');
     expect(floodClassOf(encodeFrame('REMOVE', { rid: 1, removal: {} }))).toBe('store');
-    expect(floodClassOf(encodeFrame('PUBLISH', { rid: 1, mid: new Uint8Array(16), topic: 't', payload: 1, publisher: new Uint8Array(32) }))).toBe('call');
+    expect(
+      floodClassOf(
+        encodeFrame('PUBLISH', {
+          rid: 1,
+          mid: new Uint8Array(16),
+          topic: 't',
+          payload: 1,
+          publisher: new Uint8Array(32),
+        }),
+      ),
+    ).toBe('call');
     expect(floodClassOf(encodeFrame('PING', { rid: 1 }))).toBe('control');
     expect(floodClassOf(new Uint8Array(3))).toBe('other');
   });

@@ -97,7 +97,10 @@ export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
 
-  constructor(private readonly limit: BucketLimit, now: number) {
+  constructor(
+    private readonly limit: BucketLimit,
+    now: number,
+  ) {
     this.tokens = limit.burst;
     this.updatedAt = now;
   }
@@ -202,7 +205,11 @@ function bucket(buckets: Map<FloodClass, TokenBucket>, cls: FloodClass, limit: B
  * `flood.shed`; the router then tries another hop). Only open channels are shaped.
  */
 export function shapedTransport(
-  inner: Transport, guard: FloodGuard, isNeighbour: (peer: string) => boolean, clock: Clock, count: (name: string) => void,
+  inner: Transport,
+  guard: FloodGuard,
+  isNeighbour: (peer: string) => boolean,
+  clock: Clock,
+  count: (name: string) => void,
 ): Transport {
   return {
     send: (peer, frame) => {

@@ -60,7 +60,11 @@ describe('Candidates', () => {
     // The liar's two ids are still being asked: none of its others goes out meanwhile.
     expect(c.nextToAsk(20, 10)).toHaveLength(0);
     const asked = next.filter((h) => fakes.some((f) => toHex(f) === h));
-    for (const h of asked) c.answered(h, fakes.find((f) => toHex(f) === h)!);
+    for (const h of asked)
+      c.answered(
+        h,
+        fakes.find((f) => toHex(f) === h)!,
+      );
     expect(c.nextToAsk(20, 10)).toHaveLength(2);
   });
 
@@ -72,7 +76,13 @@ describe('Candidates', () => {
   });
 
   it('no longer believes a node that made an id up about itself: its answer neither counts as "no records" nor makes it a closest node', () => {
-    const c = new Candidates(target, selfHex, () => false, () => undefined, 64);
+    const c = new Candidates(
+      target,
+      selfHex,
+      () => false,
+      () => undefined,
+      64,
+    );
     const liar = near(target, 3, 1);
     const honest = near(target, 2, 2);
     c.answered(toHex(liar), liar);
@@ -92,7 +102,13 @@ describe('Candidates', () => {
 
   it('reports a referrer whose silent id was implausibly close to the target as a forger, once, and one whose silent ids were plausible not at all', () => {
     const forgers: string[] = [];
-    const c = new Candidates(target, selfHex, () => false, (hex) => forgers.push(hex), 40);
+    const c = new Candidates(
+      target,
+      selfHex,
+      () => false,
+      (hex) => forgers.push(hex),
+      40,
+    );
     const plausible = [1, 2].map((t) => near(target, 2, t));
     const madeUp = [1, 2].map((t) => near(target, 6, t));
     for (const p of plausible) c.named(toHex(p), p, 'stale');
@@ -119,7 +135,12 @@ describe('Candidates', () => {
 
   it('believes, for the routing table, nodes that answered and unasked ids two referrers named, not ids asked and still unanswered', () => {
     const c = new Candidates(target, selfHex);
-    const [answered, namedTwice, askedTwice, namedOnce] = [1, 2, 3, 4].map((t) => near(target, 2, t)) as [NodeId, NodeId, NodeId, NodeId];
+    const [answered, namedTwice, askedTwice, namedOnce] = [1, 2, 3, 4].map((t) => near(target, 2, t)) as [
+      NodeId,
+      NodeId,
+      NodeId,
+      NodeId,
+    ];
     c.answered(toHex(answered), answered);
     for (const id of [namedTwice, askedTwice]) {
       c.named(toHex(id), id, 'a');

@@ -44,7 +44,8 @@ export class Candidates {
    * made up).
    */
   constructor(
-    private readonly target: NodeId, private readonly selfHex: string,
+    private readonly target: NodeId,
+    private readonly selfHex: string,
     private readonly knownLiar: (hex: string) => boolean = () => false,
     private readonly onForgery: (hex: string) => void = () => undefined,
     private readonly implausibleBits = Infinity,
@@ -142,12 +143,16 @@ export class Candidates {
 
   /** True when the `depth` closest candidates still in play have all answered. */
   settled(depth: number): boolean {
-    return this.inPlay().slice(0, depth).every((c) => c.state === 'answered');
+    return this.inPlay()
+      .slice(0, depth)
+      .every((c) => c.state === 'answered');
   }
 
   /** Waiting for `asked` ones: none of the closest `depth` is still unasked. */
   hasUnasked(depth: number): boolean {
-    return this.inPlay().slice(0, depth).some((c) => c.state === 'named');
+    return this.inPlay()
+      .slice(0, depth)
+      .some((c) => c.state === 'named');
   }
 
   /** The closest nodes that answered themselves, closest first (hex); `self` takes its place among them. */
@@ -163,7 +168,9 @@ export class Candidates {
 
   /** The closest candidates whatever their proof (for lookups that only explore). */
   closestAny(count: number): string[] {
-    return this.inPlay().slice(0, count).map((c) => c.hex);
+    return this.inPlay()
+      .slice(0, count)
+      .map((c) => c.hex);
   }
 
   /**
@@ -176,7 +183,10 @@ export class Candidates {
    */
   believable(): NodeId[] {
     return this.inPlay()
-      .filter((c) => c.state === 'answered' || (c.state === 'named' && [...c.referrers].filter((by) => by !== SELF).length >= 2))
+      .filter(
+        (c) =>
+          c.state === 'answered' || (c.state === 'named' && [...c.referrers].filter((by) => by !== SELF).length >= 2),
+      )
       .map((c) => c.id);
   }
 

@@ -30,7 +30,9 @@ export class DisjointPaths {
    * went through; marks them used.
    */
   fresh(dest: NodeId, count: number): FirstHop[] {
-    const out = this.ranked(dest).filter((n) => !this.used.has(n.idHex)).slice(0, count);
+    const out = this.ranked(dest)
+      .filter((n) => !this.used.has(n.idHex))
+      .slice(0, count);
     for (const n of out) this.used.add(n.idHex);
     return out;
   }
@@ -57,6 +59,8 @@ export class DisjointPaths {
   private ranked(dest: NodeId): FirstHop[] {
     const candidates = [...this.neighbours()].filter((n) => !this.suspect.has(n.idHex));
     const proven = new Set(candidates.filter((n) => this.proven(n.idHex)).map((n) => n.idHex));
-    return candidates.sort((a, b) => Number(proven.has(b.idHex)) - Number(proven.has(a.idHex)) || compareDistance(dest, a.id, b.id));
+    return candidates.sort(
+      (a, b) => Number(proven.has(b.idHex)) - Number(proven.has(a.idHex)) || compareDistance(dest, a.id, b.id),
+    );
   }
 }

@@ -37,7 +37,10 @@ const CONTACT_FAILURES_BEFORE_LOST = 2;
 /** What a lookup uses of its host. */
 export interface LookupHost extends NodeBasics {
   readonly neighbours: Neighbours;
-  readonly table: Pick<RoutingTable, 'closest' | 'get' | 'recordFailure' | 'markLost' | 'nonEmptyBuckets' | 'touchBucket'>;
+  readonly table: Pick<
+    RoutingTable,
+    'closest' | 'get' | 'recordFailure' | 'markLost' | 'nonEmptyBuckets' | 'touchBucket'
+  >;
   /** What this node holds itself (a value lookup starts from it). */
   readonly records: Pick<RecordStore, 'get'>;
   readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate' | 'routeRequest'>;
@@ -85,7 +88,9 @@ export class LookupRun {
   private finished = false;
 
   constructor(
-    readonly host: LookupHost, readonly target: NodeId, readonly kind: 'provider' | 'subscriber' | undefined,
+    readonly host: LookupHost,
+    readonly target: NodeId,
+    readonly kind: 'provider' | 'subscriber' | undefined,
     private readonly onProgress: ((p: LookupProgress) => void) | undefined,
   ) {
     this.startedAt = host.clock.now();
@@ -94,10 +99,17 @@ export class LookupRun {
     // Our deepest bucket is about log2 of the network's size: genuine ids closer than ~20 bits past it do not occur.
     const implausibleBits = implausiblePrefixBits(host.table);
     this.candidates = new Candidates(
-      target, host.selfHex, (hex) => host.liars.has(hex, this.startedAt), (hex) => host.contacts.convict(hex), implausibleBits,
+      target,
+      host.selfHex,
+      (hex) => host.liars.has(hex, this.startedAt),
+      (hex) => host.contacts.convict(hex),
+      implausibleBits,
     );
     // A neighbour still being tested (or doubted) may be a colluder: proven ones carry our paths first.
-    this.hops = new DisjointPaths(() => host.neighbours.values(), (hex) => host.trust.verdict(hex) === 'reliable');
+    this.hops = new DisjointPaths(
+      () => host.neighbours.values(),
+      (hex) => host.trust.verdict(hex) === 'reliable',
+    );
     // What we know first-hand (our table holds contacts that answered us or opened a channel).
     for (const c of host.table.closest(target, host.k)) this.candidates.named(c.idHex, c.id, SELF);
     if (kind) for (const r of host.records.get(target, kind, this.startedAt)) this.keep(r);
@@ -113,7 +125,11 @@ export class LookupRun {
    * are answered or given up, or, for a value lookup, shortly after a record turned up
    * (the slower ones get a grace to add providers).
    */
-  round(firstHops: FirstHop[], asks: Array<{ hex: string; id: NodeId }>, type: 'FIND_NODE' | 'FIND_VALUE'): Promise<void> {
+  round(
+    firstHops: FirstHop[],
+    asks: Array<{ hex: string; id: NodeId }>,
+    type: 'FIND_NODE' | 'FIND_VALUE',
+  ): Promise<void> {
     let outstanding = firstHops.length + asks.length;
     if (outstanding === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -148,7 +164,13 @@ export class LookupRun {
    * once). Ends when `enough()` holds, the deadline passed (with nothing in flight), or
    * nothing is left to ask.
    */
-  pump(depth: number, width: number, type: 'FIND_NODE' | 'FIND_VALUE', enough: () => boolean, deadlineMs: number): Promise<void> {
+  pump(
+    depth: number,
+    width: number,
+    type: 'FIND_NODE' | 'FIND_VALUE',
+    enough: () => boolean,
+    deadlineMs: number,
+  ): Promise<void> {
     const { host } = this;
     return new Promise((resolve) => {
       let inFlight = 0;
@@ -222,18 +244,31 @@ export class LookupRun {
       host.count('lookups.pathLate');
       once();
     });
-    host.messenger.expect(rid, host.hopTimeoutMs * 3, (reply, info) => {
-      host.queryTimer.observe(host.clock.now() - sentAt);
-      if (!this.finished) this.onPathReply(reply, info);
-      once();
-    }, (e) => {
-      this.hops.distrust([first.idHex]);
-      this.report({ kind: 'path-failed', target: this.targetHex, via: first.idHex, reason: e.code });
-      once();
-    });
+    host.messenger.expect(
+      rid,
+      host.hopTimeoutMs * 3,
+      (reply, info) => {
+        host.queryTimer.observe(host.clock.now() - sentAt);
+        if (!this.finished) this.onPathReply(reply, info);
+        once();
+      },
+      (e) => {
+        this.hops.distrust([first.idHex]);
+        this.report({ kind: 'path-failed', target: this.targetHex, via: first.idHex, reason: e.code });
+        once();
+      },
+    );
     // A path's first hop is judged by this lookup (hops.distrust above), not by the messenger's first-hop bookkeeping.
-    if (this.kind) host.messenger.originate(this.target, false, 'FIND_VALUE', { rid, key: this.target, kind: this.kind }, { firstHop: first.id });
-    else host.messenger.originate(this.target, false, 'FIND_NODE', { rid, target: this.target }, { firstHop: first.id });
+    if (this.kind)
+      host.messenger.originate(
+        this.target,
+        false,
+        'FIND_VALUE',
+        { rid, key: this.target, kind: this.kind },
+        { firstHop: first.id },
+      );
+    else
+      host.messenger.originate(this.target, false, 'FIND_NODE', { rid, target: this.target }, { firstHop: first.id });
   }
 
   private onPathReply(reply: Message, info: ReplyInfo): void {
@@ -242,7 +277,13 @@ export class LookupRun {
     // a hop on the way: none of those nodes carries a later path of this lookup.
     if (this.kind && records === 0) this.hops.distrust([toHex(info.from), ...info.path.map(toHex)]);
     this.report({
-      kind: 'path-reply', target: this.targetHex, from: toHex(info.from), hops: info.hops, records, nodes, path: info.path.map(toHex),
+      kind: 'path-reply',
+      target: this.targetHex,
+      from: toHex(info.from),
+      hops: info.hops,
+      records,
+      nodes,
+      path: info.path.map(toHex),
     });
   }
 
@@ -290,7 +331,10 @@ export class LookupRun {
         attempts++;
         const rid = host.messenger.newId();
         const sentAt = host.clock.now();
-        const body = type === 'FIND_NODE' ? { rid, target: this.target } : { rid, key: this.target, kind: this.kind ?? 'provider' };
+        const body =
+          type === 'FIND_NODE'
+            ? { rid, target: this.target }
+            : { rid, key: this.target, kind: this.kind ?? 'provider' };
         const onReply = (reply: Message, info: ReplyInfo): void => {
           if (over) return;
           host.queryTimer.observe(host.clock.now() - sentAt);
@@ -302,9 +346,11 @@ export class LookupRun {
         waiting++;
         cancels.push(() => host.messenger.forget(rid));
         if (attempts < QUERY_ATTEMPTS) {
-          cancels.push(host.clock.setTimer(host.queryTimer.softMs, () => {
-            if (!over && launch()) host.count('lookups.queryHedged');
-          }));
+          cancels.push(
+            host.clock.setTimer(host.queryTimer.softMs, () => {
+              if (!over && launch()) host.count('lookups.queryHedged');
+            }),
+          );
         }
         return true;
       };
@@ -338,8 +384,14 @@ export class LookupRun {
 
   /** One attempt: straight to a neighbour, along `via`, or through a trusted first hop; false when there is no way. */
   private send(
-    hex: string, id: NodeId, type: 'FIND_NODE' | 'FIND_VALUE', body: Message['body'], tried: Set<string>, via: NodeId[] | undefined,
-    onReply: (reply: Message, info: ReplyInfo) => void, onFail: () => void,
+    hex: string,
+    id: NodeId,
+    type: 'FIND_NODE' | 'FIND_VALUE',
+    body: Message['body'],
+    tried: Set<string>,
+    via: NodeId[] | undefined,
+    onReply: (reply: Message, info: ReplyInfo) => void,
+    onFail: () => void,
   ): boolean {
     const { host } = this;
     const rid = (body as { rid: number }).rid;
@@ -374,7 +426,8 @@ export class LookupRun {
     this.messages += 2 * info.hops;
     const fromHex = toHex(info.from);
     if (!idsEqual(info.from, host.self)) {
-      if (!this.routes.has(fromHex)) this.routes.set(fromHex, info.path.length > 0 ? [...info.path].reverse() : [info.from]);
+      if (!this.routes.has(fromHex))
+        this.routes.set(fromHex, info.path.length > 0 ? [...info.path].reverse() : [info.from]);
       host.contacts.learn(info.from, true);
       this.candidates.answered(fromHex, info.from);
       this.responders.add(fromHex);

@@ -49,7 +49,10 @@ export async function findNode(host: LookupHost, target: NodeId, opts: LookupOpt
 }
 
 export async function findValue(
-  host: LookupHost, key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void,
+  host: LookupHost,
+  key: NodeId,
+  kind: 'provider' | 'subscriber',
+  onProgress?: (p: LookupProgress) => void,
 ): Promise<LookupResult> {
   const run = new LookupRun(host, key, kind, onProgress);
   host.count('lookups.value');
@@ -59,7 +62,13 @@ export async function findValue(
     host.count('lookups.valueDeepened');
     // Fresh paths once, alongside the candidates' own answers, which are what is left to trust.
     const fresh = run.round(run.hops.fresh(key, host.alpha), [], 'FIND_VALUE');
-    const asked = run.pump(VALUE_QUORUM + host.alpha, host.alpha, 'FIND_VALUE', () => run.found.size > 0 || believedEmpty(), LOOKUP_DEADLINE_MS);
+    const asked = run.pump(
+      VALUE_QUORUM + host.alpha,
+      host.alpha,
+      'FIND_VALUE',
+      () => run.found.size > 0 || believedEmpty(),
+      LOOKUP_DEADLINE_MS,
+    );
     await Promise.all([fresh, asked]);
   }
   return finish(run, run.candidates.closestAnswered(host.k, host.self));
@@ -71,10 +80,24 @@ function finish(run: LookupRun, closest: string[]): LookupResult {
   const durationMs = host.clock.now() - run.startedAt;
   const hops = Number.isFinite(run.bestHops) ? run.bestHops : 0;
   if (run.answered === 0 && run.pathsStarted > 0) host.count('lookups.failed');
-  run.report({ kind: 'done', target: run.targetHex, hops, paths: run.pathsStarted, answered: run.answered, durationMs });
+  run.report({
+    kind: 'done',
+    target: run.targetHex,
+    hops,
+    paths: run.pathsStarted,
+    answered: run.answered,
+    durationMs,
+  });
   return {
-    closest, records: [...run.found.values()], hops, messages: run.messages, paths: run.pathsStarted, answered: run.answered,
-    responders: [...run.responders], connectionsOpened: host.connectionsCreated() - run.connectionsBefore, durationMs,
+    closest,
+    records: [...run.found.values()],
+    hops,
+    messages: run.messages,
+    paths: run.pathsStarted,
+    answered: run.answered,
+    responders: [...run.responders],
+    connectionsOpened: host.connectionsCreated() - run.connectionsBefore,
+    durationMs,
     routes: run.routes,
   };
 }

@@ -128,7 +128,8 @@ export class ContactBook implements Contacts {
         () => {
           host.count('contacts.probeUnanswered');
           const delay = LOST_PROBE_DELAYS_MS[++attempt];
-          if (delay !== undefined && host.neighbours.size < PROBE_AGAIN_BELOW_NEIGHBOURS) host.clock.setTimer(delay, probe);
+          if (delay !== undefined && host.neighbours.size < PROBE_AGAIN_BELOW_NEIGHBOURS)
+            host.clock.setTimer(delay, probe);
         },
       );
     };

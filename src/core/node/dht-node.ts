@@ -7,7 +7,15 @@ import { verify as ed25519Verify, type Identity, type Verifier } from '../identi
 import { Liars } from '../defence/liars.js';
 import { NeighbourTrust } from '../defence/neighbour-trust.js';
 import { FloodGuard, shapedTransport, type FloodLimits } from '../defence/rate-limit.js';
-import { findNode, findValue, refreshBucket, type LookupHost, type LookupOptions, type LookupProgress, type LookupResult } from '../lookup/lookup.js';
+import {
+  findNode,
+  findValue,
+  refreshBucket,
+  type LookupHost,
+  type LookupOptions,
+  type LookupProgress,
+  type LookupResult,
+} from '../lookup/lookup.js';
 import { QueryTimer } from '../lookup/query-timer.js';
 import { Placements } from '../records/placements.js';
 import { RecordStore } from '../records/record-store.js';
@@ -112,43 +120,102 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const count = (name: string, by?: number): void => this.count(name, by);
     const emit = (event: NodeEvent): void => this.emit(event);
     const basics: NodeBasics = {
-      self: this.self, selfHex: this.selfHex, k: this.k, alpha: this.alpha, hopTimeoutMs: this.hopTimeoutMs,
-      clock: this.clock, random: this.random, verify: this.verify, count,
+      self: this.self,
+      selfHex: this.selfHex,
+      k: this.k,
+      alpha: this.alpha,
+      hopTimeoutMs: this.hopTimeoutMs,
+      clock: this.clock,
+      random: this.random,
+      verify: this.verify,
+      count,
     };
 
     // What the parts share: plain state, no behaviour of its own.
     const neighbours = new Map<string, Neighbour>();
     this.neighbours = neighbours;
     const flood = (this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood));
-    const transport = (this.transport = flood === undefined ? opts.transport : shapedTransport(opts.transport, flood, (p) => neighbours.has(p), this.clock, count));
+    const transport = (this.transport =
+      flood === undefined
+        ? opts.transport
+        : shapedTransport(opts.transport, flood, (p) => neighbours.has(p), this.clock, count));
     const departed = departedMemory();
-    const table = (this.table = new RoutingTable(this.self, { k: this.k, onDead: (hex) => departed.add(hex, this.clock.now()) }));
+    const table = (this.table = new RoutingTable(this.self, {
+      k: this.k,
+      onDead: (hex) => departed.add(hex, this.clock.now()),
+    }));
     const records = (this.records = new RecordStore({ verify: this.verify }));
     const trust = new NeighbourTrust();
     const queryTimer = new QueryTimer(this.hopTimeoutMs);
 
     // The parts, bottom up: each is handed only what it uses, all of it built already.
     const messenger = new Messenger({ ...basics, transport, neighbours, table });
-    this.gateway = (opts.gateway ?? ((ctx) => new Gateway(ctx)))({ ...basics, neighbours, table, records, placements, messenger, emit });
+    this.gateway = (opts.gateway ?? ((ctx) => new Gateway(ctx)))({
+      ...basics,
+      neighbours,
+      table,
+      records,
+      placements,
+      messenger,
+      emit,
+    });
     const connectionBudget = opts.connectionBudget ?? C.CONNECTION_BUDGET;
     const neighbourSet = new NeighbourSet({ ...basics, neighbours, table, transport, policy, connectionBudget, emit });
     const actions = neighbourSet;
-    const liveness = new Liveness({ ...basics, neighbours, table, messenger, actions }, opts.pingIntervalMs ?? C.PING_INTERVAL_MS);
+    const liveness = new Liveness(
+      { ...basics, neighbours, table, messenger, actions },
+      opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
+    );
     const replication = new Replication({ ...basics, table, records, placements, messenger });
     const contacts = new ContactBook({
-      ...basics, table, neighbours, liars, departed, trust, actions, messenger, isClosed: () => this.closed,
-      added: (hex) => replication.noteNewContact(hex), bucketFull: (oldest, id) => liveness.challengeOldest(oldest, id),
+      ...basics,
+      table,
+      neighbours,
+      liars,
+      departed,
+      trust,
+      actions,
+      messenger,
+      isClosed: () => this.closed,
+      added: (hex) => replication.noteNewContact(hex),
+      bucketFull: (oldest, id) => liveness.challengeOldest(oldest, id),
     });
     const lookups: LookupHost = {
-      ...basics, neighbours, table, records, messenger, contacts, trust, liars, queryTimer, emit,
+      ...basics,
+      neighbours,
+      table,
+      records,
+      messenger,
+      contacts,
+      trust,
+      liars,
+      queryTimer,
+      emit,
       connectionsCreated: () => neighbourSet.connectionsCreated,
     };
     const vetting = new NeighbourVetting({
-      ...basics, neighbours, table, messenger, queryTimer, trust, actions, refreshBucket: (b) => refreshBucket(lookups, b),
+      ...basics,
+      neighbours,
+      table,
+      messenger,
+      queryTimer,
+      trust,
+      actions,
+      refreshBucket: (b) => refreshBucket(lookups, b),
     });
-    this.siblingExchange = new SiblingExchange({
-      ...basics, neighbours, table, messenger, trust, contacts, actions, findNode: (t, o) => findNode(lookups, t, o),
-    }, policy.siblings);
+    this.siblingExchange = new SiblingExchange(
+      {
+        ...basics,
+        neighbours,
+        table,
+        messenger,
+        trust,
+        contacts,
+        actions,
+        findNode: (t, o) => findNode(lookups, t, o),
+      },
+      policy.siblings,
+    );
 
     // What the parts report, to the parts built after them, in the order the node handles it.
     messenger.deliverTo(this.gateway);
@@ -179,9 +246,13 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   onChannelOpen(peer: string): void {
     if (this.closed || !isIdHex(peer) || peer === this.selfHex) return;
     const now = this.clock.now();
-    const refusal = this.liars.has(peer, now) ? 'contacts.refusedLiar'
-      : this.flood?.isBanned(peer, now) === true ? 'flood.refusedBanned'
-      : this.vetting.trust.isDistrusted(peer, now) ? 'neighbours.refusedUnreliable' : undefined;
+    const refusal = this.liars.has(peer, now)
+      ? 'contacts.refusedLiar'
+      : this.flood?.isBanned(peer, now) === true
+        ? 'flood.refusedBanned'
+        : this.vetting.trust.isDistrusted(peer, now)
+          ? 'neighbours.refusedUnreliable'
+          : undefined;
     if (refusal !== undefined) {
       this.count(refusal);
       this.neighbourSet.refuse(peer);
@@ -231,7 +302,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         this.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
         return;
       case 'PONG':
-        if (!this.liveness.pong(peer, message.body.rid)) this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
+        if (!this.liveness.pong(peer, message.body.rid))
+          this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
         return;
       case 'ROUTE_ACK':
         this.messenger.acknowledged(peer, message.body.hid);
@@ -272,7 +344,11 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     return findNode(this.lookups, target, opts);
   }
 
-  findValue(key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void): Promise<LookupResult> {
+  findValue(
+    key: NodeId,
+    kind: 'provider' | 'subscriber',
+    onProgress?: (p: LookupProgress) => void,
+  ): Promise<LookupResult> {
     return findValue(this.lookups, key, kind, onProgress);
   }
 

@@ -51,10 +51,22 @@ async function puppet(swarm: Swarm, to: DhtNode, seed: number): Promise<Puppet> 
 
 const owner = createIdentity(seededRandom(31).bytes);
 const other = createIdentity(seededRandom(32).bytes);
-const recordFor = (name: string, now: number, over: { metadata?: Record<string, unknown>; ttl?: number; kind?: RecordKind; by?: Identity } = {}) =>
-  signRecord({
-    kind: over.kind ?? 'provider', key: keyForName(name), endpoint: 'peer:x', metadata: over.metadata ?? {}, advertisedAt: now, ttl: over.ttl ?? 300,
-  }, over.by ?? owner);
+const recordFor = (
+  name: string,
+  now: number,
+  over: { metadata?: Record<string, unknown>; ttl?: number; kind?: RecordKind; by?: Identity } = {},
+) =>
+  signRecord(
+    {
+      kind: over.kind ?? 'provider',
+      key: keyForName(name),
+      endpoint: 'peer:x',
+      metadata: over.metadata ?? {},
+      advertisedAt: now,
+      ttl: over.ttl ?? 300,
+    },
+    over.by ?? owner,
+  );
 
 function reply(frame: Uint8Array): Message {
   const decoded = decodeFrame(frame);
@@ -70,7 +82,11 @@ function capture(): { replyTo: ReplyTo; replies: Message[] } {
 
 /** The k contacts of `node`'s routing table closest to `target`, by brute force. */
 const kClosest = (node: DhtNode, target: NodeId): string[] =>
-  node.table.all().sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, node.k).map((c) => c.idHex);
+  node.table
+    .all()
+    .sort((a, b) => compareDistance(target, a.id, b.id))
+    .slice(0, node.k)
+    .map((c) => c.idHex);
 
 const counter = (node: DhtNode, name: string): number => node.stats()[name] ?? 0;
 
@@ -80,7 +96,9 @@ describe('handleStore', () => {
     const node = nodes[0]!;
     const record = recordFor('svc.a', swarm.now, { metadata: { v: 1 } });
     const events: string[] = [];
-    node.on((e) => { if (e.type === 'records-changed') events.push(e.key); });
+    node.on((e) => {
+      if (e.type === 'records-changed') events.push(e.key);
+    });
     const { replyTo, replies } = capture();
     node.gateway.handleStore({ rid: 1, record }, replyTo);
     expect(replies).toEqual([{ type: 'STORE_REPLY', body: { rid: 1, key: record.key, ok: true } }]);
@@ -123,11 +141,21 @@ describe('handleStore', () => {
     const node = nodes[0]!;
     const neighbour = nodes.find((n) => node.neighbours.has(n.selfHex))!;
     const stranger = nodes.find((n) => n !== node && !n.neighbours.has(node.selfHex))!;
-    const direct = await swarm.settle(neighbour.messenger.queryPeer(node.selfHex, 'STORE', { rid: 7, record: recordFor('wire.a', swarm.now) }));
+    const direct = await swarm.settle(
+      neighbour.messenger.queryPeer(node.selfHex, 'STORE', { rid: 7, record: recordFor('wire.a', swarm.now) }),
+    );
     expect(direct.reply).toEqual({ type: 'STORE_REPLY', body: { rid: 7, key: keyForName('wire.a'), ok: true } });
     expect(direct.info.hops).toBe(0);
-    const routed = await swarm.settle(stranger.messenger.queryPeer(node.selfHex, 'STORE', { rid: 8, record: { ...recordFor('wire.b', swarm.now), ttl: 5 } }));
-    expect(routed.reply).toEqual({ type: 'STORE_REPLY', body: { rid: 8, key: keyForName('wire.b'), ok: false, code: ErrorCode.BAD_SIGNATURE } });
+    const routed = await swarm.settle(
+      stranger.messenger.queryPeer(node.selfHex, 'STORE', {
+        rid: 8,
+        record: { ...recordFor('wire.b', swarm.now), ttl: 5 },
+      }),
+    );
+    expect(routed.reply).toEqual({
+      type: 'STORE_REPLY',
+      body: { rid: 8, key: keyForName('wire.b'), ok: false, code: ErrorCode.BAD_SIGNATURE },
+    });
     expect(routed.info.hops).toBeGreaterThan(0);
     expect(toHex(routed.info.from)).toBe(node.selfHex);
     expect(node.gateway.lookupValue(keyForName('wire.a')).ok).toBe(true);
@@ -150,7 +178,8 @@ describe('handleFindValue', () => {
     if (found.type !== 'FIND_VALUE_REPLY') return;
     expect(found.body).toMatchObject({ rid: 3, key, kind: 'provider' });
     expect(found.body.records).toHaveLength(2);
-    for (const r of found.body.records) expect(checkRecord(r, swarm.now, node.verify)).toMatchObject({ ok: true, record: { kind: 'provider' } });
+    for (const r of found.body.records)
+      expect(checkRecord(r, swarm.now, node.verify)).toMatchObject({ ok: true, record: { kind: 'provider' } });
     expect(found.body.nodes.map(toHex)).toEqual(kClosest(node, key));
     expect(counter(node, 'dht.valueServed')).toBe(1);
   });
@@ -162,7 +191,9 @@ describe('handleFindValue', () => {
     expect(node).toBeDefined();
     for (const name of ['none.1', 'none.2', 'none.3']) {
       const key = keyForName(name);
-      const missing = reply(node.gateway.handleQuery('FIND_VALUE', encodeFrame('FIND_VALUE', { rid: 4, key, kind: 'provider' })));
+      const missing = reply(
+        node.gateway.handleQuery('FIND_VALUE', encodeFrame('FIND_VALUE', { rid: 4, key, kind: 'provider' })),
+      );
       expect(missing.type).toBe('FIND_VALUE_REPLY');
       if (missing.type !== 'FIND_VALUE_REPLY') return;
       expect(missing.body.records).toEqual([]);
@@ -173,7 +204,12 @@ describe('handleFindValue', () => {
     // An expired record is no value either.
     node.records.put(recordFor('short', swarm.now, { ttl: 1 }), swarm.now);
     await swarm.run(1_500);
-    const expired = reply(node.gateway.handleQuery('FIND_VALUE', encodeFrame('FIND_VALUE', { rid: 5, key: keyForName('short'), kind: 'provider' })));
+    const expired = reply(
+      node.gateway.handleQuery(
+        'FIND_VALUE',
+        encodeFrame('FIND_VALUE', { rid: 5, key: keyForName('short'), kind: 'provider' }),
+      ),
+    );
     expect(expired.type === 'FIND_VALUE_REPLY' && expired.body.records).toEqual([]);
   });
 });
@@ -220,7 +256,9 @@ describe('handleFindNode', () => {
     const node = nodes[2]!;
     const asker = nodes.find((n) => node.neighbours.has(n.selfHex))!;
     const target = swarm.random.bytes(32);
-    const { reply: answer, info } = await swarm.settle(asker.messenger.queryPeer(node.selfHex, 'FIND_NODE', { rid: 77, target }));
+    const { reply: answer, info } = await swarm.settle(
+      asker.messenger.queryPeer(node.selfHex, 'FIND_NODE', { rid: 77, target }),
+    );
     expect(toHex(info.from)).toBe(node.selfHex);
     expect(answer.type === 'FIND_NODE_REPLY' && answer.body.nodes.map(toHex)).toEqual(kClosest(node, target));
   });
@@ -238,18 +276,29 @@ describe('handleQuery', () => {
     expect(stored).toBeInstanceOf(Uint8Array);
     expect(reply(stored)).toEqual({ type: 'STORE_REPLY', body: { rid: 1, key, ok: true } });
 
-    const value = reply(node.gateway.handleQuery('FIND_VALUE', encodeFrame('FIND_VALUE', { rid: 2, key, kind: 'provider' })));
+    const value = reply(
+      node.gateway.handleQuery('FIND_VALUE', encodeFrame('FIND_VALUE', { rid: 2, key, kind: 'provider' })),
+    );
     expect(value.type === 'FIND_VALUE_REPLY' && value.body.records).toEqual([record]);
 
     const closest = reply(node.gateway.handleQuery('FIND_NODE', encodeFrame('FIND_NODE', { rid: 3, target })));
     expect(closest.type === 'FIND_NODE_REPLY' && closest.body.nodes.map(toHex)).toEqual(kClosest(node, target));
 
     const removal = signRemoval({ kind: 'provider', key, removedAt: swarm.now }, owner);
-    expect(reply(node.gateway.handleQuery('REMOVE', encodeFrame('REMOVE', { rid: 4, removal })))).toEqual({ type: 'STORE_REPLY', body: { rid: 4, key, ok: true } });
+    expect(reply(node.gateway.handleQuery('REMOVE', encodeFrame('REMOVE', { rid: 4, removal })))).toEqual({
+      type: 'STORE_REPLY',
+      body: { rid: 4, key, ok: true },
+    });
     expect(node.gateway.lookupValue(key)).toEqual({ ok: false, error: 'not_found' });
     // A removal signed by someone else is refused through the same path.
-    const foreign = { ...signRemoval({ kind: 'provider', key, removedAt: swarm.now }, other), publicKey: owner.publicKey, nodeId: owner.nodeId };
-    expect(reply(node.gateway.handleQuery('REMOVE', encodeFrame('REMOVE', { rid: 5, removal: foreign }))).body).toMatchObject({ ok: false, code: ErrorCode.BAD_SIGNATURE });
+    const foreign = {
+      ...signRemoval({ kind: 'provider', key, removedAt: swarm.now }, other),
+      publicKey: owner.publicKey,
+      nodeId: owner.nodeId,
+    };
+    expect(
+      reply(node.gateway.handleQuery('REMOVE', encodeFrame('REMOVE', { rid: 5, removal: foreign }))).body,
+    ).toMatchObject({ ok: false, code: ErrorCode.BAD_SIGNATURE });
   });
 
   it('throws MALFORMED on a frame of another type than announced, or on junk', async () => {
@@ -257,9 +306,16 @@ describe('handleQuery', () => {
     const gw = nodes[0]!.gateway;
     const malformed = expect.objectContaining({ code: ErrorCode.MALFORMED });
     expect(() => gw.handleQuery('STORE', encodeFrame('PING', { rid: 1 }))).toThrowError(malformed);
-    expect(() => gw.handleQuery('FIND_NODE', encodeFrame('FIND_VALUE', { rid: 1, key: keyForName('x'), kind: 'provider' }))).toThrowError(malformed);
+    expect(() =>
+      gw.handleQuery('FIND_NODE', encodeFrame('FIND_VALUE', { rid: 1, key: keyForName('x'), kind: 'provider' })),
+    ).toThrowError(malformed);
     const frame = encodeFrame('FIND_NODE', { rid: 1, target: keyForName('x') });
-    for (const junk of [new Uint8Array(0), new Uint8Array(3), frame.subarray(0, frame.length - 1), Uint8Array.from([9, ...frame.subarray(1)])]) {
+    for (const junk of [
+      new Uint8Array(0),
+      new Uint8Array(3),
+      frame.subarray(0, frame.length - 1),
+      Uint8Array.from([9, ...frame.subarray(1)]),
+    ]) {
       expect(() => gw.handleQuery('FIND_NODE', junk)).toThrowError(malformed);
     }
   });
@@ -293,10 +349,12 @@ describe('queryPeer', () => {
     const b = nodes.find((n) => n !== asker && !asker.neighbours.has(n.selfHex))!;
     b.records.put(recordFor('svc.q', swarm.now), swarm.now);
     const target = swarm.random.bytes(32);
-    const [ra, rb] = await swarm.settle(Promise.all([
-      asker.messenger.queryPeer(a.selfHex, 'FIND_NODE', { rid: 111, target }),
-      asker.messenger.queryPeer(b.selfHex, 'FIND_VALUE', { rid: 222, key: keyForName('svc.q'), kind: 'provider' }),
-    ]));
+    const [ra, rb] = await swarm.settle(
+      Promise.all([
+        asker.messenger.queryPeer(a.selfHex, 'FIND_NODE', { rid: 111, target }),
+        asker.messenger.queryPeer(b.selfHex, 'FIND_VALUE', { rid: 222, key: keyForName('svc.q'), kind: 'provider' }),
+      ]),
+    );
     expect(ra.reply.type).toBe('FIND_NODE_REPLY');
     expect(ra.reply.body).toMatchObject({ rid: 111 });
     expect(toHex(ra.info.from)).toBe(a.selfHex);
@@ -320,9 +378,15 @@ describe('queryPeer', () => {
     expect(p1.received).toContainEqual({ type: 'FIND_NODE', body: { rid: 1001, target } });
     expect(p2.received).toContainEqual({ type: 'FIND_NODE', body: { rid: 1002, target } });
     const unmatchedBefore = counter(asker, 'replies.unmatched');
-    p2.transport.send(asker.selfHex, encodeFrame('FIND_NODE_REPLY', { rid: 1002, target, nodes: [p2.identity.nodeId] }));
+    p2.transport.send(
+      asker.selfHex,
+      encodeFrame('FIND_NODE_REPLY', { rid: 1002, target, nodes: [p2.identity.nodeId] }),
+    );
     p1.transport.send(asker.selfHex, encodeFrame('FIND_NODE_REPLY', { rid: 9999, target, nodes: [] }));
-    p1.transport.send(asker.selfHex, encodeFrame('FIND_NODE_REPLY', { rid: 1001, target, nodes: [p1.identity.nodeId] }));
+    p1.transport.send(
+      asker.selfHex,
+      encodeFrame('FIND_NODE_REPLY', { rid: 1001, target, nodes: [p1.identity.nodeId] }),
+    );
     const [r1, r2] = await swarm.settle(Promise.all([q1, q2]));
     expect(r1.reply.body).toMatchObject({ rid: 1001, nodes: [p1.identity.nodeId] });
     expect(toHex(r1.info.from)).toBe(p1.hex);
@@ -339,7 +403,10 @@ describe('queryPeer', () => {
     const startedAt = swarm.now;
     let settled = 0;
     const query = asker.messenger.queryPeer(silent.hex, 'FIND_NODE', { rid: 333, target }, 2_000);
-    query.then(() => settled++, () => settled++);
+    query.then(
+      () => settled++,
+      () => settled++,
+    );
     await expect(swarm.settle(query)).rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
     expect(swarm.now - startedAt).toBeGreaterThanOrEqual(2_000);
     expect(silent.received).toContainEqual({ type: 'FIND_NODE', body: { rid: 333, target } });
@@ -357,8 +424,9 @@ describe('queryPeer', () => {
     const asker = nodes[4]!;
     const far = nodes.find((n) => n !== asker && !asker.neighbours.has(n.selfHex))!;
     swarm.fail(far, true);
-    await expect(swarm.settle(asker.messenger.queryPeer(far.selfHex, 'FIND_NODE', { rid: 334, target: far.self }, 2_000)))
-      .rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
+    await expect(
+      swarm.settle(asker.messenger.queryPeer(far.selfHex, 'FIND_NODE', { rid: 334, target: far.self }, 2_000)),
+    ).rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
   });
 
   it('a direct query fails NOT_CONNECTED when the channel closes first, or when nothing is open', async () => {
@@ -370,7 +438,9 @@ describe('queryPeer', () => {
     await expect(swarm.settle(query, 1_000)).rejects.toMatchObject({ code: ErrorCode.NOT_CONNECTED });
 
     const loner = swarm.addNode();
-    await expect(loner.messenger.queryPeer(asker.selfHex, 'PING', { rid: 1 })).rejects.toMatchObject({ code: ErrorCode.NOT_CONNECTED });
+    await expect(loner.messenger.queryPeer(asker.selfHex, 'PING', { rid: 1 })).rejects.toMatchObject({
+      code: ErrorCode.NOT_CONNECTED,
+    });
     expect(loner.messenger.requests.size).toBe(0);
   });
 
@@ -378,7 +448,11 @@ describe('queryPeer', () => {
     const { swarm, nodes } = await mesh();
     const node = nodes[6]!;
     node.records.put(recordFor('self.q', swarm.now), swarm.now);
-    const { reply: answer, info } = await node.messenger.queryPeer(node.selfHex, 'FIND_VALUE', { rid: 336, key: keyForName('self.q'), kind: 'provider' });
+    const { reply: answer, info } = await node.messenger.queryPeer(node.selfHex, 'FIND_VALUE', {
+      rid: 336,
+      key: keyForName('self.q'),
+      kind: 'provider',
+    });
     expect(answer.type === 'FIND_VALUE_REPLY' && answer.body.records).toHaveLength(1);
     expect(info.hops).toBe(0);
   });
@@ -400,7 +474,9 @@ describe('queryPeer', () => {
     const { swarm, nodes } = await mesh();
     const asker = nodes[4]!;
     const neighbour = nodes.find((n) => asker.neighbours.has(n.selfHex))!;
-    const { reply: pong } = await swarm.settle(asker.messenger.queryPeer(neighbour.selfHex, 'PING', { rid: 338 }, 2_000));
+    const { reply: pong } = await swarm.settle(
+      asker.messenger.queryPeer(neighbour.selfHex, 'PING', { rid: 338 }, 2_000),
+    );
     expect(pong).toEqual({ type: 'PONG', body: { rid: 338 } });
   });
 });
@@ -420,7 +496,14 @@ describe('queryPeer with a caller-chosen request id', () => {
     const outcome = ['pending', 'pending'];
     const queries = [a!, b!].map((peer, i) => {
       const q = asker.messenger.queryPeer(peer.selfHex, 'FIND_NODE', { rid: 7, target }, 2_000);
-      q.then(() => { outcome[i] = 'resolved'; }, (e: { code?: string }) => { outcome[i] = `rejected ${e.code}`; });
+      q.then(
+        () => {
+          outcome[i] = 'resolved';
+        },
+        (e: { code?: string }) => {
+          outcome[i] = `rejected ${e.code}`;
+        },
+      );
       return q;
     });
     void queries;
@@ -438,7 +521,9 @@ describe('sendToPeer', () => {
     const unmatchedBefore = counter(sender, 'replies.unmatched');
 
     const routedBefore = counter(neighbour, 'messages.routedIn.STORE');
-    expect(sender.messenger.sendToPeer(neighbour.selfHex, 'STORE', { rid: 500, record: recordFor('fire.0', swarm.now) })).toBe(true);
+    expect(
+      sender.messenger.sendToPeer(neighbour.selfHex, 'STORE', { rid: 500, record: recordFor('fire.0', swarm.now) }),
+    ).toBe(true);
     // Fire-and-forget: nothing waits for an answer.
     expect(sender.messenger.requests.size).toBe(0);
     await swarm.run(2_000);
@@ -446,7 +531,9 @@ describe('sendToPeer', () => {
     expect(counter(neighbour, 'messages.routedIn.STORE')).toBe(routedBefore);
 
     const strangerRoutedBefore = counter(stranger, 'messages.routedIn.STORE');
-    expect(sender.messenger.sendToPeer(stranger.selfHex, 'STORE', { rid: 501, record: recordFor('fire.1', swarm.now) })).toBe(true);
+    expect(
+      sender.messenger.sendToPeer(stranger.selfHex, 'STORE', { rid: 501, record: recordFor('fire.1', swarm.now) }),
+    ).toBe(true);
     await swarm.run(2_000);
     expect(stranger.records.get(keyForName('fire.1'), 'provider', swarm.now)).toHaveLength(1);
     // At least ours: the neighbour that holds fire.0 may also hand it on to the stranger (replication).
@@ -459,13 +546,19 @@ describe('sendToPeer', () => {
   it('to itself handles the message locally; false with nothing open; INVALID_ARGUMENT for a junk id', async () => {
     const { swarm, nodes } = await mesh();
     const node = nodes[5]!;
-    expect(node.messenger.sendToPeer(node.selfHex, 'STORE', { rid: 502, record: recordFor('fire.self', swarm.now) })).toBe(true);
+    expect(
+      node.messenger.sendToPeer(node.selfHex, 'STORE', { rid: 502, record: recordFor('fire.self', swarm.now) }),
+    ).toBe(true);
     expect(node.gateway.lookupValue(keyForName('fire.self')).ok).toBe(true);
 
     const loner = swarm.addNode();
-    expect(loner.messenger.sendToPeer(node.selfHex, 'STORE', { rid: 503, record: recordFor('fire.x', swarm.now) })).toBe(false);
+    expect(
+      loner.messenger.sendToPeer(node.selfHex, 'STORE', { rid: 503, record: recordFor('fire.x', swarm.now) }),
+    ).toBe(false);
     for (const junk of ['', 'xyz', node.selfHex.toUpperCase(), node.selfHex.slice(2)]) {
-      expect(() => node.messenger.sendToPeer(junk, 'PING', { rid: 1 })).toThrowError(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
+      expect(() => node.messenger.sendToPeer(junk, 'PING', { rid: 1 })).toThrowError(
+        expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }),
+      );
     }
   });
 });
@@ -476,12 +569,27 @@ describe('serve: the application layer', () => {
     const replies: Message[] = [];
     const self = createIdentity(seededRandom(3).bytes);
     const ctx: GatewayContext = {
-      self: self.nodeId, selfHex: self.nodeIdHex, k: 20, alpha: 3, hopTimeoutMs: 5_000,
-      clock: { now: () => 0, setTimer: () => () => undefined }, random: seededRandom(4), verify: () => true, count: () => undefined,
-      neighbours: new Map(), table: { closest: () => [] }, placements: { take: () => [] },
-      records: { get: () => [], put: () => ({ ok: true, replaced: false }), remove: () => ({ ok: false, code: ErrorCode.MALFORMED, reason: 'not used here' }) },
+      self: self.nodeId,
+      selfHex: self.nodeIdHex,
+      k: 20,
+      alpha: 3,
+      hopTimeoutMs: 5_000,
+      clock: { now: () => 0, setTimer: () => () => undefined },
+      random: seededRandom(4),
+      verify: () => true,
+      count: () => undefined,
+      neighbours: new Map(),
+      table: { closest: () => [] },
+      placements: { take: () => [] },
+      records: {
+        get: () => [],
+        put: () => ({ ok: true, replaced: false }),
+        remove: () => ({ ok: false, code: ErrorCode.MALFORMED, reason: 'not used here' }),
+      },
       messenger: {
-        newId: () => 1, settle: () => undefined, queryPeer: () => Promise.reject(new Error('not used')),
+        newId: () => 1,
+        settle: () => undefined,
+        queryPeer: () => Promise.reject(new Error('not used')),
         reply: (_replyTo, type, body) => void replies.push({ type, body } as Message),
       },
       emit: () => undefined,
@@ -494,7 +602,9 @@ describe('serve: the application layer', () => {
   it('without a handler, a CALL is refused with UNKNOWN_SERVICE', () => {
     const { gateway, replies } = gatewayAlone();
     gateway.dispatch(call, local);
-    expect(replies).toEqual([{ type: 'REPLY', body: { rid: 7, ok: false, code: 'UNKNOWN_SERVICE', message: 'no application layer' } }]);
+    expect(replies).toEqual([
+      { type: 'REPLY', body: { rid: 7, ok: false, code: 'UNKNOWN_SERVICE', message: 'no application layer' } },
+    ]);
   });
 
   it('hands CALL and PUBLISH to the handler it serves, which answers them itself; a node serves one handler', () => {
@@ -502,9 +612,17 @@ describe('serve: the application layer', () => {
     const seen: string[] = [];
     gateway.serve((message) => seen.push(message.type));
     gateway.dispatch(call, local);
-    gateway.dispatch({ type: 'PUBLISH', body: { rid: 8, mid: new Uint8Array(16), topic: 't', payload: 1, publisher: new Uint8Array(32) } }, local);
+    gateway.dispatch(
+      {
+        type: 'PUBLISH',
+        body: { rid: 8, mid: new Uint8Array(16), topic: 't', payload: 1, publisher: new Uint8Array(32) },
+      },
+      local,
+    );
     expect(seen).toEqual(['CALL', 'PUBLISH']);
     expect(replies).toEqual([]);
-    expect(() => gateway.serve(() => undefined)).toThrowError(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
+    expect(() => gateway.serve(() => undefined)).toThrowError(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }),
+    );
   });
 });

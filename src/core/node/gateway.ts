@@ -28,7 +28,13 @@ export interface GatewayContext extends NodeBasics {
 /** How a node builds its gateway (DhtNodeOptions.gateway): the simulator's adversaries answer differently. */
 export type GatewayFactory = (ctx: GatewayContext) => Gateway;
 
-const REPLIES: ReadonlySet<string> = new Set<ReplyName>(['FIND_NODE_REPLY', 'FIND_VALUE_REPLY', 'STORE_REPLY', 'PONG', 'REPLY']);
+const REPLIES: ReadonlySet<string> = new Set<ReplyName>([
+  'FIND_NODE_REPLY',
+  'FIND_VALUE_REPLY',
+  'STORE_REPLY',
+  'PONG',
+  'REPLY',
+]);
 
 export class Gateway {
   private application: AppHandler | undefined;
@@ -37,7 +43,8 @@ export class Gateway {
 
   /** Hand CALL, PUBLISH and PUBSUB_ROUTE to the layers above the DHT (rpc.ts, pubsub.ts); one handler per node. */
   serve(handler: AppHandler): void {
-    if (this.application !== undefined) throw new MeshError(ErrorCode.INVALID_ARGUMENT, 'serve: this node already serves an application handler');
+    if (this.application !== undefined)
+      throw new MeshError(ErrorCode.INVALID_ARGUMENT, 'serve: this node already serves an application handler');
     this.application = handler;
   }
 
@@ -49,20 +56,32 @@ export class Gateway {
     }
     if (REPLIES.has(message.type)) return this.settleReply(message, replyTo);
     switch (message.type) {
-      case 'FIND_NODE': return this.handleFindNode(message.body, replyTo);
-      case 'FIND_VALUE': return this.handleFindValue(message.body, replyTo);
-      case 'STORE': return this.handleStore(message.body, replyTo);
-      case 'REMOVE': return this.handleRemove(message.body, replyTo);
-      case 'PING': return ctx.messenger.reply(replyTo, 'PONG', { rid: message.body.rid });
+      case 'FIND_NODE':
+        return this.handleFindNode(message.body, replyTo);
+      case 'FIND_VALUE':
+        return this.handleFindValue(message.body, replyTo);
+      case 'STORE':
+        return this.handleStore(message.body, replyTo);
+      case 'REMOVE':
+        return this.handleRemove(message.body, replyTo);
+      case 'PING':
+        return ctx.messenger.reply(replyTo, 'PONG', { rid: message.body.rid });
       case 'SIGNAL':
-        if (replyTo.kind === 'routed') ctx.emit({ type: 'signal', from: toHex(replyTo.envelope.src), payload: message.body.payload });
+        if (replyTo.kind === 'routed')
+          ctx.emit({ type: 'signal', from: toHex(replyTo.envelope.src), payload: message.body.payload });
         return;
       case 'CALL':
       case 'PUBLISH':
       case 'PUBSUB_ROUTE':
         // The application layers above the DHT (RPC, pub/sub) handle these.
         if (this.application) this.application(message, replyTo);
-        else ctx.messenger.reply(replyTo, 'REPLY', { rid: message.body.rid, ok: false, code: 'UNKNOWN_SERVICE', message: 'no application layer' });
+        else
+          ctx.messenger.reply(replyTo, 'REPLY', {
+            rid: message.body.rid,
+            ok: false,
+            code: 'UNKNOWN_SERVICE',
+            message: 'no application layer',
+          });
         return;
       default:
         ctx.count('messages.unhandled');
@@ -71,7 +90,10 @@ export class Gateway {
 
   /** A non-exact lookup stops early at a node that holds what it looks for. */
   answersHere(inner: Message): boolean {
-    return inner.type === 'FIND_VALUE' && this.ctx.records.get(inner.body.key, inner.body.kind, this.ctx.clock.now()).length > 0;
+    return (
+      inner.type === 'FIND_VALUE' &&
+      this.ctx.records.get(inner.body.key, inner.body.kind, this.ctx.clock.now()).length > 0
+    );
   }
 
   handleFindNode(body: MessageBodies['FIND_NODE'], replyTo: ReplyTo): void {
@@ -84,7 +106,14 @@ export class Gateway {
     const records = ctx.records.get(body.key, body.kind, ctx.clock.now());
     const { nodes, linked } = this.closestKnown(body.key);
     if (records.length > 0) ctx.count('dht.valueServed');
-    ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', { rid: body.rid, key: body.key, kind: body.kind, records, nodes, ...linked });
+    ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', {
+      rid: body.rid,
+      key: body.key,
+      kind: body.kind,
+      records,
+      nodes,
+      ...linked,
+    });
   }
 
   /** The k closest contacts to `target`, and which of them we hold a channel to (omitted when none). */
@@ -119,7 +148,11 @@ export class Gateway {
     const key = recordKey(body.removal);
     if (result.ok) ctx.emit({ type: 'records-changed', key: toHex(key) });
     else ctx.count(`dht.removeRefused.${result.code}`);
-    ctx.messenger.reply(replyTo, 'STORE_REPLY', result.ok ? { rid: body.rid, key, ok: true } : { rid: body.rid, key, ok: false, code: result.code });
+    ctx.messenger.reply(
+      replyTo,
+      'STORE_REPLY',
+      result.ok ? { rid: body.rid, key, ok: true } : { rid: body.rid, key, ok: false, code: result.code },
+    );
     if (!result.ok) return;
     // Copies this node handed on get the removal too, the checked copy (not what came in, with
     // whatever else it carried); each of them does the same (placements.ts).
@@ -127,7 +160,9 @@ export class Gateway {
     for (const target of ctx.placements.take(removal.kind, key, removal.nodeId)) {
       if (target === ctx.selfHex) continue;
       ctx.count('dht.removeForwarded');
-      ctx.messenger.queryPeer(target, 'REMOVE', { rid: ctx.messenger.newId(), removal }).catch(() => ctx.count('dht.removeForwardUnanswered'));
+      ctx.messenger
+        .queryPeer(target, 'REMOVE', { rid: ctx.messenger.newId(), removal })
+        .catch(() => ctx.count('dht.removeForwardUnanswered'));
     }
   }
 
@@ -142,13 +177,21 @@ export class Gateway {
       throw new MeshError(ErrorCode.MALFORMED, `handleQuery: expected a ${queryType} frame`);
     }
     let out: Uint8Array | undefined;
-    this.dispatch(decoded.message, { kind: 'local', capture: (frame) => { out = frame; } });
+    this.dispatch(decoded.message, {
+      kind: 'local',
+      capture: (frame) => {
+        out = frame;
+      },
+    });
     if (out === undefined) throw new MeshError(ErrorCode.MALFORMED, 'handleQuery: no reply produced');
     return out;
   }
 
   /** macula's lookup_value: what this node itself stores at `key`. */
-  lookupValue(key: NodeId, kind: 'provider' | 'subscriber' = 'provider'): { ok: true; value: unknown[] } | { ok: false; error: 'not_found' } {
+  lookupValue(
+    key: NodeId,
+    kind: 'provider' | 'subscriber' = 'provider',
+  ): { ok: true; value: unknown[] } | { ok: false; error: 'not_found' } {
     const value = this.ctx.records.get(key, kind, this.ctx.clock.now());
     return value.length > 0 ? { ok: true, value } : { ok: false, error: 'not_found' };
   }

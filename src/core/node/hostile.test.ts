@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../sim/event-queue.js';
 import { decodeFrame, encodeFrame } from '../wire/codec.js';
 import {
-  HOP_TIMEOUT_MS, MAX_ENDPOINT_CHARS, MAX_ENTRIES_PER_KEY, MAX_KEYS_PER_OWNER, MAX_METADATA_BYTES, MAX_STORED_KEYS,
+  HOP_TIMEOUT_MS,
+  MAX_ENDPOINT_CHARS,
+  MAX_ENTRIES_PER_KEY,
+  MAX_KEYS_PER_OWNER,
+  MAX_METADATA_BYTES,
+  MAX_STORED_KEYS,
 } from '../constants.js';
 import { DhtNode, type DhtNodeOptions } from './dht-node.js';
 import { seededRandom, type Random } from '../environment.js';
@@ -36,7 +41,9 @@ function harness(seed: number, opts: Partial<DhtNodeOptions> = {}): Harness {
   const dialled: string[] = [];
   const random = seededRandom(seed);
   const node = new DhtNode({
-    identity: createIdentity(random.bytes), clock, random,
+    identity: createIdentity(random.bytes),
+    clock,
+    random,
     transport: {
       send: (peer, frame) => {
         sent.push({ peer, frame });
@@ -59,9 +66,20 @@ describe('a neighbour that floods', () => {
     ['FIND_NODE', (i) => encodeFrame('FIND_NODE', { rid: i, target: r.bytes(32) })],
     ['STORE', (i) => encodeFrame('STORE', { rid: i, record: { junk: i } })],
     ['CALL', (i) => encodeFrame('CALL', { rid: i, service: 'svc', args: i })],
-    ['RPC_ROUTE', (i) => encodeFrame('RPC_ROUTE', {
-      dest: r.bytes(32), src: r.bytes(32), hops: 0, max: 10, exact: false, path: [], hid: 0, body: encodeFrame('PING', { rid: i }),
-    })],
+    [
+      'RPC_ROUTE',
+      (i) =>
+        encodeFrame('RPC_ROUTE', {
+          dest: r.bytes(32),
+          src: r.bytes(32),
+          hops: 0,
+          max: 10,
+          exact: false,
+          path: [],
+          hid: 0,
+          body: encodeFrame('PING', { rid: i }),
+        }),
+    ],
     ['PING', (i) => encodeFrame('PING', { rid: i })],
   ];
 
@@ -115,9 +133,11 @@ describe('a neighbour that floods', () => {
     const busy = idOf(r);
     h.node.onChannelOpen(busy);
     const before = h.sent.length;
-    const perTick = (c: keyof typeof DEFAULT_FLOOD_LIMITS.classes): number => DEFAULT_FLOOD_LIMITS.classes[c].perSecond / 10;
+    const perTick = (c: keyof typeof DEFAULT_FLOOD_LIMITS.classes): number =>
+      DEFAULT_FLOOD_LIMITS.classes[c].perSecond / 10;
     for (let tick = 0; tick < 600; tick++) {
-      for (let i = 0; i < perTick('lookup'); i++) h.node.onFrame(busy, encodeFrame('FIND_NODE', { rid: i, target: r.bytes(32) }));
+      for (let i = 0; i < perTick('lookup'); i++)
+        h.node.onFrame(busy, encodeFrame('FIND_NODE', { rid: i, target: r.bytes(32) }));
       for (let i = 0; i < perTick('control'); i++) h.node.onFrame(busy, encodeFrame('ROUTE_ACK', { hid: i + 1 }));
       await h.clock.runFor(100);
     }
@@ -135,12 +155,23 @@ describe('a neighbour that floods', () => {
     await h.clock.runFor(5_000); // the quiet neighbour must now acknowledge each hop
     let peak = 0;
     for (let round = 0; round < 20; round++) {
-      if (!h.node.neighbours.has(attacker)) h.node.onChannelOpen(`${round.toString(16).padStart(2, '0')}${attacker.slice(2)}`);
+      if (!h.node.neighbours.has(attacker))
+        h.node.onChannelOpen(`${round.toString(16).padStart(2, '0')}${attacker.slice(2)}`);
       const from = [...h.node.neighbours.keys()].find((p) => p !== quiet)!;
       for (let i = 0; i < 5_000; i++) {
-        h.node.onFrame(from, encodeFrame('RPC_ROUTE', {
-          dest: fromHex(quiet), src: r.bytes(32), hops: 0, max: 10, exact: true, path: [], hid: 0, body: encodeFrame('PING', { rid: i }),
-        }));
+        h.node.onFrame(
+          from,
+          encodeFrame('RPC_ROUTE', {
+            dest: fromHex(quiet),
+            src: r.bytes(32),
+            hops: 0,
+            max: 10,
+            exact: true,
+            path: [],
+            hid: 0,
+            body: encodeFrame('PING', { rid: i }),
+          }),
+        );
       }
       peak = Math.max(peak, h.node.messenger.router.pendingHops);
       await h.clock.runFor(1_000);
@@ -160,15 +191,25 @@ describe('a neighbour that floods', () => {
 function attackerRecord(r: Random, key: Uint8Array, largest = false, now = 1_700_000_000_000): SignedRecord {
   const publicKey = r.bytes(32);
   return {
-    kind: 'provider', key, publicKey, nodeId: sha256(publicKey), endpoint: largest ? 'e'.repeat(MAX_ENDPOINT_CHARS) : 'e',
-    metadata: largest ? { pad: 'm'.repeat(MAX_METADATA_BYTES - 16) } : {}, advertisedAt: now, ttl: 86_400, signature: r.bytes(64),
+    kind: 'provider',
+    key,
+    publicKey,
+    nodeId: sha256(publicKey),
+    endpoint: largest ? 'e'.repeat(MAX_ENDPOINT_CHARS) : 'e',
+    metadata: largest ? { pad: 'm'.repeat(MAX_METADATA_BYTES - 16) } : {},
+    advertisedAt: now,
+    ttl: 86_400,
+    signature: r.bytes(64),
   };
 }
 
 function storeFrom(h: Harness, peer: string, record: unknown, rid: number): boolean {
   const before = h.sent.length;
   h.node.onFrame(peer, encodeFrame('STORE', { rid, record }));
-  const reply = h.sent.slice(before).map((s) => decodeFrame(s.frame)).find((d) => d.ok && d.message.type === 'STORE_REPLY');
+  const reply = h.sent
+    .slice(before)
+    .map((s) => decodeFrame(s.frame))
+    .find((d) => d.ok && d.message.type === 'STORE_REPLY');
   return reply?.ok === true && reply.message.type === 'STORE_REPLY' && reply.message.body.ok;
 }
 
@@ -178,13 +219,26 @@ describe('storage exhaustion by many key pairs', () => {
     // Flood limits are off: the attacker is assumed to spread its STOREs over enough neighbours and time.
     const honestOwners: Identity[] = Array.from({ length: 5 }, (_, i) => createIdentity(seededRandom(100 + i).bytes));
     const honestKeys = new Set(honestOwners.map((o) => toHex(o.publicKey)));
-    const h = harness(7, { flood: false, verify: (sig, msg, pk) => (honestKeys.has(toHex(pk)) ? realVerify(sig, msg, pk) : true) });
+    const h = harness(7, {
+      flood: false,
+      verify: (sig, msg, pk) => (honestKeys.has(toHex(pk)) ? realVerify(sig, msg, pk) : true),
+    });
     const neighbour = idOf(r);
     h.node.onChannelOpen(neighbour);
     const now = h.clock.now();
-    const honest = honestOwners.map((o, i) => signRecord({
-      kind: 'provider', key: keyForName(`honest.${i}`), endpoint: `peer:${o.nodeIdHex}`, metadata: { i }, advertisedAt: now, ttl: 300,
-    }, o));
+    const honest = honestOwners.map((o, i) =>
+      signRecord(
+        {
+          kind: 'provider',
+          key: keyForName(`honest.${i}`),
+          endpoint: `peer:${o.nodeIdHex}`,
+          metadata: { i },
+          advertisedAt: now,
+          ttl: 300,
+        },
+        o,
+      ),
+    );
     honest.forEach((rec, i) => expect(storeFrom(h, neighbour, rec, i)).toBe(true));
 
     // (1) One key, 1,000 owners: the key holds MAX_ENTRIES_PER_KEY of them.
@@ -205,7 +259,8 @@ describe('storage exhaustion by many key pairs', () => {
     let k = 0;
     for (let owner = 0; owner < 1_000; owner++) {
       const base = attackerRecord(r, keys[0]!);
-      for (let j = 0; j < MAX_KEYS_PER_OWNER; j++) h.node.onFrame(neighbour, encodeFrame('STORE', { rid: j, record: { ...base, key: keys[k++ % keys.length]! } }));
+      for (let j = 0; j < MAX_KEYS_PER_OWNER; j++)
+        h.node.onFrame(neighbour, encodeFrame('STORE', { rid: j, record: { ...base, key: keys[k++ % keys.length]! } }));
     }
     h.sent.length = 0;
     const stats = h.node.records.stats();
@@ -224,7 +279,17 @@ describe('storage exhaustion by many key pairs', () => {
     // What the bounds do not give: a newcomer is refused until attacker entries expire (first come, first served).
     const newcomer = createIdentity(seededRandom(200).bytes);
     honestKeys.add(toHex(newcomer.publicKey));
-    const late = signRecord({ kind: 'provider', key: keyForName('late'), endpoint: 'peer:x', metadata: {}, advertisedAt: h.clock.now(), ttl: 300 }, newcomer);
+    const late = signRecord(
+      {
+        kind: 'provider',
+        key: keyForName('late'),
+        endpoint: 'peer:x',
+        metadata: {},
+        advertisedAt: h.clock.now(),
+        ttl: 300,
+      },
+      newcomer,
+    );
     expect(storeFrom(h, neighbour, late, 1)).toBe(false);
     await h.clock.runFor(86_400_000);
     h.node.tick();
@@ -233,7 +298,8 @@ describe('storage exhaustion by many key pairs', () => {
     expect(storeFrom(h, neighbour, fresh, 3)).toBe(true);
     expect(h.node.records.stats().entries).toBe(1);
     for (const { key, kind } of h.node.records.slotKeys()) {
-      for (const e of h.node.records.entriesForKey(key, kind)) expect(checkRecord(e.record, h.clock.now(), realVerify).ok).toBe(true);
+      for (const e of h.node.records.entriesForKey(key, kind))
+        expect(checkRecord(e.record, h.clock.now(), realVerify).ok).toBe(true);
     }
   }, 60_000);
 });
@@ -243,9 +309,22 @@ describe('calls from made-up callers', () => {
     const h = harness(8);
     const r = seededRandom(9);
     const never = new Promise<unknown>(() => undefined);
-    const rpc = new Rpc(h.node, { discover: async () => [], forgetProvider: () => undefined }, { has: () => true, invoke: () => never });
+    const rpc = new Rpc(
+      h.node,
+      { discover: async () => [], forgetProvider: () => undefined },
+      { has: () => true, invoke: () => never },
+    );
     for (let i = 0; i < 2_000; i++) {
-      const envelope = { dest: h.node.self, src: r.bytes(32), hops: 1, max: 10, exact: true, path: [r.bytes(32)], hid: 0, body: new Uint8Array() };
+      const envelope = {
+        dest: h.node.self,
+        src: r.bytes(32),
+        hops: 1,
+        max: 10,
+        exact: true,
+        path: [r.bytes(32)],
+        hid: 0,
+        body: new Uint8Array(),
+      };
       rpc.handleCall({ rid: i, service: 'svc', args: i }, { kind: 'routed', envelope });
     }
     expect(rpc.load).toEqual({ calls: MAX_RUNNING_CALLS, callers: MAX_RUNNING_CALLS });
@@ -277,7 +356,10 @@ describe('a neighbour convicted of making ids up', () => {
     const introduced = idOf(r);
     h.node.onChannelOpen(introduced);
     expect(h.node.stats()['rejoins']).toBe(1);
-    const lookups = h.sent.slice(sentBefore).map((s) => decodeFrame(s.frame)).filter((d) => d.ok && d.message.type === 'RPC_ROUTE');
+    const lookups = h.sent
+      .slice(sentBefore)
+      .map((s) => decodeFrame(s.frame))
+      .filter((d) => d.ok && d.message.type === 'RPC_ROUTE');
     expect(lookups.length).toBeGreaterThan(0);
   });
 });

@@ -36,7 +36,10 @@ export class Liveness {
   private readonly challenged = new Set<string>();
   private nextCheckAt = 0;
 
-  constructor(private readonly host: LivenessHost, private readonly intervalMs: number) {}
+  constructor(
+    private readonly host: LivenessHost,
+    private readonly intervalMs: number,
+  ) {}
 
   tick(now: number): void {
     // Pings are due every intervalMs; looking a few times per interval is precise enough.

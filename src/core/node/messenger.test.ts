@@ -24,13 +24,26 @@ function messengerWith(opts: { alive?: NodeId[] } = {}) {
   const clock = new EventQueue();
   const self = idStarting(0x40);
   const neighbourId = idStarting(0x80);
-  const neighbour: Neighbour = { id: neighbourId, idHex: toHex(neighbourId), prefix: prefixOf(neighbourId), openedAt: clock.now(), lastHeard: clock.now() };
+  const neighbour: Neighbour = {
+    id: neighbourId,
+    idHex: toHex(neighbourId),
+    prefix: prefixOf(neighbourId),
+    openedAt: clock.now(),
+    lastHeard: clock.now(),
+  };
   const neighbours = new Map([[neighbour.idHex, neighbour]]);
   const alive = new Set((opts.alive ?? []).map(toHex));
   const sent: Array<{ to: string; message: Message }> = [];
   const counters = new Map<string, number>();
   const messenger = new Messenger({
-    self, selfHex: toHex(self), k: 20, alpha: 3, hopTimeoutMs: 1_000, clock, random: seededRandom(7), verify: () => true,
+    self,
+    selfHex: toHex(self),
+    k: 20,
+    alpha: 3,
+    hopTimeoutMs: 1_000,
+    clock,
+    random: seededRandom(7),
+    verify: () => true,
     count: (name, by = 1) => counters.set(name, (counters.get(name) ?? 0) + by),
     transport: {
       send: (to, frame) => {
@@ -38,7 +51,8 @@ function messengerWith(opts: { alive?: NodeId[] } = {}) {
         if (decoded.ok) sent.push({ to, message: decoded.message });
         return neighbours.has(to);
       },
-      connect: () => undefined, disconnect: () => undefined,
+      connect: () => undefined,
+      disconnect: () => undefined,
     },
     neighbours,
     table: { get: (hex) => (alive.has(hex) ? { id: idStarting(0), idHex: hex, lastSeen: 0, failures: 0 } : undefined) },
@@ -50,7 +64,16 @@ function messengerWith(opts: { alive?: NodeId[] } = {}) {
 
 /** The reply to `rid` as if it came back routed from `from` over one hop. */
 const routedFrom = (from: NodeId, to: NodeId, via: NodeId): ReplyTo => {
-  const envelope: RouteMsg = { dest: to, src: from, hops: 2, max: 10, exact: true, path: [from, via], hid: 0, body: new Uint8Array() };
+  const envelope: RouteMsg = {
+    dest: to,
+    src: from,
+    hops: 2,
+    max: 10,
+    exact: true,
+    path: [from, via],
+    hid: 0,
+    body: new Uint8Array(),
+  };
   return { kind: 'routed', envelope };
 };
 
@@ -61,13 +84,19 @@ describe('Messenger: requests and their replies', () => {
     const query = messenger.queryPeer(neighbour.idHex, 'PING', { rid });
     expect(sent).toEqual([{ to: neighbour.idHex, message: { type: 'PING', body: { rid } } }]);
     messenger.settle({ type: 'PONG', body: { rid } }, { kind: 'direct', peer: neighbour.idHex, id: neighbour.id });
-    await expect(query).resolves.toEqual({ reply: { type: 'PONG', body: { rid } }, info: { hops: 0, from: neighbour.id, path: [] } });
+    await expect(query).resolves.toEqual({
+      reply: { type: 'PONG', body: { rid } },
+      info: { hops: 0, from: neighbour.id, path: [] },
+    });
   });
 
   it('a request nobody answers times out with TIMEOUT', async () => {
     const { messenger, neighbour, clock } = messengerWith();
     const query = messenger.queryPeer(neighbour.idHex, 'PING', { rid: messenger.newId() }, 500);
-    const outcome = query.then(() => 'answered', (e: { code: string }) => e.code);
+    const outcome = query.then(
+      () => 'answered',
+      (e: { code: string }) => e.code,
+    );
     await clock.runFor(499);
     await Promise.resolve();
     expect(messenger.requests.size).toBe(1);
@@ -80,7 +109,13 @@ describe('Messenger: requests and their replies', () => {
     const { messenger, neighbour, clock, counters } = messengerWith();
     const rid = messenger.newId();
     let settled = 0;
-    messenger.expect(rid, 500, () => settled++, () => undefined, neighbour.idHex);
+    messenger.expect(
+      rid,
+      500,
+      () => settled++,
+      () => undefined,
+      neighbour.idHex,
+    );
     await clock.runFor(500);
     messenger.settle({ type: 'PONG', body: { rid } }, { kind: 'direct', peer: neighbour.idHex, id: neighbour.id });
     expect(settled).toBe(0);
@@ -97,7 +132,9 @@ describe('Messenger: requests and their replies', () => {
   it('with no channel open, a query to another node is refused with NOT_CONNECTED and leaves nothing waiting', async () => {
     const { messenger, neighbours } = messengerWith();
     neighbours.clear();
-    await expect(messenger.queryPeer(toHex(idStarting(0x10)), 'PING', { rid: messenger.newId() })).rejects.toMatchObject({ code: ErrorCode.NOT_CONNECTED });
+    await expect(
+      messenger.queryPeer(toHex(idStarting(0x10)), 'PING', { rid: messenger.newId() }),
+    ).rejects.toMatchObject({ code: ErrorCode.NOT_CONNECTED });
     expect(messenger.requests.size).toBe(0);
   });
 });
@@ -109,7 +146,10 @@ describe('Messenger: the first hop of routed requests', () => {
     const rid = messenger.newId();
     const query = messenger.queryPeer(toHex(far), 'FIND_NODE', { rid, target: far });
     expect(sent.map((s) => [s.to, s.message.type])).toEqual([[neighbour.idHex, 'RPC_ROUTE']]);
-    messenger.settle({ type: 'FIND_NODE_REPLY', body: { rid, target: far, nodes: [] } }, routedFrom(far, self, neighbour.id));
+    messenger.settle(
+      { type: 'FIND_NODE_REPLY', body: { rid, target: far, nodes: [] } },
+      routedFrom(far, self, neighbour.id),
+    );
     await expect(query).resolves.toMatchObject({ info: { hops: 2, from: far } });
     expect(outcomes).toEqual(['80 through']);
   });
@@ -129,9 +169,21 @@ describe('Messenger: the first hop of routed requests', () => {
     const { messenger, neighbour, self, outcomes } = messengerWith({ alive: [far] });
     const rid = messenger.newId();
     let answered = false;
-    messenger.expect(rid, 500, () => { answered = true; }, () => undefined);
-    expect(messenger.originate(far, true, 'FIND_NODE', { rid, target: far }, { firstHop: neighbour.id })).toBe(neighbour.idHex);
-    messenger.settle({ type: 'FIND_NODE_REPLY', body: { rid, target: far, nodes: [] } }, routedFrom(far, self, neighbour.id));
+    messenger.expect(
+      rid,
+      500,
+      () => {
+        answered = true;
+      },
+      () => undefined,
+    );
+    expect(messenger.originate(far, true, 'FIND_NODE', { rid, target: far }, { firstHop: neighbour.id })).toBe(
+      neighbour.idHex,
+    );
+    messenger.settle(
+      { type: 'FIND_NODE_REPLY', body: { rid, target: far, nodes: [] } },
+      routedFrom(far, self, neighbour.id),
+    );
     expect(answered).toBe(true);
     expect(outcomes).toEqual([]);
   });
@@ -158,7 +210,9 @@ describe('Messenger: what arrives', () => {
     expect(counters.get('messages.unhandled')).toBe(1);
     const inbound: Inbound = { answersHere: () => false, dispatch: () => undefined };
     messenger.deliverTo(inbound);
-    expect(() => messenger.deliverTo(inbound)).toThrowError(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
+    expect(() => messenger.deliverTo(inbound)).toThrowError(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }),
+    );
   });
 
   it('answers a request the way it came: over the channel, or retracing the envelope', () => {
@@ -167,7 +221,16 @@ describe('Messenger: what arrives', () => {
     messenger.reply({ kind: 'direct', peer: neighbour.idHex, id: neighbour.id }, 'PONG', { rid: 5 });
     messenger.reply(routedFrom(far, self, neighbour.id), 'PONG', { rid: 6 });
     let captured: Uint8Array | undefined;
-    messenger.reply({ kind: 'local', capture: (frame) => { captured = frame; } }, 'PONG', { rid: 7 });
+    messenger.reply(
+      {
+        kind: 'local',
+        capture: (frame) => {
+          captured = frame;
+        },
+      },
+      'PONG',
+      { rid: 7 },
+    );
     expect(sent[0]).toEqual({ to: neighbour.idHex, message: { type: 'PONG', body: { rid: 5 } } });
     const routed = sent[1]!;
     expect(routed.to).toBe(neighbour.idHex);

@@ -75,7 +75,8 @@ export class Messenger implements Messaging {
    * the node has no channel open.
    */
   deliverTo(inbound: Inbound): void {
-    if (this.inbound !== undefined) throw new MeshError(ErrorCode.INVALID_ARGUMENT, 'deliverTo: the messenger already delivers to a gateway');
+    if (this.inbound !== undefined)
+      throw new MeshError(ErrorCode.INVALID_ARGUMENT, 'deliverTo: the messenger already delivers to a gateway');
     this.inbound = inbound;
   }
 
@@ -95,7 +96,13 @@ export class Messenger implements Messaging {
     return this.requests.newId();
   }
 
-  expect(rid: number, timeoutMs: number, settle: (reply: Message, info: ReplyInfo) => void, fail: (e: MeshError) => void, peer?: string): void {
+  expect(
+    rid: number,
+    timeoutMs: number,
+    settle: (reply: Message, info: ReplyInfo) => void,
+    fail: (e: MeshError) => void,
+    peer?: string,
+  ): void {
     this.requests.expect(rid, timeoutMs, settle, fail, peer);
   }
 
@@ -109,9 +116,10 @@ export class Messenger implements Messaging {
 
   /** A reply arrived, the way `replyTo` says: hand it to whoever waits for its id. */
   settle(message: Message, replyTo: ReplyTo): void {
-    const info: ReplyInfo = replyTo.kind === 'routed'
-      ? { hops: replyTo.envelope.hops, from: replyTo.envelope.src, path: replyTo.envelope.path }
-      : { hops: 0, from: replyTo.kind === 'direct' ? replyTo.id : this.host.self, path: [] };
+    const info: ReplyInfo =
+      replyTo.kind === 'routed'
+        ? { hops: replyTo.envelope.hops, from: replyTo.envelope.src, path: replyTo.envelope.path }
+        : { hops: 0, from: replyTo.kind === 'direct' ? replyTo.id : this.host.self, path: [] };
     const rid = (message.body as { rid: number }).rid;
     if (!this.requests.settle(rid, message, info)) this.host.count('replies.unmatched');
   }
@@ -130,7 +138,13 @@ export class Messenger implements Messaging {
    * test (neighbour-vetting.ts scores the test itself; counting it here too would score it
    * twice) go this way, as do replies and signals.
    */
-  originate<N extends MessageName>(dest: NodeId, exact: boolean, type: N, body: MessageBodies[N], opts?: RouteOptions): string | undefined {
+  originate<N extends MessageName>(
+    dest: NodeId,
+    exact: boolean,
+    type: N,
+    body: MessageBodies[N],
+    opts?: RouteOptions,
+  ): string | undefined {
     return this.router.originate(dest, exact, type, body, opts);
   }
 
@@ -139,7 +153,12 @@ export class Messenger implements Messaging {
    * through (neighbour-trust.ts); its timing out counts against that neighbour only when
    * `dest` is a contact known to be alive.
    */
-  routeRequest<N extends MessageName>(dest: NodeId, type: N, body: MessageBodies[N] & { rid: number }, opts: RouteOptions = {}): void {
+  routeRequest<N extends MessageName>(
+    dest: NodeId,
+    type: N,
+    body: MessageBodies[N] & { rid: number },
+    opts: RouteOptions = {},
+  ): void {
     const hop = this.router.originate(dest, true, type, body, opts);
     if (hop === undefined) return;
     const contact = this.host.table.get(toHex(dest));
@@ -151,7 +170,10 @@ export class Messenger implements Messaging {
    * neighbour or routed to any other node, resolved by the reply that echoes the id.
    */
   queryPeer<N extends RequestName>(
-    peer: string, type: N, body: MessageBodies[N], timeoutMs = this.host.hopTimeoutMs * 2,
+    peer: string,
+    type: N,
+    body: MessageBodies[N],
+    timeoutMs = this.host.hopTimeoutMs * 2,
   ): Promise<{ reply: Message; info: ReplyInfo }> {
     const rid = (body as { rid: number }).rid;
     const { host } = this;

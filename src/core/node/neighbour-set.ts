@@ -165,7 +165,10 @@ export class NeighbourSet implements NeighbourActions {
     const open = new Set(host.neighbours.keys());
     for (const [peer, until] of this.cooldown) if (until <= now) this.cooldown.delete(peer);
     const plan = planNeighbours(host.self, host.table, open, host.policy, new Set(this.cooldown.keys()));
-    this.optionalTokens = Math.min(OPTIONAL_CONNECT_BURST, this.optionalTokens + (now - this.tokensAt) / OPTIONAL_CONNECT_INTERVAL_MS);
+    this.optionalTokens = Math.min(
+      OPTIONAL_CONNECT_BURST,
+      this.optionalTokens + (now - this.tokensAt) / OPTIONAL_CONNECT_INTERVAL_MS,
+    );
     this.tokensAt = now;
     for (const peer of plan.toConnect) {
       if (this.connecting.has(peer)) continue;
@@ -189,8 +192,11 @@ export class NeighbourSet implements NeighbourActions {
       host.count('connections.dropped');
       this.hangUp(peer);
     }
-    const idle = plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || host.neighbours.has(p));
-    this.settledState = idle ? `${host.table.version}/${host.neighbours.size}/${this.connecting.size}/${this.cooldown.size}` : undefined;
+    const idle =
+      plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || host.neighbours.has(p));
+    this.settledState = idle
+      ? `${host.table.version}/${host.neighbours.size}/${this.connecting.size}/${this.cooldown.size}`
+      : undefined;
   }
 
   /**

@@ -14,7 +14,10 @@ import { createIdentity } from '../identity.js';
  * judges nobody.
  */
 
-async function colludedSwarm(seed: number, active: boolean): Promise<{ swarm: Swarm; coalition: Coalition; honest: DhtNode[] }> {
+async function colludedSwarm(
+  seed: number,
+  active: boolean,
+): Promise<{ swarm: Swarm; coalition: Coalition; honest: DhtNode[] }> {
   const coalition = new Coalition({ active, fakeIdsPerAnswer: 0 });
   let created = 0;
   // Every fifth node colludes: 10 of 50.
@@ -25,14 +28,19 @@ async function colludedSwarm(seed: number, active: boolean): Promise<{ swarm: Sw
 
 /** Channels from honest nodes to colluders, open for at least `minAgeMs`. */
 const colluderChannels = (honest: DhtNode[], coalition: Coalition, now: number, minAgeMs = 0): number =>
-  honest.reduce((sum, h) => sum + [...h.neighbours.values()].filter((n) => coalition.has(n.idHex) && now - n.openedAt >= minAgeMs).length, 0);
+  honest.reduce(
+    (sum, h) =>
+      sum + [...h.neighbours.values()].filter((n) => coalition.has(n.idHex) && now - n.openedAt >= minAgeMs).length,
+    0,
+  );
 
 /** Pairs (honest node, node it distrusts), split by whether the distrusted one colludes. */
 function distrust(swarm: Swarm, honest: DhtNode[], coalition: Coalition): { colluders: number; honest: number } {
   const out = { colluders: 0, honest: 0 };
   for (const h of honest) {
     for (const other of swarm.alive()) {
-      if (h.vetting.trust.isDistrusted(other.selfHex, swarm.now)) out[coalition.has(other.selfHex) ? 'colluders' : 'honest']++;
+      if (h.vetting.trust.isDistrusted(other.selfHex, swarm.now))
+        out[coalition.has(other.selfHex) ? 'colluders' : 'honest']++;
     }
   }
   return out;
@@ -48,7 +56,8 @@ describe('neighbour vetting', () => {
     expect(d.honest).toBe(0);
     expect(d.colluders).toBeGreaterThan(0);
     for (const h of honest) {
-      for (const c of coalition.members) if (h.vetting.trust.isDistrusted(c, swarm.now)) expect(h.table.has(fromHex(c))).toBe(false);
+      for (const c of coalition.members)
+        if (h.vetting.trust.isDistrusted(c, swarm.now)) expect(h.table.has(fromHex(c))).toBe(false);
     }
     const refused = honest.reduce((sum, h) => sum + (h.stats()['neighbours.refusedUnreliable'] ?? 0), 0);
     expect(refused).toBeGreaterThan(0);
@@ -76,7 +85,9 @@ describe('neighbour vetting', () => {
     const random = seededRandom(5);
     const disconnected: string[] = [];
     const node = new DhtNode({
-      identity: createIdentity(random.bytes), clock, random,
+      identity: createIdentity(random.bytes),
+      clock,
+      random,
       transport: { send: () => true, connect: () => undefined, disconnect: (p) => disconnected.push(p) },
     });
     const peers = Array.from({ length: 6 }, () => toHex(random.bytes(32)));

@@ -161,31 +161,43 @@ export class NeighbourVetting {
       else this.outcome(peer, outcome);
     };
     const ask = host.messenger.newId();
-    host.messenger.expect(ask, host.hopTimeoutMs, (reply) => {
-      const named = reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : [];
-      const known = named
-        .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, host.self) && this.knows(toHex(id)))
-        .sort((a, b) => compareDistance(neighbour.id, a, b))
-        .slice(0, TEST_TARGET_CHOICES);
-      const target = known[Math.floor(host.random.next() * known.length)]
-        ?? host.table.closest(neighbour.id, 1, (c) => c.idHex === peer || c.idHex === host.selfHex)[0]?.id;
-      if (target === undefined) return finish('nothing-to-test');
-      const rid = host.messenger.newId();
-      // A sibling of our neighbour is a hop or two away: several of our usual lookup round trips is plenty.
-      const timeoutMs = Math.min(host.hopTimeoutMs * 2, 4 * host.queryTimer.softMs);
-      host.messenger.expect(rid, timeoutMs, () => finish('through'), () => finish('test-failed'));
-      // originate, not routeRequest: finish() scores the test for `peer` itself; with the
-      // messenger's first-hop bookkeeping too, one test would count twice for the same hop.
-      if (host.messenger.originate(target, true, 'FIND_NODE', { rid, target }, { firstHop: neighbour.id }) !== peer) {
-        host.messenger.forget(rid);
-        finish('nothing-to-test');
-      }
-    }, () => {
-      // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
-      if (!this.nextTestAt.has(peer)) return;
-      this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
-      this.outcome(peer, 'lost');
-    }, peer);
+    host.messenger.expect(
+      ask,
+      host.hopTimeoutMs,
+      (reply) => {
+        const named = reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : [];
+        const known = named
+          .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, host.self) && this.knows(toHex(id)))
+          .sort((a, b) => compareDistance(neighbour.id, a, b))
+          .slice(0, TEST_TARGET_CHOICES);
+        const target =
+          known[Math.floor(host.random.next() * known.length)] ??
+          host.table.closest(neighbour.id, 1, (c) => c.idHex === peer || c.idHex === host.selfHex)[0]?.id;
+        if (target === undefined) return finish('nothing-to-test');
+        const rid = host.messenger.newId();
+        // A sibling of our neighbour is a hop or two away: several of our usual lookup round trips is plenty.
+        const timeoutMs = Math.min(host.hopTimeoutMs * 2, 4 * host.queryTimer.softMs);
+        host.messenger.expect(
+          rid,
+          timeoutMs,
+          () => finish('through'),
+          () => finish('test-failed'),
+        );
+        // originate, not routeRequest: finish() scores the test for `peer` itself; with the
+        // messenger's first-hop bookkeeping too, one test would count twice for the same hop.
+        if (host.messenger.originate(target, true, 'FIND_NODE', { rid, target }, { firstHop: neighbour.id }) !== peer) {
+          host.messenger.forget(rid);
+          finish('nothing-to-test');
+        }
+      },
+      () => {
+        // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
+        if (!this.nextTestAt.has(peer)) return;
+        this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
+        this.outcome(peer, 'lost');
+      },
+      peer,
+    );
     host.messenger.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
   }
 

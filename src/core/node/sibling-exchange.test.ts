@@ -22,17 +22,25 @@ const contact = (id: NodeId): Contact => ({ id, idHex: toHex(id), lastSeen: 0, f
 function hostWith(reliable: number, newSibling?: NodeId) {
   let now = 0;
   const self = idStarting(0x00);
-  const neighbours = new Map(Array.from({ length: reliable }, (_, i): [string, Neighbour] => {
-    const id = idStarting(0x80 + i);
-    return [toHex(id), { id, idHex: toHex(id), prefix: 0x80 + i, openedAt: 0, lastHeard: 0 }];
-  }));
+  const neighbours = new Map(
+    Array.from({ length: reliable }, (_, i): [string, Neighbour] => {
+      const id = idStarting(0x80 + i);
+      return [toHex(id), { id, idHex: toHex(id), prefix: 0x80 + i, openedAt: 0, lastHeard: 0 }];
+    }),
+  );
   let closest: Contact[] = [...neighbours.values()].map((n) => contact(n.id));
   const log: string[] = [];
   const noNodes: Message = { type: 'FIND_NODE_REPLY', body: { rid: 1, target: self, nodes: [] } };
   const host: SiblingExchangeHost = {
-    self, selfHex: toHex(self), k: 20, alpha: 3, hopTimeoutMs: 5_000,
+    self,
+    selfHex: toHex(self),
+    k: 20,
+    alpha: 3,
+    hopTimeoutMs: 5_000,
     clock: { now: () => now, setTimer: () => () => undefined },
-    random: seededRandom(1), verify: () => true, count: () => undefined,
+    random: seededRandom(1),
+    verify: () => true,
+    count: () => undefined,
     neighbours,
     trust: { verdict: () => 'reliable' },
     table: { closest: () => closest, get: () => undefined, nonEmptyBuckets: () => [0] },
@@ -49,11 +57,22 @@ function hostWith(reliable: number, newSibling?: NodeId) {
     contacts: { learn: () => undefined },
     actions: { wantIntroductions: () => log.push('introductions') },
   };
-  return { host, log, at: (ms: number) => { now = ms; } };
+  return {
+    host,
+    log,
+    at: (ms: number) => {
+      now = ms;
+    },
+  };
 }
 
 /** Tick the exchange once a second up to `untilMs`; returns when each tick that did something happened. */
-async function runUntil(exchange: SiblingExchange, at: (ms: number) => void, log: string[], untilMs: number): Promise<number[]> {
+async function runUntil(
+  exchange: SiblingExchange,
+  at: (ms: number) => void,
+  log: string[],
+  untilMs: number,
+): Promise<number[]> {
   const times: number[] = [];
   for (let ms = 0; ms <= untilMs; ms += 1_000) {
     at(ms);

@@ -60,7 +60,10 @@ export class SiblingExchange {
   private intervalMs = FIRST_INTERVAL_MS;
   private exchanges = 0;
 
-  constructor(private readonly host: SiblingExchangeHost, private readonly siblings: number) {
+  constructor(
+    private readonly host: SiblingExchangeHost,
+    private readonly siblings: number,
+  ) {
     this.nextAt = host.clock.now() + FIRST_INTERVAL_MS;
   }
 
@@ -127,7 +130,13 @@ export class SiblingExchange {
     const { host } = this;
     const rid = host.messenger.newId();
     return new Promise((resolve) => {
-      host.messenger.expect(rid, host.hopTimeoutMs, (reply) => resolve(reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : []), () => resolve([]), peer);
+      host.messenger.expect(
+        rid,
+        host.hopTimeoutMs,
+        (reply) => resolve(reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : []),
+        () => resolve([]),
+        peer,
+      );
       host.messenger.sendDirect(peer, 'FIND_NODE', { rid, target: host.self });
     });
   }

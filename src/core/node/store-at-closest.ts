@@ -31,7 +31,10 @@ export interface StoreHost extends NodeBasics {
 }
 
 export async function storeAtClosest(
-  node: StoreHost, record: SignedRecord, k = node.k, onProgress?: (p: LookupProgress) => void,
+  node: StoreHost,
+  record: SignedRecord,
+  k = node.k,
+  onProgress?: (p: LookupProgress) => void,
 ): Promise<StoreOutcome> {
   return fanOut(node, record.key, k, 'STORE', record, onProgress);
 }
@@ -46,14 +49,19 @@ export async function removeAtClosest(node: StoreHost, removal: SignedRemoval, k
  * STORE travels the route that answer came back on.
  */
 async function fanOut(
-  node: StoreHost, key: NodeId, k: number, type: 'STORE' | 'REMOVE', payload: SignedRecord | SignedRemoval,
+  node: StoreHost,
+  key: NodeId,
+  k: number,
+  type: 'STORE' | 'REMOVE',
+  payload: SignedRecord | SignedRemoval,
   onProgress?: (p: LookupProgress) => void,
 ): Promise<StoreOutcome> {
   const lookup = await node.findNode(key, onProgress ? { onProgress } : {});
   const targets = lookup.closest.slice(0, k);
   // A removal also goes wherever our STOREs put a copy, found by this lookup or not (placements.ts).
   if (type === 'REMOVE') {
-    for (const hex of node.placements.take(payload.kind, key, node.self)) if (!targets.includes(hex) && hex !== node.selfHex) targets.push(hex);
+    for (const hex of node.placements.take(payload.kind, key, node.self))
+      if (!targets.includes(hex) && hex !== node.selfHex) targets.push(hex);
   }
   let refused: StoreOutcome['refused'] = [];
   let stored = 0;
@@ -64,7 +72,11 @@ async function fanOut(
       if (reply.type === 'STORE_REPLY' && reply.body.ok) {
         stored++;
         if (type === 'STORE') node.placements.note(payload.kind, key, node.self, target);
-      } else refused.push({ node: target, code: reply.type === 'STORE_REPLY' ? reply.body.code ?? 'REFUSED' : 'MALFORMED' });
+      } else
+        refused.push({
+          node: target,
+          code: reply.type === 'STORE_REPLY' ? (reply.body.code ?? 'REFUSED') : 'MALFORMED',
+        });
     } catch (e) {
       refused.push({ node: target, code: (e as MeshError).code ?? ErrorCode.TIMEOUT });
     }
@@ -87,7 +99,11 @@ async function fanOut(
  * that goes unanswered, the ordinary way (greedy routing, or straight to a neighbour).
  */
 async function sendAlongRoute(
-  node: StoreHost, target: string, route: NodeId[] | undefined, type: 'STORE' | 'REMOVE', body: (rid: number) => object,
+  node: StoreHost,
+  target: string,
+  route: NodeId[] | undefined,
+  type: 'STORE' | 'REMOVE',
+  body: (rid: number) => object,
 ): Promise<{ reply: Message }> {
   if (route !== undefined && route.length > 0 && route.length < MAX_HOPS && !node.neighbours.has(target)) {
     const rid = node.messenger.newId();
@@ -111,5 +127,7 @@ export function requireStored(outcome: StoreOutcome, what: string): StoreOutcome
   for (const r of outcome.refused) counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? ErrorCode.UNREACHABLE;
   const code = isErrorCode(top) ? top : ErrorCode.UNREACHABLE;
-  throw new MeshError(code, `${what}: refused by all ${outcome.attempted} storing nodes (${top})`, { refused: outcome.refused });
+  throw new MeshError(code, `${what}: refused by all ${outcome.attempted} storing nodes (${top})`, {
+    refused: outcome.refused,
+  });
 }

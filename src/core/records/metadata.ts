@@ -12,8 +12,7 @@ import { MAX_METADATA_BYTES, MAX_METADATA_ENTRIES } from '../constants.js';
  * bytes (records/footprint.ts estimates it, and record-memory.test.ts measures it).
  */
 
-export const METADATA_RULE =
-  `a flat map of at most ${MAX_METADATA_ENTRIES} keys to strings, numbers, booleans or null, at most ${MAX_METADATA_BYTES} bytes encoded`;
+export const METADATA_RULE = `a flat map of at most ${MAX_METADATA_ENTRIES} keys to strings, numbers, booleans or null, at most ${MAX_METADATA_BYTES} bytes encoded`;
 
 export type MetadataProblem = { code: 'MALFORMED' | 'TOO_LARGE'; expected: string };
 export type NormalizedMetadata = { metadata: Record<string, unknown>; bytes: number };
@@ -35,20 +34,27 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 const isScalar = (v: unknown): boolean =>
   v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
-const shown = (v: unknown): string => (Array.isArray(v) ? 'an array' : v instanceof Uint8Array ? 'bytes' : typeof v === 'object' ? 'a map' : typeof v);
+const shown = (v: unknown): string =>
+  Array.isArray(v) ? 'an array' : v instanceof Uint8Array ? 'bytes' : typeof v === 'object' ? 'a map' : typeof v;
 
 /**
  * The shape check, before anything is encoded: it stops at the first entry too many or the
  * first nested value, so a huge or deep map received in a frame costs no more than a glance.
  */
 function checkShape(metadata: unknown): MetadataProblem | null {
-  if (!isPlainObject(metadata)) return { code: 'MALFORMED', expected: `${METADATA_RULE} (got ${metadata === null ? 'null' : shown(metadata)})` };
+  if (!isPlainObject(metadata))
+    return { code: 'MALFORMED', expected: `${METADATA_RULE} (got ${metadata === null ? 'null' : shown(metadata)})` };
   let entries = 0;
   for (const key in metadata) {
     if (!Object.prototype.hasOwnProperty.call(metadata, key)) continue;
-    if (++entries > MAX_METADATA_ENTRIES) return { code: 'MALFORMED', expected: `${METADATA_RULE} (got more than ${MAX_METADATA_ENTRIES} keys)` };
+    if (++entries > MAX_METADATA_ENTRIES)
+      return { code: 'MALFORMED', expected: `${METADATA_RULE} (got more than ${MAX_METADATA_ENTRIES} keys)` };
     const value = metadata[key];
-    if (!isScalar(value)) return { code: 'MALFORMED', expected: `${METADATA_RULE} (${JSON.stringify(key.slice(0, 40))} holds ${shown(value)})` };
+    if (!isScalar(value))
+      return {
+        code: 'MALFORMED',
+        expected: `${METADATA_RULE} (${JSON.stringify(key.slice(0, 40))} holds ${shown(value)})`,
+      };
   }
   return null;
 }

@@ -7,21 +7,44 @@ import { keyForName, nodeIdFromPublicKey, toHex } from '../id.js';
 import { createIdentity, verify, type Identity, type Verifier } from '../identity.js';
 import { ENTRY_BYTES, entryBytes, OWNER_BYTES, SLOT_BYTES, TOMBSTONE_BYTES } from './footprint.js';
 import { RecordStore, type RecordStoreJSON } from './record-store.js';
-import { checkRecord, signRecord, signRemoval, type RecordKind, type SignedRecord, type SignedRemoval } from './records.js';
+import {
+  checkRecord,
+  signRecord,
+  signRemoval,
+  type RecordKind,
+  type SignedRecord,
+  type SignedRemoval,
+} from './records.js';
 
 const ids = Array.from({ length: 5 }, (_, i) => createIdentity(seededRandom(100 + i).bytes));
 const [alice, bob, carol, dave] = ids as [Identity, Identity, Identity, Identity, Identity];
 const NOW = 1_700_000_000_000;
 const SVC = keyForName('energy.home.get');
 
-const rec = (who: Identity, over: { key?: Uint8Array; kind?: RecordKind; at?: number; ttl?: number; endpoint?: string } = {}): SignedRecord =>
-  signRecord({
-    kind: over.kind ?? 'provider', key: over.key ?? SVC, endpoint: over.endpoint ?? `peer:${who.nodeIdHex}`,
-    metadata: {}, advertisedAt: over.at ?? NOW, ttl: over.ttl ?? 300,
-  }, who);
-const removal = (who: Identity, at = NOW, key = SVC, kind: RecordKind = 'provider') => signRemoval({ kind, key, removedAt: at }, who);
-const store = (opts: Partial<ConstructorParameters<typeof RecordStore>[0]> = {}): RecordStore => new RecordStore({ verify, ...opts });
-const owners = (s: RecordStore, now = NOW, key = SVC): string[] => s.get(key, 'provider', now).map((r) => toHex(r.nodeId)).sort();
+const rec = (
+  who: Identity,
+  over: { key?: Uint8Array; kind?: RecordKind; at?: number; ttl?: number; endpoint?: string } = {},
+): SignedRecord =>
+  signRecord(
+    {
+      kind: over.kind ?? 'provider',
+      key: over.key ?? SVC,
+      endpoint: over.endpoint ?? `peer:${who.nodeIdHex}`,
+      metadata: {},
+      advertisedAt: over.at ?? NOW,
+      ttl: over.ttl ?? 300,
+    },
+    who,
+  );
+const removal = (who: Identity, at = NOW, key = SVC, kind: RecordKind = 'provider') =>
+  signRemoval({ kind, key, removedAt: at }, who);
+const store = (opts: Partial<ConstructorParameters<typeof RecordStore>[0]> = {}): RecordStore =>
+  new RecordStore({ verify, ...opts });
+const owners = (s: RecordStore, now = NOW, key = SVC): string[] =>
+  s
+    .get(key, 'provider', now)
+    .map((r) => toHex(r.nodeId))
+    .sort();
 const codeOf = (r: { ok: boolean; code?: string }): string | undefined => (r.ok ? undefined : r.code);
 
 /**
@@ -33,26 +56,50 @@ const acceptAll: Verifier = () => true;
 function floodRecord(r: Random, over: { key?: Uint8Array; at?: number } = {}): SignedRecord {
   const publicKey = r.bytes(32);
   return {
-    kind: 'provider', key: over.key ?? SVC, publicKey, nodeId: nodeIdFromPublicKey(publicKey), endpoint: 'peer:flood',
-    metadata: { pad: 'x'.repeat(64) }, advertisedAt: over.at ?? NOW, ttl: 300, signature: r.bytes(64),
+    kind: 'provider',
+    key: over.key ?? SVC,
+    publicKey,
+    nodeId: nodeIdFromPublicKey(publicKey),
+    endpoint: 'peer:flood',
+    metadata: { pad: 'x'.repeat(64) },
+    advertisedAt: over.at ?? NOW,
+    ttl: 300,
+    signature: r.bytes(64),
   };
 }
 function floodRemoval(r: Random, key: Uint8Array = SVC): SignedRemoval {
   const publicKey = r.bytes(32);
-  return { kind: 'provider', key, publicKey, nodeId: nodeIdFromPublicKey(publicKey), removedAt: NOW, signature: r.bytes(64) };
+  return {
+    kind: 'provider',
+    key,
+    publicKey,
+    nodeId: nodeIdFromPublicKey(publicKey),
+    removedAt: NOW,
+    signature: r.bytes(64),
+  };
 }
 
 describe('RecordStore: put and upsert', () => {
   it('keeps many providers side by side at one key, one entry per owner, newest first', () => {
     const s = store();
-    for (const [i, who] of ids.entries()) expect(s.put(rec(who, { at: NOW + i }), NOW + 10)).toEqual({ ok: true, replaced: false });
+    for (const [i, who] of ids.entries())
+      expect(s.put(rec(who, { at: NOW + i }), NOW + 10)).toEqual({ ok: true, replaced: false });
     expect(s.size).toBe(ids.length);
-    expect(s.stats()).toEqual({ keys: 1, entries: ids.length, owners: ids.length, tombstones: 0, bytes: expect.any(Number) });
+    expect(s.stats()).toEqual({
+      keys: 1,
+      entries: ids.length,
+      owners: ids.length,
+      tombstones: 0,
+      bytes: expect.any(Number),
+    });
     expect(s.get(SVC, 'provider', NOW + 10).map((r) => toHex(r.nodeId))).toEqual(ids.map((i) => i.nodeIdHex).reverse());
     // Re-advertising replaces in place: still one entry per owner.
-    for (const [i, who] of ids.entries()) expect(s.put(rec(who, { at: NOW + 100 + i }), NOW + 200)).toEqual({ ok: true, replaced: true });
+    for (const [i, who] of ids.entries())
+      expect(s.put(rec(who, { at: NOW + 100 + i }), NOW + 200)).toEqual({ ok: true, replaced: true });
     expect(s.size).toBe(ids.length);
-    expect(s.get(SVC, 'provider', NOW + 200).map((r) => r.advertisedAt)).toEqual(ids.map((_, i) => NOW + 100 + i).reverse());
+    expect(s.get(SVC, 'provider', NOW + 200).map((r) => r.advertisedAt)).toEqual(
+      ids.map((_, i) => NOW + 100 + i).reverse(),
+    );
   });
 
   it('stores many owners side by side and upserts by node id', () => {
@@ -62,10 +109,14 @@ describe('RecordStore: put and upsert', () => {
     expect(owners(s)).toEqual([alice.nodeIdHex, bob.nodeIdHex].sort());
     const newer = rec(alice, { at: NOW + 1000, endpoint: 'peer:new' });
     expect(s.put(newer, NOW + 1000)).toEqual({ ok: true, replaced: true });
-    expect(s.get(SVC, 'provider', NOW + 1000).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.endpoint).toBe('peer:new');
+    expect(s.get(SVC, 'provider', NOW + 1000).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.endpoint).toBe(
+      'peer:new',
+    );
     expect(codeOf(s.put(rec(alice), NOW + 1000))).toBe(ErrorCode.STALE);
     // The refused older record changed nothing.
-    expect(s.get(SVC, 'provider', NOW + 1000).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.advertisedAt).toBe(NOW + 1000);
+    expect(s.get(SVC, 'provider', NOW + 1000).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.advertisedAt).toBe(
+      NOW + 1000,
+    );
     expect(s.size).toBe(2);
     expect(s.get(SVC, 'subscriber', NOW)).toEqual([]);
     expect(s.get(keyForName('other'), 'provider', NOW)).toEqual([]);
@@ -114,7 +165,9 @@ describe('RecordStore: expiry', () => {
     s.put(rec(carol, { ttl: 20, key: keyForName('b') }), NOW);
     expect(s.get(SVC, 'provider', NOW + 9_999)).toHaveLength(2);
     expect(owners(s, NOW + 10_000)).toEqual([bob.nodeIdHex]);
-    expect(s.getWithRemaining(SVC, 'provider', NOW + 15_000)).toEqual([{ record: expect.anything(), remainingMs: 5_000 }]);
+    expect(s.getWithRemaining(SVC, 'provider', NOW + 15_000)).toEqual([
+      { record: expect.anything(), remainingMs: 5_000 },
+    ]);
     expect(s.size).toBe(3);
     expect(s.pruneExpired(NOW + 10_000)).toBe(1);
     expect(s.pruneExpired(NOW + 20_000)).toBe(2);
@@ -128,7 +181,9 @@ describe('RecordStore: expiry', () => {
     s.put(rec(alice), NOW, 10 * 60_000);
     expect(s.getWithRemaining(SVC, 'provider', NOW)[0]?.remainingMs).toBe(300_000);
     s.put(rec(bob), NOW, 5_000);
-    expect(s.entriesForKey(SVC, 'provider').find((e) => toHex(e.record.nodeId) === bob.nodeIdHex)?.expiresAt).toBe(NOW + 5_000);
+    expect(s.entriesForKey(SVC, 'provider').find((e) => toHex(e.record.nodeId) === bob.nodeIdHex)?.expiresAt).toBe(
+      NOW + 5_000,
+    );
     expect(codeOf(s.put(rec(carol), NOW, 0))).toBe(ErrorCode.EXPIRED);
     expect(codeOf(s.put(rec(carol), NOW, -1))).toBe(ErrorCode.EXPIRED);
 
@@ -136,7 +191,8 @@ describe('RecordStore: expiry', () => {
     const a = store();
     const b = store();
     a.put(rec(alice), NOW);
-    for (const { record, remainingMs } of a.getWithRemaining(SVC, 'provider', NOW + 100_000)) b.put(record, NOW + 100_000, remainingMs);
+    for (const { record, remainingMs } of a.getWithRemaining(SVC, 'provider', NOW + 100_000))
+      b.put(record, NOW + 100_000, remainingMs);
     expect(b.getWithRemaining(SVC, 'provider', NOW + 100_000)[0]?.remainingMs).toBe(200_000);
     expect(b.get(SVC, 'provider', NOW + 300_000)).toEqual([]);
   });
@@ -205,7 +261,10 @@ describe('RecordStore: honest clocks 10 minutes fast or slow', () => {
 
   it('a record signed 10 min fast is stored by a node 10 min slow, and the reverse, each for its full TTL', () => {
     // The signer's clock reads NOW; true time is NOW - skew (fast signer) or NOW + skew (slow signer).
-    for (const [storerNow, label] of [[NOW - 2 * skew, 'fast signer, slow storer'], [NOW + 2 * skew, 'slow signer, fast storer']] as const) {
+    for (const [storerNow, label] of [
+      [NOW - 2 * skew, 'fast signer, slow storer'],
+      [NOW + 2 * skew, 'slow signer, fast storer'],
+    ] as const) {
       const s = store();
       expect({ label, ok: s.put(rec(alice), storerNow).ok }).toEqual({ label, ok: true });
       expect(s.getWithRemaining(SVC, 'provider', storerNow)[0]?.remainingMs).toBe(300_000);
@@ -312,7 +371,8 @@ describe('RecordStore: removal', () => {
     let flood = 0;
     for (let k = 0; k < 157; k++) {
       const thrownAway = floodRemoval(r);
-      for (let i = 0; i < 64 && flood < 10_000; i++, flood++) expect(s.remove({ ...thrownAway, key: r.bytes(32) }, NOW + 2).ok).toBe(true);
+      for (let i = 0; i < 64 && flood < 10_000; i++, flood++)
+        expect(s.remove({ ...thrownAway, key: r.bytes(32) }, NOW + 2).ok).toBe(true);
     }
     expect(s.stats().tombstones).toBe(MAX_STORED_KEYS + 1);
     expect(codeOf(s.put(owned, NOW + 3))).toBe(ErrorCode.STALE);
@@ -397,7 +457,10 @@ describe('RecordStore: bounds', () => {
 
 describe('RecordStore: bytes', () => {
   const padded = (who: Identity, pad: number, at = NOW, ttl = 300): SignedRecord =>
-    signRecord({ kind: 'provider', key: SVC, endpoint: 'peer:x', metadata: { pad: 'x'.repeat(pad) }, advertisedAt: at, ttl }, who);
+    signRecord(
+      { kind: 'provider', key: SVC, endpoint: 'peer:x', metadata: { pad: 'x'.repeat(pad) }, advertisedAt: at, ttl },
+      who,
+    );
 
   it('bounds the estimated heap overall (STORE_FULL); an owner may update in place within it; what leaves gives its bytes back', () => {
     const a = padded(alice, 100, NOW, 10);
@@ -420,10 +483,21 @@ describe('RecordStore: bytes', () => {
   });
 
   it('charges metadata by what decoding builds from it, not by its encoded size', () => {
-    const few = signRecord({ kind: 'provider', key: SVC, endpoint: 'e', metadata: { a: 'x'.repeat(1_000) }, advertisedAt: NOW, ttl: 300 }, alice);
-    const many = signRecord({
-      kind: 'provider', key: SVC, endpoint: 'e', metadata: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i])), advertisedAt: NOW, ttl: 300,
-    }, alice);
+    const few = signRecord(
+      { kind: 'provider', key: SVC, endpoint: 'e', metadata: { a: 'x'.repeat(1_000) }, advertisedAt: NOW, ttl: 300 },
+      alice,
+    );
+    const many = signRecord(
+      {
+        kind: 'provider',
+        key: SVC,
+        endpoint: 'e',
+        metadata: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i])),
+        advertisedAt: NOW,
+        ttl: 300,
+      },
+      alice,
+    );
     expect(encode(many.metadata).length).toBeLessThan(encode(few.metadata).length / 10);
     expect(entryBytes(many) - ENTRY_BYTES).toBeGreaterThan((entryBytes(few) - ENTRY_BYTES) / 2);
   });
@@ -460,13 +534,22 @@ describe('RecordStore: persistence', () => {
     const first = snapshot.entries[0]!;
     const tampered = { ...snapshot, entries: [{ ...first, record: { ...first.record, endpoint: 'evil' } }] };
     expect(RecordStore.fromJSON(tampered, NOW, verify).size).toBe(0);
-    for (const junk of [null, 'x', [], { entries: 'x' }, { entries: [null, 1, { record: null, expiresAt: NOW + 1 }] }, { tombstones: [{}] }]) {
+    for (const junk of [
+      null,
+      'x',
+      [],
+      { entries: 'x' },
+      { entries: [null, 1, { record: null, expiresAt: NOW + 1 }] },
+      { tombstones: [{}] },
+    ]) {
       expect(() => RecordStore.fromJSON(junk, NOW, verify)).not.toThrow();
       expect(RecordStore.fromJSON(junk, NOW, verify).size).toBe(0);
     }
     // A snapshot cannot extend a lifetime beyond what the record itself allows.
     const stretched = { entries: [{ record: first.record, expiresAt: NOW + 10 * 3_600_000 }] };
-    expect(RecordStore.fromJSON(stretched, NOW, verify).getWithRemaining(SVC, 'provider', NOW)[0]?.remainingMs).toBe(300_000);
+    expect(RecordStore.fromJSON(stretched, NOW, verify).getWithRemaining(SVC, 'provider', NOW)[0]?.remainingMs).toBe(
+      300_000,
+    );
   });
 });
 
@@ -504,7 +587,9 @@ describe('RecordStore: get never returns an expired record', () => {
     const s = store();
     s.put(rec(alice, { ttl: 60 }), NOW);
     for (const dt of [0, 1, 30_000, 59_999]) {
-      expect(s.getWithRemaining(SVC, 'provider', NOW + dt)).toEqual([{ record: expect.objectContaining({ ttl: 60 }), remainingMs: 60_000 - dt }]);
+      expect(s.getWithRemaining(SVC, 'provider', NOW + dt)).toEqual([
+        { record: expect.objectContaining({ ttl: 60 }), remainingMs: 60_000 - dt },
+      ]);
     }
     expect(s.getWithRemaining(SVC, 'provider', NOW + 60_000)).toEqual([]);
   });
@@ -523,7 +608,9 @@ describe('RecordStore: absorb', () => {
     const later = NOW + 20_000;
     dst.absorb(src, later);
     expect(owners(dst, later)).toEqual([bob.nodeIdHex, dave.nodeIdHex].sort());
-    expect(dst.getWithRemaining(SVC, 'provider', later).find((e) => toHex(e.record.nodeId) === bob.nodeIdHex)?.remainingMs).toBe(80_000);
+    expect(
+      dst.getWithRemaining(SVC, 'provider', later).find((e) => toHex(e.record.nodeId) === bob.nodeIdHex)?.remainingMs,
+    ).toBe(80_000);
     expect(dst.stats().tombstones).toBe(1);
     expect(codeOf(dst.put(carols, later))).toBe(ErrorCode.STALE);
   });
@@ -535,7 +622,9 @@ describe('RecordStore: absorb', () => {
     dst.put(rec(alice, { at: NOW + 5 }), NOW + 5);
     dst.absorb(src, NOW + 5);
     expect(dst.size).toBe(2);
-    expect(dst.get(SVC, 'provider', NOW + 5).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.advertisedAt).toBe(NOW + 5);
+    expect(dst.get(SVC, 'provider', NOW + 5).find((r) => toHex(r.nodeId) === alice.nodeIdHex)?.advertisedAt).toBe(
+      NOW + 5,
+    );
   });
 });
 
@@ -592,7 +681,11 @@ describe('RecordStore: memory stays bounded under floods', () => {
 
   it('a store restored from a huge snapshot is bounded the same way', () => {
     const r = seededRandom(4545);
-    const snapshot = { version: 1, entries: Array.from({ length: 5_000 }, () => ({ record: floodRecord(r), expiresAt: NOW + 60_000 })), tombstones: [] };
+    const snapshot = {
+      version: 1,
+      entries: Array.from({ length: 5_000 }, () => ({ record: floodRecord(r), expiresAt: NOW + 60_000 })),
+      tombstones: [],
+    };
     const restored = RecordStore.fromJSON(snapshot, NOW, acceptAll, { maxEntriesPerKey: 16 });
     expect(restored.size).toBe(16);
   });
@@ -604,8 +697,11 @@ describe('RecordStore: persistence re-verifies', () => {
     s.put(rec(alice), NOW);
     s.put(rec(bob), NOW);
     s.remove(removal(carol), NOW);
-    const snapshot = decode(encode(s.toJSON(NOW))) as { entries: Array<{ record: Record<string, unknown>; expiresAt: number }>; tombstones: Array<{ removal: Record<string, unknown>; expiresAt: number }> };
-    const [a, b] = snapshot.entries as [typeof snapshot.entries[0], typeof snapshot.entries[0]];
+    const snapshot = decode(encode(s.toJSON(NOW))) as {
+      entries: Array<{ record: Record<string, unknown>; expiresAt: number }>;
+      tombstones: Array<{ removal: Record<string, unknown>; expiresAt: number }>;
+    };
+    const [a, b] = snapshot.entries as [(typeof snapshot.entries)[0], (typeof snapshot.entries)[0]];
     const tampered = [
       { ...a, record: { ...a.record, ttl: 86_400 } },
       { ...a, record: { ...a.record, metadata: { injected: true } } },
@@ -613,8 +709,15 @@ describe('RecordStore: persistence re-verifies', () => {
       { ...a, record: { ...a.record, signature: new Uint8Array(64) } },
       { ...a, record: { ...a.record, key: keyForName('elsewhere') } },
     ];
-    const forgedTomb = { ...snapshot.tombstones[0]!, removal: { ...snapshot.tombstones[0]!.removal, removedAt: NOW + 1 } };
-    const restored = RecordStore.fromJSON({ ...snapshot, entries: [...tampered, b], tombstones: [forgedTomb] }, NOW, verify);
+    const forgedTomb = {
+      ...snapshot.tombstones[0]!,
+      removal: { ...snapshot.tombstones[0]!.removal, removedAt: NOW + 1 },
+    };
+    const restored = RecordStore.fromJSON(
+      { ...snapshot, entries: [...tampered, b], tombstones: [forgedTomb] },
+      NOW,
+      verify,
+    );
     expect(owners(restored)).toEqual([bob.nodeIdHex]);
     expect(restored.stats().tombstones).toBe(0);
     for (const { key, kind } of restored.slotKeys()) {

@@ -4,7 +4,13 @@ import { isIdHex, isNodeId, toHex, type NodeId } from '../id.js';
 import type { Verifier } from '../identity.js';
 import { entryBytes, OWNER_BYTES, SLOT_BYTES, TOMBSTONE_BYTES } from './footprint.js';
 import {
-  checkRecord, checkRemoval, recordDeadline, removalDeadline, type RecordKind, type SignedRecord, type SignedRemoval,
+  checkRecord,
+  checkRemoval,
+  recordDeadline,
+  removalDeadline,
+  type RecordKind,
+  type SignedRecord,
+  type SignedRemoval,
 } from './records.js';
 import { SpentVersions } from './spent.js';
 import { Tombstones } from './tombstones.js';
@@ -128,7 +134,10 @@ export class RecordStore {
     this.maxKeys = options.maxKeys ?? MAX_STORED_KEYS;
     this.maxEntries = options.maxEntries ?? MAX_STORED_ENTRIES;
     this.maxBytes = options.maxBytes ?? MAX_STORED_BYTES;
-    this.tombstones = new Tombstones({ maxPerOwner: this.maxKeysPerOwner, maxUnheld: options.maxTombstones ?? this.maxKeys });
+    this.tombstones = new Tombstones({
+      maxPerOwner: this.maxKeysPerOwner,
+      maxUnheld: options.maxTombstones ?? this.maxKeys,
+    });
     this.spent = new SpentVersions(options.maxSpent ?? this.maxKeys);
   }
 
@@ -170,7 +179,11 @@ export class RecordStore {
   }
 
   /** Live records with the time they have left here, for handing on to another node. */
-  getWithRemaining(key: NodeId | string, kind: RecordKind, now: number): Array<{ record: SignedRecord; remainingMs: number }> {
+  getWithRemaining(
+    key: NodeId | string,
+    kind: RecordKind,
+    now: number,
+  ): Array<{ record: SignedRecord; remainingMs: number }> {
     return this.live(key, kind, now).map((e) => ({ record: e.record, remainingMs: e.expiresAt - now }));
   }
 
@@ -180,7 +193,8 @@ export class RecordStore {
     const slot = keyHex === undefined || !isKind(kind) ? undefined : this.slots.get(slotId(keyHex, kind));
     if (slot === undefined) return [];
     const out: StoredEntry[] = [];
-    for (const e of slot.entries.values()) if (now === undefined || e.expiresAt > now) out.push({ record: e.record, expiresAt: e.expiresAt });
+    for (const e of slot.entries.values())
+      if (now === undefined || e.expiresAt > now) out.push({ record: e.record, expiresAt: e.expiresAt });
     return out;
   }
 
@@ -217,14 +231,21 @@ export class RecordStore {
 
   /** Take over the live entries and tombstones of another store (a restored snapshot). */
   absorb(other: RecordStore, now: number): void {
-    for (const t of other.tombstones.values()) if (t.expiresAt > now) this.applyRemoval(t.removal, now, t.expiresAt, t.held);
+    for (const t of other.tombstones.values())
+      if (t.expiresAt > now) this.applyRemoval(t.removal, now, t.expiresAt, t.held);
     for (const slot of other.slots.values()) {
       for (const e of slot.entries.values()) if (e.expiresAt > now) this.insert(e.record, now, e.expiresAt - now);
     }
   }
 
   stats(): RecordStoreStats {
-    return { keys: this.slots.size, entries: this.entryCount, owners: this.owners.size, tombstones: this.tombstones.size, bytes: this.usedBytes };
+    return {
+      keys: this.slots.size,
+      entries: this.entryCount,
+      owners: this.owners.size,
+      tombstones: this.tombstones.size,
+      bytes: this.usedBytes,
+    };
   }
 
   /** A snapshot of what is live at `now`. */
@@ -232,10 +253,13 @@ export class RecordStore {
     const live = (expiresAt: number): boolean => typeof now !== 'number' || expiresAt > now;
     const entries: RecordStoreJSON['entries'] = [];
     for (const slot of this.slots.values()) {
-      for (const e of slot.entries.values()) if (live(e.expiresAt)) entries.push({ record: e.record, expiresAt: e.expiresAt });
+      for (const e of slot.entries.values())
+        if (live(e.expiresAt)) entries.push({ record: e.record, expiresAt: e.expiresAt });
     }
     const tombstones: RecordStoreJSON['tombstones'] = [];
-    for (const t of this.tombstones.values()) if (live(t.expiresAt)) tombstones.push({ removal: t.removal, expiresAt: t.expiresAt, ...(t.held ? { held: true } : {}) });
+    for (const t of this.tombstones.values())
+      if (live(t.expiresAt))
+        tombstones.push({ removal: t.removal, expiresAt: t.expiresAt, ...(t.held ? { held: true } : {}) });
     return { version: 1, entries, tombstones };
   }
 
@@ -244,7 +268,12 @@ export class RecordStore {
    * record and removal is checked again, expired ones are dropped, and restored entries
    * keep at most the lifetime they had. Never throws.
    */
-  static fromJSON(data: unknown, now: number, verify: Verifier, options: Omit<RecordStoreOptions, 'verify'> = {}): RecordStore {
+  static fromJSON(
+    data: unknown,
+    now: number,
+    verify: Verifier,
+    options: Omit<RecordStoreOptions, 'verify'> = {},
+  ): RecordStore {
     const store = new RecordStore({ ...options, verify });
     store.load(data, now);
     return store;
@@ -303,7 +332,8 @@ export class RecordStore {
       this.tombstones.delete(tid);
       tomb = undefined;
     }
-    if (tomb !== undefined && tomb.removal.removedAt >= record.advertisedAt) return refusal(ErrorCode.STALE, 'record: removed by its owner');
+    if (tomb !== undefined && tomb.removal.removedAt >= record.advertisedAt)
+      return refusal(ErrorCode.STALE, 'record: removed by its owner');
 
     let slot = this.slots.get(id);
     let current = slot?.entries.get(owner);
@@ -311,18 +341,22 @@ export class RecordStore {
       this.expire(id, owner, current, now);
       current = undefined;
     }
-    if (this.spent.refuses(tid, record.advertisedAt, now)) return refusal(ErrorCode.EXPIRED, 'record: this version already expired here');
+    if (this.spent.refuses(tid, record.advertisedAt, now))
+      return refusal(ErrorCode.EXPIRED, 'record: this version already expired here');
     const bytes = entryBytes(record);
     const coversUntil = Math.max(recordDeadline(record), current?.coversUntil ?? 0);
     if (current !== undefined) {
-      if (record.advertisedAt < current.record.advertisedAt) return refusal(ErrorCode.STALE, 'record: a newer one is stored');
+      if (record.advertisedAt < current.record.advertisedAt)
+        return refusal(ErrorCode.STALE, 'record: a newer one is stored');
       const grows = bytes - current.bytes;
       if (grows > 0 && this.usedBytes + grows > this.maxBytes) {
         this.pruneWhenFull(now);
-        if (this.usedBytes + grows > this.maxBytes) return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
+        if (this.usedBytes + grows > this.maxBytes)
+          return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
       }
       // The same advertisement again may keep its longer expiry; a newer one starts afresh.
-      const keep = record.advertisedAt === current.record.advertisedAt ? Math.max(current.expiresAt, expiresAt) : expiresAt;
+      const keep =
+        record.advertisedAt === current.record.advertisedAt ? Math.max(current.expiresAt, expiresAt) : expiresAt;
       slot!.entries.set(owner, { record, expiresAt: keep, bytes, coversUntil });
       this.bytes += grows;
       return { ok: true, replaced: true };
@@ -339,18 +373,29 @@ export class RecordStore {
     if (ownerSlots !== undefined && ownerSlots.size >= this.maxKeysPerOwner) {
       for (const s of [...ownerSlots]) this.pruneSlot(s, now);
       const left = this.owners.get(owner)?.size ?? 0;
-      if (left >= this.maxKeysPerOwner) return refusal(ErrorCode.OWNER_QUOTA, `owner: holds entries under ${left} keys here`);
+      if (left >= this.maxKeysPerOwner)
+        return refusal(ErrorCode.OWNER_QUOTA, `owner: holds entries under ${left} keys here`);
     }
     // What the entry adds: itself, and the slot and owner set it may open, less the place of a
     // tombstone of its owner's here, which it takes over.
-    const cost = (): number => bytes + (this.slots.has(id) ? 0 : SLOT_BYTES) + (this.owners.has(owner) ? 0 : OWNER_BYTES);
+    const cost = (): number =>
+      bytes + (this.slots.has(id) ? 0 : SLOT_BYTES) + (this.owners.has(owner) ? 0 : OWNER_BYTES);
     const freed = (): number => (tomb?.held === true ? 1 : 0);
-    if ((!this.slots.has(id) && this.slots.size >= this.maxKeys) || this.counted - freed() >= this.maxEntries ||
-      this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.maxBytes) {
+    if (
+      (!this.slots.has(id) && this.slots.size >= this.maxKeys) ||
+      this.counted - freed() >= this.maxEntries ||
+      this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.maxBytes
+    ) {
       this.pruneWhenFull(now);
-      if (!this.slots.has(id) && this.slots.size >= this.maxKeys) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.slots.size} keys`);
-      if (this.counted - freed() >= this.maxEntries) return refusal(ErrorCode.STORE_FULL, `store: holds ${this.entryCount} entries, ${this.tombstones.held} tombstones of removed ones`);
-      if (this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.maxBytes) return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
+      if (!this.slots.has(id) && this.slots.size >= this.maxKeys)
+        return refusal(ErrorCode.STORE_FULL, `store: holds ${this.slots.size} keys`);
+      if (this.counted - freed() >= this.maxEntries)
+        return refusal(
+          ErrorCode.STORE_FULL,
+          `store: holds ${this.entryCount} entries, ${this.tombstones.held} tombstones of removed ones`,
+        );
+      if (this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.maxBytes)
+        return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
     }
 
     // A newer record where its owner's tombstone stands takes the place the tombstone held.
@@ -388,7 +433,9 @@ export class RecordStore {
     // The entry removed here turns into its tombstone, in its place in the entry bound.
     if (current !== undefined) this.deleteEntry(id, owner);
     const expiresAt = Math.min(removalDeadline(removal), maxExpiresAt);
-    const counts = current !== undefined || (held && this.counted < this.maxEntries && this.usedBytes + TOMBSTONE_BYTES <= this.maxBytes);
+    const counts =
+      current !== undefined ||
+      (held && this.counted < this.maxEntries && this.usedBytes + TOMBSTONE_BYTES <= this.maxBytes);
     if (expiresAt > now) this.tombstones.put(tombId(id, owner), { removal, owner, expiresAt, held: counts }, now);
     return { ok: true, removed: current !== undefined, removal };
   }

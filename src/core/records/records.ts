@@ -101,7 +101,11 @@ interface Problem {
   expected: string;
 }
 
-const problem = (field: string, expected: string, code: RefusalCode = ErrorCode.MALFORMED): Problem => ({ code, field, expected });
+const problem = (field: string, expected: string, code: RefusalCode = ErrorCode.MALFORMED): Problem => ({
+  code,
+  field,
+  expected,
+});
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
@@ -120,7 +124,8 @@ function checkKindKey(kind: unknown, key: unknown): Problem | null {
 
 function checkEndpoint(endpoint: unknown): Problem | null {
   if (typeof endpoint !== 'string') return problem('endpoint', 'a string');
-  if (endpoint.length > MAX_ENDPOINT_CHARS) return problem('endpoint', `at most ${MAX_ENDPOINT_CHARS} characters`, ErrorCode.TOO_LARGE);
+  if (endpoint.length > MAX_ENDPOINT_CHARS)
+    return problem('endpoint', `at most ${MAX_ENDPOINT_CHARS} characters`, ErrorCode.TOO_LARGE);
   return null;
 }
 
@@ -135,7 +140,9 @@ const checkTime = (field: string, t: unknown): Problem | null =>
 /** Metadata in its canonical decoded form, or the rule it breaks (metadata.ts). */
 function checkMetadataField(metadata: unknown): { metadata: Record<string, unknown> } | Problem {
   const m = normalizeMetadata(metadata);
-  return 'code' in m ? problem('metadata', m.expected, m.code === 'TOO_LARGE' ? ErrorCode.TOO_LARGE : ErrorCode.MALFORMED) : m;
+  return 'code' in m
+    ? problem('metadata', m.expected, m.code === 'TOO_LARGE' ? ErrorCode.TOO_LARGE : ErrorCode.MALFORMED)
+    : m;
 }
 
 /**
@@ -176,7 +183,10 @@ function throwProblem(p: Problem, got: unknown): never {
 /** Sign a record with `identity`; throws a MeshError (INVALID_ARGUMENT, TOO_LARGE) on bad fields. */
 export function signRecord(fields: UnsignedRecord, identity: Identity): SignedRecord {
   if (!isObject(fields)) throw invalidArgument('fields', 'an object', fields);
-  const p = checkKindKey(fields.kind, fields.key) ?? checkEndpoint(fields.endpoint) ?? checkTtl(fields.ttl) ??
+  const p =
+    checkKindKey(fields.kind, fields.key) ??
+    checkEndpoint(fields.endpoint) ??
+    checkTtl(fields.ttl) ??
     checkTime('advertisedAt', fields.advertisedAt);
   if (p) throwProblem(p, (fields as unknown as Record<string, unknown>)[p.field]);
   const meta = checkMetadataField(fields.metadata);
@@ -211,7 +221,11 @@ export function checkRecord(record: unknown, now: number, verify: Verifier): Rec
 function checkRecordUnsafe(input: unknown, now: number, verify: Verifier): RecordCheck {
   if (!isObject(input)) return refuse(problem('record', 'a map'));
   const r = input;
-  const p = checkKindKey(r.kind, r.key) ?? checkOwnerFields(r) ?? checkEndpoint(r.endpoint) ?? checkTtl(r.ttl) ??
+  const p =
+    checkKindKey(r.kind, r.key) ??
+    checkOwnerFields(r) ??
+    checkEndpoint(r.endpoint) ??
+    checkTtl(r.ttl) ??
     checkTime('advertisedAt', r.advertisedAt);
   if (p) return refuse(p);
   const meta = checkMetadataField(r.metadata);
@@ -242,7 +256,10 @@ function checkRecordUnsafe(input: unknown, now: number, verify: Verifier): Recor
     ttl,
     signature: copyBytes(r.signature as Uint8Array),
   };
-  if (verify !== trustSignatures && !safeVerify(verify, record.signature, recordSigningBytes(record), record.publicKey)) {
+  if (
+    verify !== trustSignatures &&
+    !safeVerify(verify, record.signature, recordSigningBytes(record), record.publicKey)
+  ) {
     return { ok: false, code: ErrorCode.BAD_SIGNATURE, reason: 'signature: does not verify' };
   }
   return { ok: true, record };
@@ -275,7 +292,11 @@ export const removalDeadline = (r: Pick<SignedRemoval, 'removedAt'>): number =>
 
 /** The public ProviderInfo shape of a record. */
 export const toProviderInfo = (r: SignedRecord): ProviderInfo => ({
-  nodeId: toHex(r.nodeId), endpoint: r.endpoint, metadata: r.metadata, advertisedAt: r.advertisedAt, ttl: r.ttl,
+  nodeId: toHex(r.nodeId),
+  endpoint: r.endpoint,
+  metadata: r.metadata,
+  advertisedAt: r.advertisedAt,
+  ttl: r.ttl,
 });
 
 // ---------------------------------------------------------------------------------------
@@ -305,7 +326,11 @@ export function checkRemoval(removal: unknown, now: number, verify: Verifier): R
   try {
     return checkRemovalUnsafe(removal, now, verify);
   } catch (e) {
-    return { ok: false, code: ErrorCode.MALFORMED, reason: `removal: ${e instanceof Error ? e.message : 'unreadable'}` };
+    return {
+      ok: false,
+      code: ErrorCode.MALFORMED,
+      reason: `removal: ${e instanceof Error ? e.message : 'unreadable'}`,
+    };
   }
 }
 

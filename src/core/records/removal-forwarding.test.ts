@@ -18,16 +18,37 @@ describe('a removal passed on', () => {
     const sent: Array<{ peer: string; frame: Uint8Array }> = [];
     const random = seededRandom(21);
     const node = new DhtNode({
-      identity: createIdentity(random.bytes), clock, random,
-      transport: { send: (peer, frame) => { sent.push({ peer, frame }); return true; }, connect: () => undefined, disconnect: () => undefined },
+      identity: createIdentity(random.bytes),
+      clock,
+      random,
+      transport: {
+        send: (peer, frame) => {
+          sent.push({ peer, frame });
+          return true;
+        },
+        connect: () => undefined,
+        disconnect: () => undefined,
+      },
     });
-    const [from, holder] = [22, 23].map((seed) => createIdentity(seededRandom(seed).bytes).nodeIdHex) as [string, string];
+    const [from, holder] = [22, 23].map((seed) => createIdentity(seededRandom(seed).bytes).nodeIdHex) as [
+      string,
+      string,
+    ];
     node.onChannelOpen(from);
     node.onChannelOpen(holder);
     const owner = createIdentity(seededRandom(24).bytes);
     const key = keyForName('forwarded.svc');
     const now = clock.now();
-    node.onFrame(from, encodeFrame('STORE', { rid: 1, record: signRecord({ kind: 'provider', key, endpoint: 'peer:x', metadata: {}, advertisedAt: now, ttl: 300 }, owner) }));
+    node.onFrame(
+      from,
+      encodeFrame('STORE', {
+        rid: 1,
+        record: signRecord(
+          { kind: 'provider', key, endpoint: 'peer:x', metadata: {}, advertisedAt: now, ttl: 300 },
+          owner,
+        ),
+      }),
+    );
     expect(node.records.size).toBe(1);
     // Replication handed a copy to `holder`.
     node.placements.note('provider', key, owner.nodeId, holder);
@@ -40,11 +61,20 @@ describe('a removal passed on', () => {
     node.onFrame(from, incoming);
     expect(node.records.size).toBe(0);
 
-    const passedOn = sent.filter((s) => s.peer === holder).map((s) => ({ size: s.frame.length, decoded: decodeFrame(s.frame) }));
+    const passedOn = sent
+      .filter((s) => s.peer === holder)
+      .map((s) => ({ size: s.frame.length, decoded: decodeFrame(s.frame) }));
     expect(passedOn).toHaveLength(1);
     const { size, decoded } = passedOn[0]!;
     if (!decoded.ok || decoded.message.type !== 'REMOVE') throw new Error('expected a REMOVE');
-    expect(Object.keys(decoded.message.body.removal as object).sort()).toEqual(['key', 'kind', 'nodeId', 'publicKey', 'removedAt', 'signature']);
+    expect(Object.keys(decoded.message.body.removal as object).sort()).toEqual([
+      'key',
+      'kind',
+      'nodeId',
+      'publicKey',
+      'removedAt',
+      'signature',
+    ]);
     expect(decoded.message.body.removal).toEqual(removal);
     expect(size).toBeLessThan(512);
     expect(node.stats()['dht.removeForwarded']).toBe(1);

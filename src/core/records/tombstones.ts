@@ -113,7 +113,8 @@ export class Tombstones {
 
   /** A full pool of unheld tombstones forgets its oldest. */
   private makeRoomForUnheld(): void {
-    while (this.unheld.size >= this.limits.maxUnheld && this.unheld.size > 0) this.delete(this.unheld.values().next().value!);
+    while (this.unheld.size >= this.limits.maxUnheld && this.unheld.size > 0)
+      this.delete(this.unheld.values().next().value!);
   }
 
   private evictEarliest(ids: Iterable<string>): void {

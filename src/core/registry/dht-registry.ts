@@ -4,7 +4,13 @@ import type { Identity } from '../identity.js';
 import type { LookupProgress, LookupResult } from '../lookup/lookup-result.js';
 import type { RecordStore } from '../records/record-store.js';
 import { signRecord, signRemoval, toProviderInfo, type RecordKind } from '../records/records.js';
-import { removeAtClosest, requireStored, storeAtClosest, type StoreHost, type StoreOutcome } from '../node/store-at-closest.js';
+import {
+  removeAtClosest,
+  requireStored,
+  storeAtClosest,
+  type StoreHost,
+  type StoreOutcome,
+} from '../node/store-at-closest.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
 
 /**
@@ -18,7 +24,11 @@ export interface RegistryHost extends StoreHost {
   readonly identity: Identity;
   /** Our own copy of a record we remove goes at once. */
   readonly records: Pick<RecordStore, 'remove'>;
-  findValue(key: NodeId, kind: 'provider' | 'subscriber', onProgress?: (p: LookupProgress) => void): Promise<LookupResult>;
+  findValue(
+    key: NodeId,
+    kind: 'provider' | 'subscriber',
+    onProgress?: (p: LookupProgress) => void,
+  ): Promise<LookupResult>;
 }
 
 export interface Advertisement {
@@ -33,25 +43,36 @@ export interface RecordPlacement {
 }
 
 export async function publishToDht(
-  node: RegistryHost, serviceId: string, info: Advertisement, ttl: number, k: number = node.k, placement: RecordPlacement = {},
+  node: RegistryHost,
+  serviceId: string,
+  info: Advertisement,
+  ttl: number,
+  k: number = node.k,
+  placement: RecordPlacement = {},
 ): Promise<StoreOutcome> {
   checkServiceId(serviceId);
   const kind = placement.kind ?? 'provider';
   if (!Number.isInteger(ttl) || ttl < 1) throw invalidArgument('ttl', 'a positive integer number of seconds', ttl);
-  const record = signRecord({
-    kind,
-    key: placement.key ?? keyForName(serviceId),
-    endpoint: info.endpoint ?? `peer:${node.selfHex}`,
-    metadata: info.metadata ?? {},
-    advertisedAt: node.clock.now(),
-    ttl,
-  }, node.identity);
+  const record = signRecord(
+    {
+      kind,
+      key: placement.key ?? keyForName(serviceId),
+      endpoint: info.endpoint ?? `peer:${node.selfHex}`,
+      metadata: info.metadata ?? {},
+      advertisedAt: node.clock.now(),
+      ttl,
+    },
+    node.identity,
+  );
   return requireStored(await storeAtClosest(node, record, k), `publishToDht(${serviceId})`);
 }
 
 /** Providers of `serviceId` found by a value lookup; [] when there are none. */
 export async function queryDhtForService(
-  node: RegistryHost, serviceId: string, k: number = node.k, kind: RecordKind = 'provider',
+  node: RegistryHost,
+  serviceId: string,
+  k: number = node.k,
+  kind: RecordKind = 'provider',
 ): Promise<ProviderInfo[]> {
   checkServiceId(serviceId);
   void k; // macula's K: the lookup already asks the alpha paths for k closest each.
@@ -61,12 +82,19 @@ export async function queryDhtForService(
 
 /** Remove this node's own advertisement from the k closest nodes (a signed removal). */
 export async function removeFromDht(
-  node: RegistryHost, serviceId: string, nodeId: string = node.selfHex, placement: RecordPlacement = {},
+  node: RegistryHost,
+  serviceId: string,
+  nodeId: string = node.selfHex,
+  placement: RecordPlacement = {},
 ): Promise<StoreOutcome> {
   const kind = placement.kind ?? 'provider';
   checkServiceId(serviceId);
-  if (nodeId !== node.selfHex) throw invalidArgument('nodeId', "this node's own id (only the owner can remove its entry)", nodeId);
-  const removal = signRemoval({ kind, key: placement.key ?? keyForName(serviceId), removedAt: node.clock.now() }, node.identity);
+  if (nodeId !== node.selfHex)
+    throw invalidArgument('nodeId', "this node's own id (only the owner can remove its entry)", nodeId);
+  const removal = signRemoval(
+    { kind, key: placement.key ?? keyForName(serviceId), removedAt: node.clock.now() },
+    node.identity,
+  );
   node.records.remove(removal, node.clock.now());
   return removeAtClosest(node, removal);
 }

@@ -101,18 +101,27 @@ export class PubSub {
     const subscribers = await this.discoverSubscribers(topic);
     const mid = node.random.bytes(16);
     node.count('pubsub.published');
-    const results = await Promise.all(subscribers.map(async (s) => {
-      if (s.nodeId === node.selfHex) return this.receive({ rid: 0, mid, topic, payload, publisher: node.self }) > 0;
-      try {
-        const rid = node.messenger.newId();
-        const { reply } = await node.messenger.queryPeer(s.nodeId, 'PUBLISH', { rid, mid, topic, payload, publisher: node.self }, timeoutMs);
-        return reply.type === 'REPLY' && reply.body.ok && typeof reply.body.result === 'number' && reply.body.result > 0;
-      } catch (e) {
-        // A vanished subscriber costs only its own delivery.
-        node.count(`pubsub.undelivered.${isMeshError(e) ? e.code : 'ERROR'}`);
-        return false;
-      }
-    }));
+    const results = await Promise.all(
+      subscribers.map(async (s) => {
+        if (s.nodeId === node.selfHex) return this.receive({ rid: 0, mid, topic, payload, publisher: node.self }) > 0;
+        try {
+          const rid = node.messenger.newId();
+          const { reply } = await node.messenger.queryPeer(
+            s.nodeId,
+            'PUBLISH',
+            { rid, mid, topic, payload, publisher: node.self },
+            timeoutMs,
+          );
+          return (
+            reply.type === 'REPLY' && reply.body.ok && typeof reply.body.result === 'number' && reply.body.result > 0
+          );
+        } catch (e) {
+          // A vanished subscriber costs only its own delivery.
+          node.count(`pubsub.undelivered.${isMeshError(e) ? e.code : 'ERROR'}`);
+          return false;
+        }
+      }),
+    );
     const delivered = results.filter(Boolean).length;
     node.count('pubsub.deliveries', delivered);
     return delivered;

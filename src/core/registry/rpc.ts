@@ -69,7 +69,12 @@ export const MAX_CALLS_PER_CALLER = 16;
 export const MAX_RUNNING_CALLS = 256;
 /** Errors after which another provider is tried. */
 const FAILOVER_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.TIMEOUT, ErrorCode.NOT_CONNECTED, ErrorCode.UNKNOWN_SERVICE, ErrorCode.BUSY, ErrorCode.UNREACHABLE, ErrorCode.CLOSED,
+  ErrorCode.TIMEOUT,
+  ErrorCode.NOT_CONNECTED,
+  ErrorCode.UNKNOWN_SERVICE,
+  ErrorCode.BUSY,
+  ErrorCode.UNREACHABLE,
+  ErrorCode.CLOSED,
 ]);
 
 export class Rpc {
@@ -77,7 +82,11 @@ export class Rpc {
   private readonly running = new Map<string, number>();
   private runningTotal = 0;
 
-  constructor(private readonly node: RpcHost, private readonly discovery: Discovery, private readonly handlers: LocalHandlers) {}
+  constructor(
+    private readonly node: RpcHost,
+    private readonly discovery: Discovery,
+    private readonly handlers: LocalHandlers,
+  ) {}
 
   async call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
     return (await this.callDetailed(serviceId, args, opts)).result;
@@ -89,12 +98,20 @@ export class Rpc {
     const timeoutMs = checkTimeout(opts.timeoutMs);
     const policy = opts.policy ?? 'random';
     if (!CALL_POLICIES.includes(policy)) throw invalidArgument('policy', CALL_POLICIES.join(' | '), policy);
-    if (opts.maxAttempts !== undefined && !(Number.isInteger(opts.maxAttempts) && opts.maxAttempts >= 1 && opts.maxAttempts <= 20)) {
+    if (
+      opts.maxAttempts !== undefined &&
+      !(Number.isInteger(opts.maxAttempts) && opts.maxAttempts >= 1 && opts.maxAttempts <= 20)
+    ) {
       throw invalidArgument('maxAttempts', 'an integer in [1, 20]', opts.maxAttempts);
     }
     checkPayload(args, 'args');
     if (policy === 'local-first' && this.handlers.has(serviceId)) {
-      return { result: await this.invokeLocally(serviceId, args), provider: this.node.selfHex, attempts: 1, failed: [] };
+      return {
+        result: await this.invokeLocally(serviceId, args),
+        provider: this.node.selfHex,
+        attempts: 1,
+        failed: [],
+      };
     }
 
     let providers = await this.discovery.discover(serviceId, {});
@@ -117,7 +134,11 @@ export class Rpc {
     }
     // Each attempt's cause travels in details (plain data, so it survives the worker boundary).
     const causes = attempts.map((a) => `${a.nodeId.slice(0, 8)}…: ${a.code} (${a.message})`).join('; ');
-    throw new MeshError(ErrorCode.ALL_PROVIDERS_FAILED, `${attempts.length} provider(s) of ${serviceId} failed: ${causes}`, { attempts });
+    throw new MeshError(
+      ErrorCode.ALL_PROVIDERS_FAILED,
+      `${attempts.length} provider(s) of ${serviceId} failed: ${causes}`,
+      { attempts },
+    );
   }
 
   /** Call one given provider, no failover. */
@@ -131,8 +152,10 @@ export class Rpc {
   /** Provider side: run the handler for a CALL and answer with its REPLY. */
   handleCall(msg: CallMsg, replyTo: ReplyTo): void {
     const { node } = this;
-    const caller = replyTo.kind === 'routed' ? toHex(replyTo.envelope.src) : replyTo.kind === 'direct' ? replyTo.peer : node.selfHex;
-    const fail = (code: string, message: string): void => node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
+    const caller =
+      replyTo.kind === 'routed' ? toHex(replyTo.envelope.src) : replyTo.kind === 'direct' ? replyTo.peer : node.selfHex;
+    const fail = (code: string, message: string): void =>
+      node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
     if (!this.handlers.has(msg.service)) return fail(ErrorCode.UNKNOWN_SERVICE, `${msg.service} is not provided here`);
     const running = this.running.get(caller) ?? 0;
     if (running >= MAX_CALLS_PER_CALLER) {
@@ -146,23 +169,34 @@ export class Rpc {
     this.running.set(caller, running + 1);
     this.runningTotal++;
     node.count('rpc.served');
-    this.handlers.invoke(msg.service, msg.args, caller).then(
-      (result) => {
-        const size = encodedSize(result);
-        if (size === Infinity) return fail(ErrorCode.NOT_ENCODABLE, `the result of ${msg.service} cannot be encoded as MessagePack (plain data only: no BigInt, functions or symbols)`);
-        if (size > MAX_PAYLOAD_BYTES) return fail(ErrorCode.TOO_LARGE, `the result of ${msg.service} is ${size} bytes encoded, more than the 1 MiB limit`);
-        node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
-      },
-      (e: unknown) => {
-        const code = isMeshError(e) && e.code === ErrorCode.UNKNOWN_SERVICE ? e.code : ErrorCode.HANDLER_ERROR;
-        fail(code, e instanceof Error ? e.message : String(e));
-      },
-    ).finally(() => {
-      this.runningTotal--;
-      const left = (this.running.get(caller) ?? 1) - 1;
-      if (left > 0) this.running.set(caller, left);
-      else this.running.delete(caller);
-    });
+    this.handlers
+      .invoke(msg.service, msg.args, caller)
+      .then(
+        (result) => {
+          const size = encodedSize(result);
+          if (size === Infinity)
+            return fail(
+              ErrorCode.NOT_ENCODABLE,
+              `the result of ${msg.service} cannot be encoded as MessagePack (plain data only: no BigInt, functions or symbols)`,
+            );
+          if (size > MAX_PAYLOAD_BYTES)
+            return fail(
+              ErrorCode.TOO_LARGE,
+              `the result of ${msg.service} is ${size} bytes encoded, more than the 1 MiB limit`,
+            );
+          node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
+        },
+        (e: unknown) => {
+          const code = isMeshError(e) && e.code === ErrorCode.UNKNOWN_SERVICE ? e.code : ErrorCode.HANDLER_ERROR;
+          fail(code, e instanceof Error ? e.message : String(e));
+        },
+      )
+      .finally(() => {
+        this.runningTotal--;
+        const left = (this.running.get(caller) ?? 1) - 1;
+        if (left > 0) this.running.set(caller, left);
+        else this.running.delete(caller);
+      });
   }
 
   /** Calls running on this provider, and distinct callers among them. */
@@ -205,7 +239,13 @@ export class Rpc {
       }
       case 'local-first': {
         const own = sorted.filter((p) => p.nodeId === this.node.selfHex);
-        return [...own, ...shuffle(sorted.filter((p) => p.nodeId !== this.node.selfHex), () => this.node.random.next())];
+        return [
+          ...own,
+          ...shuffle(
+            sorted.filter((p) => p.nodeId !== this.node.selfHex),
+            () => this.node.random.next(),
+          ),
+        ];
       }
       default:
         return shuffle(sorted, () => this.node.random.next());
@@ -223,7 +263,8 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 
 function checkTimeout(timeoutMs: number | undefined): number {
   const t = timeoutMs ?? RPC_TIMEOUT_MS;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 600_000) throw invalidArgument('timeoutMs', 'a number of milliseconds in (0, 600000]', t);
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 600_000)
+    throw invalidArgument('timeoutMs', 'a number of milliseconds in (0, 600000]', t);
   return t;
 }
 
@@ -240,5 +281,6 @@ function encodedSize(value: unknown): number {
 export function checkPayload(value: unknown, name: string): void {
   const size = encodedSize(value);
   if (size === Infinity) throw invalidArgument(name, 'a MessagePack-able value (plain data)', value);
-  if (size > MAX_PAYLOAD_BYTES) throw new MeshError(ErrorCode.TOO_LARGE, `${name}: ${size} bytes encoded, more than the 1 MiB limit`);
+  if (size > MAX_PAYLOAD_BYTES)
+    throw new MeshError(ErrorCode.TOO_LARGE, `${name}: ${size} bytes encoded, more than the 1 MiB limit`);
 }

@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../sim/event-queue.js';
 import { ServiceRegistry, type ProviderInfo } from './service-registry.js';
 
-const provider = (nodeId: string, advertisedAt: number, ttl = 300): ProviderInfo =>
-  ({ nodeId: nodeId.padEnd(64, '0'), endpoint: 'peer:x', metadata: {}, advertisedAt, ttl });
+const provider = (nodeId: string, advertisedAt: number, ttl = 300): ProviderInfo => ({
+  nodeId: nodeId.padEnd(64, '0'),
+  endpoint: 'peer:x',
+  metadata: {},
+  advertisedAt,
+  ttl,
+});
 
 function setup(opts = {}) {
   const clock = new EventQueue(1_000_000);
@@ -20,7 +25,9 @@ describe('ServiceRegistry (macula_service_registry)', () => {
     const { clock } = setup();
     const r = new ServiceRegistry(clock, { defaultTtl: 30, cacheTtl: 5, serviceTtl: 40 });
     expect([r.defaultTtl, r.cacheTtl, r.serviceTtl]).toEqual([30, 5, 40]);
-    expect(() => new ServiceRegistry(clock, { cacheTtl: -1 })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => new ServiceRegistry(clock, { cacheTtl: -1 })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
   });
 
   it('advertiseLocal / getLocalHandler / listLocalServices / unadvertiseLocal', () => {
@@ -34,8 +41,12 @@ describe('ServiceRegistry (macula_service_registry)', () => {
     registry.unadvertiseLocal('energy.home.get');
     expect(registry.getLocalHandler('energy.home.get')).toBeUndefined();
     expect(registry.listLocalServices()).toEqual(['demo.echo']);
-    expect(() => registry.advertiseLocal('', handler)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => registry.advertiseLocal('x', 5 as never)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => registry.advertiseLocal('', handler)).toThrowError(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => registry.advertiseLocal('x', 5 as never)).toThrowError(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
   });
 
   it('discoverService: miss, then cached until the cache TTL, then miss again; forceRefresh skips the cache', async () => {
@@ -62,7 +73,10 @@ describe('ServiceRegistry (macula_service_registry)', () => {
   it('judges a cached provider by this clock, so owners 10 min ahead or behind are still handed out', async () => {
     const { clock, registry } = setup();
     const tenMinutes = 10 * 60_000;
-    const skewed = [provider('a', clock.now() + tenMinutes, 300), provider('b', clock.now() - tenMinutes + 30_000, 300)];
+    const skewed = [
+      provider('a', clock.now() + tenMinutes, 300),
+      provider('b', clock.now() - tenMinutes + 30_000, 300),
+    ];
     registry.cacheService('svc', skewed, 60);
     await clock.runFor(40_000);
     const d = registry.discoverService('svc');

@@ -47,7 +47,10 @@ export class ServiceRegistry {
   private readonly subscriberCache = new Map<string, CacheEntry>();
 
   /** macula's new/0 and new/1. */
-  constructor(private readonly clock: Clock, opts: RegistryOptions = {}) {
+  constructor(
+    private readonly clock: Clock,
+    opts: RegistryOptions = {},
+  ) {
     this.defaultTtl = positiveSeconds('defaultTtl', opts.defaultTtl ?? DEFAULT_TTL_S);
     this.cacheTtl = positiveSeconds('cacheTtl', opts.cacheTtl ?? CACHE_TTL_S);
     this.serviceTtl = positiveSeconds('serviceTtl', opts.serviceTtl ?? SERVICE_TTL_S);
@@ -172,6 +175,7 @@ export function checkServiceId(serviceId: unknown): asserts serviceId is string 
 }
 
 function positiveSeconds(name: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw invalidArgument(name, 'a positive number of seconds', v);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw invalidArgument(name, 'a positive number of seconds', v);
   return v;
 }

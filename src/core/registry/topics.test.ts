@@ -25,7 +25,15 @@ describe('topics', () => {
   it('every matching pattern is stored under one of the keys the publisher looks at', () => {
     const topic = 'sensors.kitchen.temp';
     const keys = new Set(publishKeys(topic).map(toHex));
-    for (const pattern of ['sensors.kitchen.temp', 'sensors.*.temp', 'sensors.**', '**', '*.kitchen.*', 'sensors.kitchen.temp.**', 'sensors.kitchen.*']) {
+    for (const pattern of [
+      'sensors.kitchen.temp',
+      'sensors.*.temp',
+      'sensors.**',
+      '**',
+      '*.kitchen.*',
+      'sensors.kitchen.temp.**',
+      'sensors.kitchen.*',
+    ]) {
       expect(matches(pattern, topic)).toBe(true);
       expect(keys.has(toHex(subscriptionKey(pattern)))).toBe(true);
     }
@@ -43,6 +51,8 @@ describe('topics', () => {
       expect(() => checkTopic(bad)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
     expect(() => checkPattern('a.***')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => checkTopic(Array(17).fill('a').join('.'))).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => checkTopic(Array(17).fill('a').join('.'))).toThrowError(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
   });
 });

@@ -24,7 +24,11 @@ export function checkTopic(topic: unknown): asserts topic is string {
   }
   const segments = topic.split('.');
   if (segments.length > MAX_SEGMENTS || !segments.every((s) => SEGMENT_RE.test(s))) {
-    throw invalidArgument('topic', `1-${MAX_SEGMENTS} dot-separated segments of letters, digits, _ - : @ + (no wildcards)`, topic);
+    throw invalidArgument(
+      'topic',
+      `1-${MAX_SEGMENTS} dot-separated segments of letters, digits, _ - : @ + (no wildcards)`,
+      topic,
+    );
   }
 }
 

@@ -52,7 +52,9 @@ export function planNeighbours(
   for (const c of table.closest(self, policy.siblings, (c) => !usable(c), true)) take(c);
 
   // First one neighbour per bucket (what reachability needs), then fill up the sub-prefixes.
-  const groupsByBucket = table.nonEmptyBuckets().map((b) => subPrefixGroups(table.bucket(b).filter(usable), b, open, policy.perBucket));
+  const groupsByBucket = table
+    .nonEmptyBuckets()
+    .map((b) => subPrefixGroups(table.bucket(b).filter(usable), b, open, policy.perBucket));
   for (const groups of groupsByBucket) take(groups[0]);
   const required = new Set(desired);
   for (let round = 1; round < policy.perBucket; round++) {
@@ -70,7 +72,12 @@ export function planNeighbours(
  * already have a channel to (so the plan is stable and costs no new connections), then
  * the most recently seen.
  */
-function subPrefixGroups(bucket: readonly Contact[], b: number, open: ReadonlySet<string>, perBucket: number): Contact[] {
+function subPrefixGroups(
+  bucket: readonly Contact[],
+  b: number,
+  open: ReadonlySet<string>,
+  perBucket: number,
+): Contact[] {
   const best = new Map<number, Contact>();
   for (const c of bucket) {
     const group = b + 2 < 256 ? (bitAt(c.id, b + 1) << 1) | bitAt(c.id, b + 2) : 0;

@@ -18,26 +18,39 @@ function routerAt(self: NodeId, neighbours: NodeId[]) {
   const sent: Array<{ to: string; envelope: RouteMsg }> = [];
   const counters = new Map<string, number>();
   const host: RouterHost = {
-    self, selfHex: toHex(self), random: seededRandom(1),
+    self,
+    selfHex: toHex(self),
+    random: seededRandom(1),
     transport: {
       send: (to, frame) => {
         const decoded = decodeFrame(frame);
         if (decoded.ok && decoded.message.type === 'RPC_ROUTE') sent.push({ to, envelope: decoded.message.body });
         return true;
       },
-      connect: () => undefined, disconnect: () => undefined,
+      connect: () => undefined,
+      disconnect: () => undefined,
     },
     clock: { now: () => 0, setTimer: () => () => undefined },
     neighbours: () => neighbours.map((id) => ({ id, idHex: toHex(id), prefix: prefixOf(id) })),
-    ackTimeoutMs: () => 100, recentlyHeard: () => true, onHopFailure: () => undefined,
-    answersHere: () => false, deliver: () => undefined,
+    ackTimeoutMs: () => 100,
+    recentlyHeard: () => true,
+    onHopFailure: () => undefined,
+    answersHere: () => false,
+    deliver: () => undefined,
     count: (name, by = 1) => counters.set(name, (counters.get(name) ?? 0) + by),
   };
   return { router: new Router(host), sent, counters };
 }
 
 const exactPing = (dest: NodeId, path: NodeId[]): RouteMsg => ({
-  dest, src: path[0]!, hops: path.length, max: 10, exact: true, path, hid: 0, body: encodeFrame('PING', { rid: 1 }),
+  dest,
+  src: path[0]!,
+  hops: path.length,
+  max: 10,
+  exact: true,
+  path,
+  hid: 0,
+  body: encodeFrame('PING', { rid: 1 }),
 });
 
 describe('Router: exact envelopes at a dead end', () => {

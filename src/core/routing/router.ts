@@ -73,10 +73,21 @@ export class Router {
    * paths). Returns the neighbour it left through (undefined when it went nowhere).
    */
   originate<N extends MessageName>(
-    dest: NodeId, exact: boolean, type: N, body: MessageBodies[N], opts: RouteOptions = {},
+    dest: NodeId,
+    exact: boolean,
+    type: N,
+    body: MessageBodies[N],
+    opts: RouteOptions = {},
   ): string | undefined {
     const envelope: RouteMsg = {
-      dest, src: this.host.self, hops: 0, max: MAX_HOPS, exact, path: [], hid: 0, body: encodeFrame(type, body),
+      dest,
+      src: this.host.self,
+      hops: 0,
+      max: MAX_HOPS,
+      exact,
+      path: [],
+      hid: 0,
+      body: encodeFrame(type, body),
     };
     const via = opts.firstHop ? [opts.firstHop] : opts.via;
     if (via && via.length > 0) envelope.via = via;
@@ -201,7 +212,11 @@ export class Router {
       // Distance first, on the first 32 bits (decisive almost always): most neighbours lose
       // here, before the costlier path checks. This loop runs on every hop of every message.
       const d = (prefix ^ destPrefix) >>> 0;
-      if (best !== undefined && (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best) >= 0))) continue;
+      if (
+        best !== undefined &&
+        (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best) >= 0))
+      )
+        continue;
       if (tried.has(idHex) || onPath(id)) continue;
       best = id;
       bestPrefixDistance = d;

@@ -69,7 +69,7 @@ describe('RoutingTable', () => {
     expect(table.get(toHex(a))!.rttMs).toBe(3);
   });
 
-  it('does not alias the caller\'s id buffer', () => {
+  it("does not alias the caller's id buffer", () => {
     const rnd = seededRandom(4);
     const self = rnd.bytes(32);
     const table = new RoutingTable(self);
@@ -161,7 +161,6 @@ describe('RoutingTable', () => {
     expect(table.recordFailure(members[0]!)).toBe(0);
   });
 
-
   it('markLost keeps a contact without a replacement out of closest() and persistence until it is heard from', () => {
     const { rnd, table, members } = fullBucket(4);
     const target = members[0]!;
@@ -252,7 +251,11 @@ describe('RoutingTable', () => {
         const table = new RoutingTable(self, { k });
         for (let i = 0; i < inserts; i++) table.update(rnd.bytes(32), i);
         // Some ids near self, so deep buckets are populated as in a real network.
-        for (let i = 0; i < 40 && inserts > 0; i++) table.update(randomIdInBucket(self, 8 + (i % 30), (n) => rnd.bytes(n)), i);
+        for (let i = 0; i < 40 && inserts > 0; i++)
+          table.update(
+            randomIdInBucket(self, 8 + (i % 30), (n) => rnd.bytes(n)),
+            i,
+          );
         const targets: NodeId[] = [self.slice()];
         for (let i = 0; i < 60; i++) targets.push(rnd.bytes(32));
         for (let i = 0; i < 30; i++) targets.push(randomIdInBucket(self, i * 8, (n) => rnd.bytes(n)));

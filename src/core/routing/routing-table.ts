@@ -345,7 +345,11 @@ export class RoutingTable {
     // Lost contacts are not persisted: a reload would take them for live ones.
     for (const c of this.all()) {
       if (c.lost === true) continue;
-      contacts.push(c.rttMs === undefined ? { id: c.idHex, lastSeen: c.lastSeen } : { id: c.idHex, lastSeen: c.lastSeen, rttMs: c.rttMs });
+      contacts.push(
+        c.rttMs === undefined
+          ? { id: c.idHex, lastSeen: c.lastSeen }
+          : { id: c.idHex, lastSeen: c.lastSeen, rttMs: c.rttMs },
+      );
     }
     return { contacts };
   }

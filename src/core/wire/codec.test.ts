@@ -8,11 +8,27 @@ const samples: { [N in MessageName]: MessageBodies[N] } = {
   CONNECT: { publicKey: id(1), realm: 'default' },
   PING: { rid: 1 },
   PONG: { rid: 0xffffffff },
-  PUBLISH: { rid: 11, mid: new Uint8Array(16).fill(7), topic: 'sensors.kitchen.temp', payload: { c: 21.5 }, publisher: id(2) },
+  PUBLISH: {
+    rid: 11,
+    mid: new Uint8Array(16).fill(7),
+    topic: 'sensors.kitchen.temp',
+    payload: { c: 21.5 },
+    publisher: id(2),
+  },
   PUBSUB_ROUTE: { rid: 12, mid: new Uint8Array(16).fill(8), topic: 'a.b', payload: [1, 2, 3], publisher: id(3) },
   CALL: { rid: 42, service: 'energy.home.get', args: { meter: 'main' } },
   REPLY: { rid: 42, ok: true, result: { watts: 1234 } },
-  RPC_ROUTE: { dest: id(4), src: id(5), hops: 2, max: 10, exact: true, path: [id(5), id(6)], hid: 9, via: [id(6)], body: new Uint8Array([1, 2, 3]) },
+  RPC_ROUTE: {
+    dest: id(4),
+    src: id(5),
+    hops: 2,
+    max: 10,
+    exact: true,
+    path: [id(5), id(6)],
+    hid: 9,
+    via: [id(6)],
+    body: new Uint8Array([1, 2, 3]),
+  },
   ROUTE_ACK: { hid: 9 },
   FIND_NODE: { rid: 3, target: id(9) },
   FIND_NODE_REPLY: { rid: 3, target: id(9), nodes: [id(10), id(11)], linked: [1] },
@@ -40,7 +56,10 @@ describe('codec', () => {
 
   it('round-trips a failed REPLY with its code and message', () => {
     const decoded = decodeFrame(encodeFrame('REPLY', { rid: 1, ok: false, code: 'HANDLER_ERROR', message: 'boom' }));
-    expect(decoded).toEqual({ ok: true, message: { type: 'REPLY', body: { rid: 1, ok: false, code: 'HANDLER_ERROR', message: 'boom' } } });
+    expect(decoded).toEqual({
+      ok: true,
+      message: { type: 'REPLY', body: { rid: 1, ok: false, code: 'HANDLER_ERROR', message: 'boom' } },
+    });
   });
 
   it('names what is wrong with a bad frame instead of throwing', () => {
@@ -54,17 +73,29 @@ describe('codec', () => {
     junk[8] = 0xc1; // never used in MessagePack
     expect(decodeFrame(junk)).toEqual({ ok: false, error: 'msgpack' });
     expect(decodeFrame(encodeFrame('PING', { rid: -1 } as never))).toEqual({ ok: false, error: 'schema' });
-    expect(decodeFrame(encodeFrame('FIND_NODE', { rid: 1, target: new Uint8Array(31) }))).toEqual({ ok: false, error: 'schema' });
-    expect(decodeFrame(encodeFrame('RPC_ROUTE', { ...samples.RPC_ROUTE, hops: 11 }))).toEqual({ ok: false, error: 'schema' });
+    expect(decodeFrame(encodeFrame('FIND_NODE', { rid: 1, target: new Uint8Array(31) }))).toEqual({
+      ok: false,
+      error: 'schema',
+    });
+    expect(decodeFrame(encodeFrame('RPC_ROUTE', { ...samples.RPC_ROUTE, hops: 11 }))).toEqual({
+      ok: false,
+      error: 'schema',
+    });
   });
 
   it('refuses a reply whose linked indices do not point into its nodes once each, in order', () => {
     const { linked: _, ...plain } = samples.FIND_NODE_REPLY;
     expect(decodeFrame(encodeFrame('FIND_NODE_REPLY', plain)).ok).toBe(true);
     for (const linked of [[2], [-1], [0.5], [1, 0], [0, 0], [0, 1, 1], 'x']) {
-      expect(decodeFrame(encodeFrame('FIND_NODE_REPLY', { ...plain, linked } as never))).toEqual({ ok: false, error: 'schema' });
-      expect(decodeFrame(encodeFrame('FIND_VALUE_REPLY', { ...samples.FIND_VALUE_REPLY, nodes: [id(1), id(2)], linked } as never)))
-        .toEqual({ ok: false, error: 'schema' });
+      expect(decodeFrame(encodeFrame('FIND_NODE_REPLY', { ...plain, linked } as never))).toEqual({
+        ok: false,
+        error: 'schema',
+      });
+      expect(
+        decodeFrame(
+          encodeFrame('FIND_VALUE_REPLY', { ...samples.FIND_VALUE_REPLY, nodes: [id(1), id(2)], linked } as never),
+        ),
+      ).toEqual({ ok: false, error: 'schema' });
     }
   });
 

@@ -56,7 +56,8 @@ const fail = (error: DecodeError): DecodeResult => ({ ok: false, error });
 // ---- schema checks: each returns the typed body or null ----
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+const isObj = (v: unknown): v is Obj =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 const isId = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === ID_BYTES;
 const isRid = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isIdList = (v: unknown, max: number): v is Uint8Array[] => Array.isArray(v) && v.length <= max && v.every(isId);
@@ -64,23 +65,36 @@ const isKind = (v: unknown): v is 'provider' | 'subscriber' => v === 'provider' 
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_SERVICE_NAME_CHARS;
 const MAX_NODES_IN_REPLY = 64;
 /** Indices into a reply's `nodes`, each at most once, in increasing order. */
-const isLinked = (v: unknown, nodes: number): v is number[] => Array.isArray(v) && v.length <= nodes &&
+const isLinked = (v: unknown, nodes: number): v is number[] =>
+  Array.isArray(v) &&
+  v.length <= nodes &&
   v.every((i, at) => Number.isInteger(i) && i >= 0 && i < nodes && (at === 0 || i > (v[at - 1] as number)));
 /** A reply's optional `linked` field: absent, valid, or the whole reply is malformed. */
-const withLinked = <T extends object>(body: T, m: Record<string, unknown>, nodes: number): (T & { linked?: number[] }) | null => {
+const withLinked = <T extends object>(
+  body: T,
+  m: Record<string, unknown>,
+  nodes: number,
+): (T & { linked?: number[] }) | null => {
   if (m.linked === undefined) return body;
   return isLinked(m.linked, nodes) ? { ...body, linked: m.linked } : null;
 };
 const MAX_RECORDS_IN_REPLY = 256;
 
 const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | null } = {
-  CONNECT: (m) => (isObj(m) && m.publicKey instanceof Uint8Array && m.publicKey.length === 32 && typeof m.realm === 'string' && m.realm.length <= 64
-    ? { publicKey: m.publicKey, realm: m.realm } : null),
+  CONNECT: (m) =>
+    isObj(m) &&
+    m.publicKey instanceof Uint8Array &&
+    m.publicKey.length === 32 &&
+    typeof m.realm === 'string' &&
+    m.realm.length <= 64
+      ? { publicKey: m.publicKey, realm: m.realm }
+      : null,
   PING: (m) => (isObj(m) && isRid(m.rid) ? { rid: m.rid } : null),
   PONG: (m) => (isObj(m) && isRid(m.rid) ? { rid: m.rid } : null),
   PUBLISH: publish,
   PUBSUB_ROUTE: publish,
-  CALL: (m) => (isObj(m) && isRid(m.rid) && isName(m.service) ? { rid: m.rid, service: m.service, args: m.args } : null),
+  CALL: (m) =>
+    isObj(m) && isRid(m.rid) && isName(m.service) ? { rid: m.rid, service: m.service, args: m.args } : null,
   REPLY: (m) => {
     if (!isObj(m) || !isRid(m.rid) || typeof m.ok !== 'boolean') return null;
     if (m.ok) return { rid: m.rid, ok: true, result: m.result };
@@ -97,33 +111,64 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
     // An honest envelope has one path entry per hop taken; more could not be forwarded.
     if (!isIdList(m.path, MAX_HOPS + 1) || m.path.length > hops || !(m.body instanceof Uint8Array)) return null;
     if (m.via !== undefined && !isIdList(m.via, MAX_HOPS + 1)) return null;
-    const body: MessageBodies['RPC_ROUTE'] = { dest: m.dest, src: m.src, hops, max, exact: m.exact, path: m.path, hid: m.hid, body: m.body };
+    const body: MessageBodies['RPC_ROUTE'] = {
+      dest: m.dest,
+      src: m.src,
+      hops,
+      max,
+      exact: m.exact,
+      path: m.path,
+      hid: m.hid,
+      body: m.body,
+    };
     if (m.via !== undefined) body.via = m.via as Uint8Array[];
     return body;
   },
   ROUTE_ACK: (m) => (isObj(m) && isRid(m.hid) ? { hid: m.hid } : null),
   FIND_NODE: (m) => (isObj(m) && isRid(m.rid) && isId(m.target) ? { rid: m.rid, target: m.target } : null),
-  FIND_NODE_REPLY: (m) => (isObj(m) && isRid(m.rid) && isId(m.target) && isIdList(m.nodes, MAX_NODES_IN_REPLY)
-    ? withLinked({ rid: m.rid, target: m.target, nodes: m.nodes }, m, m.nodes.length) : null),
+  FIND_NODE_REPLY: (m) =>
+    isObj(m) && isRid(m.rid) && isId(m.target) && isIdList(m.nodes, MAX_NODES_IN_REPLY)
+      ? withLinked({ rid: m.rid, target: m.target, nodes: m.nodes }, m, m.nodes.length)
+      : null,
   STORE: (m) => {
     if (!isObj(m) || !isRid(m.rid) || !isObj(m.record)) return null;
     if (m.remainingMs !== undefined && !(typeof m.remainingMs === 'number' && m.remainingMs >= 0)) return null;
-    return m.remainingMs === undefined ? { rid: m.rid, record: m.record } : { rid: m.rid, record: m.record, remainingMs: m.remainingMs };
+    return m.remainingMs === undefined
+      ? { rid: m.rid, record: m.record }
+      : { rid: m.rid, record: m.record, remainingMs: m.remainingMs };
   },
-  FIND_VALUE: (m) => (isObj(m) && isRid(m.rid) && isId(m.key) && isKind(m.kind) ? { rid: m.rid, key: m.key, kind: m.kind } : null),
-  FIND_VALUE_REPLY: (m) => (isObj(m) && isRid(m.rid) && isId(m.key) && isKind(m.kind) && Array.isArray(m.records) &&
-    m.records.length <= MAX_RECORDS_IN_REPLY && isIdList(m.nodes, MAX_NODES_IN_REPLY)
-    ? withLinked({ rid: m.rid, key: m.key, kind: m.kind, records: m.records, nodes: m.nodes }, m, m.nodes.length) : null),
+  FIND_VALUE: (m) =>
+    isObj(m) && isRid(m.rid) && isId(m.key) && isKind(m.kind) ? { rid: m.rid, key: m.key, kind: m.kind } : null,
+  FIND_VALUE_REPLY: (m) =>
+    isObj(m) &&
+    isRid(m.rid) &&
+    isId(m.key) &&
+    isKind(m.kind) &&
+    Array.isArray(m.records) &&
+    m.records.length <= MAX_RECORDS_IN_REPLY &&
+    isIdList(m.nodes, MAX_NODES_IN_REPLY)
+      ? withLinked({ rid: m.rid, key: m.key, kind: m.kind, records: m.records, nodes: m.nodes }, m, m.nodes.length)
+      : null,
   STORE_REPLY: (m) => {
     if (!isObj(m) || !isRid(m.rid) || !isId(m.key) || typeof m.ok !== 'boolean') return null;
     if (m.code !== undefined && (typeof m.code !== 'string' || m.code.length > 64)) return null;
-    return m.code === undefined ? { rid: m.rid, key: m.key, ok: m.ok } : { rid: m.rid, key: m.key, ok: m.ok, code: m.code };
+    return m.code === undefined
+      ? { rid: m.rid, key: m.key, ok: m.ok }
+      : { rid: m.rid, key: m.key, ok: m.ok, code: m.code };
   },
   REMOVE: (m) => (isObj(m) && isRid(m.rid) && isObj(m.removal) ? { rid: m.rid, removal: m.removal } : null),
   SIGNAL: (m) => (isObj(m) && m.payload instanceof Uint8Array ? { payload: m.payload } : null),
 };
 
 function publish(m: unknown): MessageBodies['PUBLISH'] | null {
-  if (!isObj(m) || !isRid(m.rid) || !(m.mid instanceof Uint8Array) || m.mid.length !== 16 || !isName(m.topic) || !isId(m.publisher)) return null;
+  if (
+    !isObj(m) ||
+    !isRid(m.rid) ||
+    !(m.mid instanceof Uint8Array) ||
+    m.mid.length !== 16 ||
+    !isName(m.topic) ||
+    !isId(m.publisher)
+  )
+    return null;
   return { rid: m.rid, mid: m.mid, topic: m.topic, payload: m.payload, publisher: m.publisher };
 }

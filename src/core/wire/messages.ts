@@ -56,12 +56,35 @@ export const messageNames: ReadonlyMap<number, MessageName> = new Map(
 
 export type RecordKindWire = 'provider' | 'subscriber';
 
-export interface ConnectMsg { publicKey: Uint8Array; realm: string }
-export interface PingMsg { rid: number }
-export interface PongMsg { rid: number }
-export interface PublishMsg { rid: number; mid: Uint8Array; topic: string; payload: unknown; publisher: Uint8Array }
-export interface CallMsg { rid: number; service: string; args: unknown }
-export interface ReplyMsg { rid: number; ok: boolean; result?: unknown; code?: string; message?: string }
+export interface ConnectMsg {
+  publicKey: Uint8Array;
+  realm: string;
+}
+export interface PingMsg {
+  rid: number;
+}
+export interface PongMsg {
+  rid: number;
+}
+export interface PublishMsg {
+  rid: number;
+  mid: Uint8Array;
+  topic: string;
+  payload: unknown;
+  publisher: Uint8Array;
+}
+export interface CallMsg {
+  rid: number;
+  service: string;
+  args: unknown;
+}
+export interface ReplyMsg {
+  rid: number;
+  ok: boolean;
+  result?: unknown;
+  code?: string;
+  message?: string;
+}
 export interface RouteMsg {
   /** Target node id (exact) or key (deliver to the closest node). */
   dest: Uint8Array;
@@ -78,21 +101,54 @@ export interface RouteMsg {
   /** An inner frame. */
   body: Uint8Array;
 }
-export interface RouteAckMsg { hid: number }
-export interface FindNodeMsg { rid: number; target: Uint8Array }
+export interface RouteAckMsg {
+  hid: number;
+}
+export interface FindNodeMsg {
+  rid: number;
+  target: Uint8Array;
+}
 /**
  * `linked`: indices into `nodes` of those the answering node holds an open channel to. A
  * query for one of them, routed to the answering node, is handed over in one more hop.
  */
-export interface FindNodeReplyMsg { rid: number; target: Uint8Array; nodes: Uint8Array[]; linked?: number[] }
-export interface StoreMsg { rid: number; record: unknown; remainingMs?: number }
-export interface FindValueMsg { rid: number; key: Uint8Array; kind: RecordKindWire }
-export interface FindValueReplyMsg {
-  rid: number; key: Uint8Array; kind: RecordKindWire; records: unknown[]; nodes: Uint8Array[]; linked?: number[];
+export interface FindNodeReplyMsg {
+  rid: number;
+  target: Uint8Array;
+  nodes: Uint8Array[];
+  linked?: number[];
 }
-export interface StoreReplyMsg { rid: number; key: Uint8Array; ok: boolean; code?: string }
-export interface RemoveMsg { rid: number; removal: unknown }
-export interface SignalMsg { payload: Uint8Array }
+export interface StoreMsg {
+  rid: number;
+  record: unknown;
+  remainingMs?: number;
+}
+export interface FindValueMsg {
+  rid: number;
+  key: Uint8Array;
+  kind: RecordKindWire;
+}
+export interface FindValueReplyMsg {
+  rid: number;
+  key: Uint8Array;
+  kind: RecordKindWire;
+  records: unknown[];
+  nodes: Uint8Array[];
+  linked?: number[];
+}
+export interface StoreReplyMsg {
+  rid: number;
+  key: Uint8Array;
+  ok: boolean;
+  code?: string;
+}
+export interface RemoveMsg {
+  rid: number;
+  removal: unknown;
+}
+export interface SignalMsg {
+  payload: Uint8Array;
+}
 
 export interface MessageBodies {
   CONNECT: ConnectMsg;

@@ -25,11 +25,13 @@ export class AppCallbacks {
   private readonly peerListeners = new Map<PeerEvent | RelayEvent, Set<(idOrUrl: string) => void>>();
 
   readonly bridge: AppBridge = {
-    invoke: (serviceId, args) => capture(async () => {
-      const handler = this.handlers.get(serviceId);
-      if (handler === undefined) throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
-      return handler(args);
-    }),
+    invoke: (serviceId, args) =>
+      capture(async () => {
+        const handler = this.handlers.get(serviceId);
+        if (handler === undefined)
+          throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
+        return handler(args);
+      }),
     lookup: (progress) => {
       for (const cb of this.lookupListeners) {
         try {

@@ -62,7 +62,10 @@ export function startDatabaseSweeper(ownId: string | undefined, maxAgeMs: number
   let removed = 0;
   if (env === undefined) return { removed, stop: () => undefined };
   const sweep = (): void => {
-    sweepAbandonedDatabases(env, ownId, maxAgeMs).then((r) => (removed += r.removed.length), () => undefined);
+    sweepAbandonedDatabases(env, ownId, maxAgeMs).then(
+      (r) => (removed += r.removed.length),
+      () => undefined,
+    );
   };
   const onHide = (): void => {
     if (ownId !== undefined) stampOwn(env, ownId);

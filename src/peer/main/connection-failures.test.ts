@@ -58,18 +58,24 @@ function setup(maxChannels = 2) {
   const channels: FakeChannel[] = [];
   const closedEvents: Array<[string, boolean]> = [];
   const identity = createIdentity((n) => crypto.getRandomValues(new Uint8Array(n)));
-  const manager = new ConnectionManager(identity, clock, {
-    createChannel: () => {
-      const c = new FakeChannel();
-      channels.push(c);
-      return c;
+  const manager = new ConnectionManager(
+    identity,
+    clock,
+    {
+      createChannel: () => {
+        const c = new FakeChannel();
+        channels.push(c);
+        return c;
+      },
+      sendViaOverlay: async () => false,
+      sendViaRelay: () => true,
+      channelOpened: () => undefined,
+      channelClosed: (peer, wasOpen) => void closedEvents.push([peer, wasOpen]),
+      frame: () => undefined,
+      created: () => undefined,
     },
-    sendViaOverlay: async () => false,
-    sendViaRelay: () => true,
-    channelOpened: () => undefined,
-    channelClosed: (peer, wasOpen) => void closedEvents.push([peer, wasOpen]),
-    frame: () => undefined, created: () => undefined,
-  }, { maxChannels, openTimeoutMs: 12_000 });
+    { maxChannels, openTimeoutMs: 12_000 },
+  );
   return { clock, channels, closedEvents, manager };
 }
 
@@ -86,7 +92,10 @@ describe('failed connections', () => {
     expect(manager.failures.total).toBe(0);
     clock.advance(1);
     expect(channels.every((c) => c.closed)).toBe(true);
-    expect(closedEvents).toEqual([[peerId(1), false], [peerId(2), false]]);
+    expect(closedEvents).toEqual([
+      [peerId(1), false],
+      [peerId(2), false],
+    ]);
     const stats = manager.failures.toStats();
     expect(stats['connections.failed']).toBe(2);
     expect(stats['connections.failed.noAnswer']).toBe(1);
@@ -128,14 +137,32 @@ describe('failed connections', () => {
     const inner = new FakeChannel();
     inner.reason = 'iceFailed';
     expect(routes.wrap(inner).failureReason?.()).toBe('iceFailed');
-    const bare: PeerChannel = { signal: () => undefined, send: () => true, close: () => undefined, onSignal: () => undefined, onOpen: () => undefined, onData: () => undefined, onClose: () => undefined };
+    const bare: PeerChannel = {
+      signal: () => undefined,
+      send: () => true,
+      close: () => undefined,
+      onSignal: () => undefined,
+      onOpen: () => undefined,
+      onData: () => undefined,
+      onClose: () => undefined,
+    };
     expect(routes.wrap(bare).failureReason).toBeUndefined();
 
     const clock = manualClock();
-    const manager = new ConnectionManager(createIdentity((n) => crypto.getRandomValues(new Uint8Array(n))), clock, {
-      createChannel: () => routes.wrap({ ...bare }), sendViaOverlay: async () => false, sendViaRelay: () => true,
-      channelOpened: () => undefined, channelClosed: () => undefined, frame: () => undefined, created: () => undefined,
-    }, { openTimeoutMs: 10_000 });
+    const manager = new ConnectionManager(
+      createIdentity((n) => crypto.getRandomValues(new Uint8Array(n))),
+      clock,
+      {
+        createChannel: () => routes.wrap({ ...bare }),
+        sendViaOverlay: async () => false,
+        sendViaRelay: () => true,
+        channelOpened: () => undefined,
+        channelClosed: () => undefined,
+        frame: () => undefined,
+        created: () => undefined,
+      },
+      { openTimeoutMs: 10_000 },
+    );
     manager.connect(peerId(1));
     clock.advance(10_000);
     expect(manager.failures.toStats()['connections.failed.timeout']).toBe(1);

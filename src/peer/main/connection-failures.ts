@@ -19,7 +19,10 @@ export class ConnectionFailures {
 
   /** stats() entries: `connections.failed`, `connections.failed.<reason>`, `connections.failedHeldMsMax`. */
   toStats(): Record<string, number> {
-    const out: Record<string, number> = { 'connections.failed': this.total, 'connections.failedHeldMsMax': Math.round(this.heldMsMax) };
+    const out: Record<string, number> = {
+      'connections.failed': this.total,
+      'connections.failedHeldMsMax': Math.round(this.heldMsMax),
+    };
     for (const [reason, n] of this.byReason) out[`connections.failed.${reason}`] = n;
     return out;
   }

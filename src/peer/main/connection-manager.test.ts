@@ -63,18 +63,23 @@ function manager(limits: Partial<ConnectionLimits> = {}, hooks: Partial<Connecti
   const viaRelay: Array<{ to: string; signal: StampedSignal }> = [];
   let last: FakeChannel | undefined;
   const identity = createIdentity(random);
-  const cm = new ConnectionManager(identity, clock, {
-    createChannel: (initiator) => (last = new FakeChannel(initiator)),
-    sendViaOverlay: async () => false,
-    sendViaRelay: (to, signal) => (viaRelay.push({ to, signal }), true),
-    channelOpened: () => undefined,
-    created: (total) => reported.push(total),
-    channelClosed: (peer, wasOpen) => {
-      if (!wasOpen) endedDials.push(peer);
+  const cm = new ConnectionManager(
+    identity,
+    clock,
+    {
+      createChannel: (initiator) => (last = new FakeChannel(initiator)),
+      sendViaOverlay: async () => false,
+      sendViaRelay: (to, signal) => (viaRelay.push({ to, signal }), true),
+      channelOpened: () => undefined,
+      created: (total) => reported.push(total),
+      channelClosed: (peer, wasOpen) => {
+        if (!wasOpen) endedDials.push(peer);
+      },
+      frame: () => undefined,
+      ...hooks,
     },
-    frame: () => undefined,
-    ...hooks,
-  }, limits);
+    limits,
+  );
   /** Deliver a verified signal from `from`, remembering the channel it got, if any. */
   const deliver = (from: string, signal: StampedSignal, relayed = true): FakeChannel | undefined => {
     last = undefined;
@@ -83,8 +88,20 @@ function manager(limits: Partial<ConnectionLimits> = {}, hooks: Partial<Connecti
     return last;
   };
   /** A verified offer from `from`, a new session's first signal, signed now. */
-  const offer = (from: string, data: unknown = JUNK): FakeChannel | undefined => deliver(from, freshSignal(data, clock.now()));
-  return { cm, self: identity.nodeIdHex, clock, channels, reported, endedDials, viaRelay, offer, deliver, last: () => last };
+  const offer = (from: string, data: unknown = JUNK): FakeChannel | undefined =>
+    deliver(from, freshSignal(data, clock.now()));
+  return {
+    cm,
+    self: identity.nodeIdHex,
+    clock,
+    channels,
+    reported,
+    endedDials,
+    viaRelay,
+    offer,
+    deliver,
+    last: () => last,
+  };
 }
 
 describe('connection manager: inbound offers and the connection budget', () => {
@@ -185,7 +202,10 @@ describe('connection manager: inbound offers and the connection budget', () => {
 
 describe('connection manager: stale and replayed signals', () => {
   const MINUTE = 60_000;
-  const offerOf = (sdp: string, ts: number, seq = 0): StampedSignal => ({ ...freshSignal({ type: 'offer', sdp }, ts), seq });
+  const offerOf = (sdp: string, ts: number, seq = 0): StampedSignal => ({
+    ...freshSignal({ type: 'offer', sdp }, ts),
+    seq,
+  });
 
   it('an offer routed again after its channel opened is dropped as a duplicate: the channel stays, no connection is spent', async () => {
     const { cm, clock, deliver, channels } = manager();
@@ -259,7 +279,12 @@ describe('connection manager: stale and replayed signals', () => {
     expect(ourOffer).toMatchObject({ seq: 0, ts: clock.now(), data: { type: 'offer' } });
     expect(ourCandidate).toMatchObject({ seq: 1, session: ourOffer!.session });
 
-    const stamp = (data: unknown, seq: number, session = ourOffer!.session): StampedSignal => ({ data, ts: clock.now(), session, seq });
+    const stamp = (data: unknown, seq: number, session = ourOffer!.session): StampedSignal => ({
+      data,
+      ts: clock.now(),
+      session,
+      seq,
+    });
     deliver(peer, stamp({ type: 'answer', sdp: 'of an older attempt' }, 0, 'e'.repeat(32)));
     deliver(peer, stamp({ candidate: 'of an older attempt' }, 1, 'e'.repeat(32)));
     expect(channel.received).toEqual([]);
@@ -273,20 +298,27 @@ describe('connection manager: stale and replayed signals', () => {
     expect(cm.stats.created).toBe(1);
   });
 
-  it('answering takes the offer\'s session; the relay\'s copy of what the overlay brought moves our answers to the relay', async () => {
+  it("answering takes the offer's session; the relay's copy of what the overlay brought moves our answers to the relay", async () => {
     const overlay: StampedSignal[] = [];
-    const { clock, deliver, viaRelay, cm } = manager({}, { sendViaOverlay: async (_to, signal) => (overlay.push(signal), true) });
+    const { clock, deliver, viaRelay, cm } = manager(
+      {},
+      { sendViaOverlay: async (_to, signal) => (overlay.push(signal), true) },
+    );
     const peer = freshId();
     const offer = offerOf('v=0', clock.now());
     const channel = deliver(peer, offer, false)!;
     channel.onSignal({ type: 'answer', sdp: 'v=0 ours' });
     await clock.runFor(0);
-    expect(overlay).toEqual([{ data: { type: 'answer', sdp: 'v=0 ours' }, ts: clock.now(), session: offer.session, seq: 0 }]);
+    expect(overlay).toEqual([
+      { data: { type: 'answer', sdp: 'v=0 ours' }, ts: clock.now(), session: offer.session, seq: 0 },
+    ]);
     // The peer heard nothing and sent its offer again through the relay: a duplicate, but it tells us the way.
     deliver(peer, offer, true);
     expect(cm.signalsRefused.duplicate).toBe(1);
     channel.onSignal({ candidate: 'ours 1' });
-    expect(viaRelay.map((v) => v.signal)).toEqual([{ data: { candidate: 'ours 1' }, ts: clock.now(), session: offer.session, seq: 1 }]);
+    expect(viaRelay.map((v) => v.signal)).toEqual([
+      { data: { candidate: 'ours 1' }, ts: clock.now(), session: offer.session, seq: 1 },
+    ]);
   });
 
   it("crossed offers: the smaller id's session wins on both sides, and the other session's candidates are dropped", async () => {

@@ -80,7 +80,14 @@ export class ConnectionManager {
   private readonly gate: InboundGate;
   private readonly freshness: SignalFreshness;
   readonly stats = {
-    created: 0, opened: 0, closed: 0, refusedAtCap: 0, refusedBudget: 0, signalsViaOverlay: 0, signalsViaRelay: 0, relayFallbacks: 0,
+    created: 0,
+    opened: 0,
+    closed: 0,
+    refusedAtCap: 0,
+    refusedBudget: 0,
+    signalsViaOverlay: 0,
+    signalsViaRelay: 0,
+    relayFallbacks: 0,
     openTimeouts: 0,
     /** Dials not made because the node refuses the peer. */
     refusedVerdict: 0,
@@ -88,7 +95,13 @@ export class ConnectionManager {
     inboundFailed: 0,
   };
   /** Offers that got no connection, by the gate's reason. */
-  readonly offersRefused: Record<InboundRefusal, number> = { verdict: 0, cooling: 0, busy: 0, throttled: 0, reserved: 0 };
+  readonly offersRefused: Record<InboundRefusal, number> = {
+    verdict: 0,
+    cooling: 0,
+    busy: 0,
+    throttled: 0,
+    reserved: 0,
+  };
   /** Connections given up before they opened (timed out, or their ICE failed), with the reason. */
   readonly failures = new ConnectionFailures();
   /** Signals dropped unused, by reason (signal-freshness.ts, signal-fit.ts). */
@@ -101,8 +114,18 @@ export class ConnectionManager {
     limits: Partial<ConnectionLimits> = {},
   ) {
     const { inbound, freshness, ...rest } = limits;
-    this.limits = { maxChannels: MAX_NEIGHBOURS, budget: CONNECTION_BUDGET, overlayAnswerMs: 2_000, openTimeoutMs: 15_000, ...rest };
-    this.gate = new InboundGate(clock, { ...DEFAULT_INBOUND_LIMITS, reserve: Math.floor(this.limits.budget / 4), ...inbound });
+    this.limits = {
+      maxChannels: MAX_NEIGHBOURS,
+      budget: CONNECTION_BUDGET,
+      overlayAnswerMs: 2_000,
+      openTimeoutMs: 15_000,
+      ...rest,
+    };
+    this.gate = new InboundGate(clock, {
+      ...DEFAULT_INBOUND_LIMITS,
+      reserve: Math.floor(this.limits.budget / 4),
+      ...inbound,
+    });
     this.freshness = new SignalFreshness({ ...DEFAULT_FRESHNESS, ...freshness });
   }
 
@@ -249,8 +272,18 @@ export class ConnectionManager {
     this.hooks.created(this.stats.created);
     const channel = this.hooks.createChannel(initiator);
     const connection: Connection = {
-      channel, initiator, gated, open: false, createdAt: this.clock.now(), session, nextSeq: 0, peerTs: -Infinity, sent: [],
-      answered: false, viaRelay: false, cancelTimers: [],
+      channel,
+      initiator,
+      gated,
+      open: false,
+      createdAt: this.clock.now(),
+      session,
+      nextSeq: 0,
+      peerTs: -Infinity,
+      sent: [],
+      answered: false,
+      viaRelay: false,
+      cancelTimers: [],
     };
     this.connections.set(peer, connection);
     channel.onSignal = (data) => this.outgoing(peer, connection, data);
@@ -270,20 +303,27 @@ export class ConnectionManager {
       if (!connection.open) this.failed(connection, 'error');
       this.drop(peer, false);
     };
-    connection.cancelTimers.push(this.clock.setTimer(this.limits.openTimeoutMs, () => {
-      if (!connection.open && this.connections.get(peer) === connection) {
-        this.stats.openTimeouts++;
-        this.failed(connection, 'timeout');
-        this.drop(peer, true);
-      }
-    }));
+    connection.cancelTimers.push(
+      this.clock.setTimer(this.limits.openTimeoutMs, () => {
+        if (!connection.open && this.connections.get(peer) === connection) {
+          this.stats.openTimeouts++;
+          this.failed(connection, 'timeout');
+          this.drop(peer, true);
+        }
+      }),
+    );
     return connection;
   }
 
   private outgoing(peer: IdHex, connection: Connection, data: unknown): void {
     // No negotiation comes near this many signals; past it they could not be stamped validly.
     if (connection.nextSeq > MAX_SIGNAL_SEQ) return;
-    const signal: StampedSignal = { data, ts: this.clock.now(), session: connection.session, seq: connection.nextSeq++ };
+    const signal: StampedSignal = {
+      data,
+      ts: this.clock.now(),
+      session: connection.session,
+      seq: connection.nextSeq++,
+    };
     connection.sent.push(signal);
     if (connection.viaRelay) {
       this.relay(peer, signal);
@@ -301,12 +341,14 @@ export class ConnectionManager {
       this.stats.signalsViaOverlay++;
       if (connection.initiator && connection.sent.length === 1) {
         // The overlay gives no delivery receipt: if no answer comes back in time, try the relay.
-        connection.cancelTimers.push(this.clock.setTimer(this.limits.overlayAnswerMs, () => {
-          if (connection.answered || connection.open || this.connections.get(peer) !== connection) return;
-          this.stats.relayFallbacks++;
-          connection.viaRelay = true;
-          for (const d of connection.sent) this.relay(peer, d);
-        }));
+        connection.cancelTimers.push(
+          this.clock.setTimer(this.limits.overlayAnswerMs, () => {
+            if (connection.answered || connection.open || this.connections.get(peer) !== connection) return;
+            this.stats.relayFallbacks++;
+            connection.viaRelay = true;
+            for (const d of connection.sent) this.relay(peer, d);
+          }),
+        );
       }
     });
   }
@@ -317,7 +359,6 @@ export class ConnectionManager {
 
   private relay(peer: IdHex, signal: StampedSignal): void {
     if (this.hooks.sendViaRelay(peer, signal)) this.stats.signalsViaRelay++;
-
   }
 
   private drop(peer: IdHex, closeChannel: boolean, shuttingDown = false): void {

@@ -40,9 +40,10 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   // and the worker initialises while the relay connection authenticates.
   // The `new URL` stays inline in `new Worker`: that is the pattern Vite and webpack follow
   // to emit the worker from an app's build (the package build rewrites it to ./worker.js).
-  const worker = opts.workerUrl !== undefined
-    ? new Worker(opts.workerUrl, { type: 'module', name: 'macula-dht' })
-    : new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
+  const worker =
+    opts.workerUrl !== undefined
+      ? new Worker(opts.workerUrl, { type: 'module', name: 'macula-dht' })
+      : new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
   const identity = await loadTabIdentity(opts.realm).catch((e: unknown) => {
     worker.terminate();
     throw e;
@@ -54,9 +55,13 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const pump = new FramePump(bridge.port1, identity);
   // Frames and channel events posted before the worker took the port wait in the port's queue.
   const init: WorkerInit = {
-    secretKeyHex: toHex(identity.secretKey), publicKeyHex: toHex(identity.publicKey), storage: opts.storage, tuning: tuningOf(opts),
+    secretKeyHex: toHex(identity.secretKey),
+    publicKeyHex: toHex(identity.publicKey),
+    storage: opts.storage,
+    tuning: tuningOf(opts),
   };
-  const initialised = client.callTransfer<InitReport>('init', [init, Comlink.proxy(app.bridge), bridge.port2], [bridge.port2])
+  const initialised = client
+    .callTransfer<InitReport>('init', [init, Comlink.proxy(app.bridge), bridge.port2], [bridge.port2])
     .then(() => mark('worker-ready'));
 
   // ICE servers: the app's own plus the relay's (late-bound: the relay link is made below).
@@ -66,7 +71,8 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     createChannel: (initiator) => routes.wrap(createWebRtcChannel({ initiator, config: ice.configuration() })),
     // With no channel open the overlay cannot carry it: go to the relay without asking the
     // worker (which may still be starting, and would only say no).
-    sendViaOverlay: (to, signal) => (connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal)),
+    sendViaOverlay: (to, signal) =>
+      connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal),
     sendViaRelay: (to, signal) => relay.sendSignal(to, signal),
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
@@ -83,7 +89,10 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   });
   pump.drive(connections);
   const relay = new RelayLink({
-    urls: opts.bootstrap, identity, realm: opts.realm, channels: connections,
+    urls: opts.bootstrap,
+    identity,
+    realm: opts.realm,
+    channels: connections,
     needsIntroductions: () => client.api.needsIntroductions(),
     onIce: (relayIce) => ice.fromRelay(relayIce),
     onStatus: (up, url) => app.emit(up ? 'relay:up' : 'relay:down', url),
@@ -105,14 +114,19 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   }
   await Promise.race([relay.welcomed, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
   // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).
-  const sweeper = startDatabaseSweeper(opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
-    (opts.abandonedStorageTtl ?? ABANDONED_STORAGE_TTL_S) * 1000);
+  const sweeper = startDatabaseSweeper(
+    opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
+    (opts.abandonedStorageTtl ?? ABANDONED_STORAGE_TTL_S) * 1000,
+  );
 
   return createPeerHandle(identity.nodeIdHex, client, app, {
     stats: () => ({
-      ...connections.counters(), ...routes.toStats(),
-      'ice.relayServers': ice.stats.relayServers, 'ice.updates': ice.stats.updates,
-      'signals.rejected': relay.rejectedSignals, 'relay.connected': relay.connected ? 1 : 0,
+      ...connections.counters(),
+      ...routes.toStats(),
+      'ice.relayServers': ice.stats.relayServers,
+      'ice.updates': ice.stats.updates,
+      'signals.rejected': relay.rejectedSignals,
+      'relay.connected': relay.connected ? 1 : 0,
       'storage.abandonedRemoved': sweeper.removed,
     }),
     close: async () => {

@@ -8,7 +8,12 @@ const id = (c: string): string => c.repeat(64);
 
 /** An origin's databases, its held identity locks and its localStorage stamps, in memory. */
 function origin(databases: string[], held: string[], seen: Record<string, number>, now: number) {
-  const state = { databases: new Set(databases.map((d) => DB_PREFIX + d)), held: new Set(held.map(identityLockName)), seen: { ...seen }, lockedWhileDeleting: [] as boolean[] };
+  const state = {
+    databases: new Set(databases.map((d) => DB_PREFIX + d)),
+    held: new Set(held.map(identityLockName)),
+    seen: { ...seen },
+    lockedWhileDeleting: [] as boolean[],
+  };
   const env: SweeperEnv = {
     listDatabases: async () => [...state.databases, 'some-other-library-db'],
     withFreeLock: async (name, f) => {
@@ -33,10 +38,15 @@ function origin(databases: string[], held: string[], seen: Record<string, number
 }
 
 describe('sweeping abandoned IndexedDB databases', () => {
-  it('removes a closed tab\'s database past the age, and keeps live, young and its own', async () => {
+  it("removes a closed tab's database past the age, and keeps live, young and its own", async () => {
     const now = 100 * DAY;
     const [own, live, old, young] = [id('a'), id('b'), id('c'), id('d')];
-    const { env, state } = origin([own, live, old, young], [own, live], { [own]: 0, [live]: now - 30 * DAY, [old]: now - 8 * DAY, [young]: now - DAY }, now);
+    const { env, state } = origin(
+      [own, live, old, young],
+      [own, live],
+      { [own]: 0, [live]: now - 30 * DAY, [old]: now - 8 * DAY, [young]: now - DAY },
+      now,
+    );
     const report = await sweepAbandonedDatabases(env, own, 7 * DAY);
     expect(report).toEqual({ removed: [old], live: 1, young: 1 });
     expect([...state.databases].sort()).toEqual([own, live, young].map((d) => DB_PREFIX + d).sort());
@@ -46,7 +56,7 @@ describe('sweeping abandoned IndexedDB databases', () => {
     expect(state.seen).toEqual({ [own]: now, [live]: now, [young]: now - DAY });
   });
 
-  it('never removes a live tab\'s database, however old its stamp', async () => {
+  it("never removes a live tab's database, however old its stamp", async () => {
     const live = id('e');
     const { env, state } = origin([live], [live], { [live]: 0 }, 365 * DAY);
     expect((await sweepAbandonedDatabases(env, undefined, DAY)).removed).toEqual([]);
@@ -77,6 +87,8 @@ describe('sweeping abandoned IndexedDB databases', () => {
     expect(parseSeen(null)).toEqual({});
     expect(parseSeen('{not json')).toEqual({});
     expect(parseSeen('[1,2]')).toEqual({});
-    expect(parseSeen(JSON.stringify({ [id('2')]: 7, short: 1, [id('3')]: 'x', [id('4')]: null }))).toEqual({ [id('2')]: 7 });
+    expect(parseSeen(JSON.stringify({ [id('2')]: 7, short: 1, [id('3')]: 'x', [id('4')]: null }))).toEqual({
+      [id('2')]: 7,
+    });
   });
 });

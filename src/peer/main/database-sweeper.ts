@@ -38,11 +38,18 @@ export interface SweepReport {
  * One sweep. `ownId` is this tab's node id when it keeps a database (it is stamped, never
  * touched); `maxAgeMs` is how long an unused database is kept.
  */
-export async function sweepAbandonedDatabases(env: SweeperEnv, ownId: string | undefined, maxAgeMs: number): Promise<SweepReport> {
+export async function sweepAbandonedDatabases(
+  env: SweeperEnv,
+  ownId: string | undefined,
+  maxAgeMs: number,
+): Promise<SweepReport> {
   const report: SweepReport = { removed: [], live: 0, young: 0 };
   const names = await env.listDatabases();
   if (names === undefined) return report;
-  const ids = names.filter((n) => n.startsWith(DB_PREFIX)).map((n) => n.slice(DB_PREFIX.length)).filter(isIdHex);
+  const ids = names
+    .filter((n) => n.startsWith(DB_PREFIX))
+    .map((n) => n.slice(DB_PREFIX.length))
+    .filter(isIdHex);
   const seen = env.readSeen();
   const now = env.now();
   for (const id of ids) {

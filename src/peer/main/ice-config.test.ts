@@ -26,7 +26,7 @@ const app = [{ urls: ['stun:app.example'] }];
 const turn = { urls: ['turn:relay.example'], username: '1:x', credential: 'c' };
 
 describe('IceConfig', () => {
-  it('puts the relay\'s servers before the app\'s, under the app\'s policy', () => {
+  it("puts the relay's servers before the app's, under the app's policy", () => {
     const ice = new IceConfig(app, 'relay', manualClock(), () => true);
     expect(ice.configuration()).toEqual({ iceServers: [{ urls: ['stun:app.example'] }], iceTransportPolicy: 'relay' });
     ice.fromRelay({ iceServers: [turn] });

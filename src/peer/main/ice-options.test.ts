@@ -21,8 +21,15 @@ describe('createPeer options: ICE', () => {
   });
 
   it('accepts RTCIceServer lists and normalises their URLs to lists', () => {
-    const v = validatePeerOptions({ ...base, iceServers: [{ urls: 'stun:s.example' }, { urls: ['turn:t.example'], username: 'u', credential: 'p' }], iceTransportPolicy: 'relay' });
-    expect(v.iceServers).toEqual([{ urls: ['stun:s.example'] }, { urls: ['turn:t.example'], username: 'u', credential: 'p' }]);
+    const v = validatePeerOptions({
+      ...base,
+      iceServers: [{ urls: 'stun:s.example' }, { urls: ['turn:t.example'], username: 'u', credential: 'p' }],
+      iceTransportPolicy: 'relay',
+    });
+    expect(v.iceServers).toEqual([
+      { urls: ['stun:s.example'] },
+      { urls: ['turn:t.example'], username: 'u', credential: 'p' },
+    ]);
     expect(v.iceTransportPolicy).toBe('relay');
   });
 

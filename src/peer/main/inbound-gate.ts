@@ -52,7 +52,10 @@ export class InboundGate {
   private tokens: number;
   private tokensAt: number;
 
-  constructor(private readonly clock: Clock, readonly limits: InboundLimits) {
+  constructor(
+    private readonly clock: Clock,
+    readonly limits: InboundLimits,
+  ) {
     this.tokens = limits.failureBurst;
     this.tokensAt = clock.now();
   }

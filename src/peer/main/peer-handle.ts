@@ -15,7 +15,11 @@ import type { WorkerClient } from './worker-client.js';
 export interface Peer {
   /** 64 lowercase hex characters: SHA-256 of this tab's Ed25519 public key. */
   readonly nodeId: string;
-  advertise(serviceId: string, handler: ServiceHandler, opts?: { metadata?: Record<string, unknown>; ttl?: number }): Promise<void>;
+  advertise(
+    serviceId: string,
+    handler: ServiceHandler,
+    opts?: { metadata?: Record<string, unknown>; ttl?: number },
+  ): Promise<void>;
   unadvertise(serviceId: string): Promise<void>;
   listLocalServices(): Promise<string[]>;
   discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
@@ -44,7 +48,12 @@ export interface MainThreadSide {
   close(): Promise<void>;
 }
 
-const PEER_EVENTS: ReadonlyArray<PeerEvent | RelayEvent | 'lookup'> = ['peer:connect', 'peer:disconnect', 'relay:up', 'relay:down'];
+const PEER_EVENTS: ReadonlyArray<PeerEvent | RelayEvent | 'lookup'> = [
+  'peer:connect',
+  'peer:disconnect',
+  'relay:up',
+  'relay:down',
+];
 
 export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppCallbacks, main: MainThreadSide): Peer {
   const { api } = client;
@@ -132,7 +141,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
       live();
       return api.routingTable();
     },
-    on(event: PeerEvent | RelayEvent | 'lookup', cb: ((nodeId: string) => void) | ((p: LookupEvent) => void)): () => void {
+    on(
+      event: PeerEvent | RelayEvent | 'lookup',
+      cb: ((nodeId: string) => void) | ((p: LookupEvent) => void),
+    ): () => void {
       if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
       if (event === 'lookup') {
         const listener = cb as (p: LookupEvent) => void;
@@ -143,7 +155,8 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
           if (app.lookupListeners.size === 0 && !closed) void api.watchLookups(false).catch(() => undefined);
         };
       }
-      if (!PEER_EVENTS.includes(event)) throw invalidArgument('event', `${PEER_EVENTS.map((e) => `'${e}'`).join(', ')} or 'lookup'`, event);
+      if (!PEER_EVENTS.includes(event))
+        throw invalidArgument('event', `${PEER_EVENTS.map((e) => `'${e}'`).join(', ')} or 'lookup'`, event);
       return app.onPeer(event, cb as (nodeId: string) => void);
     },
     async close() {

@@ -28,23 +28,35 @@ describe('workerUrl option', () => {
 
   it('refuses other origins, other schemes and non-URLs, naming the option', () => {
     for (const bad of ['https://cdn.example/worker.js', 'ftp://app.example/w.js', 'javascript:1', 42, null, {}]) {
-      expect(invalid(() => resolveWorkerUrl(bad, PAGE)), String(bad)).toMatch(/^workerUrl: expected a same-origin/);
+      expect(
+        invalid(() => resolveWorkerUrl(bad, PAGE)),
+        String(bad),
+      ).toMatch(/^workerUrl: expected a same-origin/);
     }
     expect(invalid(() => resolveWorkerUrl('/w.js', undefined))).toMatch(/^workerUrl:/);
   });
 
   it('is optional, and validated with the other options', () => {
     expect(validatePeerOptions({ bootstrap: 'ws://localhost:8787/relay' }).workerUrl).toBeUndefined();
-    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://localhost:8787/relay', workerUrl: 7 as unknown as string }))).toMatch(/^workerUrl:/);
-    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', workerUrl: 'blob:https://a/1' }).workerUrl).toBe('blob:https://a/1');
+    expect(
+      invalid(() => validatePeerOptions({ bootstrap: 'ws://localhost:8787/relay', workerUrl: 7 as unknown as string })),
+    ).toMatch(/^workerUrl:/);
+    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', workerUrl: 'blob:https://a/1' }).workerUrl).toBe(
+      'blob:https://a/1',
+    );
   });
 });
 
 describe('abandonedStorageTtl option', () => {
   it('takes whole seconds from a minute to a year, and names itself when wrong', () => {
-    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: 86_400 }).abandonedStorageTtl).toBe(86_400);
+    expect(validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: 86_400 }).abandonedStorageTtl).toBe(
+      86_400,
+    );
     for (const bad of [59, 31_536_001, 1.5, '600', -1]) {
-      expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: bad as number })), String(bad)).toMatch(/^abandonedStorageTtl:/);
+      expect(
+        invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', abandonedStorageTtl: bad as number })),
+        String(bad),
+      ).toMatch(/^abandonedStorageTtl:/);
     }
   });
 });
@@ -60,7 +72,10 @@ describe('defaultTtl option', () => {
   it('takes advertise’s range, [10, 86400] s (subscriptions and advertisements without a ttl use it)', () => {
     expect(validatePeerOptions({ bootstrap: 'ws://x/relay', defaultTtl: 10 }).defaultTtl).toBe(10);
     for (const bad of [9, 1, 86_401]) {
-      expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', defaultTtl: bad })), String(bad)).toMatch(/^defaultTtl: expected an integer number of seconds in \[10, 86400\]/);
+      expect(
+        invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', defaultTtl: bad })),
+        String(bad),
+      ).toMatch(/^defaultTtl: expected an integer number of seconds in \[10, 86400\]/);
     }
   });
 });
@@ -69,14 +84,25 @@ describe('unknown options', () => {
   it('are refused, naming the misspelt option and the ones there are', () => {
     for (const name of ['bootsrap', 'defaultTTL', 'cachettl', 'iceServer']) {
       const message = invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', [name]: 1 } as never));
-      expect(message, name).toMatch(new RegExp(`^${name}: not an option of createPeer \\(they are bootstrap, realm, defaultTtl,`));
+      expect(message, name).toMatch(
+        new RegExp(`^${name}: not an option of createPeer \\(they are bootstrap, realm, defaultTtl,`),
+      );
     }
   });
 
   it('every documented option is taken', () => {
     const all: Required<PeerOptions> = {
-      bootstrap: 'ws://x/relay', realm: 'r', defaultTtl: 60, cacheTtl: 30, k: 8, alpha: 2, storage: 'memory', iceServers: [],
-      iceTransportPolicy: 'relay', workerUrl: 'blob:https://a/1', abandonedStorageTtl: 3_600,
+      bootstrap: 'ws://x/relay',
+      realm: 'r',
+      defaultTtl: 60,
+      cacheTtl: 30,
+      k: 8,
+      alpha: 2,
+      storage: 'memory',
+      iceServers: [],
+      iceTransportPolicy: 'relay',
+      workerUrl: 'blob:https://a/1',
+      abandonedStorageTtl: 3_600,
     };
     expect(validatePeerOptions(all)).toMatchObject({ realm: 'r', defaultTtl: 60, k: 8, iceTransportPolicy: 'relay' });
   });
@@ -84,9 +110,17 @@ describe('unknown options', () => {
 
 describe('option errors', () => {
   it('show the offending value, not only its type', () => {
-    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', k: 100 }))).toBe('k: expected an integer in [2, 64], got number 100');
-    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', cacheTtl: 1.5 }))).toMatch(/, got number 1\.5$/);
-    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', alpha: true as never }))).toMatch(/, got boolean true$/);
-    expect(invalid(() => validatePeerOptions({ bootstrap: ['ws://x/relay', 7] as never }))).toMatch(/, got an array of 2$/);
+    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', k: 100 }))).toBe(
+      'k: expected an integer in [2, 64], got number 100',
+    );
+    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', cacheTtl: 1.5 }))).toMatch(
+      /, got number 1\.5$/,
+    );
+    expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', alpha: true as never }))).toMatch(
+      /, got boolean true$/,
+    );
+    expect(invalid(() => validatePeerOptions({ bootstrap: ['ws://x/relay', 7] as never }))).toMatch(
+      /, got an array of 2$/,
+    );
   });
 });

@@ -52,7 +52,10 @@ const SERVICE_TTL_REMOVED =
 /** The options the worker's node and registry take (the rest are the main thread's). */
 const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'k', 'alpha'] as const satisfies ReadonlyArray<keyof PeerTuning>;
 
-export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm' | 'storage' | 'iceServers' | 'iceTransportPolicy' | 'workerUrl'> {
+export interface ValidPeerOptions extends Omit<
+  PeerOptions,
+  'bootstrap' | 'realm' | 'storage' | 'iceServers' | 'iceTransportPolicy' | 'workerUrl'
+> {
   bootstrap: string[];
   realm: string;
   storage: 'indexeddb' | 'memory';
@@ -64,8 +67,17 @@ export interface ValidPeerOptions extends Omit<PeerOptions, 'bootstrap' | 'realm
 
 /** Every option createPeer takes: anything else is a misspelling, refused rather than ignored. */
 const OPTION_SET = {
-  bootstrap: true, realm: true, defaultTtl: true, cacheTtl: true, k: true, alpha: true, storage: true,
-  iceServers: true, iceTransportPolicy: true, workerUrl: true, abandonedStorageTtl: true,
+  bootstrap: true,
+  realm: true,
+  defaultTtl: true,
+  cacheTtl: true,
+  k: true,
+  alpha: true,
+  storage: true,
+  iceServers: true,
+  iceTransportPolicy: true,
+  workerUrl: true,
+  abandonedStorageTtl: true,
 } as const satisfies Record<keyof PeerOptions, true>;
 export const PEER_OPTION_NAMES = Object.keys(OPTION_SET) as ReadonlyArray<keyof PeerOptions>;
 
@@ -73,11 +85,17 @@ export const PEER_OPTION_NAMES = Object.keys(OPTION_SET) as ReadonlyArray<keyof 
 export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
   if (Object.prototype.hasOwnProperty.call(options, 'serviceTtl')) {
-    throw new MeshError(ErrorCode.INVALID_ARGUMENT, `serviceTtl: not an option: ${SERVICE_TTL_REMOVED}`, { argument: 'serviceTtl' });
+    throw new MeshError(ErrorCode.INVALID_ARGUMENT, `serviceTtl: not an option: ${SERVICE_TTL_REMOVED}`, {
+      argument: 'serviceTtl',
+    });
   }
   for (const name of Object.keys(options)) {
     if (!(PEER_OPTION_NAMES as readonly string[]).includes(name)) {
-      throw new MeshError(ErrorCode.INVALID_ARGUMENT, `${name}: not an option of createPeer (they are ${PEER_OPTION_NAMES.join(', ')})`, { argument: name });
+      throw new MeshError(
+        ErrorCode.INVALID_ARGUMENT,
+        `${name}: not an option of createPeer (they are ${PEER_OPTION_NAMES.join(', ')})`,
+        { argument: name },
+      );
     }
   }
   const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
@@ -85,7 +103,8 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
     throw invalidArgument('bootstrap', 'a ws:// or wss:// URL, or a non-empty list of them', options.bootstrap);
   }
   const realm = options.realm ?? 'default';
-  if (typeof realm !== 'string' || realm.length === 0 || realm.length > 64) throw invalidArgument('realm', '1 to 64 characters', realm);
+  if (typeof realm !== 'string' || realm.length === 0 || realm.length > 64)
+    throw invalidArgument('realm', '1 to 64 characters', realm);
   // defaultTtl is the ttl of advertisements and subscriptions that name none, held to advertise's range.
   const defaultTtl = options.defaultTtl;
   if (defaultTtl !== undefined && !(Number.isInteger(defaultTtl) && defaultTtl >= 10 && defaultTtl <= 86_400)) {
@@ -99,19 +118,30 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   if (abandoned !== undefined && !(Number.isInteger(abandoned) && abandoned >= 60 && abandoned <= 31_536_000)) {
     throw invalidArgument('abandonedStorageTtl', 'an integer number of seconds in [60, 31536000]', abandoned);
   }
-  if (options.k !== undefined && !(Number.isInteger(options.k) && options.k >= 2 && options.k <= 64)) throw invalidArgument('k', 'an integer in [2, 64]', options.k);
+  if (options.k !== undefined && !(Number.isInteger(options.k) && options.k >= 2 && options.k <= 64))
+    throw invalidArgument('k', 'an integer in [2, 64]', options.k);
   if (options.alpha !== undefined && !(Number.isInteger(options.alpha) && options.alpha >= 1 && options.alpha <= 8)) {
     throw invalidArgument('alpha', 'an integer in [1, 8]', options.alpha);
   }
   const storage = options.storage ?? 'indexeddb';
-  if (storage !== 'indexeddb' && storage !== 'memory') throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
+  if (storage !== 'indexeddb' && storage !== 'memory')
+    throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
   const iceServers = options.iceServers ?? [];
   const iceProblem = iceServersProblem(iceServers);
-  if (iceProblem !== null) throw invalidArgument('iceServers', `a list of RTCIceServer (${iceProblem})`, options.iceServers);
+  if (iceProblem !== null)
+    throw invalidArgument('iceServers', `a list of RTCIceServer (${iceProblem})`, options.iceServers);
   const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
-  if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay') throw invalidArgument('iceTransportPolicy', "'all' or 'relay'", iceTransportPolicy);
+  if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay')
+    throw invalidArgument('iceTransportPolicy', "'all' or 'relay'", iceTransportPolicy);
   const { workerUrl, ...rest } = options;
-  const valid: ValidPeerOptions = { ...rest, bootstrap, realm, storage, iceServers: normaliseIceServers(iceServers), iceTransportPolicy };
+  const valid: ValidPeerOptions = {
+    ...rest,
+    bootstrap,
+    realm,
+    storage,
+    iceServers: normaliseIceServers(iceServers),
+    iceTransportPolicy,
+  };
   if (workerUrl !== undefined) valid.workerUrl = resolveWorkerUrl(workerUrl, globalThis.location?.href);
   return valid;
 }
@@ -143,7 +173,8 @@ export function resolveWorkerUrl(value: unknown, pageUrl: string | undefined): s
   if (url.protocol === 'blob:' || url.protocol === 'data:') return url.href;
   const page = pageUrl === undefined ? undefined : new URL(pageUrl);
   const sameOrigin = page === undefined || page.origin === url.origin;
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !sameOrigin) throw invalidArgument('workerUrl', expected, url.href);
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !sameOrigin)
+    throw invalidArgument('workerUrl', expected, url.href);
   return url.href;
 }
 

@@ -55,7 +55,10 @@ export class RelayLink {
   constructor(private readonly deps: RelayLinkDeps) {
     this.clock = deps.clock ?? systemClock;
     this.client = createSignalingClient({
-      url: deps.urls, identity: deps.identity, realm: deps.realm, clock: this.clock,
+      url: deps.urls,
+      identity: deps.identity,
+      realm: deps.realm,
+      clock: this.clock,
       ...(deps.WebSocketImpl ? { WebSocketImpl: deps.WebSocketImpl } : {}),
     });
     const { channels } = deps;
@@ -76,7 +79,9 @@ export class RelayLink {
       if (up) upUrl = this.client.url;
       deps.onStatus?.(up, upUrl);
     });
-    this.client.on('signal', ({ from, data, ts, session, seq }) => channels.signal(from, { data, ts, session, seq }, true));
+    this.client.on('signal', ({ from, data, ts, session, seq }) =>
+      channels.signal(from, { data, ts, session, seq }, true),
+    );
     this.client.on('error', (e) => {
       if (e.code === 'UNREACHABLE' && e.to) channels.disconnect(e.to);
     });
@@ -142,11 +147,14 @@ export class RelayLink {
         if (this.pacer.due(this.clock.now())) this.client.requestPeers();
         return;
       }
-      this.deps.needsIntroductions().then((needed) => {
-        if (!needed || !this.connected) return;
-        this.surrounded = true;
-        this.client.requestPeers();
-      }, () => undefined);
+      this.deps.needsIntroductions().then(
+        (needed) => {
+          if (!needed || !this.connected) return;
+          this.surrounded = true;
+          this.client.requestPeers();
+        },
+        () => undefined,
+      );
     });
   }
 }

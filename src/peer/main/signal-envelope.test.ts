@@ -18,7 +18,13 @@ describe('overlay signal envelope', () => {
     const sealed = sealSignal(a, b.nodeIdHex, signal)!;
     expect(openSignal(sealed, b.nodeIdHex, a.nodeIdHex)).toEqual(signal);
     const envelope = JSON.parse(decoder.decode(sealed)) as Record<string, unknown>;
-    for (const changed of [{ ts: T0 + 1 }, { session: newSignalSession() }, { seq: 5 }, { ts: undefined }, { seq: 2048 }]) {
+    for (const changed of [
+      { ts: T0 + 1 },
+      { session: newSignalSession() },
+      { seq: 5 },
+      { ts: undefined },
+      { seq: 2048 },
+    ]) {
       const altered = encoder.encode(JSON.stringify({ ...envelope, ...changed }));
       expect(openSignal(altered, b.nodeIdHex, a.nodeIdHex)).toBeNull();
     }

@@ -24,7 +24,16 @@ export function sealSignal(identity: Identity, to: IdHex, signal: StampedSignal)
   const signature = signSignal(identity, to, signal);
   if (signature === null) return null;
   const { data, ts, session, seq } = signal;
-  const envelope: OverlaySignal = { from: identity.nodeIdHex, fromKey: toHex(identity.publicKey), to, data, ts, session, seq, signature };
+  const envelope: OverlaySignal = {
+    from: identity.nodeIdHex,
+    fromKey: toHex(identity.publicKey),
+    to,
+    data,
+    ts,
+    session,
+    seq,
+    signature,
+  };
   return encoder.encode(JSON.stringify(envelope));
 }
 
@@ -38,7 +47,8 @@ export function openSignal(payload: Uint8Array, self: IdHex, claimedFrom: IdHex)
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
   const m = parsed as Partial<OverlaySignal>;
-  if (m.from !== claimedFrom || typeof m.fromKey !== 'string' || typeof m.signature !== 'string' || m.to !== self) return null;
+  if (m.from !== claimedFrom || typeof m.fromKey !== 'string' || typeof m.signature !== 'string' || m.to !== self)
+    return null;
   const { from, fromKey, to, data, ts, session, seq, signature } = m;
   // verifySignal checks the stamp's shape, so what it passes has numbers and hex where they belong.
   const delivery = { t: 'signal', from, fromKey, to, data, ts, session, seq, signature } as const;

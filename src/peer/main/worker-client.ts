@@ -4,7 +4,11 @@ import { unwrap, type Result } from '../api-result.js';
 import type { WorkerApi } from '../worker/worker-api.js';
 import { workerCallDeadlineMs } from './worker-deadline.js';
 
-type Api = { [K in keyof WorkerApi]: WorkerApi[K] extends (...a: infer A) => Promise<Result<infer R>> ? (...a: A) => Promise<R> : never };
+type Api = {
+  [K in keyof WorkerApi]: WorkerApi[K] extends (...a: infer A) => Promise<Result<infer R>>
+    ? (...a: A) => Promise<R>
+    : never;
+};
 
 /**
  * The main thread's handle on the worker. Comlink calls never time out and lose error
@@ -28,9 +32,14 @@ export class WorkerClient {
       event.preventDefault?.();
       this.fail(new MeshError(ErrorCode.WORKER_CRASHED, `DHT worker crashed: ${event.message || 'unknown error'}`));
     });
-    worker.addEventListener('messageerror', () => this.fail(new MeshError(ErrorCode.WORKER_CRASHED, 'DHT worker sent an unreadable message')));
+    worker.addEventListener('messageerror', () =>
+      this.fail(new MeshError(ErrorCode.WORKER_CRASHED, 'DHT worker sent an unreadable message')),
+    );
     this.api = new Proxy({} as Api, {
-      get: (_t, name: string) => (...args: unknown[]) => this.call(name, args),
+      get:
+        (_t, name: string) =>
+        (...args: unknown[]) =>
+          this.call(name, args),
     });
   }
 

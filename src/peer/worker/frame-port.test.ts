@@ -52,11 +52,15 @@ describe('worker half of the bytes bridge', () => {
     const { node, received, toWorker, peer } = bridged(1);
     const flooder = peer();
     toWorker({ t: 'open', peer: flooder });
-    for (let i = 0; i < 1_000; i++) toWorker({ t: 'frame', peer: flooder, frame: encodeFrame('FIND_NODE', { rid: i, target: new Uint8Array(32) }) });
+    for (let i = 0; i < 1_000; i++)
+      toWorker({ t: 'frame', peer: flooder, frame: encodeFrame('FIND_NODE', { rid: i, target: new Uint8Array(32) }) });
     await until(() => received.some((m) => m.t === 'refuse'));
     expect(node.flood!.isBanned(flooder, node.clock.now())).toBe(true);
     const about = received.filter((m) => 'peer' in m && m.peer === flooder && m.t !== 'send');
-    expect(about).toEqual([{ t: 'disconnect', peer: flooder }, { t: 'refuse', peer: flooder, forMs: DEFAULT_FLOOD_LIMITS.banMs }]);
+    expect(about).toEqual([
+      { t: 'disconnect', peer: flooder },
+      { t: 'refuse', peer: flooder, forMs: DEFAULT_FLOOD_LIMITS.banMs },
+    ]);
   });
 
   it('a convicted neighbour is refused for what is left of its conviction; a neighbour dropped without a verdict is not', async () => {
@@ -68,10 +72,17 @@ describe('worker half of the bytes bridge', () => {
     await clock.runFor(1_000);
     node.contacts.convict(liar);
     node.neighbourSet.declareDead(quiet);
-    await until(() => received.filter((m) => m.t === 'disconnect').length === 2 && received.some((m) => m.t === 'refuse'));
+    await until(
+      () => received.filter((m) => m.t === 'disconnect').length === 2 && received.some((m) => m.t === 'refuse'),
+    );
     await settle();
     expect(received.filter((m) => m.t === 'refuse')).toEqual([{ t: 'refuse', peer: liar, forMs: LIAR_MEMORY_MS }]);
-    expect(received.filter((m) => m.t === 'disconnect').map((m) => (m as { peer: string }).peer).sort()).toEqual([liar, quiet].sort());
+    expect(
+      received
+        .filter((m) => m.t === 'disconnect')
+        .map((m) => (m as { peer: string }).peer)
+        .sort(),
+    ).toEqual([liar, quiet].sort());
   });
 
   it("the node's budget count follows what the main thread created", async () => {

@@ -13,8 +13,14 @@ describe('lookup events say what was looked up', () => {
     subjects.service('energy.home.get');
     subjects.subscription('sensors.*.temp');
     subjects.publication('alerts.kitchen.smoke');
-    expect(subjects.label(start(hex('energy.home.get')))).toEqual({ ...start(hex('energy.home.get')), subject: { kind: 'service', name: 'energy.home.get' } });
-    expect(subjects.label(start(toHex(subscriptionKey('sensors.*.temp')))).subject).toEqual({ kind: 'topic', name: 'sensors.*.temp' });
+    expect(subjects.label(start(hex('energy.home.get')))).toEqual({
+      ...start(hex('energy.home.get')),
+      subject: { kind: 'service', name: 'energy.home.get' },
+    });
+    expect(subjects.label(start(toHex(subscriptionKey('sensors.*.temp')))).subject).toEqual({
+      kind: 'topic',
+      name: 'sensors.*.temp',
+    });
     // A publish looks at the exact key and every wildcard prefix key: all are named after the topic.
     for (const key of publishKeys('alerts.kitchen.smoke')) {
       expect(subjects.label(start(toHex(key))).subject).toEqual({ kind: 'topic', name: 'alerts.kitchen.smoke' });

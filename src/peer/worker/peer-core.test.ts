@@ -7,17 +7,26 @@ import { createMemoryStore } from '../../storage/memory-store.js';
 import { PeerCore } from './peer-core.js';
 
 const nowhere: Transport = { send: () => false, connect: () => undefined, disconnect: () => undefined };
-const lonelyCore = (): PeerCore => new PeerCore({
-  identity: createIdentity(seededRandom(3).bytes), transport: nowhere, random: seededRandom(4),
-  clock: { now: () => 1_700_000_000_000, setTimer: () => () => undefined },
-});
+const lonelyCore = (): PeerCore =>
+  new PeerCore({
+    identity: createIdentity(seededRandom(3).bytes),
+    transport: nowhere,
+    random: seededRandom(4),
+    clock: { now: () => 1_700_000_000_000, setTimer: () => () => undefined },
+  });
 
 describe('PeerCore.advertise: metadata', () => {
   it('refuses nested metadata with INVALID_ARGUMENT naming the rule, and keeps nothing of it', async () => {
     const core = lonelyCore();
-    for (const metadata of [{ a: { b: 1 } }, { list: [1, 2] }, Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, i]))]) {
+    for (const metadata of [
+      { a: { b: 1 } },
+      { list: [1, 2] },
+      Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, i])),
+    ]) {
       await expect(core.advertise('meta.svc', { metadata })).rejects.toMatchObject({
-        code: ErrorCode.INVALID_ARGUMENT, details: { argument: 'metadata' }, message: expect.stringContaining(METADATA_RULE),
+        code: ErrorCode.INVALID_ARGUMENT,
+        details: { argument: 'metadata' },
+        message: expect.stringContaining(METADATA_RULE),
       });
     }
     expect(core.listLocalServices()).toEqual([]);
@@ -32,7 +41,10 @@ describe('PeerCore.advertise: a refused advertise changes nothing', () => {
   const timedCore = (store = createMemoryStore()) => {
     let timers = 0;
     const core = new PeerCore({
-      identity: createIdentity(seededRandom(3).bytes), transport: nowhere, random: seededRandom(4), store,
+      identity: createIdentity(seededRandom(3).bytes),
+      transport: nowhere,
+      random: seededRandom(4),
+      store,
       clock: { now: () => 1_700_000_000_000, setTimer: () => (timers++, () => timers--) },
     });
     return { core, store, timers: () => timers };
@@ -41,7 +53,10 @@ describe('PeerCore.advertise: a refused advertise changes nothing', () => {
   it('leaves no service, timer, record or saved advertisement behind an invalid ttl', async () => {
     const { core, store, timers } = timedCore();
     for (const ttl of [0, 1.5, 86_401, '60' as unknown as number]) {
-      await expect(core.advertise('ttl.svc', { ttl })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, details: { argument: 'ttl' } });
+      await expect(core.advertise('ttl.svc', { ttl })).rejects.toMatchObject({
+        code: ErrorCode.INVALID_ARGUMENT,
+        details: { argument: 'ttl' },
+      });
     }
     expect(core.listLocalServices()).toEqual([]);
     expect(core.localAdvertisements()).toEqual([]);
@@ -55,8 +70,12 @@ describe('PeerCore.advertise: a refused advertise changes nothing', () => {
   it('keeps an earlier advertisement of the service exactly as it was', async () => {
     const { core } = timedCore();
     await core.advertise('kept.svc', { metadata: { v: 1 }, ttl: 120 });
-    await expect(core.advertise('kept.svc', { metadata: { v: 2 }, ttl: -5 })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
-    await expect(core.advertise('kept.svc', { metadata: { big: 'x'.repeat(3000) } })).rejects.toMatchObject({ code: ErrorCode.TOO_LARGE });
+    await expect(core.advertise('kept.svc', { metadata: { v: 2 }, ttl: -5 })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+    });
+    await expect(core.advertise('kept.svc', { metadata: { big: 'x'.repeat(3000) } })).rejects.toMatchObject({
+      code: ErrorCode.TOO_LARGE,
+    });
     expect(core.localAdvertisements()).toEqual([{ serviceId: 'kept.svc', metadata: { v: 1 }, ttl: 120 }]);
     expect(core.registry.getLocalService('kept.svc')?.metadata).toEqual({ v: 1 });
   });
@@ -67,7 +86,8 @@ describe('PeerCore.advertise: ttl', () => {
     const core = lonelyCore();
     for (const ttl of [1, 5, 9]) {
       await expect(core.advertise('short.svc', { ttl })).rejects.toMatchObject({
-        code: ErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/^ttl: expected an integer number of seconds in \[10, 86400\]/),
+        code: ErrorCode.INVALID_ARGUMENT,
+        message: expect.stringMatching(/^ttl: expected an integer number of seconds in \[10, 86400\]/),
       });
     }
     expect(core.listLocalServices()).toEqual([]);

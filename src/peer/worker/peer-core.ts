@@ -7,7 +7,12 @@ import type { Identity, Verifier } from '../../core/identity.js';
 import { checkMetadata, type RecordKind } from '../../core/records/records.js';
 import { PubSub, type SubscriptionSink } from '../../core/registry/pubsub.js';
 import { Rpc, type CallOptions, type CallOutcome, type LocalHandlers } from '../../core/registry/rpc.js';
-import { checkServiceId, ServiceRegistry, type ProviderInfo, type ServiceHandler } from '../../core/registry/service-registry.js';
+import {
+  checkServiceId,
+  ServiceRegistry,
+  type ProviderInfo,
+  type ServiceHandler,
+} from '../../core/registry/service-registry.js';
 import { subscriptionKey } from '../../core/registry/topics.js';
 import { Persistence, type SavedService } from './persistence.js';
 
@@ -79,8 +84,14 @@ export class PeerCore {
   constructor(opts: PeerCoreOptions) {
     this.clock = opts.clock;
     this.node = new DhtNode({
-      ...opts.node, identity: opts.identity, transport: opts.transport, clock: opts.clock, random: opts.random,
-      ...(opts.verify ? { verify: opts.verify } : {}), ...(opts.k ? { k: opts.k } : {}), ...(opts.alpha ? { alpha: opts.alpha } : {}),
+      ...opts.node,
+      identity: opts.identity,
+      transport: opts.transport,
+      clock: opts.clock,
+      random: opts.random,
+      ...(opts.verify ? { verify: opts.verify } : {}),
+      ...(opts.k ? { k: opts.k } : {}),
+      ...(opts.alpha ? { alpha: opts.alpha } : {}),
     });
     this.registry = new ServiceRegistry(opts.clock, {
       ...(opts.defaultTtl ? { defaultTtl: opts.defaultTtl } : {}),
@@ -89,20 +100,25 @@ export class PeerCore {
     this.persistence = opts.store ? new Persistence(this.node, opts.store) : undefined;
     this.handlers = opts.handlers ?? noHandlers;
     // What is served is what the registry holds; its handler slot forwards to the app's.
-    this.rpc = new Rpc(this.node, {
-      discover: (serviceId, o) => this.discover(serviceId, o),
-      forgetProvider: (serviceId, nodeId) => this.registry.forgetProvider(serviceId, nodeId),
-    }, {
-      has: (serviceId) => this.registry.getLocalHandler(serviceId) !== undefined,
-      invoke: (serviceId, args, caller) => this.handlers.invoke(serviceId, args, caller),
-    });
+    this.rpc = new Rpc(
+      this.node,
+      {
+        discover: (serviceId, o) => this.discover(serviceId, o),
+        forgetProvider: (serviceId, nodeId) => this.registry.forgetProvider(serviceId, nodeId),
+      },
+      {
+        has: (serviceId) => this.registry.getLocalHandler(serviceId) !== undefined,
+        invoke: (serviceId, args, caller) => this.handlers.invoke(serviceId, args, caller),
+      },
+    );
     this.pubsub = new PubSub(this.node, this.registry, opts.sink ?? { deliver: () => undefined }, {
       subscribe: (pattern) => this.keepAdvertised(pattern, 'subscriber', { metadata: { pattern } }),
       unsubscribe: (pattern) => this.stopAdvertising(pattern, 'subscriber'),
     });
     this.node.serve((message, replyTo) => {
       if (message.type === 'CALL') this.rpc.handleCall(message.body, replyTo);
-      else if (message.type === 'PUBLISH' || message.type === 'PUBSUB_ROUTE') this.pubsub.handlePublish(message.body, replyTo);
+      else if (message.type === 'PUBLISH' || message.type === 'PUBSUB_ROUTE')
+        this.pubsub.handlePublish(message.body, replyTo);
     });
     this.node.on((e) => {
       if (e.type === 'neighbour:open' && !this.bootstrapped) void this.join();
@@ -119,23 +135,27 @@ export class PeerCore {
       this.node.count('persistence.restoreFailed');
     }
     // The advertisement outlives a reload; calls wait for the app to register its handler again.
-    for (const s of saved) await this.advertise(s.serviceId, { metadata: s.metadata, ttl: s.ttl }).catch(() => undefined);
+    for (const s of saved)
+      await this.advertise(s.serviceId, { metadata: s.metadata, ttl: s.ttl }).catch(() => undefined);
     return saved;
   }
 
   /** Join the overlay once the first channel is open: look ourselves up and refresh the buckets. */
   join(): Promise<void> {
     if (this.bootstrapping === undefined) {
-      this.bootstrapping = this.node.bootstrap().then(
-        () => {
-          this.bootstrapped = true;
-          // Advertisements made while alone now have somewhere to go.
-          for (const ad of this.advertised.values()) void this.storeRecord(ad).catch(() => undefined);
-        },
-        () => undefined,
-      ).finally(() => {
-        this.bootstrapping = undefined;
-      });
+      this.bootstrapping = this.node
+        .bootstrap()
+        .then(
+          () => {
+            this.bootstrapped = true;
+            // Advertisements made while alone now have somewhere to go.
+            for (const ad of this.advertised.values()) void this.storeRecord(ad).catch(() => undefined);
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          this.bootstrapping = undefined;
+        });
     }
     return this.bootstrapping;
   }
@@ -174,7 +194,8 @@ export class PeerCore {
   }
 
   localAdvertisements(): SavedService[] {
-    return [...this.advertised.values()].filter((a) => a.kind === 'provider')
+    return [...this.advertised.values()]
+      .filter((a) => a.kind === 'provider')
       .map(({ name, metadata, ttl }) => ({ serviceId: name, metadata, ttl }));
   }
 
@@ -230,7 +251,9 @@ export class PeerCore {
   }
 
   peers(): Array<{ nodeId: string; rttMs?: number }> {
-    return [...this.node.neighbours.values()].map((n) => (n.rttMs === undefined ? { nodeId: n.idHex } : { nodeId: n.idHex, rttMs: n.rttMs }));
+    return [...this.node.neighbours.values()].map((n) =>
+      n.rttMs === undefined ? { nodeId: n.idHex } : { nodeId: n.idHex, rttMs: n.rttMs },
+    );
   }
 
   /** The routing table, bucket by bucket, for display: the contacts in use (lost ones are only redial candidates). */
@@ -242,7 +265,10 @@ export class PeerCore {
       view.push({
         bucket,
         contacts: contacts.map((c) => ({
-          nodeId: c.idHex, lastSeen: c.lastSeen, open: this.node.neighbours.has(c.idHex), ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
+          nodeId: c.idHex,
+          lastSeen: c.lastSeen,
+          open: this.node.neighbours.has(c.idHex),
+          ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
         })),
       });
     }
@@ -321,7 +347,11 @@ export const MIN_ADVERTISED_TTL_S = readvertiseIntervalS(0);
 
 function checkAdvertisedTtl(ttl: unknown): number {
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < MIN_ADVERTISED_TTL_S || ttl > 86_400) {
-    throw invalidArgument('ttl', `an integer number of seconds in [${MIN_ADVERTISED_TTL_S}, 86400] (it is re-advertised every max(10, ttl - 60) s)`, ttl);
+    throw invalidArgument(
+      'ttl',
+      `an integer number of seconds in [${MIN_ADVERTISED_TTL_S}, 86400] (it is re-advertised every max(10, ttl - 60) s)`,
+      ttl,
+    );
   }
   return ttl;
 }

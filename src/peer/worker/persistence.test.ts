@@ -42,7 +42,9 @@ describe('Persistence', () => {
     const restored = await again.restore();
     expect(restored.map((s) => s.serviceId)).toEqual(['a.svc', 'b.svc', 'c.svc']);
     expect(again.stats()).toMatchObject({
-      'persistence.restoredRecords': 3, 'persistence.restoredSnapshot': written, 'persistence.inconsistent': 0,
+      'persistence.restoredRecords': 3,
+      'persistence.restoredSnapshot': written,
+      'persistence.inconsistent': 0,
     });
     expect((await again.discover('b.svc')).map((p) => p.metadata)).toEqual([{ name: 'b.svc' }]);
   });
@@ -97,7 +99,12 @@ describe('Persistence', () => {
     const identity = newIdentity(4);
     const full: Store = {
       ...createMemoryStore(),
-      setMany: () => Promise.reject(new MeshError(ErrorCode.STORAGE_ERROR, 'IndexedDB quota exceeded writing "x"', { name: 'QuotaExceededError' })),
+      setMany: () =>
+        Promise.reject(
+          new MeshError(ErrorCode.STORAGE_ERROR, 'IndexedDB quota exceeded writing "x"', {
+            name: 'QuotaExceededError',
+          }),
+        ),
     };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const clock = stillClock();
@@ -109,7 +116,10 @@ describe('Persistence', () => {
       await core.persistence!.flush(clock.now());
     }
     expect(core.stats()).toMatchObject({
-      'persistence.failures': 3, 'persistence.quotaExceeded': 3, 'persistence.disabled': 1, 'persistence.writes': 0,
+      'persistence.failures': 3,
+      'persistence.quotaExceeded': 3,
+      'persistence.disabled': 1,
+      'persistence.writes': 0,
     });
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toMatch(/STORAGE_ERROR: IndexedDB quota exceeded/);

@@ -65,7 +65,10 @@ export class Persistence {
   private savedRecords = 0;
   private disabled = false;
 
-  constructor(private readonly node: DhtNode, private readonly store: Store) {
+  constructor(
+    private readonly node: DhtNode,
+    private readonly store: Store,
+  ) {
     node.on((e) => {
       if (e.type === 'records-changed') this.recordsDirty = true;
     });
@@ -79,7 +82,8 @@ export class Persistence {
     this.parts = { ...meta.parts };
     const now = this.node.clock.now();
     if (isPart(contacts) && contacts.snapshot === meta.parts.contacts) {
-      for (const c of RoutingTable.fromJSON(this.node.self, contacts.data).all()) this.node.table.update(c.id, c.lastSeen, c.rttMs);
+      for (const c of RoutingTable.fromJSON(this.node.self, contacts.data).all())
+        this.node.table.update(c.id, c.lastSeen, c.rttMs);
     }
     // No state written yet (only contacts were): nothing to restore, nothing wrong.
     if (meta.parts.state === 0) return [];
@@ -148,17 +152,20 @@ export class Persistence {
     }
     if (parts.contacts === snapshot) this.lastContactsFlush = now;
     this.snapshot = snapshot;
-    this.flushing = this.store.setMany(entries).then(
-      () => {
-        this.writes++;
-        this.consecutiveFailures = 0;
-        this.parts = parts;
-        if (records !== undefined) this.savedRecords = records;
-      },
-      (e: unknown) => this.failed(e, wroteState),
-    ).finally(() => {
-      this.flushing = undefined;
-    });
+    this.flushing = this.store
+      .setMany(entries)
+      .then(
+        () => {
+          this.writes++;
+          this.consecutiveFailures = 0;
+          this.parts = parts;
+          if (records !== undefined) this.savedRecords = records;
+        },
+        (e: unknown) => this.failed(e, wroteState),
+      )
+      .finally(() => {
+        this.flushing = undefined;
+      });
     return this.flushing;
   }
 
@@ -187,7 +194,8 @@ export class Persistence {
       this.servicesDirty = true;
     }
     const storageError = e instanceof MeshError && e.code === ErrorCode.STORAGE_ERROR;
-    if (storageError && (e.details as { name?: unknown } | undefined)?.name === 'QuotaExceededError') this.quotaExceeded++;
+    if (storageError && (e.details as { name?: unknown } | undefined)?.name === 'QuotaExceededError')
+      this.quotaExceeded++;
     if (storageError && this.consecutiveFailures >= FAILURES_BEFORE_DISABLED) this.disabled = true;
     if (!this.warned) {
       this.warned = true;
@@ -196,14 +204,18 @@ export class Persistence {
   }
 }
 
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 const isSnapshotNumber = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 function isMeta(v: unknown): v is Meta {
-  return isObject(v) && v.version === FORMAT_VERSION && isObject(v.parts) &&
-    isSnapshotNumber(v.parts.state) && isSnapshotNumber(v.parts.contacts);
+  return (
+    isObject(v) &&
+    v.version === FORMAT_VERSION &&
+    isObject(v.parts) &&
+    isSnapshotNumber(v.parts.state) &&
+    isSnapshotNumber(v.parts.contacts)
+  );
 }
 
 const isPart = (v: unknown): v is Part => isObject(v) && isSnapshotNumber(v.snapshot);

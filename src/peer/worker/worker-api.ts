@@ -75,7 +75,12 @@ export class WorkerApi {
       this.bridge = bridge;
       const store = this.makeStore(init.storage, identity.nodeIdHex);
       const core = new PeerCore({
-        identity, transport: bridge.transport, clock: systemClock, random: cryptoRandom, verify: recordVerifier, ...(store ? { store } : {}),
+        identity,
+        transport: bridge.transport,
+        clock: systemClock,
+        random: cryptoRandom,
+        verify: recordVerifier,
+        ...(store ? { store } : {}),
         // Whether this tab has a handler is the app's to say (app-callbacks.ts): it answers UNKNOWN_SERVICE when not.
         handlers: { invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)) },
         sink: { deliver: (ids, topic, payload, publisher) => void app.deliver(ids, topic, payload, publisher) },
@@ -93,10 +98,17 @@ export class WorkerApi {
   }
 
   /** The app registered a handler for `serviceId` before calling this. */
-  advertise(serviceId: string, metadata: Record<string, unknown> | undefined, ttl: number | undefined): Promise<Result<void>> {
+  advertise(
+    serviceId: string,
+    metadata: Record<string, unknown> | undefined,
+    ttl: number | undefined,
+  ): Promise<Result<void>> {
     return capture(async () => {
       this.noteService(serviceId);
-      await this.ready().advertise(serviceId, { ...(metadata ? { metadata } : {}), ...(ttl !== undefined ? { ttl } : {}) });
+      await this.ready().advertise(serviceId, {
+        ...(metadata ? { metadata } : {}),
+        ...(ttl !== undefined ? { ttl } : {}),
+      });
     });
   }
 

@@ -1,9 +1,16 @@
 // An app built with Vite's default configuration: no polyfill plugin, no alias, no optimizeDeps.
 import { createPeer, isMeshError, type Peer } from 'macula-web';
 
-interface Received { topic: string; payload: unknown; publisher: string }
+interface Received {
+  topic: string;
+  payload: unknown;
+  publisher: string;
+}
 declare global {
-  interface Window { peer?: Peer; received?: Received[] }
+  interface Window {
+    peer?: Peer;
+    received?: Received[];
+  }
 }
 
 async function main(): Promise<void> {
