@@ -20,6 +20,11 @@ describe('macula-web command line', () => {
     });
   });
 
+  it('serves the demo on loopback only unless told otherwise', () => {
+    expect(serveArgs(['demo'])).toMatchObject({ command: 'demo', host: '127.0.0.1' });
+    expect(serveArgs(['demo'], { HOST: '0.0.0.0' })).toMatchObject({ host: '0.0.0.0' });
+  });
+
   it('takes flags in both spellings, and they win over the environment', () => {
     const env = { PORT: '9000', HOST: '10.0.0.1' };
     expect(serveArgs(['relay'], env)).toMatchObject({ port: 9000, host: '10.0.0.1' });

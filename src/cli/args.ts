@@ -33,7 +33,7 @@ Commands:
 
 Options:                          environment
   -p, --port <n>     port, 0 picks a free one (default 8787)        PORT
-  -H, --host <addr>  interface to bind (default 0.0.0.0)            HOST
+  -H, --host <addr>  interface to bind (relay: 0.0.0.0, demo: 127.0.0.1) HOST
   --sockets-per-address <n>  relay sockets per client address (default 64)
                                                                    RELAY_SOCKETS_PER_ADDRESS
   --root <dir>       demo: directory of a built demo (default: the packaged one)
@@ -51,8 +51,11 @@ Examples:
   PORT=9000 npx macula-web demo`;
 
 const DEFAULT_PORT = 8787;
-// A relay exists to be reached from other machines, so it binds every interface by default.
-const DEFAULT_HOST = '0.0.0.0';
+/**
+ * A relay exists to be reached from other machines, so it binds every interface by default;
+ * the demo (and `npm start`) is something to try on this machine, so it binds loopback only.
+ */
+const DEFAULT_HOST: Record<Command, string> = { relay: '0.0.0.0', demo: '127.0.0.1' };
 
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliArgs {
   const [command, ...rest] = argv;
@@ -81,7 +84,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     flags.set(name, value);
   }
   const port = integer('port', flags.get('port') ?? env['PORT'], DEFAULT_PORT, 0, 65_535);
-  const host = flags.get('host') ?? nonEmpty(env['HOST']) ?? DEFAULT_HOST;
+  const host = flags.get('host') ?? nonEmpty(env['HOST']) ?? DEFAULT_HOST[command];
   const sockets = flags.get('sockets-per-address') ?? nonEmpty(env['RELAY_SOCKETS_PER_ADDRESS']);
   const socketsPerAddress =
     sockets === undefined ? undefined : integer('sockets-per-address', sockets, 0, 1, 1_000_000);
