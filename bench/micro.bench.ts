@@ -38,6 +38,7 @@ import {
 import { sealSignal } from '../src/peer/main/signal-envelope.js';
 import { signHello, verifyHello } from '../src/signaling/auth.js';
 import { freshSignal } from '../src/signaling/protocol.js';
+import { CHROMIUM_ARGS } from '../scripts/find-browser.js';
 import type {
   CryptoRates,
   IdbBench,
@@ -370,15 +371,7 @@ function call<K extends keyof IdbBench>(
 const LAUNCH = {
   executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  args: CHROMIUM_ARGS,
 };
 
 interface BrowserFigures {

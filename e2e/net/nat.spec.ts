@@ -3,6 +3,7 @@ import { waitForPeer, type PeerPage } from '../peers.js';
 import { buildNatWorld, type Home, type NatWorld } from './nat-world.js';
 import { pcReport, trackerScript } from './pc-tracker.js';
 import { startCoturn, startServe, type Service } from './services.js';
+import { CHROMIUM_ARGS } from '../../scripts/find-browser.js';
 
 /**
  * Browsers behind real NATs (nat-world.ts): two homes behind port-preserving NATs and two
@@ -17,15 +18,7 @@ const SERVE_PORT = 8842;
 const SECRET = 'nat-test-secret';
 const OPEN_BOUND_MS = 15_000;
 const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ARGS = CHROMIUM_ARGS;
 
 test.describe.configure({ mode: 'serial' });
 
