@@ -1,4 +1,3 @@
-import { decodeFrame } from '../wire/codec.js';
 import * as C from '../constants.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
@@ -6,7 +5,7 @@ import { fromHex, isIdHex, type NodeId } from '../id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from '../identity.js';
 import { Liars } from '../defence/liars.js';
 import { NeighbourTrust } from '../defence/neighbour-trust.js';
-import { FloodGuard, shapedTransport, type FloodLimits } from '../defence/rate-limit.js';
+import { FloodGuard, shapedTransport } from '../defence/rate-limit.js';
 import {
   findNode,
   findValue,
@@ -20,36 +19,19 @@ import { QueryTimer } from '../lookup/query-timer.js';
 import { Placements } from '../records/placements.js';
 import { RecordStore } from '../records/record-store.js';
 import { RoutingTable } from '../routing/routing-table.js';
+import { ChannelIntake } from './channel-intake.js';
 import { ContactBook, departedMemory } from './contacts.js';
-import { Gateway, type GatewayFactory } from './gateway.js';
+import { Gateway } from './gateway.js';
 import { Liveness } from './liveness.js';
+import { Maintenance } from './maintenance.js';
 import { Messenger } from './messenger.js';
 import { NeighbourSet } from './neighbour-set.js';
 import { NeighbourVetting } from './neighbour-vetting.js';
+import type { DhtNodeOptions } from './node-options.js';
 import { Replication } from './replication.js';
 import { SiblingExchange } from './sibling-exchange.js';
 
-export interface DhtNodeOptions {
-  identity: Identity;
-  transport: Transport;
-  clock: Clock;
-  random: Random;
-  verify?: Verifier;
-  k?: number;
-  alpha?: number;
-  hopTimeoutMs?: number;
-  maxNeighbours?: number;
-  neighboursPerBucket?: number;
-  siblingNeighbours?: number;
-  connectionBudget?: number;
-  bucketRefreshMs?: number;
-  pingIntervalMs?: number;
-  /** Per-neighbour flood limits (rate-limit.ts); false turns them off (fuzzing the handlers). */
-  flood?: FloodLimits | false;
-  /** Builds the gateway (the simulator's adversaries answer differently); by default an honest one. */
-  gateway?: GatewayFactory;
-}
-
+export type { DhtNodeOptions } from './node-options.js';
 export type { Neighbour, NodeEvent } from '../context.js';
 
 /**
@@ -90,14 +72,11 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly contacts: ContactBook;
   readonly vetting: NeighbourVetting;
   private readonly liveness: Liveness;
-  private readonly replication: Replication;
-  private readonly siblingExchange: SiblingExchange;
   private readonly lookups: LookupHost;
-  private readonly siblings: number;
-  private readonly bucketRefreshMs: number;
+  private readonly intake: ChannelIntake;
+  private readonly maintenance: Maintenance;
   private readonly listeners = new Set<(e: NodeEvent) => void>();
   private closed = false;
-  private joining: Promise<void> | undefined;
 
   constructor(opts: DhtNodeOptions) {
     this.identity = opts.identity;
@@ -109,13 +88,11 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.k = opts.k ?? C.K;
     this.alpha = opts.alpha ?? C.ALPHA;
     this.hopTimeoutMs = opts.hopTimeoutMs ?? C.HOP_TIMEOUT_MS;
-    this.bucketRefreshMs = opts.bucketRefreshMs ?? C.BUCKET_REFRESH_MS;
     const policy = {
       maxNeighbours: opts.maxNeighbours ?? C.MAX_NEIGHBOURS,
       perBucket: opts.neighboursPerBucket ?? C.NEIGHBOURS_PER_BUCKET,
       siblings: opts.siblingNeighbours ?? C.SIBLING_NEIGHBOURS,
     };
-    this.siblings = policy.siblings;
     const { placements, liars } = this;
     const count = (name: string, by?: number): void => this.count(name, by);
     const emit = (event: NodeEvent): void => this.emit(event);
@@ -203,7 +180,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       actions,
       refreshBucket: (b) => refreshBucket(lookups, b),
     });
-    this.siblingExchange = new SiblingExchange(
+    const siblingExchange = new SiblingExchange(
       {
         ...basics,
         neighbours,
@@ -230,10 +207,42 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.messenger = messenger;
     this.neighbourSet = neighbourSet;
     this.liveness = liveness;
-    this.replication = replication;
     this.contacts = contacts;
     this.lookups = lookups;
     this.vetting = vetting;
+    this.intake = new ChannelIntake({
+      ...basics,
+      neighbours,
+      table,
+      flood,
+      liars,
+      vetting,
+      neighbourSet,
+      contacts,
+      liveness,
+      messenger,
+      gateway: this.gateway,
+      emit,
+      isClosed: () => this.closed,
+      rejoin: () => void this.bootstrap().catch(() => undefined),
+    });
+    this.maintenance = new Maintenance(
+      {
+        self: this.self,
+        table,
+        records,
+        liveness,
+        vetting,
+        siblingExchange,
+        neighbourSet,
+        replication,
+        count,
+        findNode: (t, o) => this.findNode(t, o),
+        refreshBucket: (b) => refreshBucket(lookups, b),
+      },
+      policy.siblings,
+      opts.bucketRefreshMs ?? C.BUCKET_REFRESH_MS,
+    );
   }
 
   /** Hand CALL, PUBLISH and PUBSUB_ROUTE to the layers above the DHT (rpc.ts, pubsub.ts). */
@@ -244,30 +253,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   // ---- channels (ChannelHandler) ----
 
   onChannelOpen(peer: string): void {
-    if (this.closed || !isIdHex(peer) || peer === this.selfHex) return;
-    const now = this.clock.now();
-    const refusal = this.liars.has(peer, now)
-      ? 'contacts.refusedLiar'
-      : this.flood?.isBanned(peer, now) === true
-        ? 'flood.refusedBanned'
-        : this.vetting.trust.isDistrusted(peer, now)
-          ? 'neighbours.refusedUnreliable'
-          : undefined;
-    if (refusal !== undefined) {
-      this.count(refusal);
-      this.neighbourSet.refuse(peer);
-      return;
-    }
-    if (this.neighbourSet.opened(peer, now)) this.vetting.opened(peer, now);
-    this.contacts.learn(fromHex(peer), true);
-    this.count('channels.opened');
-    this.emit({ type: 'neighbour:open', peer });
-    this.neighbourSet.reviewSoon();
-    if (this.neighbourSet.rejoinDue()) {
-      // Back from isolation (the relay introduced someone): what we knew is gone or untrusted, so join again.
-      this.count('rejoins');
-      void this.bootstrap().catch(() => undefined);
-    }
+    this.intake.opened(peer);
   }
 
   /** The channel closed from the far side (or the network): the contact is lost until heard from again. */
@@ -276,58 +262,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   }
 
   onFrame(peer: string, frame: Uint8Array): void {
-    if (this.closed) return;
-    const neighbour = this.neighbours.get(peer);
-    if (neighbour === undefined) {
-      this.count('frames.fromStranger');
-      return;
-    }
-    if (this.flood !== undefined) {
-      const admission = this.flood.admit(peer, frame, this.clock.now());
-      if (!admission.ok) return this.limited(peer, admission.class, admission.disconnect);
-    }
-    neighbour.lastHeard = this.clock.now();
-    this.liveness.heard(peer);
-    const decoded = decodeFrame(frame);
-    if (!decoded.ok) {
-      this.count('frames.malformed');
-      this.count(`frames.malformed.${decoded.error}`);
-      this.liveness.junk(peer);
-      return;
-    }
-    const { message } = decoded;
-    this.messenger.countMessage('in', message.type);
-    switch (message.type) {
-      case 'PING':
-        this.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
-        return;
-      case 'PONG':
-        if (!this.liveness.pong(peer, message.body.rid))
-          this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
-        return;
-      case 'ROUTE_ACK':
-        this.messenger.acknowledged(peer, message.body.hid);
-        return;
-      case 'RPC_ROUTE':
-        this.messenger.receive(peer, message.body);
-        return;
-      default:
-        this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
-    }
-  }
-
-  /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
-  private limited(peer: string, cls: string, disconnect: boolean): void {
-    this.count('flood.limited');
-    this.count(`flood.limited.${cls}`);
-    if (!disconnect) return;
-    this.count('flood.disconnected');
-    this.table.markDead(fromHex(peer));
-    this.neighbourSet.hangUp(peer);
-    const now = this.clock.now();
-    this.flood!.ban(peer, now);
-    // The neighbour policy must not dial it again either while the ban lasts.
-    this.neighbourSet.coolDown(peer, now + this.flood!.limits.banMs);
+    this.intake.frame(peer, frame);
   }
 
   /** Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. */
@@ -354,36 +289,15 @@ export class DhtNode implements ChannelHandler, NodeBasics {
 
   /** Join: look ourselves up (finds our siblings), then refresh every bucket once. A join already running is joined, not repeated. */
   bootstrap(): Promise<void> {
-    this.joining ??= this.join().finally(() => {
-      this.joining = undefined;
-    });
-    return this.joining;
-  }
-
-  private async join(): Promise<void> {
-    // Confirming our closest siblings is what a join needs; they become neighbours.
-    await this.findNode(this.self, { refine: this.siblings });
-    // Refreshes only need to meet some nodes of each bucket: one path each is enough.
-    const deepest = Math.max(0, ...this.table.nonEmptyBuckets());
-    const refreshes: Promise<unknown>[] = [];
-    for (let b = 0; b <= Math.min(deepest, 255); b++) refreshes.push(refreshBucket(this.lookups, b));
-    await Promise.all(refreshes);
+    return this.maintenance.join();
   }
 
   // ---- maintenance ----
 
-  /** Everything periodic: liveness, neighbour policy, expiry, refresh, replication. */
+  /** Everything periodic: liveness, neighbour policy, expiry, refresh, replication (maintenance.ts). */
   tick(): void {
     if (this.closed) return;
-    const now = this.clock.now();
-    this.liveness.tick(now);
-    this.vetting.tick(now);
-    this.siblingExchange.tick(now);
-    this.neighbourSet.tick(now);
-    const pruned = this.records.pruneExpired(now);
-    if (pruned > 0) this.count('records.expired', pruned);
-    for (const b of this.table.staleBuckets(now, this.bucketRefreshMs)) void refreshBucket(this.lookups, b);
-    this.replication.tick(now);
+    this.maintenance.tick(this.clock.now());
   }
 
   /**

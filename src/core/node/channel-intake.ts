@@ -1,0 +1,128 @@
+import { decodeFrame } from '../wire/codec.js';
+import type { NodeBasics, NodeEvent, Neighbours } from '../context.js';
+import { fromHex, isIdHex } from '../id.js';
+import type { Liars } from '../defence/liars.js';
+import type { FloodGuard } from '../defence/rate-limit.js';
+import type { RoutingTable } from '../routing/routing-table.js';
+import type { ContactBook } from './contacts.js';
+import type { Gateway } from './gateway.js';
+import type { Liveness } from './liveness.js';
+import type { Messenger } from './messenger.js';
+import type { NeighbourSet } from './neighbour-set.js';
+import type { NeighbourVetting } from './neighbour-vetting.js';
+
+export interface ChannelIntakeHost extends NodeBasics {
+  readonly neighbours: Neighbours;
+  /** A neighbour cut off for flooding is dead to the table too. */
+  readonly table: Pick<RoutingTable, 'markDead'>;
+  /** Flood protection; undefined when turned off. */
+  readonly flood: FloodGuard | undefined;
+  readonly liars: Pick<Liars, 'has'>;
+  readonly vetting: Pick<NeighbourVetting, 'opened' | 'trust'>;
+  readonly neighbourSet: Pick<NeighbourSet, 'opened' | 'refuse' | 'reviewSoon' | 'rejoinDue' | 'hangUp' | 'coolDown'>;
+  readonly contacts: Pick<ContactBook, 'learn'>;
+  readonly liveness: Pick<Liveness, 'heard' | 'junk' | 'pong'>;
+  readonly messenger: Pick<Messenger, 'countMessage' | 'sendDirect' | 'acknowledged' | 'receive'>;
+  readonly gateway: Pick<Gateway, 'dispatch'>;
+  emit(event: NodeEvent): void;
+  isClosed(): boolean;
+  /** Back from isolation: join again (DhtNode.bootstrap). */
+  rejoin(): void;
+}
+
+/**
+ * What comes in from the channels, before any part of the node sees it: whether a channel
+ * that opened may stay (liars, banned flooders and distrusted neighbours are refused), and
+ * each frame's way in: only from an open channel, within the sender's flood budget, decoded
+ * without throwing, then handed to the part that owns its type. Every frame is a sign of
+ * life (liveness.ts), so busy channels need no pings.
+ */
+export class ChannelIntake {
+  constructor(private readonly host: ChannelIntakeHost) {}
+
+  opened(peer: string): void {
+    const { host } = this;
+    if (host.isClosed() || !isIdHex(peer) || peer === host.selfHex) return;
+    const now = host.clock.now();
+    const refusal = host.liars.has(peer, now)
+      ? 'contacts.refusedLiar'
+      : host.flood?.isBanned(peer, now) === true
+        ? 'flood.refusedBanned'
+        : host.vetting.trust.isDistrusted(peer, now)
+          ? 'neighbours.refusedUnreliable'
+          : undefined;
+    if (refusal !== undefined) {
+      host.count(refusal);
+      host.neighbourSet.refuse(peer);
+      return;
+    }
+    if (host.neighbourSet.opened(peer, now)) host.vetting.opened(peer, now);
+    host.contacts.learn(fromHex(peer), true);
+    host.count('channels.opened');
+    host.emit({ type: 'neighbour:open', peer });
+    host.neighbourSet.reviewSoon();
+    if (host.neighbourSet.rejoinDue()) {
+      // Back from isolation (the relay introduced someone): what we knew is gone or untrusted, so join again.
+      host.count('rejoins');
+      host.rejoin();
+    }
+  }
+
+  frame(peer: string, frame: Uint8Array): void {
+    const { host } = this;
+    if (host.isClosed()) return;
+    const neighbour = host.neighbours.get(peer);
+    if (neighbour === undefined) {
+      host.count('frames.fromStranger');
+      return;
+    }
+    if (host.flood !== undefined) {
+      const admission = host.flood.admit(peer, frame, host.clock.now());
+      if (!admission.ok) return this.limited(host.flood, peer, admission.class, admission.disconnect);
+    }
+    neighbour.lastHeard = host.clock.now();
+    host.liveness.heard(peer);
+    const decoded = decodeFrame(frame);
+    if (!decoded.ok) {
+      host.count('frames.malformed');
+      host.count(`frames.malformed.${decoded.error}`);
+      host.liveness.junk(peer);
+      return;
+    }
+    const { message } = decoded;
+    host.messenger.countMessage('in', message.type);
+    switch (message.type) {
+      case 'PING':
+        host.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
+        return;
+      case 'PONG':
+        // A PONG that answers no liveness ping of ours settles a PING request (messenger.queryPeer).
+        if (!host.liveness.pong(peer, message.body.rid))
+          host.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
+        return;
+      case 'ROUTE_ACK':
+        host.messenger.acknowledged(peer, message.body.hid);
+        return;
+      case 'RPC_ROUTE':
+        host.messenger.receive(peer, message.body);
+        return;
+      default:
+        host.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
+    }
+  }
+
+  /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
+  private limited(flood: FloodGuard, peer: string, cls: string, disconnect: boolean): void {
+    const { host } = this;
+    host.count('flood.limited');
+    host.count(`flood.limited.${cls}`);
+    if (!disconnect) return;
+    host.count('flood.disconnected');
+    host.table.markDead(fromHex(peer));
+    host.neighbourSet.hangUp(peer);
+    const now = host.clock.now();
+    flood.ban(peer, now);
+    // The neighbour policy must not dial it again either while the ban lasts.
+    host.neighbourSet.coolDown(peer, now + flood.limits.banMs);
+  }
+}

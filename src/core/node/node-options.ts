@@ -1,0 +1,32 @@
+import type { Clock, Random, Transport } from '../environment.js';
+import type { Identity, Verifier } from '../identity.js';
+import type { FloodLimits } from '../defence/rate-limit.js';
+import type { GatewayFactory } from './gateway.js';
+
+/**
+ * What the host of a node (the worker, Node, the simulator) hands it: its identity and the
+ * three capabilities it has no access to otherwise (transport, clock, randomness), and the
+ * knobs of the protocol. Every knob is optional: numbers default to constants.ts, `verify` to
+ * ed25519, `gateway` to an honest one. The simulator and the tests turn them to make rare
+ * situations common.
+ */
+export interface DhtNodeOptions {
+  identity: Identity;
+  transport: Transport;
+  clock: Clock;
+  random: Random;
+  verify?: Verifier;
+  k?: number;
+  alpha?: number;
+  hopTimeoutMs?: number;
+  maxNeighbours?: number;
+  neighboursPerBucket?: number;
+  siblingNeighbours?: number;
+  connectionBudget?: number;
+  bucketRefreshMs?: number;
+  pingIntervalMs?: number;
+  /** Per-neighbour flood limits (rate-limit.ts); false turns them off (fuzzing the handlers). */
+  flood?: FloodLimits | false;
+  /** Builds the gateway (the simulator's adversaries answer differently); by default an honest one. */
+  gateway?: GatewayFactory;
+}
