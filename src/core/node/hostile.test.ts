@@ -16,7 +16,7 @@ import { seededRandom, type Random } from '../environment.js';
 import { fromHex, keyForName, toHex } from '../id.js';
 import { createIdentity, verify as realVerify, type Identity } from '../identity.js';
 import { DEFAULT_FLOOD_LIMITS, floodClassOf, OUTBOUND_SHARE } from '../defence/rate-limit.js';
-import { MAX_STORED_ENTRIES } from '../records/record-store.js';
+import { MAX_STORED_ENTRIES } from '../records/store-bounds.js';
 import { checkRecord, signRecord, type SignedRecord } from '../records/records.js';
 import { MAX_RUNNING_CALLS, Rpc } from '../registry/rpc.js';
 

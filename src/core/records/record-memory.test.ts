@@ -4,7 +4,8 @@ import { seededRandom, type Random } from '../environment.js';
 import { ErrorCode } from '../errors.js';
 import { nodeIdFromPublicKey } from '../id.js';
 import type { Verifier } from '../identity.js';
-import { MAX_STORED_BYTES, RecordStore } from './record-store.js';
+import { RecordStore } from './record-store.js';
+import { MAX_STORED_BYTES } from './store-bounds.js';
 import { TOMBSTONE_BYTES } from './footprint.js';
 import type { SignedRecord, SignedRemoval } from './records.js';
 

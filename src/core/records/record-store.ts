@@ -1,8 +1,8 @@
-import { MAX_ENTRIES_PER_KEY, MAX_KEYS_PER_OWNER, MAX_STORED_KEYS } from '../constants.js';
 import { ErrorCode } from '../errors.js';
-import { isIdHex, isNodeId, toHex, type NodeId } from '../id.js';
+import { toHex, type NodeId } from '../id.js';
 import type { Verifier } from '../identity.js';
-import { entryBytes, OWNER_BYTES, SLOT_BYTES, TOMBSTONE_BYTES } from './footprint.js';
+import { EntryTable, slotId, type Entry } from './entry-table.js';
+import { entryBytes, TOMBSTONE_BYTES } from './footprint.js';
 import {
   checkRecord,
   checkRemoval,
@@ -13,30 +13,18 @@ import {
   type SignedRemoval,
 } from './records.js';
 import { SpentVersions } from './spent.js';
+import { storeBounds, type StoreBoundOptions, type StoreBounds } from './store-bounds.js';
+import { readSnapshot, writeSnapshot, type RecordStoreJSON } from './store-snapshot.js';
 import { Tombstones } from './tombstones.js';
+
+export type { RecordStoreJSON } from './store-snapshot.js';
 
 /**
  * What a storing node holds for others (docs/ARCHITECTURE.md, Semantics): at each (key, kind) the
  * records of many owners side by side, upserted by node id, each with an expiry on this
- * node's own clock. Every structure is bounded, so a flood of valid-looking records or
- * removals costs CPU but never unbounded memory:
- *   - entries per (key, kind)       maxEntriesPerKey  → KEY_FULL
- *   - (key, kind) slots per owner   maxKeysPerOwner   → OWNER_QUOTA
- *   - (key, kind) slots overall     maxKeys           → STORE_FULL
- *   - entries overall               maxEntries        → STORE_FULL
- *   - estimated heap overall        maxBytes          → STORE_FULL (footprint.ts)
- *   - tombstones (tombstones.ts): those that removed an entry here count as entries, in
- *     both bounds above; the others have a pool of maxTombstones; per owner maxKeysPerOwner.
+ * node's own clock. Every structure is bounded (store-bounds.ts); a signed removal leaves a
+ * tombstone (tombstones.ts), and a version that expired here is not taken back (spent.ts).
  */
-
-/** Entries overall. */
-export const MAX_STORED_ENTRIES = 50_000;
-/**
- * Estimated heap overall (footprint.ts): entries, their slots and owners. Small honest
- * records reach MAX_STORED_ENTRIES first; records with the costliest metadata stop at
- * about 14,000.
- */
-export const MAX_STORED_BYTES = 128 * 2 ** 20;
 
 export type StoreRefusal = { ok: false; code: ErrorCode; reason: string };
 export type PutResult = { ok: true; replaced: boolean } | StoreRefusal;
@@ -49,21 +37,8 @@ export interface StoredEntry {
   readonly expiresAt: number;
 }
 
-export interface RecordStoreOptions {
+export interface RecordStoreOptions extends StoreBoundOptions {
   verify: Verifier;
-  maxEntriesPerKey?: number;
-  maxKeysPerOwner?: number;
-  maxKeys?: number;
-  maxEntries?: number;
-  /** Estimated heap of entries, slots and owners (footprint.ts). */
-  maxBytes?: number;
-  /**
-   * Tombstones of removals of nothing stored here; defaults to maxKeys. Those that removed
-   * an entry count as entries instead. Per owner, tombstones are capped at maxKeysPerOwner.
-   */
-  maxTombstones?: number;
-  /** Versions remembered as expired here (spent.ts); defaults to maxKeys. */
-  maxSpent?: number;
 }
 
 export interface RecordStoreStats {
@@ -76,74 +51,29 @@ export interface RecordStoreStats {
   bytes: number;
 }
 
-/** The persisted form: msgpack- and structured-clone-friendly plain objects. */
-export interface RecordStoreJSON {
-  version: 1;
-  entries: Array<{ record: SignedRecord; expiresAt: number }>;
-  /** held: the removal deleted an entry here (tombstones.ts). */
-  tombstones: Array<{ removal: SignedRemoval; expiresAt: number; held?: boolean }>;
-}
-
-interface Entry {
-  record: SignedRecord;
-  expiresAt: number;
-  /** entryBytes(record), charged to the store's byte budget. */
-  bytes: number;
-  /** The latest signed deadline of the versions of this owner's record held in this slot (spent.ts). */
-  coversUntil: number;
-}
-
-interface Slot {
-  key: NodeId;
-  kind: RecordKind;
-  /** owner (node id hex) → entry */
-  entries: Map<string, Entry>;
-}
-
-const slotId = (keyHex: string, kind: RecordKind): string => `${keyHex}:${kind}`;
 const tombId = (slot: string, owner: string): string => `${slot}:${owner}`;
-const isKind = (v: unknown): v is RecordKind => v === 'provider' || v === 'subscriber';
-
-function keyHexOf(key: NodeId | string): string | undefined {
-  if (typeof key === 'string') return isIdHex(key) ? key : undefined;
-  return isNodeId(key) ? toHex(key) : undefined;
-}
 
 const refusal = (code: ErrorCode, reason: string): StoreRefusal => ({ ok: false, code, reason });
 
 export class RecordStore {
-  private readonly slots = new Map<string, Slot>();
-  /** owner hex → ids of the slots it holds entries in. */
-  private readonly owners = new Map<string, Set<string>>();
+  /** The entries by slot and by owner, with their count and bytes (entry-table.ts). */
+  private readonly table = new EntryTable();
   private readonly tombstones: Tombstones;
   private readonly spent: SpentVersions;
   private readonly verify: Verifier;
-  private readonly maxEntriesPerKey: number;
-  private readonly maxKeysPerOwner: number;
-  private readonly maxKeys: number;
-  private readonly maxEntries: number;
-  private readonly maxBytes: number;
-  private entryCount = 0;
-  private bytes = 0;
+  private readonly bounds: StoreBounds;
   private lastFullPruneAt = -Infinity;
 
   constructor(options: RecordStoreOptions) {
     this.verify = options.verify;
-    this.maxEntriesPerKey = options.maxEntriesPerKey ?? MAX_ENTRIES_PER_KEY;
-    this.maxKeysPerOwner = options.maxKeysPerOwner ?? MAX_KEYS_PER_OWNER;
-    this.maxKeys = options.maxKeys ?? MAX_STORED_KEYS;
-    this.maxEntries = options.maxEntries ?? MAX_STORED_ENTRIES;
-    this.maxBytes = options.maxBytes ?? MAX_STORED_BYTES;
-    this.tombstones = new Tombstones({
-      maxPerOwner: this.maxKeysPerOwner,
-      maxUnheld: options.maxTombstones ?? this.maxKeys,
-    });
-    this.spent = new SpentVersions(options.maxSpent ?? this.maxKeys);
+    const bounds = (this.bounds = storeBounds(options));
+    this.tombstones = new Tombstones({ maxPerOwner: bounds.maxKeysPerOwner, maxUnheld: bounds.maxTombstones });
+    this.spent = new SpentVersions(bounds.maxSpent);
   }
 
   /** Entries held (an expired one counts until it is pruned or touched). */
   get size(): number {
-    return this.entryCount;
+    return this.table.size;
   }
 
   /**
@@ -175,7 +105,7 @@ export class RecordStore {
 
   /** Live records at (key, kind), newest first; never an expired one. A junk key yields []. */
   get(key: NodeId | string, kind: RecordKind, now: number): SignedRecord[] {
-    return this.live(key, kind, now).map((e) => e.record);
+    return this.table.live(key, kind, now).map((e) => e.record);
   }
 
   /** Live records with the time they have left here, for handing on to another node. */
@@ -184,39 +114,28 @@ export class RecordStore {
     kind: RecordKind,
     now: number,
   ): Array<{ record: SignedRecord; remainingMs: number }> {
-    return this.live(key, kind, now).map((e) => ({ record: e.record, remainingMs: e.expiresAt - now }));
+    return this.table.live(key, kind, now).map((e) => ({ record: e.record, remainingMs: e.expiresAt - now }));
   }
 
   /** Entries at (key, kind) with their local expiry; only live ones when `now` is given. */
   entriesForKey(key: NodeId | string, kind: RecordKind, now?: number): StoredEntry[] {
-    const keyHex = keyHexOf(key);
-    const slot = keyHex === undefined || !isKind(kind) ? undefined : this.slots.get(slotId(keyHex, kind));
-    if (slot === undefined) return [];
-    const out: StoredEntry[] = [];
-    for (const e of slot.entries.values())
-      if (now === undefined || e.expiresAt > now) out.push({ record: e.record, expiresAt: e.expiresAt });
-    return out;
+    return this.table.entriesAt(key, kind, now).map((e) => ({ record: e.record, expiresAt: e.expiresAt }));
   }
 
   /** Distinct keys holding entries, of either kind. */
   keys(): NodeId[] {
-    const seen = new Map<string, NodeId>();
-    for (const [id, slot] of this.slots) {
-      const keyHex = id.slice(0, 64);
-      if (!seen.has(keyHex)) seen.set(keyHex, slot.key);
-    }
-    return [...seen.values()];
+    return this.table.keys();
   }
 
   /** (key, kind) pairs holding entries. */
   slotKeys(): Array<{ key: NodeId; kind: RecordKind }> {
-    return [...this.slots.values()].map((s) => ({ key: s.key, kind: s.kind }));
+    return this.table.slotKeys();
   }
 
   /** Drop expired entries and tombstones; returns the number of entries dropped. */
   pruneExpired(now: number): number {
     let removed = 0;
-    for (const [id, slot] of this.slots) {
+    for (const [id, slot] of this.table.allSlots()) {
       for (const [owner, e] of slot.entries) {
         if (e.expiresAt <= now) {
           this.expire(id, owner, e, now);
@@ -233,34 +152,24 @@ export class RecordStore {
   absorb(other: RecordStore, now: number): void {
     for (const t of other.tombstones.values())
       if (t.expiresAt > now) this.applyRemoval(t.removal, now, t.expiresAt, t.held);
-    for (const slot of other.slots.values()) {
+    for (const [, slot] of other.table.allSlots()) {
       for (const e of slot.entries.values()) if (e.expiresAt > now) this.insert(e.record, now, e.expiresAt - now);
     }
   }
 
   stats(): RecordStoreStats {
     return {
-      keys: this.slots.size,
-      entries: this.entryCount,
-      owners: this.owners.size,
+      keys: this.table.slotCount,
+      entries: this.table.size,
+      owners: this.table.ownerCount,
       tombstones: this.tombstones.size,
       bytes: this.usedBytes,
     };
   }
 
-  /** A snapshot of what is live at `now`. */
+  /** A snapshot of what is live at `now` (store-snapshot.ts). */
   toJSON(now: number): RecordStoreJSON {
-    const live = (expiresAt: number): boolean => typeof now !== 'number' || expiresAt > now;
-    const entries: RecordStoreJSON['entries'] = [];
-    for (const slot of this.slots.values()) {
-      for (const e of slot.entries.values())
-        if (live(e.expiresAt)) entries.push({ record: e.record, expiresAt: e.expiresAt });
-    }
-    const tombstones: RecordStoreJSON['tombstones'] = [];
-    for (const t of this.tombstones.values())
-      if (live(t.expiresAt))
-        tombstones.push({ removal: t.removal, expiresAt: t.expiresAt, ...(t.held ? { held: true } : {}) });
-    return { version: 1, entries, tombstones };
+    return writeSnapshot(this.allEntries(), this.tombstones.values(), now);
   }
 
   /**
@@ -285,37 +194,18 @@ export class RecordStore {
    * fromJSON then absorb, inserts each record once. Returns how many entries it added.
    */
   load(data: unknown, now: number, verify: Verifier = this.verify): number {
-    if (typeof data !== 'object' || data === null) return 0;
-    const before = this.entryCount;
-    const { entries, tombstones } = data as { entries?: unknown; tombstones?: unknown };
-    if (Array.isArray(tombstones)) {
-      for (const item of tombstones as unknown[]) {
-        const expiresAt = expiryOf(item, now);
-        if (expiresAt === undefined) continue;
-        const checked = checkRemoval((item as { removal?: unknown }).removal, now, verify);
-        if (checked.ok) this.applyRemoval(checked.removal, now, expiresAt, (item as { held?: unknown }).held === true);
-      }
-    }
-    if (Array.isArray(entries)) {
-      for (const item of entries as unknown[]) {
-        const expiresAt = expiryOf(item, now);
-        if (expiresAt === undefined) continue;
-        const checked = checkRecord((item as { record?: unknown }).record, now, verify);
-        if (checked.ok) this.insert(checked.record, now, expiresAt - now);
-      }
-    }
-    return this.entryCount - before;
+    const before = this.table.size;
+    readSnapshot(data, now, verify, {
+      removal: (removal, expiresAt, held) => void this.applyRemoval(removal, now, expiresAt, held),
+      record: (record, expiresAt) => void this.insert(record, now, expiresAt - now),
+    });
+    return this.table.size - before;
   }
 
   // -------------------------------------------------------------------------------------
 
-  private live(key: NodeId | string, kind: RecordKind, now: number): Entry[] {
-    const keyHex = keyHexOf(key);
-    const slot = keyHex === undefined || !isKind(kind) ? undefined : this.slots.get(slotId(keyHex, kind));
-    if (slot === undefined) return [];
-    const out: Entry[] = [];
-    for (const e of slot.entries.values()) if (e.expiresAt > now) out.push(e);
-    return out.sort((a, b) => b.record.advertisedAt - a.record.advertisedAt);
+  private *allEntries(): Generator<Entry> {
+    for (const [, slot] of this.table.allSlots()) yield* slot.entries.values();
   }
 
   /** Upsert a verified record with at most `maxLifetimeMs` to live here. */
@@ -335,8 +225,7 @@ export class RecordStore {
     if (tomb !== undefined && tomb.removal.removedAt >= record.advertisedAt)
       return refusal(ErrorCode.STALE, 'record: removed by its owner');
 
-    let slot = this.slots.get(id);
-    let current = slot?.entries.get(owner);
+    let current = this.table.entry(id, owner);
     if (current !== undefined && current.expiresAt <= now) {
       this.expire(id, owner, current, now);
       current = undefined;
@@ -349,68 +238,56 @@ export class RecordStore {
       if (record.advertisedAt < current.record.advertisedAt)
         return refusal(ErrorCode.STALE, 'record: a newer one is stored');
       const grows = bytes - current.bytes;
-      if (grows > 0 && this.usedBytes + grows > this.maxBytes) {
+      if (grows > 0 && this.usedBytes + grows > this.bounds.maxBytes) {
         this.pruneWhenFull(now);
-        if (this.usedBytes + grows > this.maxBytes)
+        if (this.usedBytes + grows > this.bounds.maxBytes)
           return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
       }
       // The same advertisement again may keep its longer expiry; a newer one starts afresh.
       const keep =
         record.advertisedAt === current.record.advertisedAt ? Math.max(current.expiresAt, expiresAt) : expiresAt;
-      slot!.entries.set(owner, { record, expiresAt: keep, bytes, coversUntil });
-      this.bytes += grows;
+      this.table.replace(id, owner, { record, expiresAt: keep, bytes, coversUntil });
       return { ok: true, replaced: true };
     }
-    slot = this.slots.get(id);
+    const slot = this.table.slot(id);
 
-    if (slot !== undefined && slot.entries.size >= this.maxEntriesPerKey) {
+    if (slot !== undefined && slot.entries.size >= this.bounds.maxEntriesPerKey) {
       this.pruneSlot(id, now);
-      if (slot.entries.size >= this.maxEntriesPerKey) {
+      if (slot.entries.size >= this.bounds.maxEntriesPerKey) {
         return refusal(ErrorCode.KEY_FULL, `key: holds ${slot.entries.size} entries`);
       }
     }
-    const ownerSlots = this.owners.get(owner);
-    if (ownerSlots !== undefined && ownerSlots.size >= this.maxKeysPerOwner) {
+    const ownerSlots = this.table.slotsOf(owner);
+    if (ownerSlots !== undefined && ownerSlots.size >= this.bounds.maxKeysPerOwner) {
       for (const s of [...ownerSlots]) this.pruneSlot(s, now);
-      const left = this.owners.get(owner)?.size ?? 0;
-      if (left >= this.maxKeysPerOwner)
+      const left = this.table.slotsOf(owner)?.size ?? 0;
+      if (left >= this.bounds.maxKeysPerOwner)
         return refusal(ErrorCode.OWNER_QUOTA, `owner: holds entries under ${left} keys here`);
     }
     // What the entry adds: itself, and the slot and owner set it may open, less the place of a
     // tombstone of its owner's here, which it takes over.
-    const cost = (): number =>
-      bytes + (this.slots.has(id) ? 0 : SLOT_BYTES) + (this.owners.has(owner) ? 0 : OWNER_BYTES);
+    const cost = (): number => this.table.costOfNew(id, owner, bytes);
     const freed = (): number => (tomb?.held === true ? 1 : 0);
     if (
-      (!this.slots.has(id) && this.slots.size >= this.maxKeys) ||
-      this.counted - freed() >= this.maxEntries ||
-      this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.maxBytes
+      (!this.table.hasSlot(id) && this.table.slotCount >= this.bounds.maxKeys) ||
+      this.counted - freed() >= this.bounds.maxEntries ||
+      this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.bounds.maxBytes
     ) {
       this.pruneWhenFull(now);
-      if (!this.slots.has(id) && this.slots.size >= this.maxKeys)
-        return refusal(ErrorCode.STORE_FULL, `store: holds ${this.slots.size} keys`);
-      if (this.counted - freed() >= this.maxEntries)
+      if (!this.table.hasSlot(id) && this.table.slotCount >= this.bounds.maxKeys)
+        return refusal(ErrorCode.STORE_FULL, `store: holds ${this.table.slotCount} keys`);
+      if (this.counted - freed() >= this.bounds.maxEntries)
         return refusal(
           ErrorCode.STORE_FULL,
-          `store: holds ${this.entryCount} entries, ${this.tombstones.held} tombstones of removed ones`,
+          `store: holds ${this.table.size} entries, ${this.tombstones.held} tombstones of removed ones`,
         );
-      if (this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.maxBytes)
+      if (this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.bounds.maxBytes)
         return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
     }
 
     // A newer record where its owner's tombstone stands takes the place the tombstone held.
     if (tomb !== undefined) this.tombstones.release(tid);
-    this.bytes += cost();
-    slot = this.slots.get(id);
-    if (slot === undefined) {
-      slot = { key: record.key, kind: record.kind, entries: new Map() };
-      this.slots.set(id, slot);
-    }
-    slot.entries.set(owner, { record, expiresAt, bytes, coversUntil });
-    this.entryCount++;
-    let set = this.owners.get(owner);
-    if (set === undefined) this.owners.set(owner, (set = new Set()));
-    set.add(id);
+    this.table.add(id, record.key, record.kind, owner, { record, expiresAt, bytes, coversUntil });
     return { ok: true, replaced: false };
   }
 
@@ -422,7 +299,7 @@ export class RecordStore {
   private applyRemoval(removal: SignedRemoval, now: number, maxExpiresAt: number, held: boolean): RemoveResult {
     const owner = toHex(removal.nodeId);
     const id = slotId(toHex(removal.key), removal.kind);
-    let current = this.slots.get(id)?.entries.get(owner);
+    let current = this.table.entry(id, owner);
     if (current !== undefined && current.expiresAt <= now) {
       this.expire(id, owner, current, now);
       current = undefined;
@@ -431,34 +308,34 @@ export class RecordStore {
       return refusal(ErrorCode.STALE, 'removal: the stored record is newer');
     }
     // The entry removed here turns into its tombstone, in its place in the entry bound.
-    if (current !== undefined) this.deleteEntry(id, owner);
+    if (current !== undefined) this.table.delete(id, owner);
     const expiresAt = Math.min(removalDeadline(removal), maxExpiresAt);
     const counts =
       current !== undefined ||
-      (held && this.counted < this.maxEntries && this.usedBytes + TOMBSTONE_BYTES <= this.maxBytes);
+      (held && this.counted < this.bounds.maxEntries && this.usedBytes + TOMBSTONE_BYTES <= this.bounds.maxBytes);
     if (expiresAt > now) this.tombstones.put(tombId(id, owner), { removal, owner, expiresAt, held: counts }, now);
     return { ok: true, removed: current !== undefined, removal };
   }
 
   /** Entries and the tombstones that took an entry's place: what maxEntries bounds. */
   private get counted(): number {
-    return this.entryCount + this.tombstones.held;
+    return this.table.size + this.tombstones.held;
   }
 
   /** Estimated heap of entries, slots, owners and held tombstones: what maxBytes bounds. */
   private get usedBytes(): number {
-    return this.bytes + this.tombstones.held * TOMBSTONE_BYTES;
+    return this.table.bytes + this.tombstones.held * TOMBSTONE_BYTES;
   }
 
   private pruneSlot(id: string, now: number): void {
-    const slot = this.slots.get(id);
+    const slot = this.table.slot(id);
     if (slot === undefined) return;
     for (const [owner, e] of slot.entries) if (e.expiresAt <= now) this.expire(id, owner, e, now);
   }
 
   /** An entry whose time here is up: gone, and its version (and older ones) not taken back (spent.ts). */
   private expire(id: string, owner: string, entry: Entry, now: number): void {
-    this.deleteEntry(id, owner);
+    this.table.delete(id, owner);
     this.spent.note(tombId(id, owner), entry.record.advertisedAt, entry.coversUntil, now);
   }
 
@@ -468,29 +345,4 @@ export class RecordStore {
     this.lastFullPruneAt = now;
     this.pruneExpired(now);
   }
-
-  private deleteEntry(id: string, owner: string): void {
-    const slot = this.slots.get(id);
-    const entry = slot?.entries.get(owner);
-    if (slot === undefined || entry === undefined) return;
-    slot.entries.delete(owner);
-    this.entryCount--;
-    this.bytes -= entry.bytes;
-    if (slot.entries.size === 0) {
-      this.slots.delete(id);
-      this.bytes -= SLOT_BYTES;
-    }
-    const set = this.owners.get(owner);
-    set?.delete(id);
-    if (set !== undefined && set.size === 0) {
-      this.owners.delete(owner);
-      this.bytes -= OWNER_BYTES;
-    }
-  }
-}
-
-function expiryOf(item: unknown, now: number): number | undefined {
-  if (typeof item !== 'object' || item === null) return undefined;
-  const expiresAt = (item as { expiresAt?: unknown }).expiresAt;
-  return typeof expiresAt === 'number' && expiresAt > now ? expiresAt : undefined;
 }
