@@ -1,69 +1,23 @@
 import { Candidates, SELF } from './candidates.js';
-import type { Contacts, Messaging, NodeBasics, NodeEvent, Neighbours } from '../context.js';
-import type { Liars } from '../defence/liars.js';
-import type { NeighbourTrust } from '../defence/neighbour-trust.js';
+import { askDirectly } from './direct-query.js';
 import { DisjointPaths, type FirstHop } from './disjoint-paths.js';
-import { implausiblePrefixBits, MAX_HOPS } from '../constants.js';
+import { implausiblePrefixBits } from '../constants.js';
 import { idsEqual, toHex, type NodeId } from '../id.js';
+import type { LookupHost } from './lookup-host.js';
 import type { LookupProgress } from './lookup-result.js';
-import type { QueryTimer } from './query-timer.js';
 import type { Message } from '../wire/messages.js';
 import { checkRecord, type SignedRecord } from '../records/records.js';
-import type { RecordStore } from '../records/record-store.js';
 import type { ReplyInfo } from '../routing/requests.js';
-import type { RoutingTable } from '../routing/routing-table.js';
 
-/**
- * Attempts of a direct query, each going a different way. A routed query normally answers
- * well within a second (the router retries dead hops on its own), so the next attempt
- * starts after one soft timeout (query-timer.ts); each attempt waits two hop timeouts.
- */
-const QUERY_ATTEMPTS = 2;
-/**
- * One more attempt when both went unanswered and an answer says its sender holds a
- * channel to the candidate (FIND_NODE_REPLY.linked): along the proven route to that
- * node, the query is one hop from its candidate. The first two, sent when few had
- * answered, often walked greedily from their referrer and ended at the same colluder next
- * to the candidate. They do not prefer linked referrers themselves: their losses through
- * our own first hops are what exposes a neighbour that turned hostile (neighbour-vetting.ts),
- * and with linked routes first, turncoats kept their channels.
- */
-const LINKED_QUERY_ATTEMPTS = 3;
 /** Late queries (past their soft timeout, still waiting for an answer) per pump slot. */
 const LINGERING_PER_SLOT = 3;
-/** Queries in a row a contact of ours left unanswered before it counts as lost. */
-const CONTACT_FAILURES_BEFORE_LOST = 2;
-
-/** What a lookup uses of its host. */
-export interface LookupHost extends NodeBasics {
-  readonly neighbours: Neighbours;
-  readonly table: Pick<
-    RoutingTable,
-    'closest' | 'get' | 'recordFailure' | 'markLost' | 'nonEmptyBuckets' | 'touchBucket'
-  >;
-  /** What this node holds itself (a value lookup starts from it). */
-  readonly records: Pick<RecordStore, 'get'>;
-  readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate' | 'routeRequest'>;
-  /** Responders become contacts; a node caught naming made-up ids is convicted. */
-  readonly contacts: Contacts;
-  /** Proven neighbours carry paths first. */
-  readonly trust: Pick<NeighbourTrust, 'verdict'>;
-  /** Nodes an earlier lookup caught lying: out of play from the start. */
-  readonly liars: Pick<Liars, 'has'>;
-  /** Soft timeouts, learned from this node's replies. */
-  readonly queryTimer: QueryTimer;
-  emit(event: NodeEvent): void;
-  /** Connections this node has created so far: a lookup reports how many it caused (the goal is none). */
-  connectionsCreated(): number;
-}
-
 /**
  * The state of one lookup and its two ways of asking: routed paths (an envelope that
  * travels greedily to whoever is closest to the target, or holds the value) and direct
- * queries (an envelope routed to one candidate's exact id). lookup.ts decides which to
- * send in which round; this file keeps the books: candidates and their proof
- * (candidates.ts), first hops kept apart (disjoint-paths.ts), records verified by their
- * owner's signature, and the cost.
+ * queries (an envelope routed to one candidate's exact id, its attempts in
+ * direct-query.ts). lookup.ts decides which to send in which round; this file keeps the
+ * books: candidates and their proof (candidates.ts), first hops kept apart
+ * (disjoint-paths.ts), records verified by their owner's signature, and the cost.
  */
 export class LookupRun {
   readonly candidates: Candidates;
@@ -77,7 +31,7 @@ export class LookupRun {
    */
   readonly routes = new Map<string, NodeId[]>();
   /** For each named node, the responders that said they hold a channel to it. */
-  private readonly linkedBy = new Map<string, Set<string>>();
+  readonly linkedBy = new Map<string, Set<string>>();
   readonly targetHex: string;
   readonly startedAt: number;
   readonly connectionsBefore: number;
@@ -148,8 +102,13 @@ export class LookupRun {
         }
       };
       for (const first of firstHops) this.path(first, done);
-      for (const ask of asks) void this.ask(ask.hex, ask.id, type).finally(done);
+      for (const ask of asks) void askDirectly(this, ask.hex, ask.id, type).finally(done);
     });
+  }
+
+  /** Once finished, a lookup takes no more answers. */
+  get isFinished(): boolean {
+    return this.finished;
   }
 
   get elapsedMs(): number {
@@ -202,7 +161,7 @@ export class LookupRun {
             host.count('lookups.queryLate');
             release();
           });
-          void this.ask(pick.hex, pick.id, type).finally(() => {
+          void askDirectly(this, pick.hex, pick.id, type).finally(() => {
             if (slotHeld) {
               cancelLate();
               return release();
@@ -287,139 +246,8 @@ export class LookupRun {
     });
   }
 
-  /**
-   * Ask one candidate itself. Each attempt goes a different way: along the proven route to
-   * a node that named it, else through a first hop of our own; a third, if both are lost,
-   * through a node that says it holds a channel to the candidate (LINKED_QUERY_ATTEMPTS).
-   * An attempt unanswered after one soft timeout is doubled by the next while it still
-   * waits itself (a slow node is not a silent one); the candidate is silent when every
-   * attempt timed out.
-   */
-  private ask(hex: string, id: NodeId, type: 'FIND_NODE' | 'FIND_VALUE'): Promise<void> {
-    const { host } = this;
-    this.candidates.asked(hex);
-    const tried = new Set<string>();
-    const referrersUsed = new Set<string>();
-    return new Promise((resolve) => {
-      let attempts = 0;
-      let waiting = 0;
-      let over = false;
-      const cancels: Array<() => void> = [];
-      const end = (): void => {
-        over = true;
-        for (const cancel of cancels) cancel();
-        resolve();
-      };
-      const failed = (): void => {
-        if (over || --waiting > 0) return;
-        if (launch()) return;
-        if (!this.finished) {
-          this.candidates.silent(hex);
-          host.count('lookups.candidateSilent');
-          this.unanswered(hex);
-        }
-        end();
-      };
-      const launch = (): boolean => {
-        if (attempts >= LINKED_QUERY_ATTEMPTS || this.finished) return false;
-        // Chosen now, not when first asked: answers that came in meanwhile may name a better way.
-        const linkedTry = attempts >= QUERY_ATTEMPTS;
-        const referrer = this.referrersToAskThrough(hex, linkedTry).find((by) => !referrersUsed.has(by));
-        if (linkedTry && (referrer === undefined || this.linkedBy.get(hex)?.has(referrer) !== true)) return false;
-        if (referrer !== undefined) referrersUsed.add(referrer);
-        const via = referrer === undefined ? undefined : this.routes.get(referrer);
-        attempts++;
-        const rid = host.messenger.newId();
-        const sentAt = host.clock.now();
-        const body =
-          type === 'FIND_NODE'
-            ? { rid, target: this.target }
-            : { rid, key: this.target, kind: this.kind ?? 'provider' };
-        const onReply = (reply: Message, info: ReplyInfo): void => {
-          if (over) return;
-          host.queryTimer.observe(host.clock.now() - sentAt);
-          if (!this.finished) this.absorb(reply, info);
-          end();
-        };
-        if (!this.send(hex, id, type, body, tried, via, onReply, failed)) return false;
-        if (linkedTry) host.count('lookups.queryLinked');
-        waiting++;
-        cancels.push(() => host.messenger.forget(rid));
-        if (attempts < QUERY_ATTEMPTS) {
-          cancels.push(
-            host.clock.setTimer(host.queryTimer.softMs, () => {
-              if (!over && launch()) host.count('lookups.queryHedged');
-            }),
-          );
-        }
-        return true;
-      };
-      if (!launch()) failed();
-    });
-  }
-
-  /**
-   * The believed referrers of `hex` we have a proven route to, in the order they named it;
-   * with `linkedFirst`, those holding a channel to it come first.
-   */
-  private referrersToAskThrough(hex: string, linkedFirst: boolean): string[] {
-    const referrers = this.candidates.referrersOf(hex).filter((by) => this.routes.has(by));
-    const linked = this.linkedBy.get(hex);
-    if (linked === undefined || !linkedFirst) return referrers;
-    return [...referrers.filter((by) => linked.has(by)), ...referrers.filter((by) => !linked.has(by))];
-  }
-
-  /**
-   * A contact of our own table that let every attempt of a query go unanswered, twice in a
-   * row (one loss is not a death): it is lost, like a neighbour whose channel closed, so we
-   * stop handing it out. Only a neighbour's channel would otherwise tell us it left.
-   */
-  private unanswered(hex: string): void {
-    const { host } = this;
-    const contact = host.table.get(hex);
-    if (contact === undefined || contact.lost === true || host.neighbours.has(hex)) return;
-    if (host.table.recordFailure(hex) < CONTACT_FAILURES_BEFORE_LOST) return;
-    if (host.table.markLost(hex) !== 'unknown') host.count('contacts.lostUnanswered');
-  }
-
-  /** One attempt: straight to a neighbour, along `via`, or through a trusted first hop; false when there is no way. */
-  private send(
-    hex: string,
-    id: NodeId,
-    type: 'FIND_NODE' | 'FIND_VALUE',
-    body: Message['body'],
-    tried: Set<string>,
-    via: NodeId[] | undefined,
-    onReply: (reply: Message, info: ReplyInfo) => void,
-    onFail: () => void,
-  ): boolean {
-    const { host } = this;
-    const rid = (body as { rid: number }).rid;
-    const timeoutMs = host.hopTimeoutMs * 2;
-    if (host.neighbours.has(hex)) {
-      if (tried.has(hex)) return false;
-      tried.add(hex);
-      host.messenger.expect(rid, timeoutMs, onReply, onFail, hex);
-      host.messenger.sendDirect(hex, type, body as never);
-      return true;
-    }
-    if (via !== undefined && via.length < MAX_HOPS) {
-      // A later attempt through our own first hops leaves through another neighbour.
-      tried.add(toHex(via[0]!));
-      host.messenger.expect(rid, timeoutMs, onReply, onFail);
-      host.messenger.routeRequest(id, type, body as never, { via });
-      return true;
-    }
-    const first = this.hops.towards(id, tried);
-    if (first === undefined) return false;
-    tried.add(first.idHex);
-    host.messenger.expect(rid, timeoutMs, onReply, onFail);
-    host.messenger.routeRequest(id, type, body as never, { firstHop: first.id });
-    return true;
-  }
-
   /** Take in an answer: its sender is proven, the ids it names are candidates, its records are checked. */
-  private absorb(reply: Message, info: ReplyInfo): { records: number; nodes: number } {
+  absorb(reply: Message, info: ReplyInfo): { records: number; nodes: number } {
     const { host } = this;
     this.answered++;
     this.bestHops = Math.min(this.bestHops, info.hops);

@@ -1,5 +1,6 @@
 import { randomIdInBucket, type NodeId } from '../id.js';
-import { LookupRun, type LookupHost } from './lookup-run.js';
+import type { LookupHost } from './lookup-host.js';
+import { LookupRun } from './lookup-run.js';
 import type { LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
 
 /**
@@ -22,7 +23,7 @@ import type { LookupOptions, LookupProgress, LookupResult } from './lookup-resul
  */
 
 export type { LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
-export type { LookupHost } from './lookup-run.js';
+export type { LookupHost } from './lookup-host.js';
 
 /** Direct queries in flight at once after the paths of a node lookup. */
 const REFINE_WIDTH = 10;

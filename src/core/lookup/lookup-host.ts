@@ -1,0 +1,29 @@
+import type { Contacts, Messaging, NodeBasics, NodeEvent, Neighbours } from '../context.js';
+import type { Liars } from '../defence/liars.js';
+import type { NeighbourTrust } from '../defence/neighbour-trust.js';
+import type { RecordStore } from '../records/record-store.js';
+import type { RoutingTable } from '../routing/routing-table.js';
+import type { QueryTimer } from './query-timer.js';
+
+/** What a lookup uses of its host (the node builds one, dht-node.ts). */
+export interface LookupHost extends NodeBasics {
+  readonly neighbours: Neighbours;
+  readonly table: Pick<
+    RoutingTable,
+    'closest' | 'get' | 'recordFailure' | 'markLost' | 'nonEmptyBuckets' | 'touchBucket'
+  >;
+  /** What this node holds itself (a value lookup starts from it). */
+  readonly records: Pick<RecordStore, 'get'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate' | 'routeRequest'>;
+  /** Responders become contacts; a node caught naming made-up ids is convicted. */
+  readonly contacts: Contacts;
+  /** Proven neighbours carry paths first. */
+  readonly trust: Pick<NeighbourTrust, 'verdict'>;
+  /** Nodes an earlier lookup caught lying: out of play from the start. */
+  readonly liars: Pick<Liars, 'has'>;
+  /** Soft timeouts, learned from this node's replies. */
+  readonly queryTimer: QueryTimer;
+  emit(event: NodeEvent): void;
+  /** Connections this node has created so far: a lookup reports how many it caused (the goal is none). */
+  connectionsCreated(): number;
+}
