@@ -60,9 +60,14 @@ export class ContactBook implements Contacts {
     const now = host.clock.now();
     if (host.liars.size > 0 && host.liars.has(hex, now)) return;
     if (host.trust.distrustedCount > 0 && host.trust.isDistrusted(hex, now)) return;
-    const lost = host.table.lost > 0 && host.table.get(hex)?.lost === true;
+    const known = host.table.get(hex);
+    const lost = known?.lost === true;
     // Others naming a contact we lost (or dropped) do not prove it alive: they may not have noticed yet.
     if (!heard && (lost || (host.departed.size > 0 && host.departed.has(hex, now)))) return;
+    // Nor does naming one we hold: only hearing from it refreshes it. Hearsay from peers that
+    // have not noticed a departure would otherwise keep a gone contact fresh, and wipe the
+    // unanswered queries that are to show it gone (lookup-run.ts, quiet-contacts.ts).
+    if (!heard && known !== undefined) return;
     if (heard && host.departed.size > 0) host.departed.delete(hex);
     const result = host.table.update(id, now, rttMs);
     if (lost) {
