@@ -27,6 +27,7 @@ import { Maintenance } from './maintenance.js';
 import { Messenger } from './messenger.js';
 import { NeighbourSet } from './neighbour-set.js';
 import { NeighbourVetting } from './neighbour-vetting.js';
+import { QuietContacts } from './quiet-contacts.js';
 import type { DhtNodeOptions } from './node-options.js';
 import { Replication } from './replication.js';
 import { SiblingExchange } from './sibling-exchange.js';
@@ -72,6 +73,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly contacts: ContactBook;
   readonly vetting: NeighbourVetting;
   private readonly liveness: Liveness;
+  private readonly quietContacts: QuietContacts;
   private readonly lookups: LookupHost;
   private readonly intake: ChannelIntake;
   private readonly maintenance: Maintenance;
@@ -143,6 +145,10 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       { ...basics, neighbours, table, messenger, actions },
       opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
     );
+    const quietContacts = new QuietContacts(
+      { ...basics, neighbours, table, messenger, isClosed: () => this.closed },
+      opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
+    );
     const replication = new Replication({ ...basics, table, records, placements, messenger });
     const contacts = new ContactBook({
       ...basics,
@@ -200,6 +206,9 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     messenger.onFirstHopOutcome((hop, through) => vetting.outcome(hop, through ? 'through' : 'lost'));
     neighbourSet.onClosed((peer, unasked) => contacts.channelClosed(peer, unasked));
     neighbourSet.onClosed((peer) => liveness.forget(peer));
+    neighbourSet.onClosed((_peer, unasked) => {
+      if (unasked) quietContacts.neighbourLeft();
+    });
     neighbourSet.onClosed((peer) => vetting.closed(peer));
     if (flood !== undefined) neighbourSet.onClosed((peer) => flood.forget(peer));
     neighbourSet.onClosed((peer) => messenger.channelClosed(peer));
@@ -207,6 +216,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.messenger = messenger;
     this.neighbourSet = neighbourSet;
     this.liveness = liveness;
+    this.quietContacts = quietContacts;
     this.contacts = contacts;
     this.lookups = lookups;
     this.vetting = vetting;
@@ -232,6 +242,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         table,
         records,
         liveness,
+        quietContacts,
         vetting,
         siblingExchange,
         neighbourSet,
@@ -312,6 +323,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     if (this.closed) return;
     this.closed = true;
     this.liveness.close();
+    this.quietContacts.close();
     this.messenger.close();
     this.neighbourSet.disconnectAll();
   }

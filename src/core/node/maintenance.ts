@@ -14,6 +14,7 @@ export interface MaintenanceHost {
   readonly records: Pick<RecordStore, 'pruneExpired'>;
   /** The parts with periodic work, by the order they run in (see tick). */
   readonly liveness: Periodic;
+  readonly quietContacts: Periodic;
   readonly vetting: Periodic;
   readonly siblingExchange: Periodic;
   readonly neighbourSet: Periodic;
@@ -52,6 +53,7 @@ export class Maintenance {
   tick(now: number): void {
     const { host } = this;
     host.liveness.tick(now);
+    host.quietContacts.tick(now);
     host.vetting.tick(now);
     host.siblingExchange.tick(now);
     host.neighbourSet.tick(now);
