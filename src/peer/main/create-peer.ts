@@ -19,6 +19,7 @@ import { WorkerClient } from './worker-client.js';
 export type { PeerOptions } from './peer-options.js';
 export type { Peer } from './peer-handle.js';
 export type { PeerEvent, RelayEvent } from './app-callbacks.js';
+export type { RelayStatus } from './relay-link.js';
 export type { ServiceHandler } from '../../core/registry/service-registry.js';
 
 const WELCOME_WAIT_MS = 5_000;
@@ -129,6 +130,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       'relay.connected': relay.connected ? 1 : 0,
       'storage.abandonedRemoved': sweeper.removed,
     }),
+    relayStatus: () => relay.status(),
     close: async () => {
       sweeper.stop();
       relay.close();

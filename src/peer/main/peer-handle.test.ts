@@ -8,7 +8,11 @@ import type { WorkerClient } from './worker-client.js';
 function handleOver(api: Record<string, (...a: unknown[]) => Promise<unknown>>) {
   const app = new AppCallbacks();
   const client = { api } as unknown as WorkerClient;
-  const peer = createPeerHandle('a'.repeat(64), client, app, { stats: () => ({}), close: async () => undefined });
+  const peer = createPeerHandle('a'.repeat(64), client, app, {
+    stats: () => ({}),
+    relayStatus: () => ({ up: false, url: 'ws://127.0.0.1:1/relay' }),
+    close: async () => undefined,
+  });
   return { peer, app };
 }
 

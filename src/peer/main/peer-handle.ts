@@ -4,6 +4,7 @@ import type { ProviderInfo, ServiceHandler } from '../../core/registry/service-r
 import type { LookupEvent } from '../worker/lookup-subjects.js';
 import type { RoutingTableView } from '../worker/peer-core.js';
 import type { AppCallbacks, PeerEvent, RelayEvent, SubscriptionCallback } from './app-callbacks.js';
+import type { RelayStatus } from './relay-link.js';
 import type { WorkerClient } from './worker-client.js';
 
 /**
@@ -34,6 +35,12 @@ export interface Peer {
   stats(): Promise<Record<string, number>>;
   /** The routing table, bucket by bucket (for display and debugging). */
   routingTable(): Promise<RoutingTableView>;
+  /**
+   * Whether a relay has admitted this tab now, and which (while down: the one it tries).
+   * createPeer resolves after 5 s without a relay too, so an app checks this at start and
+   * follows relay:up / relay:down after.
+   */
+  relayStatus(): RelayStatus;
   on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
   on(event: RelayEvent, cb: (relayUrl: string) => void): () => void;
   /** Progress of this peer's lookups (paths started, answers with the nodes they passed, completion) and what each looks for. */
@@ -44,6 +51,7 @@ export interface Peer {
 /** The main thread's share of a peer: its own counters, and how it shuts down. */
 export interface MainThreadSide {
   stats(): Record<string, number>;
+  relayStatus(): RelayStatus;
   /** Leave the mesh (the worker is asked to close first) and end the worker. */
   close(): Promise<void>;
 }
@@ -140,6 +148,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
     async routingTable() {
       live();
       return api.routingTable();
+    },
+    relayStatus() {
+      live();
+      return main.relayStatus();
     },
     on(
       event: PeerEvent | RelayEvent | 'lookup',
