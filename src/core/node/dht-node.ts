@@ -258,7 +258,10 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       this.neighbourSet.refuse(peer);
       return;
     }
-    if (this.neighbourSet.opened(peer, now)) this.vetting.opened(peer, now);
+    if (this.neighbourSet.opened(peer, now)) {
+      this.vetting.opened(peer, now);
+      this.liveness.opened(peer, now);
+    }
     this.contacts.learn(fromHex(peer), true);
     this.count('channels.opened');
     this.emit({ type: 'neighbour:open', peer });
