@@ -17,7 +17,7 @@ import { loadTabIdentity } from './tab-identity.js';
 import { WorkerClient } from './worker-client.js';
 
 export type { PeerOptions } from './peer-options.js';
-export type { Peer } from './peer-handle.js';
+export type { Peer, RestoredService } from './peer-handle.js';
 export type { PeerEvent, RelayEvent } from './app-callbacks.js';
 export type { RelayStatus } from './relay-link.js';
 export type { ServiceHandler } from '../../core/registry/service-registry.js';

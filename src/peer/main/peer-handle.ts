@@ -3,6 +3,7 @@ import type { CallOptions, CallOutcome } from '../../core/registry/rpc.js';
 import type { ProviderInfo, ServiceHandler } from '../../core/registry/service-registry.js';
 import type { LookupEvent } from '../worker/lookup-subjects.js';
 import type { RoutingTableView } from '../worker/peer-core.js';
+import type { SavedService } from '../worker/persistence.js';
 import type { AppCallbacks, PeerEvent, RelayEvent, SubscriptionCallback } from './app-callbacks.js';
 import type { RelayStatus } from './relay-link.js';
 import type { WorkerClient } from './worker-client.js';
@@ -12,6 +13,9 @@ import type { WorkerClient } from './worker-client.js';
  * arguments, then asks the worker (worker-client.ts) or, for callbacks, records them
  * with the app's other registrations (app-callbacks.ts).
  */
+
+/** A service the previous session of this tab advertised (peer.restoredServices()). */
+export type RestoredService = SavedService;
 
 export interface Peer {
   /** 64 lowercase hex characters: SHA-256 of this tab's Ed25519 public key. */
@@ -23,6 +27,13 @@ export interface Peer {
   ): Promise<void>;
   unadvertise(serviceId: string): Promise<void>;
   listLocalServices(): Promise<string[]>;
+  /**
+   * What the previous session of this tab (before a reload) advertised, with its metadata
+   * and ttl: not advertised again, since its handlers died with the page. Advertise one to
+   * hand its handler back, or unadvertise it to take its old record out of the DHT; either
+   * takes it off this list. Not kept for the next reload unless advertised again.
+   */
+  restoredServices(): Promise<RestoredService[]>;
   discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
   call(serviceId: string, args?: unknown, opts?: CallOptions): Promise<unknown>;
   /** As call(), resolving with the result, the provider that answered and how many were tried. */
@@ -99,6 +110,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
     async listLocalServices() {
       live();
       return api.listLocalServices();
+    },
+    async restoredServices() {
+      live();
+      return api.restoredServices();
     },
     async discover(serviceId, discoverOpts = {}) {
       live();

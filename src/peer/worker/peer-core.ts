@@ -32,7 +32,7 @@ export interface PeerCoreOptions {
   /**
    * Runs the app's handler for a CALL (in the browser the handlers live on the main
    * thread). Calls reach it for every service advertised here; one with no handler
-   * (restored from an earlier session, not registered again yet) rejects UNKNOWN_SERVICE.
+   * rejects UNKNOWN_SERVICE.
    */
   handlers?: Pick<LocalHandlers, 'invoke'>;
   /** Where subscription messages go (the app's callbacks). */
@@ -74,6 +74,8 @@ export class PeerCore {
   readonly rpc: Rpc;
   readonly pubsub: PubSub;
   private readonly advertised = new Map<string, Advertised>();
+  /** The earlier session's services, waiting for the app's handler (restore). */
+  private readonly restored = new Map<string, SavedService>();
   private readonly clock: Clock;
   private bootstrapped = false;
   private bootstrapping: Promise<void> | undefined;
@@ -125,7 +127,14 @@ export class PeerCore {
     });
   }
 
-  /** Restore what an earlier session of this tab persisted; its advertisements go back into the DHT. */
+  /**
+   * Restore what an earlier session of this tab persisted: the records it held for others
+   * and the contacts go back in at once; its own services do not. Their handlers died with
+   * the page, so advertising them again now would send callers to a peer that can only say
+   * UNKNOWN_SERVICE. They wait in restoredServices() until the app hands a handler back
+   * (advertise) or lets them go (unadvertise); they are not saved again meanwhile, so one
+   * the app no longer offers does not come back at every reload.
+   */
   async restore(): Promise<SavedService[]> {
     let saved: SavedService[] = [];
     try {
@@ -134,10 +143,14 @@ export class PeerCore {
       // Storage unavailable (blocked, quota, corrupt): the peer runs from memory.
       this.node.count('persistence.restoreFailed');
     }
-    // The advertisement outlives a reload; calls wait for the app to register its handler again.
-    for (const s of saved)
-      await this.advertise(s.serviceId, { metadata: s.metadata, ttl: s.ttl }).catch(() => undefined);
+    for (const s of saved) this.restored.set(s.serviceId, s);
+    if (saved.length > 0) this.persistence?.saveServices(this.localAdvertisements());
     return saved;
+  }
+
+  /** Services the earlier session advertised that this one has not advertised or unadvertised yet (see restore). */
+  restoredServices(): SavedService[] {
+    return [...this.restored.values()];
   }
 
   /** Join the overlay once the first channel is open: look ourselves up and refresh the buckets. */
@@ -174,6 +187,7 @@ export class PeerCore {
     // its timer and what is persisted as they were.
     checkAdvertisedTtl(opts.ttl ?? this.registry.defaultTtl);
     checkMetadata(opts.metadata ?? {});
+    this.restored.delete(serviceId);
     this.registry.advertiseLocal(serviceId, this.forwardToApp(serviceId), opts.metadata ?? {});
     try {
       await this.keepAdvertised(serviceId, 'provider', opts);
@@ -186,7 +200,10 @@ export class PeerCore {
     checkServiceId(serviceId);
     this.registry.unadvertiseLocal(serviceId);
     this.persistence?.saveServices(this.localAdvertisements().filter((s) => s.serviceId !== serviceId));
-    await this.stopAdvertising(serviceId, 'provider');
+    const wasRestored = this.restored.delete(serviceId);
+    if (this.advertised.has(`provider:${serviceId}`)) await this.stopAdvertising(serviceId, 'provider');
+    // A restored service's record of the earlier session may still be out there until its TTL: take it back.
+    else if (wasRestored) await removeFromDht(this.node, serviceId, this.node.selfHex, { kind: 'provider' });
   }
 
   listLocalServices(): string[] {

@@ -7,6 +7,7 @@ import { capture, unwrap, type Result } from '../api-result.js';
 import type { CallOptions } from '../../core/registry/rpc.js';
 import { FramePort } from './frame-port.js';
 import { PeerCore, type RoutingTableView } from './peer-core.js';
+import type { SavedService } from './persistence.js';
 import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
 import type { CallOutcome } from '../../core/registry/rpc.js';
 
@@ -45,7 +46,8 @@ export interface WorkerInit {
 
 export interface InitReport {
   nodeId: string;
-  restoredServices: Array<{ serviceId: string; metadata: Record<string, unknown>; ttl: number }>;
+  /** What the earlier session of this tab advertised; not advertised again (PeerCore.restore). */
+  restoredServices: SavedService[];
 }
 
 /** The app's side, called from the worker through a Comlink proxy: handlers and subscription callbacks live there. */
@@ -158,6 +160,11 @@ export class WorkerApi {
   discoverSubscribers(topic: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
     this.noteTopic(topic);
     return capture(() => this.ready().discoverSubscribers(topic, { forceRefresh }));
+  }
+
+  /** The earlier session's services still waiting for a handler (PeerCore.restore). */
+  restoredServices(): Promise<Result<SavedService[]>> {
+    return capture(() => this.ready().restoredServices());
   }
 
   listLocalServices(): Promise<Result<string[]>> {
