@@ -311,12 +311,34 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       case 'ROUTE_ACK':
         this.messenger.acknowledged(peer, message.body.hid);
         return;
+      case 'LEAVE':
+        this.neighbourLeft(peer);
+        return;
       case 'RPC_ROUTE':
         this.messenger.receive(peer, message.body);
         return;
       default:
         this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
     }
+  }
+
+  /**
+   * A neighbour said it is closing (LEAVE, over its own channel: nobody else can say it for
+   * it). It is dropped at once rather than kept as a lost contact to probe and redial:
+   * gone from the table, not taken back on hearsay for a while (contacts.ts, departed), its
+   * channel closed; the registry forgets it as a provider (neighbour:left).
+   */
+  private neighbourLeft(peer: string): void {
+    this.count('neighbours.left');
+    this.table.markDead(fromHex(peer));
+    this.neighbourSet.hangUp(peer);
+    this.emit({ type: 'neighbour:left', peer });
+  }
+
+  /** Tell every neighbour this node is closing (before close(); see neighbourLeft). */
+  sayGoodbye(): void {
+    if (this.closed) return;
+    for (const peer of this.neighbours.keys()) this.messenger.sendDirect(peer, 'LEAVE', {});
   }
 
   /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */

@@ -131,10 +131,10 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       'storage.abandonedRemoved': sweeper.removed,
     }),
     relayStatus: () => relay.status(),
-    close: async () => {
+    close: async (graceMs) => {
       sweeper.stop();
       relay.close();
-      await client.api.close().catch(() => undefined);
+      await client.api.close(graceMs).catch(() => undefined);
       stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
     },
   });

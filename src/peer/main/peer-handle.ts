@@ -56,15 +56,21 @@ export interface Peer {
   on(event: RelayEvent, cb: (relayUrl: string) => void): () => void;
   /** Progress of this peer's lookups (paths started, answers with the nodes they passed, completion) and what each looks for. */
   on(event: 'lookup', cb: (event: LookupEvent) => void): () => void;
-  close(): Promise<void>;
+  /**
+   * Leave the mesh: this peer's records are taken out of the DHT (signed removals to the
+   * nodes holding them) and its neighbours are told, for at most `timeoutMs` (in [0, 10000],
+   * default 1500; 0 leaves at once, as a closed tab does), then everything stops. Later
+   * calls reject with CLOSED.
+   */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
 /** The main thread's share of a peer: its own counters, and how it shuts down. */
 export interface MainThreadSide {
   stats(): Record<string, number>;
   relayStatus(): RelayStatus;
-  /** Leave the mesh (the worker is asked to close first) and end the worker. */
-  close(): Promise<void>;
+  /** Leave the mesh (the worker is asked to close first, with `graceMs` to leave gracefully) and end the worker. */
+  close(graceMs: number | undefined): Promise<void>;
 }
 
 const PEER_EVENTS: ReadonlyArray<PeerEvent | RelayEvent | 'lookup'> = [
@@ -186,10 +192,24 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
         throw invalidArgument('event', `${PEER_EVENTS.map((e) => `'${e}'`).join(', ')} or 'lookup'`, event);
       return app.onPeer(event, cb as (nodeId: string) => void);
     },
-    async close() {
+    async close(closeOpts = {}) {
       if (closed) return;
+      const graceMs = checkCloseTimeout(closeOpts);
       closed = true;
-      await main.close();
+      await main.close(graceMs);
     },
   };
+}
+
+/** close()'s largest `timeoutMs`: a page that is leaving has seconds at most (its default is the worker's, LEAVE_GRACE_MS). */
+const MAX_CLOSE_TIMEOUT_MS = 10_000;
+
+/** close()'s `timeoutMs`, checked; undefined for the default. */
+function checkCloseTimeout(opts: unknown): number | undefined {
+  if (typeof opts !== 'object' || opts === null) throw invalidArgument('opts', 'an object', opts);
+  const t = (opts as { timeoutMs?: unknown }).timeoutMs;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > MAX_CLOSE_TIMEOUT_MS)
+    throw invalidArgument('timeoutMs', `a number of milliseconds in [0, ${MAX_CLOSE_TIMEOUT_MS}]`, t);
+  return t;
 }

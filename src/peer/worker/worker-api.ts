@@ -6,7 +6,7 @@ import type { ProviderInfo } from '../../core/registry/service-registry.js';
 import { capture, unwrap, type Result } from '../api-result.js';
 import type { CallOptions } from '../../core/registry/rpc.js';
 import { FramePort } from './frame-port.js';
-import { PeerCore, type RoutingTableView } from './peer-core.js';
+import { LEAVE_GRACE_MS, PeerCore, type RoutingTableView } from './peer-core.js';
 import type { SavedService } from './persistence.js';
 import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
 import type { CallOutcome } from '../../core/registry/rpc.js';
@@ -205,10 +205,12 @@ export class WorkerApi {
     return capture(() => null);
   }
 
-  close(): Promise<Result<void>> {
+  /** Leave the mesh: `graceMs` for the removals of this peer's records and the goodbyes (PeerCore.close). */
+  close(graceMs: number | undefined): Promise<Result<void>> {
     return capture(async () => {
+      // Maintenance stops; the removals' replies and timeouts need no tick.
       if (this.tickHandle !== undefined) clearInterval(this.tickHandle);
-      await this.core?.close();
+      await this.core?.close(graceMs ?? LEAVE_GRACE_MS);
       this.bridge?.close();
     });
   }
