@@ -141,6 +141,30 @@ test.describe('service registry across browser peers', () => {
     }
   });
 
+  test('close() leaves gracefully: discovery stops returning the peer at once and a call does not wait on it', async ({
+    browser,
+  }) => {
+    const [leaving, staying, caller] = [await openPeer(browser), await openPeer(browser), await openPeer(browser)];
+    try {
+      await meshed([leaving, staying, caller]);
+      for (const p of [leaving, staying])
+        await p.page.evaluate(() => window.peer!.advertise('leave.svc', () => window.peer!.nodeId, { ttl: 3_600 }));
+      await expect
+        .poll(async () => (await discover(caller, 'leave.svc')).map((p) => p.nodeId).sort())
+        .toEqual([leaving.nodeId, staying.nodeId].sort());
+      await leaving.page.evaluate(() => window.peer!.close());
+      // Its record (ttl an hour) is gone from the DHT now, not in an hour.
+      expect((await discover(caller, 'leave.svc')).map((p) => p.nodeId)).toEqual([staying.nodeId]);
+      for (let i = 0; i < 3; i++) {
+        const outcome = await caller.page.evaluate(() => window.peer!.callDetailed('leave.svc', null));
+        expect(outcome).toMatchObject({ provider: staying.nodeId, attempts: 1, failed: [] });
+      }
+      for (const p of [leaving, staying, caller]) expect(p.errors).toEqual([]);
+    } finally {
+      for (const p of [leaving, staying, caller]) await p.context.close();
+    }
+  });
+
   test("a closed provider's short-lived record expires and discovery stops returning it", async ({ browser }) => {
     const provider = await openPeer(browser);
     const client = await openPeer(browser);
