@@ -1,6 +1,7 @@
 import { readvertiseIntervalS } from '../../core/constants.js';
 import { DhtNode, type DhtNodeOptions } from '../../core/node/dht-node.js';
-import { publishToDht, queryDhtForService, removeFromDht, withdrawFromDht } from '../../core/registry/dht-registry.js';
+import { publishToDht, queryDhtForService, removeFromDht } from '../../core/registry/dht-registry.js';
+import { LEAVE_GRACE_MS, leaveMesh } from '../../core/registry/leave.js';
 import type { Clock, Random, Store, Transport } from '../../core/environment.js';
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
@@ -317,47 +318,13 @@ export class PeerCore {
   async close(graceMs = LEAVE_GRACE_MS): Promise<void> {
     const ads = [...this.advertised.values()];
     for (const ad of ads) ad.cancel();
-    if (graceMs > 0 && !this.node.isClosed && this.node.neighbours.size > 0) {
-      const removals = Promise.all(
-        ads.map((ad) =>
-          withdrawFromDht(this.node, ad.name, placement(ad)).then(
-            (outcome) => this.node.count('leave.removed', outcome.stored),
-            () => this.node.count('leave.removeFailed'),
-          ),
-        ),
-      );
-      const started = this.clock.now();
-      // The removals get two thirds of the time, the goodbyes what is left.
-      await this.within(Math.floor((graceMs * 2) / 3), removals);
-      // After the removals, which travel through the neighbours: they hang up on LEAVE. Closing
-      // our side at once could drop the LEAVE still in flight, so wait for them to hang up.
-      this.node.sayGoodbye();
-      await this.within(graceMs - (this.clock.now() - started), this.alone());
-    }
+    await leaveMesh(
+      this.node,
+      ads.map((ad) => ({ name: ad.name, placement: placement(ad) })),
+      graceMs,
+    );
     await this.persistence?.flush(this.clock.now(), true);
     this.node.close();
-  }
-
-  /** `work`, or `ms` passing, whichever comes first. */
-  private async within(ms: number, work: Promise<unknown>): Promise<void> {
-    if (ms <= 0) return;
-    let cancel = (): void => undefined;
-    const outOfTime = new Promise<void>((resolve) => (cancel = this.clock.setTimer(ms, resolve)));
-    await Promise.race([work, outOfTime]);
-    cancel();
-  }
-
-  /** Resolves once no channel is open. */
-  private alone(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.node.neighbours.size === 0) return resolve();
-      const off = this.node.on((e) => {
-        if (e.type === 'neighbour:close' && this.node.neighbours.size === 0) {
-          off();
-          resolve();
-        }
-      });
-    });
   }
 
   private async keepAdvertised(name: string, kind: RecordKind, opts: AdvertiseOptions): Promise<void> {
@@ -402,9 +369,6 @@ export class PeerCore {
     return (args) => this.handlers.invoke(serviceId, args, this.node.selfHex);
   }
 }
-
-/** How long close() gives its removals and goodbyes by default (Peer.close's timeoutMs). */
-export const LEAVE_GRACE_MS = 1_500;
 
 const placement = (ad: Advertised): { kind: RecordKind; key?: Uint8Array } =>
   ad.kind === 'subscriber' ? { kind: 'subscriber', key: subscriptionKey(ad.name) } : { kind: 'provider' };
