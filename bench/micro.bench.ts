@@ -145,6 +145,7 @@ function bodies(): { [N in MessageName]: { body: MessageBodies[N]; note: string 
     CONNECT: { body: { publicKey: me.publicKey, realm: 'default' }, note: 'channel hello' },
     PING: { body: { rid: rid() }, note: '' },
     PONG: { body: { rid: rid() }, note: '' },
+    LEAVE: { body: {}, note: 'a peer closing, to each neighbour' },
     PUBLISH: { body: publish, note: 'small JSON-like payload' },
     PUBSUB_ROUTE: { body: publish, note: 'same body as PUBLISH' },
     CALL: { body: { rid: rid(), service: 'energy.home.get', args: { room: 'kitchen' } }, note: '' },

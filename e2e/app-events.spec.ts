@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { startTestRelay } from '../src/testing/index.js';
-import { meshed, openPeer, viaRelay } from './peers.js';
+import { meshed, openPeer, stat, viaRelay } from './peers.js';
 
 type Seen = { relay: string[][]; lookups: Array<{ kind: string; subject: { kind: string; name?: string } }> };
 declare global {
@@ -38,6 +38,28 @@ test.describe('what an app learns from the peer', () => {
       for (const p of peers) expect(p.errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
     } finally {
       for (const p of peers) await p.context.close();
+      await relay.close();
+    }
+  });
+
+  test('relayStatus() says down, with the relay tried, when createPeer gave up waiting for an unreachable relay', async ({
+    browser,
+  }) => {
+    // A port nothing listens on: the relay link never comes up, createPeer resolves after 5 s anyway.
+    const dead = 'ws://127.0.0.1:9/relay';
+    const peer = await openPeer(browser, viaRelay(dead));
+    try {
+      expect(await peer.page.evaluate(() => window.peer!.relayStatus())).toEqual({ up: false, url: dead });
+      expect(await stat(peer, 'relay.connected')).toBe(0);
+    } finally {
+      await peer.context.close();
+    }
+    const relay = await startTestRelay();
+    const reached = await openPeer(browser, viaRelay(relay.url));
+    try {
+      expect(await reached.page.evaluate(() => window.peer!.relayStatus())).toEqual({ up: true, url: relay.url });
+    } finally {
+      await reached.context.close();
       await relay.close();
     }
   });

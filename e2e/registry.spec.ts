@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { discover, meshed, openPeer, stat, type PeerPage } from './peers.js';
+import { discover, meshed, openPeer, peerIdAfterReload, stat, type PeerPage } from './peers.js';
 
 test.describe('service registry across browser peers', () => {
   test('six peers in separate contexts: advertise, discover by real lookup, unadvertise', async ({ browser }) => {
@@ -87,6 +87,82 @@ test.describe('service registry across browser peers', () => {
     expect(await stat(holder, 'neighbours.open')).toBe(0);
     expect((await discover(holder, 'reload.svc')).map((p) => p.nodeId)).toEqual([provider.nodeId]);
     await holder.context.close();
+  });
+
+  test('a reloaded provider lists its earlier services in restoredServices() and advertises none until the app hands a handler back', async ({
+    browser,
+  }) => {
+    const provider = await openPeer(browser, 'storage=indexeddb');
+    const caller = await openPeer(browser);
+    try {
+      await meshed([provider, caller]);
+      const callTo = (arg: string) =>
+        caller.page.evaluate(
+          ([id, a]) =>
+            window.peer!.callTo(id, 'reload.echo', a).then(
+              (r) => ({ ok: r }),
+              (e: { code?: string }) => ({ code: e.code }),
+            ),
+          [provider.nodeId, arg] as const,
+        );
+      const snapshot = await stat(provider, 'persistence.snapshot');
+      await provider.page.evaluate(() =>
+        window.peer!.advertise('reload.echo', (x) => `first ${String(x)}`, { metadata: { v: 1 }, ttl: 120 }),
+      );
+      expect(await callTo('a')).toEqual({ ok: 'first a' });
+      // The advertisement is saved (a state snapshot after it), then the tab reloads: its handler is gone.
+      await expect.poll(() => stat(provider, 'persistence.snapshot')).toBeGreaterThan(snapshot);
+      await provider.page.reload();
+      expect(await peerIdAfterReload(provider.page)).toBe(provider.nodeId);
+
+      expect(await provider.page.evaluate(() => window.peer!.restoredServices())).toEqual([
+        { serviceId: 'reload.echo', metadata: { v: 1 }, ttl: 120 },
+      ]);
+      expect(await provider.page.evaluate(() => window.peer!.listLocalServices())).toEqual([]);
+      await meshed([provider, caller]);
+      // Not advertised, so nothing here answers for it: a caller is told so at once (and fails over with call()).
+      expect(await callTo('b')).toEqual({ code: 'UNKNOWN_SERVICE' });
+
+      // The demo, as an app would, offers to hand the service its handler back.
+      await provider.page.getByRole('button', { name: 'Advertise reload.echo again' }).click();
+      await expect(provider.page.locator('#local-services [data-service="reload.echo"]')).toBeVisible();
+      expect(await provider.page.evaluate(() => window.peer!.restoredServices())).toEqual([]);
+      expect(await provider.page.evaluate(() => window.peer!.listLocalServices())).toEqual(['reload.echo']);
+      const again = await callTo('c');
+      expect(again).toMatchObject({ ok: { service: 'reload.echo', args: 'c' } });
+      // Its record is this session's now, with the metadata it was restored with.
+      await expect
+        .poll(async () => (await discover(caller, 'reload.echo')).map((p) => [p.nodeId, p.metadata]))
+        .toEqual([[provider.nodeId, { v: 1 }]]);
+      for (const p of [provider, caller]) expect(p.errors).toEqual([]);
+    } finally {
+      await provider.context.close();
+      await caller.context.close();
+    }
+  });
+
+  test('close() leaves gracefully: discovery stops returning the peer at once and a call does not wait on it', async ({
+    browser,
+  }) => {
+    const [leaving, staying, caller] = [await openPeer(browser), await openPeer(browser), await openPeer(browser)];
+    try {
+      await meshed([leaving, staying, caller]);
+      for (const p of [leaving, staying])
+        await p.page.evaluate(() => window.peer!.advertise('leave.svc', () => window.peer!.nodeId, { ttl: 3_600 }));
+      await expect
+        .poll(async () => (await discover(caller, 'leave.svc')).map((p) => p.nodeId).sort())
+        .toEqual([leaving.nodeId, staying.nodeId].sort());
+      await leaving.page.evaluate(() => window.peer!.close());
+      // Its record (ttl an hour) is gone from the DHT now, not in an hour.
+      expect((await discover(caller, 'leave.svc')).map((p) => p.nodeId)).toEqual([staying.nodeId]);
+      for (let i = 0; i < 3; i++) {
+        const outcome = await caller.page.evaluate(() => window.peer!.callDetailed('leave.svc', null));
+        expect(outcome).toMatchObject({ provider: staying.nodeId, attempts: 1, failed: [] });
+      }
+      for (const p of [leaving, staying, caller]) expect(p.errors).toEqual([]);
+    } finally {
+      for (const p of [leaving, staying, caller]) await p.context.close();
+    }
   });
 
   test("a closed provider's short-lived record expires and discovery stops returning it", async ({ browser }) => {

@@ -135,6 +135,14 @@ test.describe('storage faults', () => {
         'persistence.restoredRecords': raw.records,
         'persistence.inconsistent': 0,
       });
+      // Its services come back waiting for their handlers; as an app does at start, the test hands them back.
+      const restored = await page.evaluate(() => window.peer!.restoredServices());
+      expect(restored.map((s) => s.serviceId)).toEqual(raw.services);
+      expect(await page.evaluate(() => window.peer!.listLocalServices())).toEqual([]);
+      await page.evaluate(async () => {
+        for (const s of await window.peer!.restoredServices())
+          await window.peer!.advertise(s.serviceId, () => s.serviceId, { metadata: s.metadata, ttl: s.ttl });
+      });
       expect((await page.evaluate(() => window.peer!.listLocalServices())).sort()).toEqual([...raw.services].sort());
       advertised = m;
     }

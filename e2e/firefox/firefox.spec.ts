@@ -119,6 +119,18 @@ test('a Firefox tab keeps its node id, stored records and services across a relo
 
   expect(await ff.reload()).toBe(ff.nodeId);
   expect(await statOf(ff, 'persistence.restoredRecords')).toBeGreaterThanOrEqual(1);
+  // Its service comes back without a handler, listed until the page hands one back.
+  expect(
+    await ff.evaluate(
+      async () => (await window.peer!.restoredServices()).map((s) => [s.serviceId, s.metadata]),
+      undefined,
+    ),
+  ).toEqual([['ff.kept', { engine: 'firefox' }]]);
+  expect(await ff.evaluate(() => window.peer!.listLocalServices(), undefined)).toEqual([]);
+  await ff.evaluate(
+    () => window.peer!.advertise('ff.kept', () => 'still here', { metadata: { engine: 'firefox' } }),
+    undefined,
+  );
   expect(await ff.evaluate(() => window.peer!.listLocalServices(), undefined)).toEqual(['ff.kept']);
   // The Chromium tab still finds the Firefox tab's service, now re-advertised by the reloaded page.
   await expect

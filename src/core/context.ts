@@ -55,6 +55,8 @@ export type ReplyTo =
 export type NodeEvent =
   | { type: 'neighbour:open'; peer: string }
   | { type: 'neighbour:close'; peer: string }
+  /** A neighbour said it is leaving (LEAVE): dropped from the table, its channel closed. */
+  | { type: 'neighbour:left'; peer: string }
   | { type: 'signal'; from: string; payload: Uint8Array }
   | { type: 'lookup'; progress: LookupProgress }
   | { type: 'records-changed'; key: string };

@@ -4,7 +4,7 @@
  * one — any provider through call() and a policy, or a chosen one through callTo() —
  * showing the result and how long it took.
  */
-import type { CallPolicy, Peer, ProviderInfo } from '../index.js';
+import type { CallPolicy, Peer, ProviderInfo, RestoredService } from '../index.js';
 import { byId, h, nodeChip, parseJsonField, showJson } from './dom.js';
 import type { EventLog } from './event-log.js';
 import { ago, shortId } from './ids.js';
@@ -75,23 +75,61 @@ export class ServicesPanel {
 
   private async refreshLocal(): Promise<void> {
     try {
-      const names = (await this.peer.listLocalServices()).sort();
+      const [names, restored] = await Promise.all([this.peer.listLocalServices(), this.peer.restoredServices()]);
+      const provided = names.sort().map((name) => {
+        const button = h(
+          'button',
+          { type: 'button', class: 'small secondary', 'aria-label': `Unadvertise ${name}` },
+          'Unadvertise',
+        );
+        button.addEventListener('click', () => void this.unadvertise(name));
+        return h('li', { 'data-service': name }, h('code', {}, name), button);
+      });
+      // What this tab advertised before a reload waits for a handler: the demo offers its sample's again.
+      const waiting = restored.map((svc) => {
+        const again = h(
+          'button',
+          { type: 'button', class: 'small', 'aria-label': `Advertise ${svc.serviceId} again` },
+          'Advertise again',
+        );
+        again.addEventListener('click', () => void this.readvertise(svc));
+        const drop = h(
+          'button',
+          { type: 'button', class: 'small secondary', 'aria-label': `Drop ${svc.serviceId}` },
+          'Drop',
+        );
+        drop.addEventListener('click', () => void this.unadvertise(svc.serviceId));
+        return h(
+          'li',
+          { 'data-restored': svc.serviceId },
+          h('code', {}, svc.serviceId),
+          h('span', { class: 'muted small-text' }, 'restored, no handler'),
+          again,
+          drop,
+        );
+      });
       this.local.replaceChildren(
-        ...(names.length === 0
+        ...(provided.length + waiting.length === 0
           ? [h('li', { class: 'empty' }, 'This tab provides no service yet.')]
-          : names.map((name) => {
-              const button = h(
-                'button',
-                { type: 'button', class: 'small secondary', 'aria-label': `Unadvertise ${name}` },
-                'Unadvertise',
-              );
-              button.addEventListener('click', () => void this.unadvertise(name));
-              return h('li', { 'data-service': name }, h('code', {}, name), button);
-            })),
+          : [...provided, ...waiting]),
       );
     } catch (e) {
       this.log.error('list local services', e);
     }
+  }
+
+  /** Hand a restored service its handler back: the sample's, with the metadata and ttl it had. */
+  private async readvertise(svc: RestoredService): Promise<void> {
+    const sample = sampleFor(svc.serviceId, this.peer.nodeId, (name, args) =>
+      this.log.add('call', `served ${name} (args ${showJson(args)})`),
+    );
+    try {
+      await this.peer.advertise(svc.serviceId, sample.handler, { metadata: svc.metadata, ttl: svc.ttl });
+      this.log.add('service', `advertised ${svc.serviceId} again (restored after a reload)`);
+    } catch (e) {
+      this.log.error(`advertise ${svc.serviceId}`, e);
+    }
+    await this.refreshLocal();
   }
 
   private async discover(): Promise<void> {

@@ -191,6 +191,8 @@ export function validBody(r: Random, name: MessageName, m: Material, depth = 0):
       return routeBody(r, m, depth);
     case 'ROUTE_ACK':
       return { hid: rid() };
+    case 'LEAVE':
+      return {};
     case 'FIND_NODE':
       return { rid: rid(), target: r.next() < 0.2 ? m.target.self : id() };
     case 'FIND_NODE_REPLY':

@@ -84,6 +84,7 @@ const classByType = new Map<number, FloodClass>([
   [MessageType.REPLY, 'reply'],
   [MessageType.PING, 'control'],
   [MessageType.PONG, 'control'],
+  [MessageType.LEAVE, 'control'],
   [MessageType.ROUTE_ACK, 'control'],
   [MessageType.CONNECT, 'control'],
   [MessageType.SIGNAL, 'control'],

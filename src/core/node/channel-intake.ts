@@ -21,13 +21,15 @@ export interface ChannelIntakeHost extends NodeBasics {
   readonly vetting: Pick<NeighbourVetting, 'opened' | 'trust'>;
   readonly neighbourSet: Pick<NeighbourSet, 'opened' | 'refuse' | 'reviewSoon' | 'rejoinDue' | 'hangUp' | 'coolDown'>;
   readonly contacts: Pick<ContactBook, 'learn'>;
-  readonly liveness: Pick<Liveness, 'heard' | 'junk' | 'pong'>;
+  readonly liveness: Pick<Liveness, 'opened' | 'heard' | 'junk' | 'pong'>;
   readonly messenger: Pick<Messenger, 'countMessage' | 'sendDirect' | 'acknowledged' | 'receive'>;
   readonly gateway: Pick<Gateway, 'dispatch'>;
   emit(event: NodeEvent): void;
   isClosed(): boolean;
   /** Back from isolation: join again (DhtNode.bootstrap). */
   rejoin(): void;
+  /** The neighbour said LEAVE: it is closing (DhtNode.neighbourLeft). */
+  left(peer: string): void;
 }
 
 /**
@@ -56,7 +58,10 @@ export class ChannelIntake {
       host.neighbourSet.refuse(peer);
       return;
     }
-    if (host.neighbourSet.opened(peer, now)) host.vetting.opened(peer, now);
+    if (host.neighbourSet.opened(peer, now)) {
+      host.vetting.opened(peer, now);
+      host.liveness.opened(peer, now);
+    }
     host.contacts.learn(fromHex(peer), true);
     host.count('channels.opened');
     host.emit({ type: 'neighbour:open', peer });
@@ -102,6 +107,9 @@ export class ChannelIntake {
         return;
       case 'ROUTE_ACK':
         host.messenger.acknowledged(peer, message.body.hid);
+        return;
+      case 'LEAVE':
+        host.left(peer);
         return;
       case 'RPC_ROUTE':
         host.messenger.receive(peer, message.body);

@@ -235,6 +235,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       emit,
       isClosed: () => this.closed,
       rejoin: () => void this.bootstrap().catch(() => undefined),
+      left: (peer) => this.neighbourLeft(peer),
     });
     this.maintenance = new Maintenance(
       {
@@ -274,6 +275,25 @@ export class DhtNode implements ChannelHandler, NodeBasics {
 
   onFrame(peer: string, frame: Uint8Array): void {
     this.intake.frame(peer, frame);
+  }
+
+  /**
+   * A neighbour said it is closing (LEAVE, over its own channel: nobody else can say it for
+   * it). It is dropped at once rather than kept as a lost contact to probe and redial:
+   * gone from the table, not taken back on hearsay for a while (contacts.ts, departed), its
+   * channel closed; the registry forgets it as a provider (neighbour:left).
+   */
+  private neighbourLeft(peer: string): void {
+    this.count('neighbours.left');
+    this.table.markDead(fromHex(peer));
+    this.neighbourSet.hangUp(peer);
+    this.emit({ type: 'neighbour:left', peer });
+  }
+
+  /** Tell every neighbour this node is closing (before close(); see neighbourLeft). */
+  sayGoodbye(): void {
+    if (this.closed) return;
+    for (const peer of this.neighbours.keys()) this.messenger.sendDirect(peer, 'LEAVE', {});
   }
 
   /** Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. */

@@ -27,8 +27,9 @@ export interface LivenessHost extends NodeBasics {
 }
 
 /**
- * Knowing who is alive: PING/PONG with RTT for neighbours that have been quiet (any
- * frame counts as a sign of life, so busy channels cost no pings), unacknowledged hops,
+ * Knowing who is alive: PING/PONG with RTT, once when a channel opens and then for
+ * neighbours that have been quiet (any frame counts as a sign of life, so busy channels
+ * cost no further pings), unacknowledged hops,
  * and the full-bucket rule: ping the oldest contact, evict it only when it is dead.
  */
 export class Liveness {
@@ -63,6 +64,20 @@ export class Liveness {
       }
     }
     for (const peer of dead) host.actions.declareDead(peer);
+  }
+
+  /**
+   * A channel just opened: ping it at once. Its round-trip time is then known from the
+   * first exchange (peers(), the routing table, and the hop acknowledgement timeout all
+   * use it) rather than only once the channel has been quiet for a whole interval, which a
+   * busy channel never is.
+   */
+  opened(peer: string, now: number): void {
+    const h = this.entry(peer);
+    if (h.ping !== undefined) return;
+    const rid = this.host.messenger.newId();
+    h.ping = { rid, sentAt: now };
+    this.host.messenger.sendDirect(peer, 'PING', { rid });
   }
 
   /** Any frame from a neighbour proves it alive. */

@@ -44,6 +44,36 @@ export async function removeAtClosest(node: StoreHost, removal: SignedRemoval, k
 }
 
 /**
+ * A removal for a peer that is closing: straight to the nodes our STOREs put copies on
+ * (placements.ts), with no lookup first, so that it fits in the moment a closing tab has.
+ * Each of them passes it on to where it handed copies (gateway.ts, handleRemove). With no
+ * placement known (nothing stored from here this session) it takes the lookup's way.
+ */
+export async function removeAtPlacements(node: StoreHost, removal: SignedRemoval): Promise<StoreOutcome> {
+  const targets = node.placements.take(removal.kind, removal.key, node.self).filter((t) => t !== node.selfHex);
+  if (targets.length === 0) return removeAtClosest(node, removal);
+  const refused: StoreOutcome['refused'] = [];
+  let stored = 0;
+  await Promise.all(
+    targets.map(async (target) => {
+      try {
+        const { reply } = await node.messenger.queryPeer(target, 'REMOVE', { rid: node.messenger.newId(), removal });
+        if (reply.type === 'STORE_REPLY' && reply.body.ok) stored++;
+        else
+          refused.push({
+            node: target,
+            code: reply.type === 'STORE_REPLY' ? (reply.body.code ?? 'REFUSED') : 'MALFORMED',
+          });
+      } catch (e) {
+        refused.push({ node: target, code: (e as MeshError).code ?? ErrorCode.TIMEOUT });
+      }
+    }),
+  );
+  node.count('publish.removed', stored);
+  return { stored, attempted: targets.length, refused, hops: 0 };
+}
+
+/**
  * With colluders about (issue #7), two things keep a STORE on honest nodes: the targets
  * are only nodes that answered the lookup themselves (a made-up id is never one), and each
  * STORE travels the route that answer came back on.

@@ -6,6 +6,7 @@ import type { RecordStore } from '../records/record-store.js';
 import { signRecord, signRemoval, toProviderInfo, type RecordKind } from '../records/records.js';
 import {
   removeAtClosest,
+  removeAtPlacements,
   requireStored,
   storeAtClosest,
   type StoreHost,
@@ -97,4 +98,22 @@ export async function removeFromDht(
   );
   node.records.remove(removal, node.clock.now());
   return removeAtClosest(node, removal);
+}
+
+/**
+ * As removeFromDht, for a peer that is closing: the signed removal goes straight to the
+ * nodes this peer's STOREs placed copies on, without a lookup first (removeAtPlacements).
+ */
+export async function withdrawFromDht(
+  node: RegistryHost,
+  serviceId: string,
+  placement: RecordPlacement = {},
+): Promise<StoreOutcome> {
+  checkServiceId(serviceId);
+  const removal = signRemoval(
+    { kind: placement.kind ?? 'provider', key: placement.key ?? keyForName(serviceId), removedAt: node.clock.now() },
+    node.identity,
+  );
+  node.records.remove(removal, node.clock.now());
+  return removeAtPlacements(node, removal);
 }

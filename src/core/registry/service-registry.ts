@@ -96,6 +96,12 @@ export class ServiceRegistry {
     if (entry !== undefined) entry.providers = entry.providers.filter((p) => p.nodeId !== nodeId);
   }
 
+  /** Drop a node from every cached answer, providers and subscribers (it said it is leaving). */
+  forgetNode(nodeId: string): void {
+    for (const cache of [this.cache, this.subscriberCache])
+      for (const entry of cache.values()) entry.providers = entry.providers.filter((p) => p.nodeId !== nodeId);
+  }
+
   cacheSubscribers(topic: string, subscribers: ProviderInfo[], ttl: number = this.cacheTtl): void {
     this.subscriberCache.set(topic, { providers: [...subscribers], cachedAt: this.clock.now(), ttl });
   }

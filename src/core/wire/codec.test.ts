@@ -8,6 +8,7 @@ const samples: { [N in MessageName]: MessageBodies[N] } = {
   CONNECT: { publicKey: id(1), realm: 'default' },
   PING: { rid: 1 },
   PONG: { rid: 0xffffffff },
+  LEAVE: {},
   PUBLISH: {
     rid: 11,
     mid: new Uint8Array(16).fill(7),

@@ -91,6 +91,7 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
       : null,
   PING: (m) => (isObj(m) && isRid(m.rid) ? { rid: m.rid } : null),
   PONG: (m) => (isObj(m) && isRid(m.rid) ? { rid: m.rid } : null),
+  LEAVE: (m) => (isObj(m) ? {} : null),
   PUBLISH: publish,
   PUBSUB_ROUTE: publish,
   CALL: (m) =>

@@ -8,6 +8,7 @@
  *                                with signed signaling, so it already knows who is there     |
  * | 0x03 | PING             | rid                                                       |
  * | 0x04 | PONG             | rid                                                       |
+ * | 0x05 | LEAVE      (new) | — (straight to each neighbour as a peer closes: it is gone) |
  * | 0x10 | PUBLISH          | rid, mid, topic, payload, publisher (acked by REPLY)      |
  * | 0x13 | PUBSUB_ROUTE     | (PUBLISH carried inside RPC_ROUTE)                        |
  * | 0x20 | CALL             | rid, service, args                                        |
@@ -31,6 +32,7 @@ export const MessageType = {
   CONNECT: 0x01,
   PING: 0x03,
   PONG: 0x04,
+  LEAVE: 0x05,
   PUBLISH: 0x10,
   PUBSUB_ROUTE: 0x13,
   CALL: 0x20,
@@ -66,6 +68,8 @@ export interface PingMsg {
 export interface PongMsg {
   rid: number;
 }
+/** No fields: who leaves is the neighbour whose channel it came over (only direct ones count). */
+export type LeaveMsg = Record<string, never>;
 export interface PublishMsg {
   rid: number;
   mid: Uint8Array;
@@ -154,6 +158,7 @@ export interface MessageBodies {
   CONNECT: ConnectMsg;
   PING: PingMsg;
   PONG: PongMsg;
+  LEAVE: LeaveMsg;
   PUBLISH: PublishMsg;
   PUBSUB_ROUTE: PublishMsg;
   CALL: CallMsg;

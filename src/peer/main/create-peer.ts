@@ -17,8 +17,9 @@ import { loadTabIdentity } from './tab-identity.js';
 import { WorkerClient } from './worker-client.js';
 
 export type { PeerOptions } from './peer-options.js';
-export type { Peer } from './peer-handle.js';
+export type { Peer, RestoredService } from './peer-handle.js';
 export type { PeerEvent, RelayEvent } from './app-callbacks.js';
+export type { RelayStatus } from './relay-link.js';
 export type { ServiceHandler } from '../../core/registry/service-registry.js';
 
 const WELCOME_WAIT_MS = 5_000;
@@ -129,10 +130,11 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       'relay.connected': relay.connected ? 1 : 0,
       'storage.abandonedRemoved': sweeper.removed,
     }),
-    close: async () => {
+    relayStatus: () => relay.status(),
+    close: async (graceMs) => {
       sweeper.stop();
       relay.close();
-      await client.api.close().catch(() => undefined);
+      await client.api.close(graceMs).catch(() => undefined);
       stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
     },
   });

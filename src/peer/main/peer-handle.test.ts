@@ -7,9 +7,14 @@ import type { WorkerClient } from './worker-client.js';
 /** A peer handle over a worker whose API answers as `api` says (only what a test needs). */
 function handleOver(api: Record<string, (...a: unknown[]) => Promise<unknown>>) {
   const app = new AppCallbacks();
+  const closedWith: Array<number | undefined> = [];
   const client = { api } as unknown as WorkerClient;
-  const peer = createPeerHandle('a'.repeat(64), client, app, { stats: () => ({}), close: async () => undefined });
-  return { peer, app };
+  const peer = createPeerHandle('a'.repeat(64), client, app, {
+    stats: () => ({}),
+    relayStatus: () => ({ up: false, url: 'ws://127.0.0.1:1/relay' }),
+    close: async (graceMs) => void closedWith.push(graceMs),
+  });
+  return { peer, app, closedWith };
 }
 
 const refuse = (code: string) => async () => {
@@ -47,5 +52,27 @@ describe('advertise on the main thread', () => {
     const { peer, app } = handleOver({ advertise: refuse(ErrorCode.TIMEOUT) });
     await expect(peer.advertise('slow.svc', () => 1)).rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
     expect(app.handlers.has('slow.svc')).toBe(true);
+  });
+});
+
+describe('close on the main thread', () => {
+  it('takes timeoutMs in [0, 10000] for leaving gracefully; a wrong one is refused and the peer stays open', async () => {
+    for (const timeoutMs of [-1, 10_001, Number.NaN, '500' as unknown as number]) {
+      const { peer, closedWith } = handleOver({ listLocalServices: async () => [] });
+      await expect(peer.close({ timeoutMs })).rejects.toMatchObject({
+        code: ErrorCode.INVALID_ARGUMENT,
+        details: { argument: 'timeoutMs' },
+      });
+      expect(closedWith).toEqual([]);
+      await expect(peer.listLocalServices()).resolves.toEqual([]);
+    }
+    const { peer, closedWith } = handleOver({});
+    await peer.close({ timeoutMs: 0 });
+    await peer.close({ timeoutMs: 2_000 });
+    expect(closedWith).toEqual([0]);
+    await expect(peer.listLocalServices()).rejects.toMatchObject({ code: ErrorCode.CLOSED });
+    const other = handleOver({});
+    await other.peer.close();
+    expect(other.closedWith).toEqual([undefined]);
   });
 });

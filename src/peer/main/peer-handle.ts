@@ -3,7 +3,9 @@ import type { CallOptions, CallOutcome } from '../../core/registry/rpc.js';
 import type { ProviderInfo, ServiceHandler } from '../../core/registry/service-registry.js';
 import type { LookupEvent } from '../worker/lookup-subjects.js';
 import type { RoutingTableView } from '../worker/peer-core.js';
+import type { SavedService } from '../worker/persistence.js';
 import type { AppCallbacks, PeerEvent, RelayEvent, SubscriptionCallback } from './app-callbacks.js';
+import type { RelayStatus } from './relay-link.js';
 import type { WorkerClient } from './worker-client.js';
 
 /**
@@ -11,6 +13,9 @@ import type { WorkerClient } from './worker-client.js';
  * arguments, then asks the worker (worker-client.ts) or, for callbacks, records them
  * with the app's other registrations (app-callbacks.ts).
  */
+
+/** A service the previous session of this tab advertised (peer.restoredServices()). */
+export type RestoredService = SavedService;
 
 export interface Peer {
   /** 64 lowercase hex characters: SHA-256 of this tab's Ed25519 public key. */
@@ -22,6 +27,13 @@ export interface Peer {
   ): Promise<void>;
   unadvertise(serviceId: string): Promise<void>;
   listLocalServices(): Promise<string[]>;
+  /**
+   * What the previous session of this tab (before a reload) advertised, with its metadata
+   * and ttl: not advertised again, since its handlers died with the page. Advertise one to
+   * hand its handler back, or unadvertise it to take its old record out of the DHT; either
+   * takes it off this list. Not kept for the next reload unless advertised again.
+   */
+  restoredServices(): Promise<RestoredService[]>;
   discover(serviceId: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
   call(serviceId: string, args?: unknown, opts?: CallOptions): Promise<unknown>;
   /** As call(), resolving with the result, the provider that answered and how many were tried. */
@@ -34,18 +46,31 @@ export interface Peer {
   stats(): Promise<Record<string, number>>;
   /** The routing table, bucket by bucket (for display and debugging). */
   routingTable(): Promise<RoutingTableView>;
+  /**
+   * Whether a relay has admitted this tab now, and which (while down: the one it tries).
+   * createPeer resolves after 5 s without a relay too, so an app checks this at start and
+   * follows relay:up / relay:down after.
+   */
+  relayStatus(): RelayStatus;
   on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
   on(event: RelayEvent, cb: (relayUrl: string) => void): () => void;
   /** Progress of this peer's lookups (paths started, answers with the nodes they passed, completion) and what each looks for. */
   on(event: 'lookup', cb: (event: LookupEvent) => void): () => void;
-  close(): Promise<void>;
+  /**
+   * Leave the mesh: this peer's records are taken out of the DHT (signed removals to the
+   * nodes holding them) and its neighbours are told, for at most `timeoutMs` (in [0, 10000],
+   * default 1500; 0 leaves at once, as a closed tab does), then everything stops. Later
+   * calls reject with CLOSED.
+   */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
 /** The main thread's share of a peer: its own counters, and how it shuts down. */
 export interface MainThreadSide {
   stats(): Record<string, number>;
-  /** Leave the mesh (the worker is asked to close first) and end the worker. */
-  close(): Promise<void>;
+  relayStatus(): RelayStatus;
+  /** Leave the mesh (the worker is asked to close first, with `graceMs` to leave gracefully) and end the worker. */
+  close(graceMs: number | undefined): Promise<void>;
 }
 
 const PEER_EVENTS: ReadonlyArray<PeerEvent | RelayEvent | 'lookup'> = [
@@ -91,6 +116,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
     async listLocalServices() {
       live();
       return api.listLocalServices();
+    },
+    async restoredServices() {
+      live();
+      return api.restoredServices();
     },
     async discover(serviceId, discoverOpts = {}) {
       live();
@@ -141,6 +170,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
       live();
       return api.routingTable();
     },
+    relayStatus() {
+      live();
+      return main.relayStatus();
+    },
     on(
       event: PeerEvent | RelayEvent | 'lookup',
       cb: ((nodeId: string) => void) | ((p: LookupEvent) => void),
@@ -159,10 +192,24 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
         throw invalidArgument('event', `${PEER_EVENTS.map((e) => `'${e}'`).join(', ')} or 'lookup'`, event);
       return app.onPeer(event, cb as (nodeId: string) => void);
     },
-    async close() {
+    async close(closeOpts = {}) {
       if (closed) return;
+      const graceMs = checkCloseTimeout(closeOpts);
       closed = true;
-      await main.close();
+      await main.close(graceMs);
     },
   };
+}
+
+/** close()'s largest `timeoutMs`: a page that is leaving has seconds at most (its default is the worker's, LEAVE_GRACE_MS). */
+const MAX_CLOSE_TIMEOUT_MS = 10_000;
+
+/** close()'s `timeoutMs`, checked; undefined for the default. */
+function checkCloseTimeout(opts: unknown): number | undefined {
+  if (typeof opts !== 'object' || opts === null) throw invalidArgument('opts', 'an object', opts);
+  const t = (opts as { timeoutMs?: unknown }).timeoutMs;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > MAX_CLOSE_TIMEOUT_MS)
+    throw invalidArgument('timeoutMs', `a number of milliseconds in [0, ${MAX_CLOSE_TIMEOUT_MS}]`, t);
+  return t;
 }

@@ -39,6 +39,14 @@ export interface RelayLinkDeps {
   WebSocketImpl?: WebSocketConstructor;
 }
 
+/** Where this tab's link to the relays stands (peer.relayStatus()). */
+export interface RelayStatus {
+  /** True while a relay has admitted this tab (authenticated, welcomed). */
+  up: boolean;
+  /** The relay that admitted it; while down, the relay it is trying (or will try next). */
+  url: string;
+}
+
 export class RelayLink {
   /** Resolves at the first welcome from a relay. */
   readonly welcomed: Promise<void>;
@@ -90,6 +98,15 @@ export class RelayLink {
 
   get connected(): boolean {
     return this.client.status === 'open';
+  }
+
+  /**
+   * The state now, for an app that asks rather than listens: createPeer resolves after 5 s
+   * even when no relay answered (the link keeps trying), and the events before that were
+   * emitted before the app could subscribe.
+   */
+  status(): RelayStatus {
+    return { up: this.connected && !this.closed, url: this.client.url };
   }
 
   /** Signals the relay refused to pass on as genuine (bad signature, wrong addressee). */

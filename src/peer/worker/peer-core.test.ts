@@ -4,6 +4,7 @@ import { ErrorCode } from '../../core/errors.js';
 import { createIdentity } from '../../core/identity.js';
 import { METADATA_RULE } from '../../core/records/metadata.js';
 import { createMemoryStore } from '../../storage/memory-store.js';
+import { keyForName, toHex } from '../../core/id.js';
 import { PeerCore } from './peer-core.js';
 
 const nowhere: Transport = { send: () => false, connect: () => undefined, disconnect: () => undefined };
@@ -93,5 +94,64 @@ describe('PeerCore.advertise: ttl', () => {
     expect(core.listLocalServices()).toEqual([]);
     await core.advertise('short.svc', { ttl: 10 });
     expect(core.localAdvertisements()).toEqual([{ serviceId: 'short.svc', metadata: {}, ttl: 10 }]);
+  });
+});
+
+describe('PeerCore.restore: services of the earlier session', () => {
+  const clock = { now: () => 1_700_000_000_000, setTimer: () => () => undefined };
+  const coreOver = (store: ReturnType<typeof createMemoryStore>) =>
+    new PeerCore({
+      identity: createIdentity(seededRandom(3).bytes),
+      transport: nowhere,
+      random: seededRandom(4),
+      store,
+      clock,
+    });
+  const ownRecords = (core: PeerCore, name: string) =>
+    core.node.records.get(keyForName(name), 'provider', clock.now()).map((r) => toHex(r.nodeId));
+
+  it('are listed, not advertised, until the app advertises (its handler back) or unadvertises them', async () => {
+    const store = createMemoryStore();
+    const before = coreOver(store);
+    await before.advertise('kept.svc', { metadata: { v: 1 }, ttl: 120 });
+    await before.advertise('dropped.svc');
+    await before.close();
+
+    const after = coreOver(store);
+    const saved = [
+      { serviceId: 'kept.svc', metadata: { v: 1 }, ttl: 120 },
+      { serviceId: 'dropped.svc', metadata: {}, ttl: 300 },
+    ];
+    expect(await after.restore()).toEqual(saved);
+    expect(after.restoredServices()).toEqual(saved);
+    // Nothing is advertised: no local service to call, nothing kept alive or saved as this session's.
+    expect(after.listLocalServices()).toEqual([]);
+    expect(after.localAdvertisements()).toEqual([]);
+    expect(after.rpc.load).toEqual({ calls: 0, callers: 0 });
+
+    await after.advertise('kept.svc', { metadata: { v: 2 }, ttl: 120 });
+    expect(after.restoredServices().map((s) => s.serviceId)).toEqual(['dropped.svc']);
+    expect(after.listLocalServices()).toEqual(['kept.svc']);
+    // The earlier session's record of the dropped service goes: a signed removal (here, of our own copy).
+    expect(ownRecords(after, 'dropped.svc')).toEqual([after.node.selfHex]);
+    await after.unadvertise('dropped.svc');
+    expect(after.restoredServices()).toEqual([]);
+    expect(ownRecords(after, 'dropped.svc')).toEqual([]);
+    await after.close();
+
+    // What the app advertised again is what the next reload restores.
+    const third = coreOver(store);
+    expect((await third.restore()).map((s) => s.serviceId)).toEqual(['kept.svc']);
+  });
+
+  it('are not saved again while they wait: a service the app no longer offers does not come back at every reload', async () => {
+    const store = createMemoryStore();
+    const before = coreOver(store);
+    await before.advertise('old.svc');
+    await before.close();
+    const after = coreOver(store);
+    expect((await after.restore()).map((s) => s.serviceId)).toEqual(['old.svc']);
+    await after.close();
+    expect(await coreOver(store).restore()).toEqual([]);
   });
 });

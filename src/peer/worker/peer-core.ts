@@ -1,6 +1,7 @@
 import { readvertiseIntervalS } from '../../core/constants.js';
 import { DhtNode, type DhtNodeOptions } from '../../core/node/dht-node.js';
 import { publishToDht, queryDhtForService, removeFromDht } from '../../core/registry/dht-registry.js';
+import { LEAVE_GRACE_MS, leaveMesh } from '../../core/registry/leave.js';
 import type { Clock, Random, Store, Transport } from '../../core/environment.js';
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
@@ -32,7 +33,7 @@ export interface PeerCoreOptions {
   /**
    * Runs the app's handler for a CALL (in the browser the handlers live on the main
    * thread). Calls reach it for every service advertised here; one with no handler
-   * (restored from an earlier session, not registered again yet) rejects UNKNOWN_SERVICE.
+   * rejects UNKNOWN_SERVICE.
    */
   handlers?: Pick<LocalHandlers, 'invoke'>;
   /** Where subscription messages go (the app's callbacks). */
@@ -74,6 +75,8 @@ export class PeerCore {
   readonly rpc: Rpc;
   readonly pubsub: PubSub;
   private readonly advertised = new Map<string, Advertised>();
+  /** The earlier session's services, waiting for the app's handler (restore). */
+  private readonly restored = new Map<string, SavedService>();
   private readonly clock: Clock;
   private bootstrapped = false;
   private bootstrapping: Promise<void> | undefined;
@@ -122,10 +125,19 @@ export class PeerCore {
     });
     this.node.on((e) => {
       if (e.type === 'neighbour:open' && !this.bootstrapped) void this.join();
+      // A provider that said it is leaving is not offered to the next call from the cache.
+      else if (e.type === 'neighbour:left') this.registry.forgetNode(e.peer);
     });
   }
 
-  /** Restore what an earlier session of this tab persisted; its advertisements go back into the DHT. */
+  /**
+   * Restore what an earlier session of this tab persisted: the records it held for others
+   * and the contacts go back in at once; its own services do not. Their handlers died with
+   * the page, so advertising them again now would send callers to a peer that can only say
+   * UNKNOWN_SERVICE. They wait in restoredServices() until the app hands a handler back
+   * (advertise) or lets them go (unadvertise); they are not saved again meanwhile, so one
+   * the app no longer offers does not come back at every reload.
+   */
   async restore(): Promise<SavedService[]> {
     let saved: SavedService[] = [];
     try {
@@ -134,10 +146,14 @@ export class PeerCore {
       // Storage unavailable (blocked, quota, corrupt): the peer runs from memory.
       this.node.count('persistence.restoreFailed');
     }
-    // The advertisement outlives a reload; calls wait for the app to register its handler again.
-    for (const s of saved)
-      await this.advertise(s.serviceId, { metadata: s.metadata, ttl: s.ttl }).catch(() => undefined);
+    for (const s of saved) this.restored.set(s.serviceId, s);
+    if (saved.length > 0) this.persistence?.saveServices(this.localAdvertisements());
     return saved;
+  }
+
+  /** Services the earlier session advertised that this one has not advertised or unadvertised yet (see restore). */
+  restoredServices(): SavedService[] {
+    return [...this.restored.values()];
   }
 
   /** Join the overlay once the first channel is open: look ourselves up and refresh the buckets. */
@@ -174,6 +190,7 @@ export class PeerCore {
     // its timer and what is persisted as they were.
     checkAdvertisedTtl(opts.ttl ?? this.registry.defaultTtl);
     checkMetadata(opts.metadata ?? {});
+    this.restored.delete(serviceId);
     this.registry.advertiseLocal(serviceId, this.forwardToApp(serviceId), opts.metadata ?? {});
     try {
       await this.keepAdvertised(serviceId, 'provider', opts);
@@ -186,7 +203,10 @@ export class PeerCore {
     checkServiceId(serviceId);
     this.registry.unadvertiseLocal(serviceId);
     this.persistence?.saveServices(this.localAdvertisements().filter((s) => s.serviceId !== serviceId));
-    await this.stopAdvertising(serviceId, 'provider');
+    const wasRestored = this.restored.delete(serviceId);
+    if (this.advertised.has(`provider:${serviceId}`)) await this.stopAdvertising(serviceId, 'provider');
+    // A restored service's record of the earlier session may still be out there until its TTL: take it back.
+    else if (wasRestored) await removeFromDht(this.node, serviceId, this.node.selfHex, { kind: 'provider' });
   }
 
   listLocalServices(): string[] {
@@ -286,8 +306,23 @@ export class PeerCore {
     };
   }
 
-  async close(): Promise<void> {
-    for (const ad of this.advertised.values()) ad.cancel();
+  /**
+   * Leave the mesh. Gracefully (`graceMs` > 0, with channels open): this peer's records
+   * (services and subscriptions) are taken out of the DHT with signed removals sent straight
+   * to the nodes holding copies, and every neighbour is told it is leaving (LEAVE), so
+   * discovery stops returning it and calls stop being sent to it. All of that gets at most
+   * `graceMs`; whatever has not arrived by then is left to the records' TTL, as after a tab
+   * closed abruptly. What the app advertised stays saved for the next session
+   * (restoredServices).
+   */
+  async close(graceMs = LEAVE_GRACE_MS): Promise<void> {
+    const ads = [...this.advertised.values()];
+    for (const ad of ads) ad.cancel();
+    await leaveMesh(
+      this.node,
+      ads.map((ad) => ({ name: ad.name, placement: placement(ad) })),
+      graceMs,
+    );
     await this.persistence?.flush(this.clock.now(), true);
     this.node.close();
   }

@@ -6,7 +6,9 @@ import type { ProviderInfo } from '../../core/registry/service-registry.js';
 import { capture, unwrap, type Result } from '../api-result.js';
 import type { CallOptions } from '../../core/registry/rpc.js';
 import { FramePort } from './frame-port.js';
+import { LEAVE_GRACE_MS } from '../../core/registry/leave.js';
 import { PeerCore, type RoutingTableView } from './peer-core.js';
+import type { SavedService } from './persistence.js';
 import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
 import type { CallOutcome } from '../../core/registry/rpc.js';
 
@@ -45,7 +47,8 @@ export interface WorkerInit {
 
 export interface InitReport {
   nodeId: string;
-  restoredServices: Array<{ serviceId: string; metadata: Record<string, unknown>; ttl: number }>;
+  /** What the earlier session of this tab advertised; not advertised again (PeerCore.restore). */
+  restoredServices: SavedService[];
 }
 
 /** The app's side, called from the worker through a Comlink proxy: handlers and subscription callbacks live there. */
@@ -160,6 +163,11 @@ export class WorkerApi {
     return capture(() => this.ready().discoverSubscribers(topic, { forceRefresh }));
   }
 
+  /** The earlier session's services still waiting for a handler (PeerCore.restore). */
+  restoredServices(): Promise<Result<SavedService[]>> {
+    return capture(() => this.ready().restoredServices());
+  }
+
   listLocalServices(): Promise<Result<string[]>> {
     return capture(() => this.ready().listLocalServices());
   }
@@ -198,10 +206,12 @@ export class WorkerApi {
     return capture(() => null);
   }
 
-  close(): Promise<Result<void>> {
+  /** Leave the mesh: `graceMs` for the removals of this peer's records and the goodbyes (PeerCore.close). */
+  close(graceMs: number | undefined): Promise<Result<void>> {
     return capture(async () => {
+      // Maintenance stops; the removals' replies and timeouts need no tick.
       if (this.tickHandle !== undefined) clearInterval(this.tickHandle);
-      await this.core?.close();
+      await this.core?.close(graceMs ?? LEAVE_GRACE_MS);
       this.bridge?.close();
     });
   }

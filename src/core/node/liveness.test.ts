@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { Swarm } from '../../sim/swarm.js';
+import { ackTimeoutMs } from './liveness.js';
+
+/**
+ * Round-trip times are measured from a channel's first exchange: a new channel is pinged
+ * as it opens, so peers() and the routing table show `rttMs` within a round trip, not only
+ * once the channel has been quiet for the 30 s ping interval.
+ */
+describe('liveness: RTT from the first exchange', () => {
+  it('a channel has its rttMs one round trip after it opens, and the table has it too', async () => {
+    const swarm = new Swarm({ seed: 41, network: { minLatencyMs: 20, maxLatencyMs: 20 } });
+    const [a, b] = [swarm.addNode(), swarm.addNode()];
+    const start = swarm.now;
+    swarm.network.link(a.selfHex, b.selfHex);
+    // The channel opens (one connect latency), then a PING and its PONG cross (2 × 20 ms).
+    await swarm.run(300);
+    const neighbour = a.neighbours.get(b.selfHex);
+    expect(neighbour).toBeDefined();
+    // Far less than the ping interval (30 s) has passed: only the first exchange can have measured it.
+    expect(swarm.now - start).toBeLessThan(1_000);
+    expect(neighbour!.rttMs).toBe(40);
+    expect(b.neighbours.get(a.selfHex)?.rttMs).toBe(40);
+    expect(a.table.get(b.selfHex)?.rttMs).toBe(40);
+    // So hop acknowledgements wait a few round trips, not the whole hop timeout.
+    expect(ackTimeoutMs(neighbour!.rttMs, a.hopTimeoutMs)).toBeLessThan(a.hopTimeoutMs);
+  });
+});
