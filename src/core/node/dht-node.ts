@@ -1,12 +1,13 @@
-import { decodeFrame } from '../wire/codec.js';
+import { decodeFrame, peekType } from '../wire/codec.js';
 import * as C from '../constants.js';
+import { messageCounter, zeroCounters, type CounterName } from '../counters.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
 import { fromHex, isIdHex, type NodeId } from '../id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from '../identity.js';
 import { Liars } from '../defence/liars.js';
 import { NeighbourTrust } from '../defence/neighbour-trust.js';
-import { FloodGuard, shapedTransport, type FloodLimits } from '../defence/rate-limit.js';
+import { FloodGuard, shapedTransport, type FloodClass, type FloodLimits } from '../defence/rate-limit.js';
 import {
   findNode,
   findValue,
@@ -82,7 +83,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly flood: FloodGuard | undefined;
   /** The open channels (the neighbour set keeps them). */
   readonly neighbours: ReadonlyMap<string, Neighbour>;
-  readonly counters = new Map<string, number>();
+  /** Every counter (counters.ts), zero until first counted. */
+  readonly counters = zeroCounters();
   // The parts (each file says what it does). The public ones are those tests and the simulator look into.
   readonly messenger: Messenger;
   readonly gateway: Gateway;
@@ -117,7 +119,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     };
     this.siblings = policy.siblings;
     const { placements, liars } = this;
-    const count = (name: string, by?: number): void => this.count(name, by);
+    const count = (name: CounterName, by?: number): void => this.count(name, by);
     const emit = (event: NodeEvent): void => this.emit(event);
     const basics: NodeBasics = {
       self: this.self,
@@ -135,10 +137,11 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const neighbours = new Map<string, Neighbour>();
     this.neighbours = neighbours;
     const flood = (this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood));
-    const transport = (this.transport =
+    const shaped =
       flood === undefined
         ? opts.transport
-        : shapedTransport(opts.transport, flood, (p) => neighbours.has(p), this.clock, count));
+        : shapedTransport(opts.transport, flood, (p) => neighbours.has(p), this.clock, count);
+    const transport = (this.transport = countedTransport(shaped, count));
     const departed = departedMemory();
     const table = (this.table = new RoutingTable(this.self, {
       k: this.k,
@@ -276,12 +279,9 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   }
 
   onFrame(peer: string, frame: Uint8Array): void {
-    if (this.closed) return;
+    if (this.closed) return this.dropped('frames.afterClose');
     const neighbour = this.neighbours.get(peer);
-    if (neighbour === undefined) {
-      this.count('frames.fromStranger');
-      return;
-    }
+    if (neighbour === undefined) return this.dropped('frames.fromStranger');
     if (this.flood !== undefined) {
       const admission = this.flood.admit(peer, frame, this.clock.now());
       if (!admission.ok) return this.limited(peer, admission.class, admission.disconnect);
@@ -290,13 +290,14 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.liveness.heard(peer);
     const decoded = decodeFrame(frame);
     if (!decoded.ok) {
-      this.count('frames.malformed');
+      this.dropped('frames.malformed');
       this.count(`frames.malformed.${decoded.error}`);
       this.liveness.junk(peer);
       return;
     }
     const { message } = decoded;
-    this.messenger.countMessage('in', message.type);
+    this.count('messages.in');
+    this.count(messageCounter('in', message.type));
     switch (message.type) {
       case 'PING':
         this.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
@@ -317,8 +318,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   }
 
   /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
-  private limited(peer: string, cls: string, disconnect: boolean): void {
-    this.count('flood.limited');
+  private limited(peer: string, cls: FloodClass, disconnect: boolean): void {
+    this.dropped('flood.limited');
     this.count(`flood.limited.${cls}`);
     if (!disconnect) return;
     this.count('flood.disconnected');
@@ -328,6 +329,12 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.flood!.ban(peer, now);
     // The neighbour policy must not dial it again either while the ban lasts.
     this.neighbourSet.coolDown(peer, now + this.flood!.limits.banMs);
+  }
+
+  /** A frame that arrived but was not read: counted by why, and in `frames.dropped` (counters.ts: frames add up). */
+  private dropped(why: 'frames.afterClose' | 'frames.fromStranger' | 'frames.malformed' | 'flood.limited'): void {
+    this.count('frames.dropped');
+    this.count(why);
   }
 
   /** Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. */
@@ -417,7 +424,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     for (const l of this.listeners) l(event);
   }
 
-  count(name: string, by = 1): void {
+  count(name: CounterName, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
   }
 
@@ -434,4 +441,25 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       'route.pendingHops': this.messenger.router.pendingHops,
     };
   }
+}
+
+/**
+ * `inner`, with every frame it accepts counted in `messages.out` and `messages.out.<TYPE>`:
+ * requests, replies, routed envelopes, acknowledgements and pings alike, whichever part
+ * sent them, so that what one node counts out its neighbours count in (or dropped).
+ */
+function countedTransport(inner: Transport, count: (name: CounterName) => void): Transport {
+  return {
+    send: (peer, frame) => {
+      // Read before sending: the worker's transport transfers the frame's buffer away.
+      // Our own frames always carry a known type (the codec wrote it).
+      const type = peekType(frame);
+      if (!inner.send(peer, frame)) return false;
+      count('messages.out');
+      if (type !== undefined) count(messageCounter('out', type));
+      return true;
+    },
+    connect: (peer) => inner.connect(peer),
+    disconnect: (peer) => inner.disconnect(peer),
+  };
 }
