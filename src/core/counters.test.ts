@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COUNTER_FAMILIES, COUNTER_NAMES, FIXED_COUNTERS, messageCounter, zeroCounters } from './counters.js';
+import { COUNTER_FAMILIES, COUNTER_NAMES, FIXED_COUNTERS, messageCounter, ZERO_COUNTERS } from './counters.js';
 import { DhtNode } from './node/dht-node.js';
 import { identityFromSecretKey } from './identity.js';
 import { MessageType, type MessageName } from './wire/messages.js';
@@ -33,7 +33,7 @@ describe('the counter list', () => {
       expect(COUNTER_NAMES).toContain(messageCounter('in', type));
       expect(COUNTER_NAMES).toContain(messageCounter('out', type));
     }
-    expect(zeroCounters().size).toBe(COUNTER_NAMES.length);
+    expect(Object.keys(ZERO_COUNTERS).length).toBe(COUNTER_NAMES.length);
   });
 
   it('every counter is in the README stats() table (a family as `prefix.<...>`), and every row names real ones', () => {

@@ -176,7 +176,10 @@ const outByType = new Map<MessageName, CounterName>(MESSAGE_NAMES.map((t) => [t,
 export const messageCounter = (direction: 'in' | 'out', type: MessageName): CounterName =>
   (direction === 'in' ? inByType : outByType).get(type)!;
 
-/** A zeroed counter table: every name present from the start. */
-export function zeroCounters(): Map<CounterName, number> {
-  return new Map(COUNTER_NAMES.map((name) => [name, 0]));
-}
+/**
+ * Every counter at zero, for stats() to lay the counted ones over. Nodes keep only what they
+ * counted (a simulator runs 10,000 of them), and report the full set.
+ */
+export const ZERO_COUNTERS: Readonly<Record<CounterName, number>> = Object.freeze(
+  Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Record<CounterName, number>,
+);
