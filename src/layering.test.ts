@@ -51,6 +51,7 @@ function layerOf(path: string): string {
   if (parts[0] !== 'src') return 'external';
   if (parts.length === 2) return path === 'src/index.ts' ? 'index' : path;
   if (path === 'src/core/context.ts') return 'core/context';
+  if (path === 'src/core/counters.ts') return 'core/counters';
   if (parts[1] === 'core' || parts[1] === 'peer') return parts.length > 3 ? `${parts[1]}/${parts[2]}` : parts[1]!;
   return parts[1]!;
 }
@@ -61,11 +62,30 @@ const allowed: Record<string, string[]> = {
   'core/wire': ['core'],
   'core/records': ['core', 'core/wire'],
   'core/defence': ['core', 'core/wire'],
-  'core/routing': ['core', 'core/wire', 'core/records', 'core/defence'],
+  // The typed list of counters: its families name wire types, decode errors, flood classes and trust outcomes.
+  'core/counters': ['core', 'core/wire', 'core/defence'],
+  'core/routing': ['core', 'core/wire', 'core/records', 'core/defence', 'core/counters:type'],
   // The capabilities handed to the node's parts: types only, naming what lookups and routing deal in.
-  'core/context': ['core', 'core/wire', 'core/records', 'core/routing', 'core/defence', 'core/lookup:type'],
+  'core/context': [
+    'core',
+    'core/wire',
+    'core/records',
+    'core/routing',
+    'core/defence',
+    'core/lookup:type',
+    'core/counters:type',
+  ],
   'core/lookup': ['core', 'core/wire', 'core/records', 'core/routing', 'core/defence', 'core/context:type'],
-  'core/node': ['core', 'core/wire', 'core/records', 'core/routing', 'core/defence', 'core/lookup', 'core/context'],
+  'core/node': [
+    'core',
+    'core/wire',
+    'core/records',
+    'core/routing',
+    'core/defence',
+    'core/lookup',
+    'core/context',
+    'core/counters',
+  ],
   'core/registry': [
     'core',
     'core/wire',
@@ -75,6 +95,7 @@ const allowed: Record<string, string[]> = {
     'core/lookup',
     'core/node',
     'core/context',
+    'core/counters',
   ],
   storage: ['core'],
   transport: ['core'],

@@ -1,3 +1,4 @@
+import type { CounterName } from './counters.js';
 import type { Clock, Random } from './environment.js';
 import type { MeshError } from './errors.js';
 import type { NodeId } from './id.js';
@@ -25,7 +26,7 @@ export interface NodeBasics {
   readonly clock: Clock;
   readonly random: Random;
   readonly verify: Verifier;
-  count(name: string, by?: number): void;
+  count(name: CounterName, by?: number): void;
 }
 
 /** An open channel. */

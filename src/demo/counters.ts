@@ -150,7 +150,10 @@ export class Counters {
       row[m[1] as 'in' | 'out'] = v;
       types.set(m[2], row);
     }
-    const rows = [...types.entries()].sort((a, b) => b[1].in + b[1].out - (a[1].in + a[1].out));
+    // stats() lists every type from the start: only those seen on the wire get a row.
+    const rows = [...types.entries()]
+      .filter(([, r]) => r.in + r.out > 0)
+      .sort((a, b) => b[1].in + b[1].out - (a[1].in + a[1].out));
     const max = Math.max(1, ...rows.map(([, r]) => Math.max(r.in, r.out)));
     const bar = (v: number, cls: string): HTMLElement =>
       h(

@@ -17,7 +17,9 @@ export type ToWorker =
   /** A sealed signal (signal-envelope.ts) for the node to route to `to`; answered by `signal-routed` with the same id. */
   | { t: 'signal-out'; id: number; to: string; payload: Uint8Array }
   /** Connections the page has created so far (inbound ones too): what the node counts against its budget. */
-  | { t: 'budget'; created: number };
+  | { t: 'budget'; created: number }
+  /** The page's heartbeat (main/worker-watch.ts): answered by `pong` with the same number, at once. */
+  | { t: 'ping'; n: number };
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -29,7 +31,8 @@ export type FromWorker =
   /** Whether the node routed `signal-out` number `id` (false: it has no channel to route it through). */
   | { t: 'signal-routed'; id: number; routed: boolean }
   /** The node refuses `peer` (flood-banned, convicted, distrusted) for `forMs` more: no connection with it, either way. */
-  | { t: 'refuse'; peer: string; forMs: number };
+  | { t: 'refuse'; peer: string; forMs: number }
+  | { t: 'pong'; n: number };
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 128;
 const isId = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -52,6 +55,8 @@ export function parseToWorker(data: unknown): ToWorker | null {
         : null;
     case 'budget':
       return isCount(m.created) ? { t: 'budget', created: m.created } : null;
+    case 'ping':
+      return isId(m.n) ? { t: 'ping', n: m.n } : null;
     default:
       return null;
   }
@@ -74,6 +79,8 @@ export function parseFromWorker(data: unknown): FromWorker | null {
       return isId(m.id) && typeof m.routed === 'boolean' ? { t: 'signal-routed', id: m.id, routed: m.routed } : null;
     case 'refuse':
       return isString(m.peer) && isDuration(m.forMs) ? { t: 'refuse', peer: m.peer, forMs: m.forMs } : null;
+    case 'pong':
+      return isId(m.n) ? { t: 'pong', n: m.n } : null;
     default:
       return null;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CounterName } from '../core/counters.js';
 import { bucketIndex, compareDistance } from '../core/id.js';
 import type { DhtNode } from '../core/node/dht-node.js';
 import { Swarm } from './swarm.js';
@@ -45,7 +46,7 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
       expect(handedOut(n, leaver.self)).not.toContain(leaver.selfHex);
     }
     // Probes to it went unanswered and nothing revived it.
-    const counters = (name: string): number => sawItGo.reduce((sum, n) => sum + (n.counters.get(name) ?? 0), 0);
+    const counters = (name: CounterName): number => sawItGo.reduce((sum, n) => sum + (n.counters.get(name) ?? 0), 0);
     expect(counters('contacts.probeUnanswered')).toBeGreaterThanOrEqual(
       sawItGo.filter((n) => n.table.get(leaver.selfHex)?.lost === true).length,
     );

@@ -52,6 +52,10 @@ export class SimNetwork {
     bytes: 0,
     lost: 0,
     toDead: 0,
+    /** Frames that arrived after their channel had closed at the receiving end (not handed to the node). */
+    closedInFlight: 0,
+    /** Frames sent and not yet arrived (or lost on arrival). */
+    inFlight: 0,
     connectionsCreated: 0,
     duplicated: 0,
     partitioned: 0,
@@ -170,17 +174,21 @@ export class SimNetwork {
     }
     const dst = this.hosts.get(to);
     const deliver = (): void => {
+      this.stats.inFlight--;
       if (dst === undefined || !dst.alive || !src.alive) {
         this.stats.toDead++;
         return;
       }
       if (dst.channels.has(from)) dst.handler.onFrame(from, frame);
+      else this.stats.closedInFlight++;
     };
     const base = this.latency(from, to) + f.delayMs;
     const jitter = (): number => (f.jitterMs > 0 ? random.next() * f.jitterMs : 0);
+    this.stats.inFlight++;
     this.queue.setTimer(base + jitter(), deliver);
     if (f.duplicate > 0 && random.next() < f.duplicate) {
       this.stats.duplicated++;
+      this.stats.inFlight++;
       this.queue.setTimer(base + jitter() + jitter(), deliver);
     }
     return true;

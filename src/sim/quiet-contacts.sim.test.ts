@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareDistance, keyForName } from '../core/id.js';
 import type { DhtNode } from '../core/node/dht-node.js';
+import type { CounterName } from '../core/counters.js';
 import { publishToDht, queryDhtForService } from '../core/registry/dht-registry.js';
 import { Swarm } from './swarm.js';
 
@@ -51,7 +52,7 @@ describe('contacts without a channel (a seeded 9-node mesh)', () => {
       victims.filter((v) => holdsLive(s, v)).map((v) => `${s.selfHex.slice(0, 8)} keeps ${v.selfHex.slice(0, 8)}`),
     );
     expect(kept).toEqual([]);
-    const count = (name: string): number => survivors.reduce((sum, n) => sum + (n.counters.get(name) ?? 0), 0);
+    const count = (name: CounterName): number => survivors.reduce((sum, n) => sum + (n.counters.get(name) ?? 0), 0);
     expect(count('contacts.lostUnchecked')).toBeGreaterThanOrEqual(unlinked.length);
   });
 

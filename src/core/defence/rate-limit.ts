@@ -210,7 +210,7 @@ export function shapedTransport(
   guard: FloodGuard,
   isNeighbour: (peer: string) => boolean,
   clock: Clock,
-  count: (name: string) => void,
+  count: (name: 'flood.shed') => void,
 ): Transport {
   return {
     send: (peer, frame) => {

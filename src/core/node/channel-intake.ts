@@ -2,7 +2,8 @@ import { decodeFrame } from '../wire/codec.js';
 import type { NodeBasics, NodeEvent, Neighbours } from '../context.js';
 import { fromHex, isIdHex } from '../id.js';
 import type { Liars } from '../defence/liars.js';
-import type { FloodGuard } from '../defence/rate-limit.js';
+import type { FloodClass, FloodGuard } from '../defence/rate-limit.js';
+import { messageCounter } from '../counters.js';
 import type { RoutingTable } from '../routing/routing-table.js';
 import type { ContactBook } from './contacts.js';
 import type { Gateway } from './gateway.js';
@@ -22,7 +23,7 @@ export interface ChannelIntakeHost extends NodeBasics {
   readonly neighbourSet: Pick<NeighbourSet, 'opened' | 'refuse' | 'reviewSoon' | 'rejoinDue' | 'hangUp' | 'coolDown'>;
   readonly contacts: Pick<ContactBook, 'learn'>;
   readonly liveness: Pick<Liveness, 'opened' | 'heard' | 'junk' | 'pong'>;
-  readonly messenger: Pick<Messenger, 'countMessage' | 'sendDirect' | 'acknowledged' | 'receive'>;
+  readonly messenger: Pick<Messenger, 'sendDirect' | 'acknowledged' | 'receive'>;
   readonly gateway: Pick<Gateway, 'dispatch'>;
   emit(event: NodeEvent): void;
   isClosed(): boolean;
@@ -75,12 +76,9 @@ export class ChannelIntake {
 
   frame(peer: string, frame: Uint8Array): void {
     const { host } = this;
-    if (host.isClosed()) return;
+    if (host.isClosed()) return this.dropped('frames.afterClose');
     const neighbour = host.neighbours.get(peer);
-    if (neighbour === undefined) {
-      host.count('frames.fromStranger');
-      return;
-    }
+    if (neighbour === undefined) return this.dropped('frames.fromStranger');
     if (host.flood !== undefined) {
       const admission = host.flood.admit(peer, frame, host.clock.now());
       if (!admission.ok) return this.limited(host.flood, peer, admission.class, admission.disconnect);
@@ -89,13 +87,14 @@ export class ChannelIntake {
     host.liveness.heard(peer);
     const decoded = decodeFrame(frame);
     if (!decoded.ok) {
-      host.count('frames.malformed');
+      this.dropped('frames.malformed');
       host.count(`frames.malformed.${decoded.error}`);
       host.liveness.junk(peer);
       return;
     }
     const { message } = decoded;
-    host.messenger.countMessage('in', message.type);
+    host.count('messages.in');
+    host.count(messageCounter('in', message.type));
     switch (message.type) {
       case 'PING':
         host.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
@@ -120,9 +119,9 @@ export class ChannelIntake {
   }
 
   /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
-  private limited(flood: FloodGuard, peer: string, cls: string, disconnect: boolean): void {
+  private limited(flood: FloodGuard, peer: string, cls: FloodClass, disconnect: boolean): void {
     const { host } = this;
-    host.count('flood.limited');
+    this.dropped('flood.limited');
     host.count(`flood.limited.${cls}`);
     if (!disconnect) return;
     host.count('flood.disconnected');
@@ -132,5 +131,11 @@ export class ChannelIntake {
     flood.ban(peer, now);
     // The neighbour policy must not dial it again either while the ban lasts.
     host.neighbourSet.coolDown(peer, now + flood.limits.banMs);
+  }
+
+  /** A frame that arrived but was not read: counted by why, and in `frames.dropped` (counters.ts: frames add up). */
+  private dropped(why: 'frames.afterClose' | 'frames.fromStranger' | 'frames.malformed' | 'flood.limited'): void {
+    this.host.count('frames.dropped');
+    this.host.count(why);
   }
 }

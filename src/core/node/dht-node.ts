@@ -1,4 +1,6 @@
+import { peekType } from '../wire/codec.js';
 import * as C from '../constants.js';
+import { ZERO_COUNTERS, messageCounter, type CounterName } from '../counters.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
 import { fromHex, isIdHex, type NodeId } from '../id.js';
@@ -65,7 +67,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly flood: FloodGuard | undefined;
   /** The open channels (the neighbour set keeps them). */
   readonly neighbours: ReadonlyMap<string, Neighbour>;
-  readonly counters = new Map<string, number>();
+  /** The counters counted so far (counters.ts); stats() reports the others at zero. */
+  readonly counters = new Map<CounterName, number>();
   // The parts (each file says what it does). The public ones are those tests and the simulator look into.
   readonly messenger: Messenger;
   readonly gateway: Gateway;
@@ -96,7 +99,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       siblings: opts.siblingNeighbours ?? C.SIBLING_NEIGHBOURS,
     };
     const { placements, liars } = this;
-    const count = (name: string, by?: number): void => this.count(name, by);
+    const count = (name: CounterName, by?: number): void => this.count(name, by);
     const emit = (event: NodeEvent): void => this.emit(event);
     const basics: NodeBasics = {
       self: this.self,
@@ -114,10 +117,11 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const neighbours = new Map<string, Neighbour>();
     this.neighbours = neighbours;
     const flood = (this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood));
-    const transport = (this.transport =
+    const shaped =
       flood === undefined
         ? opts.transport
-        : shapedTransport(opts.transport, flood, (p) => neighbours.has(p), this.clock, count));
+        : shapedTransport(opts.transport, flood, (p) => neighbours.has(p), this.clock, count);
+    const transport = (this.transport = countedTransport(shaped, count));
     const departed = departedMemory();
     const table = (this.table = new RoutingTable(this.self, {
       k: this.k,
@@ -363,12 +367,13 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     for (const l of this.listeners) l(event);
   }
 
-  count(name: string, by = 1): void {
+  count(name: CounterName, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
   }
 
   stats(): Record<string, number> {
     return {
+      ...ZERO_COUNTERS,
       ...Object.fromEntries(this.counters),
       'neighbours.open': this.neighbours.size,
       'connections.pending': this.neighbourSet.pending,
@@ -380,4 +385,25 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       'route.pendingHops': this.messenger.router.pendingHops,
     };
   }
+}
+
+/**
+ * `inner`, with every frame it accepts counted in `messages.out` and `messages.out.<TYPE>`:
+ * requests, replies, routed envelopes, acknowledgements and pings alike, whichever part
+ * sent them, so that what one node counts out its neighbours count in (or dropped).
+ */
+function countedTransport(inner: Transport, count: (name: CounterName) => void): Transport {
+  return {
+    send: (peer, frame) => {
+      // Read before sending: the worker's transport transfers the frame's buffer away.
+      // Our own frames always carry a known type (the codec wrote it).
+      const type = peekType(frame);
+      if (!inner.send(peer, frame)) return false;
+      count('messages.out');
+      if (type !== undefined) count(messageCounter('out', type));
+      return true;
+    },
+    connect: (peer) => inner.connect(peer),
+    disconnect: (peer) => inner.disconnect(peer),
+  };
 }

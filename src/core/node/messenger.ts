@@ -126,10 +126,9 @@ export class Messenger implements Messaging {
 
   // ---- sending ----
 
+  /** Counted in `messages.out` by the node's transport (dht-node.ts), as every frame that leaves is. */
   sendDirect<N extends MessageName>(peer: string, type: N, body: MessageBodies[N]): boolean {
-    const ok = this.host.transport.send(peer, encodeFrame(type, body));
-    if (ok) this.countMessage('out', type);
-    return ok;
+    return this.host.transport.send(peer, encodeFrame(type, body));
   }
 
   /**
@@ -229,19 +228,6 @@ export class Messenger implements Messaging {
   close(): void {
     this.router.close();
     this.requests.rejectAll(new MeshError(ErrorCode.CLOSED, 'node closed'));
-  }
-
-  /** Per-type counter names, built once instead of a string per message. */
-  private static readonly typeCounters = new Map<string, [string, string]>();
-
-  countMessage(direction: 'in' | 'out', type: string): void {
-    let names = Messenger.typeCounters.get(type);
-    if (names === undefined) {
-      names = [`messages.in.${type}`, `messages.out.${type}`];
-      Messenger.typeCounters.set(type, names);
-    }
-    this.host.count(`messages.${direction}`);
-    this.host.count(direction === 'in' ? names[0] : names[1]);
   }
 
   private deliver(message: Message, replyTo: ReplyTo): void {

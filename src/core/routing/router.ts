@@ -1,5 +1,6 @@
 import { decodeFrame, encodeFrame } from '../wire/codec.js';
 import { MAX_FRAME_BYTES, MAX_HOPS } from '../constants.js';
+import type { CounterName } from '../counters.js';
 import type { Clock, Random, Transport } from '../environment.js';
 import { compareDistance, idsEqual, toHex, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
@@ -34,7 +35,7 @@ export interface RouterHost {
   answersHere(inner: Message): boolean;
   /** An envelope arrived at its end, here. */
   deliver(envelope: RouteMsg, inner: Message): void;
-  count(counter: string, by?: number): void;
+  count(counter: CounterName, by?: number): void;
 }
 
 interface PendingHop {

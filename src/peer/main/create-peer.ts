@@ -15,6 +15,7 @@ import { tuningOf, validatePeerOptions, type PeerOptions } from './peer-options.
 import { RelayLink } from './relay-link.js';
 import { loadTabIdentity } from './tab-identity.js';
 import { WorkerClient } from './worker-client.js';
+import { watchWorker } from './worker-watch.js';
 
 export type { PeerOptions } from './peer-options.js';
 export type { Peer, RestoredService } from './peer-handle.js';
@@ -100,7 +101,11 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   });
   void relay.welcomed.then(() => mark('relay-welcome'));
 
+  let watch: ReturnType<typeof watchWorker> | undefined;
+  let stopSweeper = (): void => undefined;
   const stop = (reason: MeshError): void => {
+    watch?.stop();
+    stopSweeper();
     ice.close();
     relay.close();
     connections.closeAll();
@@ -113,12 +118,16 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     stop(new MeshError(ErrorCode.CLOSED, 'the peer failed to start'));
     throw e;
   }
+  // From here an uncaught error in the worker is counted; a worker that stops answering ends the peer (worker-watch.ts).
+  watch = watchWorker(client, pump, systemClock, stop);
   await Promise.race([relay.welcomed, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
+  if (client.failure !== undefined) throw client.failure; // the worker died while the relay answered
   // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).
   const sweeper = startDatabaseSweeper(
     opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
     (opts.abandonedStorageTtl ?? ABANDONED_STORAGE_TTL_S) * 1000,
   );
+  stopSweeper = () => sweeper.stop();
 
   return createPeerHandle(identity.nodeIdHex, client, app, {
     stats: () => ({
@@ -129,9 +138,11 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       'signals.rejected': relay.rejectedSignals,
       'relay.connected': relay.connected ? 1 : 0,
       'storage.abandonedRemoved': sweeper.removed,
+      'worker.errors': client.errors,
     }),
     relayStatus: () => relay.status(),
     close: async (graceMs) => {
+      watch?.stop();
       sweeper.stop();
       relay.close();
       await client.api.close(graceMs).catch(() => undefined);

@@ -33,6 +33,7 @@ export class FramePump {
   private nextSignalId = 0;
   /** Overlay signals handed to the node, waiting to hear whether it could route them. */
   private readonly routing = new Map<number, { settle: (routed: boolean) => void; cancel: () => void }>();
+  private pongs: ((n: number) => void) | undefined;
 
   constructor(
     private readonly port: MessagePort,
@@ -86,6 +87,15 @@ export class FramePump {
     });
   }
 
+  /** The heartbeat (worker-watch.ts): ping number `n`; the worker's answers go to `onPong`. */
+  ping(n: number): void {
+    this.post({ t: 'ping', n });
+  }
+
+  onPong(listener: (n: number) => void): void {
+    this.pongs = listener;
+  }
+
   close(): void {
     for (const { settle } of [...this.routing.values()]) settle(false);
     this.port.onmessage = null;
@@ -101,6 +111,9 @@ export class FramePump {
     const channels = this.channels;
     if (m === null || channels === undefined) return;
     switch (m.t) {
+      case 'pong':
+        this.pongs?.(m.n);
+        return;
       case 'send':
         channels.send(m.peer, m.frame);
         return;

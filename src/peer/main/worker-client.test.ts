@@ -1,8 +1,10 @@
 import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../core/environment.js';
 import { ErrorCode, isMeshError } from '../../core/errors.js';
 import type { Result } from '../api-result.js';
 import { WorkerClient } from './worker-client.js';
+import { WORKER_WATCH, watchWorker } from './worker-watch.js';
 import {
   DISCOVERY_ALLOWANCE_MS,
   WORKER_CALL_TIMEOUT_MS,
@@ -104,5 +106,65 @@ describe('arguments the worker cannot be sent', () => {
     });
     expect(calls).toBe(0);
     expect(await client.api.call('svc', { n: 1 }, {})).toBe('ok');
+  });
+});
+
+describe('a worker that throws or stops', () => {
+  const uncaught = (worker: Worker, message: string): void => {
+    worker.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message }));
+  };
+
+  it('an uncaught error after start is counted and reported, and the worker keeps serving', async () => {
+    let answer: (r: Result<unknown>) => void = () => undefined;
+    const { worker, close } = fakeWorker({
+      callTo: () => new Promise((r) => (answer = r)),
+      stats: async () => ({ ok: true, value: { 'messages.in': 1 } }),
+    });
+    cleanup = close;
+    const client = new WorkerClient(worker);
+    client.started();
+    const heard: string[] = [];
+    client.onUncaught = (m) => heard.push(m);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const pending = client.api.callTo('a'.repeat(64), 'svc', null, {});
+    uncaught(worker, 'a timer threw');
+    expect(client.errors).toBe(1);
+    expect(heard).toEqual(['a timer threw']);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('a timer threw'));
+    warn.mockRestore();
+    await new Promise((r) => setTimeout(r, 10));
+    answer({ ok: true, value: 'still here' });
+    expect(await pending).toBe('still here');
+    expect(await client.api.stats()).toEqual({ 'messages.in': 1 });
+    expect(client.failure).toBeUndefined();
+  });
+
+  it('an error while the worker starts is fatal: pending and later calls reject with WORKER_CRASHED', async () => {
+    const { worker, close } = fakeWorker({ init: () => new Promise(() => undefined) });
+    cleanup = close;
+    const client = new WorkerClient(worker);
+    const init = codeOf(client.api.init({} as never, {} as never, {} as never));
+    uncaught(worker, 'SyntaxError in the worker script');
+    expect(await init).toBe(ErrorCode.WORKER_CRASHED);
+    expect(await codeOf(client.api.stats())).toBe(ErrorCode.WORKER_CRASHED);
+  });
+
+  it('a worker that stops answering the heartbeat fails every pending and later call at once with WORKER_CRASHED', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { worker, close } = fakeWorker({ callTo: () => new Promise(() => undefined) });
+    cleanup = close;
+    const client = new WorkerClient(worker);
+    // The worker's half of the bridge is gone: pings go nowhere.
+    const pump = { ping: () => undefined, onPong: () => undefined };
+    watchWorker(client, pump, systemClock, (reason) => client.terminate(reason));
+    const pending = codeOf(client.api.callTo('a'.repeat(64), 'svc', null, { timeoutMs: 600_000 }));
+    await vi.advanceTimersByTimeAsync(WORKER_WATCH.timeoutMs + WORKER_WATCH.intervalMs);
+    // Long before the call's own deadline (600 s + margin).
+    expect(await pending).toBe(ErrorCode.WORKER_CRASHED);
+    const later = client.api.stats();
+    await expect(later).rejects.toMatchObject({
+      code: ErrorCode.WORKER_CRASHED,
+      message: expect.stringMatching(/stopped answering/),
+    });
   });
 });

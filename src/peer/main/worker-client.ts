@@ -16,11 +16,23 @@ type Api = {
  * plus a margin, worker-deadline.ts), failed Results become
  * MeshErrors again, and a worker that crashes rejects everything pending with
  * WORKER_CRASHED instead of leaving promises hanging forever.
+ *
+ * An uncaught error in the worker is not its death: an error thrown by a timer or an event
+ * handler leaves the worker running, so once the worker has started (`started()`) such an
+ * error is counted (`errors`), logged, and reported to `onUncaught`, whose job is to find
+ * out whether the worker still answers (worker-watch.ts); `crash` ends it when it does not.
+ * Before that, an error is fatal: a worker that throws while its script loads or its node
+ * starts has not started, and the peer fails to start with it.
  */
 export class WorkerClient {
   private readonly remote: Comlink.Remote<WorkerApi>;
   private readonly pending = new Set<(e: MeshError) => void>();
   private dead: MeshError | undefined;
+  private running = false;
+  /** Uncaught errors the worker survived (stats(): `worker.errors`). */
+  errors = 0;
+  /** Told of each uncaught error the worker threw after it started. */
+  onUncaught: (message: string) => void = () => undefined;
   readonly api: Api;
 
   constructor(
@@ -30,7 +42,14 @@ export class WorkerClient {
     this.remote = Comlink.wrap<WorkerApi>(worker);
     worker.addEventListener('error', (event) => {
       event.preventDefault?.();
-      this.fail(new MeshError(ErrorCode.WORKER_CRASHED, `DHT worker crashed: ${event.message || 'unknown error'}`));
+      const message = event.message || 'unknown error';
+      if (!this.running) {
+        this.fail(new MeshError(ErrorCode.WORKER_CRASHED, `DHT worker crashed while starting: ${message}`));
+        return;
+      }
+      this.errors++;
+      console.warn(`macula-web: uncaught error in the DHT worker (counted in worker.errors): ${message}`);
+      this.onUncaught(message);
     });
     worker.addEventListener('messageerror', () =>
       this.fail(new MeshError(ErrorCode.WORKER_CRASHED, 'DHT worker sent an unreadable message')),
@@ -48,6 +67,16 @@ export class WorkerClient {
     const last = args.length - 1;
     const withTransfer = args.map((a, i) => (i === last ? Comlink.transfer(a, transfer) : a));
     return this.call<T>(name, withTransfer);
+  }
+
+  /** The worker started: from now on an uncaught error in it is counted, not fatal (see the class comment). */
+  started(): void {
+    this.running = true;
+  }
+
+  /** The reason calls fail with, once the worker is dead or terminated. */
+  get failure(): MeshError | undefined {
+    return this.dead;
   }
 
   terminate(reason: MeshError): void {

@@ -48,6 +48,19 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 describe('worker half of the bytes bridge', () => {
+  it("answers the page's heartbeat pings at once, each with its own number, and counts junk on the port", async () => {
+    const { node, received, toWorker } = bridged(41);
+    toWorker({ t: 'ping', n: 1 });
+    toWorker({ t: 'ping', n: 2 });
+    toWorker({ t: 'ping', n: -0.5 } as unknown as ToWorker);
+    await until(() => received.length >= 2 && node.stats()['bridge.malformed'] === 1);
+    expect(received).toEqual([
+      { t: 'pong', n: 1 },
+      { t: 'pong', n: 2 },
+    ]);
+    expect(node.stats()['bridge.malformed']).toBe(1);
+  });
+
   it('a neighbour the node bans for flooding: its channel is closed and the ban goes to the main thread with its length', async () => {
     const { node, received, toWorker, peer } = bridged(1);
     const flooder = peer();

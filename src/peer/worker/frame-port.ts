@@ -74,6 +74,9 @@ export class FramePort {
         return;
       case 'budget':
         node.neighbourSet.adoptConnectionsCreated(m.created);
+        return;
+      case 'ping':
+        this.post({ t: 'pong', n: m.n });
     }
   }
 

@@ -155,3 +155,18 @@ describe('PeerCore.restore: services of the earlier session', () => {
     expect(await coreOver(store).restore()).toEqual([]);
   });
 });
+
+describe('PeerCore.stats', () => {
+  it('reports the same names with and without persistence (zeros when nothing is persisted)', () => {
+    const memory = lonelyCore().stats();
+    const persisted = new PeerCore({
+      identity: createIdentity(seededRandom(5).bytes),
+      transport: nowhere,
+      random: seededRandom(6),
+      clock: { now: () => 1_700_000_000_000, setTimer: () => () => undefined },
+      store: createMemoryStore(),
+    }).stats();
+    expect(Object.keys(memory).sort()).toEqual(Object.keys(persisted).sort());
+    expect(memory['persistence.writes']).toBe(0);
+  });
+});

@@ -302,7 +302,7 @@ export class PeerCore {
       'discovery.cacheMisses': this.cacheMisses,
       'services.local': this.registry.listLocalServices().length,
       'subscriptions.patterns': this.pubsub.localPatterns.length,
-      ...(this.persistence ? this.persistence.stats() : {}),
+      ...(this.persistence ? this.persistence.stats() : Persistence.idleStats),
     };
   }
 

@@ -169,6 +169,19 @@ export class Persistence {
     return this.flushing;
   }
 
+  /** What stats() reports for a peer that persists nothing (`storage: 'memory'`): the same names, at zero. */
+  static readonly idleStats: Readonly<Record<string, number>> = {
+    'persistence.writes': 0,
+    'persistence.failures': 0,
+    'persistence.quotaExceeded': 0,
+    'persistence.disabled': 0,
+    'persistence.snapshot': 0,
+    'persistence.savedRecords': 0,
+    'persistence.restoredRecords': 0,
+    'persistence.restoredSnapshot': 0,
+    'persistence.inconsistent': 0,
+  };
+
   stats(): Record<string, number> {
     return {
       'persistence.writes': this.writes,
