@@ -25,6 +25,7 @@ const frameOf: Record<FloodClass, Uint8Array> = {
   }),
   lookup: encodeFrame('FIND_VALUE', { rid: 1, key: new Uint8Array(32), kind: 'provider' }),
   store: encodeFrame('STORE', { rid: 1, record: {} }),
+  signal: encodeFrame('SIGNAL', { payload: new Uint8Array(8) }),
   call: encodeFrame('CALL', { rid: 1, service: 's', args: null }),
   reply: encodeFrame('STORE_REPLY', { rid: 1, key: new Uint8Array(32), ok: true }),
   control: encodeFrame('ROUTE_ACK', { hid: 7 }),

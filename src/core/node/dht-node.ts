@@ -149,7 +149,18 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const queryTimer = new QueryTimer(this.hopTimeoutMs);
 
     // The parts, bottom up: each is handed only what it uses, all of it built already.
-    const messenger = new Messenger({ ...basics, transport, neighbours, table });
+    const admission =
+      flood === undefined
+        ? undefined
+        : {
+            delivered: (from: string, inner: Uint8Array) => this.admitDelivered(flood, from, inner),
+            handOver: (next: string, inner: Uint8Array) => {
+              if (!neighbours.has(next) || flood.allowHandOver(next, inner, this.clock.now())) return true;
+              count('flood.shed');
+              return false;
+            },
+          };
+    const messenger = new Messenger({ ...basics, transport, neighbours, table, admission });
     this.gateway = (opts.gateway ?? ((ctx) => new Gateway(ctx)))({
       ...basics,
       neighbours,
@@ -314,6 +325,25 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       default:
         this.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
     }
+  }
+
+  /**
+   * An envelope that ends here is charged to the neighbour that handed it over, by what it
+   * carries (defence/rate-limit.ts): a STORE wrapped in an envelope costs that neighbour what
+   * a direct STORE would, strikes and ban included. One whose channel has closed since (the
+   * envelope waited for a hop that timed out) was charged while it was open.
+   */
+  private admitDelivered(flood: FloodGuard, from: string, inner: Uint8Array): boolean {
+    const now = this.clock.now();
+    if (flood.isBanned(from, now)) {
+      this.count('flood.fromBanned');
+      return false;
+    }
+    if (!this.neighbours.has(from)) return true;
+    const admission = flood.admitDelivered(from, inner, now);
+    if (admission.ok) return true;
+    this.limited(from, admission.class, admission.disconnect);
+    return false;
   }
 
   /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
