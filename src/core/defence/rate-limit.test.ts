@@ -60,8 +60,10 @@ describe('flood classes', () => {
           rid: 1,
           mid: new Uint8Array(16),
           topic: 't',
-          payload: 1,
-          publisher: new Uint8Array(32),
+          payload: new Uint8Array(1),
+          publicKey: new Uint8Array(32),
+          at: 0,
+          signature: new Uint8Array(64),
         }),
       ),
     ).toBe('call');
