@@ -23,7 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { encode } from '@msgpack/msgpack';
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { build } from 'vite';
-import { decodeFrame, encodeFrame } from '../src/core/wire/codec.js';
+import { decodeFrame, encodeFrame, encodeValue } from '../src/core/wire/codec.js';
+import { signPublication } from '../src/core/registry/publication.js';
 import { seededRandom } from '../src/core/environment.js';
 import { keyForName, toHex } from '../src/core/id.js';
 import { createIdentity, sign, verify, type Identity } from '../src/core/identity.js';
@@ -135,10 +136,12 @@ function bodies(): { [N in MessageName]: { body: MessageBodies[N]; note: string 
   const twentyIds = Array.from({ length: 20 }, id);
   const publish: MessageBodies['PUBLISH'] = {
     rid: rid(),
-    mid: random.bytes(16),
-    topic: 'energy.home.power',
-    payload: { watts: 1234, at: now },
-    publisher: me.nodeId,
+    ...signPublication(me, {
+      mid: random.bytes(16),
+      topic: 'energy.home.power',
+      payload: encodeValue({ watts: 1234, at: now }),
+      at: now,
+    }),
   };
   const findNode: MessageBodies['FIND_NODE'] = { rid: rid(), target: id() };
   return {

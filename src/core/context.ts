@@ -50,7 +50,8 @@ export type Neighbours = ReadonlyMap<string, Neighbour>;
  */
 export type ReplyTo =
   | { kind: 'direct'; peer: string; id: NodeId }
-  | { kind: 'routed'; envelope: RouteMsg }
+  /** `from`: the neighbour that handed the envelope over (absent when this node started it). */
+  | { kind: 'routed'; envelope: RouteMsg; from?: string }
   | { kind: 'local'; capture: (frame: Uint8Array) => void };
 
 export type NodeEvent =

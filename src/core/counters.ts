@@ -34,6 +34,7 @@ export const FIXED_COUNTERS = [
   'flood.limited',
   'flood.disconnected',
   'flood.shed',
+  'flood.fromBanned',
   'flood.refusedBanned',
   'channels.opened',
   'channels.closed',
@@ -115,6 +116,7 @@ export const FIXED_COUNTERS = [
   'pubsub.deliveries',
   'pubsub.received',
   'pubsub.duplicates',
+  'pubsub.refused',
   'persistence.failed',
   'persistence.restoreFailed',
 ] as const;
@@ -143,7 +145,8 @@ export type CounterName =
   | `trust.${Outcome}`
   | `dht.storeRefused.${ErrorCode}`
   | `dht.removeRefused.${ErrorCode}`
-  | `pubsub.undelivered.${ErrorCode | 'ERROR'}`;
+  | `pubsub.undelivered.${ErrorCode | 'ERROR'}`
+  | `pubsub.refused.${ErrorCode}`;
 
 const family = <P extends string, S extends string>(prefix: P, suffixes: readonly S[]): Array<`${P}.${S}`> =>
   suffixes.map((s) => `${prefix}.${s}` as const);
@@ -160,6 +163,7 @@ export const COUNTER_NAMES: readonly CounterName[] = [
   ...family('dht.storeRefused', ERROR_CODES),
   ...family('dht.removeRefused', ERROR_CODES),
   ...family('pubsub.undelivered', [...ERROR_CODES, 'ERROR' as const]),
+  ...family('pubsub.refused', ERROR_CODES),
 ];
 
 /** The families' prefixes, as the README's stats() table names them (`messages.in.<TYPE>`). */
@@ -173,6 +177,7 @@ export const COUNTER_FAMILIES = [
   'dht.storeRefused',
   'dht.removeRefused',
   'pubsub.undelivered',
+  'pubsub.refused',
 ] as const;
 
 /** Per-type counter names, looked up instead of built as a string per frame (this runs for every frame). */

@@ -51,7 +51,8 @@ const FIELD_NAMES = [
   'mid',
   'topic',
   'payload',
-  'publisher',
+  'at',
+  'signature',
   'publicKey',
   'realm',
   'remainingMs',
@@ -180,7 +181,16 @@ export function validBody(r: Random, name: MessageName, m: Material, depth = 0):
       return { rid: rid() };
     case 'PUBLISH':
     case 'PUBSUB_ROUTE':
-      return { rid: rid(), mid: r.bytes(16), topic: text(255), payload: junkValue(r), publisher: id() };
+      // Half of them fresh, so their signatures get checked (and fail).
+      return {
+        rid: rid(),
+        mid: r.bytes(16),
+        topic: text(255),
+        payload: r.next() < 0.5 ? encode(junkValue(r), { ignoreUndefined: true }) : r.bytes(int(r, 64)),
+        publicKey: id(),
+        at: r.next() < 0.5 ? m.target.clock.now() : int(r, 2 ** 42),
+        signature: r.bytes(64),
+      };
     case 'CALL':
       return { rid: rid(), service: text(255), args: junkValue(r) };
     case 'REPLY':

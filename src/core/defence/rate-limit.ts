@@ -10,17 +10,32 @@ import { MessageType } from '../wire/messages.js';
  * bucket of strikes and is disconnected and banned.
  *
  * Classes follow the frame header alone, so a frame is judged before it is decoded: a
- * flood of large frames costs a byte compare each, not a MessagePack parse. Routed
- * envelopes are one class whatever they carry: an honest node forwards other people's
- * requests, and only the envelope's sender is known for sure.
+ * flood of large frames costs a byte compare each, not a MessagePack parse. A routed
+ * envelope is charged twice: to the route class when it arrives (an honest node forwards
+ * other people's requests at that rate), and, if it ends here, to the class of what it
+ * carries, against the neighbour that handed it over (`admitDelivered`). Otherwise a STORE
+ * or SIGNAL wrapped in an envelope would cost an Ed25519 verification at the route rate
+ * (2,000/s) instead of its own (100/s). Only that neighbour is known for sure: the
+ * envelope's source is whatever it says.
  *
  * The same limits, scaled down (OUTBOUND_SHARE), shape what this node sends to each
  * neighbour. An honest node that forwards a flood it admitted from several neighbours
  * towards one next hop therefore never exceeds that hop's admission limits: the flood is
- * shed where it converges, and honest forwarders are never the ones disconnected.
+ * shed where it converges, and honest forwarders are never the ones disconnected. For an
+ * envelope that may end at the neighbour it goes to, the sender charges the inner class as
+ * well (`allowHandOver`), so that second charge never catches an honest forwarder either.
  */
-export type FloodClass = 'route' | 'lookup' | 'store' | 'call' | 'reply' | 'control' | 'other';
-export const FLOOD_CLASSES: readonly FloodClass[] = ['route', 'lookup', 'store', 'call', 'reply', 'control', 'other'];
+export type FloodClass = 'route' | 'lookup' | 'store' | 'signal' | 'call' | 'reply' | 'control' | 'other';
+export const FLOOD_CLASSES: readonly FloodClass[] = [
+  'route',
+  'lookup',
+  'store',
+  'signal',
+  'call',
+  'reply',
+  'control',
+  'other',
+];
 
 export interface BucketLimit {
   /** Sustained frames per second. */
@@ -53,6 +68,10 @@ export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
     route: { perSecond: 2_000, burst: 4_000 },
     lookup: { perSecond: 100, burst: 200 },
     store: { perSecond: 100, burst: 200 },
+    // Each signal costs the main thread an Ed25519 verification, as a STORE costs the worker
+    // one. An honest connection attempt takes an offer or answer and a few candidates, and at
+    // most 16 inbound negotiations run at once (inbound-gate.ts): well inside the burst.
+    signal: { perSecond: 100, burst: 200 },
     call: { perSecond: 2_000, burst: 4_000 },
     reply: { perSecond: 4_000, burst: 8_000 },
     // Hop acknowledgements answer routed envelopes one for one, plus pings.
@@ -87,7 +106,7 @@ const classByType = new Map<number, FloodClass>([
   [MessageType.LEAVE, 'control'],
   [MessageType.ROUTE_ACK, 'control'],
   [MessageType.CONNECT, 'control'],
-  [MessageType.SIGNAL, 'control'],
+  [MessageType.SIGNAL, 'signal'],
 ]);
 
 /** The class of a frame, from its header only. */
@@ -150,6 +169,23 @@ export class FloodGuard {
     const state = this.state(peer, now);
     if (bucket(state.inbound, cls, this.limits.classes[cls], now).take(now)) return ADMITTED;
     return { ok: false, class: cls, disconnect: !state.strikes.take(now) };
+  }
+
+  /**
+   * Charge an envelope that ended here to the class of what it carries (`inner`, its body
+   * frame), against the neighbour that handed it over: what a direct frame of that class
+   * would cost, strikes and ban included.
+   */
+  admitDelivered(peer: string, inner: Uint8Array, now: number): Admission {
+    return this.admit(peer, inner, now);
+  }
+
+  /**
+   * May this node hand `peer` an envelope carrying `inner` that may end there? Charged on
+   * top of the envelope's own route-class send (allowSend), against the inner class.
+   */
+  allowHandOver(peer: string, inner: Uint8Array, now: number): boolean {
+    return this.allowSend(peer, inner, now);
   }
 
   /** May this node send `frame` to `peer` without exceeding what the peer admits? */

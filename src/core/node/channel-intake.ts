@@ -81,7 +81,10 @@ export class ChannelIntake {
     if (neighbour === undefined) return this.dropped('frames.fromStranger');
     if (host.flood !== undefined) {
       const admission = host.flood.admit(peer, frame, host.clock.now());
-      if (!admission.ok) return this.limited(host.flood, peer, admission.class, admission.disconnect);
+      if (!admission.ok) {
+        this.dropped('flood.limited');
+        return this.limited(host.flood, peer, admission.class, admission.disconnect);
+      }
     }
     neighbour.lastHeard = host.clock.now();
     host.liveness.heard(peer);
@@ -118,10 +121,31 @@ export class ChannelIntake {
     }
   }
 
-  /** A frame over its class's budget is dropped unread; a neighbour out of strikes is cut off and banned. */
+  /**
+   * An envelope that ends here is charged to the neighbour that handed it over, by what it
+   * carries (defence/rate-limit.ts): a STORE wrapped in an envelope costs that neighbour what
+   * a direct STORE would, strikes and ban included. One whose channel has closed since (the
+   * envelope waited for a hop that timed out) was charged while it was open. The envelope
+   * itself was read (messages.in), so a refusal here is not a dropped frame.
+   */
+  admitDelivered(flood: FloodGuard, from: string, inner: Uint8Array): boolean {
+    const { host } = this;
+    const now = host.clock.now();
+    if (flood.isBanned(from, now)) {
+      host.count('flood.fromBanned');
+      return false;
+    }
+    if (!host.neighbours.has(from)) return true;
+    const admission = flood.admitDelivered(from, inner, now);
+    if (admission.ok) return true;
+    host.count('flood.limited');
+    this.limited(flood, from, admission.class, admission.disconnect);
+    return false;
+  }
+
+  /** Over its class's budget: counted by class; a neighbour out of strikes is cut off and banned. */
   private limited(flood: FloodGuard, peer: string, cls: FloodClass, disconnect: boolean): void {
     const { host } = this;
-    this.dropped('flood.limited');
     host.count(`flood.limited.${cls}`);
     if (!disconnect) return;
     host.count('flood.disconnected');

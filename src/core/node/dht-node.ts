@@ -132,7 +132,18 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const queryTimer = new QueryTimer(this.hopTimeoutMs);
 
     // The parts, bottom up: each is handed only what it uses, all of it built already.
-    const messenger = new Messenger({ ...basics, transport, neighbours, table });
+    const admission =
+      flood === undefined
+        ? undefined
+        : {
+            delivered: (from: string, inner: Uint8Array) => this.intake.admitDelivered(flood, from, inner),
+            handOver: (next: string, inner: Uint8Array) => {
+              if (!neighbours.has(next) || flood.allowHandOver(next, inner, this.clock.now())) return true;
+              count('flood.shed');
+              return false;
+            },
+          };
+    const messenger = new Messenger({ ...basics, transport, neighbours, table, admission });
     this.gateway = (opts.gateway ?? ((ctx) => new Gateway(ctx)))({
       ...basics,
       neighbours,

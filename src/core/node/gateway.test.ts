@@ -615,7 +615,15 @@ describe('serve: the application layer', () => {
     gateway.dispatch(
       {
         type: 'PUBLISH',
-        body: { rid: 8, mid: new Uint8Array(16), topic: 't', payload: 1, publisher: new Uint8Array(32) },
+        body: {
+          rid: 8,
+          mid: new Uint8Array(16),
+          topic: 't',
+          payload: new Uint8Array(1),
+          publicKey: new Uint8Array(32),
+          at: 0,
+          signature: new Uint8Array(64),
+        },
       },
       local,
     );

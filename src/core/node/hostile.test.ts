@@ -18,7 +18,7 @@ import { createIdentity, verify as realVerify, type Identity } from '../identity
 import { DEFAULT_FLOOD_LIMITS, floodClassOf, OUTBOUND_SHARE } from '../defence/rate-limit.js';
 import { MAX_STORED_ENTRIES } from '../records/store-bounds.js';
 import { checkRecord, signRecord, type SignedRecord } from '../records/records.js';
-import { MAX_RUNNING_CALLS, Rpc } from '../registry/rpc.js';
+import { MAX_CALLS_PER_CALLER, MAX_CALLS_PER_NEIGHBOUR, MAX_RUNNING_CALLS, Rpc } from '../registry/rpc.js';
 
 /**
  * One node and its hostile neighbours, frame by frame on a virtual clock: floods are
@@ -305,30 +305,71 @@ describe('storage exhaustion by many key pairs', () => {
 });
 
 describe('calls from made-up callers', () => {
-  it('run at most MAX_RUNNING_CALLS at once, whatever ids the envelopes claim; the rest are answered BUSY', () => {
-    const h = harness(8);
-    const r = seededRandom(9);
-    const never = new Promise<unknown>(() => undefined);
-    const rpc = new Rpc(
+  const never = new Promise<unknown>(() => undefined);
+  const provider = (h: Harness): Rpc =>
+    new Rpc(
       h.node,
       { discover: async () => [], forgetProvider: () => undefined },
       { has: () => true, invoke: () => never },
     );
+  const envelope = (h: Harness, src: Uint8Array, hop: Uint8Array) => ({
+    dest: h.node.self,
+    src,
+    hops: 1,
+    max: 10,
+    exact: true,
+    path: [hop],
+    hid: 0,
+    body: new Uint8Array(),
+  });
+
+  it('run at most MAX_RUNNING_CALLS at once, whatever ids the envelopes and neighbours claim; the rest are answered BUSY', () => {
+    const h = harness(8);
+    const r = seededRandom(9);
+    const rpc = provider(h);
     for (let i = 0; i < 2_000; i++) {
-      const envelope = {
-        dest: h.node.self,
-        src: r.bytes(32),
-        hops: 1,
-        max: 10,
-        exact: true,
-        path: [r.bytes(32)],
-        hid: 0,
-        body: new Uint8Array(),
-      };
-      rpc.handleCall({ rid: i, service: 'svc', args: i }, { kind: 'routed', envelope });
+      const hop = r.bytes(32);
+      rpc.handleCall(
+        { rid: i, service: 'svc', args: i },
+        { kind: 'routed', envelope: envelope(h, r.bytes(32), hop), from: toHex(hop) },
+      );
     }
-    expect(rpc.load).toEqual({ calls: MAX_RUNNING_CALLS, callers: MAX_RUNNING_CALLS });
+    expect(rpc.load).toEqual({ calls: MAX_RUNNING_CALLS, callers: MAX_RUNNING_CALLS, neighbours: MAX_RUNNING_CALLS });
     expect(h.node.stats()['rpc.busy']).toBe(2_000 - MAX_RUNNING_CALLS);
+  });
+
+  it('handed over by one neighbour with ever new sources, take that neighbour’s share, not every slot: honest callers are still served', () => {
+    const h = harness(10);
+    const r = seededRandom(11);
+    const rpc = provider(h);
+    const attacker = r.bytes(32);
+    for (let i = 0; i < 2_000; i++)
+      rpc.handleCall(
+        { rid: i, service: 'svc', args: i },
+        // The attacker also writes an honest-looking neighbour into the path: only `from` counts.
+        { kind: 'routed', envelope: envelope(h, r.bytes(32), r.bytes(32)), from: toHex(attacker) },
+      );
+    // Before: every one of the 256 slots (16 per made-up source).
+    expect(rpc.load).toEqual({ calls: MAX_CALLS_PER_NEIGHBOUR, callers: MAX_CALLS_PER_NEIGHBOUR, neighbours: 1 });
+    const busyBefore = h.node.stats()['rpc.busy'];
+    // An honest caller routed through another neighbour, and one of our neighbours calling directly, run.
+    const honestHop = r.bytes(32);
+    const honestCaller = r.bytes(32);
+    for (let i = 0; i < MAX_CALLS_PER_CALLER; i++)
+      rpc.handleCall(
+        { rid: 10_000 + i, service: 'svc', args: i },
+        { kind: 'routed', envelope: envelope(h, honestCaller, honestHop), from: toHex(honestHop) },
+      );
+    const neighbour = r.bytes(32);
+    rpc.handleCall({ rid: 20_000, service: 'svc', args: 0 }, { kind: 'direct', peer: toHex(neighbour), id: neighbour });
+    expect(h.node.stats()['rpc.busy']).toBe(busyBefore);
+    expect(rpc.load.calls).toBe(MAX_CALLS_PER_NEIGHBOUR + MAX_CALLS_PER_CALLER + 1);
+    // A source claimed through two neighbours is two callers; through one, the per-caller bound holds.
+    rpc.handleCall(
+      { rid: 30_000, service: 'svc', args: 0 },
+      { kind: 'routed', envelope: envelope(h, honestCaller, honestHop), from: toHex(honestHop) },
+    );
+    expect(h.node.stats()['rpc.busy']).toBe(busyBefore! + 1);
   });
 });
 

@@ -18,6 +18,16 @@ export interface MessengerHost extends NodeBasics {
   readonly neighbours: Neighbours;
   /** Whether a routed request's destination is a contact known to be alive. */
   readonly table: Pick<RoutingTable, 'get'>;
+  /**
+   * The flood limits on what envelopes carry (defence/rate-limit.ts): `delivered` charges
+   * an envelope that ends here to the neighbour that handed it over (false drops it),
+   * `handOver` says whether a hop to `next`, where it may end, stays under that neighbour's
+   * limits. Absent when the node has no flood limits.
+   */
+  readonly admission?: {
+    delivered(from: string, inner: Uint8Array): boolean;
+    handOver(next: string, inner: Uint8Array): boolean;
+  };
 }
 
 /** Where requests and envelopes that arrive here go (the gateway). */
@@ -64,7 +74,12 @@ export class Messenger implements Messaging {
         for (const listener of this.hopFailureListeners) listener(peer);
       },
       answersHere: (inner) => this.inbound !== undefined && this.inbound.answersHere(inner),
-      deliver: (envelope, inner) => this.deliver(inner, { kind: 'routed', envelope }),
+      deliver: (envelope, inner, from) => {
+        if (from !== undefined && host.admission !== undefined && !host.admission.delivered(from, envelope.body))
+          return;
+        this.deliver(inner, from === undefined ? { kind: 'routed', envelope } : { kind: 'routed', envelope, from });
+      },
+      mayHandOver: (next, inner) => host.admission === undefined || host.admission.handOver(next, inner),
       count: (name, by) => host.count(name, by),
     });
   }

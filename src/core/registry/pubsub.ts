@@ -2,8 +2,11 @@ import { RPC_TIMEOUT_MS } from '../constants.js';
 import type { Lookups, Messaging, NodeBasics, ReplyTo } from '../context.js';
 import { isMeshError } from '../errors.js';
 import { toHex } from '../id.js';
+import type { Identity } from '../identity.js';
+import { encodeValue } from '../wire/codec.js';
 import type { PublishMsg } from '../wire/messages.js';
 import { toProviderInfo } from '../records/records.js';
+import { checkPublication, signPublication } from './publication.js';
 import { checkPayload } from './rpc.js';
 import type { ProviderInfo, ServiceRegistry } from './service-registry.js';
 import { checkPattern, checkTopic, matches, publishKeys } from './topics.js';
@@ -12,8 +15,9 @@ import { checkPattern, checkTopic, matches, publishKeys } from './topics.js';
  * Topic subscriptions and publishing over the DHT (keying in topics.ts). Subscribers are
  * found through signed subscriber records, cached briefly; a message goes to each
  * subscriber node over the open channels (routed where no direct channel exists) and is
- * acknowledged, so publish() can say how many received it. Receivers drop duplicates
- * by message id.
+ * acknowledged, so publish() can say how many received it. A message is signed by its
+ * publisher (publication.ts); receivers drop and count one that is stale or does not
+ * verify, then duplicates by message id.
  */
 
 /** macula's gateway caches subscribers for 5 s. */
@@ -23,6 +27,8 @@ const SEEN_MESSAGES = 4_096;
 /** What pub/sub uses of the node (a DhtNode is one): subscriber lookups, messages out, acknowledgements back. */
 export interface PubSubHost extends NodeBasics, Pick<Lookups, 'findValue'> {
   readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply'>;
+  /** Signs what this node publishes. */
+  readonly identity: Pick<Identity, 'publicKey' | 'secretKey'>;
 }
 
 export interface SubscriptionSink {
@@ -101,17 +107,17 @@ export class PubSub {
     const subscribers = await this.discoverSubscribers(topic);
     const mid = node.random.bytes(16);
     node.count('pubsub.published');
+    // Signed once (when anyone else subscribes); every subscriber gets the same bytes and signature.
+    const publication = subscribers.some((s) => s.nodeId !== node.selfHex)
+      ? signPublication(node.identity, { mid, topic, payload: encodeValue(payload), at: node.clock.now() })
+      : undefined;
     const results = await Promise.all(
       subscribers.map(async (s) => {
-        if (s.nodeId === node.selfHex) return this.receive({ rid: 0, mid, topic, payload, publisher: node.self }) > 0;
+        if (s.nodeId === node.selfHex || publication === undefined)
+          return this.receive(mid, topic, payload, node.selfHex) > 0;
         try {
           const rid = node.messenger.newId();
-          const { reply } = await node.messenger.queryPeer(
-            s.nodeId,
-            'PUBLISH',
-            { rid, mid, topic, payload, publisher: node.self },
-            timeoutMs,
-          );
+          const { reply } = await node.messenger.queryPeer(s.nodeId, 'PUBLISH', { rid, ...publication }, timeoutMs);
           return (
             reply.type === 'REPLY' && reply.body.ok && typeof reply.body.result === 'number' && reply.body.result > 0
           );
@@ -127,10 +133,27 @@ export class PubSub {
     return delivered;
   }
 
-  /** Receiver side of PUBLISH. */
+  /**
+   * Receiver side of PUBLISH: a message that is stale or does not verify reaches no
+   * subscription; it is counted, and refused with the reason so an honest publisher with a
+   * wrong clock does not wait for its timeout.
+   */
   handlePublish(msg: PublishMsg, replyTo: ReplyTo): void {
-    const matched = this.receive(msg);
-    this.node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result: matched });
+    const { node } = this;
+    const check = checkPublication(msg, node.clock.now(), node.verify);
+    if (!check.ok) {
+      node.count('pubsub.refused');
+      node.count(`pubsub.refused.${check.code}`);
+      node.messenger.reply(replyTo, 'REPLY', {
+        rid: msg.rid,
+        ok: false,
+        code: check.code,
+        message: 'publication refused',
+      });
+      return;
+    }
+    const matched = this.receive(msg.mid, msg.topic, check.payload, check.publisher);
+    node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result: matched });
   }
 
   get localPatterns(): string[] {
@@ -138,9 +161,9 @@ export class PubSub {
   }
 
   /** Hand a message to the matching local subscriptions once; returns how many matched. */
-  private receive(msg: PublishMsg): number {
-    const id = toHex(msg.mid);
-    const matching = [...this.subscriptions].filter(([, pattern]) => matches(pattern, msg.topic)).map(([sid]) => sid);
+  private receive(mid: Uint8Array, topic: string, payload: unknown, publisher: string): number {
+    const id = toHex(mid);
+    const matching = [...this.subscriptions].filter(([, pattern]) => matches(pattern, topic)).map(([sid]) => sid);
     if (this.seen.has(id)) {
       this.node.count('pubsub.duplicates');
       return matching.length;
@@ -149,7 +172,7 @@ export class PubSub {
     if (this.seen.size > SEEN_MESSAGES) this.seen.delete(this.seen.values().next().value!);
     if (matching.length > 0) {
       this.node.count('pubsub.received');
-      this.sink.deliver(matching, msg.topic, msg.payload, toHex(msg.publisher));
+      this.sink.deliver(matching, topic, payload, publisher);
     }
     return matching.length;
   }

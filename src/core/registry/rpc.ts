@@ -62,9 +62,15 @@ export const MAX_PAYLOAD_BYTES = 1 << 20;
 /** Concurrent calls one caller may have running on this provider. */
 export const MAX_CALLS_PER_CALLER = 16;
 /**
- * Concurrent calls on this provider overall. A routed CALL names its caller in the
- * envelope's unauthenticated `src`, so the per-caller bound alone can be dodged with made-up
- * ids; this one bounds the handlers running and the map counting them whatever the ids.
+ * Concurrent calls one neighbour may have handed this provider (its own and those it
+ * routed). A routed CALL names its caller in the envelope's unauthenticated `src`, so a
+ * caller is only known as the pair (neighbour that handed it over, claimed source): one
+ * neighbour making up sources gets this many slots, not all of them.
+ */
+export const MAX_CALLS_PER_NEIGHBOUR = 64;
+/**
+ * Concurrent calls on this provider overall: bounds the handlers running and the maps
+ * counting them whatever the ids.
  */
 export const MAX_RUNNING_CALLS = 256;
 /** Errors after which another provider is tried. */
@@ -79,7 +85,10 @@ const FAILOVER_CODES: ReadonlySet<string> = new Set([
 
 export class Rpc {
   private readonly roundRobin = new Map<string, number>();
+  /** Calls running per caller: "neighbour/source" for a routed call, the neighbour for a direct one. */
   private readonly running = new Map<string, number>();
+  /** Calls running per neighbour that handed them over (this node for its own). */
+  private readonly runningByHop = new Map<string, number>();
   private runningTotal = 0;
 
   constructor(
@@ -152,21 +161,30 @@ export class Rpc {
   /** Provider side: run the handler for a CALL and answer with its REPLY. */
   handleCall(msg: CallMsg, replyTo: ReplyTo): void {
     const { node } = this;
+    // The caller the app is told is the claimed source; the bounds key on who handed the call over.
     const caller =
       replyTo.kind === 'routed' ? toHex(replyTo.envelope.src) : replyTo.kind === 'direct' ? replyTo.peer : node.selfHex;
+    const hop = replyTo.kind === 'routed' ? (replyTo.from ?? node.selfHex) : caller;
+    const slot = replyTo.kind === 'routed' ? `${hop}/${caller}` : caller;
     const fail = (code: string, message: string): void =>
       node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
     if (!this.handlers.has(msg.service)) return fail(ErrorCode.UNKNOWN_SERVICE, `${msg.service} is not provided here`);
-    const running = this.running.get(caller) ?? 0;
+    const running = this.running.get(slot) ?? 0;
+    const byHop = this.runningByHop.get(hop) ?? 0;
     if (running >= MAX_CALLS_PER_CALLER) {
       node.count('rpc.busy');
       return fail(ErrorCode.BUSY, `more than ${MAX_CALLS_PER_CALLER} calls from one caller at once`);
+    }
+    if (byHop >= MAX_CALLS_PER_NEIGHBOUR) {
+      node.count('rpc.busy');
+      return fail(ErrorCode.BUSY, `more than ${MAX_CALLS_PER_NEIGHBOUR} calls through one neighbour at once`);
     }
     if (this.runningTotal >= MAX_RUNNING_CALLS) {
       node.count('rpc.busy');
       return fail(ErrorCode.BUSY, `more than ${MAX_RUNNING_CALLS} calls running at once`);
     }
-    this.running.set(caller, running + 1);
+    this.running.set(slot, running + 1);
+    this.runningByHop.set(hop, byHop + 1);
     this.runningTotal++;
     node.count('rpc.served');
     this.handlers
@@ -193,15 +211,14 @@ export class Rpc {
       )
       .finally(() => {
         this.runningTotal--;
-        const left = (this.running.get(caller) ?? 1) - 1;
-        if (left > 0) this.running.set(caller, left);
-        else this.running.delete(caller);
+        release(this.running, slot);
+        release(this.runningByHop, hop);
       });
   }
 
-  /** Calls running on this provider, and distinct callers among them. */
-  get load(): { calls: number; callers: number } {
-    return { calls: this.runningTotal, callers: this.running.size };
+  /** Calls running on this provider, distinct callers and neighbours that handed them over. */
+  get load(): { calls: number; callers: number; neighbours: number } {
+    return { calls: this.runningTotal, callers: this.running.size, neighbours: this.runningByHop.size };
   }
 
   private async callOnce(nodeId: string, serviceId: string, args: unknown, timeoutMs: number): Promise<unknown> {
@@ -251,6 +268,13 @@ export class Rpc {
         return shuffle(sorted, () => this.node.random.next());
     }
   }
+}
+
+/** One call fewer under `key`; the entry goes at zero, so the maps hold running calls only. */
+function release(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {

@@ -37,6 +37,7 @@ function routerAt(self: NodeId, neighbours: NodeId[]) {
     onHopFailure: () => undefined,
     answersHere: () => false,
     deliver: () => undefined,
+    mayHandOver: () => true,
     count: (name, by = 1) => counters.set(name, (counters.get(name) ?? 0) + by),
   };
   return { router: new Router(host), sent, counters };

@@ -33,13 +33,23 @@ export interface RouterHost {
   onHopFailure(peerHex: string): void;
   /** True when this node answers a non-exact envelope itself instead of forwarding it. */
   answersHere(inner: Message): boolean;
-  /** An envelope arrived at its end, here. */
-  deliver(envelope: RouteMsg, inner: Message): void;
+  /**
+   * An envelope arrived at its end, here. `from` is the neighbour that handed it over
+   * (undefined when this node started it): the one sender of it known for sure.
+   */
+  deliver(envelope: RouteMsg, inner: Message, from: string | undefined): void;
+  /**
+   * May `inner` be handed to `next`, where it may end? False sheds the hop (the neighbour
+   * would refuse what it carries: defence/rate-limit.ts) and the next-best one is tried.
+   */
+  mayHandOver(next: string, inner: Uint8Array): boolean;
   count(counter: CounterName, by?: number): void;
 }
 
 interface PendingHop {
   envelope: RouteMsg;
+  /** The neighbour that handed us the envelope; undefined when it started here. */
+  from: string | undefined;
   next: string;
   tried: Set<string>;
   cancel: () => void;
@@ -92,7 +102,7 @@ export class Router {
     };
     const via = opts.firstHop ? [opts.firstHop] : opts.via;
     if (via && via.length > 0) envelope.via = via;
-    return this.route(envelope, new Set());
+    return this.route(envelope, new Set(), undefined);
   }
 
   /** An envelope arrived from a neighbour. */
@@ -102,7 +112,7 @@ export class Router {
       this.host.count('route.loop');
       return;
     }
-    this.route(envelope, new Set());
+    this.route(envelope, new Set(), from);
   }
 
   acknowledged(from: string, hid: number): void {
@@ -122,10 +132,10 @@ export class Router {
   }
 
   /** Deliver or forward `envelope`; returns the neighbour it went to, if any. */
-  private route(envelope: RouteMsg, tried: Set<string>): string | undefined {
+  private route(envelope: RouteMsg, tried: Set<string>, from: string | undefined): string | undefined {
     const { host } = this;
     if (envelope.exact && idsEqual(envelope.dest, host.self)) {
-      this.arrive(envelope);
+      this.arrive(envelope, from);
       return undefined;
     }
     const inner = decodeFrame(envelope.body);
@@ -134,36 +144,43 @@ export class Router {
       return undefined;
     }
     if (!envelope.exact && envelope.hops > 0 && host.answersHere(inner.message)) {
-      host.deliver(envelope, inner.message);
+      host.deliver(envelope, inner.message, from);
       return undefined;
     }
     if (envelope.hops >= envelope.max) {
       host.count('route.maxHops');
-      if (!envelope.exact) host.deliver(envelope, inner.message);
+      if (!envelope.exact) host.deliver(envelope, inner.message, from);
       return undefined;
     }
     const next = this.nextHop(envelope, tried);
     if (next === undefined) {
       if (envelope.exact) host.count('route.unreachable');
-      else host.deliver(envelope, inner.message);
+      else host.deliver(envelope, inner.message, from);
       return undefined;
     }
-    return this.forward(envelope, next, tried);
+    return this.forward(envelope, next, tried, from);
   }
 
-  private arrive(envelope: RouteMsg): void {
+  private arrive(envelope: RouteMsg, from: string | undefined): void {
     const inner = decodeFrame(envelope.body);
     if (!inner.ok) {
       this.host.count('route.malformed');
       return;
     }
-    this.host.deliver(envelope, inner.message);
+    this.host.deliver(envelope, inner.message, from);
   }
 
-  private forward(envelope: RouteMsg, next: NodeId, tried: Set<string>): string | undefined {
+  private forward(envelope: RouteMsg, next: NodeId, tried: Set<string>, from: string | undefined): string | undefined {
     const { host } = this;
     const nextHex = toHex(next);
     tried.add(nextHex);
+    // An envelope may end at the next hop (an exact one for it, or any non-exact one: only
+    // the next hop knows whether it has a closer neighbour), which then charges what it
+    // carries to its own class; stay under that too, as for a direct frame.
+    if ((!envelope.exact || idsEqual(envelope.dest, next)) && !host.mayHandOver(nextHex, envelope.body)) {
+      host.count('route.sendFailed');
+      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
+    }
     // A neighbour that just spoke is alive: skip the acknowledgement (hid 0) and halve the
     // traffic of busy links. Quiet ones must confirm each hop, which is what catches the
     // silently failed ones in time to reroute.
@@ -183,7 +200,7 @@ export class Router {
     }
     if (!host.transport.send(nextHex, frame)) {
       host.count('route.sendFailed');
-      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried) : undefined;
+      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
     }
     host.count('route.forwarded');
     if (!needsAck) return nextHex;
@@ -191,9 +208,9 @@ export class Router {
       this.pending.delete(hid);
       host.count('route.ackTimeout');
       host.onHopFailure(nextHex);
-      if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried);
+      if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried, from);
     });
-    this.pending.set(hid, { envelope, next: nextHex, tried, cancel });
+    this.pending.set(hid, { envelope, from, next: nextHex, tried, cancel });
     return nextHex;
   }
 

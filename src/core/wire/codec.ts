@@ -53,6 +53,18 @@ export function decodeFrame(frame: Uint8Array): DecodeResult {
 
 const fail = (error: DecodeError): DecodeResult => ({ ok: false, error });
 
+/** One MessagePack value carried as bytes inside a body (a publication's payload); never throws. */
+export function decodeValue(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: decoder.decode(bytes) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** A value as MessagePack bytes of its own (a copy: the encoder's buffer is shared); throws on what cannot be encoded. */
+export const encodeValue = (value: unknown): Uint8Array => encoder.encode(value);
+
 // ---- schema checks: each returns the typed body or null ----
 
 type Obj = Record<string, unknown>;
@@ -168,8 +180,22 @@ function publish(m: unknown): MessageBodies['PUBLISH'] | null {
     !(m.mid instanceof Uint8Array) ||
     m.mid.length !== 16 ||
     !isName(m.topic) ||
-    !isId(m.publisher)
+    !(m.payload instanceof Uint8Array) ||
+    !(m.publicKey instanceof Uint8Array) ||
+    m.publicKey.length !== 32 ||
+    typeof m.at !== 'number' ||
+    !Number.isFinite(m.at) ||
+    !(m.signature instanceof Uint8Array) ||
+    m.signature.length !== 64
   )
     return null;
-  return { rid: m.rid, mid: m.mid, topic: m.topic, payload: m.payload, publisher: m.publisher };
+  return {
+    rid: m.rid,
+    mid: m.mid,
+    topic: m.topic,
+    payload: m.payload,
+    publicKey: m.publicKey,
+    at: m.at,
+    signature: m.signature,
+  };
 }

@@ -9,7 +9,8 @@
  * | 0x03 | PING             | rid                                                       |
  * | 0x04 | PONG             | rid                                                       |
  * | 0x05 | LEAVE      (new) | — (straight to each neighbour as a peer closes: it is gone) |
- * | 0x10 | PUBLISH          | rid, mid, topic, payload, publisher (acked by REPLY)      |
+ * | 0x10 | PUBLISH          | rid, mid, topic, payload (MessagePack bytes), publicKey,  |
+ *                                at, signature: signed by the publisher (acked by REPLY)     |
  * | 0x13 | PUBSUB_ROUTE     | (PUBLISH carried inside RPC_ROUTE)                        |
  * | 0x20 | CALL             | rid, service, args                                        |
  * | 0x21 | REPLY            | rid, ok, result | code + message                          |
@@ -70,12 +71,21 @@ export interface PongMsg {
 }
 /** No fields: who leaves is the neighbour whose channel it came over (only direct ones count). */
 export type LeaveMsg = Record<string, never>;
+/**
+ * A published message, signed by its publisher over mid, topic, SHA-256 of `payload`,
+ * `publicKey` and `at` (registry/publication.ts); the publisher's node id is SHA-256 of
+ * `publicKey`. Only `rid` is per delivery: the rest is the same for every subscriber.
+ */
 export interface PublishMsg {
   rid: number;
   mid: Uint8Array;
   topic: string;
-  payload: unknown;
-  publisher: Uint8Array;
+  /** The message, MessagePack-encoded by the publisher: verified as sent, then decoded. */
+  payload: Uint8Array;
+  publicKey: Uint8Array;
+  /** When it was published (ms since the epoch, the publisher's clock). */
+  at: number;
+  signature: Uint8Array;
 }
 export interface CallMsg {
   rid: number;
