@@ -37,6 +37,15 @@ const MESH_TIMEOUT_MS = 120_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A step that does not finish in time fails the run, naming itself, instead of hanging it. */
+async function step<T>(name: string, work: Promise<T>, ms = 120_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 interface Tab {
   page: Page;
   /** A blank page of the same context in front of `page` (the `-hidden` kinds). */
@@ -101,7 +110,7 @@ const visibility = (t: Tab): Promise<string> => t.page.evaluate(() => document.v
 /** Chromium's `toplevel` trace category has one event per task a thread runs: each is a wake-up. */
 async function startTrace(browserCdp: CDPSession): Promise<void> {
   await browserCdp.send('Tracing.start', {
-    traceConfig: { includedCategories: ['toplevel', 'disabled-by-default-devtools.timeline'] },
+    traceConfig: { includedCategories: ['toplevel'] },
     transferMode: 'ReturnAsStream',
   });
 }
@@ -201,15 +210,15 @@ async function measureKind(browser: Browser, base: string, kind: string): Promis
       `  ${kind}: ${TABS} tabs ${url ? 'meshed' : 'open'} (visibility: ${[...new Set(states)].join(', ')}); settling ${SETTLE_S} s`,
     );
     await sleep(SETTLE_S * 1000);
-    const before = await Promise.all(tabs.map((t) => metrics(t.pageCdp)));
-    const cpu0 = await processCpuSeconds(browserCdp);
-    await startTrace(browserCdp);
+    const before = await step('metrics', Promise.all(tabs.map((t) => metrics(t.pageCdp))));
+    const cpu0 = await step('process CPU', processCpuSeconds(browserCdp));
+    await step('trace start', startTrace(browserCdp));
     const t0 = Date.now();
     await sleep(IDLE_S * 1000);
-    const cpu1 = await processCpuSeconds(browserCdp);
+    const cpu1 = await step('process CPU', processCpuSeconds(browserCdp));
     const seconds = (Date.now() - t0) / 1000;
-    const after = await Promise.all(tabs.map((t) => metrics(t.pageCdp)));
-    const threads = await endTrace(browserCdp, seconds, url !== undefined);
+    const after = await step('metrics', Promise.all(tabs.map((t) => metrics(t.pageCdp))));
+    const threads = await step('trace', endTrace(browserCdp, seconds, url !== undefined));
     const perTab: TabFigures[] = tabs.map((_, i) => {
       const p0 = before[i];
       const p1 = after[i];
@@ -222,7 +231,10 @@ async function measureKind(browser: Browser, base: string, kind: string): Promis
       };
     });
     const stillMeshed = url
-      ? await Promise.all(tabs.map((t) => t.page.evaluate(async () => (await window.peer!.peers()).length)))
+      ? await step(
+          'open channels',
+          Promise.all(tabs.map((t) => t.page.evaluate(async () => (await window.peer!.peers()).length))),
+        )
       : [];
     const figures: KindFigures = {
       kind,
