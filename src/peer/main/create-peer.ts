@@ -6,6 +6,7 @@ import { ChannelRoutes } from './channel-routes.js';
 import { IceConfig } from './ice-config.js';
 import * as Comlink from 'comlink';
 import type { InitReport, WorkerInit } from '../worker/worker-api.js';
+import { forwardVisibility } from './visibility.js';
 import { AppCallbacks } from './app-callbacks.js';
 import { startDatabaseSweeper } from './browser-sweeper.js';
 import { ConnectionManager } from './connection-manager.js';
@@ -113,6 +114,8 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     throw e;
   }
   await Promise.race([relay.welcomed, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
+  // A background tab's node keeps its mesh with less frequent maintenance.
+  const stopVisibility = forwardVisibility((hidden) => void client.api.setHidden(hidden).catch(() => undefined));
   // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).
   const sweeper = startDatabaseSweeper(
     opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
@@ -130,6 +133,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       'storage.abandonedRemoved': sweeper.removed,
     }),
     close: async () => {
+      stopVisibility();
       sweeper.stop();
       relay.close();
       await client.api.close().catch(() => undefined);
