@@ -157,7 +157,8 @@ async function endTrace(
     const key = `${e.pid}:${e.tid}`;
     const t = tasks.get(key) ?? { n: 0, us: 0 };
     t.n += 1;
-    t.us += e.dur ?? 0;
+    // Thread time where the trace has it: on a shared machine, wall time counts the waits for a core.
+    t.us += e.tdur ?? e.dur ?? 0;
     tasks.set(key, t);
   }
   const load = (t: { n: number; us: number } | undefined): ThreadLoad => ({
@@ -193,6 +194,7 @@ interface TraceEvent {
   pid: number;
   tid: number;
   dur?: number;
+  tdur?: number;
   args?: { name?: string };
 }
 
