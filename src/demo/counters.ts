@@ -11,6 +11,8 @@ interface Tile {
   label: string;
   value: (s: Record<string, number>) => string;
   hint: string;
+  /** Moves with every ping of an idle mesh: no highlight, which would then never stop animating. */
+  steady?: true;
 }
 
 const n = (s: Record<string, number>, k: string): number => s[k] ?? 0;
@@ -21,12 +23,14 @@ const TILES: Tile[] = [
     label: 'Messages in',
     value: (s) => String(n(s, 'messages.in')),
     hint: 'frames received on data channels',
+    steady: true,
   },
   {
     id: 'msg-out',
     label: 'Messages out',
     value: (s) => String(n(s, 'messages.out')),
     hint: 'frames sent on data channels',
+    steady: true,
   },
   {
     id: 'records',
@@ -81,6 +85,26 @@ const TILES: Tile[] = [
 /** Hop counts above this share the last bar. */
 const MAX_HOP_BAR = 6;
 
+interface BarCell {
+  td: HTMLElement;
+  bar: HTMLElement;
+  num: HTMLElement;
+}
+interface TypeRow {
+  tr: HTMLElement;
+  in: BarCell;
+  out: BarCell;
+}
+const EMPTY = '(none)';
+
+/** Write a bar's width and number only when they differ from what is shown. */
+function setBar(cell: BarCell, value: number, max: number): void {
+  const width = `${((value / max) * 100).toFixed(1)}%`;
+  if (cell.bar.style.width !== width) cell.bar.style.width = width;
+  const text = String(value);
+  if (cell.num.textContent !== text) cell.num.textContent = text;
+}
+
 export class Counters {
   private readonly tiles = new Map<string, HTMLElement>();
   private readonly types = byId('msg-types');
@@ -89,6 +113,8 @@ export class Counters {
   private stats: Record<string, number> = {};
   private readonly histogram = byId('hop-histogram');
   private readonly hopSummary = byId('hop-summary');
+  private readonly typeRows = new Map<string, TypeRow>();
+  private typeOrder = '';
   private readonly hops: number[] = new Array<number>(MAX_HOP_BAR + 1).fill(0);
   private lookupsDone = 0;
   private hopsTotal = 0;
@@ -114,7 +140,7 @@ export class Counters {
       if (el === undefined || el.textContent === v) continue;
       el.textContent = v;
       // A brief highlight so a changing counter catches the eye (Web Animations: no forced layout).
-      el.animate([{ color: 'var(--accent)' }, {}], { duration: 900, easing: 'ease-out' });
+      if (t.steady !== true) el.animate([{ color: 'var(--accent)' }, {}], { duration: 900, easing: 'ease-out' });
     }
     this.drawTypes(s.stats);
     this.stats = s.stats;
@@ -141,6 +167,11 @@ export class Counters {
     this.drawHistogram();
   }
 
+  /**
+   * Idle peers still ping, so the in/out counts move on every refresh: the rows are kept and
+   * only the numbers and bars that changed are written, and the rows are re-placed only when
+   * their order changes (rebuilding the table each time cost a style recalculation per row).
+   */
   private drawTypes(stats: Record<string, number>): void {
     const types = new Map<string, { in: number; out: number }>();
     for (const [k, v] of Object.entries(stats)) {
@@ -154,27 +185,36 @@ export class Counters {
     const rows = [...types.entries()]
       .filter(([, r]) => r.in + r.out > 0)
       .sort((a, b) => b[1].in + b[1].out - (a[1].in + a[1].out));
+    if (rows.length === 0) {
+      if (this.typeOrder !== EMPTY)
+        this.types.replaceChildren(h('tr', {}, h('td', { colspan: 3, class: 'empty' }, 'No messages yet.')));
+      this.typeOrder = EMPTY;
+      return;
+    }
     const max = Math.max(1, ...rows.map(([, r]) => Math.max(r.in, r.out)));
-    const bar = (v: number, cls: string): HTMLElement =>
-      h(
-        'td',
-        { class: 'num' },
-        h('span', { class: `bar ${cls}`, style: `width:${((v / max) * 100).toFixed(1)}%` }),
-        h('span', { class: 'bar-num' }, String(v)),
-      );
-    this.types.replaceChildren(
-      ...(rows.length === 0
-        ? [h('tr', {}, h('td', { colspan: 3, class: 'empty' }, 'No messages yet.'))]
-        : rows.map(([type, r]) =>
-            h(
-              'tr',
-              { 'data-type': type },
-              h('th', { scope: 'row' }, h('code', {}, type)),
-              bar(r.in, 'bar-in'),
-              bar(r.out, 'bar-out'),
-            ),
-          )),
-    );
+    for (const [type, r] of rows) {
+      const row = this.typeRows.get(type) ?? this.typeRow(type);
+      setBar(row.in, r.in, max);
+      setBar(row.out, r.out, max);
+    }
+    const order = rows.map(([type]) => type).join(' ');
+    if (order === this.typeOrder) return;
+    this.typeOrder = order;
+    this.types.replaceChildren(...rows.map(([type]) => this.typeRows.get(type)!.tr));
+  }
+
+  private typeRow(type: string): TypeRow {
+    const cell = (cls: string): BarCell => {
+      const bar = h('span', { class: `bar ${cls}` });
+      const num = h('span', { class: 'bar-num' });
+      return { td: h('td', { class: 'num' }, bar, num), bar, num };
+    };
+    const inCell = cell('bar-in');
+    const outCell = cell('bar-out');
+    const tr = h('tr', { 'data-type': type }, h('th', { scope: 'row' }, h('code', {}, type)), inCell.td, outCell.td);
+    const row = { tr, in: inCell, out: outCell };
+    this.typeRows.set(type, row);
+    return row;
   }
 
   private drawHistogram(): void {

@@ -34,6 +34,10 @@ export class MeshPanel {
     this.tracer = new LookupTracer(peer.nodeId);
     poller.onUpdate((s) => this.view.update(s));
     peer.on('lookup', (p) => this.onLookup(p));
+    // Routes are not drawn while the tab is hidden; showing it draws those still lingering.
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) this.redrawSoon();
+    });
   }
 
   private onLookup(p: LookupProgress): void {
@@ -57,7 +61,7 @@ export class MeshPanel {
 
   /** A lookup sends a burst of events (and maintenance sends bursts of lookups): one redraw per burst. */
   private redrawSoon(): void {
-    if (this.pending !== undefined) return;
+    if (this.pending !== undefined || document.hidden) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
       this.redraw();
@@ -66,6 +70,7 @@ export class MeshPanel {
 
   /** Redraw now, and again once the oldest finished trace has lingered long enough. */
   private redraw(): void {
+    if (document.hidden) return;
     this.view.showLookups(this.tracer.visible(Date.now()), this.names);
     clearTimeout(this.fade);
     this.fade = setTimeout(() => this.redraw(), LINGER_MS / 3);

@@ -19,6 +19,17 @@ const MAX_LABELS = 14;
 type Point = { x: number; y: number };
 const at = (id: string, r = R): Point => ringPoint(id, C, C, r);
 
+/**
+ * Writes that change nothing still cost a style recalculation (a text node replaced, an
+ * attribute set again), and an idle tab redraws every few seconds: write only differences.
+ */
+function setText(el: Element, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+function setAttr(el: Element, name: string, value: string): void {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
 /** A chord bowed toward the centre: lines through the middle of the ring stay apart. */
 function curve(a: Point, b: Point, bow = 0.45): string {
   const mx = (a.x + b.x) / 2;
@@ -114,12 +125,14 @@ export class MeshView {
       this.lines.set(id, line);
       this.channels.append(line);
     }
-    this.centre.textContent = open.size === 0 ? 'joining…' : `${open.size} channel${open.size === 1 ? '' : 's'}`;
-    this.centreSub.textContent =
-      open.size === 0 ? 'waiting for a first channel' : `${known.size} node${known.size === 1 ? '' : 's'} known`;
+    setText(this.centre, open.size === 0 ? 'joining…' : `${open.size} channel${open.size === 1 ? '' : 's'}`);
+    setText(
+      this.centreSub,
+      open.size === 0 ? 'waiting for a first channel' : `${known.size} node${known.size === 1 ? '' : 's'} known`,
+    );
     this.hideCrowdedTicks([this.self, ...known.keys()]);
-    this.root.dataset['open'] = String(open.size);
-    this.root.dataset['known'] = String(known.size);
+    setAttr(this.root, 'data-open', String(open.size));
+    setAttr(this.root, 'data-known', String(known.size));
   }
 
   /** A node label and a tick label share the outer rim: the tick gives way. */
@@ -130,7 +143,8 @@ export class MeshView {
         const d = Math.abs(a - t.angle) % (2 * Math.PI);
         return Math.min(d, 2 * Math.PI - d) < 0.2;
       });
-      t.el.style.visibility = near ? 'hidden' : '';
+      const visibility = near ? 'hidden' : '';
+      if (t.el.style.visibility !== visibility) t.el.style.visibility = visibility;
     }
   }
 
@@ -154,14 +168,14 @@ export class MeshView {
       this.markers.set(id, g);
       this.nodes.append(g);
     }
-    g.dataset['kind'] = kind;
+    setAttr(g, 'data-kind', kind);
     const dot = g.querySelector('circle.dot');
-    dot?.setAttribute('r', kind === 'self' ? '11' : kind === 'open' ? '8' : '5.5');
+    if (dot) setAttr(dot, 'r', kind === 'self' ? '11' : kind === 'open' ? '8' : '5.5');
     const what = kind === 'self' ? 'this tab' : kind === 'open' ? 'open data channel' : 'known contact, no channel';
     const title = g.querySelector('title');
-    if (title) title.textContent = `${id}\n${what}${rttMs !== undefined ? ` · RTT ${rttMs.toFixed(1)} ms` : ''}`;
+    if (title) setText(title, `${id}\n${what}${rttMs !== undefined ? ` · RTT ${rttMs.toFixed(1)} ms` : ''}`);
     const text = g.querySelector('text.label');
-    if (text) text.textContent = kind === 'self' ? 'you' : label ? shortId(id).slice(0, 6) : '';
+    if (text) setText(text, kind === 'self' ? 'you' : label ? shortId(id).slice(0, 6) : '');
   }
 
   /**

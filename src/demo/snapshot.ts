@@ -23,8 +23,6 @@ const SOON_MS = 120;
  * move on: an idle demo tab should cost next to nothing, and many may be open at once.
  */
 const REDRAW_UNCHANGED_EVERY = 4;
-/** Background tabs read this many times less often. */
-const HIDDEN_SLOWDOWN = 5;
 
 export class SnapshotPoller {
   private readonly listeners: SnapshotListener[] = [];
@@ -34,7 +32,6 @@ export class SnapshotPoller {
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastKey = '';
   private unchanged = 0;
-  private ticks = 0;
   last: Snapshot | undefined;
 
   constructor(
@@ -47,22 +44,34 @@ export class SnapshotPoller {
     this.listeners.push(cb);
   }
 
+  /**
+   * A hidden tab draws nothing, so it reads nothing either: the timer stops while the page
+   * is hidden (no wake-ups, no calls into the worker) and a read on showing it brings every
+   * view up to date at once.
+   */
   start(): void {
-    this.timer = setInterval(() => {
-      if (document.hidden && ++this.ticks % HIDDEN_SLOWDOWN !== 0) return;
-      void this.refresh();
-    }, this.intervalMs);
-    void this.refresh();
+    document.addEventListener('visibilitychange', this.onVisibility);
+    this.onVisibility();
   }
 
   stop(): void {
+    document.removeEventListener('visibilitychange', this.onVisibility);
     clearInterval(this.timer);
+    this.timer = undefined;
     clearTimeout(this.soon);
   }
 
-  /** Refresh shortly, once, however many times this is called meanwhile. */
+  private readonly onVisibility = (): void => {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (document.hidden) return;
+    this.timer = setInterval(() => void this.refresh(), this.intervalMs);
+    void this.refresh();
+  };
+
+  /** Refresh shortly, once, however many times this is called meanwhile; a hidden tab waits until it is shown. */
   refreshSoon(): void {
-    if (this.soon !== undefined) return;
+    if (this.soon !== undefined || document.hidden) return;
     this.soon = setTimeout(() => {
       this.soon = undefined;
       void this.refresh();

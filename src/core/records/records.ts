@@ -2,7 +2,7 @@ import { ID_BYTES, MAX_CLOCK_SKEW_MS, MAX_ENDPOINT_CHARS, MAX_TTL_S, MIN_TTL_S }
 import { ErrorCode, MeshError, invalidArgument } from '../errors.js';
 import { idsEqual, nodeIdFromPublicKey, toHex, type NodeId } from '../id.js';
 import { sign, type Identity, type Verifier } from '../identity.js';
-import { canonical, normalizeMetadata } from './metadata.js';
+import { canonical, normalizeMetadata, trustedMetadata } from './metadata.js';
 
 /** What discovery returns for a provider (or subscriber) record: macula's provider map. */
 export interface ProviderInfo {
@@ -138,8 +138,8 @@ const checkTime = (field: string, t: unknown): Problem | null =>
   typeof t === 'number' && Number.isFinite(t) ? null : problem(field, 'a finite number of milliseconds');
 
 /** Metadata in its canonical decoded form, or the rule it breaks (metadata.ts). */
-function checkMetadataField(metadata: unknown): { metadata: Record<string, unknown> } | Problem {
-  const m = normalizeMetadata(metadata);
+function checkMetadataField(metadata: unknown, trusted = false): { metadata: Record<string, unknown> } | Problem {
+  const m = trusted ? trustedMetadata(metadata) : normalizeMetadata(metadata);
   return 'code' in m
     ? problem('metadata', m.expected, m.code === 'TOO_LARGE' ? ErrorCode.TOO_LARGE : ErrorCode.MALFORMED)
     : m;
@@ -228,7 +228,8 @@ function checkRecordUnsafe(input: unknown, now: number, verify: Verifier): Recor
     checkTtl(r.ttl) ??
     checkTime('advertisedAt', r.advertisedAt);
   if (p) return refuse(p);
-  const meta = checkMetadataField(r.metadata);
+  // This node's own snapshot (trustSignatures): its metadata was made canonical when it arrived.
+  const meta = checkMetadataField(r.metadata, verify === trustSignatures);
   if ('code' in meta) return refuse(meta);
   // The checks above narrowed properties of `r`; read them once, typed.
   const publicKey = r.publicKey as Uint8Array;
@@ -268,7 +269,8 @@ function checkRecordUnsafe(input: unknown, now: number, verify: Verifier): Recor
 /**
  * A verifier for records this node checked itself before (its own persisted snapshot):
  * checkRecord still checks shape, ownership and expiry, but skips the signature and the
- * signing bytes it would need (a third of a 10,000-record restore without it).
+ * signing bytes it would need (a third of a 10,000-record restore without it), and the
+ * metadata's canonical round trip when its size is clearly within bounds (metadata.ts).
  */
 export const trustSignatures: Verifier = () => true;
 

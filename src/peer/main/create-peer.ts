@@ -6,6 +6,7 @@ import { ChannelRoutes } from './channel-routes.js';
 import { IceConfig } from './ice-config.js';
 import * as Comlink from 'comlink';
 import type { InitReport, WorkerInit } from '../worker/worker-api.js';
+import { forwardVisibility } from './visibility.js';
 import { AppCallbacks } from './app-callbacks.js';
 import { startDatabaseSweeper } from './browser-sweeper.js';
 import { ConnectionManager } from './connection-manager.js';
@@ -122,6 +123,8 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   watch = watchWorker(client, pump, systemClock, stop);
   await Promise.race([relay.welcomed, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
   if (client.failure !== undefined) throw client.failure; // the worker died while the relay answered
+  // A background tab's node keeps its mesh with less frequent maintenance.
+  const stopVisibility = forwardVisibility((hidden) => void client.api.setHidden(hidden).catch(() => undefined));
   // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).
   const sweeper = startDatabaseSweeper(
     opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
@@ -143,6 +146,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     relayStatus: () => relay.status(),
     close: async (graceMs) => {
       watch?.stop();
+      stopVisibility();
       sweeper.stop();
       relay.close();
       await client.api.close(graceMs).catch(() => undefined);

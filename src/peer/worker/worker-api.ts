@@ -1,8 +1,8 @@
 import { cryptoRandom, systemClock, type Store } from '../../core/environment.js';
 import { identityFromSecretKey, memoizedVerifier, type Identity } from '../../core/identity.js';
 import { fromHex, isIdHex, nodeIdFromPublicKey, toHex } from '../../core/id.js';
-import { TICK_INTERVAL_MS } from '../../core/constants.js';
 import type { ProviderInfo } from '../../core/registry/service-registry.js';
+import { ErrorCode, MeshError } from '../../core/errors.js';
 import { capture, unwrap, type Result } from '../api-result.js';
 import type { CallOptions } from '../../core/registry/rpc.js';
 import { FramePort } from './frame-port.js';
@@ -10,6 +10,7 @@ import { LEAVE_GRACE_MS } from '../../core/registry/leave.js';
 import { PeerCore, type RoutingTableView } from './peer-core.js';
 import type { SavedService } from './persistence.js';
 import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
+import { Ticker } from './ticker.js';
 import type { CallOutcome } from '../../core/registry/rpc.js';
 
 /**
@@ -67,7 +68,9 @@ export class WorkerApi {
   private readonly subjects = new LookupSubjects();
   private readonly patterns = new Map<number, string>();
   private watchingLookups = false;
-  private tickHandle: ReturnType<typeof setInterval> | undefined;
+  private ticker: Ticker | undefined;
+  /** Until init, what the page said last (it may say so before the node exists). */
+  private hidden = false;
 
   constructor(private readonly makeStore: StoreFactory) {}
 
@@ -95,7 +98,8 @@ export class WorkerApi {
         if (e.type === 'lookup' && this.watchingLookups) void app.lookup(this.subjects.label(e.progress));
       });
       const restoredServices = await core.restore();
-      this.tickHandle = setInterval(() => core.tick(), TICK_INTERVAL_MS);
+      this.ticker = new Ticker(systemClock, () => core.tick());
+      this.ticker.setHidden(this.hidden);
       return { nodeId: identity.nodeIdHex, restoredServices };
     });
   }
@@ -201,6 +205,16 @@ export class WorkerApi {
     return capture(() => this.ready().routingTable());
   }
 
+  /** The page is hidden (or shown again): maintenance ticks less often meanwhile (ticker.ts). */
+  setHidden(hidden: boolean): Promise<Result<void>> {
+    return capture(() => {
+      if (typeof hidden !== 'boolean')
+        throw new MeshError(ErrorCode.INVALID_ARGUMENT, 'hidden must be a boolean', { argument: 'hidden' });
+      this.hidden = hidden;
+      this.ticker?.setHidden(hidden);
+    });
+  }
+
   /** An empty round trip, for measuring the Comlink floor. */
   echo(): Promise<Result<null>> {
     return capture(() => null);
@@ -209,8 +223,7 @@ export class WorkerApi {
   /** Leave the mesh: `graceMs` for the removals of this peer's records and the goodbyes (PeerCore.close). */
   close(graceMs: number | undefined): Promise<Result<void>> {
     return capture(async () => {
-      // Maintenance stops; the removals' replies and timeouts need no tick.
-      if (this.tickHandle !== undefined) clearInterval(this.tickHandle);
+      this.ticker?.close();
       await this.core?.close(graceMs ?? LEAVE_GRACE_MS);
       this.bridge?.close();
     });
