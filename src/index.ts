@@ -4,7 +4,8 @@
  * central registry. This file is the whole public surface.
  */
 export { createPeer } from './peer/main/create-peer.js';
-export type { Peer, PeerEvent, PeerOptions, RelayEvent, ServiceHandler } from './peer/main/create-peer.js';
+export type { Peer, PeerEvent, PeerOptions, RelayEvent, RelaysView, ServiceHandler } from './peer/main/create-peer.js';
+export { RELAY_SERVICE } from './peer/main/create-peer.js';
 export type { ProviderInfo } from './core/registry/service-registry.js';
 export type { CallOptions, CallOutcome, CallPolicy } from './core/registry/rpc.js';
 export type { LookupProgress } from './core/lookup/lookup.js';

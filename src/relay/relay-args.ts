@@ -18,6 +18,7 @@
  *   --no-peer           RELAY_PEER=0 run no DHT peer of the relay's own (signaling only; cannot --join)
  */
 import { invalidArgument } from '../core/errors.js';
+import { parseRelayUrl } from '../signaling/relay-service.js';
 import { createIceIssuer, type IceIssuer, type IceIssuerOptions } from './ice-credentials.js';
 import { loadTlsFiles, type TlsFiles } from './tls.js';
 
@@ -139,22 +140,18 @@ export function describeDeployment(args: RelayArgs): string {
     : `ICE: ${parts.join('; ')}`;
 }
 
-/**
- * A relay's endpoint as a peer dials it: ws:// or wss:// with a host, no credentials and no
- * fragment (a URL advertised to every peer must not carry secrets), normalised by URL.
- */
+/** A relay URL flag: what peers would dial (signaling/relay-service.ts), or INVALID_ARGUMENT naming the flag. */
 export function relayUrl(flag: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw invalidArgument(flag, 'a ws:// or wss:// URL such as ws://relay.example.org:8787/relay', raw);
-  }
-  if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '')
-    throw invalidArgument(flag, 'a ws:// or wss:// URL such as ws://relay.example.org:8787/relay', raw);
-  if (url.username !== '' || url.password !== '' || url.hash !== '')
-    throw invalidArgument(flag, 'a ws(s):// URL without credentials or #fragment', raw);
-  return url.href;
+  const url = parseRelayUrl(raw);
+  if (url !== null) return url;
+  const hasCredentials = /^wss?:\/\/[^/]*@/.test(raw) || raw.includes('#');
+  throw invalidArgument(
+    flag,
+    hasCredentials
+      ? 'a ws(s):// URL without credentials or #fragment'
+      : 'a ws:// or wss:// URL such as ws://relay.example.org:8787/relay',
+    raw,
+  );
 }
 
 const nonEmpty = (v: string | undefined): string | undefined =>

@@ -12,13 +12,17 @@ import { ConnectionManager } from './connection-manager.js';
 import { FramePump } from './frame-pump.js';
 import { createPeerHandle, type Peer } from './peer-handle.js';
 import { tuningOf, validatePeerOptions, type PeerOptions } from './peer-options.js';
-import { RelayLink } from './relay-link.js';
+import { RelayDirectory } from './relay-directory.js';
+import { RelayLinks } from './relay-links.js';
+import { RELAY_SERVICE } from '../../signaling/relay-service.js';
 import { loadTabIdentity } from './tab-identity.js';
 import { WorkerClient } from './worker-client.js';
 
 export type { PeerOptions } from './peer-options.js';
 export type { Peer } from './peer-handle.js';
 export type { PeerEvent, RelayEvent } from './app-callbacks.js';
+export type { RelaysView } from './peer-handle.js';
+export { RELAY_SERVICE } from '../../signaling/relay-service.js';
 export type { ServiceHandler } from '../../core/registry/service-registry.js';
 
 const WELCOME_WAIT_MS = 5_000;
@@ -77,6 +81,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
       relay.channelOpened();
+      directory.joined();
       pump.opened(peer);
       app.emit('peer:connect', peer);
     },
@@ -88,18 +93,33 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     frame: (peer, frame) => pump.frame(peer, frame),
   });
   pump.drive(connections);
-  const relay = new RelayLink({
-    urls: opts.bootstrap,
+  // Relays beyond the bootstrap list, from the DHT: where the tab goes when its relays are gone.
+  const directory = new RelayDirectory({
+    bootstrap: opts.bootstrap,
+    clock: systemClock,
+    discover: () => client.api.discover(RELAY_SERVICE, true),
+  });
+  /** The relay that first admitted this tab. */
+  let entered: string | null = null;
+  // A tab holds one link: its bootstrap list in order, then the relays it learned.
+  const relay = new RelayLinks({
+    links: [opts.bootstrap],
+    learned: () => directory.urls(),
     identity,
     realm: opts.realm,
     channels: connections,
     needsIntroductions: () => client.api.needsIntroductions(),
     onIce: (relayIce) => ice.fromRelay(relayIce),
-    onStatus: (up, url) => app.emit(up ? 'relay:up' : 'relay:down', url),
+    onStatus: (up, url) => {
+      if (up) entered ??= url;
+      else directory.relayDown();
+      app.emit(up ? 'relay:up' : 'relay:down', url);
+    },
   });
   void relay.welcomed.then(() => mark('relay-welcome'));
 
   const stop = (reason: MeshError): void => {
+    directory.close();
     ice.close();
     relay.close();
     connections.closeAll();
@@ -127,10 +147,22 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       'ice.updates': ice.stats.updates,
       'signals.rejected': relay.rejectedSignals,
       'relay.connected': relay.connected ? 1 : 0,
+      'relay.learned': directory.urls().length,
       'storage.abandonedRemoved': sweeper.removed,
     }),
+    relays: () => {
+      const [link] = relay.status();
+      return {
+        current: link!.url,
+        connected: link!.connected,
+        entered,
+        bootstrap: [...opts.bootstrap],
+        learned: directory.learned(),
+      };
+    },
     close: async () => {
       sweeper.stop();
+      directory.close();
       relay.close();
       await client.api.close().catch(() => undefined);
       stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));

@@ -8,7 +8,17 @@ import type { WorkerClient } from './worker-client.js';
 function handleOver(api: Record<string, (...a: unknown[]) => Promise<unknown>>) {
   const app = new AppCallbacks();
   const client = { api } as unknown as WorkerClient;
-  const peer = createPeerHandle('a'.repeat(64), client, app, { stats: () => ({}), close: async () => undefined });
+  const peer = createPeerHandle('a'.repeat(64), client, app, {
+    stats: () => ({}),
+    relays: () => ({
+      current: 'ws://a/relay',
+      connected: true,
+      entered: 'ws://a/relay',
+      bootstrap: ['ws://a/relay'],
+      learned: [],
+    }),
+    close: async () => undefined,
+  });
   return { peer, app };
 }
 

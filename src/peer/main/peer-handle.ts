@@ -34,6 +34,8 @@ export interface Peer {
   stats(): Promise<Record<string, number>>;
   /** The routing table, bucket by bucket (for display and debugging). */
   routingTable(): Promise<RoutingTableView>;
+  /** The relay this peer uses (or tries next), the one it entered through, and those it learned from the DHT. */
+  relays(): Promise<RelaysView>;
   on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
   on(event: RelayEvent, cb: (relayUrl: string) => void): () => void;
   /** Progress of this peer's lookups (paths started, answers with the nodes they passed, completion) and what each looks for. */
@@ -41,9 +43,23 @@ export interface Peer {
   close(): Promise<void>;
 }
 
-/** The main thread's share of a peer: its own counters, and how it shuts down. */
+/** The relays a peer knows (README, Deploying: several relays). */
+export interface RelaysView {
+  /** The relay it is connected to, or will try next. */
+  current: string;
+  connected: boolean;
+  /** The relay that first admitted it; null until one has. */
+  entered: string | null;
+  /** Its `bootstrap` list. */
+  bootstrap: string[];
+  /** Relays learned from the DHT (RELAY_SERVICE), each with the peer that advertised it; tried after `bootstrap`. */
+  learned: Array<{ url: string; nodeId: string }>;
+}
+
+/** The main thread's share of a peer: its own counters, its relays, and how it shuts down. */
 export interface MainThreadSide {
   stats(): Record<string, number>;
+  relays(): RelaysView;
   /** Leave the mesh (the worker is asked to close first) and end the worker. */
   close(): Promise<void>;
 }
@@ -140,6 +156,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
     async routingTable() {
       live();
       return api.routingTable();
+    },
+    async relays() {
+      live();
+      return main.relays();
     },
     on(
       event: PeerEvent | RelayEvent | 'lookup',
