@@ -1,7 +1,8 @@
 /**
  * The routing table as text: each non-empty k-bucket with its contacts, whether this tab
  * has a data channel open to them, when they were last heard from and their round-trip
- * time. Bucket i holds the nodes whose id shares exactly i leading bits with ours, so low
+ * time; a contact that advertises a relay (RELAY_SERVICE: a relay's own peer) is marked
+ * with the relay's URL. Bucket i holds the nodes whose id shares exactly i leading bits with ours, so low
  * buckets cover the far half of the id space and high ones our close neighbourhood.
  */
 import { byId, h, nodeChip } from './dom.js';
@@ -22,6 +23,7 @@ export class RoutingView {
       );
       return;
     }
+    const relayOf = new Map(s.relays.learned.map((r) => [r.nodeId, r.url]));
     // Highest bucket first: the closest neighbourhood is the interesting part of a small mesh.
     const buckets = [...s.table].sort((a, b) => b.bucket - a.bucket);
     this.host.replaceChildren(
@@ -32,7 +34,14 @@ export class RoutingView {
             h(
               'tr',
               { 'data-contact': c.nodeId },
-              h('td', {}, nodeChip(c.nodeId)),
+              h(
+                'td',
+                {},
+                nodeChip(c.nodeId),
+                ...(relayOf.has(c.nodeId)
+                  ? [' ', h('span', { class: 'state state-relay', title: relayOf.get(c.nodeId)! }, 'relay')]
+                  : []),
+              ),
               h(
                 'td',
                 {},
