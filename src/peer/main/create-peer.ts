@@ -13,7 +13,7 @@ import { FramePump } from './frame-pump.js';
 import { createPeerHandle, type Peer } from './peer-handle.js';
 import { tuningOf, validatePeerOptions, type PeerOptions } from './peer-options.js';
 import { RelayDirectory } from './relay-directory.js';
-import { RelayLinks } from './relay-links.js';
+import { RelayLink } from './relay-link.js';
 import { RELAY_SERVICE } from '../../signaling/relay-service.js';
 import { loadTabIdentity } from './tab-identity.js';
 import { WorkerClient } from './worker-client.js';
@@ -35,8 +35,8 @@ const ABANDONED_STORAGE_TTL_S = 7 * 86_400;
  *
  * This is the composition root of the main thread: the worker (worker-client.ts) and the
  * bytes bridge to it (frame-pump.ts), the channels (connection-manager.ts), the relays
- * (relay-link.ts), what the app registers (app-callbacks.ts) and the app's handle
- * (peer-handle.ts).
+ * (relay-link.ts; relay-directory.ts for those learned from the DHT), what the app
+ * registers (app-callbacks.ts) and the app's handle (peer-handle.ts).
  */
 export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
@@ -101,9 +101,10 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   });
   /** The relay that first admitted this tab. */
   let entered: string | null = null;
-  // A tab holds one link: its bootstrap list in order, then the relays it learned.
-  const relay = new RelayLinks({
-    links: [opts.bootstrap],
+  // A tab holds one link (a relay's peer holds several, relay-links.ts): its bootstrap
+  // list in order, then the relays it learned.
+  const relay = new RelayLink({
+    urls: opts.bootstrap,
     learned: () => directory.urls(),
     identity,
     realm: opts.realm,
@@ -151,10 +152,9 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       'storage.abandonedRemoved': sweeper.removed,
     }),
     relays: () => {
-      const [link] = relay.status();
       return {
-        current: link!.url,
-        connected: link!.connected,
+        current: relay.url,
+        connected: relay.connected,
         entered,
         bootstrap: [...opts.bootstrap],
         learned: directory.learned(),
