@@ -10,9 +10,11 @@ export type {
   PeerOptions,
   RelayEvent,
   RelayStatus,
+  RelaysView,
   RestoredService,
   ServiceHandler,
 } from './peer/main/create-peer.js';
+export { RELAY_SERVICE } from './peer/main/create-peer.js';
 export type { ProviderInfo } from './core/registry/service-registry.js';
 export type { CallOptions, CallOutcome, CallPolicy } from './core/registry/rpc.js';
 export type { LookupProgress } from './core/lookup/lookup.js';

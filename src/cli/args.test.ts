@@ -16,7 +16,7 @@ describe('macula-web command line', () => {
       host: '0.0.0.0',
       socketsPerAddress: undefined,
       root: undefined,
-      deployment: { ice: {} },
+      deployment: { ice: {}, join: [], peer: true },
     });
   });
 
@@ -54,6 +54,31 @@ describe('macula-web command line', () => {
     });
     expect(() => parseArgs(['relay', '--turn-ttl', 'soon'], {})).toThrow(UsageError);
     expect(() => parseArgs(['relay', '--stun'], {})).toThrow(UsageError);
+  });
+
+  it('passes the federation flags through, for relay and demo (npm start) alike; --no-peer takes no value', () => {
+    for (const command of ['relay', 'demo']) {
+      expect(
+        serveArgs([command, '--no-peer', '--port', '8788', '--public-url', 'ws://b.example.org:8788/relay']),
+      ).toMatchObject({
+        port: 8788,
+        deployment: { peer: false, join: [], publicUrl: 'ws://b.example.org:8788/relay' },
+      });
+      expect(
+        serveArgs([command, '--join', 'ws://localhost:8787/relay', '--join', 'ws://localhost:8789/relay'], {
+          PORT: '8788',
+        }),
+      ).toMatchObject({
+        port: 8788,
+        deployment: { peer: true, join: ['ws://localhost:8787/relay', 'ws://localhost:8789/relay'] },
+      });
+    }
+    expect(serveArgs(['relay'], { JOIN: 'ws://a:1/relay', RELAY_PEER: '1' }).deployment).toMatchObject({
+      join: ['ws://a:1/relay'],
+    });
+    expect(() => parseArgs(['relay', '--join', 'http://a/relay'], {})).toThrow(/--join/);
+    expect(() => parseArgs(['demo', '--no-peer', '--join', 'ws://a/relay'], {})).toThrow(UsageError);
+    expect(USAGE).toMatch(/--join URL/);
   });
 
   it('answers --help and --version without starting anything', () => {

@@ -3,7 +3,7 @@
  * environment variable that stands in for it (flags win). Nothing here starts anything,
  * so every mistake is reported before a port is taken.
  */
-import { parseRelayArgs, RELAY_FLAGS_HELP, type RelayArgs } from '../relay/relay-args.js';
+import { parseRelayArgs, RELAY_FLAGS_HELP, RELAY_SWITCHES, type RelayArgs } from '../relay/relay-args.js';
 
 export type Command = 'relay' | 'demo';
 
@@ -48,6 +48,7 @@ ${RELAY_FLAGS_HELP.split('\n')
 
 Examples:
   npx macula-web relay --port 8787
+  npx macula-web relay --port 8788 --join ws://relay-a.example.org:8787/relay --public-url wss://relay-b.example.org/relay
   PORT=9000 npx macula-web demo`;
 
 const DEFAULT_PORT = 8787;
@@ -74,7 +75,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     const name = canonical(eq > 0 ? arg.slice(0, eq) : arg);
     if (name === undefined && arg.startsWith('--') && arg !== '--root') {
       deploymentFlags.push(arg);
-      if (eq < 0 && arg !== '--trust-proxy' && rest[i + 1] !== undefined) deploymentFlags.push(rest[++i]!);
+      if (eq < 0 && !RELAY_SWITCHES.has(arg) && rest[i + 1] !== undefined) deploymentFlags.push(rest[++i]!);
       continue;
     }
     if (name === undefined || (name === 'root' && command !== 'demo'))

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { startDemoServer } from '../relay/demo-server.js';
 import { describeDeployment, relayDeployment } from '../relay/relay-args.js';
 import { startRelay } from '../relay/relay.js';
+import type { RelayFederation, RelayPeerFactory } from '../relay/relay-peer.js';
 import type { ServeArgs } from './args.js';
 
 /**
@@ -21,7 +22,35 @@ export function packagedDemoRoot(): string | undefined {
   return undefined;
 }
 
-export async function serve(args: ServeArgs, log: (line: string) => void = console.log): Promise<void> {
+/**
+ * What the relay's own peer gets from the flags. `relayPeer` is the factory of a Node peer
+ * (relay-peer.ts); a build without one runs signaling only, and refuses --join rather than
+ * start a relay that silently stays a mesh of its own.
+ */
+export function federationOf(
+  args: ServeArgs,
+  relayPeer: RelayPeerFactory | undefined,
+): { federation: RelayFederation | undefined; note: string } {
+  const { peer, join, publicUrl } = args.deployment;
+  if (!peer) return { federation: undefined, note: 'no DHT peer of its own (--no-peer): signaling only' };
+  if (relayPeer === undefined) {
+    if (join.length > 0)
+      throw new Error(
+        "--join needs the relay's own DHT peer (a Node peer), which this build does not include; drop --join (JOIN) or run --no-peer",
+      );
+    return { federation: undefined, note: 'this build has no Node peer for the relay: signaling only' };
+  }
+  const federation: RelayFederation = { peer: relayPeer, join, ...(publicUrl !== undefined ? { publicUrl } : {}) };
+  const joining = join.length === 0 ? 'joins no other relay' : `joins ${join.join(' ')}`;
+  return { federation, note: `the relay's own DHT peer ${joining}` };
+}
+
+export async function serve(
+  args: ServeArgs,
+  log: (line: string) => void = console.log,
+  relayPeer?: RelayPeerFactory,
+): Promise<void> {
+  const { federation, note } = federationOf(args, relayPeer);
   const limits = args.socketsPerAddress === undefined ? {} : { limits: { socketsPerAddress: args.socketsPerAddress } };
   // Reads the TLS files now, so a wrong path stops the start instead of the first connection.
   const { ice, tls } = relayDeployment(args.deployment);
@@ -30,11 +59,14 @@ export async function serve(args: ServeArgs, log: (line: string) => void = conso
     ...(ice ? { ice } : {}),
     ...(tls ? { tls } : {}),
     ...(args.deployment.trustProxy === true ? { trustProxy: true } : {}),
+    ...(federation ? { federation } : {}),
   };
   let close: () => Promise<string>;
   if (args.command === 'relay') {
     const relay = await startRelay({ port: args.port, host: args.host, ...deployment });
     log(`macula-web relay: listening on ${relay.address}`);
+    log(`macula-web relay: ${note}`);
+    await relay.peerStarted;
     close = async () => {
       await relay.close();
       const { signalsForwarded, socketsOpen } = relay.stats();
@@ -48,6 +80,8 @@ export async function serve(args: ServeArgs, log: (line: string) => void = conso
     const demo = await startDemoServer({ root, port: args.port, host: args.host, ...deployment });
     log(`macula-web: demo on ${demo.url} , relay on ${demo.url.replace(/^http/, 'ws')}relay`);
     log(`macula-web: ${describeDeployment(args.deployment)}`);
+    log(`macula-web: ${note}`);
+    await demo.relay.peerStarted;
     close = async () => {
       await demo.close();
       return 'closed';

@@ -1,7 +1,8 @@
 /**
  * The routing table as text: each non-empty k-bucket with its contacts, whether this tab
  * has a data channel open to them, when they were last heard from and their round-trip
- * time. Bucket i holds the nodes whose id shares exactly i leading bits with ours, so low
+ * time; a contact that advertises a relay (RELAY_SERVICE: a relay's own peer) is marked
+ * with the relay's URL. Bucket i holds the nodes whose id shares exactly i leading bits with ours, so low
  * buckets cover the far half of the id space and high ones our close neighbourhood.
  *
  * Rows and bucket sections are kept by node id and bucket number and only the cells whose
@@ -14,6 +15,7 @@ import type { Snapshot } from './snapshot.js';
 
 interface Row {
   tr: HTMLElement;
+  relay: HTMLElement;
   state: HTMLElement;
   seen: HTMLElement;
   rtt: HTMLElement;
@@ -53,6 +55,7 @@ export class RoutingView {
       this.order = 'empty';
       return;
     }
+    const relayOf = new Map(s.relays.learned.map((r) => [r.nodeId, r.url]));
     const seen = new Set<string>();
     // Highest bucket first: the closest neighbourhood is the interesting part of a small mesh.
     const buckets = [...s.table].sort((a, b) => b.bucket - a.bucket);
@@ -68,6 +71,10 @@ export class RoutingView {
           row.state.className = `state ${c.open ? 'state-open' : 'state-known'}`;
           row.state.textContent = state;
         }
+        const relayUrl = relayOf.get(c.nodeId);
+        setText(row.relay, relayUrl === undefined ? '' : 'relay');
+        row.relay.className = relayUrl === undefined ? '' : 'state state-relay';
+        if (row.relay.title !== (relayUrl ?? '')) row.relay.title = relayUrl ?? '';
         setText(row.seen, ago(s.at - c.lastSeen));
         setText(row.rtt, c.rttMs === undefined ? '—' : `${c.rttMs.toFixed(1)} ms`);
         const hint = c.rttMs === undefined ? 'not measured yet' : '';
@@ -91,10 +98,18 @@ export class RoutingView {
 
   private row(nodeId: string): Row {
     const state = h('span', {});
+    const relay = h('span', {});
     const seen = h('td', { class: 'num' });
     const rtt = h('td', { class: 'num' });
-    const tr = h('tr', { 'data-contact': nodeId }, h('td', {}, nodeChip(nodeId)), h('td', {}, state), seen, rtt);
-    const row = { tr, state, seen, rtt };
+    const tr = h(
+      'tr',
+      { 'data-contact': nodeId },
+      h('td', {}, nodeChip(nodeId), ' ', relay),
+      h('td', {}, state),
+      seen,
+      rtt,
+    );
+    const row = { tr, state, relay, seen, rtt };
     this.rows.set(nodeId, row);
     return row;
   }

@@ -4,12 +4,14 @@
  * being asked the same thing several times a second, and lets events (a channel opening
  * or closing) trigger an early refresh that all views see at once.
  */
-import type { Peer, RoutingTableView } from '../index.js';
+import type { Peer, RelaysView, RoutingTableView } from '../index.js';
 
 export interface Snapshot {
   peers: Array<{ nodeId: string; rttMs?: number }>;
   table: RoutingTableView;
   stats: Record<string, number>;
+  /** The relay this tab uses, the one it entered through, and those it learned from the DHT. */
+  relays: RelaysView;
   /** When it was taken (Date.now), for "last seen" ages. */
   at: number;
 }
@@ -86,10 +88,15 @@ export class SnapshotPoller {
     }
     this.inFlight = true;
     try {
-      const [peers, table, stats] = await Promise.all([this.peer.peers(), this.peer.routingTable(), this.peer.stats()]);
-      const snap: Snapshot = { peers, table, stats, at: Date.now() };
+      const [peers, table, stats, relays] = await Promise.all([
+        this.peer.peers(),
+        this.peer.routingTable(),
+        this.peer.stats(),
+        this.peer.relays(),
+      ]);
+      const snap: Snapshot = { peers, table, stats, relays, at: Date.now() };
       this.last = snap;
-      const key = JSON.stringify([peers, table, stats]);
+      const key = JSON.stringify([peers, table, stats, relays]);
       if (key === this.lastKey && ++this.unchanged % REDRAW_UNCHANGED_EVERY !== 0) return;
       this.lastKey = key;
       for (const cb of this.listeners) cb(snap);

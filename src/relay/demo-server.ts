@@ -7,6 +7,7 @@ import { listen, listeningAddress } from './http.js';
 import type { IceIssuer } from './ice-credentials.js';
 import type { RelayLimits } from './limits.js';
 import { startRelay, type Relay } from './relay.js';
+import type { RelayFederation } from './relay-peer.js';
 import { createStaticServer } from './static-server.js';
 import type { TlsFiles } from './tls.js';
 
@@ -23,6 +24,8 @@ export interface DemoServerOptions {
   tls?: TlsFiles;
   /** Behind a reverse proxy: per-address limits use X-Forwarded-For. */
   trustProxy?: boolean;
+  /** The relay's own peer and the relays it joins (relay-peer.ts). */
+  federation?: RelayFederation;
 }
 
 export interface DemoServer {
@@ -40,6 +43,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.ice ? { ice: options.ice } : {}),
     ...(options.trustProxy === true ? { trustProxy: true } : {}),
+    ...(options.federation ? { federation: options.federation } : {}),
   });
   await listen(server, options.port, options.host);
   const { port } = listeningAddress(server);

@@ -4,6 +4,7 @@
  */
 export { startRelay, DEFAULT_RELAY_PATH } from './relay.js';
 export type { Relay, RelayOptions, RelayStats } from './relay.js';
+export type { RelayFederation, RelayPeerFactory, RelayPeerHandle, RelayPeerInit } from './relay-peer.js';
 export { DEFAULT_RELAY_LIMITS } from './limits.js';
 export type { RelayLimits } from './limits.js';
 export { startDemoServer } from './demo-server.js';

@@ -26,7 +26,43 @@ describe('relay flags', () => {
       ice: { stun: ['stun:a:3478', 'stun:b:3478'], turn: ['turn:t:3478'], turnSecret: 'from-env', turnTtl: 600 },
       tlsCert: 'c.pem',
       tlsKey: 'k.pem',
+      join: [],
+      peer: true,
     });
+  });
+
+  it('federation: --join (repeatable; JOIN comma-separated), --public-url, --no-peer (RELAY_PEER=0)', () => {
+    const a = 'ws://localhost:8787/relay';
+    const b = 'wss://relay-b.example.org/relay';
+    expect(
+      parseRelayArgs(['--join', a, `--join=${b}`, '--public-url', 'wss://me.example.org/relay'], {}),
+    ).toMatchObject({ join: [a, b], publicUrl: 'wss://me.example.org/relay', peer: true });
+    expect(parseRelayArgs([], { JOIN: `${a}, ${b}`, PUBLIC_URL: 'ws://10.0.0.2:8788/relay' })).toMatchObject({
+      join: [a, b],
+      publicUrl: 'ws://10.0.0.2:8788/relay',
+    });
+    // Flags win over the environment, as for every other flag.
+    expect(parseRelayArgs(['--join', b], { JOIN: a })).toMatchObject({ join: [b] });
+    expect(parseRelayArgs(['--no-peer'], {})).toMatchObject({ peer: false, join: [] });
+    expect(parseRelayArgs([], { RELAY_PEER: '0' })).toMatchObject({ peer: false });
+    expect(parseRelayArgs([], { RELAY_PEER: '1' })).toMatchObject({ peer: true });
+  });
+
+  it('refuses federation mistakes with the flag named: not a relay URL, credentials, joining without a peer', () => {
+    const mistakes: Array<[string[], Record<string, string>, RegExp]> = [
+      [['--join', 'http://localhost:8787/relay'], {}, /--join/],
+      [['--join', 'localhost:8787'], {}, /--join/],
+      [['--join'], {}, /--join/],
+      [[], { JOIN: 'ws://ok/relay,ftp://nope' }, /--join/],
+      [['--public-url', 'ws://user:pw@host/relay'], {}, /--public-url.*credentials/],
+      [['--public-url', 'https://host/relay'], {}, /--public-url/],
+      [['--no-peer', '--join', 'ws://a/relay'], {}, /--no-peer/],
+      [[], { RELAY_PEER: '0', JOIN: 'ws://a/relay' }, /--join/],
+      [[], { RELAY_PEER: 'maybe' }, /RELAY_PEER/],
+    ];
+    for (const [argv, env, message] of mistakes) {
+      expect(() => parseRelayArgs(argv, env), argv.join(' ') || JSON.stringify(env)).toThrow(message);
+    }
   });
 
   it('takes everything from the environment alone (lists comma- or space-separated)', () => {

@@ -13,8 +13,12 @@
  *   --tls-cert PATH     TLS_CERT     PEM certificate: serve https and wss
  *   --tls-key PATH      TLS_KEY      PEM private key
  *   --trust-proxy       TRUST_PROXY=1  behind a reverse proxy: per-address limits use X-Forwarded-For
+ *   --join URL          JOIN         another relay whose mesh this relay's peer enters (repeatable; env comma-separated)
+ *   --public-url URL    PUBLIC_URL   the ws(s):// URL other machines reach this relay at (advertised in the DHT)
+ *   --no-peer           RELAY_PEER=0 run no DHT peer of the relay's own (signaling only; cannot --join)
  */
 import { invalidArgument } from '../core/errors.js';
+import { parseRelayUrl } from '../signaling/relay-service.js';
 import { createIceIssuer, type IceIssuer, type IceIssuerOptions } from './ice-credentials.js';
 import { loadTlsFiles, type TlsFiles } from './tls.js';
 
@@ -25,6 +29,12 @@ export interface RelayArgs {
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: boolean;
+  /** Relays whose mesh the relay's own peer enters as a client would (README, Deploying: several relays). */
+  join: string[];
+  /** The URL this relay advertises in the DHT; undefined: the address it listens on. */
+  publicUrl?: string;
+  /** Whether the relay runs a DHT peer of its own (false with --no-peer or RELAY_PEER=0). */
+  peer: boolean;
 }
 
 export const RELAY_FLAGS_HELP = [
@@ -37,11 +47,16 @@ export const RELAY_FLAGS_HELP = [
   '  --tls-cert PATH      PEM certificate: serve https/wss on the same port (env TLS_CERT)',
   '  --tls-key PATH       PEM private key (env TLS_KEY)',
   '  --trust-proxy        behind a reverse proxy: per-address limits use X-Forwarded-For (env TRUST_PROXY=1)',
+  "  --join URL           another relay (ws:// or wss://) this relay's peer joins, repeatable (env JOIN, comma-separated)",
+  '  --public-url URL     the ws(s):// URL this relay is reached at, advertised in the DHT (env PUBLIC_URL)',
+  '  --no-peer            run no DHT peer of its own: signaling only, no --join (env RELAY_PEER=0)',
 ].join('\n');
 
-const REPEATABLE = new Set(['--stun', '--turn']);
-const SINGLE = new Set(['--port', '--host', '--turn-secret', '--turn-ttl', '--tls-cert', '--tls-key']);
-const SWITCHES = new Set(['--trust-proxy']);
+const REPEATABLE = new Set(['--stun', '--turn', '--join']);
+const SINGLE = new Set(['--port', '--host', '--turn-secret', '--turn-ttl', '--tls-cert', '--tls-key', '--public-url']);
+/** Flags that take no value (the CLI needs to know them to tell a value from the next flag). */
+export const RELAY_SWITCHES: ReadonlySet<string> = new Set(['--trust-proxy', '--no-peer']);
+const SWITCHES = RELAY_SWITCHES;
 
 /**
  * Parse the relay flags in `argv` (arguments only, no node/script path) over `env`.
@@ -73,7 +88,7 @@ export function parseRelayArgs(argv: readonly string[], env: Record<string, stri
       ?.split(/[\s,]+/)
       .filter((u) => u.length > 0);
 
-  const args: RelayArgs = { ice: {} };
+  const args: RelayArgs = { ice: {}, join: [], peer: true };
   const port = pick('--port', 'PORT');
   if (port !== undefined) args.port = integer('--port', port, 0, 65_535);
   const host = pick('--host', 'HOST');
@@ -92,6 +107,20 @@ export function parseRelayArgs(argv: readonly string[], env: Record<string, stri
   if (key !== undefined) args.tlsKey = key;
   if (switches.has('--trust-proxy') || ['1', 'true', 'yes'].includes(env['TRUST_PROXY']?.toLowerCase() ?? ''))
     args.trustProxy = true;
+  args.join = (list('--join', 'JOIN') ?? []).map((url) => relayUrl('--join', url));
+  const publicUrl = pick('--public-url', 'PUBLIC_URL');
+  if (publicUrl !== undefined) args.publicUrl = relayUrl('--public-url', publicUrl);
+  const peerEnv = env['RELAY_PEER']?.trim().toLowerCase();
+  if (peerEnv !== undefined && peerEnv !== '' && !['0', '1', 'true', 'false', 'yes', 'no'].includes(peerEnv))
+    throw invalidArgument('RELAY_PEER', '0 or 1', env['RELAY_PEER']);
+  if (switches.has('--no-peer') || ['0', 'false', 'no'].includes(peerEnv ?? '')) args.peer = false;
+  // Joining is what the relay's own peer does: without one there is nothing to join with.
+  if (!args.peer && args.join.length > 0)
+    throw invalidArgument(
+      '--join',
+      'no relay to join with --no-peer (RELAY_PEER=0): the relay joins through its own peer',
+      args.join,
+    );
   return args;
 }
 
@@ -109,6 +138,20 @@ export function describeDeployment(args: RelayArgs): string {
   return parts.length === 0
     ? 'no STUN/TURN servers configured (peers connect only where their own addresses reach: one machine, a LAN)'
     : `ICE: ${parts.join('; ')}`;
+}
+
+/** A relay URL flag: what peers would dial (signaling/relay-service.ts), or INVALID_ARGUMENT naming the flag. */
+export function relayUrl(flag: string, raw: string): string {
+  const url = parseRelayUrl(raw);
+  if (url !== null) return url;
+  const hasCredentials = /^wss?:\/\/[^/]*@/.test(raw) || raw.includes('#');
+  throw invalidArgument(
+    flag,
+    hasCredentials
+      ? 'a ws(s):// URL without credentials or #fragment'
+      : 'a ws:// or wss:// URL such as ws://relay.example.org:8787/relay',
+    raw,
+  );
 }
 
 const nonEmpty = (v: string | undefined): string | undefined =>

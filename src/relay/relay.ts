@@ -16,6 +16,7 @@ import type { IceIssuer } from './ice-credentials.js';
 import { resolveLimits, TokenBucket, type RelayLimits } from './limits.js';
 import { importEd25519PublicKey, verifyEd25519 } from './node-ed25519.js';
 import { PeerSet } from './peer-set.js';
+import { startRelayPeer, type RelayFederation } from './relay-peer.js';
 import type { TlsFiles } from './tls.js';
 import {
   encodeMessage,
@@ -44,6 +45,8 @@ export interface RelayOptions {
   /** URL path of the WebSocket endpoint. */
   path?: string;
   limits?: Partial<RelayLimits>;
+  /** The relay's own DHT peer and the relays it joins (relay-peer.ts); none without `federation.peer`. */
+  federation?: RelayFederation;
 }
 
 export interface RelayStats {
@@ -66,6 +69,8 @@ export interface Relay {
   /** Close every socket, then the HTTP server if the relay created it. */
   close(): Promise<void>;
   stats(): RelayStats;
+  /** true once the relay's own peer runs, false when it has none; rejects if its factory failed. */
+  readonly peerStarted: Promise<boolean>;
 }
 
 export const DEFAULT_RELAY_PATH = '/relay';
@@ -331,8 +336,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   server.on('upgrade', onUpgrade);
   if (ownsServer) await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  // An attached server may listen later (startDemoServer): the peer starts when it does.
+  const ownPeer = startRelayPeer(server, () => endpointUrl(server, path), options.federation);
 
   async function shutdown(): Promise<void> {
+    // The peer leaves first, while its relay still carries its goodbyes.
+    await ownPeer.close();
     clearInterval(heartbeat);
     server.off('upgrade', onUpgrade);
     const closed = Promise.all([...conns].map((conn) => socketClosed(conn.socket)));
@@ -357,6 +366,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       return listeningAddress(server).port;
     },
     close: () => (closing ??= shutdown()),
+    peerStarted: ownPeer.started,
     stats: () => ({
       socketsOpen: conns.size,
       authenticated: byId.size,

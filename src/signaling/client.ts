@@ -86,6 +86,12 @@ export interface SignalingClientOptions {
    * on, so a list of dead relays is not tried any faster than one.
    */
   url: string | readonly string[];
+  /**
+   * Relays learned since (from the DHT, relay-directory.ts), read at each failover and tried
+   * after the `url` list, in the order given; duplicates of `url` are skipped. So a peer whose
+   * bootstrap relays are all gone moves on to one it learned, with the same backoff.
+   */
+  learned?: () => readonly string[];
   identity: Identity;
   realm: string;
   WebSocketImpl?: WebSocketConstructor;
@@ -119,10 +125,16 @@ const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 
 export function createSignalingClient(options: SignalingClientOptions): SignalingClient {
   const { identity, realm } = options;
-  const urls = typeof options.url === 'string' ? [options.url] : options.url;
-  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === 'string' && /^wss?:\/\//.test(u))) {
+  const givenUrls = typeof options.url === 'string' ? [options.url] : options.url;
+  if (
+    !Array.isArray(givenUrls) ||
+    givenUrls.length === 0 ||
+    !givenUrls.every((u) => typeof u === 'string' && /^wss?:\/\//.test(u))
+  ) {
     throw invalidArgument('url', 'a ws:// or wss:// URL, or a non-empty list of them', options.url);
   }
+  // A relay named twice would be a dead end of the rotation, which follows URLs.
+  const urls = [...new Set(givenUrls)];
   if (!isRealm(realm)) throw invalidArgument('realm', '1 to 64 characters', realm);
   const FoundImpl = options.WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (FoundImpl === undefined)
@@ -147,8 +159,8 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
   let socket: WebSocketLike | null = null;
   /** Failed attempts since the last welcome; drives the backoff. */
   let attempt = 0;
-  /** The relay of `urls` the current (or next) attempt goes to. */
-  let relayIndex = 0;
+  /** The relay the current (or next) attempt goes to: one of relays(). */
+  let current = urls[0]!;
   let cancelRetry: (() => void) | null = null;
   let closed = false;
 
@@ -175,7 +187,7 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
     cancelRetry = null;
     let ws: WebSocketLike;
     try {
-      ws = new Impl(urls[relayIndex]!);
+      ws = new Impl(current);
     } catch {
       // Browsers throw synchronously for some refusals (a blocked port); treat it as a failed attempt.
       failedAttempt();
@@ -272,8 +284,19 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
 
   /** This relay could not be reached (or would not admit us): the next attempt goes to the next one. */
   function failedAttempt(): void {
-    relayIndex = (relayIndex + 1) % urls.length;
+    const list = relays();
+    // A relay no longer listed (a learned one forgotten meanwhile) hands over to the first.
+    current = list[(list.indexOf(current) + 1) % list.length]!;
     scheduleReconnect();
+  }
+
+  /** The bootstrap list, then the relays learned so far that it does not already name. */
+  function relays(): readonly string[] {
+    const extra = options.learned?.() ?? [];
+    if (extra.length === 0) return urls;
+    const all = [...urls];
+    for (const url of extra) if (typeof url === 'string' && /^wss?:\/\//.test(url) && !all.includes(url)) all.push(url);
+    return all;
   }
 
   /** Exponential backoff with "equal jitter": between half and all of the capped delay. */
@@ -307,7 +330,7 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
       return status;
     },
     get url() {
-      return urls[relayIndex]!;
+      return current;
     },
     on(type, listener) {
       let set = listeners.get(type);

@@ -78,11 +78,12 @@ function manualClock(): Clock & { advance(ms: number): void; delays: number[] } 
   };
 }
 
-function start(urls: string[], identity: Identity, clock: Clock): SignalingClient {
+function start(urls: string[], identity: Identity, clock: Clock, learned?: () => readonly string[]): SignalingClient {
   FakeSocket.made = [];
   // random 0: every delay is exactly half the capped backoff (500 ms doubled per failed attempt).
   return createSignalingClient({
     url: urls,
+    ...(learned ? { learned } : {}),
     identity,
     realm: 'test',
     WebSocketImpl: FakeSocket,
@@ -158,6 +159,68 @@ describe('signaling client: a bootstrap list', () => {
     expect(() =>
       createSignalingClient({ url: [LIVE, 'http://x'], identity, realm: 'test', WebSocketImpl: FakeSocket }),
     ).toThrow(/url/);
+    client.close();
+  });
+
+  it('a relay named twice is tried once per round', () => {
+    const identity = newIdentity();
+    const clock = manualClock();
+    const client = start([DEAD, DEAD, LIVE], identity, clock);
+    FakeSocket.made[0]!.refuse();
+    clock.advance(clock.delays.at(-1)!);
+    expect(FakeSocket.made.map((s) => s.url)).toEqual([DEAD, LIVE]);
+    client.close();
+  });
+});
+
+describe('signaling client: relays learned from the DHT', () => {
+  const LEARNED = 'ws://learned.invalid:8788/relay';
+
+  it('when its only bootstrap relay goes away, the peer retries it once, then moves on to a learned relay', () => {
+    const identity = newIdentity();
+    const clock = manualClock();
+    const learned: string[] = [];
+    const client = start([LIVE], identity, clock, () => learned);
+    FakeSocket.made[0]!.admit(identity);
+    learned.push(LEARNED, LIVE); // learned after joining; its own relay advertised too, not tried twice
+    FakeSocket.made[0]!.drop();
+    clock.advance(clock.delays.at(-1)!);
+    FakeSocket.made[1]!.refuse();
+    clock.advance(clock.delays.at(-1)!);
+    expect(FakeSocket.made.map((s) => s.url)).toEqual([LIVE, LIVE, LEARNED]);
+    FakeSocket.made[2]!.admit(identity);
+    expect(client.status).toBe('open');
+    expect(client.url).toBe(LEARNED);
+    client.close();
+  });
+
+  it('bootstrap relays first, in order, then learned ones; the round wraps back to the bootstrap list', () => {
+    const identity = newIdentity();
+    const clock = manualClock();
+    const other = 'ws://other.invalid/relay';
+    const client = start([DEAD, LIVE], identity, clock, () => [LEARNED, other, 'http://not-a-relay/']);
+    for (let i = 0; i < 5; i++) {
+      FakeSocket.made.at(-1)!.refuse();
+      clock.advance(clock.delays.at(-1)!);
+    }
+    expect(FakeSocket.made.map((s) => s.url)).toEqual([DEAD, LIVE, LEARNED, other, DEAD, LIVE]);
+    // The backoff grows across the whole round, learned relays included.
+    expect(clock.delays).toEqual([250, 500, 1_000, 2_000, 4_000]);
+    client.close();
+  });
+
+  it('a learned relay forgotten while it was being tried hands over to the first bootstrap relay', () => {
+    const identity = newIdentity();
+    const clock = manualClock();
+    let learned = [LEARNED];
+    const client = start([DEAD], identity, clock, () => learned);
+    FakeSocket.made[0]!.refuse();
+    clock.advance(clock.delays.at(-1)!);
+    expect(FakeSocket.made.at(-1)!.url).toBe(LEARNED);
+    learned = [];
+    FakeSocket.made.at(-1)!.refuse();
+    clock.advance(clock.delays.at(-1)!);
+    expect(FakeSocket.made.map((s) => s.url)).toEqual([DEAD, LEARNED, DEAD]);
     client.close();
   });
 });

@@ -21,6 +21,18 @@ export interface SwarmOptions {
   create?: (deps: NodeDeps) => { node: DhtNode; tick(): void };
   /** Each new node's clock offset from true (virtual) time, ms; drawn per node. Default 0. */
   clockOffsetMs?: (random: Random) => number;
+  /**
+   * Who a joining (or isolated) node can be introduced to; by default every live node, as
+   * one relay that admitted everyone would. Several relays (entry-relays.ts) each introduce
+   * only the nodes admitted at them.
+   */
+  introducer?: Introducer;
+}
+
+/** The relays' side of introductions in the simulator. */
+export interface Introducer {
+  /** Those of `live` that the relays `node` is admitted at could introduce it to. */
+  pool(node: DhtNode, live: readonly DhtNode[]): readonly DhtNode[];
 }
 
 /** How often the stand-in relay looks for nodes without a channel (as create-peer.ts does). */
@@ -135,10 +147,13 @@ export class Swarm {
 
   private link(fresh: DhtNode[], existing: DhtNode[]): void {
     const links = this.opts.bootstrapLinks ?? 3;
-    const pool = existing.length > 0 ? existing : fresh;
+    const everyone = existing.length > 0 ? existing : fresh;
     for (const node of fresh) {
       this.introduced.add(node.selfHex);
-      for (let i = 0; i < links && pool.length > 1; i++) {
+      const pool = this.opts.introducer?.pool(node, everyone) ?? everyone;
+      // One relay that admitted everyone has at least the node and another; a relay of its own may have only the node.
+      const least = this.opts.introducer ? 1 : 2;
+      for (let i = 0; i < links && pool.length >= least; i++) {
         const peer = pool[Math.floor(this.random.next() * pool.length)]!;
         if (peer !== node) this.network.link(node.selfHex, peer.selfHex);
       }

@@ -13,7 +13,9 @@ import { ConnectionManager } from './connection-manager.js';
 import { FramePump } from './frame-pump.js';
 import { createPeerHandle, type Peer } from './peer-handle.js';
 import { tuningOf, validatePeerOptions, type PeerOptions } from './peer-options.js';
+import { RelayDirectory } from './relay-directory.js';
 import { RelayLink } from './relay-link.js';
+import { RELAY_SERVICE } from '../../signaling/relay-service.js';
 import { loadTabIdentity } from './tab-identity.js';
 import { WorkerClient } from './worker-client.js';
 import { watchWorker } from './worker-watch.js';
@@ -22,6 +24,8 @@ export type { PeerOptions } from './peer-options.js';
 export type { Peer, RestoredService } from './peer-handle.js';
 export type { PeerEvent, RelayEvent } from './app-callbacks.js';
 export type { RelayStatus } from './relay-link.js';
+export type { RelaysView } from './peer-handle.js';
+export { RELAY_SERVICE } from '../../signaling/relay-service.js';
 export type { ServiceHandler } from '../../core/registry/service-registry.js';
 
 const WELCOME_WAIT_MS = 5_000;
@@ -34,8 +38,8 @@ const ABANDONED_STORAGE_TTL_S = 7 * 86_400;
  *
  * This is the composition root of the main thread: the worker (worker-client.ts) and the
  * bytes bridge to it (frame-pump.ts), the channels (connection-manager.ts), the relays
- * (relay-link.ts), what the app registers (app-callbacks.ts) and the app's handle
- * (peer-handle.ts).
+ * (relay-link.ts; relay-directory.ts for those learned from the DHT), what the app
+ * registers (app-callbacks.ts) and the app's handle (peer-handle.ts).
  */
 export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
@@ -80,6 +84,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
       relay.channelOpened();
+      directory.joined();
       pump.opened(peer);
       app.emit('peer:connect', peer);
     },
@@ -91,14 +96,29 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
     frame: (peer, frame) => pump.frame(peer, frame),
   });
   pump.drive(connections);
+  // Relays beyond the bootstrap list, from the DHT: where the tab goes when its relays are gone.
+  const directory = new RelayDirectory({
+    bootstrap: opts.bootstrap,
+    clock: systemClock,
+    discover: () => client.api.discover(RELAY_SERVICE, true),
+  });
+  /** The relay that first admitted this tab. */
+  let entered: string | null = null;
+  // A tab holds one link (a relay's peer holds several, relay-links.ts): its bootstrap
+  // list in order, then the relays it learned.
   const relay = new RelayLink({
     urls: opts.bootstrap,
+    learned: () => directory.urls(),
     identity,
     realm: opts.realm,
     channels: connections,
     needsIntroductions: () => client.api.needsIntroductions(),
     onIce: (relayIce) => ice.fromRelay(relayIce),
-    onStatus: (up, url) => app.emit(up ? 'relay:up' : 'relay:down', url),
+    onStatus: (up, url) => {
+      if (up) entered ??= url;
+      else directory.relayDown();
+      app.emit(up ? 'relay:up' : 'relay:down', url);
+    },
   });
   void relay.welcomed.then(() => mark('relay-welcome'));
 
@@ -107,6 +127,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
   const stop = (reason: MeshError): void => {
     watch?.stop();
     stopSweeper();
+    directory.close();
     ice.close();
     relay.close();
     connections.closeAll();
@@ -140,14 +161,25 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
       'ice.updates': ice.stats.updates,
       'signals.rejected': relay.rejectedSignals,
       'relay.connected': relay.connected ? 1 : 0,
+      'relay.learned': directory.urls().length,
       'storage.abandonedRemoved': sweeper.removed,
       'worker.errors': client.errors,
     }),
     relayStatus: () => relay.status(),
+    relays: () => {
+      return {
+        current: relay.url,
+        connected: relay.connected,
+        entered,
+        bootstrap: [...opts.bootstrap],
+        learned: directory.learned(),
+      };
+    },
     close: async (graceMs) => {
       watch?.stop();
       stopVisibility();
       sweeper.stop();
+      directory.close();
       relay.close();
       await client.api.close(graceMs).catch(() => undefined);
       stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));

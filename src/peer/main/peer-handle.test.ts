@@ -12,6 +12,13 @@ function handleOver(api: Record<string, (...a: unknown[]) => Promise<unknown>>) 
   const peer = createPeerHandle('a'.repeat(64), client, app, {
     stats: () => ({}),
     relayStatus: () => ({ up: false, url: 'ws://127.0.0.1:1/relay' }),
+    relays: () => ({
+      current: 'ws://a/relay',
+      connected: true,
+      entered: 'ws://a/relay',
+      bootstrap: ['ws://a/relay'],
+      learned: [],
+    }),
     close: async (graceMs) => void closedWith.push(graceMs),
   });
   return { peer, app, closedWith };

@@ -52,6 +52,8 @@ export interface Peer {
    * follows relay:up / relay:down after.
    */
   relayStatus(): RelayStatus;
+  /** The relay this peer uses (or tries next), the one it entered through, and those it learned from the DHT. */
+  relays(): Promise<RelaysView>;
   on(event: PeerEvent, cb: (nodeId: string) => void): () => void;
   on(event: RelayEvent, cb: (relayUrl: string) => void): () => void;
   /** Progress of this peer's lookups (paths started, answers with the nodes they passed, completion) and what each looks for. */
@@ -65,10 +67,24 @@ export interface Peer {
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
-/** The main thread's share of a peer: its own counters, and how it shuts down. */
+/** The relays a peer knows (README, Deploying: several relays). */
+export interface RelaysView {
+  /** The relay it is connected to, or will try next. */
+  current: string;
+  connected: boolean;
+  /** The relay that first admitted it; null until one has. */
+  entered: string | null;
+  /** Its `bootstrap` list. */
+  bootstrap: string[];
+  /** Relays learned from the DHT (RELAY_SERVICE), each with the peer that advertised it; tried after `bootstrap`. */
+  learned: Array<{ url: string; nodeId: string }>;
+}
+
+/** The main thread's share of a peer: its own counters, its relays, and how it shuts down. */
 export interface MainThreadSide {
   stats(): Record<string, number>;
   relayStatus(): RelayStatus;
+  relays(): RelaysView;
   /** Leave the mesh (the worker is asked to close first, with `graceMs` to leave gracefully) and end the worker. */
   close(graceMs: number | undefined): Promise<void>;
 }
@@ -173,6 +189,10 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
     relayStatus() {
       live();
       return main.relayStatus();
+    },
+    async relays() {
+      live();
+      return main.relays();
     },
     on(
       event: PeerEvent | RelayEvent | 'lookup',

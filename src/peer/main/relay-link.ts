@@ -7,9 +7,10 @@ import { IntroductionPacer } from './introduction-pacer.js';
 import type { StampedSignal } from '../../signaling/protocol.js';
 
 /**
- * This tab's link to the bootstrap relays: the signaling client (which fails over along
- * the `bootstrap` list in order, see signaling/client.ts), the introductions the relay
+ * One link to a relay: the signaling client (which fails over along its list in order, then
+ * to relays learned from the DHT, see signaling/client.ts), the introductions the relay
  * hands out, and the periodic check that asks for new ones when the node needs them.
+ * A peer may hold several (relay-links.ts); a browser tab holds one.
  */
 
 /** Relay introductions a node dials when it has no channel at all. */
@@ -19,6 +20,12 @@ const ISOLATION_CHECK_MS = 5_000;
 /** What the link needs from the rest of the tab. */
 export interface RelayLinkDeps {
   urls: readonly string[];
+  /** Relays learned from the DHT, tried after `urls` (relay-directory.ts). */
+  learned?: () => readonly string[];
+  /** A peer this relay introduced, or sent us a signal from: reachable through this link. */
+  heard?(peer: IdHex): void;
+  /** The relay could not reach this peer (told before the attempt is dropped). */
+  unreachable?(peer: IdHex): void;
   identity: Identity;
   realm: string;
   channels: {
@@ -64,6 +71,7 @@ export class RelayLink {
     this.clock = deps.clock ?? systemClock;
     this.client = createSignalingClient({
       url: deps.urls,
+      ...(deps.learned ? { learned: deps.learned } : {}),
       identity: deps.identity,
       realm: deps.realm,
       clock: this.clock,
@@ -87,13 +95,22 @@ export class RelayLink {
       if (up) upUrl = this.client.url;
       deps.onStatus?.(up, upUrl);
     });
-    this.client.on('signal', ({ from, data, ts, session, seq }) =>
-      channels.signal(from, { data, ts, session, seq }, true),
-    );
+    this.client.on('signal', ({ from, data, ts, session, seq }) => {
+      deps.heard?.(from);
+      channels.signal(from, { data, ts, session, seq }, true);
+    });
     this.client.on('error', (e) => {
-      if (e.code === 'UNREACHABLE' && e.to) channels.disconnect(e.to);
+      if (e.code === 'UNREACHABLE' && e.to) {
+        deps.unreachable?.(e.to);
+        channels.disconnect(e.to);
+      }
     });
     this.scheduleCheck();
+  }
+
+  /** The relay this link is connected to, or tries next. */
+  get url(): string {
+    return this.client.url;
   }
 
   get connected(): boolean {
@@ -137,6 +154,7 @@ export class RelayLink {
 
   private introduced(peers: IdHex[]): void {
     const { channels } = this.deps;
+    for (const peer of peers) this.deps.heard?.(peer);
     if (channels.openCount > 0 && !this.surrounded) return;
     this.surrounded = false;
     let dialled = 0;

@@ -1,0 +1,139 @@
+import type { DhtNode } from '../core/node/dht-node.js';
+import { publishToDht } from '../core/registry/dht-registry.js';
+import { keyForName, toHex } from '../core/id.js';
+import { EntryRelays } from './entry-relays.js';
+import { Swarm } from './swarm.js';
+
+/**
+ * Newcomers that enter through several relays whose own peers joined each other
+ * (entry-relays.ts), and what issue #18 asks of such a mesh: lookups for services whose
+ * provider entered through another relay succeed, and the relays' peers do not become hubs
+ * that lookups must cross. Shared by the simulation test (1,000 nodes) and
+ * bench/federation.bench.ts (10,000).
+ *
+ * Hubs are measured on the paths of value lookups: each routed path's answer names the
+ * nodes it crossed (LookupProgress 'path-reply'), and a path "passes through" a node when
+ * that node forwarded or answered it. The relays' peers are held against a control group
+ * of as many ordinary nodes drawn at random: if relays were hubs their share would be
+ * well above the control's.
+ */
+export interface FederationFigures {
+  nodes: number;
+  relays: number;
+  lookups: number;
+  /** Lookups that returned the provider's record. */
+  found: number;
+  /** Lookups whose looker and provider entered through different relays. */
+  acrossRelays: number;
+  paths: number;
+  /** Share of paths crossing at least one relay peer. */
+  entryShare: number;
+  /** The same for a control group of as many random ordinary nodes. */
+  controlShare: number;
+  /** Share of paths crossing the busiest relay peer, and the busiest ordinary node. */
+  busiestEntry: number;
+  busiestOther: number;
+  /** Open channels of relay peers and of the others (mean, max). */
+  entryChannels: { mean: number; max: number };
+  otherChannels: { mean: number; max: number };
+  /** Hops of the fastest answer of each lookup. */
+  hops: number[];
+  buildSeconds: number;
+}
+
+export interface FederationOptions {
+  nodes: number;
+  relays: number;
+  services: number;
+  lookups: number;
+  seed: number;
+}
+
+export async function runFederation(opts: FederationOptions): Promise<FederationFigures> {
+  const started = performance.now();
+  const entries = new EntryRelays(opts.relays, opts.seed ^ 0xe7);
+  const swarm = new Swarm({ seed: opts.seed, introducer: entries });
+  await entries.start(swarm);
+  await swarm.grow(opts.nodes - opts.relays, Math.max(40, Math.round(opts.nodes / 20)));
+  await swarm.run(60_000);
+  const buildSeconds = (performance.now() - started) / 1000;
+
+  const ordinary = swarm.alive().filter((n) => !entries.isEntry(n.selfHex));
+  const entryIds = new Set(entries.peers.map((p) => p.selfHex));
+  const control = new Set<string>();
+  while (control.size < Math.min(opts.relays, ordinary.length)) control.add(swarm.pick(ordinary).selfHex);
+
+  const owners: DhtNode[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < opts.services; i++) {
+    const owner = swarm.pick(ordinary);
+    const name = `fed.${i}.svc`;
+    await swarm.settle(publishToDht(owner, name, { metadata: { i } }, 3_600));
+    owners.push(owner);
+    names.push(name);
+  }
+
+  const crossings = new Map<string, number>();
+  let paths = 0;
+  let throughEntry = 0;
+  let throughControl = 0;
+  let found = 0;
+  let acrossRelays = 0;
+  const hops: number[] = [];
+  for (let i = 0; i < opts.lookups; i++) {
+    const s = i % opts.services;
+    const owner = owners[s]!;
+    // Lookers entered through another relay than the provider whenever the draw allows.
+    let looker = swarm.pick(ordinary);
+    for (let tries = 0; tries < 8 && (looker === owner || sameEntry(entries, looker, owner)); tries++)
+      looker = swarm.pick(ordinary);
+    if (!sameEntry(entries, looker, owner)) acrossRelays++;
+    const result = await swarm.settle(
+      looker.findValue(keyForName(names[s]!), 'provider', (p) => {
+        if (p.kind !== 'path-reply') return;
+        paths++;
+        const crossed = new Set([p.from, ...p.path]);
+        crossed.delete(looker.selfHex);
+        let entry = false;
+        let ctl = false;
+        for (const id of crossed) {
+          crossings.set(id, (crossings.get(id) ?? 0) + 1);
+          if (entryIds.has(id)) entry = true;
+          if (control.has(id)) ctl = true;
+        }
+        if (entry) throughEntry++;
+        if (ctl) throughControl++;
+      }),
+      120_000,
+    );
+    if (result.records.some((r) => toHex(r.nodeId) === owner.selfHex)) found++;
+    hops.push(result.hops);
+  }
+
+  const busiest = (ids: Iterable<string>): number =>
+    Math.max(0, ...[...ids].map((id) => crossings.get(id) ?? 0)) / Math.max(1, paths);
+  const channels = (nodes: DhtNode[]) => {
+    const counts = nodes.map((n) => n.neighbours.size);
+    return { mean: counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length), max: Math.max(0, ...counts) };
+  };
+  return {
+    nodes: swarm.alive().length,
+    relays: opts.relays,
+    lookups: opts.lookups,
+    found,
+    acrossRelays,
+    paths,
+    entryShare: throughEntry / Math.max(1, paths),
+    controlShare: throughControl / Math.max(1, paths),
+    busiestEntry: busiest(entryIds),
+    busiestOther: busiest(ordinary.map((n) => n.selfHex)),
+    entryChannels: channels(entries.peers),
+    otherChannels: channels(ordinary),
+    hops,
+    buildSeconds,
+  };
+}
+
+function sameEntry(entries: EntryRelays, a: DhtNode, b: DhtNode): boolean {
+  return entries.entryOf(a.selfHex) === entries.entryOf(b.selfHex);
+}
