@@ -1,144 +1,41 @@
-import { systemClock } from '../../core/environment.js';
-import { ErrorCode, MeshError } from '../../core/errors.js';
-import { toHex } from '../../core/id.js';
 import { createWebRtcChannel } from '../../transport/webrtc-channel.js';
-import { ChannelRoutes } from './channel-routes.js';
-import { IceConfig } from './ice-config.js';
-import * as Comlink from 'comlink';
-import type { InitReport, WorkerInit } from '../worker/worker-api.js';
-import { AppCallbacks } from './app-callbacks.js';
 import { startDatabaseSweeper } from './browser-sweeper.js';
-import { ConnectionManager } from './connection-manager.js';
-import { FramePump } from './frame-pump.js';
-import { createPeerHandle, type Peer } from './peer-handle.js';
-import { tuningOf, validatePeerOptions, type PeerOptions } from './peer-options.js';
-import { RelayLink } from './relay-link.js';
+import { composePeer } from './compose-peer.js';
+import type { Peer } from './peer-handle.js';
+import { commonOf, validatePeerOptions, type PeerOptions } from './peer-options.js';
 import { loadTabIdentity } from './tab-identity.js';
-import { WorkerClient } from './worker-client.js';
 
 export type { PeerOptions } from './peer-options.js';
 export type { Peer } from './peer-handle.js';
 export type { PeerEvent, RelayEvent } from './app-callbacks.js';
 export type { ServiceHandler } from '../../core/registry/service-registry.js';
 
-const WELCOME_WAIT_MS = 5_000;
 const ABANDONED_STORAGE_TTL_S = 7 * 86_400;
 
 /**
- * Start this tab's peer: its identity, the DHT worker, the WebRTC mesh and the relay
- * connection. Resolves once the worker runs and the relay has answered (or could not
- * be reached in time: the peer keeps trying in the background).
- *
- * This is the composition root of the main thread: the worker (worker-client.ts) and the
- * bytes bridge to it (frame-pump.ts), the channels (connection-manager.ts), the relays
- * (relay-link.ts), what the app registers (app-callbacks.ts) and the app's handle
- * (peer-handle.ts).
+ * Start this tab's peer (compose-peer.ts does the work): the browser's parts are a Web
+ * Worker for the DHT, the tab's identity (tab-identity.ts), the page's RTCPeerConnection,
+ * IndexedDB (or memory) for storage, and the sweeper of abandoned tabs' databases.
  */
 export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
-  // Start-up steps overlap: the worker's script loads while the identity is read or made,
-  // and the worker initialises while the relay connection authenticates.
-  // The `new URL` stays inline in `new Worker`: that is the pattern Vite and webpack follow
-  // to emit the worker from an app's build (the package build rewrites it to ./worker.js).
-  const worker =
-    opts.workerUrl !== undefined
-      ? new Worker(opts.workerUrl, { type: 'module', name: 'macula-dht' })
-      : new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' });
-  const identity = await loadTabIdentity(opts.realm).catch((e: unknown) => {
-    worker.terminate();
-    throw e;
-  });
-  mark('identity');
-  const client = new WorkerClient(worker);
-  const app = new AppCallbacks();
-  const bridge = new MessageChannel();
-  const pump = new FramePump(bridge.port1, identity);
-  // Frames and channel events posted before the worker took the port wait in the port's queue.
-  const init: WorkerInit = {
-    secretKeyHex: toHex(identity.secretKey),
-    publicKeyHex: toHex(identity.publicKey),
-    storage: opts.storage,
-    tuning: tuningOf(opts),
-  };
-  const initialised = client
-    .callTransfer<InitReport>('init', [init, Comlink.proxy(app.bridge), bridge.port2], [bridge.port2])
-    .then(() => mark('worker-ready'));
-
-  // ICE servers: the app's own plus the relay's (late-bound: the relay link is made below).
-  const ice = new IceConfig(opts.iceServers, opts.iceTransportPolicy, systemClock, () => relay.requestIce());
-  const routes = new ChannelRoutes();
-  const connections: ConnectionManager = new ConnectionManager(identity, systemClock, {
-    createChannel: (initiator) => routes.wrap(createWebRtcChannel({ initiator, config: ice.configuration() })),
-    // With no channel open the overlay cannot carry it: go to the relay without asking the
-    // worker (which may still be starting, and would only say no).
-    sendViaOverlay: (to, signal) =>
-      connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal),
-    sendViaRelay: (to, signal) => relay.sendSignal(to, signal),
-    channelOpened: (peer) => {
-      if (connections.stats.opened === 1) mark('first-channel');
-      relay.channelOpened();
-      pump.opened(peer);
-      app.emit('peer:connect', peer);
-    },
-    created: (total) => pump.budget(total),
-    channelClosed: (peer, wasOpen) => {
-      pump.closed(peer);
-      if (wasOpen) app.emit('peer:disconnect', peer);
-    },
-    frame: (peer, frame) => pump.frame(peer, frame),
-  });
-  pump.drive(connections);
-  const relay = new RelayLink({
-    urls: opts.bootstrap,
-    identity,
-    realm: opts.realm,
-    channels: connections,
-    needsIntroductions: () => client.api.needsIntroductions(),
-    onIce: (relayIce) => ice.fromRelay(relayIce),
-    onStatus: (up, url) => app.emit(up ? 'relay:up' : 'relay:down', url),
-  });
-  void relay.welcomed.then(() => mark('relay-welcome'));
-
-  const stop = (reason: MeshError): void => {
-    ice.close();
-    relay.close();
-    connections.closeAll();
-    pump.close();
-    client.terminate(reason);
-  };
-  try {
-    await initialised;
-  } catch (e) {
-    stop(new MeshError(ErrorCode.CLOSED, 'the peer failed to start'));
-    throw e;
-  }
-  await Promise.race([relay.welcomed, new Promise((r) => setTimeout(r, WELCOME_WAIT_MS))]);
-  // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).
-  const sweeper = startDatabaseSweeper(
-    opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
-    (opts.abandonedStorageTtl ?? ABANDONED_STORAGE_TTL_S) * 1000,
-  );
-
-  return createPeerHandle(identity.nodeIdHex, client, app, {
-    stats: () => ({
-      ...connections.counters(),
-      ...routes.toStats(),
-      'ice.relayServers': ice.stats.relayServers,
-      'ice.updates': ice.stats.updates,
-      'signals.rejected': relay.rejectedSignals,
-      'relay.connected': relay.connected ? 1 : 0,
-      'storage.abandonedRemoved': sweeper.removed,
-    }),
-    close: async () => {
-      sweeper.stop();
-      relay.close();
-      await client.api.close().catch(() => undefined);
-      stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
+  return composePeer(commonOf(opts), {
+    // The `new URL` stays inline in `new Worker`: that is the pattern Vite and webpack follow
+    // to emit the worker from an app's build (the package build rewrites it to ./worker.js).
+    startWorker: () =>
+      opts.workerUrl !== undefined
+        ? new Worker(opts.workerUrl, { type: 'module', name: 'macula-dht' })
+        : new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' }),
+    loadIdentity: () => loadTabIdentity(opts.realm),
+    createChannel: (initiator, config) => createWebRtcChannel({ initiator, config }),
+    storage: opts.storage === 'indexeddb' ? 'durable' : 'memory',
+    // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).
+    companion: (identity) => {
+      const sweeper = startDatabaseSweeper(
+        opts.storage === 'indexeddb' ? identity.nodeIdHex : undefined,
+        (opts.abandonedStorageTtl ?? ABANDONED_STORAGE_TTL_S) * 1000,
+      );
+      return { stats: () => ({ 'storage.abandonedRemoved': sweeper.removed }), stop: () => sweeper.stop() };
     },
   });
-}
-
-/** User Timing marks (`macula:…`) let an app or a benchmark see where a tab's start-up time goes. */
-function mark(name: string): void {
-  performance.mark(`macula:${name}`);
 }

@@ -4,6 +4,11 @@ import { unwrap, type Result } from '../api-result.js';
 import type { WorkerApi } from '../worker/worker-api.js';
 import { workerCallDeadlineMs } from './worker-deadline.js';
 
+/** A Web Worker, or what stands in for one (Node runs the worker's API behind a MessagePort). */
+export interface WorkerLike extends Comlink.Endpoint {
+  terminate(): void;
+}
+
 type Api = {
   [K in keyof WorkerApi]: WorkerApi[K] extends (...a: infer A) => Promise<Result<infer R>>
     ? (...a: A) => Promise<R>
@@ -24,13 +29,14 @@ export class WorkerClient {
   readonly api: Api;
 
   constructor(
-    private readonly worker: Worker,
+    private readonly worker: WorkerLike,
     private readonly deadlineMs: (name: string, args: readonly unknown[]) => number = workerCallDeadlineMs,
   ) {
     this.remote = Comlink.wrap<WorkerApi>(worker);
     worker.addEventListener('error', (event) => {
       event.preventDefault?.();
-      this.fail(new MeshError(ErrorCode.WORKER_CRASHED, `DHT worker crashed: ${event.message || 'unknown error'}`));
+      const message = (event as ErrorEvent).message;
+      this.fail(new MeshError(ErrorCode.WORKER_CRASHED, `DHT worker crashed: ${message || 'unknown error'}`));
     });
     worker.addEventListener('messageerror', () =>
       this.fail(new MeshError(ErrorCode.WORKER_CRASHED, 'DHT worker sent an unreadable message')),

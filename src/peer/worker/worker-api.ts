@@ -38,7 +38,8 @@ export interface WorkerInit {
    * it comes from this tab's own page.
    */
   publicKeyHex?: string;
-  storage: 'indexeddb' | 'memory';
+  /** 'durable': the runtime's own store (IndexedDB in a browser, a data directory in Node). */
+  storage: 'durable' | 'memory';
   /** Checked by the main thread (peer-options.ts); absent ones keep PeerCore's defaults. */
   tuning: PeerTuning;
 }
@@ -55,7 +56,7 @@ export interface AppBridge {
   lookup(event: LookupEvent): void;
 }
 
-export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => Store | undefined;
+export type StoreFactory = (kind: 'durable' | 'memory', nodeIdHex: string) => Store | undefined;
 
 export class WorkerApi {
   private core: PeerCore | undefined;

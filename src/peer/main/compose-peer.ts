@@ -1,0 +1,169 @@
+import { systemClock } from '../../core/environment.js';
+import { ErrorCode, MeshError } from '../../core/errors.js';
+import { toHex } from '../../core/id.js';
+import type { Identity } from '../../core/identity.js';
+import type { WebSocketConstructor } from '../../signaling/client.js';
+import type { IceServerSpec } from '../../signaling/ice.js';
+import type { PeerChannel } from '../../transport/peer-channel.js';
+import { ChannelRoutes } from './channel-routes.js';
+import { IceConfig } from './ice-config.js';
+import * as Comlink from 'comlink';
+import type { InitReport, PeerTuning, WorkerInit } from '../worker/worker-api.js';
+import { AppCallbacks } from './app-callbacks.js';
+import { ConnectionManager } from './connection-manager.js';
+import { FramePump } from './frame-pump.js';
+import { createPeerHandle, type Peer } from './peer-handle.js';
+import { RelayLink } from './relay-link.js';
+import { WorkerClient, type WorkerLike } from './worker-client.js';
+
+const WELCOME_WAIT_MS = 5_000;
+
+/** The options every runtime's createPeer shares, checked (peer-options.ts). */
+export interface CommonPeerOptions {
+  bootstrap: string[];
+  realm: string;
+  iceServers: IceServerSpec[];
+  iceTransportPolicy: 'all' | 'relay';
+  tuning: PeerTuning;
+}
+
+/** What the runtime runs beside the peer for as long as it lives (the browser's database sweeper). */
+export interface Companion {
+  stats(): Record<string, number>;
+  stop(): void;
+}
+
+/**
+ * The parts of a peer that differ between a browser page and a Node process; everything
+ * else (the worker's API, the channels, the relay link, the app's handle) is shared.
+ */
+export interface PeerRuntime {
+  /** Start the DHT worker: a Web Worker in a page, a MessagePort-connected WorkerApi in Node. */
+  startWorker(): WorkerLike;
+  /** This peer's identity (a tab's sessionStorage key, a Node data directory's key file, or a new one). */
+  loadIdentity(): Promise<Identity>;
+  /** One WebRTC data channel (the browser's RTCPeerConnection, or @roamhq/wrtc's in Node). */
+  createChannel(initiator: boolean, config: RTCConfiguration): PeerChannel;
+  /** Whether the worker keeps records and services in the runtime's durable store. */
+  storage: 'durable' | 'memory';
+  /** The relay's WebSocket, where the platform has no global one (Node 20). */
+  WebSocketImpl?: WebSocketConstructor;
+  /** Started once the peer is up, stopped when it closes. */
+  companion?(identity: Identity): Companion;
+  /** Runs after the peer closed (or failed to start): give back what loadIdentity took. */
+  release?(): void;
+}
+
+/**
+ * Start a peer: its identity, the DHT worker, the WebRTC mesh and the relay connection.
+ * Resolves once the worker runs and the relay has answered (or could not be reached in
+ * time: the peer keeps trying in the background).
+ *
+ * This is the composition root shared by the browser entry (create-peer.ts) and the Node
+ * entry (src/node): the worker (worker-client.ts) and the bytes bridge to it
+ * (frame-pump.ts), the channels (connection-manager.ts), the relays (relay-link.ts), what
+ * the app registers (app-callbacks.ts) and the app's handle (peer-handle.ts).
+ */
+export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime): Promise<Peer> {
+  // Start-up steps overlap: the worker's script loads while the identity is read or made,
+  // and the worker initialises while the relay connection authenticates.
+  const worker = runtime.startWorker();
+  const identity = await runtime.loadIdentity().catch((e: unknown) => {
+    worker.terminate();
+    runtime.release?.();
+    throw e;
+  });
+  mark('identity');
+  const client = new WorkerClient(worker);
+  const app = new AppCallbacks();
+  const bridge = new MessageChannel();
+  const pump = new FramePump(bridge.port1, identity);
+  // Frames and channel events posted before the worker took the port wait in the port's queue.
+  const init: WorkerInit = {
+    secretKeyHex: toHex(identity.secretKey),
+    publicKeyHex: toHex(identity.publicKey),
+    storage: runtime.storage,
+    tuning: opts.tuning,
+  };
+  const initialised = client
+    .callTransfer<InitReport>('init', [init, Comlink.proxy(app.bridge), bridge.port2], [bridge.port2])
+    .then(() => mark('worker-ready'));
+
+  // ICE servers: the app's own plus the relay's (late-bound: the relay link is made below).
+  const ice = new IceConfig(opts.iceServers, opts.iceTransportPolicy, systemClock, () => relay.requestIce());
+  const routes = new ChannelRoutes();
+  const connections: ConnectionManager = new ConnectionManager(identity, systemClock, {
+    createChannel: (initiator) => routes.wrap(runtime.createChannel(initiator, ice.configuration())),
+    // With no channel open the overlay cannot carry it: go to the relay without asking the
+    // worker (which may still be starting, and would only say no).
+    sendViaOverlay: (to, signal) =>
+      connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal),
+    sendViaRelay: (to, signal) => relay.sendSignal(to, signal),
+    channelOpened: (peer) => {
+      if (connections.stats.opened === 1) mark('first-channel');
+      relay.channelOpened();
+      pump.opened(peer);
+      app.emit('peer:connect', peer);
+    },
+    created: (total) => pump.budget(total),
+    channelClosed: (peer, wasOpen) => {
+      pump.closed(peer);
+      if (wasOpen) app.emit('peer:disconnect', peer);
+    },
+    frame: (peer, frame) => pump.frame(peer, frame),
+  });
+  pump.drive(connections);
+  const relay = new RelayLink({
+    urls: opts.bootstrap,
+    identity,
+    realm: opts.realm,
+    channels: connections,
+    needsIntroductions: () => client.api.needsIntroductions(),
+    onIce: (relayIce) => ice.fromRelay(relayIce),
+    onStatus: (up, url) => app.emit(up ? 'relay:up' : 'relay:down', url),
+    ...(runtime.WebSocketImpl ? { WebSocketImpl: runtime.WebSocketImpl } : {}),
+  });
+  void relay.welcomed.then(() => mark('relay-welcome'));
+
+  const stop = (reason: MeshError): void => {
+    ice.close();
+    relay.close();
+    connections.closeAll();
+    pump.close();
+    client.terminate(reason);
+    runtime.release?.();
+  };
+  try {
+    await initialised;
+  } catch (e) {
+    stop(new MeshError(ErrorCode.CLOSED, 'the peer failed to start'));
+    throw e;
+  }
+  let welcomeTimer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([relay.welcomed, new Promise((r) => (welcomeTimer = setTimeout(r, WELCOME_WAIT_MS)))]);
+  clearTimeout(welcomeTimer);
+  const companion = runtime.companion?.(identity);
+
+  return createPeerHandle(identity.nodeIdHex, client, app, {
+    stats: () => ({
+      ...connections.counters(),
+      ...routes.toStats(),
+      'ice.relayServers': ice.stats.relayServers,
+      'ice.updates': ice.stats.updates,
+      'signals.rejected': relay.rejectedSignals,
+      'relay.connected': relay.connected ? 1 : 0,
+      ...companion?.stats(),
+    }),
+    close: async () => {
+      companion?.stop();
+      relay.close();
+      await client.api.close().catch(() => undefined);
+      stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
+    },
+  });
+}
+
+/** User Timing marks (`macula:…`) let an app or a benchmark see where a peer's start-up time goes. */
+function mark(name: string): void {
+  performance.mark(`macula:${name}`);
+}
