@@ -1,3 +1,4 @@
+import * as Comlink from 'comlink';
 import { cryptoRandom, systemClock, type Store } from '../../core/environment.js';
 import { identityFromSecretKey, memoizedVerifier, type Identity } from '../../core/identity.js';
 import { fromHex, isIdHex, nodeIdFromPublicKey, toHex } from '../../core/id.js';
@@ -66,12 +67,15 @@ export class WorkerApi {
   private readonly patterns = new Map<number, string>();
   private watchingLookups = false;
   private tickHandle: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<Result<void>> | undefined;
+  private app: AppBridge | undefined;
 
   constructor(private readonly makeStore: StoreFactory) {}
 
   init(init: WorkerInit, app: AppBridge, port: MessagePort): Promise<Result<InitReport>> {
     return capture(async () => {
       const identity = workerIdentity(init);
+      this.app = app;
       const bridge = new FramePort(port);
       this.bridge = bridge;
       const store = this.makeStore(init.storage, identity.nodeIdHex);
@@ -199,12 +203,17 @@ export class WorkerApi {
     return capture(() => null);
   }
 
+  /** Once: a second close (Node's in-thread worker closes on terminate too) must not write the state again. */
   close(): Promise<Result<void>> {
-    return capture(async () => {
+    return (this.closing ??= capture(async () => {
       if (this.tickHandle !== undefined) clearInterval(this.tickHandle);
       await this.core?.close();
       this.bridge?.close();
-    });
+      // The app's side came as a Comlink proxy over a MessagePort of its own: release it, or
+      // that port pair outlives the peer (a Node process would never exit; a page's worker
+      // is terminated anyway).
+      (this.app as Partial<Record<typeof Comlink.releaseProxy, () => void>> | undefined)?.[Comlink.releaseProxy]?.();
+    }));
   }
 
   /** Names are hashed only while the app listens to lookups (and only valid ones: bad ones are refused later). */
