@@ -1,3 +1,4 @@
+import { unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, MeshError } from '../core/errors.js';
@@ -51,7 +52,12 @@ export async function takeDataDir(dir: string): Promise<DataDirLock> {
       if (released) return;
       released = true;
       heldHere.delete(dir);
-      void unlink(path).catch(() => undefined);
+      // At once, not later: a peer started on this directory right after must not lose its new lock to this unlink.
+      try {
+        unlinkSync(path);
+      } catch {
+        // Already gone.
+      }
     },
   };
 }
