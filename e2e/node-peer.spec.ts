@@ -51,6 +51,10 @@ const nodeDiscovers = async (n: NodePeerProcess, serviceId: string): Promise<str
   (await n.request<Array<{ nodeId: string }>>('discover', { serviceId })).map((x) => x.nodeId);
 
 test.describe('Node peer with browser peers', () => {
+  // Each Node peer is a process that tsx compiles on start (seconds on a loaded 2-core runner), and the
+  // restart test starts three: more room than the suite's 90 s, as a safety net, not a speed check.
+  test.describe.configure({ timeout: 180_000 });
+
   test('Node and browser peers discover, call and publish to each other in both directions', async ({ browser }) => {
     const node = await startNode();
     const [a, b] = [await tab(browser), await tab(browser)];
@@ -141,5 +145,17 @@ test.describe('Node peer with browser peers', () => {
       by: first.nodeId,
       args: 'back?',
     });
+
+    // A crash (SIGKILL: no close, the lock file left behind) loses neither the identity nor the services.
+    await again.kill();
+    const third = await startNode(dataDir);
+    expect(third.nodeId).toBe(first.nodeId);
+    expect(await third.request('listLocalServices')).toEqual(['kept.service']);
+    await third.request('advertise', { serviceId: 'kept.service', metadata: { region: 'eu' } });
+    await expect
+      .poll(() =>
+        newcomer.page.evaluate(() => window.peer!.call('kept.service', 'still?').catch((e: Error) => e.message)),
+      )
+      .toEqual({ by: first.nodeId, args: 'still?' });
   });
 });

@@ -21,6 +21,8 @@ export class NodePeerProcess {
     const args = ['--import', 'tsx', 'e2e/node-peer-host.ts', bootstrap, ...(dataDir ? [dataDir] : [])];
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const stderr: string[] = [];
+    // A request written after the process died fails through `waiting`, not as an EPIPE thrown at the runner.
+    child.stdin!.on('error', () => undefined);
     child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
     return new Promise((resolve, reject) => {
       let peer: NodePeerProcess | undefined;
@@ -61,14 +63,22 @@ export class NodePeerProcess {
 
   /** Close the peer (it leaves the mesh and writes its snapshot) and wait for the process to end. */
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.ended) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     await this.request('close').catch(() => undefined);
     this.child.stdin!.end();
     await exited;
   }
 
-  kill(): void {
+  /** End the process at once, as a crash would (nothing is closed or flushed). */
+  async kill(): Promise<void> {
+    if (this.ended) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  private get ended(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 }
