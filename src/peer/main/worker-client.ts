@@ -4,8 +4,16 @@ import { unwrap, type Result } from '../api-result.js';
 import type { WorkerApi } from '../worker/worker-api.js';
 import { workerCallDeadlineMs } from './worker-deadline.js';
 
-/** A Web Worker, or what stands in for one (Node runs the worker's API behind a MessagePort). */
-export interface WorkerLike extends Comlink.Endpoint {
+/**
+ * A Web Worker, or what stands in for one (Node runs the worker's API behind a MessagePort).
+ * Spelt out rather than extending Comlink's Endpoint: this type reaches the package's
+ * declarations, and an app must not need Comlink's types (it is inlined, not a dependency).
+ */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
+  start?(): void;
   terminate(): void;
 }
 
