@@ -6,7 +6,9 @@
  *                                   worker: import maps do not apply there)
  *   browser dist/browser/index.js   createPeer and the errors, every dependency inlined
  *                                   (simple-peer's prebuilt bundle: no Node polyfills)
- *   node    dist/node/*.js          the relay, the CLI and the test kit (ws stays a dependency)
+ *   node    dist/node/*.js          the relay, the CLI, the test kit and the Node peer (ws stays a
+ *                                   dependency; @roamhq/wrtc an optional peer dependency, imported
+ *                                   only when a Node peer starts)
  * Types come from `tsc -p tsconfig.lib.json`.
  */
 import { defineConfig, type Plugin, type UserConfig } from 'vite';
@@ -74,8 +76,13 @@ export default defineConfig(({ mode }): UserConfig => {
         sourcemap: false,
         ssr: true,
         rolldownOptions: {
-          input: { relay: 'src/relay/index.ts', testing: 'src/testing/index.ts', cli: 'src/cli/main.ts' },
-          external: ['ws', /^@playwright\/test/],
+          input: {
+            relay: 'src/relay/index.ts',
+            testing: 'src/testing/index.ts',
+            cli: 'src/cli/main.ts',
+            node: 'src/node/index.ts',
+          },
+          external: ['ws', /^@playwright\/test/, '@roamhq/wrtc'],
           output: {
             format: 'es',
             entryFileNames: '[name].js',
@@ -84,8 +91,8 @@ export default defineConfig(({ mode }): UserConfig => {
           },
         },
       },
-      // Everything but ws and Playwright is inlined, so the package's only dependency is ws.
-      ssr: { noExternal: true, external: ['ws', '@playwright/test'] },
+      // Everything but ws, Playwright and wrtc is inlined, so the package's only dependency is ws.
+      ssr: { noExternal: true, external: ['ws', '@playwright/test', '@roamhq/wrtc'] },
     };
   }
   throw new Error(`vite.lib.config.ts: --mode worker, browser or node (got ${mode})`);

@@ -16,8 +16,11 @@ export const SIZE_BUDGET = {
   /**
    * The npm tarball. Raised from 420 kB when STUN/TURN, TLS, signed signal stamps and the
    * Deploying part of the README landed (445 kB): features a deployment needs, bought on purpose.
+   * Raised again to 640 kB for the Node peer (608 kB): dist/node/node.js carries its own copy of
+   * the core, the worker's API, simple-peer and the crypto (474 kB raw, 130 kB gzip), because
+   * the Node build inlines everything but ws, as the browser build does.
    */
-  tarball: 480 * 1024,
+  tarball: 640 * 1024,
 } as const;
 
 export const kB = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;

@@ -29,6 +29,8 @@ export const ErrorCode = {
   BUDGET_EXHAUSTED: 'BUDGET_EXHAUSTED',
   STORAGE_ERROR: 'STORAGE_ERROR',
   WORKER_CRASHED: 'WORKER_CRASHED',
+  /** An optional package the feature needs is not installed (the Node entry's @roamhq/wrtc); the message names it. */
+  MISSING_DEPENDENCY: 'MISSING_DEPENDENCY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

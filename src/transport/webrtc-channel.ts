@@ -14,12 +14,18 @@ import { diagnoseFailure, newTrace, selectedRoute } from './channel-diagnostics.
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
 const MAX_QUEUED_BYTES = 8 << 20;
+/**
+ * Node's @roamhq/wrtc updates `bufferedAmount` only between turns of the event loop and
+ * never fires `bufferedamountlow`: the bytes sent in the current turn are counted here, and
+ * a queue that waits is looked at again after this long (in browsers the event comes first).
+ */
+const DRAIN_RETRY_MS = 25;
 
 export interface ChannelOptions {
   initiator: boolean;
   /** RTCPeerConnection configuration (ICE servers); loopback and LAN need none. */
   config?: RTCConfiguration;
-  /** An RTCPeerConnection implementation for Node (node-datachannel's polyfill). */
+  /** An RTCPeerConnection implementation for Node (@roamhq/wrtc, src/node/wrtc.ts). */
   wrtc?: unknown;
 }
 
@@ -62,16 +68,36 @@ export function createWebRtcChannel(
     (peer as unknown as { _pc?: RTCPeerConnection })._pc ?? undefined;
   const trace = newTrace();
 
+  let sentThisTurn = 0;
+  let turnEnd: ReturnType<typeof setTimeout> | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
   const drain = (): void => {
-    while (queue.length > 0 && !closed && peer.connected && peer.bufferSize < HIGH_WATER) {
+    while (queue.length > 0 && !closed && peer.connected && Math.max(peer.bufferSize, sentThisTurn) < HIGH_WATER) {
       const message = queue.shift()!;
       stats.queuedBytes -= message.length;
+      sentThisTurn += message.length;
+      turnEnd ??= setTimeout(() => {
+        turnEnd = undefined;
+        sentThisTurn = 0;
+        drain();
+      }, 0);
       try {
         peer.send(message);
       } catch {
         stats.dropped++;
       }
     }
+    if (queue.length > 0 && !closed && retry === undefined) {
+      retry = setTimeout(() => {
+        retry = undefined;
+        drain();
+      }, DRAIN_RETRY_MS);
+    }
+  };
+  const stopDraining = (): void => {
+    clearTimeout(turnEnd);
+    clearTimeout(retry);
+    turnEnd = retry = undefined;
   };
 
   const channel: ReturnType<typeof createWebRtcChannel> = {
@@ -108,6 +134,7 @@ export function createWebRtcChannel(
     close() {
       if (closed) return;
       closed = true;
+      stopDraining();
       peer.destroy();
     },
     failureReason() {
@@ -160,6 +187,7 @@ export function createWebRtcChannel(
   const finish = (): void => {
     closed = true;
     queue.length = 0;
+    stopDraining();
     if (reported) return;
     reported = true;
     channel.onClose();

@@ -1,5 +1,6 @@
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { PeerTuning } from '../worker/worker-api.js';
+import type { CommonPeerOptions } from './compose-peer.js';
 import { iceServersProblem, normaliseIceServers, type IceServerSpec } from '../../signaling/ice.js';
 
 /** An RTCIceServer as createPeer accepts it (the DOM type, restated so the options need no DOM lib). */
@@ -9,7 +10,8 @@ export interface IceServer {
   credential?: string;
 }
 
-export interface PeerOptions {
+/** The options the browser's and the Node entry's createPeer share. */
+export interface SharedPeerOptions {
   /** WebSocket URL(s) of bootstrap relays, e.g. `ws://localhost:8787/relay`. */
   bootstrap: string | string[];
   /** Peers only meet peers of the same realm. */
@@ -20,11 +22,14 @@ export interface PeerOptions {
   cacheTtl?: number;
   k?: number;
   alpha?: number;
-  storage?: 'indexeddb' | 'memory';
   /** STUN/TURN servers of the app, used together with those the relay hands out (at most 8). */
   iceServers?: IceServer[];
   /** `'relay'` uses TURN only (to check a TURN server, or to hide addresses); default `'all'`. */
   iceTransportPolicy?: 'all' | 'relay';
+}
+
+export interface PeerOptions extends SharedPeerOptions {
+  storage?: 'indexeddb' | 'memory';
   /**
    * Where the DHT worker's script is, for hosting the package's bundlers do not handle
    * (esbuild, Rollup, Rolldown, a CDN, a strict `worker-src` CSP): a same-origin http(s)
@@ -52,20 +57,25 @@ const SERVICE_TTL_REMOVED =
 /** The options the worker's node and registry take (the rest are the main thread's). */
 const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'k', 'alpha'] as const satisfies ReadonlyArray<keyof PeerTuning>;
 
-export interface ValidPeerOptions extends Omit<
-  PeerOptions,
-  'bootstrap' | 'realm' | 'storage' | 'iceServers' | 'iceTransportPolicy' | 'workerUrl'
+/** The shared options, checked: lists normalised, defaults filled in where the main thread needs them. */
+export interface ValidSharedOptions extends Omit<
+  SharedPeerOptions,
+  'bootstrap' | 'realm' | 'iceServers' | 'iceTransportPolicy'
 > {
   bootstrap: string[];
   realm: string;
-  storage: 'indexeddb' | 'memory';
   iceServers: IceServerSpec[];
   iceTransportPolicy: 'all' | 'relay';
-  /** Absolute, when the app gave one. */
-  workerUrl?: string;
 }
 
-/** Every option createPeer takes: anything else is a misspelling, refused rather than ignored. */
+export interface ValidPeerOptions extends ValidSharedOptions {
+  storage: 'indexeddb' | 'memory';
+  /** Absolute, when the app gave one. */
+  workerUrl?: string;
+  abandonedStorageTtl?: number;
+}
+
+/** Every option the browser's createPeer takes: anything else is a misspelling, refused rather than ignored. */
 const OPTION_SET = {
   bootstrap: true,
   realm: true,
@@ -81,8 +91,27 @@ const OPTION_SET = {
 } as const satisfies Record<keyof PeerOptions, true>;
 export const PEER_OPTION_NAMES = Object.keys(OPTION_SET) as ReadonlyArray<keyof PeerOptions>;
 
-/** Checks every option up front, naming the one that is wrong (INVALID_ARGUMENT). */
+/** Checks every option of the browser's createPeer up front, naming the one that is wrong (INVALID_ARGUMENT). */
 export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
+  const shared = validateSharedOptions(options, PEER_OPTION_NAMES);
+  const abandoned = options.abandonedStorageTtl;
+  if (abandoned !== undefined && !(Number.isInteger(abandoned) && abandoned >= 60 && abandoned <= 31_536_000)) {
+    throw invalidArgument('abandonedStorageTtl', 'an integer number of seconds in [60, 31536000]', abandoned);
+  }
+  const storage = options.storage ?? 'indexeddb';
+  if (storage !== 'indexeddb' && storage !== 'memory')
+    throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
+  const valid: ValidPeerOptions = { ...shared, storage };
+  if (abandoned !== undefined) valid.abandonedStorageTtl = abandoned;
+  if (options.workerUrl !== undefined) valid.workerUrl = resolveWorkerUrl(options.workerUrl, globalThis.location?.href);
+  return valid;
+}
+
+/**
+ * Checks the options every entry shares, and refuses any name not in `names` (the entry's
+ * whole option list). Only the shared options are returned: the entry checks its own.
+ */
+export function validateSharedOptions(options: SharedPeerOptions, names: ReadonlyArray<string>): ValidSharedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
   if (Object.prototype.hasOwnProperty.call(options, 'serviceTtl')) {
     throw new MeshError(ErrorCode.INVALID_ARGUMENT, `serviceTtl: not an option: ${SERVICE_TTL_REMOVED}`, {
@@ -90,10 +119,10 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
     });
   }
   for (const name of Object.keys(options)) {
-    if (!(PEER_OPTION_NAMES as readonly string[]).includes(name)) {
+    if (!names.includes(name)) {
       throw new MeshError(
         ErrorCode.INVALID_ARGUMENT,
-        `${name}: not an option of createPeer (they are ${PEER_OPTION_NAMES.join(', ')})`,
+        `${name}: not an option of createPeer (they are ${names.join(', ')})`,
         { argument: name },
       );
     }
@@ -114,18 +143,11 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   if (cacheTtl !== undefined && !(Number.isInteger(cacheTtl) && cacheTtl >= 1 && cacheTtl <= 86_400)) {
     throw invalidArgument('cacheTtl', 'an integer number of seconds in [1, 86400]', cacheTtl);
   }
-  const abandoned = options.abandonedStorageTtl;
-  if (abandoned !== undefined && !(Number.isInteger(abandoned) && abandoned >= 60 && abandoned <= 31_536_000)) {
-    throw invalidArgument('abandonedStorageTtl', 'an integer number of seconds in [60, 31536000]', abandoned);
-  }
   if (options.k !== undefined && !(Number.isInteger(options.k) && options.k >= 2 && options.k <= 64))
     throw invalidArgument('k', 'an integer in [2, 64]', options.k);
   if (options.alpha !== undefined && !(Number.isInteger(options.alpha) && options.alpha >= 1 && options.alpha <= 8)) {
     throw invalidArgument('alpha', 'an integer in [1, 8]', options.alpha);
   }
-  const storage = options.storage ?? 'indexeddb';
-  if (storage !== 'indexeddb' && storage !== 'memory')
-    throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
   const iceServers = options.iceServers ?? [];
   const iceProblem = iceServersProblem(iceServers);
   if (iceProblem !== null)
@@ -133,21 +155,28 @@ export function validatePeerOptions(options: PeerOptions): ValidPeerOptions {
   const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
   if (iceTransportPolicy !== 'all' && iceTransportPolicy !== 'relay')
     throw invalidArgument('iceTransportPolicy', "'all' or 'relay'", iceTransportPolicy);
-  const { workerUrl, ...rest } = options;
-  const valid: ValidPeerOptions = {
-    ...rest,
+  return {
+    ...pickDefined(options, TUNING_KEYS),
     bootstrap,
     realm,
-    storage,
     iceServers: normaliseIceServers(iceServers),
     iceTransportPolicy,
   };
-  if (workerUrl !== undefined) valid.workerUrl = resolveWorkerUrl(workerUrl, globalThis.location?.href);
-  return valid;
+}
+
+/** What composePeer takes of the checked options. */
+export function commonOf(opts: ValidSharedOptions): CommonPeerOptions {
+  return {
+    bootstrap: opts.bootstrap,
+    realm: opts.realm,
+    iceServers: opts.iceServers,
+    iceTransportPolicy: opts.iceTransportPolicy,
+    tuning: tuningOf(opts),
+  };
 }
 
 /** The tuning options that were given, for the worker (absent ones keep the worker's defaults). */
-export function tuningOf(opts: ValidPeerOptions): PeerTuning {
+export function tuningOf(opts: ValidSharedOptions): PeerTuning {
   return pickDefined(opts, TUNING_KEYS);
 }
 

@@ -4,6 +4,19 @@ import { unwrap, type Result } from '../api-result.js';
 import type { WorkerApi } from '../worker/worker-api.js';
 import { workerCallDeadlineMs } from './worker-deadline.js';
 
+/**
+ * A Web Worker, or what stands in for one (Node runs the worker's API behind a MessagePort).
+ * Spelt out rather than extending Comlink's Endpoint: this type reaches the package's
+ * declarations, and an app must not need Comlink's types (it is inlined, not a dependency).
+ */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
+  start?(): void;
+  terminate(): void;
+}
+
 type Api = {
   [K in keyof WorkerApi]: WorkerApi[K] extends (...a: infer A) => Promise<Result<infer R>>
     ? (...a: A) => Promise<R>
@@ -36,13 +49,13 @@ export class WorkerClient {
   readonly api: Api;
 
   constructor(
-    private readonly worker: Worker,
+    private readonly worker: WorkerLike,
     private readonly deadlineMs: (name: string, args: readonly unknown[]) => number = workerCallDeadlineMs,
   ) {
     this.remote = Comlink.wrap<WorkerApi>(worker);
     worker.addEventListener('error', (event) => {
       event.preventDefault?.();
-      const message = event.message || 'unknown error';
+      const message = (event as ErrorEvent).message || 'unknown error';
       if (!this.running) {
         this.fail(new MeshError(ErrorCode.WORKER_CRASHED, `DHT worker crashed while starting: ${message}`));
         return;

@@ -1,3 +1,4 @@
+import * as Comlink from 'comlink';
 import { cryptoRandom, systemClock, type Store } from '../../core/environment.js';
 import { identityFromSecretKey, memoizedVerifier, type Identity } from '../../core/identity.js';
 import { fromHex, isIdHex, nodeIdFromPublicKey, toHex } from '../../core/id.js';
@@ -41,7 +42,8 @@ export interface WorkerInit {
    * it comes from this tab's own page.
    */
   publicKeyHex?: string;
-  storage: 'indexeddb' | 'memory';
+  /** 'durable': the runtime's own store (IndexedDB in a browser, a data directory in Node). */
+  storage: 'durable' | 'memory';
   /** Checked by the main thread (peer-options.ts); absent ones keep PeerCore's defaults. */
   tuning: PeerTuning;
 }
@@ -59,7 +61,7 @@ export interface AppBridge {
   lookup(event: LookupEvent): void;
 }
 
-export type StoreFactory = (kind: 'indexeddb' | 'memory', nodeIdHex: string) => Store | undefined;
+export type StoreFactory = (kind: 'durable' | 'memory', nodeIdHex: string) => Store | undefined;
 
 export class WorkerApi {
   private core: PeerCore | undefined;
@@ -71,12 +73,15 @@ export class WorkerApi {
   private ticker: Ticker | undefined;
   /** Until init, what the page said last (it may say so before the node exists). */
   private hidden = false;
+  private closing: Promise<Result<void>> | undefined;
+  private app: AppBridge | undefined;
 
   constructor(private readonly makeStore: StoreFactory) {}
 
   init(init: WorkerInit, app: AppBridge, port: MessagePort): Promise<Result<InitReport>> {
     return capture(async () => {
       const identity = workerIdentity(init);
+      this.app = app;
       const bridge = new FramePort(port);
       this.bridge = bridge;
       const store = this.makeStore(init.storage, identity.nodeIdHex);
@@ -220,13 +225,21 @@ export class WorkerApi {
     return capture(() => null);
   }
 
-  /** Leave the mesh: `graceMs` for the removals of this peer's records and the goodbyes (PeerCore.close). */
-  close(graceMs: number | undefined): Promise<Result<void>> {
-    return capture(async () => {
+  /**
+   * Leave the mesh: `graceMs` for the removals of this peer's records and the goodbyes
+   * (PeerCore.close). Once: a second close (Node's in-thread worker closes on terminate too)
+   * must not write the state again.
+   */
+  close(graceMs?: number): Promise<Result<void>> {
+    return (this.closing ??= capture(async () => {
       this.ticker?.close();
       await this.core?.close(graceMs ?? LEAVE_GRACE_MS);
       this.bridge?.close();
-    });
+      // The app's side came as a Comlink proxy over a MessagePort of its own: release it, or
+      // that port pair outlives the peer (a Node process would never exit; a page's worker
+      // is terminated anyway).
+      (this.app as Partial<Record<typeof Comlink.releaseProxy, () => void>> | undefined)?.[Comlink.releaseProxy]?.();
+    }));
   }
 
   /** Names are hashed only while the app listens to lookups (and only valid ones: bad ones are refused later). */
