@@ -25,6 +25,7 @@ const operations = (peer: Peer): Record<string, (a: Record<string, unknown>) => 
     return null;
   },
   listLocalServices: () => peer.listLocalServices(),
+  restoredServices: async () => (await peer.restoredServices()).map((s) => [s.serviceId, s.metadata]),
   discover: (a) => peer.discover(a['serviceId'] as string, { forceRefresh: true }),
   call: (a) => peer.call(a['serviceId'] as string, a['args']),
   subscribe: async (a) => {

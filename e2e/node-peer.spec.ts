@@ -129,8 +129,12 @@ test.describe('Node peer with browser peers', () => {
 
     const again = await startNode(dataDir);
     expect(again.nodeId).toBe(first.nodeId);
-    // Restored and advertised again before the app registers anything.
-    expect(await again.request('listLocalServices')).toEqual(['kept.service']);
+    // Restored from the data directory, and waiting for the app's handler (README: restoredServices()):
+    // a service is advertised again only with a handler to answer its calls.
+    expect(await again.request('restoredServices')).toEqual([['kept.service', { region: 'eu' }]]);
+    expect(await again.request('listLocalServices')).toEqual([]);
+    // The app registers its handler again on start, as a server does: discovered and called again.
+    await again.request('advertise', { serviceId: 'kept.service', metadata: { region: 'eu' } });
     const newcomer = await tab(browser);
     await expect
       .poll(() =>
@@ -139,8 +143,6 @@ test.describe('Node peer with browser peers', () => {
         ),
       )
       .toEqual([[first.nodeId, { region: 'eu' }]]);
-    // The app registers its handler again on start, as a server does: calls go through.
-    await again.request('advertise', { serviceId: 'kept.service', metadata: { region: 'eu' } });
     expect(await newcomer.page.evaluate(() => window.peer!.call('kept.service', 'back?'))).toEqual({
       by: first.nodeId,
       args: 'back?',
@@ -150,7 +152,7 @@ test.describe('Node peer with browser peers', () => {
     await again.kill();
     const third = await startNode(dataDir);
     expect(third.nodeId).toBe(first.nodeId);
-    expect(await third.request('listLocalServices')).toEqual(['kept.service']);
+    expect(await third.request('restoredServices')).toEqual([['kept.service', { region: 'eu' }]]);
     await third.request('advertise', { serviceId: 'kept.service', metadata: { region: 'eu' } });
     await expect
       .poll(() =>
