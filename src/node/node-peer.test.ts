@@ -102,14 +102,16 @@ describe('Node peer', () => {
 
     const again = await start({ dataDir: dir });
     expect(again.nodeId).toBe(id);
-    expect(await again.listLocalServices()).toEqual(['node.kept']);
+    // Restored, and advertised again only with a handler (as a reloaded tab: README, restoredServices()).
+    expect((await again.restoredServices()).map((s) => s.serviceId)).toEqual(['node.kept']);
+    expect(await again.listLocalServices()).toEqual([]);
+    await again.advertise('node.kept', () => 'kept again');
+    expect(await again.restoredServices()).toEqual([]);
     const other = await start();
     await until(
       () => other.discover('node.kept', { forceRefresh: true }),
       (list) => list.some((p) => p.nodeId === id),
     );
-    // The advertisement came back on its own; the handler is the app's to register again.
-    await again.advertise('node.kept', () => 'kept again');
     expect(await other.call('node.kept')).toBe('kept again');
   });
 

@@ -127,7 +127,7 @@ describe('PeerCore.restore: services of the earlier session', () => {
     // Nothing is advertised: no local service to call, nothing kept alive or saved as this session's.
     expect(after.listLocalServices()).toEqual([]);
     expect(after.localAdvertisements()).toEqual([]);
-    expect(after.rpc.load).toEqual({ calls: 0, callers: 0 });
+    expect(after.rpc.load).toEqual({ calls: 0, callers: 0, neighbours: 0 });
 
     await after.advertise('kept.svc', { metadata: { v: 2 }, ttl: 120 });
     expect(after.restoredServices().map((s) => s.serviceId)).toEqual(['dropped.svc']);
