@@ -29,8 +29,6 @@ export interface ChannelIntakeHost extends NodeBasics {
   isClosed(): boolean;
   /** Back from isolation: join again (DhtNode.bootstrap). */
   rejoin(): void;
-  /** The neighbour said LEAVE: it is closing (DhtNode.neighbourLeft). */
-  left(peer: string): void;
 }
 
 /**
@@ -111,7 +109,7 @@ export class ChannelIntake {
         host.messenger.acknowledged(peer, message.body.hid);
         return;
       case 'LEAVE':
-        host.left(peer);
+        this.left(peer);
         return;
       case 'RPC_ROUTE':
         host.messenger.receive(peer, message.body);
@@ -161,5 +159,19 @@ export class ChannelIntake {
   private dropped(why: 'frames.afterClose' | 'frames.fromStranger' | 'frames.malformed' | 'flood.limited'): void {
     this.host.count('frames.dropped');
     this.host.count(why);
+  }
+
+  /**
+   * A neighbour said it is closing (LEAVE, over its own channel: nobody else can say it for
+   * it). It is dropped at once rather than kept as a lost contact to probe and redial:
+   * gone from the table, not taken back on hearsay for a while (contacts.ts, departed), its
+   * channel closed; the registry forgets it as a provider (neighbour:left).
+   */
+  private left(peer: string): void {
+    const { host } = this;
+    host.count('neighbours.left');
+    host.table.markDead(fromHex(peer));
+    host.neighbourSet.hangUp(peer);
+    host.emit({ type: 'neighbour:left', peer });
   }
 }

@@ -1,13 +1,13 @@
-import { peekType } from '../wire/codec.js';
 import * as C from '../constants.js';
-import { ZERO_COUNTERS, messageCounter, type CounterName } from '../counters.js';
+import { ZERO_COUNTERS, type CounterName } from '../counters.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
 import { fromHex, isIdHex, type NodeId } from '../id.js';
 import { verify as ed25519Verify, type Identity, type Verifier } from '../identity.js';
 import { Liars } from '../defence/liars.js';
 import { NeighbourTrust } from '../defence/neighbour-trust.js';
-import { FloodGuard, shapedTransport } from '../defence/rate-limit.js';
+import { FloodGuard } from '../defence/rate-limit.js';
+import { outgoingTransport, routedAdmission } from './outgoing.js';
 import {
   findNode,
   findValue,
@@ -117,11 +117,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const neighbours = new Map<string, Neighbour>();
     this.neighbours = neighbours;
     const flood = (this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood));
-    const shaped =
-      flood === undefined
-        ? opts.transport
-        : shapedTransport(opts.transport, flood, (p) => neighbours.has(p), this.clock, count);
-    const transport = (this.transport = countedTransport(shaped, count));
+    const transport = (this.transport = outgoingTransport(opts.transport, flood, neighbours, this.clock, count));
     const departed = departedMemory();
     const table = (this.table = new RoutingTable(this.self, {
       k: this.k,
@@ -132,17 +128,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const queryTimer = new QueryTimer(this.hopTimeoutMs);
 
     // The parts, bottom up: each is handed only what it uses, all of it built already.
-    const admission =
-      flood === undefined
-        ? undefined
-        : {
-            delivered: (from: string, inner: Uint8Array) => this.intake.admitDelivered(flood, from, inner),
-            handOver: (next: string, inner: Uint8Array) => {
-              if (!neighbours.has(next) || flood.allowHandOver(next, inner, this.clock.now())) return true;
-              count('flood.shed');
-              return false;
-            },
-          };
+    const admission = routedAdmission(flood, neighbours, this.clock, count, () => this.intake);
     const messenger = new Messenger({ ...basics, transport, neighbours, table, admission });
     this.gateway = (opts.gateway ?? ((ctx) => new Gateway(ctx)))({
       ...basics,
@@ -250,7 +236,6 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       emit,
       isClosed: () => this.closed,
       rejoin: () => void this.bootstrap().catch(() => undefined),
-      left: (peer) => this.neighbourLeft(peer),
     });
     this.maintenance = new Maintenance(
       {
@@ -290,19 +275,6 @@ export class DhtNode implements ChannelHandler, NodeBasics {
 
   onFrame(peer: string, frame: Uint8Array): void {
     this.intake.frame(peer, frame);
-  }
-
-  /**
-   * A neighbour said it is closing (LEAVE, over its own channel: nobody else can say it for
-   * it). It is dropped at once rather than kept as a lost contact to probe and redial:
-   * gone from the table, not taken back on hearsay for a while (contacts.ts, departed), its
-   * channel closed; the registry forgets it as a provider (neighbour:left).
-   */
-  private neighbourLeft(peer: string): void {
-    this.count('neighbours.left');
-    this.table.markDead(fromHex(peer));
-    this.neighbourSet.hangUp(peer);
-    this.emit({ type: 'neighbour:left', peer });
   }
 
   /** Tell every neighbour this node is closing (before close(); see neighbourLeft). */
@@ -396,25 +368,4 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       'route.pendingHops': this.messenger.router.pendingHops,
     };
   }
-}
-
-/**
- * `inner`, with every frame it accepts counted in `messages.out` and `messages.out.<TYPE>`:
- * requests, replies, routed envelopes, acknowledgements and pings alike, whichever part
- * sent them, so that what one node counts out its neighbours count in (or dropped).
- */
-function countedTransport(inner: Transport, count: (name: CounterName) => void): Transport {
-  return {
-    send: (peer, frame) => {
-      // Read before sending: the worker's transport transfers the frame's buffer away.
-      // Our own frames always carry a known type (the codec wrote it).
-      const type = peekType(frame);
-      if (!inner.send(peer, frame)) return false;
-      count('messages.out');
-      if (type !== undefined) count(messageCounter('out', type));
-      return true;
-    },
-    connect: (peer) => inner.connect(peer),
-    disconnect: (peer) => inner.disconnect(peer),
-  };
 }

@@ -1,0 +1,68 @@
+import { messageCounter, type CounterName } from '../counters.js';
+import type { Clock, Transport } from '../environment.js';
+import { shapedTransport, type FloodGuard } from '../defence/rate-limit.js';
+import { peekType } from '../wire/codec.js';
+import type { ChannelIntake } from './channel-intake.js';
+
+/**
+ * What leaves the node: the transport the parts send through, within what each neighbour
+ * admits from us (rate-limit.ts shapes it; absent when flood protection is off) and counted
+ * (countedTransport below).
+ */
+export function outgoingTransport(
+  inner: Transport,
+  flood: FloodGuard | undefined,
+  neighbours: ReadonlyMap<string, unknown>,
+  clock: Clock,
+  count: (name: CounterName) => void,
+): Transport {
+  const shaped = flood === undefined ? inner : shapedTransport(inner, flood, (p) => neighbours.has(p), clock, count);
+  return countedTransport(shaped, count);
+}
+
+/**
+ * How routed envelopes are admitted (messenger.ts): one that ends here is charged to the
+ * neighbour that handed it over by what it carries (ChannelIntake.admitDelivered), and one
+ * handed on to where it may end must stay within what that neighbour admits from us, or the
+ * hop is shed and the next-best one tried. Undefined when flood protection is off.
+ */
+export function routedAdmission(
+  flood: FloodGuard | undefined,
+  neighbours: ReadonlyMap<string, unknown>,
+  clock: Clock,
+  count: (name: CounterName) => void,
+  intake: () => ChannelIntake,
+):
+  | { delivered(from: string, inner: Uint8Array): boolean; handOver(next: string, inner: Uint8Array): boolean }
+  | undefined {
+  if (flood === undefined) return undefined;
+  return {
+    delivered: (from, inner) => intake().admitDelivered(flood, from, inner),
+    handOver: (next, inner) => {
+      if (!neighbours.has(next) || flood.allowHandOver(next, inner, clock.now())) return true;
+      count('flood.shed');
+      return false;
+    },
+  };
+}
+
+/**
+ * `inner`, with every frame it accepts counted in `messages.out` and `messages.out.<TYPE>`:
+ * requests, replies, routed envelopes, acknowledgements and pings alike, whichever part
+ * sent them, so that what one node counts out its neighbours count in (or dropped).
+ */
+function countedTransport(inner: Transport, count: (name: CounterName) => void): Transport {
+  return {
+    send: (peer, frame) => {
+      // Read before sending: the worker's transport transfers the frame's buffer away.
+      // Our own frames always carry a known type (the codec wrote it).
+      const type = peekType(frame);
+      if (!inner.send(peer, frame)) return false;
+      count('messages.out');
+      if (type !== undefined) count(messageCounter('out', type));
+      return true;
+    },
+    connect: (peer) => inner.connect(peer),
+    disconnect: (peer) => inner.disconnect(peer),
+  };
+}
