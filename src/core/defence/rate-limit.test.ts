@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../wire/codec.js';
 import { seededRandom } from '../environment.js';
 import {
+  DEFAULT_FLOOD_LIMITS,
   FLOOD_CLASSES,
   FloodGuard,
   floodClassOf,
@@ -27,6 +28,15 @@ const frameOf: Record<FloodClass, Uint8Array> = {
   store: encodeFrame('STORE', { rid: 1, record: {} }),
   signal: encodeFrame('SIGNAL', { payload: new Uint8Array(8) }),
   call: encodeFrame('CALL', { rid: 1, service: 's', args: null }),
+  publish: encodeFrame('PUBLISH', {
+    rid: 1,
+    mid: new Uint8Array(16),
+    topic: 't',
+    payload: new Uint8Array(1),
+    publicKey: new Uint8Array(32),
+    at: 0,
+    signature: new Uint8Array(64),
+  }),
   reply: encodeFrame('STORE_REPLY', { rid: 1, key: new Uint8Array(32), ok: true }),
   control: encodeFrame('ROUTE_ACK', { hid: 7 }),
   other: Uint8Array.of(1, 0xee, 0, 0, 0, 0, 0, 0),
@@ -66,7 +76,7 @@ describe('flood classes', () => {
           signature: new Uint8Array(64),
         }),
       ),
-    ).toBe('call');
+    ).toBe('publish');
     expect(floodClassOf(encodeFrame('PING', { rid: 1 }))).toBe('control');
     expect(floodClassOf(new Uint8Array(3))).toBe('other');
   });
@@ -150,5 +160,29 @@ describe('flood guard', () => {
     expect(guard.sizes.peers).toBe(100);
     for (let i = 0; i < 100; i++) guard.forget(i.toString(16).padStart(64, '0'));
     expect(guard.sizes.peers).toBe(0);
+  });
+});
+
+describe('published messages with the default limits', () => {
+  const publish = (rid: number): Uint8Array =>
+    encodeFrame('PUBLISH', {
+      rid,
+      mid: new Uint8Array(16),
+      topic: 't',
+      payload: new Uint8Array(1),
+      publicKey: new Uint8Array(32),
+      at: 0,
+      signature: new Uint8Array(64),
+    });
+  const admittedAtOnce = (frame: (i: number) => Uint8Array): number => {
+    const guard = new FloodGuard(DEFAULT_FLOOD_LIMITS);
+    let admitted = 0;
+    for (let i = 0; i < 5_000; i++) if (guard.admit('n', frame(i), 0).ok) admitted++;
+    return admitted;
+  };
+
+  it('are bounded like the other verified classes, not with calls: one neighbour cannot make a tab verify thousands at once', () => {
+    expect(admittedAtOnce(publish)).toBe(DEFAULT_FLOOD_LIMITS.classes.publish.burst);
+    expect(admittedAtOnce(publish)).toBeLessThan(DEFAULT_FLOOD_LIMITS.classes.call.burst / 4);
   });
 });

@@ -25,13 +25,14 @@ import { MessageType } from '../wire/messages.js';
  * envelope that may end at the neighbour it goes to, the sender charges the inner class as
  * well (`allowHandOver`), so that second charge never catches an honest forwarder either.
  */
-export type FloodClass = 'route' | 'lookup' | 'store' | 'signal' | 'call' | 'reply' | 'control' | 'other';
+export type FloodClass = 'route' | 'lookup' | 'store' | 'signal' | 'call' | 'publish' | 'reply' | 'control' | 'other';
 export const FLOOD_CLASSES: readonly FloodClass[] = [
   'route',
   'lookup',
   'store',
   'signal',
   'call',
+  'publish',
   'reply',
   'control',
   'other',
@@ -73,6 +74,11 @@ export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
     // most 16 inbound negotiations run at once (inbound-gate.ts): well inside the burst.
     signal: { perSecond: 100, burst: 200 },
     call: { perSecond: 2_000, burst: 4_000 },
+    // A published message costs its receiver an Ed25519 verification (it is signed by its
+    // publisher), so publishes are bounded near stores and signals rather than with calls:
+    // one neighbour cannot make a tab verify thousands a second. An app publishing one
+    // message at a time and waiting for its acknowledgement stays well inside.
+    publish: { perSecond: 200, burst: 400 },
     reply: { perSecond: 4_000, burst: 8_000 },
     // Hop acknowledgements answer routed envelopes one for one, plus pings.
     control: { perSecond: 4_000, burst: 8_000 },
@@ -95,7 +101,7 @@ const classByType = new Map<number, FloodClass>([
   [MessageType.STORE, 'store'],
   [MessageType.REMOVE, 'store'],
   [MessageType.CALL, 'call'],
-  [MessageType.PUBLISH, 'call'],
+  [MessageType.PUBLISH, 'publish'],
   [MessageType.PUBSUB_ROUTE, 'call'],
   [MessageType.FIND_NODE_REPLY, 'reply'],
   [MessageType.FIND_VALUE_REPLY, 'reply'],
