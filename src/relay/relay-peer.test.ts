@@ -103,8 +103,12 @@ describe('command line: what the relay peer gets from the flags', () => {
     expect(federationOf(args(['relay', '--no-peer']), factory)).toMatchObject({ federation: undefined });
   });
 
-  it('without a factory (no Node peer in this build): signaling only, and --join is refused, not ignored', () => {
-    expect(federationOf(args(['demo']), undefined)).toMatchObject({ federation: undefined, note: /signaling only/ });
-    expect(() => federationOf(args(['relay', '--join', 'ws://a/relay']), undefined)).toThrow(/--join/);
+  it('without @roamhq/wrtc: signaling only, saying which package is missing, and --join is refused, not ignored', () => {
+    const missing = { missing: "the relay's own DHT peer needs @roamhq/wrtc" };
+    expect(federationOf(args(['demo']), missing)).toMatchObject({
+      federation: undefined,
+      note: /@roamhq\/wrtc.*signaling only/,
+    });
+    expect(() => federationOf(args(['relay', '--join', 'ws://a/relay']), missing)).toThrow(/--join.*@roamhq\/wrtc/);
   });
 });

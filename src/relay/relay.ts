@@ -270,7 +270,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   }
 
   function samplePeers(conn: Conn): string[] {
-    return realms.get(conn.realm)?.sample(limits.peersInWelcome, conn.nodeId ?? undefined) ?? [];
+    const members = realms.get(conn.realm);
+    if (members === undefined) return [];
+    const sample = members.sample(limits.peersInWelcome, conn.nodeId ?? undefined);
+    // The relay's own peer is offered to everyone of its realm: it stays while tabs come and
+    // go and, having joined other relays, is where their meshes meet (relay-peer.ts).
+    const own = ownPeer.nodeId();
+    if (own === undefined || own === conn.nodeId || !members.has(own)) return sample;
+    return [own, ...sample.filter((id) => id !== own)].slice(0, limits.peersInWelcome);
   }
 
   function send(conn: Conn, message: ServerMessage): void {
