@@ -70,11 +70,13 @@ export async function serve(
   };
   let close: () => Promise<string>;
   let peerStarted: Promise<boolean>;
+  let peerId: () => string | undefined;
   if (args.command === 'relay') {
     const relay = await startRelay({ port: args.port, host: args.host, ...deployment });
     log(`macula-web relay: listening on ${relay.address}`);
     log(`macula-web relay: ${note}`);
     peerStarted = relay.peerStarted;
+    peerId = () => relay.peerId;
     close = async () => {
       await relay.close();
       const { signalsForwarded, socketsOpen } = relay.stats();
@@ -90,6 +92,7 @@ export async function serve(
     log(`macula-web: ${describeDeployment(args.deployment)}`);
     log(`macula-web: ${note}`);
     peerStarted = demo.relay.peerStarted;
+    peerId = () => demo.relay.peerId;
     close = async () => {
       await demo.close();
       return 'closed';
@@ -106,5 +109,5 @@ export async function serve(
   process.on('SIGTERM', () => stop('SIGTERM'));
   // The peer starts after the port listens (and may take seconds to enter the meshes it
   // joins); a signal meanwhile still closes the relay in order. Its failure stops the start.
-  if (await peerStarted) log("macula-web: the relay's own DHT peer is up");
+  if (await peerStarted) log(`macula-web: the relay's own DHT peer is up (node ${peerId() ?? 'closed'})`);
 }

@@ -71,6 +71,8 @@ export interface Relay {
   stats(): RelayStats;
   /** true once the relay's own peer runs, false when it has none; rejects if its factory failed. */
   readonly peerStarted: Promise<boolean>;
+  /** The node id of the relay's own peer while it runs (for logs, and tests telling its channel from the tabs'). */
+  readonly peerId: string | undefined;
 }
 
 export const DEFAULT_RELAY_PATH = '/relay';
@@ -374,6 +376,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     },
     close: () => (closing ??= shutdown()),
     peerStarted: ownPeer.started,
+    get peerId() {
+      return ownPeer.nodeId();
+    },
     stats: () => ({
       socketsOpen: conns.size,
       authenticated: byId.size,
