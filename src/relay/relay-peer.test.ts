@@ -50,6 +50,22 @@ describe('relay: its own peer (RelayPeerFactory)', () => {
     expect(socketsWhenClosed).toBe(1);
   });
 
+  it("reports its peer's node id while the peer runs, and none once the relay closes", async () => {
+    const id = 'ab'.repeat(32);
+    const relay = await startRelay({
+      port: 0,
+      host: '127.0.0.1',
+      federation: { peer: () => ({ nodeId: id, close() {} }) },
+    });
+    expect(await relay.peerStarted).toBe(true);
+    expect(relay.peerId).toBe(id);
+    await relay.close();
+    expect(relay.peerId).toBeUndefined();
+    const without = await startRelay({ port: 0, host: '127.0.0.1' });
+    closing.push(without);
+    expect(without.peerId).toBeUndefined();
+  });
+
   it('public URL defaults to the listening address; a failing factory rejects peerStarted and close still works', async () => {
     let got: RelayPeerInit | undefined;
     const relay = await startRelay({
