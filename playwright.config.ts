@@ -37,7 +37,10 @@ export default defineConfig({
   ],
   webServer: {
     command: `npx tsx src/relay/serve.ts`,
-    env: { PORT: String(E2E_PORT), HOST: '127.0.0.1', RELAY_SOCKETS_PER_ADDRESS: '512' },
+    // Signaling only (RELAY_PEER=0): these suites count a page's channels and peers among tabs
+    // they open themselves, and a relay's own peer would be one more in every mesh; the
+    // relays' peers are tested where they are the subject (e2e/federation.spec.ts).
+    env: { PORT: String(E2E_PORT), HOST: '127.0.0.1', RELAY_SOCKETS_PER_ADDRESS: '512', RELAY_PEER: '0' },
     url: `http://localhost:${E2E_PORT}/`,
     reuseExistingServer: false,
     timeout: 60_000,

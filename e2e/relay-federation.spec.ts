@@ -8,10 +8,11 @@ import { channelIds, discover, meshed, openPeer, viaRelay, type PeerPage } from 
  * from its bootstrap list) and keeps its channels meanwhile (README, Deploying: several
  * relays).
  *
- * What this does not have yet: relays whose own peers advertise themselves (that needs the
- * Node peer, src/relay/relay-peer.ts is the seam). Here a tab advertises RELAY_SERVICE with
- * relay B's URL, as B's peer would once it has joined A's mesh: the record, its lookup and
- * everything the learning tab does with it are the real ones.
+ * The relays here are signaling only (started from code without a peer), and a tab
+ * advertises RELAY_SERVICE with relay B's URL, as B's own peer does once it has joined A's
+ * mesh: the record, its lookup and everything the learning tab does with it are the real
+ * ones, without the cost of relay peers. Relays with their own peers, joined in a chain:
+ * e2e/federation.spec.ts.
  */
 
 const relaysOf = (p: PeerPage) => p.page.evaluate(() => window.peer!.relays());

@@ -110,8 +110,8 @@ const allowed: Record<string, string[]> = {
   // Node: the `macula-web/node` peer composes the page's half and the worker's API with Node's
   // WebRTC, files and ws (Node-only imports are allowed here, never in page or worker code).
   node: ['core/*', 'peer', 'peer/main', 'peer/worker', 'storage', 'transport', 'signaling'],
-  // Node: the `macula-web` command runs relays and the demo server.
-  cli: ['relay'],
+  // Node: the `macula-web` command runs relays and the demo server, and each relay's own Node peer.
+  cli: ['relay', 'node', 'signaling', 'core'],
   // Node (Playwright's side): drives pages whose peer it names in types only.
   testing: ['core/*', 'relay', 'peer/main:type'],
   demo: ['index'],

@@ -9,6 +9,12 @@ import { describeDeployment, relayDeployment } from '../relay/relay-args.js';
 import { startRelay } from '../relay/relay.js';
 import type { RelayFederation, RelayPeerFactory } from '../relay/relay-peer.js';
 import type { ServeArgs } from './args.js';
+import { relayOwnPeerFactory } from './relay-own-peer.js';
+
+async function ownPeerFactory(): Promise<RelayPeerFactory | { missing: string }> {
+  const found = await relayOwnPeerFactory();
+  return 'factory' in found ? found.factory : found;
+}
 
 /**
  * The built demo: next to the compiled CLI in the package (dist/node → dist/demo), or the
@@ -23,22 +29,21 @@ export function packagedDemoRoot(): string | undefined {
 }
 
 /**
- * What the relay's own peer gets from the flags. `relayPeer` is the factory of a Node peer
- * (relay-peer.ts); a build without one runs signaling only, and refuses --join rather than
- * start a relay that silently stays a mesh of its own.
+ * What the relay's own peer gets from the flags. `relayPeer` is the factory of the Node
+ * peer (relay-own-peer.ts), or why there is none (@roamhq/wrtc missing): then the relay
+ * runs signaling only, and refuses --join rather than start a relay that silently stays a
+ * mesh of its own.
  */
 export function federationOf(
   args: ServeArgs,
-  relayPeer: RelayPeerFactory | undefined,
+  relayPeer: RelayPeerFactory | { missing: string },
 ): { federation: RelayFederation | undefined; note: string } {
   const { peer, join, publicUrl } = args.deployment;
   if (!peer) return { federation: undefined, note: 'no DHT peer of its own (--no-peer): signaling only' };
-  if (relayPeer === undefined) {
+  if (typeof relayPeer !== 'function') {
     if (join.length > 0)
-      throw new Error(
-        "--join needs the relay's own DHT peer (a Node peer), which this build does not include; drop --join (JOIN) or run --no-peer",
-      );
-    return { federation: undefined, note: 'this build has no Node peer for the relay: signaling only' };
+      throw new Error(`--join needs the relay's own DHT peer, and ${relayPeer.missing}; drop --join (JOIN)`);
+    return { federation: undefined, note: `${relayPeer.missing}: signaling only` };
   }
   const federation: RelayFederation = { peer: relayPeer, join, ...(publicUrl !== undefined ? { publicUrl } : {}) };
   const joining = join.length === 0 ? 'joins no other relay' : `joins ${join.join(' ')}`;
@@ -48,9 +53,11 @@ export function federationOf(
 export async function serve(
   args: ServeArgs,
   log: (line: string) => void = console.log,
-  relayPeer?: RelayPeerFactory,
+  relayPeer?: RelayPeerFactory | { missing: string },
 ): Promise<void> {
-  const { federation, note } = federationOf(args, relayPeer);
+  // The native WebRTC module is loaded only when the relay runs a peer.
+  const own = relayPeer ?? (args.deployment.peer ? await ownPeerFactory() : { missing: 'unused' });
+  const { federation, note } = federationOf(args, own);
   const limits = args.socketsPerAddress === undefined ? {} : { limits: { socketsPerAddress: args.socketsPerAddress } };
   // Reads the TLS files now, so a wrong path stops the start instead of the first connection.
   const { ice, tls } = relayDeployment(args.deployment);
@@ -62,11 +69,14 @@ export async function serve(
     ...(federation ? { federation } : {}),
   };
   let close: () => Promise<string>;
+  let peerStarted: Promise<boolean>;
+  let peerId: () => string | undefined;
   if (args.command === 'relay') {
     const relay = await startRelay({ port: args.port, host: args.host, ...deployment });
     log(`macula-web relay: listening on ${relay.address}`);
     log(`macula-web relay: ${note}`);
-    await relay.peerStarted;
+    peerStarted = relay.peerStarted;
+    peerId = () => relay.peerId;
     close = async () => {
       await relay.close();
       const { signalsForwarded, socketsOpen } = relay.stats();
@@ -81,7 +91,8 @@ export async function serve(
     log(`macula-web: demo on ${demo.url} , relay on ${demo.url.replace(/^http/, 'ws')}relay`);
     log(`macula-web: ${describeDeployment(args.deployment)}`);
     log(`macula-web: ${note}`);
-    await demo.relay.peerStarted;
+    peerStarted = demo.relay.peerStarted;
+    peerId = () => demo.relay.peerId;
     close = async () => {
       await demo.close();
       return 'closed';
@@ -96,4 +107,7 @@ export async function serve(
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // The peer starts after the port listens (and may take seconds to enter the meshes it
+  // joins); a signal meanwhile still closes the relay in order. Its failure stops the start.
+  if (await peerStarted) log(`macula-web: the relay's own DHT peer is up (node ${peerId() ?? 'closed'})`);
 }

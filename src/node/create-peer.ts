@@ -21,7 +21,16 @@ import { loadWrtc } from './wrtc.js';
  * relay, and either memory or a data directory (key file and snapshot) for storage.
  * Rejects with MISSING_DEPENDENCY when @roamhq/wrtc is not installed.
  */
-export async function createPeer(options: NodePeerOptions): Promise<Peer> {
+export function createPeer(options: NodePeerOptions): Promise<Peer> {
+  return startNodePeer(options, []);
+}
+
+/**
+ * createPeer with a relay link per `joinLinks` URL besides the bootstrap list's: a relay's
+ * own peer (src/cli/relay-own-peer.ts) enters the meshes of the relays it joins this way.
+ * Not part of the package's surface (index.ts): an app's peer needs one relay at a time.
+ */
+export async function startNodePeer(options: NodePeerOptions, joinLinks: readonly string[]): Promise<Peer> {
   const opts = validateNodePeerOptions(options);
   const wrtc = await loadWrtc();
   const { dataDir } = opts;
@@ -40,5 +49,6 @@ export async function createPeer(options: NodePeerOptions): Promise<Peer> {
     storage: dataDir === undefined ? 'memory' : 'durable',
     WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
     release: () => lock?.release(),
+    joinLinks,
   });
 }

@@ -50,6 +50,22 @@ describe('relay: its own peer (RelayPeerFactory)', () => {
     expect(socketsWhenClosed).toBe(1);
   });
 
+  it("reports its peer's node id while the peer runs, and none once the relay closes", async () => {
+    const id = 'ab'.repeat(32);
+    const relay = await startRelay({
+      port: 0,
+      host: '127.0.0.1',
+      federation: { peer: () => ({ nodeId: id, close() {} }) },
+    });
+    expect(await relay.peerStarted).toBe(true);
+    expect(relay.peerId).toBe(id);
+    await relay.close();
+    expect(relay.peerId).toBeUndefined();
+    const without = await startRelay({ port: 0, host: '127.0.0.1' });
+    closing.push(without);
+    expect(without.peerId).toBeUndefined();
+  });
+
   it('public URL defaults to the listening address; a failing factory rejects peerStarted and close still works', async () => {
     let got: RelayPeerInit | undefined;
     const relay = await startRelay({
@@ -103,8 +119,12 @@ describe('command line: what the relay peer gets from the flags', () => {
     expect(federationOf(args(['relay', '--no-peer']), factory)).toMatchObject({ federation: undefined });
   });
 
-  it('without a factory (no Node peer in this build): signaling only, and --join is refused, not ignored', () => {
-    expect(federationOf(args(['demo']), undefined)).toMatchObject({ federation: undefined, note: /signaling only/ });
-    expect(() => federationOf(args(['relay', '--join', 'ws://a/relay']), undefined)).toThrow(/--join/);
+  it('without @roamhq/wrtc: signaling only, saying which package is missing, and --join is refused, not ignored', () => {
+    const missing = { missing: "the relay's own DHT peer needs @roamhq/wrtc" };
+    expect(federationOf(args(['demo']), missing)).toMatchObject({
+      federation: undefined,
+      note: /@roamhq\/wrtc.*signaling only/,
+    });
+    expect(() => federationOf(args(['relay', '--join', 'ws://a/relay']), missing)).toThrow(/--join.*@roamhq\/wrtc/);
   });
 });

@@ -24,6 +24,8 @@ export interface RelayPeerInit {
 
 /** What a factory returns: the running peer, closed with the relay (before its sockets). */
 export interface RelayPeerHandle {
+  /** The peer's node id: the relay introduces newcomers to it along with other peers. */
+  readonly nodeId?: string;
   close(): Promise<void> | void;
 }
 
@@ -43,6 +45,8 @@ export interface RelayFederation {
 export interface RelayPeerSlot {
   /** true once the factory's peer runs, false when there is no factory; rejects with the factory's error. */
   readonly started: Promise<boolean>;
+  /** The running peer's node id; undefined while it starts, without one, or after a failed start. */
+  nodeId(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -57,7 +61,8 @@ export function startRelayPeer(
   federation: RelayFederation | undefined,
 ): RelayPeerSlot {
   const factory = federation?.peer;
-  if (factory === undefined) return { started: Promise.resolve(false), close: () => Promise.resolve() };
+  if (factory === undefined)
+    return { started: Promise.resolve(false), nodeId: () => undefined, close: () => Promise.resolve() };
   const started = new Promise<void>((resolve) => {
     if (server.listening) resolve();
     else server.once('listening', () => resolve());
@@ -67,12 +72,21 @@ export function startRelayPeer(
   });
   // A factory that throws is the deployment's error: reported through `started`, never unhandled.
   started.catch(() => undefined);
+  let nodeId: string | undefined;
   let closing: Promise<void> | undefined;
+  void started.then(
+    (peer) => {
+      if (closing === undefined) nodeId = peer.nodeId;
+    },
+    () => undefined,
+  );
   return {
     started: started.then(() => true),
+    nodeId: () => nodeId,
     close: () =>
       (closing ??= started.then(
         async (peer) => {
+          nodeId = undefined;
           await peer.close();
         },
         () => undefined,

@@ -80,8 +80,9 @@ function connect(options?: ClientOptions, url = relay!.address): RawClient {
 async function join(
   identity = newIdentity(),
   realm = 'test',
+  url?: string,
 ): Promise<{ client: RawClient; identity: Identity; welcome: Frame }> {
-  const client = connect();
+  const client = connect(undefined, url);
   const { nonce } = (await client.next('challenge')) as { nonce: string };
   client.send({
     t: 'hello',
@@ -411,5 +412,36 @@ describe('relay', () => {
     expect((await pending.closed).code).toBe(RelayCloseCode.GOING_AWAY);
     expect(r.stats().socketsOpen).toBe(0);
     await r.close();
+  });
+});
+
+describe('relay: its own peer among the introductions', () => {
+  it('offers its own peer to every newcomer of its realm, within the welcome count, never to the peer itself', async () => {
+    const own = newIdentity();
+    let ownWelcome: Frame | undefined;
+    relay = await startRelay({
+      port: 0,
+      host: '127.0.0.1',
+      limits: { peersInWelcome: 2 },
+      federation: {
+        // Stands in for the Node peer: admitted at its relay under its own key, like any client.
+        peer: async ({ ownUrl }) => {
+          ownWelcome = (await join(own, 'test', ownUrl)).welcome;
+          return { nodeId: own.nodeIdHex, close() {} };
+        },
+      },
+    });
+    expect(await relay.peerStarted).toBe(true);
+    expect(ownWelcome?.['peers']).toEqual([]);
+    for (let i = 0; i < 6; i++) {
+      const { welcome } = await join();
+      const peers = welcome['peers'] as string[];
+      expect(peers[0]).toBe(own.nodeIdHex);
+      expect(peers.length).toBe(Math.min(2, i + 1));
+      expect(new Set(peers).size).toBe(peers.length);
+    }
+    // Another realm does not meet it: the peer is admitted in its realm only.
+    const other = await join(newIdentity(), 'elsewhere');
+    expect(other.welcome['peers']).toEqual([]);
   });
 });

@@ -71,6 +71,8 @@ export interface Relay {
   stats(): RelayStats;
   /** true once the relay's own peer runs, false when it has none; rejects if its factory failed. */
   readonly peerStarted: Promise<boolean>;
+  /** The node id of the relay's own peer while it runs (for logs, and tests telling its channel from the tabs'). */
+  readonly peerId: string | undefined;
 }
 
 export const DEFAULT_RELAY_PATH = '/relay';
@@ -270,7 +272,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   }
 
   function samplePeers(conn: Conn): string[] {
-    return realms.get(conn.realm)?.sample(limits.peersInWelcome, conn.nodeId ?? undefined) ?? [];
+    const members = realms.get(conn.realm);
+    if (members === undefined) return [];
+    const sample = members.sample(limits.peersInWelcome, conn.nodeId ?? undefined);
+    // The relay's own peer is offered to everyone of its realm: it stays while tabs come and
+    // go and, having joined other relays, is where their meshes meet (relay-peer.ts).
+    const own = ownPeer.nodeId();
+    if (own === undefined || own === conn.nodeId || !members.has(own)) return sample;
+    return [own, ...sample.filter((id) => id !== own)].slice(0, limits.peersInWelcome);
   }
 
   function send(conn: Conn, message: ServerMessage): void {
@@ -367,6 +376,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     },
     close: () => (closing ??= shutdown()),
     peerStarted: ownPeer.started,
+    get peerId() {
+      return ownPeer.nodeId();
+    },
     stats: () => ({
       socketsOpen: conns.size,
       authenticated: byId.size,

@@ -19,7 +19,8 @@ export interface TestRelayOptions {
 }
 
 /**
- * A relay on a free loopback port for one test or one file. Every tab of a test comes
+ * A relay on a free loopback port for one test or one file. It runs no DHT peer of its
+ * own (signaling only, as `--no-peer`): an app's tests see exactly the tabs they open. Every tab of a test comes
  * from the same address, so the per-address socket cap is raised well above any suite's.
  */
 export async function startTestRelay(options: TestRelayOptions = {}): Promise<TestRelay> {

@@ -15,7 +15,7 @@ import { ConnectionManager } from './connection-manager.js';
 import { FramePump } from './frame-pump.js';
 import { createPeerHandle, type Peer } from './peer-handle.js';
 import { RelayDirectory } from './relay-directory.js';
-import { RelayLink } from './relay-link.js';
+import { RelayLinks } from './relay-links.js';
 import { WorkerClient, type WorkerLike } from './worker-client.js';
 import { watchWorker } from './worker-watch.js';
 
@@ -58,6 +58,11 @@ export interface PeerRuntime {
   watchVisibility?(setHidden: (hidden: boolean) => void): () => void;
   /** Started once the peer is up, stopped when it closes. */
   companion?(identity: Identity): Companion;
+  /**
+   * Relays to hold a link to besides the bootstrap list's, one link each: a relay's own
+   * peer joins other relays' meshes this way (--join). A tab has none.
+   */
+  joinLinks?: readonly string[];
   /** Runs after the peer closed (or failed to start): give back what loadIdentity took. */
   release?(): void;
 }
@@ -131,19 +136,22 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
   });
   /** The relay that first admitted this peer. */
   let entered: string | null = null;
-  // One link (a relay's peer holds several, relay-links.ts): the bootstrap list in order,
-  // then the relays learned.
-  const relay = new RelayLink({
-    urls: opts.bootstrap,
+  // The bootstrap list in order, then the relays learned, on the first link; a relay's own
+  // peer holds one more link per relay it joins (relay-links.ts), a tab none.
+  const relay = new RelayLinks({
+    links: [opts.bootstrap, ...(runtime.joinLinks ?? []).map((url) => [url])],
     learned: () => directory.urls(),
     identity,
     realm: opts.realm,
     channels: connections,
     needsIntroductions: () => client.api.needsIntroductions(),
     onIce: (relayIce) => ice.fromRelay(relayIce),
-    onStatus: (up, url) => {
-      if (up) entered ??= url;
-      else directory.relayDown();
+    onStatus: (up, url, link) => {
+      // Entering, and failing over to learned relays, are the first link's; the app hears of every link.
+      if (link === 0) {
+        if (up) entered ??= url;
+        else directory.relayDown();
+      }
       app.emit(up ? 'relay:up' : 'relay:down', url);
     },
     ...(runtime.WebSocketImpl ? { WebSocketImpl: runtime.WebSocketImpl } : {}),
@@ -192,15 +200,15 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
       'ice.relayServers': ice.stats.relayServers,
       'ice.updates': ice.stats.updates,
       'signals.rejected': relay.rejectedSignals,
-      'relay.connected': relay.connected ? 1 : 0,
+      'relay.connected': relay.primary.connected ? 1 : 0,
       'relay.learned': directory.urls().length,
       'worker.errors': client.errors,
       ...companion?.stats(),
     }),
-    relayStatus: () => relay.status(),
+    relayStatus: () => relay.primary.status(),
     relays: () => ({
-      current: relay.url,
-      connected: relay.connected,
+      current: relay.primary.url,
+      connected: relay.primary.connected,
       entered,
       bootstrap: [...opts.bootstrap],
       learned: directory.learned(),

@@ -60,6 +60,11 @@ export class RelayLinks {
     return this.links.some((l) => l.connected);
   }
 
+  /** The peer's own link (its bootstrap list, then the relays learned): what relayStatus() and relays() report. */
+  get primary(): RelayLink {
+    return this.links[0]!;
+  }
+
   /** Each link's relay (connected to, or tried next) and whether it is up, in link order. */
   status(): Array<{ url: string; connected: boolean }> {
     return this.links.map((l) => ({ url: l.url, connected: l.connected }));
