@@ -181,7 +181,10 @@ export async function startServe(o: {
   const scheme = o.tls === true ? 'https' : 'http';
   const service = await startService('serve', ['node', '--import', 'tsx', 'src/relay/serve.ts', ...(o.args ?? [])], {
     netns: o.netns,
-    env: { PORT: String(o.port), HOST: o.host, RELAY_SOCKETS_PER_ADDRESS: '512', ...o.env },
+    // Signaling only (no relay peer of its own), unless a suite asks: these suites check the
+    // network path between their own tabs (every pair relayed, direct behind NATs), and a
+    // relay's peer would be one more end to each tab, on whatever path its host has.
+    env: { PORT: String(o.port), HOST: o.host, RELAY_SOCKETS_PER_ADDRESS: '512', RELAY_PEER: '0', ...o.env },
     ready: (out) => until('the server to listen', () => out().includes('macula-web: demo on'), 30_000),
   });
   return { ...service, origin: `${scheme}://${o.host}:${o.port}` };

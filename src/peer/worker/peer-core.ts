@@ -62,6 +62,8 @@ interface Advertised {
   metadata: Record<string, unknown>;
   ttl: number;
   cancel: () => void;
+  /** The publish under way, if any (storeRecord runs one at a time). */
+  publishing?: Promise<void>;
 }
 
 const noHandlers: Pick<LocalHandlers, 'invoke'> = {
@@ -349,8 +351,18 @@ export class PeerCore {
   }
 
   /** Alone, the node is the closest node it knows and keeps the record itself; join() publishes again. */
-  private async storeRecord(ad: Advertised): Promise<void> {
-    await publishToDht(this.node, ad.name, { metadata: ad.metadata }, ad.ttl, this.node.k, placement(ad));
+  /**
+   * One publish of an advertisement at a time: each signs a new version, and one signed later
+   * that lands first (a join's re-publish racing the app's advertise on a busy machine) would
+   * get the earlier one refused as STALE by every storing node, failing an advertise whose
+   * newer version is in place. So each publish waits for the one before it.
+   */
+  private storeRecord(ad: Advertised): Promise<void> {
+    const run = (ad.publishing ?? Promise.resolve()).then(async () => {
+      await publishToDht(this.node, ad.name, { metadata: ad.metadata }, ad.ttl, this.node.k, placement(ad));
+    });
+    ad.publishing = run.catch(() => undefined);
+    return run;
   }
 
   private schedule(id: string, ad: Advertised): void {
