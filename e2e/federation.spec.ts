@@ -88,7 +88,10 @@ test('three relays joined in a chain make one mesh, and it survives the middle r
           .poll(async () => (await discover(tab, service)).map((p) => p.nodeId), { timeout: 60_000 })
           .toEqual([providerOf[service]]);
         const expected = service === 'fed.node' ? { by: node.nodeId, args: relay } : { via: service, x: relay };
-        await expect.poll(() => call(tab, service, relay), { timeout: 30_000 }).toEqual(expected);
+        // 60 s: a call across relays may time out (5 s each) for tens of seconds after the
+        // mesh forms, while routes through the relay peers settle; why so long is not yet known
+        // (the note of this session says so), and the bound keeps the test from hiding a mesh that never settles.
+        await expect.poll(() => call(tab, service, relay), { timeout: 60_000 }).toEqual(expected);
       }
     }
 
