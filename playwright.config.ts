@@ -30,7 +30,14 @@ export default defineConfig({
   },
   projects: [
     // A project's testIgnore replaces the top-level one, so the consumer specs are named again.
-    { name: 'chromium', testIgnore: ['consumers/**', 'net/turn.spec.ts', 'net/nat.spec.ts', 'firefox/**'] },
+    {
+      name: 'chromium',
+      testIgnore: ['consumers/**', 'net/turn.spec.ts', 'net/nat.spec.ts', 'firefox/**', 'federation.spec.ts'],
+    },
+    // Three relays with their own peers, chained: run by `npm run test:federation`, not yet by
+    // `npm test`: about one run in two, calls across the relays time out for over a minute while
+    // lookups succeed (under investigation; README, Deploying, says so).
+    { name: 'federation', testMatch: 'federation.spec.ts' },
     { name: 'turn', testMatch: 'net/turn.spec.ts' },
     { name: 'firefox', testMatch: 'firefox/**/*.spec.ts' },
     { name: 'nat', testMatch: 'net/nat.spec.ts', timeout: 240_000 },
