@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../core/environment.js';
+import { manualClock } from '../../core/manual-clock.js';
 import { IceConfig } from './ice-config.js';
-
-/** A clock whose timers run when the test advances it. */
-function manualClock(): Clock & { advance(ms: number): void } {
-  let now = 0;
-  const timers = new Set<{ at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimer(ms, fn) {
-      const t = { at: now + ms, fn };
-      timers.add(t);
-      return () => void timers.delete(t);
-    },
-    advance(ms) {
-      now += ms;
-      for (const t of [...timers].sort((a, b) => a.at - b.at)) {
-        if (t.at <= now && timers.delete(t)) t.fn();
-      }
-    },
-  };
-}
 
 const app = [{ urls: ['stun:app.example'] }];
 const turn = { urls: ['turn:relay.example'], username: '1:x', credential: 'c' };

@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../core/environment.js';
+import { manualClock } from '../../core/manual-clock.js';
 import { RELAY_URL_KEY } from '../../signaling/relay-service.js';
 import { FIRST_REFRESH_MS, MIN_GAP_MS, REFRESH_MS, RelayDirectory } from './relay-directory.js';
-
-function manualClock(): Clock & { advance(ms: number): void } {
-  let now = 0;
-  const timers = new Set<{ at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimer(ms, fn) {
-      const t = { at: now + ms, fn };
-      timers.add(t);
-      return () => void timers.delete(t);
-    },
-    advance(ms) {
-      now += ms;
-      for (const t of [...timers].sort((a, b) => a.at - b.at)) {
-        if (t.at <= now && timers.delete(t)) t.fn();
-      }
-    },
-  };
-}
 
 const relay = (url: unknown, nodeId = 'a'.repeat(64)) => ({ nodeId, metadata: { [RELAY_URL_KEY]: url } });
 const settle = () => new Promise((r) => setTimeout(r, 0));
