@@ -136,6 +136,7 @@ export function createWebRtcChannel(
       closed = true;
       stopDraining();
       peer.destroy();
+      clearIceCompleteTimer(peer);
     },
     failureReason() {
       // The states at the moment of giving up complete what the events said (destroy() resets neither).
@@ -188,6 +189,7 @@ export function createWebRtcChannel(
     closed = true;
     queue.length = 0;
     stopDraining();
+    clearIceCompleteTimer(peer);
     if (reported) return;
     reported = true;
     channel.onClose();
@@ -202,4 +204,14 @@ export function createWebRtcChannel(
     peer.destroy();
   });
   return channel;
+}
+
+/**
+ * simple-peer 9 arms a 5 s "ICE complete" timer at the first local candidate and its
+ * destroy() leaves it armed: harmless in a page, but in Node it holds a closed peer's
+ * process open for up to 5 s. Cleared by hand (a private field; absent, nothing happens).
+ */
+function clearIceCompleteTimer(peer: SimplePeer.Instance): void {
+  const timer = (peer as unknown as { _iceCompleteTimer?: ReturnType<typeof setTimeout> })._iceCompleteTimer;
+  if (timer !== undefined) clearTimeout(timer);
 }

@@ -14,8 +14,9 @@ const idStarting = (first: number): NodeId => {
 };
 
 /** A contact book over a real routing table, on a clock the test moves. */
-function book() {
+function book(isClosed: () => boolean = () => false) {
   let now = 1_000;
+  let timers = 0;
   const self = idStarting(0x00);
   const table = new RoutingTable(self, { k: 20 });
   const contacts = new ContactBook({
@@ -24,7 +25,7 @@ function book() {
     k: 20,
     alpha: 3,
     hopTimeoutMs: 5_000,
-    clock: { now: () => now, setTimer: () => () => undefined },
+    clock: { now: () => now, setTimer: () => (timers++, () => void timers--) },
     random: seededRandom(1),
     verify: () => true,
     count: () => undefined,
@@ -37,9 +38,9 @@ function book() {
     messenger: { newId: () => 1, queryPeer: () => Promise.reject(new Error('no probes here')) },
     added: () => undefined,
     bucketFull: () => undefined,
-    isClosed: () => false,
+    isClosed,
   });
-  return { table, contacts, advance: (ms: number) => (now += ms), now: () => now };
+  return { table, contacts, advance: (ms: number) => (now += ms), now: () => now, timers: () => timers };
 }
 
 describe('ContactBook.learn', () => {
@@ -63,5 +64,26 @@ describe('ContactBook.learn', () => {
     const named = idStarting(0x40);
     contacts.learn(named, false);
     expect(table.get(toHex(named))).toMatchObject({ failures: 0, lastSeen: now() });
+  });
+});
+
+describe('ContactBook: probes of lost contacts and closing', () => {
+  it('a neighbour that closed unasked is probed later; closing the node cancels the probe', () => {
+    const { contacts, timers } = book();
+    const gone = idStarting(0x80);
+    contacts.learn(gone, true);
+    contacts.channelClosed(toHex(gone), true);
+    expect(timers()).toBe(1);
+    contacts.close();
+    // A pending probe would hold a Node process open after close() for its delay.
+    expect(timers()).toBe(0);
+  });
+
+  it('channels closing because the node itself closes start no probe', () => {
+    const { contacts, timers } = book(() => true);
+    const gone = idStarting(0x80);
+    contacts.learn(gone, true);
+    contacts.channelClosed(toHex(gone), true);
+    expect(timers()).toBe(0);
   });
 });

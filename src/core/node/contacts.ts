@@ -46,6 +46,8 @@ export interface ContactBookHost extends NodeBasics {
 export class ContactBook implements Contacts {
   /** When each recently lost contact was probed: at most one probe per contact per cooldown. */
   private readonly probedAt = new Map<string, number>();
+  /** Probes waiting for their delay, cancelled when the node closes. */
+  private readonly probeTimers = new Set<() => void>();
 
   constructor(private readonly host: ContactBookHost) {}
 
@@ -98,6 +100,8 @@ export class ContactBook implements Contacts {
 
   /** A neighbour's channel closed; `unasked`: the far side (or the network) closed it. */
   channelClosed(peer: string, unasked: boolean): void {
+    // Channels closing because this node closes say nothing about the peers (and a probe's timer would hold a Node process open).
+    if (this.host.isClosed()) return;
     // Nothing else would tell us it left (only open channels are pinged), so stop handing it out now.
     if (unasked && this.host.table.markLost(peer) === 'lost') {
       this.host.count('contacts.lost');
@@ -133,11 +137,23 @@ export class ContactBook implements Contacts {
         () => {
           host.count('contacts.probeUnanswered');
           const delay = LOST_PROBE_DELAYS_MS[++attempt];
-          if (delay !== undefined && host.neighbours.size < PROBE_AGAIN_BELOW_NEIGHBOURS)
-            host.clock.setTimer(delay, probe);
+          if (delay !== undefined && host.neighbours.size < PROBE_AGAIN_BELOW_NEIGHBOURS) this.later(delay, probe);
         },
       );
     };
-    host.clock.setTimer(LOST_PROBE_DELAYS_MS[0]!, probe);
+    this.later(LOST_PROBE_DELAYS_MS[0]!, probe);
+  }
+
+  private later(delayMs: number, run: () => void): void {
+    const cancel = this.host.clock.setTimer(delayMs, () => {
+      this.probeTimers.delete(cancel);
+      run();
+    });
+    this.probeTimers.add(cancel);
+  }
+
+  close(): void {
+    for (const cancel of this.probeTimers) cancel();
+    this.probeTimers.clear();
   }
 }

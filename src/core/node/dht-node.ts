@@ -331,6 +331,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.closed = true;
     this.liveness.close();
     this.quietContacts.close();
+    this.contacts.close();
     this.messenger.close();
     this.neighbourSet.disconnectAll();
   }
