@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Clock } from '../core/environment.js';
 import { createIdentity, type Identity } from '../core/identity.js';
 import { createSignalingClient, type SignalingClient, type WebSocketLike } from './client.js';
+import { manualClock } from '../core/manual-clock.js';
 
 /**
  * A bootstrap list fails over in order: these drive the signaling client with sockets and
@@ -52,30 +53,6 @@ class FakeSocket implements WebSocketLike {
   private deliver(frame: object): void {
     (this.onmessage as ((e: { data: string }) => void) | null)?.({ data: JSON.stringify(frame) });
   }
-}
-
-/** Virtual time: timers run only when the test advances it. */
-function manualClock(): Clock & { advance(ms: number): void; delays: number[] } {
-  let now = 0;
-  const timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
-  const delays: number[] = [];
-  return {
-    now: () => now,
-    setTimer(ms, fn) {
-      delays.push(ms);
-      const timer = { at: now + ms, fn, live: true };
-      timers.push(timer);
-      return () => void (timer.live = false);
-    },
-    advance(ms) {
-      now += ms;
-      for (const t of timers.filter((x) => x.live && x.at <= now)) {
-        t.live = false;
-        t.fn();
-      }
-    },
-    delays,
-  };
 }
 
 function start(urls: string[], identity: Identity, clock: Clock, learned?: () => readonly string[]): SignalingClient {

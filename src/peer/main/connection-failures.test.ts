@@ -1,36 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../core/environment.js';
 import { createIdentity } from '../../core/identity.js';
 import type { FailureReason } from '../../transport/channel-diagnostics.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
 import { ChannelRoutes } from './channel-routes.js';
 import { ConnectionManager } from './connection-manager.js';
-
-/** Connections that never open: each ends within the bound, is counted with its reason, and frees its slot. */
-
-function manualClock(): Clock & { advance(ms: number): void } {
-  let now = 0;
-  const timers = new Set<{ at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimer(ms, fn) {
-      const t = { at: now + ms, fn };
-      timers.add(t);
-      return () => void timers.delete(t);
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = [...timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (due === undefined) break;
-        timers.delete(due);
-        now = due.at;
-        due.fn();
-      }
-      now = end;
-    },
-  };
-}
+import { manualClock } from '../../core/manual-clock.js';
 
 class FakeChannel implements PeerChannel {
   closed = false;

@@ -1,38 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../core/environment.js';
 import { ErrorCode, type MeshError } from '../../core/errors.js';
 import { WORKER_WATCH, WorkerWatch, watchWorker } from './worker-watch.js';
+import { manualClock } from '../../core/manual-clock.js';
 
-/** A clock whose timers run when the test moves time on; `skip` moves it without running them (a throttled or frozen page). */
-function manualClock() {
-  let now = 0;
-  const timers: Array<{ at: number; fn: () => void }> = [];
-  const clock: Clock = {
-    now: () => now,
-    setTimer: (ms, fn) => {
-      const t = { at: now + ms, fn };
-      timers.push(t);
-      return () => timers.splice(timers.indexOf(t) >>> 0, 1);
-    },
+/** The shared test clock, with its methods loose for destructuring; `runDue` runs what is due now. */
+const watchClock = () => {
+  const clock = manualClock();
+  return {
+    clock,
+    advance: (ms: number) => clock.advance(ms),
+    skip: (ms: number) => clock.skip(ms),
+    runDue: () => clock.advance(0),
   };
-  const advance = (ms: number): void => {
-    const end = now + ms;
-    for (;;) {
-      timers.sort((a, b) => a.at - b.at);
-      const next = timers[0];
-      if (next === undefined || next.at > end) break;
-      timers.shift();
-      now = Math.max(now, next.at);
-      next.fn();
-    }
-    now = end;
-  };
-  return { clock, advance, skip: (ms: number) => (now += ms), runDue: () => advance(0) };
-}
+};
 
 describe('the worker heartbeat', () => {
   it('a worker that answers every ping is never declared dead', () => {
-    const { clock, advance } = manualClock();
+    const { clock, advance } = watchClock();
     let dead = false;
     const pings: number[] = [];
     const answering = new WorkerWatch(
@@ -50,7 +34,7 @@ describe('the worker heartbeat', () => {
   });
 
   it('a silent worker is declared dead once, after the timeout and the missed beats, and pinging stops', () => {
-    const { clock, advance } = manualClock();
+    const { clock, advance } = watchClock();
     const deaths: number[] = [];
     const pings: number[] = [];
     const watch = new WorkerWatch(
@@ -69,7 +53,7 @@ describe('the worker heartbeat', () => {
   });
 
   it('a page whose timers ran late (hidden, frozen) does not take the worker for dead when it answers', () => {
-    const { clock, skip, runDue, advance } = manualClock();
+    const { clock, skip, runDue, advance } = watchClock();
     let dead = false;
     let frozen = true;
     let unanswered: number | undefined;
@@ -91,7 +75,7 @@ describe('the worker heartbeat', () => {
   });
 
   it('after an uncaught error it pings at once, and finds a worker that died of it', () => {
-    const { clock, advance } = manualClock();
+    const { clock, advance } = watchClock();
     const pings: number[] = [];
     let dead: MeshError | undefined;
     const client = { started: () => undefined, onUncaught: (_m: string) => undefined };
@@ -108,7 +92,7 @@ describe('the worker heartbeat', () => {
   });
 
   it('a probe after an error the worker survived is answered, and the watch goes on', () => {
-    const { clock, advance } = manualClock();
+    const { clock, advance } = watchClock();
     let dead = false;
     let listener: (n: number) => void = () => undefined;
     const pings: number[] = [];
