@@ -79,7 +79,8 @@ export interface InitReport {
 export interface AppBridge {
   invoke(serviceId: string, args: unknown, caller: string): Promise<Result<unknown>>;
   deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
-  lookup(event: LookupEvent): void;
+  /** Lookup progress, in order: what one turn of the worker reported goes in one message. */
+  lookup(events: LookupEvent[]): void;
 }
 
 export type StoreFactory = (kind: 'durable' | 'memory', nodeIdHex: string) => Store | undefined;
@@ -91,6 +92,8 @@ export class WorkerApi {
   private readonly subjects = new LookupSubjects();
   private readonly patterns = new Map<number, string>();
   private watchingLookups = false;
+  /** Lookup progress reported in this turn of the worker, posted together once it ends. */
+  private readonly lookupBatch: LookupEvent[] = [];
   private ticker: Ticker | undefined;
   /** Until init, what the page said last (it may say so before the node exists). */
   private hidden = false;
@@ -136,13 +139,24 @@ export class WorkerApi {
             ),
       );
       core.node.on((e) => {
-        if (e.type === 'lookup' && this.watchingLookups) void app.lookup(this.subjects.label(e.progress));
+        if (e.type === 'lookup' && this.watchingLookups) this.reportLookup(app, this.subjects.label(e.progress));
       });
       const restoredServices = await core.restore();
       this.ticker = new Ticker(systemClock, () => core.tick());
       this.ticker.setHidden(this.hidden);
       return { nodeId: identity.nodeIdHex, restoredServices };
     });
+  }
+
+  /**
+   * A lookup reports as it goes (a path started, answered...), several times in one turn:
+   * its paths start together, before their frames leave. Each message to the page is a
+   * postMessage and a reply for both threads to handle, so one turn's reports go together,
+   * at its end, after the frames.
+   */
+  private reportLookup(app: AppBridge, event: LookupEvent): void {
+    if (this.lookupBatch.length === 0) queueMicrotask(() => void app.lookup(this.lookupBatch.splice(0)));
+    this.lookupBatch.push(event);
   }
 
   /** The app registered a handler for `serviceId` before calling this. */
