@@ -7,9 +7,11 @@
  *
  * Timing loops run inside the page, so Playwright's own round trips never enter a figure.
  */
+import { startTrace, stopTrace } from './trace-hooks.js';
 import * as Comlink from 'comlink';
 import { createPeer, type LookupProgress, type Peer } from '../src/index.js';
 import type { EchoApi } from './echo.worker.js';
+import { pathCosts } from './trace-costs.js';
 
 const params = new URLSearchParams(location.search);
 const relay = params.get('relay') ?? `ws://${location.host}/relay`;
@@ -118,6 +120,10 @@ const bench = {
     const delivered = await peer.publish(topic, { sentAt: wallNow() });
     return { ms: performance.now() - t0, delivered };
   },
+  // ---- bench/browser-trace.ts: boundary crossings (trace-hooks.ts, with ?trace=1) and per-step costs ----
+  traceStart: () => startTrace(),
+  traceStop: () => stopTrace(),
+  pathCosts: (n: number) => pathCosts(n),
   /** The product's own worker boundary: an API call that does no work in the worker. */
   apiRoundTrips: (n: number) => timed(n, () => peer.listLocalServices()),
 

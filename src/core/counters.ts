@@ -31,6 +31,8 @@ export const FIXED_COUNTERS = [
   'frames.malformed',
   'frames.afterClose',
   'bridge.malformed',
+  'signatures.preverified',
+  'signatures.preverifyRefused',
   'flood.limited',
   'flood.disconnected',
   'flood.shed',

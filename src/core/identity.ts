@@ -35,18 +35,44 @@ export const verify: Verifier = (signature, message, publicKey) => {
 };
 
 /**
+ * Signs `message` with this node's key, asynchronously (WebCrypto in a worker). Ed25519 is
+ * deterministic: the bytes are those `sign` gives for the same key and message.
+ */
+export type AsyncSigner = (message: Uint8Array) => Promise<Uint8Array>;
+
+/** A Verifier that remembers its results, and can be told one checked elsewhere. */
+export interface MemoizedVerifier extends Verifier {
+  /**
+   * A signature found valid by another Ed25519 implementation (WebCrypto, worker/web-ed25519.ts).
+   * Only valid ones are taken: what RFC 8032 accepts, the ZIP-215 rules of @noble/curves
+   * accept too, so remembering them changes no outcome; a refusal is left to `inner`.
+   */
+  rememberValid(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): void;
+}
+
+/**
  * A verifier that remembers results. Verification is a pure function of its inputs, so a
  * process holding many nodes (the simulator) can share one cache without changing outcomes.
  */
-export function memoizedVerifier(inner: Verifier = verify, capacity = 200_000): Verifier {
+export function memoizedVerifier(inner: Verifier = verify, capacity = 200_000): MemoizedVerifier {
   const cache = new Map<string, boolean>();
-  return (signature, message, publicKey) => {
-    const key = toHex(signature) + toHex(publicKey) + toHex(sha256(message));
+  const keyOf = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): string =>
+    toHex(signature) + toHex(publicKey) + toHex(sha256(message));
+  const put = (key: string, ok: boolean): void => {
+    if (cache.size >= capacity) cache.clear();
+    cache.set(key, ok);
+  };
+  const check: Verifier = (signature, message, publicKey) => {
+    const key = keyOf(signature, message, publicKey);
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
     const ok = inner(signature, message, publicKey);
-    if (cache.size >= capacity) cache.clear();
-    cache.set(key, ok);
+    put(key, ok);
     return ok;
   };
+  return Object.assign(check, {
+    rememberValid(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): void {
+      if (signature.length === 64 && publicKey.length === 32) put(keyOf(signature, message, publicKey), true);
+    },
+  });
 }

@@ -3,7 +3,7 @@ import { ZERO_COUNTERS, type CounterName } from '../counters.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
 import { fromHex, isIdHex, type NodeId } from '../id.js';
-import { verify as ed25519Verify, type Identity, type Verifier } from '../identity.js';
+import { verify as ed25519Verify, type AsyncSigner, type Identity, type Verifier } from '../identity.js';
 import { Liars } from '../defence/liars.js';
 import { NeighbourTrust } from '../defence/neighbour-trust.js';
 import { FloodGuard } from '../defence/rate-limit.js';
@@ -54,6 +54,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly clock: Clock;
   readonly random: Random;
   readonly verify: Verifier;
+  readonly signer: AsyncSigner | undefined;
   readonly k: number;
   readonly alpha: number;
   readonly hopTimeoutMs: number;
@@ -90,6 +91,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.clock = opts.clock;
     this.random = opts.random;
     this.verify = opts.verify ?? ed25519Verify;
+    this.signer = opts.signer;
     this.k = opts.k ?? C.K;
     this.alpha = opts.alpha ?? C.ALPHA;
     this.hopTimeoutMs = opts.hopTimeoutMs ?? C.HOP_TIMEOUT_MS;

@@ -1,5 +1,5 @@
 import type { Clock, Random, Transport } from '../environment.js';
-import type { Identity, Verifier } from '../identity.js';
+import type { AsyncSigner, Identity, Verifier } from '../identity.js';
 import type { FloodLimits } from '../defence/rate-limit.js';
 import type { GatewayFactory } from './gateway.js';
 
@@ -16,6 +16,11 @@ export interface DhtNodeOptions {
   clock: Clock;
   random: Random;
   verify?: Verifier;
+  /**
+   * Signs what this node publishes, off the thread (WebCrypto in the worker); without it the
+   * node signs with @noble/curves, synchronously (the simulator, and runtimes without it).
+   */
+  signer?: AsyncSigner;
   k?: number;
   alpha?: number;
   hopTimeoutMs?: number;

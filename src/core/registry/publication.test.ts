@@ -6,7 +6,13 @@ import { seededRandom } from '../environment.js';
 import { toHex } from '../id.js';
 import { createIdentity, sign, verify } from '../identity.js';
 import { ErrorCode } from '../errors.js';
-import { checkPublication, publicationSigningBytes, PUBLISH_FRESHNESS_MS, signPublication } from './publication.js';
+import {
+  checkPublication,
+  publicationSigningBytes,
+  PUBLISH_FRESHNESS_MS,
+  signPublication,
+  signPublicationWith,
+} from './publication.js';
 import { PubSub } from './pubsub.js';
 import { ServiceRegistry } from './service-registry.js';
 
@@ -122,5 +128,18 @@ describe('a subscriber receiving PUBLISH from a neighbour', () => {
       { rid: 1, ok: true, result: 1 },
       { rid: 2, ok: false, code: ErrorCode.BAD_SIGNATURE, message: 'publication refused' },
     ]);
+  });
+});
+
+describe('signing off the thread', () => {
+  it('an asynchronous signer gives the very publication the synchronous one does', async () => {
+    const random = seededRandom(3);
+    const identity = createIdentity(random.bytes);
+    const fields = { mid: random.bytes(16), topic: 'a.b', payload: encodeValue({ x: 1 }), at: 1_000 };
+    const asyncSigner = (message: Uint8Array): Promise<Uint8Array> =>
+      Promise.resolve(sign(message, identity.secretKey));
+    expect(await signPublicationWith(asyncSigner, identity.publicKey, fields)).toEqual(
+      signPublication(identity, fields),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ErrorCode } from '../errors.js';
 import { nodeIdFromPublicKey, toHex } from '../id.js';
-import { sign, type Identity, type Verifier } from '../identity.js';
+import { sign, type AsyncSigner, type Identity, type Verifier } from '../identity.js';
 import { canonical } from '../records/metadata.js';
 import { decodeValue } from '../wire/codec.js';
 import type { PublishMsg } from '../wire/messages.js';
@@ -37,6 +37,16 @@ export function signPublication(
 ): Publication {
   const unsigned = { ...fields, publicKey: identity.publicKey };
   return { ...unsigned, signature: sign(publicationSigningBytes(unsigned), identity.secretKey) };
+}
+
+/** signPublication with an asynchronous signer (the worker's WebCrypto): the same bytes, signed off the thread. */
+export async function signPublicationWith(
+  signer: AsyncSigner,
+  publicKey: Uint8Array,
+  fields: { mid: Uint8Array; topic: string; payload: Uint8Array; at: number },
+): Promise<Publication> {
+  const unsigned = { ...fields, publicKey };
+  return { ...unsigned, signature: await signer(publicationSigningBytes(unsigned)) };
 }
 
 export type PublicationCheck =

@@ -2,11 +2,11 @@ import { RPC_TIMEOUT_MS } from '../constants.js';
 import type { Lookups, Messaging, NodeBasics, ReplyTo } from '../context.js';
 import { isMeshError } from '../errors.js';
 import { toHex } from '../id.js';
-import type { Identity } from '../identity.js';
+import type { AsyncSigner, Identity } from '../identity.js';
 import { encodeValue } from '../wire/codec.js';
 import type { PublishMsg } from '../wire/messages.js';
 import { toProviderInfo } from '../records/records.js';
-import { checkPublication, signPublication } from './publication.js';
+import { checkPublication, signPublication, signPublicationWith } from './publication.js';
 import { checkPayload } from './rpc.js';
 import type { ProviderInfo, ServiceRegistry } from './service-registry.js';
 import { checkPattern, checkTopic, matches, publishKeys } from './topics.js';
@@ -29,6 +29,8 @@ export interface PubSubHost extends NodeBasics, Pick<Lookups, 'findValue'> {
   readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply'>;
   /** Signs what this node publishes. */
   readonly identity: Pick<Identity, 'publicKey' | 'secretKey'>;
+  /** Signs off the thread when given (DhtNodeOptions.signer); otherwise signing is synchronous. */
+  readonly signer?: AsyncSigner | undefined;
 }
 
 export interface SubscriptionSink {
@@ -108,9 +110,12 @@ export class PubSub {
     const mid = node.random.bytes(16);
     node.count('pubsub.published');
     // Signed once (when anyone else subscribes); every subscriber gets the same bytes and signature.
-    const publication = subscribers.some((s) => s.nodeId !== node.selfHex)
-      ? signPublication(node.identity, { mid, topic, payload: encodeValue(payload), at: node.clock.now() })
-      : undefined;
+    const fields = { mid, topic, payload: encodeValue(payload), at: node.clock.now() };
+    const publication = !subscribers.some((s) => s.nodeId !== node.selfHex)
+      ? undefined
+      : node.signer !== undefined
+        ? await signPublicationWith(node.signer, node.identity.publicKey, fields)
+        : signPublication(node.identity, fields);
     const results = await Promise.all(
       subscribers.map(async (s) => {
         if (s.nodeId === node.selfHex || publication === undefined)

@@ -32,14 +32,15 @@ export class AppCallbacks {
           throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
         return handler(args);
       }),
-    lookup: (progress) => {
-      for (const cb of this.lookupListeners) {
-        try {
-          cb(progress);
-        } catch {
-          // The app's listener; the lookup goes on.
+    lookup: (events) => {
+      for (const progress of events)
+        for (const cb of this.lookupListeners) {
+          try {
+            cb(progress);
+          } catch {
+            // The app's listener; the lookup goes on.
+          }
         }
-      }
     },
     deliver: (ids, topic, payload, publisher) => {
       for (const id of ids) {

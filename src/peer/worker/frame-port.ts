@@ -1,6 +1,7 @@
 import type { Transport } from '../../core/environment.js';
 import type { DhtNode } from '../../core/node/dht-node.js';
 import { parseToWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
+import type { Preverifier } from './preverify.js';
 
 /**
  * The worker's half of the bytes bridge (bridge-protocol.ts; the main thread's half is
@@ -14,12 +15,19 @@ import { parseToWorker, type FromWorker, type ToWorker } from '../bridge-protoco
  * distrust) goes along with how long it lasts, so that peer's offers cost no connection
  * while it does. And the node counts against its connection budget what the main thread
  * reports it created, inbound connections included.
+ *
+ * With a Preverifier (preverify.ts: WebCrypto's Ed25519, where the runtime has it), a frame
+ * that carries signatures waits for their check before the node takes it, and what the main
+ * thread said after it waits behind it: the node sees everything in the order it was said.
+ * Frames with nothing to check, the great majority, go straight in when nothing waits.
  */
 export class FramePort {
   readonly transport: Transport;
   /** Channels the main thread reported open: frames to anyone else are refused here, not posted. */
   private readonly open = new Set<string>();
   private node: DhtNode | undefined;
+  /** Messages waiting, in order, behind a frame whose signatures are being checked. */
+  private readonly waiting: Array<{ m: ToWorker; done: boolean }> = [];
 
   constructor(private readonly port: MessagePort) {
     this.transport = {
@@ -40,7 +48,7 @@ export class FramePort {
   }
 
   /** Start feeding `node` (built on `transport`); the main thread's messages waited in the port's queue until now. */
-  attach(node: DhtNode): void {
+  attach(node: DhtNode, preverifier?: Preverifier): void {
     this.node = node;
     node.on((e) => {
       if (e.type === 'signal') this.post({ t: 'signal-in', from: e.from, payload: e.payload });
@@ -48,8 +56,23 @@ export class FramePort {
     this.port.onmessage = (event: MessageEvent) => {
       const m = parseToWorker(event.data);
       if (m === null) return node.count('bridge.malformed');
-      this.receive(node, m);
+      // The heartbeat says the worker answers: it does not wait for anyone's signatures.
+      if (m.t === 'ping') return this.receive(node, m);
+      const signed = m.t === 'frame' && preverifier !== undefined ? preverifier.signedIn(m.frame) : [];
+      if (signed.length === 0 && this.waiting.length === 0) return this.receive(node, m);
+      const entry = { m, done: signed.length === 0 };
+      this.waiting.push(entry);
+      if (!entry.done)
+        void preverifier!.check(signed).finally(() => {
+          entry.done = true;
+          this.drain(node);
+        });
     };
+  }
+
+  /** Hand the node what no longer waits, in order, up to the first frame still being checked. */
+  private drain(node: DhtNode): void {
+    while (this.waiting[0]?.done === true) this.receive(node, this.waiting.shift()!.m);
   }
 
   close(): void {

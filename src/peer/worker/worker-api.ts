@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import { cryptoRandom, systemClock, type Store } from '../../core/environment.js';
-import { identityFromSecretKey, memoizedVerifier, type Identity } from '../../core/identity.js';
+import { identityFromSecretKey, memoizedVerifier, sign, type AsyncSigner, type Identity } from '../../core/identity.js';
 import { fromHex, isIdHex, nodeIdFromPublicKey, toHex } from '../../core/id.js';
 import type { ProviderInfo } from '../../core/registry/service-registry.js';
 import { ErrorCode, MeshError } from '../../core/errors.js';
@@ -12,6 +12,8 @@ import { PeerCore, type RoutingTableView } from './peer-core.js';
 import type { SavedService } from './persistence.js';
 import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
 import { Ticker } from './ticker.js';
+import { Preverifier } from './preverify.js';
+import { webEd25519, type WebEd25519 } from './web-ed25519.js';
 import type { CallOutcome } from '../../core/registry/rpc.js';
 
 /**
@@ -20,6 +22,25 @@ import type { CallOutcome } from '../../core/registry/rpc.js';
  * peer sending endless distinct junk only costs the checks themselves.
  */
 const recordVerifier = memoizedVerifier(undefined, 20_000);
+
+/**
+ * WebCrypto's Ed25519, looked for once as the worker's script loads (web-ed25519.ts), so the
+ * answer is in before the node starts: undefined where the runtime lacks it, and the worker
+ * then signs and verifies with @noble/curves as the core does.
+ */
+const webCrypto: Promise<WebEd25519 | undefined> = webEd25519();
+
+/** Sign with WebCrypto; should it ever fail after passing its test, with @noble/curves. */
+async function webSigner(web: WebEd25519, identity: Identity): Promise<AsyncSigner> {
+  const signWeb = await web.signer(identity.secretKey, identity.publicKey);
+  return async (message) => {
+    try {
+      return await signWeb(message);
+    } catch {
+      return sign(message, identity.secretKey);
+    }
+  };
+}
 
 /**
  * The API the worker exposes over Comlink. It composes PeerCore with the platform: the
@@ -58,7 +79,8 @@ export interface InitReport {
 export interface AppBridge {
   invoke(serviceId: string, args: unknown, caller: string): Promise<Result<unknown>>;
   deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
-  lookup(event: LookupEvent): void;
+  /** Lookup progress, in order: what one turn of the worker reported goes in one message. */
+  lookup(events: LookupEvent[]): void;
 }
 
 export type StoreFactory = (kind: 'durable' | 'memory', nodeIdHex: string) => Store | undefined;
@@ -70,6 +92,8 @@ export class WorkerApi {
   private readonly subjects = new LookupSubjects();
   private readonly patterns = new Map<number, string>();
   private watchingLookups = false;
+  /** Lookup progress reported in this turn of the worker, posted together once it ends. */
+  private readonly lookupBatch: LookupEvent[] = [];
   private ticker: Ticker | undefined;
   /** Until init, what the page said last (it may say so before the node exists). */
   private hidden = false;
@@ -85,6 +109,8 @@ export class WorkerApi {
       const bridge = new FramePort(port);
       this.bridge = bridge;
       const store = this.makeStore(init.storage, identity.nodeIdHex);
+      const web = await webCrypto;
+      const signer = web === undefined ? undefined : await webSigner(web, identity).catch(() => undefined);
       const core = new PeerCore({
         identity,
         transport: bridge.transport,
@@ -96,17 +122,41 @@ export class WorkerApi {
         handlers: { invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)) },
         sink: { deliver: (ids, topic, payload, publisher) => void app.deliver(ids, topic, payload, publisher) },
         ...init.tuning,
+        ...(signer !== undefined ? { node: { signer } } : {}),
       });
       this.core = core;
-      bridge.attach(core.node);
+      const node = core.node;
+      bridge.attach(
+        node,
+        web === undefined
+          ? undefined
+          : new Preverifier(
+              web,
+              recordVerifier,
+              node.self,
+              () => node.clock.now(),
+              (name) => node.count(name),
+            ),
+      );
       core.node.on((e) => {
-        if (e.type === 'lookup' && this.watchingLookups) void app.lookup(this.subjects.label(e.progress));
+        if (e.type === 'lookup' && this.watchingLookups) this.reportLookup(app, this.subjects.label(e.progress));
       });
       const restoredServices = await core.restore();
       this.ticker = new Ticker(systemClock, () => core.tick());
       this.ticker.setHidden(this.hidden);
       return { nodeId: identity.nodeIdHex, restoredServices };
     });
+  }
+
+  /**
+   * A lookup reports as it goes (a path started, answered...), several times in one turn:
+   * its paths start together, before their frames leave. Each message to the page is a
+   * postMessage and a reply for both threads to handle, so one turn's reports go together,
+   * at its end, after the frames.
+   */
+  private reportLookup(app: AppBridge, event: LookupEvent): void {
+    if (this.lookupBatch.length === 0) queueMicrotask(() => void app.lookup(this.lookupBatch.splice(0)));
+    this.lookupBatch.push(event);
   }
 
   /** The app registered a handler for `serviceId` before calling this. */

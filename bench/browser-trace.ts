@@ -1,0 +1,211 @@
+/**
+ * `npm run bench:trace`: where the time of one cold discovery, one call and one publish goes,
+ * across the main threads, the workers and the channels of real tabs. 8 peers as in
+ * `npm run bench:browser`, but their pages load with `?trace=1` (trace-hooks.ts): each notes
+ * every message crossing its boundaries on a clock the pages share, and this script lines the
+ * notes of the tabs involved up into steps. The pages also time the steps' own work alone
+ * (trace-costs.ts). It prints its tables; it writes nothing (BENCHMARKS.md quotes it by hand).
+ *
+ *   npm run bench:trace -- [--rounds=60]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from '@playwright/test';
+import { build } from 'vite';
+import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
+import { listen } from '../src/relay/http.js';
+import { startRelay } from '../src/relay/relay.js';
+import { createStaticServer } from '../src/relay/static-server.js';
+import { percentile } from './report.js';
+import type { TraceEvent } from './trace-hooks.js';
+
+const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const ROUNDS = Number(arg('rounds') ?? 60);
+const PEERS = 8;
+const SUBSCRIBERS = 5;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+type Tagged = TraceEvent & { page: number };
+/** Per round, each step's duration (ms) by name. */
+type Steps = Map<string, number[]>;
+
+const evaluate = <T>(page: Page, code: string): Promise<T> => page.evaluate(code) as Promise<T>;
+
+function add(steps: Steps, name: string, ms: number): void {
+  if (!steps.has(name)) steps.set(name, []);
+  steps.get(name)!.push(ms);
+}
+
+/** The first event of `page` at or after `from` that `match` accepts. */
+function next(events: Tagged[], from: number, page: number, match: (e: Tagged) => boolean): Tagged | undefined {
+  return events.find((e) => e.t >= from && e.page === page && match(e));
+}
+
+/** Bytes of a frame event (tags end in `<n>B`). */
+const bytes = (e: Tagged): number => Number(/(\d+)B$/.exec(e.tag)?.[1] ?? 0);
+/**
+ * The smallest request or answer (a direct CALL or its REPLY) is over 25 bytes; a hop's
+ * acknowledgement or a liveness ping is under 20: those are not part of the exchange.
+ */
+const MIN_EXCHANGE_BYTES = 25;
+const big = (e: Tagged): boolean => bytes(e) >= MIN_EXCHANGE_BYTES;
+const frameIn = (e: Tagged): boolean => e.ev === 'port>' && e.tag.startsWith('frame:') && big(e);
+const frameOut = (e: Tagged): boolean => e.ev === 'port<' && e.tag.startsWith('send:') && big(e);
+
+/**
+ * One request/answer exchange between the requester `r` and the tabs that answer it over
+ * channels: split into what the requester's page and worker did, the channel each way, and
+ * what each answering tab did (its main thread and worker together, and the worker alone).
+ */
+function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): void {
+  const start = events.find((e) => e.page === r && e.ev === 'api>' && e.tag.includes(apiName));
+  if (start === undefined) return;
+  const end = [...events].reverse().find((e) => e.page === r && e.ev === 'api<');
+  if (end === undefined) return;
+  const sent = events.filter((e) => e.page === r && e.ev === 'dc>' && big(e) && e.t >= start.t && e.t <= end.t);
+  if (sent.length === 0) return;
+  add(steps, 'total (API call to result, in the page)', end.t - start.t);
+  const firstOut = next(events, start.t, r, frameOut);
+  if (firstOut) add(steps, 'requester: API call → first frame out of its worker', firstOut.t - start.t);
+  if (firstOut) add(steps, 'requester main: frame from worker → channel send', sent[0]!.t - firstOut.t);
+  add(steps, 'requester: first → last frame sent', sent[sent.length - 1]!.t - sent[0]!.t);
+  let lastBack: Tagged | undefined;
+  for (const out of sent) {
+    const arrive = events.find(
+      (e) => e.ev === 'dc<' && e.page !== r && e.channel === out.channel && big(e) && e.t >= out.t,
+    );
+    if (arrive === undefined) continue;
+    const p = arrive.page;
+    const back = events.find(
+      (e) => e.page === p && e.ev === 'dc>' && e.channel === out.channel && big(e) && e.t >= arrive.t,
+    );
+    if (back === undefined) continue;
+    const home = events.find(
+      (e) => e.page === r && e.ev === 'dc<' && e.channel === out.channel && big(e) && e.t >= back.t && e.t <= end.t,
+    );
+    add(steps, 'channel, one way (request)', arrive.t - out.t);
+    add(steps, 'answering tab: channel in → channel out', back.t - arrive.t);
+    const posted = next(events, arrive.t, p, frameIn);
+    const answered = next(events, arrive.t, p, frameOut);
+    if (posted && answered && answered.t <= back.t) {
+      add(steps, '  … its main: channel in → frame posted to worker', posted.t - arrive.t);
+      add(steps, '  … its worker (2 postMessage hops included): frame in → frame out', answered.t - posted.t);
+      add(steps, '  … its main: frame from worker → channel send', back.t - answered.t);
+      const handler = events.find(
+        (e) => e.page === p && e.ev === 'port<' && e.tag.includes('invoke') && e.t >= posted.t && e.t <= answered.t,
+      );
+      const result = handler && next(events, handler.t, p, (e) => e.ev === 'port>' && !e.tag.startsWith('frame:'));
+      if (handler && result) {
+        add(steps, '  … … worker: frame in → handler call reaches the page', handler.t - posted.t);
+        add(steps, '  … … page: handler call → result posted', result.t - handler.t);
+        add(steps, '  … … worker: result → reply frame out', answered.t - result.t);
+      }
+    }
+    if (home) {
+      add(steps, 'channel, one way (answer)', home.t - back.t);
+      if (lastBack === undefined || home.t > lastBack.t) lastBack = home;
+    }
+  }
+  if (lastBack) {
+    add(steps, 'requester: last answer in → API result', end.t - lastBack.t);
+    const posted = next(events, lastBack.t, r, frameIn);
+    if (posted) add(steps, '  … main: channel in → frame posted to worker', posted.t - lastBack.t);
+    if (posted) add(steps, '  … worker and Comlink: frame in → result in the page', end.t - posted.t);
+  }
+}
+
+function table(title: string, steps: Steps): string {
+  const rows = [...steps].map(
+    ([name, xs]) => `| ${name} | ${percentile(xs, 50).toFixed(3)} | ${percentile(xs, 95).toFixed(3)} | ${xs.length} |`,
+  );
+  return [`#### ${title}`, '', '| step | p50 ms | p95 ms | samples |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+async function traced(pages: Page[], op: () => Promise<unknown>): Promise<Tagged[]> {
+  await Promise.all(pages.map((p) => evaluate(p, 'window.bench.traceStart()')));
+  await op();
+  // Late answers (the other paths of a lookup) land after the result: give them a moment.
+  await sleep(20);
+  const all = await Promise.all(pages.map((p) => evaluate<TraceEvent[]>(p, 'window.bench.traceStop()')));
+  return all.flatMap((es, page) => es.map((e) => ({ ...e, page }))).sort((a, b) => a.t - b.t);
+}
+
+async function main(): Promise<void> {
+  const outDir = await mkdtemp(join(tmpdir(), 'macula-trace-bench-'));
+  await build({
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, rolldownOptions: { input: 'bench/browser.bench.html' } },
+  });
+  const files = createStaticServer(outDir).listeners('request')[0] as (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void;
+  const server = createServer((req, res) => {
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    files(req, res);
+  });
+  const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
+  await listen(server, 0, '127.0.0.1');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html?trace=1&realm=trace-${Date.now()}`;
+  const browser = await chromium.launch({ executablePath: await findBrowser(), args: CHROMIUM_ARGS });
+  try {
+    const pages: Page[] = [];
+    for (let i = 0; i < PEERS; i++) {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(url);
+      await page.waitForFunction(() => window.bench !== undefined);
+      if (i > 0) await page.waitForFunction(() => window.bench!.join.firstContactMs !== undefined);
+      pages.push(page);
+    }
+    const [provider, requester] = [pages[0]!, pages[1]!];
+    await evaluate(provider, `window.bench.advertise('bench.echo')`);
+    await sleep(6_000);
+    await evaluate(requester, `window.bench.discoverTimes('bench.echo', 10, true)`);
+    await evaluate(requester, `window.bench.callTimes('bench.echo', 10)`);
+
+    const discovery: Steps = new Map();
+    const call: Steps = new Map();
+    const publish: Steps = new Map();
+    for (let i = 0; i < ROUNDS; i++) {
+      const d = await traced(pages, () => evaluate(requester, `window.bench.discoverTimes('bench.echo', 1, true)`));
+      exchange(d, 1, discovery, 'discover');
+      const c = await traced(pages, () => evaluate(requester, `window.bench.callTimes('bench.echo', 1)`));
+      exchange(c, 1, call, 'call');
+    }
+    const publisher = pages.length - 1;
+    for (const s of pages.slice(1, 1 + SUBSCRIBERS)) await evaluate(s, `window.bench.subscribe('bench.topic')`);
+    for (let i = 0; i < 100; i++) {
+      const r = await evaluate<{ delivered: number }>(pages[publisher]!, `window.bench.publishTimed('bench.topic')`);
+      if (r.delivered === SUBSCRIBERS) break;
+      await sleep(100);
+    }
+    for (let i = 0; i < ROUNDS; i++) {
+      const p = await traced(pages, () => evaluate(pages[publisher]!, `window.bench.publishTimed('bench.topic')`));
+      exchange(p, publisher, publish, 'publish');
+      await sleep(25);
+    }
+    const costs = await evaluate<Record<string, number>>(requester, 'window.bench.pathCosts(300)');
+    console.log(`Chromium ${browser.version()}, ${PEERS} tabs, ${ROUNDS} rounds of each\n`);
+    console.log(table('Cold discovery (forceRefresh)', discovery) + '\n');
+    console.log(table('Call', call) + '\n');
+    console.log(table(`Publish to ${SUBSCRIBERS} subscribers`, publish) + '\n');
+    console.log(
+      ['#### Costs of single steps, timed alone on a page', '', '| step | median ms |', '| --- | --- |']
+        .concat(Object.entries(costs).map(([k, v]) => `| ${k} | ${v.toFixed(4)} |`))
+        .join('\n'),
+    );
+  } finally {
+    await browser.close();
+    await relay.close();
+    server.close();
+    server.closeAllConnections();
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
