@@ -4,6 +4,8 @@
  * different relays form one mesh. It keeps its records in memory (a relay restarted is a
  * new node; the records it held are re-advertised by their owners) and advertises
  * RELAY_SERVICE with the relay's public URL under its own key: it is checked like any node.
+ * It is one node of the `default` realm: following every realm clients name would let any
+ * client make the relay start nodes without bound (README, Several relays).
  */
 import { isMeshError } from '../core/errors.js';
 import { startNodePeer } from '../node/create-peer.js';

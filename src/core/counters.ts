@@ -85,6 +85,7 @@ export const FIXED_COUNTERS = [
   'route.sendFailed',
   'route.tooLarge',
   'route.unreachable',
+  'signals.retraced',
   'lookups.node',
   'lookups.value',
   'lookups.valueDeepened',

@@ -52,6 +52,12 @@ export class EntryRelays implements Introducer {
     return this.relaysOf.get(nodeHex)?.[0];
   }
 
+  /** Whether a relay admitted both: it can carry their signaling (the real relay's PeerSet is per relay). */
+  shareRelay(a: string, b: string): boolean {
+    const of = this.relaysOf.get(b) ?? [];
+    return (this.relaysOf.get(a) ?? []).some((r) => of.includes(r));
+  }
+
   pool(node: DhtNode, live: readonly DhtNode[]): readonly DhtNode[] {
     let relays = this.relaysOf.get(node.selfHex);
     if (relays === undefined) {

@@ -38,6 +38,16 @@ export interface NetworkOptions {
   connectLatencies?: number;
 }
 
+/**
+ * How two nodes agree on a connection before it opens (WebRTC's offer and answer). Absent,
+ * every attempt between live nodes succeeds, as through one relay that admitted everyone;
+ * overlay-signalling.ts carries them the way a tab behind another relay has to.
+ */
+export interface Negotiator {
+  /** Negotiate a channel from `from` to `to`; `done(false)` when the answer never came. */
+  negotiate(from: string, to: string, done: (ok: boolean) => void): void;
+}
+
 interface Host {
   handler: ChannelHandler;
   alive: boolean;
@@ -67,6 +77,8 @@ export class SimNetwork {
   private readonly connectLatencies: number;
   loss: number;
   faults: Readonly<LinkFaults> = NO_FAULTS;
+  /** How connections are negotiated; undefined: they always are (see Negotiator). */
+  negotiator: Negotiator | undefined;
   /** Side of each node while partitioned; frames and new connections between sides fail. */
   private sideOf: ((id: string) => number) | undefined;
 
@@ -199,10 +211,10 @@ export class SimNetwork {
     if (src === undefined || src.channels.has(to) || from === to) return;
     src.connectionsCreated++;
     this.stats.connectionsCreated++;
-    this.queue.setTimer(this.connectLatencies * this.latency(from, to), () => {
+    const open = (ok: boolean): void => {
       const dst = this.hosts.get(to);
       if (!src.alive) return;
-      if (dst === undefined || !dst.alive || !this.reachable(from, to)) {
+      if (!ok || dst === undefined || !dst.alive || !this.reachable(from, to)) {
         src.handler.onChannelClose(to);
         return;
       }
@@ -211,7 +223,13 @@ export class SimNetwork {
       dst.channels.add(from);
       src.handler.onChannelOpen(to);
       dst.handler.onChannelOpen(from);
-    });
+    };
+    if (this.negotiator === undefined) {
+      this.queue.setTimer(this.connectLatencies * this.latency(from, to), () => open(true));
+      return;
+    }
+    // Negotiated: once both sides hold the other's description, ICE and DTLS take a round trip more.
+    this.negotiator.negotiate(from, to, (ok) => this.queue.setTimer(2 * this.latency(from, to), () => open(ok)));
   }
 
   private disconnect(from: string, to: string): void {

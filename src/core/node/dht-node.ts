@@ -20,6 +20,7 @@ import {
 import { QueryTimer } from '../lookup/query-timer.js';
 import { Placements } from '../records/placements.js';
 import { RecordStore } from '../records/record-store.js';
+import { ReturnRoutes } from '../routing/return-routes.js';
 import { RoutingTable } from '../routing/routing-table.js';
 import { ChannelIntake } from './channel-intake.js';
 import { ContactBook, departedMemory } from './contacts.js';
@@ -80,6 +81,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   private readonly quietContacts: QuietContacts;
   private readonly lookups: LookupHost;
   private readonly intake: ChannelIntake;
+  private readonly returnRoutes: ReturnRoutes;
   private readonly maintenance: Maintenance;
   private readonly listeners = new Set<(e: NodeEvent) => void>();
   private closed = false;
@@ -132,6 +134,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     // The parts, bottom up: each is handed only what it uses, all of it built already.
     const admission = routedAdmission(flood, neighbours, this.clock, count, () => this.intake);
     const messenger = new Messenger({ ...basics, transport, neighbours, table, admission });
+    const returnRoutes = (this.returnRoutes = new ReturnRoutes());
     this.gateway = (opts.gateway ?? ((ctx) => new Gateway(ctx)))({
       ...basics,
       neighbours,
@@ -139,6 +142,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       records,
       placements,
       messenger,
+      returnRoutes,
       emit,
     });
     const connectionBudget = opts.connectionBudget ?? C.CONNECTION_BUDGET;
@@ -285,10 +289,15 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     for (const peer of this.neighbours.keys()) this.messenger.sendDirect(peer, 'LEAVE', {});
   }
 
-  /** Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. */
+  /**
+   * Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. To a
+   * node whose own signals reached us lately, it retraces their path (routing/return-routes.ts).
+   */
   sendSignal(to: string, payload: Uint8Array): boolean {
     if (this.neighbours.size === 0 || !isIdHex(to)) return false;
-    this.messenger.originate(fromHex(to), true, 'SIGNAL', { payload });
+    const via = this.returnRoutes.via(to, this.clock.now());
+    this.messenger.originate(fromHex(to), true, 'SIGNAL', { payload }, via === undefined ? {} : { via });
+    if (via !== undefined) this.count('signals.retraced');
     return true;
   }
 

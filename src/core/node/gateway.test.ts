@@ -592,6 +592,7 @@ describe('serve: the application layer', () => {
         queryPeer: () => Promise.reject(new Error('not used')),
         reply: (_replyTo, type, body) => void replies.push({ type, body } as Message),
       },
+      returnRoutes: { remember: () => undefined },
       emit: () => undefined,
     };
     return { gateway: new Gateway(ctx), replies };

@@ -5,6 +5,7 @@ import { toHex, type NodeId } from '../id.js';
 import type { Message, MessageBodies } from '../wire/messages.js';
 import type { Placements } from '../records/placements.js';
 import type { RecordStore } from '../records/record-store.js';
+import type { ReturnRoutes } from '../routing/return-routes.js';
 import type { RoutingTable } from '../routing/routing-table.js';
 
 export type { ReplyTo } from '../context.js';
@@ -22,6 +23,8 @@ export interface GatewayContext extends NodeBasics {
   /** Where copies went from here: a removal follows them. */
   readonly placements: Pick<Placements, 'take'>;
   readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply' | 'settle'>;
+  /** The paths routed signals came by: answers retrace them (routing/return-routes.ts). */
+  readonly returnRoutes: Pick<ReturnRoutes, 'remember'>;
   emit(event: NodeEvent): void;
 }
 
@@ -67,8 +70,11 @@ export class Gateway {
       case 'PING':
         return ctx.messenger.reply(replyTo, 'PONG', { rid: message.body.rid });
       case 'SIGNAL':
-        if (replyTo.kind === 'routed')
-          ctx.emit({ type: 'signal', from: toHex(replyTo.envelope.src), payload: message.body.payload });
+        if (replyTo.kind === 'routed') {
+          const from = toHex(replyTo.envelope.src);
+          ctx.returnRoutes.remember(from, replyTo.envelope.path, ctx.clock.now());
+          ctx.emit({ type: 'signal', from, payload: message.body.payload });
+        }
         return;
       case 'CALL':
       case 'PUBLISH':
