@@ -16,6 +16,7 @@ import { FramePump } from './frame-pump.js';
 import { createPeerHandle, type Peer } from './peer-handle.js';
 import { RelayDirectory } from './relay-directory.js';
 import { RelayLinks } from './relay-links.js';
+import { markStartup as mark } from './startup-marks.js';
 import { WorkerClient, type WorkerLike } from './worker-client.js';
 import { watchWorker } from './worker-watch.js';
 
@@ -81,6 +82,7 @@ export interface PeerRuntime {
 export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime): Promise<Peer> {
   // Start-up steps overlap: the worker's script loads while the identity is read or made,
   // and the worker initialises while the relay connection authenticates.
+  mark('worker-start');
   const worker = runtime.startWorker();
   const identity = await runtime.loadIdentity().catch((e: unknown) => {
     worker.terminate();
@@ -107,12 +109,18 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
   const ice = new IceConfig(opts.iceServers, opts.iceTransportPolicy, systemClock, () => relay.requestIce());
   const routes = new ChannelRoutes();
   const connections: ConnectionManager = new ConnectionManager(identity, systemClock, {
-    createChannel: (initiator) => routes.wrap(runtime.createChannel(initiator, ice.configuration())),
+    createChannel: (initiator) => {
+      mark(initiator ? 'first-dial' : 'first-answer');
+      return routes.wrap(runtime.createChannel(initiator, ice.configuration()));
+    },
     // With no channel open the overlay cannot carry it: go to the relay without asking the
     // worker (which may still be starting, and would only say no).
     sendViaOverlay: (to, signal) =>
       connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal),
-    sendViaRelay: (to, signal) => relay.sendSignal(to, signal),
+    sendViaRelay: (to, signal) => {
+      mark('first-signal-out');
+      return relay.sendSignal(to, signal);
+    },
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
       relay.channelOpened();
@@ -156,6 +164,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     },
     ...(runtime.WebSocketImpl ? { WebSocketImpl: runtime.WebSocketImpl } : {}),
   });
+  mark('relay-connect');
   void relay.welcomed.then(() => mark('relay-welcome'));
 
   let watch: ReturnType<typeof watchWorker> | undefined;
@@ -221,9 +230,4 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
       stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
     },
   });
-}
-
-/** User Timing marks (`macula:…`) let an app or a benchmark see where a peer's start-up time goes. */
-function mark(name: string): void {
-  performance.mark(`macula:${name}`);
 }
