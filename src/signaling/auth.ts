@@ -16,6 +16,7 @@ import {
   type SignalStamp,
   type StampedSignal,
 } from './protocol.js';
+import type { AsyncEd25519 } from './web-ed25519.js';
 
 export const HELLO_CONTEXT = 'macula-web/relay-hello/v1';
 /** v2: the stamp (time, session, sequence) is signed too. */
@@ -57,15 +58,48 @@ export function verifyHello(
   return verifier(hexToBytes(signatureHex), helloPayload(nonce, nodeIdHex, realm), publicKey) ? nodeIdHex : null;
 }
 
+/** What signing `signal` for `to` covers; null when the stamp is malformed or the data not JSON-encodable. */
+export function signalSigningBytes(identity: Identity, to: IdHex, signal: StampedSignal): Uint8Array | null {
+  if (!isSignalStamp(signal)) return null;
+  const json = jsonOf(signal.data);
+  return json === undefined ? null : signalPayload(identity.nodeIdHex, to, signal, json);
+}
+
 /**
  * Sign `signal` (data and stamp) for `to`; null when the stamp is malformed or the data is
  * not JSON-encodable (undefined, a function, a cycle).
  */
 export function signSignal(identity: Identity, to: IdHex, signal: StampedSignal): string | null {
-  if (!isSignalStamp(signal)) return null;
-  const json = jsonOf(signal.data);
+  const payload = signalSigningBytes(identity, to, signal);
+  return payload === null ? null : toHex(sign(payload, identity.secretKey));
+}
+
+/** signHello through `ed` (web-ed25519.ts): the same signature, from the platform's Ed25519 where it has one. */
+export async function signHelloWith(
+  ed: AsyncEd25519,
+  identity: Identity,
+  nonce: string,
+  realm: string,
+): Promise<string> {
+  return toHex(await ed.sign(helloPayload(nonce, identity.nodeIdHex, realm), identity.secretKey));
+}
+
+/** What a delivered signal's signature must cover and who must have made it; null when it cannot be genuine. */
+function signalToCheck(
+  message: SignalDelivery,
+  self: IdHex,
+): { signature: Uint8Array; payload: Uint8Array; publicKey: Uint8Array } | null {
+  if (message.to !== self) return null;
+  if (!isPublicKeyHex(message.fromKey) || !isSignatureHex(message.signature) || !isSignalStamp(message)) return null;
+  const publicKey = hexToBytes(message.fromKey);
+  if (toHex(nodeIdFromPublicKey(publicKey)) !== message.from) return null;
+  const json = jsonOf(message.data);
   if (json === undefined) return null;
-  return toHex(sign(signalPayload(identity.nodeIdHex, to, signal, json), identity.secretKey));
+  return {
+    signature: hexToBytes(message.signature),
+    payload: signalPayload(message.from, message.to, message, json),
+    publicKey,
+  };
 }
 
 /**
@@ -76,13 +110,14 @@ export function signSignal(identity: Identity, to: IdHex, signal: StampedSignal)
  * the page), not this check's. Never throws.
  */
 export function verifySignal(message: SignalDelivery, self: IdHex, verifier: Verifier = verify): boolean {
-  if (message.to !== self) return false;
-  if (!isPublicKeyHex(message.fromKey) || !isSignatureHex(message.signature) || !isSignalStamp(message)) return false;
-  const publicKey = hexToBytes(message.fromKey);
-  if (toHex(nodeIdFromPublicKey(publicKey)) !== message.from) return false;
-  const json = jsonOf(message.data);
-  if (json === undefined) return false;
-  return verifier(hexToBytes(message.signature), signalPayload(message.from, message.to, message, json), publicKey);
+  const check = signalToCheck(message, self);
+  return check !== null && verifier(check.signature, check.payload, check.publicKey);
+}
+
+/** verifySignal through `ed`. Never rejects. */
+export async function verifySignalWith(ed: AsyncEd25519, message: SignalDelivery, self: IdHex): Promise<boolean> {
+  const check = signalToCheck(message, self);
+  return check !== null && (await ed.verify(check.signature, check.payload, check.publicKey).catch(() => false));
 }
 
 function jsonOf(data: unknown): string | undefined {

@@ -12,6 +12,7 @@ import {
   type SignalingClientOptions,
   type SignalingEvents,
 } from './client.js';
+import { webEd25519, type AsyncEd25519 } from './web-ed25519.js';
 
 const newIdentity = (): Identity => createIdentity((n) => crypto.getRandomValues(new Uint8Array(n)));
 
@@ -101,6 +102,43 @@ describe('signaling client', () => {
     expect(b.sendSignal(a.identity.nodeIdHex, { ...offer, seq: 0, data: { type: 'answer' } })).toBe(true);
     expect((await back).data).toEqual({ type: 'answer' });
     expect(a.stats()).toMatchObject({ signalsSent: 1, signalsReceived: 1, rejectedSignals: 0 });
+  });
+
+  it('with an asynchronous Ed25519, signs and checks through it and keeps signals in order both ways', async () => {
+    const relay = await relayOn();
+    // The first signature and the first check take longest: order must not follow them.
+    const slowFirst = (): AsyncEd25519 => {
+      const ed = webEd25519();
+      let signs = 0;
+      let checks = 0;
+      const later = <T>(p: Promise<T>, first: boolean): Promise<T> =>
+        first ? p.then((v) => new Promise<T>((r) => setTimeout(() => r(v), 40))) : p;
+      return {
+        identity: ed.identity,
+        sign: (m, k) => later(ed.sign(m, k), signs++ === 1),
+        verify: (s, m, k) => later(ed.verify(s, m, k), checks++ === 0),
+      };
+    };
+    const a = client(relay.address, { ed25519: slowFirst() });
+    const b = client(relay.address, { ed25519: slowFirst() });
+    await opened(a);
+    await opened(b);
+    const got: unknown[] = [];
+    const all = new Promise<void>((resolve) =>
+      b.on('signal', (s) => {
+        got.push(s.data);
+        if (got.length === 4) resolve();
+      }),
+    );
+    const session = freshSignal(0).session;
+    for (let seq = 0; seq < 4; seq++)
+      expect(a.sendSignal(b.identity.nodeIdHex, { data: seq, ts: Date.now(), session, seq })).toBe(true);
+    await all;
+    expect(got).toEqual([0, 1, 2, 3]);
+    expect(b.stats()).toMatchObject({ signalsReceived: 4, rejectedSignals: 0 });
+    expect(() => a.sendSignal(b.identity.nodeIdHex, { data: undefined, ts: Date.now(), session, seq: 9 })).toThrow(
+      /data: expected/,
+    );
   });
 
   it('asks for peers and reports unreachable targets', async () => {

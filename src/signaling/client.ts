@@ -11,7 +11,8 @@ import { systemClock, type Clock } from '../core/environment.js';
 import { ErrorCode, invalidArgument, MeshError } from '../core/errors.js';
 import { isIdHex, toHex, type IdHex } from '../core/id.js';
 import type { Identity } from '../core/identity.js';
-import { signHello, signSignal, verifySignal } from './auth.js';
+import { signalSigningBytes, signHello, signHelloWith, signSignal, verifySignal, verifySignalWith } from './auth.js';
+import type { AsyncEd25519 } from './web-ed25519.js';
 import type { RelayIce } from './ice.js';
 import {
   encodeMessage,
@@ -102,6 +103,12 @@ export interface SignalingClientOptions {
   random?: () => number;
   /** Largest frame this client sends; the relay refuses larger ones anyway. */
   maxMessageBytes?: number;
+  /**
+   * Sign the hello and the signals, and check the signals received, with this Ed25519
+   * (web-ed25519.ts: the platform's where it has one) rather than the pure-JS one. Its
+   * answers come later, so signals then go out, and come in, in order behind each other.
+   */
+  ed25519?: AsyncEd25519;
 }
 
 export interface SignalingClient {
@@ -163,6 +170,10 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
   let current = urls[0]!;
   let cancelRetry: (() => void) | null = null;
   let closed = false;
+  const ed = options.ed25519;
+  /** The ends of the queues of signals signed or checked by `ed`, so they leave and arrive in order. */
+  let outgoing: Promise<void> = Promise.resolve();
+  let incoming: Promise<void> = Promise.resolve();
 
   function emit<K extends keyof SignalingEvents>(type: K, value: SignalingEvents[K]): void {
     for (const listener of listeners.get(type) ?? []) {
@@ -208,8 +219,11 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
       if (message.t === 'challenge') {
         if (helloSent) return;
         helloSent = true;
-        const signature = signHello(identity, message.nonce, realm);
-        send({ t: 'hello', publicKey: publicKeyHex, realm, signature });
+        const hello = (signature: string): void => {
+          if (socket === ws) send({ t: 'hello', publicKey: publicKeyHex, realm, signature });
+        };
+        if (ed === undefined) hello(signHello(identity, message.nonce, realm));
+        else void signHelloWith(ed, identity, message.nonce, realm).then(hello, () => undefined);
         return;
       }
       if (message.t === 'welcome' && message.nodeId === identity.nodeIdHex) admitted = true;
@@ -243,21 +257,13 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
       case 'peers':
         emit('peers', message.peers);
         return;
-      case 'signal':
-        if (!verifySignal(message, identity.nodeIdHex)) {
-          stats.rejectedSignals++;
-          return;
-        }
-        stats.signalsReceived++;
-        emit('signal', {
-          from: message.from,
-          fromKey: message.fromKey,
-          data: message.data,
-          ts: message.ts,
-          session: message.session,
-          seq: message.seq,
-        });
+      case 'signal': {
+        if (ed === undefined) return received(message, verifySignal(message, identity.nodeIdHex));
+        // Checked in parallel, handed on in the order they came.
+        const verdict = verifySignalWith(ed, message, identity.nodeIdHex);
+        incoming = incoming.then(() => verdict).then((genuine) => received(message, genuine));
         return;
+      }
       case 'error': {
         const error: SignalingError = { code: message.code, message: message.message };
         if (message.to !== undefined) error.to = message.to;
@@ -265,6 +271,23 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
         return;
       }
     }
+  }
+
+  function received(message: Extract<ServerMessage, { t: 'signal' }>, genuine: boolean): void {
+    if (closed) return;
+    if (!genuine) {
+      stats.rejectedSignals++;
+      return;
+    }
+    stats.signalsReceived++;
+    emit('signal', {
+      from: message.from,
+      fromKey: message.fromKey,
+      data: message.data,
+      ts: message.ts,
+      session: message.session,
+      seq: message.seq,
+    });
   }
 
   function onDrop(code: number, admitted: boolean): void {
@@ -313,14 +336,20 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
 
   function send(message: ClientMessage): boolean {
     if (socket === null || socket.readyState !== OPEN) return false;
+    const frame = encode(message);
+    socket.send(frame);
+    return true;
+  }
+
+  /** The frame of `message`; throws for data that is not JSON or a frame over the bound. */
+  function encode(message: ClientMessage): string {
     const frame = encodeMessage(message);
     if (frame === null) throw invalidArgument('data', 'a JSON-encodable value');
     // UTF-8 needs at most 3 bytes per UTF-16 unit, so most frames skip the exact count.
     if (frame.length * 3 > maxMessageBytes && new TextEncoder().encode(frame).length > maxMessageBytes) {
       throw new MeshError(ErrorCode.TOO_LARGE, `signaling message exceeds ${maxMessageBytes} bytes`);
     }
-    socket.send(frame);
-    return true;
+    return frame;
   }
 
   connect();
@@ -344,10 +373,26 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
       if (!isSignalStamp(signal)) throw invalidArgument('signal', 'a stamp: integer ts, session hex, seq', signal);
       if (status !== 'open') return false;
       const { data, ts, session, seq } = signal;
-      const signature = signSignal(identity, to, signal);
-      if (signature === null) throw invalidArgument('data', 'a JSON-encodable value', data);
-      if (!send({ t: 'signal', to, data, ts, session, seq, signature })) return false;
-      stats.signalsSent++;
+      if (ed === undefined) {
+        const signature = signSignal(identity, to, signal);
+        if (signature === null) throw invalidArgument('data', 'a JSON-encodable value', data);
+        if (!send({ t: 'signal', to, data, ts, session, seq, signature })) return false;
+        stats.signalsSent++;
+        return true;
+      }
+      const payload = signalSigningBytes(identity, to, signal);
+      if (payload === null) throw invalidArgument('data', 'a JSON-encodable value', data);
+      // What would fail once signed fails now, with the frame's size (a signature is 128 hex characters).
+      encode({ t: 'signal', to, data, ts, session, seq, signature: '0'.repeat(128) });
+      const signed = ed.sign(payload, identity.secretKey);
+      // Signed in parallel, sent in the order given: an answer never overtakes its candidates' offer.
+      outgoing = outgoing
+        .then(() => signed)
+        .then((signature) => {
+          if (!closed && send({ t: 'signal', to, data, ts, session, seq, signature: toHex(signature) }))
+            stats.signalsSent++;
+        })
+        .catch(() => undefined);
       return true;
     },
     requestPeers() {

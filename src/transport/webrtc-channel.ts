@@ -61,6 +61,8 @@ export function createWebRtcChannel(
   const reassembler = new Reassembler();
   let frameId = 0;
   let closed = false;
+  /** The data channel is open (see `opened` below); simple-peer's `connected` may come later. */
+  let open = false;
 
   const rawChannel = (): RTCDataChannel | undefined =>
     (peer as unknown as { _channel?: RTCDataChannel })._channel ?? undefined;
@@ -72,7 +74,7 @@ export function createWebRtcChannel(
   let turnEnd: ReturnType<typeof setTimeout> | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
   const drain = (): void => {
-    while (queue.length > 0 && !closed && peer.connected && Math.max(peer.bufferSize, sentThisTurn) < HIGH_WATER) {
+    while (queue.length > 0 && !closed && open && Math.max(peer.bufferSize, sentThisTurn) < HIGH_WATER) {
       const message = queue.shift()!;
       stats.queuedBytes -= message.length;
       sentThisTurn += message.length;
@@ -116,7 +118,7 @@ export function createWebRtcChannel(
       }
     },
     send(frame) {
-      if (closed || !peer.connected) return false;
+      if (closed || !open) return false;
       const chunks = toChunks(frame, frameId++);
       const size = chunks.reduce((n, c) => n + c.length, 0);
       if (stats.queuedBytes + size > MAX_QUEUED_BYTES) {
@@ -164,14 +166,32 @@ export function createWebRtcChannel(
   peer.on('iceStateChange', (state: string) => {
     if (state === 'connected' || state === 'completed') trace.iceConnected = true;
   });
-  peer.on('connect', () => {
+  /**
+   * Open when the data channel is: simple-peer's own 'connect' comes later, after a getStats
+   * call to find the selected candidate pair (retried every 100 ms until it shows), which a
+   * channel that can already carry frames need not wait for. Its open handler looks
+   * `_onChannelOpen` up when the event fires, so wrapping it here sees every channel,
+   * the dialler's and the answerer's; 'connect' stays as a second way in.
+   */
+  const opened = (): void => {
+    if (open || closed) return;
+    open = true;
     const raw = rawChannel();
     if (raw) {
       raw.bufferedAmountLowThreshold = LOW_WATER;
       raw.addEventListener('bufferedamountlow', drain);
     }
     channel.onOpen();
-  });
+  };
+  const internals = peer as unknown as { _onChannelOpen?: () => void };
+  const channelOpen = internals._onChannelOpen;
+  if (typeof channelOpen === 'function') {
+    internals._onChannelOpen = () => {
+      channelOpen.call(peer);
+      if (rawChannel()?.readyState === 'open') opened();
+    };
+  }
+  peer.on('connect', opened);
   peer.on('data', (data: Uint8Array) => {
     const message =
       data instanceof Uint8Array

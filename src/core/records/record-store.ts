@@ -216,21 +216,25 @@ export class RecordStore {
     const owner = toHex(record.nodeId);
     const id = slotId(toHex(record.key), record.kind);
 
-    const tid = tombId(id, owner);
-    let tomb = this.tombstones.get(tid);
+    // Tombstones and spent markers are keyed by (slot, owner); a store with neither (a tab
+    // restoring into its empty store) need not build that key for every record.
+    const tid = this.tombstones.size > 0 || this.spent.size > 0 ? tombId(id, owner) : undefined;
+    let tomb = tid === undefined ? undefined : this.tombstones.get(tid);
     if (tomb !== undefined && tomb.expiresAt <= now) {
-      this.tombstones.delete(tid);
+      this.tombstones.delete(tid!);
       tomb = undefined;
     }
     if (tomb !== undefined && tomb.removal.removedAt >= record.advertisedAt)
       return refusal(ErrorCode.STALE, 'record: removed by its owner');
 
-    let current = this.table.entry(id, owner);
+    let slot = this.table.slot(id);
+    let current = slot?.entries.get(owner);
     if (current !== undefined && current.expiresAt <= now) {
       this.expire(id, owner, current, now);
       current = undefined;
+      slot = this.table.slot(id);
     }
-    if (this.spent.refuses(tid, record.advertisedAt, now))
+    if (this.spent.size > 0 && this.spent.refuses(tombId(id, owner), record.advertisedAt, now))
       return refusal(ErrorCode.EXPIRED, 'record: this version already expired here');
     const bytes = entryBytes(record);
     const coversUntil = Math.max(recordDeadline(record), current?.coversUntil ?? 0);
@@ -249,7 +253,6 @@ export class RecordStore {
       this.table.replace(id, owner, { record, expiresAt: keep, bytes, coversUntil });
       return { ok: true, replaced: true };
     }
-    const slot = this.table.slot(id);
 
     if (slot !== undefined && slot.entries.size >= this.bounds.maxEntriesPerKey) {
       this.pruneSlot(id, now);
@@ -266,29 +269,33 @@ export class RecordStore {
     }
     // What the entry adds: itself, and the slot and owner set it may open, less the place of a
     // tombstone of its owner's here, which it takes over.
-    const cost = (): number => this.table.costOfNew(id, owner, bytes);
-    const freed = (): number => (tomb?.held === true ? 1 : 0);
-    if (
-      (!this.table.hasSlot(id) && this.table.slotCount >= this.bounds.maxKeys) ||
-      this.counted - freed() >= this.bounds.maxEntries ||
-      this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.bounds.maxBytes
-    ) {
+    const freed = tomb?.held === true ? 1 : 0;
+    if (this.overBounds(id, owner, bytes, freed)) {
       this.pruneWhenFull(now);
       if (!this.table.hasSlot(id) && this.table.slotCount >= this.bounds.maxKeys)
         return refusal(ErrorCode.STORE_FULL, `store: holds ${this.table.slotCount} keys`);
-      if (this.counted - freed() >= this.bounds.maxEntries)
+      if (this.counted - freed >= this.bounds.maxEntries)
         return refusal(
           ErrorCode.STORE_FULL,
           `store: holds ${this.table.size} entries, ${this.tombstones.held} tombstones of removed ones`,
         );
-      if (this.usedBytes - freed() * TOMBSTONE_BYTES + cost() > this.bounds.maxBytes)
+      if (this.usedBytes - freed * TOMBSTONE_BYTES + this.table.costOfNew(id, owner, bytes) > this.bounds.maxBytes)
         return refusal(ErrorCode.STORE_FULL, `store: holds ~${this.usedBytes} bytes`);
     }
 
     // A newer record where its owner's tombstone stands takes the place the tombstone held.
-    if (tomb !== undefined) this.tombstones.release(tid);
+    if (tomb !== undefined) this.tombstones.release(tid!);
     this.table.add(id, record.key, record.kind, owner, { record, expiresAt, bytes, coversUntil });
     return { ok: true, replaced: false };
+  }
+
+  /** Whether a new entry at (id, owner) of `bytes` would break the key, entry or byte bound. */
+  private overBounds(id: string, owner: string, bytes: number, freed: number): boolean {
+    return (
+      (!this.table.hasSlot(id) && this.table.slotCount >= this.bounds.maxKeys) ||
+      this.counted - freed >= this.bounds.maxEntries ||
+      this.usedBytes - freed * TOMBSTONE_BYTES + this.table.costOfNew(id, owner, bytes) > this.bounds.maxBytes
+    );
   }
 
   /**

@@ -3,6 +3,7 @@ import { ErrorCode, MeshError, invalidArgument } from '../errors.js';
 import { idsEqual, nodeIdFromPublicKey, toHex, type NodeId } from '../id.js';
 import { sign, type Identity, type Verifier } from '../identity.js';
 import { canonical, normalizeMetadata, trustedMetadata } from './metadata.js';
+import type { OwnerProofs } from './owner-proofs.js';
 
 /** What discovery returns for a provider (or subscriber) record: macula's provider map. */
 export interface ProviderInfo {
@@ -208,17 +209,22 @@ export function signRecord(fields: UnsignedRecord, identity: Identity): SignedRe
  * Validate an untrusted record at local time `now`: shape and bounds, ownership
  * (nodeId = SHA-256(publicKey)), dates, and last (the costly part) the signature.
  * Returns a fresh record holding only the known fields (own copies of the byte arrays,
- * metadata in canonical form). Never throws.
+ * metadata in canonical form). `owners`, when a batch of records is checked, hashes each
+ * owner's key once for the batch (owner-proofs.ts). Never throws.
  */
-export function checkRecord(record: unknown, now: number, verify: Verifier): RecordCheck {
+export function checkRecord(record: unknown, now: number, verify: Verifier, owners?: OwnerProofs): RecordCheck {
   try {
-    return checkRecordUnsafe(record, now, verify);
+    return checkRecordUnsafe(record, now, verify, owners);
   } catch (e) {
     return { ok: false, code: ErrorCode.MALFORMED, reason: `record: ${e instanceof Error ? e.message : 'unreadable'}` };
   }
 }
 
-function checkRecordUnsafe(input: unknown, now: number, verify: Verifier): RecordCheck {
+/** nodeId = SHA-256(publicKey), through the batch's proofs when there are some. */
+const owns = (publicKey: Uint8Array, nodeId: Uint8Array, owners: OwnerProofs | undefined): boolean =>
+  owners === undefined ? idsEqual(nodeIdFromPublicKey(publicKey), nodeId) : owners.owns(publicKey, nodeId);
+
+function checkRecordUnsafe(input: unknown, now: number, verify: Verifier, owners?: OwnerProofs): RecordCheck {
   if (!isObject(input)) return refuse(problem('record', 'a map'));
   const r = input;
   const p =
@@ -237,7 +243,7 @@ function checkRecordUnsafe(input: unknown, now: number, verify: Verifier): Recor
   const advertisedAt = r.advertisedAt as number;
   const ttl = r.ttl as number;
 
-  if (!idsEqual(nodeIdFromPublicKey(publicKey), nodeId)) {
+  if (!owns(publicKey, nodeId, owners)) {
     return { ok: false, code: ErrorCode.WRONG_OWNER, reason: 'nodeId: not SHA-256 of publicKey' };
   }
   if (advertisedAt > now + MAX_CLOCK_SKEW_MS) {
@@ -324,9 +330,9 @@ export function signRemoval(fields: UnsignedRemoval, identity: Identity): Signed
  * possible record life is refused as EXPIRED: every record it could cover is gone
  * everywhere. Never throws.
  */
-export function checkRemoval(removal: unknown, now: number, verify: Verifier): RemovalCheck {
+export function checkRemoval(removal: unknown, now: number, verify: Verifier, owners?: OwnerProofs): RemovalCheck {
   try {
-    return checkRemovalUnsafe(removal, now, verify);
+    return checkRemovalUnsafe(removal, now, verify, owners);
   } catch (e) {
     return {
       ok: false,
@@ -336,7 +342,7 @@ export function checkRemoval(removal: unknown, now: number, verify: Verifier): R
   }
 }
 
-function checkRemovalUnsafe(input: unknown, now: number, verify: Verifier): RemovalCheck {
+function checkRemovalUnsafe(input: unknown, now: number, verify: Verifier, owners?: OwnerProofs): RemovalCheck {
   if (!isObject(input)) return refuse(problem('removal', 'a map'));
   const r = input;
   const p = checkKindKey(r.kind, r.key) ?? checkOwnerFields(r) ?? checkTime('removedAt', r.removedAt);
@@ -344,7 +350,7 @@ function checkRemovalUnsafe(input: unknown, now: number, verify: Verifier): Remo
   const publicKey = r.publicKey as Uint8Array;
   const nodeId = r.nodeId as Uint8Array;
   const removedAt = r.removedAt as number;
-  if (!idsEqual(nodeIdFromPublicKey(publicKey), nodeId)) {
+  if (!owns(publicKey, nodeId, owners)) {
     return { ok: false, code: ErrorCode.WRONG_OWNER, reason: 'nodeId: not SHA-256 of publicKey' };
   }
   if (removedAt > now + MAX_CLOCK_SKEW_MS) {

@@ -1,5 +1,6 @@
 import type { Verifier } from '../identity.js';
 import { checkRecord, checkRemoval, type SignedRecord, type SignedRemoval } from './records.js';
+import { OwnerProofs } from './owner-proofs.js';
 import type { Tombstone } from './tombstones.js';
 
 /** The persisted form of a record store: msgpack- and structured-clone-friendly plain objects. */
@@ -35,16 +36,18 @@ export function writeSnapshot(
 /**
  * Read an untrusted snapshot (it may be corrupt or from an older build) into `sink`: every
  * removal and record is checked again with `verify`, and expired or malformed items are
- * skipped. Never throws.
+ * skipped. Each owner's key is hashed once for the whole snapshot (owner-proofs.ts). Never
+ * throws.
  */
 export function readSnapshot(data: unknown, now: number, verify: Verifier, sink: SnapshotSink): void {
   if (typeof data !== 'object' || data === null) return;
+  const owners = new OwnerProofs();
   const { entries, tombstones } = data as { entries?: unknown; tombstones?: unknown };
   if (Array.isArray(tombstones)) {
     for (const item of tombstones as unknown[]) {
       const expiresAt = expiryOf(item, now);
       if (expiresAt === undefined) continue;
-      const checked = checkRemoval((item as { removal?: unknown }).removal, now, verify);
+      const checked = checkRemoval((item as { removal?: unknown }).removal, now, verify, owners);
       if (checked.ok) sink.removal(checked.removal, expiresAt, (item as { held?: unknown }).held === true);
     }
   }
@@ -52,7 +55,7 @@ export function readSnapshot(data: unknown, now: number, verify: Verifier, sink:
     for (const item of entries as unknown[]) {
       const expiresAt = expiryOf(item, now);
       if (expiresAt === undefined) continue;
-      const checked = checkRecord((item as { record?: unknown }).record, now, verify);
+      const checked = checkRecord((item as { record?: unknown }).record, now, verify, owners);
       if (checked.ok) sink.record(checked.record, expiresAt);
     }
   }

@@ -5,6 +5,7 @@ import type { Identity } from '../../core/identity.js';
 import type { WebSocketConstructor } from '../../signaling/client.js';
 import type { IceServerSpec } from '../../signaling/ice.js';
 import { RELAY_SERVICE } from '../../signaling/relay-service.js';
+import { webEd25519 } from '../../signaling/web-ed25519.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
 import { ChannelRoutes } from './channel-routes.js';
 import { IceConfig } from './ice-config.js';
@@ -16,6 +17,7 @@ import { FramePump } from './frame-pump.js';
 import { createPeerHandle, type Peer } from './peer-handle.js';
 import { RelayDirectory } from './relay-directory.js';
 import { RelayLinks } from './relay-links.js';
+import { markStartup as mark } from './startup-marks.js';
 import { WorkerClient, type WorkerLike } from './worker-client.js';
 import { watchWorker } from './worker-watch.js';
 
@@ -81,6 +83,7 @@ export interface PeerRuntime {
 export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime): Promise<Peer> {
   // Start-up steps overlap: the worker's script loads while the identity is read or made,
   // and the worker initialises while the relay connection authenticates.
+  mark('worker-start');
   const worker = runtime.startWorker();
   const identity = await runtime.loadIdentity().catch((e: unknown) => {
     worker.terminate();
@@ -107,12 +110,18 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
   const ice = new IceConfig(opts.iceServers, opts.iceTransportPolicy, systemClock, () => relay.requestIce());
   const routes = new ChannelRoutes();
   const connections: ConnectionManager = new ConnectionManager(identity, systemClock, {
-    createChannel: (initiator) => routes.wrap(runtime.createChannel(initiator, ice.configuration())),
+    createChannel: (initiator) => {
+      mark(initiator ? 'first-dial' : 'first-answer');
+      return routes.wrap(runtime.createChannel(initiator, ice.configuration()));
+    },
     // With no channel open the overlay cannot carry it: go to the relay without asking the
     // worker (which may still be starting, and would only say no).
     sendViaOverlay: (to, signal) =>
       connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal),
-    sendViaRelay: (to, signal) => relay.sendSignal(to, signal),
+    sendViaRelay: (to, signal) => {
+      mark('first-signal-out');
+      return relay.sendSignal(to, signal);
+    },
     channelOpened: (peer) => {
       if (connections.stats.opened === 1) mark('first-channel');
       relay.channelOpened();
@@ -155,7 +164,10 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
       app.emit(up ? 'relay:up' : 'relay:down', url);
     },
     ...(runtime.WebSocketImpl ? { WebSocketImpl: runtime.WebSocketImpl } : {}),
+    // The platform's Ed25519: a cold page's first pure-JS signatures would hold up the join.
+    ed25519: webEd25519(),
   });
+  mark('relay-connect');
   void relay.welcomed.then(() => mark('relay-welcome'));
 
   let watch: ReturnType<typeof watchWorker> | undefined;
@@ -221,9 +233,4 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
       stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
     },
   });
-}
-
-/** User Timing marks (`macula:…`) let an app or a benchmark see where a peer's start-up time goes. */
-function mark(name: string): void {
-  performance.mark(`macula:${name}`);
 }

@@ -6,6 +6,7 @@ import { MAX_SIGNAL_SEQ, newSignalSession, type StampedSignal } from '../../sign
 import type { PeerChannel } from '../../transport/peer-channel.js';
 import { ConnectionFailures } from './connection-failures.js';
 import { DEFAULT_INBOUND_LIMITS, InboundGate, type InboundLimits, type InboundRefusal } from './inbound-gate.js';
+import { markStartup } from './startup-marks.js';
 import { fitSignal } from './signal-fit.js';
 import { DEFAULT_FRESHNESS, SignalFreshness, type FreshnessLimits } from './signal-freshness.js';
 
@@ -197,6 +198,7 @@ export class ConnectionManager {
 
   /** A verified signal from `from` (relay or overlay). */
   signal(from: IdHex, signal: StampedSignal, viaRelay: boolean): void {
+    markStartup('first-signal-in');
     let connection = this.connections.get(from);
     const verdict = this.freshness.check(from, signal, this.clock.now());
     if (verdict !== 'fresh') {

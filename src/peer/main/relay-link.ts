@@ -3,7 +3,9 @@ import type { IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import { createSignalingClient, type SignalingClient, type WebSocketConstructor } from '../../signaling/client.js';
 import type { RelayIce } from '../../signaling/ice.js';
+import type { AsyncEd25519 } from '../../signaling/web-ed25519.js';
 import { IntroductionPacer } from './introduction-pacer.js';
+import { markStartup } from './startup-marks.js';
 import type { StampedSignal } from '../../signaling/protocol.js';
 
 /**
@@ -44,6 +46,8 @@ export interface RelayLinkDeps {
   needsIntroductions(): Promise<boolean>;
   clock?: Clock;
   WebSocketImpl?: WebSocketConstructor;
+  /** The Ed25519 to sign and check the relay's signals with (signaling/web-ed25519.ts); the pure-JS one when absent. */
+  ed25519?: AsyncEd25519;
 }
 
 /** Where this tab's link to the relays stands (peer.relayStatus()). */
@@ -76,10 +80,13 @@ export class RelayLink {
       realm: deps.realm,
       clock: this.clock,
       ...(deps.WebSocketImpl ? { WebSocketImpl: deps.WebSocketImpl } : {}),
+      ...(deps.ed25519 ? { ed25519: deps.ed25519 } : {}),
     });
     const { channels } = deps;
     this.welcomed = new Promise((resolve) => {
       this.client.on('welcome', ({ peers }) => {
+        // Marked here, before the introductions are dialled (compose-peer's own mark would come after them).
+        markStartup('relay-welcome');
         resolve();
         this.introduced(peers);
       });

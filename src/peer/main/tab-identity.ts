@@ -1,6 +1,7 @@
 import { cryptoRandom } from '../../core/environment.js';
 import { fromHex, isIdHex, toHex } from '../../core/id.js';
-import { createIdentity, identityFromSecretKey, type Identity } from '../../core/identity.js';
+import type { Identity } from '../../core/identity.js';
+import { webEd25519 } from '../../signaling/web-ed25519.js';
 
 const STORAGE_KEY = 'macula-web/identity/v1';
 
@@ -13,12 +14,15 @@ const STORAGE_KEY = 'macula-web/identity/v1';
 export async function loadTabIdentity(realm: string): Promise<Identity> {
   const storageKey = `${STORAGE_KEY}/${realm}`;
   const saved = readSession(storageKey);
+  // The public key comes from the platform's Ed25519 where it has one: the pure-JS one's first
+  // use in a fresh page took ~100 ms of the join (BENCHMARKS.md, Browser).
+  const ed = webEd25519();
   if (saved !== undefined) {
-    const identity = identityFromSecretKey(fromHex(saved));
+    const identity = await ed.identity(fromHex(saved));
     if (await claim(identity.nodeIdHex)) return identity;
   }
   for (;;) {
-    const identity = createIdentity(cryptoRandom.bytes);
+    const identity = await ed.identity(cryptoRandom.bytes(32));
     if (await claim(identity.nodeIdHex)) {
       writeSession(storageKey, toHex(identity.secretKey));
       return identity;

@@ -49,6 +49,26 @@ describe('Persistence', () => {
     expect((await again.discover('b.svc')).map((p) => p.metadata)).toEqual([{ name: 'b.svc' }]);
   });
 
+  it('drops and counts the records of a corrupt snapshot, and restores the rest', async () => {
+    const identity = newIdentity(11);
+    const store = createMemoryStore();
+    const clock = stillClock();
+    const core = lonelyCore(identity, store, clock);
+    for (const name of ['a.svc', 'b.svc', 'c.svc']) await core.advertise(name);
+    await core.persistence!.flush(clock.now(), true);
+    const [part] = await store.getMany(['records']);
+    const { snapshot, data } = part as { snapshot: number; data: { entries: Array<Record<string, unknown>> } };
+    // One record's owner id no longer matches its key, one entry is junk.
+    const first = data.entries[0]!;
+    data.entries[0] = { ...first, record: { ...(first.record as object), nodeId: new Uint8Array(32) } };
+    data.entries.push({ record: 'junk', expiresAt: clock.now() + 1_000 });
+    await store.setMany([['records', { snapshot, data }]]);
+
+    const again = lonelyCore(identity, store, clock);
+    await again.restore();
+    expect(again.stats()).toMatchObject({ 'persistence.restoredRecords': 2, 'persistence.droppedRecords': 2 });
+  });
+
   it('writes records and services in one batch, so a failed write leaves the previous snapshot whole', async () => {
     const identity = newIdentity(2);
     const store = createIdbStore(identity.nodeIdHex, new IDBFactory());

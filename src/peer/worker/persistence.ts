@@ -61,6 +61,7 @@ export class Persistence {
   private writes = 0;
   private restoredRecords = 0;
   private restoredSnapshot = 0;
+  private droppedRecords = 0;
   private inconsistent = 0;
   private savedRecords = 0;
   private disabled = false;
@@ -99,6 +100,9 @@ export class Persistence {
     // here): re-verifying 10,000 of them cost ~3.7 s of a 3.9 s restore (BENCHMARKS.md,
     // Micro). Shape, ownership and expiry are still checked.
     this.restoredRecords = this.node.records.load(recordsPart.data, now, trustSignatures);
+    // What the snapshot held and the checks refused (corrupt, expired, over a bound): dropped, and said so.
+    const held = (recordsPart.data as { entries?: unknown } | null)?.entries;
+    this.droppedRecords = Array.isArray(held) ? Math.max(0, held.length - this.restoredRecords) : 0;
     this.restoredSnapshot = meta.parts.state;
     this.services = Array.isArray(servicesPart.data) ? servicesPart.data.filter(isSavedService) : [];
     return this.services;
@@ -179,6 +183,7 @@ export class Persistence {
     'persistence.savedRecords': 0,
     'persistence.restoredRecords': 0,
     'persistence.restoredSnapshot': 0,
+    'persistence.droppedRecords': 0,
     'persistence.inconsistent': 0,
   };
 
@@ -192,6 +197,7 @@ export class Persistence {
       'persistence.savedRecords': this.savedRecords,
       'persistence.restoredRecords': this.restoredRecords,
       'persistence.restoredSnapshot': this.restoredSnapshot,
+      'persistence.droppedRecords': this.droppedRecords,
       'persistence.inconsistent': this.inconsistent,
     };
   }
