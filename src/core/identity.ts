@@ -43,7 +43,7 @@ export type AsyncSigner = (message: Uint8Array) => Promise<Uint8Array>;
 /** A Verifier that remembers its results, and can be told one checked elsewhere. */
 export interface MemoizedVerifier extends Verifier {
   /**
-   * A signature found valid by another Ed25519 implementation (WebCrypto, worker/web-ed25519.ts).
+   * A signature found valid by another Ed25519 implementation (WebCrypto, crypto/web-ed25519.ts).
    * Only valid ones are taken: what RFC 8032 accepts, the ZIP-215 rules of @noble/curves
    * accept too, so remembering them changes no outcome; a refusal is left to `inner`.
    */

@@ -16,7 +16,7 @@ import {
   type SignalStamp,
   type StampedSignal,
 } from './protocol.js';
-import type { AsyncEd25519 } from './web-ed25519.js';
+import type { AsyncEd25519 } from '../crypto/async-ed25519.js';
 
 export const HELLO_CONTEXT = 'macula-web/relay-hello/v1';
 /** v2: the stamp (time, session, sequence) is signed too. */
@@ -74,7 +74,7 @@ export function signSignal(identity: Identity, to: IdHex, signal: StampedSignal)
   return payload === null ? null : toHex(sign(payload, identity.secretKey));
 }
 
-/** signHello through `ed` (web-ed25519.ts): the same signature, from the platform's Ed25519 where it has one. */
+/** signHello through `ed` (crypto/async-ed25519.ts): the same signature, from the platform's Ed25519 where it has one. */
 export async function signHelloWith(
   ed: AsyncEd25519,
   identity: Identity,

@@ -12,7 +12,7 @@ import {
   type SignalingClientOptions,
   type SignalingEvents,
 } from './client.js';
-import { webEd25519, type AsyncEd25519 } from './web-ed25519.js';
+import { asyncEd25519, type AsyncEd25519 } from '../crypto/async-ed25519.js';
 
 const newIdentity = (): Identity => createIdentity((n) => crypto.getRandomValues(new Uint8Array(n)));
 
@@ -108,7 +108,7 @@ describe('signaling client', () => {
     const relay = await relayOn();
     // The first signature and the first check take longest: order must not follow them.
     const slowFirst = (): AsyncEd25519 => {
-      const ed = webEd25519();
+      const ed = asyncEd25519();
       let signs = 0;
       let checks = 0;
       const later = <T>(p: Promise<T>, first: boolean): Promise<T> =>

@@ -12,7 +12,7 @@ import { ErrorCode, invalidArgument, MeshError } from '../core/errors.js';
 import { isIdHex, toHex, type IdHex } from '../core/id.js';
 import type { Identity } from '../core/identity.js';
 import { signalSigningBytes, signHello, signHelloWith, signSignal, verifySignal, verifySignalWith } from './auth.js';
-import type { AsyncEd25519 } from './web-ed25519.js';
+import type { AsyncEd25519 } from '../crypto/async-ed25519.js';
 import type { RelayIce } from './ice.js';
 import {
   encodeMessage,
@@ -105,7 +105,7 @@ export interface SignalingClientOptions {
   maxMessageBytes?: number;
   /**
    * Sign the hello and the signals, and check the signals received, with this Ed25519
-   * (web-ed25519.ts: the platform's where it has one) rather than the pure-JS one. Its
+   * (crypto/async-ed25519.ts: the platform's where it has one) rather than the pure-JS one. Its
    * answers come later, so signals then go out, and come in, in order behind each other.
    */
   ed25519?: AsyncEd25519;

@@ -5,7 +5,7 @@ import type { Identity } from '../../core/identity.js';
 import type { WebSocketConstructor } from '../../signaling/client.js';
 import type { IceServerSpec } from '../../signaling/ice.js';
 import { RELAY_SERVICE } from '../../signaling/relay-service.js';
-import { webEd25519 } from '../../signaling/web-ed25519.js';
+import { asyncEd25519 } from '../../crypto/async-ed25519.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
 import { ChannelRoutes } from './channel-routes.js';
 import { IceConfig } from './ice-config.js';
@@ -165,7 +165,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     },
     ...(runtime.WebSocketImpl ? { WebSocketImpl: runtime.WebSocketImpl } : {}),
     // The platform's Ed25519: a cold page's first pure-JS signatures would hold up the join.
-    ed25519: webEd25519(),
+    ed25519: asyncEd25519(),
   });
   mark('relay-connect');
   void relay.welcomed.then(() => mark('relay-welcome'));

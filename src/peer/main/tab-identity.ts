@@ -1,7 +1,7 @@
 import { cryptoRandom } from '../../core/environment.js';
 import { fromHex, isIdHex, toHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
-import { webEd25519 } from '../../signaling/web-ed25519.js';
+import { asyncEd25519 } from '../../crypto/async-ed25519.js';
 
 const STORAGE_KEY = 'macula-web/identity/v1';
 
@@ -16,7 +16,7 @@ export async function loadTabIdentity(realm: string): Promise<Identity> {
   const saved = readSession(storageKey);
   // The public key comes from the platform's Ed25519 where it has one: the pure-JS one's first
   // use in a fresh page took ~100 ms of the join (BENCHMARKS.md, Browser).
-  const ed = webEd25519();
+  const ed = asyncEd25519();
   if (saved !== undefined) {
     const identity = await ed.identity(fromHex(saved));
     if (await claim(identity.nodeIdHex)) return identity;

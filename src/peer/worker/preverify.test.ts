@@ -10,7 +10,7 @@ import { EventQueue } from '../../sim/event-queue.js';
 import type { ToWorker } from '../bridge-protocol.js';
 import { FramePort } from './frame-port.js';
 import { Preverifier } from './preverify.js';
-import { webEd25519, type WebEd25519 } from './web-ed25519.js';
+import { webEd25519, type WebEd25519 } from '../../crypto/web-ed25519.js';
 
 /**
  * Signatures checked by WebCrypto before the node sees them: which frames are looked into,
@@ -129,7 +129,7 @@ describe('the bridge with preverification', () => {
     let release: () => void = () => undefined;
     const real = (await webEd25519())!;
     const held: WebEd25519 = {
-      signer: real.signer,
+      ...real,
       verify: (s, m, k) => new Promise((r) => (release = () => void real.verify(s, m, k).then(r))),
     };
     const channel = new MessageChannel();

@@ -4,7 +4,7 @@ import { checkRecord } from '../../core/records/records.js';
 import { checkPublication } from '../../core/registry/publication.js';
 import { decodeFrame, peekType } from '../../core/wire/codec.js';
 import type { Message } from '../../core/wire/messages.js';
-import type { WebEd25519 } from './web-ed25519.js';
+import type { WebEd25519 } from '../../crypto/web-ed25519.js';
 
 /**
  * Signatures checked before the core sees them. The core verifies synchronously, with

@@ -13,7 +13,7 @@ import type { SavedService } from './persistence.js';
 import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
 import { Ticker } from './ticker.js';
 import { Preverifier } from './preverify.js';
-import { webEd25519, type WebEd25519 } from './web-ed25519.js';
+import { webEd25519, type WebEd25519 } from '../../crypto/web-ed25519.js';
 import type { CallOutcome } from '../../core/registry/rpc.js';
 
 /**
@@ -24,7 +24,7 @@ import type { CallOutcome } from '../../core/registry/rpc.js';
 const recordVerifier = memoizedVerifier(undefined, 20_000);
 
 /**
- * WebCrypto's Ed25519, looked for once as the worker's script loads (web-ed25519.ts), so the
+ * WebCrypto's Ed25519, looked for once as the worker's script loads (crypto/web-ed25519.ts), so the
  * answer is in before the node starts: undefined where the runtime lacks it, and the worker
  * then signs and verifies with @noble/curves as the core does.
  */
@@ -32,7 +32,7 @@ const webCrypto: Promise<WebEd25519 | undefined> = webEd25519();
 
 /** Sign with WebCrypto; should it ever fail after passing its test, with @noble/curves. */
 async function webSigner(web: WebEd25519, identity: Identity): Promise<AsyncSigner> {
-  const signWeb = await web.signer(identity.secretKey, identity.publicKey);
+  const signWeb = await web.signer(identity.secretKey);
   return async (message) => {
     try {
       return await signWeb(message);

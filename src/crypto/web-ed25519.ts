@@ -1,5 +1,5 @@
-import { toHex } from '../../core/id.js';
-import type { AsyncSigner } from '../../core/identity.js';
+import { toHex } from '../core/id.js';
+import type { AsyncSigner } from '../core/identity.js';
 
 /**
  * Ed25519 through WebCrypto (`crypto.subtle`, 'Ed25519'), where the runtime has it:
@@ -7,7 +7,8 @@ import type { AsyncSigner } from '../../core/identity.js';
  * ~0.8 ms to verify and ~0.4 ms to sign; WebCrypto ~0.05 ms and ~0.04 ms (BENCHMARKS.md,
  * Browser: where the time goes). The core stays synchronous and keeps @noble/curves (the
  * simulator runs on it, deterministically); the worker uses this to check signatures before
- * the core sees them (preverify.ts) and to sign what it publishes.
+ * the core sees them (peer/worker/preverify.ts) and to sign what it publishes, and the page
+ * through async-ed25519.ts for its key and the relay's signals.
  *
  * Whether the runtime has it is found out once, on a test vector of RFC 8032 (section 7.1,
  * test 1): the key must import, the known signature must come out of signing and verify, and
@@ -17,8 +18,10 @@ import type { AsyncSigner } from '../../core/identity.js';
 export interface WebEd25519 {
   /** Never rejects: junk input, an unimportable key or an error is `false`. */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean>;
-  /** A signer for this key pair (32-byte seed and public key). */
-  signer(secretKey: Uint8Array, publicKey: Uint8Array): Promise<AsyncSigner>;
+  /** A signer for this 32-byte seed; rejects on a seed of another length. */
+  signer(secretKey: Uint8Array): Promise<AsyncSigner>;
+  /** The public key of a 32-byte seed; rejects on a seed of another length. */
+  publicKeyOf(secretKey: Uint8Array): Promise<Uint8Array>;
 }
 
 const VECTOR = {
@@ -31,11 +34,26 @@ const VECTOR = {
 const KEY_CACHE = 1_024;
 const ED25519 = { name: 'Ed25519' } as const;
 
-const base64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
+/** PKCS#8 wrapping of a 32-byte Ed25519 seed (RFC 8410): this prefix, then the seed. */
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+
+function pkcs8(secretKey: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (secretKey.length !== 32) throw new RangeError('an Ed25519 seed has 32 bytes');
+  const der = new Uint8Array(PKCS8_PREFIX.length + 32);
+  der.set(PKCS8_PREFIX);
+  der.set(secretKey, PKCS8_PREFIX.length);
+  return der;
+}
+
+function fromBase64Url(s: string | undefined): Uint8Array {
+  if (typeof s !== 'string') throw new TypeError('jwk: no public key');
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/');
+  const bytes = Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0));
+  if (bytes.length !== 32) throw new RangeError('jwk: public key of 32 bytes');
+  return bytes;
+}
 
 /** Hex of any length (id.ts's fromHex takes node ids only). */
 const bytesOf = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16));
@@ -66,10 +84,14 @@ export function webEd25519With(subtle: SubtleCrypto): WebEd25519 {
         return false;
       }
     },
-    async signer(secretKey, publicKey) {
-      const jwk = { kty: 'OKP', crv: 'Ed25519', d: base64url(secretKey), x: base64url(publicKey) };
-      const key = await subtle.importKey('jwk', jwk, ED25519, false, ['sign']);
+    async signer(secretKey) {
+      const key = await subtle.importKey('pkcs8', pkcs8(secretKey), ED25519, false, ['sign']);
       return async (message) => new Uint8Array(await subtle.sign(ED25519, key, own(message)));
+    },
+    async publicKeyOf(secretKey) {
+      // Imported extractable once, only to read the public key back: JWK carries it as `x`.
+      const key = await subtle.importKey('pkcs8', pkcs8(secretKey), ED25519, true, ['sign']);
+      return fromBase64Url((await subtle.exportKey('jwk', key)).x);
     },
   };
 }
@@ -85,7 +107,7 @@ export async function webEd25519(
     const publicKey = bytesOf(VECTOR.publicKey);
     const expected = bytesOf(VECTOR.signature);
     const message = new Uint8Array(0);
-    const signed = await (await web.signer(bytesOf(VECTOR.secretKey), publicKey))(message);
+    const signed = await (await web.signer(bytesOf(VECTOR.secretKey)))(message);
     const corrupted = expected.slice();
     corrupted[0]! ^= 1;
     const good =

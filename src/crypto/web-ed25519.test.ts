@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../core/environment.js';
-import { createIdentity, sign, verify } from '../../core/identity.js';
+import { seededRandom } from '../core/environment.js';
+import { createIdentity, sign, verify } from '../core/identity.js';
 import { webEd25519 } from './web-ed25519.js';
 
 /**
@@ -17,7 +17,8 @@ describe('WebCrypto Ed25519', () => {
   it('is found in this runtime, and agrees with @noble/curves: same signatures, same verdicts', async () => {
     const web = await webEd25519();
     expect(web).toBeDefined();
-    const signWeb = await web!.signer(identity.secretKey, identity.publicKey);
+    const signWeb = await web!.signer(identity.secretKey);
+    expect(await web!.publicKeyOf(identity.secretKey)).toEqual(identity.publicKey);
     const signature = await signWeb(message);
     expect(signature).toEqual(sign(message, identity.secretKey));
     expect(await web!.verify(signature, message, identity.publicKey)).toBe(true);
@@ -37,6 +38,9 @@ describe('WebCrypto Ed25519', () => {
     expect(await web.verify(new Uint8Array(64), message, notAPoint)).toBe(false);
     // Asked again: a key that would not import is tried (and refused) again, not kept.
     expect(await web.verify(new Uint8Array(64), message, notAPoint)).toBe(false);
+    // A seed of the wrong length is refused, not signed with.
+    await expect(web.signer(new Uint8Array(31))).rejects.toThrow(RangeError);
+    await expect(web.publicKeyOf(new Uint8Array(33))).rejects.toThrow(RangeError);
   });
 
   it('falls back (undefined) where the runtime has no subtle, no Ed25519, or one that answers wrongly', async () => {
