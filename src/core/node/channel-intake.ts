@@ -11,8 +11,11 @@ import type { Liveness } from './liveness.js';
 import type { Messenger } from './messenger.js';
 import type { NeighbourSet } from './neighbour-set.js';
 import type { NeighbourVetting } from './neighbour-vetting.js';
+import type { PeerKind } from '../wire/messages.js';
 
 export interface ChannelIntakeHost extends NodeBasics {
+  /** What this node says it runs in, in its PONGs (none for a browser tab). */
+  readonly kind: PeerKind | undefined;
   readonly neighbours: Neighbours;
   /** A neighbour cut off for flooding is dead to the table too. */
   readonly table: Pick<RoutingTable, 'markDead'>;
@@ -98,9 +101,14 @@ export class ChannelIntake {
     host.count(messageCounter('in', message.type));
     switch (message.type) {
       case 'PING':
-        host.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
+        host.messenger.sendDirect(
+          peer,
+          'PONG',
+          host.kind === undefined ? { rid: message.body.rid } : { rid: message.body.rid, kind: host.kind },
+        );
         return;
       case 'PONG':
+        if (message.body.kind !== undefined) neighbour.kind = message.body.kind;
         // A PONG that answers no liveness ping of ours settles a PING request (messenger.queryPeer).
         if (!host.liveness.pong(peer, message.body.rid))
           host.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Swarm } from '../../sim/swarm.js';
+import { DhtNode } from './dht-node.js';
 import { ackTimeoutMs } from './liveness.js';
 
 /**
@@ -24,5 +25,28 @@ describe('liveness: RTT from the first exchange', () => {
     expect(a.table.get(b.selfHex)?.rttMs).toBe(40);
     // So hop acknowledgements wait a few round trips, not the whole hop timeout.
     expect(ackTimeoutMs(neighbour!.rttMs, a.hopTimeoutMs)).toBeLessThan(a.hopTimeoutMs);
+  });
+});
+
+describe('peer kind: what a neighbour says it runs in', () => {
+  it('a Node peer says so in its PONGs, so its neighbours know it within a round trip; a tab says nothing', async () => {
+    let made = 0;
+    const swarm = new Swarm({
+      seed: 43,
+      network: { minLatencyMs: 20, maxLatencyMs: 20 },
+      // The first node is a Node peer (src/node sets this kind); the others are tabs.
+      create: (deps) => {
+        const node = new DhtNode({ ...deps, ...(made++ === 0 ? { kind: 'node' as const } : {}) });
+        return { node, tick: () => node.tick() };
+      },
+    });
+    const [nodePeer, tab, other] = [swarm.addNode(), swarm.addNode(), swarm.addNode()];
+    swarm.network.link(nodePeer.selfHex, tab.selfHex);
+    swarm.network.link(tab.selfHex, other.selfHex);
+    await swarm.run(300);
+    expect(tab.neighbours.get(nodePeer.selfHex)?.kind).toBe('node');
+    expect(tab.neighbours.get(other.selfHex)?.kind).toBeUndefined();
+    expect(nodePeer.neighbours.get(tab.selfHex)?.kind).toBeUndefined();
+    expect(other.neighbours.get(tab.selfHex)?.kind).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@
  * | 0x01 | CONNECT          | reserved (macula's hello); never sent: a channel is opened  |
  *                                with signed signaling, so it already knows who is there     |
  * | 0x03 | PING             | rid                                                       |
- * | 0x04 | PONG             | rid                                                       |
+ * | 0x04 | PONG             | rid, kind? (what the answering peer runs in: PeerKind)    |
  * | 0x05 | LEAVE      (new) | — (straight to each neighbour as a peer closes: it is gone) |
  * | 0x10 | PUBLISH          | rid, mid, topic, payload (MessagePack bytes), publicKey,  |
  *                                at, signature: signed by the publisher (acked by REPLY)     |
@@ -66,8 +66,18 @@ export interface ConnectMsg {
 export interface PingMsg {
   rid: number;
 }
+/**
+ * What a peer says it runs in, in the PONGs it sends over a channel: 'node' for a Node peer
+ * (src/node, a relay's own peer among them). A browser tab, and a peer from before this field,
+ * send none. It is the peer's own word, for display (the demo marks it), never for trust; a
+ * kind this build does not know is dropped as the PONG is decoded.
+ */
+export const PEER_KINDS = ['node'] as const;
+export type PeerKind = (typeof PEER_KINDS)[number];
+
 export interface PongMsg {
   rid: number;
+  kind?: PeerKind;
 }
 /** No fields: who leaves is the neighbour whose channel it came over (only direct ones count). */
 export type LeaveMsg = Record<string, never>;
