@@ -46,16 +46,9 @@ function prepareHello(nonce: string, hello: HelloMessage): HelloToCheck | null {
   };
 }
 
-/** The key a hello proves for `nonce`, or null; on the calling thread. Never throws. */
-export function checkHello(nonce: string, hello: HelloMessage): AdmittedKey | null {
-  const prepared = prepareHello(nonce, hello);
-  if (prepared === null) return null;
-  return verifyEd25519(prepared.admitted.key, prepared.signature, prepared.payload) ? prepared.admitted : null;
-}
-
 /**
- * As checkHello, with the verification on libuv's thread pool; `done` runs on the event
- * loop, later (never before this returns). Never throws.
+ * The key a hello proves for `nonce`, or null, verified on libuv's thread pool; `done` runs
+ * on the event loop, later (never before this returns). Never throws.
  */
 export function checkHelloOnPool(nonce: string, hello: HelloMessage, done: (result: AdmittedKey | null) => void): void {
   const prepared = prepareHello(nonce, hello);
