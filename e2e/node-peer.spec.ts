@@ -174,7 +174,7 @@ test.describe('Node peer with browser peers', () => {
       const { page } = await openPeer(browser, viaRelay(relayWithPeer.url));
       await expect(page.locator('#relay-list [data-relay="entered"]')).toHaveText(relayWithPeer.url);
 
-      // The Node peer says what it is in its PONGs: known as soon as the channel has its first round trip.
+      // The Node peer says what it is in its PINGs and PONGs: known within the channel's first round trip.
       const nodeRow = page.locator(`#routing [data-contact="${node.nodeId}"] .state-node`);
       await expect(nodeRow).toHaveText('node');
       await expect(page.locator(`#mesh [data-peer="${node.nodeId}"]`)).toHaveAttribute('data-role', 'node');

@@ -26,6 +26,8 @@ export interface NodeBasics {
   readonly clock: Clock;
   readonly random: Random;
   readonly verify: Verifier;
+  /** What this node says it runs in, in its channel PINGs and PONGs (wire/messages.ts, PeerKind); none for a tab. */
+  readonly kind?: PeerKind | undefined;
   count(name: CounterName, by?: number): void;
 }
 
@@ -38,7 +40,7 @@ export interface Neighbour {
   openedAt: number;
   lastHeard: number;
   rttMs?: number;
-  /** What it says it runs in (its PONGs); absent for a browser tab or a peer that does not say. */
+  /** What it says it runs in (its PINGs and PONGs); absent for a browser tab or a peer that does not say. */
   kind?: PeerKind;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Which of the peers this tab knows are not tabs: a relay's own peer (it advertises
  * RELAY_SERVICE with its relay's URL, a signed record the relay directory learns from the
- * DHT) and a Node peer (it says so in its PONGs, so this is known while a channel to it is
+ * DHT) and a Node peer (it says so in its PINGs and PONGs, so this is known while a channel to it is
  * open). A relay's peer is a Node peer too; the relay mark says more, so it wins. The mesh
  * picture and the routing table both mark them from this one reading of a snapshot.
  */

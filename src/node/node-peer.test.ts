@@ -89,7 +89,7 @@ describe('Node peer', () => {
     );
     expect(received).toEqual([['node.news.today', { n: 1 }]]);
     expect((await b.stats())['connections.open']).toBeGreaterThan(0);
-    // Each tells the other it is a Node peer (its PONGs), so the channel and the table say so.
+    // Each tells the other it is a Node peer (its PINGs and PONGs), so the channel and the table say so.
     await until(
       () => b.peers(),
       (peers) => peers.some((p) => p.nodeId === a.nodeId && p.kind === 'node'),

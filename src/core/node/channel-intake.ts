@@ -11,11 +11,8 @@ import type { Liveness } from './liveness.js';
 import type { Messenger } from './messenger.js';
 import type { NeighbourSet } from './neighbour-set.js';
 import type { NeighbourVetting } from './neighbour-vetting.js';
-import type { PeerKind } from '../wire/messages.js';
 
 export interface ChannelIntakeHost extends NodeBasics {
-  /** What this node says it runs in, in its PONGs (none for a browser tab). */
-  readonly kind: PeerKind | undefined;
   readonly neighbours: Neighbours;
   /** A neighbour cut off for flooding is dead to the table too. */
   readonly table: Pick<RoutingTable, 'markDead'>;
@@ -101,6 +98,7 @@ export class ChannelIntake {
     host.count(messageCounter('in', message.type));
     switch (message.type) {
       case 'PING':
+        if (message.body.kind !== undefined) neighbour.kind = message.body.kind;
         host.messenger.sendDirect(
           peer,
           'PONG',

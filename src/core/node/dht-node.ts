@@ -114,6 +114,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       clock: this.clock,
       random: this.random,
       verify: this.verify,
+      kind: this.kind,
       count,
     };
 
@@ -227,7 +228,6 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.vetting = vetting;
     this.intake = new ChannelIntake({
       ...basics,
-      kind: this.kind,
       neighbours,
       table,
       flood,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Swarm } from '../../sim/swarm.js';
+import { seededRandom } from '../environment.js';
+import { createIdentity } from '../identity.js';
+import { encodeFrame } from '../wire/codec.js';
 import { DhtNode } from './dht-node.js';
 import { ackTimeoutMs } from './liveness.js';
 
@@ -29,7 +32,7 @@ describe('liveness: RTT from the first exchange', () => {
 });
 
 describe('peer kind: what a neighbour says it runs in', () => {
-  it('a Node peer says so in its PONGs, so its neighbours know it within a round trip; a tab says nothing', async () => {
+  it('a Node peer says so in its PINGs and PONGs, so its neighbours know it within a round trip; a tab says nothing', async () => {
     let made = 0;
     const swarm = new Swarm({
       seed: 43,
@@ -48,5 +51,15 @@ describe('peer kind: what a neighbour says it runs in', () => {
     expect(tab.neighbours.get(other.selfHex)?.kind).toBeUndefined();
     expect(nodePeer.neighbours.get(tab.selfHex)?.kind).toBeUndefined();
     expect(other.neighbours.get(tab.selfHex)?.kind).toBeUndefined();
+  });
+
+  it("learns it from the other side's PING alone, when its own first PING was never answered", async () => {
+    const swarm = new Swarm({ seed: 44 });
+    const tab = swarm.addNode();
+    const nodePeer = createIdentity(seededRandom(4_400).bytes).nodeIdHex;
+    tab.onChannelOpen(nodePeer);
+    expect(tab.neighbours.get(nodePeer)?.kind).toBeUndefined();
+    tab.onFrame(nodePeer, encodeFrame('PING', { rid: 9, kind: 'node' }));
+    expect(tab.neighbours.get(nodePeer)?.kind).toBe('node');
   });
 });

@@ -26,7 +26,7 @@ export interface DhtNodeOptions {
   connectionBudget?: number;
   bucketRefreshMs?: number;
   pingIntervalMs?: number;
-  /** What this node runs in, said in each PONG over a channel (messages.ts, PeerKind); none for a browser tab. */
+  /** What this node runs in, said in each PING and PONG over a channel (messages.ts, PeerKind); none for a browser tab. */
   kind?: PeerKind;
   /** Per-neighbour flood limits (rate-limit.ts); false turns them off (fuzzing the handlers). */
   flood?: FloodLimits | false;

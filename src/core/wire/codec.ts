@@ -111,7 +111,7 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
     m.realm.length <= 64
       ? { publicKey: m.publicKey, realm: m.realm }
       : null,
-  PING: (m) => (isObj(m) && isRid(m.rid) ? { rid: m.rid } : null),
+  PING: (m) => (isObj(m) && isRid(m.rid) ? (isPeerKind(m.kind) ? { rid: m.rid, kind: m.kind } : { rid: m.rid }) : null),
   PONG: (m) => (isObj(m) && isRid(m.rid) ? (isPeerKind(m.kind) ? { rid: m.rid, kind: m.kind } : { rid: m.rid }) : null),
   LEAVE: (m) => (isObj(m) ? {} : null),
   PUBLISH: publish,

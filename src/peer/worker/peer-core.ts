@@ -48,7 +48,7 @@ export interface PeerCoreOptions {
 
 /**
  * An open channel: its round-trip time once measured, and what the peer says it runs in
- * (`kind: 'node'` for a Node peer, a relay's own among them; absent for a browser tab).
+ * (its PINGs and PONGs; `kind: 'node'` for a Node peer, a relay's own among them; absent for a browser tab).
  */
 export interface ChannelPeer {
   nodeId: string;

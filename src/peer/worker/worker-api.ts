@@ -47,7 +47,7 @@ export interface WorkerInit {
   storage: 'durable' | 'memory';
   /** Checked by the main thread (peer-options.ts); absent ones keep PeerCore's defaults. */
   tuning: PeerTuning;
-  /** What the node says it runs in, in its PONGs (the Node entry: 'node'); a tab gives none. */
+  /** What the node says it runs in, in its PINGs and PONGs (the Node entry: 'node'); a tab gives none. */
   kind?: PeerKind;
 }
 
