@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startTestRelay, type TestRelay } from '../src/testing/index.js';
 import { NodePeerProcess } from './node-peer.js';
 import { openPeer, viaRelay, type PeerPage } from './peers.js';
+import { RelayProcess } from './relay-process.js';
 
 declare global {
   interface Window {
@@ -160,4 +162,45 @@ test.describe('Node peer with browser peers', () => {
       )
       .toEqual({ by: first.nodeId, args: 'still?' });
   });
+
+  test("the demo marks a Node peer and a relay's own peer, in the mesh picture and the routing table", async ({
+    browser,
+  }) => {
+    // A relay that runs its own peer, as the command line starts one (the suite's relays are signaling only).
+    const relayWithPeer = await RelayProcess.start(await freePort());
+    try {
+      const node = await NodePeerProcess.start(relayWithPeer.url);
+      nodes.push(node);
+      const { page } = await openPeer(browser, viaRelay(relayWithPeer.url));
+      await expect(page.locator('#relay-list [data-relay="entered"]')).toHaveText(relayWithPeer.url);
+
+      // The Node peer says what it is in its PINGs and PONGs: known within the channel's first round trip.
+      const nodeRow = page.locator(`#routing [data-contact="${node.nodeId}"] .state-node`);
+      await expect(nodeRow).toHaveText('node');
+      await expect(page.locator(`#mesh [data-peer="${node.nodeId}"]`)).toHaveAttribute('data-role', 'node');
+      await expect(page.locator(`#mesh [data-peer="${node.nodeId}"] .role-node`)).toHaveCount(1);
+
+      // The relay's peer advertises RELAY_SERVICE: known once the tab has looked it up (15 s after its first channel).
+      const relayRow = page.locator(`#routing [data-contact="${relayWithPeer.peerId}"] .state-relay`);
+      await expect(relayRow).toHaveAttribute('title', relayWithPeer.url, { timeout: 60_000 });
+      await expect(relayRow).toHaveText('relay');
+      await expect(page.locator(`#mesh [data-peer="${relayWithPeer.peerId}"]`)).toHaveAttribute('data-role', 'relay');
+      await expect(page.locator(`#mesh [data-peer="${relayWithPeer.peerId}"] .role-relay`)).toHaveCount(1);
+      // The relay's peer is a Node peer too, but wears one mark, the relay's; the Node peer keeps its own.
+      await expect(page.locator(`#mesh [data-peer="${relayWithPeer.peerId}"] .role-node`)).toHaveCount(0);
+      await expect(page.locator(`#mesh [data-peer="${node.nodeId}"]`)).toHaveAttribute('data-role', 'node');
+      await expect(page.locator('#mesh [data-role]')).toHaveCount(2);
+    } finally {
+      await relayWithPeer.close();
+    }
+  });
 });
+
+/** A port the system had free a moment ago, for a relay process (which needs a port on its command line). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

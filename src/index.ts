@@ -19,5 +19,6 @@ export type { ProviderInfo } from './core/registry/service-registry.js';
 export type { CallOptions, CallOutcome, CallPolicy } from './core/registry/rpc.js';
 export type { LookupProgress } from './core/lookup/lookup.js';
 export type { LookupEvent, LookupSubject } from './peer/worker/lookup-subjects.js';
-export type { RoutingTableView } from './peer/worker/peer-core.js';
+export type { ChannelPeer, RoutingTableView } from './peer/worker/peer-core.js';
+export type { PeerKind } from './core/wire/messages.js';
 export { ErrorCode, MeshError, isMeshError } from './core/errors.js';

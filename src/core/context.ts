@@ -6,7 +6,7 @@ import type { Verifier } from './identity.js';
 import type { LookupOptions, LookupProgress, LookupResult } from './lookup/lookup-result.js';
 import type { ReplyInfo } from './routing/requests.js';
 import type { RouteOptions } from './routing/router.js';
-import type { Message, MessageBodies, MessageName, RouteMsg } from './wire/messages.js';
+import type { Message, MessageBodies, MessageName, PeerKind, RouteMsg } from './wire/messages.js';
 
 /**
  * The capabilities a DhtNode hands its parts, in the style of RouterHost (routing/router.ts):
@@ -26,6 +26,8 @@ export interface NodeBasics {
   readonly clock: Clock;
   readonly random: Random;
   readonly verify: Verifier;
+  /** What this node says it runs in, in its channel PINGs and PONGs (wire/messages.ts, PeerKind); none for a tab. */
+  readonly kind?: PeerKind | undefined;
   count(name: CounterName, by?: number): void;
 }
 
@@ -38,6 +40,8 @@ export interface Neighbour {
   openedAt: number;
   lastHeard: number;
   rttMs?: number;
+  /** What it says it runs in (its PINGs and PONGs); absent for a browser tab or a peer that does not say. */
+  kind?: PeerKind;
 }
 
 /** The open channels by hex id: the neighbour set keeps them (neighbour-set.ts), parts read them. */

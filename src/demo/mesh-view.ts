@@ -2,11 +2,13 @@
  * The mesh as a picture: every node this tab knows, placed on a ring of the 256-bit id
  * space by its leading 32 bits (so all tabs draw the same node at the same angle), with a
  * curve for each data channel this tab has open and the routes of its lookups drawn over
- * them as they happen. Markers and curves are keyed by node id and updated in place, so
+ * them as they happen. A relay's own peer wears a square and a Node peer a dashed ring
+ * around its dot (peer-roles.ts says which is which). Markers and curves are keyed by node id and updated in place, so
  * a refresh does not restart their animations and a newcomer visibly pops in.
  */
 import { svg } from './dom.js';
 import { idAngle, idColour, ringPoint, shortId } from './ids.js';
+import { peerRoles, roleText, type PeerRole } from './peer-roles.js';
 import type { Snapshot } from './snapshot.js';
 import type { Trace } from './lookup-trace.js';
 
@@ -113,7 +115,12 @@ export class MeshView {
         this.lines.delete(id);
       }
     const labels = known.size <= MAX_LABELS;
-    for (const [id, k] of known) this.place(id, k.open ? 'open' : 'known', k.rttMs, labels);
+    const roles = peerRoles(s);
+    for (const [id, k] of known) {
+      const role = roles.get(id);
+      this.place(id, k.open ? 'open' : 'known', k.rttMs, labels, roleText(role).title);
+      this.markRole(id, role);
+    }
     for (const id of open.keys()) {
       if (this.lines.has(id)) continue;
       const line = svg('path', {
@@ -148,7 +155,32 @@ export class MeshView {
     }
   }
 
-  private place(id: string, kind: 'self' | 'open' | 'known', rttMs: number | undefined, label = true): void {
+  /** The role's outline around the dot: a square for a relay's peer, a dashed ring for a Node peer. */
+  private markRole(id: string, role: PeerRole | undefined): void {
+    const g = this.markers.get(id);
+    if (g === undefined) return;
+    const name = role?.role ?? '';
+    const outline = g.querySelector('.role');
+    if ((outline?.getAttribute('data-outline') ?? '') !== name) {
+      outline?.remove();
+      if (role?.role === 'relay')
+        g.prepend(
+          svg('rect', { x: -12, y: -12, width: 24, height: 24, rx: 4, class: 'role role-relay', 'data-outline': name }),
+        );
+      else if (role?.role === 'node')
+        g.prepend(svg('circle', { r: 12, class: 'role role-node', 'data-outline': name }));
+    }
+    if (name === '') g.removeAttribute('data-role');
+    else setAttr(g, 'data-role', name);
+  }
+
+  private place(
+    id: string,
+    kind: 'self' | 'open' | 'known',
+    rttMs: number | undefined,
+    label = true,
+    roleTitle = '',
+  ): void {
     let g = this.markers.get(id);
     if (g === undefined) {
       g = svg('g', { class: 'marker pop', 'data-peer': id });
@@ -173,7 +205,8 @@ export class MeshView {
     if (dot) setAttr(dot, 'r', kind === 'self' ? '11' : kind === 'open' ? '8' : '5.5');
     const what = kind === 'self' ? 'this tab' : kind === 'open' ? 'open data channel' : 'known contact, no channel';
     const title = g.querySelector('title');
-    if (title) setText(title, `${id}\n${what}${rttMs !== undefined ? ` · RTT ${rttMs.toFixed(1)} ms` : ''}`);
+    const rtt = rttMs !== undefined ? ` · RTT ${rttMs.toFixed(1)} ms` : '';
+    if (title) setText(title, `${id}\n${what}${rtt}${roleTitle === '' ? '' : `\n${roleTitle}`}`);
     const text = g.querySelector('text.label');
     if (text) setText(text, kind === 'self' ? 'you' : label ? shortId(id).slice(0, 6) : '');
   }

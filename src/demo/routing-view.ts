@@ -1,8 +1,8 @@
 /**
  * The routing table as text: each non-empty k-bucket with its contacts, whether this tab
  * has a data channel open to them, when they were last heard from and their round-trip
- * time; a contact that advertises a relay (RELAY_SERVICE: a relay's own peer) is marked
- * with the relay's URL. Bucket i holds the nodes whose id shares exactly i leading bits with ours, so low
+ * time; a relay's own peer is marked as such, with its relay's URL, and a Node peer as a
+ * node (peer-roles.ts). Bucket i holds the nodes whose id shares exactly i leading bits with ours, so low
  * buckets cover the far half of the id space and high ones our close neighbourhood.
  *
  * Rows and bucket sections are kept by node id and bucket number and only the cells whose
@@ -11,11 +11,12 @@
  */
 import { byId, h, nodeChip } from './dom.js';
 import { ago } from './ids.js';
+import { peerRoles, roleText } from './peer-roles.js';
 import type { Snapshot } from './snapshot.js';
 
 interface Row {
   tr: HTMLElement;
-  relay: HTMLElement;
+  role: HTMLElement;
   state: HTMLElement;
   seen: HTMLElement;
   rtt: HTMLElement;
@@ -55,7 +56,7 @@ export class RoutingView {
       this.order = 'empty';
       return;
     }
-    const relayOf = new Map(s.relays.learned.map((r) => [r.nodeId, r.url]));
+    const roles = peerRoles(s);
     const seen = new Set<string>();
     // Highest bucket first: the closest neighbourhood is the interesting part of a small mesh.
     const buckets = [...s.table].sort((a, b) => b.bucket - a.bucket);
@@ -71,10 +72,14 @@ export class RoutingView {
           row.state.className = `state ${c.open ? 'state-open' : 'state-known'}`;
           row.state.textContent = state;
         }
-        const relayUrl = relayOf.get(c.nodeId);
-        setText(row.relay, relayUrl === undefined ? '' : 'relay');
-        row.relay.className = relayUrl === undefined ? '' : 'state state-relay';
-        if (row.relay.title !== (relayUrl ?? '')) row.relay.title = relayUrl ?? '';
+        const role = roles.get(c.nodeId);
+        const { tag, title } = roleText(role);
+        setText(row.role, tag);
+        const className = role === undefined ? '' : `state state-${role.role}`;
+        if (row.role.className !== className) row.role.className = className;
+        // The relay's URL alone, as its title: what a reader (and e2e/relay-federation.spec.ts) wants from it.
+        const roleHint = role?.role === 'relay' ? role.url : title;
+        if (row.role.title !== roleHint) row.role.title = roleHint;
         setText(row.seen, ago(s.at - c.lastSeen));
         setText(row.rtt, c.rttMs === undefined ? '—' : `${c.rttMs.toFixed(1)} ms`);
         const hint = c.rttMs === undefined ? 'not measured yet' : '';
@@ -98,18 +103,18 @@ export class RoutingView {
 
   private row(nodeId: string): Row {
     const state = h('span', {});
-    const relay = h('span', {});
+    const role = h('span', {});
     const seen = h('td', { class: 'num' });
     const rtt = h('td', { class: 'num' });
     const tr = h(
       'tr',
       { 'data-contact': nodeId },
-      h('td', {}, nodeChip(nodeId), ' ', relay),
+      h('td', {}, nodeChip(nodeId), ' ', role),
       h('td', {}, state),
       seen,
       rtt,
     );
-    const row = { tr, state, relay, seen, rtt };
+    const row = { tr, state, role, seen, rtt };
     this.rows.set(nodeId, row);
     return row;
   }

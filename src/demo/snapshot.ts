@@ -4,10 +4,10 @@
  * being asked the same thing several times a second, and lets events (a channel opening
  * or closing) trigger an early refresh that all views see at once.
  */
-import type { Peer, RelaysView, RoutingTableView } from '../index.js';
+import type { ChannelPeer, Peer, RelaysView, RoutingTableView } from '../index.js';
 
 export interface Snapshot {
-  peers: Array<{ nodeId: string; rttMs?: number }>;
+  peers: ChannelPeer[];
   table: RoutingTableView;
   stats: Record<string, number>;
   /** The relay this tab uses, the one it entered through, and those it learned from the DHT. */

@@ -47,6 +47,7 @@ export async function startNodePeer(options: NodePeerOptions, joinLinks: readonl
     },
     createChannel: (initiator, config) => createWebRtcChannel({ initiator, config, wrtc }),
     storage: dataDir === undefined ? 'memory' : 'durable',
+    kind: 'node',
     WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
     release: () => lock?.release(),
     joinLinks,

@@ -89,6 +89,13 @@ describe('Node peer', () => {
     );
     expect(received).toEqual([['node.news.today', { n: 1 }]]);
     expect((await b.stats())['connections.open']).toBeGreaterThan(0);
+    // Each tells the other it is a Node peer (its PINGs and PONGs), so the channel and the table say so.
+    await until(
+      () => b.peers(),
+      (peers) => peers.some((p) => p.nodeId === a.nodeId && p.kind === 'node'),
+    );
+    const contact = (await b.routingTable()).flatMap((bucket) => bucket.contacts).find((c) => c.nodeId === a.nodeId);
+    expect(contact).toMatchObject({ open: true, kind: 'node' });
   });
 
   it('comes back from its data directory with the same node id and its services', async () => {

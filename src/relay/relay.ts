@@ -4,18 +4,17 @@
  * and forwards signals between admitted sockets, stamping `from` itself. It never sees
  * DHT data and keeps no state beyond the open sockets.
  */
-import { randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { verifyHello, verifySignal } from '../signaling/auth.js';
 import { addressKey } from './address-key.js';
 import { answerPlainHttp, clientAddress, endpointUrl, listen, listeningAddress, pathOf, socketClosed } from './http.js';
 import type { IceIssuer } from './ice-credentials.js';
 import { resolveLimits, TokenBucket, type RelayLimits } from './limits.js';
-import { importEd25519PublicKey, verifyEd25519 } from './node-ed25519.js';
 import { PeerSet } from './peer-set.js';
+import { checkHelloOnPool, checkSignal, deliveryFrame, type AdmittedKey } from './relay-auth.js';
 import { startRelayPeer, type RelayFederation } from './relay-peer.js';
 import type { TlsFiles } from './tls.js';
 import {
@@ -23,9 +22,7 @@ import {
   parseClientMessage,
   RelayCloseCode,
   RelayErrorCode,
-  type HelloMessage,
   type ServerMessage,
-  type SignalDelivery,
   type SignalRequest,
 } from '../signaling/protocol.js';
 
@@ -88,13 +85,15 @@ interface Conn {
   /** Whether it counts against socketsPerAddress (refused sockets do not). */
   counted: boolean;
   nodeId: string | null;
-  publicKey: string;
   /** The admitted key, imported once: every signal the socket sends is verified with it. */
-  key: KeyObject | null;
+  admitted: AdmittedKey | null;
+  /** A hello is being verified on the thread pool: the socket is neither admitted nor refused yet. */
+  checking: boolean;
   realm: string;
   junk: number;
   alive: boolean;
-  helloTimer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() by which a hello must have been verified (the sweep refuses it after). */
+  helloDeadline: number;
 }
 
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
@@ -113,6 +112,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   // a TOO_LARGE reply (and count as junk) while huge ones are cut off unread.
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: limits.maxPayloadBytes * 4 });
   const conns = new Set<Conn>();
+  /** Sockets not admitted yet: the hello sweep looks at these only. */
+  const waiting = new Set<Conn>();
   const byId = new Map<string, Conn>();
   const realms = new Map<string, PeerSet>();
   const perAddress = new Map<string, number>();
@@ -143,12 +144,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       bucket: new TokenBucket(limits.messagesPerSecond, limits.burstMessages, performance.now()),
       counted: false,
       nodeId: null,
-      publicKey: '',
-      key: null,
+      admitted: null,
+      checking: false,
       realm: '',
       junk: 0,
       alive: true,
-      helloTimer: undefined,
+      helloDeadline: performance.now() + limits.helloTimeoutMs,
     };
     conns.add(conn);
     socket.on('close', () => forget(conn));
@@ -166,10 +167,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     perAddress.set(conn.remote, open + 1);
     conn.counted = true;
     socket.on('message', (raw, isBinary) => onMessage(conn, raw, isBinary));
-    conn.helloTimer = setTimeout(
-      () => refuse(conn, RelayErrorCode.NOT_AUTHENTICATED, 'no valid hello in time'),
-      limits.helloTimeoutMs,
-    );
+    // One sweep times out every silent socket: a timer per socket cost a burst of newcomers a timer-list insert each.
+    waiting.add(conn);
     send(conn, { t: 'challenge', nonce: conn.nonce });
   }
 
@@ -189,7 +188,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     if (message === null) return junk(conn, RelayErrorCode.MALFORMED, 'not a relay protocol message');
     if (conn.nodeId === null) {
       if (message.t !== 'hello') return junk(conn, RelayErrorCode.NOT_AUTHENTICATED, 'answer the challenge first');
-      return admit(conn, message);
+      if (conn.checking) return junk(conn, RelayErrorCode.MALFORMED, 'a hello is already being checked');
+      conn.checking = true;
+      return checkHelloOnPool(conn.nonce, message, (admitted) => {
+        conn.checking = false;
+        if (!conns.has(conn) || conn.socket.readyState !== conn.socket.OPEN) return;
+        if (admitted === null)
+          return refuse(conn, RelayErrorCode.BAD_SIGNATURE, 'hello signature does not match the challenge');
+        admit(conn, message.realm, admitted);
+      });
     }
     switch (message.t) {
       case 'hello':
@@ -204,16 +211,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     }
   }
 
-  function admit(conn: Conn, hello: HelloMessage): void {
-    // node:crypto, with the key imported once and kept for the socket's signals.
-    let key: KeyObject | null = null;
-    const nodeId = verifyHello(conn.nonce, hello.publicKey, hello.realm, hello.signature, (signature, message, raw) => {
-      key = importEd25519PublicKey(raw);
-      return key !== null && verifyEd25519(key, signature, message);
-    });
-    if (nodeId === null)
-      return refuse(conn, RelayErrorCode.BAD_SIGNATURE, 'hello signature does not match the challenge');
-    clearTimeout(conn.helloTimer);
+  /** A verified hello: the socket is this node id's, with this key, in this realm. */
+  function admit(conn: Conn, realmName: string, admitted: AdmittedKey): void {
+    waiting.delete(conn);
+    const nodeId = admitted.nodeId;
     const previous = byId.get(nodeId);
     if (previous !== undefined) {
       // The same node id again is a reloading tab; the newest socket wins so signals reach the live page.
@@ -221,12 +222,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       previous.socket.close(RelayCloseCode.REPLACED, 'replaced by a newer connection');
     }
     conn.nodeId = nodeId;
-    conn.publicKey = hello.publicKey;
-    conn.key = key;
-    conn.realm = hello.realm;
+    conn.admitted = admitted;
+    conn.realm = realmName;
     byId.set(nodeId, conn);
-    let realm = realms.get(hello.realm);
-    if (realm === undefined) realms.set(hello.realm, (realm = new PeerSet()));
+    let realm = realms.get(realmName);
+    if (realm === undefined) realms.set(realmName, (realm = new PeerSet()));
     realm.add(nodeId);
     send(conn, {
       t: 'welcome',
@@ -245,29 +245,18 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     if (target.socket.bufferedAmount > limits.maxBufferedBytes) {
       return sendError(conn, RelayErrorCode.UNREACHABLE, 'target is not keeping up', signal.to);
     }
-    const delivery: SignalDelivery = {
-      t: 'signal',
-      from: conn.nodeId!,
-      fromKey: conn.publicKey,
-      to: signal.to,
-      data: signal.data,
-      ts: signal.ts,
-      session: signal.session,
-      seq: signal.seq,
-      signature: signal.signature,
-    };
+    const dataJson = encodeData(signal.data);
+    if (dataJson === null) return junk(conn, RelayErrorCode.MALFORMED, 'signal data cannot be re-encoded');
     // The relay knows the sender's key, so a forged signal costs it one fast check here
     // instead of a pure-JS verification on the receiving page's main thread. The stamp is
     // signed with the data; whether it is fresh is the receiver's call (it remembers what
     // it has had): only the key holder's own socket can send through here anyway.
-    const key = conn.key!;
-    if (!verifySignal(delivery, signal.to, (signature, message) => verifyEd25519(key, signature, message))) {
+    const sender = conn.admitted!;
+    if (!checkSignal(sender, signal, dataJson)) {
       signalsForged++;
       return junk(conn, RelayErrorCode.BAD_SIGNATURE, 'signal signature does not verify');
     }
-    const frame = encodeMessage(delivery);
-    if (frame === null) return junk(conn, RelayErrorCode.MALFORMED, 'signal data cannot be re-encoded');
-    target.socket.send(frame);
+    target.socket.send(deliveryFrame(sender, signal, dataJson));
     signalsForwarded++;
   }
 
@@ -321,7 +310,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   function forget(conn: Conn): void {
     if (!conns.delete(conn)) return;
-    clearTimeout(conn.helloTimer);
+    waiting.delete(conn);
     detach(conn);
     if (conn.counted) {
       const left = (perAddress.get(conn.remote) ?? 1) - 1;
@@ -342,6 +331,19 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     }
   }, limits.heartbeatMs);
   heartbeat.unref();
+  // A socket must have its hello verified within helloTimeoutMs; checked at a quarter of that, at most every second.
+  const helloSweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const conn of waiting) {
+        if (now < conn.helloDeadline) continue;
+        waiting.delete(conn);
+        refuse(conn, RelayErrorCode.NOT_AUTHENTICATED, 'no valid hello in time');
+      }
+    },
+    Math.min(1_000, limits.helloTimeoutMs / 4),
+  );
+  helloSweep.unref();
 
   server.on('upgrade', onUpgrade);
   if (ownsServer) await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -352,6 +354,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     // The peer leaves first, while its relay still carries its goodbyes.
     await ownPeer.close();
     clearInterval(heartbeat);
+    clearInterval(helloSweep);
     server.off('upgrade', onUpgrade);
     const closed = Promise.all([...conns].map((conn) => socketClosed(conn.socket)));
     for (const conn of conns) conn.socket.close(RelayCloseCode.GOING_AWAY, 'relay shutting down');
@@ -389,4 +392,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       errors: { ...errors },
     }),
   };
+}
+
+/** `data` as JSON (as the sender signed it: src/signaling/auth.ts), or null when it cannot be encoded. */
+function encodeData(data: unknown): string | null {
+  try {
+    return JSON.stringify(data) ?? null;
+  } catch {
+    return null;
+  }
 }

@@ -98,9 +98,15 @@ export class ChannelIntake {
     host.count(messageCounter('in', message.type));
     switch (message.type) {
       case 'PING':
-        host.messenger.sendDirect(peer, 'PONG', { rid: message.body.rid });
+        if (message.body.kind !== undefined) neighbour.kind = message.body.kind;
+        host.messenger.sendDirect(
+          peer,
+          'PONG',
+          host.kind === undefined ? { rid: message.body.rid } : { rid: message.body.rid, kind: host.kind },
+        );
         return;
       case 'PONG':
+        if (message.body.kind !== undefined) neighbour.kind = message.body.kind;
         // A PONG that answers no liveness ping of ours settles a PING request (messenger.queryPeer).
         if (!host.liveness.pong(peer, message.body.rid))
           host.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });

@@ -22,6 +22,7 @@ import { Placements } from '../records/placements.js';
 import { RecordStore } from '../records/record-store.js';
 import { ReturnRoutes } from '../routing/return-routes.js';
 import { RoutingTable } from '../routing/routing-table.js';
+import type { PeerKind } from '../wire/messages.js';
 import { ChannelIntake } from './channel-intake.js';
 import { ContactBook, departedMemory } from './contacts.js';
 import { Gateway } from './gateway.js';
@@ -59,6 +60,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly k: number;
   readonly alpha: number;
   readonly hopTimeoutMs: number;
+  /** What this node says it runs in (node-options.ts); none for a browser tab. */
+  readonly kind: PeerKind | undefined;
   readonly table: RoutingTable;
   readonly records: RecordStore;
   /** Where copies of records went from here, for removals to follow (placements.ts). */
@@ -97,6 +100,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.k = opts.k ?? C.K;
     this.alpha = opts.alpha ?? C.ALPHA;
     this.hopTimeoutMs = opts.hopTimeoutMs ?? C.HOP_TIMEOUT_MS;
+    this.kind = opts.kind;
     const policy = {
       maxNeighbours: opts.maxNeighbours ?? C.MAX_NEIGHBOURS,
       perBucket: opts.neighboursPerBucket ?? C.NEIGHBOURS_PER_BUCKET,
@@ -114,6 +118,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       clock: this.clock,
       random: this.random,
       verify: this.verify,
+      kind: this.kind,
       count,
     };
 

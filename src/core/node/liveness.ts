@@ -1,6 +1,7 @@
 import { PING_FAILURES_BEFORE_DEAD } from '../constants.js';
 import type { Messaging, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
 import type { Contact, RoutingTable } from '../routing/routing-table.js';
+import type { PeerKind } from '../wire/messages.js';
 
 /** Unanswered hops or pings in a row before a neighbour is declared dead. */
 const JUNK_FRAMES_BEFORE_DISCONNECT = 20;
@@ -60,7 +61,7 @@ export class Liveness {
       if (h.ping === undefined && now - neighbour.lastHeard >= this.intervalMs) {
         const rid = host.messenger.newId();
         h.ping = { rid, sentAt: now };
-        host.messenger.sendDirect(neighbour.idHex, 'PING', { rid });
+        host.messenger.sendDirect(neighbour.idHex, 'PING', this.ping(rid));
       }
     }
     for (const peer of dead) host.actions.declareDead(peer);
@@ -77,7 +78,16 @@ export class Liveness {
     if (h.ping !== undefined) return;
     const rid = this.host.messenger.newId();
     h.ping = { rid, sentAt: now };
-    this.host.messenger.sendDirect(peer, 'PING', { rid });
+    this.host.messenger.sendDirect(peer, 'PING', this.ping(rid));
+  }
+
+  /**
+   * A channel PING says what this node runs in, as its PONGs do: of the two pings a new
+   * channel gets, the one from the side that opened last reaches a side already listening,
+   * so each end learns the other's kind even when its own first ping came too early.
+   */
+  private ping(rid: number): { rid: number; kind?: PeerKind } {
+    return this.host.kind === undefined ? { rid } : { rid, kind: this.host.kind };
   }
 
   /** Any frame from a neighbour proves it alive. */

@@ -2,6 +2,7 @@ import type { Clock, Random, Transport } from '../environment.js';
 import type { AsyncSigner, Identity, Verifier } from '../identity.js';
 import type { FloodLimits } from '../defence/rate-limit.js';
 import type { GatewayFactory } from './gateway.js';
+import type { PeerKind } from '../wire/messages.js';
 
 /**
  * What the host of a node (the worker, Node, the simulator) hands it: its identity and the
@@ -30,6 +31,8 @@ export interface DhtNodeOptions {
   connectionBudget?: number;
   bucketRefreshMs?: number;
   pingIntervalMs?: number;
+  /** What this node runs in, said in each PING and PONG over a channel (messages.ts, PeerKind); none for a browser tab. */
+  kind?: PeerKind;
   /** Per-neighbour flood limits (rate-limit.ts); false turns them off (fuzzing the handlers). */
   flood?: FloodLimits | false;
   /** Builds the gateway (the simulator's adversaries answer differently); by default an honest one. */

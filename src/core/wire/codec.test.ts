@@ -94,6 +94,16 @@ describe('codec', () => {
     });
   });
 
+  it("carries a PING's or PONG's kind when it is one this build knows, and reads any other as none", () => {
+    for (const type of ['PING', 'PONG'] as const) {
+      const decode = (body: Record<string, unknown>): unknown => decodeFrame(encodeFrame(type, body as never));
+      expect(decode({ rid: 5, kind: 'node' })).toEqual({ ok: true, message: { type, body: { rid: 5, kind: 'node' } } });
+      // From a peer that says nothing (a tab, an older build), or says something this build does not know.
+      for (const kind of [undefined, 'toaster', 7, { nested: 'node' }, ['node']])
+        expect(decode({ rid: 5, kind })).toEqual({ ok: true, message: { type, body: { rid: 5 } } });
+    }
+  });
+
   it('refuses a reply whose linked indices do not point into its nodes once each, in order', () => {
     const { linked: _, ...plain } = samples.FIND_NODE_REPLY;
     expect(decodeFrame(encodeFrame('FIND_NODE_REPLY', plain)).ok).toBe(true);

@@ -1,6 +1,14 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { ID_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_SERVICE_NAME_CHARS } from '../constants.js';
-import { MessageType, messageNames, type Message, type MessageBodies, type MessageName } from './messages.js';
+import {
+  MessageType,
+  messageNames,
+  PEER_KINDS,
+  type Message,
+  type MessageBodies,
+  type MessageName,
+  type PeerKind,
+} from './messages.js';
 
 /**
  * Frames: an 8-byte header — version, type id, flags, reserved, payload length (uint32 BE) —
@@ -72,6 +80,8 @@ const isObj = (v: unknown): v is Obj =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 const isId = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === ID_BYTES;
 const isRid = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+/** A kind this build knows; any other value (a newer peer's, junk) reads as no kind at all. */
+const isPeerKind = (v: unknown): v is PeerKind => (PEER_KINDS as readonly unknown[]).includes(v);
 const isIdList = (v: unknown, max: number): v is Uint8Array[] => Array.isArray(v) && v.length <= max && v.every(isId);
 const isKind = (v: unknown): v is 'provider' | 'subscriber' => v === 'provider' || v === 'subscriber';
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_SERVICE_NAME_CHARS;
@@ -101,8 +111,8 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
     m.realm.length <= 64
       ? { publicKey: m.publicKey, realm: m.realm }
       : null,
-  PING: (m) => (isObj(m) && isRid(m.rid) ? { rid: m.rid } : null),
-  PONG: (m) => (isObj(m) && isRid(m.rid) ? { rid: m.rid } : null),
+  PING: (m) => (isObj(m) && isRid(m.rid) ? (isPeerKind(m.kind) ? { rid: m.rid, kind: m.kind } : { rid: m.rid }) : null),
+  PONG: (m) => (isObj(m) && isRid(m.rid) ? (isPeerKind(m.kind) ? { rid: m.rid, kind: m.kind } : { rid: m.rid }) : null),
   LEAVE: (m) => (isObj(m) ? {} : null),
   PUBLISH: publish,
   PUBSUB_ROUTE: publish,

@@ -6,8 +6,8 @@
  * |------|------------------|-----------------------------------------------------------|
  * | 0x01 | CONNECT          | reserved (macula's hello); never sent: a channel is opened  |
  *                                with signed signaling, so it already knows who is there     |
- * | 0x03 | PING             | rid                                                       |
- * | 0x04 | PONG             | rid                                                       |
+ * | 0x03 | PING             | rid, kind? (what the sender runs in: PeerKind)            |
+ * | 0x04 | PONG             | rid, kind? (likewise)                                     |
  * | 0x05 | LEAVE      (new) | — (straight to each neighbour as a peer closes: it is gone) |
  * | 0x10 | PUBLISH          | rid, mid, topic, payload (MessagePack bytes), publicKey,  |
  *                                at, signature: signed by the publisher (acked by REPLY)     |
@@ -65,9 +65,20 @@ export interface ConnectMsg {
 }
 export interface PingMsg {
   rid: number;
+  kind?: PeerKind;
 }
+/**
+ * What a peer says it runs in, in the PINGs and PONGs it sends over a channel: 'node' for a Node peer
+ * (src/node, a relay's own peer among them). A browser tab, and a peer from before this field,
+ * send none. It is the peer's own word, for display (the demo marks it), never for trust; a
+ * kind this build does not know is dropped as the PONG is decoded.
+ */
+export const PEER_KINDS = ['node'] as const;
+export type PeerKind = (typeof PEER_KINDS)[number];
+
 export interface PongMsg {
   rid: number;
+  kind?: PeerKind;
 }
 /** No fields: who leaves is the neighbour whose channel it came over (only direct ones count). */
 export type LeaveMsg = Record<string, never>;

@@ -2,6 +2,7 @@ import { systemClock } from '../../core/environment.js';
 import { ErrorCode, MeshError } from '../../core/errors.js';
 import { toHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
+import type { PeerKind } from '../../core/wire/messages.js';
 import type { WebSocketConstructor } from '../../signaling/client.js';
 import type { IceServerSpec } from '../../signaling/ice.js';
 import { RELAY_SERVICE } from '../../signaling/relay-service.js';
@@ -51,6 +52,8 @@ export interface PeerRuntime {
   createChannel(initiator: boolean, config: RTCConfiguration): PeerChannel;
   /** Whether the worker keeps records and services in the runtime's durable store. */
   storage: 'durable' | 'memory';
+  /** What the peer tells its neighbours it runs in (PeerKind: 'node' in Node); a tab says nothing. */
+  kind?: PeerKind;
   /** The relay's WebSocket, where the platform has no global one (Node 20). */
   WebSocketImpl?: WebSocketConstructor;
   /**
@@ -101,6 +104,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     publicKeyHex: toHex(identity.publicKey),
     storage: runtime.storage,
     tuning: opts.tuning,
+    ...(runtime.kind === undefined ? {} : { kind: runtime.kind }),
   };
   const initialised = client
     .callTransfer<InitReport>('init', [init, Comlink.proxy(app.bridge), bridge.port2], [bridge.port2])

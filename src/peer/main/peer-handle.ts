@@ -2,7 +2,7 @@ import { ErrorCode, invalidArgument, isMeshError, MeshError } from '../../core/e
 import type { CallOptions, CallOutcome } from '../../core/registry/rpc.js';
 import type { ProviderInfo, ServiceHandler } from '../../core/registry/service-registry.js';
 import type { LookupEvent } from '../worker/lookup-subjects.js';
-import type { RoutingTableView } from '../worker/peer-core.js';
+import type { ChannelPeer, RoutingTableView } from '../worker/peer-core.js';
 import type { SavedService } from '../worker/persistence.js';
 import type { AppCallbacks, PeerEvent, RelayEvent, SubscriptionCallback } from './app-callbacks.js';
 import type { RelayStatus } from './relay-link.js';
@@ -42,7 +42,7 @@ export interface Peer {
   subscribe(topic: string, cb: SubscriptionCallback): Promise<() => Promise<void>>;
   publish(topic: string, payload: unknown): Promise<number>;
   discoverSubscribers(topic: string, opts?: { forceRefresh?: boolean }): Promise<ProviderInfo[]>;
-  peers(): Promise<Array<{ nodeId: string; rttMs?: number }>>;
+  peers(): Promise<ChannelPeer[]>;
   stats(): Promise<Record<string, number>>;
   /** The routing table, bucket by bucket (for display and debugging). */
   routingTable(): Promise<RoutingTableView>;

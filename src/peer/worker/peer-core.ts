@@ -16,6 +16,7 @@ import {
 } from '../../core/registry/service-registry.js';
 import { subscriptionKey } from '../../core/registry/topics.js';
 import { Persistence, type SavedService } from './persistence.js';
+import type { PeerKind } from '../../core/wire/messages.js';
 
 /**
  * What runs in the worker: the DHT node, the service registry with its caches, RPC and
@@ -45,9 +46,20 @@ export interface PeerCoreOptions {
   node?: Partial<Omit<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random'>>;
 }
 
+/**
+ * An open channel: its round-trip time once measured, and what the peer says it runs in
+ * (its PINGs and PONGs; `kind: 'node'` for a Node peer, a relay's own among them; absent for a browser tab).
+ */
+export interface ChannelPeer {
+  nodeId: string;
+  rttMs?: number;
+  kind?: PeerKind;
+}
+
 export type RoutingTableView = Array<{
   bucket: number;
-  contacts: Array<{ nodeId: string; lastSeen: number; rttMs?: number; open: boolean }>;
+  /** `kind` as in ChannelPeer, known while a channel is open. */
+  contacts: Array<{ nodeId: string; lastSeen: number; rttMs?: number; open: boolean; kind?: PeerKind }>;
 }>;
 
 export interface AdvertiseOptions {
@@ -272,10 +284,12 @@ export class PeerCore {
     void this.persistence?.flush(this.clock.now());
   }
 
-  peers(): Array<{ nodeId: string; rttMs?: number }> {
-    return [...this.node.neighbours.values()].map((n) =>
-      n.rttMs === undefined ? { nodeId: n.idHex } : { nodeId: n.idHex, rttMs: n.rttMs },
-    );
+  peers(): ChannelPeer[] {
+    return [...this.node.neighbours.values()].map((n) => ({
+      nodeId: n.idHex,
+      ...(n.rttMs !== undefined ? { rttMs: n.rttMs } : {}),
+      ...(n.kind !== undefined ? { kind: n.kind } : {}),
+    }));
   }
 
   /** The routing table, bucket by bucket, for display: the contacts in use (lost ones are only redial candidates). */
@@ -286,12 +300,16 @@ export class PeerCore {
       if (contacts.length === 0) continue;
       view.push({
         bucket,
-        contacts: contacts.map((c) => ({
-          nodeId: c.idHex,
-          lastSeen: c.lastSeen,
-          open: this.node.neighbours.has(c.idHex),
-          ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
-        })),
+        contacts: contacts.map((c) => {
+          const kind = this.node.neighbours.get(c.idHex)?.kind;
+          return {
+            nodeId: c.idHex,
+            lastSeen: c.lastSeen,
+            open: this.node.neighbours.has(c.idHex),
+            ...(c.rttMs !== undefined ? { rttMs: c.rttMs } : {}),
+            ...(kind !== undefined ? { kind } : {}),
+          };
+        }),
       });
     }
     return view;

@@ -8,13 +8,14 @@ import { capture, unwrap, type Result } from '../api-result.js';
 import type { CallOptions } from '../../core/registry/rpc.js';
 import { FramePort } from './frame-port.js';
 import { LEAVE_GRACE_MS } from '../../core/registry/leave.js';
-import { PeerCore, type RoutingTableView } from './peer-core.js';
+import { PeerCore, type ChannelPeer, type RoutingTableView } from './peer-core.js';
 import type { SavedService } from './persistence.js';
 import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
 import { Ticker } from './ticker.js';
 import { Preverifier } from './preverify.js';
 import { webEd25519, type WebEd25519 } from '../../crypto/web-ed25519.js';
 import type { CallOutcome } from '../../core/registry/rpc.js';
+import type { PeerKind } from '../../core/wire/messages.js';
 
 /**
  * The same signed record comes back from every holder a lookup reaches, and again on every
@@ -67,6 +68,8 @@ export interface WorkerInit {
   storage: 'durable' | 'memory';
   /** Checked by the main thread (peer-options.ts); absent ones keep PeerCore's defaults. */
   tuning: PeerTuning;
+  /** What the node says it runs in, in its PINGs and PONGs (the Node entry: 'node'); a tab gives none. */
+  kind?: PeerKind;
 }
 
 export interface InitReport {
@@ -122,7 +125,10 @@ export class WorkerApi {
         handlers: { invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)) },
         sink: { deliver: (ids, topic, payload, publisher) => void app.deliver(ids, topic, payload, publisher) },
         ...init.tuning,
-        ...(signer !== undefined ? { node: { signer } } : {}),
+        node: {
+          ...(signer !== undefined ? { signer } : {}),
+          ...(init.kind === undefined ? {} : { kind: init.kind }),
+        },
       });
       this.core = core;
       const node = core.node;
@@ -236,7 +242,7 @@ export class WorkerApi {
     return capture(() => this.ready().discover(serviceId, { forceRefresh }));
   }
 
-  peers(): Promise<Result<Array<{ nodeId: string; rttMs?: number }>>> {
+  peers(): Promise<Result<ChannelPeer[]>> {
     return capture(() => this.ready().peers());
   }
 
