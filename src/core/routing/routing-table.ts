@@ -52,6 +52,18 @@ export interface RoutingTableOptions {
   replacementCacheSize?: number;
   /** Told of every id `markDead` drops (from a bucket or a replacement cache), so the owner can refuse hearsay about it. */
   onDead?: (idHex: IdHex) => void;
+  /** Where a new contact's id comes from; by default the table keeps a copy of its own (see IdPool). */
+  ids?: IdPool;
+}
+
+/**
+ * Hands out the one copy of an id (bytes and hex) that tables keep. A node alone keeps its
+ * own copies; the simulator's 10,000 nodes in one process share one pool, so a node id
+ * known to every table is stored once instead of in each of them (about 300 bytes per
+ * contact, most of a simulated node's memory). What it hands out is never written to.
+ */
+export interface IdPool {
+  keep(id: NodeId, idHex: IdHex): { readonly id: NodeId; readonly idHex: IdHex };
 }
 
 /** Persisted form: contacts only. Replacement caches are cheap to relearn and go stale fast. */
@@ -77,6 +89,7 @@ export class RoutingTable {
   private readonly byHex = new Map<IdHex, MutableContact>();
   private lostCount = 0;
   private readonly onDead: ((idHex: IdHex) => void) | undefined;
+  private readonly ids: IdPool | undefined;
   /** Last update or lookup per bucket; -Infinity ("never") makes a fresh table refresh everything once. */
   private readonly touched = new Float64Array(ID_BITS).fill(-Infinity);
 
@@ -94,6 +107,7 @@ export class RoutingTable {
     this.k = k;
     this.replacementCacheSize = cacheSize;
     this.onDead = opts.onDead;
+    this.ids = opts.ids;
     for (let i = 0; i < ID_BITS; i++) this.buckets.push([]);
   }
 
@@ -140,13 +154,19 @@ export class RoutingTable {
 
     // A cached candidate carries its last rtt forward: it was measured on the same peer.
     const cached = this.takeFromCache(i, idHex);
-    const contact: MutableContact = { id: cached?.id ?? id.slice(), idHex, lastSeen: now, failures: 0 };
+    const kept = cached ?? this.ids?.keep(id, idHex);
+    const contact: MutableContact = {
+      id: kept?.id ?? id.slice(),
+      idHex: kept?.idHex ?? idHex,
+      lastSeen: now,
+      failures: 0,
+    };
     const rtt = rttMs ?? cached?.rttMs;
     if (rtt !== undefined) contact.rttMs = rtt;
 
     if (bucket.length < this.k) {
       bucket.push(contact);
-      this.byHex.set(idHex, contact);
+      this.byHex.set(contact.idHex, contact);
       this.version++;
       return { kind: 'added', contact };
     }
