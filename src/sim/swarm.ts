@@ -96,7 +96,8 @@ export class Swarm {
     const transport = this.network.attach(identity.nodeIdHex, {
       onChannelOpen: (p) => clock.run(() => node?.onChannelOpen(p)),
       onChannelClose: (p) => clock.run(() => node?.onChannelClose(p)),
-      onFrame: (p, f) => clock.run(() => node?.onFrame(p, f)),
+      // The hottest path of a run: no closure for the backlog unless the node is paused.
+      onFrame: (p, f) => (clock.isPaused ? clock.run(() => node?.onFrame(p, f)) : node?.onFrame(p, f)),
     });
     const deps: NodeDeps = {
       identity,
