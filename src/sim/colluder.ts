@@ -185,7 +185,7 @@ export class ColludingNode extends DhtNode {
 /** A swarm `create` factory: every `everyNth`-ish node (by `pick`) joins the coalition. */
 export function colluderFactory(coalition: Coalition, pick: () => boolean, node: Partial<DhtNodeOptions> = {}) {
   return (
-    deps: Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify'>,
+    deps: Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify' | 'ids'>,
   ): { node: DhtNode; tick(): void } => {
     const built = pick() ? new ColludingNode({ ...node, ...deps }, coalition) : new DhtNode({ ...node, ...deps });
     return { node: built, tick: () => built.tick() };

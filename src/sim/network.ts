@@ -49,6 +49,8 @@ export interface Negotiator {
 }
 
 interface Host {
+  /** The first 28 bits of the node's id, which its links' latencies derive from. */
+  latencyKey: number;
   handler: ChannelHandler;
   alive: boolean;
   channels: Set<string>;
@@ -94,7 +96,7 @@ export class SimNetwork {
 
   /** Attach a node; returns the transport it sends through. */
   attach(id: string, handler: ChannelHandler): Transport {
-    const host: Host = { handler, alive: true, channels: new Set(), connectionsCreated: 0 };
+    const host: Host = { latencyKey: latencyKey(id), handler, alive: true, channels: new Set(), connectionsCreated: 0 };
     this.hosts.set(id, host);
     return {
       send: (peer, frame) => this.send(id, peer, frame),
@@ -194,7 +196,7 @@ export class SimNetwork {
       if (dst.channels.has(from)) dst.handler.onFrame(from, frame);
       else this.stats.closedInFlight++;
     };
-    const base = this.latency(from, to) + f.delayMs;
+    const base = this.linkLatency(src.latencyKey, dst?.latencyKey ?? latencyKey(to)) + f.delayMs;
     const jitter = (): number => (f.jitterMs > 0 ? random.next() * f.jitterMs : 0);
     this.stats.inFlight++;
     this.queue.setTimer(base + jitter(), deliver);
@@ -244,8 +246,17 @@ export class SimNetwork {
 
   /** A fixed, symmetric latency per link derived from the two ids: no table to keep for 10,000 nodes. */
   private latency(a: string, b: string): number {
-    const mix = (parseInt(a.slice(0, 7), 16) ^ parseInt(b.slice(0, 7), 16)) >>> 0;
+    return this.linkLatency(
+      this.hosts.get(a)?.latencyKey ?? latencyKey(a),
+      this.hosts.get(b)?.latencyKey ?? latencyKey(b),
+    );
+  }
+
+  private linkLatency(a: number, b: number): number {
+    const mix = (a ^ b) >>> 0;
     const spread = Math.imul(mix, 2654435761) >>> 0;
     return this.minLatency + (spread % (this.maxLatency - this.minLatency + 1));
   }
 }
+
+const latencyKey = (id: string): number => parseInt(id.slice(0, 7), 16);

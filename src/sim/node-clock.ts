@@ -28,11 +28,14 @@ export class NodeClock implements Clock {
 
   setTimer(ms: number, fn: () => void): () => void {
     let cancelled = false;
-    const cancel = this.queue.setTimer(ms, () =>
-      this.run(() => {
-        if (!cancelled) fn();
-      }),
-    );
+    const cancel = this.queue.setTimer(ms, () => {
+      // run() without a closure of its own when the node is not paused (nearly always).
+      if (this.paused)
+        this.run(() => {
+          if (!cancelled) fn();
+        });
+      else if (!cancelled) fn();
+    });
     return () => {
       cancelled = true;
       cancel();

@@ -3,6 +3,7 @@ import { DhtNode, type DhtNodeOptions } from '../core/node/dht-node.js';
 import { seededRandom, type Random } from '../core/environment.js';
 import { createIdentity, memoizedVerifier, type Verifier } from '../core/identity.js';
 import { EventQueue } from './event-queue.js';
+import { sharedIdPool } from './id-pool.js';
 import { SimNetwork, type NetworkOptions } from './network.js';
 import { NodeClock } from './node-clock.js';
 
@@ -38,7 +39,7 @@ export interface Introducer {
 /** How often the stand-in relay looks for nodes without a channel (as create-peer.ts does). */
 const ISOLATION_CHECK_MS = 5_000;
 
-export type NodeDeps = Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify'>;
+export type NodeDeps = Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify' | 'ids'>;
 
 export class Swarm {
   readonly queue = new EventQueue();
@@ -49,6 +50,8 @@ export class Swarm {
   readonly clocks = new Map<string, NodeClock>();
   /** Shared by every node: Ed25519 verification is pure, so one cache serves all (and saves minutes at 10,000 nodes). */
   readonly verify: Verifier = memoizedVerifier();
+  /** Shared by every node's routing table: one copy of each id (id-pool.ts). */
+  private readonly ids = sharedIdPool();
   private readonly stopTicks = new Map<string, () => void>();
   /** Nodes the stand-in relay has introduced to others (the ones it looks after). */
   private readonly introduced = new Set<string>();
@@ -93,7 +96,8 @@ export class Swarm {
     const transport = this.network.attach(identity.nodeIdHex, {
       onChannelOpen: (p) => clock.run(() => node?.onChannelOpen(p)),
       onChannelClose: (p) => clock.run(() => node?.onChannelClose(p)),
-      onFrame: (p, f) => clock.run(() => node?.onFrame(p, f)),
+      // The hottest path of a run: no closure for the backlog unless the node is paused.
+      onFrame: (p, f) => (clock.isPaused ? clock.run(() => node?.onFrame(p, f)) : node?.onFrame(p, f)),
     });
     const deps: NodeDeps = {
       identity,
@@ -101,6 +105,7 @@ export class Swarm {
       clock,
       random: seededRandom(this.random.next() * 2 ** 32),
       verify: this.verify,
+      ids: this.ids,
     };
     const built = this.opts.create
       ? this.opts.create(deps)

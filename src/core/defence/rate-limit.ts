@@ -145,10 +145,46 @@ export class TokenBucket {
 
 export type Admission = { ok: true } | { ok: false; class: FloodClass; disconnect: boolean };
 
+/**
+ * Per neighbour, the token buckets of every class, inbound then outbound, as one flat
+ * array: TOKENS then UPDATED_AT per bucket. A bucket not used yet holds NaN and starts
+ * full when first charged, as a TokenBucket made at that moment would. Ten thousand
+ * simulated nodes keep some 30 neighbours each, so two Maps of bucket objects per
+ * neighbour were a good part of a node's memory and of the cost of every frame.
+ */
 interface PeerBuckets {
-  inbound: Map<FloodClass, TokenBucket>;
-  outbound: Map<FloodClass, TokenBucket>;
+  buckets: Float64Array;
   strikes: TokenBucket;
+}
+
+const CLASS_COUNT = FLOOD_CLASSES.length;
+const OUTBOUND = 2 * CLASS_COUNT;
+/** Class index by header type byte; unknown types are 'other'. */
+const OTHER = FLOOD_CLASSES.indexOf('other');
+const classIndexByType = new Uint8Array(256).fill(OTHER);
+for (const [type, cls] of classByType) classIndexByType[type] = FLOOD_CLASSES.indexOf(cls);
+const classIndexOf = (frame: Uint8Array): number =>
+  frame.length >= HEADER_BYTES ? classIndexByType[frame[1]!]! : OTHER;
+
+/** TokenBucket.take on the bucket at `at` of `buckets` (see PeerBuckets). */
+function takeToken(buckets: Float64Array, at: number, limit: BucketLimit, now: number): boolean {
+  let tokens = buckets[at]!;
+  let updatedAt = buckets[at + 1]!;
+  if (Number.isNaN(tokens)) {
+    tokens = limit.burst;
+    updatedAt = now;
+  }
+  if (now > updatedAt) {
+    tokens = Math.min(limit.burst, tokens + ((now - updatedAt) * limit.perSecond) / 1000);
+    updatedAt = now;
+  }
+  buckets[at + 1] = updatedAt;
+  if (tokens < 1) {
+    buckets[at] = tokens;
+    return false;
+  }
+  buckets[at] = tokens - 1;
+  return true;
 }
 
 const ADMITTED: Admission = { ok: true };
@@ -157,24 +193,24 @@ export class FloodGuard {
   private readonly peers = new Map<string, PeerBuckets>();
   /** Every ban lasts banMs, so the oldest ban, dropped first past MAX_BANS, is also the nearest to its end. */
   private readonly bans: ExpiringIds;
-  private readonly outboundLimits: Record<FloodClass, BucketLimit>;
+  /** Inbound limits by class index, then outbound ones (scaled by OUTBOUND_SHARE). */
+  private readonly limitsByIndex: BucketLimit[];
 
   constructor(readonly limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
     this.bans = new ExpiringIds(limits.banMs, MAX_BANS);
-    const scaled = {} as Record<FloodClass, BucketLimit>;
-    for (const c of FLOOD_CLASSES) {
+    const outbound = FLOOD_CLASSES.map((c) => {
       const l = limits.classes[c];
-      scaled[c] = { perSecond: l.perSecond * OUTBOUND_SHARE, burst: Math.max(1, Math.floor(l.burst * OUTBOUND_SHARE)) };
-    }
-    this.outboundLimits = scaled;
+      return { perSecond: l.perSecond * OUTBOUND_SHARE, burst: Math.max(1, Math.floor(l.burst * OUTBOUND_SHARE)) };
+    });
+    this.limitsByIndex = [...FLOOD_CLASSES.map((c) => limits.classes[c]), ...outbound];
   }
 
   /** Charge a frame from `peer`; a refusal says whether the peer has now used up its strikes. */
   admit(peer: string, frame: Uint8Array, now: number): Admission {
-    const cls = floodClassOf(frame);
+    const cls = classIndexOf(frame);
     const state = this.state(peer, now);
-    if (bucket(state.inbound, cls, this.limits.classes[cls], now).take(now)) return ADMITTED;
-    return { ok: false, class: cls, disconnect: !state.strikes.take(now) };
+    if (takeToken(state.buckets, 2 * cls, this.limitsByIndex[cls]!, now)) return ADMITTED;
+    return { ok: false, class: FLOOD_CLASSES[cls]!, disconnect: !state.strikes.take(now) };
   }
 
   /**
@@ -196,8 +232,8 @@ export class FloodGuard {
 
   /** May this node send `frame` to `peer` without exceeding what the peer admits? */
   allowSend(peer: string, frame: Uint8Array, now: number): boolean {
-    const cls = floodClassOf(frame);
-    return bucket(this.state(peer, now).outbound, cls, this.outboundLimits[cls], now).take(now);
+    const i = CLASS_COUNT + classIndexOf(frame);
+    return takeToken(this.state(peer, now).buckets, 2 * i, this.limitsByIndex[i]!, now);
   }
 
   /** The channel closed: its buckets go (a reopened channel starts with full ones, as a new neighbour would). */
@@ -227,20 +263,11 @@ export class FloodGuard {
   private state(peer: string, now: number): PeerBuckets {
     let s = this.peers.get(peer);
     if (s === undefined) {
-      s = { inbound: new Map(), outbound: new Map(), strikes: new TokenBucket(this.limits.strikes, now) };
+      s = { buckets: new Float64Array(2 * OUTBOUND).fill(NaN), strikes: new TokenBucket(this.limits.strikes, now) };
       this.peers.set(peer, s);
     }
     return s;
   }
-}
-
-function bucket(buckets: Map<FloodClass, TokenBucket>, cls: FloodClass, limit: BucketLimit, now: number): TokenBucket {
-  let b = buckets.get(cls);
-  if (b === undefined) {
-    b = new TokenBucket(limit, now);
-    buckets.set(cls, b);
-  }
-  return b;
 }
 
 /**

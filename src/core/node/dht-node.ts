@@ -131,6 +131,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const table = (this.table = new RoutingTable(this.self, {
       k: this.k,
       onDead: (hex) => departed.add(hex, this.clock.now()),
+      ids: opts.ids,
     }));
     const records = (this.records = new RecordStore({ verify: this.verify }));
     const trust = new NeighbourTrust();

@@ -74,6 +74,13 @@ export class NeighbourVetting {
   /** Per neighbour: when its last test started. */
   private readonly testedAt = new Map<string, number>();
   private nextRetestAt = 0;
+  /**
+   * No neighbour's test can come due before this, as long as nothing above changed
+   * (`changed`): a node's tick then skips the walk over every neighbour, which it would
+   * otherwise do every second for nothing (most neighbours are proven, or wait seconds).
+   */
+  private wakeAt = -Infinity;
+  private changed = true;
   /** When each bucket was last looked up again after an unreliable neighbour left it. */
   private readonly refilledAt = new Map<number, number>();
 
@@ -82,10 +89,12 @@ export class NeighbourVetting {
   }
 
   opened(peer: string, now: number): void {
+    this.changed = true;
     this.nextTestAt.set(peer, now + FIRST_TEST_AFTER_MS);
   }
 
   closed(peer: string): void {
+    this.changed = true;
     this.nextTestAt.delete(peer);
     this.testsWithoutAnswer.delete(peer);
     this.testedAt.delete(peer);
@@ -96,6 +105,7 @@ export class NeighbourVetting {
   outcome(hop: string, outcome: Outcome): void {
     const { host } = this;
     if (!host.neighbours.has(hop)) return;
+    this.changed = true;
     host.count(`trust.${outcome}`);
     if (outcome === 'through') this.testsWithoutAnswer.delete(hop);
     if (this.trust.record(hop, outcome) === 'unreliable') this.drop(hop);
@@ -115,6 +125,20 @@ export class NeighbourVetting {
   }
 
   tick(now: number): void {
+    if (this.changed || now >= this.wakeAt) this.testDue(now);
+    if (now >= this.nextRetestAt) {
+      this.nextRetestAt = now + RETEST_SPACING_MS;
+      let oldest: string | undefined;
+      for (const [peer, at] of this.nextTestAt) {
+        if (at === Infinity || this.trust.verdict(peer) !== 'reliable') continue;
+        if (oldest === undefined || (this.testedAt.get(peer) ?? 0) < (this.testedAt.get(oldest) ?? 0)) oldest = peer;
+      }
+      if (oldest !== undefined) this.test(oldest);
+    }
+  }
+
+  /** Test every neighbour whose test is due, then note when the next one can be. */
+  private testDue(now: number): void {
     let settled: boolean | undefined;
     for (const [peer, at] of this.nextTestAt) {
       if (now < at || (this.testsWithoutAnswer.get(peer) ?? 0) >= MAX_TESTS_WITHOUT_ANSWER) continue;
@@ -129,14 +153,14 @@ export class NeighbourVetting {
       }
       if (verdict === 'unproven' || verdict === 'doubtful') this.test(peer);
     }
-    if (now >= this.nextRetestAt) {
-      this.nextRetestAt = now + RETEST_SPACING_MS;
-      let oldest: string | undefined;
-      for (const [peer, at] of this.nextTestAt) {
-        if (at === Infinity || this.trust.verdict(peer) !== 'reliable') continue;
-        if (oldest === undefined || (this.testedAt.get(peer) ?? 0) < (this.testedAt.get(oldest) ?? 0)) oldest = peer;
-      }
-      if (oldest !== undefined) this.test(oldest);
+    // Only an unproven or doubtful neighbour is tested above, once its time has come; its
+    // time, count and verdict change only through this class, which then sets `changed`.
+    this.changed = false;
+    this.wakeAt = Infinity;
+    for (const [peer, at] of this.nextTestAt) {
+      if (at >= this.wakeAt || (this.testsWithoutAnswer.get(peer) ?? 0) >= MAX_TESTS_WITHOUT_ANSWER) continue;
+      const verdict = this.trust.verdict(peer);
+      if (verdict === 'unproven' || verdict === 'doubtful') this.wakeAt = at;
     }
   }
 
@@ -150,12 +174,14 @@ export class NeighbourVetting {
     const { host } = this;
     const neighbour = host.neighbours.get(peer);
     if (neighbour === undefined) return;
+    this.changed = true;
     this.nextTestAt.set(peer, Infinity);
     this.testedAt.set(peer, host.clock.now());
     this.testsWithoutAnswer.set(peer, (this.testsWithoutAnswer.get(peer) ?? 0) + 1);
     host.count('trust.tests');
     const finish = (outcome: Outcome | 'nothing-to-test'): void => {
       if (!this.nextTestAt.has(peer)) return;
+      this.changed = true;
       this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
       if (outcome === 'nothing-to-test') host.count('trust.nothingToTest');
       else this.outcome(peer, outcome);
@@ -193,6 +219,7 @@ export class NeighbourVetting {
       () => {
         // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
         if (!this.nextTestAt.has(peer)) return;
+        this.changed = true;
         this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
         this.outcome(peer, 'lost');
       },

@@ -1,6 +1,7 @@
 import type { Clock, Random, Transport } from '../environment.js';
 import type { AsyncSigner, Identity, Verifier } from '../identity.js';
 import type { FloodLimits } from '../defence/rate-limit.js';
+import type { IdPool } from '../routing/routing-table.js';
 import type { GatewayFactory } from './gateway.js';
 import type { PeerKind } from '../wire/messages.js';
 
@@ -35,6 +36,8 @@ export interface DhtNodeOptions {
   kind?: PeerKind;
   /** Per-neighbour flood limits (rate-limit.ts); false turns them off (fuzzing the handlers). */
   flood?: FloodLimits | false;
+  /** Where the routing table gets the ids it keeps (routing-table.ts IdPool); by default its own copies. */
+  ids?: IdPool;
   /** Builds the gateway (the simulator's adversaries answer differently); by default an honest one. */
   gateway?: GatewayFactory;
 }

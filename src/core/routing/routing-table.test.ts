@@ -4,6 +4,7 @@ import { seededRandom } from '../environment.js';
 import type { Random } from '../environment.js';
 import { bucketIndex, compareDistance, randomIdInBucket, toHex } from '../id.js';
 import type { NodeId } from '../id.js';
+import { sharedIdPool } from '../../sim/id-pool.js';
 import { RoutingTable } from './routing-table.js';
 import type { Contact } from './routing-table.js';
 
@@ -78,6 +79,27 @@ describe('RoutingTable', () => {
     table.update(id, 0);
     id.fill(0);
     expect(toHex(table.get(hex)!.id)).toBe(hex);
+  });
+
+  it('takes the ids it keeps from a shared pool when given one, and copies them otherwise', () => {
+    const rnd = seededRandom(11);
+    const pool = sharedIdPool();
+    const a = new RoutingTable(rnd.bytes(32), { ids: pool });
+    const b = new RoutingTable(rnd.bytes(32), { ids: pool });
+    const own = new RoutingTable(rnd.bytes(32));
+    const id = rnd.bytes(32);
+    for (const t of [a, b, own]) t.update(id.slice(), 1);
+    const hex = toHex(id);
+    expect(a.get(hex)!.id).toBe(b.get(hex)!.id);
+    expect(a.get(hex)!.idHex).toBe(b.get(hex)!.idHex);
+    expect(a.get(hex)!.id).not.toBe(own.get(hex)!.id);
+    expect(own.get(hex)!.id).toEqual(id);
+    // The pool's copy is its own: the buffer handed in may be reused.
+    const given = rnd.bytes(32);
+    const viaPool = new RoutingTable(rnd.bytes(32), { ids: pool });
+    viaPool.update(given, 2);
+    given.fill(0);
+    expect(viaPool.closest(given, 1)[0]!.id).not.toEqual(given);
   });
 
   it('reports the oldest contact when a bucket is full and caches the candidate', () => {

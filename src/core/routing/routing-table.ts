@@ -52,6 +52,18 @@ export interface RoutingTableOptions {
   replacementCacheSize?: number;
   /** Told of every id `markDead` drops (from a bucket or a replacement cache), so the owner can refuse hearsay about it. */
   onDead?: (idHex: IdHex) => void;
+  /** Where a new contact's id comes from; by default the table keeps a copy of its own (see IdPool). */
+  ids?: IdPool;
+}
+
+/**
+ * Hands out the one copy of an id (bytes and hex) that tables keep. A node alone keeps its
+ * own copies; the simulator's 10,000 nodes in one process share one pool, so a node id
+ * known to every table is stored once instead of in each of them (about 300 bytes per
+ * contact, most of a simulated node's memory). What it hands out is never written to.
+ */
+export interface IdPool {
+  keep(id: NodeId, idHex: IdHex): { readonly id: NodeId; readonly idHex: IdHex };
 }
 
 /** Persisted form: contacts only. Replacement caches are cheap to relearn and go stale fast. */
@@ -77,6 +89,9 @@ export class RoutingTable {
   private readonly byHex = new Map<IdHex, MutableContact>();
   private lostCount = 0;
   private readonly onDead: ((idHex: IdHex) => void) | undefined;
+  private readonly ids: IdPool | undefined;
+  /** No bucket past this one has ever held a contact: closest() need not look further. */
+  private deepestUsed = -1;
   /** Last update or lookup per bucket; -Infinity ("never") makes a fresh table refresh everything once. */
   private readonly touched = new Float64Array(ID_BITS).fill(-Infinity);
 
@@ -94,7 +109,8 @@ export class RoutingTable {
     this.k = k;
     this.replacementCacheSize = cacheSize;
     this.onDead = opts.onDead;
-    for (let i = 0; i < ID_BITS; i++) this.buckets.push([]);
+    this.ids = opts.ids;
+    for (let i = 0; i < ID_BITS; i++) this.buckets.push(NO_CONTACTS);
   }
 
   /** Contacts in buckets, lost ones included. */
@@ -121,7 +137,12 @@ export class RoutingTable {
     if (i < 0) return { kind: 'self' };
     this.touchBucket(i, now);
     const idHex = toHex(id);
-    const bucket = this.buckets[i]!;
+    // An empty bucket gets an array of its own here: every update of one adds a contact.
+    let bucket = this.buckets[i]!;
+    if (bucket === NO_CONTACTS) {
+      this.buckets[i] = bucket = [];
+      if (i > this.deepestUsed) this.deepestUsed = i;
+    }
 
     const existing = this.byHex.get(idHex);
     if (existing) {
@@ -140,13 +161,19 @@ export class RoutingTable {
 
     // A cached candidate carries its last rtt forward: it was measured on the same peer.
     const cached = this.takeFromCache(i, idHex);
-    const contact: MutableContact = { id: cached?.id ?? id.slice(), idHex, lastSeen: now, failures: 0 };
+    const kept = cached ?? this.ids?.keep(id, idHex);
+    const contact: MutableContact = {
+      id: kept?.id ?? id.slice(),
+      idHex: kept?.idHex ?? idHex,
+      lastSeen: now,
+      failures: 0,
+    };
     const rtt = rttMs ?? cached?.rttMs;
     if (rtt !== undefined) contact.rttMs = rtt;
 
     if (bucket.length < this.k) {
       bucket.push(contact);
-      this.byHex.set(idHex, contact);
+      this.byHex.set(contact.idHex, contact);
       this.version++;
       return { kind: 'added', contact };
     }
@@ -308,10 +335,12 @@ export class RoutingTable {
       }
       return out.length >= n;
     };
-    for (let j = 0; j < ID_BITS; j++) {
+    // Buckets past deepestUsed are empty: only the order of those up to it matters.
+    const last = this.deepestUsed;
+    for (let j = 0; j <= last; j++) {
       if (bitAt(this.self, j) !== bitAt(target, j) && take(j)) return out;
     }
-    for (let j = ID_BITS - 1; j >= 0; j--) {
+    for (let j = last; j >= 0; j--) {
       if (bitAt(this.self, j) === bitAt(target, j) && take(j)) return out;
     }
     return out;
@@ -400,6 +429,12 @@ export class RoutingTable {
     return at < 0 ? undefined : cache.splice(at, 1)[0];
   }
 }
+
+/**
+ * What every bucket holds until its first contact: most of the 256 never get one, and an
+ * array each was 8 KB per node (a simulator runs 10,000). Frozen, so a write to it fails.
+ */
+const NO_CONTACTS = Object.freeze([]) as unknown as MutableContact[];
 
 function isLost(c: Contact): boolean {
   return c.lost === true;

@@ -32,7 +32,12 @@ export function encodeFrame<N extends MessageName>(type: N, body: MessageBodies[
   const frame = new Uint8Array(HEADER_BYTES + payload.length);
   frame[0] = PROTOCOL_VERSION;
   frame[1] = MessageType[type];
-  new DataView(frame.buffer).setUint32(4, payload.length, false);
+  // Big-endian by hand: a DataView per frame was garbage on the hottest path.
+  const length = payload.length;
+  frame[4] = length >>> 24;
+  frame[5] = (length >>> 16) & 0xff;
+  frame[6] = (length >>> 8) & 0xff;
+  frame[7] = length & 0xff;
   frame.set(payload, HEADER_BYTES);
   return frame;
 }
@@ -46,7 +51,7 @@ export function decodeFrame(frame: Uint8Array): DecodeResult {
   if (frame[0] !== PROTOCOL_VERSION) return fail('version');
   const name = messageNames.get(frame[1]!);
   if (name === undefined) return fail('type');
-  const length = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4, false);
+  const length = ((frame[4]! << 24) | (frame[5]! << 16) | (frame[6]! << 8) | frame[7]!) >>> 0;
   if (length !== frame.length - HEADER_BYTES || frame.length > MAX_FRAME_BYTES) return fail('length');
   let raw: unknown;
   try {
