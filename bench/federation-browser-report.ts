@@ -5,6 +5,7 @@
  * ratios and every failure by its error.
  */
 import type { Sample } from './federation-sample.js';
+import { K } from '../src/core/constants.js';
 import { mean, percentile, table } from './report.js';
 
 export interface PairRecord {
@@ -154,6 +155,16 @@ function failures(run: FederationRun): string {
   return lines.join('\n');
 }
 
+/** Whether the mesh is small enough for every node to hold every record (what a cold discovery then measures). */
+function coverage(run: FederationRun): string {
+  const nodes = run.tabs + run.nodePeers + 3;
+  return nodes <= K
+    ? `With ${nodes} nodes (the tabs, the Node peers and the 3 relays' peers) and records stored at the k = ${K} closest, ` +
+        'every node holds a copy of every record: a cold discovery is answered by a neighbour, whichever relay the provider entered through, ' +
+        'so it does not cross the relays; a call to a provider that is not a neighbour does (a routed envelope to the provider itself).'
+    : `${nodes} nodes, records stored at the k = ${K} closest: a cold discovery may have to cross the relays.`;
+}
+
 export function renderFederationReport(run: FederationRun): string {
   const samples = run.pairs.reduce((n, p) => n + p.discover.length, 0);
   return [
@@ -171,6 +182,8 @@ export function renderFederationReport(run: FederationRun): string {
       `Sampling took ${(run.samplingMs / 1000).toFixed(0)} s.`,
     '',
     '### Cold discovery',
+    '',
+    coverage(run),
     '',
     table(
       ['caller and provider entered through', 'pairs', 'succeeded', 'p50', 'p95', 'lookup hops, mean (lookups)'],
