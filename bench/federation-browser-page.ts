@@ -17,6 +17,7 @@ const fedBench = {
   nodeId: peer.nodeId,
   stats: () => peer.stats(),
   relays: () => peer.relays(),
+  peers: () => peer.peers(),
   advertise: (serviceId: string) => peer.advertise(serviceId, (args) => args),
   sample: (kind: SampleKind, serviceId: string, deadlineMs: number) => sampler.sample(kind, serviceId, deadlineMs),
   takeHops: () => sampler.takeHops(),

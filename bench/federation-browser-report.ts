@@ -4,6 +4,7 @@
  * the caller and the provider entered through are, with success rates, the cross/same
  * ratios and every failure by its error.
  */
+import { renderPlaces, type ProviderPlace } from './federation-channels.js';
 import type { Sample } from './federation-sample.js';
 import { K } from '../src/core/constants.js';
 import { mean, percentile, table } from './report.js';
@@ -36,6 +37,8 @@ export interface FederationRun {
   hops: Array<{ callerKind: 'tab' | 'node'; relayHops: number; hops: number }>;
   /** Participants no longer on the relay they entered through at the end. */
   movedRelay: string[];
+  /** Each provider's closest nodes by XOR at the end, and whether each holds a channel to it. */
+  places: ProviderPlace[];
 }
 
 const CLASSES: Array<{ label: string; hops: number[] }> = [
@@ -150,6 +153,9 @@ function failures(run: FederationRun): string {
           .join('; ') +
         '.',
     );
+  lines.push(
+    `- Each provider at the end of the run, with its 3 closest nodes by XOR (of every tab, Node peer and relay peer): ${renderPlaces(run.places)}.`,
+  );
   if (run.movedRelay.length > 0)
     lines.push(`- No longer on the relay they entered through at the end: ${run.movedRelay.join(', ')}.`);
   return lines.join('\n');

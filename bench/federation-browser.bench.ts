@@ -27,6 +27,7 @@ import { listen } from '../src/relay/http.js';
 import { createStaticServer } from '../src/relay/static-server.js';
 import { renderFederationReport, type PairRecord, type FederationRun } from './federation-browser-report.js';
 import { freePort, nodeParticipant, tabParticipant, type Participant } from './federation-participants.js';
+import { providerPlaces, type GraphNode } from './federation-channels.js';
 import { CALL_TIMEOUT_MS } from './federation-sample.js';
 import { writeSection } from './report.js';
 
@@ -179,6 +180,16 @@ async function main(): Promise<void> {
           hops.push({ callerKind: p.kind, relayHops: Math.abs(p.relay - provider.by.relay), hops: h.hops });
       }
     const entered = await Promise.all(participants.map((p) => p.enteredThroughOwnRelay()));
+    const graph: GraphNode[] = [
+      ...(await Promise.all(
+        participants.map(async (p) => ({ name: p.name, nodeId: p.nodeId, channels: await p.channels() })),
+      )),
+      ...relays.map((r, i) => ({ name: `relay ${RELAY_NAMES[i]}'s peer`, nodeId: r.peerId, channels: undefined })),
+    ];
+    const places = providerPlaces(
+      graph,
+      providers.map(({ service, by }) => ({ service, nodeId: by.nodeId })),
+    );
 
     const run: FederationRun = {
       browserVersion: browser.version(),
@@ -192,6 +203,7 @@ async function main(): Promise<void> {
       pairs,
       hops,
       movedRelay: participants.filter((_, i) => !entered[i]).map((p) => p.name),
+      places,
     };
     const body = renderFederationReport(run);
     console.log(body);

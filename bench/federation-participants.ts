@@ -13,6 +13,7 @@ import type { Sample, SampleKind } from './federation-sample.js';
 
 export interface Participant {
   name: string;
+  nodeId: string;
   kind: 'tab' | 'node';
   /** Index of the relay it entered through (0 = A, the chain's head). */
   relay: number;
@@ -20,6 +21,8 @@ export interface Participant {
   sample(kind: SampleKind, serviceId: string, deadlineMs: number): Promise<Sample>;
   takeHops(): Promise<Array<{ service: string; hops: number }>>;
   stats(): Promise<Record<string, number>>;
+  /** Node ids of its open channels. */
+  channels(): Promise<string[]>;
   /** Still on the relay it entered through (a peer whose relay went away moves on). */
   enteredThroughOwnRelay(): Promise<boolean>;
 }
@@ -76,8 +79,10 @@ export async function tabParticipant(
   page.on('pageerror', (e) => console.error(`${name}: ${e.message}`));
   await page.goto(`${base}?relay=${encodeURIComponent(relayUrl)}`);
   await page.waitForFunction(() => window.fedBench !== undefined, undefined, { timeout: 60_000 });
+  const nodeId = await page.evaluate(() => window.fedBench!.nodeId);
   return {
     name,
+    nodeId,
     kind: 'tab',
     relay,
     advertise: (serviceId) => bounded(`${name} advertise`, 60_000, onPage(page, 'advertise', serviceId)),
@@ -85,6 +90,7 @@ export async function tabParticipant(
       sampled(() => onPage(page, 'sample', kind, serviceId, deadlineMs), deadlineMs),
     takeHops: () => bounded(`${name} hops`, 30_000, onPage(page, 'takeHops')),
     stats: () => bounded(`${name} stats`, 30_000, onPage(page, 'stats')),
+    channels: async () => (await bounded(`${name} peers`, 30_000, onPage(page, 'peers'))).map((p) => p.nodeId),
     enteredThroughOwnRelay: async () => {
       const r = await bounded(`${name} relays`, 30_000, onPage(page, 'relays'));
       return r.current === relayUrl;
@@ -96,6 +102,7 @@ export async function tabParticipant(
 export function nodeParticipant(node: NodePeerProcess, relayUrl: string, relay: number, name: string): Participant {
   return {
     name,
+    nodeId: node.nodeId,
     kind: 'node',
     relay,
     advertise: async (serviceId) => {
@@ -105,6 +112,8 @@ export function nodeParticipant(node: NodePeerProcess, relayUrl: string, relay: 
       sampled(() => node.request<Sample>('sample', { kind, serviceId, deadlineMs }), deadlineMs),
     takeHops: () => bounded(`${name} hops`, 30_000, node.request('takeHops')),
     stats: () => bounded(`${name} stats`, 30_000, node.request('stats')),
+    channels: async () =>
+      (await bounded(`${name} peers`, 30_000, node.request<Array<{ nodeId: string }>>('peers'))).map((p) => p.nodeId),
     enteredThroughOwnRelay: async () => {
       const r = await bounded(`${name} relays`, 30_000, node.request<{ current: string }>('relays'));
       return r.current === relayUrl;

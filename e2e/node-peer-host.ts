@@ -46,6 +46,7 @@ const operations = (
   sample: (a) => sampler.sample(a['kind'] as SampleKind, a['serviceId'] as string, a['deadlineMs'] as number),
   takeHops: async () => sampler.takeHops(),
   relays: async () => peer.relays(),
+  peers: () => peer.peers(),
   close: async () => {
     await peer.close();
     return null;
