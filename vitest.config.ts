@@ -8,7 +8,7 @@ export default defineConfig({
           name: 'unit',
           // A safety net, not a speed check: on a loaded 2-core machine a seeded swarm test can take >5 s.
           testTimeout: 30_000,
-          include: ['src/**/*.test.ts', 'worker/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['src/sim/**/*.sim.test.ts'],
           environment: 'node',
           // record-memory.test.ts measures retained heap, which needs a full GC first.

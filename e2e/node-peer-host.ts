@@ -4,6 +4,7 @@
  * operation a test asks for. Started with `tsx e2e/node-peer-host.ts <bootstrap> [dataDir]`.
  */
 import { createInterface } from 'node:readline';
+import { Sampler, type SampleKind } from '../bench/federation-sample.js';
 import { createPeer, isMeshError, type Peer } from '../src/node/index.js';
 
 interface Request {
@@ -16,7 +17,10 @@ const [bootstrap, dataDir] = process.argv.slice(2);
 const received: Array<{ topic: string; payload: unknown; publisher: string }> = [];
 const write = (message: object): void => void process.stdout.write(`${JSON.stringify(message)}\n`);
 
-const operations = (peer: Peer): Record<string, (a: Record<string, unknown>) => Promise<unknown>> => ({
+const operations = (
+  peer: Peer,
+  sampler: Sampler,
+): Record<string, (a: Record<string, unknown>) => Promise<unknown>> => ({
   advertise: async (a) => {
     const serviceId = a['serviceId'] as string;
     await peer.advertise(serviceId, (args) => ({ by: peer.nodeId, args }), {
@@ -38,6 +42,11 @@ const operations = (peer: Peer): Record<string, (a: Record<string, unknown>) => 
   publish: (a) => peer.publish(a['topic'] as string, a['payload']),
   received: async () => received,
   stats: () => peer.stats(),
+  // npm run bench:federation-browser: one timed discovery or call, timed in this process.
+  sample: (a) => sampler.sample(a['kind'] as SampleKind, a['serviceId'] as string, a['deadlineMs'] as number),
+  takeHops: async () => sampler.takeHops(),
+  relays: async () => peer.relays(),
+  peers: () => peer.peers(),
   close: async () => {
     await peer.close();
     return null;
@@ -46,7 +55,7 @@ const operations = (peer: Peer): Record<string, (a: Record<string, unknown>) => 
 
 try {
   const peer = await createPeer({ bootstrap: bootstrap!, ...(dataDir ? { dataDir } : {}) });
-  const ops = operations(peer);
+  const ops = operations(peer, new Sampler(peer));
   write({ ready: true, nodeId: peer.nodeId });
   for await (const line of createInterface({ input: process.stdin })) {
     const request = JSON.parse(line) as Request;
