@@ -98,12 +98,14 @@ const allowed: Record<string, string[]> = {
     'core/counters',
   ],
   storage: ['core'],
+  // Ed25519 through the platform's WebCrypto, for the worker and the page (the core keeps its pure-JS one).
+  crypto: ['core'],
   transport: ['core'],
-  signaling: ['core'],
+  signaling: ['core', 'crypto:type'],
   peer: ['core'],
-  'peer/worker': ['core/*', 'peer'],
+  'peer/worker': ['core/*', 'peer', 'crypto'],
   // The page names the worker's API in types only (Comlink's Remote<WorkerApi>); no worker code runs there.
-  'peer/main': ['core/*', 'peer', 'transport', 'signaling', 'storage', 'peer/worker:type'],
+  'peer/main': ['core/*', 'peer', 'transport', 'signaling', 'storage', 'crypto', 'peer/worker:type'],
   index: ['core/*', 'peer/main', 'peer/worker:type'],
   worker: ['peer/worker', 'storage'],
   relay: ['core', 'signaling'],
