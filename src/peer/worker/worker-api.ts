@@ -32,6 +32,7 @@ export interface PeerTuning {
   cacheTtl?: number;
   k?: number;
   alpha?: number;
+  maxNeighbours?: number;
 }
 
 export interface WorkerInit {
