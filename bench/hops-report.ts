@@ -28,6 +28,8 @@ export interface HopsRun {
   /** Of those, the neighbour policy's paced top-up of route-shortening extras (not the lookups'). */
   optionalDuringLookups: number;
   memory: TabMemory[];
+  /** Counters of channel churn, summed over the tabs from their start. */
+  churn: Record<string, number>;
 }
 
 /**
@@ -141,6 +143,10 @@ function runTable(r: HopsRun, smallest: HopsRun, largest: HopsRun): string {
       `${r.rawRtt.length} raw channel pings; heaps after a forced GC, ${[...workers].join(' or ')} worker(s) per tab.`,
     '',
     table(['figure', 'value', 'target', ''], rows),
+    '',
+    `Channel churn, all tabs from their start: ${Object.entries(r.churn)
+      .map(([name, v]) => `${name} ${v}`)
+      .join(', ')}.`,
   ].join('\n');
 }
 

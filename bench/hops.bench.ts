@@ -35,6 +35,16 @@ const CAP = Number(arg('max-neighbours') ?? 8);
 const LOOKUPS = Number(arg('lookups') ?? 10);
 const SERVICE = 'bench.echo';
 const STEP_TIMEOUT_MS = 120_000;
+/** Why channels come and go, summed over the tabs from their start: what a churning mesh shows. */
+const CHURN_COUNTERS = [
+  'connections.refusedAtCap',
+  'connections.failed',
+  'connections.openTimeouts',
+  'connections.dropped',
+  'neighbours.dead',
+  'liveness.pingTimeout',
+  'lookups.failed',
+];
 
 type Fn = (...args: never[]) => unknown;
 type BenchKey = { [K in keyof BrowserBench]: BrowserBench[K] extends Fn ? K : never }[keyof BrowserBench];
@@ -177,6 +187,11 @@ async function runSize(browser: Browser, base: string, n: number): Promise<HopsR
     const optionalAfter = await Promise.all(pages.map((p) => stat(p, 'connections.created.optional')));
 
     const open = await Promise.all(pages.map((p) => stat(p, 'connections.open')));
+    const churn: Record<string, number> = {};
+    for (const p of pages) {
+      const s = await run(p, 'stats');
+      for (const name of CHURN_COUNTERS) churn[name] = (churn[name] ?? 0) + (s[name] ?? 0);
+    }
     const mem: TabMemory[] = [];
     for (const p of pages) mem.push(await memory(p));
     return {
@@ -192,6 +207,7 @@ async function runSize(browser: Browser, base: string, n: number): Promise<HopsR
       createdDuringLookups: createdAfter.reduce((a, c, i) => a + c - createdBefore[i]!, 0),
       optionalDuringLookups: optionalAfter.reduce((a, c, i) => a + c - optionalBefore[i]!, 0),
       memory: mem,
+      churn,
     };
   } finally {
     await Promise.all(pages.map((p) => p.browserContext().close()));
