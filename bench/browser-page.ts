@@ -9,13 +9,18 @@
  */
 import { startTrace, stopTrace } from './trace-hooks.js';
 import * as Comlink from 'comlink';
-import { createPeer, type LookupProgress, type Peer } from '../src/index.js';
+import { createPeer, type LookupEvent, type Peer } from '../src/index.js';
 import type { EchoApi } from './echo.worker.js';
 import { pathCosts } from './trace-costs.js';
 
 const params = new URLSearchParams(location.search);
 const relay = params.get('relay') ?? `ws://${location.host}/relay`;
 const realm = params.get('realm') ?? 'bench';
+/** Public options the multi-hop run (bench/hops.bench.ts) sets: fewer replicas and a channel cap. */
+const tuning = {
+  ...(params.has('k') ? { k: Number(params.get('k')) } : {}),
+  ...(params.has('maxNeighbours') ? { maxNeighbours: Number(params.get('maxNeighbours')) } : {}),
+};
 
 /** performance.now() is measured from this page's navigation start: "page load" in the figures. */
 const scriptStartMs = performance.now();
@@ -28,12 +33,14 @@ const join: {
 } = { scriptStartMs };
 const received: number[] = [];
 const lookupHops: number[] = [];
+/** Hops of the lookups made for a service (the app's discoveries), apart from the node's own maintenance. */
+const serviceHops: number[] = [];
 let raw: { pc: RTCPeerConnection; channel?: RTCDataChannel } | undefined;
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
 async function start(): Promise<Peer> {
-  const peer = await createPeer({ bootstrap: relay, realm, storage: 'memory' });
+  const peer = await createPeer({ bootstrap: relay, realm, storage: 'memory', ...tuning });
   join.readyMs = performance.now();
   join.phases = startupMarks();
   const firstChannel = (): void => {
@@ -42,8 +49,9 @@ async function start(): Promise<Peer> {
   };
   peer.on('peer:connect', firstChannel);
   if ((await peer.peers()).length > 0) firstChannel();
-  peer.on('lookup', (p: LookupProgress) => {
+  peer.on('lookup', (p: LookupEvent) => {
     if (p.kind === 'done' && p.answered > 0) lookupHops.push(p.hops);
+    if (p.kind === 'done' && p.answered > 0 && p.subject.kind === 'service') serviceHops.push(p.hops);
   });
   // The routing table fills when a channel opens; poll it at a fine grain until it has a contact.
   const poll = async (): Promise<void> => {
@@ -99,6 +107,7 @@ const bench = {
   join,
   received,
   lookupHops,
+  serviceHops,
   stats: () => peer.stats(),
   peers: () => peer.peers(),
   advertise: (name: string) => peer.advertise(name, (args) => args),
@@ -107,6 +116,19 @@ const bench = {
       const found = await peer.discover(name, { forceRefresh });
       if (found.length === 0) throw new Error(`no provider of ${name}`);
     }),
+  /** Forced discoveries that may fail: each one's time and whether it returned `provider`. */
+  discoverRuns: async (name: string, n: number, provider: string) => {
+    const runs: Array<{ ms: number; found: boolean }> = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const found = await peer.discover(name, { forceRefresh: true }).then(
+        (list) => list.some((p) => p.nodeId === provider),
+        () => false,
+      );
+      runs.push({ ms: performance.now() - t0, found });
+    }
+    return runs;
+  },
   callTimes: (name: string, n: number) => timed(n, () => peer.call(name, { n: 1 })),
   subscribe: async (topic: string) => {
     await peer.subscribe(topic, (payload) => {

@@ -26,6 +26,7 @@ const NODE_OPTION_SET = {
   cacheTtl: true,
   k: true,
   alpha: true,
+  maxNeighbours: true,
   iceServers: true,
   iceTransportPolicy: true,
   storage: true,

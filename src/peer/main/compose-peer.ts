@@ -113,33 +113,39 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
   // ICE servers: the app's own plus the relay's (late-bound: the relay link is made below).
   const ice = new IceConfig(opts.iceServers, opts.iceTransportPolicy, systemClock, () => relay.requestIce());
   const routes = new ChannelRoutes();
-  const connections: ConnectionManager = new ConnectionManager(identity, systemClock, {
-    createChannel: (initiator) => {
-      mark(initiator ? 'first-dial' : 'first-answer');
-      return routes.wrap(runtime.createChannel(initiator, ice.configuration()));
+  const connections: ConnectionManager = new ConnectionManager(
+    identity,
+    systemClock,
+    {
+      createChannel: (initiator) => {
+        mark(initiator ? 'first-dial' : 'first-answer');
+        return routes.wrap(runtime.createChannel(initiator, ice.configuration()));
+      },
+      // With no channel open the overlay cannot carry it: go to the relay without asking the
+      // worker (which may still be starting, and would only say no).
+      sendViaOverlay: (to, signal) =>
+        connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal),
+      sendViaRelay: (to, signal) => {
+        mark('first-signal-out');
+        return relay.sendSignal(to, signal);
+      },
+      channelOpened: (peer) => {
+        if (connections.stats.opened === 1) mark('first-channel');
+        relay.channelOpened();
+        directory.joined();
+        pump.opened(peer);
+        app.emit('peer:connect', peer);
+      },
+      created: (total) => pump.budget(total),
+      channelClosed: (peer, wasOpen) => {
+        pump.closed(peer);
+        if (wasOpen) app.emit('peer:disconnect', peer);
+      },
+      frame: (peer, frame) => pump.frame(peer, frame),
     },
-    // With no channel open the overlay cannot carry it: go to the relay without asking the
-    // worker (which may still be starting, and would only say no).
-    sendViaOverlay: (to, signal) =>
-      connections.openCount === 0 ? Promise.resolve(false) : pump.routeSignal(to, signal),
-    sendViaRelay: (to, signal) => {
-      mark('first-signal-out');
-      return relay.sendSignal(to, signal);
-    },
-    channelOpened: (peer) => {
-      if (connections.stats.opened === 1) mark('first-channel');
-      relay.channelOpened();
-      directory.joined();
-      pump.opened(peer);
-      app.emit('peer:connect', peer);
-    },
-    created: (total) => pump.budget(total),
-    channelClosed: (peer, wasOpen) => {
-      pump.closed(peer);
-      if (wasOpen) app.emit('peer:disconnect', peer);
-    },
-    frame: (peer, frame) => pump.frame(peer, frame),
-  });
+    // The page refuses channels past the node's own cap, inbound offers included, so both agree on it.
+    opts.tuning.maxNeighbours !== undefined ? { maxChannels: opts.tuning.maxNeighbours } : {},
+  );
   pump.drive(connections);
   // Relays beyond the bootstrap list, from the DHT: where the peer goes when its relays are gone.
   const directory = new RelayDirectory({

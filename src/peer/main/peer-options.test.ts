@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isMeshError } from '../../core/errors.js';
-import { resolveWorkerUrl, validatePeerOptions, type PeerOptions } from './peer-options.js';
+import { commonOf, resolveWorkerUrl, validatePeerOptions, type PeerOptions } from './peer-options.js';
 
 const PAGE = 'https://app.example/shop/index.html';
 
@@ -98,6 +98,7 @@ describe('unknown options', () => {
       cacheTtl: 30,
       k: 8,
       alpha: 2,
+      maxNeighbours: 12,
       storage: 'memory',
       iceServers: [],
       iceTransportPolicy: 'relay',
@@ -105,6 +106,17 @@ describe('unknown options', () => {
       abandonedStorageTtl: 3_600,
     };
     expect(validatePeerOptions(all)).toMatchObject({ realm: 'r', defaultTtl: 60, k: 8, iceTransportPolicy: 'relay' });
+  });
+
+  it('maxNeighbours is a whole number of channels in [8, 64], handed to the worker and the page alike', () => {
+    for (const bad of [7, 65, 8.5, '8', 0]) {
+      expect(invalid(() => validatePeerOptions({ bootstrap: 'ws://x/relay', maxNeighbours: bad as never }))).toMatch(
+        /^maxNeighbours: expected an integer in \[8, 64\]/,
+      );
+    }
+    const lowest = commonOf(validatePeerOptions({ bootstrap: 'ws://x/relay', maxNeighbours: 8 }));
+    expect(lowest.tuning).toEqual({ maxNeighbours: 8 });
+    expect(commonOf(validatePeerOptions({ bootstrap: 'ws://x/relay' })).tuning).toEqual({});
   });
 });
 

@@ -1,3 +1,4 @@
+import { MAX_NEIGHBOURS } from '../../core/constants.js';
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { PeerTuning } from '../worker/worker-api.js';
 import type { CommonPeerOptions } from './compose-peer.js';
@@ -22,6 +23,13 @@ export interface SharedPeerOptions {
   cacheTtl?: number;
   k?: number;
   alpha?: number;
+  /**
+   * The most channels (RTCPeerConnections) this peer keeps open at once, inbound ones
+   * included, in [8, 64] (default 64). Fewer cost less memory per tab and make routes
+   * longer: the neighbour policy keeps the closest siblings and one neighbour per bucket
+   * first (docs/ARCHITECTURE.md, The neighbour-set rule).
+   */
+  maxNeighbours?: number;
   /** STUN/TURN servers of the app, used together with those the relay hands out (at most 8). */
   iceServers?: IceServer[];
   /** `'relay'` uses TURN only (to check a TURN server, or to hide addresses); default `'all'`. */
@@ -54,8 +62,17 @@ export interface PeerOptions extends SharedPeerOptions {
 const SERVICE_TTL_REMOVED =
   "a local service lives until unadvertise() or close() (the peer re-advertises it itself); how long a peer's record outlives it in the DHT is advertise()'s ttl";
 
+/**
+ * The lowest channel cap: the policy's 4 siblings plus one neighbour in each of the farthest
+ * buckets. Below it a node of a mesh of a few hundred tabs keeps too few buckets covered for
+ * greedy routing, and lookups fall back on asking candidates one by one.
+ */
+const MIN_NEIGHBOUR_CAP = 8;
+
 /** The options the worker's node and registry take (the rest are the main thread's). */
-const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'k', 'alpha'] as const satisfies ReadonlyArray<keyof PeerTuning>;
+const TUNING_KEYS = ['defaultTtl', 'cacheTtl', 'k', 'alpha', 'maxNeighbours'] as const satisfies ReadonlyArray<
+  keyof PeerTuning
+>;
 
 /** The shared options, checked: lists normalised, defaults filled in where the main thread needs them. */
 export interface ValidSharedOptions extends Omit<
@@ -83,6 +100,7 @@ const OPTION_SET = {
   cacheTtl: true,
   k: true,
   alpha: true,
+  maxNeighbours: true,
   storage: true,
   iceServers: true,
   iceTransportPolicy: true,
@@ -147,6 +165,10 @@ export function validateSharedOptions(options: SharedPeerOptions, names: Readonl
     throw invalidArgument('k', 'an integer in [2, 64]', options.k);
   if (options.alpha !== undefined && !(Number.isInteger(options.alpha) && options.alpha >= 1 && options.alpha <= 8)) {
     throw invalidArgument('alpha', 'an integer in [1, 8]', options.alpha);
+  }
+  const cap = options.maxNeighbours;
+  if (cap !== undefined && !(Number.isInteger(cap) && cap >= MIN_NEIGHBOUR_CAP && cap <= MAX_NEIGHBOURS)) {
+    throw invalidArgument('maxNeighbours', `an integer in [${MIN_NEIGHBOUR_CAP}, ${MAX_NEIGHBOURS}]`, cap);
   }
   const iceServers = options.iceServers ?? [];
   const iceProblem = iceServersProblem(iceServers);

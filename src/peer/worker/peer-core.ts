@@ -43,6 +43,8 @@ export interface PeerCoreOptions {
   cacheTtl?: number;
   k?: number;
   alpha?: number;
+  /** The most channels the node keeps open (the neighbour policy's cap; peer-options.ts checks the range). */
+  maxNeighbours?: number;
   node?: Partial<Omit<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random'>>;
 }
 
@@ -109,6 +111,7 @@ export class PeerCore {
       ...(opts.verify ? { verify: opts.verify } : {}),
       ...(opts.k ? { k: opts.k } : {}),
       ...(opts.alpha ? { alpha: opts.alpha } : {}),
+      ...(opts.maxNeighbours ? { maxNeighbours: opts.maxNeighbours } : {}),
     });
     this.registry = new ServiceRegistry(opts.clock, {
       ...(opts.defaultTtl ? { defaultTtl: opts.defaultTtl } : {}),

@@ -54,6 +54,7 @@ export interface PeerTuning {
   cacheTtl?: number;
   k?: number;
   alpha?: number;
+  maxNeighbours?: number;
 }
 
 export interface WorkerInit {
