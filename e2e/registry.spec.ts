@@ -110,8 +110,13 @@ test.describe('service registry across browser peers', () => {
         window.peer!.advertise('reload.echo', (x) => `first ${String(x)}`, { metadata: { v: 1 }, ttl: 120 }),
       );
       expect(await callTo('a')).toEqual({ ok: 'first a' });
-      // The advertisement is saved (a state snapshot after it), then the tab reloads: its handler is gone.
+      // The advertisement is saved, then the tab reloads: its handler is gone. A snapshot written
+      // after the advertise may still be one begun before it, so the caller's own advertisement
+      // (a record the provider stores) makes the state change again after it: the snapshot that
+      // follows began after the provider's advertise and holds its service.
       await expect.poll(() => stat(provider, 'persistence.snapshot')).toBeGreaterThan(snapshot);
+      await caller.page.evaluate(() => window.peer!.advertise('reload.other', () => 'other'));
+      await expect.poll(() => stat(provider, 'persistence.savedRecords')).toBeGreaterThanOrEqual(2);
       await provider.page.reload();
       expect(await peerIdAfterReload(provider.page)).toBe(provider.nodeId);
 
