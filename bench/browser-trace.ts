@@ -8,19 +8,15 @@
  *
  *   npm run bench:trace -- [--rounds=60]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
-import { build } from 'vite';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
 import { listen } from '../src/relay/http.js';
 import { startRelay } from '../src/relay/relay.js';
-import { createStaticServer } from '../src/relay/static-server.js';
 import { percentile } from './report.js';
 import type { TraceEvent } from './trace-hooks.js';
+import { isolatedPagesServer } from './isolated-pages.js';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const ROUNDS = Number(arg('rounds') ?? 60);
@@ -134,20 +130,7 @@ async function traced(pages: Page[], op: () => Promise<unknown>): Promise<Tagged
 }
 
 async function main(): Promise<void> {
-  const outDir = await mkdtemp(join(tmpdir(), 'macula-trace-bench-'));
-  await build({
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, rolldownOptions: { input: 'bench/browser.bench.html' } },
-  });
-  const files = createStaticServer(outDir).listeners('request')[0] as (
-    req: IncomingMessage,
-    res: ServerResponse,
-  ) => void;
-  const server = createServer((req, res) => {
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    files(req, res);
-  });
+  const { server, outDir } = await isolatedPagesServer('bench/browser.bench.html');
   const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
   await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html?trace=1&realm=trace-${Date.now()}`;

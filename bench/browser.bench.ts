@@ -10,20 +10,16 @@
  * discovery and per call, the soak; floors: a bare RTCDataChannel round trip between the same
  * pages and one worker round trip by postMessage and by an empty Comlink call.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { build } from 'vite';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
 import { listen } from '../src/relay/http.js';
 import { startRelay } from '../src/relay/relay.js';
-import { createStaticServer } from '../src/relay/static-server.js';
 import type { BrowserBench } from './browser-page.js';
 import { renderReport, type RunFigures, type SoakFigures } from './browser-report.js';
 import { mean, percentile, writeSection } from './report.js';
+import { isolatedPagesServer } from './isolated-pages.js';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const SIZES = (arg('sizes') ?? '8,16').split(',').map(Number);
@@ -248,21 +244,7 @@ async function soak(pages: Page[], minutes: number): Promise<SoakFigures> {
 }
 
 async function main(): Promise<void> {
-  const outDir = await mkdtemp(join(tmpdir(), 'macula-browser-bench-'));
-  await build({
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, rolldownOptions: { input: 'bench/browser.bench.html' } },
-  });
-  // Cross-origin isolation gives the pages' clocks 5 µs resolution instead of 100 µs.
-  const files = createStaticServer(outDir).listeners('request')[0] as (
-    req: IncomingMessage,
-    res: ServerResponse,
-  ) => void;
-  const server = createServer((req, res) => {
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    files(req, res);
-  });
+  const { server, outDir } = await isolatedPagesServer('bench/browser.bench.html');
   const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
   await listen(server, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html`;

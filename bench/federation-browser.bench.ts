@@ -13,23 +13,19 @@
  *
  * A call that does not answer costs a failed sample (counted, with its error), never the run.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
-import { build } from 'vite';
 import { NodePeerProcess } from '../e2e/node-peer.js';
 import { RelayProcess } from '../e2e/relay-process.js';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
 import { listen } from '../src/relay/http.js';
-import { createStaticServer } from '../src/relay/static-server.js';
 import { renderFederationReport, type PairRecord, type FederationRun } from './federation-browser-report.js';
 import { freePort, nodeParticipant, tabParticipant, type Participant } from './federation-participants.js';
 import { providerPlaces, type GraphNode } from './federation-channels.js';
 import { CALL_TIMEOUT_MS } from './federation-sample.js';
 import { writeSection } from './report.js';
+import { isolatedPagesServer } from './isolated-pages.js';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const ROUNDS = Number(arg('rounds') ?? 8);
@@ -61,21 +57,7 @@ async function settle(tabs: Participant[], quietMs = 5_000, maxMs = 120_000): Pr
 }
 
 async function servePages(): Promise<{ base: string; close: () => Promise<void> }> {
-  const outDir = await mkdtemp(join(tmpdir(), 'macula-federation-bench-'));
-  await build({
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, rolldownOptions: { input: 'bench/federation-browser.bench.html' } },
-  });
-  const files = createStaticServer(outDir).listeners('request')[0] as (
-    req: IncomingMessage,
-    res: ServerResponse,
-  ) => void;
-  // Cross-origin isolated, as in bench:browser, for the pages' 5 µs clock.
-  const server = createServer((req, res) => {
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    files(req, res);
-  });
+  const { server, outDir } = await isolatedPagesServer('bench/federation-browser.bench.html');
   await listen(server, 0, '127.0.0.1');
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/federation-browser.bench.html`,

@@ -13,20 +13,17 @@
  * worker after a forced garbage collection (CDP Runtime.getHeapUsage on each target), against
  * the budget in hops-report.ts. Puppeteer, not Playwright: it gives a session on the worker.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer-core';
-import { build } from 'vite';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
 import { listen } from '../src/relay/http.js';
 import { startRelay } from '../src/relay/relay.js';
-import { createStaticServer } from '../src/relay/static-server.js';
 import type { BrowserBench } from './browser-page.js';
 import { renderHopsReport, type HopsRun, type TabMemory } from './hops-report.js';
 import { mean, percentile, writeSection } from './report.js';
+import { isolatedPagesServer } from './isolated-pages.js';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const SIZES = (arg('sizes') ?? '8,48').split(',').map(Number);
@@ -228,21 +225,7 @@ function printRun(r: HopsRun): void {
 }
 
 async function main(): Promise<void> {
-  const outDir = await mkdtemp(join(tmpdir(), 'macula-hops-bench-'));
-  await build({
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, rolldownOptions: { input: 'bench/browser.bench.html' } },
-  });
-  // Cross-origin isolated, as bench:browser: the pages' clocks get 5 µs resolution instead of 100 µs.
-  const files = createStaticServer(outDir).listeners('request')[0] as (
-    req: IncomingMessage,
-    res: ServerResponse,
-  ) => void;
-  const server = createServer((req, res) => {
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    files(req, res);
-  });
+  const { server, outDir } = await isolatedPagesServer('bench/browser.bench.html');
   const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
   await listen(server, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html`;

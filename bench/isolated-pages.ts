@@ -1,0 +1,27 @@
+import { mkdtemp } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'vite';
+import { createStaticServer } from '../src/relay/static-server.js';
+
+/**
+ * Build a benchmark page (`input`, an HTML file of bench/) into a temporary directory and
+ * serve it from a server that is not listening yet, so the caller can attach a relay first.
+ * Cross-origin isolated: the pages' clocks get 5 µs resolution instead of 100 µs. The caller
+ * removes `outDir` when done.
+ */
+export async function isolatedPagesServer(input: string): Promise<{ server: Server; outDir: string }> {
+  const outDir = await mkdtemp(join(tmpdir(), 'macula-bench-pages-'));
+  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, rolldownOptions: { input } } });
+  const files = createStaticServer(outDir).listeners('request')[0] as (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void;
+  const server = createServer((req, res) => {
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    files(req, res);
+  });
+  return { server, outDir };
+}
