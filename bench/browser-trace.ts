@@ -8,7 +8,6 @@
  *
  *   npm run bench:trace -- [--rounds=60]
  */
-import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
@@ -130,7 +129,7 @@ async function traced(pages: Page[], op: () => Promise<unknown>): Promise<Tagged
 }
 
 async function main(): Promise<void> {
-  const { server, outDir } = await isolatedPagesServer('bench/browser.bench.html');
+  const { server, close: closePages } = await isolatedPagesServer('bench/browser.bench.html');
   const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
   await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html?trace=1&realm=trace-${Date.now()}`;
@@ -184,9 +183,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await relay.close();
-    server.close();
-    server.closeAllConnections();
-    await rm(outDir, { recursive: true, force: true });
+    await closePages();
   }
 }
 

@@ -10,7 +10,6 @@
  * discovery and per call, the soak; floors: a bare RTCDataChannel round trip between the same
  * pages and one worker round trip by postMessage and by an empty Comlink call.
  */
-import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
@@ -244,7 +243,7 @@ async function soak(pages: Page[], minutes: number): Promise<SoakFigures> {
 }
 
 async function main(): Promise<void> {
-  const { server, outDir } = await isolatedPagesServer('bench/browser.bench.html');
+  const { server, close: closePages } = await isolatedPagesServer('bench/browser.bench.html');
   const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
   await listen(server, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html`;
@@ -263,9 +262,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await relay.close();
-    server.close();
-    server.closeAllConnections();
-    await rm(outDir, { recursive: true, force: true });
+    await closePages();
   }
   const command = `npm run bench:browser${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const body = renderReport(version, runs, soakFigures);

@@ -13,7 +13,6 @@
  *
  * A call that does not answer costs a failed sample (counted, with its error), never the run.
  */
-import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from '@playwright/test';
 import { NodePeerProcess } from '../e2e/node-peer.js';
@@ -57,14 +56,12 @@ async function settle(tabs: Participant[], quietMs = 5_000, maxMs = 120_000): Pr
 }
 
 async function servePages(): Promise<{ base: string; close: () => Promise<void> }> {
-  const { server, outDir } = await isolatedPagesServer('bench/federation-browser.bench.html');
+  const { server, close: closePages } = await isolatedPagesServer('bench/federation-browser.bench.html');
   await listen(server, 0, '127.0.0.1');
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/federation-browser.bench.html`,
     close: async () => {
-      server.close();
-      server.closeAllConnections();
-      await rm(outDir, { recursive: true, force: true });
+      await closePages();
     },
   };
 }

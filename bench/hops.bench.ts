@@ -13,7 +13,6 @@
  * worker after a forced garbage collection (CDP Runtime.getHeapUsage on each target), against
  * the budget in hops-report.ts. Puppeteer, not Playwright: it gives a session on the worker.
  */
-import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer-core';
@@ -225,7 +224,7 @@ function printRun(r: HopsRun): void {
 }
 
 async function main(): Promise<void> {
-  const { server, outDir } = await isolatedPagesServer('bench/browser.bench.html');
+  const { server, close: closePages } = await isolatedPagesServer('bench/browser.bench.html');
   const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
   await listen(server, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html`;
@@ -242,9 +241,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await relay.close();
-    server.close();
-    server.closeAllConnections();
-    await rm(outDir, { recursive: true, force: true });
+    await closePages();
   }
   const command = `npm run bench:hops${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const body = renderHopsReport(version, load, LOOKUPS, runs);
