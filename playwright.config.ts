@@ -34,10 +34,7 @@ export default defineConfig({
       name: 'chromium',
       testIgnore: ['consumers/**', 'net/turn.spec.ts', 'net/nat.spec.ts', 'firefox/**', 'federation.spec.ts'],
     },
-    // Three relays with their own peers, chained: run by `npm run test:federation`, not yet by
-    // `npm test`. Its cross-relay call timeouts are fixed (core/routing/return-routes.ts), but on
-    // a machine loaded 40-90 on 2 cores it passed 2 runs of 5 (the run outgrew its 300 s, an
-    // advertise its 30 s worker deadline, a channel closed during failover); README, Deploying.
+    // Three relays in their own processes, each with its own Node peer, chained (README, Deploying).
     { name: 'federation', testMatch: 'federation.spec.ts' },
     { name: 'turn', testMatch: 'net/turn.spec.ts' },
     { name: 'firefox', testMatch: 'firefox/**/*.spec.ts' },

@@ -35,9 +35,9 @@ function canMakeNamespaces(): boolean {
   }
 }
 
-async function hasPuppeteer(): Promise<boolean> {
+async function canImport(name: string): Promise<boolean> {
   try {
-    await import('puppeteer-core');
+    await import(name);
     return true;
   } catch {
     return false;
@@ -61,6 +61,12 @@ export async function e2eSuites(): Promise<Suite[]> {
       missing: onPath('openssl') ? null : "openssl (for the TLS test's certificate): sudo apt-get install -y openssl",
     },
     {
+      project: 'federation',
+      what: 'three relays with their own Node peers, joined in a chain, and a Node provider (e2e/federation.spec.ts)',
+      // The relays' own peers are Node peers: WebRTC in Node comes from the optional @roamhq/wrtc.
+      missing: (await canImport('@roamhq/wrtc')) ? null : "@roamhq/wrtc (the Node peer's WebRTC): npm ci",
+    },
+    {
       project: 'turn',
       what: 'TURN through coturn with credentials from the relay (e2e/net/turn.spec.ts)',
       missing: turn ? null : 'coturn: sudo apt-get install -y coturn',
@@ -70,7 +76,7 @@ export async function e2eSuites(): Promise<Suite[]> {
       what: 'Firefox ESR with Chromium in one mesh (e2e/firefox)',
       missing: !existsSync(firefox)
         ? `Firefox at ${firefox}: sudo apt-get install -y firefox-esr (or set FIREFOX_PATH)`
-        : !(await hasPuppeteer())
+        : !(await canImport('puppeteer-core'))
           ? 'puppeteer-core: npm ci'
           : null,
     },
