@@ -54,4 +54,23 @@ describe('RecordStore.load with owner proofs', () => {
     expect(target.get(keyForName('d'), 'provider', NOW)).toEqual([]);
     expect(target.get(keyForName('c'), 'provider', NOW).length).toBe(1);
   });
+
+  it("shares one copy of each owner's key and id among its records, none of them the snapshot's", () => {
+    const source = new RecordStore({ verify: () => true });
+    source.put(rec(alice, 'a'), NOW);
+    source.put(rec(alice, 'b'), NOW);
+    const snapshot = source.toJSON(NOW);
+    const target = new RecordStore({ verify: () => false });
+    expect(target.load(snapshot, NOW, trustSignatures)).toBe(2);
+    const [a] = target.get(keyForName('a'), 'provider', NOW);
+    const [b] = target.get(keyForName('b'), 'provider', NOW);
+    expect(a!.publicKey).toBe(b!.publicKey);
+    expect(a!.nodeId).toBe(b!.nodeId);
+    expect(a!.signature).not.toBe(b!.signature);
+    for (const r of [a!, b!])
+      for (const held of [r.publicKey, r.nodeId, r.key, r.signature])
+        for (const given of snapshot.entries.flatMap((e) => [e.record.publicKey, e.record.nodeId, e.record.key]))
+          expect(held).not.toBe(given);
+    expect(a!.publicKey).toEqual(alice.publicKey);
+  });
 });

@@ -1,4 +1,5 @@
-import { idsEqual, nodeIdFromPublicKey, toHex, type NodeId } from '../id.js';
+import { idsEqual, nodeIdFromPublicKey, type NodeId } from '../id.js';
+import { BatchIds, type BatchId } from './batch-ids.js';
 
 /**
  * The (public key, node id) pairs already proven to match (nodeId = SHA-256(publicKey))
@@ -13,20 +14,32 @@ import { idsEqual, nodeIdFromPublicKey, toHex, type NodeId } from '../id.js';
  * (RecordStore.load), so it holds at most one entry per record of that batch.
  */
 export class OwnerProofs {
-  /** node id hex → the public key it was proven to hash from. */
-  private readonly proven = new Map<string, Uint8Array>();
+  /** The batch's node id → the batch's copy of the public key it was proven to hash from. */
+  private readonly proven = new Map<BatchId, Uint8Array>();
 
   /** How many pairs were hashed (the rest were found already proven). */
   hashed = 0;
 
-  /** Whether nodeId = SHA-256(publicKey); `nodeIdHex` is toHex(nodeId) when the caller has it. */
-  owns(publicKey: Uint8Array, nodeId: NodeId, nodeIdHex: string = toHex(nodeId)): boolean {
-    const known = this.proven.get(nodeIdHex);
-    if (known !== undefined && idsEqual(known, publicKey)) return true;
+  /** `ids`: the batch's ids, shared with whoever files the batch's records (batch-ids.ts). */
+  constructor(readonly ids: BatchIds = new BatchIds()) {}
+
+  /**
+   * The batch's copies of the owner's key and id when nodeId = SHA-256(publicKey), for the
+   * record to keep (records never change their arrays); undefined when they do not match.
+   */
+  prove(publicKey: Uint8Array, nodeId: NodeId): { publicKey: Uint8Array; nodeId: Uint8Array } | undefined {
+    const id = this.ids.intern(nodeId);
+    const known = this.proven.get(id);
+    if (known !== undefined && idsEqual(known, publicKey)) return { publicKey: known, nodeId: id.bytes };
     this.hashed++;
-    if (!idsEqual(nodeIdFromPublicKey(publicKey), nodeId)) return false;
-    // A copy: the caller's array may be changed after this (the record keeps its own copy too).
-    this.proven.set(nodeIdHex, new Uint8Array(publicKey));
-    return true;
+    if (!idsEqual(nodeIdFromPublicKey(publicKey), nodeId)) return undefined;
+    const copy = new Uint8Array(publicKey);
+    this.proven.set(id, copy);
+    return { publicKey: copy, nodeId: id.bytes };
+  }
+
+  /** Whether nodeId = SHA-256(publicKey). */
+  owns(publicKey: Uint8Array, nodeId: NodeId): boolean {
+    return this.prove(publicKey, nodeId) !== undefined;
   }
 }

@@ -197,7 +197,7 @@ export class RecordStore {
     const before = this.table.size;
     readSnapshot(data, now, verify, {
       removal: (removal, expiresAt, held) => void this.applyRemoval(removal, now, expiresAt, held),
-      record: (record, expiresAt) => void this.insert(record, now, expiresAt - now),
+      record: (record, expiresAt, ids) => void this.insert(record, now, expiresAt - now, ids),
     });
     return this.table.size - before;
   }
@@ -208,13 +208,21 @@ export class RecordStore {
     for (const [, slot] of this.table.allSlots()) yield* slot.entries.values();
   }
 
-  /** Upsert a verified record with at most `maxLifetimeMs` to live here. */
-  private insert(record: SignedRecord, now: number, maxLifetimeMs: number): PutResult {
+  /**
+   * Upsert a verified record with at most `maxLifetimeMs` to live here; `ids`, its owner in
+   * hex and its slot id, when a batch read made them already.
+   */
+  private insert(
+    record: SignedRecord,
+    now: number,
+    maxLifetimeMs: number,
+    ids?: { owner: string; slot: string },
+  ): PutResult {
     const lifetime = Math.min(record.ttl * 1000, maxLifetimeMs, recordDeadline(record) - now);
     if (!(lifetime > 0)) return refusal(ErrorCode.EXPIRED, 'record: no lifetime left');
     const expiresAt = now + lifetime;
-    const owner = toHex(record.nodeId);
-    const id = slotId(toHex(record.key), record.kind);
+    const owner = ids?.owner ?? toHex(record.nodeId);
+    const id = ids?.slot ?? slotId(toHex(record.key), record.kind);
 
     // Tombstones and spent markers are keyed by (slot, owner); a store with neither (a tab
     // restoring into its empty store) need not build that key for every record.

@@ -210,7 +210,8 @@ export function signRecord(fields: UnsignedRecord, identity: Identity): SignedRe
  * (nodeId = SHA-256(publicKey)), dates, and last (the costly part) the signature.
  * Returns a fresh record holding only the known fields (own copies of the byte arrays,
  * metadata in canonical form). `owners`, when a batch of records is checked, hashes each
- * owner's key once for the batch (owner-proofs.ts). Never throws.
+ * owner's key once for the batch (owner-proofs.ts), and the batch's records share one copy
+ * of each id. Never throws.
  */
 export function checkRecord(record: unknown, now: number, verify: Verifier, owners?: OwnerProofs): RecordCheck {
   try {
@@ -220,9 +221,25 @@ export function checkRecord(record: unknown, now: number, verify: Verifier, owne
   }
 }
 
-/** nodeId = SHA-256(publicKey), through the batch's proofs when there are some. */
-const owns = (publicKey: Uint8Array, nodeId: Uint8Array, owners: OwnerProofs | undefined): boolean =>
-  owners === undefined ? idsEqual(nodeIdFromPublicKey(publicKey), nodeId) : owners.owns(publicKey, nodeId);
+interface Ids {
+  key: Uint8Array;
+  publicKey: Uint8Array;
+  nodeId: Uint8Array;
+}
+
+/**
+ * The ids a checked record or removal keeps when nodeId = SHA-256(publicKey): copies of its
+ * own, or in a batch the batch's shared copies (owner-proofs.ts, batch-ids.ts); undefined
+ * when the node id is not its key's.
+ */
+function ownedIds(key: Uint8Array, publicKey: Uint8Array, nodeId: Uint8Array, owners?: OwnerProofs): Ids | undefined {
+  if (owners === undefined) {
+    if (!idsEqual(nodeIdFromPublicKey(publicKey), nodeId)) return undefined;
+    return { key: copyBytes(key), publicKey: copyBytes(publicKey), nodeId: copyBytes(nodeId) };
+  }
+  const proven = owners.prove(publicKey, nodeId);
+  return proven && { key: owners.ids.intern(key).bytes, ...proven };
+}
 
 function checkRecordUnsafe(input: unknown, now: number, verify: Verifier, owners?: OwnerProofs): RecordCheck {
   if (!isObject(input)) return refuse(problem('record', 'a map'));
@@ -238,12 +255,10 @@ function checkRecordUnsafe(input: unknown, now: number, verify: Verifier, owners
   const meta = checkMetadataField(r.metadata, verify === trustSignatures);
   if ('code' in meta) return refuse(meta);
   // The checks above narrowed properties of `r`; read them once, typed.
-  const publicKey = r.publicKey as Uint8Array;
-  const nodeId = r.nodeId as Uint8Array;
   const advertisedAt = r.advertisedAt as number;
   const ttl = r.ttl as number;
-
-  if (!owns(publicKey, nodeId, owners)) {
+  const ids = ownedIds(r.key as Uint8Array, r.publicKey as Uint8Array, r.nodeId as Uint8Array, owners);
+  if (ids === undefined) {
     return { ok: false, code: ErrorCode.WRONG_OWNER, reason: 'nodeId: not SHA-256 of publicKey' };
   }
   if (advertisedAt > now + MAX_CLOCK_SKEW_MS) {
@@ -254,9 +269,9 @@ function checkRecordUnsafe(input: unknown, now: number, verify: Verifier, owners
   }
   const record: SignedRecord = {
     kind: r.kind as RecordKind,
-    key: copyBytes(r.key as Uint8Array),
-    publicKey: copyBytes(publicKey),
-    nodeId: copyBytes(nodeId),
+    key: ids.key,
+    publicKey: ids.publicKey,
+    nodeId: ids.nodeId,
     endpoint: r.endpoint as string,
     metadata: meta.metadata,
     advertisedAt,
@@ -347,10 +362,9 @@ function checkRemovalUnsafe(input: unknown, now: number, verify: Verifier, owner
   const r = input;
   const p = checkKindKey(r.kind, r.key) ?? checkOwnerFields(r) ?? checkTime('removedAt', r.removedAt);
   if (p) return refuse(p);
-  const publicKey = r.publicKey as Uint8Array;
-  const nodeId = r.nodeId as Uint8Array;
   const removedAt = r.removedAt as number;
-  if (!owns(publicKey, nodeId, owners)) {
+  const ids = ownedIds(r.key as Uint8Array, r.publicKey as Uint8Array, r.nodeId as Uint8Array, owners);
+  if (ids === undefined) {
     return { ok: false, code: ErrorCode.WRONG_OWNER, reason: 'nodeId: not SHA-256 of publicKey' };
   }
   if (removedAt > now + MAX_CLOCK_SKEW_MS) {
@@ -361,9 +375,9 @@ function checkRemovalUnsafe(input: unknown, now: number, verify: Verifier, owner
   }
   const removal: SignedRemoval = {
     kind: r.kind as RecordKind,
-    key: copyBytes(r.key as Uint8Array),
-    publicKey: copyBytes(publicKey),
-    nodeId: copyBytes(nodeId),
+    key: ids.key,
+    publicKey: ids.publicKey,
+    nodeId: ids.nodeId,
     removedAt,
     signature: copyBytes(r.signature as Uint8Array),
   };

@@ -15,7 +15,8 @@ export interface RecordStoreJSON {
 export interface SnapshotSink {
   /** Tombstones first, so no record they removed comes back. */
   removal(removal: SignedRemoval, expiresAt: number, held: boolean): void;
-  record(record: SignedRecord, expiresAt: number): void;
+  /** `ids`: the record's owner in hex and its slot id, made once per batch (batch-ids.ts). */
+  record(record: SignedRecord, expiresAt: number, ids: { owner: string; slot: string }): void;
 }
 
 /** A snapshot of what is live at `now` (a `now` that is not a number filters nothing out). */
@@ -36,8 +37,8 @@ export function writeSnapshot(
 /**
  * Read an untrusted snapshot (it may be corrupt or from an older build) into `sink`: every
  * removal and record is checked again with `verify`, and expired or malformed items are
- * skipped. Each owner's key is hashed once for the whole snapshot (owner-proofs.ts). Never
- * throws.
+ * skipped. Each owner's key is hashed once for the whole snapshot (owner-proofs.ts), and each
+ * id copied and turned into hex once (batch-ids.ts). Never throws.
  */
 export function readSnapshot(data: unknown, now: number, verify: Verifier, sink: SnapshotSink): void {
   if (typeof data !== 'object' || data === null) return;
@@ -56,7 +57,10 @@ export function readSnapshot(data: unknown, now: number, verify: Verifier, sink:
       const expiresAt = expiryOf(item, now);
       if (expiresAt === undefined) continue;
       const checked = checkRecord((item as { record?: unknown }).record, now, verify, owners);
-      if (checked.ok) sink.record(checked.record, expiresAt);
+      if (!checked.ok) continue;
+      const { record } = checked;
+      const ids = { owner: owners.ids.intern(record.nodeId).hex, slot: owners.ids.slotId(record.key, record.kind) };
+      sink.record(record, expiresAt, ids);
     }
   }
 }
