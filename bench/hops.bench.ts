@@ -34,6 +34,10 @@ const STEP_TIMEOUT_MS = 120_000;
 /** Why channels come and go, summed over the tabs from their start: what a churning mesh shows. */
 const CHURN_COUNTERS = [
   'connections.refusedAtCap',
+  'connections.busySent',
+  'connections.busyReceived',
+  'connections.busy',
+  'offers.refused.busy',
   'connections.failed',
   'connections.openTimeouts',
   'connections.dropped',
