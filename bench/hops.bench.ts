@@ -43,6 +43,8 @@ const CHURN_COUNTERS = [
   'connections.dropped',
   'neighbours.dead',
   'liveness.pingTimeout',
+  'route.ackTimeout',
+  'neighbours.junkDisconnect',
   'lookups.failed',
 ];
 
