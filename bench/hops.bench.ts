@@ -34,11 +34,17 @@ const STEP_TIMEOUT_MS = 120_000;
 /** Why channels come and go, summed over the tabs from their start: what a churning mesh shows. */
 const CHURN_COUNTERS = [
   'connections.refusedAtCap',
+  'connections.busySent',
+  'connections.busyReceived',
+  'connections.busy',
+  'offers.refused.busy',
   'connections.failed',
   'connections.openTimeouts',
   'connections.dropped',
   'neighbours.dead',
   'liveness.pingTimeout',
+  'route.ackTimeout',
+  'neighbours.junkDisconnect',
   'lookups.failed',
 ];
 

@@ -22,6 +22,14 @@ export const MAX_HOPS = 10;
 
 /** Neighbour set: open channels chosen by the buckets (docs/ARCHITECTURE.md, The neighbour-set rule). */
 export const MAX_NEIGHBOURS = 64;
+/**
+ * Channels of the cap that the neighbour plan leaves free. The page refuses (answers
+ * "busy") any connection past the cap, so a node whose plan filled the cap could never take
+ * an offer from a newcomer, however much better a neighbour it would be: late joiners would
+ * find the mesh full. With one slot free a full node takes the offer, then keeps what its
+ * plan prefers (docs/ARCHITECTURE.md, The neighbour-set rule).
+ */
+export const OFFER_SLOTS = 1;
 /** Neighbours kept per bucket, spread over the bucket's sub-prefixes. */
 export const NEIGHBOURS_PER_BUCKET = 4;
 /** The closest contacts to self that are always kept as neighbours. */

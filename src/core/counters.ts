@@ -45,6 +45,7 @@ export const FIXED_COUNTERS = [
   'connections.created.required',
   'connections.created.optional',
   'connections.failed',
+  'connections.busy',
   'connections.dropped',
   'connections.budgetExhausted',
   'neighbours.dead',

@@ -80,6 +80,12 @@ export interface ChannelHandler {
   onChannelOpen(peer: string): void;
   /** The channel to `peer` closed or failed. */
   onChannelClose(peer: string): void;
+  /**
+   * A channel this node asked for was not opened because one side already holds its cap of
+   * channels: `peer` answered "busy" (it is alive, just full), or this node's own page had
+   * no room. Absent, the transport reports it as onChannelClose.
+   */
+  onChannelBusy?(peer: string): void;
   /** A frame arrived from `peer`; bytes are untrusted. */
   onFrame(peer: string, frame: Uint8Array): void;
 }

@@ -13,6 +13,8 @@
 export type ToWorker =
   | { t: 'open'; peer: string }
   | { t: 'close'; peer: string }
+  /** A dial ended without a channel because one side held its cap (connection-manager.ts): the peer is alive. */
+  | { t: 'busy'; peer: string }
   | { t: 'frame'; peer: string; frame: Uint8Array }
   /** A sealed signal (signal-envelope.ts) for the node to route to `to`; answered by `signal-routed` with the same id. */
   | { t: 'signal-out'; id: number; to: string; payload: Uint8Array }
@@ -46,6 +48,7 @@ export function parseToWorker(data: unknown): ToWorker | null {
   switch (m.t) {
     case 'open':
     case 'close':
+    case 'busy':
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
     case 'frame':
       return isString(m.peer) && m.frame instanceof Uint8Array ? { t: 'frame', peer: m.peer, frame: m.frame } : null;

@@ -55,6 +55,10 @@ interface Host {
   alive: boolean;
   channels: Set<string>;
   connectionsCreated: number;
+  /** The node's own connection attempts not settled yet (they hold a slot under the cap, as on a page). */
+  dialling: number;
+  /** Channels its page holds at most, open and negotiating (capChannels); Infinity when not modelled. */
+  cap: number;
 }
 
 export class SimNetwork {
@@ -69,6 +73,8 @@ export class SimNetwork {
     /** Frames sent and not yet arrived (or lost on arrival). */
     inFlight: 0,
     connectionsCreated: 0,
+    /** Attempts answered busy: one side held its cap of channels (capChannels). */
+    busy: 0,
     duplicated: 0,
     partitioned: 0,
     framesByType: new Map<string, number>(),
@@ -96,13 +102,31 @@ export class SimNetwork {
 
   /** Attach a node; returns the transport it sends through. */
   attach(id: string, handler: ChannelHandler): Transport {
-    const host: Host = { latencyKey: latencyKey(id), handler, alive: true, channels: new Set(), connectionsCreated: 0 };
+    const host: Host = {
+      latencyKey: latencyKey(id),
+      handler,
+      alive: true,
+      channels: new Set(),
+      connectionsCreated: 0,
+      dialling: 0,
+      cap: Infinity,
+    };
     this.hosts.set(id, host);
     return {
       send: (peer, frame) => this.send(id, peer, frame),
       connect: (peer) => this.connect(id, peer),
       disconnect: (peer) => this.disconnect(id, peer),
     };
+  }
+
+  /**
+   * Hold `id` to at most `max` channels, open and being negotiated, as its page does
+   * (connection-manager.ts): an attempt to or from a node at its cap gets no channel and the
+   * dialling node hears "busy" at once (onChannelBusy), as the page's busy reply tells it.
+   */
+  capChannels(id: string, max: number): void {
+    const host = this.hosts.get(id);
+    if (host !== undefined) host.cap = max;
   }
 
   isAlive(id: string): boolean {
@@ -213,7 +237,14 @@ export class SimNetwork {
     if (src === undefined || src.channels.has(to) || from === to) return;
     src.connectionsCreated++;
     this.stats.connectionsCreated++;
+    // The page refuses its own dial when its channels, open and negotiating, fill its cap.
+    if (src.channels.size + src.dialling >= src.cap) {
+      this.queue.setTimer(0, () => this.busy(src, to));
+      return;
+    }
+    src.dialling++;
     const open = (ok: boolean): void => {
+      src.dialling--;
       const dst = this.hosts.get(to);
       if (!src.alive) return;
       if (!ok || dst === undefined || !dst.alive || !this.reachable(from, to)) {
@@ -221,6 +252,7 @@ export class SimNetwork {
         return;
       }
       if (src.channels.has(to)) return;
+      if (dst.channels.size + dst.dialling >= dst.cap) return this.busy(src, to);
       src.channels.add(to);
       dst.channels.add(from);
       src.handler.onChannelOpen(to);
@@ -232,6 +264,14 @@ export class SimNetwork {
     }
     // Negotiated: once both sides hold the other's description, ICE and DTLS take a round trip more.
     this.negotiator.negotiate(from, to, (ok) => this.queue.setTimer(2 * this.latency(from, to), () => open(ok)));
+  }
+
+  /** `to` (or `src` itself) had no room: the dialling node is told so, or sees the attempt close if it cannot hear it. */
+  private busy(src: Host, to: string): void {
+    this.stats.busy++;
+    if (!src.alive) return;
+    if (src.handler.onChannelBusy) src.handler.onChannelBusy(to);
+    else src.handler.onChannelClose(to);
   }
 
   private disconnect(from: string, to: string): void {

@@ -96,6 +96,7 @@ export class Swarm {
     const transport = this.network.attach(identity.nodeIdHex, {
       onChannelOpen: (p) => clock.run(() => node?.onChannelOpen(p)),
       onChannelClose: (p) => clock.run(() => node?.onChannelClose(p)),
+      onChannelBusy: (p) => clock.run(() => node?.onChannelBusy(p)),
       // The hottest path of a run: no closure for the backlog unless the node is paused.
       onFrame: (p, f) => (clock.isPaused ? clock.run(() => node?.onFrame(p, f)) : node?.onFrame(p, f)),
     });
@@ -111,6 +112,8 @@ export class Swarm {
       ? this.opts.create(deps)
       : ((n: DhtNode) => ({ node: n, tick: () => n.tick() }))(new DhtNode({ ...this.opts.node, ...deps }));
     node = built.node;
+    // The node's page holds it to its cap, inbound offers included (connection-manager.ts).
+    this.network.capChannels(node.selfHex, node.maxNeighbours);
     this.nodes.set(node.selfHex, node);
     const tickMs = this.opts.tickMs ?? TICK_INTERVAL_MS;
     const n = node;

@@ -60,6 +60,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly k: number;
   readonly alpha: number;
   readonly hopTimeoutMs: number;
+  /** The most channels the node keeps (its neighbour policy's cap; the page holds it to the same number). */
+  readonly maxNeighbours: number;
   /** What this node says it runs in (node-options.ts); none for a browser tab. */
   readonly kind: PeerKind | undefined;
   readonly table: RoutingTable;
@@ -101,8 +103,10 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.alpha = opts.alpha ?? C.ALPHA;
     this.hopTimeoutMs = opts.hopTimeoutMs ?? C.HOP_TIMEOUT_MS;
     this.kind = opts.kind;
+    this.maxNeighbours = opts.maxNeighbours ?? C.MAX_NEIGHBOURS;
     const policy = {
-      maxNeighbours: opts.maxNeighbours ?? C.MAX_NEIGHBOURS,
+      // One channel of the cap is left free for offers: a full node can still take a newcomer, then keep what its plan prefers.
+      maxNeighbours: Math.max(1, this.maxNeighbours - C.OFFER_SLOTS),
       perBucket: opts.neighboursPerBucket ?? C.NEIGHBOURS_PER_BUCKET,
       siblings: opts.siblingNeighbours ?? C.SIBLING_NEIGHBOURS,
     };
@@ -283,6 +287,11 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   /** The channel closed from the far side (or the network): the contact is lost until heard from again. */
   onChannelClose(peer: string): void {
     this.neighbourSet.close(peer, true);
+  }
+
+  /** A dial got no channel because `peer` (or our page) was at its cap: it is alive, so it is not marked dead. */
+  onChannelBusy(peer: string): void {
+    this.neighbourSet.busy(peer);
   }
 
   onFrame(peer: string, frame: Uint8Array): void {

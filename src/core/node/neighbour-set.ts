@@ -45,6 +45,8 @@ export class NeighbourSet implements NeighbourActions {
   private nextReviewAt = 0;
   private lastReviewAt = -Infinity;
   private settledState: string | undefined;
+  /** When the first cooldown of a settled review ends: the contact it kept out may be wanted again. */
+  private settledUntil = Infinity;
   private optionalTokens = OPTIONAL_CONNECT_BURST;
   private tokensAt = 0;
   private created = 0;
@@ -85,6 +87,18 @@ export class NeighbourSet implements NeighbourActions {
     const id = fromHex(peer);
     this.host.neighbours.set(peer, { id, idHex: peer, prefix: prefixOf(id), openedAt: now, lastHeard: now });
     return true;
+  }
+
+  /**
+   * A dial got no channel because one side already held its cap (the peer answered "busy",
+   * or our own page had no room). Unlike a dial that failed, this says the contact is alive:
+   * it stays in the table, and waits out the redial cooldown while the plan picks others.
+   */
+  busy(peer: string): void {
+    if (!this.connecting.delete(peer) || this.host.neighbours.has(peer)) return;
+    this.host.count('connections.busy');
+    this.cooldown.set(peer, this.host.clock.now() + REDIAL_COOLDOWN_MS);
+    this.reviewSoon();
   }
 
   /** A channel we do not accept (a liar, a banned or distrusted node). */
@@ -161,7 +175,7 @@ export class NeighbourSet implements NeighbourActions {
     }
     // Nothing changed since a review that left nothing to do: the plan would be the same.
     const state = `${host.table.version}/${host.neighbours.size}/${this.connecting.size}/${this.cooldown.size}`;
-    if (state === this.settledState) return;
+    if (state === this.settledState && now < this.settledUntil) return;
     const open = new Set(host.neighbours.keys());
     for (const [peer, until] of this.cooldown) if (until <= now) this.cooldown.delete(peer);
     const plan = planNeighbours(host.self, host.table, open, host.policy, new Set(this.cooldown.keys()));
@@ -194,6 +208,7 @@ export class NeighbourSet implements NeighbourActions {
     }
     const idle =
       plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || host.neighbours.has(p));
+    this.settledUntil = idle ? Math.min(...this.cooldown.values()) : Infinity;
     this.settledState = idle
       ? `${host.table.version}/${host.neighbours.size}/${this.connecting.size}/${this.cooldown.size}`
       : undefined;

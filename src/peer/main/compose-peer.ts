@@ -141,6 +141,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
         pump.closed(peer);
         if (wasOpen) app.emit('peer:disconnect', peer);
       },
+      dialBusy: (peer) => pump.busy(peer),
       frame: (peer, frame) => pump.frame(peer, frame),
     },
     // The page refuses channels past the node's own cap, inbound offers included, so both agree on it.

@@ -31,6 +31,7 @@ function setup(maxChannels = 2) {
   const clock = manualClock();
   const channels: FakeChannel[] = [];
   const closedEvents: Array<[string, boolean]> = [];
+  const busyDials: string[] = [];
   const identity = createIdentity((n) => crypto.getRandomValues(new Uint8Array(n)));
   const manager = new ConnectionManager(
     identity,
@@ -45,23 +46,25 @@ function setup(maxChannels = 2) {
       sendViaRelay: () => true,
       channelOpened: () => undefined,
       channelClosed: (peer, wasOpen) => void closedEvents.push([peer, wasOpen]),
+      dialBusy: (peer) => void busyDials.push(peer),
       frame: () => undefined,
       created: () => undefined,
     },
     { maxChannels, openTimeoutMs: 12_000 },
   );
-  return { clock, channels, closedEvents, manager };
+  return { clock, channels, closedEvents, busyDials, manager };
 }
 
 describe('failed connections', () => {
   it('an attempt that does not open is closed at the bound, counted with its reason and how long it held its slot', () => {
-    const { clock, channels, closedEvents, manager } = setup();
+    const { clock, channels, closedEvents, busyDials, manager } = setup();
     expect(manager.connect(peerId(1))).toBe(true);
     expect(manager.connect(peerId(2))).toBe(true);
     channels[1]!.reason = 'noLocalCandidates';
-    // Both slots are taken while they negotiate (a refused dial is reported closed at once, not as a failure).
+    // Both slots are taken while they negotiate (a refused dial is reported busy at once, not as a failure).
     expect(manager.connect(peerId(3))).toBe(false);
-    expect(closedEvents.splice(0)).toEqual([[peerId(3), false]]);
+    expect(busyDials).toEqual([peerId(3)]);
+    expect(closedEvents).toEqual([]);
     clock.advance(11_999);
     expect(manager.failures.total).toBe(0);
     clock.advance(1);
@@ -132,6 +135,7 @@ describe('failed connections', () => {
         sendViaRelay: () => true,
         channelOpened: () => undefined,
         channelClosed: () => undefined,
+        dialBusy: () => undefined,
         frame: () => undefined,
         created: () => undefined,
       },

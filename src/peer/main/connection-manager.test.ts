@@ -75,6 +75,7 @@ function manager(limits: Partial<ConnectionLimits> = {}, hooks: Partial<Connecti
       channelClosed: (peer, wasOpen) => {
         if (!wasOpen) endedDials.push(peer);
       },
+      dialBusy: () => undefined,
       frame: () => undefined,
       ...hooks,
     },

@@ -4,6 +4,7 @@ import { isIdHex, type IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import { MAX_SIGNAL_SEQ, newSignalSession, type StampedSignal } from '../../signaling/protocol.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
+import { BusyReplies, busySignal, DEFAULT_BUSY_REPLY_LIMITS, isBusy, type BusyReplyLimits } from './busy-reply.js';
 import { ConnectionFailures } from './connection-failures.js';
 import { DEFAULT_INBOUND_LIMITS, InboundGate, type InboundLimits, type InboundRefusal } from './inbound-gate.js';
 import { markStartup } from './startup-marks.js';
@@ -21,7 +22,10 @@ import { DEFAULT_FRESHNESS, SignalFreshness, type FreshnessLimits } from './sign
  *
  * An inbound offer gets a connection only if the inbound gate (inbound-gate.ts) lets it:
  * the budget is the page's for its whole life, and an offer costs a connection before
- * anyone can tell whether it is genuine.
+ * anyone can tell whether it is genuine. The page holds at most `maxChannels` connections,
+ * open and negotiating, the node's cap; an offer past it, or past the gate's bound on
+ * negotiations at once, is answered "busy" (busy-reply.ts), so the dialler neither waits
+ * for a timeout nor takes this live tab for dead.
  *
  * Every signal is stamped (time, session, sequence) under its signature: one that is
  * stale or had before is dropped (signal-freshness.ts), and the rest go to the negotiation
@@ -39,6 +43,8 @@ export interface ConnectionHooks {
   created(total: number): void;
   /** The channel closed, or an attempt to open one ended (`wasOpen` false). */
   channelClosed(peer: IdHex, wasOpen: boolean): void;
+  /** A dial ended without a channel because one side held its cap: the peer answered busy, or this page had no room. */
+  dialBusy(peer: IdHex): void;
   frame(peer: IdHex, frame: Uint8Array): void;
 }
 
@@ -53,6 +59,8 @@ export interface ConnectionLimits {
   inbound: Partial<InboundLimits>;
   /** Clock skew and memory of signals had (signal-freshness.ts). */
   freshness: Partial<FreshnessLimits>;
+  /** How often offers are answered busy (busy-reply.ts). */
+  busyReplies: Partial<BusyReplyLimits>;
 }
 
 interface Connection {
@@ -77,8 +85,9 @@ interface Connection {
 
 export class ConnectionManager {
   private readonly connections = new Map<IdHex, Connection>();
-  private readonly limits: Omit<ConnectionLimits, 'inbound' | 'freshness'>;
+  private readonly limits: Omit<ConnectionLimits, 'inbound' | 'freshness' | 'busyReplies'>;
   private readonly gate: InboundGate;
+  private readonly busyReplies: BusyReplies;
   private readonly freshness: SignalFreshness;
   readonly stats = {
     created: 0,
@@ -94,6 +103,10 @@ export class ConnectionManager {
     refusedVerdict: 0,
     /** Inbound negotiations that ended without a channel. */
     inboundFailed: 0,
+    /** Offers answered busy (busy-reply.ts). */
+    busySent: 0,
+    /** Dials the peer answered busy. */
+    busyReceived: 0,
   };
   /** Offers that got no connection, by the gate's reason. */
   readonly offersRefused: Record<InboundRefusal, number> = {
@@ -114,7 +127,7 @@ export class ConnectionManager {
     private readonly hooks: ConnectionHooks,
     limits: Partial<ConnectionLimits> = {},
   ) {
-    const { inbound, freshness, ...rest } = limits;
+    const { inbound, freshness, busyReplies, ...rest } = limits;
     this.limits = {
       maxChannels: MAX_NEIGHBOURS,
       budget: CONNECTION_BUDGET,
@@ -128,6 +141,7 @@ export class ConnectionManager {
       ...inbound,
     });
     this.freshness = new SignalFreshness({ ...DEFAULT_FRESHNESS, ...freshness });
+    this.busyReplies = new BusyReplies(clock, { ...DEFAULT_BUSY_REPLY_LIMITS, ...busyReplies });
   }
 
   get openCount(): number {
@@ -162,6 +176,8 @@ export class ConnectionManager {
       'connections.openTimeouts': s.openTimeouts,
       'connections.inboundPending': this.pendingInbound,
       'connections.inboundFailed': s.inboundFailed,
+      'connections.busySent': s.busySent,
+      'connections.busyReceived': s.busyReceived,
       ...this.failures.toStats(),
       ...Object.fromEntries(refused),
       'signals.viaOverlay': s.signalsViaOverlay,
@@ -207,6 +223,7 @@ export class ConnectionManager {
       if (verdict === 'duplicate' && viaRelay && connection?.session === signal.session) connection.viaRelay = true;
       return;
     }
+    if (isBusy(signal.data)) return this.busyReceived(from, connection, signal);
     const fit = fitSignal(connection, signal);
     if (fit === 'stale' || fit === 'otherSession') return void this.signalsRefused[fit]++;
     // Crossed dials: the smaller node id keeps its offer, the other answers.
@@ -222,9 +239,17 @@ export class ConnectionManager {
         const admission = this.gate.admit(from, this.pendingInbound, this.budgetLeft);
         if (admission !== 'ok') {
           this.offersRefused[admission]++;
+          // Too many negotiations at once is being full too; the other refusals stay silent.
+          if (admission === 'busy') this.replyBusy(from, signal, viaRelay);
           return;
         }
         gated = true;
+      }
+      if (this.connections.size >= this.limits.maxChannels) {
+        this.stats.refusedAtCap++;
+        if (gated) this.gate.release();
+        this.replyBusy(from, signal, viaRelay);
+        return;
       }
       connection = this.create(from, false, gated, signal.session);
       if (connection === undefined) {
@@ -261,8 +286,9 @@ export class ConnectionManager {
       return undefined;
     }
     if (this.connections.size >= this.limits.maxChannels) {
+      // Only a dial gets here (signal() answers offers past the cap): the peer is not at fault.
       this.stats.refusedAtCap++;
-      if (initiator) this.hooks.channelClosed(peer, false);
+      if (initiator) this.hooks.dialBusy(peer);
       return undefined;
     }
     if (this.stats.created >= this.limits.budget) {
@@ -355,6 +381,27 @@ export class ConnectionManager {
     });
   }
 
+  /** A busy answer: it ends our dial in that session, and nothing else. */
+  private busyReceived(from: IdHex, connection: Connection | undefined, signal: StampedSignal): void {
+    if (connection === undefined || !connection.initiator || connection.open || connection.session !== signal.session) {
+      this.signalsRefused.otherSession++;
+      return;
+    }
+    this.stats.busyReceived++;
+    this.drop(from, true, false, true);
+  }
+
+  /** Answer an offer we take no connection for "busy", the way it came (paced: busy-reply.ts). */
+  private replyBusy(to: IdHex, offer: StampedSignal, viaRelay: boolean): void {
+    if (!this.busyReplies.take(to)) return;
+    this.stats.busySent++;
+    const reply = busySignal(offer.session, this.clock.now());
+    if (viaRelay) return this.relay(to, reply);
+    void this.hooks.sendViaOverlay(to, reply).then((routed) => {
+      if (!routed) this.relay(to, reply);
+    });
+  }
+
   private failed(connection: Connection, fallback: 'error' | 'timeout'): void {
     this.failures.record(connection.channel.failureReason?.() ?? fallback, this.clock.now() - connection.createdAt);
   }
@@ -363,7 +410,8 @@ export class ConnectionManager {
     if (this.hooks.sendViaRelay(peer, signal)) this.stats.signalsViaRelay++;
   }
 
-  private drop(peer: IdHex, closeChannel: boolean, shuttingDown = false): void {
+  /** `busy`: a dial the peer answered busy, reported as such rather than as a closed attempt. */
+  private drop(peer: IdHex, closeChannel: boolean, shuttingDown = false, busy = false): void {
     const connection = this.connections.get(peer);
     if (connection === undefined) return;
     this.connections.delete(peer);
@@ -374,6 +422,7 @@ export class ConnectionManager {
     for (const cancel of connection.cancelTimers) cancel();
     if (closeChannel) connection.channel.close();
     this.stats.closed++;
-    this.hooks.channelClosed(peer, connection.open);
+    if (busy) this.hooks.dialBusy(peer);
+    else this.hooks.channelClosed(peer, connection.open);
   }
 }

@@ -55,6 +55,11 @@ export class FramePump {
     this.post({ t: 'close', peer });
   }
 
+  /** Our dial to `peer` got no channel because one side held its cap: the node keeps the contact. */
+  busy(peer: IdHex): void {
+    this.post({ t: 'busy', peer });
+  }
+
   frame(peer: IdHex, frame: Uint8Array): void {
     this.post({ t: 'frame', peer, frame });
   }

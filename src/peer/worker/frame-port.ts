@@ -89,6 +89,9 @@ export class FramePort {
         this.open.delete(m.peer);
         node.onChannelClose(m.peer);
         return;
+      case 'busy':
+        node.onChannelBusy(m.peer);
+        return;
       case 'frame':
         node.onFrame(m.peer, m.frame);
         return;
