@@ -133,8 +133,15 @@ export class Messenger implements Messaging {
   settle(message: Message, replyTo: ReplyTo): void {
     const info: ReplyInfo =
       replyTo.kind === 'routed'
-        ? { hops: replyTo.envelope.hops, from: replyTo.envelope.src, path: replyTo.envelope.path }
-        : { hops: 0, from: replyTo.kind === 'direct' ? replyTo.id : this.host.self, path: [] };
+        ? {
+            hops: replyTo.envelope.hops,
+            from: replyTo.envelope.src,
+            path: replyTo.envelope.path,
+            ...(replyTo.from === undefined ? {} : { by: replyTo.from }),
+          }
+        : replyTo.kind === 'direct'
+          ? { hops: 0, from: replyTo.id, path: [], by: replyTo.peer }
+          : { hops: 0, from: this.host.self, path: [] };
     const rid = (message.body as { rid: number }).rid;
     if (!this.requests.settle(rid, message, info)) this.host.count('replies.unmatched');
   }
