@@ -153,6 +153,11 @@ export class Messenger implements Messaging {
     return this.host.transport.send(peer, encodeFrame(type, body));
   }
 
+  /** Counted and shaped as every frame that leaves (dht-node.ts); the transport may already have put it on the channel. */
+  sendFrame(peer: string, frame: Uint8Array): boolean {
+    return this.host.transport.send(peer, frame);
+  }
+
   /**
    * Route an envelope. Nothing is recorded about the neighbour it left through: a lookup's
    * paths (their failure already makes the lookup avoid that neighbour) and a neighbour's
