@@ -2,8 +2,7 @@ import { systemClock, type Clock } from '../../core/environment.js';
 import type { IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import type { StampedSignal } from '../../signaling/protocol.js';
-import { HEADER_BYTES } from '../../core/wire/codec.js';
-import { replyFrame, type HandlerOutcome } from '../../core/registry/call-reply.js';
+import { replyFrame, REPLY_HEADER_BYTES, type HandlerOutcome } from '../../core/registry/call-reply.js';
 import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
@@ -166,7 +165,7 @@ export class FramePump {
     try {
       const frame = replyFrame(m.service, m.rid, await calls.run(m.service, m.args));
       // The channel may keep the frame (queued or chunked): the worker gets a copy of the header.
-      const head = frame.slice(0, HEADER_BYTES);
+      const head = frame.slice(0, REPLY_HEADER_BYTES);
       if (channels.send(m.peer, frame)) sent = head;
     } finally {
       // Whatever happened (an error whose message cannot be read, say), the worker frees the call's slot.
