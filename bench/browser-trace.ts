@@ -85,7 +85,19 @@ function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): v
     add(steps, 'answering tab: channel in → channel out', back.t - arrive.t);
     const posted = next(events, arrive.t, p, frameIn);
     const answered = next(events, arrive.t, p, frameOut);
-    if (posted && answered && answered.t <= back.t) {
+    // A CALL straight from a neighbour is answered by the page itself: the worker hands it the call, no frame comes back.
+    const handedOver =
+      posted &&
+      events.find((e) => e.page === p && e.ev === 'port<' && e.tag === 'invoke' && e.t >= posted.t && e.t <= back.t);
+    if (posted && handedOver && !(answered && answered.t <= back.t)) {
+      add(steps, '  … its main: channel in → frame posted to worker', posted.t - arrive.t);
+      add(
+        steps,
+        '  … its worker (2 postMessage hops included): frame in → call handed to the page',
+        handedOver.t - posted.t,
+      );
+      add(steps, '  … its page: handler and REPLY → channel send', back.t - handedOver.t);
+    } else if (posted && answered && answered.t <= back.t) {
       add(steps, '  … its main: channel in → frame posted to worker', posted.t - arrive.t);
       add(steps, '  … its worker (2 postMessage hops included): frame in → frame out', answered.t - posted.t);
       add(steps, '  … its main: frame from worker → channel send', back.t - answered.t);

@@ -94,6 +94,8 @@ export interface Messaging {
   forget(rid: number): void;
   /** Over the channel to a neighbour; false when it is not open (or the frame was shed). */
   sendDirect<N extends MessageName>(peer: string, type: N, body: MessageBodies[N]): boolean;
+  /** A frame already encoded, over the channel to a neighbour (the transport may know it is already there: LocalHandlers.answerDirect). */
+  sendFrame(peer: string, frame: Uint8Array): boolean;
   /** Route an envelope to `dest`; returns the neighbour it left through. Its loss counts against nobody. */
   originate<N extends MessageName>(
     dest: NodeId,

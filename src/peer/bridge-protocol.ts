@@ -21,7 +21,9 @@ export type ToWorker =
   /** Connections the page has created so far (inbound ones too): what the node counts against its budget. */
   | { t: 'budget'; created: number }
   /** The page's heartbeat (main/worker-watch.ts): answered by `pong` with the same number, at once. */
-  | { t: 'ping'; n: number };
+  | { t: 'ping'; n: number }
+  /** Call `id` (an `invoke`) is answered: its REPLY went out on the channel, whose header is `head`; none when it had closed. */
+  | { t: 'invoked'; id: number; head?: Uint8Array };
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -34,12 +36,19 @@ export type FromWorker =
   | { t: 'signal-routed'; id: number; routed: boolean }
   /** The node refuses `peer` (flood-banned, convicted, distrusted) for `forMs` more: no connection with it, either way. */
   | { t: 'refuse'; peer: string; forMs: number }
-  | { t: 'pong'; n: number };
+  | { t: 'pong'; n: number }
+  /**
+   * Run the app's handler of `service` for a CALL (request id `rid`) that neighbour `peer`
+   * sent straight over its channel, and put the REPLY on that channel; answered by `invoked`.
+   */
+  | { t: 'invoke'; id: number; service: string; args: unknown; caller: string; peer: string; rid: number };
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 128;
 const isId = (v: unknown): v is number => Number.isSafeInteger(v);
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isDuration = (v: unknown): v is number => typeof v === 'number' && v > 0 && Number.isFinite(v);
+/** Service ids are 1 to 256 characters (README, Limits). */
+const isService = (v: unknown): v is string => typeof v === 'string' && v.length <= 256;
 
 /** Messages on the port come from our own code, but are still checked: a bug must not crash the loop. */
 export function parseToWorker(data: unknown): ToWorker | null {
@@ -60,6 +69,10 @@ export function parseToWorker(data: unknown): ToWorker | null {
       return isCount(m.created) ? { t: 'budget', created: m.created } : null;
     case 'ping':
       return isId(m.n) ? { t: 'ping', n: m.n } : null;
+    case 'invoked':
+      if (!isId(m.id)) return null;
+      if (m.head === undefined) return { t: 'invoked', id: m.id };
+      return m.head instanceof Uint8Array ? { t: 'invoked', id: m.id, head: m.head } : null;
     default:
       return null;
   }
@@ -84,6 +97,10 @@ export function parseFromWorker(data: unknown): FromWorker | null {
       return isString(m.peer) && isDuration(m.forMs) ? { t: 'refuse', peer: m.peer, forMs: m.forMs } : null;
     case 'pong':
       return isId(m.n) ? { t: 'pong', n: m.n } : null;
+    case 'invoke':
+      return isId(m.id) && isService(m.service) && isString(m.caller) && isString(m.peer) && isId(m.rid)
+        ? { t: 'invoke', id: m.id, service: m.service, args: m.args, caller: m.caller, peer: m.peer, rid: m.rid }
+        : null;
     default:
       return null;
   }

@@ -8,6 +8,7 @@ import type { LookupProgress } from './lookup-result.js';
 import type { Message } from '../wire/messages.js';
 import { checkRecord, type SignedRecord } from '../records/records.js';
 import type { ReplyInfo } from '../routing/requests.js';
+import { NEAREST_HOLDERS, ValueHolders } from './value-holders.js';
 
 /** Late queries (past their soft timeout, still waiting for an answer) per pump slot. */
 const LINGERING_PER_SLOT = 3;
@@ -24,6 +25,8 @@ export class LookupRun {
   readonly hops: DisjointPaths;
   readonly found = new Map<string, SignedRecord>();
   readonly responders = new Set<string>();
+  /** Which of the paths' answers carried records from the nodes that store them (value-holders.ts). */
+  readonly holders = new ValueHolders();
   /**
    * For each node that answered: the hops its answer came back over, as a route to it
    * (our neighbour first, the node itself last). An honest answer that reached us crossed
@@ -76,8 +79,9 @@ export class LookupRun {
 
   /**
    * Send routed paths through `firstHops` and direct queries to `asks`; resolves when all
-   * are answered or given up, or, for a value lookup, shortly after a record turned up
-   * (the slower ones get a grace to add providers).
+   * are answered or given up, or, for a value lookup, as soon as the answers show the rest
+   * could add no record (value-holders.ts), else shortly after a record turned up (the
+   * slower ones get a grace to add providers).
    */
   round(
     firstHops: FirstHop[],
@@ -96,7 +100,7 @@ export class LookupRun {
         resolve();
       };
       const done = (): void => {
-        if (--outstanding === 0) return end();
+        if (--outstanding === 0 || (this.kind && this.holders.settled)) return end();
         if (this.kind && this.found.size > 0 && cancelGrace === undefined) {
           cancelGrace = this.host.clock.setTimer(Math.max(20, this.host.clock.now() - this.startedAt), end);
         }
@@ -232,6 +236,7 @@ export class LookupRun {
 
   private onPathReply(reply: Message, info: ReplyInfo): void {
     const { records, nodes } = this.absorb(reply, info);
+    if (records > 0) this.holders.answered(info, (hex) => this.candidates.closestAny(NEAREST_HOLDERS).includes(hex));
     // An answer without the value may come from a colluder, or have been steered to one by
     // a hop on the way: none of those nodes carries a later path of this lookup.
     if (this.kind && records === 0) this.hops.distrust([toHex(info.from), ...info.path.map(toHex)]);

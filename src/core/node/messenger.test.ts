@@ -86,7 +86,7 @@ describe('Messenger: requests and their replies', () => {
     messenger.settle({ type: 'PONG', body: { rid } }, { kind: 'direct', peer: neighbour.idHex, id: neighbour.id });
     await expect(query).resolves.toEqual({
       reply: { type: 'PONG', body: { rid } },
-      info: { hops: 0, from: neighbour.id, path: [] },
+      info: { hops: 0, from: neighbour.id, path: [], by: neighbour.idHex },
     });
   });
 

@@ -133,8 +133,15 @@ export class Messenger implements Messaging {
   settle(message: Message, replyTo: ReplyTo): void {
     const info: ReplyInfo =
       replyTo.kind === 'routed'
-        ? { hops: replyTo.envelope.hops, from: replyTo.envelope.src, path: replyTo.envelope.path }
-        : { hops: 0, from: replyTo.kind === 'direct' ? replyTo.id : this.host.self, path: [] };
+        ? {
+            hops: replyTo.envelope.hops,
+            from: replyTo.envelope.src,
+            path: replyTo.envelope.path,
+            ...(replyTo.from === undefined ? {} : { by: replyTo.from }),
+          }
+        : replyTo.kind === 'direct'
+          ? { hops: 0, from: replyTo.id, path: [], by: replyTo.peer }
+          : { hops: 0, from: this.host.self, path: [] };
     const rid = (message.body as { rid: number }).rid;
     if (!this.requests.settle(rid, message, info)) this.host.count('replies.unmatched');
   }
@@ -144,6 +151,11 @@ export class Messenger implements Messaging {
   /** Counted in `messages.out` by the node's transport (dht-node.ts), as every frame that leaves is. */
   sendDirect<N extends MessageName>(peer: string, type: N, body: MessageBodies[N]): boolean {
     return this.host.transport.send(peer, encodeFrame(type, body));
+  }
+
+  /** Counted and shaped as every frame that leaves (dht-node.ts); the transport may already have put it on the channel. */
+  sendFrame(peer: string, frame: Uint8Array): boolean {
+    return this.host.transport.send(peer, frame);
   }
 
   /**

@@ -1,10 +1,12 @@
-import { encode } from '@msgpack/msgpack';
 import { RPC_TIMEOUT_MS } from '../constants.js';
 import type { Messaging, NodeBasics, ReplyTo } from '../context.js';
 import { ErrorCode, invalidArgument, isErrorCode, isMeshError, MeshError } from '../errors.js';
 import { isIdHex, toHex } from '../id.js';
 import type { CallMsg } from '../wire/messages.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
+import { encodedSize, MAX_PAYLOAD_BYTES, replyBody } from './call-reply.js';
+
+export { MAX_PAYLOAD_BYTES } from './call-reply.js';
 
 /**
  * Calls to the providers a discovery finds: a CALL with a unique id travels over the open
@@ -45,6 +47,21 @@ export interface FailedAttempt {
 export interface LocalHandlers {
   has(serviceId: string): boolean;
   invoke(serviceId: string, args: unknown, caller: string): Promise<unknown>;
+  /**
+   * Where the handlers live beside the channels (the page): run the handler for a CALL that
+   * came straight from neighbour `peer` and put its REPLY (call-reply.ts, replyFrame) on
+   * that channel there, sparing the answer a trip through this node's thread. Resolves
+   * with the frame's 8-byte header once sent, for this node to account for as its own
+   * (Messaging.sendFrame), or undefined when the channel had closed. Absent: `invoke`, and
+   * this node sends the REPLY.
+   */
+  answerDirect?(
+    serviceId: string,
+    args: unknown,
+    caller: string,
+    peer: string,
+    rid: number,
+  ): Promise<Uint8Array | undefined>;
 }
 
 export interface Discovery {
@@ -54,11 +71,9 @@ export interface Discovery {
 
 /** What calls use of the node (a DhtNode is one): requests out, replies back. */
 export interface RpcHost extends NodeBasics {
-  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply' | 'sendFrame'>;
 }
 
-/** Arguments and results up to 1 MiB once encoded; they travel chunked. */
-export const MAX_PAYLOAD_BYTES = 1 << 20;
 /** Concurrent calls one caller may have running on this provider. */
 export const MAX_CALLS_PER_CALLER = 16;
 /**
@@ -187,33 +202,24 @@ export class Rpc {
     this.runningByHop.set(hop, byHop + 1);
     this.runningTotal++;
     node.count('rpc.served');
-    this.handlers
-      .invoke(msg.service, msg.args, caller)
-      .then(
-        (result) => {
-          const size = encodedSize(result);
-          if (size === Infinity)
-            return fail(
-              ErrorCode.NOT_ENCODABLE,
-              `the result of ${msg.service} cannot be encoded as MessagePack (plain data only: no BigInt, functions or symbols)`,
-            );
-          if (size > MAX_PAYLOAD_BYTES)
-            return fail(
-              ErrorCode.TOO_LARGE,
-              `the result of ${msg.service} is ${size} bytes encoded, more than the 1 MiB limit`,
-            );
-          node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: true, result });
-        },
-        (e: unknown) => {
-          const code = isMeshError(e) && e.code === ErrorCode.UNKNOWN_SERVICE ? e.code : ErrorCode.HANDLER_ERROR;
-          fail(code, e instanceof Error ? e.message : String(e));
-        },
-      )
-      .finally(() => {
-        this.runningTotal--;
-        release(this.running, slot);
-        release(this.runningByHop, hop);
-      });
+    const direct = replyTo.kind === 'direct' ? this.handlers.answerDirect : undefined;
+    const answered =
+      direct !== undefined && replyTo.kind === 'direct'
+        ? direct.call(this.handlers, msg.service, msg.args, caller, replyTo.peer, msg.rid).then(
+            (head) => void (head !== undefined && node.messenger.sendFrame(replyTo.peer, head)),
+            (e: unknown) =>
+              node.messenger.reply(replyTo, 'REPLY', replyBody(msg.service, msg.rid, { ok: false, error: e })),
+          )
+        : this.handlers.invoke(msg.service, msg.args, caller).then(
+            (result) => node.messenger.reply(replyTo, 'REPLY', replyBody(msg.service, msg.rid, { ok: true, result })),
+            (error: unknown) =>
+              node.messenger.reply(replyTo, 'REPLY', replyBody(msg.service, msg.rid, { ok: false, error })),
+          );
+    void answered.finally(() => {
+      this.runningTotal--;
+      release(this.running, slot);
+      release(this.runningByHop, hop);
+    });
   }
 
   /** Calls running on this provider, distinct callers and neighbours that handed them over. */
@@ -290,15 +296,6 @@ function checkTimeout(timeoutMs: number | undefined): number {
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 600_000)
     throw invalidArgument('timeoutMs', 'a number of milliseconds in (0, 600000]', t);
   return t;
-}
-
-/** Infinity when MessagePack cannot encode the value at all. */
-function encodedSize(value: unknown): number {
-  try {
-    return encode(value, { ignoreUndefined: true }).length;
-  } catch {
-    return Infinity;
-  }
 }
 
 /** Refuse what cannot travel: not MessagePack-able, or over 1 MiB encoded. */

@@ -15,6 +15,8 @@ export interface ReplyInfo {
   from: Uint8Array;
   /** The nodes the reply passed through, answering node first (empty for a direct reply). */
   path: Uint8Array[];
+  /** The neighbour whose channel the reply came over (hex); absent for this node's own. */
+  by?: string;
 }
 
 type Settle = (reply: Message, info: ReplyInfo) => void;

@@ -1,4 +1,5 @@
 import { ErrorCode, MeshError } from '../../core/errors.js';
+import type { HandlerOutcome } from '../../core/registry/call-reply.js';
 import type { ServiceHandler } from '../../core/registry/service-registry.js';
 import { capture } from '../api-result.js';
 import type { LookupEvent } from '../worker/lookup-subjects.js';
@@ -24,14 +25,24 @@ export class AppCallbacks {
   readonly lookupListeners = new Set<(p: LookupEvent) => void>();
   private readonly peerListeners = new Map<PeerEvent | RelayEvent, Set<(idOrUrl: string) => void>>();
 
+  /** Run the handler of `serviceId`; a service without one in this tab is UNKNOWN_SERVICE. */
+  private async runHandler(serviceId: string, args: unknown): Promise<unknown> {
+    const handler = this.handlers.get(serviceId);
+    if (handler === undefined)
+      throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
+    return handler(args);
+  }
+
+  /** A CALL the page answers on its channel itself (frame-pump.ts): how the handler ended, never a rejection. */
+  run(serviceId: string, args: unknown): Promise<HandlerOutcome> {
+    return this.runHandler(serviceId, args).then(
+      (result) => ({ ok: true, result }),
+      (error: unknown) => ({ ok: false, error }),
+    );
+  }
+
   readonly bridge: AppBridge = {
-    invoke: (serviceId, args) =>
-      capture(async () => {
-        const handler = this.handlers.get(serviceId);
-        if (handler === undefined)
-          throw new MeshError(ErrorCode.UNKNOWN_SERVICE, `${serviceId} has no handler in this tab`);
-        return handler(args);
-      }),
+    invoke: (serviceId, args) => capture(() => this.runHandler(serviceId, args)),
     lookup: (events) => {
       for (const progress of events)
         for (const cb of this.lookupListeners) {

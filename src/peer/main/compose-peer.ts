@@ -147,7 +147,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     // The page refuses channels past the node's own cap, inbound offers included, so both agree on it.
     opts.tuning.maxNeighbours !== undefined ? { maxChannels: opts.tuning.maxNeighbours } : {},
   );
-  pump.drive(connections);
+  pump.drive(connections, app);
   // Relays beyond the bootstrap list, from the DHT: where the peer goes when its relays are gone.
   const directory = new RelayDirectory({
     bootstrap: opts.bootstrap,

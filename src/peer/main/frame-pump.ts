@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../core/environment.js';
 import type { IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import type { StampedSignal } from '../../signaling/protocol.js';
+import { replyFrame, REPLY_HEADER_BYTES, type HandlerOutcome } from '../../core/registry/call-reply.js';
 import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
@@ -28,8 +29,14 @@ export interface PumpedChannels {
   readonly stats: { readonly created: number };
 }
 
+/** The app's handlers (app-callbacks.ts), for the CALLs the worker hands over to answer here. */
+export interface PumpedCalls {
+  run(serviceId: string, args: unknown): Promise<HandlerOutcome>;
+}
+
 export class FramePump {
   private channels: PumpedChannels | undefined;
+  private calls: PumpedCalls | undefined;
   private nextSignalId = 0;
   /** Overlay signals handed to the node, waiting to hear whether it could route them. */
   private readonly routing = new Map<number, { settle: (routed: boolean) => void; cancel: () => void }>();
@@ -42,8 +49,9 @@ export class FramePump {
   ) {}
 
   /** Start carrying out what the worker asks; until then its messages wait in the port's queue. */
-  drive(channels: PumpedChannels): void {
+  drive(channels: PumpedChannels, calls: PumpedCalls): void {
     this.channels = channels;
+    this.calls = calls;
     this.port.onmessage = (event: MessageEvent) => this.receive(event.data);
   }
 
@@ -113,8 +121,8 @@ export class FramePump {
 
   private receive(data: unknown): void {
     const m: FromWorker | null = parseFromWorker(data);
-    const channels = this.channels;
-    if (m === null || channels === undefined) return;
+    const { channels, calls } = this;
+    if (m === null || channels === undefined || calls === undefined) return;
     switch (m.t) {
       case 'pong':
         this.pongs?.(m.n);
@@ -139,6 +147,34 @@ export class FramePump {
         return;
       case 'refuse':
         channels.refuse(m.peer, m.forMs);
+        return;
+      case 'invoke':
+        // answer() tells the worker in any case; an error past that (a handler error whose message throws) is the app's.
+        this.answer(m, channels, calls).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A CALL the worker accepted from a neighbour (its bounds checked, its handler here): run
+   * the handler and put the REPLY on that neighbour's channel from here, then tell the
+   * worker, which accounts for the frame and frees the call's slot. The answer crosses no
+   * thread on its way out: channel → worker → page → channel, where it went back through
+   * the worker before (docs/ARCHITECTURE.md, Threads).
+   */
+  private async answer(
+    m: Extract<FromWorker, { t: 'invoke' }>,
+    channels: PumpedChannels,
+    calls: PumpedCalls,
+  ): Promise<void> {
+    let sent: Uint8Array | undefined;
+    try {
+      const frame = replyFrame(m.service, m.rid, await calls.run(m.service, m.args));
+      // The channel may keep the frame (queued or chunked): the worker gets a copy of the header.
+      const head = frame.slice(0, REPLY_HEADER_BYTES);
+      if (channels.send(m.peer, frame)) sent = head;
+    } finally {
+      // Whatever happened (an error whose message cannot be read, say), the worker frees the call's slot.
+      this.post(sent === undefined ? { t: 'invoked', id: m.id } : { t: 'invoked', id: m.id, head: sent });
     }
   }
 }

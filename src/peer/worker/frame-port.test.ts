@@ -9,6 +9,7 @@ import { encodeFrame } from '../../core/wire/codec.js';
 import { EventQueue } from '../../sim/event-queue.js';
 import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import { FramePort } from './frame-port.js';
+import { PeerCore } from './peer-core.js';
 
 /**
  * The worker's half of the bytes bridge, driven from the main thread's end of a real
@@ -121,5 +122,56 @@ describe('worker half of the bytes bridge', () => {
       { t: 'signal-routed', id: 1, routed: false },
       { t: 'signal-routed', id: 2, routed: true },
     ]);
+  });
+
+  it('a CALL straight from a neighbour: the page is asked to answer it on the channel, and the node accounts for the REPLY it sent', async () => {
+    const channel = new MessageChannel();
+    opened.push(channel.port1, channel.port2);
+    const port = new FramePort(channel.port2);
+    const random = seededRandom(5);
+    const core = new PeerCore({
+      identity: createIdentity(random.bytes),
+      transport: port.transport,
+      clock: new EventQueue(),
+      random,
+      handlers: {
+        invoke: () => Promise.reject(new Error('a direct CALL must not go this way')),
+        answerDirect: (service, args, caller, peer, rid) => port.invoke(service, args, caller, peer, rid),
+      },
+    });
+    port.attach(core.node);
+    core.registry.advertiseLocal('svc.echo', (args) => args);
+    const received: FromWorker[] = [];
+    channel.port1.onmessage = (event: MessageEvent) => {
+      const m = parseFromWorker(event.data);
+      if (m !== null) received.push(m);
+    };
+    const caller = toHex(random.bytes(32));
+    channel.port1.postMessage({ t: 'open', peer: caller } satisfies ToWorker);
+    const call = (rid: number): ToWorker => ({
+      t: 'frame',
+      peer: caller,
+      frame: encodeFrame('CALL', { rid, service: 'svc.echo', args: { n: rid } }),
+    });
+    channel.port1.postMessage(call(5));
+    await until(() => received.some((m) => m.t === 'invoke'));
+    const invoke = received.find((m) => m.t === 'invoke')!;
+    expect(invoke).toMatchObject({ service: 'svc.echo', args: { n: 5 }, caller, peer: caller, rid: 5 });
+    expect(core.rpc.load.calls).toBe(1);
+    // The page sent the REPLY: the node counts it as its own and posts nothing for it.
+    const head = encodeFrame('REPLY', { rid: 5, ok: true, result: { n: 5 } }).slice(0, 8);
+    channel.port1.postMessage({ t: 'invoked', id: (invoke as { id: number }).id, head } satisfies ToWorker);
+    await until(() => core.rpc.load.calls === 0);
+    expect(core.node.stats()['messages.out.REPLY']).toBe(1);
+    // The channel had closed by the time the handler ended: nothing went out, the slot is free all the same.
+    channel.port1.postMessage(call(6));
+    await until(() => received.filter((m) => m.t === 'invoke').length === 2);
+    const second = received.filter((m) => m.t === 'invoke')[1] as { id: number };
+    channel.port1.postMessage({ t: 'invoked', id: second.id } satisfies ToWorker);
+    await until(() => core.rpc.load.calls === 0);
+    await settle();
+    expect(core.node.stats()['messages.out.REPLY']).toBe(1);
+    expect(received.filter((m) => m.t === 'send' && m.frame[1] === 0x21)).toEqual([]);
+    expect(core.node.stats()['rpc.served']).toBe(2);
   });
 });

@@ -28,10 +28,16 @@ export class FramePort {
   private node: DhtNode | undefined;
   /** Messages waiting, in order, behind a frame whose signatures are being checked. */
   private readonly waiting: Array<{ m: ToWorker; done: boolean }> = [];
+  /** Calls handed to the page to answer itself (`invoke`), by id, until it says it did. */
+  private readonly invoked = new Map<number, (head: Uint8Array | undefined) => void>();
+  private nextInvoke = 0;
+  /** Headers of REPLYs the page put on a channel itself: the node accounts for them, nothing is posted. */
+  private readonly onChannel = new WeakSet<Uint8Array>();
 
   constructor(private readonly port: MessagePort) {
     this.transport = {
       send: (peer, frame) => {
+        if (this.onChannel.delete(frame)) return true;
         if (!this.open.has(peer)) return false;
         this.post({ t: 'send', peer, frame }, [frame.buffer as ArrayBuffer]);
         return true;
@@ -75,7 +81,24 @@ export class FramePort {
     while (this.waiting[0]?.done === true) this.receive(node, this.waiting.shift()!.m);
   }
 
+  /**
+   * Have the page run the handler of `service` for a CALL that `peer` sent straight over
+   * its channel, and put the REPLY on that channel itself (LocalHandlers.answerDirect):
+   * resolves with the REPLY's header once it went out, or undefined when the channel had
+   * closed. Passed back to the node's transport, that header is accounted for and not posted.
+   */
+  invoke(service: string, args: unknown, caller: string, peer: string, rid: number): Promise<Uint8Array | undefined> {
+    const id = ++this.nextInvoke;
+    return new Promise((resolve) => {
+      this.invoked.set(id, resolve);
+      this.post({ t: 'invoke', id, service, args, caller, peer, rid });
+    });
+  }
+
   close(): void {
+    // Calls the page will not answer any more: nothing went out for them.
+    for (const resolve of this.invoked.values()) resolve(undefined);
+    this.invoked.clear();
     this.port.close();
   }
 
@@ -103,6 +126,14 @@ export class FramePort {
         return;
       case 'ping':
         this.post({ t: 'pong', n: m.n });
+        return;
+      case 'invoked': {
+        const resolve = this.invoked.get(m.id);
+        if (resolve === undefined) return;
+        this.invoked.delete(m.id);
+        if (m.head !== undefined) this.onChannel.add(m.head);
+        resolve(m.head);
+      }
     }
   }
 

@@ -36,7 +36,7 @@ export interface PeerCoreOptions {
    * thread). Calls reach it for every service advertised here; one with no handler
    * rejects UNKNOWN_SERVICE.
    */
-  handlers?: Pick<LocalHandlers, 'invoke'>;
+  handlers?: Pick<LocalHandlers, 'invoke' | 'answerDirect'>;
   /** Where subscription messages go (the app's callbacks). */
   sink?: SubscriptionSink;
   defaultTtl?: number;
@@ -98,7 +98,7 @@ export class PeerCore {
   private bootstrapping: Promise<void> | undefined;
   private cacheHits = 0;
   private cacheMisses = 0;
-  private readonly handlers: Pick<LocalHandlers, 'invoke'>;
+  private readonly handlers: Pick<LocalHandlers, 'invoke' | 'answerDirect'>;
 
   constructor(opts: PeerCoreOptions) {
     this.clock = opts.clock;
@@ -129,6 +129,7 @@ export class PeerCore {
       {
         has: (serviceId) => this.registry.getLocalHandler(serviceId) !== undefined,
         invoke: (serviceId, args, caller) => this.handlers.invoke(serviceId, args, caller),
+        ...(this.handlers.answerDirect ? { answerDirect: this.handlers.answerDirect.bind(this.handlers) } : {}),
       },
     );
     this.pubsub = new PubSub(this.node, this.registry, opts.sink ?? { deliver: () => undefined }, {

@@ -123,7 +123,11 @@ export class WorkerApi {
         verify: recordVerifier,
         ...(store ? { store } : {}),
         // Whether this tab has a handler is the app's to say (app-callbacks.ts): it answers UNKNOWN_SERVICE when not.
-        handlers: { invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)) },
+        handlers: {
+          invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)),
+          // A CALL straight from a neighbour: the page runs the handler and answers on the channel (frame-port.ts).
+          answerDirect: (serviceId, args, caller, peer, rid) => bridge.invoke(serviceId, args, caller, peer, rid),
+        },
         sink: { deliver: (ids, topic, payload, publisher) => void app.deliver(ids, topic, payload, publisher) },
         ...init.tuning,
         node: {

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom, systemClock } from '../../core/environment.js';
+import { toHex } from '../../core/id.js';
+import { createIdentity } from '../../core/identity.js';
+import { replyFrame } from '../../core/registry/call-reply.js';
+import { parseToWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
+import { FramePump, type PumpedChannels } from './frame-pump.js';
+
+/**
+ * The page's half of the bytes bridge answering the CALLs the worker hands it (`invoke`):
+ * the app's handler runs here, its REPLY goes on the caller's channel from here, and the
+ * worker hears that it did (`invoked`, with the frame's header) or that the channel had closed.
+ */
+
+const opened: MessagePort[] = [];
+afterEach(() => {
+  for (const p of opened.splice(0)) p.close();
+});
+
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+function pumped(open: boolean) {
+  const channel = new MessageChannel();
+  opened.push(channel.port1, channel.port2);
+  const random = seededRandom(9);
+  const pump = new FramePump(channel.port1, createIdentity(random.bytes), systemClock);
+  const sent: Array<{ peer: string; frame: Uint8Array }> = [];
+  const channels: PumpedChannels = {
+    send: (peer, frame) => {
+      if (open) sent.push({ peer, frame });
+      return open;
+    },
+    connect: () => true,
+    disconnect: () => undefined,
+    signal: () => undefined,
+    refuse: () => undefined,
+    stats: { created: 0 },
+  };
+  pump.drive(channels, {
+    run: async (serviceId, args) =>
+      serviceId === 'svc.echo' ? { ok: true, result: args } : { ok: false, error: new Error(`no ${serviceId}`) },
+  });
+  const toWorker: ToWorker[] = [];
+  channel.port2.onmessage = (event: MessageEvent) => {
+    const m = parseToWorker(event.data);
+    if (m !== null) toWorker.push(m);
+  };
+  const fromWorker = (m: FromWorker): void => channel.port2.postMessage(m);
+  return { pump, sent, toWorker, fromWorker, peer: toHex(random.bytes(32)) };
+}
+
+describe('page half of the bytes bridge: CALLs answered on the channel', () => {
+  it("runs the handler, sends the REPLY on the caller's channel and gives the worker its header", async () => {
+    const { sent, toWorker, fromWorker, peer } = pumped(true);
+    fromWorker({ t: 'invoke', id: 1, service: 'svc.echo', args: { a: 1 }, caller: peer, peer, rid: 77 });
+    fromWorker({ t: 'invoke', id: 2, service: 'svc.none', args: null, caller: peer, peer, rid: 78 });
+    await until(() => toWorker.length === 2);
+    const echo = replyFrame('svc.echo', 77, { ok: true, result: { a: 1 } });
+    const none = replyFrame('svc.none', 78, { ok: false, error: new Error('no svc.none') });
+    expect(sent).toEqual([
+      { peer, frame: echo },
+      { peer, frame: none },
+    ]);
+    expect(toWorker).toEqual([
+      { t: 'invoked', id: 1, head: echo.slice(0, 8) },
+      { t: 'invoked', id: 2, head: none.slice(0, 8) },
+    ]);
+  });
+
+  it('a channel closed meanwhile: the worker hears that nothing went out', async () => {
+    const { sent, toWorker, fromWorker, peer } = pumped(false);
+    fromWorker({ t: 'invoke', id: 3, service: 'svc.echo', args: 1, caller: peer, peer, rid: 5 });
+    await until(() => toWorker.length === 1);
+    expect(sent).toEqual([]);
+    expect(toWorker).toEqual([{ t: 'invoked', id: 3 }]);
+  });
+});
