@@ -15,6 +15,7 @@ import { percentile, table, writeSection } from './report.js';
 
 const RELAYS = 10;
 const LOOKUPS = 1_000;
+const PINGS = 500;
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 const args = process.argv.slice(2);
@@ -28,6 +29,7 @@ for (const nodes of sizes.length > 0 ? sizes : [10_000]) {
     relays: RELAYS,
     services: 50,
     lookups: LOOKUPS,
+    pings: PINGS,
     seed: nodes + 18,
     progress: (line) =>
       console.error(`[${nodes} nodes, ${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`),
@@ -41,7 +43,7 @@ for (const nodes of sizes.length > 0 ? sizes : [10_000]) {
 
 function report(last: boolean): void {
   const body = [
-    `${RELAYS} relays, each a DHT peer of its own, relay i joined to relay i − 1; every newcomer enters through one relay drawn at random and is introduced only to nodes admitted there (the relay's peer among them). Connections are negotiated as in the browser: offer and answer through a relay only when it admitted both ends, otherwise through the overlay as routed signals, the answer retracing the offer's path (src/sim/overlay-signalling.ts). ${LOOKUPS} value lookups per row, for 50 services, each from a node that entered through another relay than the provider (when the draw allowed: column "across"). A path passes through a node when that node forwarded or answered it; the control group is ${RELAYS} ordinary nodes drawn at random.`,
+    `${RELAYS} relays, each a DHT peer of its own, relay i joined to relay i − 1; every newcomer enters through one relay drawn at random and is introduced only to nodes admitted there (the relay's peer among them). Connections are negotiated as in the browser: offer and answer through a relay only when it admitted both ends, otherwise through the overlay as routed signals, the answer retracing the offer's path (src/sim/overlay-signalling.ts). ${LOOKUPS} value lookups per row, for 50 services, each from a node that entered through another relay than the provider (when the draw allowed: column "across"). ${PINGS} routed PINGs per row (as a CALL is routed: to the node itself) between random nodes that entered through different relays. A path passes through a node when that node forwarded or answered it; the control group is ${RELAYS} ordinary nodes drawn at random.`,
     '',
     table(
       [
@@ -49,6 +51,7 @@ function report(last: boolean): void {
         'lookups found',
         'across relays',
         'hops p50 / p95',
+        'routed pings across relays reached',
         'paths',
         'through a relay peer',
         'through the control group',
@@ -64,6 +67,7 @@ function report(last: boolean): void {
         `${f.found}/${f.lookups} (${pct(f.found / f.lookups)})`,
         f.acrossRelays,
         `${percentile(f.hops, 50)} / ${percentile(f.hops, 95)}`,
+        `${f.pings.reached}/${f.pings.tried}`,
         f.paths,
         pct(f.entryShare),
         pct(f.controlShare),

@@ -43,6 +43,8 @@ export interface FederationFigures {
   otherChannels: { mean: number; max: number };
   /** Hops of the fastest answer of each lookup. */
   hops: number[];
+  /** Routed PINGs (the way a CALL goes) between nodes that entered through different relays. */
+  pings: { tried: number; reached: number };
   /** Connection negotiations: through a shared relay, through the overlay, and of those answered or given up. */
   negotiations: { viaRelay: number; viaOverlay: number; answered: number; timedOut: number };
   /** Signals sent back along the path their offer came by (counter signals.retraced, all nodes). */
@@ -59,6 +61,8 @@ export interface FederationOptions {
   services: number;
   lookups: number;
   seed: number;
+  /** Routed PINGs between random pairs of nodes that entered through different relays. */
+  pings: number;
   /** Told how far the run is (phases, then every 100 lookups), with the CPU time so far. */
   progress?: (line: string) => void;
 }
@@ -133,6 +137,24 @@ export async function runFederation(opts: FederationOptions): Promise<Federation
     if ((i + 1) % 100 === 0) say(`${i + 1} lookups, ${found} found`);
   }
 
+  // Exact envelopes across the relays: a CALL to a provider is routed to that node itself,
+  // which fails if nodes behind other relays could not connect near it in the id space.
+  let reached = 0;
+  for (let i = 0; i < opts.pings; i++) {
+    const from = swarm.pick(ordinary);
+    let to = swarm.pick(ordinary);
+    for (let tries = 0; tries < 8 && (to === from || sameEntry(entries, from, to)); tries++) to = swarm.pick(ordinary);
+    const ping = from.messenger.queryPeer(to.selfHex, 'PING', { rid: from.messenger.newId() }, 5_000);
+    if (
+      await swarm.settle(ping, 10_000).then(
+        () => true,
+        () => false,
+      )
+    )
+      reached++;
+  }
+  say(`${opts.pings} pings, ${reached} reached`);
+
   const busiest = (ids: Iterable<string>): number =>
     Math.max(0, ...[...ids].map((id) => crossings.get(id) ?? 0)) / Math.max(1, paths);
   const channels = (nodes: DhtNode[]) => {
@@ -153,6 +175,7 @@ export async function runFederation(opts: FederationOptions): Promise<Federation
     entryChannels: channels(entries.peers),
     otherChannels: channels(ordinary),
     hops,
+    pings: { tried: opts.pings, reached },
     negotiations: { ...signalling.stats },
     retraced: swarm.alive().reduce((n, node) => n + (node.stats()['signals.retraced'] ?? 0), 0),
     buildSeconds,

@@ -11,7 +11,7 @@ import { runFederation } from './federation-scenario.js';
  */
 describe('a swarm entered through 10 relays that are DHT peers', () => {
   it('finds providers across entry points (>= 99.9% of 1,000 lookups) and the relays do not become hubs', async () => {
-    const f = await runFederation({ nodes: 400, relays: 10, services: 50, lookups: 1_000, seed: 1818 });
+    const f = await runFederation({ nodes: 400, relays: 10, services: 50, lookups: 1_000, pings: 300, seed: 1818 });
     console.log(
       `federation, 400 nodes / 10 relays: found ${f.found}/${f.lookups} (${f.acrossRelays} across relays); ` +
         `paths through a relay peer ${(f.entryShare * 100).toFixed(1)}%, through 10 random nodes ${(f.controlShare * 100).toFixed(1)}%; ` +
