@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EntryRelays } from './entry-relays.js';
-import { OverlaySignalling } from './overlay-signalling.js';
-import { Swarm } from './swarm.js';
+import { startFederatedSwarm } from './overlay-signalling.js';
 
 /**
  * Issue #18's cross-relay call timeouts (e2e/federation.spec.ts), in the simulator: nodes
@@ -18,11 +16,7 @@ import { Swarm } from './swarm.js';
  * the overlay unanswered (seed 1); over seeds 1-8, 23% of pairs were unreachable.
  */
 async function federated(seed: number, relays: number, nodes: number) {
-  const entries = new EntryRelays(relays, seed ^ 0xe7);
-  const swarm = new Swarm({ seed, introducer: entries });
-  const signalling = new OverlaySignalling(swarm, (a, b) => entries.shareRelay(a, b));
-  swarm.network.negotiator = signalling;
-  await entries.start(swarm);
+  const { swarm, signalling } = await startFederatedSwarm(relays, seed);
   await swarm.grow(nodes, 2, 3_000);
   await swarm.run(60_000);
   const all = swarm.alive();

@@ -1,15 +1,20 @@
 import type { DhtNode } from '../core/node/dht-node.js';
 import { publishToDht } from '../core/registry/dht-registry.js';
 import { keyForName, toHex } from '../core/id.js';
-import { EntryRelays } from './entry-relays.js';
-import { Swarm } from './swarm.js';
+import type { EntryRelays } from './entry-relays.js';
+import { startFederatedSwarm } from './overlay-signalling.js';
 
 /**
  * Newcomers that enter through several relays whose own peers joined each other
  * (entry-relays.ts), and what issue #18 asks of such a mesh: lookups for services whose
  * provider entered through another relay succeed, and the relays' peers do not become hubs
- * that lookups must cross. Shared by the simulation test (1,000 nodes) and
- * bench/federation.bench.ts (10,000).
+ * that lookups must cross. Shared by the simulation test (400 nodes) and
+ * bench/federation.bench.ts (1,000 to 10,000).
+ *
+ * Connections are negotiated as in the browser (overlay-signalling.ts): a relay carries offer
+ * and answer only between nodes it admitted both, and any other pair's go through the
+ * overlay, the answer retracing the offer's path. A mesh that forms at all here had to be
+ * knit across the relays by the overlay itself.
  *
  * Hubs are measured on the paths of value lookups: each routed path's answer names the
  * nodes it crossed (LookupProgress 'path-reply'), and a path "passes through" a node when
@@ -38,7 +43,16 @@ export interface FederationFigures {
   otherChannels: { mean: number; max: number };
   /** Hops of the fastest answer of each lookup. */
   hops: number[];
+  /** Routed PINGs (the way a CALL goes) between nodes that entered through different relays. */
+  pings: { tried: number; reached: number };
+  /** Connection negotiations: through a shared relay, through the overlay, and of those answered or given up. */
+  negotiations: { viaRelay: number; viaOverlay: number; answered: number; timedOut: number };
+  /** Signals sent back along the path their offer came by (counter signals.retraced, all nodes). */
+  retraced: number;
   buildSeconds: number;
+  /** Process CPU time (user + system) of the whole run, and simulator events processed. */
+  cpuSeconds: number;
+  events: number;
 }
 
 export interface FederationOptions {
@@ -47,16 +61,27 @@ export interface FederationOptions {
   services: number;
   lookups: number;
   seed: number;
+  /** Routed PINGs between random pairs of nodes that entered through different relays. */
+  pings: number;
+  /** Told how far the run is (phases, then every 100 lookups), with the CPU time so far. */
+  progress?: (line: string) => void;
 }
 
 export async function runFederation(opts: FederationOptions): Promise<FederationFigures> {
   const started = performance.now();
-  const entries = new EntryRelays(opts.relays, opts.seed ^ 0xe7);
-  const swarm = new Swarm({ seed: opts.seed, introducer: entries });
-  await entries.start(swarm);
+  const cpuStart = process.cpuUsage();
+  const cpu = (): number => {
+    const used = process.cpuUsage(cpuStart);
+    return (used.user + used.system) / 1e6;
+  };
+  const { swarm, entries, signalling } = await startFederatedSwarm(opts.relays, opts.seed);
+  const say = (what: string): void =>
+    opts.progress?.(`${what}: ${swarm.queue.processed} events, ${cpu().toFixed(0)} s CPU`);
   await swarm.grow(opts.nodes - opts.relays, Math.max(40, Math.round(opts.nodes / 20)));
+  say(`${swarm.alive().length} nodes joined`);
   await swarm.run(60_000);
   const buildSeconds = (performance.now() - started) / 1000;
+  say('network built');
 
   const ordinary = swarm.alive().filter((n) => !entries.isEntry(n.selfHex));
   const entryIds = new Set(entries.peers.map((p) => p.selfHex));
@@ -72,6 +97,7 @@ export async function runFederation(opts: FederationOptions): Promise<Federation
     owners.push(owner);
     names.push(name);
   }
+  say(`${opts.services} services published`);
 
   const crossings = new Map<string, number>();
   let paths = 0;
@@ -108,7 +134,26 @@ export async function runFederation(opts: FederationOptions): Promise<Federation
     );
     if (result.records.some((r) => toHex(r.nodeId) === owner.selfHex)) found++;
     hops.push(result.hops);
+    if ((i + 1) % 100 === 0) say(`${i + 1} lookups, ${found} found`);
   }
+
+  // Exact envelopes across the relays: a CALL to a provider is routed to that node itself,
+  // which fails if nodes behind other relays could not connect near it in the id space.
+  let reached = 0;
+  for (let i = 0; i < opts.pings; i++) {
+    const from = swarm.pick(ordinary);
+    let to = swarm.pick(ordinary);
+    for (let tries = 0; tries < 8 && (to === from || sameEntry(entries, from, to)); tries++) to = swarm.pick(ordinary);
+    const ping = from.messenger.queryPeer(to.selfHex, 'PING', { rid: from.messenger.newId() }, 5_000);
+    if (
+      await swarm.settle(ping, 10_000).then(
+        () => true,
+        () => false,
+      )
+    )
+      reached++;
+  }
+  say(`${opts.pings} pings, ${reached} reached`);
 
   const busiest = (ids: Iterable<string>): number =>
     Math.max(0, ...[...ids].map((id) => crossings.get(id) ?? 0)) / Math.max(1, paths);
@@ -130,7 +175,12 @@ export async function runFederation(opts: FederationOptions): Promise<Federation
     entryChannels: channels(entries.peers),
     otherChannels: channels(ordinary),
     hops,
+    pings: { tried: opts.pings, reached },
+    negotiations: { ...signalling.stats },
+    retraced: swarm.alive().reduce((n, node) => n + (node.stats()['signals.retraced'] ?? 0), 0),
     buildSeconds,
+    cpuSeconds: cpu(),
+    events: swarm.queue.processed,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { DhtNode } from '../core/node/dht-node.js';
+import { EntryRelays } from './entry-relays.js';
 import type { Negotiator } from './network.js';
-import type { Swarm } from './swarm.js';
+import { Swarm, type SwarmOptions } from './swarm.js';
 
 /**
  * Connection negotiation as tabs behind different relays live it (README, Deploying:
@@ -74,6 +75,32 @@ export class OverlaySignalling implements Negotiator {
       else if (e.payload[0] === ANSWER) this.pending.get(id)?.(true);
     });
   }
+}
+
+/** A swarm entered through several relays, and how its connections were negotiated. */
+export interface FederatedSwarm {
+  swarm: Swarm;
+  entries: EntryRelays;
+  signalling: OverlaySignalling;
+}
+
+/**
+ * The simulator's federation (README, Deploying: several relays): `relays` relays whose own
+ * peers joined in a chain (entry-relays.ts), every connection negotiated as above, so two
+ * nodes no relay admitted both connect only if the overlay carries their offer and answer.
+ * Returns once the relays' peers are up; newcomers are the caller's (swarm.grow).
+ */
+export async function startFederatedSwarm(
+  relays: number,
+  seed: number,
+  opts: Omit<SwarmOptions, 'seed' | 'introducer'> = {},
+): Promise<FederatedSwarm> {
+  const entries = new EntryRelays(relays, seed ^ 0xe7);
+  const swarm = new Swarm({ ...opts, seed, introducer: entries });
+  const signalling = new OverlaySignalling(swarm, (a, b) => entries.shareRelay(a, b));
+  swarm.network.negotiator = signalling;
+  await entries.start(swarm);
+  return { swarm, entries, signalling };
 }
 
 function message(kind: number, id: number): Uint8Array {
