@@ -105,10 +105,16 @@ export class NeighbourVetting {
   outcome(hop: string, outcome: Outcome): void {
     const { host } = this;
     if (!host.neighbours.has(hop)) return;
-    this.changed = true;
     host.count(`trust.${outcome}`);
-    if (outcome === 'through') this.testsWithoutAnswer.delete(hop);
-    if (this.trust.record(hop, outcome) === 'unreliable') this.drop(hop);
+    // Most outcomes (every routed request's first hop reports one) change no verdict: the
+    // neighbours' due tests stay as they were, and the next tick need not look at them again.
+    // A verdict that stays the same leaves every other neighbour's verdict the same too
+    // (neighbour-trust.ts counts the reliable others).
+    const before = this.trust.verdict(hop);
+    if (outcome === 'through' && this.testsWithoutAnswer.delete(hop)) this.changed = true;
+    const verdict = this.trust.record(hop, outcome);
+    if (verdict !== before) this.changed = true;
+    if (verdict === 'unreliable') this.drop(hop);
   }
 
   /**
