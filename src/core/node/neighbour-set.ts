@@ -29,6 +29,8 @@ export interface NeighbourSetHost extends NodeBasics {
   /** Connections this node may create in its life (a page gets ~500 RTCPeerConnections). */
   readonly connectionBudget: number;
   emit(event: NodeEvent): void;
+  /** A review may be due at `at` (maintenance.ts, dueAt). */
+  wake?(at: number): void;
 }
 
 /**
@@ -153,7 +155,13 @@ export class NeighbourSet implements NeighbourActions {
   }
 
   reviewSoon(): void {
-    this.nextReviewAt = Math.min(this.nextReviewAt, this.lastReviewAt + MIN_REVIEW_SPACING_MS);
+    const at = Math.min(this.nextReviewAt, this.lastReviewAt + MIN_REVIEW_SPACING_MS);
+    if (at < this.nextReviewAt) this.host.wake?.(at);
+    this.nextReviewAt = at;
+  }
+
+  dueAt(): number {
+    return this.nextReviewAt;
   }
 
   tick(now: number): void {
