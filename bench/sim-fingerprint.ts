@@ -12,6 +12,7 @@ const n = Number(process.argv[2] ?? 300);
 const seed = Number(process.argv[3] ?? 300);
 const started = performance.now();
 const swarm = new Swarm({ seed });
+const startedAt = swarm.now;
 await swarm.grow(n, Math.max(50, n / 20));
 await swarm.run(60_000);
 const owner = swarm.pick();
@@ -51,10 +52,12 @@ const fingerprint = {
 };
 console.log(JSON.stringify(fingerprint, null, 1));
 const wallS = (performance.now() - started) / 1000;
+// Per node and virtual second, over the run's n nodes and whole virtual time (the first join at 0).
+const virtualS = (swarm.now - startedAt) / 1000;
 const cpuS = process.cpuUsage().user / 1e6;
 // With --expose-gc, what stays alive (the swarm) rather than what garbage happens to wait.
 (globalThis as { gc?: () => void }).gc?.();
 const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
 console.error(
-  `wall ${wallS.toFixed(1)} s, cpu ${cpuS.toFixed(1)} s, ${((cpuS * 1e6) / swarm.queue.processed).toFixed(1)} µs cpu/event, heap ${heapMb.toFixed(0)} MB (${((heapMb * 1024) / n).toFixed(0)} KB per node)`,
+  `wall ${wallS.toFixed(1)} s, cpu ${cpuS.toFixed(1)} s, ${((cpuS * 1e6) / swarm.queue.processed).toFixed(1)} µs cpu/event, ${(swarm.queue.processed / n / virtualS).toFixed(2)} events/node/virtual s, heap ${heapMb.toFixed(0)} MB (${((heapMb * 1024) / n).toFixed(0)} KB per node)`,
 );

@@ -3,6 +3,7 @@ import { DhtNode, type DhtNodeOptions } from '../core/node/dht-node.js';
 import { Gateway, type GatewayContext, type ReplyTo } from '../core/node/gateway.js';
 import { bitAt, compareDistance, fromHex, idsEqual, toHex, type NodeId } from '../core/id.js';
 import type { MessageBodies, RouteMsg } from '../core/wire/messages.js';
+import { dueDriven, type Built } from './swarm.js';
 
 /**
  * The colluding adversary of issue #7: a coalition of real nodes (each with its own key,
@@ -184,10 +185,8 @@ export class ColludingNode extends DhtNode {
 
 /** A swarm `create` factory: every `everyNth`-ish node (by `pick`) joins the coalition. */
 export function colluderFactory(coalition: Coalition, pick: () => boolean, node: Partial<DhtNodeOptions> = {}) {
-  return (
-    deps: Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify' | 'ids'>,
-  ): { node: DhtNode; tick(): void } => {
+  return (deps: Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify' | 'ids'>): Built => {
     const built = pick() ? new ColludingNode({ ...node, ...deps }, coalition) : new DhtNode({ ...node, ...deps });
-    return { node: built, tick: () => built.tick() };
+    return dueDriven(built);
   };
 }

@@ -18,8 +18,11 @@ export interface SwarmOptions {
   /** Channels a joining node gets from the relay before it uses the overlay. */
   bootstrapLinks?: number;
   tickMs?: number;
-  /** Build something around each node (a PeerCore, say); by default a bare DhtNode. */
-  create?: (deps: NodeDeps) => { node: DhtNode; tick(): void };
+  /**
+   * Build something around each node (a PeerCore, say); by default a bare DhtNode. With
+   * `dueAt` (DhtNode.dueAt) the node is ticked only when work is due; without, every tickMs.
+   */
+  create?: (deps: NodeDeps) => Built;
   /** Each new node's clock offset from true (virtual) time, ms; drawn per node. Default 0. */
   clockOffsetMs?: (random: Random) => number;
   /**
@@ -40,6 +43,13 @@ export interface Introducer {
 const ISOLATION_CHECK_MS = 5_000;
 
 export type NodeDeps = Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify' | 'ids'>;
+
+/** What a swarm runs for each node: see SwarmOptions.create. */
+export interface Built {
+  node: DhtNode;
+  tick(): void;
+  dueAt?(): number;
+}
 
 export class Swarm {
   readonly queue = new EventQueue();
@@ -108,24 +118,64 @@ export class Swarm {
       verify: this.verify,
       ids: this.ids,
     };
-    const built = this.opts.create
-      ? this.opts.create(deps)
-      : ((n: DhtNode) => ({ node: n, tick: () => n.tick() }))(new DhtNode({ ...this.opts.node, ...deps }));
+    const built = this.opts.create ? this.opts.create(deps) : dueDriven(new DhtNode({ ...this.opts.node, ...deps }));
     node = built.node;
     // The node's page holds it to its cap, inbound offers included (connection-manager.ts).
     this.network.capChannels(node.selfHex, node.maxNeighbours);
     this.nodes.set(node.selfHex, node);
+    this.stopTicks.set(node.selfHex, this.startTicks(built, clock));
+    return node;
+  }
+
+  /**
+   * Tick a node on its grid (a random phase, then every tickMs, as a tab's timer would),
+   * skipping the grid points before its next due work when it says when that is: most
+   * ticks of most nodes find nothing due, and each was an event. A part whose work comes
+   * due earlier (DhtNode.onDue) brings the next tick forward to the first grid point then.
+   * Returns what stops the ticks.
+   */
+  private startTicks(built: Built, clock: NodeClock): () => void {
+    const n = built.node;
+    const { queue } = this;
     const tickMs = this.opts.tickMs ?? TICK_INTERVAL_MS;
-    const n = node;
+    const first = queue.now() + Math.floor(this.random.next() * tickMs);
+    let lastTickAt = -Infinity;
+    let scheduledAt = first;
+    let ticking = false;
+    let stopped = false;
+    /** The first point of the grid at or after `at` and now (virtual time); the grid runs on from the last tick (a paused node's is late). */
+    const gridAt = (at: number): number => {
+      const base = lastTickAt === -Infinity ? first : lastTickAt + tickMs;
+      const from = Math.max(at, queue.now());
+      return from <= base ? base : base + Math.ceil((from - base) / tickMs) * tickMs;
+    };
     let cancel = (): void => undefined;
+    const schedule = (at: number): void => {
+      cancel();
+      scheduledAt = at;
+      cancel = clock.setTimer(at - queue.now(), loop);
+    };
     const loop = (): void => {
       if (n.isClosed || !this.network.isAlive(n.selfHex)) return;
+      lastTickAt = queue.now();
+      ticking = true;
       built.tick();
-      cancel = clock.setTimer(tickMs, loop);
+      ticking = false;
+      // The node's clock may be skewed: its due time is on its own clock.
+      schedule(built.dueAt === undefined ? lastTickAt + tickMs : gridAt(built.dueAt() - clock.offsetMs));
     };
-    cancel = clock.setTimer(Math.floor(this.random.next() * tickMs), loop);
-    this.stopTicks.set(n.selfHex, () => cancel());
-    return node;
+    if (built.dueAt !== undefined) {
+      n.onDue((at) => {
+        if (ticking || stopped) return;
+        const next = gridAt(at - clock.offsetMs);
+        if (next < scheduledAt) schedule(next);
+      });
+    }
+    cancel = clock.setTimer(first - queue.now(), loop);
+    return () => {
+      stopped = true;
+      cancel();
+    };
   }
 
   /**
@@ -223,4 +273,9 @@ export class Swarm {
   pick(from: DhtNode[] = this.alive()): DhtNode {
     return from[Math.floor(this.random.next() * from.length)]!;
   }
+}
+
+/** A bare node, ticked when its work is due (Swarm.startTicks). */
+export function dueDriven(node: DhtNode): Built {
+  return { node, tick: () => node.tick(), dueAt: () => node.dueAt() };
 }

@@ -89,6 +89,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   private readonly returnRoutes: ReturnRoutes;
   private readonly maintenance: Maintenance;
   private readonly listeners = new Set<(e: NodeEvent) => void>();
+  private dueListener: ((at: number) => void) | undefined;
   private closed = false;
 
   constructor(opts: DhtNodeOptions) {
@@ -113,6 +114,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const { placements, liars } = this;
     const count = (name: CounterName, by?: number): void => this.count(name, by);
     const emit = (event: NodeEvent): void => this.emit(event);
+    // A part's work may come due earlier than dueAt() said: the driver that skips ticks hears of it.
+    const wake = (at: number): void => this.dueListener?.(at);
     const basics: NodeBasics = {
       self: this.self,
       selfHex: this.selfHex,
@@ -156,7 +159,16 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       emit,
     });
     const connectionBudget = opts.connectionBudget ?? C.CONNECTION_BUDGET;
-    const neighbourSet = new NeighbourSet({ ...basics, neighbours, table, transport, policy, connectionBudget, emit });
+    const neighbourSet = new NeighbourSet({
+      ...basics,
+      neighbours,
+      table,
+      transport,
+      policy,
+      connectionBudget,
+      emit,
+      wake,
+    });
     const actions = neighbourSet;
     const liveness = new Liveness(
       { ...basics, neighbours, table, messenger, actions },
@@ -166,7 +178,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       { ...basics, neighbours, table, messenger, isClosed: () => this.closed },
       opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
     );
-    const replication = new Replication({ ...basics, table, records, placements, messenger });
+    const replication = new Replication({ ...basics, table, records, placements, messenger, wake });
     const contacts = new ContactBook({
       ...basics,
       table,
@@ -202,6 +214,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       trust,
       actions,
       refreshBucket: (b) => refreshBucket(lookups, b),
+      wake,
     });
     const siblingExchange = new SiblingExchange(
       {
@@ -213,6 +226,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         contacts,
         actions,
         findNode: (t, o) => findNode(lookups, t, o),
+        wake,
       },
       policy.siblings,
     );
@@ -342,6 +356,19 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   tick(): void {
     if (this.closed) return;
     this.maintenance.tick(this.clock.now());
+  }
+
+  /**
+   * The earliest time (this node's clock) a tick can have work (maintenance.ts). A driver may
+   * skip ticks until then if it also listens to onDue; calling tick() more often is harmless.
+   */
+  dueAt(): number {
+    return this.maintenance.dueAt();
+  }
+
+  /** Be told when some work may be due at `at`, earlier than dueAt() last said (one listener: the driver). */
+  onDue(listener: (at: number) => void): void {
+    this.dueListener = listener;
   }
 
   /**

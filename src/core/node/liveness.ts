@@ -43,6 +43,11 @@ export class Liveness {
     private readonly intervalMs: number,
   ) {}
 
+  /** The next look at the neighbours: a fixed pace (lastHeard moves on with every frame, so there is no earlier due time to keep). */
+  dueAt(): number {
+    return this.nextCheckAt;
+  }
+
   tick(now: number): void {
     // Pings are due every intervalMs; looking a few times per interval is precise enough.
     if (now < this.nextCheckAt) return;

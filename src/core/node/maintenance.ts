@@ -3,10 +3,23 @@ import type { LookupOptions, LookupResult } from '../lookup/lookup.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { RoutingTable } from '../routing/routing-table.js';
 
-/** A part with work to do now and then; it decides itself whether any is due. */
+/**
+ * A part with work to do now and then; it decides itself whether any is due. `dueAt` is
+ * the earliest time its tick can have any (Infinity: none until something happens); a
+ * change that brings that earlier is told through its host's `wake`.
+ */
 interface Periodic {
   tick(now: number): void;
+  dueAt(): number;
 }
+
+/**
+ * Record expiry and stale buckets keep no due time of their own: they are looked at in
+ * every tick, and at least this often. A bucket untouched for 15 minutes is refreshed at
+ * most this much later; an expired record is never handed out meanwhile (reads check the
+ * time), only its memory waits.
+ */
+export const HOUSEKEEPING_MS = 5_000;
 
 export interface MaintenanceHost {
   readonly self: NodeId;
@@ -33,6 +46,7 @@ export interface MaintenanceHost {
  */
 export class Maintenance {
   private joining: Promise<void> | undefined;
+  private lastTickAt = -Infinity;
 
   constructor(
     private readonly host: MaintenanceHost,
@@ -52,6 +66,7 @@ export class Maintenance {
   /** Everything periodic, always in this order: a seeded simulation replays only if it stays the same. */
   tick(now: number): void {
     const { host } = this;
+    this.lastTickAt = now;
     host.liveness.tick(now);
     host.quietContacts.tick(now);
     host.vetting.tick(now);
@@ -61,6 +76,24 @@ export class Maintenance {
     if (pruned > 0) host.count('records.expired', pruned);
     for (const b of host.table.staleBuckets(now, this.bucketRefreshMs)) void host.refreshBucket(b);
     host.replication.tick(now);
+  }
+
+  /**
+   * The earliest time a tick can have work: a driver may skip the ticks before it (the
+   * simulator does: thousands of nodes, most of whose ticks find nothing due), as long as
+   * it listens to the parts' wake calls. A tick at any time is still correct.
+   */
+  dueAt(): number {
+    const { host } = this;
+    return Math.min(
+      this.lastTickAt + HOUSEKEEPING_MS,
+      host.liveness.dueAt(),
+      host.quietContacts.dueAt(),
+      host.vetting.dueAt(),
+      host.siblingExchange.dueAt(),
+      host.neighbourSet.dueAt(),
+      host.replication.dueAt(),
+    );
   }
 
   private async run(): Promise<void> {

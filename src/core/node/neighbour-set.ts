@@ -29,6 +29,8 @@ export interface NeighbourSetHost extends NodeBasics {
   /** Connections this node may create in its life (a page gets ~500 RTCPeerConnections). */
   readonly connectionBudget: number;
   emit(event: NodeEvent): void;
+  /** A review may be due at `at` (maintenance.ts, dueAt). */
+  wake?(at: number): void;
 }
 
 /**
@@ -47,6 +49,14 @@ export class NeighbourSet implements NeighbourActions {
   private settledState: string | undefined;
   /** When the first cooldown of a settled review ends: the contact it kept out may be wanted again. */
   private settledUntil = Infinity;
+  /**
+   * The plan of the last review, kept while only a token is missing to carry it out
+   * (`waitingState`, see review). Any change to the channels, the dials or the cooldowns
+   * drops it (`replan`), as does a change to the routing table (its version is in the state).
+   */
+  private waitingState: string | undefined;
+  /** The earliest cooldown end when the plan was kept: the contact it frees may be planned then. */
+  private waitingUntil = Infinity;
   private optionalTokens = OPTIONAL_CONNECT_BURST;
   private tokensAt = 0;
   private created = 0;
@@ -83,6 +93,7 @@ export class NeighbourSet implements NeighbourActions {
   /** A channel opened: true when it is a new neighbour. */
   opened(peer: string, now: number): boolean {
     this.connecting.delete(peer);
+    this.replan();
     if (this.host.neighbours.has(peer)) return false;
     const id = fromHex(peer);
     this.host.neighbours.set(peer, { id, idHex: peer, prefix: prefixOf(id), openedAt: now, lastHeard: now });
@@ -98,12 +109,14 @@ export class NeighbourSet implements NeighbourActions {
     if (!this.connecting.delete(peer) || this.host.neighbours.has(peer)) return;
     this.host.count('connections.busy');
     this.cooldown.set(peer, this.host.clock.now() + REDIAL_COOLDOWN_MS);
+    this.replan();
     this.reviewSoon();
   }
 
   /** A channel we do not accept (a liar, a banned or distrusted node). */
   refuse(peer: string): void {
     this.connecting.delete(peer);
+    this.replan();
     this.host.transport.disconnect(peer);
   }
 
@@ -117,6 +130,7 @@ export class NeighbourSet implements NeighbourActions {
   /** The channel to `peer` is gone; `unasked` when we did not close it ourselves. */
   close(peer: string, unasked: boolean): void {
     const { host } = this;
+    this.replan();
     if (this.connecting.delete(peer) && !host.neighbours.has(peer)) {
       // A connection we asked for never opened: the contact is gone (or refuses us); stop trying it.
       host.count('connections.failed');
@@ -145,16 +159,24 @@ export class NeighbourSet implements NeighbourActions {
   }
 
   coolDown(peer: string, until: number): void {
+    this.replan();
     this.cooldown.set(peer, until);
   }
 
   revived(peer: string): void {
+    this.replan();
     this.cooldown.delete(peer);
     this.reviewSoon();
   }
 
   reviewSoon(): void {
-    this.nextReviewAt = Math.min(this.nextReviewAt, this.lastReviewAt + MIN_REVIEW_SPACING_MS);
+    const at = Math.min(this.nextReviewAt, this.lastReviewAt + MIN_REVIEW_SPACING_MS);
+    if (at < this.nextReviewAt) this.host.wake?.(at);
+    this.nextReviewAt = at;
+  }
+
+  dueAt(): number {
+    return this.nextReviewAt;
   }
 
   tick(now: number): void {
@@ -170,20 +192,26 @@ export class NeighbourSet implements NeighbourActions {
     for (const [peer, since] of this.connecting) {
       if (now - since <= 2 * host.hopTimeoutMs) continue;
       this.connecting.delete(peer);
+      this.replan();
       host.count('connections.failed');
       host.table.markDead(fromHex(peer));
     }
     // Nothing changed since a review that left nothing to do: the plan would be the same.
     const state = `${host.table.version}/${host.neighbours.size}/${this.connecting.size}/${this.cooldown.size}`;
     if (state === this.settledState && now < this.settledUntil) return;
-    const open = new Set(host.neighbours.keys());
-    for (const [peer, until] of this.cooldown) if (until <= now) this.cooldown.delete(peer);
-    const plan = planNeighbours(host.self, host.table, open, host.policy, new Set(this.cooldown.keys()));
+    // Tokens refill at every review that gets this far, kept or not, so the pace stays the same.
     this.optionalTokens = Math.min(
       OPTIONAL_CONNECT_BURST,
       this.optionalTokens + (now - this.tokensAt) / OPTIONAL_CONNECT_INTERVAL_MS,
     );
     this.tokensAt = now;
+    // The last plan left only optional dials waiting for a token, and nothing changed since:
+    // planning again would only re-rank contacts by when they were last heard from, with no
+    // token to dial any of them. Keep it until a token is there or a cooldown ends.
+    if (state === this.waitingState && this.optionalTokens < 1 && now < this.waitingUntil) return;
+    const open = new Set(host.neighbours.keys());
+    for (const [peer, until] of this.cooldown) if (until <= now) this.cooldown.delete(peer);
+    const plan = planNeighbours(host.self, host.table, open, host.policy, new Set(this.cooldown.keys()));
     for (const peer of plan.toConnect) {
       if (this.connecting.has(peer)) continue;
       if (open.size + this.connecting.size >= host.policy.maxNeighbours) break;
@@ -206,12 +234,21 @@ export class NeighbourSet implements NeighbourActions {
       host.count('connections.dropped');
       this.hangUp(peer);
     }
-    const idle =
-      plan.toDrop.length === 0 && plan.toConnect.every((p) => this.connecting.has(p) || host.neighbours.has(p));
+    const after = `${host.table.version}/${host.neighbours.size}/${this.connecting.size}/${this.cooldown.size}`;
+    const unmet = plan.toConnect.filter((p) => !this.connecting.has(p) && !host.neighbours.has(p));
+    const idle = plan.toDrop.length === 0 && unmet.length === 0;
+    this.settledState = idle ? after : undefined;
     this.settledUntil = idle ? Math.min(...this.cooldown.values()) : Infinity;
-    this.settledState = idle
-      ? `${host.table.version}/${host.neighbours.size}/${this.connecting.size}/${this.cooldown.size}`
-      : undefined;
+    // Only optional contacts left undialled, for want of a token: the plan waits for one.
+    const waiting = !idle && plan.toDrop.length === 0 && unmet.every((p) => !plan.required.has(p));
+    this.waitingState = waiting ? after : undefined;
+    this.waitingUntil = Infinity;
+    if (waiting) for (const until of this.cooldown.values()) this.waitingUntil = Math.min(this.waitingUntil, until);
+  }
+
+  /** Something the plan depends on changed: the next review plans afresh. */
+  private replan(): void {
+    this.waitingState = undefined;
   }
 
   /**

@@ -51,6 +51,8 @@ export interface VettingHost extends NodeBasics {
   readonly actions: Pick<NeighbourActions, 'hangUp' | 'coolDown'>;
   /** Look a bucket up again (contacts to stand in for a dropped neighbour). */
   refreshBucket(index: number): Promise<unknown>;
+  /** A test may be due at `at` (maintenance.ts, dueAt). */
+  wake?(at: number): void;
 }
 
 /**
@@ -89,12 +91,15 @@ export class NeighbourVetting {
   }
 
   opened(peer: string, now: number): void {
-    this.changed = true;
+    this.markChanged(now + FIRST_TEST_AFTER_MS);
     this.nextTestAt.set(peer, now + FIRST_TEST_AFTER_MS);
   }
 
   closed(peer: string): void {
-    this.changed = true;
+    // A reliable neighbour leaving can turn another's verdict back from unreliable (it counted
+    // as one of the others getting ours through): that one may be due a test at once.
+    if (this.trust.verdict(peer) === 'reliable') this.markChanged(this.host.clock.now());
+    else this.changed = true;
     this.nextTestAt.delete(peer);
     this.testsWithoutAnswer.delete(peer);
     this.testedAt.delete(peer);
@@ -105,10 +110,17 @@ export class NeighbourVetting {
   outcome(hop: string, outcome: Outcome): void {
     const { host } = this;
     if (!host.neighbours.has(hop)) return;
-    this.changed = true;
     host.count(`trust.${outcome}`);
-    if (outcome === 'through') this.testsWithoutAnswer.delete(hop);
-    if (this.trust.record(hop, outcome) === 'unreliable') this.drop(hop);
+    // Most outcomes (every routed request's first hop reports one) change no verdict: the
+    // neighbours' due tests stay as they were, and the next tick need not look at them again.
+    // A verdict that stays the same leaves every other neighbour's verdict the same too
+    // (neighbour-trust.ts counts the reliable others).
+    const before = this.trust.verdict(hop);
+    let changed = outcome === 'through' && this.testsWithoutAnswer.delete(hop);
+    const verdict = this.trust.record(hop, outcome);
+    if (verdict !== before) changed = true;
+    if (changed) this.markChanged(host.clock.now());
+    if (verdict === 'unreliable') this.drop(hop);
   }
 
   /**
@@ -122,6 +134,15 @@ export class NeighbourVetting {
       if (now - n.openedAt >= SURROUNDED_AFTER_MS) seasoned = true;
     }
     return seasoned;
+  }
+
+  /** The next test due (a walk over the neighbours only after a change), or the next retest. */
+  dueAt(): number {
+    if (this.changed) {
+      this.changed = false;
+      this.wakeAt = this.nextDue();
+    }
+    return Math.min(this.wakeAt, this.nextRetestAt);
   }
 
   tick(now: number): void {
@@ -156,12 +177,24 @@ export class NeighbourVetting {
     // Only an unproven or doubtful neighbour is tested above, once its time has come; its
     // time, count and verdict change only through this class, which then sets `changed`.
     this.changed = false;
-    this.wakeAt = Infinity;
+    this.wakeAt = this.nextDue();
+  }
+
+  /** When the next test can come due: the earliest time of a neighbour still to be tested. */
+  private nextDue(): number {
+    let due = Infinity;
     for (const [peer, at] of this.nextTestAt) {
-      if (at >= this.wakeAt || (this.testsWithoutAnswer.get(peer) ?? 0) >= MAX_TESTS_WITHOUT_ANSWER) continue;
+      if (at >= due || (this.testsWithoutAnswer.get(peer) ?? 0) >= MAX_TESTS_WITHOUT_ANSWER) continue;
       const verdict = this.trust.verdict(peer);
-      if (verdict === 'unproven' || verdict === 'doubtful') this.wakeAt = at;
+      if (verdict === 'unproven' || verdict === 'doubtful') due = at;
     }
+    return due;
+  }
+
+  /** Something a due time depends on changed; a test may be due as early as `at`. */
+  private markChanged(at: number): void {
+    this.changed = true;
+    this.host.wake?.(at);
   }
 
   /**
@@ -181,7 +214,7 @@ export class NeighbourVetting {
     host.count('trust.tests');
     const finish = (outcome: Outcome | 'nothing-to-test'): void => {
       if (!this.nextTestAt.has(peer)) return;
-      this.changed = true;
+      this.markChanged(host.clock.now() + TEST_INTERVAL_MS);
       this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
       if (outcome === 'nothing-to-test') host.count('trust.nothingToTest');
       else this.outcome(peer, outcome);
@@ -219,7 +252,7 @@ export class NeighbourVetting {
       () => {
         // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
         if (!this.nextTestAt.has(peer)) return;
-        this.changed = true;
+        this.markChanged(host.clock.now() + TEST_INTERVAL_MS);
         this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
         this.outcome(peer, 'lost');
       },

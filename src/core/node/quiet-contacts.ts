@@ -43,6 +43,10 @@ export class QuietContacts {
     private readonly intervalMs: number,
   ) {}
 
+  dueAt(): number {
+    return this.nextCheckAt;
+  }
+
   tick(now: number): void {
     if (now < this.nextCheckAt) return;
     this.nextCheckAt = now + this.intervalMs / 2;

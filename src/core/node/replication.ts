@@ -15,6 +15,8 @@ export interface ReplicationHost extends NodeBasics {
   /** Where each copy went, for a removal to follow. */
   readonly placements: Pick<Placements, 'note'>;
   readonly messenger: Pick<Messaging, 'newId' | 'sendToPeer'>;
+  /** Work may be due at `at` (maintenance.ts, dueAt). */
+  wake?(at: number): void;
 }
 
 /**
@@ -30,7 +32,13 @@ export class Replication {
   constructor(private readonly host: ReplicationHost) {}
 
   noteNewContact(idHex: string): void {
+    if (this.fresh.size === 0) this.host.wake?.(this.nextPassAt);
     this.fresh.add(idHex);
+  }
+
+  /** A pass is due only with newcomers to hand records on to. */
+  dueAt(): number {
+    return this.fresh.size === 0 ? Infinity : this.nextPassAt;
   }
 
   tick(now: number): void {

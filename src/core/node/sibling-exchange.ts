@@ -30,6 +30,8 @@ export interface SiblingExchangeHost extends NodeBasics {
   readonly actions: Pick<NeighbourActions, 'wantIntroductions'>;
   /** A node lookup (the self-lookup); what it finds lands in the routing table. */
   findNode(target: NodeId, opts?: LookupOptions): Promise<unknown>;
+  /** Work may be due at `at` (maintenance.ts, dueAt). */
+  wake?(at: number): void;
 }
 
 /**
@@ -75,7 +77,13 @@ export class SiblingExchange {
       else if (news) this.intervalMs = selfLookup ? SELF_LOOKUP_NEWS_INTERVAL_MS : NEWS_INTERVAL_MS;
       else this.intervalMs = Math.min(MAX_INTERVAL_MS, this.intervalMs * 2);
       this.nextAt = this.host.clock.now() + this.intervalMs;
+      this.host.wake?.(this.nextAt);
     });
+  }
+
+  /** Infinity while an exchange runs: the next is planned when it ends. */
+  dueAt(): number {
+    return this.nextAt;
   }
 
   private async exchange(): Promise<{ news: boolean; selfLookup: boolean }> {
