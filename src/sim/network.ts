@@ -1,4 +1,4 @@
-import { peekType } from '../core/wire/codec.js';
+import { peekType, type Frame } from '../core/wire/codec.js';
 import type { ChannelHandler, Random, Transport } from '../core/environment.js';
 import type { EventQueue } from './event-queue.js';
 
@@ -36,6 +36,12 @@ export interface NetworkOptions {
   loss?: number;
   /** A connection takes this many one-way latencies to open (signaling, ICE, DTLS). */
   connectLatencies?: number;
+  /**
+   * Carry the nodes' messages as held frames (core/held-frame.ts: no MessagePack, bytes
+   * counted exactly) rather than as bytes. Default true; the outcome is the same either way
+   * (frame-accounting.sim.test.ts runs one seed both ways), only the cost differs.
+   */
+  holdFrames?: boolean;
 }
 
 /**
@@ -71,6 +77,8 @@ export class SimNetwork {
     connectionsCreated: 0,
     duplicated: 0,
     partitioned: 0,
+    /** Frames carried held (core/held-frame.ts) rather than as bytes; counted in `frames` and `bytes` too. */
+    held: 0,
     framesByType: new Map<string, number>(),
     bytesByType: new Map<string, number>(),
   };
@@ -98,11 +106,13 @@ export class SimNetwork {
   attach(id: string, handler: ChannelHandler): Transport {
     const host: Host = { latencyKey: latencyKey(id), handler, alive: true, channels: new Set(), connectionsCreated: 0 };
     this.hosts.set(id, host);
-    return {
+    const transport: Transport = {
       send: (peer, frame) => this.send(id, peer, frame),
       connect: (peer) => this.connect(id, peer),
       disconnect: (peer) => this.disconnect(id, peer),
     };
+    if (this.opts.holdFrames !== false) transport.sendHeld = (peer, frame) => this.send(id, peer, frame);
+    return transport;
   }
 
   isAlive(id: string): boolean {
@@ -168,11 +178,12 @@ export class SimNetwork {
     return this.sideOf === undefined || this.sideOf(a) === this.sideOf(b);
   }
 
-  private send(from: string, to: string, frame: Uint8Array): boolean {
+  private send(from: string, to: string, frame: Frame): boolean {
     const src = this.hosts.get(from);
     if (src === undefined || !src.channels.has(to)) return false;
     this.stats.frames++;
     this.stats.bytes += frame.length;
+    if (!(frame instanceof Uint8Array)) this.stats.held++;
     const type = peekType(frame) ?? 'unknown';
     this.stats.framesByType.set(type, (this.stats.framesByType.get(type) ?? 0) + 1);
     this.stats.bytesByType.set(type, (this.stats.bytesByType.get(type) ?? 0) + frame.length);

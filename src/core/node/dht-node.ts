@@ -1,7 +1,8 @@
 import * as C from '../constants.js';
 import { ZERO_COUNTERS, type CounterName } from '../counters.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
-import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
+import type { ChannelHandler, Clock, Random } from '../environment.js';
+import type { FrameTransport } from '../wire/frame-transport.js';
 import { fromHex, isIdHex, type NodeId } from '../id.js';
 import { verify as ed25519Verify, type AsyncSigner, type Identity, type Verifier } from '../identity.js';
 import { Liars } from '../defence/liars.js';
@@ -22,6 +23,7 @@ import { Placements } from '../records/placements.js';
 import { RecordStore } from '../records/record-store.js';
 import { ReturnRoutes } from '../routing/return-routes.js';
 import { RoutingTable } from '../routing/routing-table.js';
+import type { Frame } from '../held-frame.js';
 import type { PeerKind } from '../wire/messages.js';
 import { ChannelIntake } from './channel-intake.js';
 import { ContactBook, departedMemory } from './contacts.js';
@@ -51,8 +53,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly identity: Identity;
   readonly self: NodeId;
   readonly selfHex: string;
-  /** The transport as given, shaped to stay under our neighbours' flood limits. */
-  readonly transport: Transport;
+  /** The transport as given, carrying held frames if it can, shaped to stay under our neighbours' flood limits. */
+  readonly transport: FrameTransport;
   readonly clock: Clock;
   readonly random: Random;
   readonly verify: Verifier;
@@ -285,7 +287,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.neighbourSet.close(peer, true);
   }
 
-  onFrame(peer: string, frame: Uint8Array): void {
+  onFrame(peer: string, frame: Frame): void {
     this.intake.frame(peer, frame);
   }
 

@@ -1,7 +1,8 @@
-import { decodeFrame, encodeFrame } from '../wire/codec.js';
+import { decodeFrame, type Frame } from '../wire/codec.js';
 import { MAX_FRAME_BYTES, MAX_HOPS } from '../constants.js';
 import type { CounterName } from '../counters.js';
-import type { Clock, Random, Transport } from '../environment.js';
+import type { Clock, Random } from '../environment.js';
+import type { FrameTransport } from '../wire/frame-transport.js';
 import { compareDistance, idsEqual, toHex, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
 
@@ -20,7 +21,7 @@ import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/mess
 export interface RouterHost {
   readonly self: NodeId;
   readonly selfHex: string;
-  readonly transport: Transport;
+  readonly transport: FrameTransport;
   readonly clock: Clock;
   readonly random: Random;
   /** Open channels. */
@@ -42,7 +43,7 @@ export interface RouterHost {
    * May `inner` be handed to `next`, where it may end? False sheds the hop (the neighbour
    * would refuse what it carries: defence/rate-limit.ts) and the next-best one is tried.
    */
-  mayHandOver(next: string, inner: Uint8Array): boolean;
+  mayHandOver(next: string, inner: Frame): boolean;
   count(counter: CounterName, by?: number): void;
 }
 
@@ -98,7 +99,7 @@ export class Router {
       exact,
       path: [],
       hid: 0,
-      body: encodeFrame(type, body),
+      body: this.host.transport.frame(type, body),
     };
     const via = opts.firstHop ? [opts.firstHop] : opts.via;
     if (via && via.length > 0) envelope.via = via;
@@ -107,7 +108,8 @@ export class Router {
 
   /** An envelope arrived from a neighbour. */
   receive(from: string, envelope: RouteMsg): void {
-    if (envelope.hid !== 0) this.host.transport.send(from, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
+    const { transport } = this.host;
+    if (envelope.hid !== 0) transport.send(from, transport.frame('ROUTE_ACK', { hid: envelope.hid }));
     if (envelope.path.some((id) => idsEqual(id, this.host.self))) {
       this.host.count('route.loop');
       return;
@@ -192,7 +194,7 @@ export class Router {
       if (rest.length > 0) out.via = rest;
       else delete out.via;
     }
-    const frame = encodeFrame('RPC_ROUTE', out);
+    const frame = host.transport.frame('RPC_ROUTE', out);
     if (frame.length > MAX_FRAME_BYTES) {
       // Adding ourselves to the path would make it undecodable for the next hop: drop it here.
       host.count('route.tooLarge');
