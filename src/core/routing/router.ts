@@ -52,7 +52,8 @@ interface PendingHop {
   /** The neighbour that handed us the envelope; undefined when it started here. */
   from: string | undefined;
   next: string;
-  tried: Set<string>;
+  /** Neighbours this hop went to, in order (a few at most: MAX_REROUTES_PER_HOP). */
+  tried: string[];
   cancel: () => void;
 }
 
@@ -71,6 +72,12 @@ const MAX_REROUTES_PER_HOP = 3;
  * were an eighth of the maintenance traffic under churn, most of it such walks).
  */
 const MAX_DETOUR_STEPS = 3;
+
+/** Whether `ids` holds `id` (a path: a few ids, looked through on every hop). */
+function holds(ids: readonly NodeId[], id: NodeId): boolean {
+  for (const x of ids) if (idsEqual(x, id)) return true;
+  return false;
+}
 
 /** The first 32 bits of an id as an unsigned integer. */
 export const prefixOf = (id: NodeId): number => ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
@@ -103,18 +110,18 @@ export class Router {
     };
     const via = opts.firstHop ? [opts.firstHop] : opts.via;
     if (via && via.length > 0) envelope.via = via;
-    return this.route(envelope, new Set(), undefined);
+    return this.route(envelope, [], undefined);
   }
 
   /** An envelope arrived from a neighbour. */
   receive(from: string, envelope: RouteMsg): void {
     const { transport } = this.host;
     if (envelope.hid !== 0) transport.send(from, transport.frame('ROUTE_ACK', { hid: envelope.hid }));
-    if (envelope.path.some((id) => idsEqual(id, this.host.self))) {
+    if (holds(envelope.path, this.host.self)) {
       this.host.count('route.loop');
       return;
     }
-    this.route(envelope, new Set(), from);
+    this.route(envelope, [], from);
   }
 
   acknowledged(from: string, hid: number): void {
@@ -134,7 +141,7 @@ export class Router {
   }
 
   /** Deliver or forward `envelope`; returns the neighbour it went to, if any. */
-  private route(envelope: RouteMsg, tried: Set<string>, from: string | undefined): string | undefined {
+  private route(envelope: RouteMsg, tried: string[], from: string | undefined): string | undefined {
     const { host } = this;
     if (envelope.exact && idsEqual(envelope.dest, host.self)) {
       this.arrive(envelope, from);
@@ -172,16 +179,16 @@ export class Router {
     this.host.deliver(envelope, inner.message, from);
   }
 
-  private forward(envelope: RouteMsg, next: NodeId, tried: Set<string>, from: string | undefined): string | undefined {
+  private forward(envelope: RouteMsg, next: NodeId, tried: string[], from: string | undefined): string | undefined {
     const { host } = this;
     const nextHex = toHex(next);
-    tried.add(nextHex);
+    tried.push(nextHex);
     // An envelope may end at the next hop (an exact one for it, or any non-exact one: only
     // the next hop knows whether it has a closer neighbour), which then charges what it
     // carries to its own class; stay under that too, as for a direct frame.
     if ((!envelope.exact || idsEqual(envelope.dest, next)) && !host.mayHandOver(nextHex, envelope.body)) {
       host.count('route.sendFailed');
-      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
+      return tried.length <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
     }
     // A neighbour that just spoke is alive: skip the acknowledgement (hid 0) and halve the
     // traffic of busy links. Quiet ones must confirm each hop, which is what catches the
@@ -202,7 +209,7 @@ export class Router {
     }
     if (!host.transport.send(nextHex, frame)) {
       host.count('route.sendFailed');
-      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
+      return tried.length <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
     }
     host.count('route.forwarded');
     if (!needsAck) return nextHex;
@@ -210,15 +217,14 @@ export class Router {
       this.pending.delete(hid);
       host.count('route.ackTimeout');
       host.onHopFailure(nextHex);
-      if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried, from);
+      if (tried.length <= MAX_REROUTES_PER_HOP) this.route(envelope, tried, from);
     });
     this.pending.set(hid, { envelope, from, next: nextHex, tried, cancel });
     return nextHex;
   }
 
-  private nextHop(envelope: RouteMsg, tried: Set<string>): NodeId | undefined {
-    const { dest } = envelope;
-    const onPath = (id: NodeId): boolean => envelope.path.some((p) => idsEqual(p, id));
+  private nextHop(envelope: RouteMsg, tried: readonly string[]): NodeId | undefined {
+    const { dest, path } = envelope;
     let best: NodeId | undefined;
     let bestPrefixDistance = 0;
     const destPrefix = prefixOf(dest);
@@ -226,7 +232,7 @@ export class Router {
     for (const { id, idHex, prefix } of this.host.neighbours()) {
       // A retraced reply path or a forced first hop wins while its next node is still open.
       if (viaFirst !== undefined && idsEqual(id, viaFirst)) {
-        if (!tried.has(idHex) && !onPath(id)) return id;
+        if (!tried.includes(idHex) && !holds(path, id)) return id;
         continue;
       }
       // Distance first, on the first 32 bits (decisive almost always): most neighbours lose
@@ -237,7 +243,7 @@ export class Router {
         (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best) >= 0))
       )
         continue;
-      if (tried.has(idHex) || onPath(id)) continue;
+      if (tried.includes(idHex) || holds(path, id)) continue;
       best = id;
       bestPrefixDistance = d;
     }
