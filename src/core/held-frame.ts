@@ -20,6 +20,13 @@ export class HeldFrame {
     /** Header and MessagePack payload, in bytes, as encodeFrame would write them. */
     readonly length: number,
   ) {}
+
+  /**
+   * The codec's reading of it (wire/codec.ts, decodeFrame), kept: an envelope's body goes
+   * from hop to hop unchanged, and each hop reads it (to answer or forward it), so it is
+   * checked once. Every hop is then handed the same message, which none of them edits.
+   */
+  read: unknown = undefined;
 }
 
 /** What a transport carries: bytes, or a held frame where the transport says it can. */

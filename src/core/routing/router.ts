@@ -3,7 +3,7 @@ import { MAX_FRAME_BYTES, MAX_HOPS } from '../constants.js';
 import type { CounterName } from '../counters.js';
 import type { Clock, Random } from '../environment.js';
 import type { FrameTransport } from '../wire/frame-transport.js';
-import { compareDistance, idsEqual, toHex, type NodeId } from '../id.js';
+import { compareDistance, idsEqual, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
 
 /**
@@ -25,7 +25,7 @@ export interface RouterHost {
   readonly clock: Clock;
   readonly random: Random;
   /** Open channels. */
-  neighbours(): Iterable<{ readonly id: NodeId; readonly idHex: string; readonly prefix: number }>;
+  neighbours(): Iterable<Hop>;
   /** Acknowledgement timeout for a hop to this neighbour. */
   ackTimeoutMs(peerHex: string): number;
   /** True when the neighbour was heard from so recently that a hop to it needs no acknowledgement. */
@@ -46,6 +46,9 @@ export interface RouterHost {
   mayHandOver(next: string, inner: Frame): boolean;
   count(counter: CounterName, by?: number): void;
 }
+
+/** An open channel, as the host lists them. */
+type Hop = { readonly id: NodeId; readonly idHex: string; readonly prefix: number };
 
 interface PendingHop {
   envelope: RouteMsg;
@@ -179,9 +182,9 @@ export class Router {
     this.host.deliver(envelope, inner.message, from);
   }
 
-  private forward(envelope: RouteMsg, next: NodeId, tried: string[], from: string | undefined): string | undefined {
+  private forward(envelope: RouteMsg, hop: Hop, tried: string[], from: string | undefined): string | undefined {
     const { host } = this;
-    const nextHex = toHex(next);
+    const { id: next, idHex: nextHex } = hop;
     tried.push(nextHex);
     // An envelope may end at the next hop (an exact one for it, or any non-exact one: only
     // the next hop knows whether it has a closer neighbour), which then charges what it
@@ -223,16 +226,17 @@ export class Router {
     return nextHex;
   }
 
-  private nextHop(envelope: RouteMsg, tried: readonly string[]): NodeId | undefined {
+  private nextHop(envelope: RouteMsg, tried: readonly string[]): Hop | undefined {
     const { dest, path } = envelope;
-    let best: NodeId | undefined;
+    let best: Hop | undefined;
     let bestPrefixDistance = 0;
     const destPrefix = prefixOf(dest);
     const viaFirst = envelope.via?.[0];
-    for (const { id, idHex, prefix } of this.host.neighbours()) {
+    for (const neighbour of this.host.neighbours()) {
+      const { id, idHex, prefix } = neighbour;
       // A retraced reply path or a forced first hop wins while its next node is still open.
       if (viaFirst !== undefined && idsEqual(id, viaFirst)) {
-        if (!tried.includes(idHex) && !holds(path, id)) return id;
+        if (!tried.includes(idHex) && !holds(path, id)) return neighbour;
         continue;
       }
       // Distance first, on the first 32 bits (decisive almost always): most neighbours lose
@@ -240,15 +244,15 @@ export class Router {
       const d = (prefix ^ destPrefix) >>> 0;
       if (
         best !== undefined &&
-        (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best) >= 0))
+        (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best.id) >= 0))
       )
         continue;
       if (tried.includes(idHex) || holds(path, id)) continue;
-      best = id;
+      best = neighbour;
       bestPrefixDistance = d;
     }
     if (best === undefined) return undefined;
-    if (compareDistance(dest, best, this.host.self) < 0) return best;
+    if (compareDistance(dest, best.id, this.host.self) < 0) return best;
     // A dead end for an exact envelope: its node exists but none of our neighbours is closer to
     // it (a forming mesh, or a bucket we have no channel into). One step sideways to our best
     // neighbour usually finds a node that knows the way; the path check keeps it from looping.

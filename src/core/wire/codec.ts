@@ -72,14 +72,7 @@ export const frameTypeId = (frame: Frame): number =>
 export const peekType = (frame: Frame): MessageName | undefined => messageNames.get(frameTypeId(frame));
 
 export function decodeFrame(frame: Frame): DecodeResult {
-  if (frame instanceof HeldFrame) {
-    // What the bytes would have met: the type, the size limit and the schema check (a fresh body of known fields).
-    const type = messageNames.get(frame.typeId);
-    if (type === undefined) return fail('type');
-    if (frame.length > MAX_FRAME_BYTES) return fail('length');
-    const held = validators[type](frame.body);
-    return held === null ? fail('schema') : { ok: true, message: { type, body: held } as Message };
-  }
+  if (frame instanceof HeldFrame) return (frame.read ??= readHeld(frame)) as DecodeResult;
   if (!(frame instanceof Uint8Array) || frame.length < HEADER_BYTES) return fail('short');
   if (frame[0] !== PROTOCOL_VERSION) return fail('version');
   const name = messageNames.get(frame[1]!);
@@ -98,6 +91,15 @@ export function decodeFrame(frame: Frame): DecodeResult {
 }
 
 const fail = (error: DecodeError): DecodeResult => ({ ok: false, error });
+
+/** What the bytes would have met: the type, the size limit and the schema check (a fresh body of known fields). */
+function readHeld(frame: HeldFrame): DecodeResult {
+  const type = messageNames.get(frame.typeId);
+  if (type === undefined) return fail('type');
+  if (frame.length > MAX_FRAME_BYTES) return fail('length');
+  const body = validators[type](frame.body);
+  return body === null ? fail('schema') : { ok: true, message: { type, body } as Message };
+}
 
 /** One MessagePack value carried as bytes inside a body (a publication's payload); never throws. */
 export function decodeValue(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
