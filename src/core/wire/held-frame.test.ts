@@ -32,7 +32,7 @@ function number(r: Random): number {
 
 /** Random plain values of every kind the encoder writes, nested, with long arrays and maps too. */
 function value(r: Random, depth = 0): unknown {
-  const roll = r.next() * (depth > 2 ? 5 : 8);
+  const roll = r.next() * (depth > 1 ? 5 : 8);
   if (roll < 1) return number(r);
   if (roll < 2) return text(r);
   if (roll < 3) return [null, true, false][int(r, 3)];
@@ -50,7 +50,7 @@ describe('encodedSize', () => {
   it('is the length of what the encoder writes, for values that read back as they were', () => {
     const r = seededRandom(20);
     let exact = 0;
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 200; i++) {
       const v = value(r);
       const size = encodedSize(v);
       if (size < 0) continue;
@@ -61,7 +61,7 @@ describe('encodedSize', () => {
       expect(decoder.decode(bytes)).toEqual(v);
     }
     // Only values with something in them that cannot be held are left out; random plain values can.
-    expect(exact).toBe(300);
+    expect(exact).toBe(200);
     // The 16- and 32-bit length formats.
     for (const n of [0xffff, 0x10000]) {
       for (const v of ['a'.repeat(n), new Uint8Array(n), new Array<number>(n).fill(1)])
