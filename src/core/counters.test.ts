@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COUNTER_FAMILIES, COUNTER_NAMES, FIXED_COUNTERS, messageCounter, ZERO_COUNTERS } from './counters.js';
+import { COUNTER_FAMILIES, COUNTER_INDEX, COUNTER_NAMES, FIXED_COUNTERS, messageCounter } from './counters.js';
 import { DhtNode } from './node/dht-node.js';
 import { identityFromSecretKey } from './identity.js';
 import { MessageType, type MessageName } from './wire/messages.js';
@@ -32,8 +32,9 @@ describe('the counter list', () => {
     for (const type of Object.keys(MessageType) as MessageName[]) {
       expect(COUNTER_NAMES).toContain(messageCounter('in', type));
       expect(COUNTER_NAMES).toContain(messageCounter('out', type));
+      expect(COUNTER_NAMES).toContain(messageCounter('routedIn', type));
     }
-    expect(Object.keys(ZERO_COUNTERS).length).toBe(COUNTER_NAMES.length);
+    COUNTER_NAMES.forEach((name, i) => expect(COUNTER_INDEX.get(name)).toBe(i));
   });
 
   it('every counter is in the README stats() table (a family as `prefix.<...>`), and every row names real ones', () => {

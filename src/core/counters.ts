@@ -187,14 +187,13 @@ export const COUNTER_FAMILIES = [
 /** Per-type counter names, looked up instead of built as a string per frame (this runs for every frame). */
 const inByType = new Map<MessageName, CounterName>(MESSAGE_NAMES.map((t) => [t, `messages.in.${t}`]));
 const outByType = new Map<MessageName, CounterName>(MESSAGE_NAMES.map((t) => [t, `messages.out.${t}`]));
+const routedInByType = new Map<MessageName, CounterName>(MESSAGE_NAMES.map((t) => [t, `messages.routedIn.${t}`]));
 
-export const messageCounter = (direction: 'in' | 'out', type: MessageName): CounterName =>
-  (direction === 'in' ? inByType : outByType).get(type)!;
+export const messageCounter = (direction: 'in' | 'out' | 'routedIn', type: MessageName): CounterName =>
+  (direction === 'in' ? inByType : direction === 'out' ? outByType : routedInByType).get(type)!;
 
 /**
- * Every counter at zero, for stats() to lay the counted ones over. Nodes keep only what they
- * counted (a simulator runs 10,000 of them), and report the full set.
+ * Each counter's place in COUNTER_NAMES. A node keeps its counts in one array in that order
+ * (dht-node.ts): a count is an array write, where a map of names grew and rehashed per node.
  */
-export const ZERO_COUNTERS: Readonly<Record<CounterName, number>> = Object.freeze(
-  Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Record<CounterName, number>,
-);
+export const COUNTER_INDEX: ReadonlyMap<CounterName, number> = new Map(COUNTER_NAMES.map((name, i) => [name, i]));

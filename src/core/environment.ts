@@ -1,3 +1,5 @@
+import type { Frame, HeldFrame } from './held-frame.js';
+
 /**
  * What the core is given instead of doing I/O itself. The worker binds these to WebRTC,
  * performance.now() and IndexedDB; the simulator binds them to an in-memory network,
@@ -38,6 +40,13 @@ export interface Transport {
   connect(peer: string): void;
   /** Close the channel to `peer`. */
   disconnect(peer: string): void;
+  /**
+   * Present only on a transport within one process (the simulator's network): it carries
+   * held frames (held-frame.ts), messages with their exact encoded length, and hands
+   * them over as they are, so neither side runs MessagePack. The node checks for it once
+   * (node/outgoing.ts) and then sends its own messages held; otherwise bytes.
+   */
+  sendHeld?(peer: string, frame: HeldFrame): boolean;
 }
 
 /** Durable state, written in batches by the node (idb-keyval in the worker, a Map in tests). */
@@ -86,6 +95,6 @@ export interface ChannelHandler {
    * no room. Absent, the transport reports it as onChannelClose.
    */
   onChannelBusy?(peer: string): void;
-  /** A frame arrived from `peer`; bytes are untrusted. */
-  onFrame(peer: string, frame: Uint8Array): void;
+  /** A frame arrived from `peer`; bytes are untrusted (held ones come only from a transport with sendHeld). */
+  onFrame(peer: string, frame: Frame): void;
 }

@@ -1,4 +1,4 @@
-import { decodeFrame, encodeFrame, peekType } from '../core/wire/codec.js';
+import { decodeFrame, peekType, type Frame } from '../core/wire/codec.js';
 import { DhtNode, type DhtNodeOptions } from '../core/node/dht-node.js';
 import { Gateway, type GatewayContext, type ReplyTo } from '../core/node/gateway.js';
 import { bitAt, compareDistance, fromHex, idsEqual, toHex, type NodeId } from '../core/id.js';
@@ -145,7 +145,7 @@ export class ColludingNode extends DhtNode {
     coalition.add(this.selfHex);
   }
 
-  override onFrame(peer: string, frame: Uint8Array): void {
+  override onFrame(peer: string, frame: Frame): void {
     if (!this.coalition.active || peekType(frame) !== 'RPC_ROUTE' || !this.neighbours.has(peer))
       return super.onFrame(peer, frame);
     const decoded = decodeFrame(frame);
@@ -155,7 +155,7 @@ export class ColludingNode extends DhtNode {
     if (this.coalition.has(envelope.src) || (envelope.exact && idsEqual(envelope.dest, this.self)))
       return super.onFrame(peer, frame);
     this.neighbours.get(peer)!.lastHeard = this.clock.now();
-    if (envelope.hid !== 0) this.transport.send(peer, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
+    if (envelope.hid !== 0) this.transport.send(peer, this.transport.frame('ROUTE_ACK', { hid: envelope.hid }));
     const innerType = peekType(envelope.body);
     if (envelope.exact || innerType === undefined || !(innerType === 'FIND_VALUE' || innerType === 'FIND_NODE')) {
       this.coalition.counters.dropped++;
@@ -179,7 +179,7 @@ export class ColludingNode extends DhtNode {
     const out: RouteMsg = { ...envelope, hops: envelope.hops + 1, path: [...envelope.path, this.self], hid: 0 };
     delete out.via;
     this.coalition.counters.misrouted++;
-    return this.transport.send(toHex(best), encodeFrame('RPC_ROUTE', out));
+    return this.transport.send(toHex(best), this.transport.frame('RPC_ROUTE', out));
   }
 }
 

@@ -1,10 +1,17 @@
 import type { Clock } from '../core/environment.js';
 
-interface Scheduled {
+/**
+ * Something due at a moment of virtual time. `fn` is a timer's function, or the method of an
+ * object that carries its own state (a frame in flight, network.ts; a node's timer,
+ * node-clock.ts), so the hottest events need no closure and no cancel function of their own.
+ */
+export interface Due {
+  /** Set by the queue. */
   at: number;
+  /** Set by the queue: events due at the same time run in the order they were scheduled. */
   seq: number;
-  fn: () => void;
   cancelled: boolean;
+  fn(): void;
 }
 
 /**
@@ -12,7 +19,7 @@ interface Scheduled {
  * It doubles as the nodes' Clock, so timers in the real core run on simulated time.
  */
 export class EventQueue implements Clock {
-  private heap: Scheduled[] = [];
+  private heap: Due[] = [];
   private seq = 0;
   private time: number;
   processed = 0;
@@ -31,13 +38,24 @@ export class EventQueue implements Clock {
 
   /** Schedule `fn` at absolute time `at` (whole milliseconds keep same-time batches large). */
   at(at: number, fn: () => void): () => void {
-    const event: Scheduled = { at: Math.ceil(at), seq: this.seq++, fn, cancelled: false };
-    this.push(event);
+    const event: Due = { at: 0, seq: 0, fn, cancelled: false };
+    this.scheduleAt(event, at);
     return () => {
       event.cancelled = true;
       // Cancelled events wait in the heap until their time; let go of what they captured.
       event.fn = noop;
     };
+  }
+
+  /** Schedule `event` in `ms`, as setTimer does; it is cancelled by setting its `cancelled`. */
+  schedule(event: Due, ms: number): void {
+    this.scheduleAt(event, this.time + Math.max(0, ms));
+  }
+
+  private scheduleAt(event: Due, at: number): void {
+    event.at = Math.ceil(at);
+    event.seq = this.seq++;
+    this.push(event);
   }
 
   get size(): number {
@@ -77,7 +95,7 @@ export class EventQueue implements Clock {
     return this.runUntil(this.time + ms);
   }
 
-  private push(e: Scheduled): void {
+  private push(e: Due): void {
     const h = this.heap;
     h.push(e);
     let i = h.length - 1;
@@ -90,7 +108,7 @@ export class EventQueue implements Clock {
     h[i] = e;
   }
 
-  private pop(): Scheduled | undefined {
+  private pop(): Due | undefined {
     const h = this.heap;
     const top = h[0];
     const last = h.pop();
@@ -120,7 +138,7 @@ export class EventQueue implements Clock {
 
 const noop = (): void => undefined;
 
-const before = (a: Scheduled, b: Scheduled): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+const before = (a: Due, b: Due): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 /** setImmediate runs only after every queued microtask (promise continuation) has run. */
 const flushContinuations = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

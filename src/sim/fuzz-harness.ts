@@ -1,4 +1,4 @@
-import { decodeFrame } from '../core/wire/codec.js';
+import { decodeFrame, type Frame } from '../core/wire/codec.js';
 import { DhtNode } from '../core/node/dht-node.js';
 import { seededRandom, type Random, type Transport } from '../core/environment.js';
 import { DECODE_ERRORS, forgeries, makeFrame, type Category, type Material } from './fuzz-frames.js';
@@ -229,7 +229,7 @@ class CountingNode extends DhtNode {
     super(opts);
   }
 
-  override onFrame(peer: string, frame: Uint8Array): void {
+  override onFrame(peer: string, frame: Frame): void {
     if (!this.fakes.has(peer) && this.neighbours.has(peer)) this.fromSwarm++;
     super.onFrame(peer, frame);
   }

@@ -1,6 +1,7 @@
-import { peekType } from '../core/wire/codec.js';
+import { frameTypeId, type Frame } from '../core/wire/codec.js';
+import { messageNames } from '../core/wire/messages.js';
 import type { ChannelHandler, Random, Transport } from '../core/environment.js';
-import type { EventQueue } from './event-queue.js';
+import type { Due, EventQueue } from './event-queue.js';
 
 /**
  * An in-memory network of data channels on virtual time. It plays the part of WebRTC
@@ -36,6 +37,12 @@ export interface NetworkOptions {
   loss?: number;
   /** A connection takes this many one-way latencies to open (signaling, ICE, DTLS). */
   connectLatencies?: number;
+  /**
+   * Carry the nodes' messages as held frames (core/held-frame.ts: no MessagePack, bytes
+   * counted exactly) rather than as bytes. Default true; the outcome is the same either way
+   * (frame-accounting.sim.test.ts runs one seed both ways), only the cost differs.
+   */
+  holdFrames?: boolean;
 }
 
 /**
@@ -61,9 +68,20 @@ interface Host {
   cap: number;
 }
 
-export class SimNetwork {
-  private readonly hosts = new Map<string, Host>();
-  readonly stats = {
+/** Per-type tallies by header type id; UNKNOWN is every id that names no type (and runts). */
+const UNKNOWN = 256;
+const tally = (): Float64Array => new Float64Array(UNKNOWN + 1);
+const byName = (counts: Float64Array): Map<string, number> => {
+  const out = new Map<string, number>();
+  counts.forEach((n, id) => {
+    if (n > 0) out.set(id === UNKNOWN ? 'unknown' : messageNames.get(id)!, n);
+  });
+  return out;
+};
+
+/** The network's counters; the per-type ones are tallied by type id on the way (one array write a frame). */
+function networkStats(framesById: Float64Array, bytesById: Float64Array) {
+  return {
     frames: 0,
     bytes: 0,
     lost: 0,
@@ -77,9 +95,23 @@ export class SimNetwork {
     busy: 0,
     duplicated: 0,
     partitioned: 0,
-    framesByType: new Map<string, number>(),
-    bytesByType: new Map<string, number>(),
+    /** Frames carried held (core/held-frame.ts) rather than as bytes; counted in `frames` and `bytes` too. */
+    held: 0,
+    /** Frames and bytes sent, by message type ('unknown' for junk), as of when it is read. */
+    get framesByType(): Map<string, number> {
+      return byName(framesById);
+    },
+    get bytesByType(): Map<string, number> {
+      return byName(bytesById);
+    },
   };
+}
+
+export class SimNetwork {
+  private readonly hosts = new Map<string, Host>();
+  private readonly framesById = tally();
+  private readonly bytesById = tally();
+  readonly stats = networkStats(this.framesById, this.bytesById);
   private readonly minLatency: number;
   private readonly maxLatency: number;
   private readonly connectLatencies: number;
@@ -112,11 +144,13 @@ export class SimNetwork {
       cap: Infinity,
     };
     this.hosts.set(id, host);
-    return {
+    const transport: Transport = {
       send: (peer, frame) => this.send(id, peer, frame),
       connect: (peer) => this.connect(id, peer),
       disconnect: (peer) => this.disconnect(id, peer),
     };
+    if (this.opts.holdFrames !== false) transport.sendHeld = (peer, frame) => this.send(id, peer, frame);
+    return transport;
   }
 
   /**
@@ -192,42 +226,39 @@ export class SimNetwork {
     return this.sideOf === undefined || this.sideOf(a) === this.sideOf(b);
   }
 
-  private send(from: string, to: string, frame: Uint8Array): boolean {
+  private send(from: string, to: string, frame: Frame): boolean {
     const src = this.hosts.get(from);
     if (src === undefined || !src.channels.has(to)) return false;
-    this.stats.frames++;
-    this.stats.bytes += frame.length;
-    const type = peekType(frame) ?? 'unknown';
-    this.stats.framesByType.set(type, (this.stats.framesByType.get(type) ?? 0) + 1);
-    this.stats.bytesByType.set(type, (this.stats.bytesByType.get(type) ?? 0) + frame.length);
+    const { stats } = this;
+    stats.frames++;
+    stats.bytes += frame.length;
+    if (!(frame instanceof Uint8Array)) stats.held++;
+    const type = frameTypeId(frame);
+    const tallied = type >= 0 && messageNames.has(type) ? type : UNKNOWN;
+    this.framesById[tallied]!++;
+    this.bytesById[tallied]! += frame.length;
     const random = this.opts.random;
     if (!this.reachable(from, to)) {
-      this.stats.partitioned++;
+      stats.partitioned++;
       return true;
     }
     const f = this.faults;
     if ((this.loss > 0 && random.next() < this.loss) || (f.drop > 0 && random.next() < f.drop)) {
-      this.stats.lost++;
+      stats.lost++;
       return true;
     }
     const dst = this.hosts.get(to);
-    const deliver = (): void => {
-      this.stats.inFlight--;
-      if (dst === undefined || !dst.alive || !src.alive) {
-        this.stats.toDead++;
-        return;
-      }
-      if (dst.channels.has(from)) dst.handler.onFrame(from, frame);
-      else this.stats.closedInFlight++;
-    };
     const base = this.linkLatency(src.latencyKey, dst?.latencyKey ?? latencyKey(to)) + f.delayMs;
-    const jitter = (): number => (f.jitterMs > 0 ? random.next() * f.jitterMs : 0);
-    this.stats.inFlight++;
-    this.queue.setTimer(base + jitter(), deliver);
+    stats.inFlight++;
+    this.queue.schedule(
+      new Delivery(stats, src, dst, from, frame),
+      f.jitterMs > 0 ? base + random.next() * f.jitterMs : base,
+    );
     if (f.duplicate > 0 && random.next() < f.duplicate) {
-      this.stats.duplicated++;
-      this.stats.inFlight++;
-      this.queue.setTimer(base + jitter() + jitter(), deliver);
+      stats.duplicated++;
+      stats.inFlight++;
+      const late = f.jitterMs > 0 ? base + random.next() * f.jitterMs + random.next() * f.jitterMs : base;
+      this.queue.schedule(new Delivery(stats, src, dst, from, frame), late);
     }
     return true;
   }
@@ -300,3 +331,29 @@ export class SimNetwork {
 }
 
 const latencyKey = (id: string): number => parseInt(id.slice(0, 7), 16);
+
+/** A frame on its way: one object in the event queue, no closure (the hottest event of a run). */
+class Delivery implements Due {
+  at = 0;
+  seq = 0;
+  cancelled = false;
+
+  constructor(
+    private readonly stats: SimNetwork['stats'],
+    private readonly src: Host,
+    private readonly dst: Host | undefined,
+    private readonly from: string,
+    private readonly frame: Frame,
+  ) {}
+
+  fn(): void {
+    const { stats, dst } = this;
+    stats.inFlight--;
+    if (dst === undefined || !dst.alive || !this.src.alive) {
+      stats.toDead++;
+      return;
+    }
+    if (dst.channels.has(this.from)) dst.handler.onFrame(this.from, this.frame);
+    else stats.closedInFlight++;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/environment.js';
-import type { EventQueue } from './event-queue.js';
+import type { Due, EventQueue } from './event-queue.js';
 
 /**
  * One node's view of time in the simulator, for two nemeses that live inside a node
@@ -27,19 +27,9 @@ export class NodeClock implements Clock {
   }
 
   setTimer(ms: number, fn: () => void): () => void {
-    let cancelled = false;
-    const cancel = this.queue.setTimer(ms, () => {
-      // run() without a closure of its own when the node is not paused (nearly always).
-      if (this.paused)
-        this.run(() => {
-          if (!cancelled) fn();
-        });
-      else if (!cancelled) fn();
-    });
-    return () => {
-      cancelled = true;
-      cancel();
-    };
+    const timer = new NodeTimer(this, fn);
+    this.queue.schedule(timer, ms);
+    return () => timer.cancel();
   }
 
   get isPaused(): boolean {
@@ -75,5 +65,38 @@ export class NodeClock implements Clock {
 
   get backlogSize(): number {
     return this.backlog.length;
+  }
+}
+
+const noop = (): void => undefined;
+
+/**
+ * A node's timer, one object in the queue (every request timeout and hop acknowledgement
+ * of every node is one): its cancellation stops it in the queue and, should it have come due
+ * while the node was paused, in the backlog.
+ */
+class NodeTimer implements Due {
+  at = 0;
+  seq = 0;
+  cancelled = false;
+
+  constructor(
+    private readonly clock: NodeClock,
+    private action: () => void,
+  ) {}
+
+  fn(): void {
+    // run() without a closure of its own when the node is not paused (nearly always).
+    if (!this.clock.isPaused) this.action();
+    else
+      this.clock.run(() => {
+        if (!this.cancelled) this.action();
+      });
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    // Cancelled timers wait in the heap until their time; let go of what they captured.
+    this.action = noop;
   }
 }

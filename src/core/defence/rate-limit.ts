@@ -1,5 +1,6 @@
-import { HEADER_BYTES } from '../wire/codec.js';
-import type { Clock, Transport } from '../environment.js';
+import { frameTypeId, type Frame } from '../wire/codec.js';
+import type { Clock } from '../environment.js';
+import type { FrameTransport } from '../wire/frame-transport.js';
 import { ExpiringIds } from '../expiring-ids.js';
 import { MessageType } from '../wire/messages.js';
 
@@ -116,8 +117,7 @@ const classByType = new Map<number, FloodClass>([
 ]);
 
 /** The class of a frame, from its header only. */
-export const floodClassOf = (frame: Uint8Array): FloodClass =>
-  (frame.length >= HEADER_BYTES ? classByType.get(frame[1]!) : undefined) ?? 'other';
+export const floodClassOf = (frame: Frame): FloodClass => classByType.get(frameTypeId(frame)) ?? 'other';
 
 export class TokenBucket {
   private tokens: number;
@@ -163,8 +163,10 @@ const OUTBOUND = 2 * CLASS_COUNT;
 const OTHER = FLOOD_CLASSES.indexOf('other');
 const classIndexByType = new Uint8Array(256).fill(OTHER);
 for (const [type, cls] of classByType) classIndexByType[type] = FLOOD_CLASSES.indexOf(cls);
-const classIndexOf = (frame: Uint8Array): number =>
-  frame.length >= HEADER_BYTES ? classIndexByType[frame[1]!]! : OTHER;
+const classIndexOf = (frame: Frame): number => {
+  const type = frameTypeId(frame);
+  return type < 0 ? OTHER : classIndexByType[type]!;
+};
 
 /** TokenBucket.take on the bucket at `at` of `buckets` (see PeerBuckets). */
 function takeToken(buckets: Float64Array, at: number, limit: BucketLimit, now: number): boolean {
@@ -206,7 +208,7 @@ export class FloodGuard {
   }
 
   /** Charge a frame from `peer`; a refusal says whether the peer has now used up its strikes. */
-  admit(peer: string, frame: Uint8Array, now: number): Admission {
+  admit(peer: string, frame: Frame, now: number): Admission {
     const cls = classIndexOf(frame);
     const state = this.state(peer, now);
     if (takeToken(state.buckets, 2 * cls, this.limitsByIndex[cls]!, now)) return ADMITTED;
@@ -218,7 +220,7 @@ export class FloodGuard {
    * frame), against the neighbour that handed it over: what a direct frame of that class
    * would cost, strikes and ban included.
    */
-  admitDelivered(peer: string, inner: Uint8Array, now: number): Admission {
+  admitDelivered(peer: string, inner: Frame, now: number): Admission {
     return this.admit(peer, inner, now);
   }
 
@@ -226,12 +228,12 @@ export class FloodGuard {
    * May this node hand `peer` an envelope carrying `inner` that may end there? Charged on
    * top of the envelope's own route-class send (allowSend), against the inner class.
    */
-  allowHandOver(peer: string, inner: Uint8Array, now: number): boolean {
+  allowHandOver(peer: string, inner: Frame, now: number): boolean {
     return this.allowSend(peer, inner, now);
   }
 
   /** May this node send `frame` to `peer` without exceeding what the peer admits? */
-  allowSend(peer: string, frame: Uint8Array, now: number): boolean {
+  allowSend(peer: string, frame: Frame, now: number): boolean {
     const i = CLASS_COUNT + classIndexOf(frame);
     return takeToken(this.state(peer, now).buckets, 2 * i, this.limitsByIndex[i]!, now);
   }
@@ -275,13 +277,14 @@ export class FloodGuard {
  * `flood.shed`; the router then tries another hop). Only open channels are shaped.
  */
 export function shapedTransport(
-  inner: Transport,
+  inner: FrameTransport,
   guard: FloodGuard,
   isNeighbour: (peer: string) => boolean,
   clock: Clock,
   count: (name: 'flood.shed') => void,
-): Transport {
+): FrameTransport {
   return {
+    frame: (type, body) => inner.frame(type, body),
     send: (peer, frame) => {
       if (isNeighbour(peer) && !guard.allowSend(peer, frame, clock.now())) {
         count('flood.shed');

@@ -1,4 +1,4 @@
-import { decodeFrame } from '../wire/codec.js';
+import { decodeFrame, type Frame } from '../wire/codec.js';
 import type { NodeBasics, NodeEvent, Neighbours } from '../context.js';
 import { fromHex, isIdHex } from '../id.js';
 import type { Liars } from '../defence/liars.js';
@@ -72,7 +72,7 @@ export class ChannelIntake {
     }
   }
 
-  frame(peer: string, frame: Uint8Array): void {
+  frame(peer: string, frame: Frame): void {
     const { host } = this;
     if (host.isClosed()) return this.dropped('frames.afterClose');
     const neighbour = host.neighbours.get(peer);
@@ -132,7 +132,7 @@ export class ChannelIntake {
    * envelope waited for a hop that timed out) was charged while it was open. The envelope
    * itself was read (messages.in), so a refusal here is not a dropped frame.
    */
-  admitDelivered(flood: FloodGuard, from: string, inner: Uint8Array): boolean {
+  admitDelivered(flood: FloodGuard, from: string, inner: Frame): boolean {
     const { host } = this;
     const now = host.clock.now();
     if (flood.isBanned(from, now)) {

@@ -1,7 +1,8 @@
 import * as C from '../constants.js';
-import { ZERO_COUNTERS, type CounterName } from '../counters.js';
+import { COUNTER_INDEX, COUNTER_NAMES, type CounterName } from '../counters.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
-import type { ChannelHandler, Clock, Random, Transport } from '../environment.js';
+import type { ChannelHandler, Clock, Random } from '../environment.js';
+import type { FrameTransport } from '../wire/frame-transport.js';
 import { fromHex, isIdHex, type NodeId } from '../id.js';
 import { verify as ed25519Verify, type AsyncSigner, type Identity, type Verifier } from '../identity.js';
 import { Liars } from '../defence/liars.js';
@@ -22,6 +23,7 @@ import { Placements } from '../records/placements.js';
 import { RecordStore } from '../records/record-store.js';
 import { ReturnRoutes } from '../routing/return-routes.js';
 import { RoutingTable } from '../routing/routing-table.js';
+import type { Frame } from '../held-frame.js';
 import type { PeerKind } from '../wire/messages.js';
 import { ChannelIntake } from './channel-intake.js';
 import { ContactBook, departedMemory } from './contacts.js';
@@ -51,8 +53,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly identity: Identity;
   readonly self: NodeId;
   readonly selfHex: string;
-  /** The transport as given, shaped to stay under our neighbours' flood limits. */
-  readonly transport: Transport;
+  /** The transport as given, carrying held frames if it can, shaped to stay under our neighbours' flood limits. */
+  readonly transport: FrameTransport;
   readonly clock: Clock;
   readonly random: Random;
   readonly verify: Verifier;
@@ -74,8 +76,12 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly flood: FloodGuard | undefined;
   /** The open channels (the neighbour set keeps them). */
   readonly neighbours: ReadonlyMap<string, Neighbour>;
-  /** The counters counted so far (counters.ts); stats() reports the others at zero. */
-  readonly counters = new Map<CounterName, number>();
+  /** Every counter's count, in COUNTER_NAMES order (counters.ts): a count is one array write. */
+  private readonly counts = new Float64Array(COUNTER_NAMES.length);
+  /** The counters counted so far: undefined for one still at zero (stats() reports every one). */
+  readonly counters = {
+    get: (name: CounterName): number | undefined => this.counts[COUNTER_INDEX.get(name)!] || undefined,
+  };
   // The parts (each file says what it does). The public ones are those tests and the simulator look into.
   readonly messenger: Messenger;
   readonly gateway: Gateway;
@@ -308,7 +314,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     this.neighbourSet.busy(peer);
   }
 
-  onFrame(peer: string, frame: Uint8Array): void {
+  onFrame(peer: string, frame: Frame): void {
     this.intake.frame(peer, frame);
   }
 
@@ -405,13 +411,13 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   }
 
   count(name: CounterName, by = 1): void {
-    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+    const at = COUNTER_INDEX.get(name);
+    if (at !== undefined) this.counts[at]! += by;
   }
 
   stats(): Record<string, number> {
     return {
-      ...ZERO_COUNTERS,
-      ...Object.fromEntries(this.counters),
+      ...Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, this.counts[i]!])),
       'neighbours.open': this.neighbours.size,
       'connections.pending': this.neighbourSet.pending,
       'connections.createdTotal': this.neighbourSet.connectionsCreated,

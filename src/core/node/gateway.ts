@@ -1,3 +1,4 @@
+import { messageCounter } from '../counters.js';
 import { decodeFrame } from '../wire/codec.js';
 import type { AppHandler, Messaging, NodeBasics, NodeEvent, Neighbours, ReplyName, ReplyTo } from '../context.js';
 import { ErrorCode, MeshError } from '../errors.js';
@@ -55,7 +56,7 @@ export class Gateway {
     const { ctx } = this;
     if (replyTo.kind === 'routed') {
       ctx.count('messages.routedIn');
-      ctx.count(`messages.routedIn.${message.type}`);
+      ctx.count(messageCounter('routedIn', message.type));
     }
     if (REPLIES.has(message.type)) return this.settleReply(message, replyTo);
     switch (message.type) {

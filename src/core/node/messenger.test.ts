@@ -46,6 +46,7 @@ function messengerWith(opts: { alive?: NodeId[] } = {}) {
     verify: () => true,
     count: (name, by = 1) => counters.set(name, (counters.get(name) ?? 0) + by),
     transport: {
+      frame: encodeFrame,
       send: (to, frame) => {
         const decoded = decodeFrame(frame);
         if (decoded.ok) sent.push({ to, message: decoded.message });

@@ -1,6 +1,6 @@
-import { decodeFrame, encodeFrame } from '../wire/codec.js';
+import { decodeFrame, encodeFrame, type Frame } from '../wire/codec.js';
 import type { Messaging, NodeBasics, Neighbours, ReplyName, ReplyTo, RequestName } from '../context.js';
-import type { Transport } from '../environment.js';
+import type { FrameTransport } from '../wire/frame-transport.js';
 import { ErrorCode, MeshError } from '../errors.js';
 import { fromHex, isIdHex, toHex, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
@@ -14,7 +14,7 @@ const ACK_FREE_AFTER_HEARD_MS = 1_000;
 
 export interface MessengerHost extends NodeBasics {
   /** The node's transport (flood-shaped: defence/rate-limit.ts). */
-  readonly transport: Transport;
+  readonly transport: FrameTransport;
   readonly neighbours: Neighbours;
   /** Whether a routed request's destination is a contact known to be alive. */
   readonly table: Pick<RoutingTable, 'get'>;
@@ -25,8 +25,8 @@ export interface MessengerHost extends NodeBasics {
    * limits. Absent when the node has no flood limits.
    */
   readonly admission?: {
-    delivered(from: string, inner: Uint8Array): boolean;
-    handOver(next: string, inner: Uint8Array): boolean;
+    delivered(from: string, inner: Frame): boolean;
+    handOver(next: string, inner: Frame): boolean;
   };
 }
 
@@ -150,7 +150,8 @@ export class Messenger implements Messaging {
 
   /** Counted in `messages.out` by the node's transport (dht-node.ts), as every frame that leaves is. */
   sendDirect<N extends MessageName>(peer: string, type: N, body: MessageBodies[N]): boolean {
-    return this.host.transport.send(peer, encodeFrame(type, body));
+    const { transport } = this.host;
+    return transport.send(peer, transport.frame(type, body));
   }
 
   /** Counted and shaped as every frame that leaves (dht-node.ts); the transport may already have put it on the channel. */

@@ -22,6 +22,7 @@ function routerAt(self: NodeId, neighbours: NodeId[]) {
     selfHex: toHex(self),
     random: seededRandom(1),
     transport: {
+      frame: encodeFrame,
       send: (to, frame) => {
         const decoded = decodeFrame(frame);
         if (decoded.ok && decoded.message.type === 'RPC_ROUTE') sent.push({ to, envelope: decoded.message.body });

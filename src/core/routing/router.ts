@@ -1,8 +1,9 @@
-import { decodeFrame, encodeFrame } from '../wire/codec.js';
+import { decodeFrame, type Frame } from '../wire/codec.js';
 import { MAX_FRAME_BYTES, MAX_HOPS } from '../constants.js';
 import type { CounterName } from '../counters.js';
-import type { Clock, Random, Transport } from '../environment.js';
-import { compareDistance, idsEqual, toHex, type NodeId } from '../id.js';
+import type { Clock, Random } from '../environment.js';
+import type { FrameTransport } from '../wire/frame-transport.js';
+import { compareDistance, idsEqual, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
 
 /**
@@ -20,11 +21,11 @@ import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/mess
 export interface RouterHost {
   readonly self: NodeId;
   readonly selfHex: string;
-  readonly transport: Transport;
+  readonly transport: FrameTransport;
   readonly clock: Clock;
   readonly random: Random;
   /** Open channels. */
-  neighbours(): Iterable<{ readonly id: NodeId; readonly idHex: string; readonly prefix: number }>;
+  neighbours(): Iterable<Hop>;
   /** Acknowledgement timeout for a hop to this neighbour. */
   ackTimeoutMs(peerHex: string): number;
   /** True when the neighbour was heard from so recently that a hop to it needs no acknowledgement. */
@@ -42,16 +43,20 @@ export interface RouterHost {
    * May `inner` be handed to `next`, where it may end? False sheds the hop (the neighbour
    * would refuse what it carries: defence/rate-limit.ts) and the next-best one is tried.
    */
-  mayHandOver(next: string, inner: Uint8Array): boolean;
+  mayHandOver(next: string, inner: Frame): boolean;
   count(counter: CounterName, by?: number): void;
 }
+
+/** An open channel, as the host lists them. */
+type Hop = { readonly id: NodeId; readonly idHex: string; readonly prefix: number };
 
 interface PendingHop {
   envelope: RouteMsg;
   /** The neighbour that handed us the envelope; undefined when it started here. */
   from: string | undefined;
   next: string;
-  tried: Set<string>;
+  /** Neighbours this hop went to, in order (a few at most: MAX_REROUTES_PER_HOP). */
+  tried: string[];
   cancel: () => void;
 }
 
@@ -70,6 +75,12 @@ const MAX_REROUTES_PER_HOP = 3;
  * were an eighth of the maintenance traffic under churn, most of it such walks).
  */
 const MAX_DETOUR_STEPS = 3;
+
+/** Whether `ids` holds `id` (a path: a few ids, looked through on every hop). */
+function holds(ids: readonly NodeId[], id: NodeId): boolean {
+  for (const x of ids) if (idsEqual(x, id)) return true;
+  return false;
+}
 
 /** The first 32 bits of an id as an unsigned integer. */
 export const prefixOf = (id: NodeId): number => ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
@@ -98,21 +109,22 @@ export class Router {
       exact,
       path: [],
       hid: 0,
-      body: encodeFrame(type, body),
+      body: this.host.transport.frame(type, body),
     };
     const via = opts.firstHop ? [opts.firstHop] : opts.via;
     if (via && via.length > 0) envelope.via = via;
-    return this.route(envelope, new Set(), undefined);
+    return this.route(envelope, [], undefined);
   }
 
   /** An envelope arrived from a neighbour. */
   receive(from: string, envelope: RouteMsg): void {
-    if (envelope.hid !== 0) this.host.transport.send(from, encodeFrame('ROUTE_ACK', { hid: envelope.hid }));
-    if (envelope.path.some((id) => idsEqual(id, this.host.self))) {
+    const { transport } = this.host;
+    if (envelope.hid !== 0) transport.send(from, transport.frame('ROUTE_ACK', { hid: envelope.hid }));
+    if (holds(envelope.path, this.host.self)) {
       this.host.count('route.loop');
       return;
     }
-    this.route(envelope, new Set(), from);
+    this.route(envelope, [], from);
   }
 
   acknowledged(from: string, hid: number): void {
@@ -132,7 +144,7 @@ export class Router {
   }
 
   /** Deliver or forward `envelope`; returns the neighbour it went to, if any. */
-  private route(envelope: RouteMsg, tried: Set<string>, from: string | undefined): string | undefined {
+  private route(envelope: RouteMsg, tried: string[], from: string | undefined): string | undefined {
     const { host } = this;
     if (envelope.exact && idsEqual(envelope.dest, host.self)) {
       this.arrive(envelope, from);
@@ -170,16 +182,16 @@ export class Router {
     this.host.deliver(envelope, inner.message, from);
   }
 
-  private forward(envelope: RouteMsg, next: NodeId, tried: Set<string>, from: string | undefined): string | undefined {
+  private forward(envelope: RouteMsg, hop: Hop, tried: string[], from: string | undefined): string | undefined {
     const { host } = this;
-    const nextHex = toHex(next);
-    tried.add(nextHex);
+    const { id: next, idHex: nextHex } = hop;
+    tried.push(nextHex);
     // An envelope may end at the next hop (an exact one for it, or any non-exact one: only
     // the next hop knows whether it has a closer neighbour), which then charges what it
     // carries to its own class; stay under that too, as for a direct frame.
     if ((!envelope.exact || idsEqual(envelope.dest, next)) && !host.mayHandOver(nextHex, envelope.body)) {
       host.count('route.sendFailed');
-      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
+      return tried.length <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
     }
     // A neighbour that just spoke is alive: skip the acknowledgement (hid 0) and halve the
     // traffic of busy links. Quiet ones must confirm each hop, which is what catches the
@@ -192,7 +204,7 @@ export class Router {
       if (rest.length > 0) out.via = rest;
       else delete out.via;
     }
-    const frame = encodeFrame('RPC_ROUTE', out);
+    const frame = host.transport.frame('RPC_ROUTE', out);
     if (frame.length > MAX_FRAME_BYTES) {
       // Adding ourselves to the path would make it undecodable for the next hop: drop it here.
       host.count('route.tooLarge');
@@ -200,7 +212,7 @@ export class Router {
     }
     if (!host.transport.send(nextHex, frame)) {
       host.count('route.sendFailed');
-      return tried.size <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
+      return tried.length <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
     }
     host.count('route.forwarded');
     if (!needsAck) return nextHex;
@@ -208,23 +220,23 @@ export class Router {
       this.pending.delete(hid);
       host.count('route.ackTimeout');
       host.onHopFailure(nextHex);
-      if (tried.size <= MAX_REROUTES_PER_HOP) this.route(envelope, tried, from);
+      if (tried.length <= MAX_REROUTES_PER_HOP) this.route(envelope, tried, from);
     });
     this.pending.set(hid, { envelope, from, next: nextHex, tried, cancel });
     return nextHex;
   }
 
-  private nextHop(envelope: RouteMsg, tried: Set<string>): NodeId | undefined {
-    const { dest } = envelope;
-    const onPath = (id: NodeId): boolean => envelope.path.some((p) => idsEqual(p, id));
-    let best: NodeId | undefined;
+  private nextHop(envelope: RouteMsg, tried: readonly string[]): Hop | undefined {
+    const { dest, path } = envelope;
+    let best: Hop | undefined;
     let bestPrefixDistance = 0;
     const destPrefix = prefixOf(dest);
     const viaFirst = envelope.via?.[0];
-    for (const { id, idHex, prefix } of this.host.neighbours()) {
+    for (const neighbour of this.host.neighbours()) {
+      const { id, idHex, prefix } = neighbour;
       // A retraced reply path or a forced first hop wins while its next node is still open.
       if (viaFirst !== undefined && idsEqual(id, viaFirst)) {
-        if (!tried.has(idHex) && !onPath(id)) return id;
+        if (!tried.includes(idHex) && !holds(path, id)) return neighbour;
         continue;
       }
       // Distance first, on the first 32 bits (decisive almost always): most neighbours lose
@@ -232,15 +244,15 @@ export class Router {
       const d = (prefix ^ destPrefix) >>> 0;
       if (
         best !== undefined &&
-        (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best) >= 0))
+        (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best.id) >= 0))
       )
         continue;
-      if (tried.has(idHex) || onPath(id)) continue;
-      best = id;
+      if (tried.includes(idHex) || holds(path, id)) continue;
+      best = neighbour;
       bestPrefixDistance = d;
     }
     if (best === undefined) return undefined;
-    if (compareDistance(dest, best, this.host.self) < 0) return best;
+    if (compareDistance(dest, best.id, this.host.self) < 0) return best;
     // A dead end for an exact envelope: its node exists but none of our neighbours is closer to
     // it (a forming mesh, or a bucket we have no channel into). One step sideways to our best
     // neighbour usually finds a node that knows the way; the path check keeps it from looping.

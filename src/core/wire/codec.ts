@@ -1,5 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { ID_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_SERVICE_NAME_CHARS } from '../constants.js';
+import { encodedSize } from './encoded-size.js';
+import { HeldFrame, type Frame } from '../held-frame.js';
 import {
   MessageType,
   messageNames,
@@ -8,7 +10,10 @@ import {
   type MessageBodies,
   type MessageName,
   type PeerKind,
+  type RouteMsg,
 } from './messages.js';
+
+export { HeldFrame, type Frame } from '../held-frame.js';
 
 /**
  * Frames: an 8-byte header — version, type id, flags, reserved, payload length (uint32 BE) —
@@ -27,6 +32,9 @@ const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder({ maxStrLength: MAX_FRAME_BYTES, maxBinLength: MAX_FRAME_BYTES });
 
 export function encodeFrame<N extends MessageName>(type: N, body: MessageBodies[N]): Uint8Array {
+  // An envelope made in memory may carry a held frame (core/held-frame.ts): on the wire it is bytes.
+  if (type === 'RPC_ROUTE' && (body as RouteMsg).body instanceof HeldFrame)
+    return encodeFrame(type, { ...(body as RouteMsg), body: frameBytes((body as RouteMsg).body) } as MessageBodies[N]);
   // A view into the encoder's buffer, copied once into the frame below.
   const payload = encoder.encodeSharedRef(body);
   const frame = new Uint8Array(HEADER_BYTES + payload.length);
@@ -42,11 +50,29 @@ export function encodeFrame<N extends MessageName>(type: N, body: MessageBodies[
   return frame;
 }
 
-/** The type of a frame without decoding its body (for counters and fast dispatch). */
-export const peekType = (frame: Uint8Array): MessageName | undefined =>
-  frame.length >= HEADER_BYTES ? messageNames.get(frame[1]!) : undefined;
+/**
+ * The frame of a message for a transport that carries held frames (core/held-frame.ts): held,
+ * with its exact encoded length, unless it holds a value that would not read back the same
+ * (encoded-size.ts); then bytes, as for any other transport.
+ */
+export function holdFrame<N extends MessageName>(type: N, body: MessageBodies[N]): Frame {
+  const size = encodedSize(body);
+  return size < 0 ? encodeFrame(type, body) : new HeldFrame(MessageType[type], body, HEADER_BYTES + size);
+}
 
-export function decodeFrame(frame: Uint8Array): DecodeResult {
+/** A frame as bytes, whichever way it was made. */
+export const frameBytes = (frame: Frame): Uint8Array =>
+  frame instanceof HeldFrame ? encodeFrame(messageNames.get(frame.typeId)!, frame.body as never) : frame;
+
+/** The header's type byte, or -1 for a runt (flood classes and counters read only this). */
+export const frameTypeId = (frame: Frame): number =>
+  frame instanceof HeldFrame ? frame.typeId : frame.length >= HEADER_BYTES ? frame[1]! : -1;
+
+/** The type of a frame without decoding its body (for counters and fast dispatch). */
+export const peekType = (frame: Frame): MessageName | undefined => messageNames.get(frameTypeId(frame));
+
+export function decodeFrame(frame: Frame): DecodeResult {
+  if (frame instanceof HeldFrame) return (frame.read ??= readHeld(frame)) as DecodeResult;
   if (!(frame instanceof Uint8Array) || frame.length < HEADER_BYTES) return fail('short');
   if (frame[0] !== PROTOCOL_VERSION) return fail('version');
   const name = messageNames.get(frame[1]!);
@@ -65,6 +91,15 @@ export function decodeFrame(frame: Uint8Array): DecodeResult {
 }
 
 const fail = (error: DecodeError): DecodeResult => ({ ok: false, error });
+
+/** What the bytes would have met: the type, the size limit and the schema check (a fresh body of known fields). */
+function readHeld(frame: HeldFrame): DecodeResult {
+  const type = messageNames.get(frame.typeId);
+  if (type === undefined) return fail('type');
+  if (frame.length > MAX_FRAME_BYTES) return fail('length');
+  const body = validators[type](frame.body);
+  return body === null ? fail('schema') : { ok: true, message: { type, body } as Message };
+}
 
 /** One MessagePack value carried as bytes inside a body (a publication's payload); never throws. */
 export function decodeValue(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
@@ -88,6 +123,8 @@ const isRid = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 /** A kind this build knows; any other value (a newer peer's, junk) reads as no kind at all. */
 const isPeerKind = (v: unknown): v is PeerKind => (PEER_KINDS as readonly unknown[]).includes(v);
 const isIdList = (v: unknown, max: number): v is Uint8Array[] => Array.isArray(v) && v.length <= max && v.every(isId);
+/** An envelope's body: bytes, or a held frame where the envelope itself came held (never from bytes). */
+const isFrame = (v: unknown): v is Frame => v instanceof Uint8Array || v instanceof HeldFrame;
 const isKind = (v: unknown): v is 'provider' | 'subscriber' => v === 'provider' || v === 'subscriber';
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_SERVICE_NAME_CHARS;
 const MAX_NODES_IN_REPLY = 64;
@@ -137,7 +174,7 @@ const validators: { [N in MessageName]: (raw: unknown) => MessageBodies[N] | nul
     const max = m.max as number;
     if (hops < 0 || max < 1 || max > MAX_HOPS || hops > max) return null;
     // An honest envelope has one path entry per hop taken; more could not be forwarded.
-    if (!isIdList(m.path, MAX_HOPS + 1) || m.path.length > hops || !(m.body instanceof Uint8Array)) return null;
+    if (!isIdList(m.path, MAX_HOPS + 1) || m.path.length > hops || !isFrame(m.body)) return null;
     if (m.via !== undefined && !isIdList(m.via, MAX_HOPS + 1)) return null;
     const body: MessageBodies['RPC_ROUTE'] = {
       dest: m.dest,

@@ -1,3 +1,5 @@
+import type { Frame } from '../held-frame.js';
+
 /**
  * The whole wire vocabulary: every message type, its id and its fields. Type ids follow
  * macula where it has them; ids marked "new" are this protocol's own (docs/ARCHITECTURE.md, Wire).
@@ -123,8 +125,8 @@ export interface RouteMsg {
   hid: number;
   /** When set, the envelope follows these ids first (a reply retracing its request's path). */
   via?: Uint8Array[];
-  /** An inner frame. */
-  body: Uint8Array;
+  /** An inner frame (held when the envelope is: core/held-frame.ts). */
+  body: Frame;
 }
 export interface RouteAckMsg {
   hid: number;

@@ -1,0 +1,106 @@
+import { HeldFrame } from '../held-frame.js';
+
+/**
+ * The exact number of bytes the codec's MessagePack encoder (@msgpack/msgpack with
+ * ignoreUndefined, codec.ts) writes for `value`, without writing them: what a held frame
+ * (core/held-frame.ts) counts instead of encoding. -1 when the value is anything whose bytes
+ * would not decode back to the same value (undefined in an array, -0, a lone surrogate,
+ * an object that is not plain, a key `__proto__`, a Date or any extension type) or would
+ * not encode at all (too deep, bigint): the caller then encodes it for real, so such a
+ * value costs a real round trip instead of reaching the receiver other than decoded.
+ *
+ * The rules below mirror the encoder's (smallest integer format, float64 otherwise,
+ * str/bin/array/map headers by length); codec.test.ts checks them against encodeFrame.
+ */
+export function encodedSize(value: unknown): number {
+  return sizeOf(value, 1);
+}
+
+/** The encoder's own limit: deeper values throw there. */
+const MAX_DEPTH = 100;
+
+function sizeOf(v: unknown, depth: number): number {
+  if (depth > MAX_DEPTH) return -1;
+  if (v === null) return 1;
+  switch (typeof v) {
+    case 'boolean':
+      return 1;
+    case 'number':
+      return numberSize(v);
+    case 'string':
+      return stringSize(v);
+    case 'object':
+      break;
+    default:
+      // undefined reads back as null; bigint, functions and symbols do not encode.
+      return -1;
+  }
+  if (v instanceof Uint8Array) return Object.getPrototypeOf(v) === Uint8Array.prototype ? binSize(v.length) : -1;
+  if (v instanceof HeldFrame) return binSize(v.length);
+  if (Array.isArray(v)) return arraySize(v, depth);
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null ? mapSize(v as Record<string, unknown>, depth) : -1;
+}
+
+function numberSize(n: number): number {
+  if (!Number.isSafeInteger(n)) return 9; // float64
+  if (n >= 0) {
+    if (Object.is(n, -0)) return -1; // written as 0
+    return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
+  }
+  return n >= -0x20 ? 1 : n >= -0x80 ? 2 : n >= -0x8000 ? 3 : n >= -0x80000000 ? 5 : 9;
+}
+
+function stringSize(s: string): number {
+  const n = utf8Length(s);
+  if (n < 0) return -1;
+  return n + (n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
+}
+
+const binSize = (n: number): number => n + (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
+
+function arraySize(a: unknown[], depth: number): number {
+  if (Object.getPrototypeOf(a) !== Array.prototype) return -1;
+  const n = a.length;
+  let total = n < 16 ? 1 : n < 0x10000 ? 3 : 5;
+  for (let i = 0; i < n; i++) {
+    const item = a[i];
+    if (item === undefined) return -1; // written as nil, read back as null
+    const size = sizeOf(item, depth + 1);
+    if (size < 0) return -1;
+    total += size;
+  }
+  return total;
+}
+
+function mapSize(m: Record<string, unknown>, depth: number): number {
+  let entries = 0;
+  let total = 0;
+  for (const key of Object.keys(m)) {
+    const value = m[key];
+    if (value === undefined) continue; // ignoreUndefined
+    if (key === '__proto__') return -1; // the decoder refuses it
+    const keySize = stringSize(key);
+    const size = sizeOf(value, depth + 1);
+    if (keySize < 0 || size < 0) return -1;
+    entries++;
+    total += keySize + size;
+  }
+  return total + (entries < 16 ? 1 : entries < 0x10000 ? 3 : 5);
+}
+
+/** UTF-8 length of `s`; -1 when it holds a lone surrogate (encoded as U+FFFD, so not read back as sent). */
+function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c < 0xd800 || c > 0xdfff) bytes += 3;
+    else if (c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else return -1;
+  }
+  return bytes;
+}
