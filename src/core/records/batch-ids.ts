@@ -1,12 +1,11 @@
 import { idsEqual, toHex } from '../id.js';
-import type { RecordKind } from './records.js';
 
 /** One distinct id of a batch: the batch's own copy of its bytes, and its hex. */
 export interface BatchId {
   readonly bytes: Uint8Array;
   readonly hex: string;
   /** slotId(hex, kind), made at first use (entry-table.ts). */
-  slots?: Partial<Record<RecordKind, string>>;
+  slots?: Record<string, string>;
 }
 
 /**
@@ -46,8 +45,8 @@ export class BatchIds {
     return entry;
   }
 
-  /** The slot id of (key, kind), the same string for every record of the batch in that slot. */
-  slotId(key: Uint8Array, kind: RecordKind): string {
+  /** The slot id of (key, kind) (a checked record's kind), the same string for every record of the batch in that slot. */
+  slotId(key: Uint8Array, kind: string): string {
     const id = this.intern(key);
     const slots = (id.slots ??= {});
     return (slots[kind] ??= `${id.hex}:${kind}`);
