@@ -43,7 +43,7 @@ for (const nodes of sizes.length > 0 ? sizes : [10_000]) {
 
 function report(last: boolean): void {
   const body = [
-    `${RELAYS} relays, each a DHT peer of its own, relay i joined to relay i − 1; every newcomer enters through one relay drawn at random and is introduced only to nodes admitted there (the relay's peer among them). Connections are negotiated as in the browser: offer and answer through a relay only when it admitted both ends, otherwise through the overlay as routed signals, the answer retracing the offer's path (src/sim/overlay-signalling.ts). ${LOOKUPS} value lookups per row, for 50 services, each from a node that entered through another relay than the provider (when the draw allowed: column "across"). ${PINGS} routed PINGs per row (as a CALL is routed: to the node itself) between random nodes that entered through different relays. A path passes through a node when that node forwarded or answered it; the control group is ${RELAYS} ordinary nodes drawn at random.`,
+    `${RELAYS} relays, each a DHT peer of its own, relay i joined to relay i − 1; every newcomer enters through one relay drawn at random and is introduced only to nodes admitted there (the relay's peer among them). Connections are negotiated as in the browser: offer and answer through a relay only when it admitted both ends, otherwise through the overlay as routed signals, the offer going by the node that introduced its target when a lookup taught it, the answer retracing the offer's path (src/sim/overlay-signalling.ts). ${LOOKUPS} value lookups per row, for 50 services, each from a node that entered through another relay than the provider (when the draw allowed: column "across"). ${PINGS} routed PINGs per row (as a CALL is routed: to the node itself) between random nodes that entered through different relays. A path passes through a node when that node forwarded or answered it; the control group is ${RELAYS} ordinary nodes drawn at random.`,
     '',
     table(
       [
@@ -61,6 +61,8 @@ function report(last: boolean): void {
         'others mean / max',
         `busiest relay peer ÷ busiest other (bound: ${MAX_NEIGHBOURS} ÷ others' mean)`,
         'negotiated via a relay / via the overlay (unanswered)',
+        'offers by introducer',
+        'channels to own 8 closest: fewest / mean',
       ],
       runs.map((f) => [
         f.nodes,
@@ -77,6 +79,8 @@ function report(last: boolean): void {
         `${f.otherChannels.mean.toFixed(1)} / ${f.otherChannels.max}`,
         `${(f.busiestEntry / f.busiestOther).toFixed(2)} (${(MAX_NEIGHBOURS / f.otherChannels.mean).toFixed(2)})`,
         `${f.negotiations.viaRelay} / ${f.negotiations.viaOverlay} (${f.negotiations.timedOut})`,
+        f.introduced,
+        `${f.nearLinks.fewest} / ${f.nearLinks.mean.toFixed(2)}`,
       ]),
     ),
     '',

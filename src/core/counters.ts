@@ -87,6 +87,7 @@ export const FIXED_COUNTERS = [
   'route.tooLarge',
   'route.unreachable',
   'signals.retraced',
+  'signals.introduced',
   'lookups.node',
   'lookups.value',
   'lookups.valueDeepened',

@@ -1,6 +1,7 @@
 import type { DhtNode } from '../core/node/dht-node.js';
 import { publishToDht } from '../core/registry/dht-registry.js';
 import { keyForName, toHex } from '../core/id.js';
+import { prefixOf } from '../core/routing/router.js';
 import type { EntryRelays } from './entry-relays.js';
 import { startFederatedSwarm } from './overlay-signalling.js';
 
@@ -49,6 +50,10 @@ export interface FederationFigures {
   negotiations: { viaRelay: number; viaOverlay: number; answered: number; timedOut: number };
   /** Signals sent back along the path their offer came by (counter signals.retraced, all nodes). */
   retraced: number;
+  /** Offers sent by way of the node that introduced their target in a lookup (counter signals.introduced). */
+  introduced: number;
+  /** How many of its NEAR_LINKS closest nodes each ordinary node holds a channel to: the fewest, and the mean. */
+  nearLinks: { fewest: number; mean: number };
   buildSeconds: number;
   /** Process CPU time (user + system) of the whole run, and simulator events processed. */
   cpuSeconds: number;
@@ -178,10 +183,37 @@ export async function runFederation(opts: FederationOptions): Promise<Federation
     pings: { tried: opts.pings, reached },
     negotiations: { ...signalling.stats },
     retraced: swarm.alive().reduce((n, node) => n + (node.stats()['signals.retraced'] ?? 0), 0),
+    introduced: swarm.alive().reduce((n, node) => n + (node.stats()['signals.introduced'] ?? 0), 0),
+    nearLinks: nearLinks(ordinary, swarm.alive()),
     buildSeconds,
     cpuSeconds: cpu(),
     events: swarm.queue.processed,
   };
+}
+
+/** Closest nodes whose channels a node's own part of the id space depends on (a bucket's worth, k = 8). */
+export const NEAR_LINKS = 8;
+
+/**
+ * For each node, how many of its NEAR_LINKS closest live nodes (XOR on the first 32 bits,
+ * decisive at these sizes) it has a channel to. Offers that dead-end near their target
+ * show here first: a node linked to few of its closest is one greedy routing misses.
+ */
+function nearLinks(nodes: DhtNode[], all: DhtNode[]): { fewest: number; mean: number } {
+  const prefixes = all.map((n) => ({ hex: n.selfHex, prefix: prefixOf(n.self) }));
+  let fewest = Infinity;
+  let sum = 0;
+  for (const node of nodes) {
+    const own = prefixOf(node.self);
+    const closest = prefixes
+      .filter((p) => p.hex !== node.selfHex)
+      .sort((a, b) => ((a.prefix ^ own) >>> 0) - ((b.prefix ^ own) >>> 0))
+      .slice(0, NEAR_LINKS);
+    const linked = closest.filter((p) => node.neighbours.has(p.hex)).length;
+    fewest = Math.min(fewest, linked);
+    sum += linked;
+  }
+  return { fewest: nodes.length > 0 ? fewest : 0, mean: sum / Math.max(1, nodes.length) };
 }
 
 function sameEntry(entries: EntryRelays, a: DhtNode, b: DhtNode): boolean {

@@ -2,6 +2,7 @@ import type { Contacts, Messaging, NodeBasics, NodeEvent, Neighbours } from '../
 import type { Liars } from '../defence/liars.js';
 import type { NeighbourTrust } from '../defence/neighbour-trust.js';
 import type { RecordStore } from '../records/record-store.js';
+import type { Introductions } from '../routing/introductions.js';
 import type { RoutingTable } from '../routing/routing-table.js';
 import type { QueryTimer } from './query-timer.js';
 
@@ -17,6 +18,8 @@ export interface LookupHost extends NodeBasics {
   readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate' | 'routeRequest'>;
   /** Responders become contacts; a node caught naming made-up ids is convicted. */
   readonly contacts: Contacts;
+  /** Learned contacts and who introduced them: offers to them go that way (sendSignal). */
+  readonly introductions: Pick<Introductions, 'remember'>;
   /** Proven neighbours carry paths first. */
   readonly trust: Pick<NeighbourTrust, 'verdict'>;
   /** Nodes an earlier lookup caught lying: out of play from the start. */

@@ -183,7 +183,29 @@ export class LookupRun {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    for (const id of this.candidates.believable()) this.host.contacts.learn(id, false);
+    const now = this.host.clock.now();
+    for (const id of this.candidates.believable()) {
+      this.host.contacts.learn(id, false);
+      const hex = toHex(id);
+      if (this.host.neighbours.has(hex)) continue;
+      const via = this.wayTo(hex);
+      if (via !== undefined) this.host.introductions.remember(hex, via, now);
+    }
+  }
+
+  /**
+   * A proven way to `hex` for a later connection offer (routing/introductions.ts): the path
+   * its own answer came back over, else the path to a responder that named it as a node it
+   * holds a channel to.
+   */
+  private wayTo(hex: string): NodeId[] | undefined {
+    const own = this.routes.get(hex);
+    if (own !== undefined) return own;
+    for (const by of this.linkedBy.get(hex) ?? []) {
+      const route = this.routes.get(by);
+      if (route !== undefined) return route;
+    }
+    return undefined;
   }
 
   /**

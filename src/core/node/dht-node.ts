@@ -21,6 +21,7 @@ import {
 import { QueryTimer } from '../lookup/query-timer.js';
 import { Placements } from '../records/placements.js';
 import { RecordStore } from '../records/record-store.js';
+import { Introductions } from '../routing/introductions.js';
 import { ReturnRoutes } from '../routing/return-routes.js';
 import { RoutingTable } from '../routing/routing-table.js';
 import type { Frame } from '../held-frame.js';
@@ -93,6 +94,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   private readonly lookups: LookupHost;
   private readonly intake: ChannelIntake;
   private readonly returnRoutes: ReturnRoutes;
+  private readonly introductions = new Introductions();
   private readonly maintenance: Maintenance;
   private readonly listeners = new Set<(e: NodeEvent) => void>();
   private dueListener: ((at: number) => void) | undefined;
@@ -205,6 +207,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       records,
       messenger,
       contacts,
+      introductions: this.introductions,
       trust,
       liars,
       queryTimer,
@@ -326,13 +329,17 @@ export class DhtNode implements ChannelHandler, NodeBasics {
 
   /**
    * Route WebRTC signaling to `to` through the overlay; false when no neighbour is open. To a
-   * node whose own signals reached us lately, it retraces their path (routing/return-routes.ts).
+   * node whose own signals reached us lately, it retraces their path (routing/return-routes.ts);
+   * to one a lookup learned, it goes by the node that introduced it (routing/introductions.ts).
    */
   sendSignal(to: string, payload: Uint8Array): boolean {
     if (this.neighbours.size === 0 || !isIdHex(to)) return false;
-    const via = this.returnRoutes.via(to, this.clock.now());
+    const now = this.clock.now();
+    const back = this.returnRoutes.via(to, now);
+    const via = back ?? this.introductions.via(to, now);
     this.messenger.originate(fromHex(to), true, 'SIGNAL', { payload }, via === undefined ? {} : { via });
-    if (via !== undefined) this.count('signals.retraced');
+    if (back !== undefined) this.count('signals.retraced');
+    else if (via !== undefined) this.count('signals.introduced');
     return true;
   }
 
