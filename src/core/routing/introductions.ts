@@ -1,4 +1,4 @@
-import type { NodeId } from '../id.js';
+import { RememberedRoutes } from './remembered-routes.js';
 
 /**
  * Who introduced us to a node, and the way to them (docs/ARCHITECTURE.md, Overlay signaling).
@@ -10,38 +10,17 @@ import type { NodeId } from '../id.js';
  * target that have no channel to it, which are the very nodes that fail to connect to it:
  * a part of the id space linked to few of its own closest nodes stayed that way.
  *
- * Bounded: at most MAX_INTRODUCTIONS nodes, each forgotten INTRODUCTION_MS after it was
- * last named (the neighbour plan dials a useful contact within a few ticks), the latest
- * introduction wins. Nothing is amplified: the offer is one envelope under the usual hop
- * limit, the route only chooses its hops. An introducer that lied about its channel costs
- * one negotiation that times out; a hop on the route whose channel closed since sends the
- * offer on greedily (router.ts).
+ * Bounded (remembered-routes.ts): at most MAX_INTRODUCTIONS nodes, each forgotten
+ * INTRODUCTION_MS after it was last named (the neighbour plan dials a useful contact within
+ * a few ticks), the latest introduction wins. An introducer that lied about its channel
+ * costs one negotiation that times out.
  */
 const INTRODUCTION_MS = 5 * 60_000;
 const MAX_INTRODUCTIONS = 512;
 
-export class Introductions {
-  private readonly routes = new Map<string, { via: NodeId[]; until: number }>();
-
-  /** `hex` was named by a node with a channel to it, reached along `via` (our neighbour first, it last). */
-  remember(hex: string, via: readonly NodeId[], now: number): void {
-    if (via.length === 0) return;
-    // Re-inserting keeps the map in order of arrival, so the oldest goes first past the bound.
-    this.routes.delete(hex);
-    this.routes.set(hex, { via: [...via], until: now + INTRODUCTION_MS });
-    if (this.routes.size > MAX_INTRODUCTIONS) this.routes.delete(this.routes.keys().next().value!);
-  }
-
-  /** The hops to `hex`'s introducer, nearest first, while remembered. */
-  via(hex: string, now: number): NodeId[] | undefined {
-    const route = this.routes.get(hex);
-    if (route === undefined) return undefined;
-    if (route.until > now) return route.via;
-    this.routes.delete(hex);
-    return undefined;
-  }
-
-  get size(): number {
-    return this.routes.size;
+/** `remember(hex, via, now)`: `hex` was named by a node with a channel to it, reached along `via`. */
+export class Introductions extends RememberedRoutes {
+  constructor() {
+    super(MAX_INTRODUCTIONS, INTRODUCTION_MS);
   }
 }

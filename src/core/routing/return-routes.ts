@@ -1,4 +1,5 @@
 import type { NodeId } from '../id.js';
+import { RememberedRoutes } from './remembered-routes.js';
 
 /**
  * The way back to nodes whose signaling reached us through the overlay (docs/ARCHITECTURE.md,
@@ -11,34 +12,25 @@ import type { NodeId } from '../id.js';
  * relay cannot carry them either (the answering node is not admitted there). So it stays
  * poorly connected, and calls to it fail the same way. The path proved to work moments ago.
  *
- * Bounded: at most MAX_ROUTES nodes, each route forgotten ROUTE_MS after its last signal
- * (a negotiation is over within the page's 15 s open timeout). The latest signal's path
- * wins. A neighbour that makes up envelopes can only point answers through itself, which
- * it could drop anyway; the router falls back to greedy forwarding when a hop on the route
- * has no open channel any more.
+ * Bounded (remembered-routes.ts): at most MAX_ROUTES nodes, each route forgotten ROUTE_MS
+ * after its last signal (a negotiation is over within the page's 15 s open timeout). The
+ * latest signal's path wins. A neighbour that makes up envelopes can only point answers
+ * through itself, which it could drop anyway.
  */
 const ROUTE_MS = 30_000;
 const MAX_ROUTES = 256;
 
 export class ReturnRoutes {
-  private readonly routes = new Map<string, { via: NodeId[]; until: number }>();
+  private readonly routes = new RememberedRoutes(MAX_ROUTES, ROUTE_MS);
 
-  /** A routed envelope from `srcHex` arrived along `path` (its first hop first). */
+  /** A routed envelope from `srcHex` arrived along `path` (its first hop first): answers go back along it. */
   remember(srcHex: string, path: readonly NodeId[], now: number): void {
-    if (path.length === 0) return;
-    // Re-inserting keeps the map in order of arrival, so the oldest goes first past the bound.
-    this.routes.delete(srcHex);
-    this.routes.set(srcHex, { via: [...path].reverse(), until: now + ROUTE_MS });
-    if (this.routes.size > MAX_ROUTES) this.routes.delete(this.routes.keys().next().value!);
+    this.routes.remember(srcHex, [...path].reverse(), now);
   }
 
   /** The hops back to `destHex`, nearest first, while remembered. */
   via(destHex: string, now: number): NodeId[] | undefined {
-    const route = this.routes.get(destHex);
-    if (route === undefined) return undefined;
-    if (route.until > now) return route.via;
-    this.routes.delete(destHex);
-    return undefined;
+    return this.routes.via(destHex, now);
   }
 
   get size(): number {
