@@ -65,6 +65,11 @@ describe('frame counters add up across the simulated network', () => {
       expect(sum(`messages.out.${t}`)).toBe(wire.framesByType.get(t) ?? 0);
       expect(sum(`messages.out.${t}`), t).toBeGreaterThan(0);
     }
+    // Each envelope hop is tallied once more by what it carried (all held here, so none is 'unknown').
+    const routed = wire.routedByType;
+    expect([...routed.values()].reduce((a, b) => a + b, 0)).toBe(wire.framesByType.get('RPC_ROUTE'));
+    expect(routed.has('unknown')).toBe(false);
+    expect(routed.get('FIND_NODE')).toBeGreaterThan(0);
     for (const n of all) {
       const s = n.stats();
       expect(TYPES.reduce((a, t) => a + s[`messages.out.${t}`]!, 0)).toBe(s['messages.out']);

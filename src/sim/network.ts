@@ -1,5 +1,6 @@
 import { frameTypeId, type Frame } from '../core/wire/codec.js';
-import { messageNames } from '../core/wire/messages.js';
+import { MessageType, messageNames } from '../core/wire/messages.js';
+import { HeldFrame } from '../core/held-frame.js';
 import type { ChannelHandler, Random, Transport } from '../core/environment.js';
 import type { Due, EventQueue } from './event-queue.js';
 
@@ -71,6 +72,13 @@ interface Host {
 /** Per-type tallies by header type id; UNKNOWN is every id that names no type (and runts). */
 const UNKNOWN = 256;
 const tally = (): Float64Array => new Float64Array(UNKNOWN + 1);
+/** The type id of the frame a routed envelope carries; UNKNOWN when it went as bytes. */
+function routedTypeId(frame: Frame): number {
+  if (!(frame instanceof HeldFrame) || typeof frame.body !== 'object' || frame.body === null) return UNKNOWN;
+  const inner = (frame.body as { body?: unknown }).body;
+  const id = inner instanceof HeldFrame || inner instanceof Uint8Array ? frameTypeId(inner) : -1;
+  return messageNames.has(id) ? id : UNKNOWN;
+}
 const byName = (counts: Float64Array): Map<string, number> => {
   const out = new Map<string, number>();
   counts.forEach((n, id) => {
@@ -80,7 +88,7 @@ const byName = (counts: Float64Array): Map<string, number> => {
 };
 
 /** The network's counters; the per-type ones are tallied by type id on the way (one array write a frame). */
-function networkStats(framesById: Float64Array, bytesById: Float64Array) {
+function networkStats(framesById: Float64Array, bytesById: Float64Array, routedById: Float64Array) {
   return {
     frames: 0,
     bytes: 0,
@@ -104,6 +112,14 @@ function networkStats(framesById: Float64Array, bytesById: Float64Array) {
     get bytesByType(): Map<string, number> {
       return byName(bytesById);
     },
+    /**
+     * Envelope hops (RPC_ROUTE frames) by the type of the frame they carry: what routed
+     * traffic was for (a lookup's requests and answers, maintenance). Held envelopes only;
+     * one sent as bytes counts as 'unknown' here (the network does not decode it).
+     */
+    get routedByType(): Map<string, number> {
+      return byName(routedById);
+    },
   };
 }
 
@@ -111,7 +127,8 @@ export class SimNetwork {
   private readonly hosts = new Map<string, Host>();
   private readonly framesById = tally();
   private readonly bytesById = tally();
-  readonly stats = networkStats(this.framesById, this.bytesById);
+  private readonly routedById = tally();
+  readonly stats = networkStats(this.framesById, this.bytesById, this.routedById);
   private readonly minLatency: number;
   private readonly maxLatency: number;
   private readonly connectLatencies: number;
@@ -237,6 +254,7 @@ export class SimNetwork {
     const tallied = type >= 0 && messageNames.has(type) ? type : UNKNOWN;
     this.framesById[tallied]!++;
     this.bytesById[tallied]! += frame.length;
+    if (tallied === MessageType.RPC_ROUTE) this.routedById[routedTypeId(frame)]!++;
     const random = this.opts.random;
     if (!this.reachable(from, to)) {
       stats.partitioned++;
