@@ -45,6 +45,8 @@ test.describe('calls and pub/sub between browser peers', () => {
     });
     expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i + 100));
     for (const p of providers) expect(await p.page.evaluate(() => window.served)).toBe(10);
+    // The caller's page settled the calls from the REPLYs on its channels; its worker took each frame after.
+    await expect.poll(() => stat(caller, 'rpc.answeredOnPage')).toBe(30);
     // A payload of almost 1 MiB travels both ways (chunked into ≤16 KiB messages); more is refused.
     await providers[0]!.page.evaluate(() => window.peer!.advertise('demo.echo', (x) => x));
     const echoed = await caller.page.evaluate(async () => {

@@ -117,6 +117,7 @@ export const FIXED_COUNTERS = [
   'rpc.served',
   'rpc.busy',
   'rpc.failover',
+  'rpc.answeredOnPage',
   'pubsub.published',
   'pubsub.deliveries',
   'pubsub.received',
