@@ -121,6 +121,8 @@ test.describe('calls and pub/sub between browser peers', () => {
     for (let m = 0; m < 3; m++) {
       expect(await publisher.page.evaluate((n) => window.peer!.publish('sensors.kitchen.temp', { n }), m)).toBe(4);
     }
+    // Each went straight to its 4 subscribers: the publisher's page counted the acknowledgements and settled it.
+    await expect.poll(() => stat(publisher, 'pubsub.countedOnPage')).toBe(3);
     const inbox = (s: PeerPage) => s.page.evaluate(() => window.inbox);
     const expected = [0, 1, 2].map((n) => ({ payload: { n }, topic: 'sensors.kitchen.temp' }));
     for (const i of [0, 1, 2, 4]) await expect.poll(() => inbox(subscribers[i]!)).toEqual(expected);

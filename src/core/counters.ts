@@ -123,6 +123,7 @@ export const FIXED_COUNTERS = [
   'pubsub.received',
   'pubsub.duplicates',
   'pubsub.refused',
+  'pubsub.countedOnPage',
   'persistence.failed',
   'persistence.restoreFailed',
 ] as const;

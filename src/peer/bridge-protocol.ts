@@ -59,6 +59,11 @@ export type FromWorker =
   | { t: 'refuse'; peer: string; forMs: number }
   | { t: 'pong'; n: number }
   /**
+   * Every PUBLISH of publish `token` went straight to its subscriber, each sent with its
+   * `awaits`: `delivered` were taken here already, `sent` acknowledgements are to come.
+   */
+  | { t: 'publishing'; token: number; delivered: number; sent: number }
+  /**
    * Run the app's handler of `service` for a CALL (request id `rid`) that neighbour `peer`
    * sent straight over its channel, and put the REPLY on that channel; answered by `invoked`.
    */
@@ -124,6 +129,10 @@ export function parseFromWorker(data: unknown): FromWorker | null {
       return isString(m.peer) && isDuration(m.forMs) ? { t: 'refuse', peer: m.peer, forMs: m.forMs } : null;
     case 'pong':
       return isId(m.n) ? { t: 'pong', n: m.n } : null;
+    case 'publishing':
+      return isId(m.token) && isCount(m.delivered) && isCount(m.sent)
+        ? { t: 'publishing', token: m.token, delivered: m.delivered, sent: m.sent }
+        : null;
     case 'invoke':
       return isId(m.id) && isService(m.service) && isString(m.caller) && isString(m.peer) && isId(m.rid)
         ? { t: 'invoke', id: m.id, service: m.service, args: m.args, caller: m.caller, peer: m.peer, rid: m.rid }

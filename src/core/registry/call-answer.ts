@@ -4,7 +4,7 @@ import { ErrorCode, isErrorCode, MeshError } from '../errors.js';
 import { MessageType, type MessageBodies } from '../wire/messages.js';
 
 /**
- * What the REPLY to a CALL (or a PUBLISH) means to the caller, read in one place for both
+ * What the REPLY to a CALL (or the acknowledgement of a PUBLISH) means to the sender, read in one place for both
  * threads that may read it: the worker (rpc.ts, with the codec) and the page, which settles
  * the app's call itself when the REPLY comes back over the channel it sent the CALL on
  * (docs/ARCHITECTURE.md, Threads), so the answer does not wait for the worker to wake.
@@ -34,6 +34,9 @@ export function replyError(body: ReplyBody, provider: string): MeshError {
   const code = isErrorCode(body.code) ? body.code : ErrorCode.HANDLER_ERROR;
   return new MeshError(code, body.message || code, { provider });
 }
+
+/** A subscriber's REPLY to a PUBLISH says it took the message: at least one of its subscriptions matched. */
+export const acknowledged = (body: ReplyBody): boolean => body.ok && typeof body.result === 'number' && body.result > 0;
 
 /** wire/codec.ts's PROTOCOL_VERSION and HEADER_BYTES (imported from there, the page would carry the whole codec). */
 const PROTOCOL_VERSION = 1;

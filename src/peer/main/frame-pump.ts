@@ -160,6 +160,9 @@ export class FramePump {
       case 'refuse':
         channels.refuse(m.peer, m.forMs);
         return;
+      case 'publishing':
+        this.replies.planned(m.token, m.delivered, m.sent);
+        return;
       case 'invoke':
         // answer() tells the worker in any case; an error past that (a handler error whose message throws) is the app's.
         this.answer(m, channels, calls).catch(() => undefined);

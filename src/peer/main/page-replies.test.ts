@@ -171,4 +171,46 @@ describe('calls settled on the page', () => {
     for (const frame of junk) expect(replies.received(A, frame)).toBeUndefined();
     expect(replies.received(A, ok(24, 1))).toBe(c.token());
   });
+
+  it('counts a publish’s acknowledgements as the worker would and settles at the last one', async () => {
+    const { replies, call } = setup();
+    const p = call('publish');
+    const [s1, s2, s3] = ['1', '2', '3'].map((c) => c.repeat(64));
+    replies.expect(s1!, p.awaits(31));
+    replies.expect(s2!, p.awaits(32));
+    replies.expect(s3!, p.awaits(33));
+    // An acknowledgement may come before the worker's plan: it is counted all the same.
+    expect(replies.received(s1!, ok(31, 2))).toBeUndefined();
+    replies.planned(p.token(), 1, 3);
+    // Matched no subscription: not a delivery, but an answer.
+    expect(replies.received(s2!, ok(32, 0))).toBeUndefined();
+    expect(replies.received(s3!, failed(33, new MeshError(ErrorCode.STALE, 'old')))).toBe(p.token());
+    await flush();
+    // The publisher's own subscription, and s1.
+    expect(p.settled).toEqual({ value: 2, done: true });
+    expect(replies.size).toEqual({ calls: 0, awaited: 0 });
+  });
+
+  it('leaves a publish to the worker while an acknowledgement is missing or late, or without a plan', async () => {
+    const { replies, call, advance } = setup();
+    const p = call('publish');
+    replies.expect(A, p.awaits(41));
+    replies.expect(B, p.awaits(42));
+    replies.planned(p.token(), 0, 2);
+    expect(replies.received(A, ok(41, 1))).toBeUndefined();
+    advance(5_000);
+    expect(replies.received(B, ok(42, 1))).toBeUndefined();
+    await flush();
+    expect(p.settled.done).toBe(false);
+    p.worker.resolve(1);
+    await flush();
+    expect(p.settled.value).toBe(1);
+    // Without the worker's plan (a PUBLISH went routed), the page never settles a publish.
+    const q = call('publish');
+    replies.expect(A, q.awaits(43));
+    expect(replies.received(A, ok(43, 1))).toBeUndefined();
+    q.worker.resolve(2);
+    await flush();
+    expect(q.settled.value).toBe(2);
+  });
 });

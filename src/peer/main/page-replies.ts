@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/environment.js';
-import { failsOver, isReplyFrame, readReply, replyError } from '../../core/registry/call-answer.js';
+import { acknowledged, failsOver, isReplyFrame, readReply, replyError } from '../../core/registry/call-answer.js';
 import type { CallOutcome, FailedAttempt } from '../../core/registry/rpc.js';
 import type { AwaitedReply } from '../bridge-protocol.js';
 
@@ -19,17 +19,30 @@ import type { AwaitedReply } from '../bridge-protocol.js';
  * any). A REPLY that fails over, comes after the deadline, or answers a CALL the worker has
  * since moved on from is left to the worker. Whichever of the two settles first wins: the
  * worker's own result (after a failover, a routed call, a timeout) settles the call too.
+ *
+ * A publish is counted the same way: each PUBLISH straight to a subscriber comes with the
+ * id of its acknowledgement, the worker says once all are out how many its own
+ * subscriptions took and how many it sent (`planned`), and the last acknowledgement settles
+ * the app's publish with the count the worker would make (acknowledged: matched > 0). A
+ * subscriber that does not answer leaves the publish to the worker's timeout.
  */
 
-/** What the app is given: call()'s result, callDetailed()'s outcome, or callTo()'s result (no failover). */
-export type CallShape = 'call' | 'detailed' | 'to';
+/**
+ * What the app is given: call()'s result, callDetailed()'s outcome, callTo()'s result (no
+ * failover), or publish()'s count of subscribers that took the message.
+ */
+export type CallShape = 'call' | 'detailed' | 'to' | 'publish';
 
 interface Running {
   shape: CallShape;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  /** The request id of the CALL the worker sent last for this call, if it went straight to a neighbour. */
-  rid?: number;
+  /** The request ids awaited: a call's last CALL straight to a neighbour, or a publish's PUBLISHes. */
+  rids: number[];
+  /** A publish: acknowledgements in, those that took the message, and the worker's plan once told. */
+  acks: number;
+  took: number;
+  plan?: { delivered: number; sent: number };
 }
 
 interface Expected {
@@ -56,7 +69,14 @@ export class PageReplies {
   run<T>(shape: CallShape, start: (token: number) => Promise<T | null>): Promise<T> {
     const token = ++this.nextToken;
     return new Promise<T>((resolve, reject) => {
-      this.running.set(token, { shape, resolve: resolve as (value: unknown) => void, reject });
+      this.running.set(token, {
+        shape,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        rids: [],
+        acks: 0,
+        took: 0,
+      });
       start(token).then(
         (value) => {
           if (this.finish(token)) resolve(value as T);
@@ -73,9 +93,17 @@ export class PageReplies {
     const call = this.running.get(awaits.token);
     if (call === undefined) return;
     // A new CALL for the same call: the worker moved on from the last one, whose REPLY is no longer the answer.
-    if (call.rid !== undefined) this.byRid.delete(call.rid);
-    call.rid = awaits.rid;
+    if (call.shape !== 'publish') for (const rid of call.rids.splice(0)) this.byRid.delete(rid);
+    call.rids.push(awaits.rid);
     this.byRid.set(awaits.rid, { token: awaits.token, peer, until: awaits.until, failed: awaits.failed });
+  }
+
+  /** Every PUBLISH of publish `token` is out: `delivered` taken by the publisher's own subscriptions, `sent` to others. */
+  planned(token: number, delivered: number, sent: number): void {
+    const call = this.running.get(token);
+    if (call === undefined || call.shape !== 'publish') return;
+    call.plan = { delivered, sent };
+    this.counted(token, call);
   }
 
   /** The CALL could not be put on the channel: no REPLY will come (the worker times it out and moves on). */
@@ -98,6 +126,11 @@ export class PageReplies {
     this.byRid.delete(body.rid);
     const call = this.running.get(expected.token);
     if (call === undefined || this.clock.now() >= expected.until) return undefined;
+    if (call.shape === 'publish') {
+      call.acks++;
+      if (acknowledged(body)) call.took++;
+      return this.counted(expected.token, call) ? expected.token : undefined;
+    }
     if (body.ok) {
       const outcome: CallOutcome = {
         result: body.result,
@@ -120,6 +153,14 @@ export class PageReplies {
     return { calls: this.running.size, awaited: this.byRid.size };
   }
 
+  /** Settle a publish whose acknowledgements are all in; true when it did. */
+  private counted(token: number, call: Running): boolean {
+    if (call.plan === undefined || call.acks < call.plan.sent) return false;
+    const count = call.plan.delivered + call.took;
+    this.settle(token, () => call.resolve(count));
+    return true;
+  }
+
   private settle(token: number, settle: () => void): void {
     this.finish(token);
     this.settledHere++;
@@ -131,7 +172,7 @@ export class PageReplies {
     const call = this.running.get(token);
     if (call === undefined) return false;
     this.running.delete(token);
-    if (call.rid !== undefined && this.byRid.get(call.rid)?.token === token) this.byRid.delete(call.rid);
+    for (const rid of call.rids) if (this.byRid.get(rid)?.token === token) this.byRid.delete(rid);
     return true;
   }
 }

@@ -176,7 +176,8 @@ export function createPeerHandle(
     },
     async publish(topic, payload) {
       live();
-      return api.publish(topic, payload);
+      // Acknowledgements are counted by the page as they come back on its channels (page-replies.ts).
+      return replies.run('publish', (token) => api.publish(topic, payload, token));
     },
     async discoverSubscribers(topic, subOpts = {}) {
       live();

@@ -35,7 +35,10 @@ export class FramePort {
   /** Headers of REPLYs the page put on a channel itself: the node accounts for them, nothing is posted. */
   private readonly onChannel = new WeakSet<Uint8Array>();
   /** Calls the page settles itself from their REPLYs (page-answers.ts). */
-  readonly answers = new PageAnswers(() => this.node?.clock.now() ?? Date.now());
+  readonly answers = new PageAnswers(
+    () => this.node?.clock.now() ?? Date.now(),
+    (m) => this.post(m),
+  );
 
   constructor(private readonly port: MessagePort) {
     this.transport = {
@@ -122,8 +125,11 @@ export class FramePort {
         node.onChannelBusy(m.peer);
         return;
       case 'frame':
-        // The page settled the app's call from this REPLY: the call asks no one else, and sends no result back.
-        if (m.settled !== undefined && this.answers.settled(m.settled)) node.count('rpc.answeredOnPage');
+        // The page settled the app's call (or publish) from this REPLY: no one else is asked, no result sent back.
+        if (m.settled !== undefined) {
+          const what = this.answers.settled(m.settled);
+          if (what !== undefined) node.count(what === 'call' ? 'rpc.answeredOnPage' : 'pubsub.countedOnPage');
+        }
         node.onFrame(m.peer, m.frame);
         return;
       case 'signal-out':

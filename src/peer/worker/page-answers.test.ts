@@ -8,6 +8,7 @@ import { decodeFrame } from '../../core/wire/codec.js';
 import { FramePump, type PumpedChannels } from '../main/frame-pump.js';
 import { FramePort } from './frame-port.js';
 import { PeerCore } from './peer-core.js';
+import { PageAnswers } from './page-answers.js';
 
 /**
  * Both halves of the bytes bridge over a real MessageChannel, around a node whose neighbour
@@ -115,5 +116,47 @@ describe('a call settled on the page', () => {
     await expect(app).rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
     expect(stats()['rpc.answeredOnPage'] ?? 0).toBe(0);
     expect(pump.replies.size).toEqual({ calls: 0, awaited: 0 });
+  });
+});
+
+describe('the worker marking requests for the page', () => {
+  const frameOf = (type: number): Uint8Array => Uint8Array.of(1, type, 0, 0, 0, 0, 0, 0);
+  const S = ['1', '2'].map((c) => c.repeat(64)) as [string, string];
+
+  it('marks each PUBLISH straight to a subscriber and tells the page the plan once all went straight', () => {
+    const posted: unknown[] = [];
+    const answers = new PageAnswers(
+      () => 1_000,
+      (m) => posted.push(m),
+    );
+    const { watch, end } = answers.watchPublish(7);
+    watch.sending(1, S[0], 10_000);
+    expect(answers.awaited(S[0], frameOf(0x20))).toBeUndefined(); // a CALL is not the armed PUBLISH
+    expect(answers.awaited(S[0], frameOf(0x10))).toEqual({ token: 7, rid: 1, until: 1_000 + 10_000 - 50, failed: [] });
+    watch.sending(2, S[1], 10_000);
+    expect(answers.awaited(S[1], frameOf(0x10))).toMatchObject({ token: 7, rid: 2 });
+    watch.sent(1, 2);
+    expect(posted).toEqual([{ t: 'publishing', token: 7, delivered: 1, sent: 2 }]);
+    expect(answers.settled(7)).toBe('publish');
+    expect(end()).toBe(true);
+    // Ended: a marked frame after that is no call's.
+    expect(answers.settled(7)).toBeUndefined();
+  });
+
+  it('tells the page no plan when a PUBLISH went routed (through another neighbour)', () => {
+    const posted: unknown[] = [];
+    const answers = new PageAnswers(
+      () => 0,
+      (m) => posted.push(m),
+    );
+    const { watch, end } = answers.watchPublish(8);
+    watch.sending(1, S[0], 10_000);
+    answers.awaited(S[0], frameOf(0x10));
+    watch.sending(2, S[1], 10_000);
+    // The envelope leaves through S[0]: not the armed PUBLISH to S[1].
+    expect(answers.awaited(S[0], frameOf(0x23))).toBeUndefined();
+    watch.sent(0, 2);
+    expect(posted).toEqual([]);
+    expect(end()).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
+import type { PublishWatch } from '../../core/registry/pubsub.js';
 import type { CallWatch, FailedAttempt } from '../../core/registry/rpc.js';
 import { MessageType } from '../../core/wire/messages.js';
-import type { AwaitedReply } from '../bridge-protocol.js';
+import type { AwaitedReply, FromWorker } from '../bridge-protocol.js';
 
 /**
  * The worker's side of calls the page settles itself (docs/ARCHITECTURE.md, Threads; the
@@ -12,8 +13,14 @@ import type { AwaitedReply } from '../bridge-protocol.js';
  * the neighbour's flood budget, the request's slot) and, knowing the app has its answer,
  * asks no further provider and does not send the result back a second time.
  *
- * A CALL that is routed (no channel to the provider) is not marked: its REPLY comes back in
- * an envelope, which the page does not open, and the worker settles the call as before.
+ * A publish goes the same way: each PUBLISH straight to a subscriber goes to the page with
+ * the id of the acknowledgement it awaits, and once all are out the page is told how many
+ * this node's own subscriptions took and how many went out (`publishing`); the page settles
+ * the app's publish when the last acknowledgement is in.
+ *
+ * A CALL or PUBLISH that is routed (no channel to its target) is not marked: its answer
+ * comes back in an envelope, which the page does not open, and the worker settles it as
+ * before (for a publish, the page is then not told the plan, and waits for the worker).
  */
 
 /**
@@ -23,52 +30,83 @@ import type { AwaitedReply } from '../bridge-protocol.js';
 const PAGE_DEADLINE_MARGIN_MS = 50;
 
 export class PageAnswers {
-  /** Calls the page named and that are still running here, with whether the page settled them. */
-  private readonly running = new Map<number, { settled: boolean }>();
-  /** The CALL about to leave, until the transport sees it go (the same synchronous run). */
-  private armed: { peer: string; reply: AwaitedReply } | undefined;
+  /** Calls and publishes the page named and that are still running here, with whether the page settled them. */
+  private readonly running = new Map<number, { settled: boolean; publish: boolean }>();
+  /** The CALL or PUBLISH about to leave, until the transport sees it go (the same synchronous run). */
+  private armed: { peer: string; type: number; reply: AwaitedReply; marked: () => void } | undefined;
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly post: (m: FromWorker) => void,
+  ) {}
 
   /** Watch the call the page named `token` while it runs here (rpc.ts, CallWatch); `end` when it is done. */
   watch(token: number): { watch: CallWatch; end: () => boolean } {
-    const state = { settled: false };
-    this.running.set(token, state);
+    const state = this.start(token, false);
     const watch: CallWatch = {
-      sending: (rid, provider, failed, timeoutMs) => {
-        const margin = Math.min(PAGE_DEADLINE_MARGIN_MS, timeoutMs / 10);
-        this.armed = {
-          peer: provider,
-          reply: { token, rid, until: this.now() + timeoutMs - margin, failed: copy(failed) },
-        };
-        // Routed, the CALL leaves through another peer and is not marked: forget it after this run.
-        queueMicrotask(() => (this.armed = undefined));
-      },
+      sending: (rid, provider, failed, timeoutMs) =>
+        this.arm(provider, MessageType.CALL, { token, rid, timeoutMs, failed: copy(failed) }, () => undefined),
       answered: () => state.settled,
     };
-    return {
-      watch,
-      end: () => {
-        this.running.delete(token);
-        return state.settled;
-      },
-    };
+    return { watch, end: () => this.end(token, state) };
   }
 
-  /** What to tell the page with `frame`, on its way to `peer`: the REPLY to await, when it is the armed CALL. */
+  /** Watch the publish the page named `token` (pubsub.ts, PublishWatch); `end` when it is done. */
+  watchPublish(token: number): { watch: PublishWatch; end: () => boolean } {
+    const state = this.start(token, true);
+    let marked = 0;
+    const watch: PublishWatch = {
+      sending: (rid, subscriber, timeoutMs) =>
+        this.arm(subscriber, MessageType.PUBLISH, { token, rid, timeoutMs, failed: [] }, () => marked++),
+      // Only when every PUBLISH went straight to its subscriber can the page count them all.
+      sent: (delivered, sent) => {
+        if (sent > 0 && marked === sent) this.post({ t: 'publishing', token, delivered, sent });
+      },
+    };
+    return { watch, end: () => this.end(token, state) };
+  }
+
+  /** What to tell the page with `frame`, on its way to `peer`: the REPLY to await, when it is the armed request. */
   awaited(peer: string, frame: Uint8Array): AwaitedReply | undefined {
     const armed = this.armed;
-    if (armed === undefined || armed.peer !== peer || frame[1] !== MessageType.CALL) return undefined;
+    if (armed === undefined || armed.peer !== peer || frame[1] !== armed.type) return undefined;
     this.armed = undefined;
+    armed.marked();
     return armed.reply;
   }
 
-  /** The page settled call `token` from a REPLY it hands on; false when no such call runs here (it ended first). */
-  settled(token: number): boolean {
+  private start(token: number, publish: boolean): { settled: boolean; publish: boolean } {
+    const state = { settled: false, publish };
+    this.running.set(token, state);
+    return state;
+  }
+
+  private end(token: number, state: { settled: boolean }): boolean {
+    if (this.running.get(token) === state) this.running.delete(token);
+    return state.settled;
+  }
+
+  private arm(
+    peer: string,
+    type: number,
+    a: { token: number; rid: number; timeoutMs: number; failed: FailedAttempt[] },
+    marked: () => void,
+  ): void {
+    const until = this.now() + a.timeoutMs - Math.min(PAGE_DEADLINE_MARGIN_MS, a.timeoutMs / 10);
+    this.armed = { peer, type, reply: { token: a.token, rid: a.rid, until, failed: a.failed }, marked };
+    // Routed, the request leaves through another peer and is not marked: forget it after this run.
+    queueMicrotask(() => (this.armed = undefined));
+  }
+
+  /**
+   * The page settled call or publish `token` from a REPLY it hands on: which of the two, or
+   * undefined when no such call runs here (it ended first).
+   */
+  settled(token: number): 'call' | 'publish' | undefined {
     const state = this.running.get(token);
-    if (state === undefined) return false;
+    if (state === undefined) return undefined;
     state.settled = true;
-    return true;
+    return state.publish ? 'publish' : 'call';
   }
 }
 

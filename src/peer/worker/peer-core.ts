@@ -6,7 +6,7 @@ import type { Clock, Random, Store, Transport } from '../../core/environment.js'
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
 import { checkMetadata, type RecordKind } from '../../core/records/records.js';
-import { PubSub, type SubscriptionSink } from '../../core/registry/pubsub.js';
+import { PubSub, type PublishWatch, type SubscriptionSink } from '../../core/registry/pubsub.js';
 import {
   Rpc,
   type CallOptions,
@@ -285,8 +285,9 @@ export class PeerCore {
     return this.pubsub.unsubscribe(subscriptionId);
   }
 
-  publish(topic: string, payload: unknown): Promise<number> {
-    return this.pubsub.publish(topic, payload);
+  /** `watch`: told of each PUBLISH sent, by whoever counts the acknowledgements sooner (the page). */
+  publish(topic: string, payload: unknown, watch?: PublishWatch): Promise<number> {
+    return this.pubsub.publish(topic, payload, undefined, watch);
   }
 
   discoverSubscribers(topic: string, opts: { forceRefresh?: boolean } = {}): Promise<ProviderInfo[]> {

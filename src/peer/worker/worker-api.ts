@@ -247,9 +247,16 @@ export class WorkerApi {
     return capture(() => this.ready().unsubscribe(subscriptionId));
   }
 
-  publish(topic: string, payload: unknown): Promise<Result<number>> {
+  /** `token`: the page's name for this publish, when it counts the acknowledgements itself (page-answers.ts). */
+  publish(topic: string, payload: unknown, token?: number): Promise<Result<number | null>> {
     this.noteTopic(topic);
-    return capture(() => this.ready().publish(topic, payload));
+    const bridge = this.bridge;
+    if (token === undefined || !Number.isSafeInteger(token) || bridge === undefined)
+      return capture(() => this.ready().publish(topic, payload));
+    const { watch, end } = bridge.answers.watchPublish(token);
+    return capture(() => this.ready().publish(topic, payload, watch)).then((result) =>
+      end() ? { ok: true, value: null } : result,
+    );
   }
 
   discoverSubscribers(topic: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
