@@ -123,8 +123,14 @@ function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): v
     add(steps, 'requester: last answer in → API result', end.t - lastBack.t);
     const posted = next(events, lastBack.t, r, frameIn);
     const viaWorker = events.some((e) => e.page === r && e.ev === 'api<' && e.t >= lastBack.t && e.t <= end.t);
-    if (!viaWorker) add(steps, '  … settled by the page from the answer (no worker on the way)', end.t - lastBack.t);
-    else if (posted) {
+    if (!viaWorker) {
+      add(steps, '  … settled by the page from the answer (no worker on the way)', end.t - lastBack.t);
+      // The page reads the REPLY and settles the app's promise, then posts the frame on to its worker.
+      if (posted && posted.t <= end.t) {
+        add(steps, '  … … main: channel in → answer read, frame posted on to the worker', posted.t - lastBack.t);
+        add(steps, "  … … main: → the app's promise settled", end.t - posted.t);
+      }
+    } else if (posted) {
       add(steps, '  … main: channel in → frame posted to worker', posted.t - lastBack.t);
       add(steps, '  … worker and Comlink: frame in → result in the page', end.t - posted.t);
     }
