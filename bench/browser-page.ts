@@ -7,7 +7,7 @@
  *
  * Timing loops run inside the page, so Playwright's own round trips never enter a figure.
  */
-import { startTrace, stopTrace } from './trace-hooks.js';
+import { noteResult, startTrace, stopTrace } from './trace-hooks.js';
 import * as Comlink from 'comlink';
 import { createPeer, type LookupEvent, type Peer } from '../src/index.js';
 import type { EchoApi } from './echo.worker.js';
@@ -79,6 +79,7 @@ async function timed<T>(n: number, op: () => Promise<T>): Promise<number[]> {
     const t0 = performance.now();
     await op();
     ms.push(performance.now() - t0);
+    noteResult();
   }
   return ms;
 }
@@ -140,7 +141,9 @@ const bench = {
   publishTimed: async (topic: string) => {
     const t0 = performance.now();
     const delivered = await peer.publish(topic, { sentAt: wallNow() });
-    return { ms: performance.now() - t0, delivered };
+    const ms = performance.now() - t0;
+    noteResult();
+    return { ms, delivered };
   },
   // ---- bench/browser-trace.ts: boundary crossings (trace-hooks.ts, with ?trace=1) and per-step costs ----
   traceStart: () => startTrace(),

@@ -58,7 +58,10 @@ const frameOut = (e: Tagged): boolean => e.ev === 'port<' && e.tag.startsWith('s
 function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): void {
   const start = events.find((e) => e.page === r && e.ev === 'api>' && e.tag.includes(apiName));
   if (start === undefined) return;
-  const end = [...events].reverse().find((e) => e.page === r && e.ev === 'api<');
+  // The app's promise (noted by the page): the worker's Comlink answer may come after it.
+  const end =
+    events.find((e) => e.page === r && e.ev === 'app<' && e.t >= start.t) ??
+    [...events].reverse().find((e) => e.page === r && e.ev === 'api<');
   if (end === undefined) return;
   const sent = events.filter((e) => e.page === r && e.ev === 'dc>' && big(e) && e.t >= start.t && e.t <= end.t);
   if (sent.length === 0) return;
@@ -119,8 +122,18 @@ function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): v
   if (lastBack) {
     add(steps, 'requester: last answer in → API result', end.t - lastBack.t);
     const posted = next(events, lastBack.t, r, frameIn);
-    if (posted) add(steps, '  … main: channel in → frame posted to worker', posted.t - lastBack.t);
-    if (posted) add(steps, '  … worker and Comlink: frame in → result in the page', end.t - posted.t);
+    const viaWorker = events.some((e) => e.page === r && e.ev === 'api<' && e.t >= lastBack.t && e.t <= end.t);
+    if (!viaWorker) {
+      add(steps, '  … settled by the page from the answer (no worker on the way)', end.t - lastBack.t);
+      // The page reads the REPLY and settles the app's promise, then posts the frame on to its worker.
+      if (posted && posted.t <= end.t) {
+        add(steps, '  … … main: channel in → answer read, frame posted on to the worker', posted.t - lastBack.t);
+        add(steps, "  … … main: → the app's promise settled", end.t - posted.t);
+      }
+    } else if (posted) {
+      add(steps, '  … main: channel in → frame posted to worker', posted.t - lastBack.t);
+      add(steps, '  … worker and Comlink: frame in → result in the page', end.t - posted.t);
+    }
   }
 }
 

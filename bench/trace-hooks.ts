@@ -7,7 +7,9 @@
  *   worker object itself carries them);
  * - `port>` / `port<`: the MessagePorts: the bytes bridge (frames, channel events) and the
  *   worker's calls back into the page (a CALL's handler, subscription deliveries);
- * - `dc>` / `dc<`: RTCDataChannel messages, sent and received.
+ * - `dc>` / `dc<`: RTCDataChannel messages, sent and received;
+ * - `app<`: the app's promise settled (the benchmark page notes it: the page may settle a call
+ *   from its REPLY before the worker's Comlink answer comes).
  *
  * Only the main thread can be hooked from the page: what the worker does shows as the time
  * between a message posted to it and the next one it posts back. Without `?trace=1` nothing
@@ -17,7 +19,7 @@
 export interface TraceEvent {
   /** Milliseconds on the shared clock. */
   t: number;
-  ev: 'api>' | 'api<' | 'port>' | 'port<' | 'dc>' | 'dc<';
+  ev: 'api>' | 'api<' | 'port>' | 'port<' | 'dc>' | 'dc<' | 'app<';
   /** What crossed: the bridge message's type, the Comlink call's path, or the frame's length. */
   tag: string;
   /** For `dc` events: the channel's label, the same at both of its ends. */
@@ -120,4 +122,9 @@ export function startTrace(): void {
 export function stopTrace(): TraceEvent[] {
   recording = false;
   return events.splice(0);
+}
+
+/** The app's promise of the operation being timed settled (`app<`). */
+export function noteResult(): void {
+  note('app<', 'result', undefined);
 }

@@ -45,6 +45,8 @@ test.describe('calls and pub/sub between browser peers', () => {
     });
     expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i + 100));
     for (const p of providers) expect(await p.page.evaluate(() => window.served)).toBe(10);
+    // The caller's page settled the calls from the REPLYs on its channels; its worker took each frame after.
+    await expect.poll(() => stat(caller, 'rpc.answeredOnPage')).toBe(30);
     // A payload of almost 1 MiB travels both ways (chunked into ≤16 KiB messages); more is refused.
     await providers[0]!.page.evaluate(() => window.peer!.advertise('demo.echo', (x) => x));
     const echoed = await caller.page.evaluate(async () => {
@@ -119,6 +121,8 @@ test.describe('calls and pub/sub between browser peers', () => {
     for (let m = 0; m < 3; m++) {
       expect(await publisher.page.evaluate((n) => window.peer!.publish('sensors.kitchen.temp', { n }), m)).toBe(4);
     }
+    // Each went straight to its 4 subscribers: the publisher's page counted the acknowledgements and settled it.
+    await expect.poll(() => stat(publisher, 'pubsub.countedOnPage')).toBe(3);
     const inbox = (s: PeerPage) => s.page.evaluate(() => window.inbox);
     const expected = [0, 1, 2].map((n) => ({ payload: { n }, topic: 'sensors.kitchen.temp' }));
     for (const i of [0, 1, 2, 4]) await expect.poll(() => inbox(subscribers[i]!)).toEqual(expected);

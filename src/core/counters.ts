@@ -117,11 +117,13 @@ export const FIXED_COUNTERS = [
   'rpc.served',
   'rpc.busy',
   'rpc.failover',
+  'rpc.answeredOnPage',
   'pubsub.published',
   'pubsub.deliveries',
   'pubsub.received',
   'pubsub.duplicates',
   'pubsub.refused',
+  'pubsub.countedOnPage',
   'persistence.failed',
   'persistence.restoreFailed',
 ] as const;

@@ -9,13 +9,33 @@
  * Halves: main/frame-pump.ts and worker/frame-port.ts.
  */
 
+/** A provider a call tried before (core/registry/rpc.ts, FailedAttempt: the same shape). */
+export interface FailedAttempt {
+  nodeId: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * With a CALL frame the worker sends: the page settles the app's call `token` itself from
+ * the REPLY to `rid` that comes back on the same channel before `until` (wall clock, ms);
+ * `failed`: the providers tried before this one (main/page-replies.ts, worker/page-answers.ts).
+ */
+export interface AwaitedReply {
+  token: number;
+  rid: number;
+  until: number;
+  failed: FailedAttempt[];
+}
+
 /** Main thread → worker. */
 export type ToWorker =
   | { t: 'open'; peer: string }
   | { t: 'close'; peer: string }
   /** A dial ended without a channel because one side held its cap (connection-manager.ts): the peer is alive. */
   | { t: 'busy'; peer: string }
-  | { t: 'frame'; peer: string; frame: Uint8Array }
+  /** `settled`: the page settled its call of that token from this frame (a REPLY; worker/page-answers.ts). */
+  | { t: 'frame'; peer: string; frame: Uint8Array; settled?: number }
   /** A sealed signal (signal-envelope.ts) for the node to route to `to`; answered by `signal-routed` with the same id. */
   | { t: 'signal-out'; id: number; to: string; payload: Uint8Array }
   /** Connections the page has created so far (inbound ones too): what the node counts against its budget. */
@@ -27,7 +47,8 @@ export type ToWorker =
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { t: 'send'; peer: string; frame: Uint8Array }
+  /** `awaits`: the frame is a CALL whose REPLY the page is to settle the app's call with. */
+  | { t: 'send'; peer: string; frame: Uint8Array; awaits?: AwaitedReply }
   | { t: 'connect'; peer: string }
   | { t: 'disconnect'; peer: string }
   /** A signal that arrived through the overlay (still to be verified by the main thread). */
@@ -37,6 +58,11 @@ export type FromWorker =
   /** The node refuses `peer` (flood-banned, convicted, distrusted) for `forMs` more: no connection with it, either way. */
   | { t: 'refuse'; peer: string; forMs: number }
   | { t: 'pong'; n: number }
+  /**
+   * Every PUBLISH of publish `token` went straight to its subscriber, each sent with its
+   * `awaits`: `delivered` were taken here already, `sent` acknowledgements are to come.
+   */
+  | { t: 'publishing'; token: number; delivered: number; sent: number }
   /**
    * Run the app's handler of `service` for a CALL (request id `rid`) that neighbour `peer`
    * sent straight over its channel, and put the REPLY on that channel; answered by `invoked`.
@@ -60,7 +86,9 @@ export function parseToWorker(data: unknown): ToWorker | null {
     case 'busy':
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
     case 'frame':
-      return isString(m.peer) && m.frame instanceof Uint8Array ? { t: 'frame', peer: m.peer, frame: m.frame } : null;
+      if (!isString(m.peer) || !(m.frame instanceof Uint8Array)) return null;
+      if (m.settled === undefined) return { t: 'frame', peer: m.peer, frame: m.frame };
+      return isId(m.settled) ? { t: 'frame', peer: m.peer, frame: m.frame, settled: m.settled } : null;
     case 'signal-out':
       return isId(m.id) && isString(m.to) && m.payload instanceof Uint8Array
         ? { t: 'signal-out', id: m.id, to: m.to, payload: m.payload }
@@ -82,8 +110,12 @@ export function parseFromWorker(data: unknown): FromWorker | null {
   if (typeof data !== 'object' || data === null) return null;
   const m = data as Record<string, unknown>;
   switch (m.t) {
-    case 'send':
-      return isString(m.peer) && m.frame instanceof Uint8Array ? { t: 'send', peer: m.peer, frame: m.frame } : null;
+    case 'send': {
+      if (!isString(m.peer) || !(m.frame instanceof Uint8Array)) return null;
+      if (m.awaits === undefined) return { t: 'send', peer: m.peer, frame: m.frame };
+      const awaits = parseAwaited(m.awaits);
+      return awaits === null ? null : { t: 'send', peer: m.peer, frame: m.frame, awaits };
+    }
     case 'connect':
     case 'disconnect':
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
@@ -97,6 +129,10 @@ export function parseFromWorker(data: unknown): FromWorker | null {
       return isString(m.peer) && isDuration(m.forMs) ? { t: 'refuse', peer: m.peer, forMs: m.forMs } : null;
     case 'pong':
       return isId(m.n) ? { t: 'pong', n: m.n } : null;
+    case 'publishing':
+      return isId(m.token) && isCount(m.delivered) && isCount(m.sent)
+        ? { t: 'publishing', token: m.token, delivered: m.delivered, sent: m.sent }
+        : null;
     case 'invoke':
       return isId(m.id) && isService(m.service) && isString(m.caller) && isString(m.peer) && isId(m.rid)
         ? { t: 'invoke', id: m.id, service: m.service, args: m.args, caller: m.caller, peer: m.peer, rid: m.rid }
@@ -104,4 +140,21 @@ export function parseFromWorker(data: unknown): FromWorker | null {
     default:
       return null;
   }
+}
+
+/** A call tries at most 20 providers (rpc.ts). */
+const MAX_FAILED = 20;
+
+function parseAwaited(v: unknown): AwaitedReply | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const a = v as Record<string, unknown>;
+  if (!isId(a.token) || !isCount(a.rid) || typeof a.until !== 'number' || !Number.isFinite(a.until)) return null;
+  if (!Array.isArray(a.failed) || a.failed.length > MAX_FAILED) return null;
+  const failed: FailedAttempt[] = [];
+  for (const f of a.failed as unknown[]) {
+    const x = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>;
+    if (!isString(x.nodeId) || typeof x.code !== 'string' || typeof x.message !== 'string') return null;
+    failed.push({ nodeId: x.nodeId, code: x.code, message: x.message });
+  }
+  return { token: a.token, rid: a.rid, until: a.until, failed };
 }

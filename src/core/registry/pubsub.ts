@@ -10,6 +10,7 @@ import { checkPublication, signPublication, signPublicationWith } from './public
 import { checkPayload } from './rpc.js';
 import type { ProviderInfo, ServiceRegistry } from './service-registry.js';
 import { checkPattern, checkTopic, matches, publishKeys } from './topics.js';
+import { acknowledged } from './call-answer.js';
 
 /**
  * Topic subscriptions and publishing over the DHT (keying in topics.ts). Subscribers are
@@ -36,6 +37,18 @@ export interface PubSubHost extends NodeBasics, Pick<Lookups, 'findValue'> {
 export interface SubscriptionSink {
   /** Hand a message to the app's callbacks for these subscriptions. */
   deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
+}
+
+/**
+ * Told of the PUBLISHes a publish sends, by whoever can count their acknowledgements sooner
+ * than this node (the page, beside the channels: docs/ARCHITECTURE.md, Threads). The count
+ * this node makes stays the reference: timeouts and failures are still counted here.
+ */
+export interface PublishWatch {
+  /** PUBLISH `rid` is about to go to `subscriber`; this node waits `timeoutMs` for its acknowledgement. */
+  sending(rid: number, subscriber: string, timeoutMs: number): void;
+  /** Every PUBLISH is out: `delivered` took it here already (this node's own subscriptions), `sent` went to others. */
+  sent(delivered: number, sent: number): void;
 }
 
 export interface SubscriberAdvertiser {
@@ -102,7 +115,7 @@ export class PubSub {
   }
 
   /** Deliver to every matching subscriber; resolves with how many subscriber nodes took it. */
-  async publish(topic: string, payload: unknown, timeoutMs = RPC_TIMEOUT_MS): Promise<number> {
+  async publish(topic: string, payload: unknown, timeoutMs = RPC_TIMEOUT_MS, watch?: PublishWatch): Promise<number> {
     checkTopic(topic);
     checkPayload(payload, 'payload');
     const { node } = this;
@@ -116,23 +129,29 @@ export class PubSub {
       : node.signer !== undefined
         ? await signPublicationWith(node.signer, node.identity.publicKey, fields)
         : signPublication(node.identity, fields);
-    const results = await Promise.all(
-      subscribers.map(async (s) => {
-        if (s.nodeId === node.selfHex || publication === undefined)
-          return this.receive(mid, topic, payload, node.selfHex) > 0;
-        try {
-          const rid = node.messenger.newId();
-          const { reply } = await node.messenger.queryPeer(s.nodeId, 'PUBLISH', { rid, ...publication }, timeoutMs);
-          return (
-            reply.type === 'REPLY' && reply.body.ok && typeof reply.body.result === 'number' && reply.body.result > 0
-          );
-        } catch (e) {
-          // A vanished subscriber costs only its own delivery.
-          node.count(`pubsub.undelivered.${isMeshError(e) ? e.code : 'ERROR'}`);
-          return false;
-        }
-      }),
-    );
+    let here = 0;
+    let out = 0;
+    const pending = subscribers.map(async (s) => {
+      if (s.nodeId === node.selfHex || publication === undefined) {
+        const took = this.receive(mid, topic, payload, node.selfHex) > 0;
+        if (took) here++;
+        return took;
+      }
+      try {
+        const rid = node.messenger.newId();
+        out++;
+        watch?.sending(rid, s.nodeId, timeoutMs);
+        const { reply } = await node.messenger.queryPeer(s.nodeId, 'PUBLISH', { rid, ...publication }, timeoutMs);
+        return reply.type === 'REPLY' && acknowledged(reply.body);
+      } catch (e) {
+        // A vanished subscriber costs only its own delivery.
+        node.count(`pubsub.undelivered.${isMeshError(e) ? e.code : 'ERROR'}`);
+        return false;
+      }
+    });
+    // Each of them ran up to its first wait: every PUBLISH is out, and this node's own subscriptions have it.
+    watch?.sent(here, out);
+    const results = await Promise.all(pending);
     const delivered = results.filter(Boolean).length;
     node.count('pubsub.deliveries', delivered);
     return delivered;

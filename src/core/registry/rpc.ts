@@ -1,10 +1,11 @@
 import { RPC_TIMEOUT_MS } from '../constants.js';
 import type { Messaging, NodeBasics, ReplyTo } from '../context.js';
-import { ErrorCode, invalidArgument, isErrorCode, isMeshError, MeshError } from '../errors.js';
+import { ErrorCode, invalidArgument, isMeshError, MeshError } from '../errors.js';
 import { isIdHex, toHex } from '../id.js';
 import type { CallMsg } from '../wire/messages.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
 import { encodedSize, MAX_PAYLOAD_BYTES, replyBody } from './call-reply.js';
+import { failsOver, replyError } from './call-answer.js';
 
 export { MAX_PAYLOAD_BYTES } from './call-reply.js';
 
@@ -88,15 +89,21 @@ export const MAX_CALLS_PER_NEIGHBOUR = 64;
  * counting them whatever the ids.
  */
 export const MAX_RUNNING_CALLS = 256;
-/** Errors after which another provider is tried. */
-const FAILOVER_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.TIMEOUT,
-  ErrorCode.NOT_CONNECTED,
-  ErrorCode.UNKNOWN_SERVICE,
-  ErrorCode.BUSY,
-  ErrorCode.UNREACHABLE,
-  ErrorCode.CLOSED,
-]);
+
+/**
+ * Told of each CALL a call sends to a provider, by whoever can settle the app's call sooner
+ * than this node (the page, beside the channels: docs/ARCHITECTURE.md, Threads). Timeouts,
+ * failover and errors stay here; the watcher only ever takes the REPLY this node would take.
+ */
+export interface CallWatch {
+  /**
+   * CALL `rid` is about to go to `provider` (a neighbour or, routed, any node), after the
+   * providers in `failed` failed; this node waits `timeoutMs` for its REPLY.
+   */
+  sending(rid: number, provider: string, failed: readonly FailedAttempt[], timeoutMs: number): void;
+  /** True once the watcher settled the app's call: no other provider is to be asked. */
+  answered(): boolean;
+}
 
 export class Rpc {
   private readonly roundRobin = new Map<string, number>();
@@ -112,12 +119,17 @@ export class Rpc {
     private readonly handlers: LocalHandlers,
   ) {}
 
-  async call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
-    return (await this.callDetailed(serviceId, args, opts)).result;
+  async call(serviceId: string, args: unknown, opts: CallOptions = {}, watch?: CallWatch): Promise<unknown> {
+    return (await this.callDetailed(serviceId, args, opts, watch)).result;
   }
 
   /** A call with failover (see call in README.md), saying which provider answered after how many attempts. */
-  async callDetailed(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<CallOutcome> {
+  async callDetailed(
+    serviceId: string,
+    args: unknown,
+    opts: CallOptions = {},
+    watch?: CallWatch,
+  ): Promise<CallOutcome> {
     checkServiceId(serviceId);
     const timeoutMs = checkTimeout(opts.timeoutMs);
     const policy = opts.policy ?? 'random';
@@ -145,12 +157,14 @@ export class Rpc {
     const maxAttempts = Math.min(opts.maxAttempts ?? Math.min(3, order.length), order.length);
     const attempts: FailedAttempt[] = [];
     for (const provider of order.slice(0, maxAttempts)) {
+      // The watcher took a REPLY this node dropped or timed out first: the app has its answer.
+      if (watch?.answered() === true) throw new MeshError(ErrorCode.CLOSED, `the call of ${serviceId} was answered`);
       try {
-        const result = await this.callOnce(provider.nodeId, serviceId, args, timeoutMs);
+        const result = await this.callOnce(provider.nodeId, serviceId, args, timeoutMs, watch, attempts);
         return { result, provider: provider.nodeId, attempts: attempts.length + 1, failed: attempts };
       } catch (e) {
         const code = isMeshError(e) ? e.code : ErrorCode.HANDLER_ERROR;
-        if (!FAILOVER_CODES.has(code)) throw e;
+        if (!failsOver(code)) throw e;
         attempts.push({ nodeId: provider.nodeId, code, message: e instanceof Error ? e.message : String(e) });
         this.node.count('rpc.failover');
         this.discovery.forgetProvider(serviceId, provider.nodeId);
@@ -166,11 +180,17 @@ export class Rpc {
   }
 
   /** Call one given provider, no failover. */
-  async callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+  async callTo(
+    nodeId: string,
+    serviceId: string,
+    args: unknown,
+    opts: { timeoutMs?: number } = {},
+    watch?: CallWatch,
+  ): Promise<unknown> {
     if (!isIdHex(nodeId)) throw invalidArgument('nodeId', '64 lowercase hex characters', nodeId);
     checkServiceId(serviceId);
     checkPayload(args, 'args');
-    return this.callOnce(nodeId, serviceId, args, checkTimeout(opts.timeoutMs));
+    return this.callOnce(nodeId, serviceId, args, checkTimeout(opts.timeoutMs), watch, []);
   }
 
   /** Provider side: run the handler for a CALL and answer with its REPLY. */
@@ -227,16 +247,23 @@ export class Rpc {
     return { calls: this.runningTotal, callers: this.running.size, neighbours: this.runningByHop.size };
   }
 
-  private async callOnce(nodeId: string, serviceId: string, args: unknown, timeoutMs: number): Promise<unknown> {
+  private async callOnce(
+    nodeId: string,
+    serviceId: string,
+    args: unknown,
+    timeoutMs: number,
+    watch: CallWatch | undefined,
+    failed: readonly FailedAttempt[],
+  ): Promise<unknown> {
     const { node } = this;
     node.count('rpc.calls');
     if (nodeId === node.selfHex) return this.invokeLocally(serviceId, args);
     const rid = node.messenger.newId();
+    watch?.sending(rid, nodeId, failed, timeoutMs);
     const { reply } = await node.messenger.queryPeer(nodeId, 'CALL', { rid, service: serviceId, args }, timeoutMs);
     if (reply.type !== 'REPLY') throw new MeshError(ErrorCode.MALFORMED, 'a CALL was answered with something else');
     if (reply.body.ok) return reply.body.result;
-    const code = isErrorCode(reply.body.code) ? reply.body.code : ErrorCode.HANDLER_ERROR;
-    throw new MeshError(code, reply.body.message || code, { provider: nodeId });
+    throw replyError(reply.body, nodeId);
   }
 
   private async invokeLocally(serviceId: string, args: unknown): Promise<unknown> {

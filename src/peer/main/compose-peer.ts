@@ -216,7 +216,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     runtime.watchVisibility?.((hidden) => void client.api.setHidden(hidden).catch(() => undefined)) ?? stopVisibility;
   companion = runtime.companion?.(identity);
 
-  return createPeerHandle(identity.nodeIdHex, client, app, {
+  return createPeerHandle(identity.nodeIdHex, client, app, pump.replies, {
     stats: () => ({
       ...connections.counters(),
       ...routes.toStats(),

@@ -6,6 +6,7 @@ import { replyFrame, REPLY_HEADER_BYTES, type HandlerOutcome } from '../../core/
 import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
+import { PageReplies } from './page-replies.js';
 
 /**
  * The main thread's half of the bytes bridge (bridge-protocol.ts; the worker's half is
@@ -41,12 +42,16 @@ export class FramePump {
   /** Overlay signals handed to the node, waiting to hear whether it could route them. */
   private readonly routing = new Map<number, { settle: (routed: boolean) => void; cancel: () => void }>();
   private pongs: ((n: number) => void) | undefined;
+  /** The app's calls, settled here from the REPLYs that come back on the channels (page-replies.ts). */
+  readonly replies: PageReplies;
 
   constructor(
     private readonly port: MessagePort,
     private readonly identity: Identity,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.replies = new PageReplies(clock);
+  }
 
   /** Start carrying out what the worker asks; until then its messages wait in the port's queue. */
   drive(channels: PumpedChannels, calls: PumpedCalls): void {
@@ -68,8 +73,10 @@ export class FramePump {
     this.post({ t: 'busy', peer });
   }
 
+  /** A frame from `peer`'s channel; the REPLY a call awaits settles it here first, and the worker is told so. */
   frame(peer: IdHex, frame: Uint8Array): void {
-    this.post({ t: 'frame', peer, frame });
+    const settled = this.replies.received(peer, frame);
+    this.post(settled === undefined ? { t: 'frame', peer, frame } : { t: 'frame', peer, frame, settled });
   }
 
   /**
@@ -128,7 +135,12 @@ export class FramePump {
         this.pongs?.(m.n);
         return;
       case 'send':
-        channels.send(m.peer, m.frame);
+        // The REPLY is awaited before the CALL is on the channel: it cannot come back first.
+        if (m.awaits === undefined) channels.send(m.peer, m.frame);
+        else {
+          this.replies.expect(m.peer, m.awaits);
+          if (!channels.send(m.peer, m.frame)) this.replies.unsent(m.awaits);
+        }
         return;
       case 'connect':
         // The node counted this dial already; when no connection was created, our count puts it right.
@@ -147,6 +159,9 @@ export class FramePump {
         return;
       case 'refuse':
         channels.refuse(m.peer, m.forMs);
+        return;
+      case 'publishing':
+        this.replies.planned(m.token, m.delivered, m.sent);
         return;
       case 'invoke':
         // answer() tells the worker in any case; an error past that (a handler error whose message throws) is the app's.

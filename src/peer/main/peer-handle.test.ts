@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, MeshError } from '../../core/errors.js';
 import { AppCallbacks } from './app-callbacks.js';
 import { createPeerHandle } from './peer-handle.js';
+import { PageReplies } from './page-replies.js';
+import { systemClock } from '../../core/environment.js';
 import type { WorkerClient } from './worker-client.js';
 
 /** A peer handle over a worker whose API answers as `api` says (only what a test needs). */
@@ -9,7 +11,7 @@ function handleOver(api: Record<string, (...a: unknown[]) => Promise<unknown>>) 
   const app = new AppCallbacks();
   const closedWith: Array<number | undefined> = [];
   const client = { api } as unknown as WorkerClient;
-  const peer = createPeerHandle('a'.repeat(64), client, app, {
+  const peer = createPeerHandle('a'.repeat(64), client, app, new PageReplies(systemClock), {
     stats: () => ({}),
     relayStatus: () => ({ up: false, url: 'ws://127.0.0.1:1/relay' }),
     relays: () => ({

@@ -7,6 +7,7 @@ import type { SavedService } from '../worker/persistence.js';
 import type { AppCallbacks, PeerEvent, RelayEvent, SubscriptionCallback } from './app-callbacks.js';
 import type { RelayStatus } from './relay-link.js';
 import type { WorkerClient } from './worker-client.js';
+import type { PageReplies } from './page-replies.js';
 
 /**
  * The handle createPeer gives the app: each method checks the peer is open and its
@@ -96,7 +97,13 @@ const PEER_EVENTS: ReadonlyArray<PeerEvent | RelayEvent | 'lookup'> = [
   'relay:down',
 ];
 
-export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppCallbacks, main: MainThreadSide): Peer {
+export function createPeerHandle(
+  nodeId: string,
+  client: WorkerClient,
+  app: AppCallbacks,
+  replies: PageReplies,
+  main: MainThreadSide,
+): Peer {
   const { api } = client;
   let closed = false;
   const live = (): void => {
@@ -141,17 +148,18 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
       live();
       return api.discover(serviceId, discoverOpts.forceRefresh === true);
     },
+    // Calls are settled by the page when a neighbour's REPLY comes back on its channel (page-replies.ts).
     async call(serviceId, args, callOpts = {}) {
       live();
-      return api.call(serviceId, args, callOpts);
+      return replies.run('call', (token) => api.call(serviceId, args, callOpts, token));
     },
     async callDetailed(serviceId, args, callOpts = {}) {
       live();
-      return api.callDetailed(serviceId, args, callOpts);
+      return replies.run('detailed', (token) => api.callDetailed(serviceId, args, callOpts, token));
     },
     async callTo(target, serviceId, args, callOpts = {}) {
       live();
-      return api.callTo(target, serviceId, args, callOpts);
+      return replies.run('to', (token) => api.callTo(target, serviceId, args, callOpts, token));
     },
     async subscribe(topic, cb) {
       live();
@@ -168,7 +176,8 @@ export function createPeerHandle(nodeId: string, client: WorkerClient, app: AppC
     },
     async publish(topic, payload) {
       live();
-      return api.publish(topic, payload);
+      // Acknowledgements are counted by the page as they come back on its channels (page-replies.ts).
+      return replies.run('publish', (token) => api.publish(topic, payload, token));
     },
     async discoverSubscribers(topic, subOpts = {}) {
       live();

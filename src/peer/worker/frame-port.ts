@@ -2,6 +2,7 @@ import type { Transport } from '../../core/environment.js';
 import type { DhtNode } from '../../core/node/dht-node.js';
 import { parseToWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import type { Preverifier } from './preverify.js';
+import { PageAnswers } from './page-answers.js';
 
 /**
  * The worker's half of the bytes bridge (bridge-protocol.ts; the main thread's half is
@@ -33,13 +34,21 @@ export class FramePort {
   private nextInvoke = 0;
   /** Headers of REPLYs the page put on a channel itself: the node accounts for them, nothing is posted. */
   private readonly onChannel = new WeakSet<Uint8Array>();
+  /** Calls the page settles itself from their REPLYs (page-answers.ts). */
+  readonly answers = new PageAnswers(
+    () => this.node?.clock.now() ?? Date.now(),
+    (m) => this.post(m),
+  );
 
   constructor(private readonly port: MessagePort) {
     this.transport = {
       send: (peer, frame) => {
         if (this.onChannel.delete(frame)) return true;
         if (!this.open.has(peer)) return false;
-        this.post({ t: 'send', peer, frame }, [frame.buffer as ArrayBuffer]);
+        const awaits = this.answers.awaited(peer, frame);
+        this.post(awaits === undefined ? { t: 'send', peer, frame } : { t: 'send', peer, frame, awaits }, [
+          frame.buffer as ArrayBuffer,
+        ]);
         return true;
       },
       connect: (peer) => this.post({ t: 'connect', peer }),
@@ -116,6 +125,11 @@ export class FramePort {
         node.onChannelBusy(m.peer);
         return;
       case 'frame':
+        // The page settled the app's call (or publish) from this REPLY: no one else is asked, no result sent back.
+        if (m.settled !== undefined) {
+          const what = this.answers.settled(m.settled);
+          if (what !== undefined) node.count(what === 'call' ? 'rpc.answeredOnPage' : 'pubsub.countedOnPage');
+        }
         node.onFrame(m.peer, m.frame);
         return;
       case 'signal-out':

@@ -6,8 +6,14 @@ import type { Clock, Random, Store, Transport } from '../../core/environment.js'
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
 import { checkMetadata, type RecordKind } from '../../core/records/records.js';
-import { PubSub, type SubscriptionSink } from '../../core/registry/pubsub.js';
-import { Rpc, type CallOptions, type CallOutcome, type LocalHandlers } from '../../core/registry/rpc.js';
+import { PubSub, type PublishWatch, type SubscriptionSink } from '../../core/registry/pubsub.js';
+import {
+  Rpc,
+  type CallOptions,
+  type CallOutcome,
+  type CallWatch,
+  type LocalHandlers,
+} from '../../core/registry/rpc.js';
 import {
   checkServiceId,
   ServiceRegistry,
@@ -251,17 +257,24 @@ export class PeerCore {
     return providers;
   }
 
-  call(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<unknown> {
-    return this.rpc.call(serviceId, args, opts);
+  /** `watch`: told of each CALL sent, by whoever settles the app's call from its REPLY sooner (the page). */
+  call(serviceId: string, args: unknown, opts: CallOptions = {}, watch?: CallWatch): Promise<unknown> {
+    return this.rpc.call(serviceId, args, opts, watch);
   }
 
   /** As call(), with which provider answered and after how many attempts. */
-  callDetailed(serviceId: string, args: unknown, opts: CallOptions = {}): Promise<CallOutcome> {
-    return this.rpc.callDetailed(serviceId, args, opts);
+  callDetailed(serviceId: string, args: unknown, opts: CallOptions = {}, watch?: CallWatch): Promise<CallOutcome> {
+    return this.rpc.callDetailed(serviceId, args, opts, watch);
   }
 
-  callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<unknown> {
-    return this.rpc.callTo(nodeId, serviceId, args, opts);
+  callTo(
+    nodeId: string,
+    serviceId: string,
+    args: unknown,
+    opts: { timeoutMs?: number } = {},
+    watch?: CallWatch,
+  ): Promise<unknown> {
+    return this.rpc.callTo(nodeId, serviceId, args, opts, watch);
   }
 
   subscribe(pattern: string): Promise<number> {
@@ -272,8 +285,9 @@ export class PeerCore {
     return this.pubsub.unsubscribe(subscriptionId);
   }
 
-  publish(topic: string, payload: unknown): Promise<number> {
-    return this.pubsub.publish(topic, payload);
+  /** `watch`: told of each PUBLISH sent, by whoever counts the acknowledgements sooner (the page). */
+  publish(topic: string, payload: unknown, watch?: PublishWatch): Promise<number> {
+    return this.pubsub.publish(topic, payload, undefined, watch);
   }
 
   discoverSubscribers(topic: string, opts: { forceRefresh?: boolean } = {}): Promise<ProviderInfo[]> {

@@ -14,7 +14,7 @@ import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
 import { Ticker } from './ticker.js';
 import { Preverifier } from './preverify.js';
 import { webEd25519, type WebEd25519 } from '../../crypto/web-ed25519.js';
-import type { CallOutcome } from '../../core/registry/rpc.js';
+import type { CallOutcome, CallWatch } from '../../core/registry/rpc.js';
 import type { PeerKind } from '../../core/wire/messages.js';
 
 /**
@@ -192,18 +192,42 @@ export class WorkerApi {
     });
   }
 
-  call(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<unknown>> {
+  /**
+   * `token`: the page's name for this call, when it settles the call itself from a
+   * neighbour's REPLY (page-answers.ts); the result then resolves as null here, the page
+   * having given the app the real one already.
+   */
+  call(serviceId: string, args: unknown, opts: CallOptions, token?: number): Promise<Result<unknown>> {
     this.noteService(serviceId);
-    return capture(() => this.ready().call(serviceId, args, opts));
+    return this.watched(token, (watch) => this.ready().call(serviceId, args, opts, watch));
   }
 
-  callDetailed(serviceId: string, args: unknown, opts: CallOptions): Promise<Result<CallOutcome>> {
+  callDetailed(
+    serviceId: string,
+    args: unknown,
+    opts: CallOptions,
+    token?: number,
+  ): Promise<Result<CallOutcome | null>> {
     this.noteService(serviceId);
-    return capture(() => this.ready().callDetailed(serviceId, args, opts));
+    return this.watched(token, (watch) => this.ready().callDetailed(serviceId, args, opts, watch));
   }
 
-  callTo(nodeId: string, serviceId: string, args: unknown, opts: { timeoutMs?: number }): Promise<Result<unknown>> {
-    return capture(() => this.ready().callTo(nodeId, serviceId, args, opts));
+  callTo(
+    nodeId: string,
+    serviceId: string,
+    args: unknown,
+    opts: { timeoutMs?: number },
+    token?: number,
+  ): Promise<Result<unknown>> {
+    return this.watched(token, (watch) => this.ready().callTo(nodeId, serviceId, args, opts, watch));
+  }
+
+  /** Run a call the page may settle itself (`token`); what it settled is not sent back (null). */
+  private watched<T>(token: number | undefined, run: (watch?: CallWatch) => Promise<T>): Promise<Result<T | null>> {
+    const bridge = this.bridge;
+    if (token === undefined || !Number.isSafeInteger(token) || bridge === undefined) return capture(() => run());
+    const { watch, end } = bridge.answers.watch(token);
+    return capture(() => run(watch)).then((result) => (end() ? { ok: true, value: null } : result));
   }
 
   subscribe(pattern: string): Promise<Result<number>> {
@@ -223,9 +247,16 @@ export class WorkerApi {
     return capture(() => this.ready().unsubscribe(subscriptionId));
   }
 
-  publish(topic: string, payload: unknown): Promise<Result<number>> {
+  /** `token`: the page's name for this publish, when it counts the acknowledgements itself (page-answers.ts). */
+  publish(topic: string, payload: unknown, token?: number): Promise<Result<number | null>> {
     this.noteTopic(topic);
-    return capture(() => this.ready().publish(topic, payload));
+    const bridge = this.bridge;
+    if (token === undefined || !Number.isSafeInteger(token) || bridge === undefined)
+      return capture(() => this.ready().publish(topic, payload));
+    const { watch, end } = bridge.answers.watchPublish(token);
+    return capture(() => this.ready().publish(topic, payload, watch)).then((result) =>
+      end() ? { ok: true, value: null } : result,
+    );
   }
 
   discoverSubscribers(topic: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { parseFromWorker, parseToWorker } from './bridge-protocol.js';
+
+/** The bytes bridge's new fields: checked as every other (a bug on either side must not crash the loop). */
+
+const peer = 'a'.repeat(64);
+const frame = new Uint8Array([1, 0x20, 0, 0, 0, 0, 0, 0]);
+const awaits = { token: 3, rid: 9, until: 1_700_000_000_000, failed: [{ nodeId: peer, code: 'BUSY', message: 'm' }] };
+
+describe('the bytes bridge: replies the page awaits', () => {
+  it('reads a send with what the page awaits, and refuses a malformed one', () => {
+    expect(parseFromWorker({ t: 'send', peer, frame, awaits })).toEqual({ t: 'send', peer, frame, awaits });
+    expect(parseFromWorker({ t: 'send', peer, frame })).toEqual({ t: 'send', peer, frame });
+    const bad = [
+      { ...awaits, token: 1.5 },
+      { ...awaits, rid: -1 },
+      { ...awaits, until: Infinity },
+      { ...awaits, failed: 'x' },
+      { ...awaits, failed: [{ nodeId: peer, code: 1, message: '' }] },
+      { ...awaits, failed: Array.from({ length: 21 }, () => awaits.failed[0]) },
+      null,
+    ];
+    for (const a of bad) expect(parseFromWorker({ t: 'send', peer, frame, awaits: a })).toBeNull();
+  });
+
+  it("reads a publish's plan and a frame the page settled a call with", () => {
+    expect(parseFromWorker({ t: 'publishing', token: 4, delivered: 1, sent: 5 })).toEqual({
+      t: 'publishing',
+      token: 4,
+      delivered: 1,
+      sent: 5,
+    });
+    expect(parseFromWorker({ t: 'publishing', token: 4, delivered: -1, sent: 5 })).toBeNull();
+    expect(parseToWorker({ t: 'frame', peer, frame, settled: 4 })).toEqual({ t: 'frame', peer, frame, settled: 4 });
+    expect(parseToWorker({ t: 'frame', peer, frame, settled: 'x' })).toBeNull();
+  });
+});
