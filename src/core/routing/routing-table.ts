@@ -362,7 +362,8 @@ export class RoutingTable {
   staleBuckets(now: number, refreshMs: number): number[] {
     const out: number[] = [];
     if (this.byHex.size === 0) return out;
-    let deepest = ID_BITS - 1;
+    // No bucket past deepestUsed ever held a contact: start there rather than at the top.
+    let deepest = this.deepestUsed;
     while (this.buckets[deepest]!.length === 0) deepest--;
     const last = Math.min(deepest + 1, ID_BITS - 1);
     for (let i = 0; i <= last; i++) if (now - this.touched[i]! >= refreshMs) out.push(i);
