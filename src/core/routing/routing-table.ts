@@ -8,7 +8,7 @@
  */
 import { ID_BITS, K, REPLACEMENT_CACHE_SIZE } from '../constants.js';
 import { invalidArgument } from '../errors.js';
-import { bitAt, bucketIndex, fromHex, isIdHex, isNodeId, toHex } from '../id.js';
+import { bucketIndex, fromHex, isIdHex, isNodeId, toHex } from '../id.js';
 import type { IdHex, NodeId } from '../id.js';
 
 /**
@@ -304,44 +304,20 @@ export class RoutingTable {
    */
   closest(target: NodeId, n: number, exclude?: (c: Contact) => boolean, includeLost = false): Contact[] {
     if (!isNodeId(target)) throw invalidArgument('target', 'a 32-byte Uint8Array', target);
-    if (!includeLost && this.lostCount > 0) {
-      const given = exclude;
-      exclude = given === undefined ? isLost : (c) => c.lost === true || given(c);
-    }
+    const skipLost = !includeLost && this.lostCount > 0;
     const out: Contact[] = [];
     if (!(n > 0) || this.byHex.size === 0) return out;
-    const take = (j: number): boolean => {
-      const bucket = this.buckets[j]!;
-      if (bucket.length === 0) return false;
-      // Members agree on their first j+1 distance bits, so whole leading bytes can be skipped.
-      const from = (j + 1) >> 3;
-      const room = n - out.length;
-      if (bucket.length > room) {
-        // Only the best `room` are wanted: a bounded insertion pass beats sorting a big bucket.
-        const best: Contact[] = [];
-        for (const c of bucket) {
-          if (exclude?.(c)) continue;
-          if (best.length === room && compareFrom(target, c.id, best[room - 1]!.id, from) >= 0) continue;
-          let at = best.length;
-          while (at > 0 && compareFrom(target, c.id, best[at - 1]!.id, from) < 0) at--;
-          best.splice(at, 0, c);
-          if (best.length > room) best.pop();
-        }
-        for (const c of best) out.push(c);
-      } else {
-        const members = exclude ? bucket.filter((c) => !exclude(c)) : bucket.slice();
-        members.sort((a, b) => compareFrom(target, a.id, b.id, from));
-        for (const c of members) out.push(c);
-      }
-      return out.length >= n;
-    };
-    // Buckets past deepestUsed are empty: only the order of those up to it matters.
+    // Buckets past deepestUsed are empty: only the order of those up to it matters. Bit j of
+    // self XOR target, read in place: this runs for every FIND_NODE a node answers.
+    const { self } = this;
     const last = this.deepestUsed;
     for (let j = 0; j <= last; j++) {
-      if (bitAt(this.self, j) !== bitAt(target, j) && take(j)) return out;
+      const differs = ((self[j >> 3]! ^ target[j >> 3]!) >> (7 - (j & 7))) & 1;
+      if (differs === 1 && this.take(j, target, n, out, exclude, skipLost)) return out;
     }
     for (let j = last; j >= 0; j--) {
-      if (bitAt(this.self, j) === bitAt(target, j) && take(j)) return out;
+      const differs = ((self[j >> 3]! ^ target[j >> 3]!) >> (7 - (j & 7))) & 1;
+      if (differs === 0 && this.take(j, target, n, out, exclude, skipLost)) return out;
     }
     return out;
   }
@@ -407,6 +383,49 @@ export class RoutingTable {
     return table;
   }
 
+  /** closest(): append bucket `j`'s members nearest `target` first, up to `n` in all; true once `out` is full. */
+  private take(
+    j: number,
+    target: NodeId,
+    n: number,
+    out: Contact[],
+    exclude: ((c: Contact) => boolean) | undefined,
+    skipLost: boolean,
+  ): boolean {
+    const bucket = this.buckets[j]!;
+    if (bucket.length === 0) return false;
+    // Members agree on their first j+1 distance bits, so whole leading bytes can be skipped.
+    const from = (j + 1) >> 3;
+    const room = n - out.length;
+    if (bucket.length > room) {
+      // Only the best `room` are wanted: a bounded insertion pass beats sorting a big bucket.
+      const best: Contact[] = [];
+      for (const c of bucket) {
+        if ((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))) continue;
+        if (best.length === room && compareFrom(target, c.id, best[room - 1]!.id, from) >= 0) continue;
+        let at = best.length;
+        while (at > 0 && compareFrom(target, c.id, best[at - 1]!.id, from) < 0) at--;
+        best.splice(at, 0, c);
+        if (best.length > room) best.pop();
+      }
+      for (const c of best) out.push(c);
+    } else {
+      // All of them, ordered in place at the end of `out` (ids differ, so any sort gives this order).
+      const start = out.length;
+      for (const c of bucket) {
+        if ((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))) continue;
+        let at = out.length;
+        out.push(c);
+        while (at > start && compareFrom(target, c.id, out[at - 1]!.id, from) < 0) {
+          out[at] = out[at - 1]!;
+          at--;
+        }
+        out[at] = c;
+      }
+    }
+    return out.length >= n;
+  }
+
   private detach(bucket: MutableContact[], contact: MutableContact): void {
     removeFrom(bucket, contact);
     this.byHex.delete(contact.idHex);
@@ -436,10 +455,6 @@ export class RoutingTable {
  * array each was 8 KB per node (a simulator runs 10,000). Frozen, so a write to it fails.
  */
 const NO_CONTACTS = Object.freeze([]) as unknown as MutableContact[];
-
-function isLost(c: Contact): boolean {
-  return c.lost === true;
-}
 
 function hexOf(id: IdRef): IdHex | undefined {
   if (typeof id === 'string') return isIdHex(id) ? id : undefined;
