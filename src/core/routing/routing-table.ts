@@ -396,32 +396,31 @@ export class RoutingTable {
     if (bucket.length === 0) return false;
     // Members agree on their first j+1 distance bits, so whole leading bytes can be skipped.
     const from = (j + 1) >> 3;
-    const room = n - out.length;
-    if (bucket.length > room) {
-      // Only the best `room` are wanted: a bounded insertion pass beats sorting a big bucket.
-      const best: Contact[] = [];
-      for (const c of bucket) {
-        if ((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))) continue;
-        if (best.length === room && compareFrom(target, c.id, best[room - 1]!.id, from) >= 0) continue;
-        let at = best.length;
-        while (at > 0 && compareFrom(target, c.id, best[at - 1]!.id, from) < 0) at--;
-        best.splice(at, 0, c);
-        if (best.length > room) best.pop();
-      }
-      for (const c of best) out.push(c);
-    } else {
-      // All of them, ordered in place at the end of `out` (ids differ, so any sort gives this order).
-      const start = out.length;
-      for (const c of bucket) {
-        if ((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))) continue;
-        let at = out.length;
+    // Only the best `room` are wanted: a bounded insertion pass at the end of `out`. Each member's
+    // id is read once, for its next four distance bytes (`keys`): the whole id only breaks a tie.
+    const room = Math.floor(n - out.length);
+    if (room < 1) return out.length >= n;
+    const start = out.length;
+    const keys: number[] = [];
+    for (const c of bucket) {
+      if ((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))) continue;
+      const key = distanceKey(target, c.id, from);
+      let at = out.length - start;
+      if (at >= room) {
+        // Full: one closer than the farthest kept takes its place.
+        if (!closer(target, from, key, c, keys[at - 1]!, out[start + at - 1]!)) continue;
+        at--;
+      } else {
         out.push(c);
-        while (at > start && compareFrom(target, c.id, out[at - 1]!.id, from) < 0) {
-          out[at] = out[at - 1]!;
-          at--;
-        }
-        out[at] = c;
+        keys.push(key);
       }
+      while (at > 0 && closer(target, from, key, c, keys[at - 1]!, out[start + at - 1]!)) {
+        out[start + at] = out[start + at - 1]!;
+        keys[at] = keys[at - 1]!;
+        at--;
+      }
+      out[start + at] = c;
+      keys[at] = key;
     }
     return out.length >= n;
   }
@@ -464,6 +463,18 @@ function hexOf(id: IdRef): IdHex | undefined {
 function removeFrom<T>(list: T[], item: T): void {
   const at = list.indexOf(item);
   if (at >= 0) list.splice(at, 1);
+}
+
+/** Bytes from..from+3 of id XOR target, as one number (bytes past the id read as 0). */
+function distanceKey(target: NodeId, id: NodeId, from: number): number {
+  let key = 0;
+  for (let i = from; i < from + 4; i++) key = key * 256 + (i < id.length ? id[i]! ^ target[i]! : 0);
+  return key;
+}
+
+/** Whether `a` (distance key `ka`) is closer to `target` than `b` (key `kb`); both agree before byte `from`. */
+function closer(target: NodeId, from: number, ka: number, a: Contact, kb: number, b: Contact): boolean {
+  return ka < kb || (ka === kb && compareFrom(target, a.id, b.id, from + 4) < 0);
 }
 
 /** compareDistance starting at byte `from`, for ids known to agree on their distance before it. */
