@@ -400,6 +400,8 @@ export class RoutingTable {
     // id is read once, for its next four distance bytes (`keys`): the whole id only breaks a tie.
     const room = Math.floor(n - out.length);
     if (room < 1) return out.length >= n;
+    // Insertion is quadratic: a table with big buckets (a large k) sorts them instead.
+    if (bucket.length > INSERTION_MAX) return this.takeSorted(bucket, target, from, room, n, out, exclude, skipLost);
     const start = out.length;
     const keys: number[] = [];
     for (const c of bucket) {
@@ -422,6 +424,23 @@ export class RoutingTable {
       out[start + at] = c;
       keys[at] = key;
     }
+    return out.length >= n;
+  }
+
+  /** take() for a bucket too big to order by insertion: a sorted copy of its members, the first `room` of them kept. */
+  private takeSorted(
+    bucket: readonly Contact[],
+    target: NodeId,
+    from: number,
+    room: number,
+    n: number,
+    out: Contact[],
+    exclude: ((c: Contact) => boolean) | undefined,
+    skipLost: boolean,
+  ): boolean {
+    const members = bucket.filter((c) => !((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))));
+    members.sort((a, b) => compareFrom(target, a.id, b.id, from));
+    for (let i = 0; i < members.length && i < room; i++) out.push(members[i]!);
     return out.length >= n;
   }
 
@@ -464,6 +483,9 @@ function removeFrom<T>(list: T[], item: T): void {
   const at = list.indexOf(item);
   if (at >= 0) list.splice(at, 1);
 }
+
+/** Buckets up to this size are ordered by insertion in closest() (k is 20 in the product). */
+const INSERTION_MAX = 32;
 
 /** Bytes from..from+3 of id XOR target, as one number (bytes past the id read as 0). */
 function distanceKey(target: NodeId, id: NodeId, from: number): number {
