@@ -127,11 +127,14 @@ export class Gateway {
   private closestKnown(target: NodeId): { nodes: NodeId[]; linked: { linked?: number[] } } {
     const { ctx } = this;
     const contacts = ctx.table.closest(target, ctx.k);
+    const nodes: NodeId[] = [];
     const linked: number[] = [];
-    contacts.forEach((c, i) => {
+    for (let i = 0; i < contacts.length; i++) {
+      const c = contacts[i]!;
+      nodes.push(c.id);
       if (ctx.neighbours.has(c.idHex)) linked.push(i);
-    });
-    return { nodes: contacts.map((c) => c.id), linked: linked.length > 0 ? { linked } : {} };
+    }
+    return { nodes, linked: linked.length > 0 ? { linked } : {} };
   }
 
   handleStore(body: MessageBodies['STORE'], replyTo: ReplyTo): void {

@@ -1,5 +1,5 @@
 import type { Messaging, NodeBasics } from '../context.js';
-import { compareDistance, fromHex, toHex } from '../id.js';
+import { compareDistance, toHex, type NodeId } from '../id.js';
 import type { Placements } from '../records/placements.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { RoutingTable } from '../routing/routing-table.js';
@@ -45,7 +45,12 @@ export class Replication {
     if (now < this.nextPassAt || this.fresh.size === 0) return;
     this.nextPassAt = now + REPLICATION_INTERVAL_MS;
     const { host } = this;
-    const newcomers = [...this.fresh].filter((hex) => host.table.get(hex) !== undefined).map((hex) => fromHex(hex));
+    // The table's copy of each id (the bytes of its hex), not a new one parsed from the hex.
+    const newcomers: NodeId[] = [];
+    for (const hex of this.fresh) {
+      const contact = host.table.get(hex);
+      if (contact !== undefined) newcomers.push(contact.id);
+    }
     this.fresh = new Set();
     if (newcomers.length === 0) return;
     let examined = 0;

@@ -198,11 +198,23 @@ export class Router {
     // silently failed ones in time to reroute.
     const needsAck = !host.recentlyHeard(nextHex);
     const hid = needsAck ? 1 + Math.floor(host.random.next() * 0xfffffffe) : 0;
-    const out: RouteMsg = { ...envelope, hops: envelope.hops + 1, path: [...envelope.path, host.self], hid };
+    // Built field by field (in the envelope's own order), not spread: this runs on every hop.
+    const path = envelope.path.slice();
+    path.push(host.self);
+    const out: RouteMsg = {
+      dest: envelope.dest,
+      src: envelope.src,
+      hops: envelope.hops + 1,
+      max: envelope.max,
+      exact: envelope.exact,
+      path,
+      hid,
+      body: envelope.body,
+    };
     if (envelope.via !== undefined) {
-      const rest = envelope.via.filter((id) => !idsEqual(id, next));
+      const rest: NodeId[] = [];
+      for (const id of envelope.via) if (!idsEqual(id, next)) rest.push(id);
       if (rest.length > 0) out.via = rest;
-      else delete out.via;
     }
     const frame = host.transport.frame('RPC_ROUTE', out);
     if (frame.length > MAX_FRAME_BYTES) {
@@ -232,10 +244,12 @@ export class Router {
     let bestPrefixDistance = 0;
     const destPrefix = prefixOf(dest);
     const viaFirst = envelope.via?.[0];
+    // Compared by prefix before the whole id: most neighbours differ in their first 32 bits.
+    const viaPrefix = viaFirst === undefined ? -1 : prefixOf(viaFirst);
     for (const neighbour of this.host.neighbours()) {
       const { id, idHex, prefix } = neighbour;
       // A retraced reply path or a forced first hop wins while its next node is still open.
-      if (viaFirst !== undefined && idsEqual(id, viaFirst)) {
+      if (prefix === viaPrefix && idsEqual(id, viaFirst!)) {
         if (!tried.includes(idHex) && !holds(path, id)) return neighbour;
         continue;
       }

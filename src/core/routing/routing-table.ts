@@ -8,7 +8,7 @@
  */
 import { ID_BITS, K, REPLACEMENT_CACHE_SIZE } from '../constants.js';
 import { invalidArgument } from '../errors.js';
-import { bitAt, bucketIndex, fromHex, isIdHex, isNodeId, toHex } from '../id.js';
+import { bucketIndex, fromHex, isIdHex, isNodeId, toHex } from '../id.js';
 import type { IdHex, NodeId } from '../id.js';
 
 /**
@@ -304,44 +304,20 @@ export class RoutingTable {
    */
   closest(target: NodeId, n: number, exclude?: (c: Contact) => boolean, includeLost = false): Contact[] {
     if (!isNodeId(target)) throw invalidArgument('target', 'a 32-byte Uint8Array', target);
-    if (!includeLost && this.lostCount > 0) {
-      const given = exclude;
-      exclude = given === undefined ? isLost : (c) => c.lost === true || given(c);
-    }
+    const skipLost = !includeLost && this.lostCount > 0;
     const out: Contact[] = [];
     if (!(n > 0) || this.byHex.size === 0) return out;
-    const take = (j: number): boolean => {
-      const bucket = this.buckets[j]!;
-      if (bucket.length === 0) return false;
-      // Members agree on their first j+1 distance bits, so whole leading bytes can be skipped.
-      const from = (j + 1) >> 3;
-      const room = n - out.length;
-      if (bucket.length > room) {
-        // Only the best `room` are wanted: a bounded insertion pass beats sorting a big bucket.
-        const best: Contact[] = [];
-        for (const c of bucket) {
-          if (exclude?.(c)) continue;
-          if (best.length === room && compareFrom(target, c.id, best[room - 1]!.id, from) >= 0) continue;
-          let at = best.length;
-          while (at > 0 && compareFrom(target, c.id, best[at - 1]!.id, from) < 0) at--;
-          best.splice(at, 0, c);
-          if (best.length > room) best.pop();
-        }
-        for (const c of best) out.push(c);
-      } else {
-        const members = exclude ? bucket.filter((c) => !exclude(c)) : bucket.slice();
-        members.sort((a, b) => compareFrom(target, a.id, b.id, from));
-        for (const c of members) out.push(c);
-      }
-      return out.length >= n;
-    };
-    // Buckets past deepestUsed are empty: only the order of those up to it matters.
+    // Buckets past deepestUsed are empty: only the order of those up to it matters. Bit j of
+    // self XOR target, read in place: this runs for every FIND_NODE a node answers.
+    const { self } = this;
     const last = this.deepestUsed;
     for (let j = 0; j <= last; j++) {
-      if (bitAt(this.self, j) !== bitAt(target, j) && take(j)) return out;
+      const differs = ((self[j >> 3]! ^ target[j >> 3]!) >> (7 - (j & 7))) & 1;
+      if (differs === 1 && this.take(j, target, n, out, exclude, skipLost)) return out;
     }
     for (let j = last; j >= 0; j--) {
-      if (bitAt(this.self, j) === bitAt(target, j) && take(j)) return out;
+      const differs = ((self[j >> 3]! ^ target[j >> 3]!) >> (7 - (j & 7))) & 1;
+      if (differs === 0 && this.take(j, target, n, out, exclude, skipLost)) return out;
     }
     return out;
   }
@@ -362,7 +338,8 @@ export class RoutingTable {
   staleBuckets(now: number, refreshMs: number): number[] {
     const out: number[] = [];
     if (this.byHex.size === 0) return out;
-    let deepest = ID_BITS - 1;
+    // No bucket past deepestUsed ever held a contact: start there rather than at the top.
+    let deepest = this.deepestUsed;
     while (this.buckets[deepest]!.length === 0) deepest--;
     const last = Math.min(deepest + 1, ID_BITS - 1);
     for (let i = 0; i <= last; i++) if (now - this.touched[i]! >= refreshMs) out.push(i);
@@ -406,6 +383,67 @@ export class RoutingTable {
     return table;
   }
 
+  /** closest(): append bucket `j`'s members nearest `target` first, up to `n` in all; true once `out` is full. */
+  private take(
+    j: number,
+    target: NodeId,
+    n: number,
+    out: Contact[],
+    exclude: ((c: Contact) => boolean) | undefined,
+    skipLost: boolean,
+  ): boolean {
+    const bucket = this.buckets[j]!;
+    if (bucket.length === 0) return false;
+    // Members agree on their first j+1 distance bits, so whole leading bytes can be skipped.
+    const from = (j + 1) >> 3;
+    // Only the best `room` are wanted: a bounded insertion pass at the end of `out`. Each member's
+    // id is read once, for its next four distance bytes (`keys`): the whole id only breaks a tie.
+    const room = Math.floor(n - out.length);
+    if (room < 1) return out.length >= n;
+    // Insertion is quadratic: a table with big buckets (a large k) sorts them instead.
+    if (bucket.length > INSERTION_MAX) return this.takeSorted(bucket, target, from, room, n, out, exclude, skipLost);
+    const start = out.length;
+    const keys: number[] = [];
+    for (const c of bucket) {
+      if ((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))) continue;
+      const key = distanceKey(target, c.id, from);
+      let at = out.length - start;
+      if (at >= room) {
+        // Full: one closer than the farthest kept takes its place.
+        if (!closer(target, from, key, c, keys[at - 1]!, out[start + at - 1]!)) continue;
+        at--;
+      } else {
+        out.push(c);
+        keys.push(key);
+      }
+      while (at > 0 && closer(target, from, key, c, keys[at - 1]!, out[start + at - 1]!)) {
+        out[start + at] = out[start + at - 1]!;
+        keys[at] = keys[at - 1]!;
+        at--;
+      }
+      out[start + at] = c;
+      keys[at] = key;
+    }
+    return out.length >= n;
+  }
+
+  /** take() for a bucket too big to order by insertion: a sorted copy of its members, the first `room` of them kept. */
+  private takeSorted(
+    bucket: readonly Contact[],
+    target: NodeId,
+    from: number,
+    room: number,
+    n: number,
+    out: Contact[],
+    exclude: ((c: Contact) => boolean) | undefined,
+    skipLost: boolean,
+  ): boolean {
+    const members = bucket.filter((c) => !((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))));
+    members.sort((a, b) => compareFrom(target, a.id, b.id, from));
+    for (let i = 0; i < members.length && i < room; i++) out.push(members[i]!);
+    return out.length >= n;
+  }
+
   private detach(bucket: MutableContact[], contact: MutableContact): void {
     removeFrom(bucket, contact);
     this.byHex.delete(contact.idHex);
@@ -436,10 +474,6 @@ export class RoutingTable {
  */
 const NO_CONTACTS = Object.freeze([]) as unknown as MutableContact[];
 
-function isLost(c: Contact): boolean {
-  return c.lost === true;
-}
-
 function hexOf(id: IdRef): IdHex | undefined {
   if (typeof id === 'string') return isIdHex(id) ? id : undefined;
   return isNodeId(id) ? toHex(id) : undefined;
@@ -448,6 +482,21 @@ function hexOf(id: IdRef): IdHex | undefined {
 function removeFrom<T>(list: T[], item: T): void {
   const at = list.indexOf(item);
   if (at >= 0) list.splice(at, 1);
+}
+
+/** Buckets up to this size are ordered by insertion in closest() (k is 20 in the product). */
+const INSERTION_MAX = 32;
+
+/** Bytes from..from+3 of id XOR target, as one number (bytes past the id read as 0). */
+function distanceKey(target: NodeId, id: NodeId, from: number): number {
+  let key = 0;
+  for (let i = from; i < from + 4; i++) key = key * 256 + (i < id.length ? id[i]! ^ target[i]! : 0);
+  return key;
+}
+
+/** Whether `a` (distance key `ka`) is closer to `target` than `b` (key `kb`); both agree before byte `from`. */
+function closer(target: NodeId, from: number, ka: number, a: Contact, kb: number, b: Contact): boolean {
+  return ka < kb || (ka === kb && compareFrom(target, a.id, b.id, from + 4) < 0);
 }
 
 /** compareDistance starting at byte `from`, for ids known to agree on their distance before it. */

@@ -1,6 +1,6 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { ID_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_SERVICE_NAME_CHARS } from '../constants.js';
-import { encodedSize } from './encoded-size.js';
+import { encodedSize, routeSize } from './encoded-size.js';
 import { HeldFrame, type Frame } from '../held-frame.js';
 import {
   MessageType,
@@ -56,7 +56,8 @@ export function encodeFrame<N extends MessageName>(type: N, body: MessageBodies[
  * (encoded-size.ts); then bytes, as for any other transport.
  */
 export function holdFrame<N extends MessageName>(type: N, body: MessageBodies[N]): Frame {
-  const size = encodedSize(body);
+  // Envelopes are most frames, one new body per hop: their size is taken knowing their fields.
+  const size = type === 'RPC_ROUTE' ? routeSize(body) : encodedSize(body);
   return size < 0 ? encodeFrame(type, body) : new HeldFrame(MessageType[type], body, HEADER_BYTES + size);
 }
 

@@ -16,6 +16,40 @@ export function encodedSize(value: unknown): number {
   return sizeOf(value, 1);
 }
 
+/**
+ * encodedSize of a routed envelope's body (wire/messages.ts, RouteMsg), which every hop builds
+ * anew: its fields are known, so their names are not measured and walked as an arbitrary map's.
+ * Anything else about it (another field, a value of another type) is measured the general way.
+ */
+export function routeSize(m: object): number {
+  const r = m as Record<string, unknown>;
+  let fields = 0;
+  // Own fields only: a plain object's prototype has no enumerable ones (checked below).
+  for (const _key in r) fields++;
+  const hasVia = r.via !== undefined;
+  if (
+    fields !== (hasVia ? 9 : 8) ||
+    Object.getPrototypeOf(r) !== Object.prototype ||
+    typeof r.hops !== 'number' ||
+    typeof r.max !== 'number' ||
+    typeof r.hid !== 'number' ||
+    typeof r.exact !== 'boolean'
+  )
+    return encodedSize(m);
+  const dest = sizeOf(r.dest, 2);
+  const src = sizeOf(r.src, 2);
+  const hops = numberSize(r.hops);
+  const max = numberSize(r.max);
+  const hid = numberSize(r.hid);
+  const path = sizeOf(r.path, 2);
+  const body = sizeOf(r.body, 2);
+  const via = hasVia ? sizeOf(r.via, 2) : 0;
+  if (dest < 0 || src < 0 || hops < 0 || max < 0 || hid < 0 || path < 0 || body < 0 || via < 0) return encodedSize(m);
+  // Map header, the eight names ("dest", "src", "hops", "max", "exact", "path", "hid", "body": 38 bytes),
+  // "exact"'s boolean, and "via" (4) when present.
+  return 1 + 38 + 1 + dest + src + hops + max + hid + path + body + (hasVia ? 4 + via : 0);
+}
+
 /** The encoder's own limit: deeper values throw there. */
 const MAX_DEPTH = 100;
 

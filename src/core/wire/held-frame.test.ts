@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../constants.js';
 import { seededRandom, type Random } from '../environment.js';
 import { decodeFrame, encodeFrame, frameBytes, frameTypeId, HeldFrame, holdFrame, peekType } from './codec.js';
-import { encodedSize } from './encoded-size.js';
+import { encodedSize, routeSize } from './encoded-size.js';
 import { MessageType, type MessageBodies, type MessageName } from './messages.js';
 
 // The codec's own settings (codec.ts).
@@ -102,6 +102,45 @@ describe('encodedSize', () => {
 });
 
 const id = (b: number): Uint8Array => new Uint8Array(32).fill(b);
+
+describe('routeSize', () => {
+  it('is encodedSize for envelopes of every shape a hop builds, and for anything else given as one', () => {
+    const r = seededRandom(21);
+    const id = (): Uint8Array => r.bytes(32);
+    const inner = holdFrame('FIND_NODE', { rid: 7, target: id() });
+    let fast = 0;
+    for (let i = 0; i < 300; i++) {
+      // Paths and via lists across the fixarray boundary (16), numbers across the int formats.
+      const hops = [0, 1, 15, 16, 17][int(r, 5)]!;
+      const envelope: Record<string, unknown> = {
+        dest: id(),
+        src: id(),
+        hops: [0, 3, 127, 128, 300][int(r, 5)]!,
+        max: [1, 10, 200][int(r, 3)]!,
+        exact: r.next() < 0.5,
+        path: Array.from({ length: hops }, id),
+        hid: [0, 1, 0x7f, 0x80, 0xffff, 0x10000, 0xfffffffe][int(r, 7)]!,
+        body: r.next() < 0.5 ? inner : r.bytes([0, 40, 300][int(r, 3)]!),
+      };
+      const roll = r.next();
+      if (roll < 0.3) envelope.via = Array.from({ length: [1, 15, 16][int(r, 3)]! }, id);
+      // Other fields and values: routeSize must notice them and measure the general way.
+      else if (roll < 0.4) envelope.extra = 'x';
+      else if (roll < 0.45) envelope.via = undefined;
+      else if (roll < 0.5) envelope.hops = -0;
+      else if (roll < 0.55) envelope.hid = 1.5;
+      else if (roll < 0.6) delete envelope.max;
+      else fast++;
+      expect(routeSize(envelope)).toBe(encodedSize(envelope));
+      const size = encodedSize(envelope);
+      if (size >= 0) {
+        const bytes = envelope.body instanceof HeldFrame ? { ...envelope, body: frameBytes(inner) } : envelope;
+        expect(size).toBe(encoder.encode(bytes).length);
+      }
+    }
+    expect(fast).toBeGreaterThan(100);
+  });
+});
 
 describe('held frames', () => {
   const bodies: { [N in MessageName]?: MessageBodies[N] } = {
