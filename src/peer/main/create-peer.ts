@@ -1,7 +1,6 @@
 import { createWebRtcChannel } from '../../transport/webrtc-channel.js';
 import { startDatabaseSweeper } from './browser-sweeper.js';
 import { composePeer } from './compose-peer.js';
-import { pageCertificates } from './dtls-certificate.js';
 import type { Peer } from './peer-handle.js';
 import { commonOf, validatePeerOptions, type PeerOptions } from './peer-options.js';
 import { loadTabIdentity } from './tab-identity.js';
@@ -23,8 +22,6 @@ const ABANDONED_STORAGE_TTL_S = 7 * 86_400;
  */
 export async function createPeer(options: PeerOptions): Promise<Peer> {
   const opts = validatePeerOptions(options);
-  // Made now, beside the identity and the relay's handshake: ready before the first dial (dtls-certificate.ts).
-  const certificate = pageCertificates();
   return composePeer(commonOf(opts), {
     // The `new URL` stays inline in `new Worker`: that is the pattern Vite and webpack follow
     // to emit the worker from an app's build (the package build rewrites it to ./worker.js).
@@ -33,7 +30,7 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
         ? new Worker(opts.workerUrl, { type: 'module', name: 'macula-dht' })
         : new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' }),
     loadIdentity: () => loadTabIdentity(opts.realm),
-    createChannel: (initiator, config) => createWebRtcChannel({ initiator, config: certificate.apply(config) }),
+    createChannel: (initiator, config) => createWebRtcChannel({ initiator, config }),
     storage: opts.storage === 'indexeddb' ? 'durable' : 'memory',
     watchVisibility: forwardVisibility,
     // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).
