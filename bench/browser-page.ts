@@ -8,6 +8,7 @@
  * Timing loops run inside the page, so Playwright's own round trips never enter a figure.
  */
 import { noteResult, startTrace, stopTrace } from './trace-hooks.js';
+import { joinEvents, noteJoin } from './join-hooks.js';
 import * as Comlink from 'comlink';
 import { createPeer, type LookupEvent, type Peer } from '../src/index.js';
 import type { EchoApi } from './echo.worker.js';
@@ -43,24 +44,30 @@ async function start(): Promise<Peer> {
   const peer = await createPeer({ bootstrap: relay, realm, storage: 'memory', ...tuning });
   join.readyMs = performance.now();
   join.phases = startupMarks();
-  const firstChannel = (): void => {
-    join.firstChannelMs ??= performance.now();
-    join.phases = startupMarks();
-  };
-  peer.on('peer:connect', firstChannel);
-  if ((await peer.peers()).length > 0) firstChannel();
-  peer.on('lookup', (p: LookupEvent) => {
-    if (p.kind === 'done' && p.answered > 0) lookupHops.push(p.hops);
-    if (p.kind === 'done' && p.answered > 0 && p.subject.kind === 'service') serviceHops.push(p.hops);
-  });
-  // The routing table fills when a channel opens; poll it at a fine grain until it has a contact.
+  // The routing table fills when a channel opens; poll it at a fine grain until it has a contact,
+  // from the first channel on (polling earlier would compete with the join it measures).
   const poll = async (): Promise<void> => {
     while (join.firstContactMs === undefined) {
       if (((await peer.stats())['routingTable.contacts'] ?? 0) >= 1) join.firstContactMs = performance.now();
       else await new Promise((r) => setTimeout(r, 2));
     }
   };
-  void poll();
+  const firstChannel = (peerId?: string): void => {
+    if (join.firstChannelMs !== undefined) return;
+    noteJoin(`first-channel:${String(peerId).slice(0, 8)}`);
+    join.phases = startupMarks();
+    // The channel may have opened before createPeer resolved (before this listener): its mark says when.
+    join.firstChannelMs = join.phases['first-channel'] ?? performance.now();
+    void poll();
+  };
+  peer.on('peer:connect', firstChannel);
+  // Opened before this listener: the worker may not have heard of it yet, but the mark is there.
+  const already = await peer.peers();
+  if (already.length > 0 || startupMarks()['first-channel'] !== undefined) firstChannel(already[0]?.nodeId);
+  peer.on('lookup', (p: LookupEvent) => {
+    if (p.kind === 'done' && p.answered > 0) lookupHops.push(p.hops);
+    if (p.kind === 'done' && p.answered > 0 && p.subject.kind === 'service') serviceHops.push(p.hops);
+  });
   return peer;
 }
 
@@ -147,6 +154,8 @@ const bench = {
   },
   // ---- bench/browser-trace.ts: boundary crossings (trace-hooks.ts, with ?trace=1) and per-step costs ----
   traceStart: () => startTrace(),
+  /** bench/join-trace.ts: what this page noted of its join (join-hooks.ts, with ?join=1). */
+  joinEvents: () => joinEvents(),
   traceStop: () => stopTrace(),
   pathCosts: (n: number) => pathCosts(n),
   /** The product's own worker boundary: an API call that does no work in the worker. */

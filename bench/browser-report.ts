@@ -62,8 +62,8 @@ const JOIN_PHASES = [
  */
 const JOIN_STEPS: Array<[string, string, string]> = [
   ['script-start', 'identity', 'the tab identity (sessionStorage, Ed25519 public key, Web Lock)'],
-  ['identity', 'relay-connect', 'the relay link made (socket created)'],
-  ['relay-connect', 'relay-welcome', 'socket open, challenge, signed hello, welcome'],
+  ['identity', 'relay-connect', 'the relay link made (its socket opened at worker-start)'],
+  ['relay-connect', 'relay-welcome', 'the challenge signed, hello, welcome'],
   ['relay-welcome', 'first-dial', 'first introduced peer dialled'],
   ['first-dial', 'first-signal-out', 'offer made and signed, sent to the relay'],
   ['first-signal-out', 'first-signal-in', "the other tab's first signal back, checked"],

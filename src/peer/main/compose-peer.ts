@@ -4,6 +4,7 @@ import { toHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import type { PeerKind } from '../../core/wire/messages.js';
 import type { WebSocketConstructor } from '../../signaling/client.js';
+import { openEarlySocket, type EarlySocket } from '../../signaling/early-socket.js';
 import type { IceServerSpec } from '../../signaling/ice.js';
 import { RELAY_SERVICE } from '../../signaling/relay-service.js';
 import { asyncEd25519 } from '../../crypto/async-ed25519.js';
@@ -84,11 +85,13 @@ export interface PeerRuntime {
  * registers (app-callbacks.ts) and the app's handle (peer-handle.ts).
  */
 export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime): Promise<Peer> {
-  // Start-up steps overlap: the worker's script loads while the identity is read or made,
-  // and the worker initialises while the relay connection authenticates.
+  // Start-up steps overlap: the worker's script loads and the relay socket opens while the
+  // identity is read or made, and the worker initialises while the relay connection authenticates.
   mark('worker-start');
   const worker = runtime.startWorker();
+  const early = earlyRelaySocket(opts.bootstrap[0]!, runtime.WebSocketImpl);
   const identity = await runtime.loadIdentity().catch((e: unknown) => {
+    early?.discard();
     worker.terminate();
     runtime.release?.();
     throw e;
@@ -174,7 +177,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
       }
       app.emit(up ? 'relay:up' : 'relay:down', url);
     },
-    ...(runtime.WebSocketImpl ? { WebSocketImpl: runtime.WebSocketImpl } : {}),
+    ...(early ? { WebSocketImpl: early.Impl } : runtime.WebSocketImpl ? { WebSocketImpl: runtime.WebSocketImpl } : {}),
     // The platform's Ed25519: a cold page's first pure-JS signatures would hold up the join.
     ed25519: asyncEd25519(),
   });
@@ -244,4 +247,14 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
       stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
     },
   });
+}
+
+/**
+ * The first relay's socket, opened before the identity is ready (early-socket.ts): the relay's
+ * challenge arrives meanwhile, and the link signs it as soon as it exists. None where the
+ * platform has no WebSocket (the link then reports that, as before).
+ */
+function earlyRelaySocket(url: string, given: WebSocketConstructor | undefined): EarlySocket | undefined {
+  const Impl = given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  return Impl === undefined ? undefined : openEarlySocket(url, Impl);
 }

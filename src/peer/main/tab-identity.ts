@@ -10,6 +10,12 @@ const STORAGE_KEY = 'macula-web/identity/v1';
  * survives a reload but belongs to this tab. A duplicated tab starts with a copy of
  * sessionStorage, so the key is also guarded by a Web Lock held for the tab's life: a
  * tab that finds the lock taken is the copy and makes itself a new identity.
+ *
+ * Only a saved key waits for the lock: whether it is free decides which identity the tab
+ * runs. A new key is random, so no other tab holds its lock; the tab takes it without waiting
+ * for the browser's answer (tens of ms on a loaded machine, on the way to the first channel),
+ * and saves the key only once the lock is held, so a copy of this tab can never find the key
+ * without finding the lock taken too.
  */
 export async function loadTabIdentity(realm: string): Promise<Identity> {
   const storageKey = `${STORAGE_KEY}/${realm}`;
@@ -21,13 +27,12 @@ export async function loadTabIdentity(realm: string): Promise<Identity> {
     const identity = await ed.identity(fromHex(saved));
     if (await claim(identity.nodeIdHex)) return identity;
   }
-  for (;;) {
-    const identity = await ed.identity(cryptoRandom.bytes(32));
-    if (await claim(identity.nodeIdHex)) {
-      writeSession(storageKey, toHex(identity.secretKey));
-      return identity;
-    }
-  }
+  const identity = await ed.identity(cryptoRandom.bytes(32));
+  void claim(identity.nodeIdHex).then((held) => {
+    // Not held cannot happen to a key drawn just now; if it did, the key is not saved and a reload makes a new one.
+    if (held) writeSession(storageKey, toHex(identity.secretKey));
+  });
+  return identity;
 }
 
 /** The Web Lock a live tab holds for its identity: free means no tab runs that node. */
