@@ -183,7 +183,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
     );
     const quietContacts = new QuietContacts(
-      { ...basics, neighbours, table, messenger, isClosed: () => this.closed },
+      { ...basics, neighbours, table, messenger, isClosed: () => this.closed, wake },
       opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
     );
     const replication = new Replication({ ...basics, table, records, placements, messenger, wake });
