@@ -12,8 +12,6 @@ export interface QuietContactsHost extends NodeBasics {
   readonly table: Pick<RoutingTable, 'closest' | 'get' | 'update' | 'recordFailure' | 'markLost'>;
   readonly messenger: Pick<Messaging, 'newId' | 'queryPeer'>;
   isClosed(): boolean;
-  /** A round may be due at `at`, earlier than dueAt() said (maintenance.ts). */
-  wake?(at: number): void;
 }
 
 /**
@@ -28,12 +26,14 @@ export interface QuietContactsHost extends NodeBasics {
  *
  * A contact that answered rests for RECHECK_AFTER_MS: farther and busier contacts are
  * left to the lookups that use them, and checking them all the time would cost more
- * traffic than it saves. A neighbour leaving unasked (at most once per ping interval) ends
- * the rests and sweeps: every such contact is checked at once, quiet or not. Departures
- * come together (a browser closing its tabs, a network going down), and those we could
- * not see are likeliest then; one at a time, once quiet, a contact heard from just before
- * it left was dropped only a minute later (30 s quiet, its turn, two unanswered pings),
- * and each more waited a round. A sweep costs at most k routed PINGs per ping interval.
+ * traffic than it saves. A neighbour leaving (its channel closed unasked, or it stopped
+ * answering; at most once per ping interval) ends the rests: departures come together (a
+ * browser closing its tabs, a network going down), and those we could not see are
+ * likeliest then. For the same reason, until the next departure a contact not heard from
+ * since this one is checked at its turn without waiting to be quiet for a ping interval:
+ * one heard from just before it left was otherwise dropped a minute later (30 s quiet, its
+ * turn, two unanswered pings). Still one check per round: checking them all at once got
+ * more of them lost through colluders' paths, and honest neighbours distrusted.
  */
 export class QuietContacts {
   private readonly inFlight = new Set<string>();
@@ -41,8 +41,8 @@ export class QuietContacts {
   private readonly answeredAt = new Map<string, number>();
   private nextCheckAt = 0;
   private restsEndedAt = -Infinity;
-  /** A neighbour left unasked: the next round checks every contact without a channel (see above). */
-  private sweepDue = false;
+  /** When a neighbour last left: contacts not heard from since are due a check (see above). */
+  private departedAt = -Infinity;
 
   constructor(
     private readonly host: QuietContactsHost,
@@ -58,8 +58,6 @@ export class QuietContacts {
     if (now < this.nextCheckAt) return;
     this.nextCheckAt = now + this.intervalMs / 2;
     const { host } = this;
-    const sweep = this.sweepDue;
-    this.sweepDue = false;
     for (const [hex, at] of this.answeredAt) if (now - at >= RECHECK_AFTER_MS) this.answeredAt.delete(hex);
     // The quietest first: the longest unheard is the likeliest gone.
     const quiet = host.table
@@ -69,23 +67,21 @@ export class QuietContacts {
           !host.neighbours.has(c.idHex) &&
           !this.inFlight.has(c.idHex) &&
           !this.answeredAt.has(c.idHex) &&
-          (sweep || now - c.lastSeen >= this.intervalMs),
+          (now - c.lastSeen >= this.intervalMs || c.lastSeen <= this.departedAt),
       )
       .sort((a, b) => a.lastSeen - b.lastSeen);
-    if (host.neighbours.size === 0) return;
-    for (const contact of sweep ? quiet : quiet.slice(0, 1)) this.check(contact.idHex);
+    const contact = quiet[0];
+    if (contact === undefined || host.neighbours.size === 0) return;
+    this.check(contact.idHex);
   }
 
-  /** A neighbour's channel closed without our asking: others may have gone too (see above). */
+  /** A neighbour left (its channel closed unasked, or it stopped answering): others may have gone too (see above). */
   neighbourLeft(): void {
     const now = this.host.clock.now();
     if (now - this.restsEndedAt < this.intervalMs) return;
     this.restsEndedAt = now;
     this.answeredAt.clear();
-    // Swept at the next tick rather than here: the channel's other listeners are still being told.
-    this.sweepDue = true;
-    this.nextCheckAt = now;
-    this.host.wake?.(now);
+    this.departedAt = now;
   }
 
   private check(hex: string): void {
