@@ -58,6 +58,8 @@ const IN_FLIGHT = 1_000;
 const TARGETS_PER_SENDER = 4;
 /** The realm every peer is in unless its app names one, the relay's own peer's too: the welcomes name that peer. */
 const REALM = 'default';
+/** An Ed25519 signature in hex: the end of every delivery frame. */
+const SIGNATURE_HEX = 128;
 const BENCH_LIMITS: Partial<RelayLimits> = {
   socketsPerAddress: 2_000,
   messagesPerSecond: 10_000,
@@ -264,7 +266,16 @@ interface LoadResult {
   refusedInWindow: number;
   refusals: Record<string, number>;
   deliveredAfter: number;
+  /** Refusals that came back after the window (those in it are refusedInWindow). */
+  refusedAfter: number;
+  /** sent − delivered − refused once the drain ended: signals that never landed. */
   inFlightAtEnd: number;
+  /**
+   * Signals the load clients received that none of this phase's sends produced: an earlier
+   * phase's stragglers, or the relay's own peer dialling the clients it was introduced to.
+   * Not counted as deliveries (they would make more land than was sent).
+   */
+  stray: number;
   maxPerSocketPerS: number;
   meanPerSocketPerS: number;
   /** Deliveries checked in full with verifySignal (the relay must pass frames on intact). */
@@ -318,7 +329,10 @@ function signalData(i: number, random: Random): unknown {
 function loadRole(): void {
   const clients: LoadClient[] = [];
   const random = seededRandom(42);
-  const counters = { running: false, sent: 0, delivered: 0, refused: 0 };
+  const counters = { running: false, sent: 0, delivered: 0, refused: 0, stray: 0 };
+  /** The signatures of the frames the current phase sends: a delivery is one of them, or stray. */
+  let phaseSignatures = new Set<string>();
+  let phases = 0;
   const refusals: Record<string, number> = {};
   const samples: string[] = [];
   let pump: () => void = () => undefined;
@@ -330,6 +344,12 @@ function loadRole(): void {
   function onLoadFrame(c: LoadClient, data: RawData): void {
     const buf = data as Buffer;
     if (buf[6] === S) {
+      // A delivery ends `"signature":"<hex>"}` (relay-auth.ts, deliveryFrame): the signature names the frame sent.
+      const signature = buf.toString('latin1', buf.length - 2 - SIGNATURE_HEX, buf.length - 2);
+      if (!phaseSignatures.has(signature)) {
+        counters.stray++;
+        return;
+      }
       counters.delivered++;
       if (samples.length < 20) samples.push(`${c.identity.nodeIdHex}|${buf.toString('utf8')}`);
     } else if (buf[6] === E) {
@@ -370,7 +390,9 @@ function loadRole(): void {
   }
 
   /** Each client signs one frame for each of its recipients, once; the load replays them. */
+  /** Fresh frames for every phase, so that a signal of an earlier one landing late is told apart. */
   function presign(live: LoadClient[]): void {
+    phaseSignatures = new Set();
     for (const c of live) {
       c.frames = [];
       for (let i = 0; i < TARGETS_PER_SENDER; i++) {
@@ -380,6 +402,8 @@ function loadRole(): void {
         const data = signalData(i, random);
         const stamp = { ts: Date.now(), session: newSignalSession(), seq: i };
         const signature = nativeSign(c.key, signalPayload(c.identity.nodeIdHex, to, stamp, JSON.stringify(data)));
+        if (signature.length !== SIGNATURE_HEX) throw new Error(`a signature of ${signature.length} hex digits`);
+        phaseSignatures.add(signature);
         c.frames.push(encodeMessage({ t: 'signal', to, data, ...stamp, signature })!);
       }
     }
@@ -469,9 +493,10 @@ function loadRole(): void {
     load: async (args) => {
       const { durationMs, inFlight, ratePerS } = args as { durationMs: number; inFlight: number; ratePerS?: number };
       const live = clients.filter((c) => c.admittedAt > 0 && c.ws?.readyState === WebSocket.OPEN);
-      if (live.some((c) => c.frames.length === 0)) presign(live);
+      // The first phase uses the frames 'prepare' signed (and timed); later ones sign their own.
+      if (phases++ > 0 || live.some((c) => c.frames.length === 0)) presign(live);
       const bytes = live.reduce((sum, c) => sum + c.frames.reduce((n, f) => n + Buffer.byteLength(f), 0), 0);
-      Object.assign(counters, { sent: 0, delivered: 0, refused: 0 });
+      Object.assign(counters, { sent: 0, delivered: 0, refused: 0, stray: 0 });
       for (const code of Object.keys(refusals)) delete refusals[code];
       for (const c of live) c.sent = 0;
 
@@ -526,7 +551,9 @@ function loadRole(): void {
         refusedInWindow: snapshot.refused,
         refusals: { ...refusals },
         deliveredAfter: counters.delivered - snapshot.delivered,
+        refusedAfter: counters.refused - snapshot.refused,
         inFlightAtEnd: inFlightNow(),
+        stray: counters.stray,
         maxPerSocketPerS: Math.max(...perSocket),
         meanPerSocketPerS: mean(perSocket),
         verified: samples.length,
@@ -806,7 +833,11 @@ async function main(): Promise<void> {
       const probes = await probe(address, performance.now() + LOAD_MS - 300, nextIdentity, raw, client);
       const sample = await relay.call<LoadSample>('sample');
       const cpu = process.cpuUsage(cpuBefore);
-      return { result: await loading, relay: sample, probes, probeCpuMs: (cpu.user + cpu.system) / 1000 };
+      const result = await loading;
+      console.log(
+        `  sent ${result.sentInWindow}: delivered ${result.deliveredInWindow} in the window + ${result.deliveredAfter} after, refused ${result.refusedInWindow} + ${result.refusedAfter}, never ${result.inFlightAtEnd}; stray ${result.stray}`,
+      );
+      return { result, relay: sample, probes, probeCpuMs: (cpu.user + cpu.system) / 1000 };
     };
     const steady = await phase(STEADY_RATE);
     const saturated = await phase(undefined);
@@ -888,7 +919,7 @@ async function main(): Promise<void> {
       `- Relay limits raised for the benchmark: socketsPerAddress ${BENCH_LIMITS.socketsPerAddress}, messagesPerSecond ${BENCH_LIMITS.messagesPerSecond} and burstMessages ${BENCH_LIMITS.burstMessages} per socket. Saturated, one socket sent at most ${sat.maxPerSocketPerS.toFixed(1)} signals/s (mean ${sat.meanPerSocketPerS.toFixed(1)}/s), ${sat.maxPerSocketPerS <= DEFAULT_RELAY_LIMITS.messagesPerSecond ? 'within' : 'above'} the default ${DEFAULT_RELAY_LIMITS.messagesPerSecond}/s: the aggregate comes from many sockets, not from a raised per-socket limit.`,
       `- Admission: all ${SOCKETS} sockets opened at once; per socket (new WebSocket → welcome) p50 ${ms(opened.perSocketP50Ms)}, p95 ${ms(opened.perSocketP95Ms)}, max ${ms(opened.perSocketMaxMs)}. Each hello costs the relay one Ed25519 verification with node:crypto, run on libuv's thread pool beside the event loop (src/relay/relay-auth.ts), the socket's key imported once (as a JWK) and kept for its signals; the relay's CPU figures include the pool's threads. The load clients sign hellos and signals with node:crypto (checked byte-identical to signHello/signSignal) so that client-side signing does not hold the relay back; deriving the ${SOCKETS} identities beforehand took ${opened.identitiesMs.toFixed(0)} ms, pre-signing their signals ${presignMs.toFixed(0)} ms.`,
       `- Memory (after a forced GC): relay RSS ${mb(before.rss)} before the sockets (Node and the tsx loader), ${mb(after.rss)} with ${SOCKETS}; heapUsed ${mb(before.heapUsed)} → ${mb(after.heapUsed)}. After both loads RSS ${mb(peak.rss)}; peak RSS ${mb(saturated.relay.maxRssBytes)}.`,
-      `- Signals: each load client sends to ${TARGETS_PER_SENDER} random recipients (one frame in ${TARGETS_PER_SENDER} an SDP offer, the rest ICE candidates, ${sat.meanFrameBytes.toFixed(0)} bytes per frame on average, genuinely signed); deliveries are counted at the receivers. Steady: ${steady.result.deliveredInWindow} delivered in ${(steady.result.windowMs / 1000).toFixed(2)} s (${Math.round(rate(steady.result))}/s; refused: ${refusals(steady.result)}). Saturated (closed loop, ${IN_FLIGHT} in flight): ${sat.deliveredInWindow} delivered of ${sat.sentInWindow} sent in ${(sat.windowMs / 1000).toFixed(2)} s (refused: ${refusals(sat)}); ${sat.deliveredAfter} more landed after the window, ${sat.inFlightAtEnd} never did. ${sat.verifiedOk}/${sat.verified} sampled deliveries pass verifySignal.`,
+      `- Signals: each load client sends to ${TARGETS_PER_SENDER} random recipients (one frame in ${TARGETS_PER_SENDER} an SDP offer, the rest ICE candidates, ${sat.meanFrameBytes.toFixed(0)} bytes per frame on average, genuinely signed); deliveries are counted at the receivers. Steady: ${steady.result.deliveredInWindow} delivered in ${(steady.result.windowMs / 1000).toFixed(2)} s (${Math.round(rate(steady.result))}/s; refused: ${refusals(steady.result)}). Saturated (closed loop, ${IN_FLIGHT} in flight): ${sat.deliveredInWindow} delivered of ${sat.sentInWindow} sent in ${(sat.windowMs / 1000).toFixed(2)} s (refused: ${refusals(sat)}); ${sat.deliveredAfter} more landed after the window${sat.refusedAfter > 0 ? `, ${sat.refusedAfter} more were refused` : ''}, ${sat.inFlightAtEnd} never did${sat.stray > 0 ? `; ${sat.stray} signals that no send of this phase made (the steady phase's stragglers, the relay's own peer dialling the clients) are not counted` : ''}. ${sat.verifiedOk}/${sat.verified} sampled deliveries pass verifySignal.`,
       `- Steady: ${relayBusy(steady)}. Saturated: ${relayBusy(saturated)}. The machine's ${cpus().length} cores are shared by the relay, the load clients, the probes and whatever else runs (load average ${loadBefore.toFixed(2)} when the benchmark started); a relay event loop busy well beyond its CPU share means it was waiting for a core, so its ceiling on a core of its own is higher.`,
       `- Saturated latency is mostly queueing the benchmark chose: with ${IN_FLIGHT} signals in flight, each waits behind the others (Little's law: ${IN_FLIGHT} / ${Math.round(rate(sat))} per s ≈ ${ms((IN_FLIGHT * 1000) / rate(sat))} per forward). The steady column is the relay at the target rate.`,
       `- Probes: a fresh client every 100 ms (its own identity, signing with @noble/curves), a raw-socket signal round trip every 20 ms (two relay forwards) and one between two createSignalingClient peers every 50 ms (two forwards plus each side's signing and verifySignal). Samples: idle ${count(idle)}; steady ${count(steady.probes)}; saturated ${count(saturated.probes)}.`,

@@ -246,9 +246,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     messenger.onFirstHopOutcome((hop, through) => vetting.outcome(hop, through ? 'through' : 'lost'));
     neighbourSet.onClosed((peer, unasked) => contacts.channelClosed(peer, unasked));
     neighbourSet.onClosed((peer) => liveness.forget(peer));
-    neighbourSet.onClosed((_peer, unasked) => {
-      if (unasked) quietContacts.neighbourLeft();
-    });
+    neighbourSet.onDeparted(() => quietContacts.neighbourLeft());
     neighbourSet.onClosed((peer) => vetting.closed(peer));
     if (flood !== undefined) neighbourSet.onClosed((peer) => flood.forget(peer));
     neighbourSet.onClosed((peer) => messenger.channelClosed(peer));

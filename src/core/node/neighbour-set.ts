@@ -44,6 +44,7 @@ export class NeighbourSet implements NeighbourActions {
   private readonly connecting = new Map<string, number>();
   private readonly cooldown = new Map<string, number>();
   private readonly closedListeners: Array<(peer: string, unasked: boolean) => void> = [];
+  private readonly departedListeners: Array<() => void> = [];
   private nextReviewAt = 0;
   private lastReviewAt = -Infinity;
   private settledState: string | undefined;
@@ -71,6 +72,15 @@ export class NeighbourSet implements NeighbourActions {
   /** Be told of each neighbour whose channel closed; `unasked`: the far side (or the network) closed it. */
   onClosed(listener: (peer: string, unasked: boolean) => void): void {
     this.closedListeners.push(listener);
+  }
+
+  /**
+   * Be told of each neighbour that left: its channel closed from the far side, or it stopped
+   * answering and was declared dead (which closes the channel from our side first, as a
+   * browser's channel to a closed tab often outlives it by seconds).
+   */
+  onDeparted(listener: () => void): void {
+    this.departedListeners.push(listener);
   }
 
   get connectionsCreated(): number {
@@ -142,6 +152,7 @@ export class NeighbourSet implements NeighbourActions {
     // Do not dial it straight back: it may have left, or dropped us on purpose.
     this.cooldown.set(peer, host.clock.now() + REDIAL_COOLDOWN_MS);
     for (const listener of this.closedListeners) listener(peer, unasked);
+    if (unasked) for (const listener of this.departedListeners) listener();
     host.count('channels.closed');
     host.emit({ type: 'neighbour:close', peer });
     this.reviewSoon();
@@ -155,7 +166,9 @@ export class NeighbourSet implements NeighbourActions {
   declareDead(peer: string): void {
     this.host.count('neighbours.dead');
     this.host.table.markDead(fromHex(peer));
-    if (this.host.neighbours.has(peer)) this.hangUp(peer);
+    if (!this.host.neighbours.has(peer)) return;
+    this.hangUp(peer);
+    for (const listener of this.departedListeners) listener();
   }
 
   coolDown(peer: string, until: number): void {

@@ -26,9 +26,14 @@ export interface QuietContactsHost extends NodeBasics {
  *
  * A contact that answered rests for RECHECK_AFTER_MS: farther and busier contacts are
  * left to the lookups that use them, and checking them all the time would cost more
- * traffic than it saves. A neighbour leaving unasked ends the rests (at most once per ping
- * interval): departures come together (a browser closing its tabs, a network going down),
- * and those we could not see are likeliest then.
+ * traffic than it saves. A neighbour leaving (its channel closed unasked, or it stopped
+ * answering; at most once per ping interval) ends the rests: departures come together (a
+ * browser closing its tabs, a network going down), and those we could not see are
+ * likeliest then. For the same reason, until the next departure a contact not heard from
+ * since this one is checked at its turn without waiting to be quiet for a ping interval:
+ * one heard from just before it left was otherwise dropped a minute later (30 s quiet, its
+ * turn, two unanswered pings). Still one check per round: checking them all at once got
+ * more of them lost through colluders' paths, and honest neighbours distrusted.
  */
 export class QuietContacts {
   private readonly inFlight = new Set<string>();
@@ -36,6 +41,8 @@ export class QuietContacts {
   private readonly answeredAt = new Map<string, number>();
   private nextCheckAt = 0;
   private restsEndedAt = -Infinity;
+  /** When a neighbour last left: contacts not heard from since are due a check (see above). */
+  private departedAt = -Infinity;
 
   constructor(
     private readonly host: QuietContactsHost,
@@ -60,7 +67,7 @@ export class QuietContacts {
           !host.neighbours.has(c.idHex) &&
           !this.inFlight.has(c.idHex) &&
           !this.answeredAt.has(c.idHex) &&
-          now - c.lastSeen >= this.intervalMs,
+          (now - c.lastSeen >= this.intervalMs || c.lastSeen <= this.departedAt),
       )
       .sort((a, b) => a.lastSeen - b.lastSeen);
     const contact = quiet[0];
@@ -68,12 +75,13 @@ export class QuietContacts {
     this.check(contact.idHex);
   }
 
-  /** A neighbour's channel closed without our asking: others may have gone too (see above). */
+  /** A neighbour left (its channel closed unasked, or it stopped answering): others may have gone too (see above). */
   neighbourLeft(): void {
     const now = this.host.clock.now();
     if (now - this.restsEndedAt < this.intervalMs) return;
     this.restsEndedAt = now;
     this.answeredAt.clear();
+    this.departedAt = now;
   }
 
   private check(hex: string): void {

@@ -5,7 +5,8 @@ import { freshSignal, type StampedSignal } from '../../signaling/protocol.js';
 import { EventQueue } from '../../sim/event-queue.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
 import { BusyReplies, busySignal, DEFAULT_BUSY_REPLY_LIMITS } from './busy-reply.js';
-import { ConnectionManager, type ConnectionLimits } from './connection-manager.js';
+import type { ConnectionLimits } from './connection.js';
+import { ConnectionManager } from './connection-manager.js';
 
 /**
  * Two pages' connection managers joined by a stand-in relay (one that delivers every signal

@@ -4,7 +4,8 @@ import { createIdentity } from '../../core/identity.js';
 import { freshSignal, type StampedSignal } from '../../signaling/protocol.js';
 import { EventQueue } from '../../sim/event-queue.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
-import { ConnectionManager, type ConnectionHooks, type ConnectionLimits } from './connection-manager.js';
+import type { ConnectionHooks, ConnectionLimits } from './connection.js';
+import { ConnectionManager } from './connection-manager.js';
 import { DEFAULT_INBOUND_LIMITS } from './inbound-gate.js';
 
 /**

@@ -2,14 +2,15 @@ import { CONNECTION_BUDGET, MAX_NEIGHBOURS } from '../../core/constants.js';
 import type { Clock } from '../../core/environment.js';
 import { isIdHex, type IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
-import { MAX_SIGNAL_SEQ, newSignalSession, type StampedSignal } from '../../signaling/protocol.js';
-import type { PeerChannel } from '../../transport/peer-channel.js';
-import { BusyReplies, busySignal, DEFAULT_BUSY_REPLY_LIMITS, isBusy, type BusyReplyLimits } from './busy-reply.js';
-import { ConnectionFailures } from './connection-failures.js';
-import { DEFAULT_INBOUND_LIMITS, InboundGate, type InboundLimits, type InboundRefusal } from './inbound-gate.js';
+import { newSignalSession, type StampedSignal } from '../../signaling/protocol.js';
+import { BusyReplies, DEFAULT_BUSY_REPLY_LIMITS, isBusy } from './busy-reply.js';
+import type { Connection, ConnectionHooks, ConnectionLimits } from './connection.js';
+import { ConnectionStats } from './connection-stats.js';
+import { DEFAULT_INBOUND_LIMITS, InboundGate } from './inbound-gate.js';
 import { markStartup } from './startup-marks.js';
+import { SignalSender } from './signal-sender.js';
 import { fitSignal } from './signal-fit.js';
-import { DEFAULT_FRESHNESS, SignalFreshness, type FreshnessLimits } from './signal-freshness.js';
+import { DEFAULT_FRESHNESS, SignalFreshness } from './signal-freshness.js';
 
 /**
  * The main thread's side of the mesh: it owns the WebRTC channels and carries out what
@@ -18,7 +19,8 @@ import { DEFAULT_FRESHNESS, SignalFreshness, type FreshnessLimits } from './sign
  * Chrome refuses the 501st RTCPeerConnection even after the others closed.
  *
  * Signals go through the overlay when the node has open channels (a routed SIGNAL) and
- * through the relay otherwise, or when the overlay did not bring an answer in time.
+ * through the relay otherwise, or when the overlay did not bring an answer in time
+ * (signal-sender.ts). Its counters are kept in connection-stats.ts.
  *
  * An inbound offer gets a connection only if the inbound gate (inbound-gate.ts) lets it:
  * the budget is the page's for its whole life, and an offer costs a connection before
@@ -32,94 +34,21 @@ import { DEFAULT_FRESHNESS, SignalFreshness, type FreshnessLimits } from './sign
  * they belong to (signal-fit.ts), so an old signal routed again opens nothing and closes nothing.
  */
 
-export interface ConnectionHooks {
-  createChannel(initiator: boolean): PeerChannel;
-  /** Route a signal through the overlay; resolves false when the node has no channel to route through. */
-  sendViaOverlay(to: IdHex, signal: StampedSignal): Promise<boolean>;
-  /** Send a signal through the relay; false when the relay is not connected. */
-  sendViaRelay(to: IdHex, signal: StampedSignal): boolean;
-  channelOpened(peer: IdHex): void;
-  /** A connection was created: `total` so far, the count the browser's limit applies to. */
-  created(total: number): void;
-  /** The channel closed, or an attempt to open one ended (`wasOpen` false). */
-  channelClosed(peer: IdHex, wasOpen: boolean): void;
-  /** A dial ended without a channel because one side held its cap: the peer answered busy, or this page had no room. */
-  dialBusy(peer: IdHex): void;
-  frame(peer: IdHex, frame: Uint8Array): void;
-}
-
-export interface ConnectionLimits {
-  maxChannels: number;
-  budget: number;
-  /** How long an overlay-signalled connection may wait for an answer before the relay is tried. */
-  overlayAnswerMs: number;
-  /** A connection that has not opened by then is abandoned. */
-  openTimeoutMs: number;
-  /** Bounds on inbound offers (inbound-gate.ts); `reserve` defaults to a quarter of the budget. */
-  inbound: Partial<InboundLimits>;
-  /** Clock skew and memory of signals had (signal-freshness.ts). */
-  freshness: Partial<FreshnessLimits>;
-  /** How often offers are answered busy (busy-reply.ts). */
-  busyReplies: Partial<BusyReplyLimits>;
-}
-
-interface Connection {
-  channel: PeerChannel;
-  initiator: boolean;
-  /** An inbound connection the gate admitted: it reports how the negotiation ended. */
-  gated: boolean;
-  open: boolean;
-  createdAt: number;
-  /** The negotiation (signal-fit.ts): drawn by the side that offered, the same in both sides' stamps. */
-  session: string;
-  /** The latest stamp time of the peer's signals in this session (the peer's clock). */
-  peerTs: number;
-  /** The next sequence number of our signals in this session. */
-  nextSeq: number;
-  /** Signals sent so far, sent again (same stamps) through the relay if the overlay stays silent. */
-  sent: StampedSignal[];
-  answered: boolean;
-  viaRelay: boolean;
-  cancelTimers: Array<() => void>;
-}
-
 export class ConnectionManager {
   private readonly connections = new Map<IdHex, Connection>();
   private readonly limits: Omit<ConnectionLimits, 'inbound' | 'freshness' | 'busyReplies'>;
   private readonly gate: InboundGate;
-  private readonly busyReplies: BusyReplies;
   private readonly freshness: SignalFreshness;
-  readonly stats = {
-    created: 0,
-    opened: 0,
-    closed: 0,
-    refusedAtCap: 0,
-    refusedBudget: 0,
-    signalsViaOverlay: 0,
-    signalsViaRelay: 0,
-    relayFallbacks: 0,
-    openTimeouts: 0,
-    /** Dials not made because the node refuses the peer. */
-    refusedVerdict: 0,
-    /** Inbound negotiations that ended without a channel. */
-    inboundFailed: 0,
-    /** Offers answered busy (busy-reply.ts). */
-    busySent: 0,
-    /** Dials the peer answered busy. */
-    busyReceived: 0,
-  };
+  private readonly sender: SignalSender;
+  private readonly counted = new ConnectionStats();
+  /** What happened to dials and offers, by kind (connection-stats.ts). */
+  readonly stats = this.counted.counts;
   /** Offers that got no connection, by the gate's reason. */
-  readonly offersRefused: Record<InboundRefusal, number> = {
-    verdict: 0,
-    cooling: 0,
-    busy: 0,
-    throttled: 0,
-    reserved: 0,
-  };
+  readonly offersRefused = this.counted.offersRefused;
   /** Connections given up before they opened (timed out, or their ICE failed), with the reason. */
-  readonly failures = new ConnectionFailures();
+  readonly failures = this.counted.failures;
   /** Signals dropped unused, by reason (signal-freshness.ts, signal-fit.ts). */
-  readonly signalsRefused = { stale: 0, duplicate: 0, otherSession: 0 };
+  readonly signalsRefused = this.counted.signalsRefused;
 
   constructor(
     private readonly identity: Identity,
@@ -141,7 +70,14 @@ export class ConnectionManager {
       ...inbound,
     });
     this.freshness = new SignalFreshness({ ...DEFAULT_FRESHNESS, ...freshness });
-    this.busyReplies = new BusyReplies(clock, { ...DEFAULT_BUSY_REPLY_LIMITS, ...busyReplies });
+    this.sender = new SignalSender(
+      clock,
+      hooks,
+      this.counted,
+      new BusyReplies(clock, { ...DEFAULT_BUSY_REPLY_LIMITS, ...busyReplies }),
+      this.limits.overlayAnswerMs,
+      (peer, connection) => this.connections.get(peer) === connection,
+    );
   }
 
   get openCount(): number {
@@ -164,27 +100,11 @@ export class ConnectionManager {
 
   /** This side's counters, as the peer's stats() reports them. */
   counters(): Record<string, number> {
-    const s = this.stats;
-    const refused = Object.entries(this.offersRefused).map(([reason, n]) => [`offers.refused.${reason}`, n] as const);
-    const signals = Object.entries(this.signalsRefused).map(([reason, n]) => [`signals.${reason}`, n] as const);
-    return {
-      'connections.open': this.openCount,
-      'connections.created': s.created,
-      'connections.budgetLeft': this.budgetLeft,
-      'connections.refusedAtCap': s.refusedAtCap,
-      'connections.refusedVerdict': s.refusedVerdict,
-      'connections.openTimeouts': s.openTimeouts,
-      'connections.inboundPending': this.pendingInbound,
-      'connections.inboundFailed': s.inboundFailed,
-      'connections.busySent': s.busySent,
-      'connections.busyReceived': s.busyReceived,
-      ...this.failures.toStats(),
-      ...Object.fromEntries(refused),
-      'signals.viaOverlay': s.signalsViaOverlay,
-      'signals.viaRelay': s.signalsViaRelay,
-      'signals.relayFallbacks': s.relayFallbacks,
-      ...Object.fromEntries(signals),
-    };
+    return this.counted.toCounters({
+      open: this.openCount,
+      budgetLeft: this.budgetLeft,
+      pendingInbound: this.pendingInbound,
+    });
   }
 
   /** Connection attempts given up before they opened, since the start. */
@@ -240,7 +160,7 @@ export class ConnectionManager {
         if (admission !== 'ok') {
           this.offersRefused[admission]++;
           // Too many negotiations at once is being full too; the other refusals stay silent.
-          if (admission === 'busy') this.replyBusy(from, signal, viaRelay);
+          if (admission === 'busy') this.sender.replyBusy(from, signal, viaRelay);
           return;
         }
         gated = true;
@@ -248,7 +168,7 @@ export class ConnectionManager {
       if (this.connections.size >= this.limits.maxChannels) {
         this.stats.refusedAtCap++;
         if (gated) this.gate.release();
-        this.replyBusy(from, signal, viaRelay);
+        this.sender.replyBusy(from, signal, viaRelay);
         return;
       }
       connection = this.create(from, false, gated, signal.session);
@@ -314,7 +234,7 @@ export class ConnectionManager {
       cancelTimers: [],
     };
     this.connections.set(peer, connection);
-    channel.onSignal = (data) => this.outgoing(peer, connection, data);
+    channel.onSignal = (data) => this.sender.send(peer, connection, data);
     channel.onOpen = () => {
       if (this.connections.get(peer) !== connection) return;
       connection.open = true;
@@ -343,44 +263,6 @@ export class ConnectionManager {
     return connection;
   }
 
-  private outgoing(peer: IdHex, connection: Connection, data: unknown): void {
-    // No negotiation comes near this many signals; past it they could not be stamped validly.
-    if (connection.nextSeq > MAX_SIGNAL_SEQ) return;
-    const signal: StampedSignal = {
-      data,
-      ts: this.clock.now(),
-      session: connection.session,
-      seq: connection.nextSeq++,
-    };
-    connection.sent.push(signal);
-    if (connection.viaRelay) {
-      this.relay(peer, signal);
-      return;
-    }
-    void this.hooks.sendViaOverlay(peer, signal).then((routed) => {
-      if (!routed) {
-        // The first refusal sends everything so far through the relay; later signals go there
-        // directly, so a refusal that resolves after that has nothing left to send.
-        if (connection.viaRelay) return;
-        connection.viaRelay = true;
-        for (const d of connection.sent) this.relay(peer, d);
-        return;
-      }
-      this.stats.signalsViaOverlay++;
-      if (connection.initiator && connection.sent.length === 1) {
-        // The overlay gives no delivery receipt: if no answer comes back in time, try the relay.
-        connection.cancelTimers.push(
-          this.clock.setTimer(this.limits.overlayAnswerMs, () => {
-            if (connection.answered || connection.open || this.connections.get(peer) !== connection) return;
-            this.stats.relayFallbacks++;
-            connection.viaRelay = true;
-            for (const d of connection.sent) this.relay(peer, d);
-          }),
-        );
-      }
-    });
-  }
-
   /** A busy answer: it ends our dial in that session, and nothing else. */
   private busyReceived(from: IdHex, connection: Connection | undefined, signal: StampedSignal): void {
     if (connection === undefined || !connection.initiator || connection.open || connection.session !== signal.session) {
@@ -391,23 +273,8 @@ export class ConnectionManager {
     this.drop(from, true, false, true);
   }
 
-  /** Answer an offer we take no connection for "busy", the way it came (paced: busy-reply.ts). */
-  private replyBusy(to: IdHex, offer: StampedSignal, viaRelay: boolean): void {
-    if (!this.busyReplies.take(to)) return;
-    this.stats.busySent++;
-    const reply = busySignal(offer.session, this.clock.now());
-    if (viaRelay) return this.relay(to, reply);
-    void this.hooks.sendViaOverlay(to, reply).then((routed) => {
-      if (!routed) this.relay(to, reply);
-    });
-  }
-
   private failed(connection: Connection, fallback: 'error' | 'timeout'): void {
     this.failures.record(connection.channel.failureReason?.() ?? fallback, this.clock.now() - connection.createdAt);
-  }
-
-  private relay(peer: IdHex, signal: StampedSignal): void {
-    if (this.hooks.sendViaRelay(peer, signal)) this.stats.signalsViaRelay++;
   }
 
   /** `busy`: a dial the peer answered busy, reported as such rather than as a closed attempt. */
