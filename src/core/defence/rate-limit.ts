@@ -1,6 +1,4 @@
 import { frameTypeId, type Frame } from '../wire/codec.js';
-import type { Clock } from '../environment.js';
-import type { FrameTransport } from '../wire/frame-transport.js';
 import { ExpiringIds } from '../expiring-ids.js';
 import { MessageType } from '../wire/messages.js';
 
@@ -270,29 +268,4 @@ export class FloodGuard {
     }
     return s;
   }
-}
-
-/**
- * `inner`, with sends that would exceed what a neighbour admits from us shed (counted as
- * `flood.shed`; the router then tries another hop). Only open channels are shaped.
- */
-export function shapedTransport(
-  inner: FrameTransport,
-  guard: FloodGuard,
-  isNeighbour: (peer: string) => boolean,
-  clock: Clock,
-  count: (name: 'flood.shed') => void,
-): FrameTransport {
-  return {
-    frame: (type, body) => inner.frame(type, body),
-    send: (peer, frame) => {
-      if (isNeighbour(peer) && !guard.allowSend(peer, frame, clock.now())) {
-        count('flood.shed');
-        return false;
-      }
-      return inner.send(peer, frame);
-    },
-    connect: (peer) => inner.connect(peer),
-    disconnect: (peer) => inner.disconnect(peer),
-  };
 }

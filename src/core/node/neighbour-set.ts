@@ -95,7 +95,8 @@ export class NeighbourSet implements NeighbourActions {
     this.connecting.delete(peer);
     this.replan();
     if (this.host.neighbours.has(peer)) return false;
-    const id = fromHex(peer);
+    // The table's copy of the id (a simulator's nodes share one per id: routing-table.ts idFor).
+    const id = this.host.table.idFor(peer);
     this.host.neighbours.set(peer, { id, idHex: peer, prefix: prefixOf(id), openedAt: now, lastHeard: now });
     return true;
   }
