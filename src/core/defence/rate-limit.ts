@@ -144,19 +144,21 @@ export class TokenBucket {
 export type Admission = { ok: true } | { ok: false; class: FloodClass; disconnect: boolean };
 
 /**
- * Per neighbour, the token buckets of every class, inbound then outbound, as one flat
- * array: TOKENS then UPDATED_AT per bucket. A bucket not used yet holds NaN and starts
- * full when first charged, as a TokenBucket made at that moment would. Ten thousand
- * simulated nodes keep some 30 neighbours each, so two Maps of bucket objects per
- * neighbour were a good part of a node's memory and of the cost of every frame.
+ * Per neighbour, one row of a table shared by all of them (FloodGuard.rows): the token
+ * buckets of every class, inbound then outbound, then the strikes, each as TOKENS then
+ * UPDATED_AT. A bucket not used yet holds NaN and starts full when first charged, as a
+ * TokenBucket made at that moment would (a full bucket stays full until charged, so that
+ * is also what one made when the neighbour's first frame came would hold). Ten thousand
+ * simulated nodes keep some 30 neighbours each: two Maps of bucket objects per neighbour
+ * were a good part of a node's memory and of the cost of every frame, and a typed array
+ * and its buffer per neighbour still some 200 bytes (BENCHMARKS.md, Simulator memory).
  */
-interface PeerBuckets {
-  buckets: Float64Array;
-  strikes: TokenBucket;
-}
-
 const CLASS_COUNT = FLOOD_CLASSES.length;
 const OUTBOUND = 2 * CLASS_COUNT;
+const STRIKES = 2 * OUTBOUND;
+const ROW = STRIKES + 2;
+/** Rows added when the table is full: a node's neighbours come and go a few at a time. */
+const GROWTH = 4;
 /** Class index by header type byte; unknown types are 'other'. */
 const OTHER = FLOOD_CLASSES.indexOf('other');
 const classIndexByType = new Uint8Array(256).fill(OTHER);
@@ -190,7 +192,11 @@ function takeToken(buckets: Float64Array, at: number, limit: BucketLimit, now: n
 const ADMITTED: Admission = { ok: true };
 
 export class FloodGuard {
-  private readonly peers = new Map<string, PeerBuckets>();
+  /** Each neighbour's row, by where it starts in `rows`. */
+  private readonly peers = new Map<string, number>();
+  private rows = new Float64Array(0);
+  /** Starts of rows no neighbour holds. */
+  private readonly free: number[] = [];
   /** Every ban lasts banMs, so the oldest ban, dropped first past MAX_BANS, is also the nearest to its end. */
   private readonly bans: ExpiringIds;
   /** Inbound limits by class index, then outbound ones (scaled by OUTBOUND_SHARE). */
@@ -208,9 +214,13 @@ export class FloodGuard {
   /** Charge a frame from `peer`; a refusal says whether the peer has now used up its strikes. */
   admit(peer: string, frame: Frame, now: number): Admission {
     const cls = classIndexOf(frame);
-    const state = this.state(peer, now);
-    if (takeToken(state.buckets, 2 * cls, this.limitsByIndex[cls]!, now)) return ADMITTED;
-    return { ok: false, class: FLOOD_CLASSES[cls]!, disconnect: !state.strikes.take(now) };
+    const row = this.row(peer);
+    if (takeToken(this.rows, row + 2 * cls, this.limitsByIndex[cls]!, now)) return ADMITTED;
+    return {
+      ok: false,
+      class: FLOOD_CLASSES[cls]!,
+      disconnect: !takeToken(this.rows, row + STRIKES, this.limits.strikes, now),
+    };
   }
 
   /**
@@ -233,12 +243,15 @@ export class FloodGuard {
   /** May this node send `frame` to `peer` without exceeding what the peer admits? */
   allowSend(peer: string, frame: Frame, now: number): boolean {
     const i = CLASS_COUNT + classIndexOf(frame);
-    return takeToken(this.state(peer, now).buckets, 2 * i, this.limitsByIndex[i]!, now);
+    return takeToken(this.rows, this.row(peer) + 2 * i, this.limitsByIndex[i]!, now);
   }
 
   /** The channel closed: its buckets go (a reopened channel starts with full ones, as a new neighbour would). */
   forget(peer: string): void {
+    const row = this.peers.get(peer);
+    if (row === undefined) return;
     this.peers.delete(peer);
+    this.free.push(row);
   }
 
   ban(peer: string, now: number): void {
@@ -260,12 +273,24 @@ export class FloodGuard {
     return { peers: this.peers.size, bans: this.bans.size };
   }
 
-  private state(peer: string, now: number): PeerBuckets {
-    let s = this.peers.get(peer);
-    if (s === undefined) {
-      s = { buckets: new Float64Array(2 * OUTBOUND).fill(NaN), strikes: new TokenBucket(this.limits.strikes, now) };
-      this.peers.set(peer, s);
+  /** Where `peer`'s row starts, a fresh one (every bucket unused) for a new neighbour. */
+  private row(peer: string): number {
+    let row = this.peers.get(peer);
+    if (row === undefined) {
+      if (this.free.length === 0) this.grow();
+      row = this.free.pop()!;
+      this.rows.fill(NaN, row, row + ROW);
+      this.peers.set(peer, row);
     }
-    return s;
+    return row;
+  }
+
+  private grow(): void {
+    const before = this.rows.length;
+    const rows = new Float64Array(before + GROWTH * ROW);
+    rows.set(this.rows);
+    this.rows = rows;
+    // Last first, so rows are handed out from the start of the table.
+    for (let row = rows.length - ROW; row >= before; row -= ROW) this.free.push(row);
   }
 }
