@@ -27,9 +27,15 @@ export class NodeClock implements Clock {
   }
 
   setTimer(ms: number, fn: () => void): () => void {
+    const timer = this.startTimer(ms, fn);
+    return () => timer.cancel();
+  }
+
+  /** setTimer, returning the timer itself (its cancel()) rather than a closure: for a holder that keeps it. */
+  startTimer(ms: number, fn: () => void): NodeTimer {
     const timer = new NodeTimer(this, fn);
     this.queue.schedule(timer, ms);
-    return () => timer.cancel();
+    return timer;
   }
 
   get isPaused(): boolean {
@@ -75,7 +81,7 @@ const noop = (): void => undefined;
  * of every node is one): its cancellation stops it in the queue and, should it have come due
  * while the node was paused, in the backlog.
  */
-class NodeTimer implements Due {
+export class NodeTimer implements Due {
   at = 0;
   seq = 0;
   cancelled = false;

@@ -6,6 +6,9 @@ import { EventQueue } from './event-queue.js';
 import { sharedIdPool } from './id-pool.js';
 import { SimNetwork, type NetworkOptions } from './network.js';
 import { NodeClock } from './node-clock.js';
+import { NodeTicker, type Tickable } from './node-ticker.js';
+import type { ChannelHandler } from '../core/environment.js';
+import type { Frame } from '../core/held-frame.js';
 
 /**
  * Many real DhtNodes in one process on virtual time: the testnet of the simulation tier
@@ -45,11 +48,7 @@ const ISOLATION_CHECK_MS = 5_000;
 export type NodeDeps = Pick<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random' | 'verify' | 'ids'>;
 
 /** What a swarm runs for each node: see SwarmOptions.create. */
-export interface Built {
-  node: DhtNode;
-  tick(): void;
-  dueAt?(): number;
-}
+export type Built = Tickable;
 
 export class Swarm {
   readonly queue = new EventQueue();
@@ -62,7 +61,7 @@ export class Swarm {
   readonly verify: Verifier = memoizedVerifier();
   /** Shared by every node's routing table: one copy of each id (id-pool.ts). */
   private readonly ids = sharedIdPool();
-  private readonly stopTicks = new Map<string, () => void>();
+  private readonly tickers = new Map<string, NodeTicker>();
   /** Nodes the stand-in relay has introduced to others (the ones it looks after). */
   private readonly introduced = new Set<string>();
 
@@ -101,15 +100,8 @@ export class Swarm {
     const offset = opts.clockOffsetMs ?? this.opts.clockOffsetMs?.(this.random) ?? 0;
     const clock = new NodeClock(this.queue, offset);
     this.clocks.set(identity.nodeIdHex, clock);
-    let node: DhtNode | undefined;
-    // Everything the network hands a node goes through its clock, so a paused node holds it back.
-    const transport = this.network.attach(identity.nodeIdHex, {
-      onChannelOpen: (p) => clock.run(() => node?.onChannelOpen(p)),
-      onChannelClose: (p) => clock.run(() => node?.onChannelClose(p)),
-      onChannelBusy: (p) => clock.run(() => node?.onChannelBusy(p)),
-      // The hottest path of a run: no closure for the backlog unless the node is paused.
-      onFrame: (p, f) => (clock.isPaused ? clock.run(() => node?.onFrame(p, f)) : node?.onFrame(p, f)),
-    });
+    const port = new NodePort(clock);
+    const transport = this.network.attach(identity.nodeIdHex, port);
     const deps: NodeDeps = {
       identity,
       transport,
@@ -119,63 +111,14 @@ export class Swarm {
       ids: this.ids,
     };
     const built = this.opts.create ? this.opts.create(deps) : dueDriven(new DhtNode({ ...this.opts.node, ...deps }));
-    node = built.node;
+    const node = (port.node = built.node);
     // The node's page holds it to its cap, inbound offers included (connection-manager.ts).
     this.network.capChannels(node.selfHex, node.maxNeighbours);
     this.nodes.set(node.selfHex, node);
-    this.stopTicks.set(node.selfHex, this.startTicks(built, clock));
-    return node;
-  }
-
-  /**
-   * Tick a node on its grid (a random phase, then every tickMs, as a tab's timer would),
-   * skipping the grid points before its next due work when it says when that is: most
-   * ticks of most nodes find nothing due, and each was an event. A part whose work comes
-   * due earlier (DhtNode.onDue) brings the next tick forward to the first grid point then.
-   * Returns what stops the ticks.
-   */
-  private startTicks(built: Built, clock: NodeClock): () => void {
-    const n = built.node;
-    const { queue } = this;
     const tickMs = this.opts.tickMs ?? TICK_INTERVAL_MS;
-    const first = queue.now() + Math.floor(this.random.next() * tickMs);
-    let lastTickAt = -Infinity;
-    let scheduledAt = first;
-    let ticking = false;
-    let stopped = false;
-    /** The first point of the grid at or after `at` and now (virtual time); the grid runs on from the last tick (a paused node's is late). */
-    const gridAt = (at: number): number => {
-      const base = lastTickAt === -Infinity ? first : lastTickAt + tickMs;
-      const from = Math.max(at, queue.now());
-      return from <= base ? base : base + Math.ceil((from - base) / tickMs) * tickMs;
-    };
-    let cancel = (): void => undefined;
-    const schedule = (at: number): void => {
-      cancel();
-      scheduledAt = at;
-      cancel = clock.setTimer(at - queue.now(), loop);
-    };
-    const loop = (): void => {
-      if (n.isClosed || !this.network.isAlive(n.selfHex)) return;
-      lastTickAt = queue.now();
-      ticking = true;
-      built.tick();
-      ticking = false;
-      // The node's clock may be skewed: its due time is on its own clock.
-      schedule(built.dueAt === undefined ? lastTickAt + tickMs : gridAt(built.dueAt() - clock.offsetMs));
-    };
-    if (built.dueAt !== undefined) {
-      n.onDue((at) => {
-        if (ticking || stopped) return;
-        const next = gridAt(at - clock.offsetMs);
-        if (next < scheduledAt) schedule(next);
-      });
-    }
-    cancel = clock.setTimer(first - queue.now(), loop);
-    return () => {
-      stopped = true;
-      cancel();
-    };
+    const first = this.queue.now() + Math.floor(this.random.next() * tickMs);
+    this.tickers.set(node.selfHex, new NodeTicker(built, clock, this.queue, this.network, tickMs, first));
+    return node;
   }
 
   /**
@@ -237,7 +180,7 @@ export class Swarm {
 
   /** Remove a node: `silent` leaves its channels open and swallowing frames, as a crashed tab's would until ICE notices. */
   fail(node: DhtNode, silent: boolean): void {
-    this.stopTicks.get(node.selfHex)?.();
+    this.tickers.get(node.selfHex)?.stop();
     if (silent) {
       this.network.failSilently(node.selfHex);
       return;
@@ -249,8 +192,8 @@ export class Swarm {
   /** Drop a node that has failed or left from every table of the simulator (long churn runs). */
   forget(node: DhtNode): void {
     if (this.network.isAlive(node.selfHex)) throw new Error('forget: the node is still running; fail() it first');
-    this.stopTicks.get(node.selfHex)?.();
-    this.stopTicks.delete(node.selfHex);
+    this.tickers.get(node.selfHex)?.stop();
+    this.tickers.delete(node.selfHex);
     this.nodes.delete(node.selfHex);
     this.clocks.delete(node.selfHex);
     this.introduced.delete(node.selfHex);
@@ -275,7 +218,35 @@ export class Swarm {
   }
 }
 
-/** A bare node, ticked when its work is due (Swarm.startTicks). */
+/** A bare node, ticked when its work is due (node-ticker.ts). */
 export function dueDriven(node: DhtNode): Built {
   return { node, tick: () => node.tick(), dueAt: () => node.dueAt() };
+}
+
+/**
+ * What the network hands a node, through its clock, so that a paused node holds it back.
+ * One object per node rather than four closures (BENCHMARKS.md, Simulator memory).
+ */
+class NodePort implements ChannelHandler {
+  node: DhtNode | undefined;
+
+  constructor(private readonly clock: NodeClock) {}
+
+  onChannelOpen(p: string): void {
+    this.clock.run(() => this.node?.onChannelOpen(p));
+  }
+
+  onChannelClose(p: string): void {
+    this.clock.run(() => this.node?.onChannelClose(p));
+  }
+
+  onChannelBusy(p: string): void {
+    this.clock.run(() => this.node?.onChannelBusy(p));
+  }
+
+  // The hottest path of a run: no closure for the backlog unless the node is paused.
+  onFrame(p: string, f: Frame): void {
+    if (this.clock.isPaused) this.clock.run(() => this.node?.onFrame(p, f));
+    else this.node?.onFrame(p, f);
+  }
 }

@@ -1,7 +1,6 @@
 import { frameTypeId, type Frame } from '../wire/codec.js';
-import type { Clock } from '../environment.js';
-import type { FrameTransport } from '../wire/frame-transport.js';
 import { ExpiringIds } from '../expiring-ids.js';
+import { FloodRows } from './flood-rows.js';
 import { MessageType } from '../wire/messages.js';
 
 /**
@@ -146,19 +145,38 @@ export class TokenBucket {
 export type Admission = { ok: true } | { ok: false; class: FloodClass; disconnect: boolean };
 
 /**
- * Per neighbour, the token buckets of every class, inbound then outbound, as one flat
- * array: TOKENS then UPDATED_AT per bucket. A bucket not used yet holds NaN and starts
- * full when first charged, as a TokenBucket made at that moment would. Ten thousand
- * simulated nodes keep some 30 neighbours each, so two Maps of bucket objects per
- * neighbour were a good part of a node's memory and of the cost of every frame.
+ * Per neighbour, the token buckets of every class, inbound then outbound, then the strikes,
+ * each as TOKENS then UPDATED_AT, in rows of two tables shared by all neighbours
+ * (flood-rows.ts): the buckets every neighbour's traffic charges (an honest mesh charges
+ * only routed envelopes, lookups, replies and control frames, both ways), and the others,
+ * given a row only once one of them is charged. A bucket not used yet holds NaN and starts
+ * full when first charged, as a TokenBucket made at that moment would (a full bucket stays
+ * full until charged, so that is also what one made at the neighbour's first frame would
+ * hold). Ten thousand simulated nodes keep some 30 neighbours each: two Maps of bucket
+ * objects per neighbour were a good part of a node's memory and of the cost of every frame,
+ * and a row of every bucket still 300 bytes a neighbour (BENCHMARKS.md, Simulator memory).
  */
-interface PeerBuckets {
-  buckets: Float64Array;
-  strikes: TokenBucket;
+const CLASS_COUNT = FLOOD_CLASSES.length;
+/** Bucket index of the strikes, after the inbound and the outbound classes. */
+const STRIKES = 2 * CLASS_COUNT;
+const COMMON_CLASSES: ReadonlySet<FloodClass> = new Set<FloodClass>(['route', 'lookup', 'reply', 'control']);
+/** Per bucket index: in the common table (0) or the other (1), and where in its row. */
+const TIER = new Uint8Array(STRIKES + 1);
+const OFFSET = new Uint8Array(STRIKES + 1);
+let commonWidth = 0;
+let rareWidth = 0;
+for (let b = 0; b <= STRIKES; b++) {
+  const cls = b < STRIKES ? FLOOD_CLASSES[b % CLASS_COUNT]! : undefined;
+  if (cls !== undefined && COMMON_CLASSES.has(cls)) {
+    OFFSET[b] = commonWidth;
+    commonWidth += 2;
+  } else {
+    TIER[b] = 1;
+    OFFSET[b] = rareWidth;
+    rareWidth += 2;
+  }
 }
 
-const CLASS_COUNT = FLOOD_CLASSES.length;
-const OUTBOUND = 2 * CLASS_COUNT;
 /** Class index by header type byte; unknown types are 'other'. */
 const OTHER = FLOOD_CLASSES.indexOf('other');
 const classIndexByType = new Uint8Array(256).fill(OTHER);
@@ -191,8 +209,26 @@ function takeToken(buckets: Float64Array, at: number, limit: BucketLimit, now: n
 
 const ADMITTED: Admission = { ok: true };
 
+/** Each set of limits' table, made once: every node of a simulator shares the defaults' (0.8 KB a node otherwise). */
+const limitTables = new WeakMap<FloodLimits, BucketLimit[]>();
+
+function limitsByIndex(limits: FloodLimits): BucketLimit[] {
+  let table = limitTables.get(limits);
+  if (table === undefined) {
+    const outbound = FLOOD_CLASSES.map((c) => {
+      const l = limits.classes[c];
+      return { perSecond: l.perSecond * OUTBOUND_SHARE, burst: Math.max(1, Math.floor(l.burst * OUTBOUND_SHARE)) };
+    });
+    table = [...FLOOD_CLASSES.map((c) => limits.classes[c]), ...outbound];
+    limitTables.set(limits, table);
+  }
+  return table;
+}
+
 export class FloodGuard {
-  private readonly peers = new Map<string, PeerBuckets>();
+  /** Every neighbour that sent or was sent a frame has a row here (see CLASS_COUNT above). */
+  private readonly common = new FloodRows(commonWidth);
+  private readonly rare = new FloodRows(rareWidth);
   /** Every ban lasts banMs, so the oldest ban, dropped first past MAX_BANS, is also the nearest to its end. */
   private readonly bans: ExpiringIds;
   /** Inbound limits by class index, then outbound ones (scaled by OUTBOUND_SHARE). */
@@ -200,19 +236,14 @@ export class FloodGuard {
 
   constructor(readonly limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
     this.bans = new ExpiringIds(limits.banMs, MAX_BANS);
-    const outbound = FLOOD_CLASSES.map((c) => {
-      const l = limits.classes[c];
-      return { perSecond: l.perSecond * OUTBOUND_SHARE, burst: Math.max(1, Math.floor(l.burst * OUTBOUND_SHARE)) };
-    });
-    this.limitsByIndex = [...FLOOD_CLASSES.map((c) => limits.classes[c]), ...outbound];
+    this.limitsByIndex = limitsByIndex(limits);
   }
 
   /** Charge a frame from `peer`; a refusal says whether the peer has now used up its strikes. */
   admit(peer: string, frame: Frame, now: number): Admission {
     const cls = classIndexOf(frame);
-    const state = this.state(peer, now);
-    if (takeToken(state.buckets, 2 * cls, this.limitsByIndex[cls]!, now)) return ADMITTED;
-    return { ok: false, class: FLOOD_CLASSES[cls]!, disconnect: !state.strikes.take(now) };
+    if (this.take(peer, cls, this.limitsByIndex[cls]!, now)) return ADMITTED;
+    return { ok: false, class: FLOOD_CLASSES[cls]!, disconnect: !this.take(peer, STRIKES, this.limits.strikes, now) };
   }
 
   /**
@@ -235,12 +266,13 @@ export class FloodGuard {
   /** May this node send `frame` to `peer` without exceeding what the peer admits? */
   allowSend(peer: string, frame: Frame, now: number): boolean {
     const i = CLASS_COUNT + classIndexOf(frame);
-    return takeToken(this.state(peer, now).buckets, 2 * i, this.limitsByIndex[i]!, now);
+    return this.take(peer, i, this.limitsByIndex[i]!, now);
   }
 
   /** The channel closed: its buckets go (a reopened channel starts with full ones, as a new neighbour would). */
   forget(peer: string): void {
-    this.peers.delete(peer);
+    this.common.forget(peer);
+    this.rare.forget(peer);
   }
 
   ban(peer: string, now: number): void {
@@ -259,40 +291,14 @@ export class FloodGuard {
 
   /** Neighbours with buckets, and bans remembered (both bounded: see MAX_BANS). */
   get sizes(): { peers: number; bans: number } {
-    return { peers: this.peers.size, bans: this.bans.size };
+    return { peers: this.common.size, bans: this.bans.size };
   }
 
-  private state(peer: string, now: number): PeerBuckets {
-    let s = this.peers.get(peer);
-    if (s === undefined) {
-      s = { buckets: new Float64Array(2 * OUTBOUND).fill(NaN), strikes: new TokenBucket(this.limits.strikes, now) };
-      this.peers.set(peer, s);
-    }
-    return s;
+  /** TokenBucket.take on `peer`'s bucket `b` (see CLASS_COUNT above); every peer charged has a common row. */
+  private take(peer: string, b: number, limit: BucketLimit, now: number): boolean {
+    const common = this.common.row(peer);
+    if (TIER[b] === 0) return takeToken(this.common.data, common + OFFSET[b]!, limit, now);
+    const row = this.rare.row(peer);
+    return takeToken(this.rare.data, row + OFFSET[b]!, limit, now);
   }
-}
-
-/**
- * `inner`, with sends that would exceed what a neighbour admits from us shed (counted as
- * `flood.shed`; the router then tries another hop). Only open channels are shaped.
- */
-export function shapedTransport(
-  inner: FrameTransport,
-  guard: FloodGuard,
-  isNeighbour: (peer: string) => boolean,
-  clock: Clock,
-  count: (name: 'flood.shed') => void,
-): FrameTransport {
-  return {
-    frame: (type, body) => inner.frame(type, body),
-    send: (peer, frame) => {
-      if (isNeighbour(peer) && !guard.allowSend(peer, frame, clock.now())) {
-        count('flood.shed');
-        return false;
-      }
-      return inner.send(peer, frame);
-    },
-    connect: (peer) => inner.connect(peer),
-    disconnect: (peer) => inner.disconnect(peer),
-  };
 }

@@ -186,7 +186,9 @@ export class LookupRun {
     const now = this.host.clock.now();
     for (const id of this.candidates.believable()) {
       this.host.contacts.learn(id, false);
-      const hex = toHex(id);
+      // The table's copy of the hex id when it has one: an introduction keeps it for minutes.
+      const fresh = toHex(id);
+      const hex = this.host.table.get(fresh)?.idHex ?? fresh;
       if (this.host.neighbours.has(hex)) continue;
       const via = this.wayTo(hex);
       if (via !== undefined) this.host.introductions.remember(hex, via, now);

@@ -163,7 +163,8 @@ export class Liveness {
   private entry(peer: string): PeerHealth {
     let h = this.health.get(peer);
     if (h === undefined) {
-      h = { failures: 0, junk: 0 };
+      // `ping` from the start: a field added later costs each entry a property array.
+      h = { failures: 0, junk: 0, ping: undefined };
       this.health.set(peer, h);
     }
     return h;

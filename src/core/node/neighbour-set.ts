@@ -105,8 +105,19 @@ export class NeighbourSet implements NeighbourActions {
     this.connecting.delete(peer);
     this.replan();
     if (this.host.neighbours.has(peer)) return false;
-    const id = fromHex(peer);
-    this.host.neighbours.set(peer, { id, idHex: peer, prefix: prefixOf(id), openedAt: now, lastHeard: now });
+    // The table's copy of the id (a simulator's nodes share one per id: routing-table.ts idFor),
+    // and every field from the start: one set later costs each neighbour a property array.
+    const id = this.host.table.idFor(peer);
+    const neighbour = {
+      id,
+      idHex: peer,
+      prefix: prefixOf(id),
+      openedAt: now,
+      lastHeard: now,
+      rttMs: undefined,
+      kind: undefined,
+    };
+    this.host.neighbours.set(peer, neighbour);
     return true;
   }
 

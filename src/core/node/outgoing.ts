@@ -1,7 +1,8 @@
 import { messageCounter, type CounterName } from '../counters.js';
 import type { Clock, Transport } from '../environment.js';
 import type { FrameTransport } from '../wire/frame-transport.js';
-import { shapedTransport, type FloodGuard } from '../defence/rate-limit.js';
+import type { FloodGuard } from '../defence/rate-limit.js';
+import type { MessageBodies, MessageName } from '../wire/messages.js';
 import { encodeFrame, frameBytes, HeldFrame, holdFrame, peekType, type Frame } from '../wire/codec.js';
 import type { ChannelIntake } from './channel-intake.js';
 
@@ -18,30 +19,86 @@ export function outgoingTransport(
   clock: Clock,
   count: (name: CounterName) => void,
 ): FrameTransport {
-  const carried = carriedTransport(inner);
-  const shaped =
-    flood === undefined ? carried : shapedTransport(carried, flood, (p) => neighbours.has(p), clock, count);
-  return countedTransport(shaped, count);
+  const carried = inner.sendHeld === undefined ? new BytesTransport(inner) : new HeldTransport(inner);
+  const shaped = flood === undefined ? carried : new ShapedTransport(carried, flood, neighbours, clock, count);
+  return new CountedTransport(shaped, count);
 }
+
+/*
+ * The layers below are classes rather than objects of closures: a simulator runs thousands
+ * of nodes in one process, and a dozen closures with their contexts per node were some 4 KB
+ * each (BENCHMARKS.md, Simulator memory).
+ */
 
 /**
  * The transport given, taking frames of either kind. Whether it carries held frames
- * (Transport.sendHeld: the simulator's network) is looked at once, here: then the node's
- * messages go out held, with no MessagePack on either side; otherwise as bytes, and a held
- * frame that reaches it anyway (an envelope being forwarded) is encoded on the way out.
+ * (Transport.sendHeld: the simulator's network) is looked at once, in outgoingTransport:
+ * then the node's messages go out held, with no MessagePack on either side (HeldTransport);
+ * otherwise as bytes (BytesTransport), and a held frame that reaches it anyway (an envelope
+ * being forwarded) is encoded on the way out.
  */
-function carriedTransport(inner: Transport): FrameTransport {
-  const connect = (peer: string): void => inner.connect(peer);
-  const disconnect = (peer: string): void => inner.disconnect(peer);
-  const sendHeld = inner.sendHeld?.bind(inner);
-  if (sendHeld === undefined)
-    return { frame: encodeFrame, send: (peer, frame) => inner.send(peer, frameBytes(frame)), connect, disconnect };
-  return {
-    frame: holdFrame,
-    send: (peer, frame: Frame) => (frame instanceof HeldFrame ? sendHeld(peer, frame) : inner.send(peer, frame)),
-    connect,
-    disconnect,
-  };
+class BytesTransport implements FrameTransport {
+  constructor(protected readonly inner: Transport) {}
+
+  frame<N extends MessageName>(type: N, body: MessageBodies[N]): Frame {
+    return encodeFrame(type, body);
+  }
+
+  send(peer: string, frame: Frame): boolean {
+    return this.inner.send(peer, frameBytes(frame));
+  }
+
+  connect(peer: string): void {
+    this.inner.connect(peer);
+  }
+
+  disconnect(peer: string): void {
+    this.inner.disconnect(peer);
+  }
+}
+
+class HeldTransport extends BytesTransport {
+  override frame<N extends MessageName>(type: N, body: MessageBodies[N]): Frame {
+    return holdFrame(type, body);
+  }
+
+  override send(peer: string, frame: Frame): boolean {
+    return frame instanceof HeldFrame ? this.inner.sendHeld!(peer, frame) : this.inner.send(peer, frame);
+  }
+}
+
+/**
+ * `inner`, with sends that would exceed what a neighbour admits from us shed (counted as
+ * `flood.shed`; the router then tries another hop). Only open channels are shaped.
+ */
+class ShapedTransport implements FrameTransport {
+  constructor(
+    private readonly inner: FrameTransport,
+    private readonly guard: FloodGuard,
+    private readonly neighbours: ReadonlyMap<string, unknown>,
+    private readonly clock: Clock,
+    private readonly count: (name: CounterName) => void,
+  ) {}
+
+  frame<N extends MessageName>(type: N, body: MessageBodies[N]): Frame {
+    return this.inner.frame(type, body);
+  }
+
+  send(peer: string, frame: Frame): boolean {
+    if (this.neighbours.has(peer) && !this.guard.allowSend(peer, frame, this.clock.now())) {
+      this.count('flood.shed');
+      return false;
+    }
+    return this.inner.send(peer, frame);
+  }
+
+  connect(peer: string): void {
+    this.inner.connect(peer);
+  }
+
+  disconnect(peer: string): void {
+    this.inner.disconnect(peer);
+  }
 }
 
 /**
@@ -73,19 +130,31 @@ export function routedAdmission(
  * requests, replies, routed envelopes, acknowledgements and pings alike, whichever part
  * sent them, so that what one node counts out its neighbours count in (or dropped).
  */
-function countedTransport(inner: FrameTransport, count: (name: CounterName) => void): FrameTransport {
-  return {
-    frame: (type, body) => inner.frame(type, body),
-    send: (peer, frame) => {
-      // Read before sending: the worker's transport transfers the frame's buffer away.
-      // Our own frames always carry a known type (the codec wrote it).
-      const type = peekType(frame);
-      if (!inner.send(peer, frame)) return false;
-      count('messages.out');
-      if (type !== undefined) count(messageCounter('out', type));
-      return true;
-    },
-    connect: (peer) => inner.connect(peer),
-    disconnect: (peer) => inner.disconnect(peer),
-  };
+class CountedTransport implements FrameTransport {
+  constructor(
+    private readonly inner: FrameTransport,
+    private readonly count: (name: CounterName) => void,
+  ) {}
+
+  frame<N extends MessageName>(type: N, body: MessageBodies[N]): Frame {
+    return this.inner.frame(type, body);
+  }
+
+  send(peer: string, frame: Frame): boolean {
+    // Read before sending: the worker's transport transfers the frame's buffer away.
+    // Our own frames always carry a known type (the codec wrote it).
+    const type = peekType(frame);
+    if (!this.inner.send(peer, frame)) return false;
+    this.count('messages.out');
+    if (type !== undefined) this.count(messageCounter('out', type));
+    return true;
+  }
+
+  connect(peer: string): void {
+    this.inner.connect(peer);
+  }
+
+  disconnect(peer: string): void {
+    this.inner.disconnect(peer);
+  }
 }

@@ -82,7 +82,11 @@ export class RoutingTable {
   /** Bumped whenever a contact joins or leaves a bucket, so callers can skip work when nothing changed. */
   version = 0;
 
-  /** buckets[i]: contacts sharing exactly i leading bits with self, oldest lastSeen first. */
+  /**
+   * buckets[i]: contacts sharing exactly i leading bits with self, oldest lastSeen first.
+   * Only as long as the deepest bucket ever used: past some 20 bits no node shares our
+   * prefix, and 256 slots were 2 KB a node in a simulator of 10,000 (see bucketAt).
+   */
   private readonly buckets: MutableContact[][] = [];
   /** Per bucket, most recent last; allocated lazily because most buckets never fill. */
   private readonly caches: Array<MutableContact[] | undefined> = [];
@@ -92,8 +96,12 @@ export class RoutingTable {
   private readonly ids: IdPool | undefined;
   /** No bucket past this one has ever held a contact: closest() need not look further. */
   private deepestUsed = -1;
-  /** Last update or lookup per bucket; -Infinity ("never") makes a fresh table refresh everything once. */
-  private readonly touched = new Float64Array(ID_BITS).fill(-Infinity);
+  /**
+   * Last update or lookup per bucket; -Infinity ("never") makes a fresh table refresh
+   * everything once. Grown as deeper buckets are touched (see touchedAt), for the same
+   * reason as `buckets`.
+   */
+  private touched = new Float64Array(0);
 
   constructor(self: NodeId, opts: RoutingTableOptions = {}) {
     if (!isNodeId(self)) throw invalidArgument('self', 'a 32-byte Uint8Array', self);
@@ -110,7 +118,6 @@ export class RoutingTable {
     this.replacementCacheSize = cacheSize;
     this.onDead = opts.onDead;
     this.ids = opts.ids;
-    for (let i = 0; i < ID_BITS; i++) this.buckets.push(NO_CONTACTS);
   }
 
   /** Contacts in buckets, lost ones included. */
@@ -138,6 +145,7 @@ export class RoutingTable {
     this.touchBucket(i, now);
     const idHex = toHex(id);
     // An empty bucket gets an array of its own here: every update of one adds a contact.
+    while (this.buckets.length <= i) this.buckets.push(NO_CONTACTS);
     let bucket = this.buckets[i]!;
     if (bucket === NO_CONTACTS) {
       this.buckets[i] = bucket = [];
@@ -151,7 +159,7 @@ export class RoutingTable {
       if (rttMs !== undefined) existing.rttMs = rttMs;
       existing.failures = 0;
       if (existing.lost === true) {
-        delete existing.lost;
+        existing.lost = undefined;
         this.lostCount--;
         this.version++;
       }
@@ -162,14 +170,17 @@ export class RoutingTable {
     // A cached candidate carries its last rtt forward: it was measured on the same peer.
     const cached = this.takeFromCache(i, idHex);
     const kept = cached ?? this.ids?.keep(id, idHex);
+    // Every field from the start, none ever deleted: V8 then keeps all contacts in one
+    // compact shape (a field added later or deleted cost each contact a property array or a
+    // dictionary of its own).
     const contact: MutableContact = {
       id: kept?.id ?? id.slice(),
       idHex: kept?.idHex ?? idHex,
       lastSeen: now,
+      rttMs: rttMs ?? cached?.rttMs,
       failures: 0,
+      lost: undefined,
     };
-    const rtt = rttMs ?? cached?.rttMs;
-    if (rtt !== undefined) contact.rttMs = rtt;
 
     if (bucket.length < this.k) {
       bucket.push(contact);
@@ -265,6 +276,17 @@ export class RoutingTable {
     return idHex !== undefined && this.byHex.has(idHex);
   }
 
+  /**
+   * The id for `idHex` as this table keeps it: a contact's, or the shared pool's (IdPool),
+   * so that others holding the id (the neighbour set) need no copy of their own.
+   */
+  idFor(idHex: IdHex): NodeId {
+    const known = this.byHex.get(idHex);
+    if (known !== undefined) return known.id;
+    const id = fromHex(idHex);
+    return this.ids?.keep(id, idHex).id ?? id;
+  }
+
   /** A copy of bucket `i`, oldest first (copied so callers may markDead while iterating). */
   bucket(i: number): readonly Contact[] {
     return this.buckets[i]?.slice() ?? [];
@@ -277,7 +299,7 @@ export class RoutingTable {
 
   nonEmptyBuckets(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < ID_BITS; i++) if (this.buckets[i]!.length > 0) out.push(i);
+    for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i]!.length > 0) out.push(i);
     return out;
   }
 
@@ -325,7 +347,16 @@ export class RoutingTable {
   /** Note a lookup aimed into bucket `i` (update() notes its own), deferring that bucket's refresh. */
   touchBucket(i: number, now: number): void {
     if (!Number.isInteger(i) || i < 0 || i >= ID_BITS) throw invalidArgument('i', `an integer in [0, ${ID_BITS})`, i);
+    if (i >= this.touched.length) {
+      const grown = new Float64Array(Math.min(ID_BITS, Math.max(i + 1, 2 * this.touched.length, 16))).fill(-Infinity);
+      grown.set(this.touched);
+      this.touched = grown;
+    }
     if (now > this.touched[i]!) this.touched[i] = now;
+  }
+
+  private touchedAt(i: number): number {
+    return i < this.touched.length ? this.touched[i]! : -Infinity;
   }
 
   /**
@@ -342,7 +373,7 @@ export class RoutingTable {
     let deepest = this.deepestUsed;
     while (this.buckets[deepest]!.length === 0) deepest--;
     const last = Math.min(deepest + 1, ID_BITS - 1);
-    for (let i = 0; i <= last; i++) if (now - this.touched[i]! >= refreshMs) out.push(i);
+    for (let i = 0; i <= last; i++) if (now - this.touchedAt(i) >= refreshMs) out.push(i);
     return out;
   }
 
