@@ -40,8 +40,13 @@ export const SIZE_BUDGET = {
    * lookups ended early, offers went by their introducer and snapshots restored in batches (728 kB
    * packed by the consumer tier, 711 kB by bench:size): the same features ship in
    * both unminified builds.
+   * Raised to 790 kB when the page began settling calls and counting publish acknowledgements
+   * (MessagePack's decoder now in the page's build), the flood guard kept its rows in tables, the
+   * relay socket opened beside the identity and the connection manager split in four (766 kB
+   * packed by the consumer tier, 731 kB at the commit before): dist/browser/index.js grew 34 kB
+   * raw, the Node build 31 kB, the worker 17 kB and the demo 22 kB, all of it this code.
    */
-  tarball: 740 * 1024,
+  tarball: 790 * 1024,
 } as const;
 
 export const kB = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;
