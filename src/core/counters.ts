@@ -71,6 +71,7 @@ export const FIXED_COUNTERS = [
   'liveness.bucketChallenge',
   'liveness.evicted',
   'trust.tests',
+  'trust.testsUnasked',
   'trust.nothingToTest',
   'siblings.asked',
   'siblings.found',

@@ -250,6 +250,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         queryTimer,
         trust,
         actions,
+        siblings: policy.siblings,
         refreshBucket: (b) => refreshBucket(lookups, b),
         wake,
       }),
