@@ -71,7 +71,6 @@ export const FIXED_COUNTERS = [
   'liveness.bucketChallenge',
   'liveness.evicted',
   'trust.tests',
-  'trust.testsUnasked',
   'trust.nothingToTest',
   'siblings.asked',
   'siblings.found',

@@ -250,7 +250,6 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         queryTimer,
         trust,
         actions,
-        siblings: policy.siblings,
         refreshBucket: (b) => refreshBucket(lookups, b),
         wake,
       }),

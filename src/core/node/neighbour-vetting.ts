@@ -1,7 +1,7 @@
-import type { NeighbourActions, Neighbours } from '../context.js';
-import { bucketIndex, fromHex } from '../id.js';
-import { testNeighbour, type NeighbourTestHost } from './neighbour-test.js';
+import type { Messaging, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
+import { bucketIndex, compareDistance, fromHex, idsEqual, toHex } from '../id.js';
 import { FAILED_TESTS_TO_DISTRUST_ALONE, type NeighbourTrust, type Outcome } from '../defence/neighbour-trust.js';
+import type { QueryTimer } from '../lookup/query-timer.js';
 import type { RoutingTable } from '../routing/routing-table.js';
 
 /** A new neighbour is first tested this long after its channel opened (its own mesh needs a moment). */
@@ -35,12 +35,17 @@ const RETEST_SPACING_MS = 5 * 60_000;
  * relay for introductions to random others, as a node with no channel at all does.
  */
 const SURROUNDED_AFTER_MS = 45_000;
+/** A test's target is drawn from this many of the nodes the neighbour names as closest to itself. */
+const TEST_TARGET_CHOICES = 3;
 /** A bucket is looked up again for stand-ins at most this often when its unreliable neighbours are dropped. */
 const REFILL_SPACING_MS = 30_000;
 
-export interface VettingHost extends NeighbourTestHost {
+export interface VettingHost extends NodeBasics {
   readonly neighbours: Neighbours;
   readonly table: Pick<RoutingTable, 'get' | 'closest' | 'markDead'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate'>;
+  /** A test waits a few of our usual lookup round trips. */
+  readonly queryTimer: Pick<QueryTimer, 'softMs'>;
   /** The verdicts, kept by the node: lookups and the contact book read them too. */
   readonly trust: NeighbourTrust;
   readonly actions: Pick<NeighbourActions, 'hangUp' | 'coolDown'>;
@@ -54,11 +59,11 @@ export interface VettingHost extends NeighbourTestHost {
  * Puts neighbour-trust.ts to work. Real requests give doubt, tests give the verdict. A
  * neighbour is tested when its channel opens (or, at a node with proven neighbours
  * enough, once ordinary traffic has had SETTLED_FIRST_TEST_AFTER_MS to prove it) and
- * whenever it has lost one of our requests, every TEST_INTERVAL_MS until something routed through it comes back:
- * we route a FIND_NODE through it to a node next to it that we know ourselves, one of its
- * own siblings, which an honest neighbour has open channels to (neighbour-test.ts, which
- * also says when it asks the neighbour for its siblings first). Such a test looks like any
- * lookup's query. A neighbour that turns out unreliable loses its channel and its place in our
+ * whenever it has lost one of our requests, every TEST_INTERVAL_MS until something routed through it comes back: we ask
+ * it (directly) for the nodes closest to itself, then route a FIND_NODE through it to one
+ * of those we know ourselves, its own siblings, which an honest neighbour has open
+ * channels to (else to our own contact nearest it). Such a test looks like any lookup's
+ * query. A neighbour that turns out unreliable loses its channel and its place in our
  * routing table, and is neither dialled nor accepted while the verdict lasts; its answers
  * in lookups are still weighed like anyone's, and it is not convicted of anything.
  */
@@ -78,8 +83,6 @@ export class NeighbourVetting {
    */
   private wakeAt = -Infinity;
   private changed = true;
-  /** Neighbours that lost a test sent without asking them first: their tests ask again until one gets through. */
-  private readonly askFirst = new Set<string>();
   /** When each bucket was last looked up again after an unreliable neighbour left it. */
   private readonly refilledAt = new Map<number, number>();
 
@@ -100,7 +103,6 @@ export class NeighbourVetting {
     this.nextTestAt.delete(peer);
     this.testsWithoutAnswer.delete(peer);
     this.testedAt.delete(peer);
-    this.askFirst.delete(peer);
     this.trust.forget(peer);
   }
 
@@ -115,7 +117,6 @@ export class NeighbourVetting {
     // (neighbour-trust.ts counts the reliable others).
     const before = this.trust.verdict(hop);
     let changed = outcome === 'through' && this.testsWithoutAnswer.delete(hop);
-    if (outcome === 'through') this.askFirst.delete(hop);
     const verdict = this.trust.record(hop, outcome);
     if (verdict !== before) changed = true;
     if (changed) this.markChanged(host.clock.now());
@@ -196,7 +197,12 @@ export class NeighbourVetting {
     this.host.wake?.(at);
   }
 
-  /** One test of `peer` (neighbour-test.ts); its result counts as any request's outcome. */
+  /**
+   * One test of `peer`: ask it for its siblings and route a query through it to one of
+   * them that we know ourselves (an honest neighbour has a channel to it); when it names
+   * none we know, to our own contact closest to it. Only a target we know makes a loss
+   * count: an honest neighbour may have been told of made-up ids by a colluder.
+   */
   private test(peer: string): void {
     const { host } = this;
     const neighbour = host.neighbours.get(peer);
@@ -206,17 +212,53 @@ export class NeighbourVetting {
     this.testedAt.set(peer, host.clock.now());
     this.testsWithoutAnswer.set(peer, (this.testsWithoutAnswer.get(peer) ?? 0) + 1);
     host.count('trust.tests');
-    const sent = testNeighbour(host, neighbour, this.askFirst.has(peer), (result, unasked) => {
+    const finish = (outcome: Outcome | 'nothing-to-test'): void => {
       if (!this.nextTestAt.has(peer)) return;
-      // A lost test that asked nothing is only doubt: the next ones ask, so that the verdict
-      // rests on tests the neighbour answered, as it always has.
-      if (unasked && result === 'lost') this.askFirst.add(peer);
       this.markChanged(host.clock.now() + TEST_INTERVAL_MS);
       this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
-      if (result === 'nothing-to-test') host.count('trust.nothingToTest');
-      else this.outcome(peer, result);
-    });
-    if (sent.unasked) host.count('trust.testsUnasked');
+      if (outcome === 'nothing-to-test') host.count('trust.nothingToTest');
+      else this.outcome(peer, outcome);
+    };
+    const ask = host.messenger.newId();
+    host.messenger.expect(
+      ask,
+      host.hopTimeoutMs,
+      (reply) => {
+        const named = reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : [];
+        const known = named
+          .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, host.self) && this.knows(toHex(id)))
+          .sort((a, b) => compareDistance(neighbour.id, a, b))
+          .slice(0, TEST_TARGET_CHOICES);
+        const target =
+          known[Math.floor(host.random.next() * known.length)] ??
+          host.table.closest(neighbour.id, 1, (c) => c.idHex === peer || c.idHex === host.selfHex)[0]?.id;
+        if (target === undefined) return finish('nothing-to-test');
+        const rid = host.messenger.newId();
+        // A sibling of our neighbour is a hop or two away: several of our usual lookup round trips is plenty.
+        const timeoutMs = Math.min(host.hopTimeoutMs * 2, 4 * host.queryTimer.softMs);
+        host.messenger.expect(
+          rid,
+          timeoutMs,
+          () => finish('through'),
+          () => finish('test-failed'),
+        );
+        // originate, not routeRequest: finish() scores the test for `peer` itself; with the
+        // messenger's first-hop bookkeeping too, one test would count twice for the same hop.
+        if (host.messenger.originate(target, true, 'FIND_NODE', { rid, target }, { firstHop: neighbour.id }) !== peer) {
+          host.messenger.forget(rid);
+          finish('nothing-to-test');
+        }
+      },
+      () => {
+        // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
+        if (!this.nextTestAt.has(peer)) return;
+        this.markChanged(host.clock.now() + TEST_INTERVAL_MS);
+        this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
+        this.outcome(peer, 'lost');
+      },
+      peer,
+    );
+    host.messenger.sendDirect(peer, 'FIND_NODE', { rid: ask, target: neighbour.id });
   }
 
   /**
@@ -247,5 +289,11 @@ export class NeighbourVetting {
     let reliable = 0;
     for (const hex of this.host.neighbours.keys()) if (this.trust.verdict(hex) === 'reliable') reliable++;
     return reliable;
+  }
+
+  /** A neighbour of ours, or a contact in our table not known to be gone. */
+  private knows(hex: string): boolean {
+    const contact = this.host.table.get(hex);
+    return this.host.neighbours.has(hex) || (contact !== undefined && contact.lost !== true);
   }
 }
