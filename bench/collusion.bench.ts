@@ -4,7 +4,9 @@
  * misroute and drop honest envelopes, answer with only colluders and made-up ids, and
  * never store). Prints the figures and writes the "Collusion" section of BENCHMARKS.md.
  * Arguments: node counts (default 1000); `--fractions=0,0.2`; `--fakes=far,plausible,none`
- * (what the coalition's made-up ids look like, collusion-scenario.ts); `--no-write` to only print.
+ * (what the coalition's made-up ids look like, collusion-scenario.ts); `--when=built,first-join`
+ * (when the coalition turns: the rows that neighbour vetting's first tests decide are the
+ * `first-join` ones); `--no-write` to only print.
  */
 import {
   colludedSwarm,
@@ -74,13 +76,15 @@ const sizes = args.map(Number).filter((x) => x > 0);
 const fakeKinds = (args.find((a) => a.startsWith('--fakes='))?.split('=')[1] ?? 'far,plausible,none').split(
   ',',
 ) as FakeIds[];
+const when = (args.find((a) => a.startsWith('--when='))?.split('=')[1] ?? 'built,first-join').split(',');
 const fractions = (args.find((a) => a.startsWith('--fractions='))?.split('=')[1] ?? '0,0.2').split(',').map(Number);
 const rows: Array<Array<string | number>> = [];
 const notes: string[] = [];
 for (const n of sizes.length > 0 ? sizes : [1000]) {
   for (const f of fractions) {
     for (const fake of f === 0 ? (['none'] as const) : fakeKinds) {
-      for (const early of f === 0 ? [false] : [false, true]) {
+      const timings = [false, true].filter((early) => when.includes(early ? 'first-join' : 'built'));
+      for (const early of f === 0 ? [false] : timings) {
         const r = await scenario(n, f, early, fake);
         rows.push(...r.rows);
         notes.push(...r.notes);
