@@ -225,6 +225,9 @@ function publishInWorkers(events: Tagged[], wevents: WTagged[], r: number, steps
         add(steps, 'P subscriber page: answer → acknowledgement on the channel', ackOut.t - answer.t);
       }
       add(steps, 'P subscriber page: acknowledgement out → frame posted to its worker', pagePosted.t - ackOut.t);
+      const sendReturned = events.find((e) => e.page === p && e.ev === 'dc>end' && e.t >= ackOut.t);
+      if (sendReturned)
+        add(steps, "P subscriber page: … of which the acknowledgement's send call", sendReturned.t - ackOut.t);
       continue;
     }
     const posted = events.find(

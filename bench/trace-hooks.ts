@@ -7,7 +7,7 @@
  *   worker object itself carries them);
  * - `port>` / `port<`: the MessagePorts: the bytes bridge (frames, channel events) and the
  *   worker's calls back into the page (a CALL's handler, subscription deliveries);
- * - `dc>` / `dc<`: RTCDataChannel messages, sent and received;
+ * - `dc>` / `dc<`: RTCDataChannel messages, sent and received; `dc>end`: the send call returned;
  * - `app<`: the app's promise settled (the benchmark page notes it: the page may settle a call
  *   from its REPLY before the worker's Comlink answer comes);
  * - `crypto(` / `crypto)`: a WebCrypto verify or sign the page asked for, and its answer in the page.
@@ -20,7 +20,7 @@
 export interface TraceEvent {
   /** Milliseconds on the shared clock. */
   t: number;
-  ev: 'api>' | 'api<' | 'port>' | 'port<' | 'dc>' | 'dc<' | 'app<' | 'crypto(' | 'crypto)';
+  ev: 'api>' | 'api<' | 'port>' | 'port<' | 'dc>' | 'dc>end' | 'dc<' | 'app<' | 'crypto(' | 'crypto)';
   /** What crossed: the bridge message's type, the Comlink call's path, or the frame's length. */
   tag: string;
   /** For `dc` events: the channel's label, the same at both of its ends. */
@@ -97,7 +97,11 @@ function hookSend<T extends { prototype: object }>(cls: T, method: 'postMessage'
   const original = proto[method]!;
   proto[method] = function (this: unknown, ...args: unknown[]) {
     note(ev, args[0], this);
-    return original.apply(this, args);
+    try {
+      return original.apply(this, args);
+    } finally {
+      if (ev === 'dc>') note('dc>end', args[0], this);
+    }
   };
 }
 

@@ -19,7 +19,7 @@ import type { AppCallbacks } from './app-callbacks.js';
  *
  * Here the page reads the PUBLISH (publication-read.ts: the codec's check, without the codec),
  * checks its freshness and its signature with WebCrypto, delivers it to the callbacks once
- * (by message id, app-callbacks.ts) and puts the acknowledgement on the channel; then the
+ * (by message id, app-callbacks.ts), then puts the acknowledgement on the channel; then the
  * worker gets the frame marked with that acknowledgement's header (frame-pump.ts), counts it,
  * charges the neighbour's flood budget, remembers the message id, accounts for the REPLY, and
  * neither verifies nor delivers it again (pubsub.ts, TakenOnPage).
@@ -119,7 +119,7 @@ export class PagePublications {
     );
   }
 
-  /** A publication that verified: acknowledged, then handed to the matching callbacks once. */
+  /** A publication that verified: handed to the matching callbacks once, then acknowledged. */
   private deliver(peer: string, p: PublishMsg): Taken | undefined {
     // A subscription changed, or the neighbour was cut off, while WebCrypto checked it: the worker decides.
     if (this.app.changing > 0 || !this.admitted.has(peer)) return undefined;
@@ -127,12 +127,14 @@ export class PagePublications {
     if (payload === undefined) return undefined;
     const matching: number[] = [];
     for (const [id, pattern] of this.app.patterns) if (matches(pattern, p.topic)) matching.push(id);
+    // Delivered first, as the worker did (its delivery reached the page before its acknowledgement): Chromium's
+    // RTCDataChannel.send waits for the network thread, 3.4 ms p50 on a loaded machine (BENCHMARKS.md, Publish
+    // on 2026-12-07 (session 14)), which the app's callbacks need not wait for.
+    if (this.app.firstTime(toHex(p.mid)) && matching.length > 0)
+      this.app.deliverTo(matching, p.topic, payload.value, toHex(nodeIdFromPublicKey(p.publicKey)));
     const ack = acknowledgementFrame(p.rid, matching.length);
     // The channel may keep the frame (queued): the worker gets a copy of the header.
     const head = ack.slice(0, REPLY_HEADER_BYTES);
-    const sent = this.send(peer, ack);
-    if (this.app.firstTime(toHex(p.mid)) && matching.length > 0)
-      this.app.deliverTo(matching, p.topic, payload.value, toHex(nodeIdFromPublicKey(p.publicKey)));
-    return sent ? head : new Uint8Array(0);
+    return this.send(peer, ack) ? head : new Uint8Array(0);
   }
 }
