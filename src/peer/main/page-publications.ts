@@ -14,8 +14,9 @@ import type { AppCallbacks } from './app-callbacks.js';
  * Threads). The worker used to: the PUBLISH went channel → page → worker, the worker had
  * WebCrypto check its signature (an answer that comes back as a task of its own), delivered
  * it to the app's callbacks over Comlink and sent its acknowledgement back through the page.
- * Traced on a loaded 8-tab mesh, the worker's own work was ~0.7 ms of the subscriber's 7 ms
- * and the two postMessage hops the rest (BENCHMARKS.md, Publish on 2026-12-07 (session 14)).
+ * Traced on a loaded 8-tab mesh, the worker's own work was 1.1-1.7 ms of the subscriber's
+ * 8.7-10.3 ms (p50), the two postMessage hops most of the rest (BENCHMARKS.md, Publish on
+ * 2026-12-07 (session 14)).
  *
  * Here the page reads the PUBLISH (publication-read.ts: the codec's check, without the codec),
  * checks its freshness and its signature with WebCrypto, delivers it to the callbacks once
