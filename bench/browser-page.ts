@@ -7,7 +7,8 @@
  *
  * Timing loops run inside the page, so Playwright's own round trips never enter a figure.
  */
-import { noteResult, startTrace, stopTrace } from './trace-hooks.js';
+import { noteResult, startTrace, stopTrace, tracing } from './trace-hooks.js';
+import traceWorkerUrl from './trace-worker.ts?worker&url';
 import { joinEvents, noteJoin } from './join-hooks.js';
 import * as Comlink from 'comlink';
 import { createPeer, type LookupEvent, type Peer } from '../src/index.js';
@@ -41,7 +42,14 @@ let raw: { pc: RTCPeerConnection; channel?: RTCDataChannel } | undefined;
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
 async function start(): Promise<Peer> {
-  const peer = await createPeer({ bootstrap: relay, realm, storage: 'memory', ...tuning });
+  // Traced, the worker loads its own hooks before the product's worker (trace-worker-hooks.ts).
+  const peer = await createPeer({
+    bootstrap: relay,
+    realm,
+    storage: 'memory',
+    ...tuning,
+    ...(tracing ? { workerUrl: traceWorkerUrl } : {}),
+  });
   join.readyMs = performance.now();
   join.phases = startupMarks();
   // The routing table fills when a channel opens; poll it at a fine grain until it has a contact,

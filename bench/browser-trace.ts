@@ -9,12 +9,13 @@
  *   npm run bench:trace -- [--rounds=60]
  */
 import type { AddressInfo } from 'node:net';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Page, type Worker } from '@playwright/test';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
 import { listen } from '../src/relay/http.js';
 import { startRelay } from '../src/relay/relay.js';
 import { percentile } from './report.js';
 import type { TraceEvent } from './trace-hooks.js';
+import type { WorkerTraceEvent } from './trace-worker-hooks.js';
 import { isolatedPagesServer } from './isolated-pages.js';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -24,6 +25,10 @@ const SUBSCRIBERS = 5;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Tagged = TraceEvent & { page: number };
+/** What a page's worker noted (trace-worker-hooks.ts). */
+type WTagged = WorkerTraceEvent & { page: number };
+const PUBLISH = 0x10;
+const REPLY = 0x21;
 /** Per round, each step's duration (ms) by name. */
 type Steps = Map<string, number[]>;
 
@@ -144,13 +149,123 @@ function table(title: string, steps: Steps): string {
   return [`#### ${title}`, '', '| step | p50 ms | p95 ms | samples |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+/** Each page's DHT worker, started from bench/trace-worker.ts (the benchmark's floors start workers of their own). */
+function dhtWorker(page: Page): Worker {
+  const w = page.workers().find((x) => x.url().includes('trace-worker'));
+  if (w === undefined) throw new Error(`no traced DHT worker in ${page.url()}`);
+  return w;
+}
+
+let workerEvents: WTagged[] = [];
+
 async function traced(pages: Page[], op: () => Promise<unknown>): Promise<Tagged[]> {
+  const workers = pages.map(dhtWorker);
+  await Promise.all(workers.map((w) => w.evaluate('globalThis.__workerTrace.start()')));
   await Promise.all(pages.map((p) => evaluate(p, 'window.bench.traceStart()')));
   await op();
   // Late answers (the other paths of a lookup) land after the result: give them a moment.
   await sleep(20);
   const all = await Promise.all(pages.map((p) => evaluate<TraceEvent[]>(p, 'window.bench.traceStop()')));
+  const inWorkers = await Promise.all(
+    workers.map((w) => w.evaluate('globalThis.__workerTrace.stop()') as Promise<WorkerTraceEvent[]>),
+  );
+  workerEvents = inWorkers.flatMap((es, page) => es.map((e) => ({ ...e, page }))).sort((a, b) => a.t - b.t);
   return all.flatMap((es, page) => es.map((e) => ({ ...e, page }))).sort((a, b) => a.t - b.t);
+}
+
+/**
+ * A publish, inside the workers (trace-worker-hooks.ts): the publisher's worker from the API
+ * call to its PUBLISHes, and each subscriber's from the PUBLISH in to its acknowledgement out,
+ * split at the WebCrypto calls. Postings and deliveries are matched on the shared clock.
+ */
+function publishInWorkers(events: Tagged[], wevents: WTagged[], r: number, steps: Steps): void {
+  const start = events.find((e) => e.page === r && e.ev === 'api>' && e.tag.includes('publish'));
+  const end = events.find((e) => e.page === r && e.ev === 'app<' && start !== undefined && e.t >= start.t);
+  if (start === undefined || end === undefined) return;
+  const w = wevents.filter((e) => e.page === r && e.t >= start.t && e.t <= end.t);
+  const call = w.find((e) => e.ev === 'w<' && e.tag.includes('publish'));
+  const called = call && w.find((e) => e.ev === 'w<end' && e.t >= call.t && e.tag === call.tag);
+  const signAsked = w.find((e) => e.ev === 'crypto(' && e.tag === 'sign');
+  const signed = signAsked && w.find((e) => e.ev === 'crypto)' && e.call === signAsked.call);
+  const sends = w.filter((e) => e.ev === 'w>' && e.kind === PUBLISH);
+  if (call) add(steps, 'W publisher: API call → its worker has it (Comlink, one postMessage)', call.t - start.t);
+  if (call && called) add(steps, 'W publisher worker: that task, synchronous part', called.t - call.t);
+  if (call && signAsked && signed) {
+    add(steps, 'W publisher worker: call in → WebCrypto sign asked', signAsked.t - call.t);
+    add(steps, 'W publisher worker: sign asked → answer in the worker', signed.t - signAsked.t);
+    if (sends[0]) add(steps, 'W publisher worker: signature → first PUBLISH posted', sends[0].t - signed.t);
+  } else if (call && sends[0])
+    add(steps, 'W publisher worker: call in → first PUBLISH posted (no WebCrypto)', sends[0].t - call.t);
+  if (sends.length > 1) add(steps, 'W publisher worker: first → last PUBLISH posted', sends.at(-1)!.t - sends[0]!.t);
+  const firstOut = sends[0] && events.find((e) => e.page === r && e.ev === 'port<' && e.t >= sends[0]!.t);
+  if (sends[0] && firstOut) add(steps, 'W publisher: first PUBLISH posted → its page has it', firstOut.t - sends[0].t);
+  add(
+    steps,
+    'W imports of a key per publish, all workers',
+    wevents.filter((e) => e.ev === 'crypto(' && e.tag === 'importKey').length,
+  );
+  for (let p = 0; p < 8; p++) {
+    if (p === r) continue;
+    // Taken by the page itself (page-publications.ts): its acknowledgement leaves before the frame goes to its worker.
+    const arrived = events.find((e) => e.page === p && e.ev === 'dc<' && big(e) && e.t >= start.t && e.t <= end.t);
+    const ackOut = arrived && events.find((e) => e.page === p && e.ev === 'dc>' && e.t >= arrived.t && e.t <= end.t);
+    const pagePosted =
+      arrived && events.find((e) => e.page === p && e.ev === 'port>' && e.tag.startsWith('frame:') && e.t >= arrived.t);
+    if (arrived && ackOut && pagePosted && ackOut.t <= pagePosted.t) {
+      const asked = events.find((e) => e.page === p && e.ev === 'crypto(' && e.t >= arrived.t && e.t <= ackOut.t);
+      const answer = asked && events.find((e) => e.page === p && e.ev === 'crypto)' && e.t >= asked.t);
+      add(steps, 'P subscriber page: channel in → acknowledgement on the channel', ackOut.t - arrived.t);
+      if (asked && answer) {
+        add(
+          steps,
+          'P subscriber page: channel in → WebCrypto verify asked (read, fresh, signed bytes)',
+          asked.t - arrived.t,
+        );
+        add(steps, 'P subscriber page: verify asked → answer in the page', answer.t - asked.t);
+        add(steps, 'P subscriber page: answer → acknowledgement on the channel', ackOut.t - answer.t);
+      }
+      add(steps, 'P subscriber page: acknowledgement out → frame posted to its worker', pagePosted.t - ackOut.t);
+      const sendReturned = events.find((e) => e.page === p && e.ev === 'dc>end' && e.t >= ackOut.t);
+      if (sendReturned)
+        add(steps, "P subscriber page: … of which the acknowledgement's send call", sendReturned.t - ackOut.t);
+      continue;
+    }
+    const posted = events.find(
+      (e) => e.page === p && e.ev === 'port>' && e.tag.startsWith('frame:') && e.t >= start.t && e.t <= end.t && big(e),
+    );
+    if (posted === undefined) continue;
+    const mine = wevents.filter((e) => e.page === p && e.t >= posted.t && e.t <= end.t);
+    const inn = mine.find((e) => e.ev === 'w<' && e.kind === PUBLISH);
+    if (inn === undefined) continue;
+    const task = mine.find((e) => e.ev === 'w<end' && e.kind === PUBLISH && e.t >= inn.t);
+    const asked = mine.find((e) => e.ev === 'crypto(' && e.tag === 'verify' && e.t >= inn.t);
+    const answered = asked && mine.find((e) => e.ev === 'crypto)' && e.call === asked.call);
+    const ack = mine.find((e) => e.ev === 'w>' && e.kind === REPLY && e.t >= inn.t);
+    const deliver = mine.find((e) => e.ev === 'w>' && e.tag.includes('deliver') && e.t >= inn.t);
+    add(steps, 'W subscriber: frame posted by its page → its worker has it', inn.t - posted.t);
+    if (task) add(steps, 'W subscriber worker: frame task, synchronous part (preverify looks in)', task.t - inn.t);
+    if (asked && answered) {
+      add(steps, 'W subscriber worker: frame in → WebCrypto verify asked', asked.t - inn.t);
+      add(steps, 'W subscriber worker: verify asked → answer in the worker', answered.t - asked.t);
+      if (ack)
+        add(
+          steps,
+          'W subscriber worker: answer → acknowledgement posted (core: checks, deliver, REPLY)',
+          ack.t - answered.t,
+        );
+      const between = mine.filter((e) => e.ev === 'w<' && e.t > asked.t && e.t < answered.t).length;
+      add(steps, 'W subscriber worker: other messages handled while verify was out', between);
+    } else if (ack) add(steps, 'W subscriber worker: frame in → acknowledgement posted (no WebCrypto)', ack.t - inn.t);
+    if (ack && deliver) add(steps, 'W subscriber worker: delivery posted − acknowledgement posted', deliver.t - ack.t);
+    const back =
+      ack && events.find((e) => e.page === p && e.ev === 'port<' && e.tag.startsWith('send:') && e.t >= ack.t);
+    if (ack && back) add(steps, 'W subscriber: acknowledgement posted → its page has it', back.t - ack.t);
+    const delivered = events.find(
+      (e) => e.page === p && e.ev === 'port<' && e.tag.includes('deliver') && e.t >= posted.t,
+    );
+    if (delivered)
+      add(steps, "W subscriber: frame posted to worker → app's callback message in the page", delivered.t - posted.t);
+  }
 }
 
 async function main(): Promise<void> {
@@ -193,6 +308,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) {
       const p = await traced(pages, () => evaluate(pages[publisher]!, `window.bench.publishTimed('bench.topic')`));
       exchange(p, publisher, publish, 'publish');
+      publishInWorkers(p, workerEvents, publisher, publish);
       await sleep(25);
     }
     const costs = await evaluate<Record<string, number>>(requester, 'window.bench.pathCosts(300)');

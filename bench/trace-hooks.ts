@@ -7,9 +7,10 @@
  *   worker object itself carries them);
  * - `port>` / `port<`: the MessagePorts: the bytes bridge (frames, channel events) and the
  *   worker's calls back into the page (a CALL's handler, subscription deliveries);
- * - `dc>` / `dc<`: RTCDataChannel messages, sent and received;
+ * - `dc>` / `dc<`: RTCDataChannel messages, sent and received; `dc>end`: the send call returned;
  * - `app<`: the app's promise settled (the benchmark page notes it: the page may settle a call
- *   from its REPLY before the worker's Comlink answer comes).
+ *   from its REPLY before the worker's Comlink answer comes);
+ * - `crypto(` / `crypto)`: a WebCrypto verify or sign the page asked for, and its answer in the page.
  *
  * Only the main thread can be hooked from the page: what the worker does shows as the time
  * between a message posted to it and the next one it posts back. Without `?trace=1` nothing
@@ -19,7 +20,7 @@
 export interface TraceEvent {
   /** Milliseconds on the shared clock. */
   t: number;
-  ev: 'api>' | 'api<' | 'port>' | 'port<' | 'dc>' | 'dc<' | 'app<';
+  ev: 'api>' | 'api<' | 'port>' | 'port<' | 'dc>' | 'dc>end' | 'dc<' | 'app<' | 'crypto(' | 'crypto)';
   /** What crossed: the bridge message's type, the Comlink call's path, or the frame's length. */
   tag: string;
   /** For `dc` events: the channel's label, the same at both of its ends. */
@@ -96,7 +97,26 @@ function hookSend<T extends { prototype: object }>(cls: T, method: 'postMessage'
   const original = proto[method]!;
   proto[method] = function (this: unknown, ...args: unknown[]) {
     note(ev, args[0], this);
-    return original.apply(this, args);
+    try {
+      return original.apply(this, args);
+    } finally {
+      if (ev === 'dc>') note('dc>end', args[0], this);
+    }
+  };
+}
+
+/** Note each WebCrypto `method` call and when its answer is in (before the caller's own continuation). */
+function hookCrypto(method: 'verify' | 'sign'): void {
+  const proto = SubtleCrypto.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const original = proto[method]!;
+  proto[method] = function (this: SubtleCrypto, ...args: unknown[]) {
+    note('crypto(', method, undefined);
+    const p = original.apply(this, args);
+    p.then(
+      () => note('crypto)', method, undefined),
+      () => note('crypto)', `${method}!`, undefined),
+    );
+    return p;
   };
 }
 
@@ -110,6 +130,8 @@ if (tracing) {
   hookListeners(MessagePort.prototype, 'port<');
   hookSend(RTCDataChannel, 'send', 'dc>');
   hookOnmessage(RTCDataChannel.prototype, 'dc<');
+  hookCrypto('verify');
+  hookCrypto('sign');
 }
 
 /** Start noting (dropping what was noted before). */

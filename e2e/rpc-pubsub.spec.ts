@@ -127,6 +127,14 @@ test.describe('calls and pub/sub between browser peers', () => {
     const expected = [0, 1, 2].map((n) => ({ payload: { n }, topic: 'sensors.kitchen.temp' }));
     for (const i of [0, 1, 2, 4]) await expect.poll(() => inbox(subscribers[i]!)).toEqual(expected);
     expect(await inbox(subscribers[3]!)).toEqual([]);
+    // The subscribers' pages verified, delivered and acknowledged what came straight from the publisher themselves
+    // (main/page-publications.ts); each message was still delivered once (above).
+    const takenOnPage = async (): Promise<number> => {
+      let n = 0;
+      for (const i of [0, 1, 2, 4]) n += await stat(subscribers[i]!, 'pubsub.takenOnPage');
+      return n;
+    };
+    await expect.poll(takenOnPage).toBeGreaterThan(0);
 
     for (const s of subscribers)
       await s.page.evaluate(() => (window as unknown as { stop: () => Promise<void> }).stop());

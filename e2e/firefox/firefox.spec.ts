@@ -86,6 +86,8 @@ test('a Firefox tab and two Chromium tabs advertise, discover, call, publish and
   await expect
     .poll(() => ff.evaluate(() => window.received!.map((r) => r.topic), undefined))
     .toContain('xb.news.chromium');
+  // Firefox's page took it itself, verified with its WebCrypto Ed25519 (main/page-publications.ts).
+  await expect.poll(() => statOf(ff, 'pubsub.takenOnPage')).toBeGreaterThanOrEqual(1);
   await expect
     .poll(() => c1.evaluate(() => window.received!.map((r) => [r.topic, r.publisher]), undefined))
     .toEqual(

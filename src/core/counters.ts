@@ -124,6 +124,7 @@ export const FIXED_COUNTERS = [
   'pubsub.duplicates',
   'pubsub.refused',
   'pubsub.countedOnPage',
+  'pubsub.takenOnPage',
   'persistence.failed',
   'persistence.restoreFailed',
 ] as const;

@@ -26,7 +26,10 @@ export interface AsyncEd25519 {
 /** The platform's Ed25519, looked for once per thread and shared by every user of this module. */
 let platform: Promise<WebEd25519 | undefined> | undefined;
 
-export function asyncEd25519(found: Promise<WebEd25519 | undefined> = (platform ??= webEd25519())): AsyncEd25519 {
+/** The platform's WebCrypto Ed25519 (web-ed25519.ts), looked for once per thread; undefined where it has none. */
+export const platformEd25519 = (): Promise<WebEd25519 | undefined> => (platform ??= webEd25519());
+
+export function asyncEd25519(found: Promise<WebEd25519 | undefined> = platformEd25519()): AsyncEd25519 {
   /** The signer of the last seed used: a tab signs with one key. */
   let signing: { hex: string; signer: ReturnType<WebEd25519['signer']> } | undefined;
 

@@ -33,5 +33,10 @@ describe('the bytes bridge: replies the page awaits', () => {
     expect(parseFromWorker({ t: 'publishing', token: 4, delivered: -1, sent: 5 })).toBeNull();
     expect(parseToWorker({ t: 'frame', peer, frame, settled: 4 })).toEqual({ t: 'frame', peer, frame, settled: 4 });
     expect(parseToWorker({ t: 'frame', peer, frame, settled: 'x' })).toBeNull();
+    // A publication the page took, with its acknowledgement's header (empty: the channel had closed).
+    const head = new Uint8Array(8);
+    expect(parseToWorker({ t: 'frame', peer, frame, taken: head })).toEqual({ t: 'frame', peer, frame, taken: head });
+    expect(parseToWorker({ t: 'frame', peer, frame, taken: [1, 2] })).toBeNull();
+    expect(parseToWorker({ t: 'frame', peer, frame, taken: head, settled: 4 })).toBeNull();
   });
 });

@@ -34,8 +34,12 @@ export type ToWorker =
   | { t: 'close'; peer: string }
   /** A dial ended without a channel because one side held its cap (connection-manager.ts): the peer is alive. */
   | { t: 'busy'; peer: string }
-  /** `settled`: the page settled its call of that token from this frame (a REPLY; worker/page-answers.ts). */
-  | { t: 'frame'; peer: string; frame: Uint8Array; settled?: number }
+  /**
+   * `settled`: the page settled its call of that token from this frame (a REPLY; worker/page-answers.ts).
+   * `taken`: the frame is a PUBLISH the page verified, delivered and acknowledged itself, with this REPLY's
+   * header (main/page-publications.ts); an empty one when the channel had closed before the acknowledgement.
+   */
+  | { t: 'frame'; peer: string; frame: Uint8Array; settled?: number; taken?: Uint8Array }
   /** A sealed signal (signal-envelope.ts) for the node to route to `to`; answered by `signal-routed` with the same id. */
   | { t: 'signal-out'; id: number; to: string; payload: Uint8Array }
   /** Connections the page has created so far (inbound ones too): what the node counts against its budget. */
@@ -87,6 +91,10 @@ export function parseToWorker(data: unknown): ToWorker | null {
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
     case 'frame':
       if (!isString(m.peer) || !(m.frame instanceof Uint8Array)) return null;
+      if (m.taken !== undefined)
+        return m.taken instanceof Uint8Array && m.settled === undefined
+          ? { t: 'frame', peer: m.peer, frame: m.frame, taken: m.taken }
+          : null;
       if (m.settled === undefined) return { t: 'frame', peer: m.peer, frame: m.frame };
       return isId(m.settled) ? { t: 'frame', peer: m.peer, frame: m.frame, settled: m.settled } : null;
     case 'signal-out':

@@ -51,19 +51,35 @@ const isRid = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 export const isReplyFrame = (frame: Uint8Array): boolean =>
   frame.length >= HEADER_BYTES && frame[0] === PROTOCOL_VERSION && frame[1] === MessageType.REPLY;
 
-/** The body of a REPLY frame, checked as the codec checks it; null for anything else or anything malformed. */
-export function readReply(frame: Uint8Array): ReplyBody | null {
-  if (!isReplyFrame(frame) || frame.length > MAX_FRAME_BYTES) return null;
+/**
+ * The body of a frame of `type` as a map, read as the codec reads it (its header, its size
+ * limit, MessagePack); null for a frame of another type or anything malformed. The schema is
+ * the caller's (readReply here, publication-read.ts for a PUBLISH).
+ */
+export function readMap(frame: Uint8Array, type: number): Record<string, unknown> | null {
+  if (frame.length < HEADER_BYTES || frame[0] !== PROTOCOL_VERSION || frame[1] !== type) return null;
+  if (frame.length > MAX_FRAME_BYTES) return null;
   const length = ((frame[4]! << 24) | (frame[5]! << 16) | (frame[6]! << 8) | frame[7]!) >>> 0;
   if (length !== frame.length - HEADER_BYTES) return null;
-  let m: unknown;
+  const m = readValue(frame.subarray(HEADER_BYTES))?.value;
+  return typeof m !== 'object' || m === null || Array.isArray(m) || m instanceof Uint8Array
+    ? null
+    : (m as Record<string, unknown>);
+}
+
+/** One MessagePack value with the codec's limits, as the codec's decodeValue reads it; undefined when it does not decode. */
+export function readValue(bytes: Uint8Array): { value: unknown } | undefined {
   try {
-    m = decoder.decode(frame.subarray(HEADER_BYTES));
+    return { value: decoder.decode(bytes) };
   } catch {
-    return null;
+    return undefined;
   }
-  if (typeof m !== 'object' || m === null || Array.isArray(m) || m instanceof Uint8Array) return null;
-  const body = m as Record<string, unknown>;
+}
+
+/** The body of a REPLY frame, checked as the codec checks it; null for anything else or anything malformed. */
+export function readReply(frame: Uint8Array): ReplyBody | null {
+  const body = readMap(frame, MessageType.REPLY);
+  if (body === null) return null;
   if (!isRid(body.rid) || typeof body.ok !== 'boolean') return null;
   if (body.ok) return { rid: body.rid, ok: true, result: body.result };
   if (typeof body.code !== 'string' || body.code.length > 64) return null;

@@ -72,6 +72,13 @@ export function encodedSize(value: unknown): number {
   }
 }
 
+/**
+ * A subscriber's acknowledgement of PUBLISH `rid`: how many of its subscriptions matched
+ * (pubsub.ts, handlePublish), for the page that took the publication itself (main/page-publications.ts).
+ */
+export const acknowledgementFrame = (rid: number, matched: number): Uint8Array =>
+  frameOf({ rid, ok: true, result: matched });
+
 /** The body of the REPLY to CALL `rid` of `serviceId` (the worker's way: the router encodes it). */
 export function replyBody(serviceId: string, rid: number, outcome: HandlerOutcome): ReplyBody {
   if (!outcome.ok) return failed(rid, outcome.error);

@@ -27,7 +27,7 @@ const SEEN_MESSAGES = 4_096;
 
 /** What pub/sub uses of the node (a DhtNode is one): subscriber lookups, messages out, acknowledgements back. */
 export interface PubSubHost extends NodeBasics, Pick<Lookups, 'findValue'> {
-  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply' | 'sendFrame'>;
   /** Signs what this node publishes. */
   readonly identity: Pick<Identity, 'publicKey' | 'secretKey'>;
   /** Signs off the thread when given (DhtNodeOptions.signer); otherwise signing is synchronous. */
@@ -35,9 +35,19 @@ export interface PubSubHost extends NodeBasics, Pick<Lookups, 'findValue'> {
 }
 
 export interface SubscriptionSink {
-  /** Hand a message to the app's callbacks for these subscriptions. */
-  deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
+  /** Hand a message (its id in hex: `messageId`) to the app's callbacks for these subscriptions. */
+  deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string, messageId: string): void;
 }
+
+/**
+ * Where a PUBLISH straight from a neighbour may have been taken before this node saw it: by
+ * the page, beside the channels, which checked its signature, delivered it and put the
+ * acknowledgement on the channel (docs/ARCHITECTURE.md, Threads). Asked as the PUBLISH is
+ * handled here: the acknowledgement's REPLY header when the page took it (this node then
+ * accounts for the message and the REPLY, and neither delivers nor verifies it again; an empty
+ * header when the channel closed before the REPLY could go), else undefined.
+ */
+export type TakenOnPage = (peer: string) => Uint8Array | undefined;
 
 /**
  * Told of the PUBLISHes a publish sends, by whoever can count their acknowledgements sooner
@@ -66,6 +76,7 @@ export class PubSub {
     private readonly registry: ServiceRegistry,
     private readonly sink: SubscriptionSink,
     private readonly advertiser: SubscriberAdvertiser,
+    private readonly takenOnPage?: TakenOnPage,
   ) {}
 
   async subscribe(pattern: string): Promise<number> {
@@ -164,6 +175,15 @@ export class PubSub {
    */
   handlePublish(msg: PublishMsg, replyTo: ReplyTo): void {
     const { node } = this;
+    const head = replyTo.kind === 'direct' ? this.takenOnPage?.(replyTo.peer) : undefined;
+    if (head !== undefined && replyTo.kind === 'direct') {
+      // The page verified, delivered and acknowledged it: what is left is the bookkeeping.
+      node.count('pubsub.takenOnPage');
+      this.receive(msg.mid, msg.topic, undefined, '', false);
+      // An empty header: the page's channel had closed before the acknowledgement could go.
+      if (head.length > 0) node.messenger.sendFrame(replyTo.peer, head);
+      return;
+    }
     const check = checkPublication(msg, node.clock.now(), node.verify);
     if (!check.ok) {
       node.count('pubsub.refused');
@@ -184,8 +204,11 @@ export class PubSub {
     return [...new Set(this.subscriptions.values())];
   }
 
-  /** Hand a message to the matching local subscriptions once; returns how many matched. */
-  private receive(mid: Uint8Array, topic: string, payload: unknown, publisher: string): number {
+  /**
+   * Hand a message to the matching local subscriptions once; returns how many matched.
+   * `deliver` false: the page delivered it already (TakenOnPage); it is counted and remembered only.
+   */
+  private receive(mid: Uint8Array, topic: string, payload: unknown, publisher: string, deliver = true): number {
     const id = toHex(mid);
     const matching = [...this.subscriptions].filter(([, pattern]) => matches(pattern, topic)).map(([sid]) => sid);
     if (this.seen.has(id)) {
@@ -196,7 +219,7 @@ export class PubSub {
     if (this.seen.size > SEEN_MESSAGES) this.seen.delete(this.seen.values().next().value!);
     if (matching.length > 0) {
       this.node.count('pubsub.received');
-      this.sink.deliver(matching, topic, payload, publisher);
+      if (deliver) this.sink.deliver(matching, topic, payload, publisher, id);
     }
     return matching.length;
   }

@@ -18,10 +18,22 @@ export type PeerEvent = 'peer:connect' | 'peer:disconnect';
 export type RelayEvent = 'relay:up' | 'relay:down';
 export type SubscriptionCallback = (payload: unknown, info: { topic: string; publisher: string }) => void;
 
+/** Message ids delivered lately, as the worker keeps them (core/registry/pubsub.ts). */
+const SEEN_MESSAGES = 4_096;
+
 export class AppCallbacks {
   /** The one record of which services have handlers in this tab. */
   readonly handlers = new Map<string, ServiceHandler>();
   readonly subscriptions = new Map<number, SubscriptionCallback>();
+  /** The pattern of each subscription in `subscriptions`: what the page matches a publication it takes itself against. */
+  readonly patterns = new Map<number, string>();
+  /**
+   * Subscribes and unsubscribes under way: meanwhile the worker's subscriptions and these
+   * differ, and only the worker says which match (page-publications.ts leaves it the messages).
+   */
+  changing = 0;
+  /** Messages delivered to the app's callbacks, by id: from the worker and from the page, each once. */
+  private readonly seen = new Set<string>();
   readonly lookupListeners = new Set<(p: LookupEvent) => void>();
   private readonly peerListeners = new Map<PeerEvent | RelayEvent, Set<(idOrUrl: string) => void>>();
 
@@ -53,16 +65,33 @@ export class AppCallbacks {
           }
         }
     },
-    deliver: (ids, topic, payload, publisher) => {
-      for (const id of ids) {
-        try {
-          this.subscriptions.get(id)?.(payload, { topic, publisher });
-        } catch {
-          // A subscriber callback's failure stays with the app.
-        }
-      }
+    deliver: (ids, topic, payload, publisher, messageId) => {
+      if (this.firstTime(messageId)) this.deliverTo(ids, topic, payload, publisher);
     },
   };
+
+  /**
+   * Whether message `messageId` is new here (and now seen). The worker delivers each message
+   * once, and so does the page, but the same message may reach both: straight from a
+   * neighbour (the page takes it) and routed or declined (the worker delivers it).
+   */
+  firstTime(messageId: string): boolean {
+    if (this.seen.has(messageId)) return false;
+    this.seen.add(messageId);
+    if (this.seen.size > SEEN_MESSAGES) this.seen.delete(this.seen.values().next().value!);
+    return true;
+  }
+
+  /** Hand a message to the callbacks of subscriptions `ids`. */
+  deliverTo(ids: readonly number[], topic: string, payload: unknown, publisher: string): void {
+    for (const id of ids) {
+      try {
+        this.subscriptions.get(id)?.(payload, { topic, publisher });
+      } catch {
+        // A subscriber callback's failure stays with the app.
+      }
+    }
+  }
 
   onPeer(event: PeerEvent | RelayEvent, cb: (idOrUrl: string) => void): () => void {
     let set = this.peerListeners.get(event);

@@ -1,13 +1,13 @@
 import { systemClock } from '../../core/environment.js';
 import { ErrorCode, MeshError } from '../../core/errors.js';
-import { toHex } from '../../core/id.js';
+import { toHex, type IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import type { PeerKind } from '../../core/wire/messages.js';
 import type { WebSocketConstructor } from '../../signaling/client.js';
 import { openEarlySocket, type EarlySocket } from '../../signaling/early-socket.js';
 import type { IceServerSpec } from '../../signaling/ice.js';
 import { RELAY_SERVICE } from '../../signaling/relay-service.js';
-import { asyncEd25519 } from '../../crypto/async-ed25519.js';
+import { asyncEd25519, platformEd25519 } from '../../crypto/async-ed25519.js';
 import type { PeerChannel } from '../../transport/peer-channel.js';
 import { ChannelRoutes } from './channel-routes.js';
 import { IceConfig } from './ice-config.js';
@@ -16,6 +16,7 @@ import type { InitReport, PeerTuning, WorkerInit } from '../worker/worker-api.js
 import { AppCallbacks } from './app-callbacks.js';
 import { ConnectionManager } from './connection-manager.js';
 import { FramePump } from './frame-pump.js';
+import { PagePublications } from './page-publications.js';
 import { createPeerHandle, type Peer } from './peer-handle.js';
 import { RelayDirectory } from './relay-directory.js';
 import { RelayLinks } from './relay-links.js';
@@ -150,7 +151,12 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     // The page refuses channels past the node's own cap, inbound offers included, so both agree on it.
     opts.tuning.maxNeighbours !== undefined ? { maxChannels: opts.tuning.maxNeighbours } : {},
   );
-  pump.drive(connections, app);
+  // Publications straight from a neighbour are verified, delivered and acknowledged here (page-publications.ts).
+  pump.drive(
+    connections,
+    app,
+    new PagePublications(app, systemClock, platformEd25519(), (peer, frame) => connections.send(peer as IdHex, frame)),
+  );
   // Relays beyond the bootstrap list, from the DHT: where the peer goes when its relays are gone.
   const directory = new RelayDirectory({
     bootstrap: opts.bootstrap,

@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom, systemClock } from '../../core/environment.js';
-import { toHex } from '../../core/id.js';
+import { toHex, type IdHex } from '../../core/id.js';
 import { createIdentity } from '../../core/identity.js';
-import { replyFrame } from '../../core/registry/call-reply.js';
+import { acknowledgementFrame, replyFrame } from '../../core/registry/call-reply.js';
+import { signPublication } from '../../core/registry/publication.js';
+import { encodeFrame, encodeValue } from '../../core/wire/codec.js';
+import { webEd25519 } from '../../crypto/web-ed25519.js';
+import { AppCallbacks } from './app-callbacks.js';
+import { PagePublications } from './page-publications.js';
 import { parseToWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import { FramePump, type PumpedChannels } from './frame-pump.js';
 
@@ -75,5 +80,65 @@ describe('page half of the bytes bridge: CALLs answered on the channel', () => {
     await until(() => toWorker.length === 1);
     expect(sent).toEqual([]);
     expect(toWorker).toEqual([{ t: 'invoked', id: 3 }]);
+  });
+
+  it('a publication the page takes reaches the worker marked, in its place: what came after waits behind it, the heartbeat does not', async () => {
+    const channel = new MessageChannel();
+    opened.push(channel.port1, channel.port2);
+    const random = seededRandom(10);
+    const pump = new FramePump(channel.port1, createIdentity(random.bytes), systemClock);
+    const sent: Uint8Array[] = [];
+    const channels: PumpedChannels = {
+      send: (_peer, frame) => sent.push(frame) > 0,
+      connect: () => true,
+      disconnect: () => undefined,
+      signal: () => undefined,
+      refuse: () => undefined,
+      stats: { created: 0 },
+    };
+    const app = new AppCallbacks();
+    app.patterns.set(1, 'chat.lobby');
+    app.subscriptions.set(1, () => undefined);
+    const web = webEd25519();
+    pump.drive(
+      channels,
+      { run: async () => ({ ok: true, result: null }) },
+      new PagePublications(app, systemClock, web, (peer, frame) => channels.send(peer as IdHex, frame)),
+    );
+    await web;
+    const toWorker: ToWorker[] = [];
+    channel.port2.onmessage = (event: MessageEvent) => {
+      const m = parseToWorker(event.data);
+      if (m !== null) toWorker.push(m);
+    };
+    const peer = toHex(random.bytes(32)) as IdHex;
+    const publisher = createIdentity(random.bytes);
+    const frame = encodeFrame('PUBLISH', {
+      rid: 4,
+      ...signPublication(publisher, {
+        mid: random.bytes(16),
+        topic: 'chat.lobby',
+        payload: encodeValue('hi'),
+        at: Date.now(),
+      }),
+    });
+    // Before the worker has sent it anything, a neighbour's publication goes to the worker unmarked.
+    pump.frame(peer, frame);
+    await until(() => toWorker.length === 1);
+    expect(toWorker[0]).toEqual({ t: 'frame', peer, frame });
+    channel.port2.postMessage({ t: 'send', peer, frame: new Uint8Array(20) } satisfies FromWorker);
+    await until(() => sent.length === 1);
+    sent.length = 0;
+    toWorker.length = 0;
+    pump.frame(peer, frame);
+    pump.budget(3);
+    pump.ping(3);
+    await until(() => toWorker.length === 3);
+    expect(sent).toEqual([acknowledgementFrame(4, 1)]);
+    expect(toWorker).toEqual([
+      { t: 'ping', n: 3 },
+      { t: 'frame', peer, frame, taken: acknowledgementFrame(4, 1).slice(0, 8) },
+      { t: 'budget', created: 3 },
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-proto
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
 import { PageReplies } from './page-replies.js';
+import type { PagePublications } from './page-publications.js';
 
 /**
  * The main thread's half of the bytes bridge (bridge-protocol.ts; the worker's half is
@@ -44,6 +45,13 @@ export class FramePump {
   private pongs: ((n: number) => void) | undefined;
   /** The app's calls, settled here from the REPLYs that come back on the channels (page-replies.ts). */
   readonly replies: PageReplies;
+  /** Publications taken here (page-publications.ts); absent: all go to the worker. */
+  private publications: PagePublications | undefined;
+  /**
+   * Messages for the worker held back, in order, behind a publication the page is checking:
+   * the worker sees everything in the order it happened, that publication in its place.
+   */
+  private readonly held: Array<{ m: ToWorker | undefined; transfer?: Transferable[] }> = [];
 
   constructor(
     private readonly port: MessagePort,
@@ -54,9 +62,10 @@ export class FramePump {
   }
 
   /** Start carrying out what the worker asks; until then its messages wait in the port's queue. */
-  drive(channels: PumpedChannels, calls: PumpedCalls): void {
+  drive(channels: PumpedChannels, calls: PumpedCalls, publications?: PagePublications): void {
     this.channels = channels;
     this.calls = calls;
+    this.publications = publications;
     this.port.onmessage = (event: MessageEvent) => this.receive(event.data);
   }
 
@@ -65,6 +74,7 @@ export class FramePump {
   }
 
   closed(peer: IdHex): void {
+    this.publications?.forget(peer);
     this.post({ t: 'close', peer });
   }
 
@@ -73,10 +83,27 @@ export class FramePump {
     this.post({ t: 'busy', peer });
   }
 
-  /** A frame from `peer`'s channel; the REPLY a call awaits settles it here first, and the worker is told so. */
+  /**
+   * A frame from `peer`'s channel. The REPLY a call awaits settles it here first, and the
+   * worker is told so; a publication the page takes (page-publications.ts) is delivered and
+   * acknowledged here, and goes to the worker marked once it has been.
+   */
   frame(peer: IdHex, frame: Uint8Array): void {
     const settled = this.replies.received(peer, frame);
-    this.post(settled === undefined ? { t: 'frame', peer, frame } : { t: 'frame', peer, frame, settled });
+    if (settled !== undefined) return this.post({ t: 'frame', peer, frame, settled });
+    const taking = this.publications?.take(peer, frame);
+    if (taking === undefined) return this.post({ t: 'frame', peer, frame });
+    const entry: { m: ToWorker | undefined } = { m: undefined };
+    this.held.push(entry);
+    const release = (taken: Uint8Array | undefined): void => {
+      entry.m = taken === undefined ? { t: 'frame', peer, frame } : { t: 'frame', peer, frame, taken };
+      while (this.held[0]?.m !== undefined) {
+        const next = this.held.shift()!;
+        this.port.postMessage(next.m, next.transfer ?? []);
+      }
+    };
+    // Whatever happens on the way (it should not throw), the frame and what waits behind it go on.
+    taking.then(release, () => release(undefined));
   }
 
   /**
@@ -123,7 +150,9 @@ export class FramePump {
   }
 
   private post(m: ToWorker, transfer: Transferable[] = []): void {
-    this.port.postMessage(m, transfer);
+    // The heartbeat says the worker answers: it waits for nothing (the worker's side does the same).
+    if (this.held.length === 0 || m.t === 'ping') this.port.postMessage(m, transfer);
+    else this.held.push({ m, transfer });
   }
 
   private receive(data: unknown): void {
@@ -135,6 +164,7 @@ export class FramePump {
         this.pongs?.(m.n);
         return;
       case 'send':
+        this.publications?.admit(m.peer);
         // The REPLY is awaited before the CALL is on the channel: it cannot come back first.
         if (m.awaits === undefined) channels.send(m.peer, m.frame);
         else {
@@ -147,6 +177,7 @@ export class FramePump {
         if (!channels.connect(m.peer)) this.budget(channels.stats.created);
         return;
       case 'disconnect':
+        this.publications?.forget(m.peer);
         channels.disconnect(m.peer);
         return;
       case 'signal-in': {
@@ -158,6 +189,7 @@ export class FramePump {
         this.routing.get(m.id)?.settle(m.routed);
         return;
       case 'refuse':
+        this.publications?.forget(m.peer);
         channels.refuse(m.peer, m.forMs);
         return;
       case 'publishing':

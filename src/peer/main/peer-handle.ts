@@ -164,14 +164,29 @@ export function createPeerHandle(
     async subscribe(topic, cb) {
       live();
       if (typeof cb !== 'function') throw invalidArgument('cb', 'a function', cb);
-      const id = await api.subscribe(topic);
-      app.subscriptions.set(id, cb);
+      // Until the worker answers, its subscriptions and the page's differ: the page takes no publication meanwhile.
+      app.changing++;
+      let id: number;
+      try {
+        id = await api.subscribe(topic);
+        app.subscriptions.set(id, cb);
+        app.patterns.set(id, topic);
+      } finally {
+        app.changing--;
+      }
       let done = false;
       return async () => {
         if (done) return;
         done = true;
         app.subscriptions.delete(id);
-        if (!closed) await api.unsubscribe(id);
+        app.patterns.delete(id);
+        if (closed) return;
+        app.changing++;
+        try {
+          await api.unsubscribe(id);
+        } finally {
+          app.changing--;
+        }
       };
     },
     async publish(topic, payload) {

@@ -5,7 +5,8 @@ import { createIdentity } from '../../core/identity.js';
 import { LIAR_MEMORY_MS } from '../../core/defence/liars.js';
 import { DEFAULT_FLOOD_LIMITS } from '../../core/defence/rate-limit.js';
 import { DhtNode } from '../../core/node/dht-node.js';
-import { encodeFrame } from '../../core/wire/codec.js';
+import { encodeFrame, encodeValue } from '../../core/wire/codec.js';
+import { signPublication } from '../../core/registry/publication.js';
 import { EventQueue } from '../../sim/event-queue.js';
 import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import { FramePort } from './frame-port.js';
@@ -173,5 +174,72 @@ describe('worker half of the bytes bridge', () => {
     expect(core.node.stats()['messages.out.REPLY']).toBe(1);
     expect(received.filter((m) => m.t === 'send' && m.frame[1] === 0x21)).toEqual([]);
     expect(core.node.stats()['rpc.served']).toBe(2);
+  });
+
+  it('a PUBLISH the page took: counted and remembered, neither delivered nor acknowledged again; a copy later is a duplicate', async () => {
+    const channel = new MessageChannel();
+    opened.push(channel.port1, channel.port2);
+    const port = new FramePort(channel.port2);
+    const random = seededRandom(6);
+    const delivered: string[] = [];
+    const clock = new EventQueue();
+    const core = new PeerCore({
+      identity: createIdentity(random.bytes),
+      transport: port.transport,
+      clock,
+      random,
+      sink: { deliver: (_ids, _topic, _payload, _publisher, mid) => delivered.push(mid) },
+      takenOnPage: (peer) => port.takenOnPage(peer),
+    });
+    port.attach(core.node);
+    await core.subscribe('chat.lobby');
+    const received: FromWorker[] = [];
+    channel.port1.onmessage = (event: MessageEvent) => {
+      const m = parseFromWorker(event.data);
+      if (m !== null) received.push(m);
+    };
+    const neighbour = toHex(random.bytes(32));
+    const publisher = createIdentity(random.bytes);
+    const mid = random.bytes(16);
+    const frame = (rid: number): Uint8Array =>
+      encodeFrame('PUBLISH', {
+        rid,
+        ...signPublication(publisher, { mid, topic: 'chat.lobby', payload: encodeValue(1), at: clock.now() }),
+      });
+    channel.port1.postMessage({ t: 'open', peer: neighbour } satisfies ToWorker);
+    const head = encodeFrame('REPLY', { rid: 1, ok: true, result: 1 }).slice(0, 8);
+    channel.port1.postMessage({ t: 'frame', peer: neighbour, frame: frame(1), taken: head } satisfies ToWorker);
+    await until(() => core.node.stats()['pubsub.takenOnPage'] === 1);
+    const stats = core.node.stats();
+    expect(stats['pubsub.received']).toBe(1);
+    expect(stats['messages.out.REPLY']).toBe(1);
+    expect(stats['signatures.preverified'] ?? 0).toBe(0);
+    expect(delivered).toEqual([]);
+    // The same message again, not taken by the page: the node knows it, acknowledges it and delivers nothing.
+    channel.port1.postMessage({ t: 'frame', peer: neighbour, frame: frame(2) } satisfies ToWorker);
+    await until(() => core.node.stats()['pubsub.duplicates'] === 1);
+    await settle();
+    expect(delivered).toEqual([]);
+    const replies = received.filter((m) => m.t === 'send' && m.frame[1] === 0x21);
+    expect(replies).toHaveLength(1);
+    // The channel had closed before the page could acknowledge: nothing is accounted as sent.
+    channel.port1.postMessage({
+      t: 'frame',
+      peer: neighbour,
+      frame: encodeFrame('PUBLISH', {
+        rid: 3,
+        ...signPublication(publisher, {
+          mid: random.bytes(16),
+          topic: 'chat.lobby',
+          payload: encodeValue(2),
+          at: clock.now(),
+        }),
+      }),
+      taken: new Uint8Array(0),
+    } satisfies ToWorker);
+    await until(() => core.node.stats()['pubsub.takenOnPage'] === 2);
+    await settle();
+    expect(core.node.stats()['messages.out.REPLY']).toBe(2);
+    expect(received.filter((m) => m.t === 'send' && m.frame[1] === 0x21)).toHaveLength(1);
   });
 });

@@ -34,6 +34,8 @@ export class FramePort {
   private nextInvoke = 0;
   /** Headers of REPLYs the page put on a channel itself: the node accounts for them, nothing is posted. */
   private readonly onChannel = new WeakSet<Uint8Array>();
+  /** The PUBLISH being handed to the node that the page took itself, with its acknowledgement's header. */
+  private taken: { peer: string; head: Uint8Array } | undefined;
   /** Calls the page settles itself from their REPLYs (page-answers.ts). */
   readonly answers = new PageAnswers(
     () => this.node?.clock.now() ?? Date.now(),
@@ -73,7 +75,9 @@ export class FramePort {
       if (m === null) return node.count('bridge.malformed');
       // The heartbeat says the worker answers: it does not wait for anyone's signatures.
       if (m.t === 'ping') return this.receive(node, m);
-      const signed = m.t === 'frame' && preverifier !== undefined ? preverifier.signedIn(m.frame) : [];
+      // A PUBLISH the page took was verified there (page-publications.ts): nothing to check here.
+      const signed =
+        m.t === 'frame' && m.taken === undefined && preverifier !== undefined ? preverifier.signedIn(m.frame) : [];
       if (signed.length === 0 && this.waiting.length === 0) return this.receive(node, m);
       const entry = { m, done: signed.length === 0 };
       this.waiting.push(entry);
@@ -104,6 +108,20 @@ export class FramePort {
     });
   }
 
+  /**
+   * The REPLY header of the acknowledgement the page sent for the PUBLISH from `peer`, when
+   * the frame being handed to the node is one the page took (pubsub.ts, TakenOnPage); the
+   * node passes it back to its transport to account for, and nothing is posted. An empty
+   * header: the page delivered it, but its channel had closed before the acknowledgement.
+   */
+  takenOnPage(peer: string): Uint8Array | undefined {
+    const taken = this.taken;
+    if (taken === undefined || taken.peer !== peer) return undefined;
+    this.taken = undefined;
+    if (taken.head.length > 0) this.onChannel.add(taken.head);
+    return taken.head;
+  }
+
   close(): void {
     // Calls the page will not answer any more: nothing went out for them.
     for (const resolve of this.invoked.values()) resolve(undefined);
@@ -130,7 +148,13 @@ export class FramePort {
           const what = this.answers.settled(m.settled);
           if (what !== undefined) node.count(what === 'call' ? 'rpc.answeredOnPage' : 'pubsub.countedOnPage');
         }
-        node.onFrame(m.peer, m.frame);
+        if (m.taken === undefined) return node.onFrame(m.peer, m.frame);
+        this.taken = { peer: m.peer, head: m.taken };
+        try {
+          node.onFrame(m.peer, m.frame);
+        } finally {
+          this.taken = undefined;
+        }
         return;
       case 'signal-out':
         this.post({ t: 'signal-routed', id: m.id, routed: node.sendSignal(m.to, m.payload) });

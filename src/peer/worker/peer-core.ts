@@ -6,7 +6,7 @@ import type { Clock, Random, Store, Transport } from '../../core/environment.js'
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
 import { checkMetadata, type RecordKind } from '../../core/records/records.js';
-import { PubSub, type PublishWatch, type SubscriptionSink } from '../../core/registry/pubsub.js';
+import { PubSub, type PublishWatch, type SubscriptionSink, type TakenOnPage } from '../../core/registry/pubsub.js';
 import {
   Rpc,
   type CallOptions,
@@ -45,6 +45,8 @@ export interface PeerCoreOptions {
   handlers?: Pick<LocalHandlers, 'invoke' | 'answerDirect'>;
   /** Where subscription messages go (the app's callbacks). */
   sink?: SubscriptionSink;
+  /** Publications the page took straight from a neighbour before the node saw them (frame-port.ts). */
+  takenOnPage?: TakenOnPage;
   defaultTtl?: number;
   cacheTtl?: number;
   k?: number;
@@ -138,10 +140,16 @@ export class PeerCore {
         ...(this.handlers.answerDirect ? { answerDirect: this.handlers.answerDirect.bind(this.handlers) } : {}),
       },
     );
-    this.pubsub = new PubSub(this.node, this.registry, opts.sink ?? { deliver: () => undefined }, {
-      subscribe: (pattern) => this.keepAdvertised(pattern, 'subscriber', { metadata: { pattern } }),
-      unsubscribe: (pattern) => this.stopAdvertising(pattern, 'subscriber'),
-    });
+    this.pubsub = new PubSub(
+      this.node,
+      this.registry,
+      opts.sink ?? { deliver: () => undefined },
+      {
+        subscribe: (pattern) => this.keepAdvertised(pattern, 'subscriber', { metadata: { pattern } }),
+        unsubscribe: (pattern) => this.stopAdvertising(pattern, 'subscriber'),
+      },
+      opts.takenOnPage,
+    );
     this.node.serve((message, replyTo) => {
       if (message.type === 'CALL') this.rpc.handleCall(message.body, replyTo);
       else if (message.type === 'PUBLISH' || message.type === 'PUBSUB_ROUTE')

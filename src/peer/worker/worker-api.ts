@@ -82,7 +82,8 @@ export interface InitReport {
 /** The app's side, called from the worker through a Comlink proxy: handlers and subscription callbacks live there. */
 export interface AppBridge {
   invoke(serviceId: string, args: unknown, caller: string): Promise<Result<unknown>>;
-  deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string): void;
+  /** `messageId`: the message's id (hex), by which the page delivers each message once (app-callbacks.ts). */
+  deliver(subscriptionIds: number[], topic: string, payload: unknown, publisher: string, messageId: string): void;
   /** Lookup progress, in order: what one turn of the worker reported goes in one message. */
   lookup(events: LookupEvent[]): void;
 }
@@ -128,7 +129,10 @@ export class WorkerApi {
           // A CALL straight from a neighbour: the page runs the handler and answers on the channel (frame-port.ts).
           answerDirect: (serviceId, args, caller, peer, rid) => bridge.invoke(serviceId, args, caller, peer, rid),
         },
-        sink: { deliver: (ids, topic, payload, publisher) => void app.deliver(ids, topic, payload, publisher) },
+        takenOnPage: (peer) => bridge.takenOnPage(peer),
+        sink: {
+          deliver: (ids, topic, payload, publisher, mid) => void app.deliver(ids, topic, payload, publisher, mid),
+        },
         ...init.tuning,
         node: {
           ...(signer !== undefined ? { signer } : {}),
