@@ -106,9 +106,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   /** Every counter's count, in COUNTER_NAMES order (counters.ts): a count is one array write. */
   private readonly counts = new Float64Array(COUNTER_NAMES.length);
   /** The counters counted so far: undefined for one still at zero (stats() reports every one). */
-  readonly counters = {
-    get: (name: CounterName): number | undefined => this.counts[COUNTER_INDEX.get(name)!] || undefined,
-  };
+  readonly counters = new CounterView(this.counts);
   // The parts (each file says what it does). The public ones are those tests and the simulator look into.
   readonly messenger: Messenger;
   readonly gateway: Gateway;
@@ -150,6 +148,9 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const emit = (event: NodeEvent): void => this.emit(event);
     // A part's work may come due earlier than dueAt() said: the driver that skips ticks hears of it.
     const wake = (at: number): void => this.dueListener?.(at);
+    // One closure each, shared by every part that takes it: under tsx each closure carries a
+    // name property of its own (~0.3 KB), and a simulator runs thousands of nodes.
+    const isClosed = (): boolean => this.closed;
     const basics: NodeBasics = {
       self: this.self,
       selfHex: this.selfHex,
@@ -211,7 +212,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
     );
     const quietContacts = new QuietContacts(
-      part(basics, { neighbours, table, messenger, isClosed: () => this.closed }),
+      part(basics, { neighbours, table, messenger, isClosed }),
       opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
     );
     const replication = new Replication(part(basics, { table, records, placements, messenger, wake }));
@@ -224,7 +225,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         trust,
         actions,
         messenger,
-        isClosed: () => this.closed,
+        isClosed,
         added: (hex) => replication.noteNewContact(hex),
         bucketFull: (oldest, id) => liveness.challengeOldest(oldest, id),
       }),
@@ -242,6 +243,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       emit,
       connectionsCreated: () => neighbourSet.connectionsCreated,
     });
+    const refreshBucketOf = (b: number): Promise<unknown> => refreshBucket(lookups, b);
+    const findNodeOf = (t: NodeId, o?: LookupOptions): Promise<LookupResult> => findNode(lookups, t, o);
     const vetting = new NeighbourVetting(
       part(basics, {
         neighbours,
@@ -250,7 +253,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         queryTimer,
         trust,
         actions,
-        refreshBucket: (b) => refreshBucket(lookups, b),
+        refreshBucket: refreshBucketOf,
         wake,
       }),
     );
@@ -262,7 +265,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         trust,
         contacts,
         actions,
-        findNode: (t, o) => findNode(lookups, t, o),
+        findNode: findNodeOf,
         wake,
       }),
       policy.siblings,
@@ -272,12 +275,15 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     messenger.deliverTo(this.gateway);
     messenger.onHopFailure((peer) => liveness.failure(peer));
     messenger.onFirstHopOutcome((hop, through) => vetting.outcome(hop, through ? 'through' : 'lost'));
-    neighbourSet.onClosed((peer, unasked) => contacts.channelClosed(peer, unasked));
-    neighbourSet.onClosed((peer) => liveness.forget(peer));
+    // One listener for the parts that forget a closed neighbour, in this order.
+    neighbourSet.onClosed((peer, unasked) => {
+      contacts.channelClosed(peer, unasked);
+      liveness.forget(peer);
+      vetting.closed(peer);
+      flood?.forget(peer);
+      messenger.channelClosed(peer);
+    });
     neighbourSet.onDeparted(() => quietContacts.neighbourLeft());
-    neighbourSet.onClosed((peer) => vetting.closed(peer));
-    if (flood !== undefined) neighbourSet.onClosed((peer) => flood.forget(peer));
-    neighbourSet.onClosed((peer) => messenger.channelClosed(peer));
 
     this.messenger = messenger;
     this.neighbourSet = neighbourSet;
@@ -299,7 +305,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         messenger,
         gateway: this.gateway,
         emit,
-        isClosed: () => this.closed,
+        isClosed,
         rejoin: () => void this.bootstrap().catch(() => undefined),
       }),
     );
@@ -315,8 +321,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         neighbourSet,
         replication,
         count,
-        findNode: (t, o) => this.findNode(t, o),
-        refreshBucket: (b) => refreshBucket(lookups, b),
+        findNode: findNodeOf,
+        refreshBucket: refreshBucketOf,
       },
       policy.siblings,
       opts.bucketRefreshMs ?? C.BUCKET_REFRESH_MS,
@@ -461,5 +467,14 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       'requests.pending': this.messenger.requests.size,
       'route.pendingHops': this.messenger.router.pendingHops,
     };
+  }
+}
+
+/** DhtNode.counters: a count by name, undefined while it is zero (an object, not a closure per node). */
+class CounterView {
+  constructor(private readonly counts: Float64Array) {}
+
+  get(name: CounterName): number | undefined {
+    return this.counts[COUNTER_INDEX.get(name)!] || undefined;
   }
 }
