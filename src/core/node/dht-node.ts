@@ -176,7 +176,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       ids: opts.ids,
     }));
     const records = (this.records = new RecordStore({ verify: this.verify }));
-    const trust = new NeighbourTrust();
+    const trust = new NeighbourTrust(neighbours);
     const queryTimer = new QueryTimer(this.hopTimeoutMs);
 
     // The parts, bottom up: each is handed only what it uses, all of it built already.
@@ -276,10 +276,10 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     messenger.onHopFailure((peer) => liveness.failure(peer));
     messenger.onFirstHopOutcome((hop, through) => vetting.outcome(hop, through ? 'through' : 'lost'));
     // One listener for the parts that forget a closed neighbour, in this order.
-    neighbourSet.onClosed((peer, unasked) => {
+    neighbourSet.onClosed((peer, unasked, neighbour) => {
       contacts.channelClosed(peer, unasked);
       liveness.forget(peer);
-      vetting.closed(peer);
+      vetting.closed(peer, neighbour);
       flood?.forget(peer);
       messenger.channelClosed(peer);
     });
