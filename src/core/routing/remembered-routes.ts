@@ -20,13 +20,23 @@ export class RememberedRoutes {
     private readonly lifetimeMs: number,
   ) {}
 
-  /** Envelopes to `hex` go along `via` (our neighbour first) until the route is forgotten. */
-  remember(hex: string, via: readonly NodeId[], now: number): void {
+  /**
+   * Envelopes to `hex` go along `via` (our neighbour first) until the route is forgotten.
+   * `via` is kept as given, not copied: callers hand over an array nobody changes after (a
+   * lookup's route to a responder serves every node that responder introduced).
+   */
+  remember(hex: string, via: NodeId[], now: number): void {
     if (via.length === 0) return;
     // Re-inserting keeps the map in order of arrival, so the oldest goes first past the bound.
     const routes = (this.routes ??= new Map());
+    // Every route lives lifetimeMs from its arrival, so the expired ones are the map's first:
+    // forgotten here, not only when asked for (via), they do not wait out the bound.
+    for (const [h, route] of routes) {
+      if (route.until > now) break;
+      routes.delete(h);
+    }
     routes.delete(hex);
-    routes.set(hex, { via: [...via], until: now + this.lifetimeMs });
+    routes.set(hex, { via, until: now + this.lifetimeMs });
     if (routes.size > this.maxNodes) routes.delete(routes.keys().next().value!);
   }
 
