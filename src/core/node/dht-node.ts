@@ -1,5 +1,6 @@
 import * as C from '../constants.js';
-import { COUNTER_INDEX, COUNTER_NAMES, type CounterName } from '../counters.js';
+import { COUNTER_NAMES, type CounterName } from '../counters.js';
+import { Counts } from '../counts.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random } from '../environment.js';
 import type { FrameTransport } from '../wire/frame-transport.js';
@@ -103,8 +104,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly flood: FloodGuard | undefined;
   /** The open channels (the neighbour set keeps them). */
   readonly neighbours: ReadonlyMap<string, Neighbour>;
-  /** Every counter's count, in COUNTER_NAMES order (counters.ts): a count is one array write. */
-  private readonly counts = new Float64Array(COUNTER_NAMES.length);
+  /** Every counter's count (counts.ts): a count is one array write, in a slot only for counters counted. */
+  private readonly counts = new Counts();
   /** The counters counted so far: undefined for one still at zero (stats() reports every one). */
   readonly counters = new CounterView(this.counts);
   // The parts (each file says what it does). The public ones are those tests and the simulator look into.
@@ -453,13 +454,12 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   }
 
   count(name: CounterName, by = 1): void {
-    const at = COUNTER_INDEX.get(name);
-    if (at !== undefined) this.counts[at]! += by;
+    this.counts.add(name, by);
   }
 
   stats(): Record<string, number> {
     return {
-      ...Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, this.counts[i]!])),
+      ...Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, this.counts.at(i)])),
       'neighbours.open': this.neighbours.size,
       'connections.pending': this.neighbourSet.pending,
       'connections.createdTotal': this.neighbourSet.connectionsCreated,
@@ -474,9 +474,9 @@ export class DhtNode implements ChannelHandler, NodeBasics {
 
 /** DhtNode.counters: a count by name, undefined while it is zero (an object, not a closure per node). */
 class CounterView {
-  constructor(private readonly counts: Float64Array) {}
+  constructor(private readonly counts: Counts) {}
 
   get(name: CounterName): number | undefined {
-    return this.counts[COUNTER_INDEX.get(name)!] || undefined;
+    return this.counts.get(name) || undefined;
   }
 }
