@@ -1,6 +1,6 @@
 import * as C from '../constants.js';
 import { COUNTER_NAMES, type CounterName } from '../counters.js';
-import { Counts } from '../counts.js';
+import { Counts } from './counts.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random } from '../environment.js';
 import type { FrameTransport } from '../wire/frame-transport.js';

@@ -1,4 +1,4 @@
-import type { Neighbour } from '../context.js';
+import type { Neighbour, NodeBasics, Neighbours } from '../context.js';
 import type { CounterName } from '../counters.js';
 import type { NodeId } from '../id.js';
 import type { RouterHost } from '../routing/router.js';
@@ -6,10 +6,23 @@ import type { Frame } from '../wire/codec.js';
 import type { FrameTransport } from '../wire/frame-transport.js';
 import type { Message, RouteMsg } from '../wire/messages.js';
 import { ackTimeoutMs } from './liveness.js';
-import type { Messenger, MessengerHost } from './messenger.js';
 
 /** A hop to a neighbour heard from within this window is not acknowledged. */
 const ACK_FREE_AFTER_HEARD_MS = 1_000;
+
+/** What the router's host reads of the messenger's host (messenger.ts MessengerHost). */
+interface Basis extends NodeBasics {
+  readonly transport: FrameTransport;
+  readonly neighbours: Neighbours;
+  readonly admission?: { handOver(next: string, inner: Frame): boolean };
+}
+
+/** What it hands on to the messenger (messenger.ts): hop failures and envelopes that end here. */
+interface Arrivals {
+  hopFailed(peer: string): void;
+  answersHere(inner: Message): boolean;
+  arrived(envelope: RouteMsg, inner: Message, from: string | undefined): void;
+}
 
 /**
  * The router's view of the node: one object whose methods live on its prototype. An object
@@ -20,12 +33,12 @@ export class MessengerRouterHost implements RouterHost {
   readonly self: NodeId;
   readonly selfHex: string;
   readonly transport: FrameTransport;
-  readonly clock: MessengerHost['clock'];
-  readonly random: MessengerHost['random'];
+  readonly clock: Basis['clock'];
+  readonly random: Basis['random'];
 
   constructor(
-    private readonly messenger: Messenger,
-    private readonly host: MessengerHost,
+    private readonly messenger: Arrivals,
+    private readonly host: Basis,
   ) {
     this.self = host.self;
     this.selfHex = host.selfHex;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COUNTER_NAMES } from './counters.js';
+import { COUNTER_NAMES } from '../counters.js';
 import { Counts } from './counts.js';
 
 describe('Counts: a node counts by name, in slots given at first use', () => {

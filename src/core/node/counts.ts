@@ -1,4 +1,4 @@
-import { COUNTER_INDEX, COUNTER_NAMES, type CounterName } from './counters.js';
+import { COUNTER_INDEX, COUNTER_NAMES, type CounterName } from '../counters.js';
 
 /**
  * Each counter's place in the nodes' counts (Counts below), given the first time any node in
