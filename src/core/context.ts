@@ -31,7 +31,11 @@ export interface NodeBasics {
   count(name: CounterName, by?: number): void;
 }
 
-/** An open channel. */
+/**
+ * An open channel, and what the node's parts keep about it while it is open: one record per
+ * neighbour (node/neighbour-record.ts makes it) rather than a Map keyed by neighbour in each
+ * part. A new channel to the same peer gets a new record, so its state starts afresh.
+ */
 export interface Neighbour {
   readonly id: NodeId;
   readonly idHex: string;
@@ -42,6 +46,24 @@ export interface Neighbour {
   rttMs?: number;
   /** What it says it runs in (its PINGs and PONGs); absent for a browser tab or a peer that does not say. */
   kind?: PeerKind;
+  // liveness.ts
+  /** Unanswered hops or pings in a row. */
+  failures: number;
+  /** Frames from it we could not decode. */
+  junk: number;
+  /** Our liveness ping waiting for its PONG. */
+  ping: { rid: number; sentAt: number } | undefined;
+  // neighbour-vetting.ts
+  /** When it may be tested next; Infinity while a test is in flight. */
+  nextTestAt: number;
+  /** When its last test started; undefined before its first. */
+  testedAt: number | undefined;
+  /** Tests since something routed through it last came back. */
+  testsWithoutAnswer: number;
+  // defence/neighbour-trust.ts (HopRecord)
+  through: number;
+  lostInARow: number;
+  testsFailedInARow: number;
 }
 
 /** The open channels by hex id: the neighbour set keeps them (neighbour-set.ts), parts read them. */

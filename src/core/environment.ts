@@ -59,22 +59,36 @@ export interface Store {
 
 /** A seeded, fast, well-distributed generator (mulberry32) for tests and the simulator. */
 export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
+  return new SeededRandom(seed);
+}
+
+/**
+ * seededRandom's generator: an object with its state in a field, rather than closures over it
+ * (a simulator gives each of thousands of nodes one; the closures were ~0.4 KB each under tsx).
+ * Its methods are bound, since callers pass them on alone (`createIdentity(random.bytes)`).
+ */
+class SeededRandom implements Random {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+    this.next = this.next.bind(this);
+    this.bytes = this.bytes.bind(this);
+  }
+
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    bytes(n) {
-      const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
-      return out;
-    },
-  };
+  }
+
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.floor(this.next() * 256);
+    return out;
+  }
 }
 
 /** Randomness from the platform's CSPRNG (browsers and Node both expose globalThis.crypto). */

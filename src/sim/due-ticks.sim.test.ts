@@ -18,8 +18,10 @@ describe('due-driven ticks', () => {
         const built = dueDriven(node);
         const log: number[] = [];
         ticks.set(node.selfHex, log);
+        // dueDriven's methods are on its prototype (a spread would lose dueAt): wrap them one by one.
         return {
-          ...built,
+          node,
+          dueAt: () => node.dueAt(),
           tick: () => {
             log.push(swarm.now);
             built.tick();

@@ -220,7 +220,20 @@ export class Swarm {
 
 /** A bare node, ticked when its work is due (node-ticker.ts). */
 export function dueDriven(node: DhtNode): Built {
-  return { node, tick: () => node.tick(), dueAt: () => node.dueAt() };
+  return new DueDriven(node);
+}
+
+/** dueDriven's object: methods on a prototype rather than two closures per node (~0.6 KB under tsx); a spread of it loses them. */
+class DueDriven implements Built {
+  constructor(readonly node: DhtNode) {}
+
+  tick(): void {
+    this.node.tick();
+  }
+
+  dueAt(): number {
+    return this.node.dueAt();
+  }
 }
 
 /**

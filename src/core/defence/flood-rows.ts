@@ -1,3 +1,6 @@
+/** Every table's rows until its first (grow() replaces it before anything is written): shared, so never written to. */
+const NO_ROWS = new Float64Array(0);
+
 /**
  * Rows of numbers by peer, all in one Float64Array (the flood guard's token buckets,
  * rate-limit.ts): a new peer's row starts as NaN ("never charged"); a forgotten peer's row
@@ -6,36 +9,41 @@
  * a simulator of thousands of nodes with some 30 neighbours each pays many times over.
  */
 export class FloodRows {
-  /** Where each peer's row starts in `data`. */
-  private readonly at = new Map<string, number>();
+  /**
+   * Where each peer's row starts in `data`. Made with the first row, as `data` is: the rarely
+   * charged buckets' table stays empty at most nodes, and an empty Map and typed array are
+   * ~0.4 KB a node.
+   */
+  private at: Map<string, number> | undefined;
   private readonly free: number[] = [];
   /** The rows; read it after row(), which may replace it with a larger one. */
-  data = new Float64Array(0);
+  data: Float64Array = NO_ROWS;
 
   constructor(private readonly width: number) {}
 
   /** Where `peer`'s row starts, a fresh one for a peer without one. */
   row(peer: string): number {
-    let row = this.at.get(peer);
+    const at = (this.at ??= new Map());
+    let row = at.get(peer);
     if (row === undefined) {
       if (this.free.length === 0) this.grow();
       row = this.free.pop()!;
       this.data.fill(NaN, row, row + this.width);
-      this.at.set(peer, row);
+      at.set(peer, row);
     }
     return row;
   }
 
   forget(peer: string): void {
-    const row = this.at.get(peer);
+    const row = this.at?.get(peer);
     if (row === undefined) return;
-    this.at.delete(peer);
+    this.at!.delete(peer);
     this.free.push(row);
   }
 
   /** Peers holding a row. */
   get size(): number {
-    return this.at.size;
+    return this.at?.size ?? 0;
   }
 
   private grow(): void {

@@ -6,8 +6,15 @@ import {
   FAILED_TESTS_TO_DISTRUST_ALONE,
   LOSSES_BEFORE_DOUBT,
   NeighbourTrust,
+  type HopRecord,
   type Outcome,
 } from './neighbour-trust.js';
+
+/** Trust over the open channels `hops`, each with a fresh record (as a neighbour's is when its channel opens). */
+const trustOver = (...hops: string[]): NeighbourTrust =>
+  new NeighbourTrust(
+    new Map<string, HopRecord>(hops.map((h) => [h, { through: 0, lostInARow: 0, testsFailedInARow: 0 }])),
+  );
 
 const repeat = (t: NeighbourTrust, hop: string, outcome: Outcome, times: number): void => {
   for (let i = 0; i < times; i++) t.record(hop, outcome);
@@ -15,14 +22,14 @@ const repeat = (t: NeighbourTrust, hop: string, outcome: Outcome, times: number)
 
 describe('NeighbourTrust', () => {
   it('a neighbour is unproven until something routed through it comes back, then reliable', () => {
-    const t = new NeighbourTrust();
+    const t = trustOver('a');
     expect(t.verdict('a')).toBe('unproven');
     expect(t.record('a', 'lost')).toBe('unproven');
     expect(t.record('a', 'through')).toBe('reliable');
   });
 
   it('ordinary losses only raise doubt; failed tests, while others get through, make it unreliable', () => {
-    const t = new NeighbourTrust();
+    const t = trustOver('other', 'a');
     t.record('other', 'through');
     t.record('a', 'through');
     repeat(t, 'a', 'lost', LOSSES_BEFORE_DOUBT + 10);
@@ -33,7 +40,7 @@ describe('NeighbourTrust', () => {
   });
 
   it('anything through in between starts the count again', () => {
-    const t = new NeighbourTrust();
+    const t = trustOver('other', 'a');
     t.record('other', 'through');
     repeat(t, 'a', 'test-failed', FAILED_TESTS_TO_DISTRUST - 1);
     t.record('a', 'through');
@@ -42,7 +49,7 @@ describe('NeighbourTrust', () => {
   });
 
   it('with no other neighbour getting anything through, it takes FAILED_TESTS_TO_DISTRUST_ALONE failed tests', () => {
-    const t = new NeighbourTrust();
+    const t = trustOver('a', 'd', 'e');
     repeat(t, 'a', 'test-failed', FAILED_TESTS_TO_DISTRUST_ALONE - 1);
     expect(t.verdict('a')).toBe('unproven');
     // A doubtful neighbour does not count as getting through.
@@ -51,13 +58,13 @@ describe('NeighbourTrust', () => {
     expect(t.verdict('a')).toBe('unproven');
     t.record('e', 'through');
     expect(t.verdict('a')).toBe('unreliable');
-    const alone = new NeighbourTrust();
+    const alone = trustOver('b');
     repeat(alone, 'b', 'test-failed', FAILED_TESTS_TO_DISTRUST_ALONE);
     expect(alone.verdict('b')).toBe('unreliable');
   });
 
   it('a closed channel starts from nothing; distrust lasts DISTRUST_MS, twice as long for each repeat, at most MAX_DISTRUST_MS', () => {
-    const t = new NeighbourTrust();
+    const t = trustOver('a');
     t.record('a', 'through');
     t.forget('a');
     expect(t.verdict('a')).toBe('unproven');
@@ -71,8 +78,17 @@ describe('NeighbourTrust', () => {
     expect(until).toBe(again + MAX_DISTRUST_MS);
   });
 
+  it('a hop without an open channel records nothing and stays unproven', () => {
+    const t = trustOver('a');
+    expect(t.record('gone', 'through')).toBe('unproven');
+    expect(t.verdict('gone')).toBe('unproven');
+    // Nor does it count as another neighbour getting ours through.
+    repeat(t, 'a', 'test-failed', FAILED_TESTS_TO_DISTRUST);
+    expect(t.verdict('a')).toBe('unproven');
+  });
+
   it('remembers a bounded number of distrusted neighbours, forgetting the oldest verdict first', () => {
-    const t = new NeighbourTrust();
+    const t = trustOver();
     for (let i = 0; i < 5_000; i++) t.distrust(`n${i}`, i);
     expect(t.distrustedCount).toBe(4_096);
     expect(t.isDistrusted('n0', 0)).toBe(false);

@@ -48,24 +48,24 @@ export type Verdict = 'unproven' | 'reliable' | 'doubtful' | 'unreliable';
 /** What became of one request routed through a neighbour. */
 export type Outcome = 'through' | 'lost' | 'test-failed';
 
-interface HopRecord {
+/** What is kept per open channel: in the neighbour's record (context.ts, Neighbour); all zero when it opens. */
+export interface HopRecord {
   through: number;
   lostInARow: number;
   testsFailedInARow: number;
 }
 
 export class NeighbourTrust {
-  private readonly hops = new Map<string, HopRecord>();
   /** Verdicts, kept past their end to count repeat offences (bounded). */
   private readonly distrusted = new Map<string, { until: number; offences: number }>();
 
+  /** `hops`: the open channels' records (the node's neighbours); a hop without one is unproven and records nothing. */
+  constructor(private readonly hops: ReadonlyMap<string, HopRecord> = new Map()) {}
+
   /** Record what became of a request routed through `hop` (tests: see neighbour-vetting.ts); returns the verdict. */
   record(hop: string, outcome: Outcome): Verdict {
-    let r = this.hops.get(hop);
-    if (r === undefined) {
-      r = { through: 0, lostInARow: 0, testsFailedInARow: 0 };
-      this.hops.set(hop, r);
-    }
+    const r = this.hops.get(hop);
+    if (r === undefined) return 'unproven';
     if (outcome === 'through') {
       r.through++;
       r.lostInARow = 0;
@@ -78,7 +78,11 @@ export class NeighbourTrust {
   }
 
   verdict(hop: string): Verdict {
-    const r = this.hops.get(hop);
+    return this.verdictOf(hop, this.hops.get(hop));
+  }
+
+  /** The verdict on `hop` with record `r` (a channel that just closed is no longer among the hops). */
+  verdictOf(hop: string, r: HopRecord | undefined): Verdict {
     if (r === undefined) return 'unproven';
     if (r.testsFailedInARow >= FAILED_TESTS_TO_DISTRUST_ALONE) return 'unreliable';
     if (r.testsFailedInARow >= FAILED_TESTS_TO_DISTRUST && this.othersThrough(hop) >= MIN_OTHERS_THROUGH)
@@ -89,12 +93,13 @@ export class NeighbourTrust {
 
   /** The channel to `hop` closed: a new channel starts from nothing (it may be another tab with that id). */
   forget(hop: string): void {
-    this.hops.delete(hop);
+    const r = this.hops.get(hop);
+    if (r !== undefined) clear(r);
   }
 
   /** `hop` was dropped as unreliable: refuse it for DISTRUST_MS, doubled for each earlier verdict. Returns the end. */
   distrust(hop: string, now: number): number {
-    this.hops.delete(hop);
+    this.forget(hop);
     const offences = (this.distrusted.get(hop)?.offences ?? 0) + 1;
     const until = now + Math.min(MAX_DISTRUST_MS, DISTRUST_MS * 2 ** (offences - 1));
     // Re-inserted, so that map order stays the order of the latest verdicts.
@@ -128,4 +133,10 @@ export class NeighbourTrust {
     for (const [other, r] of this.hops) if (other !== hop && r.through > 0 && r.lostInARow < LOSSES_BEFORE_DOUBT) n++;
     return n;
   }
+}
+
+function clear(r: HopRecord): void {
+  r.through = 0;
+  r.lostInARow = 0;
+  r.testsFailedInARow = 0;
 }

@@ -45,9 +45,10 @@ export interface ContactBookHost extends NodeBasics {
  */
 export class ContactBook implements Contacts {
   /** When each recently lost contact was probed: at most one probe per contact per cooldown. */
-  private readonly probedAt = new Map<string, number>();
+  private probedAt: Map<string, number> | undefined;
   /** Probes waiting for their delay, cancelled when the node closes. */
-  private readonly probeTimers = new Set<() => void>();
+  private probeTimers: Set<() => void> | undefined;
+  // Both made at the first probe: an empty Map or Set is ~0.2 KB a node.
 
   constructor(private readonly host: ContactBookHost) {}
 
@@ -123,9 +124,10 @@ export class ContactBook implements Contacts {
   private probeLost(peer: string): void {
     const { host } = this;
     const now = host.clock.now();
-    if ((this.probedAt.get(peer) ?? -Infinity) > now - REDIAL_COOLDOWN_MS) return;
-    this.probedAt.set(peer, now);
-    for (const [p, at] of this.probedAt) if (at <= now - REDIAL_COOLDOWN_MS) this.probedAt.delete(p);
+    const probedAt = (this.probedAt ??= new Map());
+    if ((probedAt.get(peer) ?? -Infinity) > now - REDIAL_COOLDOWN_MS) return;
+    probedAt.set(peer, now);
+    for (const [p, at] of probedAt) if (at <= now - REDIAL_COOLDOWN_MS) probedAt.delete(p);
     let attempt = 0;
     const probe = (): void => {
       if (host.isClosed() || host.table.get(peer)?.lost !== true) return;
@@ -145,14 +147,16 @@ export class ContactBook implements Contacts {
   }
 
   private later(delayMs: number, run: () => void): void {
+    const timers = (this.probeTimers ??= new Set());
     const cancel = this.host.clock.setTimer(delayMs, () => {
-      this.probeTimers.delete(cancel);
+      timers.delete(cancel);
       run();
     });
-    this.probeTimers.add(cancel);
+    timers.add(cancel);
   }
 
   close(): void {
+    if (this.probeTimers === undefined) return;
     for (const cancel of this.probeTimers) cancel();
     this.probeTimers.clear();
   }

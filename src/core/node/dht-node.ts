@@ -1,5 +1,6 @@
 import * as C from '../constants.js';
-import { COUNTER_INDEX, COUNTER_NAMES, type CounterName } from '../counters.js';
+import { COUNTER_NAMES, type CounterName } from '../counters.js';
+import { Counts } from './counts.js';
 import type { AppHandler, NodeBasics, Neighbour, NodeEvent } from '../context.js';
 import type { ChannelHandler, Clock, Random } from '../environment.js';
 import type { FrameTransport } from '../wire/frame-transport.js';
@@ -103,12 +104,10 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   readonly flood: FloodGuard | undefined;
   /** The open channels (the neighbour set keeps them). */
   readonly neighbours: ReadonlyMap<string, Neighbour>;
-  /** Every counter's count, in COUNTER_NAMES order (counters.ts): a count is one array write. */
-  private readonly counts = new Float64Array(COUNTER_NAMES.length);
+  /** Every counter's count (counts.ts): a count is one array write, in a slot only for counters counted. */
+  private readonly counts = new Counts();
   /** The counters counted so far: undefined for one still at zero (stats() reports every one). */
-  readonly counters = {
-    get: (name: CounterName): number | undefined => this.counts[COUNTER_INDEX.get(name)!] || undefined,
-  };
+  readonly counters = new CounterView(this.counts);
   // The parts (each file says what it does). The public ones are those tests and the simulator look into.
   readonly messenger: Messenger;
   readonly gateway: Gateway;
@@ -122,7 +121,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   private readonly returnRoutes: ReturnRoutes;
   private readonly introductions = new Introductions();
   private readonly maintenance: Maintenance;
-  private readonly listeners = new Set<(e: NodeEvent) => void>();
+  /** Made at the first listener (most simulated nodes have none; an empty Set is ~0.2 KB). */
+  private listeners: Set<(e: NodeEvent) => void> | undefined;
   private dueListener: ((at: number) => void) | undefined;
   private closed = false;
 
@@ -150,6 +150,9 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     const emit = (event: NodeEvent): void => this.emit(event);
     // A part's work may come due earlier than dueAt() said: the driver that skips ticks hears of it.
     const wake = (at: number): void => this.dueListener?.(at);
+    // One closure each, shared by every part that takes it: under tsx each closure carries a
+    // name property of its own (~0.3 KB), and a simulator runs thousands of nodes.
+    const isClosed = (): boolean => this.closed;
     const basics: NodeBasics = {
       self: this.self,
       selfHex: this.selfHex,
@@ -175,7 +178,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       ids: opts.ids,
     }));
     const records = (this.records = new RecordStore({ verify: this.verify }));
-    const trust = new NeighbourTrust();
+    const trust = new NeighbourTrust(neighbours);
     const queryTimer = new QueryTimer(this.hopTimeoutMs);
 
     // The parts, bottom up: each is handed only what it uses, all of it built already.
@@ -211,7 +214,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
     );
     const quietContacts = new QuietContacts(
-      part(basics, { neighbours, table, messenger, isClosed: () => this.closed }),
+      part(basics, { neighbours, table, messenger, isClosed }),
       opts.pingIntervalMs ?? C.PING_INTERVAL_MS,
     );
     const replication = new Replication(part(basics, { table, records, placements, messenger, wake }));
@@ -224,7 +227,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         trust,
         actions,
         messenger,
-        isClosed: () => this.closed,
+        isClosed,
         added: (hex) => replication.noteNewContact(hex),
         bucketFull: (oldest, id) => liveness.challengeOldest(oldest, id),
       }),
@@ -242,6 +245,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       emit,
       connectionsCreated: () => neighbourSet.connectionsCreated,
     });
+    const refreshBucketOf = (b: number): Promise<unknown> => refreshBucket(lookups, b);
+    const findNodeOf = (t: NodeId, o?: LookupOptions): Promise<LookupResult> => findNode(lookups, t, o);
     const vetting = new NeighbourVetting(
       part(basics, {
         neighbours,
@@ -250,7 +255,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         queryTimer,
         trust,
         actions,
-        refreshBucket: (b) => refreshBucket(lookups, b),
+        refreshBucket: refreshBucketOf,
         wake,
       }),
     );
@@ -262,7 +267,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         trust,
         contacts,
         actions,
-        findNode: (t, o) => findNode(lookups, t, o),
+        findNode: findNodeOf,
         wake,
       }),
       policy.siblings,
@@ -272,12 +277,15 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     messenger.deliverTo(this.gateway);
     messenger.onHopFailure((peer) => liveness.failure(peer));
     messenger.onFirstHopOutcome((hop, through) => vetting.outcome(hop, through ? 'through' : 'lost'));
-    neighbourSet.onClosed((peer, unasked) => contacts.channelClosed(peer, unasked));
-    neighbourSet.onClosed((peer) => liveness.forget(peer));
+    // One listener for the parts that forget a closed neighbour, in this order.
+    neighbourSet.onClosed((peer, unasked, neighbour) => {
+      contacts.channelClosed(peer, unasked);
+      liveness.forget(peer);
+      vetting.closed(peer, neighbour);
+      flood?.forget(peer);
+      messenger.channelClosed(peer);
+    });
     neighbourSet.onDeparted(() => quietContacts.neighbourLeft());
-    neighbourSet.onClosed((peer) => vetting.closed(peer));
-    if (flood !== undefined) neighbourSet.onClosed((peer) => flood.forget(peer));
-    neighbourSet.onClosed((peer) => messenger.channelClosed(peer));
 
     this.messenger = messenger;
     this.neighbourSet = neighbourSet;
@@ -299,7 +307,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         messenger,
         gateway: this.gateway,
         emit,
-        isClosed: () => this.closed,
+        isClosed,
         rejoin: () => void this.bootstrap().catch(() => undefined),
       }),
     );
@@ -315,8 +323,8 @@ export class DhtNode implements ChannelHandler, NodeBasics {
         neighbourSet,
         replication,
         count,
-        findNode: (t, o) => this.findNode(t, o),
-        refreshBucket: (b) => refreshBucket(lookups, b),
+        findNode: findNodeOf,
+        refreshBucket: refreshBucketOf,
       },
       policy.siblings,
       opts.bucketRefreshMs ?? C.BUCKET_REFRESH_MS,
@@ -436,22 +444,22 @@ export class DhtNode implements ChannelHandler, NodeBasics {
   // ---- observation ----
 
   on(listener: (e: NodeEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const listeners = (this.listeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   private emit(event: NodeEvent): void {
-    for (const l of this.listeners) l(event);
+    if (this.listeners !== undefined) for (const l of this.listeners) l(event);
   }
 
   count(name: CounterName, by = 1): void {
-    const at = COUNTER_INDEX.get(name);
-    if (at !== undefined) this.counts[at]! += by;
+    this.counts.add(name, by);
   }
 
   stats(): Record<string, number> {
     return {
-      ...Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, this.counts[i]!])),
+      ...Object.fromEntries(COUNTER_NAMES.map((name, i) => [name, this.counts.at(i)])),
       'neighbours.open': this.neighbours.size,
       'connections.pending': this.neighbourSet.pending,
       'connections.createdTotal': this.neighbourSet.connectionsCreated,
@@ -461,5 +469,14 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       'requests.pending': this.messenger.requests.size,
       'route.pendingHops': this.messenger.router.pendingHops,
     };
+  }
+}
+
+/** DhtNode.counters: a count by name, undefined while it is zero (an object, not a closure per node). */
+class CounterView {
+  constructor(private readonly counts: Counts) {}
+
+  get(name: CounterName): number | undefined {
+    return this.counts.get(name) || undefined;
   }
 }

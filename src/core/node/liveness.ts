@@ -1,5 +1,5 @@
 import { PING_FAILURES_BEFORE_DEAD } from '../constants.js';
-import type { Messaging, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
+import type { Messaging, Neighbour, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
 import type { Contact, RoutingTable } from '../routing/routing-table.js';
 import type { PeerKind } from '../wire/messages.js';
 
@@ -7,11 +7,8 @@ import type { PeerKind } from '../wire/messages.js';
 const JUNK_FRAMES_BEFORE_DISCONNECT = 20;
 const MIN_ACK_TIMEOUT_MS = 200;
 
-interface PeerHealth {
-  failures: number;
-  junk: number;
-  ping?: { rid: number; sentAt: number };
-}
+/** What liveness keeps about a peer: in its neighbour's record (context.ts, Neighbour) while its channel is open. */
+type PeerHealth = Pick<Neighbour, 'failures' | 'junk' | 'ping'>;
 
 /** How long to wait for a hop acknowledgement from a neighbour: a few round trips (`rttMs`, learned from our pings), at most the hop timeout. */
 export function ackTimeoutMs(rttMs: number | undefined, hopTimeoutMs: number): number {
@@ -34,8 +31,14 @@ export interface LivenessHost extends NodeBasics {
  * and the full-bucket rule: ping the oldest contact, evict it only when it is dead.
  */
 export class Liveness {
-  private readonly health = new Map<string, PeerHealth>();
-  private readonly challenged = new Set<string>();
+  /**
+   * Peers without an open channel that still failed a hop (an acknowledgement timed out after
+   * the channel closed): their count carries over should the channel open again. Made at
+   * first use; a neighbour's own health is in its record.
+   */
+  private strays: Map<string, PeerHealth> | undefined;
+  /** Made at the first challenge (an empty Set is ~0.2 KB a node). */
+  private challenged: Set<string> | undefined;
   private nextCheckAt = 0;
 
   constructor(
@@ -56,7 +59,7 @@ export class Liveness {
     const pingTimeout = Math.min(host.hopTimeoutMs, this.intervalMs);
     const dead: string[] = [];
     for (const neighbour of host.neighbours.values()) {
-      const h = this.entry(neighbour.idHex);
+      const h = neighbour;
       if (h.ping && now - h.ping.sentAt > pingTimeout) {
         h.ping = undefined;
         host.count('liveness.pingTimeout');
@@ -80,6 +83,13 @@ export class Liveness {
    */
   opened(peer: string, now: number): void {
     const h = this.entry(peer);
+    const stray = this.strays?.get(peer);
+    if (stray !== undefined && h !== stray) {
+      h.failures = stray.failures;
+      h.junk = stray.junk;
+      h.ping = stray.ping;
+      this.strays!.delete(peer);
+    }
     if (h.ping !== undefined) return;
     const rid = this.host.messenger.newId();
     h.ping = { rid, sentAt: now };
@@ -97,13 +107,13 @@ export class Liveness {
 
   /** Any frame from a neighbour proves it alive. */
   heard(peer: string): void {
-    const h = this.health.get(peer);
+    const h = this.find(peer);
     if (h !== undefined) h.failures = 0;
   }
 
   /** True when the PONG answered our liveness ping; any other PONG answers someone's query. */
   pong(peer: string, rid: number): boolean {
-    const h = this.health.get(peer);
+    const h = this.find(peer);
     const neighbour = this.host.neighbours.get(peer);
     if (h?.ping === undefined || h.ping.rid !== rid || neighbour === undefined) return false;
     const now = this.host.clock.now();
@@ -134,39 +144,52 @@ export class Liveness {
   /** Kademlia's eviction rule for a full bucket (the candidate already waits in the replacement cache). */
   challengeOldest(oldest: Contact, _candidate: Uint8Array): void {
     const { host } = this;
-    if (this.challenged.has(oldest.idHex) || host.neighbours.size === 0) return;
-    this.challenged.add(oldest.idHex);
+    if (this.challenged?.has(oldest.idHex) === true || host.neighbours.size === 0) return;
+    const challenged = (this.challenged ??= new Set());
+    challenged.add(oldest.idHex);
     host.count('liveness.bucketChallenge');
     const rid = host.messenger.newId();
     host.messenger.queryPeer(oldest.idHex, 'PING', { rid }).then(
       () => {
-        this.challenged.delete(oldest.idHex);
+        challenged.delete(oldest.idHex);
         host.table.update(oldest.id, host.clock.now());
       },
       () => {
-        this.challenged.delete(oldest.idHex);
+        challenged.delete(oldest.idHex);
         host.count('liveness.evicted');
         host.table.markDead(oldest.id);
       },
     );
   }
 
+  /** The channel closed: its record goes with it (and a stray's, should there be one). */
   forget(peer: string): void {
-    this.health.delete(peer);
+    this.strays?.delete(peer);
   }
 
   close(): void {
-    this.health.clear();
-    this.challenged.clear();
+    this.strays?.clear();
+    for (const neighbour of this.host.neighbours.values()) clearHealth(neighbour);
+    this.challenged?.clear();
+  }
+
+  private find(peer: string): PeerHealth | undefined {
+    return this.host.neighbours.get(peer) ?? this.strays?.get(peer);
   }
 
   private entry(peer: string): PeerHealth {
-    let h = this.health.get(peer);
+    let h = this.find(peer);
     if (h === undefined) {
       // `ping` from the start: a field added later costs each entry a property array.
       h = { failures: 0, junk: 0, ping: undefined };
-      this.health.set(peer, h);
+      (this.strays ??= new Map()).set(peer, h);
     }
     return h;
   }
+}
+
+function clearHealth(h: PeerHealth): void {
+  h.failures = 0;
+  h.junk = 0;
+  h.ping = undefined;
 }

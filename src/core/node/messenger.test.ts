@@ -6,8 +6,8 @@ import { ErrorCode } from '../errors.js';
 import { toHex, type NodeId } from '../id.js';
 import type { Message, RouteMsg } from '../wire/messages.js';
 import { EventQueue } from '../../sim/event-queue.js';
-import { prefixOf } from '../routing/router.js';
 import { Messenger, type Inbound } from './messenger.js';
+import { newNeighbour } from './neighbour-record.js';
 
 const idStarting = (first: number): NodeId => {
   const id = new Uint8Array(32);
@@ -24,13 +24,7 @@ function messengerWith(opts: { alive?: NodeId[] } = {}) {
   const clock = new EventQueue();
   const self = idStarting(0x40);
   const neighbourId = idStarting(0x80);
-  const neighbour: Neighbour = {
-    id: neighbourId,
-    idHex: toHex(neighbourId),
-    prefix: prefixOf(neighbourId),
-    openedAt: clock.now(),
-    lastHeard: clock.now(),
-  };
+  const neighbour: Neighbour = newNeighbour(neighbourId, toHex(neighbourId), clock.now());
   const neighbours = new Map([[neighbour.idHex, neighbour]]);
   const alive = new Set((opts.alive ?? []).map(toHex));
   const sent: Array<{ to: string; message: Message }> = [];

@@ -4,13 +4,10 @@ import type { FrameTransport } from '../wire/frame-transport.js';
 import { ErrorCode, MeshError } from '../errors.js';
 import { fromHex, isIdHex, toHex, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
-import { ackTimeoutMs } from './liveness.js';
 import { PendingRequests, type ReplyInfo } from '../routing/requests.js';
 import { Router, type RouteOptions } from '../routing/router.js';
+import { MessengerRouterHost } from './router-host.js';
 import type { RoutingTable } from '../routing/routing-table.js';
-
-/** A hop to a neighbour heard from within this window is not acknowledged. */
-const ACK_FREE_AFTER_HEARD_MS = 1_000;
 
 export interface MessengerHost extends NodeBasics {
   /** The node's transport (flood-shaped: defence/rate-limit.ts). */
@@ -58,30 +55,7 @@ export class Messenger implements Messaging {
     this.requests = new PendingRequests(host.clock, host.random, (hop, through) => {
       for (const listener of this.outcomeListeners) listener(hop, through);
     });
-    this.router = new Router({
-      self: host.self,
-      selfHex: host.selfHex,
-      transport: host.transport,
-      clock: host.clock,
-      random: host.random,
-      neighbours: () => host.neighbours.values(),
-      ackTimeoutMs: (peer) => ackTimeoutMs(host.neighbours.get(peer)?.rttMs, host.hopTimeoutMs),
-      recentlyHeard: (peer) => {
-        const n = host.neighbours.get(peer);
-        return n !== undefined && host.clock.now() - n.lastHeard < ACK_FREE_AFTER_HEARD_MS;
-      },
-      onHopFailure: (peer) => {
-        for (const listener of this.hopFailureListeners) listener(peer);
-      },
-      answersHere: (inner) => this.inbound !== undefined && this.inbound.answersHere(inner),
-      deliver: (envelope, inner, from) => {
-        if (from !== undefined && host.admission !== undefined && !host.admission.delivered(from, envelope.body))
-          return;
-        this.deliver(inner, from === undefined ? { kind: 'routed', envelope } : { kind: 'routed', envelope, from });
-      },
-      mayHandOver: (next, inner) => host.admission === undefined || host.admission.handOver(next, inner),
-      count: (name, by) => host.count(name, by),
-    });
+    this.router = new Router(new MessengerRouterHost(this, host));
   }
 
   /**
@@ -103,6 +77,23 @@ export class Messenger implements Messaging {
   /** Be told whether each request sent by `routeRequest` came back, per first hop (neighbour-vetting.ts). */
   onFirstHopOutcome(listener: (hop: string, through: boolean) => void): void {
     this.outcomeListeners.push(listener);
+  }
+
+  /** A neighbour did not acknowledge a hop in time (MessengerRouterHost): tell the listeners. */
+  hopFailed(peer: string): void {
+    for (const listener of this.hopFailureListeners) listener(peer);
+  }
+
+  /** True when this node answers a non-exact envelope itself instead of forwarding it. */
+  answersHere(inner: Message): boolean {
+    return this.inbound !== undefined && this.inbound.answersHere(inner);
+  }
+
+  /** An envelope ended here (MessengerRouterHost): admitted by what it carries, then delivered. */
+  arrived(envelope: RouteMsg, inner: Message, from: string | undefined): void {
+    const { admission } = this.host;
+    if (from !== undefined && admission !== undefined && !admission.delivered(from, envelope.body)) return;
+    this.deliver(inner, from === undefined ? { kind: 'routed', envelope } : { kind: 'routed', envelope, from });
   }
 
   // ---- waiting for replies ----

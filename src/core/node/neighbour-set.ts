@@ -3,8 +3,8 @@ import type { NeighbourActions, NodeBasics, Neighbour, NodeEvent } from '../cont
 import type { Transport } from '../environment.js';
 import { fromHex, isIdHex } from '../id.js';
 import { planNeighbours, type NeighbourPolicy } from '../routing/neighbour-plan.js';
-import { prefixOf } from '../routing/router.js';
 import type { RoutingTable } from '../routing/routing-table.js';
+import { newNeighbour } from './neighbour-record.js';
 
 /**
  * Neighbours beyond what routing needs (they shorten routes) are opened at most this
@@ -43,7 +43,7 @@ export interface NeighbourSetHost extends NodeBasics {
 export class NeighbourSet implements NeighbourActions {
   private readonly connecting = new Map<string, number>();
   private readonly cooldown = new Map<string, number>();
-  private readonly closedListeners: Array<(peer: string, unasked: boolean) => void> = [];
+  private readonly closedListeners: Array<(peer: string, unasked: boolean, neighbour: Neighbour) => void> = [];
   private readonly departedListeners: Array<() => void> = [];
   private nextReviewAt = 0;
   private lastReviewAt = -Infinity;
@@ -69,8 +69,11 @@ export class NeighbourSet implements NeighbourActions {
 
   constructor(private readonly host: NeighbourSetHost) {}
 
-  /** Be told of each neighbour whose channel closed; `unasked`: the far side (or the network) closed it. */
-  onClosed(listener: (peer: string, unasked: boolean) => void): void {
+  /**
+   * Be told of each neighbour whose channel closed; `unasked`: the far side (or the network)
+   * closed it; `neighbour`: its record, already gone from the open channels.
+   */
+  onClosed(listener: (peer: string, unasked: boolean, neighbour: Neighbour) => void): void {
     this.closedListeners.push(listener);
   }
 
@@ -105,18 +108,8 @@ export class NeighbourSet implements NeighbourActions {
     this.connecting.delete(peer);
     this.replan();
     if (this.host.neighbours.has(peer)) return false;
-    // The table's copy of the id (a simulator's nodes share one per id: routing-table.ts idFor),
-    // and every field from the start: one set later costs each neighbour a property array.
-    const id = this.host.table.idFor(peer);
-    const neighbour = {
-      id,
-      idHex: peer,
-      prefix: prefixOf(id),
-      openedAt: now,
-      lastHeard: now,
-      rttMs: undefined,
-      kind: undefined,
-    };
+    // The table's copy of the id (a simulator's nodes share one per id: routing-table.ts idFor).
+    const neighbour = newNeighbour(this.host.table.idFor(peer), peer, now);
     this.host.neighbours.set(peer, neighbour);
     return true;
   }
@@ -158,11 +151,13 @@ export class NeighbourSet implements NeighbourActions {
       if (isIdHex(peer)) host.table.markDead(fromHex(peer));
       return;
     }
-    if (!host.neighbours.delete(peer)) return;
+    const neighbour = host.neighbours.get(peer);
+    if (neighbour === undefined) return;
+    host.neighbours.delete(peer);
     if (host.neighbours.size === 0) this.isolated = true;
     // Do not dial it straight back: it may have left, or dropped us on purpose.
     this.cooldown.set(peer, host.clock.now() + REDIAL_COOLDOWN_MS);
-    for (const listener of this.closedListeners) listener(peer, unasked);
+    for (const listener of this.closedListeners) listener(peer, unasked, neighbour);
     if (unasked) for (const listener of this.departedListeners) listener();
     host.count('channels.closed');
     host.emit({ type: 'neighbour:close', peer });

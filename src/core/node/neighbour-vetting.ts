@@ -1,4 +1,4 @@
-import type { Messaging, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
+import type { Messaging, Neighbour, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
 import { bucketIndex, compareDistance, fromHex, idsEqual, toHex } from '../id.js';
 import { FAILED_TESTS_TO_DISTRUST_ALONE, type NeighbourTrust, type Outcome } from '../defence/neighbour-trust.js';
 import type { QueryTimer } from '../lookup/query-timer.js';
@@ -69,12 +69,9 @@ export interface VettingHost extends NodeBasics {
  */
 export class NeighbourVetting {
   readonly trust: NeighbourTrust;
-  /** Per neighbour: when it may be tested next; a test in flight holds Infinity. */
-  private readonly nextTestAt = new Map<string, number>();
-  /** Per neighbour: tests since something routed through it last came back. */
-  private readonly testsWithoutAnswer = new Map<string, number>();
-  /** Per neighbour: when its last test started. */
-  private readonly testedAt = new Map<string, number>();
+  // Per neighbour, in its record (context.ts, Neighbour): when it may be tested next
+  // (`nextTestAt`, Infinity while a test is in flight), tests since something routed through
+  // it last came back (`testsWithoutAnswer`), and when its last test started (`testedAt`).
   private nextRetestAt = 0;
   /**
    * No neighbour's test can come due before this, as long as nothing above changed
@@ -92,31 +89,31 @@ export class NeighbourVetting {
 
   opened(peer: string, now: number): void {
     this.markChanged(now + FIRST_TEST_AFTER_MS);
-    this.nextTestAt.set(peer, now + FIRST_TEST_AFTER_MS);
+    const neighbour = this.host.neighbours.get(peer);
+    if (neighbour !== undefined) neighbour.nextTestAt = now + FIRST_TEST_AFTER_MS;
   }
 
-  closed(peer: string): void {
+  /** `neighbour`: the closed channel's record (its state goes with it). */
+  closed(peer: string, neighbour: Neighbour): void {
     // A reliable neighbour leaving can turn another's verdict back from unreliable (it counted
     // as one of the others getting ours through): that one may be due a test at once.
-    if (this.trust.verdict(peer) === 'reliable') this.markChanged(this.host.clock.now());
+    if (this.trust.verdictOf(peer, neighbour) === 'reliable') this.markChanged(this.host.clock.now());
     else this.changed = true;
-    this.nextTestAt.delete(peer);
-    this.testsWithoutAnswer.delete(peer);
-    this.testedAt.delete(peer);
-    this.trust.forget(peer);
   }
 
   /** What became of a request routed through `hop` (a test's, or any other). */
   outcome(hop: string, outcome: Outcome): void {
     const { host } = this;
-    if (!host.neighbours.has(hop)) return;
+    const neighbour = host.neighbours.get(hop);
+    if (neighbour === undefined) return;
     host.count(`trust.${outcome}`);
     // Most outcomes (every routed request's first hop reports one) change no verdict: the
     // neighbours' due tests stay as they were, and the next tick need not look at them again.
     // A verdict that stays the same leaves every other neighbour's verdict the same too
     // (neighbour-trust.ts counts the reliable others).
     const before = this.trust.verdict(hop);
-    let changed = outcome === 'through' && this.testsWithoutAnswer.delete(hop);
+    let changed = outcome === 'through' && neighbour.testsWithoutAnswer > 0;
+    if (changed) neighbour.testsWithoutAnswer = 0;
     const verdict = this.trust.record(hop, outcome);
     if (verdict !== before) changed = true;
     if (changed) this.markChanged(host.clock.now());
@@ -149,26 +146,27 @@ export class NeighbourVetting {
     if (this.changed || now >= this.wakeAt) this.testDue(now);
     if (now >= this.nextRetestAt) {
       this.nextRetestAt = now + RETEST_SPACING_MS;
-      let oldest: string | undefined;
-      for (const [peer, at] of this.nextTestAt) {
-        if (at === Infinity || this.trust.verdict(peer) !== 'reliable') continue;
-        if (oldest === undefined || (this.testedAt.get(peer) ?? 0) < (this.testedAt.get(oldest) ?? 0)) oldest = peer;
+      let oldest: Neighbour | undefined;
+      for (const n of this.host.neighbours.values()) {
+        if (n.nextTestAt === Infinity || this.trust.verdict(n.idHex) !== 'reliable') continue;
+        if (oldest === undefined || (n.testedAt ?? 0) < (oldest.testedAt ?? 0)) oldest = n;
       }
-      if (oldest !== undefined) this.test(oldest);
+      if (oldest !== undefined) this.test(oldest.idHex);
     }
   }
 
   /** Test every neighbour whose test is due, then note when the next one can be. */
   private testDue(now: number): void {
     let settled: boolean | undefined;
-    for (const [peer, at] of this.nextTestAt) {
-      if (now < at || (this.testsWithoutAnswer.get(peer) ?? 0) >= MAX_TESTS_WITHOUT_ANSWER) continue;
+    for (const n of this.host.neighbours.values()) {
+      if (now < n.nextTestAt || n.testsWithoutAnswer >= MAX_TESTS_WITHOUT_ANSWER) continue;
+      const peer = n.idHex;
       const verdict = this.trust.verdict(peer);
-      const openedAt = this.host.neighbours.get(peer)?.openedAt ?? now;
-      if (verdict === 'unproven' && !this.testedAt.has(peer) && now - openedAt < SETTLED_FIRST_TEST_AFTER_MS) {
+      const { openedAt } = n;
+      if (verdict === 'unproven' && n.testedAt === undefined && now - openedAt < SETTLED_FIRST_TEST_AFTER_MS) {
         settled ??= this.reliableNeighbours() >= SETTLED_WITH_RELIABLE;
         if (settled) {
-          this.nextTestAt.set(peer, openedAt + SETTLED_FIRST_TEST_AFTER_MS);
+          n.nextTestAt = openedAt + SETTLED_FIRST_TEST_AFTER_MS;
           continue;
         }
       }
@@ -183,10 +181,10 @@ export class NeighbourVetting {
   /** When the next test can come due: the earliest time of a neighbour still to be tested. */
   private nextDue(): number {
     let due = Infinity;
-    for (const [peer, at] of this.nextTestAt) {
-      if (at >= due || (this.testsWithoutAnswer.get(peer) ?? 0) >= MAX_TESTS_WITHOUT_ANSWER) continue;
-      const verdict = this.trust.verdict(peer);
-      if (verdict === 'unproven' || verdict === 'doubtful') due = at;
+    for (const n of this.host.neighbours.values()) {
+      if (n.nextTestAt >= due || n.testsWithoutAnswer >= MAX_TESTS_WITHOUT_ANSWER) continue;
+      const verdict = this.trust.verdict(n.idHex);
+      if (verdict === 'unproven' || verdict === 'doubtful') due = n.nextTestAt;
     }
     return due;
   }
@@ -208,14 +206,15 @@ export class NeighbourVetting {
     const neighbour = host.neighbours.get(peer);
     if (neighbour === undefined) return;
     this.changed = true;
-    this.nextTestAt.set(peer, Infinity);
-    this.testedAt.set(peer, host.clock.now());
-    this.testsWithoutAnswer.set(peer, (this.testsWithoutAnswer.get(peer) ?? 0) + 1);
+    neighbour.nextTestAt = Infinity;
+    neighbour.testedAt = host.clock.now();
+    neighbour.testsWithoutAnswer++;
     host.count('trust.tests');
     const finish = (outcome: Outcome | 'nothing-to-test'): void => {
-      if (!this.nextTestAt.has(peer)) return;
+      const open = host.neighbours.get(peer);
+      if (open === undefined) return;
       this.markChanged(host.clock.now() + TEST_INTERVAL_MS);
-      this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
+      open.nextTestAt = host.clock.now() + TEST_INTERVAL_MS;
       if (outcome === 'nothing-to-test') host.count('trust.nothingToTest');
       else this.outcome(peer, outcome);
     };
@@ -251,9 +250,10 @@ export class NeighbourVetting {
       },
       () => {
         // It did not answer us itself: liveness deals with that; it is no evidence about forwarding.
-        if (!this.nextTestAt.has(peer)) return;
+        const open = host.neighbours.get(peer);
+        if (open === undefined) return;
         this.markChanged(host.clock.now() + TEST_INTERVAL_MS);
-        this.nextTestAt.set(peer, host.clock.now() + TEST_INTERVAL_MS);
+        open.nextTestAt = host.clock.now() + TEST_INTERVAL_MS;
         this.outcome(peer, 'lost');
       },
       peer,

@@ -114,15 +114,28 @@ export function routedAdmission(
   count: (name: CounterName) => void,
   intake: () => ChannelIntake,
 ): { delivered(from: string, inner: Frame): boolean; handOver(next: string, inner: Frame): boolean } | undefined {
-  if (flood === undefined) return undefined;
-  return {
-    delivered: (from, inner) => intake().admitDelivered(flood, from, inner),
-    handOver: (next, inner) => {
-      if (!neighbours.has(next) || flood.allowHandOver(next, inner, clock.now())) return true;
-      count('flood.shed');
-      return false;
-    },
-  };
+  return flood === undefined ? undefined : new RoutedAdmission(flood, neighbours, clock, count, intake);
+}
+
+/** routedAdmission's object: methods on a prototype rather than two closures per node. */
+class RoutedAdmission {
+  constructor(
+    private readonly flood: FloodGuard,
+    private readonly neighbours: ReadonlyMap<string, unknown>,
+    private readonly clock: Clock,
+    private readonly count: (name: CounterName) => void,
+    private readonly intake: () => ChannelIntake,
+  ) {}
+
+  delivered(from: string, inner: Frame): boolean {
+    return this.intake().admitDelivered(this.flood, from, inner);
+  }
+
+  handOver(next: string, inner: Frame): boolean {
+    if (!this.neighbours.has(next) || this.flood.allowHandOver(next, inner, this.clock.now())) return true;
+    this.count('flood.shed');
+    return false;
+  }
 }
 
 /**

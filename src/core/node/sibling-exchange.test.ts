@@ -4,6 +4,7 @@ import { seededRandom } from '../environment.js';
 import { toHex, type NodeId } from '../id.js';
 import type { Contact } from '../routing/routing-table.js';
 import type { Message } from '../wire/messages.js';
+import { newNeighbour } from './neighbour-record.js';
 import { SiblingExchange, type SiblingExchangeHost } from './sibling-exchange.js';
 
 const idStarting = (first: number): NodeId => {
@@ -25,7 +26,7 @@ function hostWith(reliable: number, newSibling?: NodeId) {
   const neighbours = new Map(
     Array.from({ length: reliable }, (_, i): [string, Neighbour] => {
       const id = idStarting(0x80 + i);
-      return [toHex(id), { id, idHex: toHex(id), prefix: 0x80 + i, openedAt: 0, lastHeard: 0 }];
+      return [toHex(id), newNeighbour(id, toHex(id), 0)];
     }),
   );
   let closest: Contact[] = [...neighbours.values()].map((n) => contact(n.id));

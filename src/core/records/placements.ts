@@ -14,14 +14,16 @@ const MAX_RECORDS = 10_000;
  * the k closest as the network grew, or replicas placed while a partition hid the others.
  */
 export class Placements {
-  private readonly byRecord = new Map<string, Set<string>>();
+  /** Made at the first placement: only nodes that publish or hand records over fill it (an empty Map is ~0.2 KB). */
+  private byRecord: Map<string, Set<string>> | undefined;
 
   note(kind: RecordKind, key: NodeId, owner: NodeId, target: string): void {
     const id = recordId(kind, key, owner);
-    let set = this.byRecord.get(id);
+    const byRecord = (this.byRecord ??= new Map());
+    let set = byRecord.get(id);
     if (set === undefined) {
-      this.byRecord.set(id, (set = new Set()));
-      if (this.byRecord.size > MAX_RECORDS) this.byRecord.delete(this.byRecord.keys().next().value!);
+      byRecord.set(id, (set = new Set()));
+      if (byRecord.size > MAX_RECORDS) byRecord.delete(byRecord.keys().next().value!);
     } else set.delete(target);
     set.add(target);
     if (set.size > MAX_PER_RECORD) set.delete(set.values().next().value!);
@@ -30,13 +32,13 @@ export class Placements {
   /** The nodes a copy went to, forgotten here: a removal is passed on once. */
   take(kind: RecordKind, key: NodeId, owner: NodeId): string[] {
     const id = recordId(kind, key, owner);
-    const set = this.byRecord.get(id);
-    this.byRecord.delete(id);
+    const set = this.byRecord?.get(id);
+    this.byRecord?.delete(id);
     return set === undefined ? [] : [...set];
   }
 
   get size(): number {
-    return this.byRecord.size;
+    return this.byRecord?.size ?? 0;
   }
 }
 

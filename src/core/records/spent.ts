@@ -22,35 +22,37 @@ export interface SpentMarker {
 }
 
 export class SpentVersions {
-  private readonly byId = new Map<string, SpentMarker>();
+  /** Made at the first marker: most nodes never see a record expire (an empty Map is ~0.2 KB). */
+  private byId: Map<string, SpentMarker> | undefined;
 
   constructor(private readonly max: number) {}
 
   get size(): number {
-    return this.byId.size;
+    return this.byId?.size ?? 0;
   }
 
   /** Remember that versions up to `upTo` expired at `id`, merged with what is already known. */
   note(id: string, upTo: number, until: number, now: number): void {
     if (!(until > now) || this.max <= 0) return;
-    const previous = this.byId.get(id);
+    const byId = (this.byId ??= new Map());
+    const previous = byId.get(id);
     if (previous !== undefined) {
-      this.byId.delete(id);
+      byId.delete(id);
       if (previous.until > now) {
         upTo = Math.max(upTo, previous.upTo);
         until = Math.max(until, previous.until);
       }
     }
-    while (this.byId.size >= this.max) this.byId.delete(this.byId.keys().next().value!);
-    this.byId.set(id, { upTo, until });
+    while (byId.size >= this.max) byId.delete(byId.keys().next().value!);
+    byId.set(id, { upTo, until });
   }
 
   /** Whether a version advertised at `advertisedAt` already expired here. */
   refuses(id: string, advertisedAt: number, now: number): boolean {
-    const m = this.byId.get(id);
+    const m = this.byId?.get(id);
     if (m === undefined) return false;
     if (m.until <= now) {
-      this.byId.delete(id);
+      this.byId!.delete(id);
       return false;
     }
     return advertisedAt <= m.upTo;
@@ -58,11 +60,12 @@ export class SpentVersions {
 
   /** The latest deadline a marker at `id` still holds versions to (0 when none). */
   until(id: string, now: number): number {
-    const m = this.byId.get(id);
+    const m = this.byId?.get(id);
     return m !== undefined && m.until > now ? m.until : 0;
   }
 
   prune(now: number): void {
+    if (this.byId === undefined) return;
     for (const [id, m] of this.byId) if (m.until <= now) this.byId.delete(id);
   }
 }

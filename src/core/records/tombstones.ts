@@ -30,18 +30,28 @@ export interface TombstoneLimits {
   maxUnheld: number;
 }
 
+/**
+ * What a store without tombstones reads (Tombstones.put makes its own before any write): shared
+ * by every store, so never written to: every write follows a put, or a tombstone found by id.
+ */
+const NO_TOMBSTONES: ReadonlyMap<string, Tombstone> = new Map();
+const NO_OWNERS = new Map<string, Set<string>>();
+const NO_IDS = new Set<string>();
+
 export class Tombstones {
-  private readonly byId = new Map<string, Tombstone>();
+  // The three are made at the first tombstone (put): most nodes never hold one, and an empty
+  // Map or Set is ~0.2 KB, which a simulator of thousands of nodes pays for each.
+  private byId: Map<string, Tombstone> | undefined;
   /** owner hex → ids of its tombstones. */
-  private readonly byOwner = new Map<string, Set<string>>();
+  private byOwner: Map<string, Set<string>> = NO_OWNERS;
   /** Ids of unheld tombstones, oldest first. */
-  private readonly unheld = new Set<string>();
+  private unheld: Set<string> = NO_IDS;
   private heldCount = 0;
 
   constructor(private readonly limits: TombstoneLimits) {}
 
   get size(): number {
-    return this.byId.size;
+    return this.byId?.size ?? 0;
   }
 
   /** Held tombstones, which the store counts with its entries. */
@@ -50,11 +60,11 @@ export class Tombstones {
   }
 
   get(id: string): Tombstone | undefined {
-    return this.byId.get(id);
+    return this.byId?.get(id);
   }
 
   values(): IterableIterator<Tombstone> {
-    return this.byId.values();
+    return (this.byId ?? NO_TOMBSTONES).values();
   }
 
   /**
@@ -62,6 +72,11 @@ export class Tombstones {
    * expiry, held if either was.
    */
   put(id: string, tomb: Tombstone, now: number): void {
+    if (this.byId === undefined) {
+      this.byId = new Map();
+      this.byOwner = new Map();
+      this.unheld = new Set();
+    }
     const previous = this.byId.get(id);
     if (previous !== undefined && previous.expiresAt > now) {
       tomb = {
@@ -88,18 +103,18 @@ export class Tombstones {
    * stored where it stands (while that entry lives, it refuses older versions itself).
    */
   release(id: string): void {
-    const t = this.byId.get(id);
+    const t = this.byId?.get(id);
     if (t === undefined || !t.held) return;
-    this.byId.set(id, { ...t, held: false });
+    this.byId!.set(id, { ...t, held: false });
     this.heldCount--;
     this.makeRoomForUnheld();
     this.unheld.add(id);
   }
 
   delete(id: string): void {
-    const t = this.byId.get(id);
+    const t = this.byId?.get(id);
     if (t === undefined) return;
-    this.byId.delete(id);
+    this.byId!.delete(id);
     if (t.held) this.heldCount--;
     else this.unheld.delete(id);
     const set = this.byOwner.get(t.owner);
@@ -108,6 +123,7 @@ export class Tombstones {
   }
 
   prune(now: number): void {
+    if (this.byId === undefined) return;
     for (const [id, t] of this.byId) if (t.expiresAt <= now) this.delete(id);
   }
 
@@ -121,7 +137,7 @@ export class Tombstones {
     let victim: string | undefined;
     let earliest = Infinity;
     for (const id of ids) {
-      const t = this.byId.get(id);
+      const t = this.byId?.get(id);
       if (t !== undefined && t.expiresAt < earliest) {
         earliest = t.expiresAt;
         victim = id;

@@ -29,6 +29,15 @@ describe('Introductions: the way to a learned node through the node that named i
     expect(intros.size).toBe(0);
   });
 
+  it('forgets expired introductions when a new one comes, not only when asked for them', () => {
+    const intros = new Introductions();
+    intros.remember('t', [id(1)], 0);
+    intros.remember('u', [id(2)], 1_000);
+    intros.remember('v', [id(3)], 300_000);
+    expect(intros.size).toBe(2);
+    expect(firstBytes(intros.via('u', 300_000))).toEqual([2]);
+  });
+
   it('holds at most 512 nodes, dropping the oldest introduction first', () => {
     const intros = new Introductions();
     for (let i = 0; i < 600; i++) intros.remember(`n${i}`, [id(i % 256)], i);

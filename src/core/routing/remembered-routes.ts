@@ -12,32 +12,44 @@ import type { NodeId } from '../id.js';
  * router falls back to greedy forwarding when a hop on it has no open channel any more.
  */
 export class RememberedRoutes {
-  private readonly routes = new Map<string, { via: NodeId[]; until: number }>();
+  /** Made at the first route: most nodes never retrace a signal, and an empty Map is ~0.2 KB. */
+  private routes: Map<string, { via: NodeId[]; until: number }> | undefined;
 
   constructor(
     private readonly maxNodes: number,
     private readonly lifetimeMs: number,
   ) {}
 
-  /** Envelopes to `hex` go along `via` (our neighbour first) until the route is forgotten. */
-  remember(hex: string, via: readonly NodeId[], now: number): void {
+  /**
+   * Envelopes to `hex` go along `via` (our neighbour first) until the route is forgotten.
+   * `via` is kept as given, not copied: callers hand over an array nobody changes after (a
+   * lookup's route to a responder serves every node that responder introduced).
+   */
+  remember(hex: string, via: NodeId[], now: number): void {
     if (via.length === 0) return;
     // Re-inserting keeps the map in order of arrival, so the oldest goes first past the bound.
-    this.routes.delete(hex);
-    this.routes.set(hex, { via: [...via], until: now + this.lifetimeMs });
-    if (this.routes.size > this.maxNodes) this.routes.delete(this.routes.keys().next().value!);
+    const routes = (this.routes ??= new Map());
+    // Every route lives lifetimeMs from its arrival, so the expired ones are the map's first:
+    // forgotten here, not only when asked for (via), they do not wait out the bound.
+    for (const [h, route] of routes) {
+      if (route.until > now) break;
+      routes.delete(h);
+    }
+    routes.delete(hex);
+    routes.set(hex, { via, until: now + this.lifetimeMs });
+    if (routes.size > this.maxNodes) routes.delete(routes.keys().next().value!);
   }
 
   /** The hops to `hex`, nearest first, while remembered. */
   via(hex: string, now: number): NodeId[] | undefined {
-    const route = this.routes.get(hex);
+    const route = this.routes?.get(hex);
     if (route === undefined) return undefined;
     if (route.until > now) return route.via;
-    this.routes.delete(hex);
+    this.routes!.delete(hex);
     return undefined;
   }
 
   get size(): number {
-    return this.routes.size;
+    return this.routes?.size ?? 0;
   }
 }
