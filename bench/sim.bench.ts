@@ -9,6 +9,7 @@ import { publishToDht, queryDhtForService } from '../src/core/registry/dht-regis
 import { compareDistance, keyForName, toHex } from '../src/core/id.js';
 import { Swarm } from '../src/sim/swarm.js';
 import { mean, percentile, table, writeSection } from './report.js';
+import { SimProgress } from './sim-progress.js';
 
 interface LookupFigures {
   lookups: number;
@@ -54,6 +55,9 @@ async function lookupsFor(
   };
 }
 
+const summary = (f: LookupFigures): string =>
+  `hops p50 ${percentile(f.hops, 50)} p95 ${percentile(f.hops, 95)}, frames/lookup ${f.messages.toFixed(1)}, success ${(f.success * 100).toFixed(2)}%`;
+
 /** Every routed frame: envelopes and their hop acknowledgements, whatever they carried. */
 const routedFrames = (swarm: Swarm): number =>
   (swarm.network.stats.framesByType.get('RPC_ROUTE') ?? 0) + (swarm.network.stats.framesByType.get('ROUTE_ACK') ?? 0);
@@ -75,8 +79,11 @@ function lookupFrames(swarm: Swarm): number {
 async function scenario(n: number): Promise<string[]> {
   const started = performance.now();
   const swarm = new Swarm({ seed: n });
-  await swarm.grow(n, Math.max(100, n / 20));
+  const progress = new SimProgress(`n=${n}`, swarm);
+  await swarm.grow(n, Math.max(100, n / 20), undefined, (added) => progress.say(`${added} nodes added`));
+  progress.say('every join finished');
   await swarm.run(60_000);
+  progress.say('a minute run');
   const builtS = (performance.now() - started) / 1000;
   const open = swarm.alive().map((x) => x.neighbours.size);
   const createdPerNode = mean(swarm.alive().map((x) => swarm.network.connectionsCreatedBy(x.selfHex)));
@@ -96,7 +103,9 @@ async function scenario(n: number): Promise<string[]> {
       .slice(0, 20);
     holders.push(truth.filter((x) => x.records.get(key, 'provider', swarm.now).length > 0).length);
   }
+  progress.say(`50 names published, holders of 20 closest: mean ${mean(holders).toFixed(2)}`);
   const healthy = await lookupsFor(swarm, names, owners, 400);
+  progress.say(`all live: ${summary(healthy)}`);
 
   const ownerSet = new Set([...owners.values()].map((o) => o.selfHex));
   const victims = swarm.alive().filter((x) => !ownerSet.has(x.selfHex));
@@ -106,7 +115,9 @@ async function scenario(n: number): Promise<string[]> {
     [victims[i], victims[j]] = [victims[j]!, victims[i]!];
     swarm.fail(victims[i]!, true);
   }
+  progress.say(`${failCount} nodes failed silently`);
   const failed = await lookupsFor(swarm, names, owners, 400);
+  progress.say(`30% failed: ${summary(failed)}`);
   const wallS = (performance.now() - started) / 1000;
 
   const row = (label: string, f: LookupFigures): Array<string | number> => [

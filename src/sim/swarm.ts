@@ -125,8 +125,9 @@ export class Swarm {
    * Add `count` nodes, `batch` at a time, a batch every `spacingMs` of virtual time: each
    * node links to a few live nodes (the relay's job) and bootstraps. Batches overlap, as
    * arrivals in a real swarm do; the call returns when every bootstrap has finished.
+   * `onBatch` hears the number of nodes added so far after each batch (long runs report progress).
    */
-  async grow(count: number, batch = 50, spacingMs = 2_000): Promise<void> {
+  async grow(count: number, batch = 50, spacingMs = 2_000, onBatch?: (added: number) => void): Promise<void> {
     const joins: Promise<void>[] = [];
     for (let done = 0; done < count; done += batch) {
       const existing = this.alive();
@@ -136,6 +137,7 @@ export class Swarm {
       await this.queue.runFor(1_000);
       joins.push(...fresh.map((n) => n.bootstrap()));
       await this.queue.runFor(spacingMs);
+      onBatch?.(done + fresh.length);
     }
     await this.settle(Promise.all(joins), 120_000);
   }
