@@ -8,11 +8,14 @@ import type { Swarm } from '../src/sim/swarm.js';
 export class SimProgress {
   private readonly startedAt = performance.now();
   private readonly cpuAt = process.cpuUsage();
+  private readonly virtualAt: number;
 
   constructor(
     private readonly label: string,
     private readonly swarm: Swarm,
-  ) {}
+  ) {
+    this.virtualAt = swarm.now;
+  }
 
   say(what: string): void {
     const wallS = (performance.now() - this.startedAt) / 1000;
@@ -21,7 +24,7 @@ export class SimProgress {
     const heapGb = process.memoryUsage().heapUsed / 2 ** 30;
     const events = this.swarm.queue.processed;
     console.log(
-      `[${this.label}] wall ${wallS.toFixed(0)} s, cpu ${cpuS.toFixed(0)} s, virtual ${(this.swarm.now / 1000).toFixed(0)} s, ` +
+      `[${this.label}] wall ${wallS.toFixed(0)} s, cpu ${cpuS.toFixed(0)} s, virtual ${((this.swarm.now - this.virtualAt) / 1000).toFixed(0)} s, ` +
         `${events} events (${events > 0 ? ((cpuS * 1e6) / events).toFixed(1) : '-'} µs cpu/event), heap ${heapGb.toFixed(2)} GiB: ${what}`,
     );
   }
