@@ -31,6 +31,7 @@ class NeighbourRecord implements Neighbour {
   through = 0;
   lostInARow = 0;
   testsFailedInARow = 0;
+  floodRow = -1;
   /** prefix | 0. */
   private readonly signedPrefix: number;
   /** lastHeard - openedAt. */
