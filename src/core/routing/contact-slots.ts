@@ -6,8 +6,8 @@ export interface ContactId {
   readonly idHex: IdHex;
 }
 
-/** Slots made when the store is full: doubling, from this many. */
-const FIRST_SLOTS = 8;
+/** Slots made when the store is full: half as many again, at least this many. */
+const MIN_GROWTH = 8;
 
 /**
  * What a routing table keeps per contact (routing-table.ts), one slot per contact, each
@@ -18,7 +18,8 @@ const FIRST_SLOTS = 8;
  * table of the process that knows it (IdPool).
  *
  * A freed slot goes back to a free list and is handed out again: callers keep the
- * `ContactId`, never the slot.
+ * `ContactId`, never the slot. Slots never used yet are those from `used` on, so the free
+ * list holds only freed ones.
  */
 export class ContactSlots {
   refs: Array<ContactId | undefined> = [];
@@ -30,11 +31,15 @@ export class ContactSlots {
   /** 1 while lost (routing-table.ts Contact.lost). */
   lost = new Uint8Array(0);
   private readonly free: number[] = [];
+  private used = 0;
 
   /** A slot for `ref`, every field set. */
   take(ref: ContactId, seen: number, rttMs: number | undefined): number {
-    if (this.free.length === 0) this.grow();
-    const slot = this.free.pop()!;
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.used === this.seen.length) this.grow();
+      slot = this.used++;
+    }
     this.refs[slot] = ref;
     this.seen[slot] = seen;
     this.rtt[slot] = rttMs ?? NaN;
@@ -56,13 +61,11 @@ export class ContactSlots {
 
   private grow(): void {
     const before = this.seen.length;
-    const size = before === 0 ? FIRST_SLOTS : 2 * before;
+    const size = before + Math.max(MIN_GROWTH, before >> 1);
     this.seen = grown(this.seen, new Float64Array(size));
     this.rtt = grown(this.rtt, new Float64Array(size));
     this.failures = grown(this.failures, new Uint32Array(size));
     this.lost = grown(this.lost, new Uint8Array(size));
-    // Last first, so slots are handed out from the start.
-    for (let slot = size - 1; slot >= before; slot--) this.free.push(slot);
   }
 }
 

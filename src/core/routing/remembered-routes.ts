@@ -1,7 +1,9 @@
 import type { NodeId } from '../id.js';
 
-/** Slots made when the table is full: doubling, from this many. */
-const FIRST_SLOTS = 8;
+/** Slots made when the table is full: half as many again, at least this many. */
+const MIN_GROWTH = 8;
+/** Every table's times until its first route (grow() replaces it before anything is written): shared, so never written to. */
+const NO_TIMES = new Float64Array(0);
 
 /**
  * Source routes to nodes, remembered for a while: the hops (our neighbour first) by which
@@ -21,9 +23,11 @@ const FIRST_SLOTS = 8;
 export class RememberedRoutes {
   /** Made at the first route: most nodes never retrace a signal, and an empty Map is ~0.2 KB. */
   private routes: Map<string, number> | undefined;
-  private hops: Array<NodeId[] | undefined> = [];
-  private until = new Float64Array(0);
+  private readonly hops: Array<NodeId[] | undefined> = [];
+  private until = NO_TIMES;
+  /** Slots freed; those never used yet are from `used` on. */
   private readonly free: number[] = [];
+  private used = 0;
 
   constructor(
     private readonly maxNodes: number,
@@ -47,8 +51,11 @@ export class RememberedRoutes {
     }
     const old = routes.get(hex);
     if (old !== undefined) this.drop(hex, old);
-    if (this.free.length === 0) this.grow();
-    const slot = this.free.pop()!;
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.used === this.until.length) this.grow();
+      slot = this.used++;
+    }
     this.hops[slot] = via;
     this.until[slot] = now + this.lifetimeMs;
     routes.set(hex, slot);
@@ -79,10 +86,8 @@ export class RememberedRoutes {
 
   private grow(): void {
     const before = this.until.length;
-    const size = before === 0 ? FIRST_SLOTS : 2 * before;
-    const until = new Float64Array(size);
+    const until = new Float64Array(before + Math.max(MIN_GROWTH, before >> 1));
     until.set(this.until);
     this.until = until;
-    for (let slot = size - 1; slot >= before; slot--) this.free.push(slot);
   }
 }
