@@ -2,7 +2,8 @@
  * Where a simulated node's bytes go.
  *
  *   node --expose-gc --import tsx bench/sim-heap.ts run <nodes> <seed> [snapshot path]
- *     runs bench/sim-scenario.ts, forces a GC, prints heap and RSS, and writes a heap snapshot
+ *     runs bench/sim-scenario.ts, forces a GC, prints heap, typed-array buffers (which V8 keeps
+ *     outside the heap that heapUsed counts) and RSS, and writes a heap snapshot
  *   node --max-old-space-size=8000 --import tsx bench/sim-heap.ts report <snapshot path> [depth]
  *     reads the snapshot, builds its dominator tree (bench/heap-graph.ts) and prints what the
  *     swarm retains, per node: by path from its owner (a DhtNode's fields, the network's, the
@@ -28,7 +29,7 @@ async function run(n: number, seed: number, path: string | undefined): Promise<v
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   console.log(
-    `${n} nodes: heap after GC ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, rss ${(m.rss / 2 ** 20).toFixed(0)} MB, events ${swarm.queue.processed}`,
+    `${n} nodes: heap after GC ${(m.heapUsed / 2 ** 20).toFixed(1)} MB, typed-array buffers outside it ${(m.arrayBuffers / 2 ** 20).toFixed(1)} MB, rss ${(m.rss / 2 ** 20).toFixed(0)} MB, events ${swarm.queue.processed}`,
   );
   if (path !== undefined) console.log(`snapshot: ${writeHeapSnapshot(path)}`);
   // Keep the swarm alive until the snapshot is written.

@@ -64,6 +64,9 @@ export interface Neighbour {
   through: number;
   lostInARow: number;
   testsFailedInARow: number;
+  // defence/flood-rows.ts
+  /** Where its row of the flood guard's token buckets starts; -1 before its first frame. */
+  floodRow: number;
 }
 
 /** The open channels by hex id: the neighbour set keeps them (neighbour-set.ts), parts read them. */

@@ -19,5 +19,6 @@ export function sharedIdPool(): IdPool {
       }
       return entry;
     },
+    find: (idHex) => kept.get(idHex),
   };
 }

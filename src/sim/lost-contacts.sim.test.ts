@@ -18,7 +18,7 @@ const handedOut = (asker: DhtNode, target: Uint8Array): string[] =>
 
 /** `node` holds `other` as a live contact, or waiting in a replacement cache to become one. */
 const holdsAlive = (node: DhtNode, other: DhtNode): boolean =>
-  (node.table.has(other.selfHex) && node.table.get(other.selfHex)?.lost !== true) ||
+  (node.table.has(other.selfHex) && node.table.contact(other.selfHex)?.lost !== true) ||
   node.table.replacements(bucketIndex(node.self, other.self)).some((c) => c.idHex === other.selfHex);
 
 describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
@@ -48,7 +48,7 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
     // Probes to it went unanswered and nothing revived it.
     const counters = (name: CounterName): number => sawItGo.reduce((sum, n) => sum + (n.counters.get(name) ?? 0), 0);
     expect(counters('contacts.probeUnanswered')).toBeGreaterThanOrEqual(
-      sawItGo.filter((n) => n.table.get(leaver.selfHex)?.lost === true).length,
+      sawItGo.filter((n) => n.table.contact(leaver.selfHex)?.lost === true).length,
     );
     // A peer that has not noticed names it in an answer: hearsay brings it back nowhere,
     // whether it was kept as lost or replaced at once by a cached contact.
@@ -78,7 +78,7 @@ describe('contacts whose channel closed (a seeded 80-node swarm)', () => {
     await swarm.run(60_000);
     // Its closest nodes know it and have a channel to it again, long before any redial cooldown ends.
     for (const s of siblings) {
-      expect(s.table.get(sleeper.selfHex)?.lost).not.toBe(true);
+      expect(s.table.contact(sleeper.selfHex)?.lost).not.toBe(true);
       expect(s.neighbours.has(sleeper.selfHex)).toBe(true);
     }
     expect(sleeper.counters.get('contacts.revived') ?? 0).toBeGreaterThan(0);

@@ -7,8 +7,7 @@ import { Swarm } from './swarm.js';
 
 /** `node` holds `other` as a contact it hands out (not lost). */
 const holdsLive = (node: DhtNode, other: DhtNode): boolean => {
-  const c = node.table.get(other.selfHex);
-  return c !== undefined && c.lost !== true;
+  return node.table.isLive(other.selfHex);
 };
 
 /**

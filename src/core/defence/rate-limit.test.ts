@@ -161,6 +161,26 @@ describe('flood guard', () => {
     for (let i = 0; i < 100; i++) guard.forget(i.toString(16).padStart(64, '0'));
     expect(guard.sizes.peers).toBe(0);
   });
+
+  it("keeps a neighbour's row in its record, and a new record for the same peer starts with full buckets", () => {
+    const neighbours = new Map<string, { floodRow: number }>();
+    const guard = new FloodGuard(limits, neighbours);
+    const first = { floodRow: -1 };
+    neighbours.set(peer, first);
+    const burst = limits.classes.lookup.burst;
+    let admitted = 0;
+    for (let i = 0; i < burst + 5; i++) if (guard.admit(peer, frameOf.lookup, 0).ok) admitted++;
+    expect(admitted).toBe(burst);
+    expect(first.floodRow).toBeGreaterThanOrEqual(0);
+    expect(guard.sizes.peers).toBe(1);
+    // The channel closed: its record left the open channels before the guard is told.
+    neighbours.delete(peer);
+    guard.forget(peer, first);
+    expect(first.floodRow).toBe(-1);
+    expect(guard.sizes.peers).toBe(0);
+    neighbours.set(peer, { floodRow: -1 });
+    expect(guard.admit(peer, frameOf.lookup, 0).ok).toBe(true);
+  });
 });
 
 describe('published messages with the default limits', () => {

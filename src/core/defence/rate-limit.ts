@@ -1,6 +1,6 @@
 import { frameTypeId, type Frame } from '../wire/codec.js';
 import { ExpiringIds } from '../expiring-ids.js';
-import { FloodRows } from './flood-rows.js';
+import { FloodRows, type RowHolder } from './flood-rows.js';
 import { MessageType } from '../wire/messages.js';
 
 /**
@@ -227,14 +227,20 @@ function limitsByIndex(limits: FloodLimits): BucketLimit[] {
 
 export class FloodGuard {
   /** Every neighbour that sent or was sent a frame has a row here (see CLASS_COUNT above). */
-  private readonly common = new FloodRows(commonWidth);
+  private readonly common: FloodRows;
+  /** Rows only once a rarely charged bucket is: kept in a Map of its own (flood-rows.ts). */
   private readonly rare = new FloodRows(rareWidth);
   /** Every ban lasts banMs, so the oldest ban, dropped first past MAX_BANS, is also the nearest to its end. */
   private readonly bans: ExpiringIds;
   /** Inbound limits by class index, then outbound ones (scaled by OUTBOUND_SHARE). */
   private readonly limitsByIndex: BucketLimit[];
 
-  constructor(readonly limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
+  /** `neighbours`: the node's open channels, whose records keep their common row's place (flood-rows.ts). */
+  constructor(
+    readonly limits: FloodLimits = DEFAULT_FLOOD_LIMITS,
+    neighbours?: ReadonlyMap<string, RowHolder>,
+  ) {
+    this.common = new FloodRows(commonWidth, neighbours);
     this.bans = new ExpiringIds(limits.banMs, MAX_BANS);
     this.limitsByIndex = limitsByIndex(limits);
   }
@@ -269,9 +275,12 @@ export class FloodGuard {
     return this.take(peer, i, this.limitsByIndex[i]!, now);
   }
 
-  /** The channel closed: its buckets go (a reopened channel starts with full ones, as a new neighbour would). */
-  forget(peer: string): void {
-    this.common.forget(peer);
+  /**
+   * The channel closed: its buckets go (a reopened channel starts with full ones, as a new
+   * neighbour would). `neighbour`: its record, already gone from the open channels.
+   */
+  forget(peer: string, neighbour?: RowHolder): void {
+    this.common.forget(peer, neighbour);
     this.rare.forget(peer);
   }
 

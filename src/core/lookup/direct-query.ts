@@ -133,8 +133,7 @@ function referrersToAskThrough(run: QueryingLookup, hex: string, linkedFirst: bo
  * stop handing it out. Only a neighbour's channel would otherwise tell us it left.
  */
 function unanswered(host: LookupHost, hex: string): void {
-  const contact = host.table.get(hex);
-  if (contact === undefined || contact.lost === true || host.neighbours.has(hex)) return;
+  if (!host.table.isLive(hex) || host.neighbours.has(hex)) return;
   if (host.table.recordFailure(hex) < CONTACT_FAILURES_BEFORE_LOST) return;
   if (host.table.markLost(hex) !== 'unknown') host.count('contacts.lostUnanswered');
 }

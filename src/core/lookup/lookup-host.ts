@@ -11,7 +11,7 @@ export interface LookupHost extends NodeBasics {
   readonly neighbours: Neighbours;
   readonly table: Pick<
     RoutingTable,
-    'closest' | 'get' | 'recordFailure' | 'markLost' | 'nonEmptyBuckets' | 'touchBucket'
+    'closest' | 'get' | 'isLive' | 'recordFailure' | 'markLost' | 'nonEmptyBuckets' | 'touchBucket'
   >;
   /** What this node holds itself (a value lookup starts from it). */
   readonly records: Pick<RecordStore, 'get'>;

@@ -28,7 +28,7 @@ describe('a dial answered busy', () => {
     expect(a.counters.get('connections.busy')).toBe(1);
     expect(a.counters.get('connections.failed')).toBeUndefined();
     expect(a.neighbours.has(b.selfHex)).toBe(false);
-    const contact = a.table.get(b.selfHex);
+    const contact = a.table.contact(b.selfHex);
     expect(contact).toBeDefined();
     expect(contact!.lost).toBeUndefined();
     expect(a.stats()['connections.pending']).toBe(0);

@@ -53,17 +53,17 @@ describe('ContactBook.learn', () => {
     expect(table.recordFailure(toHex(gone))).toBe(1);
     // A peer that has not noticed it left names it in an answer.
     contacts.learn(gone, false);
-    expect(table.get(toHex(gone))).toMatchObject({ failures: 1, lastSeen: heardAt });
+    expect(table.contact(toHex(gone))).toMatchObject({ failures: 1, lastSeen: heardAt });
     // Hearing from it is what refreshes it.
     contacts.learn(gone, true);
-    expect(table.get(toHex(gone))).toMatchObject({ failures: 0, lastSeen: now() });
+    expect(table.contact(toHex(gone))).toMatchObject({ failures: 0, lastSeen: now() });
   });
 
   it('a node named for the first time still becomes a contact', () => {
     const { table, contacts, now } = book();
     const named = idStarting(0x40);
     contacts.learn(named, false);
-    expect(table.get(toHex(named))).toMatchObject({ failures: 0, lastSeen: now() });
+    expect(table.contact(toHex(named))).toMatchObject({ failures: 0, lastSeen: now() });
   });
 });
 

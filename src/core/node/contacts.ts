@@ -3,7 +3,7 @@ import type { Liars } from '../defence/liars.js';
 import type { NeighbourTrust } from '../defence/neighbour-trust.js';
 import { ExpiringIds } from '../expiring-ids.js';
 import { isIdHex, toHex, type NodeId } from '../id.js';
-import type { Contact, RoutingTable } from '../routing/routing-table.js';
+import type { ContactId, RoutingTable } from '../routing/routing-table.js';
 import { REDIAL_COOLDOWN_MS } from './neighbour-set.js';
 
 /** A lost contact is probed this long after its channel closed, then again after each further wait while unanswered. */
@@ -22,7 +22,7 @@ const MAX_DEPARTED = 1_024;
 export const departedMemory = (): ExpiringIds => new ExpiringIds(DEPARTED_MEMORY_MS, MAX_DEPARTED);
 
 export interface ContactBookHost extends NodeBasics {
-  readonly table: Pick<RoutingTable, 'get' | 'update' | 'markDead' | 'markLost' | 'lost'>;
+  readonly table: Pick<RoutingTable, 'get' | 'isLost' | 'update' | 'markDead' | 'markLost' | 'lost'>;
   readonly neighbours: Neighbours;
   /** Nodes a lookup caught naming ids that do not exist. */
   readonly liars: Liars;
@@ -34,7 +34,7 @@ export interface ContactBookHost extends NodeBasics {
   /** A contact joined the table (replication.ts offers it the records it should hold). */
   added(idHex: string): void;
   /** A node that answered us found its bucket full (liveness.ts pings the oldest and evicts it if dead). */
-  bucketFull(oldest: Contact, candidate: NodeId): void;
+  bucketFull(oldest: ContactId, candidate: NodeId): void;
   isClosed(): boolean;
 }
 
@@ -64,7 +64,7 @@ export class ContactBook implements Contacts {
     if (host.liars.size > 0 && host.liars.has(hex, now)) return;
     if (host.trust.distrustedCount > 0 && host.trust.isDistrusted(hex, now)) return;
     const known = host.table.get(hex);
-    const lost = known?.lost === true;
+    const lost = known !== undefined && host.table.isLost(hex);
     // Others naming a contact we lost (or dropped) do not prove it alive: they may not have noticed yet.
     if (!heard && (lost || (host.departed.size > 0 && host.departed.has(hex, now)))) return;
     // Nor does naming one we hold: only hearing from it refreshes it. Hearsay from peers that
@@ -130,7 +130,7 @@ export class ContactBook implements Contacts {
     for (const [p, at] of probedAt) if (at <= now - REDIAL_COOLDOWN_MS) probedAt.delete(p);
     let attempt = 0;
     const probe = (): void => {
-      if (host.isClosed() || host.table.get(peer)?.lost !== true) return;
+      if (host.isClosed() || !host.table.isLost(peer)) return;
       host.count('contacts.probed');
       host.messenger.queryPeer(peer, 'PING', { rid: host.messenger.newId() }).then(
         ({ info }) => {

@@ -169,7 +169,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     // What the parts share: plain state, no behaviour of its own.
     const neighbours = new Map<string, Neighbour>();
     this.neighbours = neighbours;
-    const flood = (this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood));
+    const flood = (this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood, neighbours));
     const transport = (this.transport = outgoingTransport(opts.transport, flood, neighbours, this.clock, count));
     const departed = departedMemory();
     const table = (this.table = new RoutingTable(this.self, {
@@ -282,7 +282,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       contacts.channelClosed(peer, unasked);
       liveness.forget(peer);
       vetting.closed(peer, neighbour);
-      flood?.forget(peer);
+      flood?.forget(peer, neighbour);
       messenger.channelClosed(peer);
     });
     neighbourSet.onDeparted(() => quietContacts.neighbourLeft());

@@ -25,7 +25,7 @@ describe('liveness: RTT from the first exchange', () => {
     expect(swarm.now - start).toBeLessThan(1_000);
     expect(neighbour!.rttMs).toBe(40);
     expect(b.neighbours.get(a.selfHex)?.rttMs).toBe(40);
-    expect(a.table.get(b.selfHex)?.rttMs).toBe(40);
+    expect(a.table.contact(b.selfHex)?.rttMs).toBe(40);
     // So hop acknowledgements wait a few round trips, not the whole hop timeout.
     expect(ackTimeoutMs(neighbour!.rttMs, a.hopTimeoutMs)).toBeLessThan(a.hopTimeoutMs);
   });

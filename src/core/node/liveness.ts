@@ -1,6 +1,6 @@
 import { PING_FAILURES_BEFORE_DEAD } from '../constants.js';
 import type { Messaging, Neighbour, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
-import type { Contact, RoutingTable } from '../routing/routing-table.js';
+import type { ContactId, RoutingTable } from '../routing/routing-table.js';
 import type { PeerKind } from '../wire/messages.js';
 
 /** Unanswered hops or pings in a row before a neighbour is declared dead. */
@@ -142,7 +142,7 @@ export class Liveness {
   }
 
   /** Kademlia's eviction rule for a full bucket (the candidate already waits in the replacement cache). */
-  challengeOldest(oldest: Contact, _candidate: Uint8Array): void {
+  challengeOldest(oldest: ContactId, _candidate: Uint8Array): void {
     const { host } = this;
     if (this.challenged?.has(oldest.idHex) === true || host.neighbours.size === 0) return;
     const challenged = (this.challenged ??= new Set());

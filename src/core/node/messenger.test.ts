@@ -50,7 +50,7 @@ function messengerWith(opts: { alive?: NodeId[] } = {}) {
       disconnect: () => undefined,
     },
     neighbours,
-    table: { get: (hex) => (alive.has(hex) ? { id: idStarting(0), idHex: hex, lastSeen: 0, failures: 0 } : undefined) },
+    table: { isLive: (id) => alive.has(typeof id === 'string' ? id : toHex(id)) },
   });
   const outcomes: string[] = [];
   messenger.onFirstHopOutcome((hop, through) => outcomes.push(`${hop.slice(0, 2)} ${through ? 'through' : 'lost'}`));

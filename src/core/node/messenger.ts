@@ -2,7 +2,7 @@ import { decodeFrame, encodeFrame, type Frame } from '../wire/codec.js';
 import type { Messaging, NodeBasics, Neighbours, ReplyName, ReplyTo, RequestName } from '../context.js';
 import type { FrameTransport } from '../wire/frame-transport.js';
 import { ErrorCode, MeshError } from '../errors.js';
-import { fromHex, isIdHex, toHex, type NodeId } from '../id.js';
+import { fromHex, isIdHex, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
 import { PendingRequests, type ReplyInfo } from '../routing/requests.js';
 import { Router, type RouteOptions } from '../routing/router.js';
@@ -14,7 +14,7 @@ export interface MessengerHost extends NodeBasics {
   readonly transport: FrameTransport;
   readonly neighbours: Neighbours;
   /** Whether a routed request's destination is a contact known to be alive. */
-  readonly table: Pick<RoutingTable, 'get'>;
+  readonly table: Pick<RoutingTable, 'isLive'>;
   /**
    * The flood limits on what envelopes carry (defence/rate-limit.ts): `delivered` charges
    * an envelope that ends here to the neighbour that handed it over (false drops it),
@@ -179,8 +179,7 @@ export class Messenger implements Messaging {
   ): void {
     const hop = this.router.originate(dest, true, type, body, opts);
     if (hop === undefined) return;
-    const contact = this.host.table.get(toHex(dest));
-    this.requests.leftThrough(body.rid, hop, contact !== undefined && contact.lost !== true);
+    this.requests.leftThrough(body.rid, hop, this.host.table.isLive(dest));
   }
 
   /**

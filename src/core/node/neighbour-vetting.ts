@@ -42,7 +42,7 @@ const REFILL_SPACING_MS = 30_000;
 
 export interface VettingHost extends NodeBasics {
   readonly neighbours: Neighbours;
-  readonly table: Pick<RoutingTable, 'get' | 'closest' | 'markDead'>;
+  readonly table: Pick<RoutingTable, 'isLive' | 'closest' | 'markDead'>;
   readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate'>;
   /** A test waits a few of our usual lookup round trips. */
   readonly queryTimer: Pick<QueryTimer, 'softMs'>;
@@ -293,7 +293,6 @@ export class NeighbourVetting {
 
   /** A neighbour of ours, or a contact in our table not known to be gone. */
   private knows(hex: string): boolean {
-    const contact = this.host.table.get(hex);
-    return this.host.neighbours.has(hex) || (contact !== undefined && contact.lost !== true);
+    return this.host.neighbours.has(hex) || this.host.table.isLive(hex);
   }
 }

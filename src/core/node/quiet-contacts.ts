@@ -9,7 +9,7 @@ const RECHECK_AFTER_MS = 5 * 60_000;
 
 export interface QuietContactsHost extends NodeBasics {
   readonly neighbours: Neighbours;
-  readonly table: Pick<RoutingTable, 'closest' | 'get' | 'update' | 'recordFailure' | 'markLost'>;
+  readonly table: Pick<RoutingTable, 'closest' | 'lastSeen' | 'isLive' | 'update' | 'recordFailure' | 'markLost'>;
   readonly messenger: Pick<Messaging, 'newId' | 'queryPeer'>;
   isClosed(): boolean;
 }
@@ -65,6 +65,7 @@ export class QuietContacts {
     // The quietest first: the longest unheard is the likeliest gone.
     const quiet = host.table
       .closest(host.self, host.k)
+      .map((c) => ({ idHex: c.idHex, lastSeen: host.table.lastSeen(c.idHex)! }))
       .filter(
         (c) =>
           !host.neighbours.has(c.idHex) &&
@@ -102,11 +103,9 @@ export class QuietContacts {
       () => {
         inFlight.delete(hex);
         if (host.isClosed()) return;
-        const contact = host.table.get(hex);
         // It may have opened a channel meanwhile (the channel speaks for it now), or be gone already.
         // With no channel left the ping had no way out: that says nothing about the contact.
-        if (contact === undefined || contact.lost === true || host.neighbours.has(hex) || host.neighbours.size === 0)
-          return;
+        if (!host.table.isLive(hex) || host.neighbours.has(hex) || host.neighbours.size === 0) return;
         host.count('contacts.checkUnanswered');
         // One loss is not a death (the ping or its answer may have been dropped on the way): ask again now.
         if (host.table.recordFailure(hex) < CHECK_FAILURES_BEFORE_LOST) return this.check(hex);

@@ -44,7 +44,7 @@ function hostWith(reliable: number, newSibling?: NodeId) {
     count: () => undefined,
     neighbours,
     trust: { verdict: () => 'reliable' },
-    table: { closest: () => closest, get: () => undefined, nonEmptyBuckets: () => [0] },
+    table: { closest: () => closest, isLive: () => false, nonEmptyBuckets: () => [0] },
     messenger: {
       newId: () => 1,
       expect: (_rid, _timeout, settle) => settle(noNodes, { hops: 0, from: self, path: [] }),

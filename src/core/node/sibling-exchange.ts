@@ -22,7 +22,7 @@ const MAX_CHECKS = 4;
 
 export interface SiblingExchangeHost extends NodeBasics {
   readonly neighbours: Neighbours;
-  readonly table: Pick<RoutingTable, 'closest' | 'get' | 'nonEmptyBuckets'>;
+  readonly table: Pick<RoutingTable, 'closest' | 'isLive' | 'nonEmptyBuckets'>;
   readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'sendDirect' | 'queryPeer'>;
   /** Only proven neighbours are asked. */
   readonly trust: Pick<NeighbourTrust, 'verdict'>;
@@ -102,8 +102,7 @@ export class SiblingExchange {
     const news = new Map<string, NodeId>();
     for (const id of answers.flat()) {
       const hex = toHex(id);
-      const known = host.table.get(hex);
-      if (idsEqual(id, host.self) || news.has(hex) || (known !== undefined && known.lost !== true)) continue;
+      if (idsEqual(id, host.self) || news.has(hex) || host.table.isLive(hex)) continue;
       if (farthestSibling !== undefined && compareDistance(host.self, id, farthestSibling.id) >= 0) continue;
       if (commonPrefixLength(host.self, id) >= implausibleBits) {
         host.count('siblings.implausible');

@@ -45,6 +45,8 @@ describe('Introductions: the way to a learned node through the node that named i
     expect(intros.via('n0', 600)).toBeUndefined();
     expect(intros.via('n87', 600)).toBeUndefined();
     expect(firstBytes(intros.via('n88', 600))).toEqual([88]);
+    // Dropped routes' places are reused: every kept node still has its own route.
+    for (let i = 88; i < 600; i++) expect(firstBytes(intros.via(`n${i}`, 600))).toEqual([i % 256]);
     // Re-introducing a node makes it the newest again.
     intros.remember('n88', [id(9)], 700);
     intros.remember('extra', [id(9)], 701);

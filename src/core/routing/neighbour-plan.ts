@@ -1,5 +1,5 @@
 import { bitAt, type NodeId } from '../id.js';
-import type { Contact, RoutingTable } from './routing-table.js';
+import type { Contact, ContactId, RoutingTable } from './routing-table.js';
 
 /**
  * Which contacts deserve one of the scarce open channels (docs/ARCHITECTURE.md, The neighbour-set rule).
@@ -41,13 +41,13 @@ export function planNeighbours(
 ): NeighbourPlan {
   const desired: string[] = [];
   const chosen = new Set<string>();
-  const take = (c: Contact | undefined): void => {
+  const take = (c: ContactId | undefined): void => {
     if (c === undefined || chosen.has(c.idHex) || desired.length >= policy.maxNeighbours) return;
     chosen.add(c.idHex);
     desired.push(c.idHex);
   };
 
-  const usable = (c: Contact): boolean => open.has(c.idHex) || !avoid.has(c.idHex);
+  const usable = (c: ContactId): boolean => open.has(c.idHex) || !avoid.has(c.idHex);
   // Lost contacts stay eligible: redialling one after its cooldown is how it is found alive again.
   for (const c of table.closest(self, policy.siblings, (c) => !usable(c), true)) take(c);
 

@@ -1,5 +1,10 @@
 import type { NodeId } from '../id.js';
 
+/** Slots made when the table is full: half as many again, at least this many. */
+const MIN_GROWTH = 8;
+/** Every table's times until its first route (grow() replaces it before anything is written): shared, so never written to. */
+const NO_TIMES = new Float64Array(0);
+
 /**
  * Source routes to nodes, remembered for a while: the hops (our neighbour first) by which
  * an envelope to a node should go instead of being forwarded greedily. Return routes
@@ -10,10 +15,19 @@ import type { NodeId } from '../id.js';
  * remembered; the latest route wins, and past the bound the oldest goes first. A route only
  * chooses an envelope's hops under the usual hop limit, so it amplifies nothing, and the
  * router falls back to greedy forwarding when a hop on it has no open channel any more.
+ *
+ * Kept as a Map from node to slot, and per slot the route and when it is forgotten, in
+ * arrays grown with use: an object per route and its boxed time were ~60 bytes of a
+ * simulated node's ~50 introductions each (BENCHMARKS.md, Simulator memory).
  */
 export class RememberedRoutes {
   /** Made at the first route: most nodes never retrace a signal, and an empty Map is ~0.2 KB. */
-  private routes: Map<string, { via: NodeId[]; until: number }> | undefined;
+  private routes: Map<string, number> | undefined;
+  private readonly hops: Array<NodeId[] | undefined> = [];
+  private until = NO_TIMES;
+  /** Slots freed; those never used yet are from `used` on. */
+  private readonly free: number[] = [];
+  private used = 0;
 
   constructor(
     private readonly maxNodes: number,
@@ -31,25 +45,49 @@ export class RememberedRoutes {
     const routes = (this.routes ??= new Map());
     // Every route lives lifetimeMs from its arrival, so the expired ones are the map's first:
     // forgotten here, not only when asked for (via), they do not wait out the bound.
-    for (const [h, route] of routes) {
-      if (route.until > now) break;
-      routes.delete(h);
+    for (const [h, slot] of routes) {
+      if (this.until[slot]! > now) break;
+      this.drop(h, slot);
     }
-    routes.delete(hex);
-    routes.set(hex, { via, until: now + this.lifetimeMs });
-    if (routes.size > this.maxNodes) routes.delete(routes.keys().next().value!);
+    const old = routes.get(hex);
+    if (old !== undefined) this.drop(hex, old);
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.used === this.until.length) this.grow();
+      slot = this.used++;
+    }
+    this.hops[slot] = via;
+    this.until[slot] = now + this.lifetimeMs;
+    routes.set(hex, slot);
+    if (routes.size > this.maxNodes) {
+      const [first, at] = routes.entries().next().value!;
+      this.drop(first, at);
+    }
   }
 
   /** The hops to `hex`, nearest first, while remembered. */
   via(hex: string, now: number): NodeId[] | undefined {
-    const route = this.routes?.get(hex);
-    if (route === undefined) return undefined;
-    if (route.until > now) return route.via;
-    this.routes!.delete(hex);
+    const slot = this.routes?.get(hex);
+    if (slot === undefined) return undefined;
+    if (this.until[slot]! > now) return this.hops[slot];
+    this.drop(hex, slot);
     return undefined;
   }
 
   get size(): number {
     return this.routes?.size ?? 0;
+  }
+
+  private drop(hex: string, slot: number): void {
+    this.routes!.delete(hex);
+    this.hops[slot] = undefined;
+    this.free.push(slot);
+  }
+
+  private grow(): void {
+    const before = this.until.length;
+    const until = new Float64Array(before + Math.max(MIN_GROWTH, before >> 1));
+    until.set(this.until);
+    this.until = until;
   }
 }

@@ -6,9 +6,9 @@ import { bucketIndex, compareDistance, randomIdInBucket, toHex } from '../id.js'
 import type { NodeId } from '../id.js';
 import { sharedIdPool } from '../../sim/id-pool.js';
 import { RoutingTable } from './routing-table.js';
-import type { Contact } from './routing-table.js';
+import type { ContactId } from './routing-table.js';
 
-const hexes = (cs: readonly Contact[]): string[] => cs.map((c) => c.idHex);
+const hexes = (cs: readonly ContactId[]): string[] => cs.map((c) => c.idHex);
 
 /** `count` distinct ids in `self`'s bucket `index`. */
 function idsInBucket(self: NodeId, index: number, count: number, rnd: Random): NodeId[] {
@@ -63,11 +63,11 @@ describe('RoutingTable', () => {
     const result = table.update(a, 4);
     expect(result.kind).toBe('updated');
     expect(hexes(table.bucket(0))).toEqual([b, c, a].map(toHex));
-    const contact = table.get(toHex(a))!;
+    const contact = table.contact(toHex(a))!;
     // rtt kept when the refresh carries none; failures forgiven since it answered.
     expect(contact).toMatchObject({ lastSeen: 4, rttMs: 10, failures: 0 });
     table.update(a, 5, 3);
-    expect(table.get(toHex(a))!.rttMs).toBe(3);
+    expect(table.contact(toHex(a))!.rttMs).toBe(3);
   });
 
   it("does not alias the caller's id buffer", () => {
@@ -102,6 +102,28 @@ describe('RoutingTable', () => {
     expect(viaPool.closest(given, 1)[0]!.id).not.toEqual(given);
   });
 
+  it('lets go of its own copy of an id it drops, and a reused slot starts afresh', () => {
+    const { rnd, self, table, members } = fullBucket(4);
+    const gone = toHex(members[0]!);
+    const kept = table.idFor(gone);
+    expect(table.idFor(gone)).toBe(kept);
+    expect(table.recordFailure(gone)).toBe(1);
+    table.markLost(gone);
+    expect(table.isLost(gone)).toBe(true);
+    expect(table.remove(gone)).toBe(true);
+    // No longer held: a fresh copy, not the one the table kept.
+    expect(table.idFor(gone)).not.toBe(kept);
+    expect(table.idFor(gone)).toEqual(kept);
+    expect(table.lost).toBe(0);
+    // The next contact takes the freed slot with none of the old one's state.
+    const [next] = idsInBucket(self, 3, 1, rnd);
+    expect(table.update(next!, 20).kind).toBe('added');
+    expect(table.contact(toHex(next!))).toMatchObject({ lastSeen: 20, failures: 0, lost: undefined, rttMs: undefined });
+    expect(table.isLive(toHex(next!))).toBe(true);
+    expect(table.lastSeen(toHex(next!))).toBe(20);
+    expect(table.contact(gone)).toBeUndefined();
+  });
+
   it('reports the oldest contact when a bucket is full and caches the candidate', () => {
     const { rnd, self, table, members } = fullBucket(4);
     const [candidate] = idsInBucket(self, 3, 1, rnd);
@@ -110,7 +132,8 @@ describe('RoutingTable', () => {
     if (result.kind !== 'full') return;
     expect(result.bucket).toBe(3);
     expect(result.oldest.idHex).toBe(toHex(members[0]!));
-    expect(result.candidate).toMatchObject({ idHex: toHex(candidate!), lastSeen: 10, rttMs: 42 });
+    expect(result.candidate.idHex).toBe(toHex(candidate!));
+    expect(table.replacements(3)[0]).toMatchObject({ idHex: toHex(candidate!), lastSeen: 10, rttMs: 42 });
     // Nothing is evicted by the table itself.
     expect(hexes(table.bucket(3))).toEqual(members.map(toHex));
     expect(table.has(candidate!)).toBe(false);
@@ -192,7 +215,7 @@ describe('RoutingTable', () => {
     expect(table.markLost(target)).toBe('lost');
     expect(table.lost).toBe(1);
     expect(table.size).toBe(4);
-    expect(table.get(toHex(target))?.lost).toBe(true);
+    expect(table.contact(toHex(target))?.lost).toBe(true);
     expect(hexes(table.closest(target, 4))).not.toContain(toHex(target));
     expect(hexes(table.closest(target, 4, undefined, true))[0]).toBe(toHex(target));
     expect(table.toJSON().contacts.map((c) => c.id)).not.toContain(toHex(target));
@@ -200,7 +223,7 @@ describe('RoutingTable', () => {
     // Heard from again: in use once more.
     table.update(target, 50);
     expect(table.lost).toBe(0);
-    expect(table.get(toHex(target))?.lost).toBeUndefined();
+    expect(table.contact(toHex(target))?.lost).toBeUndefined();
     expect(hexes(table.closest(target, 1))).toEqual([toHex(target)]);
 
     // A lost contact that dies or is removed leaves the count straight.
@@ -250,7 +273,7 @@ describe('RoutingTable', () => {
   });
 
   describe('closest', () => {
-    const brute = (table: RoutingTable, target: NodeId, n: number, exclude?: (c: Contact) => boolean): string[] =>
+    const brute = (table: RoutingTable, target: NodeId, n: number, exclude?: (c: ContactId) => boolean): string[] =>
       hexes(
         table
           .all()
@@ -282,7 +305,7 @@ describe('RoutingTable', () => {
         for (let i = 0; i < 60; i++) targets.push(rnd.bytes(32));
         for (let i = 0; i < 30; i++) targets.push(randomIdInBucket(self, i * 8, (n) => rnd.bytes(n)));
         for (const c of table.all().slice(0, 10)) targets.push(c.id);
-        const odd = (c: Contact) => (c.id[31]! & 1) === 1;
+        const odd = (c: ContactId) => (c.id[31]! & 1) === 1;
         for (const target of targets) {
           for (const n of [1, 3, 20, table.size, table.size + 7]) {
             const got = table.closest(target, n);
@@ -383,9 +406,9 @@ describe('RoutingTable', () => {
       };
       const restored = RoutingTable.fromJSON(self, data);
       expect(restored.size).toBe(2);
-      expect(restored.get(good)).toMatchObject({ lastSeen: 5, failures: 0 });
-      expect(restored.get(good)!.rttMs).toBeUndefined();
-      expect(restored.get(good2)).toMatchObject({ lastSeen: 6, rttMs: 12 });
+      expect(restored.contact(good)).toMatchObject({ lastSeen: 5, failures: 0 });
+      expect(restored.contact(good)!.rttMs).toBeUndefined();
+      expect(restored.contact(good2)).toMatchObject({ lastSeen: 6, rttMs: 12 });
 
       for (const junk of [undefined, null, 7, 'str', [], {}, { contacts: 'no' }, { contacts: {} }]) {
         expect(RoutingTable.fromJSON(self, junk).size).toBe(0);

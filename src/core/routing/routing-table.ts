@@ -10,14 +10,16 @@ import { ID_BITS, K, REPLACEMENT_CACHE_SIZE } from '../constants.js';
 import { invalidArgument } from '../errors.js';
 import { bucketIndex, fromHex, isIdHex, isNodeId, toHex } from '../id.js';
 import type { IdHex, NodeId } from '../id.js';
+import { ContactSlots, type ContactId } from './contact-slots.js';
+
+export type { ContactId } from './contact-slots.js';
 
 /**
- * A known node. Fields are readonly for callers because the table orders buckets by
- * `lastSeen`: a change from outside would silently break least-recently-seen order.
+ * A known node as the table saw it when asked (bucket(), replacements(), all(), contact()):
+ * a copy, so changing it changes nothing in the table. The table itself keeps contacts in
+ * slots (contact-slots.ts) and hands out only their `ContactId` where it is asked often.
  */
-export interface Contact {
-  readonly id: NodeId;
-  readonly idHex: IdHex;
+export interface Contact extends ContactId {
   /** When we last heard from it (caller's clock, ms). */
   readonly lastSeen: number;
   /** Last measured round trip, if any; kept across updates that carry none. */
@@ -32,18 +34,16 @@ export interface Contact {
   readonly lost?: boolean;
 }
 
-type MutableContact = { -readonly [P in keyof Contact]: Contact[P] };
-
 export type UpdateResult =
   | { readonly kind: 'self' }
-  | { readonly kind: 'updated'; readonly contact: Contact }
-  | { readonly kind: 'added'; readonly contact: Contact }
+  | { readonly kind: 'updated'; readonly contact: ContactId }
+  | { readonly kind: 'added'; readonly contact: ContactId }
   /**
    * The bucket has no room. `candidate` now sits in the bucket's replacement cache; the
    * caller should ping `oldest` and then call `markDead(oldest.id)` (which promotes the
    * candidate) or `update(oldest.id, now)` (which keeps the old, proven contact).
    */
-  | { readonly kind: 'full'; readonly oldest: Contact; readonly bucket: number; readonly candidate: Contact };
+  | { readonly kind: 'full'; readonly oldest: ContactId; readonly bucket: number; readonly candidate: ContactId };
 
 export interface RoutingTableOptions {
   /** Bucket size. */
@@ -61,9 +61,14 @@ export interface RoutingTableOptions {
  * own copies; the simulator's 10,000 nodes in one process share one pool, so a node id
  * known to every table is stored once instead of in each of them (about 300 bytes per
  * contact, most of a simulated node's memory). What it hands out is never written to.
+ *
+ * The table also finds its contacts through the pool (`find`, then a scan of the one bucket
+ * the id belongs in): a Map of its own from hex to contact was ~2 KB a simulated node.
  */
 export interface IdPool {
-  keep(id: NodeId, idHex: IdHex): { readonly id: NodeId; readonly idHex: IdHex };
+  keep(id: NodeId, idHex: IdHex): ContactId;
+  /** The id kept for `idHex`, if any (for a table's own pool: only while the table holds it). */
+  find(idHex: string): ContactId | undefined;
 }
 
 /** Persisted form: contacts only. Replacement caches are cheap to relearn and go stale fast. */
@@ -83,17 +88,20 @@ export class RoutingTable {
   version = 0;
 
   /**
-   * buckets[i]: contacts sharing exactly i leading bits with self, oldest lastSeen first.
-   * Only as long as the deepest bucket ever used: past some 20 bits no node shares our
-   * prefix, and 256 slots were 2 KB a node in a simulator of 10,000 (see bucketAt).
+   * buckets[i]: the slots of the contacts sharing exactly i leading bits with self, oldest
+   * lastSeen first. Only as long as the deepest bucket ever used: past some 20 bits no node
+   * shares our prefix, and 256 slots were 2 KB a node in a simulator of 10,000 (see bucketAt).
    */
-  private readonly buckets: MutableContact[][] = [];
-  /** Per bucket, most recent last; allocated lazily because most buckets never fill. */
-  private readonly caches: Array<MutableContact[] | undefined> = [];
-  private readonly byHex = new Map<IdHex, MutableContact>();
+  private readonly buckets: number[][] = [];
+  /** Per bucket, slots of its replacements, most recent last; allocated lazily because most buckets never fill. */
+  private readonly caches: Array<number[] | undefined> = [];
+  private readonly slots = new ContactSlots();
+  private readonly ids: IdPool;
+  /** The pool when the table keeps its own ids: it lets go of an id the table drops. */
+  private readonly own: OwnIds | undefined;
+  private count = 0;
   private lostCount = 0;
   private readonly onDead: ((idHex: IdHex) => void) | undefined;
-  private readonly ids: IdPool | undefined;
   /** No bucket past this one has ever held a contact: closest() need not look further. */
   private deepestUsed = -1;
   /**
@@ -117,12 +125,13 @@ export class RoutingTable {
     this.k = k;
     this.replacementCacheSize = cacheSize;
     this.onDead = opts.onDead;
-    this.ids = opts.ids;
+    this.own = opts.ids === undefined ? new OwnIds() : undefined;
+    this.ids = opts.ids ?? this.own!;
   }
 
   /** Contacts in buckets, lost ones included. */
   get size(): number {
-    return this.byHex.size;
+    return this.count;
   }
 
   /** Contacts marked lost (see Contact.lost). */
@@ -151,52 +160,51 @@ export class RoutingTable {
       this.buckets[i] = bucket = [];
       if (i > this.deepestUsed) this.deepestUsed = i;
     }
+    const { slots } = this;
 
-    const existing = this.byHex.get(idHex);
-    if (existing) {
+    const known = this.ids.find(idHex);
+    const existing = known === undefined ? -1 : this.inBucket(bucket, known);
+    if (existing >= 0) {
       removeFrom(bucket, existing);
-      existing.lastSeen = now;
-      if (rttMs !== undefined) existing.rttMs = rttMs;
-      existing.failures = 0;
-      if (existing.lost === true) {
-        existing.lost = undefined;
+      slots.seen[existing] = now;
+      if (rttMs !== undefined) slots.rtt[existing] = rttMs;
+      slots.failures[existing] = 0;
+      if (slots.lost[existing] === 1) {
+        slots.lost[existing] = 0;
         this.lostCount--;
         this.version++;
       }
       bucket.push(existing);
-      return { kind: 'updated', contact: existing };
+      return { kind: 'updated', contact: known! };
     }
 
     // A cached candidate carries its last rtt forward: it was measured on the same peer.
-    const cached = this.takeFromCache(i, idHex);
-    const kept = cached ?? this.ids?.keep(id, idHex);
-    // Every field from the start, none ever deleted: V8 then keeps all contacts in one
-    // compact shape (a field added later or deleted cost each contact a property array or a
-    // dictionary of its own).
-    const contact: MutableContact = {
-      id: kept?.id ?? id.slice(),
-      idHex: kept?.idHex ?? idHex,
-      lastSeen: now,
-      rttMs: rttMs ?? cached?.rttMs,
-      failures: 0,
-      lost: undefined,
-    };
+    let slot = known === undefined ? -1 : this.takeFromCache(i, known);
+    if (slot >= 0) {
+      slots.seen[slot] = now;
+      if (rttMs !== undefined) slots.rtt[slot] = rttMs;
+    }
+    const ref = known ?? this.ids.keep(id, idHex);
 
     if (bucket.length < this.k) {
-      bucket.push(contact);
-      this.byHex.set(contact.idHex, contact);
+      if (slot < 0) slot = slots.take(ref, now, rttMs);
+      bucket.push(slot);
+      this.count++;
       this.version++;
-      return { kind: 'added', contact };
+      return { kind: 'added', contact: ref };
     }
 
     if (this.replacementCacheSize > 0) {
+      if (slot < 0) slot = slots.take(ref, now, rttMs);
       let cache = this.caches[i];
       if (!cache) this.caches[i] = cache = [];
-      cache.push(contact);
+      cache.push(slot);
       // Most recently seen wins: it is the likeliest to still be online.
-      if (cache.length > this.replacementCacheSize) cache.shift();
+      if (cache.length > this.replacementCacheSize) this.free(cache.shift()!);
+    } else {
+      this.own?.release(idHex);
     }
-    return { kind: 'full', oldest: bucket[0]!, bucket: i, candidate: contact };
+    return { kind: 'full', oldest: slots.refs[bucket[0]!]!, bucket: i, candidate: ref };
   }
 
   /**
@@ -208,29 +216,31 @@ export class RoutingTable {
     const idHex = hexOf(id);
     const i = this.bucketOf(id);
     if (idHex === undefined || i < 0) return undefined;
-    const cached = this.takeFromCache(i, idHex);
-    const contact = this.byHex.get(idHex);
-    if (cached !== undefined || contact !== undefined) this.onDead?.(idHex);
-    if (!contact) return undefined;
-    const bucket = this.buckets[i]!;
-    this.detach(bucket, contact);
+    const known = this.ids.find(idHex);
+    if (known === undefined) return undefined;
+    const cached = this.takeFromCache(i, known);
+    const bucket = this.buckets[i];
+    const slot = bucket === undefined ? -1 : this.inBucket(bucket, known);
+    if (cached >= 0 || slot >= 0) this.onDead?.(idHex);
+    if (cached >= 0) this.free(cached);
+    if (slot < 0) return undefined;
+    this.detach(bucket!, slot);
 
     const promoted = this.caches[i]?.pop();
-    if (!promoted) return undefined;
+    if (promoted === undefined) return undefined;
     // Insert by lastSeen rather than at the tail so the bucket stays truly oldest-first.
-    let at = bucket.length;
-    while (at > 0 && bucket[at - 1]!.lastSeen > promoted.lastSeen) at--;
-    bucket.splice(at, 0, promoted);
-    this.byHex.set(promoted.idHex, promoted);
-    return promoted;
+    const { seen } = this.slots;
+    let at = bucket!.length;
+    while (at > 0 && seen[bucket![at - 1]!]! > seen[promoted]!) at--;
+    bucket!.splice(at, 0, promoted);
+    this.count++;
+    return this.snapshot(promoted);
   }
 
   /** Count an unanswered request; returns the new count (0 for unknown ids). */
   recordFailure(id: IdRef): number {
-    const idHex = hexOf(id);
-    const contact = idHex === undefined ? undefined : this.byHex.get(idHex);
-    if (!contact) return 0;
-    return ++contact.failures;
+    const slot = this.slotOf(id);
+    return slot < 0 ? 0 : ++this.slots.failures[slot]!;
   }
 
   /** Forget a contact everywhere without promoting a replacement; true when it was in a bucket. */
@@ -238,10 +248,14 @@ export class RoutingTable {
     const idHex = hexOf(id);
     const i = this.bucketOf(id);
     if (idHex === undefined || i < 0) return false;
-    this.takeFromCache(i, idHex);
-    const contact = this.byHex.get(idHex);
-    if (!contact) return false;
-    this.detach(this.buckets[i]!, contact);
+    const known = this.ids.find(idHex);
+    if (known === undefined) return false;
+    const cached = this.takeFromCache(i, known);
+    if (cached >= 0) this.free(cached);
+    const bucket = this.buckets[i];
+    const slot = bucket === undefined ? -1 : this.inBucket(bucket, known);
+    if (slot < 0) return false;
+    this.detach(bucket!, slot);
     return true;
   }
 
@@ -251,29 +265,55 @@ export class RoutingTable {
    * or declared dead. Returns what happened.
    */
   markLost(id: IdRef): 'replaced' | 'lost' | 'unknown' {
-    const idHex = hexOf(id);
-    const contact = idHex === undefined ? undefined : this.byHex.get(idHex);
-    if (contact === undefined) return 'unknown';
+    const slot = this.slotOf(id);
+    if (slot < 0) return 'unknown';
+    const { slots } = this;
+    const contact = slots.refs[slot]!;
     const i = bucketIndex(this.self, contact.id);
     if ((this.caches[i]?.length ?? 0) > 0) {
       this.markDead(contact.idHex);
       return 'replaced';
     }
-    if (contact.lost !== true) {
-      contact.lost = true;
+    if (slots.lost[slot] !== 1) {
+      slots.lost[slot] = 1;
       this.lostCount++;
       this.version++;
     }
     return 'lost';
   }
 
-  get(idHex: IdHex): Contact | undefined {
-    return this.byHex.get(idHex);
+  /** The contact's id, when it is in a bucket (lost or not). */
+  get(idHex: IdHex): ContactId | undefined {
+    const slot = this.slotOf(idHex);
+    return slot < 0 ? undefined : this.slots.refs[slot];
+  }
+
+  /** A copy of what the table knows of a contact in a bucket. */
+  contact(idHex: IdHex): Contact | undefined {
+    const slot = this.slotOf(idHex);
+    return slot < 0 ? undefined : this.snapshot(slot);
   }
 
   has(id: IdRef): boolean {
-    const idHex = hexOf(id);
-    return idHex !== undefined && this.byHex.has(idHex);
+    return this.slotOf(id) >= 0;
+  }
+
+  /** In a bucket and marked lost (see Contact.lost). */
+  isLost(id: IdRef): boolean {
+    const slot = this.slotOf(id);
+    return slot >= 0 && this.slots.lost[slot] === 1;
+  }
+
+  /** In a bucket and not lost: a contact believed alive. */
+  isLive(id: IdRef): boolean {
+    const slot = this.slotOf(id);
+    return slot >= 0 && this.slots.lost[slot] === 0;
+  }
+
+  /** When a contact in a bucket was last heard from. */
+  lastSeen(id: IdRef): number | undefined {
+    const slot = this.slotOf(id);
+    return slot < 0 ? undefined : this.slots.seen[slot];
   }
 
   /**
@@ -281,20 +321,20 @@ export class RoutingTable {
    * so that others holding the id (the neighbour set) need no copy of their own.
    */
   idFor(idHex: IdHex): NodeId {
-    const known = this.byHex.get(idHex);
+    const known = this.ids.find(idHex);
     if (known !== undefined) return known.id;
     const id = fromHex(idHex);
-    return this.ids?.keep(id, idHex).id ?? id;
+    return this.own === undefined ? this.ids.keep(id, idHex).id : id;
   }
 
   /** A copy of bucket `i`, oldest first (copied so callers may markDead while iterating). */
   bucket(i: number): readonly Contact[] {
-    return this.buckets[i]?.slice() ?? [];
+    return this.buckets[i]?.map((slot) => this.snapshot(slot)) ?? [];
   }
 
   /** Replacement cache of bucket `i`, most recent last. */
   replacements(i: number): readonly Contact[] {
-    return this.caches[i]?.slice() ?? [];
+    return this.caches[i]?.map((slot) => this.snapshot(slot)) ?? [];
   }
 
   nonEmptyBuckets(): number[] {
@@ -306,7 +346,7 @@ export class RoutingTable {
   /** Every contact, bucket 0 first, each bucket oldest first. */
   all(): Contact[] {
     const out: Contact[] = [];
-    for (const b of this.buckets) for (const c of b) out.push(c);
+    for (const b of this.buckets) for (const slot of b) out.push(this.snapshot(slot));
     return out;
   }
 
@@ -324,11 +364,11 @@ export class RoutingTable {
    *
    * Lost contacts are left out unless `includeLost` (the neighbour policy redials them).
    */
-  closest(target: NodeId, n: number, exclude?: (c: Contact) => boolean, includeLost = false): Contact[] {
+  closest(target: NodeId, n: number, exclude?: (c: ContactId) => boolean, includeLost = false): ContactId[] {
     if (!isNodeId(target)) throw invalidArgument('target', 'a 32-byte Uint8Array', target);
     const skipLost = !includeLost && this.lostCount > 0;
-    const out: Contact[] = [];
-    if (!(n > 0) || this.byHex.size === 0) return out;
+    const out: ContactId[] = [];
+    if (!(n > 0) || this.count === 0) return out;
     // Buckets past deepestUsed are empty: only the order of those up to it matters. Bit j of
     // self XOR target, read in place: this runs for every FIND_NODE a node answers.
     const { self } = this;
@@ -368,7 +408,7 @@ export class RoutingTable {
    */
   staleBuckets(now: number, refreshMs: number): number[] {
     const out: number[] = [];
-    if (this.byHex.size === 0) return out;
+    if (this.count === 0) return out;
     // No bucket past deepestUsed ever held a contact: start there rather than at the top.
     let deepest = this.deepestUsed;
     while (this.buckets[deepest]!.length === 0) deepest--;
@@ -379,14 +419,16 @@ export class RoutingTable {
 
   toJSON(): RoutingTableJSON {
     const contacts: RoutingTableJSON['contacts'] = [];
+    const { slots } = this;
     // Lost contacts are not persisted: a reload would take them for live ones.
-    for (const c of this.all()) {
-      if (c.lost === true) continue;
-      contacts.push(
-        c.rttMs === undefined
-          ? { id: c.idHex, lastSeen: c.lastSeen }
-          : { id: c.idHex, lastSeen: c.lastSeen, rttMs: c.rttMs },
-      );
+    for (const b of this.buckets) {
+      for (const slot of b) {
+        if (slots.lost[slot] === 1) continue;
+        const id = slots.refs[slot]!.idHex;
+        const lastSeen = slots.seen[slot]!;
+        const rttMs = slots.rttOf(slot);
+        contacts.push(rttMs === undefined ? { id, lastSeen } : { id, lastSeen, rttMs });
+      }
     }
     return { contacts };
   }
@@ -419,8 +461,8 @@ export class RoutingTable {
     j: number,
     target: NodeId,
     n: number,
-    out: Contact[],
-    exclude: ((c: Contact) => boolean) | undefined,
+    out: ContactId[],
+    exclude: ((c: ContactId) => boolean) | undefined,
     skipLost: boolean,
   ): boolean {
     const bucket = this.buckets[j]!;
@@ -431,12 +473,15 @@ export class RoutingTable {
     // id is read once, for its next four distance bytes (`keys`): the whole id only breaks a tie.
     const room = Math.floor(n - out.length);
     if (room < 1) return out.length >= n;
+    const { refs, lost } = this.slots;
     // Insertion is quadratic: a table with big buckets (a large k) sorts them instead.
     if (bucket.length > INSERTION_MAX) return this.takeSorted(bucket, target, from, room, n, out, exclude, skipLost);
     const start = out.length;
     const keys: number[] = [];
-    for (const c of bucket) {
-      if ((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))) continue;
+    for (const slot of bucket) {
+      if (skipLost && lost[slot] === 1) continue;
+      const c = refs[slot]!;
+      if (exclude !== undefined && exclude(c)) continue;
       const key = distanceKey(target, c.id, from);
       let at = out.length - start;
       if (at >= room) {
@@ -460,42 +505,110 @@ export class RoutingTable {
 
   /** take() for a bucket too big to order by insertion: a sorted copy of its members, the first `room` of them kept. */
   private takeSorted(
-    bucket: readonly Contact[],
+    bucket: readonly number[],
     target: NodeId,
     from: number,
     room: number,
     n: number,
-    out: Contact[],
-    exclude: ((c: Contact) => boolean) | undefined,
+    out: ContactId[],
+    exclude: ((c: ContactId) => boolean) | undefined,
     skipLost: boolean,
   ): boolean {
-    const members = bucket.filter((c) => !((skipLost && c.lost === true) || (exclude !== undefined && exclude(c))));
+    const { refs, lost } = this.slots;
+    const members: ContactId[] = [];
+    for (const slot of bucket) {
+      const c = refs[slot]!;
+      if (!((skipLost && lost[slot] === 1) || (exclude !== undefined && exclude(c)))) members.push(c);
+    }
     members.sort((a, b) => compareFrom(target, a.id, b.id, from));
     for (let i = 0; i < members.length && i < room; i++) out.push(members[i]!);
     return out.length >= n;
   }
 
-  private detach(bucket: MutableContact[], contact: MutableContact): void {
-    removeFrom(bucket, contact);
-    this.byHex.delete(contact.idHex);
-    if (contact.lost === true) this.lostCount--;
+  /** What the table knows of the contact in `slot`, as a copy. */
+  private snapshot(slot: number): Contact {
+    const { slots } = this;
+    const ref = slots.refs[slot]!;
+    return {
+      id: ref.id,
+      idHex: ref.idHex,
+      lastSeen: slots.seen[slot]!,
+      rttMs: slots.rttOf(slot),
+      failures: slots.failures[slot]!,
+      lost: slots.lost[slot] === 1 ? true : undefined,
+    };
+  }
+
+  /** The slot of a contact in a bucket, or -1. */
+  private slotOf(id: IdRef): number {
+    const idHex = hexOf(id);
+    const known = idHex === undefined ? undefined : this.ids.find(idHex);
+    if (known === undefined) return -1;
+    const bucket = this.buckets[bucketIndex(this.self, known.id)];
+    return bucket === undefined ? -1 : this.inBucket(bucket, known);
+  }
+
+  /** Where `ref` sits in `bucket` (whose members share its prefix), or -1: at most k slots to look at. */
+  private inBucket(bucket: readonly number[], ref: ContactId): number {
+    const { refs } = this.slots;
+    for (const slot of bucket) if (refs[slot] === ref) return slot;
+    return -1;
+  }
+
+  private detach(bucket: number[], slot: number): void {
+    removeFrom(bucket, slot);
+    this.count--;
+    if (this.slots.lost[slot] === 1) this.lostCount--;
     this.version++;
+    this.free(slot);
+  }
+
+  /** The slot's contact left the table (bucket and cache): its slot is reused, and a table's own copy of its id let go. */
+  private free(slot: number): void {
+    const ref = this.slots.refs[slot]!;
+    this.slots.release(slot);
+    this.own?.release(ref.idHex);
   }
 
   private bucketOf(id: IdRef): number {
     if (typeof id === 'string') {
-      const known = this.byHex.get(id);
+      const known = this.ids.find(id);
       if (known) return bucketIndex(this.self, known.id);
       return isIdHex(id) ? bucketIndex(this.self, fromHex(id)) : -1;
     }
     return isNodeId(id) ? bucketIndex(this.self, id) : -1;
   }
 
-  private takeFromCache(i: number, idHex: IdHex): MutableContact | undefined {
+  /** Take `ref`'s slot out of bucket `i`'s replacement cache; -1 when it is not there. */
+  private takeFromCache(i: number, ref: ContactId): number {
     const cache = this.caches[i];
-    if (!cache) return undefined;
-    const at = cache.findIndex((c) => c.idHex === idHex);
-    return at < 0 ? undefined : cache.splice(at, 1)[0];
+    if (!cache) return -1;
+    const { refs } = this.slots;
+    const at = cache.findIndex((slot) => refs[slot] === ref);
+    return at < 0 ? -1 : cache.splice(at, 1)[0]!;
+  }
+}
+
+/** A table's own ids when it shares no pool: kept while the table holds the contact, let go after. */
+class OwnIds implements IdPool {
+  private readonly byHex = new Map<string, ContactId>();
+
+  keep(id: NodeId, idHex: IdHex): ContactId {
+    let entry = this.byHex.get(idHex);
+    if (entry === undefined) {
+      // A copy: the caller may reuse its buffer, or hand in a view into a frame.
+      entry = { id: id.slice(), idHex };
+      this.byHex.set(idHex, entry);
+    }
+    return entry;
+  }
+
+  find(idHex: string): ContactId | undefined {
+    return this.byHex.get(idHex);
+  }
+
+  release(idHex: string): void {
+    this.byHex.delete(idHex);
   }
 }
 
@@ -503,7 +616,7 @@ export class RoutingTable {
  * What every bucket holds until its first contact: most of the 256 never get one, and an
  * array each was 8 KB per node (a simulator runs 10,000). Frozen, so a write to it fails.
  */
-const NO_CONTACTS = Object.freeze([]) as unknown as MutableContact[];
+const NO_CONTACTS = Object.freeze([]) as unknown as number[];
 
 function hexOf(id: IdRef): IdHex | undefined {
   if (typeof id === 'string') return isIdHex(id) ? id : undefined;
@@ -526,7 +639,7 @@ function distanceKey(target: NodeId, id: NodeId, from: number): number {
 }
 
 /** Whether `a` (distance key `ka`) is closer to `target` than `b` (key `kb`); both agree before byte `from`. */
-function closer(target: NodeId, from: number, ka: number, a: Contact, kb: number, b: Contact): boolean {
+function closer(target: NodeId, from: number, ka: number, a: ContactId, kb: number, b: ContactId): boolean {
   return ka < kb || (ka === kb && compareFrom(target, a.id, b.id, from + 4) < 0);
 }
 
