@@ -27,6 +27,35 @@ describe('ids', () => {
     expect(() => fromHex('zz')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
+  it('hex is two lowercase digits per byte, high first, for every byte value and any length', () => {
+    const every = Uint8Array.from({ length: 256 }, (_, b) => b);
+    const reference = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+    for (let at = 0; at < 256; at += 32) {
+      const id = every.slice(at, at + 32);
+      expect(toHex(id)).toBe(reference(id));
+      expect(fromHex(toHex(id))).toEqual(id);
+    }
+    for (let i = 0; i < 50; i++) {
+      const id = rnd.bytes(32);
+      expect(toHex(id)).toBe(reference(id));
+      expect(fromHex(reference(id))).toEqual(id);
+    }
+    const good = toHex(rnd.bytes(32));
+    // Every character outside 0-9 and a-f, at either digit of a byte, and every other length, is refused.
+    for (const bad of ['g', 'G', 'A', 'F', '/', ':', '`', ' ', 'é']) {
+      for (const at of [0, 1, 62, 63]) {
+        const hex = good.slice(0, at) + bad + good.slice(at + 1);
+        expect(() => fromHex(hex)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      }
+    }
+    for (const hex of [good.slice(1), `${good}0`, '', 42 as unknown as string])
+      expect(() => fromHex(hex)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    for (const n of [0, 1, 16, 31, 33, 64]) {
+      const bytes = rnd.bytes(n);
+      expect(toHex(bytes)).toBe(reference(bytes));
+    }
+  });
+
   it('keys are SHA-256 of the UTF-8 name', () => {
     // SHA-256("abc"), the FIPS 180-2 test vector.
     expect(toHex(keyForName('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');

@@ -28,12 +28,16 @@ interface Slot {
  * kept per millisecond (a slot, filled in scheduling order) and only the distinct times sit
  * in a binary heap of plain numbers: one heap operation per millisecond used rather than two
  * per event, each comparing numbers instead of two fields of objects spread over the heap.
- * The order is exactly that of one heap of (time, insertion) pairs.
+ * The order is exactly that of one heap of (time, insertion) pairs. Slots are keyed by the
+ * time less the queue's start: small integers, which V8 keeps in a Map as they are, where a
+ * time since 1970 is a boxed double to hash and compare (a frame's arrival looks its slot up).
  */
 export class EventQueue implements Clock {
   /** Min-heap of the times that have a slot. */
   private readonly times: number[] = [];
+  /** By time less `origin`. */
   private readonly slots = new Map<number, Slot>();
+  private readonly origin: number;
   private seq = 0;
   private pending = 0;
   private time: number;
@@ -41,6 +45,7 @@ export class EventQueue implements Clock {
 
   constructor(startMs = 1_700_000_000_000) {
     this.time = startMs;
+    this.origin = startMs;
   }
 
   now(): number {
@@ -72,12 +77,13 @@ export class EventQueue implements Clock {
     event.at = t;
     event.seq = this.seq++;
     this.pending++;
-    const slot = this.slots.get(t);
+    const key = t - this.origin;
+    const slot = this.slots.get(key);
     if (slot !== undefined) {
       slot.events.push(event);
       return;
     }
-    this.slots.set(t, { events: [event], next: 0 });
+    this.slots.set(key, { events: [event], next: 0 });
     this.pushTime(t);
   }
 
@@ -107,7 +113,7 @@ export class EventQueue implements Clock {
         if (times[0] !== at) continue;
         this.time = at;
       }
-      const slot = this.slots.get(at)!;
+      const slot = this.slots.get(at - this.origin)!;
       const { events } = slot;
       // Events scheduled meanwhile for this same time join the end of the slot and run in
       // turn. One scheduled for an earlier time (only `at()` can) runs first, as in a heap.
@@ -120,7 +126,7 @@ export class EventQueue implements Clock {
       }
       // Exhausted: gone from the heap once it is back on top (an earlier time may sit there now).
       if (slot.next === events.length && times[0] === at) {
-        this.slots.delete(at);
+        this.slots.delete(at - this.origin);
         this.popTime();
       }
     }

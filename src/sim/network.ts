@@ -61,7 +61,8 @@ interface Host {
   latencyKey: number;
   handler: ChannelHandler;
   alive: boolean;
-  channels: Set<string>;
+  /** Open channels by the peer's id, each the Link its two ends share. */
+  channels: Map<string, Link>;
   connectionsCreated: number;
   /** The node's own connection attempts not settled yet (they hold a slot under the cap, as on a page). */
   dialling: number;
@@ -155,7 +156,7 @@ export class SimNetwork {
       latencyKey: latencyKey(id),
       handler,
       alive: true,
-      channels: new Set(),
+      channels: new Map(),
       connectionsCreated: 0,
       dialling: 0,
       cap: Infinity,
@@ -207,7 +208,8 @@ export class SimNetwork {
     const host = this.hosts.get(id);
     if (host === undefined) return;
     host.alive = false;
-    for (const peer of host.channels) {
+    for (const [peer, link] of host.channels) {
+      link.open = false;
       const other = this.hosts.get(peer);
       other?.channels.delete(id);
       this.queue.setTimer(this.latency(id, peer), () => other?.handler.onChannelClose(id));
@@ -240,7 +242,9 @@ export class SimNetwork {
   /** A frame from `from` to `to` (what a node's transport calls, NodeTransport). */
   send(from: string, to: string, frame: Frame): boolean {
     const src = this.hosts.get(from);
-    if (src === undefined || !src.channels.has(to)) return false;
+    if (src === undefined) return false;
+    const link = src.channels.get(to);
+    if (link === undefined) return false;
     const { stats } = this;
     stats.frames++;
     stats.bytes += frame.length;
@@ -260,18 +264,19 @@ export class SimNetwork {
       stats.lost++;
       return true;
     }
-    const dst = this.hosts.get(to);
-    const base = this.linkLatency(src.latencyKey, dst?.latencyKey ?? latencyKey(to)) + f.delayMs;
+    // The channel's other end: the host attached under `to` when it opened (ids are never reused).
+    const dst = link.a === src ? link.b : link.a;
+    const base = this.linkLatency(src.latencyKey, dst.latencyKey) + f.delayMs;
     stats.inFlight++;
     this.queue.schedule(
-      new Delivery(stats, src, dst, from, frame),
+      new Delivery(stats, src, dst, link, from, frame),
       f.jitterMs > 0 ? base + random.next() * f.jitterMs : base,
     );
     if (f.duplicate > 0 && random.next() < f.duplicate) {
       stats.duplicated++;
       stats.inFlight++;
       const late = f.jitterMs > 0 ? base + random.next() * f.jitterMs + random.next() * f.jitterMs : base;
-      this.queue.schedule(new Delivery(stats, src, dst, from, frame), late);
+      this.queue.schedule(new Delivery(stats, src, dst, link, from, frame), late);
     }
     return true;
   }
@@ -297,8 +302,9 @@ export class SimNetwork {
       }
       if (src.channels.has(to)) return;
       if (dst.channels.size + dst.dialling >= dst.cap) return this.busy(src, to);
-      src.channels.add(to);
-      dst.channels.add(from);
+      const link = new Link(src, dst);
+      src.channels.set(to, link);
+      dst.channels.set(from, link);
       src.handler.onChannelOpen(to);
       dst.handler.onChannelOpen(from);
     };
@@ -320,7 +326,10 @@ export class SimNetwork {
 
   disconnect(from: string, to: string): void {
     const src = this.hosts.get(from);
-    if (src === undefined || !src.channels.delete(to)) return;
+    const link = src?.channels.get(to);
+    if (src === undefined || link === undefined) return;
+    link.open = false;
+    src.channels.delete(to);
     const dst = this.hosts.get(to);
     dst?.channels.delete(from);
     this.queue.setTimer(this.latency(from, to), () => {
@@ -345,6 +354,21 @@ export class SimNetwork {
 
 const latencyKey = (id: string): number => parseInt(id.slice(0, 7), 16);
 
+/**
+ * One open channel, the same object at both ends (channels are opened and closed at both
+ * ends at once). A frame in flight keeps it: on arrival, `open` answers whether the channel
+ * it was sent on is still there without a look into the receiver's map of channels, which
+ * at thousands of nodes is a cache miss or three on every frame (BENCHMARKS.md, Simulator speed).
+ */
+class Link {
+  open = true;
+
+  constructor(
+    readonly a: Host,
+    readonly b: Host,
+  ) {}
+}
+
 /** A frame on its way: one object in the event queue, no closure (the hottest event of a run). */
 class Delivery implements Due {
   at = 0;
@@ -354,7 +378,8 @@ class Delivery implements Due {
   constructor(
     private readonly stats: SimNetwork['stats'],
     private readonly src: Host,
-    private readonly dst: Host | undefined,
+    private readonly dst: Host,
+    private readonly link: Link,
     private readonly from: string,
     private readonly frame: Frame,
   ) {}
@@ -362,11 +387,12 @@ class Delivery implements Due {
   fn(): void {
     const { stats, dst } = this;
     stats.inFlight--;
-    if (dst === undefined || !dst.alive || !this.src.alive) {
+    if (!dst.alive || !this.src.alive) {
       stats.toDead++;
       return;
     }
-    if (dst.channels.has(this.from)) dst.handler.onFrame(this.from, this.frame);
+    // Closed since, and maybe opened again between the same two nodes: that channel carries it too.
+    if (this.link.open || dst.channels.has(this.from)) dst.handler.onFrame(this.from, this.frame);
     else stats.closedInFlight++;
   }
 }

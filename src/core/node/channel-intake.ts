@@ -85,7 +85,7 @@ export class ChannelIntake {
       }
     }
     neighbour.lastHeard = host.clock.now();
-    host.liveness.heard(peer);
+    host.liveness.heard(neighbour);
     const decoded = decodeFrame(frame);
     if (!decoded.ok) {
       this.dropped('frames.malformed');
@@ -108,7 +108,7 @@ export class ChannelIntake {
       case 'PONG':
         if (message.body.kind !== undefined) neighbour.kind = message.body.kind;
         // A PONG that answers no liveness ping of ours settles a PING request (messenger.queryPeer).
-        if (!host.liveness.pong(peer, message.body.rid))
+        if (!host.liveness.pong(neighbour, message.body.rid))
           host.gateway.dispatch(message, { kind: 'direct', peer, id: neighbour.id });
         return;
       case 'ROUTE_ACK':

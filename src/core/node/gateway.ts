@@ -105,7 +105,10 @@ export class Gateway {
 
   handleFindNode(body: MessageBodies['FIND_NODE'], replyTo: ReplyTo): void {
     const { nodes, linked } = this.closestKnown(body.target);
-    this.ctx.messenger.reply(replyTo, 'FIND_NODE_REPLY', { rid: body.rid, target: body.target, nodes, ...linked });
+    // `linked` set on the reply, not spread into it: every lookup's every hop asks this.
+    const reply: MessageBodies['FIND_NODE_REPLY'] = { rid: body.rid, target: body.target, nodes };
+    if (linked.linked !== undefined) reply.linked = linked.linked;
+    this.ctx.messenger.reply(replyTo, 'FIND_NODE_REPLY', reply);
   }
 
   handleFindValue(body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void {

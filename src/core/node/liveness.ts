@@ -105,22 +105,23 @@ export class Liveness {
     return this.host.kind === undefined ? { rid } : { rid, kind: this.host.kind };
   }
 
-  /** Any frame from a neighbour proves it alive. */
-  heard(peer: string): void {
-    const h = this.find(peer);
-    if (h !== undefined) h.failures = 0;
+  /**
+   * Any frame from a neighbour proves it alive. Given the neighbour's record, as `pong` below:
+   * the frame's way in (channel-intake.ts) has just looked it up.
+   */
+  heard(neighbour: PeerHealth): void {
+    neighbour.failures = 0;
   }
 
-  /** True when the PONG answered our liveness ping; any other PONG answers someone's query. */
-  pong(peer: string, rid: number): boolean {
-    const h = this.find(peer);
-    const neighbour = this.host.neighbours.get(peer);
-    if (h?.ping === undefined || h.ping.rid !== rid || neighbour === undefined) return false;
+  /** True when the neighbour's PONG answered our liveness ping; any other PONG answers someone's query. */
+  pong(neighbour: Neighbour, rid: number): boolean {
+    const { ping } = neighbour;
+    if (ping === undefined || ping.rid !== rid) return false;
     const now = this.host.clock.now();
-    const sample = now - h.ping.sentAt;
+    const sample = now - ping.sentAt;
     neighbour.rttMs = neighbour.rttMs === undefined ? sample : 0.8 * neighbour.rttMs + 0.2 * sample;
-    h.ping = undefined;
-    h.failures = 0;
+    neighbour.ping = undefined;
+    neighbour.failures = 0;
     this.host.table.update(neighbour.id, now, neighbour.rttMs);
     return true;
   }

@@ -122,15 +122,14 @@ export class Messenger implements Messaging {
 
   /** A reply arrived, the way `replyTo` says: hand it to whoever waits for its id. */
   settle(message: Message, replyTo: ReplyTo): void {
-    const info: ReplyInfo =
-      replyTo.kind === 'routed'
-        ? {
-            hops: replyTo.envelope.hops,
-            from: replyTo.envelope.src,
-            path: replyTo.envelope.path,
-            ...(replyTo.from === undefined ? {} : { by: replyTo.from }),
-          }
-        : replyTo.kind === 'direct'
+    // `by` set after, not spread in from an object made for it: every reply of every lookup comes here.
+    let info: ReplyInfo;
+    if (replyTo.kind === 'routed') {
+      info = { hops: replyTo.envelope.hops, from: replyTo.envelope.src, path: replyTo.envelope.path };
+      if (replyTo.from !== undefined) info.by = replyTo.from;
+    } else
+      info =
+        replyTo.kind === 'direct'
           ? { hops: 0, from: replyTo.id, path: [], by: replyTo.peer }
           : { hops: 0, from: this.host.self, path: [] };
     const rid = (message.body as { rid: number }).rid;

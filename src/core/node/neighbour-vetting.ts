@@ -1,5 +1,5 @@
 import type { Messaging, Neighbour, NeighbourActions, NodeBasics, Neighbours } from '../context.js';
-import { bucketIndex, compareDistance, fromHex, idsEqual, toHex } from '../id.js';
+import { bucketIndex, compareDistance, fromHex, idsEqual, toHex, type NodeId } from '../id.js';
 import { FAILED_TESTS_TO_DISTRUST_ALONE, type NeighbourTrust, type Outcome } from '../defence/neighbour-trust.js';
 import type { QueryTimer } from '../lookup/query-timer.js';
 import type { RoutingTable } from '../routing/routing-table.js';
@@ -224,10 +224,12 @@ export class NeighbourVetting {
       host.hopTimeoutMs,
       (reply) => {
         const named = reply.type === 'FIND_NODE_REPLY' ? reply.body.nodes : [];
-        const known = named
-          .filter((id) => !idsEqual(id, neighbour.id) && !idsEqual(id, host.self) && this.knows(toHex(id)))
-          .sort((a, b) => compareDistance(neighbour.id, a, b))
-          .slice(0, TEST_TARGET_CHOICES);
+        // A loop rather than filter, sort and slice with their closures: every test of every channel reads one.
+        const known: NodeId[] = [];
+        for (const id of named)
+          if (!idsEqual(id, neighbour.id) && !idsEqual(id, host.self) && this.knows(toHex(id))) known.push(id);
+        if (known.length > 1) known.sort((a, b) => compareDistance(neighbour.id, a, b));
+        if (known.length > TEST_TARGET_CHOICES) known.length = TEST_TARGET_CHOICES;
         const target =
           known[Math.floor(host.random.next() * known.length)] ??
           host.table.closest(neighbour.id, 1, (c) => c.idHex === peer || c.idHex === host.selfHex)[0]?.id;

@@ -123,25 +123,42 @@ const isId = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.lengt
 const isRid = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 /** A kind this build knows; any other value (a newer peer's, junk) reads as no kind at all. */
 const isPeerKind = (v: unknown): v is PeerKind => (PEER_KINDS as readonly unknown[]).includes(v);
-const isIdList = (v: unknown, max: number): v is Uint8Array[] => Array.isArray(v) && v.length <= max && v.every(isId);
+/** Written as a loop, not `every(isId)`: every envelope's path and every lookup answer's ids pass through here. */
+function isIdList(v: unknown, max: number): v is Uint8Array[] {
+  if (!Array.isArray(v) || v.length > max) return false;
+  for (let i = 0; i < v.length; i++) if (!isId(v[i])) return false;
+  return true;
+}
 /** An envelope's body: bytes, or a held frame where the envelope itself came held (never from bytes). */
 const isFrame = (v: unknown): v is Frame => v instanceof Uint8Array || v instanceof HeldFrame;
 const isKind = (v: unknown): v is 'provider' | 'subscriber' => v === 'provider' || v === 'subscriber';
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_SERVICE_NAME_CHARS;
 const MAX_NODES_IN_REPLY = 64;
 /** Indices into a reply's `nodes`, each at most once, in increasing order. */
-const isLinked = (v: unknown, nodes: number): v is number[] =>
-  Array.isArray(v) &&
-  v.length <= nodes &&
-  v.every((i, at) => Number.isInteger(i) && i >= 0 && i < nodes && (at === 0 || i > (v[at - 1] as number)));
-/** A reply's optional `linked` field: absent, valid, or the whole reply is malformed. */
+function isLinked(v: unknown, nodes: number): v is number[] {
+  if (!Array.isArray(v) || v.length > nodes) return false;
+  let last = -1;
+  for (let at = 0; at < v.length; at++) {
+    const i: unknown = v[at];
+    if (!Number.isInteger(i) || (i as number) <= last || (i as number) >= nodes) return false;
+    last = i as number;
+  }
+  return true;
+}
+/**
+ * A reply's optional `linked` field, added to its checked `body`: absent, valid, or the whole
+ * reply is malformed (null). Set on the body rather than spread into a copy of it (a lookup's
+ * every answer is read here).
+ */
 const withLinked = <T extends object>(
-  body: T,
+  body: T & { linked?: number[] },
   m: Record<string, unknown>,
   nodes: number,
 ): (T & { linked?: number[] }) | null => {
   if (m.linked === undefined) return body;
-  return isLinked(m.linked, nodes) ? { ...body, linked: m.linked } : null;
+  if (!isLinked(m.linked, nodes)) return null;
+  body.linked = m.linked;
+  return body;
 };
 const MAX_RECORDS_IN_REPLY = 256;
 

@@ -110,7 +110,11 @@ function arraySize(a: unknown[], depth: number): number {
 function mapSize(m: Record<string, unknown>, depth: number): number {
   let entries = 0;
   let total = 0;
-  for (const key of Object.keys(m)) {
+  // for-in rather than Object.keys: the same keys in the same order without an array of them
+  // per map (every frame's body is measured). It also walks the prototype's enumerable keys,
+  // which Object.prototype has none of unless something added one: then measure nothing.
+  for (const key in m) {
+    if (!Object.hasOwn(m, key)) return -1;
     const value = m[key];
     if (value === undefined) continue; // ignoreUndefined
     if (key === '__proto__') return -1; // the decoder refuses it

@@ -99,6 +99,20 @@ describe('encodedSize', () => {
     expect(encodedSize('😀')).toBe(5);
     expect(encodedSize({ a: undefined, b: 1 })).toBe(encoder.encode({ b: 1 }).length);
   });
+
+  it('refuses (-1) a plain object while something has added an enumerable key to every object', () => {
+    const value = { a: 1, b: [{ c: 'x' }] };
+    const size = encodedSize(value);
+    expect(size).toBe(encoder.encode(value).length);
+    (Object.prototype as Record<string, unknown>).polluted = 1;
+    try {
+      expect(encodedSize(value)).toBe(-1);
+      expect(encodedSize({})).toBe(-1);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(encodedSize(value)).toBe(size);
+  });
 });
 
 const id = (b: number): Uint8Array => new Uint8Array(32).fill(b);
