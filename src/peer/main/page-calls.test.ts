@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../core/manual-clock.js';
 import { seededRandom } from '../../core/environment.js';
-import { PageCalls } from './page-calls.js';
+import { DEFAULT_FLOOD_LIMITS, OUTBOUND_SHARE } from '../../core/defence/rate-limit.js';
+import { PAGE_CALL_BUDGET, PageCalls } from './page-calls.js';
 
 /**
  * The page draws a call's first provider from the worker's copy as the worker would (random:
@@ -61,5 +62,21 @@ describe("the page's side of calls it starts", () => {
     calls.told({ t: 'neighbour', peer: B, open: true });
     calls.closed(B);
     expect(calls.ridFor(B)).toBeUndefined();
+  });
+
+  it("keeps its own CALLs to a neighbour within the share of the neighbour's budget the worker leaves", () => {
+    const call = DEFAULT_FLOOD_LIMITS.classes.call;
+    expect(PAGE_CALL_BUDGET.perSecond).toBeCloseTo(call.perSecond * (1 - OUTBOUND_SHARE));
+    expect(PAGE_CALL_BUDGET.burst).toBeCloseTo(call.burst * (1 - OUTBOUND_SHARE));
+    const { clock, calls } = setUp();
+    calls.told({ t: 'neighbour', peer: A, open: true });
+    calls.told({ t: 'rids', rids: Array.from({ length: 2_000 }, (_, i) => i) });
+    let sent = 0;
+    while (calls.ridFor(A) !== undefined) sent++;
+    expect(sent).toBe(PAGE_CALL_BUDGET.burst);
+    clock.advance(1_000);
+    sent = 0;
+    while (calls.ridFor(A) !== undefined) sent++;
+    expect(sent).toBe(PAGE_CALL_BUDGET.perSecond);
   });
 });

@@ -23,9 +23,18 @@ import type { FromWorker } from '../bridge-protocol.js';
 /** Services whose copy the page keeps; past this the oldest goes first. */
 const MAX_COPIES = 256;
 
+/**
+ * What the page sends one neighbour of CALLs itself: the share of the neighbour's CALL budget
+ * (defence/rate-limit.ts: 2,000/s, burst 4,000) the worker leaves when it shapes its own sends
+ * to that neighbour (OUTBOUND_SHARE, 80%, with the page's CALLs counted in), so that both
+ * together stay within what the neighbour admits. page-calls.test.ts ties it to those limits.
+ */
+export const PAGE_CALL_BUDGET = { perSecond: 400, burst: 800 };
+
 export class PageCalls {
   private readonly copies = new Map<string, { ids: string[]; until: number }>();
-  private readonly neighbours = new Set<string>();
+  /** Open neighbours, each with what is left of the page's CALL budget to it (PAGE_CALL_BUDGET) and when. */
+  private readonly neighbours = new Map<string, { tokens: number; at: number }>();
   private readonly rids: number[] = [];
 
   constructor(
@@ -46,8 +55,9 @@ export class PageCalls {
           if (m.service === undefined || m.service === service) copy.ids = copy.ids.filter((id) => id !== m.peer);
         return true;
       case 'neighbour':
-        if (m.open) this.neighbours.add(m.peer);
-        else this.neighbours.delete(m.peer);
+        if (!m.open) this.neighbours.delete(m.peer);
+        else if (!this.neighbours.has(m.peer))
+          this.neighbours.set(m.peer, { tokens: PAGE_CALL_BUDGET.burst, at: this.clock.now() });
         return true;
       case 'rids':
         this.rids.push(...m.rids);
@@ -73,9 +83,20 @@ export class PageCalls {
     return copy.ids[Math.floor(this.random.next() * copy.ids.length)];
   }
 
-  /** A request id for a CALL to `peer` sent from here, when it is an open neighbour and an id is left. */
+  /**
+   * A request id for a CALL to `peer` sent from here, when it is an open neighbour, the page's
+   * budget to it allows one more, and an id is left.
+   */
   ridFor(peer: string): number | undefined {
-    return this.neighbours.has(peer) ? this.rids.pop() : undefined;
+    const budget = this.neighbours.get(peer);
+    if (budget === undefined || this.rids.length === 0) return undefined;
+    const now = this.clock.now();
+    const { perSecond, burst } = PAGE_CALL_BUDGET;
+    budget.tokens = Math.min(burst, budget.tokens + ((now - budget.at) * perSecond) / 1000);
+    budget.at = now;
+    if (budget.tokens < 1) return undefined;
+    budget.tokens--;
+    return this.rids.pop();
   }
 
   /** An id taken by ridFor whose CALL did not go out: still reserved, so it can be used again. */
