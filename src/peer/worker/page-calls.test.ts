@@ -42,6 +42,11 @@ describe("the worker's side of calls the page starts", () => {
     expect(requests.has(first!)).toBe(false); // the call's own wait takes its place
     expect(calls.take(first!)).toBe(false); // once
     expect(calls.take(123_456)).toBe(false); // never given
+    // Handed back in a batch once the page holds half of them, never more than it may hold.
+    for (const rid of rids().slice(1, RESERVED_RIDS / 2 - 1)) calls.take(rid);
+    expect(rids().length).toBe(RESERVED_RIDS);
+    calls.take(rids()[RESERVED_RIDS / 2 - 1]!);
+    expect(rids().length).toBe(RESERVED_RIDS + RESERVED_RIDS / 2);
   });
 
   it('counts a reply naming a reserved id as unmatched, and keeps the id reserved', () => {

@@ -21,7 +21,7 @@ import type { ProviderCopy } from './peer-core.js';
  * (`WorkerApi.called`), which also gives it the page's timeout and the worker's crash.
  */
 
-/** Request ids the page holds at once; it is given one more for each it uses. */
+/** Request ids the page holds at most; once it holds half of them, it is given as many as it used. */
 export const RESERVED_RIDS = 8;
 /** A reservation waits this long, and is renewed while the page holds it. */
 const RESERVATION_MS = 10 * 60_000;
@@ -60,10 +60,14 @@ export class CallsFromPage implements ProviderCopy {
     this.host.post({ t: 'rids', rids });
   }
 
-  /** The page used `rid` for a CALL: true when it was one of its reservations, which ends here. */
+  /**
+   * The page used `rid` for a CALL: true when it was one of its reservations, which ends here.
+   * Ids are handed back in batches (one message for several calls), before the page runs out.
+   */
   take(rid: number): boolean {
     if (!this.reserved.delete(rid)) return false;
     this.host.messenger.forget(rid);
+    if (this.reserved.size <= RESERVED_RIDS / 2) this.grant(RESERVED_RIDS - this.reserved.size);
     return true;
   }
 

@@ -277,7 +277,6 @@ export class WorkerApi {
       );
       return;
     }
-    calls.grant(1);
     this.noteService(body.service);
     const opts = m.opts as CallOptions;
     const timeoutMs = typeof opts.timeoutMs === 'number' ? opts.timeoutMs : RPC_TIMEOUT_MS;
