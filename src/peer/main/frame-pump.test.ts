@@ -142,3 +142,49 @@ describe('page half of the bytes bridge: CALLs answered on the channel', () => {
     ]);
   });
 });
+
+describe('page half of the bytes bridge: a call whose CALL the page sends (page-calls.ts)', () => {
+  it('sends the CALL, settles the call from its REPLY, and tells the worker with the REPLY, not before', async () => {
+    const { pump, sent, toWorker, fromWorker, peer } = pumped(true);
+    fromWorker({ t: 'neighbour', peer, open: true });
+    fromWorker({ t: 'rids', rids: [501] });
+    await until(() => pump.calls.ridFor(peer) !== undefined);
+    pump.calls.unused(501);
+    let told = false;
+    const result = pump.replies.run('call', (token) => {
+      const gone = pump.sendCall(token, 'call', peer, 'svc.echo', { n: 1 }, { timeoutMs: 5_000 });
+      expect(gone).toBeDefined();
+      return gone!.then(() => {
+        told = true;
+        return null;
+      });
+    });
+    expect(sent).toEqual([{ peer, frame: encodeFrame('CALL', { rid: 501, service: 'svc.echo', args: { n: 1 } }) }]);
+    // The worker hears nothing while the provider works on it.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(toWorker).toEqual([]);
+    const reply = replyFrame('svc.echo', 501, { ok: true, result: 'hi' });
+    pump.frame(peer, reply);
+    expect(await result).toBe('hi');
+    await until(() => toWorker.length === 2);
+    expect(toWorker.map((m) => m.t)).toEqual(['called', 'frame']);
+    expect(toWorker[0]).toMatchObject({ t: 'called', shape: 'call', peer, opts: { timeoutMs: 5_000 } });
+    expect(toWorker[1]).toMatchObject({ t: 'frame', peer, settled: 1 });
+    expect(told).toBe(true);
+  });
+
+  it('tells the worker after a short wait when no REPLY comes, and sends nothing without an id or to a stranger', async () => {
+    const { pump, toWorker, fromWorker, peer } = pumped(true);
+    fromWorker({ t: 'neighbour', peer, open: true });
+    fromWorker({ t: 'rids', rids: [9] });
+    await until(() => pump.calls.ridFor(peer) !== undefined);
+    pump.calls.unused(9);
+    const stranger = 'e'.repeat(64);
+    expect(pump.sendCall(1, 'to', stranger, 'svc.echo', null, {})).toBeUndefined();
+    const gone = pump.sendCall(2, 'to', peer, 'svc.echo', null, {});
+    expect(pump.sendCall(3, 'to', peer, 'svc.echo', null, {})).toBeUndefined(); // its one id is taken
+    await gone;
+    await until(() => toWorker.length === 1);
+    expect(toWorker[0]).toMatchObject({ t: 'called', token: 2, shape: 'to', peer });
+  });
+});
