@@ -129,13 +129,6 @@ export function createPeerHandle(
     if (closed) throw new MeshError(ErrorCode.CLOSED, 'this peer is closed');
   };
   /**
-   * The worker's outcome of a call whose CALL the page sent, asked for once the worker has heard
-   * of it (frame-pump.ts: the notice may wait for the REPLY) and a task later: when the REPLY
-   * settled the call, the app's promise settles first, not behind a Comlink message.
-   */
-  const outcome = (told: Promise<void>, token: number, plain: CalledOptions): Promise<unknown> =>
-    told.then(() => new Promise((next) => setTimeout(next, 0))).then(() => api.called(token, plain));
-  /**
    * A call started by the page (page-calls.ts): the first provider drawn here from the
    * worker's copy, its CALL sent from here when it is an open neighbour, and the worker told
    * whom it drew when not. Undefined: no copy, or options the page leaves to the worker.
@@ -151,8 +144,9 @@ export function createPeerHandle(
     const provider = direct.calls.draw(serviceId, opts.policy);
     if (provider === undefined) return undefined;
     const plain = plainOptions(opts);
+    // Its outcome is asked for once the worker has heard of it (frame-pump.ts: the notice may wait for the REPLY).
     const told = direct.sendCall(token, shape, provider, serviceId, args, plain);
-    if (told !== undefined) return outcome(told, token, plain);
+    if (told !== undefined) return told.then(() => api.called(token, plain));
     return shape === 'call'
       ? api.call(serviceId, args, opts, token, provider)
       : api.callDetailed(serviceId, args, opts, token, provider);
@@ -220,7 +214,7 @@ export function createPeerHandle(
         if (direct !== undefined && isIdHex(target) && isServiceId(serviceId) && pageLeadsTo(callOpts)) {
           const plain = plainOptions(callOpts);
           const told = direct.sendCall(token, 'to', target, serviceId, args, plain);
-          if (told !== undefined) return outcome(told, token, plain);
+          if (told !== undefined) return told.then(() => api.called(token, plain));
         }
         return api.callTo(target, serviceId, args, callOpts, token);
       });
