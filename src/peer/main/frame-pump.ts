@@ -44,13 +44,6 @@ export interface PumpedCalls {
   run(serviceId: string, args: unknown): Promise<HandlerOutcome>;
 }
 
-/**
- * How long the notice of a CALL sent from the page may wait for the next message to the
- * worker (sendCall): long enough for a neighbour's REPLY on a busy machine, short beside any
- * call's timeout.
- */
-const NOTICE_DELAY_MS = 20;
-
 export class FramePump {
   private channels: PumpedChannels | undefined;
   private handlers: PumpedCalls | undefined;
@@ -69,9 +62,6 @@ export class FramePump {
    * the worker sees everything in the order it happened, that publication in its place.
    */
   private readonly held: Array<{ m: ToWorker | undefined; transfer?: Transferable[] }> = [];
-  /** Notices of CALLs sent from here (sendCall) not yet posted, each with who waits for it to go. */
-  private readonly notices: Array<{ m: ToWorker; transfer: Transferable[]; told: () => void }> = [];
-  private noticeTimer: (() => void) | undefined;
 
   constructor(
     private readonly port: MessagePort,
@@ -133,13 +123,8 @@ export class FramePump {
    * Put the first CALL of the app's call `token` (run by replies.run) on `peer`'s channel from
    * here, with a request id the worker reserved, and tell the worker after (page-calls.ts): its
    * REPLY settles the call here as for a CALL the worker sent, and the worker runs the rest of
-   * the call. Undefined when it could not go (not an open neighbour, no id left, arguments
-   * that cannot travel, the channel refused it): the call then goes the worker's way.
-   *
-   * The notice waits, so that the worker is not woken while the provider works on the call:
-   * it goes with the next message for the worker (the REPLY's frame, most often: the app has
-   * its answer by then), or after NOTICE_DELAY_MS (a tenth of a short timeout), whichever comes
-   * first; the worker times the attempt from when the CALL left. Resolves once it went.
+   * the call. False when it could not go (not an open neighbour, no id left, arguments that
+   * cannot travel, the channel refused it): the call then goes the worker's way.
    */
   sendCall(
     token: number,
@@ -148,44 +133,27 @@ export class FramePump {
     service: string,
     args: unknown,
     opts: CalledOptions,
-  ): Promise<void> | undefined {
+  ): boolean {
     const { channels } = this;
     const rid = channels === undefined ? undefined : this.calls.ridFor(peer);
-    if (rid === undefined) return undefined;
+    if (rid === undefined) return false;
     const frame = callFrame(rid, service, args);
     if (frame === null) {
       this.calls.unused(rid);
-      return undefined;
+      return false;
     }
     const at = this.clock.now();
-    const timeoutMs = attemptTimeoutMs(opts);
-    const awaits = { token, rid, until: pageDeadline(at, timeoutMs), failed: [] };
+    const awaits = { token, rid, until: pageDeadline(at, attemptTimeoutMs(opts)), failed: [] };
     // Awaited before the CALL is on the channel: its REPLY cannot come first. The channel may keep the frame.
     this.replies.expect(peer, awaits);
     const told = frame.slice();
     if (!channels!.send(peer, frame)) {
       this.replies.unsent(awaits);
       this.calls.unused(rid);
-      return undefined;
+      return false;
     }
-    return new Promise((gone) => {
-      this.notices.push({
-        m: { t: 'called', token, shape, peer, frame: told, at, opts },
-        transfer: [told.buffer],
-        told: gone,
-      });
-      this.noticeTimer ??= this.clock.setTimer(Math.min(NOTICE_DELAY_MS, timeoutMs / 10), () => this.tell());
-    });
-  }
-
-  /** Post the notices of CALLs sent from here that wait (sendCall), in order. */
-  private tell(): void {
-    this.noticeTimer?.();
-    this.noticeTimer = undefined;
-    for (const n of this.notices.splice(0)) {
-      this.deliver(n.m, n.transfer);
-      n.told();
-    }
+    this.post({ t: 'called', token, shape, peer, frame: told, at, opts }, [told.buffer]);
+    return true;
   }
 
   /**
@@ -227,20 +195,11 @@ export class FramePump {
 
   close(): void {
     for (const { settle } of [...this.routing.values()]) settle(false);
-    // Their calls then ask the worker, which is gone: they fail as every pending call does.
-    this.noticeTimer?.();
-    for (const n of this.notices.splice(0)) n.told();
     this.port.onmessage = null;
     this.port.close();
   }
 
-  /** Whatever goes to the worker goes after the notices of CALLs sent from here (the heartbeat excepted). */
   private post(m: ToWorker, transfer: Transferable[] = []): void {
-    if (this.notices.length > 0 && m.t !== 'ping') this.tell();
-    this.deliver(m, transfer);
-  }
-
-  private deliver(m: ToWorker, transfer: Transferable[]): void {
     // The heartbeat says the worker answers: it waits for nothing (the worker's side does the same).
     if (this.held.length === 0 || m.t === 'ping') this.port.postMessage(m, transfer);
     else this.held.push({ m, transfer });

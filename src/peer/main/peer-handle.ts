@@ -16,7 +16,6 @@ import { isIdHex } from '../../core/id.js';
 /** Calls whose first CALL the page sends itself (page-calls.ts, frame-pump.ts): the frame pump. */
 export interface DirectCalls {
   readonly calls: PageCalls;
-  /** The CALL went from the page (undefined: it could not): resolves once the worker has been told. */
   sendCall(
     token: number,
     shape: CalledShape,
@@ -24,7 +23,7 @@ export interface DirectCalls {
     service: string,
     args: unknown,
     opts: CalledOptions,
-  ): Promise<void> | undefined;
+  ): boolean;
 }
 
 /**
@@ -144,9 +143,7 @@ export function createPeerHandle(
     const provider = direct.calls.draw(serviceId, opts.policy);
     if (provider === undefined) return undefined;
     const plain = plainOptions(opts);
-    // Its outcome is asked for once the worker has heard of it (frame-pump.ts: the notice may wait for the REPLY).
-    const told = direct.sendCall(token, shape, provider, serviceId, args, plain);
-    if (told !== undefined) return told.then(() => api.called(token, plain));
+    if (direct.sendCall(token, shape, provider, serviceId, args, plain)) return api.called(token, plain);
     return shape === 'call'
       ? api.call(serviceId, args, opts, token, provider)
       : api.callDetailed(serviceId, args, opts, token, provider);
@@ -213,8 +210,7 @@ export function createPeerHandle(
         // To an open neighbour, the CALL goes from here (page-calls.ts); the worker runs the rest.
         if (direct !== undefined && isIdHex(target) && isServiceId(serviceId) && pageLeadsTo(callOpts)) {
           const plain = plainOptions(callOpts);
-          const told = direct.sendCall(token, 'to', target, serviceId, args, plain);
-          if (told !== undefined) return told.then(() => api.called(token, plain));
+          if (direct.sendCall(token, 'to', target, serviceId, args, plain)) return api.called(token, plain);
         }
         return api.callTo(target, serviceId, args, callOpts, token);
       });
