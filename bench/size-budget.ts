@@ -49,9 +49,9 @@ export const SIZE_BUDGET = {
    * packed by the consumer tier, 731 kB at the commit before): dist/browser/index.js grew 34 kB
    * raw, the Node build 31 kB, the worker 17 kB and the demo 22 kB, all of it this code.
    * Raised to 810 kB when the requester's page began sending a call's first CALL itself (one
-   * worker wake-up fewer per call, on the requester's side: 786 → 806.7 kB packed by the
+   * worker wake-up fewer per call, on the requester's side: 786 → 805.2 kB packed by the
    * consumer tier): the page's and the worker's sides of it ship in every unminified build
-   * (dist/browser/index.js +12.5 kB raw, the worker +10.4 kB, the Node build's shared chunk
+   * (dist/browser/index.js about +12 kB raw, the worker +10 kB, the Node build's shared chunk
    * +22 kB, the demo +8 kB), comments included.
    */
   tarball: 810 * 1024,
