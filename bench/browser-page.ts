@@ -7,7 +7,7 @@
  *
  * Timing loops run inside the page, so Playwright's own round trips never enter a figure.
  */
-import { noteResult, startTrace, stopTrace, tracing } from './trace-hooks.js';
+import { noteResult, noteStart, startTrace, stopTrace, tracing } from './trace-hooks.js';
 import traceWorkerUrl from './trace-worker.ts?worker&url';
 import { joinEvents, noteJoin } from './join-hooks.js';
 import * as Comlink from 'comlink';
@@ -88,9 +88,10 @@ function startupMarks(): Record<string, number> {
   return marks;
 }
 
-async function timed<T>(n: number, op: () => Promise<T>): Promise<number[]> {
+async function timed<T>(n: number, op: () => Promise<T>, name = ''): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
+    noteStart(name);
     const t0 = performance.now();
     await op();
     ms.push(performance.now() - t0);
@@ -145,7 +146,7 @@ const bench = {
     }
     return runs;
   },
-  callTimes: (name: string, n: number) => timed(n, () => peer.call(name, { n: 1 })),
+  callTimes: (name: string, n: number) => timed(n, () => peer.call(name, { n: 1 }), 'call'),
   subscribe: async (topic: string) => {
     await peer.subscribe(topic, (payload) => {
       const sentAt = (payload as { sentAt?: unknown }).sentAt;

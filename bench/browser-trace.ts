@@ -61,7 +61,10 @@ const frameOut = (e: Tagged): boolean => e.ev === 'port<' && e.tag.startsWith('s
  * what each answering tab did (its main thread and worker together, and the worker alone).
  */
 function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): void {
-  const start = events.find((e) => e.page === r && e.ev === 'api>' && e.tag.includes(apiName));
+  // The app's own call where the page notes it (a call's CALL may leave before any Comlink call), else the Comlink call.
+  const start =
+    events.find((e) => e.page === r && e.ev === 'app>' && e.tag === apiName) ??
+    events.find((e) => e.page === r && e.ev === 'api>' && e.tag.includes(apiName));
   if (start === undefined) return;
   // The app's promise (noted by the page): the worker's Comlink answer may come after it.
   const end =
@@ -72,8 +75,12 @@ function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): v
   if (sent.length === 0) return;
   add(steps, 'total (API call to result, in the page)', end.t - start.t);
   const firstOut = next(events, start.t, r, frameOut);
-  if (firstOut) add(steps, 'requester: API call → first frame out of its worker', firstOut.t - start.t);
-  if (firstOut) add(steps, 'requester main: frame from worker → channel send', sent[0]!.t - firstOut.t);
+  if (firstOut === undefined || firstOut.t > sent[0]!.t)
+    add(steps, 'requester: API call → CALL on the channel, sent by the page (no worker)', sent[0]!.t - start.t);
+  else {
+    add(steps, 'requester: API call → first frame out of its worker', firstOut.t - start.t);
+    add(steps, 'requester main: frame from worker → channel send', sent[0]!.t - firstOut.t);
+  }
   add(steps, 'requester: first → last frame sent', sent[sent.length - 1]!.t - sent[0]!.t);
   let lastBack: Tagged | undefined;
   for (const out of sent) {

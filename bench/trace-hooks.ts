@@ -8,8 +8,9 @@
  * - `port>` / `port<`: the MessagePorts: the bytes bridge (frames, channel events) and the
  *   worker's calls back into the page (a CALL's handler, subscription deliveries);
  * - `dc>` / `dc<`: RTCDataChannel messages, sent and received; `dc>end`: the send call returned;
- * - `app<`: the app's promise settled (the benchmark page notes it: the page may settle a call
- *   from its REPLY before the worker's Comlink answer comes);
+ * - `app>` / `app<`: the app called the operation being timed, and its promise settled (the
+ *   benchmark page notes both: the page may send a call's CALL before any Comlink call, and
+ *   settle it from its REPLY before the worker's Comlink answer comes);
  * - `crypto(` / `crypto)`: a WebCrypto verify or sign the page asked for, and its answer in the page.
  *
  * Only the main thread can be hooked from the page: what the worker does shows as the time
@@ -20,7 +21,7 @@
 export interface TraceEvent {
   /** Milliseconds on the shared clock. */
   t: number;
-  ev: 'api>' | 'api<' | 'port>' | 'port<' | 'dc>' | 'dc>end' | 'dc<' | 'app<' | 'crypto(' | 'crypto)';
+  ev: 'api>' | 'api<' | 'port>' | 'port<' | 'dc>' | 'dc>end' | 'dc<' | 'app>' | 'app<' | 'crypto(' | 'crypto)';
   /** What crossed: the bridge message's type, the Comlink call's path, or the frame's length. */
   tag: string;
   /** For `dc` events: the channel's label, the same at both of its ends. */
@@ -144,6 +145,11 @@ export function startTrace(): void {
 export function stopTrace(): TraceEvent[] {
   recording = false;
   return events.splice(0);
+}
+
+/** The app called the operation being timed (`app>`, tagged with its name). */
+export function noteStart(name: string): void {
+  if (recording) events.push({ t: wallNow(), ev: 'app>', tag: name });
 }
 
 /** The app's promise of the operation being timed settled (`app<`). */

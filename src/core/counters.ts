@@ -118,6 +118,7 @@ export const FIXED_COUNTERS = [
   'rpc.busy',
   'rpc.failover',
   'rpc.answeredOnPage',
+  'rpc.sentOnPage',
   'pubsub.published',
   'pubsub.deliveries',
   'pubsub.received',

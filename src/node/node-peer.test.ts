@@ -78,6 +78,21 @@ describe('Node peer', () => {
       (list) => list.some((p) => p.nodeId === a.nodeId),
     );
     expect(await b.call('node.echo', 'hi')).toEqual({ echoed: 'hi', by: a.nodeId });
+    // With the worker's copy of the providers in, the page sends a call's CALL itself (page-calls.ts), for each shape.
+    const before = await b.stats();
+    expect(await b.call('node.echo', 'again')).toEqual({ echoed: 'again', by: a.nodeId });
+    expect(await b.callDetailed('node.echo', 'detailed', { policy: 'first' })).toEqual({
+      result: { echoed: 'detailed', by: a.nodeId },
+      provider: a.nodeId,
+      attempts: 1,
+      failed: [],
+    });
+    expect(await b.callTo(a.nodeId, 'node.echo', 'to')).toEqual({ echoed: 'to', by: a.nodeId });
+    await expect(b.callTo(a.nodeId, 'node.none', 'x')).rejects.toMatchObject({ code: 'UNKNOWN_SERVICE' });
+    const after = await b.stats();
+    expect(after['rpc.sentOnPage']! - before['rpc.sentOnPage']!).toBe(4);
+    expect(after['rpc.calls']! - before['rpc.calls']!).toBe(4);
+    expect(after['messages.out.CALL']! - before['messages.out.CALL']!).toBe(4);
     await until(
       () => b.discoverSubscribers('node.news.today', { forceRefresh: true }),
       (list) => list.length > 0,

@@ -28,6 +28,16 @@ export interface AwaitedReply {
   failed: FailedAttempt[];
 }
 
+/** A call the page sent the first CALL of itself (main/page-calls.ts): what the app asked for. */
+export type CalledShape = 'call' | 'detailed' | 'to';
+
+/** The call options the page passes on with such a call (checked by the worker as ever). */
+export interface CalledOptions {
+  timeoutMs?: number;
+  maxAttempts?: number;
+  policy?: string;
+}
+
 /** Main thread → worker. */
 export type ToWorker =
   | { t: 'open'; peer: string }
@@ -47,7 +57,21 @@ export type ToWorker =
   /** The page's heartbeat (main/worker-watch.ts): answered by `pong` with the same number, at once. */
   | { t: 'ping'; n: number }
   /** Call `id` (an `invoke`) is answered: its REPLY went out on the channel, whose header is `head`; none when it had closed. */
-  | { t: 'invoked'; id: number; head?: Uint8Array };
+  | { t: 'invoked'; id: number; head?: Uint8Array }
+  /**
+   * The page put `frame` (a CALL, with one of the request ids the worker reserved for it) on
+   * `peer`'s channel at `at` (wall clock) for the app's call `token`: the worker runs the call
+   * from there (worker/page-calls.ts) and answers `called(token)` over Comlink.
+   */
+  | {
+      t: 'called';
+      token: number;
+      shape: CalledShape;
+      peer: string;
+      frame: Uint8Array;
+      at: number;
+      opts: CalledOptions;
+    };
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -71,7 +95,15 @@ export type FromWorker =
    * Run the app's handler of `service` for a CALL (request id `rid`) that neighbour `peer`
    * sent straight over its channel, and put the REPLY on that channel; answered by `invoked`.
    */
-  | { t: 'invoke'; id: number; service: string; args: unknown; caller: string; peer: string; rid: number };
+  | { t: 'invoke'; id: number; service: string; args: unknown; caller: string; peer: string; rid: number }
+  /** The providers a call of `service` draws from now, served the same until `until` (wall clock): the page's copy. */
+  | { t: 'providers'; service: string; ids: string[]; until: number }
+  /** `peer` is no provider of `service` any more, or, without one, of any service. */
+  | { t: 'forget'; peer: string; service?: string }
+  /** The node holds `peer` as an open neighbour now (or no longer): a CALL sent it straight is answered straight. */
+  | { t: 'neighbour'; peer: string; open: boolean }
+  /** Request ids the worker reserved for CALLs the page sends (nothing of the worker's will use them). */
+  | { t: 'rids'; rids: number[] };
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 128;
 const isId = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -109,6 +141,18 @@ export function parseToWorker(data: unknown): ToWorker | null {
       if (!isId(m.id)) return null;
       if (m.head === undefined) return { t: 'invoked', id: m.id };
       return m.head instanceof Uint8Array ? { t: 'invoked', id: m.id, head: m.head } : null;
+    case 'called': {
+      if (!isId(m.token) || !isString(m.peer) || !(m.frame instanceof Uint8Array)) return null;
+      if (m.shape !== 'call' && m.shape !== 'detailed' && m.shape !== 'to') return null;
+      if (typeof m.at !== 'number' || !Number.isFinite(m.at) || typeof m.opts !== 'object' || m.opts === null)
+        return null;
+      const o = m.opts as Record<string, unknown>;
+      const opts: CalledOptions = {};
+      if (o.timeoutMs !== undefined) opts.timeoutMs = o.timeoutMs as number;
+      if (o.maxAttempts !== undefined) opts.maxAttempts = o.maxAttempts as number;
+      if (o.policy !== undefined) opts.policy = o.policy as string;
+      return { t: 'called', token: m.token, shape: m.shape, peer: m.peer, frame: m.frame, at: m.at, opts };
+    }
     default:
       return null;
   }
@@ -145,10 +189,30 @@ export function parseFromWorker(data: unknown): FromWorker | null {
       return isId(m.id) && isService(m.service) && isString(m.caller) && isString(m.peer) && isId(m.rid)
         ? { t: 'invoke', id: m.id, service: m.service, args: m.args, caller: m.caller, peer: m.peer, rid: m.rid }
         : null;
+    case 'providers':
+      return isService(m.service) && isStrings(m.ids) && typeof m.until === 'number'
+        ? { t: 'providers', service: m.service, ids: m.ids, until: m.until }
+        : null;
+    case 'forget':
+      if (!isString(m.peer)) return null;
+      if (m.service === undefined) return { t: 'forget', peer: m.peer };
+      return isService(m.service) ? { t: 'forget', peer: m.peer, service: m.service } : null;
+    case 'neighbour':
+      return isString(m.peer) && typeof m.open === 'boolean' ? { t: 'neighbour', peer: m.peer, open: m.open } : null;
+    case 'rids':
+      return Array.isArray(m.rids) && m.rids.length <= MAX_RIDS && m.rids.every(isCount)
+        ? { t: 'rids', rids: m.rids as number[] }
+        : null;
     default:
       return null;
   }
 }
+
+/** Request ids the worker hands the page at once (worker/page-calls.ts). */
+const MAX_RIDS = 64;
+/** The providers of one service in a copy: well above the 64 a node holds per key (a larger copy is not sent). */
+const MAX_PROVIDERS = 1_024;
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_PROVIDERS && v.every(isString);
 
 /** A call tries at most 20 providers (rpc.ts). */
 const MAX_FAILED = 20;

@@ -53,11 +53,18 @@ const HEADER_BYTES = 8;
 export const REPLY_HEADER_BYTES = HEADER_BYTES;
 
 /** A REPLY frame (wire/codec.ts, encodeFrame); throws when MessagePack cannot encode the body. */
-function frameOf(body: ReplyBody): Uint8Array {
+const frameOf = (body: ReplyBody): Uint8Array => messageFrame(MessageType.REPLY, body);
+
+/**
+ * The frame of a message of `type` (wire/codec.ts, encodeFrame, byte for byte) written with
+ * MessagePack's encoder alone: a REPLY here, a CALL in call-request.ts. Throws when
+ * MessagePack cannot encode the body.
+ */
+export function messageFrame(type: number, body: unknown): Uint8Array {
   const payload = encode(body, { ignoreUndefined: true });
   const frame = new Uint8Array(HEADER_BYTES + payload.length);
   frame[0] = PROTOCOL_VERSION;
-  frame[1] = MessageType.REPLY;
+  frame[1] = type;
   new DataView(frame.buffer).setUint32(4, payload.length);
   frame.set(payload, HEADER_BYTES);
   return frame;

@@ -2,7 +2,8 @@ import { RPC_TIMEOUT_MS } from '../constants.js';
 import type { Messaging, NodeBasics, ReplyTo } from '../context.js';
 import { ErrorCode, invalidArgument, isMeshError, MeshError } from '../errors.js';
 import { isIdHex, toHex } from '../id.js';
-import type { CallMsg } from '../wire/messages.js';
+import type { CallMsg, Message } from '../wire/messages.js';
+import type { ReplyInfo } from '../routing/requests.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
 import { encodedSize, MAX_PAYLOAD_BYTES, replyBody } from './call-reply.js';
 import { failsOver, replyError } from './call-answer.js';
@@ -72,7 +73,27 @@ export interface Discovery {
 
 /** What calls use of the node (a DhtNode is one): requests out, replies back. */
 export interface RpcHost extends NodeBasics {
-  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply' | 'sendFrame'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply' | 'sendFrame' | 'wait'>;
+  /** The open channels: a CALL the page sent (sentByPage) can only be answered over one of them. */
+  readonly neighbours: { has(peer: string): boolean };
+}
+
+/**
+ * The first provider of a call, drawn by the requester's page from the worker's copy of the
+ * providers, as the call's policy draws it (main/page-calls.ts; docs/ARCHITECTURE.md,
+ * Threads): the call asks it first and the others after, in the policy's order. `sent`: its
+ * CALL is on the channel already (Rpc.sentByPage).
+ */
+export interface CallLead {
+  provider: string;
+  sent?: SentCall;
+}
+
+/** A CALL the page put on a neighbour's channel itself, accounted for here (Rpc.sentByPage). */
+export interface SentCall {
+  readonly provider: string;
+  readonly rid: number;
+  readonly reply: Promise<{ reply: Message; info: ReplyInfo }>;
 }
 
 /** Concurrent calls one caller may have running on this provider. */
@@ -119,8 +140,14 @@ export class Rpc {
     private readonly handlers: LocalHandlers,
   ) {}
 
-  async call(serviceId: string, args: unknown, opts: CallOptions = {}, watch?: CallWatch): Promise<unknown> {
-    return (await this.callDetailed(serviceId, args, opts, watch)).result;
+  async call(
+    serviceId: string,
+    args: unknown,
+    opts: CallOptions = {},
+    watch?: CallWatch,
+    lead?: CallLead,
+  ): Promise<unknown> {
+    return (await this.callDetailed(serviceId, args, opts, watch, lead)).result;
   }
 
   /** A call with failover (see call in README.md), saying which provider answered after how many attempts. */
@@ -129,6 +156,7 @@ export class Rpc {
     args: unknown,
     opts: CallOptions = {},
     watch?: CallWatch,
+    lead?: CallLead,
   ): Promise<CallOutcome> {
     checkServiceId(serviceId);
     const timeoutMs = checkTimeout(opts.timeoutMs);
@@ -150,17 +178,32 @@ export class Rpc {
       };
     }
 
+    const sent = lead?.sent;
     let providers = await this.discovery.discover(serviceId, {});
-    if (providers.length === 0) providers = await this.discovery.discover(serviceId, { forceRefresh: true });
-    if (providers.length === 0) throw new MeshError(ErrorCode.NO_PROVIDERS, `no provider of ${serviceId} was found`);
+    // A CALL already out has its provider: the others are only for failing over.
+    if (providers.length === 0 && sent === undefined)
+      providers = await this.discovery.discover(serviceId, { forceRefresh: true });
+    if (providers.length === 0 && sent === undefined)
+      throw new MeshError(ErrorCode.NO_PROVIDERS, `no provider of ${serviceId} was found`);
     const order = this.order(serviceId, providers, policy);
+    // The page drew the first provider as the policy would (random: uniformly; first: the lowest id), so the
+    // order is that draw, then the rest in the policy's order. A drawn provider no longer cached is asked only
+    // when its CALL is out already.
+    const led = lead !== undefined && (sent !== undefined || order.some((p) => p.nodeId === lead.provider));
+    if (led) {
+      const rest = order.filter((p) => p.nodeId !== lead.provider);
+      order.splice(0, order.length, { nodeId: lead.provider } as ProviderInfo, ...rest);
+    }
     const maxAttempts = Math.min(opts.maxAttempts ?? Math.min(3, order.length), order.length);
     const attempts: FailedAttempt[] = [];
     for (const provider of order.slice(0, maxAttempts)) {
       // The watcher took a REPLY this node dropped or timed out first: the app has its answer.
       if (watch?.answered() === true) throw new MeshError(ErrorCode.CLOSED, `the call of ${serviceId} was answered`);
       try {
-        const result = await this.callOnce(provider.nodeId, serviceId, args, timeoutMs, watch, attempts);
+        const result =
+          sent !== undefined && attempts.length === 0
+            ? await this.answerTo(sent)
+            : await this.callOnce(provider.nodeId, serviceId, args, timeoutMs, watch, attempts);
         return { result, provider: provider.nodeId, attempts: attempts.length + 1, failed: attempts };
       } catch (e) {
         const code = isMeshError(e) ? e.code : ErrorCode.HANDLER_ERROR;
@@ -186,11 +229,38 @@ export class Rpc {
     args: unknown,
     opts: { timeoutMs?: number } = {},
     watch?: CallWatch,
+    sent?: SentCall,
   ): Promise<unknown> {
     if (!isIdHex(nodeId)) throw invalidArgument('nodeId', '64 lowercase hex characters', nodeId);
     checkServiceId(serviceId);
     checkPayload(args, 'args');
-    return this.callOnce(nodeId, serviceId, args, checkTimeout(opts.timeoutMs), watch, []);
+    const timeoutMs = checkTimeout(opts.timeoutMs);
+    if (sent !== undefined && sent.provider === nodeId) return this.answerTo(sent);
+    return this.callOnce(nodeId, serviceId, args, timeoutMs, watch, []);
+  }
+
+  /**
+   * The page put CALL `rid` on `provider`'s channel itself at `sentAt` (the node's clock;
+   * docs/ARCHITECTURE.md, Threads): count and account for it as this node's own (`head`, the
+   * frame's header: messages.out and the neighbour's flood budget, as Messaging.sendFrame
+   * does for every frame), and wait for its REPLY for what is left of `timeoutMs`. Called
+   * before anything else of the call, so that its REPLY, which can only come later, finds
+   * the request waiting. A provider whose channel this node no longer holds fails at once
+   * (NOT_CONNECTED), as a CALL sent now would.
+   */
+  sentByPage(provider: string, rid: number, head: Uint8Array, sentAt: number, timeoutMs: number): SentCall {
+    const { node } = this;
+    node.count('rpc.calls');
+    node.count('rpc.sentOnPage');
+    const open = node.neighbours.has(provider);
+    if (open) node.messenger.sendFrame(provider, head);
+    const left = Math.max(1, sentAt + timeoutMs - node.clock.now());
+    const reply = open
+      ? node.messenger.wait(rid, left, provider)
+      : Promise.reject(new MeshError(ErrorCode.NOT_CONNECTED, 'the channel closed before the reply'));
+    // Awaited once the call has its providers; until then a rejection is not unhandled.
+    reply.catch(() => undefined);
+    return { provider, rid, reply };
   }
 
   /** Provider side: run the handler for a CALL and answer with its REPLY. */
@@ -247,6 +317,18 @@ export class Rpc {
     return { calls: this.runningTotal, callers: this.running.size, neighbours: this.runningByHop.size };
   }
 
+  /** The REPLY to a CALL the page sent (sentByPage), read as callOnce reads one. */
+  private async answerTo(sent: SentCall): Promise<unknown> {
+    const { reply } = await sent.reply;
+    return this.result(reply, sent.provider);
+  }
+
+  private result(reply: Message, nodeId: string): unknown {
+    if (reply.type !== 'REPLY') throw new MeshError(ErrorCode.MALFORMED, 'a CALL was answered with something else');
+    if (reply.body.ok) return reply.body.result;
+    throw replyError(reply.body, nodeId);
+  }
+
   private async callOnce(
     nodeId: string,
     serviceId: string,
@@ -261,9 +343,7 @@ export class Rpc {
     const rid = node.messenger.newId();
     watch?.sending(rid, nodeId, failed, timeoutMs);
     const { reply } = await node.messenger.queryPeer(nodeId, 'CALL', { rid, service: serviceId, args }, timeoutMs);
-    if (reply.type !== 'REPLY') throw new MeshError(ErrorCode.MALFORMED, 'a CALL was answered with something else');
-    if (reply.body.ok) return reply.body.result;
-    throw replyError(reply.body, nodeId);
+    return this.result(reply, nodeId);
   }
 
   private async invokeLocally(serviceId: string, args: unknown): Promise<unknown> {

@@ -90,6 +90,25 @@ export class ServiceRegistry {
     this.cache.set(serviceId, { providers: [...providers], cachedAt: this.clock.now(), ttl });
   }
 
+  /**
+   * Until when (ms, this clock) the cached answer for `serviceId` hands out the same providers:
+   * the entry's expiry or the first of its providers', whichever comes first (lookupCache's
+   * rules); undefined when nothing is cached. The page's copy of the answer (main/page-calls.ts)
+   * is used only until then.
+   */
+  cachedUntil(serviceId: string): number | undefined {
+    const entry = this.cache.get(serviceId);
+    if (entry === undefined) return undefined;
+    const now = this.clock.now();
+    let until = entry.cachedAt + entry.ttl * 1000;
+    for (const p of entry.providers) {
+      const expires = Math.min(entry.cachedAt + p.ttl * 1000, p.advertisedAt + p.ttl * 1000 + MAX_CLOCK_SKEW_MS);
+      // One that ran out is no longer handed out, and does not come back: the rest stay as they are.
+      if (expires > now) until = Math.min(until, expires);
+    }
+    return until;
+  }
+
   /** Drop one provider from the cached answer for `serviceId` (it failed a call); the entry keeps its age. */
   forgetProvider(serviceId: string, nodeId: string): void {
     const entry = this.cache.get(serviceId);

@@ -225,34 +225,42 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     runtime.watchVisibility?.((hidden) => void client.api.setHidden(hidden).catch(() => undefined)) ?? stopVisibility;
   companion = runtime.companion?.(identity);
 
-  return createPeerHandle(identity.nodeIdHex, client, app, pump.replies, {
-    stats: () => ({
-      ...connections.counters(),
-      ...routes.toStats(),
-      'ice.relayServers': ice.stats.relayServers,
-      'ice.updates': ice.stats.updates,
-      'signals.rejected': relay.rejectedSignals,
-      'relay.connected': relay.primary.connected ? 1 : 0,
-      'relay.learned': directory.urls().length,
-      'worker.errors': client.errors,
-      ...companion?.stats(),
-    }),
-    relayStatus: () => relay.primary.status(),
-    relays: () => ({
-      current: relay.primary.url,
-      connected: relay.primary.connected,
-      entered,
-      bootstrap: [...opts.bootstrap],
-      learned: directory.learned(),
-    }),
-    close: async (graceMs) => {
-      watch?.stop();
-      directory.close();
-      relay.close();
-      await client.api.close(graceMs).catch(() => undefined);
-      stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
+  return createPeerHandle(
+    identity.nodeIdHex,
+    client,
+    app,
+    pump.replies,
+    {
+      stats: () => ({
+        ...connections.counters(),
+        ...routes.toStats(),
+        'ice.relayServers': ice.stats.relayServers,
+        'ice.updates': ice.stats.updates,
+        'signals.rejected': relay.rejectedSignals,
+        'relay.connected': relay.primary.connected ? 1 : 0,
+        'relay.learned': directory.urls().length,
+        'worker.errors': client.errors,
+        ...companion?.stats(),
+      }),
+      relayStatus: () => relay.primary.status(),
+      relays: () => ({
+        current: relay.primary.url,
+        connected: relay.primary.connected,
+        entered,
+        bootstrap: [...opts.bootstrap],
+        learned: directory.learned(),
+      }),
+      close: async (graceMs) => {
+        watch?.stop();
+        directory.close();
+        relay.close();
+        await client.api.close(graceMs).catch(() => undefined);
+        stop(new MeshError(ErrorCode.CLOSED, 'this peer is closed'));
+      },
     },
-  });
+    // A call's first CALL goes from the page when the worker's copy says it can (page-calls.ts).
+    pump,
+  );
 }
 
 /**

@@ -142,3 +142,27 @@ describe('page half of the bytes bridge: CALLs answered on the channel', () => {
     ]);
   });
 });
+
+describe('page half of the bytes bridge: a call whose CALL the page sends (page-calls.ts)', () => {
+  it('sends the CALL with a reserved id, tells the worker at once, and settles the call from its REPLY', async () => {
+    const { pump, sent, toWorker, fromWorker, peer } = pumped(true);
+    fromWorker({ t: 'neighbour', peer, open: true });
+    fromWorker({ t: 'rids', rids: [501] });
+    await until(() => pump.calls.ridFor(peer) !== undefined);
+    pump.calls.unused(501);
+    const stranger = 'e'.repeat(64);
+    expect(pump.sendCall(1, 'to', stranger, 'svc.echo', null, {})).toBe(false);
+    const result = pump.replies.run('call', (token) => {
+      expect(pump.sendCall(token, 'call', peer, 'svc.echo', { n: 1 }, { timeoutMs: 5_000 })).toBe(true);
+      return new Promise<null>(() => undefined); // the worker's outcome never comes: the page's must
+    });
+    expect(pump.sendCall(3, 'to', peer, 'svc.echo', null, {})).toBe(false); // its one id is taken
+    expect(sent).toEqual([{ peer, frame: encodeFrame('CALL', { rid: 501, service: 'svc.echo', args: { n: 1 } }) }]);
+    await until(() => toWorker.length === 1);
+    expect(toWorker[0]).toMatchObject({ t: 'called', shape: 'call', peer, opts: { timeoutMs: 5_000 } });
+    pump.frame(peer, replyFrame('svc.echo', 501, { ok: true, result: 'hi' }));
+    expect(await result).toBe('hi');
+    await until(() => toWorker.length === 2);
+    expect(toWorker[1]).toMatchObject({ t: 'frame', peer, settled: 1 });
+  });
+});

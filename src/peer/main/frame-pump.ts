@@ -1,9 +1,17 @@
-import { systemClock, type Clock } from '../../core/environment.js';
+import { cryptoRandom, systemClock, type Clock, type Random } from '../../core/environment.js';
+import { attemptTimeoutMs, callFrame, pageDeadline } from '../../core/registry/call-request.js';
 import type { IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import type { StampedSignal } from '../../signaling/protocol.js';
 import { replyFrame, REPLY_HEADER_BYTES, type HandlerOutcome } from '../../core/registry/call-reply.js';
-import { parseFromWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
+import {
+  parseFromWorker,
+  type CalledOptions,
+  type CalledShape,
+  type FromWorker,
+  type ToWorker,
+} from '../bridge-protocol.js';
+import { PageCalls } from './page-calls.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
 import { PageReplies } from './page-replies.js';
@@ -38,13 +46,15 @@ export interface PumpedCalls {
 
 export class FramePump {
   private channels: PumpedChannels | undefined;
-  private calls: PumpedCalls | undefined;
+  private handlers: PumpedCalls | undefined;
   private nextSignalId = 0;
   /** Overlay signals handed to the node, waiting to hear whether it could route them. */
   private readonly routing = new Map<number, { settle: (routed: boolean) => void; cancel: () => void }>();
   private pongs: ((n: number) => void) | undefined;
   /** The app's calls, settled here from the REPLYs that come back on the channels (page-replies.ts). */
   readonly replies: PageReplies;
+  /** What the page needs to send a call's first CALL itself (page-calls.ts). */
+  readonly calls: PageCalls;
   /** Publications taken here (page-publications.ts); absent: all go to the worker. */
   private publications: PagePublications | undefined;
   /**
@@ -57,14 +67,16 @@ export class FramePump {
     private readonly port: MessagePort,
     private readonly identity: Identity,
     private readonly clock: Clock = systemClock,
+    random: Random = cryptoRandom,
   ) {
     this.replies = new PageReplies(clock);
+    this.calls = new PageCalls(clock, random);
   }
 
   /** Start carrying out what the worker asks; until then its messages wait in the port's queue. */
   drive(channels: PumpedChannels, calls: PumpedCalls, publications?: PagePublications): void {
     this.channels = channels;
-    this.calls = calls;
+    this.handlers = calls;
     this.publications = publications;
     this.port.onmessage = (event: MessageEvent) => this.receive(event.data);
   }
@@ -75,6 +87,7 @@ export class FramePump {
 
   closed(peer: IdHex): void {
     this.publications?.forget(peer);
+    this.calls.closed(peer);
     this.post({ t: 'close', peer });
   }
 
@@ -104,6 +117,43 @@ export class FramePump {
     };
     // Whatever happens on the way (it should not throw), the frame and what waits behind it go on.
     taking.then(release, () => release(undefined));
+  }
+
+  /**
+   * Put the first CALL of the app's call `token` (run by replies.run) on `peer`'s channel from
+   * here, with a request id the worker reserved, and tell the worker after (page-calls.ts): its
+   * REPLY settles the call here as for a CALL the worker sent, and the worker runs the rest of
+   * the call. False when it could not go (not an open neighbour, no id left, arguments that
+   * cannot travel, the channel refused it): the call then goes the worker's way.
+   */
+  sendCall(
+    token: number,
+    shape: CalledShape,
+    peer: string,
+    service: string,
+    args: unknown,
+    opts: CalledOptions,
+  ): boolean {
+    const { channels } = this;
+    const rid = channels === undefined ? undefined : this.calls.ridFor(peer);
+    if (rid === undefined) return false;
+    const frame = callFrame(rid, service, args);
+    if (frame === null) {
+      this.calls.unused(rid);
+      return false;
+    }
+    const at = this.clock.now();
+    const awaits = { token, rid, until: pageDeadline(at, attemptTimeoutMs(opts)), failed: [] };
+    // Awaited before the CALL is on the channel: its REPLY cannot come first. The channel may keep the frame.
+    this.replies.expect(peer, awaits);
+    const told = frame.slice();
+    if (!channels!.send(peer, frame)) {
+      this.replies.unsent(awaits);
+      this.calls.unused(rid);
+      return false;
+    }
+    this.post({ t: 'called', token, shape, peer, frame: told, at, opts }, [told.buffer]);
+    return true;
   }
 
   /**
@@ -157,8 +207,8 @@ export class FramePump {
 
   private receive(data: unknown): void {
     const m: FromWorker | null = parseFromWorker(data);
-    const { channels, calls } = this;
-    if (m === null || channels === undefined || calls === undefined) return;
+    const { channels, handlers } = this;
+    if (m === null || channels === undefined || handlers === undefined || this.calls.told(m)) return;
     switch (m.t) {
       case 'pong':
         this.pongs?.(m.n);
@@ -197,7 +247,7 @@ export class FramePump {
         return;
       case 'invoke':
         // answer() tells the worker in any case; an error past that (a handler error whose message throws) is the app's.
-        this.answer(m, channels, calls).catch(() => undefined);
+        this.answer(m, channels, handlers).catch(() => undefined);
     }
   }
 

@@ -8,6 +8,23 @@ import type { AppCallbacks, PeerEvent, RelayEvent, SubscriptionCallback } from '
 import type { RelayStatus } from './relay-link.js';
 import type { WorkerClient } from './worker-client.js';
 import type { PageReplies } from './page-replies.js';
+import type { PageCalls } from './page-calls.js';
+import type { CalledOptions, CalledShape } from '../bridge-protocol.js';
+import { isServiceId, pageLeads, pageLeadsTo } from '../../core/registry/call-request.js';
+import { isIdHex } from '../../core/id.js';
+
+/** Calls whose first CALL the page sends itself (page-calls.ts, frame-pump.ts): the frame pump. */
+export interface DirectCalls {
+  readonly calls: PageCalls;
+  sendCall(
+    token: number,
+    shape: CalledShape,
+    peer: string,
+    service: string,
+    args: unknown,
+    opts: CalledOptions,
+  ): boolean;
+}
 
 /**
  * The handle createPeer gives the app: each method checks the peer is open and its
@@ -103,11 +120,33 @@ export function createPeerHandle(
   app: AppCallbacks,
   replies: PageReplies,
   main: MainThreadSide,
+  direct?: DirectCalls,
 ): Peer {
   const { api } = client;
   let closed = false;
   const live = (): void => {
     if (closed) throw new MeshError(ErrorCode.CLOSED, 'this peer is closed');
+  };
+  /**
+   * A call started by the page (page-calls.ts): the first provider drawn here from the
+   * worker's copy, its CALL sent from here when it is an open neighbour, and the worker told
+   * whom it drew when not. Undefined: no copy, or options the page leaves to the worker.
+   */
+  const started = (
+    shape: 'call' | 'detailed',
+    token: number,
+    serviceId: string,
+    args: unknown,
+    opts: CallOptions,
+  ): Promise<unknown> | undefined => {
+    if (direct === undefined || !isServiceId(serviceId) || !pageLeads(opts)) return undefined;
+    const provider = direct.calls.draw(serviceId, opts.policy);
+    if (provider === undefined) return undefined;
+    const plain = plainOptions(opts);
+    if (direct.sendCall(token, shape, provider, serviceId, args, plain)) return api.called(token, plain);
+    return shape === 'call'
+      ? api.call(serviceId, args, opts, token, provider)
+      : api.callDetailed(serviceId, args, opts, token, provider);
   };
 
   return {
@@ -151,15 +190,30 @@ export function createPeerHandle(
     // Calls are settled by the page when a neighbour's REPLY comes back on its channel (page-replies.ts).
     async call(serviceId, args, callOpts = {}) {
       live();
-      return replies.run('call', (token) => api.call(serviceId, args, callOpts, token));
+      return replies.run(
+        'call',
+        (token) => started('call', token, serviceId, args, callOpts) ?? api.call(serviceId, args, callOpts, token),
+      );
     },
     async callDetailed(serviceId, args, callOpts = {}) {
       live();
-      return replies.run('detailed', (token) => api.callDetailed(serviceId, args, callOpts, token));
+      return replies.run(
+        'detailed',
+        (token) =>
+          (started('detailed', token, serviceId, args, callOpts) as Promise<CallOutcome | null> | undefined) ??
+          api.callDetailed(serviceId, args, callOpts, token),
+      );
     },
     async callTo(target, serviceId, args, callOpts = {}) {
       live();
-      return replies.run('to', (token) => api.callTo(target, serviceId, args, callOpts, token));
+      return replies.run('to', (token) => {
+        // To an open neighbour, the CALL goes from here (page-calls.ts); the worker runs the rest.
+        if (direct !== undefined && isIdHex(target) && isServiceId(serviceId) && pageLeadsTo(callOpts)) {
+          const plain = plainOptions(callOpts);
+          if (direct.sendCall(token, 'to', target, serviceId, args, plain)) return api.called(token, plain);
+        }
+        return api.callTo(target, serviceId, args, callOpts, token);
+      });
     },
     async subscribe(topic, cb) {
       live();
@@ -242,6 +296,15 @@ export function createPeerHandle(
       closed = true;
       await main.close(graceMs);
     },
+  };
+}
+
+/** The options the worker is told of with a call the page started: plain data, only the known ones. */
+function plainOptions(opts: CallOptions): CalledOptions {
+  return {
+    ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+    ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
+    ...(opts.policy === undefined ? {} : { policy: opts.policy }),
   };
 }
 

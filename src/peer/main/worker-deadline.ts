@@ -29,8 +29,10 @@ const DEFAULT_ATTEMPTS = 3;
 export function workerCallDeadlineMs(name: string, args: readonly unknown[]): number {
   switch (name) {
     case 'call':
-    case 'callDetailed': {
-      const opts = asOptions(args[2]);
+    case 'callDetailed':
+    case 'called': {
+      // called(token, opts): a call whose first CALL the page sent (page-calls.ts), bounded as any call.
+      const opts = asOptions(args[name === 'called' ? 1 : 2]);
       const timeoutMs = numberIn(opts.timeoutMs, 600_000) ?? RPC_TIMEOUT_MS;
       const attempts = Math.floor(numberIn(opts.maxAttempts, MAX_ATTEMPTS) ?? DEFAULT_ATTEMPTS);
       return Math.max(WORKER_CALL_TIMEOUT_MS, DISCOVERY_ALLOWANCE_MS + attempts * timeoutMs + WORKER_MARGIN_MS);

@@ -36,6 +36,8 @@ export class FramePort {
   private readonly onChannel = new WeakSet<Uint8Array>();
   /** The PUBLISH being handed to the node that the page took itself, with its acknowledgement's header. */
   private taken: { peer: string; head: Uint8Array } | undefined;
+  /** Told of each call whose first CALL the page sent itself (page-calls.ts), in order with the frames. */
+  onCalled: ((m: Extract<ToWorker, { t: 'called' }>) => void) | undefined;
   /** Calls the page settles itself from their REPLYs (page-answers.ts). */
   readonly answers = new PageAnswers(
     () => this.node?.clock.now() ?? Date.now(),
@@ -122,6 +124,16 @@ export class FramePort {
     return taken.head;
   }
 
+  /**
+   * A frame's header that the page put on a channel itself (a CALL: page-calls.ts): passed to
+   * the node's transport, it is accounted for as the node's own and not posted.
+   */
+  onTheChannel(frame: Uint8Array): Uint8Array {
+    const head = frame.slice(0, 8);
+    this.onChannel.add(head);
+    return head;
+  }
+
   close(): void {
     // Calls the page will not answer any more: nothing went out for them.
     for (const resolve of this.invoked.values()) resolve(undefined);
@@ -165,6 +177,9 @@ export class FramePort {
       case 'ping':
         this.post({ t: 'pong', n: m.n });
         return;
+      case 'called':
+        this.onCalled?.(m);
+        return;
       case 'invoked': {
         const resolve = this.invoked.get(m.id);
         if (resolve === undefined) return;
@@ -181,7 +196,8 @@ export class FramePort {
     if (forMs > 0) this.post({ t: 'refuse', peer, forMs });
   }
 
-  private post(m: FromWorker, transfer: Transferable[] = []): void {
+  /** Tell the page (also what page-calls.ts keeps it told of). */
+  post(m: FromWorker, transfer: Transferable[] = []): void {
     this.port.postMessage(m, transfer);
   }
 }

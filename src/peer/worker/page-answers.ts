@@ -1,6 +1,7 @@
 import type { PublishWatch } from '../../core/registry/pubsub.js';
 import type { CallWatch, FailedAttempt } from '../../core/registry/rpc.js';
 import { MessageType } from '../../core/wire/messages.js';
+import { pageDeadline } from '../../core/registry/call-request.js';
 import type { AwaitedReply, FromWorker } from '../bridge-protocol.js';
 
 /**
@@ -22,12 +23,6 @@ import type { AwaitedReply, FromWorker } from '../bridge-protocol.js';
  * comes back in an envelope, which the page does not open, and the worker settles it as
  * before (for a publish, the page is then not told the plan, and waits for the worker).
  */
-
-/**
- * The page takes a REPLY only up to this long before the worker's own deadline, so that the
- * worker, which may move on to the next provider at its deadline, has seen the REPLY first.
- */
-const PAGE_DEADLINE_MARGIN_MS = 50;
 
 export class PageAnswers {
   /** Calls and publishes the page named and that are still running here, with whether the page settled them. */
@@ -92,7 +87,7 @@ export class PageAnswers {
     a: { token: number; rid: number; timeoutMs: number; failed: FailedAttempt[] },
     marked: () => void,
   ): void {
-    const until = this.now() + a.timeoutMs - Math.min(PAGE_DEADLINE_MARGIN_MS, a.timeoutMs / 10);
+    const until = pageDeadline(this.now(), a.timeoutMs);
     this.armed = { peer, type, reply: { token: a.token, rid: a.rid, until, failed: a.failed }, marked };
     // Routed, the request leaves through another peer and is not marked: forget it after this run.
     queueMicrotask(() => (this.armed = undefined));

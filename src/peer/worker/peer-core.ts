@@ -9,10 +9,12 @@ import { checkMetadata, type RecordKind } from '../../core/records/records.js';
 import { PubSub, type PublishWatch, type SubscriptionSink, type TakenOnPage } from '../../core/registry/pubsub.js';
 import {
   Rpc,
+  type CallLead,
   type CallOptions,
   type CallOutcome,
   type CallWatch,
   type LocalHandlers,
+  type SentCall,
 } from '../../core/registry/rpc.js';
 import {
   checkServiceId,
@@ -47,6 +49,8 @@ export interface PeerCoreOptions {
   sink?: SubscriptionSink;
   /** Publications the page took straight from a neighbour before the node saw them (frame-port.ts). */
   takenOnPage?: TakenOnPage;
+  /** Told whenever the providers a call would draw from change (worker/page-calls.ts keeps the page's copy). */
+  providerCopy?: ProviderCopy;
   defaultTtl?: number;
   cacheTtl?: number;
   k?: number;
@@ -54,6 +58,17 @@ export interface PeerCoreOptions {
   /** The most channels the node keeps open (the neighbour policy's cap; peer-options.ts checks the range). */
   maxNeighbours?: number;
   node?: Partial<Omit<DhtNodeOptions, 'identity' | 'transport' | 'clock' | 'random'>>;
+}
+
+/**
+ * The providers a call of a service draws from, as the discovery cache holds them: each
+ * answer it serves (`cached`, with until when it serves the same ones) and each provider
+ * dropped from it (`forgot`: from one service's answer after a failed call, or from all when
+ * the node said it is leaving).
+ */
+export interface ProviderCopy {
+  cached(serviceId: string, providers: readonly string[], until: number): void;
+  forgot(nodeId: string, serviceId?: string): void;
 }
 
 /**
@@ -107,6 +122,7 @@ export class PeerCore {
   private cacheHits = 0;
   private cacheMisses = 0;
   private readonly handlers: Pick<LocalHandlers, 'invoke' | 'answerDirect'>;
+  private readonly copy: ProviderCopy | undefined;
 
   constructor(opts: PeerCoreOptions) {
     this.clock = opts.clock;
@@ -127,12 +143,16 @@ export class PeerCore {
     });
     this.persistence = opts.store ? new Persistence(this.node, opts.store) : undefined;
     this.handlers = opts.handlers ?? noHandlers;
+    this.copy = opts.providerCopy;
     // What is served is what the registry holds; its handler slot forwards to the app's.
     this.rpc = new Rpc(
       this.node,
       {
         discover: (serviceId, o) => this.discover(serviceId, o),
-        forgetProvider: (serviceId, nodeId) => this.registry.forgetProvider(serviceId, nodeId),
+        forgetProvider: (serviceId, nodeId) => {
+          this.registry.forgetProvider(serviceId, nodeId);
+          this.copy?.forgot(nodeId, serviceId);
+        },
       },
       {
         has: (serviceId) => this.registry.getLocalHandler(serviceId) !== undefined,
@@ -158,7 +178,10 @@ export class PeerCore {
     this.node.on((e) => {
       if (e.type === 'neighbour:open' && !this.bootstrapped) void this.join();
       // A provider that said it is leaving is not offered to the next call from the cache.
-      else if (e.type === 'neighbour:left') this.registry.forgetNode(e.peer);
+      else if (e.type === 'neighbour:left') {
+        this.registry.forgetNode(e.peer);
+        this.copy?.forgot(e.peer);
+      }
     });
   }
 
@@ -257,32 +280,56 @@ export class PeerCore {
     const cached = this.registry.discoverService(serviceId, opts);
     if (cached.ok) {
       this.cacheHits++;
+      this.copied(serviceId, cached.providers);
       return cached.providers;
     }
     this.cacheMisses++;
     const providers = await queryDhtForService(this.node, serviceId);
     this.registry.cacheService(serviceId, providers);
+    this.copied(serviceId, providers);
     return providers;
   }
 
-  /** `watch`: told of each CALL sent, by whoever settles the app's call from its REPLY sooner (the page). */
-  call(serviceId: string, args: unknown, opts: CallOptions = {}, watch?: CallWatch): Promise<unknown> {
-    return this.rpc.call(serviceId, args, opts, watch);
+  /** The page's copy of what the cache serves for `serviceId` (ProviderCopy). */
+  private copied(serviceId: string, providers: readonly ProviderInfo[]): void {
+    const until = this.copy === undefined ? undefined : this.registry.cachedUntil(serviceId);
+    if (until !== undefined)
+      this.copy!.cached(
+        serviceId,
+        providers.map((p) => p.nodeId),
+        until,
+      );
+  }
+
+  /**
+   * `watch`: told of each CALL sent, by whoever settles the app's call from its REPLY sooner
+   * (the page); `lead`: the first provider, drawn by the page, its CALL perhaps sent (rpc.ts).
+   */
+  call(serviceId: string, args: unknown, opts: CallOptions = {}, watch?: CallWatch, lead?: CallLead): Promise<unknown> {
+    return this.rpc.call(serviceId, args, opts, watch, lead);
   }
 
   /** As call(), with which provider answered and after how many attempts. */
-  callDetailed(serviceId: string, args: unknown, opts: CallOptions = {}, watch?: CallWatch): Promise<CallOutcome> {
-    return this.rpc.callDetailed(serviceId, args, opts, watch);
+  callDetailed(
+    serviceId: string,
+    args: unknown,
+    opts: CallOptions = {},
+    watch?: CallWatch,
+    lead?: CallLead,
+  ): Promise<CallOutcome> {
+    return this.rpc.callDetailed(serviceId, args, opts, watch, lead);
   }
 
+  /** `sent`: the page sent its CALL already (rpc.ts, sentByPage). */
   callTo(
     nodeId: string,
     serviceId: string,
     args: unknown,
     opts: { timeoutMs?: number } = {},
     watch?: CallWatch,
+    sent?: SentCall,
   ): Promise<unknown> {
-    return this.rpc.callTo(nodeId, serviceId, args, opts, watch);
+    return this.rpc.callTo(nodeId, serviceId, args, opts, watch, sent);
   }
 
   subscribe(pattern: string): Promise<number> {

@@ -14,7 +14,11 @@ import { LookupSubjects, type LookupEvent } from './lookup-subjects.js';
 import { Ticker } from './ticker.js';
 import { Preverifier } from './preverify.js';
 import { webEd25519, type WebEd25519 } from '../../crypto/web-ed25519.js';
-import type { CallOutcome, CallWatch } from '../../core/registry/rpc.js';
+import type { CallLead, CallOutcome, CallWatch } from '../../core/registry/rpc.js';
+import { decodeFrame } from '../../core/wire/codec.js';
+import { RPC_TIMEOUT_MS } from '../../core/constants.js';
+import type { CalledOptions, ToWorker } from '../bridge-protocol.js';
+import { CallsFromPage, RESERVED_RIDS } from './page-calls.js';
 import type { PeerKind } from '../../core/wire/messages.js';
 
 /**
@@ -104,6 +108,8 @@ export class WorkerApi {
   private hidden = false;
   private closing: Promise<Result<void>> | undefined;
   private app: AppBridge | undefined;
+  /** Calls whose first CALL the page sends itself (page-calls.ts). */
+  private calls: CallsFromPage | undefined;
 
   constructor(private readonly makeStore: StoreFactory) {}
 
@@ -114,6 +120,16 @@ export class WorkerApi {
       const bridge = new FramePort(port);
       this.bridge = bridge;
       const store = this.makeStore(init.storage, identity.nodeIdHex);
+      // Its messenger is the node's, set once the node exists (below); nothing reaches it before.
+      let messenger: CallsFromPage['host']['messenger'] | undefined;
+      const calls = new CallsFromPage({
+        get messenger() {
+          return messenger!;
+        },
+        count: (name) => this.core?.node.count(name),
+        post: (m) => bridge.post(m),
+      });
+      this.calls = calls;
       const web = await webCrypto;
       const signer = web === undefined ? undefined : await webSigner(web, identity).catch(() => undefined);
       const core = new PeerCore({
@@ -130,6 +146,7 @@ export class WorkerApi {
           answerDirect: (serviceId, args, caller, peer, rid) => bridge.invoke(serviceId, args, caller, peer, rid),
         },
         takenOnPage: (peer) => bridge.takenOnPage(peer),
+        providerCopy: calls,
         sink: {
           deliver: (ids, topic, payload, publisher, mid) => void app.deliver(ids, topic, payload, publisher, mid),
         },
@@ -141,6 +158,8 @@ export class WorkerApi {
       });
       this.core = core;
       const node = core.node;
+      messenger = node.messenger;
+      bridge.onCalled = (m) => this.startCalled(core, bridge, calls, m);
       bridge.attach(
         node,
         web === undefined
@@ -155,7 +174,10 @@ export class WorkerApi {
       );
       core.node.on((e) => {
         if (e.type === 'lookup' && this.watchingLookups) this.reportLookup(app, this.subjects.label(e.progress));
+        else if (e.type === 'neighbour:open' || e.type === 'neighbour:close')
+          calls.neighbour(e.peer, e.type === 'neighbour:open');
       });
+      calls.grant(RESERVED_RIDS);
       const restoredServices = await core.restore();
       this.ticker = new Ticker(systemClock, () => core.tick());
       this.ticker.setHidden(this.hidden);
@@ -201,19 +223,75 @@ export class WorkerApi {
    * neighbour's REPLY (page-answers.ts); the result then resolves as null here, the page
    * having given the app the real one already.
    */
-  call(serviceId: string, args: unknown, opts: CallOptions, token?: number): Promise<Result<unknown>> {
+  call(serviceId: string, args: unknown, opts: CallOptions, token?: number, lead?: string): Promise<Result<unknown>> {
     this.noteService(serviceId);
-    return this.watched(token, (watch) => this.ready().call(serviceId, args, opts, watch));
+    return this.watched(token, (watch) => this.ready().call(serviceId, args, opts, watch, leadOf(lead)));
   }
 
+  /** `lead`: the provider the page drew first (page-calls.ts), when it could not send the CALL itself. */
   callDetailed(
     serviceId: string,
     args: unknown,
     opts: CallOptions,
     token?: number,
+    lead?: string,
   ): Promise<Result<CallOutcome | null>> {
     this.noteService(serviceId);
-    return this.watched(token, (watch) => this.ready().callDetailed(serviceId, args, opts, watch));
+    return this.watched(token, (watch) => this.ready().callDetailed(serviceId, args, opts, watch, leadOf(lead)));
+  }
+
+  /**
+   * The outcome of call `token`, whose first CALL the page sent itself and told the bytes
+   * port of (startCalled); null when the page settled it. `opts` only set this call's
+   * deadline on the page (worker-deadline.ts).
+   */
+  called(token: number, _opts?: CalledOptions): Promise<Result<unknown>> {
+    if (this.calls === undefined || !Number.isSafeInteger(token))
+      return capture(() => {
+        throw new MeshError(ErrorCode.INVALID_ARGUMENT, 'no such call', { argument: 'token' });
+      });
+    return this.calls.result(token);
+  }
+
+  /**
+   * The page put a CALL on a neighbour's channel for call `m.token` (page-calls.ts): account
+   * for it and wait for its REPLY at once (its REPLY, which can only come after this notice,
+   * must find the request waiting), then run the call from there as any other: the rest of
+   * discovery, failover, timeouts, counters.
+   */
+  private startCalled(
+    core: PeerCore,
+    bridge: FramePort,
+    calls: CallsFromPage,
+    m: Extract<ToWorker, { t: 'called' }>,
+  ): void {
+    const decoded = decodeFrame(m.frame);
+    const body = decoded.ok && decoded.message.type === 'CALL' ? decoded.message.body : undefined;
+    if (body === undefined || !calls.take(body.rid)) {
+      core.node.count('bridge.malformed');
+      calls.started(
+        m.token,
+        capture(() => {
+          throw new MeshError(ErrorCode.MALFORMED, 'the page sent a CALL the worker did not give it an id for');
+        }),
+      );
+      return;
+    }
+    this.noteService(body.service);
+    const opts = m.opts as CallOptions;
+    const timeoutMs = typeof opts.timeoutMs === 'number' ? opts.timeoutMs : RPC_TIMEOUT_MS;
+    const sent = core.rpc.sentByPage(m.peer, body.rid, bridge.onTheChannel(m.frame), m.at, timeoutMs);
+    const lead: CallLead = { provider: m.peer, sent };
+    calls.started(
+      m.token,
+      this.watched(m.token, (watch) =>
+        m.shape === 'to'
+          ? core.callTo(m.peer, body.service, body.args, opts, watch, sent)
+          : m.shape === 'detailed'
+            ? core.callDetailed(body.service, body.args, opts, watch, lead)
+            : core.call(body.service, body.args, opts, watch, lead),
+      ),
+    );
   }
 
   callTo(
@@ -352,6 +430,9 @@ export class WorkerApi {
     return this.core;
   }
 }
+
+const leadOf = (lead: unknown): CallLead | undefined =>
+  typeof lead === 'string' && isIdHex(lead) ? { provider: lead } : undefined;
 
 function workerIdentity(init: WorkerInit): Identity {
   const secretKey = fromHex(init.secretKeyHex);
