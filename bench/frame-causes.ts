@@ -78,18 +78,22 @@ Maintenance.prototype.join = function (this: Maintenance): Promise<void> {
 // Each test by why it ran: a first one (the node unsettled or settled), or again (after a loss, or the periodic retest of a reliable one).
 const testKinds = new Map<string, number>();
 type VettingInside = {
-  host: { neighbours: { get(p: string): { openedAt: number } | undefined }; clock: { now(): number } };
-  testedAt: Map<string, number>;
+  host: {
+    neighbours: { get(p: string): { openedAt: number; testedAt?: number } | undefined };
+    clock: { now(): number };
+  };
   trust: { verdict(p: string): string };
   test(peer: string): void;
 };
 const vettingProto = NeighbourVetting.prototype as unknown as VettingInside;
 const test = vettingProto.test;
 vettingProto.test = function (this: VettingInside, peer: string): void {
-  const age = this.host.clock.now() - (this.host.neighbours.get(peer)?.openedAt ?? 0);
-  const kind = !this.testedAt.has(peer)
-    ? `first, ${age < 25_000 ? 'unsettled' : 'settled'}, ${this.trust.verdict(peer)}`
-    : `again, ${this.trust.verdict(peer)}`;
+  const neighbour = this.host.neighbours.get(peer);
+  const age = this.host.clock.now() - (neighbour?.openedAt ?? 0);
+  const kind =
+    neighbour?.testedAt === undefined
+      ? `first, ${age < 25_000 ? 'unsettled' : 'settled'}, ${this.trust.verdict(peer)}`
+      : `again, ${this.trust.verdict(peer)}`;
   testKinds.set(`${phase}: ${kind}`, (testKinds.get(`${phase}: ${kind}`) ?? 0) + 1);
   test.call(this, peer);
 };
