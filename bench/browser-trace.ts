@@ -104,7 +104,13 @@ function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): v
     const handedOver =
       posted &&
       events.find((e) => e.page === p && e.ev === 'port<' && e.tag === 'invoke' && e.t >= posted.t && e.t <= back.t);
-    if (posted && handedOver && !(answered && answered.t <= back.t)) {
+    // A CALL the page admitted itself (page-admissions.ts): the REPLY leaves before the frame goes to the worker.
+    if (posted === undefined || posted.t >= back.t) {
+      add(steps, '  … its page admitted it: channel in → REPLY on the channel (no worker)', back.t - arrive.t);
+      const returned = next(events, back.t, p, (e) => e.ev === 'dc>end');
+      if (returned)
+        add(steps, "  … … then the REPLY's send call itself (Chromium's network thread)", returned.t - back.t);
+    } else if (posted && handedOver && !(answered && answered.t <= back.t)) {
       add(steps, '  … its main: channel in → frame posted to worker', posted.t - arrive.t);
       add(
         steps,

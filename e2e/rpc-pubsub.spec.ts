@@ -1,5 +1,5 @@
 import { expect, test, type Browser } from '@playwright/test';
-import { meshed, openChannels, openPeer, stat, type PeerPage } from './peers.js';
+import { channelIds, meshed, openChannels, openPeer, stat, type PeerPage } from './peers.js';
 
 declare global {
   interface Window {
@@ -47,6 +47,13 @@ test.describe('calls and pub/sub between browser peers', () => {
     for (const p of providers) expect(await p.page.evaluate(() => window.served)).toBe(10);
     // The caller's page settled the calls from the REPLYs on its channels; its worker took each frame after.
     await expect.poll(() => stat(caller, 'rpc.answeredOnPage')).toBe(30);
+    // Each provider's worker admitted the caller's first CALL and granted its page slots for the caller's next:
+    // over a channel, the page admitted the other 9 itself, and its worker accounted for each.
+    const neighbours = await channelIds(caller);
+    for (const p of providers) {
+      await expect.poll(() => stat(p, 'rpc.served')).toBe(10);
+      expect(await stat(p, 'rpc.admittedOnPage')).toBe(neighbours.includes(p.nodeId) ? 9 : 0);
+    }
     // A payload of almost 1 MiB travels both ways (chunked into ≤16 KiB messages); more is refused.
     await providers[0]!.page.evaluate(() => window.peer!.advertise('demo.echo', (x) => x));
     const echoed = await caller.page.evaluate(async () => {

@@ -119,6 +119,7 @@ export const FIXED_COUNTERS = [
   'rpc.failover',
   'rpc.answeredOnPage',
   'rpc.sentOnPage',
+  'rpc.admittedOnPage',
   'pubsub.published',
   'pubsub.deliveries',
   'pubsub.received',

@@ -39,4 +39,28 @@ describe('the bytes bridge: replies the page awaits', () => {
     expect(parseToWorker({ t: 'frame', peer, frame, taken: [1, 2] })).toBeNull();
     expect(parseToWorker({ t: 'frame', peer, frame, taken: head, settled: 4 })).toBeNull();
   });
+
+  it('reads what the worker grants the page of CALLs it admits itself, and a CALL the page admitted', () => {
+    const allow = { t: 'allow', peer, grant: 2, slots: 4, credit: 32 };
+    expect(parseFromWorker(allow)).toEqual(allow);
+    for (const bad of [{ slots: -1 }, { credit: 1.5 }, { grant: 'g' }, { peer: 7 }])
+      expect(parseFromWorker({ ...allow, ...bad })).toBeNull();
+    expect(parseFromWorker({ t: 'revoke', peer, grant: 2 })).toEqual({ t: 'revoke', peer, grant: 2 });
+    expect(parseFromWorker({ t: 'revoke', peer })).toBeNull();
+    expect(parseFromWorker({ t: 'serving', services: ['a', 'b'] })).toEqual({ t: 'serving', services: ['a', 'b'] });
+    expect(parseFromWorker({ t: 'serving', services: ['a', 3] })).toBeNull();
+    expect(parseFromWorker({ t: 'serving', services: ['s'.repeat(257)] })).toBeNull();
+    expect(parseToWorker({ t: 'returned', peer, grant: 2 })).toEqual({ t: 'returned', peer, grant: 2 });
+    expect(parseToWorker({ t: 'returned', peer, grant: null })).toBeNull();
+    const head = new Uint8Array(8);
+    expect(parseToWorker({ t: 'frame', peer, frame, admitted: head })).toEqual({
+      t: 'frame',
+      peer,
+      frame,
+      admitted: head,
+    });
+    expect(parseToWorker({ t: 'frame', peer, frame, admitted: 'x' })).toBeNull();
+    expect(parseToWorker({ t: 'frame', peer, frame, admitted: head, taken: head })).toBeNull();
+    expect(parseToWorker({ t: 'frame', peer, frame, admitted: head, settled: 1 })).toBeNull();
+  });
 });

@@ -48,8 +48,12 @@ export type ToWorker =
    * `settled`: the page settled its call of that token from this frame (a REPLY; worker/page-answers.ts).
    * `taken`: the frame is a PUBLISH the page verified, delivered and acknowledged itself, with this REPLY's
    * header (main/page-publications.ts); an empty one when the channel had closed before the acknowledgement.
+   * `admitted`: the frame is a CALL the page admitted under its grant for `peer` and answered itself, with this
+   * REPLY's header (main/page-admissions.ts); an empty one when the channel had closed before the REPLY.
    */
-  | { t: 'frame'; peer: string; frame: Uint8Array; settled?: number; taken?: Uint8Array }
+  | { t: 'frame'; peer: string; frame: Uint8Array; settled?: number; taken?: Uint8Array; admitted?: Uint8Array }
+  /** The page holds nothing under grant `grant` for `peer` any more, after the worker revoked it: its slots are free. */
+  | { t: 'returned'; peer: string; grant: number }
   /** A sealed signal (signal-envelope.ts) for the node to route to `to`; answered by `signal-routed` with the same id. */
   | { t: 'signal-out'; id: number; to: string; payload: Uint8Array }
   /** Connections the page has created so far (inbound ones too): what the node counts against its budget. */
@@ -103,7 +107,17 @@ export type FromWorker =
   /** The node holds `peer` as an open neighbour now (or no longer): a CALL sent it straight is answered straight. */
   | { t: 'neighbour'; peer: string; open: boolean }
   /** Request ids the worker reserved for CALLs the page sends (nothing of the worker's will use them). */
-  | { t: 'rids'; rids: number[] };
+  | { t: 'rids'; rids: number[] }
+  /**
+   * The page may admit CALLs straight from `peer` itself (worker/page-admissions.ts): up to `slots` running at
+   * once, reserved for it in the worker's bounds, and `credit` more of them. A new `grant` replaces any before it;
+   * the same one again adds credit.
+   */
+  | { t: 'allow'; peer: string; grant: number; slots: number; credit: number }
+  /** The page admits no more CALLs under `grant`; it says `returned` once those it runs have ended. */
+  | { t: 'revoke'; peer: string; grant: number }
+  /** The services this tab provides now, as the worker holds them: the page admits CALLs of these only. */
+  | { t: 'serving'; services: string[] };
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 128;
 const isId = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -123,6 +137,10 @@ export function parseToWorker(data: unknown): ToWorker | null {
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
     case 'frame':
       if (!isString(m.peer) || !(m.frame instanceof Uint8Array)) return null;
+      if (m.admitted !== undefined)
+        return m.admitted instanceof Uint8Array && m.settled === undefined && m.taken === undefined
+          ? { t: 'frame', peer: m.peer, frame: m.frame, admitted: m.admitted }
+          : null;
       if (m.taken !== undefined)
         return m.taken instanceof Uint8Array && m.settled === undefined
           ? { t: 'frame', peer: m.peer, frame: m.frame, taken: m.taken }
@@ -137,6 +155,8 @@ export function parseToWorker(data: unknown): ToWorker | null {
       return isCount(m.created) ? { t: 'budget', created: m.created } : null;
     case 'ping':
       return isId(m.n) ? { t: 'ping', n: m.n } : null;
+    case 'returned':
+      return isString(m.peer) && isId(m.grant) ? { t: 'returned', peer: m.peer, grant: m.grant } : null;
     case 'invoked':
       if (!isId(m.id)) return null;
       if (m.head === undefined) return { t: 'invoked', id: m.id };
@@ -202,6 +222,16 @@ export function parseFromWorker(data: unknown): FromWorker | null {
     case 'rids':
       return Array.isArray(m.rids) && m.rids.length <= MAX_RIDS && m.rids.every(isCount)
         ? { t: 'rids', rids: m.rids as number[] }
+        : null;
+    case 'allow':
+      return isString(m.peer) && isId(m.grant) && isCount(m.slots) && isCount(m.credit)
+        ? { t: 'allow', peer: m.peer, grant: m.grant, slots: m.slots, credit: m.credit }
+        : null;
+    case 'revoke':
+      return isString(m.peer) && isId(m.grant) ? { t: 'revoke', peer: m.peer, grant: m.grant } : null;
+    case 'serving':
+      return Array.isArray(m.services) && m.services.length <= MAX_PROVIDERS && m.services.every(isService)
+        ? { t: 'serving', services: m.services as string[] }
         : null;
     default:
       return null;

@@ -1,5 +1,6 @@
-import { RPC_TIMEOUT_MS } from '../constants.js';
-import { MessageType } from '../wire/messages.js';
+import { MAX_SERVICE_NAME_CHARS, RPC_TIMEOUT_MS } from '../constants.js';
+import { MessageType, type CallMsg } from '../wire/messages.js';
+import { readMap } from './call-answer.js';
 import { encodedSize, MAX_PAYLOAD_BYTES, messageFrame } from './call-reply.js';
 
 /**
@@ -9,6 +10,9 @@ import { encodedSize, MAX_PAYLOAD_BYTES, messageFrame } from './call-reply.js';
  * send it at all. The page takes a call only when the worker (rpc.ts) would run it the same
  * way: options the worker accepts, a policy whose first choice the page can make, arguments
  * that travel. Anything else goes to the worker, which refuses it with its typed error.
+ *
+ * The provider's page reads a CALL straight from a neighbour here too (readCall), when it
+ * admits it itself (main/page-admissions.ts): with the codec's check, without the codec.
  */
 
 /** What a call's options may be for the page to send its first CALL: rpc.ts's checks, as a yes or no. */
@@ -70,3 +74,23 @@ const PAGE_DEADLINE_MARGIN_MS = 50;
 /** Until when (wall clock) the page may settle a call from the REPLY to a CALL sent at `sentAt`. */
 export const pageDeadline = (sentAt: number, timeoutMs: number): number =>
   sentAt + timeoutMs - Math.min(PAGE_DEADLINE_MARGIN_MS, timeoutMs / 10);
+
+/** True when `frame`'s header says CALL (nothing decoded): the page looks no further into other frames. */
+export const isCallFrame = (frame: Uint8Array): boolean =>
+  frame.length >= 8 && frame[0] === 1 && frame[1] === MessageType.CALL;
+
+const isRid = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+/**
+ * The body of a CALL frame, checked as the codec checks it (wire/codec.ts: its header, its
+ * limits, then a rid and a service name of 1 to 256 characters; the arguments are whatever
+ * MessagePack read); null for anything else or anything malformed. call-request.test.ts holds
+ * the two side by side.
+ */
+export function readCall(frame: Uint8Array): CallMsg | null {
+  const body = readMap(frame, MessageType.CALL);
+  if (body === null || !isRid(body.rid)) return null;
+  const { service } = body;
+  if (typeof service !== 'string' || service.length === 0 || service.length > MAX_SERVICE_NAME_CHARS) return null;
+  return { rid: body.rid, service, args: body.args };
+}

@@ -7,8 +7,10 @@ import type { ReplyInfo } from '../routing/requests.js';
 import { checkServiceId, type ProviderInfo } from './service-registry.js';
 import { encodedSize, MAX_PAYLOAD_BYTES, replyBody } from './call-reply.js';
 import { failsOver, replyError } from './call-answer.js';
+import { CallSlots, MAX_CALLS_PER_CALLER, MAX_CALLS_PER_NEIGHBOUR, MAX_RUNNING_CALLS } from './call-slots.js';
 
 export { MAX_PAYLOAD_BYTES } from './call-reply.js';
+export { MAX_CALLS_PER_CALLER, MAX_CALLS_PER_NEIGHBOUR, MAX_RUNNING_CALLS } from './call-slots.js';
 
 /**
  * Calls to the providers a discovery finds: a CALL with a unique id travels over the open
@@ -64,6 +66,14 @@ export interface LocalHandlers {
     peer: string,
     rid: number,
   ): Promise<Uint8Array | undefined>;
+  /**
+   * Where the page admits CALLs straight from a neighbour itself (main/page-admissions.ts):
+   * for the CALL from `peer` this node is being handed now, the header of the REPLY the page
+   * put on the channel after running the handler (empty: its channel had closed), when the
+   * page admitted it under the slots reserved for it (CallSlots.reserve); this node then
+   * only accounts for it. Undefined: a CALL for this node to admit.
+   */
+  admittedOnPage?(peer: string): Uint8Array | undefined;
 }
 
 export interface Discovery {
@@ -96,21 +106,6 @@ export interface SentCall {
   readonly reply: Promise<{ reply: Message; info: ReplyInfo }>;
 }
 
-/** Concurrent calls one caller may have running on this provider. */
-export const MAX_CALLS_PER_CALLER = 16;
-/**
- * Concurrent calls one neighbour may have handed this provider (its own and those it
- * routed). A routed CALL names its caller in the envelope's unauthenticated `src`, so a
- * caller is only known as the pair (neighbour that handed it over, claimed source): one
- * neighbour making up sources gets this many slots, not all of them.
- */
-export const MAX_CALLS_PER_NEIGHBOUR = 64;
-/**
- * Concurrent calls on this provider overall: bounds the handlers running and the maps
- * counting them whatever the ids.
- */
-export const MAX_RUNNING_CALLS = 256;
-
 /**
  * Told of each CALL a call sends to a provider, by whoever can settle the app's call sooner
  * than this node (the page, beside the channels: docs/ARCHITECTURE.md, Threads). Timeouts,
@@ -128,11 +123,8 @@ export interface CallWatch {
 
 export class Rpc {
   private readonly roundRobin = new Map<string, number>();
-  /** Calls running per caller: "neighbour/source" for a routed call, the neighbour for a direct one. */
-  private readonly running = new Map<string, number>();
-  /** Calls running per neighbour that handed them over (this node for its own). */
-  private readonly runningByHop = new Map<string, number>();
-  private runningTotal = 0;
+  /** The bounds on the calls run here for others, and the slots reserved for the page (call-slots.ts). */
+  readonly slots = new CallSlots();
 
   constructor(
     private readonly node: RpcHost,
@@ -273,24 +265,20 @@ export class Rpc {
     const slot = replyTo.kind === 'routed' ? `${hop}/${caller}` : caller;
     const fail = (code: string, message: string): void =>
       node.messenger.reply(replyTo, 'REPLY', { rid: msg.rid, ok: false, code, message });
+    // Admitted by the page under a reservation of this neighbour's (call-slots.ts): its REPLY is out already.
+    const admitted = replyTo.kind === 'direct' ? this.handlers.admittedOnPage?.(caller) : undefined;
+    if (admitted !== undefined) {
+      node.count('rpc.served');
+      node.count('rpc.admittedOnPage');
+      if (admitted.length > 0) node.messenger.sendFrame(caller, admitted);
+      return;
+    }
     if (!this.handlers.has(msg.service)) return fail(ErrorCode.UNKNOWN_SERVICE, `${msg.service} is not provided here`);
-    const running = this.running.get(slot) ?? 0;
-    const byHop = this.runningByHop.get(hop) ?? 0;
-    if (running >= MAX_CALLS_PER_CALLER) {
+    const bound = this.slots.take(slot, hop);
+    if (bound !== undefined) {
       node.count('rpc.busy');
-      return fail(ErrorCode.BUSY, `more than ${MAX_CALLS_PER_CALLER} calls from one caller at once`);
+      return fail(ErrorCode.BUSY, BUSY_MESSAGES[bound]);
     }
-    if (byHop >= MAX_CALLS_PER_NEIGHBOUR) {
-      node.count('rpc.busy');
-      return fail(ErrorCode.BUSY, `more than ${MAX_CALLS_PER_NEIGHBOUR} calls through one neighbour at once`);
-    }
-    if (this.runningTotal >= MAX_RUNNING_CALLS) {
-      node.count('rpc.busy');
-      return fail(ErrorCode.BUSY, `more than ${MAX_RUNNING_CALLS} calls running at once`);
-    }
-    this.running.set(slot, running + 1);
-    this.runningByHop.set(hop, byHop + 1);
-    this.runningTotal++;
     node.count('rpc.served');
     const direct = replyTo.kind === 'direct' ? this.handlers.answerDirect : undefined;
     const answered =
@@ -305,16 +293,12 @@ export class Rpc {
             (error: unknown) =>
               node.messenger.reply(replyTo, 'REPLY', replyBody(msg.service, msg.rid, { ok: false, error })),
           );
-    void answered.finally(() => {
-      this.runningTotal--;
-      release(this.running, slot);
-      release(this.runningByHop, hop);
-    });
+    void answered.finally(() => this.slots.release(slot, hop));
   }
 
-  /** Calls running on this provider, distinct callers and neighbours that handed them over. */
+  /** Calls running on this provider (the page's reservations included), distinct callers and neighbours. */
   get load(): { calls: number; callers: number; neighbours: number } {
-    return { calls: this.runningTotal, callers: this.running.size, neighbours: this.runningByHop.size };
+    return this.slots.load;
   }
 
   /** The REPLY to a CALL the page sent (sentByPage), read as callOnce reads one. */
@@ -383,12 +367,12 @@ export class Rpc {
   }
 }
 
-/** One call fewer under `key`; the entry goes at zero, so the maps hold running calls only. */
-function release(counts: Map<string, number>, key: string): void {
-  const left = (counts.get(key) ?? 1) - 1;
-  if (left > 0) counts.set(key, left);
-  else counts.delete(key);
-}
+/** Why a CALL was refused BUSY, by the bound it did not fit under. */
+const BUSY_MESSAGES = {
+  caller: `more than ${MAX_CALLS_PER_CALLER} calls from one caller at once`,
+  neighbour: `more than ${MAX_CALLS_PER_NEIGHBOUR} calls through one neighbour at once`,
+  total: `more than ${MAX_RUNNING_CALLS} calls running at once`,
+} as const;
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

@@ -45,6 +45,11 @@ export class AppCallbacks {
     return handler(args);
   }
 
+  /** Whether this tab has a handler for `serviceId` (page-admissions.ts admits CALLs of those only). */
+  has(serviceId: string): boolean {
+    return this.handlers.has(serviceId);
+  }
+
   /** A CALL the page answers on its channel itself (frame-pump.ts): how the handler ended, never a rejection. */
   run(serviceId: string, args: unknown): Promise<HandlerOutcome> {
     return this.runHandler(serviceId, args).then(

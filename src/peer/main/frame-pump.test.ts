@@ -44,6 +44,7 @@ function pumped(open: boolean) {
     stats: { created: 0 },
   };
   pump.drive(channels, {
+    has: (serviceId) => serviceId === 'svc.echo',
     run: async (serviceId, args) =>
       serviceId === 'svc.echo' ? { ok: true, result: args } : { ok: false, error: new Error(`no ${serviceId}`) },
   });
@@ -102,7 +103,7 @@ describe('page half of the bytes bridge: CALLs answered on the channel', () => {
     const web = webEd25519();
     pump.drive(
       channels,
-      { run: async () => ({ ok: true, result: null }) },
+      { has: () => false, run: async () => ({ ok: true, result: null }) },
       new PagePublications(app, systemClock, web, (peer, frame) => channels.send(peer as IdHex, frame)),
     );
     await web;

@@ -16,6 +16,7 @@ import { openSignal, sealSignal } from './signal-envelope.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
 import { PageReplies } from './page-replies.js';
 import type { PagePublications } from './page-publications.js';
+import { PageAdmissions } from './page-admissions.js';
 
 /**
  * The main thread's half of the bytes bridge (bridge-protocol.ts; the worker's half is
@@ -39,8 +40,9 @@ export interface PumpedChannels {
   readonly stats: { readonly created: number };
 }
 
-/** The app's handlers (app-callbacks.ts), for the CALLs the worker hands over to answer here. */
+/** The app's handlers (app-callbacks.ts), for the CALLs answered here (page-admissions.ts, and those the worker hands over). */
 export interface PumpedCalls {
+  has(serviceId: string): boolean;
   run(serviceId: string, args: unknown): Promise<HandlerOutcome>;
 }
 
@@ -57,6 +59,8 @@ export class FramePump {
   readonly calls: PageCalls;
   /** Publications taken here (page-publications.ts); absent: all go to the worker. */
   private publications: PagePublications | undefined;
+  /** CALLs straight from a neighbour admitted here, under the worker's grants (page-admissions.ts). */
+  private admissions: PageAdmissions | undefined;
   /**
    * Messages for the worker held back, in order, behind a publication the page is checking:
    * the worker sees everything in the order it happened, that publication in its place.
@@ -78,6 +82,11 @@ export class FramePump {
     this.channels = channels;
     this.handlers = calls;
     this.publications = publications;
+    this.admissions = new PageAdmissions(
+      calls,
+      (peer, frame) => channels.send(peer, frame),
+      (m) => this.post(m),
+    );
     this.port.onmessage = (event: MessageEvent) => this.receive(event.data);
   }
 
@@ -87,6 +96,7 @@ export class FramePump {
 
   closed(peer: IdHex): void {
     this.publications?.forget(peer);
+    this.admissions?.stop(peer);
     this.calls.closed(peer);
     this.post({ t: 'close', peer });
   }
@@ -98,12 +108,14 @@ export class FramePump {
 
   /**
    * A frame from `peer`'s channel. The REPLY a call awaits settles it here first, and the
-   * worker is told so; a publication the page takes (page-publications.ts) is delivered and
-   * acknowledged here, and goes to the worker marked once it has been.
+   * worker is told so; a CALL the page admits (page-admissions.ts) is answered here and a
+   * publication it takes (page-publications.ts) delivered and acknowledged here, and either
+   * goes to the worker marked once it has been.
    */
   frame(peer: IdHex, frame: Uint8Array): void {
     const settled = this.replies.received(peer, frame);
     if (settled !== undefined) return this.post({ t: 'frame', peer, frame, settled });
+    if (this.admissions?.take(peer, frame) === true) return;
     const taking = this.publications?.take(peer, frame);
     if (taking === undefined) return this.post({ t: 'frame', peer, frame });
     const entry: { m: ToWorker | undefined } = { m: undefined };
@@ -209,6 +221,7 @@ export class FramePump {
     const m: FromWorker | null = parseFromWorker(data);
     const { channels, handlers } = this;
     if (m === null || channels === undefined || handlers === undefined || this.calls.told(m)) return;
+    if (this.admissions?.told(m) === true) return;
     switch (m.t) {
       case 'pong':
         this.pongs?.(m.n);
@@ -228,6 +241,7 @@ export class FramePump {
         return;
       case 'disconnect':
         this.publications?.forget(m.peer);
+        this.admissions?.stop(m.peer);
         channels.disconnect(m.peer);
         return;
       case 'signal-in': {
@@ -240,6 +254,7 @@ export class FramePump {
         return;
       case 'refuse':
         this.publications?.forget(m.peer);
+        this.admissions?.stop(m.peer);
         channels.refuse(m.peer, m.forMs);
         return;
       case 'publishing':

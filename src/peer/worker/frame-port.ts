@@ -36,6 +36,10 @@ export class FramePort {
   private readonly onChannel = new WeakSet<Uint8Array>();
   /** The PUBLISH being handed to the node that the page took itself, with its acknowledgement's header. */
   private taken: { peer: string; head: Uint8Array } | undefined;
+  /** The CALL being handed to the node that the page admitted itself, with its REPLY's header. */
+  private admitted: { peer: string; head: Uint8Array } | undefined;
+  /** Told when the page gave back a revoked grant (page-admissions.ts). */
+  onReturned: ((peer: string, grant: number) => void) | undefined;
   /** Told of each call whose first CALL the page sent itself (page-calls.ts), in order with the frames. */
   onCalled: ((m: Extract<ToWorker, { t: 'called' }>) => void) | undefined;
   /** Calls the page settles itself from their REPLYs (page-answers.ts). */
@@ -77,9 +81,11 @@ export class FramePort {
       if (m === null) return node.count('bridge.malformed');
       // The heartbeat says the worker answers: it does not wait for anyone's signatures.
       if (m.t === 'ping') return this.receive(node, m);
-      // A PUBLISH the page took was verified there (page-publications.ts): nothing to check here.
+      // A PUBLISH the page took was verified there (page-publications.ts), a CALL it admitted carries no signature.
       const signed =
-        m.t === 'frame' && m.taken === undefined && preverifier !== undefined ? preverifier.signedIn(m.frame) : [];
+        m.t === 'frame' && m.taken === undefined && m.admitted === undefined && preverifier !== undefined
+          ? preverifier.signedIn(m.frame)
+          : [];
       if (signed.length === 0 && this.waiting.length === 0) return this.receive(node, m);
       const entry = { m, done: signed.length === 0 };
       this.waiting.push(entry);
@@ -125,6 +131,20 @@ export class FramePort {
   }
 
   /**
+   * The header of the REPLY the page sent for the CALL from `peer`, when the frame being handed
+   * to the node is one the page admitted itself (rpc.ts, LocalHandlers.admittedOnPage): the node
+   * passes it back to its transport to account for, and nothing is posted. An empty header: the
+   * page ran the handler, but its channel had closed before the REPLY.
+   */
+  admittedOnPage(peer: string): Uint8Array | undefined {
+    const admitted = this.admitted;
+    if (admitted === undefined || admitted.peer !== peer) return undefined;
+    this.admitted = undefined;
+    if (admitted.head.length > 0) this.onChannel.add(admitted.head);
+    return admitted.head;
+  }
+
+  /**
    * A frame's header that the page put on a channel itself (a CALL: page-calls.ts): passed to
    * the node's transport, it is accounted for as the node's own and not posted.
    */
@@ -160,12 +180,15 @@ export class FramePort {
           const what = this.answers.settled(m.settled);
           if (what !== undefined) node.count(what === 'call' ? 'rpc.answeredOnPage' : 'pubsub.countedOnPage');
         }
-        if (m.taken === undefined) return node.onFrame(m.peer, m.frame);
-        this.taken = { peer: m.peer, head: m.taken };
+        if (m.taken === undefined && m.admitted === undefined) return node.onFrame(m.peer, m.frame);
+        if (m.taken !== undefined) this.taken = { peer: m.peer, head: m.taken };
+        if (m.admitted !== undefined) this.admitted = { peer: m.peer, head: m.admitted };
         try {
           node.onFrame(m.peer, m.frame);
         } finally {
+          // Dropped before the node read it (its flood guard, a closed channel): nothing is accounted for.
           this.taken = undefined;
+          this.admitted = undefined;
         }
         return;
       case 'signal-out':
@@ -179,6 +202,9 @@ export class FramePort {
         return;
       case 'called':
         this.onCalled?.(m);
+        return;
+      case 'returned':
+        this.onReturned?.(m.peer, m.grant);
         return;
       case 'invoked': {
         const resolve = this.invoked.get(m.id);

@@ -62,7 +62,7 @@ async function bridged(answer: (rid: number) => Answer) {
     refuse: () => undefined,
     stats: { created: 0 },
   };
-  pump.drive(channels, { run: () => Promise.reject(new Error('no handlers here')) });
+  pump.drive(channels, { has: () => false, run: () => Promise.reject(new Error('no handlers here')) });
   pump.opened(neighbour);
   await until(() => core.node.neighbours.has(neighbour));
   /** A callTo() as the page makes it, through the worker's API. */

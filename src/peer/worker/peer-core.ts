@@ -44,7 +44,7 @@ export interface PeerCoreOptions {
    * thread). Calls reach it for every service advertised here; one with no handler
    * rejects UNKNOWN_SERVICE.
    */
-  handlers?: Pick<LocalHandlers, 'invoke' | 'answerDirect'>;
+  handlers?: Pick<LocalHandlers, 'invoke' | 'answerDirect' | 'admittedOnPage'>;
   /** Where subscription messages go (the app's callbacks). */
   sink?: SubscriptionSink;
   /** Publications the page took straight from a neighbour before the node saw them (frame-port.ts). */
@@ -121,7 +121,7 @@ export class PeerCore {
   private bootstrapping: Promise<void> | undefined;
   private cacheHits = 0;
   private cacheMisses = 0;
-  private readonly handlers: Pick<LocalHandlers, 'invoke' | 'answerDirect'>;
+  private readonly handlers: Pick<LocalHandlers, 'invoke' | 'answerDirect' | 'admittedOnPage'>;
   private readonly copy: ProviderCopy | undefined;
 
   constructor(opts: PeerCoreOptions) {
@@ -158,6 +158,7 @@ export class PeerCore {
         has: (serviceId) => this.registry.getLocalHandler(serviceId) !== undefined,
         invoke: (serviceId, args, caller) => this.handlers.invoke(serviceId, args, caller),
         ...(this.handlers.answerDirect ? { answerDirect: this.handlers.answerDirect.bind(this.handlers) } : {}),
+        ...(this.handlers.admittedOnPage ? { admittedOnPage: this.handlers.admittedOnPage.bind(this.handlers) } : {}),
       },
     );
     this.pubsub = new PubSub(

@@ -19,6 +19,7 @@ import { decodeFrame } from '../../core/wire/codec.js';
 import { RPC_TIMEOUT_MS } from '../../core/constants.js';
 import type { CalledOptions, ToWorker } from '../bridge-protocol.js';
 import { CallsFromPage, RESERVED_RIDS } from './page-calls.js';
+import { PageAdmissionGrants } from './page-admissions.js';
 import type { PeerKind } from '../../core/wire/messages.js';
 
 /**
@@ -110,6 +111,8 @@ export class WorkerApi {
   private app: AppBridge | undefined;
   /** Calls whose first CALL the page sends itself (page-calls.ts). */
   private calls: CallsFromPage | undefined;
+  /** What the page may admit of CALLs straight from neighbours itself (page-admissions.ts). */
+  private grants: PageAdmissionGrants | undefined;
 
   constructor(private readonly makeStore: StoreFactory) {}
 
@@ -130,9 +133,19 @@ export class WorkerApi {
         post: (m) => bridge.post(m),
       });
       this.calls = calls;
+      // Its call slots are the node's, set once the node exists (below); nothing is granted before.
+      let core: PeerCore | undefined;
+      const grants = new PageAdmissionGrants({
+        reserve: (peer, n) => core!.rpc.slots.reserve(peer, n),
+        unreserve: (peer, n) => core!.rpc.slots.unreserve(peer, n),
+        admits: (peer) => core?.node.neighbours.has(peer) === true,
+        now: () => systemClock.now(),
+        post: (m) => bridge.post(m),
+      });
+      this.grants = grants;
       const web = await webCrypto;
       const signer = web === undefined ? undefined : await webSigner(web, identity).catch(() => undefined);
-      const core = new PeerCore({
+      core = new PeerCore({
         identity,
         transport: bridge.transport,
         clock: systemClock,
@@ -142,8 +155,17 @@ export class WorkerApi {
         // Whether this tab has a handler is the app's to say (app-callbacks.ts): it answers UNKNOWN_SERVICE when not.
         handlers: {
           invoke: async (serviceId, args, caller) => unwrap(await app.invoke(serviceId, args, caller)),
-          // A CALL straight from a neighbour: the page runs the handler and answers on the channel (frame-port.ts).
-          answerDirect: (serviceId, args, caller, peer, rid) => bridge.invoke(serviceId, args, caller, peer, rid),
+          // A CALL straight from a neighbour: the page runs the handler and answers on the channel (frame-port.ts);
+          // the page may admit that neighbour's next ones itself (page-admissions.ts).
+          answerDirect: (serviceId, args, caller, peer, rid) => {
+            grants.calledByWorker(peer);
+            return bridge.invoke(serviceId, args, caller, peer, rid);
+          },
+          admittedOnPage: (peer) => {
+            const head = bridge.admittedOnPage(peer);
+            if (head !== undefined) grants.accounted(peer);
+            return head;
+          },
         },
         takenOnPage: (peer) => bridge.takenOnPage(peer),
         providerCopy: calls,
@@ -159,7 +181,9 @@ export class WorkerApi {
       this.core = core;
       const node = core.node;
       messenger = node.messenger;
-      bridge.onCalled = (m) => this.startCalled(core, bridge, calls, m);
+      const started = core;
+      bridge.onCalled = (m) => this.startCalled(started, bridge, calls, m);
+      bridge.onReturned = (peer, grant) => grants.returned(peer, grant);
       bridge.attach(
         node,
         web === undefined
@@ -174,12 +198,17 @@ export class WorkerApi {
       );
       core.node.on((e) => {
         if (e.type === 'lookup' && this.watchingLookups) this.reportLookup(app, this.subjects.label(e.progress));
-        else if (e.type === 'neighbour:open' || e.type === 'neighbour:close')
+        else if (e.type === 'neighbour:open' || e.type === 'neighbour:close') {
           calls.neighbour(e.peer, e.type === 'neighbour:open');
+          if (e.type === 'neighbour:close') grants.closed(e.peer);
+        }
       });
       calls.grant(RESERVED_RIDS);
-      const restoredServices = await core.restore();
-      this.ticker = new Ticker(systemClock, () => core.tick());
+      const restoredServices = await started.restore();
+      this.ticker = new Ticker(systemClock, () => {
+        started.tick();
+        grants.tick();
+      });
       this.ticker.setHidden(this.hidden);
       return { nodeId: identity.nodeIdHex, restoredServices };
     });
@@ -204,17 +233,24 @@ export class WorkerApi {
   ): Promise<Result<void>> {
     return capture(async () => {
       this.noteService(serviceId);
-      await this.ready().advertise(serviceId, {
+      const core = this.ready();
+      const advertised = core.advertise(serviceId, {
         ...(metadata ? { metadata } : {}),
         ...(ttl !== undefined ? { ttl } : {}),
       });
+      // The service is provided from here on (its record is still on its way): the page may admit its CALLs.
+      this.grants?.serving(core.listLocalServices());
+      await advertised;
     });
   }
 
   unadvertise(serviceId: string): Promise<Result<void>> {
     return capture(async () => {
       this.noteService(serviceId);
-      await this.ready().unadvertise(serviceId);
+      const core = this.ready();
+      const removed = core.unadvertise(serviceId);
+      this.grants?.serving(core.listLocalServices());
+      await removed;
     });
   }
 
