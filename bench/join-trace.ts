@@ -211,6 +211,25 @@ async function main(): Promise<void> {
       prev === undefined ? [] : joins.flatMap((j) => (j.has(name) && j.has(prev) ? [j.get(name)! - j.get(prev)!] : []));
     return `| ${name} | ${f(at, 50)} | ${f(at, 95)} | ${f(d, 50)} | ${f(d, 95)} | ${at.length} |`;
   });
+  // The hops of one join, each measured within the join (the table below differences medians of different joins).
+  const segments: Array<[string, string]> = [
+    ['welcome in', 'dial: offer out to the relay (signed)'],
+    ['dial: offer set as local description', 'dial: first local candidate'],
+    ['dial: offer out to the relay (signed)', 'relay: offer in'],
+    ['relay: offer forwarded', 'answerer: offer in from the relay'],
+    ['answerer: offer in from the relay', 'answerer: answer out to the relay (signed)'],
+    ['answerer: answer out to the relay (signed)', 'relay: answer in'],
+    ['relay: answer forwarded', 'dial: answer in from the relay'],
+    ['dial: answer in from the relay', 'dial: answer set as remote description'],
+    ['dial: answer set as remote description', 'dial: data channel open'],
+    ['welcome in', 'dial: data channel open'],
+  ];
+  console.log('| step, within each join | p50 ms | p95 | joins |\n| --- | --- | --- | --- |');
+  for (const [a, b] of segments) {
+    const d = joins.flatMap((j) => (j.has(a) && j.has(b) ? [j.get(b)! - j.get(a)!] : []));
+    console.log(`| ${a} → ${b} | ${f(d, 50)} | ${f(d, 95)} | ${d.length} |`);
+  }
+  console.log('');
   // Each join on its own, for what medians of different joins hide.
   for (const [i, j] of joins.slice(0, Number(arg('show') ?? 2)).entries()) {
     console.log(`join ${i + 1}:`);
