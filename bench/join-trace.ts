@@ -213,6 +213,12 @@ async function main(): Promise<void> {
   });
   // The hops of one join, each measured within the join (the table below differences medians of different joins).
   const segments: Array<[string, string]> = [
+    ['script-start (page module runs)', 'relay socket open'],
+    ['relay socket open', 'challenge in'],
+    ['hello out', 'relay: hello in'],
+    ['relay: hello in', 'relay: welcome out'],
+    ['relay: welcome out', 'welcome in'],
+    ['script-start (page module runs)', 'welcome in'],
     ['welcome in', 'dial: offer out to the relay (signed)'],
     ['dial: offer set as local description', 'dial: first local candidate'],
     ['dial: offer out to the relay (signed)', 'relay: offer in'],
