@@ -157,6 +157,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     // The page refuses channels past the node's own cap, inbound offers included, so both agree on it.
     opts.tuning.maxNeighbours !== undefined ? { maxChannels: opts.tuning.maxNeighbours } : {},
   );
+  if (runtime.prepareDial === true) connections.prepareDial();
   // Publications straight from a neighbour are verified, delivered and acknowledged here (page-publications.ts).
   pump.drive(
     connections,
@@ -199,9 +200,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
   });
   mark('relay-connect');
   // The welcome's introductions are dialled in its task, before this runs: a prepared connection left over has nobody to dial.
-  let welcomed = false;
   void relay.welcomed.then(() => {
-    welcomed = true;
     mark('relay-welcome');
     connections.discardPrepared();
   });
@@ -224,12 +223,6 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     client.terminate(reason);
     runtime.release?.();
   };
-  // The first dial's connection, a task later: the relay link has taken the early socket and asked for the
-  // challenge's signature by then, so making the connection does not hold up the hello.
-  if (runtime.prepareDial === true)
-    systemClock.setTimer(0, () => {
-      if (!stopped && !welcomed) connections.prepareDial();
-    });
   try {
     await initialised;
   } catch (e) {
