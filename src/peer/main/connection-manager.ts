@@ -2,12 +2,12 @@ import { CONNECTION_BUDGET, MAX_NEIGHBOURS } from '../../core/constants.js';
 import type { Clock } from '../../core/environment.js';
 import { isIdHex, type IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
-import type { PeerChannel } from '../../transport/peer-channel.js';
 import { newSignalSession, type StampedSignal } from '../../signaling/protocol.js';
 import { BusyReplies, DEFAULT_BUSY_REPLY_LIMITS, isBusy } from './busy-reply.js';
 import type { Connection, ConnectionHooks, ConnectionLimits } from './connection.js';
 import { ConnectionStats } from './connection-stats.js';
 import { DEFAULT_INBOUND_LIMITS, InboundGate } from './inbound-gate.js';
+import { PreparedDial } from './prepared-dial.js';
 import { markStartup } from './startup-marks.js';
 import { SignalSender } from './signal-sender.js';
 import { fitSignal } from './signal-fit.js';
@@ -33,18 +33,8 @@ import { DEFAULT_FRESHNESS, SignalFreshness } from './signal-freshness.js';
  * Every signal is stamped (time, session, sequence) under its signature: one that is
  * stale or had before is dropped (signal-freshness.ts), and the rest go to the negotiation
  * they belong to (signal-fit.ts), so an old signal routed again opens nothing and closes nothing.
- *
- * A page's first dial can be prepared before anyone to dial is known (`prepareDial`): an
- * offer names no peer, so the connection, its offer and its candidates are made while the
- * relay admits the page, and the dial at the welcome only stamps, signs and sends what they
- * produced (docs/ARCHITECTURE.md, Joining). It is one of the page's connections from the start.
+ * A page's first dial can be prepared before its peer is known (prepared-dial.ts).
  */
-
-/** A connection made for a dial whose peer is not known yet, and the signals it produced meanwhile. */
-interface Prepared {
-  channel: PeerChannel;
-  held: unknown[];
-}
 
 export class ConnectionManager {
   private readonly connections = new Map<IdHex, Connection>();
@@ -53,7 +43,7 @@ export class ConnectionManager {
   private readonly freshness: SignalFreshness;
   private readonly sender: SignalSender;
   private readonly counted = new ConnectionStats();
-  private prepared: Prepared | undefined;
+  private readonly preparedDial = new PreparedDial(() => this.stats.preparedUnused++);
   /** What happened to dials and offers, by kind (connection-stats.ts). */
   readonly stats = this.counted.counts;
   /** Offers that got no connection, by the gate's reason. */
@@ -144,28 +134,16 @@ export class ConnectionManager {
    * connections whether or not a dial takes it: `discardPrepared` closes one nobody took.
    */
   prepareDial(): void {
-    if (this.prepared !== undefined || this.stats.created >= this.limits.budget) return;
+    if (this.preparedDial.ready || this.stats.created >= this.limits.budget) return;
     this.stats.created++;
     this.stats.prepared++;
     this.hooks.created(this.stats.created);
-    const prepared: Prepared = { channel: this.hooks.createChannel(true, true), held: [] };
-    prepared.channel.onSignal = (data) => prepared.held.push(data);
-    // Failed before any dial took it: it is gone, and the dial makes a connection of its own.
-    prepared.channel.onClose = () => {
-      if (this.prepared !== prepared) return;
-      this.prepared = undefined;
-      this.stats.preparedUnused++;
-    };
-    this.prepared = prepared;
+    this.preparedDial.hold(this.hooks.createChannel(true, true));
   }
 
   /** Close the prepared connection if no dial took it (nobody to dial, or the relay's ICE servers came after it). */
   discardPrepared(): void {
-    const prepared = this.prepared;
-    if (prepared === undefined) return;
-    this.prepared = undefined;
-    this.stats.preparedUnused++;
-    prepared.channel.close();
+    this.preparedDial.discard();
   }
 
   /** Open a channel to `peer` as initiator (the node asked, or the relay introduced it). */
@@ -256,7 +234,7 @@ export class ConnectionManager {
       return undefined;
     }
     // A dial takes the prepared connection, already counted, if there is one.
-    const prepared = initiator ? this.prepared : undefined;
+    const prepared = initiator ? this.preparedDial.take() : undefined;
     if (prepared === undefined && this.stats.created >= this.limits.budget) {
       this.stats.refusedBudget++;
       if (initiator) this.hooks.channelClosed(peer, false);
@@ -265,7 +243,7 @@ export class ConnectionManager {
     if (prepared === undefined) {
       this.stats.created++;
       this.hooks.created(this.stats.created);
-    } else this.prepared = undefined;
+    }
     const channel = prepared?.channel ?? this.hooks.createChannel(initiator);
     const connection: Connection = {
       channel,
