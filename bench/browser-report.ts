@@ -292,7 +292,7 @@ function soakTable(s: SoakFigures): string {
 
 export function renderReport(browserVersion: string, runs: RunFigures[], soak: SoakFigures | undefined): string {
   return [
-    `Headless Chromium ${browserVersion}, every peer in its own browser context, loopback, the relay of \`npm start\` in the benchmark process. ` +
+    `Headless Chromium ${browserVersion}, every peer in its own browser context, loopback, the relay of \`npm start\` in a process of its own. ` +
       'Floors are measured between the same pages in the same run: a bare RTCDataChannel (64-byte ping) between two of the tabs, ' +
       'and a dedicated worker answering a MessagePort echo and an empty Comlink method.',
     '',

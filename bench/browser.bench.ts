@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
 import { listen } from '../src/relay/http.js';
-import { startRelay } from '../src/relay/relay.js';
+import { startRelayProcess } from './join-relay.js';
 import type { BrowserBench } from './browser-page.js';
 import { renderReport, type RunFigures, type SoakFigures } from './browser-report.js';
 import { mean, percentile, writeSection } from './report.js';
@@ -135,9 +135,14 @@ async function measureFloors(a: Page, b: Page): Promise<RunFigures['floors']> {
   return { setupMs, channelRtt, postMessage: worker.postMessage, comlink: worker.comlink, productApi: api };
 }
 
-async function runSize(browser: Browser, base: string, n: number): Promise<{ figures: RunFigures; pages: Page[] }> {
+async function runSize(
+  browser: Browser,
+  base: string,
+  relayUrl: string,
+  n: number,
+): Promise<{ figures: RunFigures; pages: Page[] }> {
   console.log(`bench:browser: ${n} peers`);
-  const url = `${base}?realm=bench-${n}-${Date.now()}`;
+  const url = `${base}?relay=${encodeURIComponent(relayUrl)}&realm=bench-${n}-${Date.now()}`;
   const { pages, joins } = await openPeers(browser, url, n);
   const provider = pages[0]!;
   const others = pages.slice(1);
@@ -244,7 +249,7 @@ async function soak(pages: Page[], minutes: number): Promise<SoakFigures> {
 
 async function main(): Promise<void> {
   const { server, close: closePages } = await isolatedPagesServer('bench/browser.bench.html');
-  const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
+  const relay = await startRelayProcess();
   await listen(server, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html`;
   const browser = await chromium.launch({ executablePath: await findBrowser(), args: CHROMIUM_ARGS });
@@ -253,7 +258,7 @@ async function main(): Promise<void> {
   let soakFigures: SoakFigures | undefined;
   try {
     for (const [i, n] of SIZES.entries()) {
-      const { figures, pages } = await runSize(browser, base, n);
+      const { figures, pages } = await runSize(browser, base, relay.url, n);
       runs.push(figures);
       printRun(figures);
       if (i === SIZES.length - 1 && SOAK_MINUTES > 0) soakFigures = await soak(pages, SOAK_MINUTES);

@@ -4,8 +4,9 @@
  * `npm run bench:browser`, each in its own context and opened in turn, with `?join=1`
  * (join-hooks.ts): each page notes its relay socket's messages, its RTCPeerConnections' steps
  * and its navigation and resource timing on the clock the pages share, and this script lines
- * up each joining tab's notes with those of the tab its first channel went to. It prints its
- * tables; it writes nothing (BENCHMARKS.md quotes it by hand).
+ * up each joining tab's notes with those of the tab its first channel went to. The relay runs
+ * in a process of its own (join-relay.ts) and notes its sockets' messages on the same clock.
+ * It prints its tables; it writes nothing (BENCHMARKS.md quotes it by hand).
  *
  *   npm run bench:join -- [--peers=8] [--rounds=1]
  *
@@ -15,43 +16,13 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, findBrowser } from '../scripts/find-browser.js';
 import { listen } from '../src/relay/http.js';
-import { startRelay } from '../src/relay/relay.js';
 import { percentile } from './report.js';
 import type { JoinEvent } from './join-hooks.js';
 import { isolatedPagesServer } from './isolated-pages.js';
-import WebSocket from 'ws';
+import { startRelayProcess, type RelayProcess } from './join-relay.js';
 
-/** The relay's side, on the same clock as the pages: each message in and out of its sockets, by type. */
-const relayNotes: JoinEvent[] = [];
-function hookRelaySockets(): void {
-  const now = (): number => performance.timeOrigin + performance.now();
-  const kind = (raw: unknown, out: boolean): string => {
-    try {
-      const m = JSON.parse(String(raw)) as { t?: unknown; to?: unknown; from?: unknown; data?: { type?: unknown } };
-      // In: the addressee (the sender is the socket's); out: the sender (the addressee is the socket's).
-      const who = String((out ? m.from : m.to) ?? '').slice(0, 8);
-      return m.t === 'signal'
-        ? `signal:${who}:${typeof m.data?.type === 'string' ? m.data.type : 'candidate'}`
-        : String(m.t);
-    } catch {
-      return 'junk';
-    }
-  };
-  const proto = WebSocket.prototype as unknown as {
-    emit: (event: string, ...a: unknown[]) => boolean;
-    send: (data: unknown, ...a: unknown[]) => void;
-  };
-  const emit = proto.emit;
-  proto.emit = function (this: unknown, event: string, ...a: unknown[]) {
-    if (event === 'message') relayNotes.push({ t: now(), ev: `relay<${kind(a[0], false)}` });
-    return emit.call(this, event, ...a);
-  };
-  const send = proto.send;
-  proto.send = function (this: unknown, data: unknown, ...a: unknown[]) {
-    relayNotes.push({ t: now(), ev: `relay>${kind(data, true)}` });
-    return send.call(this, data, ...a);
-  };
-}
+/** The relay's side, on the same clock as the pages (join-relay-process.ts): each message in and out of its sockets, by type. */
+let relayNotes: JoinEvent[] = [];
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const PEERS = Number(arg('peers') ?? 8);
@@ -178,8 +149,13 @@ function candidateKinds(all: PageNotes[]): Record<string, number> {
   return kinds;
 }
 
-async function openRound(base: string, browser: import('@playwright/test').Browser, round: number): Promise<Join[]> {
-  const url = `${base}?join=1&realm=join-${Date.now()}-${round}`;
+async function openRound(
+  base: string,
+  relay: RelayProcess,
+  browser: import('@playwright/test').Browser,
+  round: number,
+): Promise<Join[]> {
+  const url = `${base}?join=1&relay=${encodeURIComponent(relay.url)}&realm=join-${Date.now()}-${round}`;
   const pages: Page[] = [];
   for (let i = 0; i < PEERS; i++) {
     const page = await (await browser.newContext()).newPage();
@@ -203,19 +179,20 @@ async function openRound(base: string, browser: import('@playwright/test').Brows
   );
   if (round === 0) console.log('candidates gathered, by kind:', JSON.stringify(candidateKinds(notes)));
   await Promise.all(pages.map((p) => p.context().close()));
+  relayNotes = await relay.notes();
   return notes.slice(1).map((n) => lineUp(n, notes));
 }
 
 async function main(): Promise<void> {
-  hookRelaySockets();
   const { server, close: closePages } = await isolatedPagesServer('bench/browser.bench.html');
-  const relay = await startRelay({ server, limits: { socketsPerAddress: 512 } });
+  const relay = await startRelayProcess({ notes: true });
+  console.log(`relay in a process of its own: ${relay.url}`);
   await listen(server, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench/browser.bench.html`;
   const browser = await chromium.launch({ executablePath: await findBrowser(), args: CHROMIUM_ARGS });
   const joins: Join[] = [];
   try {
-    for (let r = 0; r < ROUNDS; r++) joins.push(...(await openRound(base, browser, r)));
+    for (let r = 0; r < ROUNDS; r++) joins.push(...(await openRound(base, relay, browser, r)));
   } finally {
     await browser.close();
     await relay.close();
@@ -234,6 +211,31 @@ async function main(): Promise<void> {
       prev === undefined ? [] : joins.flatMap((j) => (j.has(name) && j.has(prev) ? [j.get(name)! - j.get(prev)!] : []));
     return `| ${name} | ${f(at, 50)} | ${f(at, 95)} | ${f(d, 50)} | ${f(d, 95)} | ${at.length} |`;
   });
+  // The hops of one join, each measured within the join (the table below differences medians of different joins).
+  const segments: Array<[string, string]> = [
+    ['script-start (page module runs)', 'relay socket open'],
+    ['relay socket open', 'challenge in'],
+    ['hello out', 'relay: hello in'],
+    ['relay: hello in', 'relay: welcome out'],
+    ['relay: welcome out', 'welcome in'],
+    ['script-start (page module runs)', 'welcome in'],
+    ['welcome in', 'dial: offer out to the relay (signed)'],
+    ['dial: offer set as local description', 'dial: first local candidate'],
+    ['dial: offer out to the relay (signed)', 'relay: offer in'],
+    ['relay: offer forwarded', 'answerer: offer in from the relay'],
+    ['answerer: offer in from the relay', 'answerer: answer out to the relay (signed)'],
+    ['answerer: answer out to the relay (signed)', 'relay: answer in'],
+    ['relay: answer forwarded', 'dial: answer in from the relay'],
+    ['dial: answer in from the relay', 'dial: answer set as remote description'],
+    ['dial: answer set as remote description', 'dial: data channel open'],
+    ['welcome in', 'dial: data channel open'],
+  ];
+  console.log('| step, within each join | p50 ms | p95 | joins |\n| --- | --- | --- | --- |');
+  for (const [a, b] of segments) {
+    const d = joins.flatMap((j) => (j.has(a) && j.has(b) ? [j.get(b)! - j.get(a)!] : []));
+    console.log(`| ${a} → ${b} | ${f(d, 50)} | ${f(d, 95)} | ${d.length} |`);
+  }
+  console.log('');
   // Each join on its own, for what medians of different joins hide.
   for (const [i, j] of joins.slice(0, Number(arg('show') ?? 2)).entries()) {
     console.log(`join ${i + 1}:`);

@@ -72,6 +72,12 @@ export interface PeerRuntime {
   joinLinks?: readonly string[];
   /** Runs after the peer closed (or failed to start): give back what loadIdentity took. */
   release?(): void;
+  /**
+   * Make the first dial's connection and offer while the relay admits the peer, before anyone
+   * to dial is known (ConnectionManager.prepareDial): a page's first WebRTC work, and its host
+   * candidates, then come before the welcome instead of after it.
+   */
+  prepareDial?: boolean;
 }
 
 /**
@@ -121,8 +127,8 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     identity,
     systemClock,
     {
-      createChannel: (initiator) => {
-        mark(initiator ? 'first-dial' : 'first-answer');
+      createChannel: (initiator, prepared) => {
+        mark(prepared === true ? 'dial-prepared' : initiator ? 'first-dial' : 'first-answer');
         return routes.wrap(runtime.createChannel(initiator, ice.configuration()));
       },
       // With no channel open the overlay cannot carry it: go to the relay without asking the
@@ -151,6 +157,7 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     // The page refuses channels past the node's own cap, inbound offers included, so both agree on it.
     opts.tuning.maxNeighbours !== undefined ? { maxChannels: opts.tuning.maxNeighbours } : {},
   );
+  if (runtime.prepareDial === true) connections.prepareDial();
   // Publications straight from a neighbour are verified, delivered and acknowledged here (page-publications.ts).
   pump.drive(
     connections,
@@ -174,7 +181,11 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     realm: opts.realm,
     channels: connections,
     needsIntroductions: () => client.api.needsIntroductions(),
-    onIce: (relayIce) => ice.fromRelay(relayIce),
+    onIce: (relayIce) => {
+      ice.fromRelay(relayIce);
+      // The prepared connection has the app's servers only; one the relay adds to would not be used by it.
+      if (relayIce.iceServers.length > 0) connections.discardPrepared();
+    },
     onStatus: (up, url, link) => {
       // Entering, and failing over to learned relays, are the first link's; the app hears of every link.
       if (link === 0) {
@@ -188,7 +199,11 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     ed25519: asyncEd25519(),
   });
   mark('relay-connect');
-  void relay.welcomed.then(() => mark('relay-welcome'));
+  // The welcome's introductions are dialled in its task, before this runs: a prepared connection left over has nobody to dial.
+  void relay.welcomed.then(() => {
+    mark('relay-welcome');
+    connections.discardPrepared();
+  });
 
   let watch: ReturnType<typeof watchWorker> | undefined;
   let companion: Companion | undefined;

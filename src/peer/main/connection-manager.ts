@@ -7,6 +7,7 @@ import { BusyReplies, DEFAULT_BUSY_REPLY_LIMITS, isBusy } from './busy-reply.js'
 import type { Connection, ConnectionHooks, ConnectionLimits } from './connection.js';
 import { ConnectionStats } from './connection-stats.js';
 import { DEFAULT_INBOUND_LIMITS, InboundGate } from './inbound-gate.js';
+import { PreparedDial } from './prepared-dial.js';
 import { markStartup } from './startup-marks.js';
 import { SignalSender } from './signal-sender.js';
 import { fitSignal } from './signal-fit.js';
@@ -32,6 +33,7 @@ import { DEFAULT_FRESHNESS, SignalFreshness } from './signal-freshness.js';
  * Every signal is stamped (time, session, sequence) under its signature: one that is
  * stale or had before is dropped (signal-freshness.ts), and the rest go to the negotiation
  * they belong to (signal-fit.ts), so an old signal routed again opens nothing and closes nothing.
+ * A page's first dial can be prepared before its peer is known (prepared-dial.ts).
  */
 
 export class ConnectionManager {
@@ -41,6 +43,7 @@ export class ConnectionManager {
   private readonly freshness: SignalFreshness;
   private readonly sender: SignalSender;
   private readonly counted = new ConnectionStats();
+  private readonly preparedDial = new PreparedDial(() => this.stats.preparedUnused++);
   /** What happened to dials and offers, by kind (connection-stats.ts). */
   readonly stats = this.counted.counts;
   /** Offers that got no connection, by the gate's reason. */
@@ -125,6 +128,24 @@ export class ConnectionManager {
     this.gate.refuse(peer, forMs);
   }
 
+  /**
+   * Make the next dial's connection now (its offer and candidates come meanwhile and are held),
+   * while the budget allows and none is prepared already. It costs one of the page's
+   * connections whether or not a dial takes it: `discardPrepared` closes one nobody took.
+   */
+  prepareDial(): void {
+    if (this.preparedDial.ready || this.stats.created >= this.limits.budget) return;
+    this.stats.created++;
+    this.stats.prepared++;
+    this.hooks.created(this.stats.created);
+    this.preparedDial.hold(this.hooks.createChannel(true, true));
+  }
+
+  /** Close the prepared connection if no dial took it (nobody to dial, or the relay's ICE servers came after it). */
+  discardPrepared(): void {
+    this.preparedDial.discard();
+  }
+
   /** Open a channel to `peer` as initiator (the node asked, or the relay introduced it). */
   connect(peer: IdHex): boolean {
     if (!isIdHex(peer) || peer === this.identity.nodeIdHex || this.connections.has(peer)) return false;
@@ -194,6 +215,7 @@ export class ConnectionManager {
   }
 
   closeAll(): void {
+    this.discardPrepared();
     for (const peer of [...this.connections.keys()]) this.drop(peer, true, true);
   }
 
@@ -211,14 +233,18 @@ export class ConnectionManager {
       if (initiator) this.hooks.dialBusy(peer);
       return undefined;
     }
-    if (this.stats.created >= this.limits.budget) {
+    // A dial takes the prepared connection, already counted, if there is one.
+    const prepared = initiator ? this.preparedDial.take() : undefined;
+    if (prepared === undefined && this.stats.created >= this.limits.budget) {
       this.stats.refusedBudget++;
       if (initiator) this.hooks.channelClosed(peer, false);
       return undefined;
     }
-    this.stats.created++;
-    this.hooks.created(this.stats.created);
-    const channel = this.hooks.createChannel(initiator);
+    if (prepared === undefined) {
+      this.stats.created++;
+      this.hooks.created(this.stats.created);
+    }
+    const channel = prepared?.channel ?? this.hooks.createChannel(initiator);
     const connection: Connection = {
       channel,
       initiator,
@@ -260,6 +286,11 @@ export class ConnectionManager {
         }
       }),
     );
+    if (prepared !== undefined) {
+      markStartup('first-dial');
+      // What the prepared connection produced so far (its offer, candidates) goes out now, in order, stamped for this peer.
+      for (const data of prepared.held.splice(0)) channel.onSignal(data);
+    }
     return connection;
   }
 

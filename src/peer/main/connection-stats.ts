@@ -33,6 +33,10 @@ export class ConnectionStats {
     busySent: 0,
     /** Dials the peer answered busy. */
     busyReceived: 0,
+    /** Connections made for a dial before its peer was known (counted in `created` too). */
+    prepared: 0,
+    /** Prepared connections closed without a dial taking them. */
+    preparedUnused: 0,
   };
   /** Offers that got no connection, by the gate's reason. */
   readonly offersRefused: Record<InboundRefusal, number> = {
@@ -63,6 +67,8 @@ export class ConnectionStats {
       'connections.inboundFailed': s.inboundFailed,
       'connections.busySent': s.busySent,
       'connections.busyReceived': s.busyReceived,
+      'connections.prepared': s.prepared,
+      'connections.preparedUnused': s.preparedUnused,
       ...this.failures.toStats(),
       ...Object.fromEntries(refused),
       'signals.viaOverlay': s.signalsViaOverlay,

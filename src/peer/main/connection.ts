@@ -12,7 +12,8 @@ import type { InboundLimits } from './inbound-gate.js';
  */
 
 export interface ConnectionHooks {
-  createChannel(initiator: boolean): PeerChannel;
+  /** `prepared`: a dial's connection made before its peer is known (ConnectionManager.prepareDial). */
+  createChannel(initiator: boolean, prepared?: boolean): PeerChannel;
   /** Route a signal through the overlay; resolves false when the node has no channel to route through. */
   sendViaOverlay(to: IdHex, signal: StampedSignal): Promise<boolean>;
   /** Send a signal through the relay; false when the relay is not connected. */

@@ -31,6 +31,8 @@ export async function createPeer(options: PeerOptions): Promise<Peer> {
         : new Worker(new URL('../../../worker/dht.worker.ts', import.meta.url), { type: 'module', name: 'macula-dht' }),
     loadIdentity: () => loadTabIdentity(opts.realm),
     createChannel: (initiator, config) => createWebRtcChannel({ initiator, config }),
+    // A fresh page's first connection took 50-90 ms to its first host candidate (BENCHMARKS.md, Join, session 16).
+    prepareDial: true,
     storage: opts.storage === 'indexeddb' ? 'durable' : 'memory',
     watchVisibility: forwardVisibility,
     // Databases of tab identities no tab runs any more (never a live tab's: Web Locks tell).

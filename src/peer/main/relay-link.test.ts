@@ -68,3 +68,34 @@ describe('RelayLink.status', () => {
     expect(l.status().up).toBe(false);
   });
 });
+
+describe("RelayLink: the welcome's introductions", () => {
+  it("dials the first in the welcome's task and the others (three in all) a task later", async () => {
+    const relay = await startRelay({ port: 0, host: '127.0.0.1' });
+    relays.push(relay);
+    for (let i = 0; i < 4; i++) await link([relay.address]).welcomed;
+    const dialled: string[] = [];
+    const newcomer = new RelayLink({
+      urls: [relay.address],
+      identity: createIdentity((n) => crypto.getRandomValues(new Uint8Array(n))),
+      realm: 'test',
+      channels: {
+        openCount: 0,
+        connect: (peer) => (dialled.push(peer), true),
+        disconnect: () => undefined,
+        signal: () => undefined,
+        failuresTotal: 0,
+      },
+      onIce: () => undefined,
+      needsIntroductions: async () => false,
+      WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
+    });
+    links.push(newcomer);
+    // welcomed resolves in the welcome's task, before the first dial: its continuations run right after that task.
+    const atWelcome = await newcomer.welcomed.then(() => dialled.length);
+    expect(atWelcome).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(dialled).toHaveLength(3);
+    expect(new Set(dialled).size).toBe(3);
+  });
+});

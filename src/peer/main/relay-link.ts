@@ -164,11 +164,19 @@ export class RelayLink {
     for (const peer of peers) this.deps.heard?.(peer);
     if (channels.openCount > 0 && !this.surrounded) return;
     this.surrounded = false;
-    let dialled = 0;
-    for (const peer of peers) {
-      if (dialled >= FIRST_CONTACTS) break;
-      if (channels.connect(peer)) dialled++;
-    }
+    // The first dial goes out in this task (it takes the prepared connection, whose offer is ready);
+    // the others a task later, so that offer is signed and sent without waiting for their connections to be made.
+    const rest = [...peers];
+    while (rest.length > 0 && !channels.connect(rest.shift()!));
+    if (rest.length === 0) return;
+    this.clock.setTimer(0, () => {
+      if (this.closed) return;
+      let dialled = 1;
+      for (const peer of rest) {
+        if (dialled >= FIRST_CONTACTS) break;
+        if (channels.connect(peer)) dialled++;
+      }
+    });
   }
 
   /**
