@@ -11,6 +11,22 @@ export interface Clock {
   now(): number;
   /** Run `fn` after `ms`; returns a function that cancels it. */
   setTimer(ms: number, fn: () => void): () => void;
+  /**
+   * Optional: call `target.fire()` after `ms`; the handle returned cancels it. For a holder
+   * that keeps an object per timer anyway (a request waiting for its reply): no closure for
+   * the timer and none to cancel it. The simulator's clock has it (thousands of requests
+   * wait at once: BENCHMARKS.md, Simulator garbage); without it, setTimer does the same.
+   */
+  fireAfter?(ms: number, target: TimerTarget): TimerHandle;
+}
+
+/** What Clock.fireAfter calls when its time comes. */
+export interface TimerTarget {
+  fire(): void;
+}
+
+export interface TimerHandle {
+  cancel(): void;
 }
 
 /** The platform's clock: Date.now() and setTimeout, present in browsers, workers and Node alike. */

@@ -19,6 +19,12 @@ export class HeldFrame {
     readonly body: unknown,
     /** Header and MessagePack payload, in bytes, as encodeFrame would write them. */
     readonly length: number,
+    /**
+     * Set by the codec (holdFrame) for an envelope whose body's own fields were found to be
+     * exactly its schema's (encoded-size.ts, exactRouteSize): its receiver checks the values
+     * and reads the body itself rather than a checked copy of it. Any other frame is copied.
+     */
+    readonly exactShape = false,
   ) {}
 
   /**

@@ -59,4 +59,42 @@ describe('EventQueue', () => {
     expect(queue.peekTime()).toBe(50);
     expect(queue.now()).toBe(10);
   });
+
+  it('takes a cancelled event out of its slot at once, leaving the order and counts of the rest as they were', async () => {
+    const queue = new EventQueue(0);
+    const ran: string[] = [];
+    const slots = (queue as unknown as { slots: Map<number, { events: object[] }> }).slots;
+    queue.setTimer(5, () => ran.push('a'));
+    const cancelB = queue.setTimer(5, () => ran.push('b'));
+    const cancelC = queue.setTimer(5, () => ran.push('c'));
+    queue.setTimer(5, () => ran.push('d'));
+    const events = slots.get(5)!.events;
+    const [, b, c] = events;
+    cancelB();
+    cancelC();
+    // Their places hold one shared stand-in, not the events themselves (nor what they captured).
+    expect(events[1]).toBe(events[2]);
+    expect(events.includes(b!) || events.includes(c!)).toBe(false);
+    expect(queue.size).toBe(4);
+    cancelB();
+    await queue.runFor(10);
+    expect(ran).toEqual(['a', 'd']);
+    expect(queue.processed).toBe(2);
+    expect(queue.size).toBe(0);
+  });
+
+  it('leaves an event that has already run alone when it is cancelled late', async () => {
+    const queue = new EventQueue(0);
+    const ran: string[] = [];
+    let cancelFirst = (): void => undefined;
+    cancelFirst = queue.setTimer(5, () => {
+      ran.push('a');
+      // Cancelled while its own slot still runs: the next event in the slot must still run.
+      cancelFirst();
+    });
+    queue.setTimer(5, () => ran.push('b'));
+    await queue.runFor(10);
+    expect(ran).toEqual(['a', 'b']);
+    expect(queue.processed).toBe(2);
+  });
 });

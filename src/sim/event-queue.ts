@@ -8,8 +8,11 @@ import type { Clock } from '../core/environment.js';
 export interface Due {
   /** Set by the queue. */
   at: number;
-  /** Set by the queue: events due at the same time run in the order they were scheduled. */
-  seq: number;
+  /**
+   * Set by the queue: the event's place among those due at the same time (which run in the
+   * order they were scheduled), where `unlink` finds it.
+   */
+  index: number;
   cancelled: boolean;
   fn(): void;
 }
@@ -38,7 +41,6 @@ export class EventQueue implements Clock {
   /** By time less `origin`. */
   private readonly slots = new Map<number, Slot>();
   private readonly origin: number;
-  private seq = 0;
   private pending = 0;
   private time: number;
   processed = 0;
@@ -58,13 +60,30 @@ export class EventQueue implements Clock {
 
   /** Schedule `fn` at absolute time `at` (whole milliseconds keep same-time batches large). */
   at(at: number, fn: () => void): () => void {
-    const event: Due = { at: 0, seq: 0, fn, cancelled: false };
+    const event: Due = { at: 0, index: 0, fn, cancelled: false };
     this.scheduleAt(event, at);
     return () => {
       event.cancelled = true;
-      // Cancelled events wait in their slot until their time; let go of what they captured.
       event.fn = noop;
+      this.unlink(event);
     };
+  }
+
+  /**
+   * Take a cancelled event out of its slot now rather than skip it at its time, so that it is
+   * garbage now, or its holder may schedule it again. A request's timeout is cancelled by its
+   * reply within milliseconds but is due seconds later: left in its slot it outlived every
+   * scavenge in between, was promoted, and died in the old generation, where only a mark of
+   * the whole heap finds it (BENCHMARKS.md, Simulator garbage). A shared cancelled event takes
+   * its place, skipped at its time (and counted in `size` until then) as the event itself
+   * would have been: the order and the count of what runs are the same. An event that has run
+   * already, or is not in the queue, is left alone.
+   */
+  unlink(event: Due): void {
+    const slot = this.slots.get(event.at - this.origin);
+    if (slot === undefined) return;
+    const { index } = event;
+    if (index >= slot.next && slot.events[index] === event) slot.events[index] = CANCELLED;
   }
 
   /** Schedule `event` in `ms`, as setTimer does; it is cancelled by setting its `cancelled`. */
@@ -75,14 +94,14 @@ export class EventQueue implements Clock {
   private scheduleAt(event: Due, at: number): void {
     const t = Math.ceil(at);
     event.at = t;
-    event.seq = this.seq++;
     this.pending++;
     const key = t - this.origin;
     const slot = this.slots.get(key);
     if (slot !== undefined) {
-      slot.events.push(event);
+      event.index = slot.events.push(event) - 1;
       return;
     }
+    event.index = 0;
     this.slots.set(key, { events: [event], next: 0 });
     this.pushTime(t);
   }
@@ -171,6 +190,9 @@ export class EventQueue implements Clock {
 }
 
 const noop = (): void => undefined;
+
+/** What stands in a slot for an event unlinked from it. */
+const CANCELLED: Due = { at: 0, index: -1, cancelled: true, fn: noop };
 
 /** setImmediate runs only after every queued microtask (promise continuation) has run. */
 const flushContinuations = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

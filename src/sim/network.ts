@@ -129,6 +129,13 @@ export class SimNetwork {
   private readonly framesById = tally();
   private readonly bytesById = tally();
   private readonly routedById = tally();
+  /**
+   * Deliveries whose frame has arrived, for the next frames sent. A frame waits tens of
+   * virtual milliseconds, which at tens of thousands of nodes is several scavenges: a new
+   * Delivery per frame was promoted and died old (BENCHMARKS.md, Simulator garbage). There are
+   * as many as frames were ever in flight at once.
+   */
+  private readonly spare: Delivery[] = [];
   readonly stats = networkStats(this.framesById, this.bytesById, this.routedById);
   private readonly minLatency: number;
   private readonly maxLatency: number;
@@ -269,16 +276,28 @@ export class SimNetwork {
     const base = this.linkLatency(src.latencyKey, dst.latencyKey) + f.delayMs;
     stats.inFlight++;
     this.queue.schedule(
-      new Delivery(stats, src, dst, link, from, frame),
+      this.delivery(src, dst, link, from, frame),
       f.jitterMs > 0 ? base + random.next() * f.jitterMs : base,
     );
     if (f.duplicate > 0 && random.next() < f.duplicate) {
       stats.duplicated++;
       stats.inFlight++;
       const late = f.jitterMs > 0 ? base + random.next() * f.jitterMs + random.next() * f.jitterMs : base;
-      this.queue.schedule(new Delivery(stats, src, dst, link, from, frame), late);
+      this.queue.schedule(this.delivery(src, dst, link, from, frame), late);
     }
     return true;
+  }
+
+  /** A Delivery for a frame, one that has arrived before if there is one (see `spare`). */
+  private delivery(src: Host, dst: Host, link: Link, from: string, frame: Frame): Delivery {
+    const d = this.spare.pop();
+    if (d === undefined) return new Delivery(this.stats, this.spare, src, dst, link, from, frame);
+    d.src = src;
+    d.dst = dst;
+    d.link = link;
+    d.from = from;
+    d.frame = frame;
+    return d;
   }
 
   connect(from: string, to: string): void {
@@ -369,30 +388,43 @@ class Link {
   ) {}
 }
 
-/** A frame on its way: one object in the event queue, no closure (the hottest event of a run). */
+/**
+ * A frame on its way: one object in the event queue, no closure (the hottest event of a run).
+ * Used again once its frame has arrived (SimNetwork's `spare`), so it holds nothing of the
+ * frame after that.
+ */
 class Delivery implements Due {
   at = 0;
-  seq = 0;
+  index = 0;
   cancelled = false;
 
   constructor(
     private readonly stats: SimNetwork['stats'],
-    private readonly src: Host,
-    private readonly dst: Host,
-    private readonly link: Link,
-    private readonly from: string,
-    private readonly frame: Frame,
+    private readonly spare: Delivery[],
+    public src: Host | undefined,
+    public dst: Host | undefined,
+    public link: Link | undefined,
+    public from: string,
+    public frame: Frame | undefined,
   ) {}
 
   fn(): void {
-    const { stats, dst } = this;
+    const { stats, from } = this;
+    const src = this.src!;
+    const dst = this.dst!;
+    const link = this.link!;
+    const frame = this.frame!;
+    // Spare before the frame is handed over (what the receiver sends in turn may use it), and
+    // holding nothing: not the frame, nor a node that may leave while it waits.
+    this.src = this.dst = this.link = this.frame = undefined;
+    this.spare.push(this);
     stats.inFlight--;
-    if (!dst.alive || !this.src.alive) {
+    if (!dst.alive || !src.alive) {
       stats.toDead++;
       return;
     }
     // Closed since, and maybe opened again between the same two nodes: that channel carries it too.
-    if (this.link.open || dst.channels.has(this.from)) dst.handler.onFrame(this.from, this.frame);
+    if (link.open || dst.channels.has(from)) dst.handler.onFrame(from, frame);
     else stats.closedInFlight++;
   }
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/environment.js';
+import type { Clock, TimerTarget } from '../core/environment.js';
 import type { Due, EventQueue } from './event-queue.js';
 
 /**
@@ -33,9 +33,21 @@ export class NodeClock implements Clock {
 
   /** setTimer, returning the timer itself (its cancel()) rather than a closure: for a holder that keeps it. */
   startTimer(ms: number, fn: () => void): NodeTimer {
-    const timer = new NodeTimer(this, fn);
+    const timer = new NodeTimer(this, fn, undefined);
     this.queue.schedule(timer, ms);
     return timer;
+  }
+
+  /** Clock.fireAfter: `target.fire()` after `ms`, with no closure (the timer is the handle). */
+  fireAfter(ms: number, target: TimerTarget): NodeTimer {
+    const timer = new NodeTimer(this, undefined, target);
+    this.queue.schedule(timer, ms);
+    return timer;
+  }
+
+  /** A timer was cancelled: out of the queue now, not at its time (EventQueue.unlink). */
+  unlink(timer: NodeTimer): void {
+    this.queue.unlink(timer);
   }
 
   get isPaused(): boolean {
@@ -74,8 +86,6 @@ export class NodeClock implements Clock {
   }
 }
 
-const noop = (): void => undefined;
-
 /**
  * A node's timer, one object in the queue (every request timeout and hop acknowledgement
  * of every node is one): its cancellation stops it in the queue and, should it have come due
@@ -83,26 +93,35 @@ const noop = (): void => undefined;
  */
 export class NodeTimer implements Due {
   at = 0;
-  seq = 0;
+  index = 0;
   cancelled = false;
 
   constructor(
     private readonly clock: NodeClock,
-    private action: () => void,
+    /** What it runs: a function (setTimer, startTimer) or a target's fire() (fireAfter). */
+    private action: (() => void) | undefined,
+    private target: TimerTarget | undefined,
   ) {}
 
   fn(): void {
     // run() without a closure of its own when the node is not paused (nearly always).
-    if (!this.clock.isPaused) this.action();
+    if (!this.clock.isPaused) this.run();
     else
       this.clock.run(() => {
-        if (!this.cancelled) this.action();
+        if (!this.cancelled) this.run();
       });
   }
 
   cancel(): void {
     this.cancelled = true;
-    // Cancelled timers wait in the heap until their time; let go of what they captured.
-    this.action = noop;
+    // Let go of what it captured, should it wait in the backlog of a paused node.
+    this.action = undefined;
+    this.target = undefined;
+    this.clock.unlink(this);
+  }
+
+  private run(): void {
+    if (this.action !== undefined) this.action();
+    else this.target?.fire();
   }
 }

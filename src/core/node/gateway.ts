@@ -7,7 +7,7 @@ import type { Message, MessageBodies } from '../wire/messages.js';
 import type { Placements } from '../records/placements.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { ReturnRoutes } from '../routing/return-routes.js';
-import type { RoutingTable } from '../routing/routing-table.js';
+import type { ContactId, RoutingTable } from '../routing/routing-table.js';
 
 export type { ReplyTo } from '../context.js';
 
@@ -104,40 +104,42 @@ export class Gateway {
   }
 
   handleFindNode(body: MessageBodies['FIND_NODE'], replyTo: ReplyTo): void {
-    const { nodes, linked } = this.closestKnown(body.target);
+    const contacts = this.ctx.table.closest(body.target, this.ctx.k);
     // `linked` set on the reply, not spread into it: every lookup's every hop asks this.
-    const reply: MessageBodies['FIND_NODE_REPLY'] = { rid: body.rid, target: body.target, nodes };
-    if (linked.linked !== undefined) reply.linked = linked.linked;
+    const reply: MessageBodies['FIND_NODE_REPLY'] = { rid: body.rid, target: body.target, nodes: idsOf(contacts) };
+    const linked = this.linkedOf(contacts);
+    if (linked !== undefined) reply.linked = linked;
     this.ctx.messenger.reply(replyTo, 'FIND_NODE_REPLY', reply);
   }
 
   handleFindValue(body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void {
     const { ctx } = this;
     const records = ctx.records.get(body.key, body.kind, ctx.clock.now());
-    const { nodes, linked } = this.closestKnown(body.key);
+    const contacts = ctx.table.closest(body.key, ctx.k);
     if (records.length > 0) ctx.count('dht.valueServed');
-    ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', {
+    const reply: MessageBodies['FIND_VALUE_REPLY'] = {
       rid: body.rid,
       key: body.key,
       kind: body.kind,
       records,
-      nodes,
-      ...linked,
-    });
+      nodes: idsOf(contacts),
+    };
+    const linked = this.linkedOf(contacts);
+    if (linked !== undefined) reply.linked = linked;
+    ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', reply);
   }
 
-  /** The k closest contacts to `target`, and which of them we hold a channel to (omitted when none). */
-  private closestKnown(target: NodeId): { nodes: NodeId[]; linked: { linked?: number[] } } {
-    const { ctx } = this;
-    const contacts = ctx.table.closest(target, ctx.k);
-    const nodes: NodeId[] = [];
-    const linked: number[] = [];
-    for (let i = 0; i < contacts.length; i++) {
-      const c = contacts[i]!;
-      nodes.push(c.id);
-      if (ctx.neighbours.has(c.idHex)) linked.push(i);
-    }
-    return { nodes, linked: linked.length > 0 ? { linked } : {} };
+  /**
+   * Which of `contacts` (by index) we hold a channel to; undefined when none. Gathered in a
+   * scratch array and copied out at its size: an answer waits for the network while it
+   * travels, and an array grown by push left a discarded backing store per answer
+   * (BENCHMARKS.md, Simulator garbage).
+   */
+  private linkedOf(contacts: readonly ContactId[]): number[] | undefined {
+    const { neighbours } = this.ctx;
+    let n = 0;
+    for (let i = 0; i < contacts.length; i++) if (neighbours.has(contacts[i]!.idHex)) scratch[n++] = i;
+    return n === 0 ? undefined : scratch.slice(0, n);
   }
 
   handleStore(body: MessageBodies['STORE'], replyTo: ReplyTo): void {
@@ -218,3 +220,9 @@ function recordKey(record: unknown): Uint8Array {
   const key = (record as { key?: unknown } | null)?.key;
   return key instanceof Uint8Array && key.length === 32 ? key : new Uint8Array(32);
 }
+
+/** linkedOf's indices before they are copied out (never handed on itself). */
+const scratch: number[] = [];
+/** The ids of `contacts`, in an array of their number (see linkedOf). */
+const idOf = (c: ContactId): NodeId => c.id;
+const idsOf = (contacts: readonly ContactId[]): NodeId[] => contacts.map(idOf);

@@ -222,7 +222,7 @@ export class Messenger implements Messaging {
   reply<N extends ReplyName>(replyTo: ReplyTo, type: N, body: MessageBodies[N]): void {
     if (replyTo.kind === 'direct') this.sendDirect(replyTo.peer, type, body);
     else if (replyTo.kind === 'local') replyTo.capture(encodeFrame(type, body));
-    else this.router.originate(replyTo.envelope.src, true, type, body, { via: [...replyTo.envelope.path].reverse() });
+    else this.router.originate(replyTo.envelope.src, true, type, body, { via: reversed(replyTo.envelope.path) });
   }
 
   // ---- the node's channel events ----
@@ -256,4 +256,12 @@ export class Messenger implements Messaging {
     const decoded = decodeFrame(frame);
     if (decoded.ok) this.settle(decoded.message, { kind: 'local', capture: () => undefined });
   }
+}
+
+/** A copy of `ids` back to front, allocated at its size: every routed reply retraces its request's path. */
+function reversed(ids: readonly NodeId[]): NodeId[] {
+  const n = ids.length;
+  const out = new Array<NodeId>(n);
+  for (let i = 0; i < n; i++) out[i] = ids[n - 1 - i]!;
+  return out;
 }

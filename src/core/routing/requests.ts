@@ -1,4 +1,4 @@
-import type { Clock, Random } from '../environment.js';
+import type { Clock, Random, TimerHandle, TimerTarget } from '../environment.js';
 import { ErrorCode, MeshError } from '../errors.js';
 import type { Message } from '../wire/messages.js';
 
@@ -21,18 +21,41 @@ export interface ReplyInfo {
 
 type Settle = (reply: Message, info: ReplyInfo) => void;
 
-interface Pending {
-  settle: Settle;
-  fail: (e: MeshError) => void;
-  cancel: () => void;
-  /** The neighbour the request went to directly. */
-  peer?: string;
-  /** The neighbour a routed request left through, and whether its timing out counts against it. */
-  firstHop?: { hex: string; failureCounts: boolean };
+/**
+ * One request waiting for its reply: everything about it in one object, which is also what its
+ * timeout calls (Clock.fireAfter) where the clock can. A request waits for the network, which in
+ * a large simulated swarm outlasts several scavenges, so whatever it holds is promoted and dies
+ * old: a record, a timer, two closures for the timeout and its cancellation and a first hop's
+ * record were six such objects (BENCHMARKS.md, Simulator garbage); this and the clock's timer
+ * are two.
+ */
+class Waiting implements TimerTarget {
+  /** The neighbour a routed request left through (leftThrough), and whether its timing out counts against it. */
+  hop: string | undefined = undefined;
+  failureCounts = false;
+  timer: TimerHandle | undefined = undefined;
+
+  constructor(
+    private readonly owner: PendingRequests,
+    readonly rid: number,
+    readonly timeoutMs: number,
+    readonly settle: Settle,
+    readonly fail: (e: MeshError) => void,
+    /** The neighbour the request went to directly. */
+    readonly peer: string | undefined,
+  ) {}
+
+  fire(): void {
+    this.owner.timedOut(this);
+  }
+
+  cancel(): void {
+    this.timer!.cancel();
+  }
 }
 
 export class PendingRequests {
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Waiting>();
 
   constructor(
     private readonly clock: Clock,
@@ -64,14 +87,21 @@ export class PendingRequests {
       fail(new MeshError(ErrorCode.INVALID_ARGUMENT, `request id ${rid} is already waiting for a reply`));
       return;
     }
-    const cancel = this.clock.setTimer(timeoutMs, () => {
-      const entry = this.pending.get(rid);
-      if (entry === undefined) return;
-      this.pending.delete(rid);
-      if (entry.firstHop?.failureCounts === true) this.onFirstHopOutcome(entry.firstHop.hex, false);
-      fail(new MeshError(ErrorCode.TIMEOUT, `no reply within ${timeoutMs} ms`));
-    });
-    this.pending.set(rid, peer === undefined ? { settle, fail, cancel } : { settle, fail, cancel, peer });
+    const entry = new Waiting(this, rid, timeoutMs, settle, fail, peer);
+    const { clock } = this;
+    entry.timer =
+      clock.fireAfter !== undefined
+        ? clock.fireAfter(timeoutMs, entry)
+        : { cancel: clock.setTimer(timeoutMs, () => entry.fire()) };
+    this.pending.set(rid, entry);
+  }
+
+  /** The timeout of `entry` came (Waiting.fire). */
+  timedOut(entry: Waiting): void {
+    if (this.pending.get(entry.rid) !== entry) return;
+    this.pending.delete(entry.rid);
+    if (entry.hop !== undefined && entry.failureCounts) this.onFirstHopOutcome(entry.hop, false);
+    entry.fail(new MeshError(ErrorCode.TIMEOUT, `no reply within ${entry.timeoutMs} ms`));
   }
 
   /**
@@ -81,7 +111,9 @@ export class PendingRequests {
    */
   leftThrough(rid: number, hop: string, failureCounts: boolean): void {
     const entry = this.pending.get(rid);
-    if (entry !== undefined) entry.firstHop = { hex: hop, failureCounts };
+    if (entry === undefined) return;
+    entry.hop = hop;
+    entry.failureCounts = failureCounts;
   }
 
   /** The channel to `peer` closed: requests sent straight to it can no longer be answered. */
@@ -100,7 +132,7 @@ export class PendingRequests {
     if (entry === undefined) return false;
     this.pending.delete(rid);
     entry.cancel();
-    if (entry.firstHop !== undefined) this.onFirstHopOutcome(entry.firstHop.hex, true);
+    if (entry.hop !== undefined) this.onFirstHopOutcome(entry.hop, true);
     entry.settle(reply, info);
     return true;
   }

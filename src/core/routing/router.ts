@@ -199,8 +199,12 @@ export class Router {
     const needsAck = !host.recentlyHeard(nextHex);
     const hid = needsAck ? 1 + Math.floor(host.random.next() * 0xfffffffe) : 0;
     // Built field by field (in the envelope's own order), not spread: this runs on every hop.
-    const path = envelope.path.slice();
-    path.push(host.self);
+    // The path one longer, allocated at its size: a slice and a push grew it into a second
+    // backing store, and the envelope waits on the network (BENCHMARKS.md, Simulator garbage).
+    const came = envelope.path;
+    const path = new Array<NodeId>(came.length + 1);
+    for (let i = 0; i < came.length; i++) path[i] = came[i]!;
+    path[came.length] = host.self;
     const out: RouteMsg = {
       dest: envelope.dest,
       src: envelope.src,

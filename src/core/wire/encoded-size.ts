@@ -22,6 +22,17 @@ export function encodedSize(value: unknown): number {
  * Anything else about it (another field, a value of another type) is measured the general way.
  */
 export function routeSize(m: object): number {
+  const size = exactRouteSize(m);
+  return size >= 0 ? size : encodedSize(m);
+}
+
+/**
+ * routeSize of an envelope whose own fields are exactly a RouteMsg's, each of its type (a
+ * plain object, the eight names and `via` when defined); -1 for any other value, which must
+ * be measured the general way. A frame held with this size (codec.ts, holdFrame) is known to
+ * be of that shape, so its receiver checks its values without copying them out (readHeld).
+ */
+export function exactRouteSize(m: object): number {
   const r = m as Record<string, unknown>;
   let fields = 0;
   // Own fields only: a plain object's prototype has no enumerable ones (checked below).
@@ -35,7 +46,7 @@ export function routeSize(m: object): number {
     typeof r.hid !== 'number' ||
     typeof r.exact !== 'boolean'
   )
-    return encodedSize(m);
+    return -1;
   const dest = sizeOf(r.dest, 2);
   const src = sizeOf(r.src, 2);
   const hops = numberSize(r.hops);
@@ -44,7 +55,7 @@ export function routeSize(m: object): number {
   const path = sizeOf(r.path, 2);
   const body = sizeOf(r.body, 2);
   const via = hasVia ? sizeOf(r.via, 2) : 0;
-  if (dest < 0 || src < 0 || hops < 0 || max < 0 || hid < 0 || path < 0 || body < 0 || via < 0) return encodedSize(m);
+  if (dest < 0 || src < 0 || hops < 0 || max < 0 || hid < 0 || path < 0 || body < 0 || via < 0) return -1;
   // Map header, the eight names ("dest", "src", "hops", "max", "exact", "path", "hid", "body": 38 bytes),
   // "exact"'s boolean, and "via" (4) when present.
   return 1 + 38 + 1 + dest + src + hops + max + hid + path + body + (hasVia ? 4 + via : 0);

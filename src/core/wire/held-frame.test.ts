@@ -156,6 +156,58 @@ describe('routeSize', () => {
   });
 });
 
+describe("held envelopes of exactly their schema's fields", () => {
+  const envelope = (): Record<string, unknown> => ({
+    dest: id(1),
+    src: id(2),
+    hops: 2,
+    max: 10,
+    exact: true,
+    path: [id(3), id(4)],
+    hid: 9,
+    body: holdFrame('FIND_NODE', { rid: 7, target: id(5) }),
+  });
+  const read = (body: Record<string, unknown>) => decodeFrame(holdFrame('RPC_ROUTE', body as never));
+
+  it('are read as they are, values checked; any other shape is read as a checked copy', () => {
+    const exact = envelope();
+    const withVia = { ...envelope(), via: [id(6)] };
+    for (const body of [exact, withVia]) {
+      const decoded = read(body);
+      expect(decoded.ok && decoded.message.body).toBe(body);
+    }
+    // Another field: copied, without it, as bytes would have been read.
+    const extra = { ...envelope(), extra: 'x' };
+    const decoded = read(extra);
+    expect(decoded.ok).toBe(true);
+    expect(decoded.ok && decoded.message.body).not.toBe(extra);
+    expect(decoded.ok && 'extra' in decoded.message.body).toBe(false);
+    // A held frame made by hand claims nothing about its shape: copied.
+    const byHand = envelope();
+    const made = decodeFrame(new HeldFrame(MessageType.RPC_ROUTE, byHand, 200));
+    expect(made.ok && made.message.body).not.toBe(byHand);
+  });
+
+  it('refuse the values bytes would be refused for', () => {
+    const bad: Array<[string, unknown]> = [
+      ['dest', id(1).subarray(1)],
+      ['hops', 11],
+      ['max', 0],
+      ['hid', -1],
+      ['exact', 1],
+      ['path', [id(3), id(4), id(5)]],
+      ['body', 'not a frame'],
+      ['via', [id(1), 'x']],
+    ];
+    for (const [field, value] of bad) {
+      const body = { ...envelope(), [field]: value };
+      const expected = decodeFrame(encodeFrame('RPC_ROUTE', { ...body, body: new Uint8Array(8) } as never));
+      if (field !== 'body') expect(expected).toEqual({ ok: false, error: 'schema' });
+      expect(read(body)).toEqual({ ok: false, error: 'schema' });
+    }
+  });
+});
+
 describe('held frames', () => {
   const bodies: { [N in MessageName]?: MessageBodies[N] } = {
     PING: { rid: 1, kind: 'node' },
