@@ -311,7 +311,7 @@ export class LookupRun {
     }
     // Named ids stay candidates of this lookup until they answer themselves; only those
     // whose referrer kept its credit reach the routing table, at the end (finish).
-    for (const id of nodes) this.candidates.named(toHex(id), id, fromHex);
+    this.candidates.namedAll(nodes, fromHex);
     return { records, nodes: nodes.length };
   }
 
