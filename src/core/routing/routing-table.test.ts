@@ -280,6 +280,22 @@ describe('RoutingTable', () => {
     expect(table.has('not hex')).toBe(false);
   });
 
+  it('members() reads a bucket in place as bucket() copies it: ids, lastSeen and lost, oldest first', () => {
+    const { table, members } = fullBucket(4);
+    table.markLost(members[1]!);
+    table.update(members[0]!, 50);
+    const view = table.members(3);
+    const read = Array.from({ length: view.length }, (_, at) => ({
+      idHex: view.ref(at).idHex,
+      lastSeen: view.lastSeen(at),
+      lost: view.lost(at),
+    }));
+    expect(read).toEqual(table.bucket(3).map((c) => ({ idHex: c.idHex, lastSeen: c.lastSeen, lost: c.lost === true })));
+    // members[0] was heard from last: it moved to the end, behind the lost members[1].
+    expect(read.map((m) => m.lost)).toEqual([true, false, false, false]);
+    expect(table.members(200).length).toBe(0);
+  });
+
   it('rejects bad arguments with labelled errors', () => {
     const self = seededRandom(5).bytes(32);
     expect(() => new RoutingTable(new Uint8Array(31))).toThrow(/self/);

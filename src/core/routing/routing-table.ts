@@ -333,6 +333,15 @@ export class RoutingTable {
     return this.buckets[i]?.map((slot) => this.snapshot(slot)) ?? [];
   }
 
+  /**
+   * Bucket `i`'s members read in place, oldest first: for the neighbour plan, which reads
+   * every bucket on each review, and copied each member into a Contact to do so. Valid
+   * only until the table next changes.
+   */
+  members(i: number): BucketMembers {
+    return new BucketReader(this.buckets[i] ?? NO_CONTACTS, this.slots);
+  }
+
   /** Replacement cache of bucket `i`, most recent last. */
   replacements(i: number): readonly Contact[] {
     return this.caches[i]?.map((slot) => this.snapshot(slot)) ?? [];
@@ -608,6 +617,37 @@ export class RoutingTable {
     const { refs } = this.slots;
     const at = cache.findIndex((slot) => refs[slot] === ref);
     return at < 0 ? -1 : cache.splice(at, 1)[0]!;
+  }
+}
+
+/** A bucket's members by position, 0 the oldest (RoutingTable.members). */
+export interface BucketMembers {
+  readonly length: number;
+  ref(at: number): ContactId;
+  lastSeen(at: number): number;
+  lost(at: number): boolean;
+}
+
+class BucketReader implements BucketMembers {
+  constructor(
+    private readonly bucket: readonly number[],
+    private readonly slots: ContactSlots,
+  ) {}
+
+  get length(): number {
+    return this.bucket.length;
+  }
+
+  ref(at: number): ContactId {
+    return this.slots.refs[this.bucket[at]!]!;
+  }
+
+  lastSeen(at: number): number {
+    return this.slots.seen[this.bucket[at]!]!;
+  }
+
+  lost(at: number): boolean {
+    return this.slots.lost[this.bucket[at]!] === 1;
   }
 }
 
