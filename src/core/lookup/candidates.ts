@@ -41,6 +41,8 @@ export class Candidates {
    * by answer after answer, and hex for each was a lookup's largest cost per answer.
    */
   private readonly byWord = new Map<number, Candidate>();
+  /** Every candidate, closest first; undefined once one joins or leaves (inPlay). */
+  private order: Candidate[] | undefined;
   private readonly strikes = new Map<string, number>();
   /** Referrers caught naming a silent id implausibly close to the target. */
   private readonly forgers = new Set<string>();
@@ -219,10 +221,14 @@ export class Candidates {
       .map((c) => c.id);
   }
 
+  /**
+   * Candidates still in play, closest first. The order of all of them is kept until one
+   * joins or leaves (states and forgers change more often, and cost only the filter):
+   * every step of a lookup asks, and sorting them all each time was a lookup's own largest cost.
+   */
   private inPlay(): Candidate[] {
-    return [...this.all.values()]
-      .filter((c) => c.state !== 'silent' && !this.isForger(c.hex))
-      .sort((a, b) => compareDistance(this.target, a.id, b.id));
+    const order = (this.order ??= [...this.all.values()].sort((a, b) => compareDistance(this.target, a.id, b.id)));
+    return order.filter((c) => c.state !== 'silent' && !this.isForger(c.hex));
   }
 
   private discredit(by: string): void {
@@ -236,6 +242,7 @@ export class Candidates {
   }
 
   private add(c: Candidate): void {
+    this.order = undefined;
     this.all.set(c.hex, c);
     const word = prefixOf(c.id) | 0;
     c.sameWord = this.byWord.get(word);
@@ -243,6 +250,7 @@ export class Candidates {
   }
 
   private remove(c: Candidate): void {
+    this.order = undefined;
     this.all.delete(c.hex);
     const word = prefixOf(c.id) | 0;
     const first = this.byWord.get(word)!;
