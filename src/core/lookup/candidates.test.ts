@@ -49,6 +49,8 @@ describe('Candidates', () => {
     expect(views(all)).toEqual(views(one));
     expect(all.referrersOf(toHex(lies[3]!))).toEqual(['late']);
     expect(all.referrersOf(toHex(lies[4]!)).sort()).toEqual(['honest', 'late']);
+    // Hex for any id: a candidate's, or one no candidate has (dropped with the liar's word).
+    for (const id of [lies[4]!, lies[2]!, honest[1]!, self]) expect(all.hexOf(id)).toBe(toHex(id));
   });
 
   it('returns as closest only nodes that answered, however close the named ones claim to be', () => {

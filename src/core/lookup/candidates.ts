@@ -84,6 +84,11 @@ export class Candidates {
     }
   }
 
+  /** `id` as hex: a candidate's own, else made afresh. */
+  hexOf(id: NodeId): string {
+    return this.withId(id)?.hex ?? toHex(id);
+  }
+
   /** The node answered from its own id: from now on it is a usable contact. */
   answered(hex: string, id: NodeId): void {
     if (hex === this.selfHex) return;

@@ -96,8 +96,11 @@ describe('Router: the next hop', () => {
     neighbours.push(twin);
     const chosen = new Set<string>();
     for (let round = 0; round < 20; round++) {
-      const dest = round < 10 ? rnd.bytes(32) : neighbours[0]!.map((b, i) => (i < 4 ? b : rnd.bytes(1)[0]!));
       const onPath = neighbours.slice(5 + round, 7 + round);
+      // Random destinations; then ones near the twins (their prefixes tie); then ones nearest
+      // a neighbour on the path, which must be passed over for the next best.
+      const near = round < 10 ? undefined : round < 15 ? neighbours[0]! : onPath[round % 2]!;
+      const dest = near === undefined ? rnd.bytes(32) : near.map((b, i) => (i < 4 ? b : rnd.bytes(1)[0]!));
       const eligible = neighbours.filter((n) => !onPath.includes(n));
       const best = eligible.reduce((a, b) => (compareDistance(dest, a, b) <= 0 ? a : b));
       const expected = compareDistance(dest, best, self) < 0 ? [toHex(best)] : [];

@@ -255,35 +255,45 @@ export class Router {
 
   private nextHop(envelope: RouteMsg, tried: readonly string[]): Hop | undefined {
     const { dest, path } = envelope;
-    let best: Hop | undefined;
-    let bestPrefixDistance = 0;
     const destPrefix = prefixOf(dest);
     const viaFirst = envelope.via?.[0];
     // Compared by prefix before the whole id: most neighbours differ in their first 32 bits.
     // No prefix is a fraction: one matches none.
     const viaPrefix = viaFirst === undefined ? 0.5 : prefixOf(viaFirst) | 0;
     // The closest eligible neighbour, whatever order they are listed in: distinct ids are at
-    // distinct distances, so there are no ties to break.
+    // distinct distances, so there are no ties to break. Found on the prefixes alone (decisive
+    // almost always; the whole id only breaks a tie of prefixes), and only then is the winner
+    // checked against the path and the neighbours tried: checking every new best on the way
+    // read its id and the path's, cache misses on every hop of every message. A winner on the
+    // path (rare: the walk comes from farther away) is set aside and the scan done again.
     const { hops, prefixes } = this.host.hops();
-    for (let i = 0; i < hops.length; i++) {
-      const prefix = prefixes[i]!;
-      // A retraced reply path or a forced first hop wins while its next node is still open.
-      if (prefix === viaPrefix && idsEqual(hops[i]!.id, viaFirst!)) {
-        const neighbour = hops[i]!;
-        if (!tried.includes(neighbour.idHex) && !holds(path, neighbour.id)) return neighbour;
-        continue;
+    let best: Hop | undefined;
+    let setAside: number[] | undefined;
+    for (;;) {
+      let at = -1;
+      let atDistance = 0;
+      for (let i = 0; i < hops.length; i++) {
+        const prefix = prefixes[i]!;
+        // A retraced reply path or a forced first hop wins while its next node is still open.
+        if (prefix === viaPrefix && idsEqual(hops[i]!.id, viaFirst!)) {
+          const neighbour = hops[i]!;
+          if (!tried.includes(neighbour.idHex) && !holds(path, neighbour.id)) return neighbour;
+          continue;
+        }
+        const d = (prefix ^ destPrefix) >>> 0;
+        if (at >= 0 && (d > atDistance || (d === atDistance && compareDistance(dest, hops[i]!.id, hops[at]!.id) >= 0)))
+          continue;
+        if (setAside !== undefined && setAside.includes(i)) continue;
+        at = i;
+        atDistance = d;
       }
-      // Distance first, on the first 32 bits (decisive almost always): most neighbours lose
-      // here, on the prefixes alone, before their record is read. This loop runs on every hop
-      // of every message.
-      const d = (prefix ^ destPrefix) >>> 0;
-      if (best !== undefined && d > bestPrefixDistance) continue;
-      const neighbour = hops[i]!;
-      const { id, idHex } = neighbour;
-      if (best !== undefined && d === bestPrefixDistance && compareDistance(dest, id, best.id) >= 0) continue;
-      if (tried.includes(idHex) || holds(path, id)) continue;
-      best = neighbour;
-      bestPrefixDistance = d;
+      if (at < 0) break;
+      const neighbour = hops[at]!;
+      if (!tried.includes(neighbour.idHex) && !holds(path, neighbour.id)) {
+        best = neighbour;
+        break;
+      }
+      (setAside ??= []).push(at);
     }
     if (best === undefined) return undefined;
     if (compareDistance(dest, best.id, this.host.self) < 0) return best;
