@@ -296,6 +296,20 @@ describe('RoutingTable', () => {
     expect(table.members(200).length).toBe(0);
   });
 
+  it('finds a contact given as hex in every bucket (its bucket read off the hex)', () => {
+    const rnd = seededRandom(12);
+    const self = rnd.bytes(32);
+    const table = new RoutingTable(self);
+    const ids = Array.from({ length: 70 }, (_, i) => randomIdInBucket(self, i, (n) => rnd.bytes(n)));
+    ids.forEach((id, i) => table.update(id, 1000 + i));
+    ids.forEach((id, i) => {
+      expect(table.get(toHex(id))?.idHex).toBe(toHex(id));
+      expect(table.lastSeen(toHex(id))).toBe(1000 + i);
+      expect(table.isLive(toHex(id))).toBe(true);
+    });
+    expect(table.get(toHex(self))).toBeUndefined();
+  });
+
   it('rejects bad arguments with labelled errors', () => {
     const self = seededRandom(5).bytes(32);
     expect(() => new RoutingTable(new Uint8Array(31))).toThrow(/self/);

@@ -560,7 +560,9 @@ export class RoutingTable {
     if (typeof id !== 'string') return isNodeId(id) ? this.slotOfBytes(id) : -1;
     const known = this.ids.find(id);
     if (known === undefined) return -1;
-    const bucket = this.buckets[bucketIndex(this.self, known.id)];
+    // The bucket from the hex just looked up (in cache) rather than from the id's bytes (a
+    // cache miss or two away): the pool found it, so it is an id's hex.
+    const bucket = this.buckets[bucketOfHex(this.selfHex, id)];
     return bucket === undefined ? -1 : this.inBucket(bucket, known);
   }
 
@@ -689,6 +691,19 @@ function removeFrom<T>(list: T[], item: T): void {
   const at = list.indexOf(item);
   if (at >= 0) list.splice(at, 1);
 }
+
+/** bucketIndex() of two ids given as hex (lowercase, as ids' hex always is); -1 when equal. */
+function bucketOfHex(selfHex: string, idHex: string): number {
+  for (let i = 0; i < selfHex.length; i++) {
+    const a = selfHex.charCodeAt(i);
+    const b = idHex.charCodeAt(i);
+    if (a !== b) return 4 * i + Math.clz32(hexValue(a) ^ hexValue(b)) - 28;
+  }
+  return -1;
+}
+
+/** The value of a lowercase hex digit's character code. */
+const hexValue = (code: number): number => (code <= 0x39 ? code - 0x30 : code - 0x57);
 
 /** Buckets up to this size are ordered by insertion in closest() (k is 20 in the product). */
 const INSERTION_MAX = 32;
