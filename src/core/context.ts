@@ -39,8 +39,6 @@ export interface NodeBasics {
 export interface Neighbour {
   readonly id: NodeId;
   readonly idHex: string;
-  /** First 32 bits of the id, for the router's fast distance comparison. */
-  readonly prefix: number;
   openedAt: number;
   lastHeard: number;
   rttMs?: number;

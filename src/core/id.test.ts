@@ -46,10 +46,15 @@ describe('ids', () => {
       for (const at of [0, 1, 62, 63]) {
         const hex = good.slice(0, at) + bad + good.slice(at + 1);
         expect(() => fromHex(hex)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+        expect(isIdHex(hex)).toBe(false);
       }
     }
-    for (const hex of [good.slice(1), `${good}0`, '', 42 as unknown as string])
+    expect(isIdHex(good)).toBe(true);
+    for (const hex of [good.slice(1), `${good}0`, '', 42 as unknown as string]) {
       expect(() => fromHex(hex)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(isIdHex(hex)).toBe(false);
+    }
+    expect(isIdHex(undefined)).toBe(false);
     for (const n of [0, 1, 16, 31, 33, 64]) {
       const bytes = rnd.bytes(n);
       expect(toHex(bytes)).toBe(reference(bytes));

@@ -8,7 +8,6 @@ export type NodeId = Uint8Array;
 export type IdHex = string;
 
 const HEX = '0123456789abcdef';
-const HEX_RE = /^[0-9a-f]{64}$/;
 const encoder = new TextEncoder();
 
 /** The character codes of each byte's high and low hex digit. */
@@ -49,7 +48,12 @@ function anyToHex(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, codes);
 }
 
-export const isIdHex = (s: unknown): s is IdHex => typeof s === 'string' && HEX_RE.test(s);
+/** 64 lowercase hex characters. A loop over the codes, not a regular expression: ids are checked as they come in on every frame. */
+export function isIdHex(s: unknown): s is IdHex {
+  if (typeof s !== 'string' || s.length !== 2 * ID_BYTES) return false;
+  for (let i = 0; i < 2 * ID_BYTES; i++) if (nibble(s.charCodeAt(i)) < 0) return false;
+  return true;
+}
 
 export function fromHex(hex: string): NodeId {
   if (typeof hex !== 'string' || hex.length !== 2 * ID_BYTES) throw notHex(hex);
@@ -93,6 +97,9 @@ export function compareDistance(target: NodeId, a: NodeId, b: NodeId): number {
   }
   return 0;
 }
+
+/** The first 32 bits of an id as an unsigned integer: most ids differ in them, so comparing these first spares reading the rest. */
+export const prefixOf = (id: NodeId): number => ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
 
 export function idsEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -14,6 +14,45 @@ const target = new Uint8Array(32).fill(7);
 const selfHex = toHex(new Uint8Array(32).fill(0xee));
 
 describe('Candidates', () => {
+  it("takes an answer's ids by their bytes as it would one by one by hex, ids that share their first 32 bits included", () => {
+    const one = new Candidates(target, selfHex);
+    const all = new Candidates(target, selfHex);
+    // Made-up ids that all start like the target, as a liar's do; one of them named twice, and our own id.
+    const lies = [1, 2, 3, 4, 5].map((t) => near(target, 20, t));
+    const honest = [1, 2, 3].map((t) => near(target, 1, t));
+    const self = new Uint8Array(32).fill(0xee);
+    const answers: Array<[string, NodeId[]]> = [
+      ['liar', [...lies, lies[2]!, self]],
+      ['honest', [...honest, lies[4]!]],
+      ['other', [honest[0]!, lies[0]!]],
+    ];
+    for (const [by, ids] of answers) {
+      for (const id of ids) one.named(toHex(id), id, by);
+      all.namedAll(ids, by);
+    }
+    const views = (c: Candidates): unknown[] =>
+      [...lies, ...honest, self].map((id) => [c.state(toHex(id)), c.referrersOf(toHex(id)).sort()]);
+    expect(views(all)).toEqual(views(one));
+    expect(all.closestAny(20)).toEqual(one.closestAny(20));
+    // Discrediting the liar drops what only it named, from both of its indexes: naming those
+    // ids again (now by someone believed) starts them afresh, found by their bytes.
+    for (const c of [one, all]) {
+      c.silent(toHex(lies[0]!));
+      c.silent(toHex(lies[1]!));
+    }
+    expect(all.isDiscredited('liar')).toBe(true);
+    expect(views(all)).toEqual(views(one));
+    one.named(toHex(lies[3]!), lies[3]!, 'late');
+    all.namedAll([lies[3]!, lies[4]!], 'late');
+    one.named(toHex(lies[4]!), lies[4]!, 'late');
+    all.namedAll([lies[2]!], 'liar');
+    expect(views(all)).toEqual(views(one));
+    expect(all.referrersOf(toHex(lies[3]!))).toEqual(['late']);
+    expect(all.referrersOf(toHex(lies[4]!)).sort()).toEqual(['honest', 'late']);
+    // Hex for any id: a candidate's, or one no candidate has (dropped with the liar's word).
+    for (const id of [lies[4]!, lies[2]!, honest[1]!, self]) expect(all.hexOf(id)).toBe(toHex(id));
+  });
+
   it('returns as closest only nodes that answered, however close the named ones claim to be', () => {
     const c = new Candidates(target, selfHex);
     const honest = near(target, 2, 1);

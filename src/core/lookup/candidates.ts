@@ -1,4 +1,4 @@
-import { commonPrefixLength, compareDistance, idsEqual, type NodeId } from '../id.js';
+import { commonPrefixLength, compareDistance, idsEqual, prefixOf, toHex, type NodeId } from '../id.js';
 
 /**
  * What a lookup knows about the nodes near its target, and how far it trusts it.
@@ -22,6 +22,8 @@ interface Candidate {
   state: CandidateState;
   /** Hex ids of the nodes that named it; SELF for our own routing table and channels. */
   readonly referrers: Set<string>;
+  /** The next candidate whose id starts with the same 32 bits (Candidates.byWord). */
+  sameWord: Candidate | undefined;
 }
 
 export const SELF = 'self';
@@ -32,6 +34,15 @@ const PER_REFERRER_IN_FLIGHT = 2;
 
 export class Candidates {
   private readonly all = new Map<string, Candidate>();
+  /**
+   * The same candidates by their id's first 32 bits (a chain through `sameWord` where several
+   * share them: a liar's made-up ids may all start like the target). An answer's ~20 ids are
+   * looked up here by their bytes, and turned into hex only when new: most are named again
+   * by answer after answer, and hex for each was a lookup's largest cost per answer.
+   */
+  private readonly byWord = new Map<number, Candidate>();
+  /** Every candidate, closest first; undefined once one joins or leaves (inPlay). */
+  private order: Candidate[] | undefined;
   private readonly strikes = new Map<string, number>();
   /** Referrers caught naming a silent id implausibly close to the target. */
   private readonly forgers = new Set<string>();
@@ -55,15 +66,34 @@ export class Candidates {
   named(hex: string, id: NodeId, by: string): void {
     if (hex === this.selfHex || this.isDiscredited(by)) return;
     const c = this.all.get(hex);
-    if (c === undefined) this.all.set(hex, { id, hex, state: 'named', referrers: new Set([by]) });
+    if (c === undefined) this.add({ id, hex, state: 'named', referrers: new Set([by]), sameWord: undefined });
     else c.referrers.add(by);
+  }
+
+  /** `by` named each of `ids` (an answer's nodes): named() for each, the hex made only for ids new to this lookup. */
+  namedAll(ids: readonly NodeId[], by: string): void {
+    if (this.isDiscredited(by)) return;
+    for (const id of ids) {
+      const c = this.withId(id);
+      if (c !== undefined) {
+        c.referrers.add(by);
+        continue;
+      }
+      const hex = toHex(id);
+      if (hex !== this.selfHex) this.add({ id, hex, state: 'named', referrers: new Set([by]), sameWord: undefined });
+    }
+  }
+
+  /** `id` as hex: a candidate's own, else made afresh. */
+  hexOf(id: NodeId): string {
+    return this.withId(id)?.hex ?? toHex(id);
   }
 
   /** The node answered from its own id: from now on it is a usable contact. */
   answered(hex: string, id: NodeId): void {
     if (hex === this.selfHex) return;
     const c = this.all.get(hex);
-    if (c === undefined) this.all.set(hex, { id, hex, state: 'answered', referrers: new Set() });
+    if (c === undefined) this.add({ id, hex, state: 'answered', referrers: new Set(), sameWord: undefined });
     else c.state = 'answered';
   }
 
@@ -160,7 +190,13 @@ export class Candidates {
     const answered = this.inPlay().filter((c) => c.state === 'answered');
     if (self !== undefined) {
       const at = answered.findIndex((c) => compareDistance(this.target, self, c.id) < 0);
-      const me: Candidate = { id: self, hex: this.selfHex, state: 'answered', referrers: new Set() };
+      const me: Candidate = {
+        id: self,
+        hex: this.selfHex,
+        state: 'answered',
+        referrers: new Set(),
+        sameWord: undefined,
+      };
       answered.splice(at < 0 ? answered.length : at, 0, me);
     }
     return answered.slice(0, count).map((c) => c.hex);
@@ -190,19 +226,51 @@ export class Candidates {
       .map((c) => c.id);
   }
 
+  /**
+   * Candidates still in play, closest first. The order of all of them is kept until one
+   * joins or leaves (states and forgers change more often, and cost only the filter):
+   * every step of a lookup asks, and sorting them all each time was a lookup's own largest cost.
+   */
   private inPlay(): Candidate[] {
-    return [...this.all.values()]
-      .filter((c) => c.state !== 'silent' && !this.isForger(c.hex))
-      .sort((a, b) => compareDistance(this.target, a.id, b.id));
+    const order = (this.order ??= [...this.all.values()].sort((a, b) => compareDistance(this.target, a.id, b.id)));
+    return order.filter((c) => c.state !== 'silent' && !this.isForger(c.hex));
   }
 
   private discredit(by: string): void {
     if (this.discredited.has(by)) return;
     this.discredited.add(by);
-    for (const [hex, c] of this.all) {
+    for (const c of this.all.values()) {
       if (c.state === 'answered') continue;
       c.referrers.delete(by);
-      if (c.referrers.size === 0) this.all.delete(hex);
+      if (c.referrers.size === 0) this.remove(c);
     }
+  }
+
+  private add(c: Candidate): void {
+    this.order = undefined;
+    this.all.set(c.hex, c);
+    const word = prefixOf(c.id) | 0;
+    c.sameWord = this.byWord.get(word);
+    this.byWord.set(word, c);
+  }
+
+  private remove(c: Candidate): void {
+    this.order = undefined;
+    this.all.delete(c.hex);
+    const word = prefixOf(c.id) | 0;
+    const first = this.byWord.get(word)!;
+    if (first === c) {
+      if (c.sameWord === undefined) this.byWord.delete(word);
+      else this.byWord.set(word, c.sameWord);
+      return;
+    }
+    let before = first;
+    while (before.sameWord !== c) before = before.sameWord!;
+    before.sameWord = c.sameWord;
+  }
+
+  private withId(id: NodeId): Candidate | undefined {
+    for (let c = this.byWord.get(prefixOf(id) | 0); c !== undefined; c = c.sameWord) if (idsEqual(c.id, id)) return c;
+    return undefined;
   }
 }

@@ -291,15 +291,7 @@ export class LookupRun {
     }
     let nodes: Uint8Array[] = [];
     let records = 0;
-    if (reply.type === 'FIND_NODE_REPLY' || reply.type === 'FIND_VALUE_REPLY') {
-      nodes = reply.body.nodes;
-      for (const i of reply.body.linked ?? []) {
-        const named = toHex(nodes[i]!);
-        const by = this.linkedBy.get(named);
-        if (by === undefined) this.linkedBy.set(named, new Set([fromHex]));
-        else by.add(fromHex);
-      }
-    }
+    if (reply.type === 'FIND_NODE_REPLY' || reply.type === 'FIND_VALUE_REPLY') nodes = reply.body.nodes;
     if (reply.type === 'FIND_VALUE_REPLY' && this.kind) {
       for (const raw of reply.body.records) {
         const checked = checkRecord(raw, host.clock.now(), host.verify);
@@ -311,7 +303,16 @@ export class LookupRun {
     }
     // Named ids stay candidates of this lookup until they answer themselves; only those
     // whose referrer kept its credit reach the routing table, at the end (finish).
-    for (const id of nodes) this.candidates.named(toHex(id), id, fromHex);
+    this.candidates.namedAll(nodes, fromHex);
+    if (reply.type === 'FIND_NODE_REPLY' || reply.type === 'FIND_VALUE_REPLY') {
+      // Their hex as the candidates hold it, made afresh only for ids they do not (a discredited referrer's).
+      for (const i of reply.body.linked ?? []) {
+        const named = this.candidates.hexOf(nodes[i]!);
+        const by = this.linkedBy.get(named);
+        if (by === undefined) this.linkedBy.set(named, new Set([fromHex]));
+        else by.add(fromHex);
+      }
+    }
     return { records, nodes: nodes.length };
   }
 

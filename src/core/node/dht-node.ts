@@ -33,6 +33,7 @@ import { Gateway } from './gateway.js';
 import { Liveness } from './liveness.js';
 import { Maintenance } from './maintenance.js';
 import { Messenger } from './messenger.js';
+import { NeighbourMap } from './neighbour-map.js';
 import { NeighbourSet } from './neighbour-set.js';
 import { NeighbourVetting } from './neighbour-vetting.js';
 import { QuietContacts } from './quiet-contacts.js';
@@ -167,7 +168,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     };
 
     // What the parts share: plain state, no behaviour of its own.
-    const neighbours = new Map<string, Neighbour>();
+    const neighbours = new NeighbourMap();
     this.neighbours = neighbours;
     const flood = (this.flood = opts.flood === false ? undefined : new FloodGuard(opts.flood, neighbours));
     const transport = (this.transport = outgoingTransport(opts.transport, flood, neighbours, this.clock, count));

@@ -1,6 +1,5 @@
 import type { Neighbour } from '../context.js';
 import type { NodeId } from '../id.js';
-import { prefixOf } from '../routing/router.js';
 import type { PeerKind } from '../wire/messages.js';
 
 /**
@@ -12,9 +11,9 @@ import type { PeerKind } from '../wire/messages.js';
  * Every field is set in the constructor, so V8 gives all neighbours one compact shape. A
  * number field that ever holds a value outside the small-integer range (31 bits) keeps
  * each value in a box of its own, 16 bytes: a clock reading (~1.7e12 ms) always is, and so
- * is half of all 32-bit prefixes. So the times other than `openedAt` are kept as offsets
- * from it (small integers for the first 24 days of a channel), and the prefix as a signed
- * 32-bit number; the accessors give back the same numbers. An offset is exact: a time and
+ * would be. So the times other than `openedAt` are kept as offsets from it (small integers
+ * for the first 24 days of a channel); the accessors give back the same numbers. (The id's
+ * first 32 bits, which the router compares, sit in neighbour-map.ts's typed array.) An offset is exact: a time and
  * `openedAt` are whole milliseconds (Date.now(), the simulator's clock), or within a factor
  * of two of each other, where a difference of doubles is exact.
  */
@@ -32,8 +31,6 @@ class NeighbourRecord implements Neighbour {
   lostInARow = 0;
   testsFailedInARow = 0;
   floodRow = -1;
-  /** prefix | 0. */
-  private readonly signedPrefix: number;
   /** lastHeard - openedAt. */
   private heard = 0;
   /** nextTestAt - openedAt; null for Infinity (a box again otherwise). */
@@ -45,11 +42,6 @@ class NeighbourRecord implements Neighbour {
     this.id = id;
     this.idHex = idHex;
     this.openedAt = now;
-    this.signedPrefix = prefixOf(id) | 0;
-  }
-
-  get prefix(): number {
-    return this.signedPrefix >>> 0;
   }
 
   get lastHeard(): number {

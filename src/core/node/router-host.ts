@@ -1,11 +1,12 @@
-import type { Neighbour, NodeBasics, Neighbours } from '../context.js';
+import type { NodeBasics, Neighbours } from '../context.js';
 import type { CounterName } from '../counters.js';
 import type { NodeId } from '../id.js';
-import type { RouterHost } from '../routing/router.js';
+import { listHops, type HopList, type RouterHost } from '../routing/router.js';
 import type { Frame } from '../wire/codec.js';
 import type { FrameTransport } from '../wire/frame-transport.js';
 import type { Message, RouteMsg } from '../wire/messages.js';
 import { ackTimeoutMs } from './liveness.js';
+import { NeighbourMap } from './neighbour-map.js';
 
 /** A hop to a neighbour heard from within this window is not acknowledged. */
 const ACK_FREE_AFTER_HEARD_MS = 1_000;
@@ -47,8 +48,10 @@ export class MessengerRouterHost implements RouterHost {
     this.random = host.random;
   }
 
-  neighbours(): Iterable<Neighbour> {
-    return this.host.neighbours.values();
+  /** The node's channels as kept for the router (neighbour-map.ts); a plain Map (tests) is listed afresh. */
+  hops(): HopList {
+    const { neighbours } = this.host;
+    return neighbours instanceof NeighbourMap ? neighbours : listHops(neighbours.values());
   }
 
   ackTimeoutMs(peer: string): number {

@@ -1,5 +1,5 @@
 import { bitAt, type NodeId } from '../id.js';
-import type { Contact, ContactId, RoutingTable } from './routing-table.js';
+import type { BucketMembers, ContactId, RoutingTable } from './routing-table.js';
 
 /**
  * Which contacts deserve one of the scarce open channels (docs/ARCHITECTURE.md, The neighbour-set rule).
@@ -54,7 +54,7 @@ export function planNeighbours(
   // First one neighbour per bucket (what reachability needs), then fill up the sub-prefixes.
   const groupsByBucket = table
     .nonEmptyBuckets()
-    .map((b) => subPrefixGroups(table.bucket(b).filter(usable), b, open, policy.perBucket));
+    .map((b) => subPrefixGroups(table.members(b), usable, b, open, policy.perBucket));
   for (const groups of groupsByBucket) take(groups[0]);
   const required = new Set(desired);
   for (let round = 1; round < policy.perBucket; round++) {
@@ -70,34 +70,45 @@ export function planNeighbours(
 /**
  * One representative per sub-prefix of the bucket (bits b+1, b+2), preferring contacts we
  * already have a channel to (so the plan is stable and costs no new connections), then
- * the most recently seen.
+ * the most recently seen. The bucket's usable members are read in place, by position
+ * (the table's copy of each as a Contact was most of a review's cost); the sub-prefixes
+ * are ranked in the order each was first met, as they always were, so that ties come out
+ * the same.
  */
 function subPrefixGroups(
-  bucket: readonly Contact[],
+  bucket: BucketMembers,
+  usable: (c: ContactId) => boolean,
   b: number,
   open: ReadonlySet<string>,
   perBucket: number,
-): Contact[] {
-  const best = new Map<number, Contact>();
-  for (const c of bucket) {
+): ContactId[] {
+  const better = (x: number, y: number): boolean => {
+    const xo = open.has(bucket.ref(x).idHex);
+    const yo = open.has(bucket.ref(y).idHex);
+    if (xo !== yo) return xo;
+    const xl = bucket.lost(x);
+    if (xl !== bucket.lost(y)) return !xl;
+    return bucket.lastSeen(x) > bucket.lastSeen(y);
+  };
+  const members: number[] = [];
+  // Per sub-prefix, the position of its best member; the sub-prefixes in the order first met.
+  const best = [-1, -1, -1, -1];
+  const met: number[] = [];
+  for (let at = 0; at < bucket.length; at++) {
+    const c = bucket.ref(at);
+    if (!usable(c)) continue;
+    members.push(at);
     const group = b + 2 < 256 ? (bitAt(c.id, b + 1) << 1) | bitAt(c.id, b + 2) : 0;
-    const current = best.get(group);
-    if (current === undefined || better(c, current, open)) best.set(group, c);
+    const current = best[group]!;
+    if (current < 0) met.push(group);
+    if (current < 0 || better(at, current)) best[group] = at;
   }
-  const picked = [...best.values()].sort((x, y) => (better(x, y, open) ? -1 : 1));
+  const picked = met.map((group) => best[group]!).sort((x, y) => (better(x, y) ? -1 : 1));
   // A bucket with fewer sub-prefixes than slots (deep buckets) fills up with its other contacts.
-  for (const c of [...bucket].reverse()) {
+  for (let i = members.length - 1; i >= 0; i--) {
     if (picked.length >= perBucket) break;
-    if (!picked.includes(c)) picked.push(c);
+    if (!picked.includes(members[i]!)) picked.push(members[i]!);
   }
-  return picked.slice(0, perBucket);
-}
-
-function better(a: Contact, b: Contact, open: ReadonlySet<string>): boolean {
-  const ao = open.has(a.idHex);
-  const bo = open.has(b.idHex);
-  if (ao !== bo) return ao;
-  const al = a.lost === true;
-  if (al !== (b.lost === true)) return !al;
-  return a.lastSeen > b.lastSeen;
+  if (picked.length > perBucket) picked.length = perBucket;
+  return picked.map((at) => bucket.ref(at));
 }

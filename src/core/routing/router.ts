@@ -3,7 +3,7 @@ import { MAX_FRAME_BYTES, MAX_HOPS } from '../constants.js';
 import type { CounterName } from '../counters.js';
 import type { Clock, Random } from '../environment.js';
 import type { FrameTransport } from '../wire/frame-transport.js';
-import { compareDistance, idsEqual, type NodeId } from '../id.js';
+import { compareDistance, idsEqual, prefixOf, type NodeId } from '../id.js';
 import type { Message, MessageBodies, MessageName, RouteMsg } from '../wire/messages.js';
 
 /**
@@ -25,7 +25,7 @@ export interface RouterHost {
   readonly clock: Clock;
   readonly random: Random;
   /** Open channels. */
-  neighbours(): Iterable<Hop>;
+  hops(): HopList;
   /** Acknowledgement timeout for a hop to this neighbour. */
   ackTimeoutMs(peerHex: string): number;
   /** True when the neighbour was heard from so recently that a hop to it needs no acknowledgement. */
@@ -48,7 +48,23 @@ export interface RouterHost {
 }
 
 /** An open channel, as the host lists them. */
-type Hop = { readonly id: NodeId; readonly idHex: string; readonly prefix: number };
+type Hop = { readonly id: NodeId; readonly idHex: string };
+
+/**
+ * The open channels, and at the same index each one's first 32 bits as a signed number
+ * (`prefixOf(id) | 0`): a hop is chosen by scanning the prefixes side by side, reading a
+ * record only when its prefix makes it a contender (node/neighbour-map.ts keeps one).
+ */
+export interface HopList {
+  readonly hops: readonly Hop[];
+  readonly prefixes: Int32Array;
+}
+
+/** A HopList of `hops`, made afresh (for a host whose channels are not kept as one). */
+export function listHops(hops: Iterable<Hop>): HopList {
+  const list = [...hops];
+  return { hops: list, prefixes: Int32Array.from(list, (hop) => prefixOf(hop.id) | 0) };
+}
 
 interface PendingHop {
   envelope: RouteMsg;
@@ -82,8 +98,7 @@ function holds(ids: readonly NodeId[], id: NodeId): boolean {
   return false;
 }
 
-/** The first 32 bits of an id as an unsigned integer. */
-export const prefixOf = (id: NodeId): number => ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
+export { prefixOf } from '../id.js';
 
 export class Router {
   private readonly pending = new Map<number, PendingHop>();
@@ -244,30 +259,45 @@ export class Router {
 
   private nextHop(envelope: RouteMsg, tried: readonly string[]): Hop | undefined {
     const { dest, path } = envelope;
-    let best: Hop | undefined;
-    let bestPrefixDistance = 0;
     const destPrefix = prefixOf(dest);
     const viaFirst = envelope.via?.[0];
     // Compared by prefix before the whole id: most neighbours differ in their first 32 bits.
-    const viaPrefix = viaFirst === undefined ? -1 : prefixOf(viaFirst);
-    for (const neighbour of this.host.neighbours()) {
-      const { id, idHex, prefix } = neighbour;
-      // A retraced reply path or a forced first hop wins while its next node is still open.
-      if (prefix === viaPrefix && idsEqual(id, viaFirst!)) {
-        if (!tried.includes(idHex) && !holds(path, id)) return neighbour;
-        continue;
+    // No prefix is a fraction: one matches none.
+    const viaPrefix = viaFirst === undefined ? 0.5 : prefixOf(viaFirst) | 0;
+    // The closest eligible neighbour, whatever order they are listed in: distinct ids are at
+    // distinct distances, so there are no ties to break. Found on the prefixes alone (decisive
+    // almost always; the whole id only breaks a tie of prefixes), and only then is the winner
+    // checked against the path and the neighbours tried: checking every new best on the way
+    // read its id and the path's, cache misses on every hop of every message. A winner on the
+    // path (rare: the walk comes from farther away) is set aside and the scan done again.
+    const { hops, prefixes } = this.host.hops();
+    let best: Hop | undefined;
+    let setAside: number[] | undefined;
+    for (;;) {
+      let at = -1;
+      let atDistance = 0;
+      for (let i = 0; i < hops.length; i++) {
+        const prefix = prefixes[i]!;
+        // A retraced reply path or a forced first hop wins while its next node is still open.
+        if (prefix === viaPrefix && idsEqual(hops[i]!.id, viaFirst!)) {
+          const neighbour = hops[i]!;
+          if (!tried.includes(neighbour.idHex) && !holds(path, neighbour.id)) return neighbour;
+          continue;
+        }
+        const d = (prefix ^ destPrefix) >>> 0;
+        if (at >= 0 && (d > atDistance || (d === atDistance && compareDistance(dest, hops[i]!.id, hops[at]!.id) >= 0)))
+          continue;
+        if (setAside !== undefined && setAside.includes(i)) continue;
+        at = i;
+        atDistance = d;
       }
-      // Distance first, on the first 32 bits (decisive almost always): most neighbours lose
-      // here, before the costlier path checks. This loop runs on every hop of every message.
-      const d = (prefix ^ destPrefix) >>> 0;
-      if (
-        best !== undefined &&
-        (d > bestPrefixDistance || (d === bestPrefixDistance && compareDistance(dest, id, best.id) >= 0))
-      )
-        continue;
-      if (tried.includes(idHex) || holds(path, id)) continue;
-      best = neighbour;
-      bestPrefixDistance = d;
+      if (at < 0) break;
+      const neighbour = hops[at]!;
+      if (!tried.includes(neighbour.idHex) && !holds(path, neighbour.id)) {
+        best = neighbour;
+        break;
+      }
+      (setAside ??= []).push(at);
     }
     if (best === undefined) return undefined;
     if (compareDistance(dest, best.id, this.host.self) < 0) return best;

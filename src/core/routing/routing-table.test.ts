@@ -259,6 +259,57 @@ describe('RoutingTable', () => {
     expect(dead).toEqual([toHex(cached), toHex(a)]);
   });
 
+  it('finds a contact given as bytes only when every byte matches, not just the first eight', () => {
+    const rnd = seededRandom(11);
+    const self = rnd.bytes(32);
+    const table = new RoutingTable(self);
+    const id = rnd.bytes(32);
+    table.update(id, 5);
+    const twin = id.slice();
+    twin[31] = twin[31]! ^ 1;
+    expect(table.has(id)).toBe(true);
+    expect(table.lastSeen(id)).toBe(5);
+    expect(table.has(twin)).toBe(false);
+    expect(table.isLive(twin)).toBe(false);
+    expect(table.lastSeen(twin)).toBeUndefined();
+    // Its twin is a contact of its own, and updating either leaves the other as it was.
+    expect(table.update(twin, 6).kind).toBe('added');
+    expect(table.update(id, 7).kind).toBe('updated');
+    expect([table.lastSeen(id), table.lastSeen(twin)]).toEqual([7, 6]);
+    expect(table.has(self)).toBe(false);
+    expect(table.has('not hex')).toBe(false);
+  });
+
+  it('members() reads a bucket in place as bucket() copies it: ids, lastSeen and lost, oldest first', () => {
+    const { table, members } = fullBucket(4);
+    table.markLost(members[1]!);
+    table.update(members[0]!, 50);
+    const view = table.members(3);
+    const read = Array.from({ length: view.length }, (_, at) => ({
+      idHex: view.ref(at).idHex,
+      lastSeen: view.lastSeen(at),
+      lost: view.lost(at),
+    }));
+    expect(read).toEqual(table.bucket(3).map((c) => ({ idHex: c.idHex, lastSeen: c.lastSeen, lost: c.lost === true })));
+    // members[0] was heard from last: it moved to the end, behind the lost members[1].
+    expect(read.map((m) => m.lost)).toEqual([true, false, false, false]);
+    expect(table.members(200).length).toBe(0);
+  });
+
+  it('finds a contact given as hex in every bucket (its bucket read off the hex)', () => {
+    const rnd = seededRandom(12);
+    const self = rnd.bytes(32);
+    const table = new RoutingTable(self);
+    const ids = Array.from({ length: 70 }, (_, i) => randomIdInBucket(self, i, (n) => rnd.bytes(n)));
+    ids.forEach((id, i) => table.update(id, 1000 + i));
+    ids.forEach((id, i) => {
+      expect(table.get(toHex(id))?.idHex).toBe(toHex(id));
+      expect(table.lastSeen(toHex(id))).toBe(1000 + i);
+      expect(table.isLive(toHex(id))).toBe(true);
+    });
+    expect(table.get(toHex(self))).toBeUndefined();
+  });
+
   it('rejects bad arguments with labelled errors', () => {
     const self = seededRandom(5).bytes(32);
     expect(() => new RoutingTable(new Uint8Array(31))).toThrow(/self/);
@@ -316,6 +367,32 @@ describe('RoutingTable', () => {
         }
       });
     }
+
+    it('matches brute force for members that agree on their first eight bytes and for buckets past bit 38', () => {
+      // closest() keys members by their first eight bytes (ContactSlots.hi, lo): ties there,
+      // and buckets whose distance keys start past byte 4, must fall back to the whole id.
+      const rnd = seededRandom(77);
+      const self = rnd.bytes(32);
+      const table = new RoutingTable(self, { k: 20 });
+      const twinBase = randomIdInBucket(self, 2, (n) => rnd.bytes(n));
+      for (let i = 0; i < 12; i++) {
+        const twin = twinBase.slice();
+        for (let b = 8; b < 32; b++) twin[b] = rnd.bytes(1)[0]!;
+        table.update(twin, i);
+      }
+      for (const index of [39, 40, 47, 60, 100, 200]) {
+        for (const id of idsInBucket(self, index, 3, rnd)) table.update(id, index);
+      }
+      for (let i = 0; i < 50; i++) table.update(rnd.bytes(32), 100 + i);
+      const targets: NodeId[] = [self.slice(), twinBase];
+      for (let i = 0; i < 20; i++) targets.push(rnd.bytes(32));
+      for (const index of [38, 39, 41, 60, 100, 200, 250])
+        targets.push(randomIdInBucket(self, index, (n) => rnd.bytes(n)));
+      for (const target of targets) {
+        for (const n of [1, 5, 20, table.size])
+          expect(hexes(table.closest(target, n))).toEqual(brute(table, target, n));
+      }
+    });
 
     it('returns nothing for n <= 0 and includes a contact equal to the target', () => {
       const rnd = seededRandom(9);
