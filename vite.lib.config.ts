@@ -47,7 +47,18 @@ function packageWorkerUrl(): Plugin {
 
 const common: UserConfig = { publicDir: false, base: './', logLevel: 'warn' };
 
-const browserBuild = (entry: string, fileName: string, emptyOutDir: boolean, plugins: Plugin[] = []): UserConfig => ({
+/**
+ * `split`: the page's entry keeps its dynamic imports as chunks of their own beside it (the
+ * pure-JS Ed25519, crypto/pure-ed25519.ts: loaded only where WebCrypto has no Ed25519). The
+ * worker stays one file, its dynamic imports inlined.
+ */
+const browserBuild = (
+  entry: string,
+  fileName: string,
+  emptyOutDir: boolean,
+  plugins: Plugin[] = [],
+  split = false,
+): UserConfig => ({
   ...common,
   plugins,
   build: {
@@ -58,13 +69,15 @@ const browserBuild = (entry: string, fileName: string, emptyOutDir: boolean, plu
     minify: false,
     sourcemap: false,
     lib: { entry, formats: ['es'], fileName: () => fileName },
-    rolldownOptions: { output: { codeSplitting: false } },
+    rolldownOptions: {
+      output: split ? { chunkFileNames: 'chunk-[name]-[hash].js' } : { codeSplitting: false },
+    },
   },
 });
 
 export default defineConfig(({ mode }): UserConfig => {
   if (mode === 'worker') return browserBuild('worker/dht.worker.ts', 'worker.js', true);
-  if (mode === 'browser') return browserBuild('src/index.ts', 'index.js', false, [packageWorkerUrl()]);
+  if (mode === 'browser') return browserBuild('src/index.ts', 'index.js', false, [packageWorkerUrl()], true);
   if (mode === 'node') {
     return {
       ...common,
