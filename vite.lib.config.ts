@@ -45,6 +45,26 @@ function packageWorkerUrl(): Plugin {
   };
 }
 
+/**
+ * The Node build imports the pure-JS Ed25519 statically: a server has no page load to spare
+ * it from, and a chunk of its own would only reshuffle the Node build's shared chunks.
+ */
+function nodeStaticEd25519(): Plugin {
+  const lazy = "??= import('./pure-ed25519.js')";
+  return {
+    name: 'macula-node-static-ed25519',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('/src/crypto/async-ed25519.ts')) return null;
+      if (!code.includes(lazy)) this.error(`async-ed25519.ts no longer loads ${lazy}`);
+      return {
+        code: `import * as pureEd25519Static from './pure-ed25519.js';\n${code.replace(lazy, '??= Promise.resolve(pureEd25519Static)')}`,
+        map: null,
+      };
+    },
+  };
+}
+
 const common: UserConfig = { publicDir: false, base: './', logLevel: 'warn' };
 
 /**
@@ -81,6 +101,7 @@ export default defineConfig(({ mode }): UserConfig => {
   if (mode === 'node') {
     return {
       ...common,
+      plugins: [nodeStaticEd25519()],
       build: {
         target: 'node20',
         outDir: 'dist/node',

@@ -31,7 +31,7 @@ export interface AsyncEd25519 {
 let pure: Promise<typeof import('./pure-ed25519.js')> | undefined;
 
 /** The pure-JS Ed25519 (pure-ed25519.ts), imported the first time a fallback needs it. */
-export const pureEd25519 = (): Promise<typeof import('./pure-ed25519.js')> => (pure ??= import('./pure-ed25519.js'));
+const pureEd25519 = (): Promise<typeof import('./pure-ed25519.js')> => (pure ??= import('./pure-ed25519.js'));
 
 /** The platform's Ed25519, looked for once per thread and shared by every user of this module. */
 let platform: Promise<WebEd25519 | undefined> | undefined;

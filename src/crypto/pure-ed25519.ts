@@ -1,4 +1,4 @@
-/**
+/*
  * The pure-JS Ed25519 (@noble/curves, through core/identity.ts) as the page loads it: on
  * demand, in a chunk of its own (async-ed25519.ts imports this module dynamically). A page
  * whose browser has WebCrypto's Ed25519 never fetches or parses it; one without it, or one

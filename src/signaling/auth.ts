@@ -1,4 +1,4 @@
-/**
+/*
  * The two signatures of the relay protocol (signed-bytes.ts says what they cover), signed
  * and checked synchronously with the pure-JS Ed25519 (core/identity.ts): for the relay, Node
  * and the tests. The page signs and checks through its AsyncEd25519 (signed-bytes.ts), so

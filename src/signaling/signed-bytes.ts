@@ -1,4 +1,4 @@
-/**
+/*
  * The signed bytes of the relay protocol (docs/ARCHITECTURE.md, Identity and trust), and
  * signing and checking them through an AsyncEd25519 (crypto/async-ed25519.ts):
  * - hello: proves to the relay that a socket holds the key of the node id it claims;
