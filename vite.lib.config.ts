@@ -5,7 +5,9 @@
  *                                   without a bundler cannot resolve bare imports inside a
  *                                   worker: import maps do not apply there)
  *   browser dist/browser/index.js   createPeer and the errors, every dependency inlined
- *                                   (simple-peer's prebuilt bundle: no Node polyfills)
+ *                                   (simple-peer's prebuilt bundle: no Node polyfills), with
+ *                                   its chunks beside it: one it imports, and the pure-JS
+ *                                   Ed25519 it imports only where WebCrypto has none
  *   node    dist/node/*.js          the relay, the CLI, the test kit and the Node peer (ws stays a
  *                                   dependency; @roamhq/wrtc an optional peer dependency, imported
  *                                   only when a Node peer starts)
