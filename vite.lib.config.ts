@@ -5,7 +5,9 @@
  *                                   without a bundler cannot resolve bare imports inside a
  *                                   worker: import maps do not apply there)
  *   browser dist/browser/index.js   createPeer and the errors, every dependency inlined
- *                                   (simple-peer's prebuilt bundle: no Node polyfills)
+ *                                   (simple-peer's prebuilt bundle: no Node polyfills), with
+ *                                   its chunks beside it: one it imports, and the pure-JS
+ *                                   Ed25519 it imports only where WebCrypto has none
  *   node    dist/node/*.js          the relay, the CLI, the test kit and the Node peer (ws stays a
  *                                   dependency; @roamhq/wrtc an optional peer dependency, imported
  *                                   only when a Node peer starts)
@@ -45,9 +47,40 @@ function packageWorkerUrl(): Plugin {
   };
 }
 
+/**
+ * The Node build imports the pure-JS Ed25519 statically: a server has no page load to spare
+ * it from, and a chunk of its own would only reshuffle the Node build's shared chunks.
+ */
+function nodeStaticEd25519(): Plugin {
+  const lazy = "??= import('./pure-ed25519.js')";
+  return {
+    name: 'macula-node-static-ed25519',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('/src/crypto/async-ed25519.ts')) return null;
+      if (!code.includes(lazy)) this.error(`async-ed25519.ts no longer loads ${lazy}`);
+      return {
+        code: `import * as pureEd25519Static from './pure-ed25519.js';\n${code.replace(lazy, '??= Promise.resolve(pureEd25519Static)')}`,
+        map: null,
+      };
+    },
+  };
+}
+
 const common: UserConfig = { publicDir: false, base: './', logLevel: 'warn' };
 
-const browserBuild = (entry: string, fileName: string, emptyOutDir: boolean, plugins: Plugin[] = []): UserConfig => ({
+/**
+ * `split`: the page's entry keeps its dynamic imports as chunks of their own beside it (the
+ * pure-JS Ed25519, crypto/pure-ed25519.ts: loaded only where WebCrypto has no Ed25519). The
+ * worker stays one file, its dynamic imports inlined.
+ */
+const browserBuild = (
+  entry: string,
+  fileName: string,
+  emptyOutDir: boolean,
+  plugins: Plugin[] = [],
+  split = false,
+): UserConfig => ({
   ...common,
   plugins,
   build: {
@@ -58,16 +91,19 @@ const browserBuild = (entry: string, fileName: string, emptyOutDir: boolean, plu
     minify: false,
     sourcemap: false,
     lib: { entry, formats: ['es'], fileName: () => fileName },
-    rolldownOptions: { output: { codeSplitting: false } },
+    rolldownOptions: {
+      output: split ? { chunkFileNames: 'chunk-[name]-[hash].js' } : { codeSplitting: false },
+    },
   },
 });
 
 export default defineConfig(({ mode }): UserConfig => {
   if (mode === 'worker') return browserBuild('worker/dht.worker.ts', 'worker.js', true);
-  if (mode === 'browser') return browserBuild('src/index.ts', 'index.js', false, [packageWorkerUrl()]);
+  if (mode === 'browser') return browserBuild('src/index.ts', 'index.js', false, [packageWorkerUrl()], true);
   if (mode === 'node') {
     return {
       ...common,
+      plugins: [nodeStaticEd25519()],
       build: {
         target: 'node20',
         outDir: 'dist/node',

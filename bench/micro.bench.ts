@@ -26,7 +26,7 @@ import { build } from 'vite';
 import { decodeFrame, encodeFrame, encodeValue } from '../src/core/wire/codec.js';
 import { signPublication } from '../src/core/registry/publication.js';
 import { seededRandom } from '../src/core/environment.js';
-import { keyForName, toHex } from '../src/core/id.js';
+import { keyForName, toHex, type IdHex } from '../src/core/id.js';
 import { createIdentity, sign, verify, type Identity } from '../src/core/identity.js';
 import { MessageType, type MessageBodies, type MessageName } from '../src/core/wire/messages.js';
 import {
@@ -36,9 +36,9 @@ import {
   signRemoval,
   type SignedRecord,
 } from '../src/core/records/records.js';
-import { sealSignal } from '../src/peer/main/signal-envelope.js';
-import { signHello, verifyHello } from '../src/signaling/auth.js';
-import { freshSignal } from '../src/signaling/protocol.js';
+import { sealedWith } from '../src/peer/main/signal-envelope.js';
+import { signHello, signSignal, verifyHello } from '../src/signaling/auth.js';
+import { freshSignal, type StampedSignal } from '../src/signaling/protocol.js';
 import { CHROMIUM_ARGS } from '../scripts/find-browser.js';
 import type {
   CryptoRates,
@@ -131,6 +131,10 @@ const SDP_OFFER = [
   '',
 ].join('\r\n');
 
+/** An overlay signal as the page seals it (signal-envelope.ts), signed synchronously with the same key. */
+const sealedOffer = (to: IdHex, signal: StampedSignal): Uint8Array =>
+  sealedWith(me, to, signal, signSignal(me, to, signal)!);
+
 function bodies(): { [N in MessageName]: { body: MessageBodies[N]; note: string } } {
   const fiveRecords = identities.slice(1).map((owner) => record(owner, 'energy.home.get'));
   const twentyIds = Array.from({ length: 20 }, id);
@@ -190,7 +194,7 @@ function bodies(): { [N in MessageName]: { body: MessageBodies[N]; note: string 
       note: 'signed removal',
     },
     SIGNAL: {
-      body: { payload: sealSignal(me, identities[1]!.nodeIdHex, freshSignal({ type: 'offer', sdp: SDP_OFFER }, now))! },
+      body: { payload: sealedOffer(identities[1]!.nodeIdHex, freshSignal({ type: 'offer', sdp: SDP_OFFER }, now)) },
       note: 'sealed SDP offer',
     },
   };

@@ -43,6 +43,7 @@ import {
 import { startRelay, type Relay, type RelayStats } from '../src/relay/relay.js';
 import { startRelayOwnPeer } from '../src/cli/relay-own-peer.js';
 import { createSignalingClient, type SignalingClient } from '../src/signaling/client.js';
+import { asyncEd25519 } from '../src/crypto/async-ed25519.js';
 import { startFloorServer, type FloorServer } from './relay-floor.js';
 import { mean, percentile, table, writeSection } from './report.js';
 
@@ -697,7 +698,7 @@ interface ClientPair {
 
 async function clientPair(url: string, a: Identity, b: Identity): Promise<ClientPair> {
   const make = (identity: Identity): SignalingClient =>
-    createSignalingClient({ url, identity, realm: REALM, WebSocketImpl: WebSocket });
+    createSignalingClient({ url, identity, realm: REALM, WebSocketImpl: WebSocket, ed25519: asyncEd25519() });
   const ca = make(a);
   const cb = make(b);
   const opened = (c: SignalingClient): Promise<void> =>

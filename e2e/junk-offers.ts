@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { IdHex } from '../src/core/id.js';
 import { createIdentity } from '../src/core/identity.js';
+import { asyncEd25519 } from '../src/crypto/async-ed25519.js';
 import { createSignalingClient, type SignalingClient } from '../src/signaling/client.js';
 import { freshSignal } from '../src/signaling/protocol.js';
 
@@ -22,6 +23,7 @@ async function admitted(relayUrl: string): Promise<SignalingClient> {
     identity: createIdentity((n) => new Uint8Array(randomBytes(n))),
     realm: 'default',
     WebSocketImpl: WebSocket,
+    ed25519: asyncEd25519(),
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the relay did not admit the flooder')), 10_000);

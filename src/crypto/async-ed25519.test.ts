@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../core/environment.js';
 import { toHex } from '../core/id.js';
 import { createIdentity, identityFromSecretKey, sign } from '../core/identity.js';
@@ -49,5 +49,35 @@ describe('asyncEd25519', () => {
     expect(asked).toBe(3);
     // And the platform's own answers are the pure-JS one's.
     expect(await real.verify(signature, message, alice.publicKey)).toBe(true);
+  });
+});
+
+describe('the pure-JS Ed25519, loaded on demand', () => {
+  it('is not loaded while the platform answers, and loads once, then verifies, where it has none', async () => {
+    vi.resetModules();
+    let loads = 0;
+    vi.doMock('./pure-ed25519.js', async (importOriginal) => {
+      loads++;
+      return importOriginal();
+    });
+    try {
+      const fresh = await import('./async-ed25519.js');
+      const native = fresh.asyncEd25519();
+      const signature = await native.sign(message, alice.secretKey);
+      expect(await native.verify(signature, message, alice.publicKey)).toBe(true);
+      expect((await native.identity(alice.secretKey)).nodeIdHex).toBe(alice.nodeIdHex);
+      expect(loads).toBe(0);
+
+      const none = fresh.asyncEd25519(webEd25519({}));
+      expect(await none.verify(signature, message, alice.publicKey)).toBe(true);
+      expect(loads).toBe(1);
+      expect(toHex(await none.sign(message, alice.secretKey))).toBe(toHex(signature));
+      expect(await none.verify(new Uint8Array(64), message, alice.publicKey)).toBe(false);
+      expect((await none.identity(alice.secretKey)).nodeIdHex).toBe(alice.nodeIdHex);
+      expect(loads).toBe(1);
+    } finally {
+      vi.doUnmock('./pure-ed25519.js');
+      vi.resetModules();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { nodeIdFromPublicKey, toHex } from '../core/id.js';
-import { identityFromSecretKey, sign, verify, type Identity } from '../core/identity.js';
+import type { Identity } from '../core/identity.js';
 import { webEd25519, type WebEd25519 } from './web-ed25519.js';
 
 /**
@@ -15,6 +15,10 @@ import { webEd25519, type WebEd25519 } from './web-ed25519.js';
  * answers; and a signature the platform finds invalid is checked again in pure JS before
  * it is refused, as the worker leaves such a one to the core (peer/worker/preverify.ts).
  * Results are promises: the relay client keeps its signals in order around them (client.ts).
+ *
+ * The pure-JS one is loaded only when it is needed (pure-ed25519.ts, a dynamic import): in
+ * a browser with WebCrypto's Ed25519 the page never parses @noble/curves' 34 kB (BENCHMARKS.md,
+ * Package size).
  */
 export interface AsyncEd25519 {
   sign(message: Uint8Array, secretKey: Uint8Array): Promise<Uint8Array>;
@@ -22,6 +26,12 @@ export interface AsyncEd25519 {
   /** The identity of a 32-byte secret key (public key and node id), as identityFromSecretKey makes it. */
   identity(secretKey: Uint8Array): Promise<Identity>;
 }
+
+/** The pure-JS Ed25519, loaded on first need and shared by every user of this module. */
+let pure: Promise<typeof import('./pure-ed25519.js')> | undefined;
+
+/** The pure-JS Ed25519 (pure-ed25519.ts), imported the first time a fallback needs it. */
+const pureEd25519 = (): Promise<typeof import('./pure-ed25519.js')> => (pure ??= import('./pure-ed25519.js'));
 
 /** The platform's Ed25519, looked for once per thread and shared by every user of this module. */
 let platform: Promise<WebEd25519 | undefined> | undefined;
@@ -33,14 +43,19 @@ export function asyncEd25519(found: Promise<WebEd25519 | undefined> = platformEd
   /** The signer of the last seed used: a tab signs with one key. */
   let signing: { hex: string; signer: ReturnType<WebEd25519['signer']> } | undefined;
 
-  async function platformOr<T>(native: (web: WebEd25519) => Promise<T>, fallback: () => T): Promise<T> {
+  async function platformOr<T>(
+    native: (web: WebEd25519) => Promise<T>,
+    fallback: (js: Awaited<ReturnType<typeof pureEd25519>>) => T,
+  ): Promise<T> {
     const web = await found;
-    if (web === undefined) return fallback();
-    try {
-      return await native(web);
-    } catch {
-      return fallback();
+    if (web !== undefined) {
+      try {
+        return await native(web);
+      } catch {
+        // The platform refused (a seed it will not import): the pure-JS one answers.
+      }
     }
+    return fallback(await pureEd25519());
   }
 
   return {
@@ -52,13 +67,13 @@ export function asyncEd25519(found: Promise<WebEd25519 | undefined> = platformEd
           const signer = signing.signer;
           return (await signer)(message);
         },
-        () => sign(message, secretKey),
+        (js) => js.sign(message, secretKey),
       ),
     verify: async (signature, message, publicKey) => {
       if (signature.length !== 64 || publicKey.length !== 32) return false;
       const web = await found;
       if (web !== undefined && (await web.verify(signature, message, publicKey))) return true;
-      return verify(signature, message, publicKey);
+      return (await pureEd25519()).verify(signature, message, publicKey);
     },
     identity: (secretKey) =>
       platformOr(
@@ -67,7 +82,7 @@ export function asyncEd25519(found: Promise<WebEd25519 | undefined> = platformEd
           const nodeId = nodeIdFromPublicKey(publicKey);
           return { secretKey, publicKey, nodeId, nodeIdHex: toHex(nodeId) };
         },
-        () => identityFromSecretKey(secretKey),
+        (js) => js.identityFromSecretKey(secretKey),
       ),
   };
 }

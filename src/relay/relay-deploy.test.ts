@@ -15,6 +15,7 @@ import { startRelay, type Relay } from './relay.js';
 import { createStaticServer } from './static-server.js';
 import { listen } from './http.js';
 import { loadTlsFiles } from './tls.js';
+import { asyncEd25519 } from '../crypto/async-ed25519.js';
 
 /** What a deployment configures on the relay: ICE servers with TURN credentials per peer, and TLS. */
 
@@ -51,6 +52,7 @@ function client(url: string, identity: Identity, Impl: WebSocketConstructor = We
     realm: 'test',
     WebSocketImpl: Impl,
     backoff: { initialMs: 20, maxMs: 200 },
+    ed25519: asyncEd25519(),
   });
   clients.push(c);
   return c;

@@ -1,41 +1,24 @@
-/**
- * The two signatures of the relay protocol (docs/ARCHITECTURE.md, Identity and trust):
- * - hello: proves to the relay that a socket holds the key of the node id it claims;
- * - signal: proves to the receiving peer that the sender, not the relay, wrote the data,
- *   for this receiver, at this time, in this connection attempt (the stamp: see SignalStamp).
- * Each payload starts with its own context string so one can never be replayed as the other.
+/*
+ * The two signatures of the relay protocol (signed-bytes.ts says what they cover), signed
+ * and checked synchronously with the pure-JS Ed25519 (core/identity.ts): for the relay, Node
+ * and the tests. The page signs and checks through its AsyncEd25519 (signed-bytes.ts), so
+ * this module, and @noble/curves with it, stays out of its bundle.
  */
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { nodeIdFromPublicKey, toHex, type IdHex } from '../core/id.js';
 import { sign, verify, type Identity, type Verifier } from '../core/identity.js';
-import {
-  isPublicKeyHex,
-  isSignalStamp,
-  isSignatureHex,
-  type SignalDelivery,
-  type SignalStamp,
-  type StampedSignal,
-} from './protocol.js';
-import type { AsyncEd25519 } from '../crypto/async-ed25519.js';
+import { isPublicKeyHex, isSignatureHex, type SignalDelivery, type StampedSignal } from './protocol.js';
+import { helloPayload, signalSigningBytes, signalToCheck } from './signed-bytes.js';
 
-export const HELLO_CONTEXT = 'macula-web/relay-hello/v1';
-/** v2: the stamp (time, session, sequence) is signed too. */
-export const SIGNAL_CONTEXT = 'macula-web/signal/v2';
-
-const encoder = new TextEncoder();
-
-/** The nonce and node id are fixed-length hex, so the realm (last) cannot shift a boundary. */
-export const helloPayload = (nonce: string, nodeIdHex: IdHex, realm: string): Uint8Array =>
-  encoder.encode(`${HELLO_CONTEXT}|${nonce}|${nodeIdHex}|${realm}`);
-
-/**
- * `dataJson` is JSON.stringify(data). JSON.parse followed by JSON.stringify reproduces it
- * exactly (key order and number formatting are deterministic), so sender, relay and
- * receiver all arrive at the same bytes without a canonical encoding. Every field before
- * it is fixed-length hex or a decimal integer (isSignalStamp), so none can shift a boundary.
- */
-export const signalPayload = (from: IdHex, to: IdHex, stamp: SignalStamp, dataJson: string): Uint8Array =>
-  encoder.encode(`${SIGNAL_CONTEXT}|${from}|${to}|${stamp.ts}|${stamp.session}|${stamp.seq}|${dataJson}`);
+export {
+  HELLO_CONTEXT,
+  SIGNAL_CONTEXT,
+  helloPayload,
+  signalPayload,
+  signalSigningBytes,
+  signHelloWith,
+  verifySignalWith,
+} from './signed-bytes.js';
 
 export function signHello(identity: Identity, nonce: string, realm: string): string {
   return toHex(sign(helloPayload(nonce, identity.nodeIdHex, realm), identity.secretKey));
@@ -58,13 +41,6 @@ export function verifyHello(
   return verifier(hexToBytes(signatureHex), helloPayload(nonce, nodeIdHex, realm), publicKey) ? nodeIdHex : null;
 }
 
-/** What signing `signal` for `to` covers; null when the stamp is malformed or the data not JSON-encodable. */
-export function signalSigningBytes(identity: Identity, to: IdHex, signal: StampedSignal): Uint8Array | null {
-  if (!isSignalStamp(signal)) return null;
-  const json = jsonOf(signal.data);
-  return json === undefined ? null : signalPayload(identity.nodeIdHex, to, signal, json);
-}
-
 /**
  * Sign `signal` (data and stamp) for `to`; null when the stamp is malformed or the data is
  * not JSON-encodable (undefined, a function, a cycle).
@@ -72,34 +48,6 @@ export function signalSigningBytes(identity: Identity, to: IdHex, signal: Stampe
 export function signSignal(identity: Identity, to: IdHex, signal: StampedSignal): string | null {
   const payload = signalSigningBytes(identity, to, signal);
   return payload === null ? null : toHex(sign(payload, identity.secretKey));
-}
-
-/** signHello through `ed` (crypto/async-ed25519.ts): the same signature, from the platform's Ed25519 where it has one. */
-export async function signHelloWith(
-  ed: AsyncEd25519,
-  identity: Identity,
-  nonce: string,
-  realm: string,
-): Promise<string> {
-  return toHex(await ed.sign(helloPayload(nonce, identity.nodeIdHex, realm), identity.secretKey));
-}
-
-/** What a delivered signal's signature must cover and who must have made it; null when it cannot be genuine. */
-function signalToCheck(
-  message: SignalDelivery,
-  self: IdHex,
-): { signature: Uint8Array; payload: Uint8Array; publicKey: Uint8Array } | null {
-  if (message.to !== self) return null;
-  if (!isPublicKeyHex(message.fromKey) || !isSignatureHex(message.signature) || !isSignalStamp(message)) return null;
-  const publicKey = hexToBytes(message.fromKey);
-  if (toHex(nodeIdFromPublicKey(publicKey)) !== message.from) return null;
-  const json = jsonOf(message.data);
-  if (json === undefined) return null;
-  return {
-    signature: hexToBytes(message.signature),
-    payload: signalPayload(message.from, message.to, message, json),
-    publicKey,
-  };
 }
 
 /**
@@ -112,18 +60,4 @@ function signalToCheck(
 export function verifySignal(message: SignalDelivery, self: IdHex, verifier: Verifier = verify): boolean {
   const check = signalToCheck(message, self);
   return check !== null && verifier(check.signature, check.payload, check.publicKey);
-}
-
-/** verifySignal through `ed`. Never rejects. */
-export async function verifySignalWith(ed: AsyncEd25519, message: SignalDelivery, self: IdHex): Promise<boolean> {
-  const check = signalToCheck(message, self);
-  return check !== null && (await ed.verify(check.signature, check.payload, check.publicKey).catch(() => false));
-}
-
-function jsonOf(data: unknown): string | undefined {
-  try {
-    return JSON.stringify(data);
-  } catch {
-    return undefined;
-  }
 }

@@ -40,6 +40,7 @@ function client(url: string, extra: Partial<SignalingClientOptions> = {}): Signa
     realm: 'test',
     WebSocketImpl: WebSocket,
     backoff: { initialMs: 20, maxMs: 200 },
+    ed25519: asyncEd25519(),
     ...extra,
   });
   clients.push(c);
@@ -171,10 +172,22 @@ describe('signaling client', () => {
       expect.objectContaining({ code: 'TOO_LARGE' }),
     );
     expect(() =>
-      createSignalingClient({ url: 'http://x', identity: a.identity, realm: 'test', WebSocketImpl: WebSocket }),
+      createSignalingClient({
+        url: 'http://x',
+        identity: a.identity,
+        realm: 'test',
+        WebSocketImpl: WebSocket,
+        ed25519: asyncEd25519(),
+      }),
     ).toThrow(/url/);
     expect(() =>
-      createSignalingClient({ url: 'ws://x', identity: a.identity, realm: '', WebSocketImpl: WebSocket }),
+      createSignalingClient({
+        url: 'ws://x',
+        identity: a.identity,
+        realm: '',
+        WebSocketImpl: WebSocket,
+        ed25519: asyncEd25519(),
+      }),
     ).toThrow(/realm/);
   });
 

@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../core/environment.js';
 import { ErrorCode, invalidArgument, MeshError } from '../core/errors.js';
 import { isIdHex, toHex, type IdHex } from '../core/id.js';
 import type { Identity } from '../core/identity.js';
-import { signalSigningBytes, signHello, signHelloWith, signSignal, verifySignal, verifySignalWith } from './auth.js';
+import { signalSigningBytes, signHelloWith, verifySignalWith } from './signed-bytes.js';
 import type { AsyncEd25519 } from '../crypto/async-ed25519.js';
 import type { RelayIce } from './ice.js';
 import {
@@ -105,10 +105,12 @@ export interface SignalingClientOptions {
   maxMessageBytes?: number;
   /**
    * Sign the hello and the signals, and check the signals received, with this Ed25519
-   * (crypto/async-ed25519.ts: the platform's where it has one) rather than the pure-JS one. Its
-   * answers come later, so signals then go out, and come in, in order behind each other.
+   * (`asyncEd25519()`, crypto/async-ed25519.ts: the platform's where it has one, the pure-JS
+   * one loaded on demand otherwise). Its answers come later, so signals go out, and come in,
+   * in order behind each other. There is no synchronous path: the pure-JS Ed25519 would be
+   * in every page's bundle for it.
    */
-  ed25519?: AsyncEd25519;
+  ed25519: AsyncEd25519;
 }
 
 export interface SignalingClient {
@@ -222,8 +224,7 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
         const hello = (signature: string): void => {
           if (socket === ws) send({ t: 'hello', publicKey: publicKeyHex, realm, signature });
         };
-        if (ed === undefined) hello(signHello(identity, message.nonce, realm));
-        else void signHelloWith(ed, identity, message.nonce, realm).then(hello, () => undefined);
+        void signHelloWith(ed, identity, message.nonce, realm).then(hello, () => undefined);
         return;
       }
       if (message.t === 'welcome' && message.nodeId === identity.nodeIdHex) admitted = true;
@@ -258,7 +259,6 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
         emit('peers', message.peers);
         return;
       case 'signal': {
-        if (ed === undefined) return received(message, verifySignal(message, identity.nodeIdHex));
         // Checked in parallel, handed on in the order they came.
         const verdict = verifySignalWith(ed, message, identity.nodeIdHex);
         incoming = incoming.then(() => verdict).then((genuine) => received(message, genuine));
@@ -373,13 +373,6 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
       if (!isSignalStamp(signal)) throw invalidArgument('signal', 'a stamp: integer ts, session hex, seq', signal);
       if (status !== 'open') return false;
       const { data, ts, session, seq } = signal;
-      if (ed === undefined) {
-        const signature = signSignal(identity, to, signal);
-        if (signature === null) throw invalidArgument('data', 'a JSON-encodable value', data);
-        if (!send({ t: 'signal', to, data, ts, session, seq, signature })) return false;
-        stats.signalsSent++;
-        return true;
-      }
       const payload = signalSigningBytes(identity, to, signal);
       if (payload === null) throw invalidArgument('data', 'a JSON-encodable value', data);
       // What would fail once signed fails now, with the frame's size (a signature is 128 hex characters).

@@ -4,6 +4,7 @@ import { createIdentity } from '../core/identity.js';
 import { startRelay, type Relay } from '../relay/relay.js';
 import { createSignalingClient, type SignalingClient, type WebSocketConstructor } from './client.js';
 import { openEarlySocket } from './early-socket.js';
+import { asyncEd25519 } from '../crypto/async-ed25519.js';
 
 const Ws = WebSocket as unknown as WebSocketConstructor;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -100,6 +101,7 @@ describe('openEarlySocket', () => {
     await sleep(100); // the challenge is already here when the client starts
     const client: SignalingClient = createSignalingClient({
       url: relay.address,
+      ed25519: asyncEd25519(),
       identity: createIdentity((n) => crypto.getRandomValues(new Uint8Array(n))),
       realm: 'test',
       WebSocketImpl: early.Impl,

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../core/environment.js';
 import { createIdentity, type Identity } from '../core/identity.js';
+import { asyncEd25519 } from '../crypto/async-ed25519.js';
 import { createSignalingClient, type SignalingClient, type WebSocketLike } from './client.js';
 import { manualClock } from '../core/manual-clock.js';
 
@@ -38,10 +39,11 @@ class FakeSocket implements WebSocketLike {
     (this.onclose as ((e: { code: number }) => void) | null)?.({ code: 1006 });
   }
 
-  /** A relay admits `identity`: challenge, (the client's hello), welcome. */
-  admit(identity: Identity): void {
+  /** A relay admits `identity`: challenge, (the client's hello, signed asynchronously), welcome. */
+  async admit(identity: Identity): Promise<void> {
     this.readyState = 1;
     this.deliver({ t: 'challenge', nonce: 'ab'.repeat(32) });
+    await vi.waitFor(() => expect(this.sent.length).toBeGreaterThan(0));
     expect(JSON.parse(this.sent.at(-1)!)).toMatchObject({ t: 'hello' });
     this.deliver({ t: 'welcome', nodeId: identity.nodeIdHex, peers: [] });
   }
@@ -64,6 +66,7 @@ function start(urls: string[], identity: Identity, clock: Clock, learned?: () =>
     identity,
     realm: 'test',
     WebSocketImpl: FakeSocket,
+    ed25519: asyncEd25519(),
     clock,
     random: () => 0,
   });
@@ -73,7 +76,7 @@ const DEAD = 'ws://127.0.0.1:9/relay';
 const LIVE = 'ws://127.0.0.1:8787/relay';
 
 describe('signaling client: a bootstrap list', () => {
-  it('[dead, live]: the first attempt fails, the next goes to the live relay and is admitted there', () => {
+  it('[dead, live]: the first attempt fails, the next goes to the live relay and is admitted there', async () => {
     const identity = newIdentity();
     const clock = manualClock();
     const client = start([DEAD, LIVE], identity, clock);
@@ -83,7 +86,7 @@ describe('signaling client: a bootstrap list', () => {
     expect(client.url).toBe(LIVE);
     clock.advance(clock.delays.at(-1)!);
     expect(FakeSocket.made.map((s) => s.url)).toEqual([DEAD, LIVE]);
-    FakeSocket.made[1]!.admit(identity);
+    await FakeSocket.made[1]!.admit(identity);
     expect(client.status).toBe('open');
     expect(client.url).toBe(LIVE);
     client.close();
@@ -103,19 +106,19 @@ describe('signaling client: a bootstrap list', () => {
     client.close();
   });
 
-  it('a relay that dropped an admitted socket is retried first, and left for the next one only when that fails', () => {
+  it('a relay that dropped an admitted socket is retried first, and left for the next one only when that fails', async () => {
     const identity = newIdentity();
     const clock = manualClock();
     const [first, second] = ['ws://first.invalid/relay', 'ws://second.invalid/relay'];
     const client = start([first, second], identity, clock);
-    FakeSocket.made[0]!.admit(identity);
+    await FakeSocket.made[0]!.admit(identity);
     FakeSocket.made[0]!.drop();
     clock.advance(clock.delays.at(-1)!);
     expect(FakeSocket.made.map((s) => s.url)).toEqual([first, first]);
     FakeSocket.made[1]!.refuse();
     clock.advance(clock.delays.at(-1)!);
     expect(FakeSocket.made.map((s) => s.url)).toEqual([first, first, second]);
-    FakeSocket.made[2]!.admit(identity);
+    await FakeSocket.made[2]!.admit(identity);
     expect(client.status).toBe('open');
     // Admission reset the backoff: the first retry after a drop is quick again.
     FakeSocket.made[2]!.drop();
@@ -132,9 +135,17 @@ describe('signaling client: a bootstrap list', () => {
       clock.advance(clock.delays.at(-1)!);
     }
     expect(FakeSocket.made.map((s) => s.url)).toEqual([LIVE, LIVE, LIVE, LIVE]);
-    expect(() => createSignalingClient({ url: [], identity, realm: 'test', WebSocketImpl: FakeSocket })).toThrow(/url/);
     expect(() =>
-      createSignalingClient({ url: [LIVE, 'http://x'], identity, realm: 'test', WebSocketImpl: FakeSocket }),
+      createSignalingClient({ url: [], identity, realm: 'test', WebSocketImpl: FakeSocket, ed25519: asyncEd25519() }),
+    ).toThrow(/url/);
+    expect(() =>
+      createSignalingClient({
+        url: [LIVE, 'http://x'],
+        identity,
+        realm: 'test',
+        WebSocketImpl: FakeSocket,
+        ed25519: asyncEd25519(),
+      }),
     ).toThrow(/url/);
     client.close();
   });
@@ -153,19 +164,19 @@ describe('signaling client: a bootstrap list', () => {
 describe('signaling client: relays learned from the DHT', () => {
   const LEARNED = 'ws://learned.invalid:8788/relay';
 
-  it('when its only bootstrap relay goes away, the peer retries it once, then moves on to a learned relay', () => {
+  it('when its only bootstrap relay goes away, the peer retries it once, then moves on to a learned relay', async () => {
     const identity = newIdentity();
     const clock = manualClock();
     const learned: string[] = [];
     const client = start([LIVE], identity, clock, () => learned);
-    FakeSocket.made[0]!.admit(identity);
+    await FakeSocket.made[0]!.admit(identity);
     learned.push(LEARNED, LIVE); // learned after joining; its own relay advertised too, not tried twice
     FakeSocket.made[0]!.drop();
     clock.advance(clock.delays.at(-1)!);
     FakeSocket.made[1]!.refuse();
     clock.advance(clock.delays.at(-1)!);
     expect(FakeSocket.made.map((s) => s.url)).toEqual([LIVE, LIVE, LEARNED]);
-    FakeSocket.made[2]!.admit(identity);
+    await FakeSocket.made[2]!.admit(identity);
     expect(client.status).toBe('open');
     expect(client.url).toBe(LEARNED);
     client.close();

@@ -6,6 +6,8 @@ import { acknowledgementFrame, replyFrame } from '../../core/registry/call-reply
 import { signPublication } from '../../core/registry/publication.js';
 import { encodeFrame, encodeValue } from '../../core/wire/codec.js';
 import { webEd25519 } from '../../crypto/web-ed25519.js';
+import { asyncEd25519, type AsyncEd25519 } from '../../crypto/async-ed25519.js';
+import { newSignalSession, type StampedSignal } from '../../signaling/protocol.js';
 import { AppCallbacks } from './app-callbacks.js';
 import { PagePublications } from './page-publications.js';
 import { parseToWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
@@ -165,5 +167,66 @@ describe('page half of the bytes bridge: a call whose CALL the page sends (page-
     expect(await result).toBe('hi');
     await until(() => toWorker.length === 2);
     expect(toWorker[1]).toMatchObject({ t: 'frame', peer, settled: 1 });
+  });
+});
+
+describe('page half of the bytes bridge: overlay signals', () => {
+  /** The page's Ed25519 with its first signature and its first check held back, so the second finishes first. */
+  const slowFirst = (): AsyncEd25519 => {
+    const ed = asyncEd25519();
+    let signs = 0;
+    let checks = 0;
+    const later = <T>(p: Promise<T>, first: boolean): Promise<T> =>
+      first ? p.then((v) => new Promise<T>((r) => setTimeout(() => r(v), 40))) : p;
+    return {
+      identity: ed.identity,
+      sign: (m, k) => later(ed.sign(m, k), signs++ === 0),
+      verify: (s, m, k) => later(ed.verify(s, m, k), checks++ === 0),
+    };
+  };
+
+  function pumpOf(seed: number, got: Array<{ from: IdHex; signal: StampedSignal }>) {
+    const channel = new MessageChannel();
+    opened.push(channel.port1, channel.port2);
+    const identity = createIdentity(seededRandom(seed).bytes);
+    const pump = new FramePump(channel.port1, identity, systemClock, seededRandom(seed), slowFirst());
+    pump.drive(
+      {
+        send: () => true,
+        connect: () => true,
+        disconnect: () => undefined,
+        signal: (from, signal) => got.push({ from, signal }),
+        refuse: () => undefined,
+        stats: { created: 0 },
+      },
+      { has: () => false, run: async () => ({ ok: false, error: new Error('none') }) },
+    );
+    const toWorker: ToWorker[] = [];
+    channel.port2.onmessage = (event: MessageEvent) => {
+      const m = parseToWorker(event.data);
+      if (m !== null) toWorker.push(m);
+    };
+    return { pump, identity, toWorker, fromWorker: (m: FromWorker) => channel.port2.postMessage(m) };
+  }
+
+  it('are sealed and opened in parallel and kept in order: a slow first signature or check holds back the rest', async () => {
+    const got: Array<{ from: IdHex; signal: StampedSignal }> = [];
+    const a = pumpOf(21, []);
+    const b = pumpOf(22, got);
+    const session = newSignalSession();
+    const signals = [0, 1, 2].map((seq) => ({ data: { n: seq }, ts: Date.now(), session, seq }));
+    for (const s of signals) void a.pump.routeSignal(b.identity.nodeIdHex, s);
+    await until(() => a.toWorker.filter((m) => m.t === 'signal-out').length === 3);
+    const out = a.toWorker.flatMap((m) => (m.t === 'signal-out' ? [m] : []));
+    expect(out.map((m) => m.id)).toEqual([1, 2, 3]);
+    for (const m of out) b.fromWorker({ t: 'signal-in', from: a.identity.nodeIdHex, payload: m.payload });
+    // A tampered one (its stamp changed under the signature) is dropped, and holds nothing up.
+    const forged = new TextDecoder().decode(out[0]!.payload).replace(/"seq":0/, '"seq":7');
+    b.fromWorker({ t: 'signal-in', from: a.identity.nodeIdHex, payload: new TextEncoder().encode(forged) });
+    await until(() => got.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(got.map((g) => g.signal.seq)).toEqual([0, 1, 2]);
+    expect(got.every((g) => g.from === a.identity.nodeIdHex)).toBe(true);
+    expect(got.map((g) => g.signal.data)).toEqual(signals.map((s) => s.data));
   });
 });

@@ -13,6 +13,7 @@ import {
 } from '../bridge-protocol.js';
 import { PageCalls } from './page-calls.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
+import { asyncEd25519, type AsyncEd25519 } from '../../crypto/async-ed25519.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
 import { PageReplies } from './page-replies.js';
 import type { PagePublications } from './page-publications.js';
@@ -23,7 +24,8 @@ import { PageAdmissions } from './page-admissions.js';
  * worker/frame-port.ts): channel events and frames go to the worker's node, and what the
  * node decides comes back and is carried out on the channels. Overlay signals cross here
  * too, sealed on the way out and verified on the way in (signal-envelope.ts), so the
- * worker only ever routes opaque, signed payloads. The node's verdicts on peers come back
+ * worker only ever routes opaque, signed payloads. They are signed and checked through the
+ * page's AsyncEd25519 (crypto/async-ed25519.ts), in parallel, and kept in order around it. The node's verdicts on peers come back
  * for the inbound gate (inbound-gate.ts), and the connections created go to the node, so
  * both threads count the same budget.
  */
@@ -53,6 +55,10 @@ export class FramePump {
   /** Overlay signals handed to the node, waiting to hear whether it could route them. */
   private readonly routing = new Map<number, { settle: (routed: boolean) => void; cancel: () => void }>();
   private pongs: ((n: number) => void) | undefined;
+  /** The ends of the queues of overlay signals being sealed and opened: they leave and arrive in order. */
+  private sealing: Promise<void> = Promise.resolve();
+  private opening: Promise<void> = Promise.resolve();
+  private shut = false;
   /** The app's calls, settled here from the REPLYs that come back on the channels (page-replies.ts). */
   readonly replies: PageReplies;
   /** What the page needs to send a call's first CALL itself (page-calls.ts). */
@@ -72,6 +78,7 @@ export class FramePump {
     private readonly identity: Identity,
     private readonly clock: Clock = systemClock,
     random: Random = cryptoRandom,
+    private readonly ed: AsyncEd25519 = asyncEd25519(),
   ) {
     this.replies = new PageReplies(clock);
     this.calls = new PageCalls(clock, random);
@@ -182,8 +189,25 @@ export class FramePump {
    * connection manager then uses the relay.
    */
   routeSignal(to: IdHex, signal: StampedSignal): Promise<boolean> {
-    const payload = sealSignal(this.identity, to, signal);
-    if (payload === null) return Promise.resolve(false);
+    const sealed = sealSignal(this.ed, this.identity, to, signal);
+    // Sealed in parallel, handed to the node in the order given: an answer never overtakes its offer.
+    // The queue waits for the hand-over only, not for the node's answer (in a box, so it is not awaited).
+    const handed = this.sealing
+      .then(() => sealed)
+      .then((payload) => ({
+        routed: payload === null || this.shut ? Promise.resolve(false) : this.route(to, payload),
+      }));
+    this.sealing = handed.then(
+      () => undefined,
+      () => undefined,
+    );
+    return handed.then(
+      ({ routed }) => routed,
+      () => false,
+    );
+  }
+
+  private route(to: IdHex, payload: Uint8Array): Promise<boolean> {
     const id = ++this.nextSignalId;
     return new Promise((resolve) => {
       const settle = (routed: boolean): void => {
@@ -206,6 +230,7 @@ export class FramePump {
   }
 
   close(): void {
+    this.shut = true;
     for (const { settle } of [...this.routing.values()]) settle(false);
     this.port.onmessage = null;
     this.port.close();
@@ -245,8 +270,14 @@ export class FramePump {
         channels.disconnect(m.peer);
         return;
       case 'signal-in': {
-        const signal = openSignal(m.payload, this.identity.nodeIdHex, m.from);
-        if (signal !== null) channels.signal(m.from, signal, false);
+        // Checked in parallel, handed on in the order they came.
+        const opened = openSignal(this.ed, m.payload, this.identity.nodeIdHex, m.from);
+        this.opening = this.opening
+          .then(() => opened)
+          .then((signal) => {
+            if (signal !== null) channels.signal(m.from, signal, false);
+          })
+          .catch(() => undefined);
         return;
       }
       case 'signal-routed':

@@ -3,7 +3,7 @@ import type { IdHex } from '../../core/id.js';
 import type { Identity } from '../../core/identity.js';
 import { createSignalingClient, type SignalingClient, type WebSocketConstructor } from '../../signaling/client.js';
 import type { RelayIce } from '../../signaling/ice.js';
-import type { AsyncEd25519 } from '../../crypto/async-ed25519.js';
+import { asyncEd25519, type AsyncEd25519 } from '../../crypto/async-ed25519.js';
 import { IntroductionPacer } from './introduction-pacer.js';
 import { markStartup } from './startup-marks.js';
 import type { StampedSignal } from '../../signaling/protocol.js';
@@ -46,7 +46,7 @@ export interface RelayLinkDeps {
   needsIntroductions(): Promise<boolean>;
   clock?: Clock;
   WebSocketImpl?: WebSocketConstructor;
-  /** The Ed25519 to sign and check the relay's signals with (crypto/async-ed25519.ts); the pure-JS one when absent. */
+  /** The Ed25519 to sign and check the relay's signals with (crypto/async-ed25519.ts); `asyncEd25519()` when absent. */
   ed25519?: AsyncEd25519;
 }
 
@@ -80,7 +80,7 @@ export class RelayLink {
       realm: deps.realm,
       clock: this.clock,
       ...(deps.WebSocketImpl ? { WebSocketImpl: deps.WebSocketImpl } : {}),
-      ...(deps.ed25519 ? { ed25519: deps.ed25519 } : {}),
+      ed25519: deps.ed25519 ?? asyncEd25519(),
     });
     const { channels } = deps;
     this.welcomed = new Promise((resolve) => {

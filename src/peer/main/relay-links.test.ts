@@ -6,6 +6,7 @@ import { startRelay, type Relay } from '../../relay/relay.js';
 import { createSignalingClient, type IncomingSignal, type SignalingClient } from '../../signaling/client.js';
 import { freshSignal, type StampedSignal } from '../../signaling/protocol.js';
 import { RelayLinks } from './relay-links.js';
+import { asyncEd25519 } from '../../crypto/async-ed25519.js';
 
 /**
  * A peer holding several relay links (what a relay's own peer does: its relay plus each one
@@ -28,7 +29,7 @@ async function relay(): Promise<Relay> {
 /** A plain signaling client standing for a tab at `url`; resolves once admitted. */
 async function tab(url: string): Promise<SignalingClient & { nodeId: IdHex; got: IncomingSignal[] }> {
   const identity = newIdentity();
-  const c = createSignalingClient({ url, identity, realm: 'test', WebSocketImpl: WebSocket });
+  const c = createSignalingClient({ url, identity, realm: 'test', WebSocketImpl: WebSocket, ed25519: asyncEd25519() });
   cleanup.push(() => c.close());
   const got: IncomingSignal[] = [];
   c.on('signal', (s) => got.push(s));

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../core/id.js';
 import { createIdentity } from '../../core/identity.js';
 import { newSignalSession } from '../../signaling/protocol.js';
-import { openSignal, sealSignal } from './signal-envelope.js';
+import { asyncEd25519 } from '../../crypto/async-ed25519.js';
+import { webEd25519 } from '../../crypto/web-ed25519.js';
+import { signSignal } from '../../signaling/auth.js';
+import { openSignal, sealedWith, sealSignal } from './signal-envelope.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -14,9 +17,10 @@ describe('overlay signal envelope', () => {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
 
-  it('carries the stamp under the signature: opened as sealed, refused when any part of it changed', () => {
-    const sealed = sealSignal(a, b.nodeIdHex, signal)!;
-    expect(openSignal(sealed, b.nodeIdHex, a.nodeIdHex)).toEqual(signal);
+  it('carries the stamp under the signature: opened as sealed, refused when any part of it changed', async () => {
+    const ed = asyncEd25519();
+    const sealed = (await sealSignal(ed, a, b.nodeIdHex, signal))!;
+    expect(await openSignal(ed, sealed, b.nodeIdHex, a.nodeIdHex)).toEqual(signal);
     const envelope = JSON.parse(decoder.decode(sealed)) as Record<string, unknown>;
     for (const changed of [
       { ts: T0 + 1 },
@@ -26,10 +30,20 @@ describe('overlay signal envelope', () => {
       { seq: 2048 },
     ]) {
       const altered = encoder.encode(JSON.stringify({ ...envelope, ...changed }));
-      expect(openSignal(altered, b.nodeIdHex, a.nodeIdHex)).toBeNull();
+      expect(await openSignal(ed, altered, b.nodeIdHex, a.nodeIdHex)).toBeNull();
     }
-    expect(openSignal(sealed, a.nodeIdHex, a.nodeIdHex)).toBeNull();
-    expect(openSignal(sealed, b.nodeIdHex, toHex(random(32)))).toBeNull();
-    expect(sealSignal(a, b.nodeIdHex, { ...signal, session: 'not hex' })).toBeNull();
+    expect(await openSignal(ed, sealed, a.nodeIdHex, a.nodeIdHex)).toBeNull();
+    expect(await openSignal(ed, sealed, b.nodeIdHex, toHex(random(32)))).toBeNull();
+    expect(await sealSignal(ed, a, b.nodeIdHex, { ...signal, session: 'not hex' })).toBeNull();
+    expect(await openSignal(ed, encoder.encode('not json'), b.nodeIdHex, a.nodeIdHex)).toBeNull();
+  });
+
+  it('seals the bytes signSignal signs, and opens them the same, with the platform Ed25519 or the pure-JS one', async () => {
+    const expected = sealedWith(a, b.nodeIdHex, signal, signSignal(a, b.nodeIdHex, signal)!);
+    for (const ed of [asyncEd25519(), asyncEd25519(webEd25519({}))]) {
+      const sealed = (await sealSignal(ed, a, b.nodeIdHex, signal))!;
+      expect(decoder.decode(sealed)).toBe(decoder.decode(expected));
+      expect(await openSignal(ed, expected, b.nodeIdHex, a.nodeIdHex)).toEqual(signal);
+    }
   });
 });
