@@ -63,8 +63,13 @@ export const SIZE_BUDGET = {
    * contacts in typed arrays by slot, remembered routes in arrays, flood rows in the neighbour
    * record) and its per-event work to 34.8 µs at 10,000 nodes (805.2 → 815.2 kB packed by the
    * consumer tier): the core ships in the worker, the page and the Node build, unminified.
+   * Raised to 840 kB in session 16, which moved the page's pure-JS Ed25519 into a chunk loaded on
+   * demand (the page's main budget lowered from 72 to 68 kB with it), and made the provider's
+   * page admit CALLs, the first dial prepared before the relay's welcome and the simulator's
+   * routing, lookups and garbage cheaper (815.2 → 831.8 kB packed): the chunk files and the
+   * split modules' types are about 2.4 kB of it, the rest is this code in the unminified builds.
    */
-  tarball: 830 * 1024,
+  tarball: 840 * 1024,
 } as const;
 
 export const kB = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;
