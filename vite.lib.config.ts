@@ -15,6 +15,12 @@
  */
 import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
+/**
+ * The builds stay readable (not minified), but without the source's doc comments: those ship
+ * once, in dist/types, where editors read them. Licence and bundler annotations stay.
+ */
+const SHIPPED_COMMENTS = { legal: true, annotation: true, jsdoc: false };
+
 /** The worker as the source names it (the demo's own Vite build follows this path). */
 const SOURCE_WORKER_URL = "new URL('../../../worker/dht.worker.ts', import.meta.url)";
 const PLACEHOLDER = '__MACULA_WORKER_URL__';
@@ -92,7 +98,10 @@ const browserBuild = (
     sourcemap: false,
     lib: { entry, formats: ['es'], fileName: () => fileName },
     rolldownOptions: {
-      output: split ? { chunkFileNames: 'chunk-[name]-[hash].js' } : { codeSplitting: false },
+      output: {
+        ...(split ? { chunkFileNames: 'chunk-[name]-[hash].js' } : { codeSplitting: false }),
+        comments: SHIPPED_COMMENTS,
+      },
     },
   },
 });
@@ -124,6 +133,7 @@ export default defineConfig(({ mode }): UserConfig => {
             entryFileNames: '[name].js',
             chunkFileNames: 'shared-[hash].js',
             banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
+            comments: SHIPPED_COMMENTS,
           },
         },
       },

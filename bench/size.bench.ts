@@ -7,10 +7,11 @@
  */
 import { execSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, transform } from 'esbuild';
 import { kB, SIZE_BUDGET } from './size-budget.js';
+import { staticChunks } from './static-chunks.js';
 import { table, writeSection } from './report.js';
 
 const gzip = (data: string | Uint8Array): number => gzipSync(data, { level: 9 }).length;
@@ -36,18 +37,6 @@ async function entry(name: string, files: string[], budget: number): Promise<Ent
   );
   const sum = (k: keyof (typeof sizes)[number]): number => sizes.reduce((a, s) => a + s[k], 0);
   return { name, raw: sum('raw'), rawGzip: sum('rawGzip'), min: sum('min'), minGzip: sum('minGzip'), budget };
-}
-
-/** What loads with `file`: it and the chunks it imports statically, recursively (not its `import()`s). */
-function staticChunks(file: string, seen = new Set<string>([file])): string[] {
-  for (const m of readFileSync(file, 'utf8').matchAll(/\bimport\s*(?:[^"'()]*?from\s*)?["'](\.\/[^"']+\.js)["']/g)) {
-    const chunk = join(dirname(file), m[1]!);
-    if (!seen.has(chunk)) {
-      seen.add(chunk);
-      staticChunks(chunk, seen);
-    }
-  }
-  return [...seen];
 }
 
 const mainFiles = staticChunks('dist/browser/index.js');

@@ -13,11 +13,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { listen, listeningAddress } from '../src/relay/http.js';
 import { createStaticServer } from '../src/relay/static-server.js';
 import { kB, SIZE_BUDGET } from '../bench/size-budget.js';
+import { staticChunks } from '../bench/static-chunks.js';
 import { findBrowser } from './find-browser.js';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -108,18 +109,6 @@ function viteEntry(dist: string): string {
   const src = /<script type="module"[^>]*\ssrc="\/?([^"]+\.js)"/.exec(html)?.[1];
   if (src === undefined) throw new Error("the Vite app's index.html loads no module script");
   return join(dist, src);
-}
-
-/** The chunks `file` imports statically (what loads with it), recursively; dynamic `import()`s are not followed. */
-function staticChunks(file: string, seen = new Set<string>([file])): string[] {
-  for (const m of readFileSync(file, 'utf8').matchAll(/\bimport\s*(?:[^"'()]*?from\s*)?["'](\.\/[^"']+\.js)["']/g)) {
-    const chunk = join(dirname(file), m[1]!);
-    if (!seen.has(chunk)) {
-      seen.add(chunk);
-      staticChunks(chunk, seen);
-    }
-  }
-  return [...seen];
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'macula-consumers-'));
