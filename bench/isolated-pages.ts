@@ -9,11 +9,33 @@ import { createStaticServer } from '../src/relay/static-server.js';
  * Build a benchmark page (`input`, an HTML file of bench/) into a temporary directory and
  * serve it from a server that is not listening yet, so the caller can attach a relay first.
  * Cross-origin isolated: the pages' clocks get 5 µs resolution instead of 100 µs. `close`
- * stops the server and removes the build.
+ * stops the server and removes the build. `minify: false` keeps the functions' names (bench/join-profile.ts).
  */
-export async function isolatedPagesServer(input: string): Promise<{ server: Server; close: () => Promise<void> }> {
+export async function isolatedPagesServer(
+  input: string,
+  opts: { minify?: boolean } = {},
+): Promise<{ server: Server; close: () => Promise<void> }> {
   const outDir = await mkdtemp(join(tmpdir(), 'macula-bench-pages-'));
-  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, rolldownOptions: { input } } });
+  await build({
+    logLevel: 'warn',
+    build: {
+      outDir,
+      emptyOutDir: true,
+      rolldownOptions: {
+        input,
+        // The pure-JS Ed25519 in a chunk of its own, as an app's build has it (loaded only where
+        // WebCrypto has no Ed25519): left to itself the bundler put it in a chunk with the ids and
+        // errors the page's entry imports, so every benchmark page loaded and ran it at start.
+        output: {
+          codeSplitting: {
+            includeDependenciesRecursively: false,
+            groups: [{ name: 'noble-curves', test: /node_modules[\\/]@noble[\\/]curves[\\/](ed25519|abstract)/ }],
+          },
+        },
+      },
+      ...(opts.minify === false ? { minify: false } : {}),
+    },
+  });
   const files = createStaticServer(outDir).listeners('request')[0] as (
     req: IncomingMessage,
     res: ServerResponse,
