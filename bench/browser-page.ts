@@ -175,7 +175,7 @@ const bench = {
   /** bench/join-trace.ts: what this page noted of its join (join-hooks.ts, with ?join=1). */
   joinEvents: () => joinEvents(),
   traceStop: () => stopTrace(),
-  // Loaded when asked: its pure-JS Ed25519 and codec are no part of an app's page load, nor of the join measured here.
+  // Loaded when asked (bench:trace): it is no part of an app's page load, nor of the join measured here.
   pathCosts: async (n: number) => (await import('./trace-costs.js')).pathCosts(n),
   /** The product's own worker boundary: an API call that does no work in the worker. */
   apiRoundTrips: (n: number) => timed(n, () => peer.listLocalServices()),

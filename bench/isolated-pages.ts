@@ -21,18 +21,7 @@ export async function isolatedPagesServer(
     build: {
       outDir,
       emptyOutDir: true,
-      rolldownOptions: {
-        input,
-        // The pure-JS Ed25519 in a chunk of its own, as an app's build has it (loaded only where
-        // WebCrypto has no Ed25519): left to itself the bundler put it in a chunk with the ids and
-        // errors the page's entry imports, so every benchmark page loaded and ran it at start.
-        output: {
-          codeSplitting: {
-            includeDependenciesRecursively: false,
-            groups: [{ name: 'noble-curves', test: /node_modules[\\/]@noble[\\/]curves[\\/](ed25519|abstract)/ }],
-          },
-        },
-      },
+      rolldownOptions: { input },
       ...(opts.minify === false ? { minify: false } : {}),
     },
   });
