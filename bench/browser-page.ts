@@ -13,7 +13,6 @@ import { joinEvents, noteJoin } from './join-hooks.js';
 import * as Comlink from 'comlink';
 import { createPeer, type LookupEvent, type Peer } from '../src/index.js';
 import type { EchoApi } from './echo.worker.js';
-import { pathCosts } from './trace-costs.js';
 
 const params = new URLSearchParams(location.search);
 const relay = params.get('relay') ?? `ws://${location.host}/relay`;
@@ -41,6 +40,13 @@ let raw: { pc: RTCPeerConnection; channel?: RTCDataChannel } | undefined;
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * Tell the driver a step of the join happened (`ready`, `first-channel`, `first-contact`), by a
+ * console message it waits for (page-says.ts): polling the page from Playwright would run the
+ * driver's own scripts on this page's main thread during the join it measures.
+ */
+const say = (step: string): void => console.debug(`macula-bench:${step}`);
+
 async function start(): Promise<Peer> {
   // Traced, the worker loads its own hooks before the product's worker (trace-worker-hooks.ts).
   const peer = await createPeer({
@@ -56,8 +62,10 @@ async function start(): Promise<Peer> {
   // from the first channel on (polling earlier would compete with the join it measures).
   const poll = async (): Promise<void> => {
     while (join.firstContactMs === undefined) {
-      if (((await peer.stats())['routingTable.contacts'] ?? 0) >= 1) join.firstContactMs = performance.now();
-      else await new Promise((r) => setTimeout(r, 2));
+      if (((await peer.stats())['routingTable.contacts'] ?? 0) >= 1) {
+        join.firstContactMs = performance.now();
+        say('first-contact');
+      } else await new Promise((r) => setTimeout(r, 2));
     }
   };
   const firstChannel = (peerId?: string): void => {
@@ -66,6 +74,7 @@ async function start(): Promise<Peer> {
     join.phases = startupMarks();
     // The channel may have opened before createPeer resolved (before this listener): its mark says when.
     join.firstChannelMs = join.phases['first-channel'] ?? performance.now();
+    say('first-channel');
     void poll();
   };
   peer.on('peer:connect', firstChannel);
@@ -166,7 +175,8 @@ const bench = {
   /** bench/join-trace.ts: what this page noted of its join (join-hooks.ts, with ?join=1). */
   joinEvents: () => joinEvents(),
   traceStop: () => stopTrace(),
-  pathCosts: (n: number) => pathCosts(n),
+  // Loaded when asked (bench:trace): it is no part of an app's page load, nor of the join measured here.
+  pathCosts: async (n: number) => (await import('./trace-costs.js')).pathCosts(n),
   /** The product's own worker boundary: an API call that does no work in the worker. */
   apiRoundTrips: (n: number) => timed(n, () => peer.listLocalServices()),
 
@@ -242,4 +252,5 @@ declare global {
   }
 }
 window.bench = bench;
+say('ready');
 export type BrowserBench = typeof bench;

@@ -19,6 +19,7 @@ import type { BrowserBench } from './browser-page.js';
 import { renderReport, type RunFigures, type SoakFigures } from './browser-report.js';
 import { mean, percentile, writeSection } from './report.js';
 import { isolatedPagesServer } from './isolated-pages.js';
+import { pageSays } from './page-says.js';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const SIZES = (arg('sizes') ?? '8,16').split(',').map(Number);
@@ -98,8 +99,13 @@ async function openPeers(
     const context = await browser.newContext();
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error(`page ${i}: ${e.message}`));
+    // The join is waited for by the page's console messages, not by polling it: nothing of
+    // Playwright's runs in the page until it has joined (page-says.ts).
+    const ready = pageSays(page, 'ready', STEP_TIMEOUT_MS);
+    const joined = i > 0 ? pageSays(page, 'first-contact', STEP_TIMEOUT_MS) : undefined;
     await page.goto(url);
-    await page.waitForFunction(() => window.bench !== undefined, undefined, { timeout: STEP_TIMEOUT_MS });
+    await ready;
+    await joined;
     if (i === 0 && !(await page.evaluate(() => crossOriginIsolated)))
       console.warn('bench:browser: pages are not cross-origin isolated (100 µs clock)');
     pages.push(page);

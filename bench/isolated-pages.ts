@@ -9,11 +9,22 @@ import { createStaticServer } from '../src/relay/static-server.js';
  * Build a benchmark page (`input`, an HTML file of bench/) into a temporary directory and
  * serve it from a server that is not listening yet, so the caller can attach a relay first.
  * Cross-origin isolated: the pages' clocks get 5 µs resolution instead of 100 µs. `close`
- * stops the server and removes the build.
+ * stops the server and removes the build. `minify: false` keeps the functions' names (bench/join-profile.ts).
  */
-export async function isolatedPagesServer(input: string): Promise<{ server: Server; close: () => Promise<void> }> {
+export async function isolatedPagesServer(
+  input: string,
+  opts: { minify?: boolean } = {},
+): Promise<{ server: Server; close: () => Promise<void> }> {
   const outDir = await mkdtemp(join(tmpdir(), 'macula-bench-pages-'));
-  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true, rolldownOptions: { input } } });
+  await build({
+    logLevel: 'warn',
+    build: {
+      outDir,
+      emptyOutDir: true,
+      rolldownOptions: { input },
+      ...(opts.minify === false ? { minify: false } : {}),
+    },
+  });
   const files = createStaticServer(outDir).listeners('request')[0] as (
     req: IncomingMessage,
     res: ServerResponse,

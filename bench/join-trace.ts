@@ -20,6 +20,7 @@ import { percentile } from './report.js';
 import type { JoinEvent } from './join-hooks.js';
 import { isolatedPagesServer } from './isolated-pages.js';
 import { startRelayProcess, type RelayProcess } from './join-relay.js';
+import { pageSays } from './page-says.js';
 
 /** The relay's side, on the same clock as the pages (join-relay-process.ts): each message in and out of its sockets, by type. */
 let relayNotes: JoinEvent[] = [];
@@ -160,12 +161,12 @@ async function openRound(
   for (let i = 0; i < PEERS; i++) {
     const page = await (await browser.newContext()).newPage();
     page.on('pageerror', (e) => console.error(`page ${i}: ${e.message}`));
+    // Waited for by the page's console messages: nothing of Playwright's runs in the page during its join.
+    const ready = pageSays(page, 'ready', TIMEOUT_MS);
+    const joined = i > 0 ? pageSays(page, 'first-channel', TIMEOUT_MS) : undefined;
     await page.goto(url);
-    await page.waitForFunction(() => window.bench !== undefined, undefined, { timeout: TIMEOUT_MS });
-    if (i > 0)
-      await page.waitForFunction(() => window.bench!.join.firstChannelMs !== undefined, undefined, {
-        timeout: TIMEOUT_MS,
-      });
+    await ready;
+    await joined;
     pages.push(page);
   }
   await new Promise((r) => setTimeout(r, 500));

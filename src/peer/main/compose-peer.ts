@@ -92,11 +92,13 @@ export interface PeerRuntime {
  * registers (app-callbacks.ts) and the app's handle (peer-handle.ts).
  */
 export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime): Promise<Peer> {
-  // Start-up steps overlap: the worker's script loads and the relay socket opens while the
+  // Start-up steps overlap: the relay socket opens and the worker's script loads while the
   // identity is read or made, and the worker initialises while the relay connection authenticates.
+  // The socket first: its opening is the longest wait before the hello, and making a worker
+  // holds the main thread for a while (docs/ARCHITECTURE.md, Joining).
+  const early = earlyRelaySocket(opts.bootstrap[0]!, runtime.WebSocketImpl);
   mark('worker-start');
   const worker = runtime.startWorker();
-  const early = earlyRelaySocket(opts.bootstrap[0]!, runtime.WebSocketImpl);
   const identity = await runtime.loadIdentity().catch((e: unknown) => {
     early?.discard();
     worker.terminate();

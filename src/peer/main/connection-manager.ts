@@ -5,8 +5,11 @@ import type { Identity } from '../../core/identity.js';
 import { newSignalSession, type StampedSignal } from '../../signaling/protocol.js';
 import { BusyReplies, DEFAULT_BUSY_REPLY_LIMITS, isBusy } from './busy-reply.js';
 import type { Connection, ConnectionHooks, ConnectionLimits } from './connection.js';
+import { ConnectionTable } from './connection-table.js';
+import { newConnection, wireConnection } from './connection-wiring.js';
 import { ConnectionStats } from './connection-stats.js';
 import { DEFAULT_INBOUND_LIMITS, InboundGate } from './inbound-gate.js';
+import { admitOffer } from './offer-admission.js';
 import { PreparedDial } from './prepared-dial.js';
 import { markStartup } from './startup-marks.js';
 import { SignalSender } from './signal-sender.js';
@@ -23,21 +26,20 @@ import { DEFAULT_FRESHNESS, SignalFreshness } from './signal-freshness.js';
  * through the relay otherwise, or when the overlay did not bring an answer in time
  * (signal-sender.ts). Its counters are kept in connection-stats.ts.
  *
- * An inbound offer gets a connection only if the inbound gate (inbound-gate.ts) lets it:
- * the budget is the page's for its whole life, and an offer costs a connection before
- * anyone can tell whether it is genuine. The page holds at most `maxChannels` connections,
- * open and negotiating, the node's cap; an offer past it, or past the gate's bound on
- * negotiations at once, is answered "busy" (busy-reply.ts), so the dialler neither waits
- * for a timeout nor takes this live tab for dead.
+ * The page holds at most `maxChannels` connections, open and negotiating, the node's cap; a
+ * stranger's offer also passes the inbound gate, and one refused is answered busy or dropped
+ * (offer-admission.ts).
  *
  * Every signal is stamped (time, session, sequence) under its signature: one that is
  * stale or had before is dropped (signal-freshness.ts), and the rest go to the negotiation
  * they belong to (signal-fit.ts), so an old signal routed again opens nothing and closes nothing.
- * A page's first dial can be prepared before its peer is known (prepared-dial.ts).
+ * A page's first dial can be prepared before its peer is known (prepared-dial.ts); a connection's
+ * record and its channel's events are wired in connection-wiring.ts, and kept by peer in
+ * connection-table.ts.
  */
 
 export class ConnectionManager {
-  private readonly connections = new Map<IdHex, Connection>();
+  private readonly connections = new ConnectionTable();
   private readonly limits: Omit<ConnectionLimits, 'inbound' | 'freshness' | 'busyReplies'>;
   private readonly gate: InboundGate;
   private readonly freshness: SignalFreshness;
@@ -79,14 +81,12 @@ export class ConnectionManager {
       this.counted,
       new BusyReplies(clock, { ...DEFAULT_BUSY_REPLY_LIMITS, ...busyReplies }),
       this.limits.overlayAnswerMs,
-      (peer, connection) => this.connections.get(peer) === connection,
+      (peer, connection) => this.connections.holds(peer, connection),
     );
   }
 
   get openCount(): number {
-    let n = 0;
-    for (const c of this.connections.values()) if (c.open) n++;
-    return n;
+    return this.connections.openCount;
   }
 
   get budgetLeft(): number {
@@ -94,11 +94,11 @@ export class ConnectionManager {
   }
 
   isOpen(peer: IdHex): boolean {
-    return this.connections.get(peer)?.open === true;
+    return this.connections.isOpen(peer);
   }
 
   openPeers(): IdHex[] {
-    return [...this.connections].filter(([, c]) => c.open).map(([p]) => p);
+    return this.connections.openPeers();
   }
 
   /** This side's counters, as the peer's stats() reports them. */
@@ -117,9 +117,7 @@ export class ConnectionManager {
 
   /** Inbound negotiations in progress: offers answered whose channel has not opened yet. */
   get pendingInbound(): number {
-    let n = 0;
-    for (const c of this.connections.values()) if (!c.initiator && !c.open) n++;
-    return n;
+    return this.connections.pendingInbound;
   }
 
   /** The worker's node refuses `peer` (banned, convicted, distrusted) for `forMs` more: no connection with it either way. */
@@ -134,11 +132,17 @@ export class ConnectionManager {
    * connections whether or not a dial takes it: `discardPrepared` closes one nobody took.
    */
   prepareDial(): void {
-    if (this.preparedDial.ready || this.stats.created >= this.limits.budget) return;
-    this.stats.created++;
+    if (this.preparedDial.ready || !this.spend()) return;
     this.stats.prepared++;
-    this.hooks.created(this.stats.created);
     this.preparedDial.hold(this.hooks.createChannel(true, true));
+  }
+
+  /** Count one more of the page's connections; false when the budget is spent. */
+  private spend(): boolean {
+    if (this.stats.created >= this.limits.budget) return false;
+    this.stats.created++;
+    this.hooks.created(this.stats.created);
+    return true;
   }
 
   /** Close the prepared connection if no dial took it (nobody to dial, or the relay's ICE servers came after it). */
@@ -174,27 +178,16 @@ export class ConnectionManager {
       connection = undefined;
     }
     if (connection === undefined) {
-      let gated = false;
-      // Crossed dials: we asked for this channel, so the gate's bounds on strangers do not apply.
-      if (fit !== 'crossed') {
-        const admission = this.gate.admit(from, this.pendingInbound, this.budgetLeft);
-        if (admission !== 'ok') {
-          this.offersRefused[admission]++;
-          // Too many negotiations at once is being full too; the other refusals stay silent.
-          if (admission === 'busy') this.sender.replyBusy(from, signal, viaRelay);
-          return;
-        }
-        gated = true;
-      }
-      if (this.connections.size >= this.limits.maxChannels) {
-        this.stats.refusedAtCap++;
-        if (gated) this.gate.release();
-        this.sender.replyBusy(from, signal, viaRelay);
-        return;
-      }
-      connection = this.create(from, false, gated, signal.session);
+      const parts = { gate: this.gate, counted: this.counted, sender: this.sender };
+      const admitted = admitOffer(parts, from, signal, viaRelay, fit === 'crossed', {
+        pending: this.pendingInbound,
+        budgetLeft: this.budgetLeft,
+        full: this.connections.size >= this.limits.maxChannels,
+      });
+      if (admitted === undefined) return;
+      connection = this.create(from, false, admitted.gated, signal.session);
       if (connection === undefined) {
-        if (gated) this.gate.release();
+        if (admitted.gated) this.gate.release();
         return;
       }
     }
@@ -235,56 +228,37 @@ export class ConnectionManager {
     }
     // A dial takes the prepared connection, already counted, if there is one.
     const prepared = initiator ? this.preparedDial.take() : undefined;
-    if (prepared === undefined && this.stats.created >= this.limits.budget) {
+    if (prepared === undefined && !this.spend()) {
       this.stats.refusedBudget++;
       if (initiator) this.hooks.channelClosed(peer, false);
       return undefined;
     }
-    if (prepared === undefined) {
-      this.stats.created++;
-      this.hooks.created(this.stats.created);
-    }
     const channel = prepared?.channel ?? this.hooks.createChannel(initiator);
-    const connection: Connection = {
-      channel,
-      initiator,
-      gated,
-      open: false,
-      createdAt: this.clock.now(),
-      session,
-      nextSeq: 0,
-      peerTs: -Infinity,
-      sent: [],
-      answered: false,
-      viaRelay: false,
-      cancelTimers: [],
-    };
+    const connection = newConnection(channel, initiator, gated, session, this.clock.now());
     this.connections.set(peer, connection);
-    channel.onSignal = (data) => this.sender.send(peer, connection, data);
-    channel.onOpen = () => {
-      if (this.connections.get(peer) !== connection) return;
-      connection.open = true;
-      for (const cancel of connection.cancelTimers) cancel();
-      if (connection.gated) this.gate.opened(peer);
-      this.stats.opened++;
-      this.hooks.channelOpened(peer);
-    };
-    channel.onData = (frame) => {
-      if (this.connections.get(peer) === connection) this.hooks.frame(peer, frame);
-    };
-    channel.onClose = () => {
-      if (this.connections.get(peer) !== connection) return;
-      if (!connection.open) this.failed(connection, 'error');
-      this.drop(peer, false);
-    };
-    connection.cancelTimers.push(
-      this.clock.setTimer(this.limits.openTimeoutMs, () => {
-        if (!connection.open && this.connections.get(peer) === connection) {
+    wireConnection(
+      connection,
+      {
+        current: (c) => this.connections.holds(peer, c),
+        signal: (c, data) => this.sender.send(peer, c, data),
+        opened: (c) => {
+          if (c.gated) this.gate.opened(peer);
+          this.stats.opened++;
+          this.hooks.channelOpened(peer);
+        },
+        frame: (frame) => this.hooks.frame(peer, frame),
+        closed: (c, failed) => {
+          if (failed) this.failed(c, 'error');
+          this.drop(peer, false);
+        },
+        timedOut: (c) => {
           this.stats.openTimeouts++;
-          this.failed(connection, 'timeout');
+          this.failed(c, 'timeout');
           this.drop(peer, true);
-        }
-      }),
+        },
+      },
+      this.clock,
+      this.limits.openTimeoutMs,
     );
     if (prepared !== undefined) {
       markStartup('first-dial');
