@@ -3,7 +3,7 @@ import { MAX_HOPS } from '../../core/constants.js';
 import { seededRandom, systemClock } from '../../core/environment.js';
 import { keyForName, toHex } from '../../core/id.js';
 import { createIdentity } from '../../core/identity.js';
-import { signRecord } from '../../core/records/records.js';
+import { signRecord, signRemoval } from '../../core/records/records.js';
 import { decodeFrame, encodeFrame } from '../../core/wire/codec.js';
 import type { Message } from '../../core/wire/messages.js';
 import { unwrap } from '../api-result.js';
@@ -85,7 +85,7 @@ async function answeringTab() {
       const inner = decodeFrame(d.message.body.body);
       return inner.ok && inner.message.type === 'FIND_VALUE_REPLY' ? [{ bytes: f, inner: inner.message }] : [];
     });
-  return { pump, stats, answers, sent };
+  return { pump, stats, answers, sent, identity };
 }
 
 const ridOf = (m: Message): number => (m.body as { rid: number }).rid;
@@ -159,5 +159,30 @@ describe('FIND_VALUEs answered on the answering tab’s page', () => {
     pump.frame(asker.nodeIdHex, findValue(4));
     // Not the page's any more: the frame went to the worker, which drops frames from a closed channel.
     expect(answers()).toHaveLength(n);
+  });
+
+  it('stops answering a key once its records are removed, before the removal is acknowledged', async () => {
+    const { pump, stats, answers, sent, identity } = await answeringTab();
+    pump.opened(asker.nodeIdHex);
+    await until(async () => (await stats())['channels.opened'] === 1);
+    pump.frame(asker.nodeIdHex, findValue(1));
+    await until(() => answers().length === 1);
+    pump.frame(asker.nodeIdHex, findValue(2));
+    expect(answers()).toHaveLength(2);
+    // The owner's signed removal reaches the node (as a closing peer sends it): acknowledged only once the copy is gone.
+    const removal = signRemoval({ kind: 'provider', key, removedAt: Date.now() }, identity);
+    pump.frame(asker.nodeIdHex, encodeFrame('REMOVE', { rid: 98, removal }));
+    await until(() =>
+      sent.some(([, f]) => {
+        const d = decodeFrame(f);
+        return d.ok && d.message.type === 'STORE_REPLY' && d.message.body.ok;
+      }),
+    );
+    const n = answers().length;
+    pump.frame(asker.nodeIdHex, findValue(3));
+    // Not answered by the page (in this task); the worker holds no record for the key any more.
+    expect(answers()).toHaveLength(n);
+    await until(async () => ((await stats())['messages.in'] ?? 0) >= 4);
+    expect((await stats())['dht.answeredOnPageDiffered']).toBe(0);
   });
 });
