@@ -16,6 +16,11 @@ export interface FailedAttempt {
   message: string;
 }
 
+/** FIND_VALUEs a page may answer one neighbour beyond those its node has accounted for (main/page-finds.ts). */
+export const PAGE_FIND_CREDIT = 32;
+/** The node gives that credit back this many at a time (worker/page-finds.ts). */
+export const PAGE_FIND_CREDIT_BATCH = 16;
+
 /**
  * The node's answer to a FIND_VALUE for a key, less the request id (core/registry/value-answer.ts,
  * ValueAnswer: the same shape): its records, the closest nodes it knows, which of those are linked.

@@ -23,11 +23,6 @@ import { MessageType } from '../wire/messages.js';
  * value-answer.test.ts holds both side by side with the codec and the router.
  */
 
-/** Answers a page may give one neighbour beyond those its node has accounted for (main/page-finds.ts). */
-export const PAGE_FIND_CREDIT = 32;
-/** The node gives that credit back this many at a time (worker/page-finds.ts). */
-export const PAGE_FIND_CREDIT_BATCH = 16;
-
 /** What of a FIND_VALUE the answer needs. */
 export interface StraightFindValue {
   /** The neighbour that started it (the envelope's source, the one hop of its path). */

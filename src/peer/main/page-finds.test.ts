@@ -3,9 +3,9 @@ import { MAX_HOPS } from '../../core/constants.js';
 import { seededRandom, type Clock } from '../../core/environment.js';
 import { keyForName, toHex } from '../../core/id.js';
 import { createIdentity } from '../../core/identity.js';
-import { PAGE_FIND_CREDIT, readStraightFindValue, valueAnswerFrame } from '../../core/registry/value-answer.js';
+import { readStraightFindValue, valueAnswerFrame } from '../../core/registry/value-answer.js';
 import { encodeFrame } from '../../core/wire/codec.js';
-import type { ToWorker, ValueAnswer } from '../bridge-protocol.js';
+import { PAGE_FIND_CREDIT, type ToWorker, type ValueAnswer } from '../bridge-protocol.js';
 import { PageFinds } from './page-finds.js';
 
 /** The page's side of answering FIND_VALUEs: only what the worker vouched for, within credit. */

@@ -1,13 +1,7 @@
 import type { Clock } from '../../core/environment.js';
 import type { NodeId } from '../../core/id.js';
-import {
-  isRouteFrame,
-  PAGE_FIND_CREDIT,
-  readStraightFindValue,
-  valueAnswerFrame,
-  type ValueAnswer,
-} from '../../core/registry/value-answer.js';
-import type { FromWorker, ToWorker } from '../bridge-protocol.js';
+import { isRouteFrame, readStraightFindValue, valueAnswerFrame } from '../../core/registry/value-answer.js';
+import { PAGE_FIND_CREDIT, type FromWorker, type ToWorker, type ValueAnswer } from '../bridge-protocol.js';
 
 /**
  * An answering tab's page answers a FIND_VALUE straight from a neighbour itself, from the

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keyForName, toHex } from '../../core/id.js';
-import { PAGE_FIND_CREDIT_BATCH } from '../../core/registry/value-answer.js';
-import type { FromWorker } from '../bridge-protocol.js';
+import { PAGE_FIND_CREDIT_BATCH, type FromWorker } from '../bridge-protocol.js';
 import { KEEP_MS, MAX_KEYS, WorkerFinds, type FindsHost } from './page-finds.js';
 
 /**

@@ -1,7 +1,6 @@
 import type { NodeEvent } from '../../core/context.js';
 import { toHex, type NodeId } from '../../core/id.js';
-import { PAGE_FIND_CREDIT_BATCH, type ValueAnswer } from '../../core/registry/value-answer.js';
-import type { FromWorker } from '../bridge-protocol.js';
+import { PAGE_FIND_CREDIT_BATCH, type FromWorker, type ValueAnswer } from '../bridge-protocol.js';
 
 /**
  * The worker's side of the FIND_VALUEs its page answers (main/page-finds.ts; docs/ARCHITECTURE.md,
