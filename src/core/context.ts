@@ -88,7 +88,9 @@ export type NodeEvent =
   | { type: 'neighbour:left'; peer: string }
   | { type: 'signal'; from: string; payload: Uint8Array }
   | { type: 'lookup'; progress: LookupProgress }
-  | { type: 'records-changed'; key: string };
+  | { type: 'records-changed'; key: string }
+  /** This node answered a FIND_VALUE for (`key`, `kind`) with records. */
+  | { type: 'value:served'; key: NodeId; kind: 'provider' | 'subscriber' };
 
 /** The layers above the DHT (rpc.ts, pubsub.ts): they answer CALL, PUBLISH and PUBSUB_ROUTE. */
 export type AppHandler = (message: Message, replyTo: ReplyTo) => void;

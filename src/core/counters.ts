@@ -101,6 +101,8 @@ export const FIXED_COUNTERS = [
   'dht.stored',
   'dht.storeRefused',
   'dht.valueServed',
+  'dht.answeredOnPage',
+  'dht.answeredOnPageDiffered',
   'dht.removeForwarded',
   'dht.removeForwardUnanswered',
   'records.expired',

@@ -16,6 +16,21 @@ export interface FailedAttempt {
   message: string;
 }
 
+/** FIND_VALUEs a page may answer one neighbour beyond those its node has accounted for (main/page-finds.ts). */
+export const PAGE_FIND_CREDIT = 32;
+/** The node gives that credit back this many at a time (worker/page-finds.ts). */
+export const PAGE_FIND_CREDIT_BATCH = 16;
+
+/**
+ * The node's answer to a FIND_VALUE for a key, less the request id (core/registry/value-answer.ts,
+ * ValueAnswer: the same shape): its records, the closest nodes it knows, which of those are linked.
+ */
+export interface ValueAnswer {
+  records: unknown[];
+  nodes: Uint8Array[];
+  linked?: number[];
+}
+
 /**
  * With a CALL frame the worker sends: the page settles the app's call `token` itself from
  * the REPLY to `rid` that comes back on the same channel before `until` (wall clock, ms);
@@ -50,8 +65,18 @@ export type ToWorker =
    * header (main/page-publications.ts); an empty one when the channel had closed before the acknowledgement.
    * `admitted`: the frame is a CALL the page admitted under its grant for `peer` and answered itself, with this
    * REPLY's header (main/page-admissions.ts); an empty one when the channel had closed before the REPLY.
+   * `found`: the frame is a FIND_VALUE the page answered itself from the worker's copy, with the answer it sent
+   * (main/page-finds.ts): the worker accounts for it when its own answer is the same, byte for byte.
    */
-  | { t: 'frame'; peer: string; frame: Uint8Array; settled?: number; taken?: Uint8Array; admitted?: Uint8Array }
+  | {
+      t: 'frame';
+      peer: string;
+      frame: Uint8Array;
+      settled?: number;
+      taken?: Uint8Array;
+      admitted?: Uint8Array;
+      found?: Uint8Array;
+    }
   /** The page holds nothing under grant `grant` for `peer` any more, after the worker revoked it: its slots are free. */
   | { t: 'returned'; peer: string; grant: number }
   /** A sealed signal (signal-envelope.ts) for the node to route to `to`; answered by `signal-routed` with the same id. */
@@ -117,7 +142,14 @@ export type FromWorker =
   /** The page admits no more CALLs under `grant`; it says `returned` once those it runs have ended. */
   | { t: 'revoke'; peer: string; grant: number }
   /** The services this tab provides now, as the worker holds them: the page admits CALLs of these only. */
-  | { t: 'serving'; services: string[] };
+  | { t: 'serving'; services: string[] }
+  /**
+   * What the node answers a FIND_VALUE for (`key` in hex, `kind`) with until `until` (wall clock), or, without
+   * `answer`, that the page is to answer it no more (worker/page-finds.ts).
+   */
+  | { t: 'holds'; key: string; kind: 'provider' | 'subscriber'; answer?: ValueAnswer; until?: number }
+  /** `credit` more FIND_VALUEs from `peer` the page may answer itself: the worker accounted for as many. */
+  | { t: 'finds'; peer: string; credit: number };
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 128;
 const isId = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -137,6 +169,13 @@ export function parseToWorker(data: unknown): ToWorker | null {
       return isString(m.peer) ? { t: m.t, peer: m.peer } : null;
     case 'frame':
       if (!isString(m.peer) || !(m.frame instanceof Uint8Array)) return null;
+      if (m.found !== undefined)
+        return m.found instanceof Uint8Array &&
+          m.settled === undefined &&
+          m.taken === undefined &&
+          m.admitted === undefined
+          ? { t: 'frame', peer: m.peer, frame: m.frame, found: m.found }
+          : null;
       if (m.admitted !== undefined)
         return m.admitted instanceof Uint8Array && m.settled === undefined && m.taken === undefined
           ? { t: 'frame', peer: m.peer, frame: m.frame, admitted: m.admitted }
@@ -233,6 +272,16 @@ export function parseFromWorker(data: unknown): FromWorker | null {
       return Array.isArray(m.services) && m.services.length <= MAX_PROVIDERS && m.services.every(isService)
         ? { t: 'serving', services: m.services as string[] }
         : null;
+    case 'holds': {
+      if (!isString(m.key) || (m.kind !== 'provider' && m.kind !== 'subscriber')) return null;
+      if (m.answer === undefined) return { t: 'holds', key: m.key, kind: m.kind };
+      const answer = parseAnswer(m.answer);
+      return answer !== null && typeof m.until === 'number' && Number.isFinite(m.until)
+        ? { t: 'holds', key: m.key, kind: m.kind, answer, until: m.until }
+        : null;
+    }
+    case 'finds':
+      return isString(m.peer) && isCount(m.credit) ? { t: 'finds', peer: m.peer, credit: m.credit } : null;
     default:
       return null;
   }
@@ -243,6 +292,23 @@ const MAX_RIDS = 64;
 /** The providers of one service in a copy: well above the 64 a node holds per key (a larger copy is not sent). */
 const MAX_PROVIDERS = 1_024;
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_PROVIDERS && v.every(isString);
+
+/** The codec's bounds on a FIND_VALUE_REPLY (wire/codec.ts). */
+const MAX_RECORDS_IN_ANSWER = 256;
+const MAX_NODES_IN_ANSWER = 64;
+
+function parseAnswer(v: unknown): ValueAnswer | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const a = v as Record<string, unknown>;
+  if (!Array.isArray(a.records) || a.records.length === 0 || a.records.length > MAX_RECORDS_IN_ANSWER) return null;
+  if (!Array.isArray(a.nodes) || a.nodes.length > MAX_NODES_IN_ANSWER) return null;
+  if (!a.nodes.every((n) => n instanceof Uint8Array && n.length === 32)) return null;
+  const answer: ValueAnswer = { records: a.records as unknown[], nodes: a.nodes as Uint8Array[] };
+  if (a.linked === undefined) return answer;
+  if (!Array.isArray(a.linked) || !a.linked.every((i) => isCount(i) && i < (a.nodes as unknown[]).length)) return null;
+  answer.linked = a.linked as number[];
+  return answer;
+}
 
 /** A call tries at most 20 providers (rpc.ts). */
 const MAX_FAILED = 20;

@@ -114,19 +114,28 @@ export class Gateway {
 
   handleFindValue(body: MessageBodies['FIND_VALUE'], replyTo: ReplyTo): void {
     const { ctx } = this;
-    const records = ctx.records.get(body.key, body.kind, ctx.clock.now());
-    const contacts = ctx.table.closest(body.key, ctx.k);
-    if (records.length > 0) ctx.count('dht.valueServed');
-    const reply: MessageBodies['FIND_VALUE_REPLY'] = {
-      rid: body.rid,
-      key: body.key,
-      kind: body.kind,
-      records,
-      nodes: idsOf(contacts),
-    };
+    const reply = this.valueAnswer(body.rid, body.key, body.kind);
+    if (reply.records.length > 0) {
+      ctx.count('dht.valueServed');
+      // A browser worker mirrors what it answers for keys asked lately to its page (worker/page-finds.ts).
+      ctx.emit({ type: 'value:served', key: body.key, kind: body.kind });
+    }
+    ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', reply);
+  }
+
+  /**
+   * The FIND_VALUE_REPLY this node gives for (`key`, `kind`) now: its live records, the k
+   * closest contacts it knows and which of them it holds a channel to. The one place it is
+   * made, so that a copy kept elsewhere (worker/page-finds.ts) is the same answer.
+   */
+  valueAnswer(rid: number, key: NodeId, kind: 'provider' | 'subscriber'): MessageBodies['FIND_VALUE_REPLY'] {
+    const { ctx } = this;
+    const records = ctx.records.get(key, kind, ctx.clock.now());
+    const contacts = ctx.table.closest(key, ctx.k);
+    const reply: MessageBodies['FIND_VALUE_REPLY'] = { rid, key, kind, records, nodes: idsOf(contacts) };
     const linked = this.linkedOf(contacts);
     if (linked !== undefined) reply.linked = linked;
-    ctx.messenger.reply(replyTo, 'FIND_VALUE_REPLY', reply);
+    return reply;
   }
 
   /**

@@ -18,6 +18,7 @@ import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
 import { PageReplies } from './page-replies.js';
 import type { PagePublications } from './page-publications.js';
 import { PageAdmissions } from './page-admissions.js';
+import { PageFinds } from './page-finds.js';
 
 /**
  * The main thread's half of the bytes bridge (bridge-protocol.ts; the worker's half is
@@ -67,6 +68,8 @@ export class FramePump {
   private publications: PagePublications | undefined;
   /** CALLs straight from a neighbour admitted here, under the worker's grants (page-admissions.ts). */
   private admissions: PageAdmissions | undefined;
+  /** FIND_VALUEs straight from a neighbour answered here, from the worker's copy (page-finds.ts). */
+  private finds: PageFinds | undefined;
   /**
    * Messages for the worker held back, in order, behind a publication the page is checking:
    * the worker sees everything in the order it happened, that publication in its place.
@@ -94,6 +97,12 @@ export class FramePump {
       (peer, frame) => channels.send(peer, frame),
       (m) => this.post(m),
     );
+    this.finds = new PageFinds(
+      this.identity.nodeId,
+      this.clock,
+      (peer, frame) => channels.send(peer, frame),
+      (m, transfer) => this.post(m, transfer),
+    );
     this.port.onmessage = (event: MessageEvent) => this.receive(event.data);
   }
 
@@ -104,6 +113,7 @@ export class FramePump {
   closed(peer: IdHex): void {
     this.publications?.forget(peer);
     this.admissions?.stop(peer);
+    this.finds?.stop(peer);
     this.calls.closed(peer);
     this.post({ t: 'close', peer });
   }
@@ -123,6 +133,7 @@ export class FramePump {
     const settled = this.replies.received(peer, frame);
     if (settled !== undefined) return this.post({ t: 'frame', peer, frame, settled });
     if (this.admissions?.take(peer, frame) === true) return;
+    if (this.finds?.take(peer, frame) === true) return;
     const taking = this.publications?.take(peer, frame);
     if (taking === undefined) return this.post({ t: 'frame', peer, frame });
     const entry: { m: ToWorker | undefined } = { m: undefined };
@@ -245,7 +256,8 @@ export class FramePump {
   private receive(data: unknown): void {
     const m: FromWorker | null = parseFromWorker(data);
     const { channels, handlers } = this;
-    if (m === null || channels === undefined || handlers === undefined || this.calls.told(m)) return;
+    if (m === null || channels === undefined || handlers === undefined) return;
+    if (this.finds?.told(m) === true || this.calls.told(m)) return;
     if (this.admissions?.told(m) === true) return;
     switch (m.t) {
       case 'pong':
@@ -267,6 +279,7 @@ export class FramePump {
       case 'disconnect':
         this.publications?.forget(m.peer);
         this.admissions?.stop(m.peer);
+        this.finds?.stop(m.peer);
         channels.disconnect(m.peer);
         return;
       case 'signal-in': {
@@ -286,6 +299,7 @@ export class FramePump {
       case 'refuse':
         this.publications?.forget(m.peer);
         this.admissions?.stop(m.peer);
+        this.finds?.stop(m.peer);
         channels.refuse(m.peer, m.forMs);
         return;
       case 'publishing':

@@ -38,6 +38,15 @@ export class FramePort {
   private taken: { peer: string; head: Uint8Array } | undefined;
   /** The CALL being handed to the node that the page admitted itself, with its REPLY's header. */
   private admitted: { peer: string; head: Uint8Array } | undefined;
+  /** The FIND_VALUE being handed to the node that the page answered itself, with the answer it sent (page-finds.ts). */
+  private found: { peer: string; answer: Uint8Array } | undefined;
+  /** Told of each answer of the page's the node took as its own (page-finds.ts). */
+  onFound: ((peer: string) => void) | undefined;
+  /**
+   * Run after each message from the page and before each frame of the node's is posted: the
+   * page's copies of the node's answers are brought up to date (page-finds.ts).
+   */
+  beforeSend: (() => void) | undefined;
   /** Told when the page gave back a revoked grant (page-admissions.ts). */
   onReturned: ((peer: string, grant: number) => void) | undefined;
   /** Told of each call whose first CALL the page sent itself (page-calls.ts), in order with the frames. */
@@ -53,6 +62,14 @@ export class FramePort {
       send: (peer, frame) => {
         if (this.onChannel.delete(frame)) return true;
         if (!this.open.has(peer)) return false;
+        // The page put this very answer on the channel already: accounted for, not posted.
+        if (this.found !== undefined && this.found.peer === peer && sameBytes(this.found.answer, frame)) {
+          this.found = undefined;
+          this.node?.count('dht.answeredOnPage');
+          this.onFound?.(peer);
+          return true;
+        }
+        this.beforeSend?.();
         const awaits = this.answers.awaited(peer, frame);
         this.post(awaits === undefined ? { t: 'send', peer, frame } : { t: 'send', peer, frame, awaits }, [
           frame.buffer as ArrayBuffer,
@@ -81,20 +98,30 @@ export class FramePort {
       if (m === null) return node.count('bridge.malformed');
       // The heartbeat says the worker answers: it does not wait for anyone's signatures.
       if (m.t === 'ping') return this.receive(node, m);
-      // A PUBLISH the page took was verified there (page-publications.ts), a CALL it admitted carries no signature.
-      const signed =
-        m.t === 'frame' && m.taken === undefined && m.admitted === undefined && preverifier !== undefined
-          ? preverifier.signedIn(m.frame)
-          : [];
-      if (signed.length === 0 && this.waiting.length === 0) return this.receive(node, m);
-      const entry = { m, done: signed.length === 0 };
-      this.waiting.push(entry);
-      if (!entry.done)
-        void preverifier!.check(signed).finally(() => {
-          entry.done = true;
-          this.drain(node);
-        });
+      try {
+        this.take(node, m, preverifier);
+      } finally {
+        this.beforeSend?.();
+      }
     };
+  }
+
+  /** A message from the page, in order: a frame whose signatures are being checked holds up what follows it. */
+  private take(node: DhtNode, m: ToWorker, preverifier: Preverifier | undefined): void {
+    // A PUBLISH the page took was verified there (page-publications.ts), a CALL it admitted carries no signature.
+    const signed =
+      m.t === 'frame' && m.taken === undefined && m.admitted === undefined && preverifier !== undefined
+        ? preverifier.signedIn(m.frame)
+        : [];
+    if (signed.length === 0 && this.waiting.length === 0) return this.receive(node, m);
+    const entry = { m, done: signed.length === 0 };
+    this.waiting.push(entry);
+    if (!entry.done)
+      void preverifier!.check(signed).finally(() => {
+        entry.done = true;
+        this.drain(node);
+        this.beforeSend?.();
+      });
   }
 
   /** Hand the node what no longer waits, in order, up to the first frame still being checked. */
@@ -180,15 +207,20 @@ export class FramePort {
           const what = this.answers.settled(m.settled);
           if (what !== undefined) node.count(what === 'call' ? 'rpc.answeredOnPage' : 'pubsub.countedOnPage');
         }
-        if (m.taken === undefined && m.admitted === undefined) return node.onFrame(m.peer, m.frame);
+        if (m.taken === undefined && m.admitted === undefined && m.found === undefined)
+          return node.onFrame(m.peer, m.frame);
         if (m.taken !== undefined) this.taken = { peer: m.peer, head: m.taken };
         if (m.admitted !== undefined) this.admitted = { peer: m.peer, head: m.admitted };
+        if (m.found !== undefined) this.found = { peer: m.peer, answer: m.found };
         try {
           node.onFrame(m.peer, m.frame);
         } finally {
           // Dropped before the node read it (its flood guard, a closed channel): nothing is accounted for.
           this.taken = undefined;
           this.admitted = undefined;
+          // The node answered otherwise, or not at all: the page's answer is not its own (its own, if any, went out too).
+          if (this.found !== undefined) node.count('dht.answeredOnPageDiffered');
+          this.found = undefined;
         }
         return;
       case 'signal-out':
@@ -238,4 +270,11 @@ function refusedForMs(node: DhtNode, peer: string, now: number): number {
     node.flood?.bannedForMs(peer, now) ?? 0,
     node.vetting.trust.distrustedForMs(peer, now),
   );
+}
+
+/** Whether two frames are the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

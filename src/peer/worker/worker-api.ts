@@ -20,6 +20,7 @@ import { RPC_TIMEOUT_MS } from '../../core/constants.js';
 import type { CalledOptions, ToWorker } from '../bridge-protocol.js';
 import { CallsFromPage, RESERVED_RIDS } from './page-calls.js';
 import { PageAdmissionGrants } from './page-admissions.js';
+import { findsOf } from './page-finds.js';
 import type { PeerKind } from '../../core/wire/messages.js';
 
 /**
@@ -204,10 +205,13 @@ export class WorkerApi {
         }
       });
       calls.grant(RESERVED_RIDS);
+      // FIND_VALUEs straight from a neighbour, answered by the page from copies of the node's answers.
+      const finds = findsOf(node, bridge);
       const restoredServices = await started.restore();
       this.ticker = new Ticker(systemClock, () => {
         started.tick();
         grants.tick();
+        finds.refresh();
       });
       this.ticker.setHidden(this.hidden);
       return { nodeId: identity.nodeIdHex, restoredServices };

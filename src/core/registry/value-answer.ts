@@ -1,0 +1,101 @@
+import { ID_BYTES, MAX_FRAME_BYTES, MAX_HOPS } from '../constants.js';
+import { toHex, type NodeId } from '../id.js';
+import { readMap } from './call-answer.js';
+import { messageFrame } from './call-reply.js';
+import { MessageType } from '../wire/messages.js';
+
+/**
+ * A FIND_VALUE that came straight from the neighbour that started it, and the answer to it,
+ * read and written in one place for the thread that may answer it without the node: the
+ * page of a browser peer (docs/ARCHITECTURE.md, Threads: "An answering tab's page answers a
+ * FIND_VALUE"). The node (its router and gateway, with the codec) stays what decides; this
+ * file only reproduces, byte for byte, what it would put on the channel:
+ *
+ * - the request: an RPC_ROUTE envelope, not exact, one hop taken (its path is its source,
+ *   which is the neighbour that handed it over, and it names no further hops), carrying a
+ *   FIND_VALUE. Read with MessagePack's decoder alone and the codec's limits and checks
+ *   (wire/codec.ts, RPC_ROUTE and FIND_VALUE): anything else is null and goes the node's way.
+ * - the answer: what the node's router sends for the gateway's FIND_VALUE_REPLY (router.ts,
+ *   originate then forward, retracing the request's one hop): an exact envelope to the
+ *   source, one hop, its path this node, no acknowledgement asked (the source was just
+ *   heard from), around the reply's frame.
+ *
+ * value-answer.test.ts holds both side by side with the codec and the router.
+ */
+
+/** What of a FIND_VALUE the answer needs. */
+export interface StraightFindValue {
+  /** The neighbour that started it (the envelope's source, the one hop of its path). */
+  src: NodeId;
+  rid: number;
+  key: NodeId;
+  /** `key` as hex: the answers are held by it. */
+  keyHex: string;
+  kind: 'provider' | 'subscriber';
+}
+
+/** The node's answer for a key (gateway.ts, valueAnswer), less the request id. */
+export interface ValueAnswer {
+  records: unknown[];
+  nodes: NodeId[];
+  linked?: number[];
+}
+
+const isId = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === ID_BYTES;
+const isRid = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < ID_BYTES; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when `frame`'s header says RPC_ROUTE (nothing decoded): the page looks no further into other frames. */
+export const isRouteFrame = (frame: Uint8Array): boolean =>
+  frame.length >= 8 && frame[0] === 1 && frame[1] === MessageType.RPC_ROUTE;
+
+/**
+ * The FIND_VALUE in `frame` when it is an envelope that `peer` started and handed over
+ * itself, read as the codec and the router would read it; null for anything else.
+ */
+export function readStraightFindValue(frame: Uint8Array, peer: string): StraightFindValue | null {
+  const m = readMap(frame, MessageType.RPC_ROUTE);
+  if (m === null || !isId(m.dest) || !isId(m.src) || m.exact !== false || !isRid(m.hid)) return null;
+  // One hop taken, by its source: what the router checks of any envelope (hops <= max <= MAX_HOPS) holds with it.
+  if (m.hops !== 1 || !Number.isInteger(m.max) || (m.max as number) < 1 || (m.max as number) > MAX_HOPS) return null;
+  const { path } = m;
+  if (!Array.isArray(path) || path.length !== 1 || !isId(path[0]) || !sameId(path[0], m.src)) return null;
+  if (m.via !== undefined || !(m.body instanceof Uint8Array) || toHex(m.src) !== peer) return null;
+  const inner = readMap(m.body, MessageType.FIND_VALUE);
+  if (inner === null || !isRid(inner.rid) || !isId(inner.key)) return null;
+  const { kind } = inner;
+  if (kind !== 'provider' && kind !== 'subscriber') return null;
+  return { src: m.src, rid: inner.rid, key: inner.key, keyHex: toHex(inner.key), kind };
+}
+
+/**
+ * The envelope `self` sends back for `request` with `answer`, as the node's router would
+ * build it; null when it would be too large to send (the router drops it: route.tooLarge).
+ */
+export function valueAnswerFrame(self: NodeId, request: StraightFindValue, answer: ValueAnswer): Uint8Array | null {
+  // Fields in the gateway's order (gateway.ts, valueAnswer), `linked` only when there is one.
+  const body: Record<string, unknown> = {
+    rid: request.rid,
+    key: request.key,
+    kind: request.kind,
+    records: answer.records,
+    nodes: answer.nodes,
+  };
+  if (answer.linked !== undefined) body.linked = answer.linked;
+  // And the envelope's as router.ts forwards it: the retraced hop leaves no `via`.
+  const frame = messageFrame(MessageType.RPC_ROUTE, {
+    dest: request.src,
+    src: self,
+    hops: 1,
+    max: MAX_HOPS,
+    exact: true,
+    path: [self],
+    hid: 0,
+    body: messageFrame(MessageType.FIND_VALUE_REPLY, body),
+  });
+  return frame.length > MAX_FRAME_BYTES ? null : frame;
+}
