@@ -198,7 +198,8 @@ function publishInWorkers(events: Tagged[], wevents: WTagged[], r: number, steps
   const end = events.find((e) => e.page === r && e.ev === 'app<' && start !== undefined && e.t >= start.t);
   if (start === undefined || end === undefined) return;
   // Sent by the publisher's page itself (page-publishes.ts): its WebCrypto signature, then the sends.
-  const pageSign = events.find((e) => e.page === r && e.ev === 'crypto(' && e.tag === 'sign' && e.t >= start.t);
+  // The page's hooks tag a WebCrypto call by its method's description (trace-hooks.ts, describe: 'sign' is '4ch').
+  const pageSign = events.find((e) => e.page === r && e.ev === 'crypto(' && e.tag === '4ch' && e.t >= start.t);
   const pageSigned = pageSign && events.find((e) => e.page === r && e.ev === 'crypto)' && e.t >= pageSign.t);
   const firstSent = pageSigned && events.find((e) => e.page === r && e.ev === 'dc>' && big(e) && e.t >= pageSigned.t);
   if (pageSign && pageSigned && firstSent && firstSent.t <= end.t) {
