@@ -80,8 +80,6 @@ export class PagePublishes {
   private signer: Promise<AsyncSigner> | undefined;
   private host: PublishingHost | undefined;
   private app: AppCallbacks | undefined;
-  /** Publishes whose PUBLISHes this page sent. */
-  sentHere = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -207,7 +205,6 @@ export class PagePublishes {
     }
     const { signature } = publication;
     host.post({ t: 'published', token, mid, topic, payload, at, signature, sent, rest, here });
-    this.sentHere++;
     // Everything went from here: the last acknowledgement settles the app's publish (page-replies.ts).
     if (rest.length === 0) this.replies.planned(token, took ? 1 : 0, sent.length);
     return outcomes.sentByPage();
