@@ -164,6 +164,8 @@ const bench = {
   },
   /** One publish; resolves with its duration until every subscriber acknowledged it. */
   publishTimed: async (topic: string) => {
+    // Noted before the publish (trace-hooks.ts): the page may send its PUBLISHes before any Comlink call.
+    noteStart('publish');
     const t0 = performance.now();
     const delivered = await peer.publish(topic, { sentAt: wallNow() });
     const ms = performance.now() - t0;

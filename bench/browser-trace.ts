@@ -192,11 +192,38 @@ async function traced(pages: Page[], op: () => Promise<unknown>): Promise<Tagged
  * split at the WebCrypto calls. Postings and deliveries are matched on the shared clock.
  */
 function publishInWorkers(events: Tagged[], wevents: WTagged[], r: number, steps: Steps): void {
-  const start = events.find((e) => e.page === r && e.ev === 'api>' && e.tag.includes('publish'));
+  const start =
+    events.find((e) => e.page === r && e.ev === 'app>' && e.tag === 'publish') ??
+    events.find((e) => e.page === r && e.ev === 'api>' && e.tag.includes('publish'));
   const end = events.find((e) => e.page === r && e.ev === 'app<' && start !== undefined && e.t >= start.t);
   if (start === undefined || end === undefined) return;
+  // Sent by the publisher's page itself (page-publishes.ts): its WebCrypto signature, then the sends.
+  // The page's hooks tag a WebCrypto call by its method's description (trace-hooks.ts, describe: 'sign' is '4ch').
+  const pageSign = events.find((e) => e.page === r && e.ev === 'crypto(' && e.tag === '4ch' && e.t >= start.t);
+  const pageSigned = pageSign && events.find((e) => e.page === r && e.ev === 'crypto)' && e.t >= pageSign.t);
+  const firstSent = pageSigned && events.find((e) => e.page === r && e.ev === 'dc>' && big(e) && e.t >= pageSigned.t);
+  if (pageSign && pageSigned && firstSent && firstSent.t <= end.t) {
+    add(
+      steps,
+      'P publisher page: API call → WebCrypto sign asked (copy, encoding, signed bytes)',
+      pageSign.t - start.t,
+    );
+    add(steps, 'P publisher page: sign asked → answer in the page', pageSigned.t - pageSign.t);
+    add(steps, 'P publisher page: answer → first PUBLISH on the channel', firstSent.t - pageSigned.t);
+    const notice = events.find(
+      (e) => e.page === r && e.ev === 'port>' && e.tag.startsWith('published') && e.t >= firstSent.t,
+    );
+    if (notice)
+      add(
+        steps,
+        'P publisher page: first PUBLISH on the channel → notice posted to its worker',
+        notice.t - firstSent.t,
+      );
+  }
   const w = wevents.filter((e) => e.page === r && e.t >= start.t && e.t <= end.t);
   const call = w.find((e) => e.ev === 'w<' && e.tag.includes('publish'));
+  const apiIn = events.find((e) => e.page === r && e.ev === 'api>' && e.tag.includes('publish') && e.t >= start.t);
+  if (apiIn) add(steps, 'publisher page: app → its Comlink call', apiIn.t - start.t);
   const called = call && w.find((e) => e.ev === 'w<end' && e.t >= call.t && e.tag === call.tag);
   const signAsked = w.find((e) => e.ev === 'crypto(' && e.tag === 'sign');
   const signed = signAsked && w.find((e) => e.ev === 'crypto)' && e.call === signAsked.call);

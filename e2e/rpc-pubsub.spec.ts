@@ -130,6 +130,10 @@ test.describe('calls and pub/sub between browser peers', () => {
     }
     // Each went straight to its 4 subscribers: the publisher's page counted the acknowledgements and settled it.
     await expect.poll(() => stat(publisher, 'pubsub.countedOnPage')).toBe(3);
+    // The publisher's page signed and sent them itself from the worker's copy of the subscribers (main/page-publishes.ts),
+    // at least once the copy came with the first publish's or discovery's answer; the worker accounted for each PUBLISH.
+    expect(await stat(publisher, 'pubsub.sentOnPage')).toBeGreaterThanOrEqual(4);
+    expect(await stat(publisher, 'pubsub.published')).toBe(3);
     const inbox = (s: PeerPage) => s.page.evaluate(() => window.inbox);
     const expected = [0, 1, 2].map((n) => ({ payload: { n }, topic: 'sensors.kitchen.temp' }));
     for (const i of [0, 1, 2, 4]) await expect.poll(() => inbox(subscribers[i]!)).toEqual(expected);

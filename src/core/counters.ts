@@ -129,6 +129,7 @@ export const FIXED_COUNTERS = [
   'pubsub.refused',
   'pubsub.countedOnPage',
   'pubsub.takenOnPage',
+  'pubsub.sentOnPage',
   'persistence.failed',
   'persistence.restoreFailed',
 ] as const;

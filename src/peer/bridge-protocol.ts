@@ -53,6 +53,25 @@ export interface CalledOptions {
   policy?: string;
 }
 
+/**
+ * A publish whose PUBLISHes the page signed and sent itself (main/page-publishes.ts): the
+ * publication's fields (the public key is the worker's own), each PUBLISH on a channel with
+ * its request id and header, and what the page left to the worker.
+ */
+export interface PublishedByPage {
+  token: number;
+  mid: Uint8Array;
+  topic: string;
+  payload: Uint8Array;
+  at: number;
+  signature: Uint8Array;
+  sent: Array<{ peer: string; rid: number; head: Uint8Array }>;
+  /** Subscribers the page did not send to (this tab itself when the page did not deliver here). */
+  rest: string[];
+  /** The page delivered it to this tab's own subscriptions. */
+  here: boolean;
+}
+
 /** Main thread → worker. */
 export type ToWorker =
   | { t: 'open'; peer: string }
@@ -100,7 +119,13 @@ export type ToWorker =
       frame: Uint8Array;
       at: number;
       opts: CalledOptions;
-    };
+    }
+  /**
+   * The page put the PUBLISHes of the app's publish `token` on its neighbours' channels itself
+   * (sent at `at`, wall clock): the worker accounts for them and runs the rest of the publish
+   * (worker/page-publishes.ts), answering `called(token)` over Comlink.
+   */
+  | ({ t: 'published' } & PublishedByPage);
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -149,7 +174,9 @@ export type FromWorker =
    */
   | { t: 'holds'; key: string; kind: 'provider' | 'subscriber'; answer?: ValueAnswer; until?: number }
   /** `credit` more FIND_VALUEs from `peer` the page may answer itself: the worker accounted for as many. */
-  | { t: 'finds'; peer: string; credit: number };
+  | { t: 'finds'; peer: string; credit: number }
+  /** The subscribers a publish to `topic` sends to now, served the same until `until` (wall clock): the page's copy. */
+  | { t: 'subscribers'; topic: string; ids: string[]; until: number };
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 128;
 const isId = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -212,9 +239,42 @@ export function parseToWorker(data: unknown): ToWorker | null {
       if (o.policy !== undefined) opts.policy = o.policy as string;
       return { t: 'called', token: m.token, shape: m.shape, peer: m.peer, frame: m.frame, at: m.at, opts };
     }
+    case 'published':
+      return parsePublished(m);
     default:
       return null;
   }
+}
+
+/** A publish's subscribers at most (a larger one goes the worker's way: main/page-publishes.ts). */
+export const MAX_PAGE_PUBLISH = 64;
+
+function parsePublished(m: Record<string, unknown>): ToWorker | null {
+  const bytes = (v: unknown, n?: number): v is Uint8Array =>
+    v instanceof Uint8Array && (n === undefined || v.length === n);
+  if (!isId(m.token) || !bytes(m.mid, 16) || !isService(m.topic) || !bytes(m.payload) || !bytes(m.signature, 64))
+    return null;
+  if (typeof m.at !== 'number' || !Number.isFinite(m.at) || typeof m.here !== 'boolean') return null;
+  if (!Array.isArray(m.sent) || m.sent.length > MAX_PAGE_PUBLISH) return null;
+  if (!Array.isArray(m.rest) || m.rest.length > MAX_PAGE_PUBLISH || !m.rest.every(isString)) return null;
+  const sent: PublishedByPage['sent'] = [];
+  for (const s of m.sent as unknown[]) {
+    const x = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
+    if (!isString(x.peer) || !isCount(x.rid) || !bytes(x.head, 8)) return null;
+    sent.push({ peer: x.peer, rid: x.rid, head: x.head });
+  }
+  return {
+    t: 'published',
+    token: m.token,
+    mid: m.mid,
+    topic: m.topic,
+    payload: m.payload,
+    at: m.at,
+    signature: m.signature,
+    sent,
+    rest: m.rest as string[],
+    here: m.here,
+  };
 }
 
 export function parseFromWorker(data: unknown): FromWorker | null {
@@ -268,6 +328,10 @@ export function parseFromWorker(data: unknown): FromWorker | null {
         : null;
     case 'revoke':
       return isString(m.peer) && isId(m.grant) ? { t: 'revoke', peer: m.peer, grant: m.grant } : null;
+    case 'subscribers':
+      return isService(m.topic) && isStrings(m.ids) && typeof m.until === 'number'
+        ? { t: 'subscribers', topic: m.topic, ids: m.ids, until: m.until }
+        : null;
     case 'serving':
       return Array.isArray(m.services) && m.services.length <= MAX_PROVIDERS && m.services.every(isService)
         ? { t: 'serving', services: m.services as string[] }

@@ -1,12 +1,12 @@
 import { RPC_TIMEOUT_MS } from '../constants.js';
 import type { Lookups, Messaging, NodeBasics, ReplyTo } from '../context.js';
-import { isMeshError } from '../errors.js';
+import { ErrorCode, isMeshError, MeshError } from '../errors.js';
 import { toHex } from '../id.js';
 import type { AsyncSigner, Identity } from '../identity.js';
-import { encodeValue } from '../wire/codec.js';
-import type { PublishMsg } from '../wire/messages.js';
+import { decodeValue, encodeValue } from '../wire/codec.js';
+import type { Message, PublishMsg } from '../wire/messages.js';
 import { toProviderInfo } from '../records/records.js';
-import { checkPublication, signPublication, signPublicationWith } from './publication.js';
+import { checkPublication, signPublication, signPublicationWith, type Publication } from './publication.js';
 import { checkPayload } from './rpc.js';
 import type { ProviderInfo, ServiceRegistry } from './service-registry.js';
 import { checkPattern, checkTopic, matches, publishKeys } from './topics.js';
@@ -27,7 +27,9 @@ const SEEN_MESSAGES = 4_096;
 
 /** What pub/sub uses of the node (a DhtNode is one): subscriber lookups, messages out, acknowledgements back. */
 export interface PubSubHost extends NodeBasics, Pick<Lookups, 'findValue'> {
-  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply' | 'sendFrame'>;
+  readonly messenger: Pick<Messaging, 'newId' | 'queryPeer' | 'reply' | 'sendFrame' | 'wait'>;
+  /** The open channels: a PUBLISH the page sent (publishedByPage) can only be acknowledged over one of them. */
+  readonly neighbours: { has(peer: string): boolean };
   /** Signs what this node publishes. */
   readonly identity: Pick<Identity, 'publicKey' | 'secretKey'>;
   /** Signs off the thread when given (DhtNodeOptions.signer); otherwise signing is synchronous. */
@@ -61,6 +63,22 @@ export interface PublishWatch {
   sent(delivered: number, sent: number): void;
 }
 
+/**
+ * Told of the subscribers the cache serves for a topic, and until when it serves the same
+ * ones (ServiceRegistry.subscribersCachedUntil), each time a publish or a discovery reads them:
+ * the page keeps a copy to publish from itself (worker/page-publishes.ts).
+ */
+export interface SubscriberCopy {
+  cachedSubscribers(topic: string, subscribers: readonly string[], until: number): void;
+}
+
+/** A PUBLISH the page signed and put on a neighbour's channel itself (publishedByPage): to whom, its id, its header. */
+export interface PagePublish {
+  readonly peer: string;
+  readonly rid: number;
+  readonly head: Uint8Array;
+}
+
 export interface SubscriberAdvertiser {
   subscribe(pattern: string): Promise<void>;
   unsubscribe(pattern: string): Promise<void>;
@@ -77,6 +95,7 @@ export class PubSub {
     private readonly sink: SubscriptionSink,
     private readonly advertiser: SubscriberAdvertiser,
     private readonly takenOnPage?: TakenOnPage,
+    private readonly copy?: SubscriberCopy,
   ) {}
 
   async subscribe(pattern: string): Promise<number> {
@@ -107,7 +126,10 @@ export class PubSub {
   async discoverSubscribers(topic: string, opts: { forceRefresh?: boolean } = {}): Promise<ProviderInfo[]> {
     checkTopic(topic);
     const cached = this.registry.discoverSubscribers(topic, opts);
-    if (cached.ok) return cached.providers;
+    if (cached.ok) {
+      this.copied(topic, cached.providers);
+      return cached.providers;
+    }
     const { node } = this;
     const lookups = await Promise.all(publishKeys(topic).map((key) => node.findValue(key, 'subscriber')));
     const byNode = new Map<string, ProviderInfo>();
@@ -122,7 +144,19 @@ export class PubSub {
     }
     const subscribers = [...byNode.values()];
     this.registry.cacheSubscribers(topic, subscribers, SUBSCRIBER_CACHE_TTL_S);
+    this.copied(topic, subscribers);
     return subscribers;
+  }
+
+  /** The page's copy of what the cache serves for `topic` (SubscriberCopy). */
+  private copied(topic: string, subscribers: readonly ProviderInfo[]): void {
+    const until = this.copy === undefined ? undefined : this.registry.subscribersCachedUntil(topic);
+    if (until !== undefined)
+      this.copy!.cachedSubscribers(
+        topic,
+        subscribers.map((s) => s.nodeId),
+        until,
+      );
   }
 
   /** Deliver to every matching subscriber; resolves with how many subscriber nodes took it. */
@@ -148,23 +182,90 @@ export class PubSub {
         if (took) here++;
         return took;
       }
-      try {
-        const rid = node.messenger.newId();
-        out++;
-        watch?.sending(rid, s.nodeId, timeoutMs);
-        const { reply } = await node.messenger.queryPeer(s.nodeId, 'PUBLISH', { rid, ...publication }, timeoutMs);
-        return reply.type === 'REPLY' && acknowledged(reply.body);
-      } catch (e) {
-        // A vanished subscriber costs only its own delivery.
-        node.count(`pubsub.undelivered.${isMeshError(e) ? e.code : 'ERROR'}`);
-        return false;
-      }
+      out++;
+      return this.sendTo(s.nodeId, publication, timeoutMs, watch);
     });
     // Each of them ran up to its first wait: every PUBLISH is out, and this node's own subscriptions have it.
     watch?.sent(here, out);
+    return this.delivered(pending);
+  }
+
+  /**
+   * A publish whose PUBLISHes the page signed and put on its neighbours' channels itself
+   * (`sent`, at `sentAt` on this clock), from the subscribers this node's cache served it
+   * (SubscriberCopy; docs/ARCHITECTURE.md, Threads). Each is accounted for as this node's own
+   * (`messages.out`, the neighbour's outgoing budget) and its acknowledgement awaited for what
+   * is left of `timeoutMs`; `rest` are the subscribers the page left to this node (not an open
+   * neighbour there, a send refused; this node itself when the page could not deliver here),
+   * sent the same publication as publish() would; `here`: the page delivered it to this tab's
+   * own subscriptions, which this node only remembers and counts. Resolves as publish() does.
+   */
+  publishedByPage(
+    publication: Publication,
+    sent: readonly PagePublish[],
+    rest: readonly string[],
+    here: boolean,
+    sentAt: number,
+    timeoutMs = RPC_TIMEOUT_MS,
+  ): Promise<number> {
+    const { node } = this;
+    node.count('pubsub.published');
+    node.count('pubsub.sentOnPage', sent.length);
+    const { mid, topic } = publication;
+    const pending: Array<Promise<boolean>> = [];
+    if (here) pending.push(Promise.resolve(this.receive(mid, topic, undefined, node.selfHex, false) > 0));
+    const left = Math.max(1, sentAt + timeoutMs - node.clock.now());
+    for (const { peer, rid, head } of sent) {
+      const open = node.neighbours.has(peer);
+      if (open) node.messenger.sendFrame(peer, head);
+      const reply = open
+        ? node.messenger.wait(rid, left, peer)
+        : Promise.reject(new MeshError(ErrorCode.NOT_CONNECTED, 'the channel closed before the acknowledgement'));
+      pending.push(this.acknowledgement(reply));
+    }
+    for (const peer of rest) {
+      if (peer !== node.selfHex) pending.push(this.sendTo(peer, publication, timeoutMs));
+      else {
+        const payload = decodeValue(publication.payload);
+        pending.push(Promise.resolve(payload.ok && this.receive(mid, topic, payload.value, node.selfHex) > 0));
+      }
+    }
+    return this.delivered(pending);
+  }
+
+  /** One PUBLISH to `subscriber`, straight or routed: whether it took the message. */
+  private sendTo(
+    subscriber: string,
+    publication: Publication,
+    timeoutMs: number,
+    watch?: PublishWatch,
+  ): Promise<boolean> {
+    const { node } = this;
+    try {
+      const rid = node.messenger.newId();
+      watch?.sending(rid, subscriber, timeoutMs);
+      return this.acknowledgement(node.messenger.queryPeer(subscriber, 'PUBLISH', { rid, ...publication }, timeoutMs));
+    } catch (e) {
+      return this.acknowledgement(Promise.reject(e));
+    }
+  }
+
+  /** Whether an acknowledgement says the subscriber took the message; a vanished subscriber costs only its own delivery. */
+  private async acknowledgement(reply: Promise<{ reply: Message }>): Promise<boolean> {
+    try {
+      const { reply: r } = await reply;
+      return r.type === 'REPLY' && acknowledged(r.body);
+    } catch (e) {
+      this.node.count(`pubsub.undelivered.${isMeshError(e) ? e.code : 'ERROR'}`);
+      return false;
+    }
+  }
+
+  /** How many subscriber nodes took the message, once every delivery has ended; counted. */
+  private async delivered(pending: Array<Promise<boolean>>): Promise<number> {
     const results = await Promise.all(pending);
     const delivered = results.filter(Boolean).length;
-    node.count('pubsub.deliveries', delivered);
+    this.node.count('pubsub.deliveries', delivered);
     return delivered;
   }
 

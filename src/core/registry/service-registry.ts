@@ -97,7 +97,15 @@ export class ServiceRegistry {
    * is used only until then.
    */
   cachedUntil(serviceId: string): number | undefined {
-    const entry = this.cache.get(serviceId);
+    return this.servedUntil(this.cache.get(serviceId));
+  }
+
+  /** As cachedUntil, for the subscribers cached for `topic` (the page's copy: main/page-publishes.ts). */
+  subscribersCachedUntil(topic: string): number | undefined {
+    return this.servedUntil(this.subscriberCache.get(topic));
+  }
+
+  private servedUntil(entry: CacheEntry | undefined): number | undefined {
     if (entry === undefined) return undefined;
     const now = this.clock.now();
     let until = entry.cachedAt + entry.ttl * 1000;

@@ -160,11 +160,13 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
     opts.tuning.maxNeighbours !== undefined ? { maxChannels: opts.tuning.maxNeighbours } : {},
   );
   if (runtime.prepareDial === true) connections.prepareDial();
-  // Publications straight from a neighbour are verified, delivered and acknowledged here (page-publications.ts).
+  // Publications straight from a neighbour are verified, delivered and acknowledged here (page-publications.ts);
+  // the app's own publishes are signed and sent from here when the worker's copy allows (page-publishes.ts).
   pump.drive(
     connections,
     app,
     new PagePublications(app, systemClock, platformEd25519(), (peer, frame) => connections.send(peer as IdHex, frame)),
+    app,
   );
   // Relays beyond the bootstrap list, from the DHT: where the peer goes when its relays are gone.
   const directory = new RelayDirectory({

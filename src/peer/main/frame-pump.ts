@@ -13,7 +13,10 @@ import {
 } from '../bridge-protocol.js';
 import { PageCalls } from './page-calls.js';
 import { openSignal, sealSignal } from './signal-envelope.js';
-import { asyncEd25519, type AsyncEd25519 } from '../../crypto/async-ed25519.js';
+import { asyncEd25519, platformEd25519, type AsyncEd25519 } from '../../crypto/async-ed25519.js';
+import type { WebEd25519 } from '../../crypto/web-ed25519.js';
+import { PagePublishes } from './page-publishes.js';
+import type { AppCallbacks } from './app-callbacks.js';
 import { WORKER_CALL_TIMEOUT_MS } from './worker-deadline.js';
 import { PageReplies } from './page-replies.js';
 import type { PagePublications } from './page-publications.js';
@@ -64,6 +67,8 @@ export class FramePump {
   readonly replies: PageReplies;
   /** What the page needs to send a call's first CALL itself (page-calls.ts). */
   readonly calls: PageCalls;
+  /** Publishes whose PUBLISHes the page signs and sends itself (page-publishes.ts). */
+  readonly publishes: PagePublishes;
   /** Publications taken here (page-publications.ts); absent: all go to the worker. */
   private publications: PagePublications | undefined;
   /** CALLs straight from a neighbour admitted here, under the worker's grants (page-admissions.ts). */
@@ -82,14 +87,21 @@ export class FramePump {
     private readonly clock: Clock = systemClock,
     random: Random = cryptoRandom,
     private readonly ed: AsyncEd25519 = asyncEd25519(),
+    web: Promise<WebEd25519 | undefined> = platformEd25519(),
   ) {
     this.replies = new PageReplies(clock);
     this.calls = new PageCalls(clock, random);
+    this.publishes = new PagePublishes(clock, random, identity, this.calls, this.replies, web);
   }
 
   /** Start carrying out what the worker asks; until then its messages wait in the port's queue. */
-  drive(channels: PumpedChannels, calls: PumpedCalls, publications?: PagePublications): void {
+  drive(channels: PumpedChannels, calls: PumpedCalls, publications?: PagePublications, app?: AppCallbacks): void {
     this.channels = channels;
+    if (app !== undefined)
+      this.publishes.drive(
+        { send: (peer, frame) => channels.send(peer as IdHex, frame), post: (m) => this.post(m) },
+        app,
+      );
     this.handlers = calls;
     this.publications = publications;
     this.admissions = new PageAdmissions(
@@ -257,7 +269,7 @@ export class FramePump {
     const m: FromWorker | null = parseFromWorker(data);
     const { channels, handlers } = this;
     if (m === null || channels === undefined || handlers === undefined) return;
-    if (this.finds?.told(m) === true || this.calls.told(m)) return;
+    if (this.finds?.told(m) === true || this.publishes.told(m) || this.calls.told(m)) return;
     if (this.admissions?.told(m) === true) return;
     switch (m.t) {
       case 'pong':

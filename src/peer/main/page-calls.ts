@@ -99,6 +99,16 @@ export class PageCalls {
     return this.rids.pop();
   }
 
+  /** Whether the node holds `peer` as an open neighbour (page-publishes.ts sends PUBLISHes straight to those). */
+  isOpen(peer: string): boolean {
+    return this.neighbours.has(peer);
+  }
+
+  /** `n` reserved request ids at once (a publish's PUBLISHes: page-publishes.ts), or undefined when fewer are left. */
+  takeRids(n: number): number[] | undefined {
+    return n > this.rids.length ? undefined : this.rids.splice(this.rids.length - n, n);
+  }
+
   /** An id taken by ridFor whose CALL did not go out: still reserved, so it can be used again. */
   unused(rid: number): void {
     this.rids.push(rid);

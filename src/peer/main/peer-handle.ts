@@ -9,6 +9,7 @@ import type { RelayStatus } from './relay-link.js';
 import type { WorkerClient } from './worker-client.js';
 import type { PageReplies } from './page-replies.js';
 import type { PageCalls } from './page-calls.js';
+import type { PagePublishes } from './page-publishes.js';
 import type { CalledOptions, CalledShape } from '../bridge-protocol.js';
 import { isServiceId, pageLeads, pageLeadsTo } from '../../core/registry/call-request.js';
 import { isIdHex } from '../../core/id.js';
@@ -16,6 +17,8 @@ import { isIdHex } from '../../core/id.js';
 /** Calls whose first CALL the page sends itself (page-calls.ts, frame-pump.ts): the frame pump. */
 export interface DirectCalls {
   readonly calls: PageCalls;
+  /** Publishes whose PUBLISHes the page sends itself (page-publishes.ts). */
+  readonly publishes?: Pick<PagePublishes, 'start'>;
   sendCall(
     token: number,
     shape: CalledShape,
@@ -245,8 +248,16 @@ export function createPeerHandle(
     },
     async publish(topic, payload) {
       live();
-      // Acknowledgements are counted by the page as they come back on its channels (page-replies.ts).
-      return replies.run('publish', (token) => api.publish(topic, payload, token));
+      // Sent from here when the worker's copy allows (page-publishes.ts); the acknowledgements are counted by the page
+      // as they come back on its channels (page-replies.ts).
+      return replies.run(
+        'publish',
+        (token) =>
+          (direct?.publishes?.start(token, topic, payload, {
+            viaWorker: () => api.publish(topic, payload, token),
+            sentByPage: () => api.called(token),
+          }) as Promise<number | null> | undefined) ?? api.publish(topic, payload, token),
+      );
     },
     async discoverSubscribers(topic, subOpts = {}) {
       live();

@@ -51,6 +51,8 @@ export class FramePort {
   onReturned: ((peer: string, grant: number) => void) | undefined;
   /** Told of each call whose first CALL the page sent itself (page-calls.ts), in order with the frames. */
   onCalled: ((m: Extract<ToWorker, { t: 'called' }>) => void) | undefined;
+  /** Told of each publish whose PUBLISHes the page sent itself (page-publishes.ts), in order with the frames. */
+  onPublished: ((m: Extract<ToWorker, { t: 'published' }>) => void) | undefined;
   /** Calls the page settles itself from their REPLYs (page-answers.ts). */
   readonly answers = new PageAnswers(
     () => this.node?.clock.now() ?? Date.now(),
@@ -234,6 +236,9 @@ export class FramePort {
         return;
       case 'called':
         this.onCalled?.(m);
+        return;
+      case 'published':
+        this.onPublished?.(m);
         return;
       case 'returned':
         this.onReturned?.(m.peer, m.grant);

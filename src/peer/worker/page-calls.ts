@@ -21,8 +21,12 @@ import type { ProviderCopy } from './peer-core.js';
  * (`WorkerApi.called`), which also gives it the page's timeout and the worker's crash.
  */
 
-/** Request ids the page holds at most; once it holds half of them, it is given as many as it used. */
-export const RESERVED_RIDS = 8;
+/**
+ * Request ids the page holds at most; once it holds half of them, it is given as many as it used.
+ * A publish the page sends itself takes one per subscriber (page-publishes.ts): 16 leave room
+ * for a publish to 8 subscribers with a call beside it, refilled before the next.
+ */
+export const RESERVED_RIDS = 16;
 /** A reservation waits this long, and is renewed while the page holds it. */
 const RESERVATION_MS = 10 * 60_000;
 /** Services whose last copy is remembered (to send only changes); past this the oldest goes first. */

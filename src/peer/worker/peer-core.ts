@@ -6,7 +6,13 @@ import type { Clock, Random, Store, Transport } from '../../core/environment.js'
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
 import { checkMetadata, type RecordKind } from '../../core/records/records.js';
-import { PubSub, type PublishWatch, type SubscriptionSink, type TakenOnPage } from '../../core/registry/pubsub.js';
+import {
+  PubSub,
+  type PublishWatch,
+  type SubscriberCopy,
+  type SubscriptionSink,
+  type TakenOnPage,
+} from '../../core/registry/pubsub.js';
 import {
   Rpc,
   type CallLead,
@@ -51,6 +57,8 @@ export interface PeerCoreOptions {
   takenOnPage?: TakenOnPage;
   /** Told whenever the providers a call would draw from change (worker/page-calls.ts keeps the page's copy). */
   providerCopy?: ProviderCopy;
+  /** Told whenever the subscribers a publish would send to change (worker/page-publishes.ts keeps the page's copy). */
+  subscriberCopy?: SubscriberCopy;
   defaultTtl?: number;
   cacheTtl?: number;
   k?: number;
@@ -170,6 +178,7 @@ export class PeerCore {
         unsubscribe: (pattern) => this.stopAdvertising(pattern, 'subscriber'),
       },
       opts.takenOnPage,
+      opts.subscriberCopy,
     );
     this.node.serve((message, replyTo) => {
       if (message.type === 'CALL') this.rpc.handleCall(message.body, replyTo);

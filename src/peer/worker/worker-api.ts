@@ -21,6 +21,7 @@ import type { CalledOptions, ToWorker } from '../bridge-protocol.js';
 import { CallsFromPage, RESERVED_RIDS } from './page-calls.js';
 import { PageAdmissionGrants } from './page-admissions.js';
 import { findsOf } from './page-finds.js';
+import { PublishesFromPage } from './page-publishes.js';
 import type { PeerKind } from '../../core/wire/messages.js';
 
 /**
@@ -144,6 +145,17 @@ export class WorkerApi {
         post: (m) => bridge.post(m),
       });
       this.grants = grants;
+      // Its parts are the node's and the bridge's, set once the node exists (below); the page publishes nothing before.
+      const publishes = new PublishesFromPage({
+        publicKey: identity.publicKey,
+        post: (m) => bridge.post(m),
+        count: (name) => core?.node.count(name),
+        take: (rid) => calls.take(rid),
+        onTheChannel: (head) => bridge.onTheChannel(head),
+        watch: (token) => bridge.answers.watchPublish(token),
+        run: (publication, sent, rest, here, at) => core!.pubsub.publishedByPage(publication, sent, rest, here, at),
+        started: (token, result) => calls.started(token, result),
+      });
       const web = await webCrypto;
       const signer = web === undefined ? undefined : await webSigner(web, identity).catch(() => undefined);
       core = new PeerCore({
@@ -170,6 +182,7 @@ export class WorkerApi {
         },
         takenOnPage: (peer) => bridge.takenOnPage(peer),
         providerCopy: calls,
+        subscriberCopy: publishes,
         sink: {
           deliver: (ids, topic, payload, publisher, mid) => void app.deliver(ids, topic, payload, publisher, mid),
         },
@@ -185,6 +198,10 @@ export class WorkerApi {
       const started = core;
       bridge.onCalled = (m) => this.startCalled(started, bridge, calls, m);
       bridge.onReturned = (peer, grant) => grants.returned(peer, grant);
+      bridge.onPublished = (m) => {
+        this.noteTopic(m.topic);
+        publishes.published(m);
+      };
       bridge.attach(
         node,
         web === undefined
@@ -281,7 +298,8 @@ export class WorkerApi {
   }
 
   /**
-   * The outcome of call `token`, whose first CALL the page sent itself and told the bytes
+   * The outcome of call `token` (or of publish `token`, whose PUBLISHes the page sent itself:
+   * page-publishes.ts), whose first CALL the page sent itself and told the bytes
    * port of (startCalled); null when the page settled it. `opts` only set this call's
    * deadline on the page (worker-deadline.ts).
    */
