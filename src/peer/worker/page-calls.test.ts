@@ -18,7 +18,7 @@ function setUp() {
   const clock = manualClock();
   // Few ids to pick from, so that the node would pick a reserved one often if it could.
   let n = 0;
-  const requests = new PendingRequests(clock, { next: () => (n++ % 16) / 4294967296, bytes: seededRandom(1).bytes });
+  const requests = new PendingRequests(clock, { next: () => (n++ % 64) / 4294967296, bytes: seededRandom(1).bytes });
   const posted: FromWorker[] = [];
   const counts: Record<string, number> = {};
   const calls = new CallsFromPage({
