@@ -20,8 +20,9 @@ import { MessageType } from '../wire/messages.js';
  *   originate then forward, retracing the request's one hop): an exact envelope to the
  *   source, one hop, its path this node, no acknowledgement asked (the source was just
  *   heard from), around the reply's frame. The requester's page reads it back
- *   (`readStraightValueReply`) as the codec and the router would: an envelope for this node
- *   from the neighbour that handed it over, one hop, carrying a FIND_VALUE_REPLY.
+ *   (`straightValueReply`) as the codec and the router would: an envelope for this node
+ *   from the neighbour that handed it over, one hop, carrying a FIND_VALUE_REPLY; and it
+ *   notes any other answer to a request it awaits (`readValueReply`), routed ones included.
  *
  * value-answer.test.ts holds both side by side with the codec and the router.
  */
@@ -81,25 +82,54 @@ function isLinked(v: unknown, nodes: number): boolean {
   return true;
 }
 
+/** A FIND_VALUE_REPLY found in a frame, in an envelope or bare: read loosely, enough to know which request it answers. */
+export interface ValueReplyIn {
+  rid: number;
+  /** The envelope's fields as they came (absent for a bare frame). */
+  envelope?: Record<string, unknown>;
+  body: Record<string, unknown>;
+}
+
 /**
- * The FIND_VALUE_REPLY in `frame` when it is the envelope `peer` answered with itself, to
- * `self`, straight over its channel (what valueAnswerFrame writes, and the router would take
- * as a reply from `peer` that took one hop); null for anything else.
+ * The FIND_VALUE_REPLY `frame` carries, whatever the envelope around it (or none): null when
+ * it carries none. Looser than the router and the codec on purpose: whoever waits for an
+ * answer learns from it that one came, even one the node would refuse.
  */
-export function readStraightValueReply(frame: Uint8Array, peer: string, self: NodeId): StraightValueReply | null {
-  const m = readMap(frame, MessageType.RPC_ROUTE);
-  if (m === null || !isId(m.dest) || !isId(m.src) || m.exact !== true || !isRid(m.hid)) return null;
+export function readValueReply(frame: Uint8Array): ValueReplyIn | null {
+  if (frame.length >= 8 && frame[1] === MessageType.FIND_VALUE_REPLY) {
+    const body = readMap(frame, MessageType.FIND_VALUE_REPLY);
+    return body !== null && isRid(body.rid) ? { rid: body.rid, body } : null;
+  }
+  const envelope = readMap(frame, MessageType.RPC_ROUTE);
+  if (envelope === null || !(envelope.body instanceof Uint8Array)) return null;
+  const body = readMap(envelope.body, MessageType.FIND_VALUE_REPLY);
+  return body !== null && isRid(body.rid) ? { rid: body.rid, envelope, body } : null;
+}
+
+/**
+ * The answer `read` holds when it is the envelope `peer` answered with itself, to `self`,
+ * straight over its channel (what valueAnswerFrame writes, and the router would take as a
+ * reply from `peer` that took one hop), checked as the codec checks it; null for anything else.
+ */
+export function straightValueReply(read: ValueReplyIn, peer: string, self: NodeId): StraightValueReply | null {
+  const m = read.envelope;
+  if (m === undefined || !isId(m.dest) || !isId(m.src) || m.exact !== true || !isRid(m.hid)) return null;
   if (m.hops !== 1 || !Number.isInteger(m.max) || (m.max as number) < 1 || (m.max as number) > MAX_HOPS) return null;
   const { path } = m;
   if (!Array.isArray(path) || path.length !== 1 || !isId(path[0]) || !sameId(path[0], m.src)) return null;
-  if (m.via !== undefined || !(m.body instanceof Uint8Array) || !sameId(m.dest, self) || toHex(m.src) !== peer)
-    return null;
-  const b = readMap(m.body, MessageType.FIND_VALUE_REPLY);
-  if (b === null || !isRid(b.rid) || !isId(b.key) || (b.kind !== 'provider' && b.kind !== 'subscriber')) return null;
+  if (m.via !== undefined || !sameId(m.dest, self) || toHex(m.src) !== peer) return null;
+  const b = read.body;
+  if (!isId(b.key) || (b.kind !== 'provider' && b.kind !== 'subscriber')) return null;
   if (!Array.isArray(b.records) || b.records.length > MAX_RECORDS_IN_REPLY) return null;
   if (!isIds(b.nodes, MAX_NODES_IN_REPLY)) return null;
   if (b.linked !== undefined && !isLinked(b.linked, b.nodes.length)) return null;
-  return { from: m.src, rid: b.rid, key: b.key, kind: b.kind, records: b.records, nodes: b.nodes };
+  return { from: m.src, rid: read.rid, key: b.key, kind: b.kind, records: b.records, nodes: b.nodes };
+}
+
+/** readValueReply, then straightValueReply. */
+export function readStraightValueReply(frame: Uint8Array, peer: string, self: NodeId): StraightValueReply | null {
+  const read = readValueReply(frame);
+  return read === null ? null : straightValueReply(read, peer, self);
 }
 
 /** True when `frame`'s header says RPC_ROUTE (nothing decoded): the page looks no further into other frames. */

@@ -4,7 +4,9 @@ import { keyForName, toHex, type NodeId } from '../../core/id.js';
 import { createIdentity, type Identity } from '../../core/identity.js';
 import { manualClock } from '../../core/manual-clock.js';
 import { signRecord, toProviderInfo, type ProviderInfo, type SignedRecord } from '../../core/records/records.js';
+import { MAX_HOPS } from '../../core/constants.js';
 import { valueAnswerFrame } from '../../core/registry/value-answer.js';
+import { encodeFrame } from '../../core/wire/codec.js';
 import { webEd25519, type WebEd25519 } from '../../crypto/web-ed25519.js';
 import type { SeekBrief } from '../bridge-protocol.js';
 import { PageDiscoveries } from './page-discoveries.js';
@@ -116,13 +118,46 @@ describe('PageDiscoveries', () => {
     const other = await setUp();
     // Rid 103 went to the stranger: the answerer's envelope for it is not the answer awaited.
     expect(other.pages.take(answerer.nodeIdHex, answer(103, [record(providerA, other.clock.now())]))).toBeUndefined();
-    expect(other.pages.size.awaited).toBe(3);
+    // It was the lookup's first answer all the same: the discovery is the worker's from here.
+    expect(other.pages.size).toEqual({ discoveries: 0, awaited: 0 });
 
     const empty = await setUp();
     expect(empty.pages.take(answerer.nodeIdHex, answer(101, []))).toBeUndefined();
     // And that first answer decided.
     expect(empty.pages.take(answerer.nodeIdHex, answer(102, [record(providerA, empty.clock.now())]))).toBeUndefined();
     for (const { settled } of [late, other, empty]) expect(settled).toHaveLength(0);
+  });
+
+  it('leaves it to the worker once any answer came first, a routed one included', async () => {
+    const routed = await setUp();
+    const now = routed.clock.now();
+    // Path 103's answer, from a node two hops out, handed over by the stranger: the worker's union now holds it.
+    const far = createIdentity(random.bytes);
+    const farAnswer = encodeFrame('RPC_ROUTE', {
+      dest: me.nodeId,
+      src: far.nodeId,
+      hops: 2,
+      max: MAX_HOPS,
+      exact: true,
+      path: [far.nodeId, stranger.nodeId],
+      hid: 0,
+      body: encodeFrame('FIND_VALUE_REPLY', {
+        rid: 103,
+        key,
+        kind: 'provider',
+        records: [record(providerB, now)],
+        nodes: [],
+      }),
+    });
+    expect(routed.pages.take(stranger.nodeIdHex, farAnswer)).toBeUndefined();
+    expect(routed.pages.take(answerer.nodeIdHex, answer(101, [record(providerA, now)]))).toBeUndefined();
+
+    // A bare answer (not in an envelope) to an awaited id counts as the first as well.
+    const bare = await setUp();
+    const plain = encodeFrame('FIND_VALUE_REPLY', { rid: 102, key, kind: 'provider', records: [], nodes: [] });
+    expect(bare.pages.take(answerer.nodeIdHex, plain)).toBeUndefined();
+    expect(bare.pages.take(answerer.nodeIdHex, answer(101, [record(providerA, now)]))).toBeUndefined();
+    for (const { settled } of [routed, bare]) expect(settled).toHaveLength(0);
   });
 
   it('leaves it to the worker when a record does not check', async () => {

@@ -3,7 +3,7 @@ import { compareDistance, fromHex, toHex, type NodeId } from '../../core/id.js';
 import type { Verifier } from '../../core/identity.js';
 import { NEAREST_HOLDERS } from '../../core/lookup/value-holders.js';
 import { checkRecord, toProviderInfo, type ProviderInfo } from '../../core/records/records.js';
-import { isRouteFrame, readStraightValueReply, type StraightValueReply } from '../../core/registry/value-answer.js';
+import { readValueReply, straightValueReply, type StraightValueReply } from '../../core/registry/value-answer.js';
 import type { WebEd25519 } from '../../crypto/web-ed25519.js';
 import type { AwaitedReply, SeekBrief } from '../bridge-protocol.js';
 
@@ -33,9 +33,10 @@ import type { AwaitedReply, SeekBrief } from '../bridge-protocol.js';
  * The providers are then those the lookup's union would hold: the records this node holds,
  * then the answer's, the newest per owner. The frame goes on to the worker marked as settled:
  * the worker takes it as ever (the answer ends its lookup and fills its cache) and sends no
- * result back (`lookups.settledOnPage`). Anything else (a later answer, a routed one, one
- * without records or with a record that does not check, no WebCrypto Ed25519) goes the
- * worker's way as before, and the worker's result settles the discovery.
+ * result back (`lookups.settledOnPage`). Anything else (an answer after the first, whatever
+ * the first was; a routed one; one without records or with a record that does not check; no
+ * WebCrypto Ed25519) goes the worker's way as before, and the worker's result settles the
+ * discovery.
  */
 
 interface Seeking {
@@ -94,15 +95,18 @@ export class PageDiscoveries {
    * Never throws: bad bytes are the worker's to count.
    */
   take(peer: string, frame: Uint8Array): Promise<number | undefined> | undefined {
-    if (this.byRid.size === 0 || !isRouteFrame(frame)) return undefined;
+    if (this.byRid.size === 0) return undefined;
+    const read = readValueReply(frame);
+    if (read === null) return undefined;
     this.purge();
-    const reply = readStraightValueReply(frame, peer, this.self);
-    if (reply === null) return undefined;
-    const entry = this.byRid.get(reply.rid);
-    if (entry === undefined || entry.peer !== peer) return undefined;
+    const entry = this.byRid.get(read.rid);
+    if (entry === undefined) return undefined;
     const { seeking } = entry;
-    // The first answer decides: whatever comes after it is the worker's.
+    // The lookup's first answer decides, whoever sent it and however it came: once the worker has taken another
+    // (a routed one, say), its union may hold more than any later answer's.
     this.drop(seeking);
+    const reply = entry.peer === peer ? straightValueReply(read, peer, this.self) : null;
+    if (reply === null) return undefined;
     const web = this.web;
     const now = this.clock.now();
     if (web === undefined || now >= seeking.until) return undefined;
