@@ -102,7 +102,8 @@ const allowed: Record<string, string[]> = {
   crypto: ['core'],
   transport: ['core'],
   signaling: ['core', 'crypto:type'],
-  peer: ['core'],
+  // The bytes bridge names a record's public shape (ProviderInfo) in what the worker tells the page.
+  peer: ['core', 'core/records:type'],
   'peer/worker': ['core/*', 'peer', 'crypto'],
   // The page names the worker's API in types only (Comlink's Remote<WorkerApi>); no worker code runs there.
   'peer/main': ['core/*', 'peer', 'transport', 'signaling', 'storage', 'crypto', 'peer/worker:type'],

@@ -98,6 +98,7 @@ export const FIXED_COUNTERS = [
   'lookups.queryLate',
   'lookups.queryLinked',
   'lookups.recordRejected',
+  'lookups.settledOnPage',
   'dht.stored',
   'dht.storeRefused',
   'dht.valueServed',

@@ -23,6 +23,28 @@ describe('the bytes bridge: replies the page awaits', () => {
     for (const a of bad) expect(parseFromWorker({ t: 'send', peer, frame, awaits: a })).toBeNull();
   });
 
+  it("reads a discovery's first FIND_VALUE with its brief, and refuses a malformed brief", () => {
+    const held = [{ nodeId: peer, endpoint: `peer:${peer}`, metadata: {}, advertisedAt: 1, ttl: 300 }];
+    const seek = { key: 'b'.repeat(64), kind: 'provider', near: [peer], held };
+    const found = { ...awaits, failed: [], seek };
+    expect(parseFromWorker({ t: 'send', peer, frame, awaits: found })).toEqual({
+      t: 'send',
+      peer,
+      frame,
+      awaits: found,
+    });
+    const bad = [
+      { ...seek, key: 'B'.repeat(64) },
+      { ...seek, kind: 'value' },
+      { ...seek, near: ['x'] },
+      { ...seek, near: Array.from({ length: 9 }, () => peer) },
+      { ...seek, held: [{ ...held[0], ttl: 'long' }] },
+      { ...seek, held: [{ ...held[0], metadata: null }] },
+      'seek',
+    ];
+    for (const b of bad) expect(parseFromWorker({ t: 'send', peer, frame, awaits: { ...found, seek: b } })).toBeNull();
+  });
+
   it("reads a publish's plan and a frame the page settled a call with", () => {
     expect(parseFromWorker({ t: 'publishing', token: 4, delivered: 1, sent: 5 })).toEqual({
       t: 'publishing',

@@ -1,3 +1,5 @@
+import { parseSeekBrief, type SeekBrief } from './seek-brief.js';
+
 /**
  * The bytes bridge between the main thread (which owns the WebRTC channels) and the
  * worker (which owns the DHT). It runs over a dedicated MessagePort, apart from the
@@ -35,12 +37,15 @@ export interface ValueAnswer {
  * With a CALL frame the worker sends: the page settles the app's call `token` itself from
  * the REPLY to `rid` that comes back on the same channel before `until` (wall clock, ms);
  * `failed`: the providers tried before this one (main/page-replies.ts, worker/page-answers.ts).
+ * `seek`: the frame is one of a forced discovery's first FIND_VALUEs, whose first answer the
+ * page may settle the discovery from (main/page-discoveries.ts).
  */
 export interface AwaitedReply {
   token: number;
   rid: number;
   until: number;
   failed: FailedAttempt[];
+  seek?: SeekBrief;
 }
 
 /** A call the page sent the first CALL of itself (main/page-calls.ts): what the app asked for. */
@@ -71,6 +76,8 @@ export interface PublishedByPage {
   /** The page delivered it to this tab's own subscriptions. */
   here: boolean;
 }
+
+export type { SeekBrief } from './seek-brief.js';
 
 /** Main thread → worker. */
 export type ToWorker =
@@ -388,5 +395,7 @@ function parseAwaited(v: unknown): AwaitedReply | null {
     if (!isString(x.nodeId) || typeof x.code !== 'string' || typeof x.message !== 'string') return null;
     failed.push({ nodeId: x.nodeId, code: x.code, message: x.message });
   }
-  return { token: a.token, rid: a.rid, until: a.until, failed };
+  if (a.seek === undefined) return { token: a.token, rid: a.rid, until: a.until, failed };
+  const seek = parseSeekBrief(a.seek);
+  return seek === null ? null : { token: a.token, rid: a.rid, until: a.until, failed, seek };
 }

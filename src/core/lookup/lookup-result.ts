@@ -42,6 +42,32 @@ export interface LookupResult {
   routes: Map<string, NodeId[]>;
 }
 
+/**
+ * What a thread that may settle a value lookup from its first answer needs (the requester's
+ * page: docs/ARCHITECTURE.md, Threads, "A forced discovery is settled by the requester's
+ * page"), told as each of the lookup's first paths leaves.
+ */
+export interface FindBrief {
+  /** The key looked up (hex) and the kind of record. */
+  key: string;
+  kind: 'provider' | 'subscriber';
+  /** The lookup's start (the node's clock, ms). */
+  startedAt: number;
+  /**
+   * The NEAREST_HOLDERS nearest nodes to the key the lookup knew as it started (hex, closest
+   * first): with the ids the first answer names, whom value-holders.ts counts as near.
+   */
+  near: string[];
+  /** The records this node holds for the key itself, in the order the lookup's union keeps them. */
+  held: SignedRecord[];
+}
+
+/** Told of each of a value lookup's first paths as it leaves (lookup.ts, findValue). */
+export interface FindWatch {
+  /** Path `rid` leaves through neighbour `firstHop` (hex); its frame is the next one sent to it. */
+  sending(rid: number, firstHop: string, brief: FindBrief): void;
+}
+
 export interface LookupOptions {
   onProgress?: (p: LookupProgress) => void;
   /**

@@ -4,12 +4,18 @@ import { DisjointPaths, type FirstHop } from './disjoint-paths.js';
 import { implausiblePrefixBits } from '../constants.js';
 import { idsEqual, toHex, type NodeId } from '../id.js';
 import type { LookupHost } from './lookup-host.js';
-import type { LookupProgress } from './lookup-result.js';
+import type { FindBrief, FindWatch, LookupProgress } from './lookup-result.js';
 import type { Message } from '../wire/messages.js';
 import { checkRecord, type SignedRecord } from '../records/records.js';
 import type { ReplyInfo } from '../routing/requests.js';
 import { NEAREST_HOLDERS, ValueHolders } from './value-holders.js';
 
+/**
+ * The least a round waits for its slower paths once a record is in (`round`): a value lookup
+ * that has taken no answer yet is still in its first round this long after it started, which
+ * is what lets the requester's page settle it from the first answer (FindWatch).
+ */
+export const MIN_GRACE_MS = 20;
 /** Late queries (past their soft timeout, still waiting for an answer) per pump slot. */
 const LINGERING_PER_SLOT = 3;
 /**
@@ -43,12 +49,15 @@ export class LookupRun {
   messages = 0;
   pathsStarted = 0;
   private finished = false;
+  private brief: FindBrief | undefined;
 
   constructor(
     readonly host: LookupHost,
     readonly target: NodeId,
     readonly kind: 'provider' | 'subscriber' | undefined,
     private readonly onProgress: ((p: LookupProgress) => void) | undefined,
+    /** Told of the paths that leave until `unwatch` (lookup.ts: the first round's). */
+    private watch?: FindWatch,
   ) {
     this.startedAt = host.clock.now();
     this.connectionsBefore = host.connectionsCreated();
@@ -70,6 +79,11 @@ export class LookupRun {
     // What we know first-hand (our table holds contacts that answered us or opened a channel).
     for (const c of host.table.closest(target, host.k)) this.candidates.named(c.idHex, c.id, SELF);
     if (kind) for (const r of host.records.get(target, kind, this.startedAt)) this.keep(r);
+  }
+
+  /** Paths sent from now on are not told to the watch. */
+  unwatch(): void {
+    this.watch = undefined;
   }
 
   report(p: LookupProgress): void {
@@ -102,7 +116,7 @@ export class LookupRun {
       const done = (): void => {
         if (--outstanding === 0 || (this.kind && this.holders.settled)) return end();
         if (this.kind && this.found.size > 0 && cancelGrace === undefined) {
-          cancelGrace = this.host.clock.setTimer(Math.max(20, this.host.clock.now() - this.startedAt), end);
+          cancelGrace = this.host.clock.setTimer(Math.max(MIN_GRACE_MS, this.host.clock.now() - this.startedAt), end);
         }
       };
       for (const first of firstHops) this.path(first, done);
@@ -245,6 +259,8 @@ export class LookupRun {
         once();
       },
     );
+    // Told before the frame leaves: the answer cannot come back before whoever waits for it knows its id.
+    if (this.watch !== undefined) this.watch.sending(rid, first.idHex, this.briefed());
     // A path's first hop is judged by this lookup (hops.distrust above), not by the messenger's first-hop bookkeeping.
     if (this.kind)
       host.messenger.originate(
@@ -256,6 +272,17 @@ export class LookupRun {
       );
     else
       host.messenger.originate(this.target, false, 'FIND_NODE', { rid, target: this.target }, { firstHop: first.id });
+  }
+
+  /** What the watch is told: as the lookup started (made once, before any answer came in). */
+  private briefed(): FindBrief {
+    return (this.brief ??= {
+      key: this.targetHex,
+      kind: this.kind ?? 'provider',
+      startedAt: this.startedAt,
+      near: this.candidates.closestAny(NEAREST_HOLDERS),
+      held: [...this.found.values()],
+    });
   }
 
   private onPathReply(reply: Message, info: ReplyInfo): void {

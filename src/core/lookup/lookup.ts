@@ -1,7 +1,7 @@
 import { randomIdInBucket, type NodeId } from '../id.js';
 import type { LookupHost } from './lookup-host.js';
 import { LookupRun } from './lookup-run.js';
-import type { LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
+import type { FindWatch, LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
 
 /**
  * Lookups without a connection per contacted node (docs/ARCHITECTURE.md, The neighbour-set rule): `alpha` routed
@@ -22,7 +22,7 @@ import type { LookupOptions, LookupProgress, LookupResult } from './lookup-resul
  * With every node honest, a value lookup whose key holds records costs what it did.
  */
 
-export type { LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
+export type { FindBrief, FindWatch, LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
 export type { LookupHost } from './lookup-host.js';
 
 /** Direct queries in flight at once after the paths of a node lookup. */
@@ -49,15 +49,20 @@ export async function findNode(host: LookupHost, target: NodeId, opts: LookupOpt
   return finish(run, run.candidates.closestAnswered(host.k, host.self));
 }
 
+/** `watch`: told of the first round's paths as they leave (lookup-result.ts, FindWatch). */
 export async function findValue(
   host: LookupHost,
   key: NodeId,
   kind: 'provider' | 'subscriber',
   onProgress?: (p: LookupProgress) => void,
+  watch?: FindWatch,
 ): Promise<LookupResult> {
-  const run = new LookupRun(host, key, kind, onProgress);
+  const run = new LookupRun(host, key, kind, onProgress, watch);
   host.count('lookups.value');
-  await run.round(run.hops.fresh(key, host.alpha), [], 'FIND_VALUE');
+  const first = run.round(run.hops.fresh(key, host.alpha), [], 'FIND_VALUE');
+  // The round sent its paths as it began; later ones are the worker's alone to settle.
+  run.unwatch();
+  await first;
   const believedEmpty = (): boolean => run.candidates.settled(VALUE_QUORUM);
   if (run.found.size === 0 && !believedEmpty()) {
     host.count('lookups.valueDeepened');

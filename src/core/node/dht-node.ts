@@ -14,6 +14,7 @@ import {
   findNode,
   findValue,
   refreshBucket,
+  type FindWatch,
   type LookupHost,
   type LookupOptions,
   type LookupProgress,
@@ -386,12 +387,14 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     return findNode(this.lookups, target, opts);
   }
 
+  /** `watch`: told of the first round's paths as they leave (lookup-result.ts, FindWatch). */
   findValue(
     key: NodeId,
     kind: 'provider' | 'subscriber',
     onProgress?: (p: LookupProgress) => void,
+    watch?: FindWatch,
   ): Promise<LookupResult> {
-    return findValue(this.lookups, key, kind, onProgress);
+    return findValue(this.lookups, key, kind, onProgress, watch);
   }
 
   /** Join: look ourselves up (finds our siblings), then refresh every bucket once. A join already running is joined, not repeated. */

@@ -1,7 +1,7 @@
 import { invalidArgument } from '../errors.js';
 import { keyForName, type NodeId } from '../id.js';
 import type { Identity } from '../identity.js';
-import type { LookupProgress, LookupResult } from '../lookup/lookup-result.js';
+import type { FindWatch, LookupProgress, LookupResult } from '../lookup/lookup-result.js';
 import type { RecordStore } from '../records/record-store.js';
 import { signRecord, signRemoval, toProviderInfo, type RecordKind } from '../records/records.js';
 import {
@@ -29,6 +29,7 @@ export interface RegistryHost extends StoreHost {
     key: NodeId,
     kind: 'provider' | 'subscriber',
     onProgress?: (p: LookupProgress) => void,
+    watch?: FindWatch,
   ): Promise<LookupResult>;
 }
 
@@ -68,16 +69,20 @@ export async function publishToDht(
   return requireStored(await storeAtClosest(node, record, k), `publishToDht(${serviceId})`);
 }
 
-/** Providers of `serviceId` found by a value lookup; [] when there are none. */
+/**
+ * Providers of `serviceId` found by a value lookup; [] when there are none. `watch`: told of
+ * the lookup's first paths (a page that may settle it from the first answer: FindWatch).
+ */
 export async function queryDhtForService(
   node: RegistryHost,
   serviceId: string,
   k: number = node.k,
   kind: RecordKind = 'provider',
+  watch?: FindWatch,
 ): Promise<ProviderInfo[]> {
   checkServiceId(serviceId);
   void k; // macula's K: the lookup already asks the alpha paths for k closest each.
-  const result = await node.findValue(keyForName(serviceId), kind);
+  const result = await node.findValue(keyForName(serviceId), kind, undefined, watch);
   return result.records.map(toProviderInfo);
 }
 

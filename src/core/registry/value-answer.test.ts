@@ -7,7 +7,7 @@ import { createIdentity } from '../identity.js';
 import { signRecord } from '../records/records.js';
 import { decodeFrame, encodeFrame, frameBytes } from '../wire/codec.js';
 import type { RouteMsg } from '../wire/messages.js';
-import { isRouteFrame, readStraightFindValue, valueAnswerFrame } from './value-answer.js';
+import { isRouteFrame, readStraightFindValue, readStraightValueReply, valueAnswerFrame } from './value-answer.js';
 
 /**
  * The page's reading of a FIND_VALUE and its answer, held against the node's own: the codec's
@@ -118,5 +118,67 @@ describe('valueAnswerFrame', () => {
     const copy = structuredClone(answer);
     const mine = valueAnswerFrame(node.self, read, copy)!;
     expect(Buffer.from(mine).equals(Buffer.from(answers[0]!))).toBe(true);
+
+    // And the asker's page reads the node's answer back as the codec does.
+    const back = readStraightValueReply(answers[0]!, node.selfHex, asker.nodeId)!;
+    expect(back).not.toBeNull();
+    expect(back.rid).toBe(4242);
+    expect(back.kind).toBe('provider');
+    expect(Buffer.from(back.from).equals(Buffer.from(node.self))).toBe(true);
+    const decoded = decodeFrame(answers[0]!);
+    const inner = decoded.ok && decoded.message.type === 'RPC_ROUTE' ? decodeFrame(decoded.message.body.body) : null;
+    expect(inner?.ok && inner.message.type === 'FIND_VALUE_REPLY').toBe(true);
+    if (inner?.ok && inner.message.type === 'FIND_VALUE_REPLY') {
+      expect(back.records).toEqual(inner.message.body.records);
+      expect(back.nodes).toEqual(inner.message.body.nodes);
+    }
+  });
+});
+
+describe('readStraightValueReply', () => {
+  const answerer = createIdentity(seededRandom(12).bytes);
+  const valueReply = (over: Record<string, unknown> = {}): Uint8Array =>
+    encodeFrame('FIND_VALUE_REPLY', { rid: 9, key, kind: 'provider', records: [], nodes: [answerer.nodeId], ...over });
+  const reply = (over: Partial<RouteMsg> = {}, inner: Uint8Array = valueReply()): Uint8Array =>
+    encodeFrame('RPC_ROUTE', {
+      dest: asker.nodeId,
+      src: answerer.nodeId,
+      hops: 1,
+      max: MAX_HOPS,
+      exact: true,
+      path: [answerer.nodeId],
+      hid: 0,
+      body: inner,
+      ...over,
+    });
+
+  it('reads an answer its sender handed over itself, to this node, as the codec reads it', () => {
+    const frame = reply({ hid: 5 }, valueReply({ linked: [0] }));
+    expect(decodeFrame(frame).ok).toBe(true);
+    const read = readStraightValueReply(frame, answerer.nodeIdHex, asker.nodeId);
+    expect(read).toMatchObject({ rid: 9, kind: 'provider', records: [] });
+    expect(read!.nodes).toHaveLength(1);
+  });
+
+  it('leaves everything else to the node', () => {
+    const other = createIdentity(seededRandom(13).bytes);
+    const cases: Uint8Array[] = [
+      reply({ exact: false }),
+      reply({ dest: other.nodeId }),
+      reply({ hops: 2, path: [answerer.nodeId, other.nodeId] }),
+      reply({ path: [other.nodeId] }),
+      reply({ via: [other.nodeId] }),
+      reply({ max: MAX_HOPS + 1 }),
+      reply({}, findValue(3)),
+      reply({}, valueReply({ nodes: [new Uint8Array(31)] })),
+      reply({}, valueReply({ linked: [1] })),
+      reply({}, valueReply({ records: 'none' })),
+      reply({}, valueReply().subarray(0, 12)),
+      valueReply(),
+      reply().subarray(0, 40),
+    ];
+    for (const frame of cases) expect(readStraightValueReply(frame, answerer.nodeIdHex, asker.nodeId)).toBeNull();
+    // From a neighbour that is not its sender.
+    expect(readStraightValueReply(reply(), other.nodeIdHex, asker.nodeId)).toBeNull();
   });
 });

@@ -172,7 +172,8 @@ export async function composePeer(opts: CommonPeerOptions, runtime: PeerRuntime)
   const directory = new RelayDirectory({
     bootstrap: opts.bootstrap,
     clock: systemClock,
-    discover: () => client.api.discover(RELAY_SERVICE, true),
+    // Named by no token: the worker answers it itself, never with null.
+    discover: () => client.api.discover(RELAY_SERVICE, true).then((found) => found ?? []),
   });
   /** The relay that first admitted this peer. */
   let entered: string | null = null;

@@ -22,6 +22,7 @@ import { PageReplies } from './page-replies.js';
 import type { PagePublications } from './page-publications.js';
 import { PageAdmissions } from './page-admissions.js';
 import { PageFinds } from './page-finds.js';
+import { PageDiscoveries } from './page-discoveries.js';
 
 /**
  * The main thread's half of the bytes bridge (bridge-protocol.ts; the worker's half is
@@ -69,6 +70,8 @@ export class FramePump {
   readonly calls: PageCalls;
   /** Publishes whose PUBLISHes the page signs and sends itself (page-publishes.ts). */
   readonly publishes: PagePublishes;
+  /** Forced discoveries settled here from their lookup's first answer (page-discoveries.ts). */
+  readonly discoveries: PageDiscoveries;
   /** Publications taken here (page-publications.ts); absent: all go to the worker. */
   private publications: PagePublications | undefined;
   /** CALLs straight from a neighbour admitted here, under the worker's grants (page-admissions.ts). */
@@ -92,6 +95,9 @@ export class FramePump {
     this.replies = new PageReplies(clock);
     this.calls = new PageCalls(clock, random);
     this.publishes = new PagePublishes(clock, random, identity, this.calls, this.replies, web);
+    this.discoveries = new PageDiscoveries(identity.nodeId, clock, web, (token, providers) =>
+      this.replies.found(token, providers),
+    );
   }
 
   /** Start carrying out what the worker asks; until then its messages wait in the port's queue. */
@@ -137,28 +143,45 @@ export class FramePump {
 
   /**
    * A frame from `peer`'s channel. The REPLY a call awaits settles it here first, and the
-   * worker is told so; a CALL the page admits (page-admissions.ts) is answered here and a
-   * publication it takes (page-publications.ts) delivered and acknowledged here, and either
-   * goes to the worker marked once it has been.
+   * worker is told so, as is a discovery's first answer (page-discoveries.ts) once checked; a
+   * CALL the page admits (page-admissions.ts) is answered here and a publication it takes
+   * (page-publications.ts) delivered and acknowledged here, and either goes to the worker
+   * marked once it has been.
    */
   frame(peer: IdHex, frame: Uint8Array): void {
     const settled = this.replies.received(peer, frame);
     if (settled !== undefined) return this.post({ t: 'frame', peer, frame, settled });
     if (this.admissions?.take(peer, frame) === true) return;
+    const seeking = this.discoveries.take(peer, frame);
+    if (seeking !== undefined)
+      return this.hold(seeking, (token) =>
+        token === undefined ? { t: 'frame', peer, frame } : { t: 'frame', peer, frame, settled: token },
+      );
     if (this.finds?.take(peer, frame) === true) return;
     const taking = this.publications?.take(peer, frame);
     if (taking === undefined) return this.post({ t: 'frame', peer, frame });
+    this.hold(taking, (taken) =>
+      taken === undefined ? { t: 'frame', peer, frame } : { t: 'frame', peer, frame, taken },
+    );
+  }
+
+  /**
+   * The frame being checked goes to the worker once `checking` settles, as `message` makes it,
+   * and what the page has for the worker meanwhile waits behind it: the worker sees
+   * everything in the order it happened.
+   */
+  private hold<T>(checking: Promise<T | undefined>, message: (outcome: T | undefined) => ToWorker): void {
     const entry: { m: ToWorker | undefined } = { m: undefined };
     this.held.push(entry);
-    const release = (taken: Uint8Array | undefined): void => {
-      entry.m = taken === undefined ? { t: 'frame', peer, frame } : { t: 'frame', peer, frame, taken };
+    const release = (outcome: T | undefined): void => {
+      entry.m = message(outcome);
       while (this.held[0]?.m !== undefined) {
         const next = this.held.shift()!;
         this.port.postMessage(next.m, next.transfer ?? []);
       }
     };
     // Whatever happens on the way (it should not throw), the frame and what waits behind it go on.
-    taking.then(release, () => release(undefined));
+    checking.then(release, () => release(undefined));
   }
 
   /**
@@ -279,7 +302,10 @@ export class FramePump {
         this.publications?.admit(m.peer);
         // The REPLY is awaited before the CALL is on the channel: it cannot come back first.
         if (m.awaits === undefined) channels.send(m.peer, m.frame);
-        else {
+        else if (m.awaits.seek !== undefined) {
+          this.discoveries.expect(m.peer, m.awaits, m.awaits.seek);
+          if (!channels.send(m.peer, m.frame)) this.discoveries.unsent(m.awaits);
+        } else {
           this.replies.expect(m.peer, m.awaits);
           if (!channels.send(m.peer, m.frame)) this.replies.unsent(m.awaits);
         }

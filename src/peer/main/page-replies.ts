@@ -29,9 +29,10 @@ import type { AwaitedReply } from '../bridge-protocol.js';
 
 /**
  * What the app is given: call()'s result, callDetailed()'s outcome, callTo()'s result (no
- * failover), or publish()'s count of subscribers that took the message.
+ * failover), publish()'s count of subscribers that took the message, or discover()'s
+ * providers (settled here by page-discoveries.ts).
  */
-export type CallShape = 'call' | 'detailed' | 'to' | 'publish';
+export type CallShape = 'call' | 'detailed' | 'to' | 'publish' | 'discover';
 
 interface Running {
   shape: CallShape;
@@ -146,6 +147,14 @@ export class PageReplies {
       this.settle(expected.token, () => call.reject(error));
     }
     return expected.token;
+  }
+
+  /** Discovery `token` found `providers` (page-discoveries.ts): settle it here. False when it had been settled. */
+  found(token: number, providers: unknown[]): boolean {
+    const call = this.running.get(token);
+    if (call === undefined || call.shape !== 'discover') return false;
+    this.settle(token, () => call.resolve(providers));
+    return true;
   }
 
   /** Calls running, and REPLYs awaited (for tests and stats). */

@@ -186,9 +186,11 @@ export function createPeerHandle(
       live();
       return api.restoredServices();
     },
+    // A lookup's first answer may settle it on the page (page-discoveries.ts), as a REPLY settles a call.
     async discover(serviceId, discoverOpts = {}) {
       live();
-      return api.discover(serviceId, discoverOpts.forceRefresh === true);
+      const forceRefresh = discoverOpts.forceRefresh === true;
+      return replies.run('discover', (token) => api.discover(serviceId, forceRefresh, token));
     },
     // Calls are settled by the page when a neighbour's REPLY comes back on its channel (page-replies.ts).
     async call(serviceId, args, callOpts = {}) {

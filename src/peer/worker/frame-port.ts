@@ -2,7 +2,15 @@ import type { Transport } from '../../core/environment.js';
 import type { DhtNode } from '../../core/node/dht-node.js';
 import { parseToWorker, type FromWorker, type ToWorker } from '../bridge-protocol.js';
 import type { Preverifier } from './preverify.js';
-import { PageAnswers } from './page-answers.js';
+import type { CounterName } from '../../core/counters.js';
+import { PageAnswers, type Named } from './page-answers.js';
+
+/** What the node counts when the page settled one of the app's calls itself. */
+const SETTLED_ON_PAGE: Record<Named, CounterName> = {
+  call: 'rpc.answeredOnPage',
+  publish: 'pubsub.countedOnPage',
+  find: 'lookups.settledOnPage',
+};
 
 /**
  * The worker's half of the bytes bridge (bridge-protocol.ts; the main thread's half is
@@ -204,10 +212,10 @@ export class FramePort {
         node.onChannelBusy(m.peer);
         return;
       case 'frame':
-        // The page settled the app's call (or publish) from this REPLY: no one else is asked, no result sent back.
+        // The page settled the app's call (publish, discovery) from this answer: no one else is asked, no result sent back.
         if (m.settled !== undefined) {
           const what = this.answers.settled(m.settled);
-          if (what !== undefined) node.count(what === 'call' ? 'rpc.answeredOnPage' : 'pubsub.countedOnPage');
+          if (what !== undefined) node.count(SETTLED_ON_PAGE[what]);
         }
         if (m.taken === undefined && m.admitted === undefined && m.found === undefined)
           return node.onFrame(m.peer, m.frame);

@@ -413,9 +413,19 @@ export class WorkerApi {
     return capture(() => this.ready().listLocalServices());
   }
 
-  discover(serviceId: string, forceRefresh: boolean): Promise<Result<ProviderInfo[]>> {
+  /**
+   * `token`: the page's name for this discovery, when it may settle it from the lookup's
+   * first answer itself (page-answers.ts, watchFind); the result then resolves as null here.
+   */
+  discover(serviceId: string, forceRefresh: boolean, token?: number): Promise<Result<ProviderInfo[] | null>> {
     this.noteService(serviceId);
-    return capture(() => this.ready().discover(serviceId, { forceRefresh }));
+    const bridge = this.bridge;
+    if (token === undefined || !Number.isSafeInteger(token) || bridge === undefined)
+      return capture(() => this.ready().discover(serviceId, { forceRefresh }));
+    const { watch, end } = bridge.answers.watchFind(token);
+    return capture(() => this.ready().discover(serviceId, { forceRefresh }, watch)).then((result) =>
+      end() ? { ok: true, value: null } : result,
+    );
   }
 
   peers(): Promise<Result<ChannelPeer[]>> {
