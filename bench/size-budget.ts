@@ -20,8 +20,13 @@ export const SIZE_BUDGET = {
    * Lowered to 68 kB when the page began loading the pure-JS Ed25519 (@noble/curves, SHA-512)
    * only where WebCrypto has no Ed25519, as a chunk of its own (72.0 -> 64.3 kB in a Vite app,
    * 74.7 -> 66.3 kB by bench:size; the chunk 8.7 kB, loaded on demand, has no budget).
+   * Raised to 70 kB in session 18 when the requester's page began settling forced discoveries
+   * from their lookup's first answer (no worker wake-up at the end of a discovery: the page
+   * checks the answer's records with the core's checkRecord and the metadata's canonical form,
+   * 3.9 kB minified, and its side of the exchange, 2.6 kB): 69.1 kB in the Vite app. Not yet
+   * measured end to end on a quiet machine; if a quiet pair shows no gain, it goes and so does this.
    */
-  mainGzip: 68 * 1024,
+  mainGzip: 70 * 1024,
   /**
    * The worker as an app ships it (minified), gzip bytes. Raised from 56 kB when the worker
    * checked signed frames with WebCrypto's Ed25519 before the core (preverify; 57.8 kB).
@@ -80,8 +85,11 @@ export const SIZE_BUDGET = {
    * split modules' types are about 2.4 kB of it, the rest is this code in the unminified builds.
    * Lowered to 700 kB in the same session: the builds stay unminified but ship without the
    * source's doc comments (vite.lib.config.ts; they ship once, in dist/types), 843.4 → 669.3 kB.
+   * Raised to 720 kB in session 18 when the requester's page began settling forced discoveries
+   * from their lookup's first answer (the page's record check and its side of the exchange, in
+   * the browser and Node builds and their types: 702.6 kB packed).
    */
-  tarball: 700 * 1024,
+  tarball: 720 * 1024,
 } as const;
 
 export const kB = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;
