@@ -129,15 +129,6 @@ export interface Messaging {
     body: MessageBodies[N],
     opts?: RouteOptions,
   ): string | undefined;
-  /** An envelope this node starts whose first hop the page put on `nextHex`'s channel itself (router.ts, sentByPage). */
-  sentByPage<N extends MessageName>(
-    dest: NodeId,
-    type: N,
-    body: MessageBodies[N],
-    nextHex: string,
-    hid: number,
-    head: Uint8Array,
-  ): void;
   /** Route a request to `dest`; whether it comes back counts for the neighbour it left through. */
   routeRequest<N extends MessageName>(
     dest: NodeId,

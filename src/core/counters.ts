@@ -99,7 +99,6 @@ export const FIXED_COUNTERS = [
   'lookups.queryLinked',
   'lookups.recordRejected',
   'lookups.settledOnPage',
-  'lookups.startedOnPage',
   'dht.stored',
   'dht.storeRefused',
   'dht.valueServed',

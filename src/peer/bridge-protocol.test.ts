@@ -45,44 +45,6 @@ describe('the bytes bridge: replies the page awaits', () => {
     for (const b of bad) expect(parseFromWorker({ t: 'send', peer, frame, awaits: { ...found, seek: b } })).toBeNull();
   });
 
-  it("reads a forced discovery's plan and the FIND_VALUEs the page sent from it, and refuses malformed ones", () => {
-    const brief = { key: 'b'.repeat(64), kind: 'provider', near: [peer], held: [] };
-    const plan = { hops: [peer], brief };
-    expect(parseFromWorker({ t: 'seeks', service: 'svc.echo', plan })).toEqual({
-      t: 'seeks',
-      service: 'svc.echo',
-      plan,
-    });
-    expect(parseFromWorker({ t: 'seeks', service: 'svc.echo' })).toEqual({ t: 'seeks', service: 'svc.echo' });
-    const badPlans = [
-      { ...plan, hops: [] },
-      { ...plan, hops: ['x'] },
-      { ...plan, hops: Array.from({ length: 9 }, () => peer) },
-      { ...plan, brief: { ...brief, kind: 'value' } },
-      { hops: [peer] },
-      null,
-    ];
-    for (const p of badPlans) expect(parseFromWorker({ t: 'seeks', service: 'svc.echo', plan: p })).toBeNull();
-    expect(parseFromWorker({ t: 'seeks', service: 7, plan })).toBeNull();
-
-    const path = { peer, rid: 12, hid: 0, head: frame.slice() };
-    const sought = { t: 'sought', token: 4, service: 'svc.echo', at: 1_700_000_000_000, sent: [path] };
-    expect(parseToWorker(sought)).toEqual(sought);
-    const badPaths = [
-      [],
-      [{ ...path, peer: 'x' }],
-      [{ ...path, rid: -1 }],
-      [{ ...path, hid: 2 ** 32 }],
-      [{ ...path, head: new Uint8Array(7) }],
-      [null],
-      Array.from({ length: 9 }, () => path),
-    ];
-    for (const sent of badPaths) expect(parseToWorker({ ...sought, sent })).toBeNull();
-    expect(parseToWorker({ ...sought, token: 1.5 })).toBeNull();
-    expect(parseToWorker({ ...sought, at: NaN })).toBeNull();
-    expect(parseToWorker({ ...sought, service: 'x'.repeat(257) })).toBeNull();
-  });
-
   it("reads a publish's plan and a frame the page settled a call with", () => {
     expect(parseFromWorker({ t: 'publishing', token: 4, delivered: 1, sent: 5 })).toEqual({
       t: 'publishing',

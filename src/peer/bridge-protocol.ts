@@ -1,11 +1,4 @@
-import {
-  parseSeekBrief,
-  parseSeekPlan,
-  parseSoughtPaths,
-  type SeekBrief,
-  type SeekPlan,
-  type SoughtPath,
-} from './seek-brief.js';
+import { parseSeekBrief, type SeekBrief } from './seek-brief.js';
 
 /**
  * The bytes bridge between the main thread (which owns the WebRTC channels) and the
@@ -84,7 +77,7 @@ export interface PublishedByPage {
   here: boolean;
 }
 
-export type { SeekBrief, SeekPlan, SoughtPath } from './seek-brief.js';
+export type { SeekBrief } from './seek-brief.js';
 
 /** Main thread → worker. */
 export type ToWorker =
@@ -139,14 +132,7 @@ export type ToWorker =
    * (sent at `at`, wall clock): the worker accounts for them and runs the rest of the publish
    * (worker/page-publishes.ts), answering `called(token)` over Comlink.
    */
-  | ({ t: 'published' } & PublishedByPage)
-  /**
-   * The page put the first FIND_VALUEs of the app's forced discovery `token` of `service` on
-   * its neighbours' channels itself at `at` (wall clock), as the worker's plan said
-   * (main/page-seeks.ts): the worker runs the lookup with them as its first round and answers
-   * `called(token)` over Comlink.
-   */
-  | { t: 'sought'; token: number; service: string; at: number; sent: SoughtPath[] };
+  | ({ t: 'published' } & PublishedByPage);
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -197,9 +183,7 @@ export type FromWorker =
   /** `credit` more FIND_VALUEs from `peer` the page may answer itself: the worker accounted for as many. */
   | { t: 'finds'; peer: string; credit: number }
   /** The subscribers a publish to `topic` sends to now, served the same until `until` (wall clock): the page's copy. */
-  | { t: 'subscribers'; topic: string; ids: string[]; until: number }
-  /** What a forced discovery of `service` would send first now (worker/page-seeks.ts); without `plan`, none to keep. */
-  | { t: 'seeks'; service: string; plan?: SeekPlan };
+  | { t: 'subscribers'; topic: string; ids: string[]; until: number };
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 128;
 const isId = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -264,11 +248,6 @@ export function parseToWorker(data: unknown): ToWorker | null {
     }
     case 'published':
       return parsePublished(m);
-    case 'sought': {
-      if (!isId(m.token) || !isService(m.service) || typeof m.at !== 'number' || !Number.isFinite(m.at)) return null;
-      const sent = parseSoughtPaths(m.sent);
-      return sent === null ? null : { t: 'sought', token: m.token, service: m.service, at: m.at, sent };
-    }
     default:
       return null;
   }
@@ -374,12 +353,6 @@ export function parseFromWorker(data: unknown): FromWorker | null {
     }
     case 'finds':
       return isString(m.peer) && isCount(m.credit) ? { t: 'finds', peer: m.peer, credit: m.credit } : null;
-    case 'seeks': {
-      if (!isService(m.service)) return null;
-      if (m.plan === undefined) return { t: 'seeks', service: m.service };
-      const plan = parseSeekPlan(m.plan);
-      return plan === null ? null : { t: 'seeks', service: m.service, plan };
-    }
     default:
       return null;
   }

@@ -1,4 +1,4 @@
-import { compareDistance, fromHex, type NodeId } from '../id.js';
+import { compareDistance, type NodeId } from '../id.js';
 
 /**
  * Keeping a lookup's routed paths apart (S/Kademlia's disjoint paths, adapted to routing
@@ -35,12 +35,6 @@ export class DisjointPaths {
       .slice(0, count);
     for (const n of out) this.used.add(n.idHex);
     return out;
-  }
-
-  /** Paths through `hops` (hex) left already (the page sent them: lookup.ts, findValue); marks them used. */
-  take(hops: readonly string[]): FirstHop[] {
-    for (const hex of hops) this.used.add(hex);
-    return hops.map((idHex) => ({ id: fromHex(idHex), idHex }));
   }
 
   /**

@@ -15,10 +15,7 @@ export interface LookupHost extends NodeBasics {
   >;
   /** What this node holds itself (a value lookup starts from it). */
   readonly records: Pick<RecordStore, 'get'>;
-  readonly messenger: Pick<
-    Messaging,
-    'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate' | 'routeRequest' | 'sentByPage'
-  >;
+  readonly messenger: Pick<Messaging, 'newId' | 'expect' | 'forget' | 'sendDirect' | 'originate' | 'routeRequest'>;
   /** Responders become contacts; a node caught naming made-up ids is convicted. */
   readonly contacts: Contacts;
   /** Learned contacts and who introduced them: offers to them go that way (sendSignal). */

@@ -68,28 +68,6 @@ export interface FindWatch {
   sending(rid: number, firstHop: string, brief: FindBrief): void;
 }
 
-/**
- * One of a value lookup's first paths whose FIND_VALUE the requester's page put on its first
- * hop's channel itself (docs/ARCHITECTURE.md, Threads: "A forced discovery starts on the
- * requester's page"): the lookup takes it as a path it sent (lookup.ts, findValue).
- */
-export interface SentPath {
-  rid: number;
-  /** The neighbour it went to (hex). */
-  firstHop: string;
-  /** The hop's acknowledgement id (0: none asked). */
-  hid: number;
-  /** The frame's header, for the node's accounting (the frame is on the channel). */
-  head: Uint8Array;
-}
-
-/** What a value lookup would send first, and what it knows as it starts (lookup.ts, firstPaths). */
-export interface FirstPaths {
-  /** The first hops of its first round (hex), in the order it takes them. */
-  hops: string[];
-  brief: FindBrief;
-}
-
 export interface LookupOptions {
   onProgress?: (p: LookupProgress) => void;
   /**

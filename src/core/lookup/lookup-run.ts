@@ -4,7 +4,7 @@ import { DisjointPaths, type FirstHop } from './disjoint-paths.js';
 import { implausiblePrefixBits } from '../constants.js';
 import { idsEqual, toHex, type NodeId } from '../id.js';
 import type { LookupHost } from './lookup-host.js';
-import type { FindBrief, FindWatch, LookupProgress, SentPath } from './lookup-result.js';
+import type { FindBrief, FindWatch, LookupProgress } from './lookup-result.js';
 import type { Message } from '../wire/messages.js';
 import { checkRecord, type SignedRecord } from '../records/records.js';
 import type { ReplyInfo } from '../routing/requests.js';
@@ -101,8 +101,6 @@ export class LookupRun {
     firstHops: FirstHop[],
     asks: Array<{ hex: string; id: NodeId }>,
     type: 'FIND_NODE' | 'FIND_VALUE',
-    /** For each first hop, at the same index, its path when the page sent it already. */
-    sent: readonly SentPath[] = [],
   ): Promise<void> {
     let outstanding = firstHops.length + asks.length;
     if (outstanding === 0) return Promise.resolve();
@@ -121,7 +119,7 @@ export class LookupRun {
           cancelGrace = this.host.clock.setTimer(Math.max(MIN_GRACE_MS, this.host.clock.now() - this.startedAt), end);
         }
       };
-      for (const [i, first] of firstHops.entries()) this.path(first, done, sent[i]);
+      for (const first of firstHops) this.path(first, done);
       for (const ask of asks) void askDirectly(this, ask.hex, ask.id, type).finally(done);
     });
   }
@@ -230,9 +228,9 @@ export class LookupRun {
    * One routed path. `done` is called once: on its answer, its failure, or when it is two
    * soft timeouts late (the round goes on without it; a later answer is still taken).
    */
-  private path(first: FirstHop, done: () => void, sent?: SentPath): void {
+  private path(first: FirstHop, done: () => void): void {
     const { host } = this;
-    const rid = sent?.rid ?? host.messenger.newId();
+    const rid = host.messenger.newId();
     const sentAt = host.clock.now();
     this.pathsStarted++;
     this.report({ kind: 'path-start', target: this.targetHex, via: first.idHex });
@@ -261,12 +259,6 @@ export class LookupRun {
         once();
       },
     );
-    if (sent !== undefined && this.kind) {
-      // On the channel already, from the page, which waits for its answer itself.
-      const body = { rid, key: this.target, kind: this.kind };
-      host.messenger.sentByPage(this.target, 'FIND_VALUE', body, first.idHex, sent.hid, sent.head);
-      return;
-    }
     // Told before the frame leaves: the answer cannot come back before whoever waits for it knows its id.
     if (this.watch !== undefined) this.watch.sending(rid, first.idHex, this.briefed());
     // A path's first hop is judged by this lookup (hops.distrust above), not by the messenger's first-hop bookkeeping.
@@ -283,7 +275,7 @@ export class LookupRun {
   }
 
   /** What the watch is told: as the lookup started (made once, before any answer came in). */
-  briefed(): FindBrief {
+  private briefed(): FindBrief {
     return (this.brief ??= {
       key: this.targetHex,
       kind: this.kind ?? 'provider',

@@ -1,7 +1,7 @@
 import { randomIdInBucket, type NodeId } from '../id.js';
 import type { LookupHost } from './lookup-host.js';
 import { LookupRun } from './lookup-run.js';
-import type { FindWatch, FirstPaths, LookupOptions, LookupProgress, LookupResult, SentPath } from './lookup-result.js';
+import type { FindWatch, LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
 
 /**
  * Lookups without a connection per contacted node (docs/ARCHITECTURE.md, The neighbour-set rule): `alpha` routed
@@ -22,15 +22,7 @@ import type { FindWatch, FirstPaths, LookupOptions, LookupProgress, LookupResult
  * With every node honest, a value lookup whose key holds records costs what it did.
  */
 
-export type {
-  FindBrief,
-  FindWatch,
-  FirstPaths,
-  LookupOptions,
-  LookupProgress,
-  LookupResult,
-  SentPath,
-} from './lookup-result.js';
+export type { FindBrief, FindWatch, LookupOptions, LookupProgress, LookupResult } from './lookup-result.js';
 export type { LookupHost } from './lookup-host.js';
 
 /** Direct queries in flight at once after the paths of a node lookup. */
@@ -57,28 +49,17 @@ export async function findNode(host: LookupHost, target: NodeId, opts: LookupOpt
   return finish(run, run.candidates.closestAnswered(host.k, host.self));
 }
 
-/**
- * `watch`: told of the first round's paths as they leave (lookup-result.ts, FindWatch).
- * `sent`: the first round's paths, put on their channels by the page already (it sent what
- * `firstPaths` said this lookup would send): the round is those and no others, so the first
- * answer to any of them is the round's first, as the page that waits for them sees it.
- */
+/** `watch`: told of the first round's paths as they leave (lookup-result.ts, FindWatch). */
 export async function findValue(
   host: LookupHost,
   key: NodeId,
   kind: 'provider' | 'subscriber',
   onProgress?: (p: LookupProgress) => void,
   watch?: FindWatch,
-  sent?: readonly SentPath[],
 ): Promise<LookupResult> {
   const run = new LookupRun(host, key, kind, onProgress, watch);
   host.count('lookups.value');
-  const firstHops =
-    sent === undefined || sent.length === 0
-      ? run.hops.fresh(key, host.alpha)
-      : run.hops.take(sent.map((p) => p.firstHop));
-  if (sent !== undefined && sent.length > 0) host.count('lookups.startedOnPage');
-  const first = run.round(firstHops, [], 'FIND_VALUE', sent);
+  const first = run.round(run.hops.fresh(key, host.alpha), [], 'FIND_VALUE');
   // The round sent its paths as it began; later ones are the worker's alone to settle.
   run.unwatch();
   await first;
@@ -97,15 +78,6 @@ export async function findValue(
     await Promise.all([fresh, asked]);
   }
   return finish(run, run.candidates.closestAnswered(host.k, host.self));
-}
-
-/**
- * What a value lookup for `key` would send first if it started now, and what it would know
- * as it starts: the page keeps a copy to send those FIND_VALUEs itself (worker/page-seeks.ts).
- */
-export function firstPaths(host: LookupHost, key: NodeId, kind: 'provider' | 'subscriber'): FirstPaths {
-  const run = new LookupRun(host, key, kind, undefined);
-  return { hops: run.hops.fresh(key, host.alpha).map((h) => h.idHex), brief: run.briefed() };
 }
 
 function finish(run: LookupRun, closest: string[]): LookupResult {

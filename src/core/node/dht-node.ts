@@ -13,11 +13,8 @@ import { outgoingTransport, routedAdmission } from './outgoing.js';
 import {
   findNode,
   findValue,
-  firstPaths,
   refreshBucket,
   type FindWatch,
-  type FirstPaths,
-  type SentPath,
   type LookupHost,
   type LookupOptions,
   type LookupProgress,
@@ -390,23 +387,14 @@ export class DhtNode implements ChannelHandler, NodeBasics {
     return findNode(this.lookups, target, opts);
   }
 
-  /**
-   * `watch`: told of the first round's paths as they leave (lookup-result.ts, FindWatch);
-   * `sent`: the first round's paths, sent by the page already (lookup.ts, findValue).
-   */
+  /** `watch`: told of the first round's paths as they leave (lookup-result.ts, FindWatch). */
   findValue(
     key: NodeId,
     kind: 'provider' | 'subscriber',
     onProgress?: (p: LookupProgress) => void,
     watch?: FindWatch,
-    sent?: readonly SentPath[],
   ): Promise<LookupResult> {
-    return findValue(this.lookups, key, kind, onProgress, watch, sent);
-  }
-
-  /** What a value lookup for `key` would send first if it started now (lookup.ts, firstPaths). */
-  firstPaths(key: NodeId, kind: 'provider' | 'subscriber'): FirstPaths {
-    return firstPaths(this.lookups, key, kind);
+    return findValue(this.lookups, key, kind, onProgress, watch);
   }
 
   /** Join: look ourselves up (finds our siblings), then refresh every bucket once. A join already running is joined, not repeated. */

@@ -165,18 +165,6 @@ export class Messenger implements Messaging {
     return this.router.originate(dest, exact, type, body, opts);
   }
 
-  /** An envelope whose first hop the page sent itself (Router.sentByPage). */
-  sentByPage<N extends MessageName>(
-    dest: NodeId,
-    type: N,
-    body: MessageBodies[N],
-    nextHex: string,
-    hid: number,
-    head: Uint8Array,
-  ): void {
-    this.router.sentByPage(dest, type, body, nextHex, hid, head);
-  }
-
   /**
    * Route a request to `dest`. Whether it comes back counts for the neighbour it left
    * through (neighbour-trust.ts); its timing out counts against that neighbour only when

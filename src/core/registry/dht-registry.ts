@@ -1,7 +1,7 @@
 import { invalidArgument } from '../errors.js';
 import { keyForName, type NodeId } from '../id.js';
 import type { Identity } from '../identity.js';
-import type { FindWatch, LookupProgress, LookupResult, SentPath } from '../lookup/lookup-result.js';
+import type { FindWatch, LookupProgress, LookupResult } from '../lookup/lookup-result.js';
 import type { RecordStore } from '../records/record-store.js';
 import { signRecord, signRemoval, toProviderInfo, type RecordKind } from '../records/records.js';
 import {
@@ -30,7 +30,6 @@ export interface RegistryHost extends StoreHost {
     kind: 'provider' | 'subscriber',
     onProgress?: (p: LookupProgress) => void,
     watch?: FindWatch,
-    sent?: readonly SentPath[],
   ): Promise<LookupResult>;
 }
 
@@ -72,8 +71,7 @@ export async function publishToDht(
 
 /**
  * Providers of `serviceId` found by a value lookup; [] when there are none. `watch`: told of
- * the lookup's first paths (a page that may settle it from the first answer: FindWatch);
- * `sent`: its first paths, sent by the page already (lookup.ts, findValue).
+ * the lookup's first paths (a page that may settle it from the first answer: FindWatch).
  */
 export async function queryDhtForService(
   node: RegistryHost,
@@ -81,11 +79,10 @@ export async function queryDhtForService(
   k: number = node.k,
   kind: RecordKind = 'provider',
   watch?: FindWatch,
-  sent?: readonly SentPath[],
 ): Promise<ProviderInfo[]> {
   checkServiceId(serviceId);
   void k; // macula's K: the lookup already asks the alpha paths for k closest each.
-  const result = await node.findValue(keyForName(serviceId), kind, undefined, watch, sent);
+  const result = await node.findValue(keyForName(serviceId), kind, undefined, watch);
   return result.records.map(toProviderInfo);
 }
 

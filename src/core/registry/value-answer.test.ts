@@ -7,13 +7,7 @@ import { createIdentity } from '../identity.js';
 import { signRecord } from '../records/records.js';
 import { decodeFrame, encodeFrame, frameBytes } from '../wire/codec.js';
 import type { RouteMsg } from '../wire/messages.js';
-import {
-  findValueFrame,
-  isRouteFrame,
-  readStraightFindValue,
-  readStraightValueReply,
-  valueAnswerFrame,
-} from './value-answer.js';
+import { isRouteFrame, readStraightFindValue, readStraightValueReply, valueAnswerFrame } from './value-answer.js';
 
 /**
  * The page's reading of a FIND_VALUE and its answer, held against the node's own: the codec's
@@ -138,43 +132,6 @@ describe('valueAnswerFrame', () => {
       expect(back.records).toEqual(inner.message.body.records);
       expect(back.nodes).toEqual(inner.message.body.nodes);
     }
-  });
-});
-
-describe('findValueFrame', () => {
-  it("is a lookup path's first hop as the node's router puts it on the channel, byte for byte", async () => {
-    const swarm = new Swarm({ seed: 6 });
-    await swarm.grow(8, 4);
-    await swarm.run(5_000);
-    const node = swarm.alive()[2]!;
-    const sent: Uint8Array[] = [];
-    swarm.network.attach(asker.nodeIdHex, {
-      onChannelOpen: () => undefined,
-      onChannelClose: () => undefined,
-      onFrame: (_from, frame) => void sent.push(frameBytes(frame)),
-    });
-    swarm.network.link(asker.nodeIdHex, node.selfHex);
-    await swarm.run(1_000);
-    for (const kind of ['provider', 'subscriber'] as const) {
-      sent.length = 0;
-      // What lookup-run.ts sends for a path through the asker (the first hop forced).
-      node.messenger.originate(key, false, 'FIND_VALUE', { rid: 777, key, kind }, { firstHop: asker.nodeId });
-      await swarm.run(500);
-      const frame = sent.find((f) => {
-        const d = decodeFrame(f);
-        return d.ok && d.message.type === 'RPC_ROUTE';
-      })!;
-      expect(frame).toBeDefined();
-      const d = decodeFrame(frame);
-      const hid = d.ok && d.message.type === 'RPC_ROUTE' ? d.message.body.hid : -1;
-      const mine = findValueFrame(node.self, key, kind, 777, hid);
-      expect(Buffer.from(mine).equals(Buffer.from(frame))).toBe(true);
-      // And the answering page reads it as a FIND_VALUE its source handed over itself.
-      expect(readStraightFindValue(mine, node.selfHex)).toMatchObject({ rid: 777, kind });
-    }
-    // With and without an acknowledgement asked, the same fields around it.
-    const acked = decodeFrame(findValueFrame(node.self, key, 'provider', 1, 99));
-    expect(acked.ok && acked.message.type === 'RPC_ROUTE' && acked.message.body.hid).toBe(99);
   });
 });
 

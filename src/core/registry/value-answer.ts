@@ -156,32 +156,6 @@ export function readStraightFindValue(frame: Uint8Array, peer: string): Straight
 }
 
 /**
- * The first hop of a value lookup's path as the node's router puts it on the channel
- * (lookup-run.ts, path: originate with the first hop forced, then forward): a non-exact
- * envelope for `key` from `self`, one hop taken, its path `self`, the forced hop spent, with
- * `hid` (0: no acknowledgement asked, for a neighbour heard from within the last second),
- * around a FIND_VALUE for `rid`. The requester's page sends it itself (main/page-seeks.ts).
- */
-export function findValueFrame(
-  self: NodeId,
-  key: NodeId,
-  kind: 'provider' | 'subscriber',
-  rid: number,
-  hid: number,
-): Uint8Array {
-  return messageFrame(MessageType.RPC_ROUTE, {
-    dest: key,
-    src: self,
-    hops: 1,
-    max: MAX_HOPS,
-    exact: false,
-    path: [self],
-    hid,
-    body: messageFrame(MessageType.FIND_VALUE, { rid, key, kind }),
-  });
-}
-
-/**
  * The envelope `self` sends back for `request` with `answer`, as the node's router would
  * build it; null when it would be too large to send (the router drops it: route.tooLarge).
  */

@@ -131,40 +131,6 @@ export class Router {
     return this.route(envelope, [], undefined);
   }
 
-  /**
-   * An envelope this node starts whose first hop the page already put on `nextHex`'s channel
-   * (a forced discovery's first FIND_VALUEs: docs/ARCHITECTURE.md, Threads), as `originate`
-   * with `firstHop` would have written it: accounted for as that hop (the next hop's budget for
-   * what it carries, messages.out and the neighbour's flood budget through `head`, the frame's
-   * header, which the transport knows is on the channel), and its acknowledgement awaited when
-   * `hid` asks for one, with the same reroute if it does not come.
-   */
-  sentByPage<N extends MessageName>(
-    dest: NodeId,
-    type: N,
-    body: MessageBodies[N],
-    nextHex: string,
-    hid: number,
-    head: Uint8Array,
-  ): void {
-    const { host } = this;
-    const envelope: RouteMsg = {
-      dest,
-      src: host.self,
-      hops: 0,
-      max: MAX_HOPS,
-      exact: false,
-      path: [],
-      hid: 0,
-      body: host.transport.frame(type, body),
-    };
-    // Charged as forward() charges it; the frame is out whatever this says.
-    host.mayHandOver(nextHex, envelope.body);
-    host.transport.send(nextHex, head);
-    host.count('route.forwarded');
-    if (hid !== 0) this.awaitAck(envelope, undefined, nextHex, [nextHex], hid);
-  }
-
   /** An envelope arrived from a neighbour. */
   receive(from: string, envelope: RouteMsg): void {
     const { transport } = this.host;
@@ -280,13 +246,7 @@ export class Router {
       return tried.length <= MAX_REROUTES_PER_HOP ? this.route(envelope, tried, from) : undefined;
     }
     host.count('route.forwarded');
-    if (needsAck) this.awaitAck(envelope, from, nextHex, tried, hid);
-    return nextHex;
-  }
-
-  /** Wait for `nextHex` to acknowledge hop `hid`; without it, the hop failed and the next-best neighbour is tried. */
-  private awaitAck(envelope: RouteMsg, from: string | undefined, nextHex: string, tried: string[], hid: number): void {
-    const { host } = this;
+    if (!needsAck) return nextHex;
     const cancel = host.clock.setTimer(host.ackTimeoutMs(nextHex), () => {
       this.pending.delete(hid);
       host.count('route.ackTimeout');
@@ -294,6 +254,7 @@ export class Router {
       if (tried.length <= MAX_REROUTES_PER_HOP) this.route(envelope, tried, from);
     });
     this.pending.set(hid, { envelope, from, next: nextHex, tried, cancel });
+    return nextHex;
   }
 
   private nextHop(envelope: RouteMsg, tried: readonly string[]): Hop | undefined {

@@ -23,7 +23,6 @@ import type { PagePublications } from './page-publications.js';
 import { PageAdmissions } from './page-admissions.js';
 import { PageFinds } from './page-finds.js';
 import { PageDiscoveries } from './page-discoveries.js';
-import { PageSeeks } from './page-seeks.js';
 
 /**
  * The main thread's half of the bytes bridge (bridge-protocol.ts; the worker's half is
@@ -73,8 +72,6 @@ export class FramePump {
   readonly publishes: PagePublishes;
   /** Forced discoveries settled here from their lookup's first answer (page-discoveries.ts). */
   readonly discoveries: PageDiscoveries;
-  /** Forced discoveries whose first FIND_VALUEs the page sends itself (page-seeks.ts). */
-  private readonly seeks: PageSeeks;
   /** Publications taken here (page-publications.ts); absent: all go to the worker. */
   private publications: PagePublications | undefined;
   /** CALLs straight from a neighbour admitted here, under the worker's grants (page-admissions.ts). */
@@ -101,7 +98,6 @@ export class FramePump {
     this.discoveries = new PageDiscoveries(identity.nodeId, clock, web, (token, providers) =>
       this.replies.found(token, providers),
     );
-    this.seeks = new PageSeeks(identity.nodeId, clock, random, this.calls, this.discoveries);
   }
 
   /** Start carrying out what the worker asks; until then its messages wait in the port's queue. */
@@ -133,7 +129,6 @@ export class FramePump {
   }
 
   closed(peer: IdHex): void {
-    this.seeks.closed(peer);
     this.publications?.forget(peer);
     this.admissions?.stop(peer);
     this.finds?.stop(peer);
@@ -154,7 +149,6 @@ export class FramePump {
    * marked once it has been.
    */
   frame(peer: IdHex, frame: Uint8Array): void {
-    this.seeks.heardFrom(peer);
     const settled = this.replies.received(peer, frame);
     if (settled !== undefined) return this.post({ t: 'frame', peer, frame, settled });
     if (this.admissions?.take(peer, frame) === true) return;
@@ -228,22 +222,6 @@ export class FramePump {
   }
 
   /**
-   * Put the first FIND_VALUEs of the app's forced discovery `token` of `serviceId` on the
-   * channels from here, as the worker's plan says, and tell the worker (page-seeks.ts). False
-   * when the discovery is to go the worker's way (no plan, a hop not open, no ids left).
-   */
-  seek(token: number, serviceId: string): boolean {
-    const { channels } = this;
-    if (channels === undefined) return false;
-    return this.seeks.start(
-      token,
-      serviceId,
-      (peer, frame) => channels.send(peer as IdHex, frame),
-      (m, transfer) => this.post(m, transfer),
-    );
-  }
-
-  /**
    * Connections created so far, inbound ones included: the node counts against the budget
    * what this says, so both threads agree on what is left of it.
    */
@@ -314,7 +292,7 @@ export class FramePump {
     const m: FromWorker | null = parseFromWorker(data);
     const { channels, handlers } = this;
     if (m === null || channels === undefined || handlers === undefined) return;
-    if (this.finds?.told(m) === true || this.publishes.told(m) || this.calls.told(m) || this.seeks.told(m)) return;
+    if (this.finds?.told(m) === true || this.publishes.told(m) || this.calls.told(m)) return;
     if (this.admissions?.told(m) === true) return;
     switch (m.t) {
       case 'pong':

@@ -12,8 +12,8 @@ import type { SeekBrief } from '../bridge-protocol.js';
 import { PageDiscoveries } from './page-discoveries.js';
 
 /**
- * The requester's page settles a forced discovery from its lookup's first round only where
- * the worker, taking the same answers in the same order, would end the lookup with the same providers;
+ * The requester's page settles a forced discovery from its lookup's first answer only where
+ * the worker, taking the same answer first, would end the lookup with the same providers;
  * everything else is left to the worker. The two halves together, with a real worker's
  * lookup, are in worker/discoveries-bridged.test.ts.
  */
@@ -47,9 +47,7 @@ function answer(rid: number, records: SignedRecord[], nodes: NodeId[] = [], from
   return valueAnswerFrame(from.nodeId, request, { records, nodes })!;
 }
 
-async function setUp(
-  opts: { web?: WebEd25519 | undefined; held?: ProviderInfo[]; near?: string[]; byPage?: boolean } = {},
-) {
+async function setUp(opts: { web?: WebEd25519 | undefined; held?: ProviderInfo[]; near?: string[] } = {}) {
   const clock = manualClock();
   clock.skip(Date.UTC(2026, 11, 7));
   const web = 'web' in opts ? opts.web : await webEd25519();
@@ -67,10 +65,9 @@ async function setUp(
   };
   const until = clock.now() + 15;
   // The lookup's three paths: two through the answerer (as in a small mesh), one through a stranger.
-  const byPage = opts.byPage ?? false;
-  pages.expect(answerer.nodeIdHex, { token: 7, rid: 101, until, failed: [] }, brief, byPage);
-  pages.expect(answerer.nodeIdHex, { token: 7, rid: 102, until, failed: [] }, brief, byPage);
-  pages.expect(stranger.nodeIdHex, { token: 7, rid: 103, until, failed: [] }, brief, byPage);
+  pages.expect(answerer.nodeIdHex, { token: 7, rid: 101, until, failed: [] }, brief);
+  pages.expect(answerer.nodeIdHex, { token: 7, rid: 102, until, failed: [] }, brief);
+  pages.expect(stranger.nodeIdHex, { token: 7, rid: 103, until, failed: [] }, brief);
   return { clock, pages, settled };
 }
 
@@ -89,7 +86,7 @@ describe('PageDiscoveries', () => {
       [providerA.nodeIdHex, now - 5],
       [providerB.nodeIdHex, now - 10],
     ]);
-    // The round ended there: the later answers go to the worker.
+    // The first answer decided: the others go to the worker.
     expect(pages.take(answerer.nodeIdHex, answer(102, [record(providerA, now)]))).toBeUndefined();
     expect(pages.size).toEqual({ discoveries: 0, awaited: 0 });
   });
@@ -124,50 +121,11 @@ describe('PageDiscoveries', () => {
     // It was the lookup's first answer all the same: the discovery is the worker's from here.
     expect(other.pages.size).toEqual({ discoveries: 0, awaited: 0 });
 
-    for (const { settled } of [late, other]) expect(settled).toHaveLength(0);
-  });
-
-  it('follows the round past answers that do not end it, and settles with their union where it ends', async () => {
-    // An answer without records ends nothing; the near holder's next one does.
     const empty = await setUp();
-    const now = empty.clock.now();
     expect(empty.pages.take(answerer.nodeIdHex, answer(101, []))).toBeUndefined();
-    expect(await empty.pages.take(answerer.nodeIdHex, answer(102, [record(providerA, now)]))).toBe(7);
-    expect(empty.settled[0]![1].map((p) => p.nodeId)).toEqual([providerA.nodeIdHex]);
-
-    // A node that was not among the nearest as the lookup started ends nothing either: its records join the union.
-    const far = await setUp();
-    expect(far.pages.take(stranger.nodeIdHex, answer(103, [record(providerB, now)], [], stranger))).toBeUndefined();
-    expect(far.settled).toHaveLength(0);
-    expect(await far.pages.take(answerer.nodeIdHex, answer(101, [record(providerA, now)]))).toBe(7);
-    expect(far.settled[0]![1].map((p) => p.nodeId)).toEqual([providerB.nodeIdHex, providerA.nodeIdHex]);
-    expect(far.pages.size).toEqual({ discoveries: 0, awaited: 0 });
-  });
-
-  it('settles at the round’s last answer only when the page sent the whole round', async () => {
-    const nobody = createIdentity(random.bytes).nodeIdHex;
-    const run = async (byPage: boolean) => {
-      const t = await setUp({ near: [nobody], byPage });
-      const now = t.clock.now();
-      expect(t.pages.take(answerer.nodeIdHex, answer(101, [record(providerA, now)]))).toBeUndefined();
-      expect(t.pages.take(answerer.nodeIdHex, answer(102, []))).toBeUndefined();
-      const last = t.pages.take(stranger.nodeIdHex, answer(103, [record(providerB, now)], [], stranger));
-      return { t, last: await last };
-    };
-    const whole = await run(true);
-    expect(whole.last).toBe(7);
-    expect(whole.t.settled[0]![1].map((p) => p.nodeId)).toEqual([providerA.nodeIdHex, providerB.nodeIdHex]);
-    // The worker's round may hold a path the page never saw (rerouted): its last answer is the worker's to judge.
-    const watched = await run(false);
-    expect(watched.last).toBeUndefined();
-    expect(watched.t.settled).toHaveLength(0);
-
-    // A round that ends without a record anywhere looks further: the worker's.
-    const none = await setUp({ near: [nobody], byPage: true });
-    for (const rid of [101, 102]) expect(none.pages.take(answerer.nodeIdHex, answer(rid, []))).toBeUndefined();
-    expect(none.pages.take(stranger.nodeIdHex, answer(103, [], [], stranger))).toBeUndefined();
-    expect(none.settled).toHaveLength(0);
-    expect(none.pages.size).toEqual({ discoveries: 0, awaited: 0 });
+    // And that first answer decided.
+    expect(empty.pages.take(answerer.nodeIdHex, answer(102, [record(providerA, empty.clock.now())]))).toBeUndefined();
+    for (const { settled } of [late, other, empty]) expect(settled).toHaveLength(0);
   });
 
   it('leaves it to the worker once any answer came first, a routed one included', async () => {

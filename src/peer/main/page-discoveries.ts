@@ -8,59 +8,42 @@ import type { WebEd25519 } from '../../crypto/web-ed25519.js';
 import type { AwaitedReply, SeekBrief } from '../bridge-protocol.js';
 
 /**
- * The requester's page settles a forced discovery from its lookup's first round
+ * The requester's page settles a forced discovery from the lookup's first answer
  * (docs/ARCHITECTURE.md, Threads: "A forced discovery is settled by the requester's page"; the
- * worker's side is worker/page-answers.ts, watchFind, and the page may have sent the round's
- * FIND_VALUEs itself: page-seeks.ts). With the answering tabs' pages answering FIND_VALUEs
- * themselves, a forced discovery still woke the requester's worker at its end: channel → page
- * → worker (preverify, router, the lookup's books, its end rule, the cache) → Comlink → page,
- * 1.4-14.7 ms at p50 on a loaded machine (BENCHMARKS.md, Cold discovery on 2026-12-07, session 17).
+ * worker's side is worker/page-answers.ts, watchFind). With the answering tabs' pages
+ * answering FIND_VALUEs themselves, a forced discovery still woke the requester's worker at
+ * its end: channel → page → worker (preverify, router, the lookup's books, its end rule, the
+ * cache) → Comlink → page, 1.4-14.7 ms at p50 on a loaded machine (BENCHMARKS.md, Cold
+ * discovery on 2026-12-07, session 17).
  *
- * The worker still runs the lookup. Each of its first FIND_VALUEs is known here before the
- * frame is on the channel, with what the lookup knew as it started (SeekBrief: the nodes
- * nearest the key, the records this node holds). The page follows the first round's answers
- * as the lookup takes them, in the order they come, and settles the app's discovery itself at
- * the answer where the worker, taking the same answers in the same order, ends the round
- * (lookup-run.ts, round) with the same providers:
- * - every answer so far came straight from the neighbour asked, over its own channel, for this
- *   node (value-answer.ts reads it as the codec and the router would), and every record in
- *   them checks as the lookup checks them (records.ts, checkRecord: shape, owner, dates; the
- *   signature by WebCrypto's Ed25519, checked at the end), for this key and kind;
- * - the round ends at an answer with records from one of the NEAREST_HOLDERS nearest nodes the
- *   lookup knows (value-holders.ts: a near holder straight over its own channel), the ids the
- *   answers named included, that was among them as the lookup started; or at the last of the
- *   round's answers, with records in hand;
- * - within PAGE_SEEK_WINDOW_MS of the lookup's start, before the least grace the lookup gives
- *   its slower paths once a record is in, so no timer of the worker's ended the round first.
- * An answer from a node that was not among the nearest as the lookup started does not end the
- * round for the worker, and the page waits on with it. The providers are those the lookup's
- * union holds: the records this node holds, then the answers', the newest per owner. The
- * settling answer goes on to the worker marked as settled: the worker takes it as ever (it
- * ends the lookup and fills the cache) and sends no result back (`lookups.settledOnPage`).
- * Anything else (a routed or bare answer, a record that does not check, a sender among the
- * nearest at the start that the page cannot place among them now, no WebCrypto Ed25519, the
- * window passed) leaves the discovery to the worker, whose result settles it.
+ * The worker still runs the lookup. Each of its first FIND_VALUEs comes to the page with what
+ * the lookup knew as it started (SeekBrief: the nodes nearest the key, the records this node
+ * holds), before the frame is on the channel. When the lookup's first answer comes back, the
+ * page settles the app's discovery itself where the worker, taking the same answer first,
+ * would end the lookup with the same providers:
+ * - the answer came straight from the neighbour asked, over its own channel, for this node
+ *   (value-answer.ts reads it as the codec and the router would);
+ * - it carries records, every one of which checks as the lookup checks them (records.ts,
+ *   checkRecord: shape, owner, dates; the signature by WebCrypto's Ed25519), for this key and kind;
+ * - its sender is one of the NEAREST_HOLDERS nearest nodes the lookup knows, the ids the
+ *   answer names included, and was among them as the lookup started (value-holders.ts: a near
+ *   holder straight over its own channel ends the lookup: the rest could add no record);
+ * - it came within PAGE_SEEK_WINDOW_MS of the lookup's start, before the least grace the
+ *   lookup gives its slower paths, so the worker is still waiting for this very answer.
+ * The providers are then those the lookup's union would hold: the records this node holds,
+ * then the answer's, the newest per owner. The frame goes on to the worker marked as settled:
+ * the worker takes it as ever (the answer ends its lookup and fills its cache) and sends no
+ * result back (`lookups.settledOnPage`). Anything else (an answer after the first, whatever
+ * the first was; a routed one; one without records or with a record that does not check; no
+ * WebCrypto Ed25519) goes the worker's way as before, and the worker's result settles the
+ * discovery.
  */
 
 interface Seeking {
   token: number;
   brief: SeekBrief;
   until: number;
-  /** The round's request ids: the page knows of each before its frame is on the channel. */
   rids: number[];
-  /**
-   * The page sent the round itself (page-seeks.ts), so `rids` is the whole round. The worker's
-   * may hold a path the page never heard of (a first hop that shed it, rerouted by the router).
-   */
-  whole: boolean;
-  /** Answers taken so far. */
-  answered: number;
-  /** The lookup's union so far, by owner, in the order it keeps them (lookup-run.ts, keep). */
-  providers: Map<string, ProviderInfo>;
-  /** The signatures of the answers' records, checked once the round ends here. */
-  checks: Check[];
-  /** The nodes the lookup knows nearest the key: the brief's and those the answers named. */
-  known: Map<string, NodeId>;
 }
 
 /** A signature the answer's records need checked, as checkRecord asks for it. */
@@ -88,29 +71,12 @@ export class PageDiscoveries {
     void found.then((web) => (this.web = web));
   }
 
-  /**
-   * One of discovery `awaits.token`'s first FIND_VALUEs goes to `peer` (before it is on the
-   * channel), sent by the worker, or by the page (`byPage`: page-seeks.ts sends the whole round).
-   */
-  expect(peer: string, awaits: AwaitedReply, seek: SeekBrief, byPage = false): void {
+  /** The worker sends one of discovery `awaits.token`'s first FIND_VALUEs to `peer` (before it is on the channel). */
+  expect(peer: string, awaits: AwaitedReply, seek: SeekBrief): void {
     this.purge();
     let seeking = this.byToken.get(awaits.token);
     if (seeking === undefined) {
-      const known = new Map<string, NodeId>();
-      for (const hex of seek.near) known.set(hex, fromHex(hex));
-      const providers = new Map<string, ProviderInfo>();
-      for (const p of seek.held) providers.set(p.nodeId, p);
-      seeking = {
-        token: awaits.token,
-        brief: seek,
-        until: awaits.until,
-        rids: [],
-        whole: byPage,
-        answered: 0,
-        providers,
-        checks: [],
-        known,
-      };
+      seeking = { token: awaits.token, brief: seek, until: awaits.until, rids: [] };
       this.byToken.set(awaits.token, seeking);
     }
     seeking.rids.push(awaits.rid);
@@ -119,23 +85,14 @@ export class PageDiscoveries {
 
   /** The FIND_VALUE could not be put on the channel: no answer will come to it. */
   unsent(awaits: AwaitedReply): void {
-    const entry = this.byRid.get(awaits.rid);
-    if (entry === undefined || entry.seeking.token !== awaits.token) return;
-    this.byRid.delete(awaits.rid);
-    entry.seeking.rids = entry.seeking.rids.filter((rid) => rid !== awaits.rid);
-  }
-
-  /** Discovery `token` awaits nothing here any more (none of its FIND_VALUEs went out). */
-  forget(token: number): void {
-    const seeking = this.byToken.get(token);
-    if (seeking !== undefined) this.drop(seeking);
+    if (this.byRid.get(awaits.rid)?.seeking.token === awaits.token) this.byRid.delete(awaits.rid);
   }
 
   /**
-   * A frame from `peer`: undefined when it is not the answer of a discovery's first round at
-   * which the page settles it (it goes to the worker as any frame); otherwise a promise of the
-   * discovery's token once settled here, or of undefined when the page left it to the worker
-   * after all. Never throws: bad bytes are the worker's to count.
+   * A frame from `peer`: undefined when it is not the first answer to a discovery's
+   * FIND_VALUE (it goes to the worker as any frame); otherwise a promise of the discovery's
+   * token once settled here, or of undefined when the page left it to the worker after all.
+   * Never throws: bad bytes are the worker's to count.
    */
   take(peer: string, frame: Uint8Array): Promise<number | undefined> | undefined {
     if (this.byRid.size === 0) return undefined;
@@ -144,20 +101,20 @@ export class PageDiscoveries {
     this.purge();
     const entry = this.byRid.get(read.rid);
     if (entry === undefined) return undefined;
-    this.byRid.delete(read.rid);
     const { seeking } = entry;
+    // The lookup's first answer decides, whoever sent it and however it came: once the worker has taken another
+    // (a routed one, say), its union may hold more than any later answer's.
+    this.drop(seeking);
     const reply = entry.peer === peer ? straightValueReply(read, peer, this.self) : null;
+    if (reply === null) return undefined;
     const web = this.web;
     const now = this.clock.now();
-    const step =
-      reply === null || web === undefined || now >= seeking.until ? 'leave' : this.absorb(seeking, reply, now);
-    if (step === 'wait') return undefined;
-    this.drop(seeking);
-    if (step === 'leave') return undefined;
-    const checked = seeking.checks.map((c) => web!.verify(c.signature, c.message, c.publicKey));
+    if (web === undefined || now >= seeking.until) return undefined;
+    const found = this.union(seeking.brief, reply, now);
+    if (found === null) return undefined;
+    const checked = found.checks.map((c) => web.verify(c.signature, c.message, c.publicKey));
     return Promise.all(checked).then(
-      (valid) =>
-        valid.every(Boolean) && this.settle(seeking.token, [...seeking.providers.values()]) ? seeking.token : undefined,
+      (valid) => (valid.every(Boolean) && this.settle(seeking.token, found.providers) ? seeking.token : undefined),
       () => undefined,
     );
   }
@@ -168,48 +125,57 @@ export class PageDiscoveries {
   }
 
   /**
-   * Take `reply` into the round as the lookup would (lookup-run.ts, absorb and round): whether
-   * the round ends here (`settle`), goes on (`wait`), or is the worker's to follow (`leave`).
+   * The providers the lookup would end with on taking `reply` first, and the signatures that
+   * must check for it; null when the lookup would not end there, or a record does not check.
    */
-  private absorb(seeking: Seeking, reply: StraightValueReply, now: number): 'settle' | 'wait' | 'leave' {
-    const { brief } = seeking;
-    if (reply.kind !== brief.kind || toHex(reply.key) !== brief.key) return 'leave';
+  private union(
+    brief: SeekBrief,
+    reply: StraightValueReply,
+    now: number,
+  ): { providers: ProviderInfo[]; checks: Check[] } | null {
+    if (reply.kind !== brief.kind || toHex(reply.key) !== brief.key || reply.records.length === 0) return null;
+    if (!this.endsLookup(brief, reply)) return null;
+    const checks: Check[] = [];
     // checkRecord asks for the signature last, once everything else held: noted here, checked by WebCrypto after.
     const noted: Verifier = (signature, message, publicKey) => {
-      seeking.checks.push({ signature, message, publicKey });
+      checks.push({ signature, message, publicKey });
       return true;
     };
+    const providers = new Map<string, ProviderInfo>();
+    for (const p of brief.held) providers.set(p.nodeId, p);
     for (const raw of reply.records) {
       const checked = checkRecord(raw, now, noted);
-      if (!checked.ok || checked.record.kind !== brief.kind || toHex(checked.record.key) !== brief.key) return 'leave';
+      if (!checked.ok || checked.record.kind !== brief.kind || toHex(checked.record.key) !== brief.key) return null;
       const p = toProviderInfo(checked.record);
-      const current = seeking.providers.get(p.nodeId);
+      const current = providers.get(p.nodeId);
       // The lookup keeps the newest record per owner, in the place its first one took (lookup-run.ts, keep).
-      if (current === undefined || p.advertisedAt > current.advertisedAt) seeking.providers.set(p.nodeId, p);
+      if (current === undefined || p.advertisedAt > current.advertisedAt) providers.set(p.nodeId, p);
     }
-    for (const id of reply.nodes) {
-      const hex = toHex(id);
-      if (hex !== this.selfHex && !seeking.known.has(hex)) seeking.known.set(hex, id);
-    }
-    seeking.answered++;
-    const from = toHex(reply.from);
-    if (reply.records.length > 0 && brief.near.includes(from))
-      return this.nearest(seeking, reply.key).includes(from) ? 'settle' : 'leave';
-    if (seeking.answered < seeking.rids.length || !seeking.whole) return 'wait';
-    // The round's last answer: the lookup ends with what it has, or looks further without records.
-    return seeking.providers.size > 0 ? 'settle' : 'leave';
+    return { providers: [...providers.values()], checks };
   }
 
   /**
-   * value-holders.ts's nearest: the NEAREST_HOLDERS nodes nearest the key among those the
-   * lookup knows. The worker's candidates are the brief's and the answers' ids, less any it
-   * does not believe; counting them all here can only push a sender out, never in.
+   * value-holders.ts's rule for an answer straight over its sender's own channel: its sender
+   * is among the NEAREST_HOLDERS nearest nodes the lookup knows once it took the answer's
+   * named ids. The worker's candidates are those the brief names and the answer's ids, less
+   * any it does not believe; counting them all here can only push the sender out, never in.
+   * The sender must also have been among the nearest as the lookup started: so it is one the
+   * lookup believes.
    */
-  private nearest(seeking: Seeking, key: NodeId): string[] {
-    return [...seeking.known]
-      .sort((a, b) => compareDistance(key, a[1], b[1]))
+  private endsLookup(brief: SeekBrief, reply: StraightValueReply): boolean {
+    const from = toHex(reply.from);
+    if (!brief.near.includes(from)) return false;
+    const known = new Map<string, NodeId>();
+    for (const hex of brief.near) known.set(hex, fromHex(hex));
+    for (const id of reply.nodes) {
+      const hex = toHex(id);
+      if (hex !== this.selfHex) known.set(hex, id);
+    }
+    const nearest = [...known]
+      .sort((a, b) => compareDistance(reply.key, a[1], b[1]))
       .slice(0, NEAREST_HOLDERS)
       .map(([hex]) => hex);
+    return nearest.includes(from);
   }
 
   private drop(seeking: Seeking): void {

@@ -27,8 +27,6 @@ export interface DirectCalls {
     args: unknown,
     opts: CalledOptions,
   ): boolean;
-  /** Start forced discovery `token` from the page (page-seeks.ts); false: it goes the worker's way. */
-  seek(token: number, serviceId: string): boolean;
 }
 
 /**
@@ -192,12 +190,7 @@ export function createPeerHandle(
     async discover(serviceId, discoverOpts = {}) {
       live();
       const forceRefresh = discoverOpts.forceRefresh === true;
-      return replies.run('discover', (token) =>
-        // Its first FIND_VALUEs from here when the worker's plan allows (page-seeks.ts); the worker runs the rest.
-        forceRefresh && direct !== undefined && isServiceId(serviceId) && direct.seek(token, serviceId)
-          ? (api.called(token) as Promise<ProviderInfo[] | null>)
-          : api.discover(serviceId, forceRefresh, token),
-      );
+      return replies.run('discover', (token) => api.discover(serviceId, forceRefresh, token));
     },
     // Calls are settled by the page when a neighbour's REPLY comes back on its channel (page-replies.ts).
     async call(serviceId, args, callOpts = {}) {

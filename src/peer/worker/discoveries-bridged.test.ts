@@ -109,16 +109,9 @@ async function threeTabs(requesterOpts: { webCrypto?: boolean } = {}) {
     requester.pump.replies.run('discover', async (token) =>
       unwrap(await requester.api.discover('svc.echo', true, token)),
     );
-  /** As the app's handle makes it (peer-handle.ts): its first FIND_VALUEs from the page when the worker's plan allows. */
-  const discoverFromPage = (): Promise<ProviderInfo[]> =>
-    requester.pump.replies.run('discover', async (token) =>
-      requester.pump.seek(token, 'svc.echo')
-        ? (unwrap(await requester.api.called(token)) as ProviderInfo[] | null)
-        : unwrap(await requester.api.discover('svc.echo', true, token)),
-    );
   /** What the worker's own lookup ended with: its cache holds it. */
   const cached = async (): Promise<ProviderInfo[]> => unwrap(await requester.api.discover('svc.echo', false)) ?? [];
-  return { requester, providers, discover, discoverFromPage, cached };
+  return { requester, providers, discover, cached };
 }
 
 const ids = (providers: ProviderInfo[]): string[] => providers.map((p) => p.nodeId).sort();
@@ -144,30 +137,6 @@ describe('forced discoveries settled on the requester’s page', () => {
     // Within its window on this machine at least once (each round is a few ms here); the worker counted each.
     expect(settledHere).toBeGreaterThan(0);
     expect((await requester.stats())['lookups.settledOnPage']).toBe(settledHere);
-  });
-
-  it('start on the page once the worker keeps it a plan, and end as the worker’s lookup ends', async () => {
-    const { requester, providers, discoverFromPage, cached } = await threeTabs();
-    const expected = providers.map((p) => p.hex).sort();
-    const started = async (): Promise<number> => (await requester.stats())['lookups.startedOnPage'] ?? 0;
-    // The first goes the worker's way (no plan yet); from then on the worker keeps the page one.
-    for (let round = 0; round < 20; round++) {
-      const before = requester.pump.replies.settledHere;
-      const found = await discoverFromPage();
-      expect(ids(found)).toEqual(expected);
-      if (requester.pump.replies.settledHere > before)
-        await until(
-          async () => (await requester.stats())['lookups.settledOnPage'] === requester.pump.replies.settledHere,
-        );
-      // Settled here or by the worker, the providers are the worker's lookup's, field for field.
-      expect(await cached()).toEqual(found);
-    }
-    const stats = await requester.stats();
-    expect(await started()).toBeGreaterThanOrEqual(19);
-    expect(stats['lookups.settledOnPage']).toBeGreaterThan(0);
-    // Each page-sent path was taken as the lookup's own: nothing came back unawaited.
-    expect(stats['replies.unmatched'] ?? 0).toBe(0);
-    expect(stats['bridge.malformed'] ?? 0).toBe(0);
   });
 
   it('are all the worker’s where the page has no WebCrypto Ed25519, with the same providers', async () => {

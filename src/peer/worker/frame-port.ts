@@ -61,8 +61,6 @@ export class FramePort {
   onCalled: ((m: Extract<ToWorker, { t: 'called' }>) => void) | undefined;
   /** Told of each publish whose PUBLISHes the page sent itself (page-publishes.ts), in order with the frames. */
   onPublished: ((m: Extract<ToWorker, { t: 'published' }>) => void) | undefined;
-  /** Told of each forced discovery whose first FIND_VALUEs the page sent itself (page-seeks.ts), in order with the frames. */
-  onSought: ((m: Extract<ToWorker, { t: 'sought' }>) => void) | undefined;
   /** Calls the page settles itself from their REPLYs (page-answers.ts). */
   readonly answers = new PageAnswers(
     () => this.node?.clock.now() ?? Date.now(),
@@ -249,9 +247,6 @@ export class FramePort {
         return;
       case 'published':
         this.onPublished?.(m);
-        return;
-      case 'sought':
-        this.onSought?.(m);
         return;
       case 'returned':
         this.onReturned?.(m.peer, m.grant);

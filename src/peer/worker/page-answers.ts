@@ -1,5 +1,5 @@
 import type { FindWatch } from '../../core/lookup/lookup-result.js';
-import { PAGE_SEEK_WINDOW_MS } from '../seek-brief.js';
+import { MIN_GRACE_MS } from '../../core/lookup/lookup-run.js';
 import { toProviderInfo } from '../../core/records/records.js';
 import type { PublishWatch } from '../../core/registry/pubsub.js';
 import type { CallWatch, FailedAttempt } from '../../core/registry/rpc.js';
@@ -33,7 +33,13 @@ import type { AwaitedReply, FromWorker } from '../bridge-protocol.js';
 /** What the page named: an API call it may settle itself. */
 export type Named = 'call' | 'publish' | 'find';
 
-export { PAGE_SEEK_WINDOW_MS } from '../seek-brief.js';
+/**
+ * How long after a lookup started the page may settle it from its first answer: less than the
+ * least grace the lookup's first round gives its slower paths (lookup-run.ts), so the node,
+ * taking the same answer first, ends the same round with the same union; the margin is for
+ * the answer's way from the page to the node.
+ */
+export const PAGE_SEEK_WINDOW_MS = MIN_GRACE_MS - 5;
 
 export class PageAnswers {
   /** Calls and publishes the page named and that are still running here, with whether the page settled them. */

@@ -2,7 +2,7 @@ import { readvertiseIntervalS } from '../../core/constants.js';
 import { DhtNode, type DhtNodeOptions } from '../../core/node/dht-node.js';
 import { publishToDht, queryDhtForService, removeFromDht } from '../../core/registry/dht-registry.js';
 import { LEAVE_GRACE_MS, leaveMesh } from '../../core/registry/leave.js';
-import type { FindWatch, SentPath } from '../../core/lookup/lookup-result.js';
+import type { FindWatch } from '../../core/lookup/lookup-result.js';
 import type { Clock, Random, Store, Transport } from '../../core/environment.js';
 import { ErrorCode, invalidArgument, MeshError } from '../../core/errors.js';
 import type { Identity, Verifier } from '../../core/identity.js';
@@ -287,15 +287,9 @@ export class PeerCore {
 
   /**
    * Providers of `serviceId`: from the discovery cache, else a DHT lookup whose answer is
-   * cached. `watch`: told of the lookup's first paths (the page may settle it: FindWatch);
-   * `sent`: a forced discovery whose first paths the page sent itself (lookup.ts, findValue).
+   * cached. `watch`: told of the lookup's first paths (the page may settle it: FindWatch).
    */
-  async discover(
-    serviceId: string,
-    opts: { forceRefresh?: boolean } = {},
-    watch?: FindWatch,
-    sent?: readonly SentPath[],
-  ): Promise<ProviderInfo[]> {
+  async discover(serviceId: string, opts: { forceRefresh?: boolean } = {}, watch?: FindWatch): Promise<ProviderInfo[]> {
     checkServiceId(serviceId);
     const cached = this.registry.discoverService(serviceId, opts);
     if (cached.ok) {
@@ -304,7 +298,7 @@ export class PeerCore {
       return cached.providers;
     }
     this.cacheMisses++;
-    const providers = await queryDhtForService(this.node, serviceId, this.node.k, 'provider', watch, sent);
+    const providers = await queryDhtForService(this.node, serviceId, this.node.k, 'provider', watch);
     this.registry.cacheService(serviceId, providers);
     this.copied(serviceId, providers);
     return providers;

@@ -21,9 +21,6 @@ import type { CalledOptions, ToWorker } from '../bridge-protocol.js';
 import { CallsFromPage, RESERVED_RIDS } from './page-calls.js';
 import { PageAdmissionGrants } from './page-admissions.js';
 import { findsOf } from './page-finds.js';
-import { seeksOf, type WorkerSeeks } from './page-seeks.js';
-import type { SentPath } from '../../core/lookup/lookup-result.js';
-import { isServiceId } from '../../core/registry/call-request.js';
 import { PublishesFromPage } from './page-publishes.js';
 import type { PeerKind } from '../../core/wire/messages.js';
 
@@ -118,8 +115,6 @@ export class WorkerApi {
   private calls: CallsFromPage | undefined;
   /** What the page may admit of CALLs straight from neighbours itself (page-admissions.ts). */
   private grants: PageAdmissionGrants | undefined;
-  /** The plans of forced discoveries the page starts itself (page-seeks.ts). */
-  private seeks: WorkerSeeks | undefined;
 
   constructor(private readonly makeStore: StoreFactory) {}
 
@@ -202,7 +197,6 @@ export class WorkerApi {
       messenger = node.messenger;
       const started = core;
       bridge.onCalled = (m) => this.startCalled(started, bridge, calls, m);
-      bridge.onSought = (m) => this.startSought(started, bridge, calls, m);
       bridge.onReturned = (peer, grant) => grants.returned(peer, grant);
       bridge.onPublished = (m) => {
         this.noteTopic(m.topic);
@@ -230,15 +224,11 @@ export class WorkerApi {
       calls.grant(RESERVED_RIDS);
       // FIND_VALUEs straight from a neighbour, answered by the page from copies of the node's answers.
       const finds = findsOf(node, bridge);
-      // And the first FIND_VALUEs of the page's forced discoveries, sent by the page from the node's plan.
-      const seeks = seeksOf(node, bridge);
-      this.seeks = seeks;
       const restoredServices = await started.restore();
       this.ticker = new Ticker(systemClock, () => {
         started.tick();
         grants.tick();
         finds.refresh();
-        seeks.tick();
       });
       this.ticker.setHidden(this.hidden);
       return { nodeId: identity.nodeIdHex, restoredServices };
@@ -433,51 +423,8 @@ export class WorkerApi {
     if (token === undefined || !Number.isSafeInteger(token) || bridge === undefined)
       return capture(() => this.ready().discover(serviceId, { forceRefresh }));
     const { watch, end } = bridge.answers.watchFind(token);
-    // The next forced discovery of it may start on the page (page-seeks.ts).
-    if (forceRefresh && typeof serviceId === 'string') this.seeks?.sought(serviceId);
     return capture(() => this.ready().discover(serviceId, { forceRefresh }, watch)).then((result) =>
       end() ? { ok: true, value: null } : result,
-    );
-  }
-
-  /**
-   * The page put forced discovery `m.token`'s first FIND_VALUEs on its neighbours' channels
-   * (page-seeks.ts), with request ids the worker reserved: account for them and run the
-   * lookup with them as its first round; `called(token)` hands the outcome over (null when
-   * the page settled it from the first answer). Ids the worker did not give it make the
-   * discovery fail as malformed, with nothing waiting for their answers.
-   */
-  private startSought(
-    core: PeerCore,
-    bridge: FramePort,
-    calls: CallsFromPage,
-    m: Extract<ToWorker, { t: 'sought' }>,
-  ): void {
-    const ours = m.sent.every((p) => calls.take(p.rid));
-    if (!ours || !isServiceId(m.service)) {
-      core.node.count('bridge.malformed');
-      calls.started(
-        m.token,
-        capture(() => {
-          throw new MeshError(ErrorCode.MALFORMED, 'the page sent a FIND_VALUE the worker did not give it an id for');
-        }),
-      );
-      return;
-    }
-    this.noteService(m.service);
-    this.seeks?.sought(m.service);
-    const sent: SentPath[] = m.sent.map((p) => ({
-      rid: p.rid,
-      firstHop: p.peer,
-      hid: p.hid,
-      head: bridge.onTheChannel(p.head),
-    }));
-    const { watch, end } = bridge.answers.watchFind(m.token);
-    calls.started(
-      m.token,
-      capture(() => core.discover(m.service, { forceRefresh: true }, watch, sent)).then((result) =>
-        end() ? { ok: true, value: null } : result,
-      ),
     );
   }
 
