@@ -76,7 +76,11 @@ function exchange(events: Tagged[], r: number, steps: Steps, apiName: string): v
   add(steps, 'total (API call to result, in the page)', end.t - start.t);
   const firstOut = next(events, start.t, r, frameOut);
   if (firstOut === undefined || firstOut.t > sent[0]!.t)
-    add(steps, 'requester: API call → CALL on the channel, sent by the page (no worker)', sent[0]!.t - start.t);
+    add(
+      steps,
+      `requester: API call → ${apiName === 'discover' ? 'first FIND_VALUE' : apiName === 'publish' ? 'first PUBLISH' : 'CALL'} on the channel, sent by the page (no worker)`,
+      sent[0]!.t - start.t,
+    );
   else {
     add(steps, 'requester: API call → first frame out of its worker', firstOut.t - start.t);
     add(steps, 'requester main: frame from worker → channel send', sent[0]!.t - firstOut.t);
