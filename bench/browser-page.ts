@@ -37,6 +37,9 @@ const lookupHops: number[] = [];
 /** Hops of the lookups made for a service (the app's discoveries), apart from the node's own maintenance. */
 const serviceHops: number[] = [];
 let raw: { pc: RTCPeerConnection; channel?: RTCDataChannel } | undefined;
+/** The fan-out floor's channels: this page's to the tabs it asks, and the connections it answered. */
+let fan: Array<{ pc: RTCPeerConnection; channel: RTCDataChannel }> = [];
+const fanAnswers: RTCPeerConnection[] = [];
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
@@ -225,6 +228,67 @@ const bench = {
     );
   },
   rawClose: () => raw?.pc.close(),
+
+  // ---- floor: one page's message to several tabs at once, each echoing it (no library) ----
+  // A discovery's first round asks three tabs at once and a publish five: on a machine with
+  // fewer cores than tabs woken, their channels' round trips are not the one-tab floor.
+  fanOffers: async (count: number) => {
+    fan = [];
+    const offers: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const pc = new RTCPeerConnection();
+      const channel = pc.createDataChannel('fan');
+      fan.push({ pc, channel });
+      await pc.setLocalDescription(await pc.createOffer());
+      offers.push(await iceComplete(pc));
+    }
+    return offers;
+  },
+  fanAnswer: async (offer: string) => {
+    const pc = new RTCPeerConnection();
+    fanAnswers.push(pc);
+    pc.addEventListener('datachannel', (e) => {
+      e.channel.addEventListener('message', (m) => e.channel.send(m.data as string));
+    });
+    await pc.setRemoteDescription(JSON.parse(offer) as RTCSessionDescriptionInit);
+    await pc.setLocalDescription(await pc.createAnswer());
+    return iceComplete(pc);
+  },
+  fanAccept: async (answers: string[]) => {
+    for (const [i, answer] of answers.entries()) {
+      await fan[i]!.pc.setRemoteDescription(JSON.parse(answer) as RTCSessionDescriptionInit);
+      await channelOpen(fan[i]!.channel);
+    }
+  },
+  /** Rounds of a 64-byte message to the first `width` tabs at once, each until all have echoed it; per width, ms. */
+  fanPing: async (rounds: number, widths: number[]) => {
+    const payload = 'x'.repeat(64);
+    const out: Record<number, number[]> = {};
+    for (const w of widths) out[w] = [];
+    const once = (w: number): Promise<void> =>
+      Promise.all(
+        fan.slice(0, w).map(
+          ({ channel }) =>
+            new Promise<void>((resolve) => {
+              channel.addEventListener('message', () => resolve(), { once: true });
+              channel.send(payload);
+            }),
+        ),
+      ).then(() => undefined);
+    for (let i = 0; i < rounds; i++)
+      for (const w of widths) {
+        const t0 = performance.now();
+        await once(w);
+        out[w]!.push(performance.now() - t0);
+      }
+    return out;
+  },
+  fanClose: () => {
+    for (const { pc } of fan) pc.close();
+    for (const pc of fanAnswers) pc.close();
+    fan = [];
+    fanAnswers.length = 0;
+  },
 
   // ---- floor: a worker round trip, raw and through Comlink ----
   // Both go over a MessagePort of their own into the same worker, and take turns, so the

@@ -12,6 +12,8 @@ export interface RunFigures {
     /** setRemoteDescription(answer) → the bare channel open, one sample. */
     setupMs: number;
     channelRtt: number[];
+    /** One page's message to 1, 3 and 5 tabs at once until all echoed it, by width (no library). */
+    fanOut: Record<number, number[]>;
     postMessage: number[];
     comlink: number[];
     /** The product's worker boundary: peer.listLocalServices(). */
@@ -92,6 +94,12 @@ const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed
 const ratio = (v: number, floor: number): string => `${(v / floor).toFixed(1)}×`;
 const verdict = (ok: boolean): string => (ok ? 'met' : '**missed**');
 
+/** A figure beside the fan-out floor of the same width, when the run measured one. */
+function fanRow(name: string, xs: number[], floor: number[] | undefined): Array<Array<string | number>> {
+  if (floor === undefined || floor.length === 0) return [];
+  return [[name, ms(p50(xs)), '', 'fan-out', ratio(p50(xs), p50(floor)), '', '']];
+}
+
 function runTable(f: RunFigures): string {
   const raw = p50(f.floors.channelRtt);
   const hops = Math.max(1, mean(f.hops));
@@ -102,6 +110,15 @@ function runTable(f: RunFigures): string {
   const comlinkRatio = p50(f.floors.comlink) / p50(f.floors.postMessage);
   const rows: Array<Array<string | number>> = [
     ['raw data-channel round trip (floor)', ms(raw), ms(p95(f.floors.channelRtt)), '', '1.0×', '', ''],
+    ...Object.entries(f.floors.fanOut).map(([width, xs]) => [
+      `raw round trip to ${width} tab${width === '1' ? '' : 's'} at once, all echoed (fan-out floor)`,
+      ms(p50(xs)),
+      ms(p95(xs)),
+      'raw',
+      ratio(p50(xs), raw),
+      '',
+      '',
+    ]),
     [
       'raw postMessage round trip to a worker (floor)',
       ms(p50(f.floors.postMessage)),
@@ -178,6 +195,7 @@ function runTable(f: RunFigures): string {
       `≤ ${ms(coldTarget)} ms`,
       verdict(p50(f.cold) <= coldTarget),
     ],
+    ...fanRow('  … against a message to 3 tabs at once (its first round asks 3)', f.cold, f.floors.fanOut[3]),
     [
       'cached discovery',
       ms(p50(f.cached)),
@@ -214,6 +232,11 @@ function runTable(f: RunFigures): string {
       '',
       '',
     ],
+    ...fanRow(
+      `  … against a message to ${f.publish.subscribers} tabs at once`,
+      f.publish.acked,
+      f.floors.fanOut[f.publish.subscribers],
+    ),
   ];
   const counts = table(
     ['per operation', 'value', 'target', ''],

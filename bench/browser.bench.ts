@@ -126,7 +126,22 @@ async function openPeers(
   return { pages, joins };
 }
 
-async function measureFloors(a: Page, b: Page): Promise<RunFigures['floors']> {
+/** Widths of the fan-out floor: one tab (the raw floor again, in the same rounds), a discovery's first round, a publish's subscribers. */
+const FAN_WIDTHS = [1, 3, 5];
+
+/** `a`'s message to 1, 3 and 5 of `to` at once, each echoing it, the widths taking turns (bare RTCPeerConnections). */
+async function measureFanOut(a: Page, to: Page[]): Promise<Record<number, number[]>> {
+  const offers = await run(a, 'fanOffers', to.length);
+  const answers: string[] = [];
+  for (const [i, page] of to.entries()) answers.push(await run(page, 'fanAnswer', offers[i]!));
+  await run(a, 'fanAccept', answers);
+  await run(a, 'fanPing', 20, FAN_WIDTHS);
+  const fan = await run(a, 'fanPing', 200, FAN_WIDTHS);
+  for (const page of [a, ...to]) await run(page, 'fanClose');
+  return fan;
+}
+
+async function measureFloors(a: Page, b: Page, fanTo: Page[]): Promise<RunFigures['floors']> {
   const offer = await run(a, 'rawOffer');
   const answer = await run(b, 'rawAnswer', offer);
   const setupMs = await run(a, 'rawAccept', answer);
@@ -134,11 +149,19 @@ async function measureFloors(a: Page, b: Page): Promise<RunFigures['floors']> {
   const channelRtt = await run(a, 'rawPing', 500);
   await run(a, 'rawClose');
   await run(b, 'rawClose');
+  const fanOut = await measureFanOut(a, fanTo);
   await run(a, 'workerFloors', 100);
   const worker = await run(a, 'workerFloors', 1000);
   await run(a, 'apiRoundTrips', 100);
   const api = await run(a, 'apiRoundTrips', 1000);
-  return { setupMs, channelRtt, postMessage: worker.postMessage, comlink: worker.comlink, productApi: api };
+  return {
+    setupMs,
+    channelRtt,
+    fanOut,
+    postMessage: worker.postMessage,
+    comlink: worker.comlink,
+    productApi: api,
+  };
 }
 
 async function runSize(
@@ -154,7 +177,7 @@ async function runSize(
   const others = pages.slice(1);
   await run(provider, 'advertise', SERVICE);
   await settle(pages);
-  const floors = await measureFloors(pages[1]!, provider);
+  const floors = await measureFloors(pages[1]!, provider, pages.slice(2, 2 + Math.max(...FAN_WIDTHS)));
 
   // Cold discovery: a real DHT lookup each time, from every tab but the provider.
   const connsBefore = total(await sumStat(pages, 'connections.created'));
