@@ -23,8 +23,9 @@ export const SIZE_BUDGET = {
    * Raised to 70 kB in session 18 when the requester's page began settling forced discoveries
    * from their lookup's first answer (no worker wake-up at the end of a discovery: the page
    * checks the answer's records with the core's checkRecord and the metadata's canonical form,
-   * 3.9 kB minified, and its side of the exchange, 2.6 kB): 69.1 kB in the Vite app. Not yet
-   * measured end to end on a quiet machine; if a quiet pair shows no gain, it goes and so does this.
+   * 3.9 kB minified, and its side of the exchange, 2.6 kB): 69.1 kB in the Vite app. Kept after
+   * session 19's quiet pairs: discoveries spaced 30 ms apart 0.5-2.2 ms faster, back-to-back ones
+   * no faster (BENCHMARKS.md, Cold discovery on 2026-12-07 (session 18)).
    */
   mainGzip: 70 * 1024,
   /**
@@ -47,8 +48,11 @@ export const SIZE_BUDGET = {
    * Raised to 70 kB in session 17 when the worker began keeping its page a copy of what it
    * answers a FIND_VALUE with (the answering tab's page answers a neighbour's one-hop lookup) and
    * of each topic's subscribers (the publisher's page signs and sends a publish): 67.2 → 68.8 kB
-   * in a Vite app. Neither has yet shown its end-to-end gain on a quiet machine; if a quiet pair
-   * shows none, the copy goes and the budget comes back down.
+   * in a Vite app. Kept: on a quiet machine neither shows an end-to-end gain (session 19: forced
+   * discoveries with the answering pages' answers switched off were no slower, three alternated
+   * pairs), but under load the step they remove took 15-20 ms at p50 against 0.3 ms
+   * (BENCHMARKS.md, Cold discovery on 2026-12-07 (session 17); session 19's pair in "Cold
+   * discovery on 2026-12-08 (session 19)"), and a user's machine is a loaded one.
    */
   workerGzip: 70 * 1024,
   /**
