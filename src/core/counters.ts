@@ -99,6 +99,7 @@ export const FIXED_COUNTERS = [
   'lookups.queryLinked',
   'lookups.recordRejected',
   'lookups.settledOnPage',
+  'lookups.nearFirst',
   'dht.stored',
   'dht.storeRefused',
   'dht.valueServed',

@@ -5,6 +5,7 @@ import type { RecordStore } from '../records/record-store.js';
 import type { Introductions } from '../routing/introductions.js';
 import type { RoutingTable } from '../routing/routing-table.js';
 import type { QueryTimer } from './query-timer.js';
+import type { RecentHolders } from './recent-holders.js';
 
 /** What a lookup uses of its host (the node builds one, dht-node.ts). */
 export interface LookupHost extends NodeBasics {
@@ -24,6 +25,8 @@ export interface LookupHost extends NodeBasics {
   readonly trust: Pick<NeighbourTrust, 'verdict'>;
   /** Nodes an earlier lookup caught lying: out of play from the start. */
   readonly liars: Pick<Liars, 'has'>;
+  /** Which neighbour ended each recent value lookup: asked alone first next time (recent-holders.ts). */
+  readonly recentHolders: RecentHolders;
   /** Soft timeouts, learned from this node's replies. */
   readonly queryTimer: QueryTimer;
   emit(event: NodeEvent): void;

@@ -16,6 +16,13 @@ import { NEAREST_HOLDERS, ValueHolders } from './value-holders.js';
  * is what lets the requester's page settle it from the first answer (FindWatch).
  */
 export const MIN_GRACE_MS = 20;
+/**
+ * How long a value lookup's first round waits for a first hop that is itself one of the nearest
+ * holders before its other paths leave (`round`): four of its round trips, at least MIN_GRACE_MS
+ * (so a page settling the lookup from its first answer sees the one path that was out: FindWatch)
+ * and at most NEAR_FIRST_MAX_MS.
+ */
+const NEAR_FIRST_MAX_MS = 200;
 /** Late queries (past their soft timeout, still waiting for an answer) per pump slot. */
 const LINGERING_PER_SLOT = 3;
 /**
@@ -50,6 +57,8 @@ export class LookupRun {
   pathsStarted = 0;
   private finished = false;
   private brief: FindBrief | undefined;
+  /** The neighbour whose answer ended this lookup is noted for the next one (recent-holders.ts). */
+  private remembered = false;
 
   constructor(
     readonly host: LookupHost,
@@ -96,6 +105,15 @@ export class LookupRun {
    * are answered or given up, or, for a value lookup, as soon as the answers show the rest
    * could add no record (value-holders.ts), else shortly after a record turned up (the
    * slower ones get a grace to add providers).
+   *
+   * A value lookup whose key's last lookup here ended at a neighbour's straight answer
+   * (recent-holders.ts), that neighbour still a first hop and still one of the NEAREST_HOLDERS
+   * nearest nodes it knows, asks it alone first: its answer with records ends the round
+   * (value-holders.ts), so the other paths would only have cost a frame and a wake-up in as
+   * many tabs. They leave as soon as that answer does not end the round, or the path fails,
+   * or after a few of its round trips without an answer (`nearFirstMs`). Any other lookup
+   * sends every path at once, as before: a first hop near by this node's view may still
+   * forward the envelope, and the others would then wait for nothing.
    */
   round(
     firstHops: FirstHop[],
@@ -107,21 +125,53 @@ export class LookupRun {
     return new Promise((resolve) => {
       let cancelGrace: (() => void) | undefined;
       let over = false;
+      // The paths held back while a near first hop is asked alone (see above).
+      const lead = this.nearFirst(firstHops);
+      let held = lead === undefined ? [] : firstHops.filter((h) => h !== lead);
+      let cancelHeld: (() => void) | undefined;
+      const release = (): void => {
+        cancelHeld?.();
+        const rest = held;
+        held = [];
+        // It did not end the round in time: the next lookup sends every path at once.
+        if (rest.length > 0) this.host.recentHolders.forget(this.targetHex, this.kind!);
+        for (const first of rest) this.path(first, done);
+      };
       const end = (): void => {
         if (over) return;
         over = true;
         cancelGrace?.();
+        cancelHeld?.();
         resolve();
       };
       const done = (): void => {
         if (--outstanding === 0 || (this.kind && this.holders.settled)) return end();
+        if (held.length > 0) release();
         if (this.kind && this.found.size > 0 && cancelGrace === undefined) {
           cancelGrace = this.host.clock.setTimer(Math.max(MIN_GRACE_MS, this.host.clock.now() - this.startedAt), end);
         }
       };
-      for (const first of firstHops) this.path(first, done);
+      if (lead !== undefined) {
+        this.host.count('lookups.nearFirst');
+        this.path(lead, done);
+        cancelHeld = this.host.clock.setTimer(this.nearFirstMs(lead.idHex), release);
+      } else for (const first of firstHops) this.path(first, done);
       for (const ask of asks) void askDirectly(this, ask.hex, ask.id, type).finally(done);
     });
+  }
+
+  /** The first hop a value lookup's round asks alone first, if any (see `round`). */
+  private nearFirst(firstHops: FirstHop[]): FirstHop | undefined {
+    if (this.kind === undefined || firstHops.length < 2) return undefined;
+    const holder = this.host.recentHolders.holderOf(this.targetHex, this.kind, this.startedAt);
+    if (holder === undefined || !this.candidates.closestAny(NEAREST_HOLDERS).includes(holder)) return undefined;
+    return firstHops.find((h) => h.idHex === holder);
+  }
+
+  /** How long the other paths wait for a near first hop: four of its round trips, within bounds. */
+  private nearFirstMs(hex: string): number {
+    const rtt = this.host.neighbours.get(hex)?.rttMs;
+    return rtt === undefined ? NEAR_FIRST_MAX_MS : Math.min(NEAR_FIRST_MAX_MS, Math.max(MIN_GRACE_MS, 4 * rtt));
   }
 
   /** Once finished, a lookup takes no more answers. */
@@ -288,6 +338,10 @@ export class LookupRun {
   private onPathReply(reply: Message, info: ReplyInfo): void {
     const { records, nodes } = this.absorb(reply, info);
     if (records > 0) this.holders.answered(info, (hex) => this.candidates.closestAny(NEAREST_HOLDERS).includes(hex));
+    if (this.kind && this.holders.provenBy !== undefined && !this.remembered) {
+      this.remembered = true;
+      this.host.recentHolders.remember(this.targetHex, this.kind, this.holders.provenBy, this.host.clock.now());
+    }
     // An answer without the value may come from a colluder, or have been steered to one by
     // a hop on the way: none of those nodes carries a later path of this lookup.
     if (this.kind && records === 0) this.hops.distrust([toHex(info.from), ...info.path.map(toHex)]);

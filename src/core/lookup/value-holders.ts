@@ -31,6 +31,8 @@ export const NEAREST_HOLDERS = 3;
 export class ValueHolders {
   private readonly near = new Set<string>();
   private proven = false;
+  /** The near holder whose straight answer ended the wait (hex), if one did. */
+  provenBy: string | undefined;
 
   /**
    * A path's answer carried records; `isNear(hex)` says whether its sender is among the
@@ -41,7 +43,10 @@ export class ValueHolders {
     if (!isNear(from)) return;
     this.near.add(from);
     const straight = info.hops === 1 && info.path.length === 1 && idsEqual(info.path[0]!, info.from);
-    if (straight && info.by === from) this.proven = true;
+    if (straight && info.by === from && !this.proven) {
+      this.proven = true;
+      this.provenBy = from;
+    }
   }
 
   /** True when waiting for the remaining paths would add no record. */

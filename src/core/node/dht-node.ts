@@ -21,6 +21,7 @@ import {
   type LookupResult,
 } from '../lookup/lookup.js';
 import { QueryTimer } from '../lookup/query-timer.js';
+import { RecentHolders } from '../lookup/recent-holders.js';
 import { Placements } from '../records/placements.js';
 import { RecordStore } from '../records/record-store.js';
 import { Introductions } from '../routing/introductions.js';
@@ -243,6 +244,7 @@ export class DhtNode implements ChannelHandler, NodeBasics {
       introductions: this.introductions,
       trust,
       liars,
+      recentHolders: new RecentHolders(),
       queryTimer,
       emit,
       connectionsCreated: () => neighbourSet.connectionsCreated,
