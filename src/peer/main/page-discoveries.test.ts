@@ -177,6 +177,32 @@ describe('PageDiscoveries', () => {
     for (const { settled } of [wrongKey, forged, expired]) expect(settled).toHaveLength(0);
   });
 
+  it('checks a record it found valid once from memory, and a changed one again', async () => {
+    const real = (await webEd25519())!;
+    let checks = 0;
+    const counting = {
+      verify: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => {
+        checks++;
+        return real.verify(signature, message, publicKey);
+      },
+    } as unknown as WebEd25519;
+    const { clock, pages, settled } = await setUp({ web: counting });
+    const rec = record(providerA, clock.now());
+    expect(await pages.take(answerer.nodeIdHex, answer(101, [rec]))).toBe(7);
+    expect(checks).toBe(1);
+    const brief: SeekBrief = { key: keyHex, kind: 'provider', near: [answerer.nodeIdHex], held: [] };
+    // The next forced discovery brings the same record back: no second trip to WebCrypto.
+    pages.expect(answerer.nodeIdHex, { token: 8, rid: 201, until: clock.now() + 15, failed: [] }, brief);
+    expect(await pages.take(answerer.nodeIdHex, answer(201, [rec]))).toBe(8);
+    expect(checks).toBe(1);
+    // Its signature on other bytes is checked, and refused.
+    pages.expect(answerer.nodeIdHex, { token: 9, rid: 301, until: clock.now() + 15, failed: [] }, brief);
+    const moved = { ...rec, endpoint: 'peer:elsewhere' };
+    expect(await pages.take(answerer.nodeIdHex, answer(301, [moved]))).toBeUndefined();
+    expect(checks).toBe(2);
+    expect(settled.map(([token]) => token)).toEqual([7, 8]);
+  });
+
   it('leaves everything to the worker where WebCrypto has no Ed25519', async () => {
     const { clock, pages, settled } = await setUp({ web: undefined });
     expect(pages.take(answerer.nodeIdHex, answer(101, [record(providerA, clock.now())]))).toBeUndefined();

@@ -39,6 +39,9 @@ import type { AwaitedReply, SeekBrief } from '../bridge-protocol.js';
  * discovery.
  */
 
+/** Valid signatures remembered: a few services' providers, each record a few hundred bytes of key. */
+const MAX_VERIFIED = 256;
+
 interface Seeking {
   token: number;
   brief: SeekBrief;
@@ -55,6 +58,8 @@ interface Check {
 
 export class PageDiscoveries {
   private web: WebEd25519 | undefined;
+  /** Signatures WebCrypto found valid lately (`verify`); the oldest gives way past MAX_VERIFIED. */
+  private readonly verified = new Set<string>();
   /** Each first FIND_VALUE's request id, with the neighbour it went to and its discovery. */
   private readonly byRid = new Map<number, { peer: string; seeking: Seeking }>();
   private readonly byToken = new Map<number, Seeking>();
@@ -112,11 +117,29 @@ export class PageDiscoveries {
     if (web === undefined || now >= seeking.until) return undefined;
     const found = this.union(seeking.brief, reply, now);
     if (found === null) return undefined;
-    const checked = found.checks.map((c) => web.verify(c.signature, c.message, c.publicKey));
+    const checked = found.checks.map((c) => this.verify(web, c));
     return Promise.all(checked).then(
       (valid) => (valid.every(Boolean) && this.settle(seeking.token, found.providers) ? seeking.token : undefined),
       () => undefined,
     );
+  }
+
+  /**
+   * WebCrypto's verdict on `c`, from memory when it said valid before: a forced discovery
+   * repeated by an app brings back the same records every time, and each check is a hop to
+   * the browser's crypto threads and back on the discovery's way. Keyed by the whole
+   * (signature, key, signed bytes), as a core's memoizing verifier is (identity.ts).
+   */
+  private verify(web: WebEd25519, c: Check): Promise<boolean> {
+    const key = `${toHex(c.signature)}:${toHex(c.publicKey)}:${toHex(c.message)}`;
+    if (this.verified.has(key)) return Promise.resolve(true);
+    return web.verify(c.signature, c.message, c.publicKey).then((ok) => {
+      if (ok) {
+        this.verified.add(key);
+        if (this.verified.size > MAX_VERIFIED) this.verified.delete(this.verified.values().next().value!);
+      }
+      return ok;
+    });
   }
 
   /** Discoveries and request ids awaited (for tests). */
